@@ -1,0 +1,45 @@
+/**
+ * The `npcforge` command. Thin: parses arguments and calls the library. Every subcommand lives in
+ * `src/cli/commands/<name>.ts` and exports `register(program)`.
+ */
+import { Command, CommanderError } from 'commander';
+import { NpcforgeError, InvalidConfigError, UnknownEnvError, CheckpointError } from '../errors.js';
+import '../../games/index.js';
+import { registerGames } from './commands/games.js';
+
+/** Errors that mean "the user asked for something invalid": exit code 2. */
+function isUsageError(err: unknown): boolean {
+  return err instanceof InvalidConfigError || err instanceof UnknownEnvError || err instanceof CheckpointError;
+}
+
+export function buildProgram(): Command {
+  const program = new Command();
+  program
+    .name('npcforge')
+    .description('Train NPC agents on pixel games, watch replays, embed trained policies.')
+    .version(process.env.npm_package_version ?? '0.1.0')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+  registerGames(program);
+  return program;
+}
+
+/** Runs the CLI; returns the exit code instead of exiting (tests call it directly). */
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return 0;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return 0;
+      return 2;
+    }
+    if (err instanceof NpcforgeError) {
+      process.stderr.write(`npcforge: ${err.message}\n`);
+      return isUsageError(err) ? 2 : 1;
+    }
+    process.stderr.write(`npcforge: unexpected error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    return 1;
+  }
+}

@@ -1,0 +1,7 @@
+export * from './env.js';
+export * from './spaces.js';
+export * from './rng.js';
+export * from './registry.js';
+export * from './check-env.js';
+export * from './wrappers/index.js';
+export type * from './vector/types.js';

@@ -1,0 +1,59 @@
+/**
+ * Named error classes. Every message has the shape
+ * `[Component] expected ..., received ...; fix: ...` (see `formatError`).
+ */
+
+/** Builds the project's standard error message. */
+export function formatError(component: string, expected: string, received: string, fix: string): string {
+  return `[${component}] expected ${expected}, received ${received}; fix: ${fix}`;
+}
+
+/** Short, readable description of a value for error messages. */
+export function describe(value: unknown): string {
+  if (value === undefined) return 'undefined';
+  if (value === null) return 'null';
+  if (typeof value === 'string') return JSON.stringify(value.length > 60 ? value.slice(0, 57) + '...' : value);
+  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return String(value);
+  if (ArrayBuffer.isView(value)) {
+    const name = value.constructor.name;
+    const len = (value as unknown as { length?: number }).length;
+    return `${name}(${len ?? value.byteLength})`;
+  }
+  if (Array.isArray(value)) return `array(${value.length})`;
+  if (typeof value === 'function') return 'function';
+  try {
+    const s = JSON.stringify(value);
+    return s.length > 80 ? s.slice(0, 77) + '...' : s;
+  } catch {
+    return Object.prototype.toString.call(value);
+  }
+}
+
+/** Base class of every error the framework throws on purpose. */
+export class NpcforgeError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** An action outside the action space was passed to `step`. */
+export class InvalidActionError extends NpcforgeError {}
+/** `step` was called before `reset`, or after the episode ended. */
+export class ResetNeededError extends NpcforgeError {}
+/** An observation, action or saved model does not fit the expected space. */
+export class SpaceMismatchError extends NpcforgeError {}
+/** A configuration value (options object, CLI flag, config file) is invalid. */
+export class InvalidConfigError extends NpcforgeError {}
+/** A file that should hold a recorded episode is corrupt, truncated or not an episode. */
+export class EpisodeFormatError extends NpcforgeError {}
+/** A file carries a format version this build cannot read. */
+export class UnsupportedVersionError extends NpcforgeError {}
+/** `make` was given an id that is not registered. */
+export class UnknownEnvError extends NpcforgeError {}
+/** A worker thread of a vector env failed or died. */
+export class WorkerError extends NpcforgeError {}
+/** A compute backend could not be initialised or failed its self-test. */
+export class BackendError extends NpcforgeError {}
+/** A checkpoint, run folder or policy bundle is missing or corrupt. */
+export class CheckpointError extends NpcforgeError {}
