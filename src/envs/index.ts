@@ -5,3 +5,4 @@ export * from './registry.js';
 export * from './check-env.js';
 export * from './wrappers/index.js';
 export type * from './vector/types.js';
+export { SyncVectorEnv } from './vector/sync-vector-env.js';
