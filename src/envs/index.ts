@@ -7,3 +7,4 @@ export * from './wrappers/index.js';
 export type * from './vector/types.js';
 export { SyncVectorEnv } from './vector/sync-vector-env.js';
 export { WorkerVectorEnv, resolveWorkerVectorEnvConfig, type WorkerVectorEnvConfig } from './vector/worker-vector-env.js';
+export * from './episode-stats.js';
