@@ -12,16 +12,20 @@ import { WorkerVectorEnv } from '../src/envs/vector/worker-vector-env.js';
 import { ClipReward, FrameStack, GrayScale, RecordEpisodeStatistics, Resize, StickyActions } from '../src/envs/wrappers/index.js';
 import { formatRate, measureRate, median, numberFlag, printTable, writeJson, type Bench, type BenchArgs } from './harness.js';
 
-/** The stack a training run would use: sticky actions, grayscale + 84x84 for RGB frames, 4 stacked frames, clipped rewards, episode stats. */
+/**
+ * The stack a training run would use: sticky actions (unless the game has its own, as MinAtar),
+ * grayscale + 84x84 for RGB frames, 4 stacked frames, clipped rewards, episode stats.
+ */
 export function typicalStack(env: Env<ObsArray, number>): Env<ObsArray, number> {
-  let e: Env<ObsArray, number> = new StickyActions(env, { p: 0.25 });
+  const ownSticky = env.spec.options !== undefined && 'stickyActionProb' in env.spec.options;
+  let e: Env<ObsArray, number> = ownSticky ? env : new StickyActions(env, { p: 0.25 });
   const box = e.observationSpace as Box;
   if (box.dtype === 'uint8' && box.shape.length === 3 && box.shape[2] === 3) {
     e = new Resize(new GrayScale(e as Env<Uint8Array, number>), { height: 84, width: 84 });
   }
   return new RecordEpisodeStatistics(new ClipReward(new FrameStack(e, { k: 4 })));
 }
-const STACK = 'sticky(0.25) [+gray+resize84 for rgb] +stack4 +clip +stats';
+const STACK = 'sticky(0.25) unless the game has its own, +gray+resize84 for rgb, +stack4 +clip +stats';
 
 /** Steps a single env with random actions; resets at episode ends (counted as part of the cost). */
 function singleBatch(env: Env<ObsArray, number>, rng: SeededRng, steps: number): () => number {

@@ -120,6 +120,17 @@ describe('WorkerVectorEnv', () => {
     await w.close();
   }, 20_000);
 
+  it('rejects a step left pending by close() instead of hanging', async () => {
+    const w = await worker({ id: 'catch', numEnvs: 2, numWorkers: 2 });
+    await w.reset();
+    const pending = w.step([0, 1]);
+    await w.close();
+    // Either the step finished before the workers stopped, or it is rejected: it never hangs.
+    const outcome = await pending.then(() => 'done', (e: unknown) => e);
+    if (outcome !== 'done') expect(outcome).toBeInstanceOf(WorkerError);
+    await expect(w.step([0, 1])).rejects.toThrow(/closed/);
+  });
+
   it('reports an unknown game id from the worker', async () => {
     const err = await WorkerVectorEnv.create({ id: 'no-such-game', numEnvs: 1 }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(WorkerError);

@@ -272,6 +272,11 @@ export class WorkerVectorEnv implements VectorEnv {
     }
     this.closed = true;
     await Promise.all(this.workers.map((w) => w.terminate()));
+    // A reset/step still pending (close without awaiting it) must not hang.
+    this.pending.forEach((p, w) => {
+      this.pending[w] = null;
+      p?.reject(new WorkerError(formatError(`WorkerVectorEnv(${this.id})`, 'reset/step to finish before close()', 'close() during a pending call', 'await each call before closing')));
+    });
   }
 }
 
