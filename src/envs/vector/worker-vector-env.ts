@@ -1,8 +1,9 @@
 /**
  * Vector env over worker_threads. Each worker owns a contiguous block of sub-envs built with
  * `make(id, options)` in the worker. Observations, actions, rewards and flags live in
- * SharedArrayBuffers (no per-step structured clone of frames); a small message per worker signals
- * each reset/step and carries the non-empty info objects. Autoreset `same-step`, as SyncVectorEnv.
+ * SharedArrayBuffers (no per-step structured clone of frames). Each reset/step is signalled through
+ * a shared control block with Atomics; a message travels only when a sub-env returns a non-empty
+ * info or an error. Autoreset `same-step`, as SyncVectorEnv.
  */
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
@@ -13,7 +14,10 @@ import { InvalidActionError, InvalidConfigError, WorkerError, formatError, descr
 import type { EnvSpec, Info, ObsArray } from '../env.js';
 import { Box, spaceFromJSON, type Space } from '../spaces.js';
 import type { AutoresetMode, VectorEnv, VectorResetResult, VectorStepResult } from './types.js';
-import type { ParentMessage, SharedBuffers, WorkerInit, WorkerMessage } from './worker-protocol.js';
+import { Command, CONTROL_SLOTS, Slot, type ParentMessage, type SharedBuffers, type WorkerInit, type WorkerMessage } from './worker-protocol.js';
+
+// Atomics.waitAsync is in Node >= 16 but not in the ES2022 lib typings.
+const waitAsync = (Atomics as unknown as { waitAsync(a: Int32Array, i: number, v: number): { async: boolean; value: Promise<string> | string } }).waitAsync;
 
 export interface WorkerVectorEnvConfig {
   /** Registry id of the game, as for `make`. */
@@ -71,8 +75,11 @@ function workerUrls(): { entry: URL; games: URL } {
 }
 
 interface Pending {
-  resolve: (m: WorkerMessage) => void;
+  seq: number;
+  resolve: (infos: Array<Info | null> | null) => void;
   reject: (e: Error) => void;
+  /** The worker signalled that a message (infos or error) was posted for this request. */
+  awaitingMessage: boolean;
 }
 
 function bytesPer(dtype: Box['dtype']): number {
@@ -91,9 +98,12 @@ export class WorkerVectorEnv implements VectorEnv {
   /** First global sub-env index of each worker. */
   private readonly firsts: number[];
   private readonly pending: Array<Pending | null>;
+  /** Messages that arrived before their request's Atomics signal was seen. */
+  private readonly mailbox: Array<WorkerMessage | null>;
+  private readonly seqs: number[];
   private readonly obsSize: number;
   private buffers!: SharedBuffers;
-  private views!: { obs: ObsArray; finalObs: ObsArray; actions: Int32Array; rewards: Float64Array; terminated: Uint8Array; truncated: Uint8Array };
+  private views!: { control: Int32Array; obs: ObsArray; finalObs: ObsArray; actions: Int32Array; rewards: Float64Array; terminated: Uint8Array; truncated: Uint8Array };
   private failure: WorkerError | null = null;
   private closed = false;
   private stepCount = 0;
@@ -106,6 +116,8 @@ export class WorkerVectorEnv implements VectorEnv {
     this.workers = workers;
     this.firsts = firsts;
     this.pending = workers.map(() => null);
+    this.mailbox = workers.map(() => null);
+    this.seqs = workers.map(() => 0);
     this.singleObservationSpace = spaceFromJSON(ready.observationSpace);
     this.singleActionSpace = spaceFromJSON(ready.actionSpace);
     this.spec = ready.spec;
@@ -126,7 +138,7 @@ export class WorkerVectorEnv implements VectorEnv {
     let first = 0;
     for (let w = 0; w < cfg.numWorkers; w++) {
       const count = base + (w < extra ? 1 : 0);
-      const init: WorkerInit = { id: cfg.id, options: cfg.options, modules: cfg.modules, gamesModule: urls.games.href, first, count };
+      const init: WorkerInit = { id: cfg.id, options: cfg.options, modules: cfg.modules, gamesModule: urls.games.href, worker: w, first, count };
       firsts.push(first);
       workers.push(new Worker(urls.entry, { workerData: init }));
       first += count;
@@ -153,6 +165,7 @@ export class WorkerVectorEnv implements VectorEnv {
     const n = this.numEnvs;
     const obsBytes = n * this.obsSize * bytesPer(space.dtype);
     this.buffers = {
+      control: new SharedArrayBuffer(4 * CONTROL_SLOTS * this.numWorkers),
       obs: new SharedArrayBuffer(obsBytes),
       finalObs: new SharedArrayBuffer(obsBytes),
       actions: new SharedArrayBuffer(4 * n),
@@ -162,6 +175,7 @@ export class WorkerVectorEnv implements VectorEnv {
     };
     const typed = (b: SharedArrayBuffer): ObsArray => (space.dtype === 'uint8' ? new Uint8Array(b) : space.dtype === 'int32' ? new Int32Array(b) : new Float32Array(b));
     this.views = {
+      control: new Int32Array(this.buffers.control),
       obs: typed(this.buffers.obs),
       finalObs: typed(this.buffers.finalObs),
       actions: new Int32Array(this.buffers.actions),
@@ -169,24 +183,71 @@ export class WorkerVectorEnv implements VectorEnv {
       terminated: new Uint8Array(this.buffers.terminated),
       truncated: new Uint8Array(this.buffers.truncated),
     };
+    const attached = this.workers.map((w, i) => firstMessage(w, i, this.id, 'attached'));
     this.workers.forEach((w, i) => {
       w.on('message', (m: WorkerMessage) => this.onMessage(i, m));
       w.on('error', (err) => this.onDeath(i, `crashed: ${err.message}`));
       w.on('exit', (code) => this.onDeath(i, `exited with code ${code}`));
+      w.postMessage({ type: 'attach', buffers: this.buffers } satisfies ParentMessage);
     });
-    await this.broadcast({ type: 'attach', buffers: this.buffers }, 'attach');
+    try {
+      await Promise.all(attached);
+    } catch (err) {
+      this.closed = true;
+      await Promise.all(this.workers.map((w) => w.terminate()));
+      throw err;
+    }
   }
 
   private onMessage(w: number, m: WorkerMessage): void {
+    if (m.type !== 'done' && m.type !== 'error') return;
     const p = this.pending[w];
-    if (!p) return;
+    if (p && p.seq === m.seq && p.awaitingMessage) this.settle(w, m);
+    else this.mailbox[w] = m;
+  }
+
+  /** Completes worker w's pending request with its reply message. */
+  private settle(w: number, m: WorkerMessage): void {
+    const p = this.pending[w]!;
     this.pending[w] = null;
+    this.mailbox[w] = null;
     if (m.type === 'error') {
       const where = m.envIndex === null ? '' : ` (sub-env ${m.envIndex})`;
       p.reject(this.fail(new WorkerError(formatError(`WorkerVectorEnv(${this.id})`, `worker ${w} to ${m.phase} its sub-envs`, `an error at step ${m.step}${where}: ${m.message}`, `reproduce with make('${this.id}') in the main thread to debug`))));
-    } else {
-      p.resolve(m);
+    } else if (m.type === 'done') {
+      p.resolve(m.infos);
     }
+  }
+
+  /** Called when worker w's response slot shows the request finished. */
+  private onResponse(w: number, seq: number): void {
+    const p = this.pending[w];
+    if (!p || p.seq !== seq) return;
+    if (this.views.control[w * CONTROL_SLOTS + Slot.status] === 0) {
+      this.pending[w] = null;
+      p.resolve(null);
+      return;
+    }
+    p.awaitingMessage = true;
+    const m = this.mailbox[w];
+    if (m && (m.type === 'done' || m.type === 'error') && m.seq === seq) this.settle(w, m);
+  }
+
+  /** Awaits the worker's response slot reaching `seq` (Atomics.waitAsync; a death wakes it too). */
+  private watch(w: number, seq: number): void {
+    const c = this.views.control;
+    const idx = w * CONTROL_SLOTS + Slot.response;
+    const check = (): void => {
+      if (this.pending[w]?.seq !== seq) return;
+      if (Atomics.load(c, idx) === seq) {
+        this.onResponse(w, seq);
+        return;
+      }
+      const r = waitAsync(c, idx, seq - 1);
+      if (r.async) void (r.value as Promise<string>).then(check);
+      else check();
+    };
+    check();
   }
 
   private onDeath(w: number, what: string): void {
@@ -195,6 +256,8 @@ export class WorkerVectorEnv implements VectorEnv {
     const p = this.pending[w];
     this.pending[w] = null;
     p?.reject(err);
+    // Wake the waitAsync of the dead worker's request so it does not linger.
+    Atomics.notify(this.views.control, w * CONTROL_SLOTS + Slot.response);
   }
 
   /** Records the first failure; later calls throw it. */
@@ -203,41 +266,54 @@ export class WorkerVectorEnv implements VectorEnv {
     return err;
   }
 
-  private request(w: number, m: ParentMessage): Promise<WorkerMessage> {
+  /** Posts a command into worker w's control slots and wakes it. */
+  private request(w: number, command: number, seed?: number): Promise<Array<Info | null> | null> {
     return new Promise((resolve, reject) => {
-      this.pending[w] = { resolve, reject };
-      this.workers[w]!.postMessage(m);
+      const c = this.views.control;
+      const b = w * CONTROL_SLOTS;
+      const seq = ++this.seqs[w]!;
+      this.pending[w] = { seq, resolve, reject, awaitingMessage: false };
+      c[b + Slot.command] = command;
+      c[b + Slot.hasSeed] = seed === undefined ? 0 : 1;
+      c[b + Slot.seed] = (seed ?? 0) | 0;
+      c[b + Slot.step] = this.stepCount;
+      Atomics.store(c, b + Slot.request, seq);
+      Atomics.notify(c, b + Slot.request);
+      this.watch(w, seq);
     });
   }
 
-  private async broadcast(m: ParentMessage, what: string): Promise<Array<WorkerMessage>> {
+  private async broadcast(command: number, what: string, seed?: number): Promise<Array<Array<Info | null> | null>> {
     if (this.closed) throw new WorkerError(formatError(`WorkerVectorEnv(${this.id})`, `an open vector env for ${what}`, 'a closed one', 'create a new WorkerVectorEnv'));
     if (this.failure) throw this.failure;
     if (this.busy) throw new WorkerError(formatError(`WorkerVectorEnv(${this.id})`, `one call at a time (${what})`, 'a call while another reset/step is pending', 'await each reset() and step() before the next'));
     this.busy = true;
     try {
       // allSettled: wait for every worker so none is left running a command when we report.
-      const results = await Promise.allSettled(this.workers.map((_, w) => this.request(w, m)));
+      const results = await Promise.allSettled(this.workers.map((_, w) => this.request(w, command, seed)));
       const bad = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
       if (bad) throw this.failure ?? bad.reason;
-      return results.map((r) => (r as PromiseFulfilledResult<WorkerMessage>).value);
+      return results.map((r) => (r as PromiseFulfilledResult<Array<Info | null> | null>).value);
     } finally {
       this.busy = false;
     }
   }
 
-  private gatherInfos(replies: WorkerMessage[]): Info[] {
+  private gatherInfos(replies: Array<Array<Info | null> | null>): Info[] {
     const infos: Info[] = new Array(this.numEnvs);
-    replies.forEach((m, w) => {
-      const list = (m as Extract<WorkerMessage, { type: 'done' }>).infos;
-      for (let k = 0; k < list.length; k++) infos[this.firsts[w]! + k] = list[k] ?? {};
+    for (let i = 0; i < this.numEnvs; i++) infos[i] = {};
+    replies.forEach((list, w) => {
+      if (list) for (let k = 0; k < list.length; k++) if (list[k]) infos[this.firsts[w]! + k] = list[k]!;
     });
     return infos;
   }
 
   /** Resets every sub-env; with a seed, sub-env i gets seed + i. */
   async reset(args: { seed?: number } = {}): Promise<VectorResetResult> {
-    const replies = await this.broadcast(args.seed === undefined ? { type: 'reset' } : { type: 'reset', seed: args.seed }, 'reset');
+    if (args.seed !== undefined && (!Number.isInteger(args.seed) || args.seed < 0 || args.seed > 0xffffffff)) {
+      throw new InvalidConfigError(formatError(`WorkerVectorEnv(${this.id}).reset`, 'an integer seed in [0, 2^32)', describe(args.seed), 'pass a whole non-negative number'));
+    }
+    const replies = await this.broadcast(Command.reset, 'reset', args.seed);
     return { obs: this.views.obs.slice(), infos: this.gatherInfos(replies) };
   }
 
@@ -253,7 +329,7 @@ export class WorkerVectorEnv implements VectorEnv {
     }
     this.views.actions.set(actions);
     this.stepCount++;
-    const replies = await this.broadcast({ type: 'step', step: this.stepCount }, 'step');
+    const replies = await this.broadcast(Command.step, 'step');
     const v = this.views;
     const infos = this.gatherInfos(replies);
     const terminated = v.terminated.slice();
@@ -268,7 +344,7 @@ export class WorkerVectorEnv implements VectorEnv {
   async close(): Promise<void> {
     if (this.closed) return;
     if (!this.failure && !this.busy) {
-      await this.broadcast({ type: 'close' }, 'close').catch(() => undefined);
+      await this.broadcast(Command.close, 'close').catch(() => undefined);
     }
     this.closed = true;
     await Promise.all(this.workers.map((w) => w.terminate()));
@@ -280,8 +356,8 @@ export class WorkerVectorEnv implements VectorEnv {
   }
 }
 
-/** Waits for a worker's 'ready' (or its init error / death) before the instance exists. */
-function firstMessage(worker: Worker, index: number, id: string): Promise<Extract<WorkerMessage, { type: 'ready' }>> {
+/** Waits for a worker's start-up message ('ready' or 'attached'), or its init error / death. */
+function firstMessage<T extends 'ready' | 'attached' = 'ready'>(worker: Worker, index: number, id: string, want: T = 'ready' as T): Promise<Extract<WorkerMessage, { type: T }>> {
   return new Promise((resolve, reject) => {
     const fail = (what: string): void => {
       cleanup();
@@ -289,7 +365,7 @@ function firstMessage(worker: Worker, index: number, id: string): Promise<Extrac
     };
     const onMessage = (m: WorkerMessage): void => {
       cleanup();
-      if (m.type === 'ready') resolve(m);
+      if (m.type === want) resolve(m as Extract<WorkerMessage, { type: T }>);
       else if (m.type === 'error') fail(`an error while starting: ${m.message}`);
       else fail(`an unexpected message '${m.type}'`);
     };
