@@ -16,6 +16,6 @@ describe('checkEnv on every registered game', () => {
   });
 
   it.each(ids.filter((id) => 'obsType' in (listEnvs().find((e) => e.id === id)?.options ?? {})))('%s passes with obsType rgb', (id) => {
-    expect(() => checkEnv(() => make(id, { obsType: 'rgb' }), { steps: 100 })).not.toThrow();
+    expect(() => checkEnv(() => make(id, { obsType: 'rgb' }), { steps: 40 })).not.toThrow();
   });
 });
