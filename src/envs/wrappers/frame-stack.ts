@@ -22,6 +22,8 @@ export class FrameStack extends Wrapper<ObsArray, number, ObsArray, number> {
   /** Ring of the last k inner observations; `head` is the slot of the oldest. */
   private readonly frames: ObsArray[];
   private head = 0;
+  /** Scratch: the frames oldest first. */
+  private readonly ordered: ObsArray[] = [];
 
   constructor(env: Env<ObsArray, number>, options: FrameStackOptions = {}) {
     super(env);
@@ -49,13 +51,14 @@ export class FrameStack extends Wrapper<ObsArray, number, ObsArray, number> {
   private stacked(): ObsArray {
     const { k, channels: C, pixels } = this;
     const out = allocObs(this.space.dtype, this.space.size);
-    for (let j = 0; j < k; j++) {
-      const frame = this.frames[(this.head + j) % k]!;
-      let o = j * C;
-      if (C === 1) {
-        for (let p = 0; p < pixels; p++, o += k) out[o] = frame[p]!;
-      } else {
-        for (let p = 0, i = 0; p < pixels; p++, o += k * C) for (let c = 0; c < C; c++) out[o + c] = frame[i++]!;
+    const ordered = this.ordered;
+    for (let j = 0; j < k; j++) ordered[j] = this.frames[(this.head + j) % k]!;
+    // Write the output sequentially; read the k frames in parallel.
+    let o = 0;
+    for (let p = 0, i = 0; p < pixels; p++, i += C) {
+      for (let j = 0; j < k; j++) {
+        const frame = ordered[j]!;
+        for (let c = 0; c < C; c++) out[o++] = frame[i + c]!;
       }
     }
     return out;

@@ -48,12 +48,11 @@ export class Resize extends Wrapper<ObsArray, number, ObsArray, number> {
   readonly height: number;
   readonly width: number;
   private readonly space: Box;
-  private readonly inH: number;
-  private readonly inW: number;
   private readonly channels: number;
-  private readonly rows: AxisTaps;
-  private readonly cols: AxisTaps;
-  private readonly acc: Float64Array;
+  /** Per output pixel p, taps tapStart[p]..tapStart[p+1]: source pixel index and weight (2-D products of the axis taps). */
+  private readonly tapStart: Int32Array;
+  private readonly tapPixel: Int32Array;
+  private readonly tapWeight: Float64Array;
   private readonly round: boolean;
 
   constructor(env: Env<ObsArray, number>, options: ResizeOptions) {
@@ -65,12 +64,29 @@ export class Resize extends Wrapper<ObsArray, number, ObsArray, number> {
     }
     this.height = options.height;
     this.width = options.width;
-    [this.inH, this.inW, this.channels] = box.shape as [number, number, number];
+    const [inH, inW, channels] = box.shape as [number, number, number];
+    this.channels = channels;
     const { low, high } = boundRange(box);
-    this.space = new Box({ shape: [this.height, this.width, this.channels], dtype: box.dtype, low, high });
-    this.rows = axisTaps(this.inH, this.height);
-    this.cols = axisTaps(this.inW, this.width);
-    this.acc = new Float64Array(this.channels);
+    this.space = new Box({ shape: [this.height, this.width, channels], dtype: box.dtype, low, high });
+    const rows = axisTaps(inH, this.height);
+    const cols = axisTaps(inW, this.width);
+    const start = [0];
+    const pixel: number[] = [];
+    const weight: number[] = [];
+    for (let oy = 0; oy < this.height; oy++) {
+      for (let ox = 0; ox < this.width; ox++) {
+        for (let a = rows.start[oy]!; a < rows.start[oy]! + rows.count[oy]!; a++) {
+          for (let b = cols.start[ox]!; b < cols.start[ox]! + cols.count[ox]!; b++) {
+            pixel.push(rows.index[a]! * inW + cols.index[b]!);
+            weight.push(rows.weight[a]! * cols.weight[b]!);
+          }
+        }
+        start.push(pixel.length);
+      }
+    }
+    this.tapStart = Int32Array.from(start);
+    this.tapPixel = Int32Array.from(pixel);
+    this.tapWeight = Float64Array.from(weight);
     this.round = box.dtype !== 'float32';
   }
 
@@ -80,26 +96,16 @@ export class Resize extends Wrapper<ObsArray, number, ObsArray, number> {
 
   /** Resizes one frame into a fresh array. */
   resize(src: ObsArray): ObsArray {
-    const { rows, cols, channels: C, acc, inW } = this;
+    const { tapStart, tapPixel, tapWeight, channels: C, round } = this;
     const out = allocObs(this.space.dtype, this.space.size);
-    let o = 0;
-    for (let oy = 0; oy < this.height; oy++) {
-      const y0 = rows.start[oy]!;
-      const yn = rows.count[oy]!;
-      for (let ox = 0; ox < this.width; ox++) {
-        const x0 = cols.start[ox]!;
-        const xn = cols.count[ox]!;
-        acc.fill(0);
-        for (let a = 0; a < yn; a++) {
-          const wy = rows.weight[y0 + a]!;
-          const rowBase = rows.index[y0 + a]! * inW;
-          for (let b = 0; b < xn; b++) {
-            const w = wy * cols.weight[x0 + b]!;
-            const base = (rowBase + cols.index[x0 + b]!) * C;
-            for (let c = 0; c < C; c++) acc[c]! += w * src[base + c]!;
-          }
-        }
-        for (let c = 0; c < C; c++) out[o++] = this.round ? Math.round(acc[c]!) : acc[c]!;
+    const n = this.height * this.width;
+    for (let p = 0; p < n; p++) {
+      const t0 = tapStart[p]!;
+      const t1 = tapStart[p + 1]!;
+      for (let c = 0; c < C; c++) {
+        let acc = 0;
+        for (let t = t0; t < t1; t++) acc += tapWeight[t]! * src[tapPixel[t]! * C + c]!;
+        out[p * C + c] = round ? Math.round(acc) : acc;
       }
     }
     return out;
