@@ -27,7 +27,13 @@ export function buildIfStale(root = defaultRoot) {
   );
   if (existsSync(stamp) && statSync(stamp).mtimeMs >= sources) return false;
   const startedAt = Date.now();
-  execFileSync(process.execPath, [join(root, 'scripts', 'build.mjs')], { stdio: ['ignore', 'ignore', 'inherit'], cwd: root });
+  try {
+    execFileSync(process.execPath, [join(root, 'scripts', 'build.mjs')], { stdio: ['ignore', 'pipe', 'pipe'], cwd: root, encoding: 'utf8' });
+  } catch (err) {
+    // tsc reports type errors on stdout: show them, then fail (a broken build would run stale code).
+    process.stderr.write(`npcforge: build failed\n${err.stdout ?? ''}${err.stderr ?? ''}\n`);
+    throw new Error('npcforge: `node scripts/build.mjs` failed; fix the errors above');
+  }
   // Stamp with the build's start time so sources edited during the build count as newer.
   writeFileSync(stamp, String(startedAt));
   utimesSync(stamp, new Date(startedAt), new Date(startedAt));

@@ -1,4 +1,4 @@
-import { Wrapper, type Env, type EnvSnapshot, type ResetArgs, type ResetResult, type StepResult } from '../env.js';
+import { Wrapper, type Env, type EnvSnapshot, type ObsArray, type ResetArgs, type ResetResult, type StepResult } from '../env.js';
 import { SeededRng, type RngState } from '../rng.js';
 import { InvalidConfigError, formatError } from '../../errors.js';
 import { checkOptions, probability } from './validate.js';
@@ -21,24 +21,24 @@ interface StickyState {
  * al. 2018). The previous action starts at 0 (no-op) each episode. Its RNG is reseeded by
  * `reset({seed})` (a stream independent of the game's) and saved by `getState`.
  */
-export class StickyActions extends Wrapper<any, number, any, number> {
+export class StickyActions<Obs = ObsArray> extends Wrapper<Obs, number> {
   readonly p: number;
   private rng = new SeededRng('sticky/0');
   private previous = 0;
 
-  constructor(env: Env<any, number>, options: StickyActionsOptions = {}) {
+  constructor(env: Env<Obs, number>, options: StickyActionsOptions = {}) {
     super(env);
     checkOptions('StickyActions', options, { p: probability }, '{ p: 0.25 }');
     this.p = options.p ?? STICKY_ACTIONS_DEFAULTS.p;
   }
 
-  override reset(args?: ResetArgs): ResetResult<any> {
+  override reset(args?: ResetArgs): ResetResult<Obs> {
     if (args?.seed !== undefined) this.rng = new SeededRng(`sticky/${args.seed}`);
     this.previous = 0;
     return this.env.reset(args);
   }
 
-  override step(action: number): StepResult<any> {
+  override step(action: number): StepResult<Obs> {
     // Draw every step, even when p = 0 or the actions agree, so the stream does not depend on the policy.
     const repeat = this.rng.random() < this.p;
     const executed = repeat ? this.previous : action;
