@@ -159,7 +159,8 @@ export class WorkerVectorEnv implements VectorEnv {
   private async start(): Promise<void> {
     const space = this.singleObservationSpace;
     if (!(space instanceof Box)) {
-      await this.close();
+      this.closed = true;
+      await Promise.all(this.workers.map((w) => w.terminate()));
       throw new InvalidConfigError(formatError('WorkerVectorEnv', 'a Box observation space', space.type, 'vectorise envs with array observations'));
     }
     const n = this.numEnvs;
