@@ -131,6 +131,17 @@ describe('WorkerVectorEnv', () => {
     await expect(w.step([0, 1])).rejects.toThrow(/closed/);
   });
 
+  it('delivers non-empty step infos from every worker', async () => {
+    const w = await worker({ id: 'fixture/info', numEnvs: 3, numWorkers: 2, modules: [faulty] });
+    const r0 = await w.reset();
+    expect(r0.infos).toEqual([{}, {}, {}]);
+    await w.step([0, 1, 0]);
+    const r = await w.step([1, 1, 0]);
+    expect(r.infos.map((i) => i.t)).toEqual([2, 2, 2]);
+    expect(Array.from(r.infos[2]!.tag as Uint8Array)).toEqual([2, 7]);
+    expect(Array.from(r.obs)).toEqual([2, 2, 2]);
+  });
+
   it('reports an unknown game id from the worker', async () => {
     const err = await WorkerVectorEnv.create({ id: 'no-such-game', numEnvs: 1 }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(WorkerError);
