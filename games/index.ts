@@ -2,3 +2,4 @@
 import './catch/index.js';
 import './cartpole/index.js';
 import './snake/index.js';
+import './pong/index.js';
