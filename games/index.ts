@@ -3,3 +3,4 @@ import './catch/index.js';
 import './cartpole/index.js';
 import './snake/index.js';
 import './pong/index.js';
+import './memory-maze/index.js';
