@@ -33,6 +33,8 @@ import { InvalidActionError, InvalidConfigError, formatError, describe } from '.
 import type { Env, EnvSnapshot, EnvSpec, Info, ResetArgs, ResetResult, RgbFrame, StepResult } from '../../src/envs/env.js';
 import { SeededRng } from '../../src/envs/rng.js';
 import { Box, Discrete } from '../../src/envs/spaces.js';
+import { ObsSlab } from '../common/obs-slab.js';
+import { fillRect } from '../common/raster.js';
 
 export interface MemoryMazeOptions {
   /** Forward moves from the start cell to the junction (cells, default 5, >= 1). */
@@ -52,6 +54,9 @@ export const MEMORY_MAZE_CHANNELS = ['agent', 'wall', 'cue-blue', 'cue-yellow'];
 /** Cue values: which arm is correct. */
 export const CUE_LEFT = 0;
 export const CUE_RIGHT = 1;
+
+/** Floor colours of the picture: after the first step, blue cue, yellow cue. */
+const FLOOR_COLOURS: Array<[number, number, number]> = [[120, 120, 130], [60, 110, 240], [240, 210, 50]];
 
 const FORWARD = 0;
 const LEFT = 1;
@@ -90,6 +95,11 @@ export class MemoryMazeEnv implements Env<Uint8Array, number> {
   readonly rows: number;
   private rng = new SeededRng(0);
   private s: MemoryMazeState;
+  private readonly slab: ObsSlab;
+  /** Static map of the observation (wall channel), copied into every observation. */
+  private readonly walls: Uint8Array;
+  /** Pre-drawn mazes with the floor neutral, blue and yellow. */
+  private readonly backgrounds: Uint8Array[];
 
   constructor(options: MemoryMazeOptions = {}) {
     this.config = resolveMemoryMazeConfig(options);
@@ -97,6 +107,20 @@ export class MemoryMazeEnv implements Env<Uint8Array, number> {
     this.observationSpace = new Box({ shape: [this.rows, 3, 4], dtype: 'uint8', low: 0, high: 1 });
     this.spec = { id: 'memory-maze', actionNames: MEMORY_MAZE_ACTIONS, rewardThreshold: 0.9, options: { ...this.config } };
     this.s = { row: this.config.corridorLength, cue: 0, steps: 0, arm: -1, done: true };
+    this.slab = new ObsSlab(this.rows * 3 * 4);
+    this.walls = new Uint8Array(this.rows * 3 * 4);
+    for (let y = 1; y < this.rows; y++) {
+      this.walls[y * 3 * 4 + 1] = 1;
+      this.walls[(y * 3 + 2) * 4 + 1] = 1;
+    }
+    const c = this.config.cellSize;
+    this.backgrounds = FLOOR_COLOURS.map(([r, g, b]) => {
+      const data = new Uint8Array(3 * c * this.rows * c * 3);
+      fillRect(data, 3 * c, 0, 0, 3 * c, this.rows * c, 30, 30, 36);
+      fillRect(data, 3 * c, 0, 0, 3 * c, c, r, g, b);
+      fillRect(data, 3 * c, c, c, c, (this.rows - 1) * c, r, g, b);
+      return data;
+    });
   }
 
   /** Option `cue` (0 = blue/left, 1 = yellow/right) fixes the cue instead of drawing it. */
@@ -144,11 +168,8 @@ export class MemoryMazeEnv implements Env<Uint8Array, number> {
 
   private observe(): Uint8Array {
     const s = this.s;
-    const o = new Uint8Array(this.rows * 3 * 4);
-    for (let y = 1; y < this.rows; y++) {
-      o[(y * 3) * 4 + 1] = 1;
-      o[(y * 3 + 2) * 4 + 1] = 1;
-    }
+    const o = this.slab.next();
+    o.set(this.walls);
     // Inside an arm (terminal) the agent is drawn in that arm's cell.
     const x = s.arm === CUE_LEFT ? 0 : s.arm === CUE_RIGHT ? 2 : 1;
     o[(s.row * 3 + x) * 4] = 1;
@@ -159,33 +180,16 @@ export class MemoryMazeEnv implements Env<Uint8Array, number> {
     return o;
   }
 
-  /** RGB frame: walls dark, floor grey (tinted blue or yellow before the first step), agent white. */
+  /** RGB frame: walls dark, floor grey (blue or yellow before the first step), agent white. */
   render(): RgbFrame {
     const c = this.config.cellSize;
-    const width = 3 * c;
-    const height = this.rows * c;
-    const data = new Uint8Array(width * height * 3);
     const s = this.s;
-    const floor = s.steps > 0 ? [120, 120, 130] : s.cue === CUE_LEFT ? [60, 110, 240] : [240, 210, 50];
+    const width = 3 * c;
+    const data = this.backgrounds[s.steps > 0 ? 0 : 1 + s.cue]!.slice();
     const agentX = s.arm === CUE_LEFT ? 0 : s.arm === CUE_RIGHT ? 2 : 1;
-    for (let cy = 0; cy < this.rows; cy++) {
-      for (let cx = 0; cx < 3; cx++) {
-        const wall = cy > 0 && cx !== 1;
-        const agent = cy === s.row && cx === agentX;
-        const inset = agent ? Math.floor(c / 4) : 0;
-        for (let y = cy * c; y < (cy + 1) * c; y++) {
-          for (let x = cx * c; x < (cx + 1) * c; x++) {
-            const inAgent = agent && y >= cy * c + inset && y < (cy + 1) * c - inset && x >= cx * c + inset && x < (cx + 1) * c - inset;
-            const rgb = inAgent ? [255, 255, 255] : wall ? [30, 30, 36] : floor;
-            const i = (y * width + x) * 3;
-            data[i] = rgb[0]!;
-            data[i + 1] = rgb[1]!;
-            data[i + 2] = rgb[2]!;
-          }
-        }
-      }
-    }
-    return { width, height, data };
+    const inset = Math.floor(c / 4);
+    fillRect(data, width, agentX * c + inset, s.row * c + inset, c - 2 * inset, c - 2 * inset, 255, 255, 255);
+    return { width, height: this.rows * c, data };
   }
 
   close(): void {}

@@ -24,6 +24,8 @@ import { InvalidActionError, InvalidConfigError, formatError, describe } from '.
 import type { Env, EnvSnapshot, EnvSpec, Info, ResetArgs, ResetResult, RgbFrame, StepResult } from '../../src/envs/env.js';
 import { SeededRng } from '../../src/envs/rng.js';
 import { Box, Discrete, MultiDiscrete, type Space } from '../../src/envs/spaces.js';
+import { ObsSlab } from '../common/obs-slab.js';
+import { fillRect, solidFrame } from '../common/raster.js';
 
 export type PongMode = 'vs-bot' | 'two-player';
 /** One action index in vs-bot mode; `[a0, a1]` in two-player mode. */
@@ -145,12 +147,19 @@ export class PongEnv implements Env<Uint8Array, PongAction> {
   /** Columns of the paddles' faces: the ball hits player 0 when its right edge crosses `rightFace`. */
   private readonly rightCol: number;
   private readonly leftCol: number;
+  private readonly slab: ObsSlab;
+  /** Field colour and centre line, drawn once; `render` copies it. */
+  private readonly background: Uint8Array;
 
   constructor(options: PongOptions = {}) {
     const c = resolvePongConfig(options);
     this.config = c;
     this.rightCol = c.width - 2;
     this.leftCol = 1;
+    this.slab = new ObsSlab(c.width * c.height);
+    const k = c.renderScale;
+    this.background = solidFrame(c.width * k, c.height * k, 16, 40, 24);
+    for (let y = 0; y < c.height; y += 4) fillRect(this.background, c.width * k, Math.floor(c.width / 2) * k, y * k, k, k, 60, 90, 70);
     this.observationSpace = new Box({ shape: [c.height, c.width, 1], dtype: 'uint8', low: 0, high: 255 });
     this.actionSpace = c.mode === 'two-player' ? new MultiDiscrete([3, 3]) : new Discrete(3);
     this.spec = { id: 'pong', actionNames: PONG_ACTIONS, rewardThreshold: Math.max(1, c.pointsToWin - 2), options: { ...c } };
@@ -297,7 +306,7 @@ export class PongEnv implements Env<Uint8Array, PongAction> {
     const c = this.config;
     const s = this.s;
     const w = c.width;
-    const o = new Uint8Array(w * c.height);
+    const o = this.slab.next();
     const left = Math.round(s.paddleY[1]);
     for (let k = 0; k < c.paddleHeight; k++) {
       o[(s.paddleY[0] + k) * w + this.rightCol] = PONG_INTENSITY.player;
@@ -316,41 +325,29 @@ export class PongEnv implements Env<Uint8Array, PongAction> {
     return o;
   }
 
-  /** RGB frame: the observation upscaled by `renderScale`, with a dashed centre line and score pips. */
+  /** RGB frame: the field upscaled by `renderScale`, with a dashed centre line and score pips. */
   render(): RgbFrame {
     const c = this.config;
+    const s = this.s;
     const k = c.renderScale;
     const width = c.width * k;
     const height = c.height * k;
-    const data = new Uint8Array(width * height * 3);
-    const obs = this.observe();
-    const px = (x: number, y: number, r: number, g: number, b: number): void => {
-      for (let yy = y * k; yy < (y + 1) * k; yy++) {
-        for (let xx = x * k; xx < (x + 1) * k; xx++) {
-          const i = (yy * width + xx) * 3;
-          data[i] = r;
-          data[i + 1] = g;
-          data[i + 2] = b;
-        }
-      }
-    };
-    for (let y = 0; y < c.height; y++) for (let x = 0; x < c.width; x++) px(x, y, 16, 40, 24);
+    const data = this.background.slice();
     const mid = Math.floor(c.width / 2);
-    for (let y = 0; y < c.height; y += 4) px(mid, y, 60, 90, 70);
     for (let p = 0; p < 2; p++) {
-      for (let i = 0; i < this.s.score[p]!; i++) {
+      for (let i = 0; i < s.score[p]!; i++) {
         const x = p === 0 ? mid + 3 + 2 * i : mid - 3 - 2 * i;
-        if (x >= 0 && x < c.width) px(x, 1, 230, 230, 230);
+        if (x >= 0 && x < c.width) fillRect(data, width, x * k, k, k, k, 230, 230, 230);
       }
     }
-    for (let y = 0; y < c.height; y++) {
-      for (let x = 0; x < c.width; x++) {
-        const v = obs[y * c.width + x]!;
-        if (v === PONG_INTENSITY.player) px(x, y, 90, 220, 110);
-        else if (v === PONG_INTENSITY.opponent) px(x, y, 240, 140, 60);
-        else if (v === PONG_INTENSITY.ball) px(x, y, 255, 255, 255);
-      }
-    }
+    fillRect(data, width, this.rightCol * k, s.paddleY[0] * k, k, c.paddleHeight * k, 90, 220, 110);
+    fillRect(data, width, this.leftCol * k, Math.round(s.paddleY[1]) * k, k, c.paddleHeight * k, 240, 140, 60);
+    // The ball is clipped to the field, as in the observation.
+    const x0 = Math.max(0, Math.floor(s.ballX));
+    const x1 = Math.min(c.width, Math.floor(s.ballX) + c.ballSize);
+    const y0 = Math.max(0, Math.floor(s.ballY));
+    const y1 = Math.min(c.height, Math.floor(s.ballY) + c.ballSize);
+    fillRect(data, width, x0 * k, y0 * k, (x1 - x0) * k, (y1 - y0) * k, 255, 255, 255);
     return { width, height, data };
   }
 

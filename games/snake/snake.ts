@@ -17,6 +17,8 @@ import { InvalidActionError, InvalidConfigError, formatError, describe } from '.
 import type { Env, EnvSnapshot, EnvSpec, Info, ResetArgs, ResetResult, RgbFrame, StepResult } from '../../src/envs/env.js';
 import { SeededRng } from '../../src/envs/rng.js';
 import { Box, Discrete } from '../../src/envs/spaces.js';
+import { ObsSlab } from '../common/obs-slab.js';
+import { fillRect, solidFrame } from '../common/raster.js';
 
 export interface SnakeOptions {
   /** Grid columns (cells, default 9, >= 4). */
@@ -70,6 +72,8 @@ export class SnakeEnv implements Env<Uint8Array, number> {
   /** 1 where a segment is. */
   private readonly occupied: Uint8Array;
   private readonly cells: number;
+  private readonly slab: ObsSlab;
+  private readonly background: Uint8Array;
   private tailPos = 0;
   private length = 0;
   private heading = 1;
@@ -104,6 +108,8 @@ export class SnakeEnv implements Env<Uint8Array, number> {
     this.cells = width * height;
     this.ring = new Int32Array(this.cells);
     this.occupied = new Uint8Array(this.cells);
+    this.slab = new ObsSlab(this.cells * 3);
+    this.background = solidFrame(width * cellSize, height * cellSize, 24, 24, 32);
     this.observationSpace = new Box({ shape: [height, width, 3], dtype: 'uint8', low: 0, high: 1 });
     this.spec = {
       id: 'snake',
@@ -212,7 +218,7 @@ export class SnakeEnv implements Env<Uint8Array, number> {
   }
 
   private observe(): Uint8Array {
-    const o = new Uint8Array(this.cells * 3);
+    const o = this.slab.next();
     for (let k = 0; k < this.length - 1; k++) o[this.ring[(this.tailPos + k) % this.cells]! * 3 + 1] = 1;
     o[this.ring[(this.tailPos + this.length - 1) % this.cells]! * 3] = 1;
     if (this.fruit >= 0) o[this.fruit * 3 + 2] = 1;
@@ -223,30 +229,15 @@ export class SnakeEnv implements Env<Uint8Array, number> {
   render(): RgbFrame {
     const c = this.cellSize;
     const width = this.width * c;
-    const height = this.height * c;
-    const data = new Uint8Array(width * height * 3);
-    for (let i = 0; i < data.length; i += 3) {
-      data[i] = 24;
-      data[i + 1] = 24;
-      data[i + 2] = 32;
-    }
-    const fill = (cell: number, r: number, g: number, b: number, inset: number): void => {
-      const cx = cell % this.width;
-      const cy = Math.floor(cell / this.width);
-      for (let y = cy * c + inset; y < (cy + 1) * c - inset; y++) {
-        for (let x = cx * c + inset; x < (cx + 1) * c - inset; x++) {
-          const i = (y * width + x) * 3;
-          data[i] = r;
-          data[i + 1] = g;
-          data[i + 2] = b;
-        }
-      }
-    };
+    const data = this.background.slice();
     const inset = c >= 4 ? 1 : 0;
+    const fill = (cell: number, r: number, g: number, b: number, pad: number): void => {
+      fillRect(data, width, (cell % this.width) * c + pad, Math.floor(cell / this.width) * c + pad, c - 2 * pad, c - 2 * pad, r, g, b);
+    };
     for (let k = 0; k < this.length - 1; k++) fill(this.ring[(this.tailPos + k) % this.cells]!, 40, 170, 70, inset);
     fill(this.ring[(this.tailPos + this.length - 1) % this.cells]!, 150, 255, 120, 0);
     if (this.fruit >= 0) fill(this.fruit, 230, 50, 50, inset);
-    return { width, height, data };
+    return { width, height: this.height * c, data };
   }
 
   close(): void {}
