@@ -16,9 +16,10 @@
  *
  * The bot (`botSkill` in [0, 1]) follows the ball's centre plus an aim error, only while the
  * ball comes toward it and is within its reaction distance; otherwise it drifts back to the middle.
- * Its speed is `paddleSpeed * (0.3 + 0.7 * skill)`, its reaction distance
- * `width * (0.3 + 0.7 * skill)`, and its aim error uniform in `+-(1 - skill) * paddleHeight`,
- * redrawn at every serve and every return by player 0 (from the env RNG).
+ * Its speed is `paddleSpeed * (0.2 + 0.65 * skill)`, its reaction distance
+ * `width * (0.3 + 0.7 * skill)`, and its aim error uniform in
+ * `+-(0.15 + 0.75 * (1 - skill)) * paddleHeight`, redrawn at every serve and every return by
+ * player 0 (from the env RNG). Even at skill 1 it is slower than the ball's steepest returns.
  */
 import { InvalidActionError, InvalidConfigError, formatError, describe } from '../../src/errors.js';
 import type { Env, EnvSnapshot, EnvSpec, Info, ResetArgs, ResetResult, RgbFrame, StepResult } from '../../src/envs/env.js';
