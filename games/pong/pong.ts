@@ -6,7 +6,7 @@
  * velocity. It bounces off the top and bottom walls; a paddle sends it back with a vertical speed
  * set by where it hit (centre: flat, edges: steep, up to 45 degrees) and a `ballSpeedup` factor
  * (capped at `maxBallSpeed`). A ball that leaves the field on one side is a point for the other
- * side: +1 / -1 from player 0's view. The next serve starts from the middle row band toward the
+ * side: +1 / -1 from player 0's view. The next serve starts from the centre column toward the
  * player who conceded (random at reset), with a random vertical speed drawn from the env RNG.
  * The episode terminates when one side has `pointsToWin` points; the registry adds a step cap
  * (truncation) for endless rallies.

@@ -6,6 +6,7 @@ import { Command, CommanderError } from 'commander';
 import { NpcforgeError, InvalidConfigError, UnknownEnvError, CheckpointError } from '../errors.js';
 import '../../games/index.js';
 import { registerGames } from './commands/games.js';
+import { registerPlay } from './commands/play.js';
 
 /** Errors that mean "the user asked for something invalid": exit code 2. */
 function isUsageError(err: unknown): boolean {
@@ -21,6 +22,7 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
   registerGames(program);
+  registerPlay(program);
   return program;
 }
 
