@@ -7,6 +7,7 @@ import { NpcforgeError, InvalidConfigError, UnknownEnvError, CheckpointError } f
 import '../../games/index.js';
 import { registerGames } from './commands/games.js';
 import { registerStats } from './commands/stats.js';
+import { registerPlay } from './commands/play.js';
 
 /** Errors that mean "the user asked for something invalid": exit code 2. */
 function isUsageError(err: unknown): boolean {
@@ -23,6 +24,7 @@ export function buildProgram(): Command {
     .exitOverride();
   registerGames(program);
   registerStats(program);
+  registerPlay(program);
   return program;
 }
 
