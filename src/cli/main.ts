@@ -6,6 +6,9 @@ import { Command, CommanderError } from 'commander';
 import { NpcforgeError, InvalidConfigError, UnknownEnvError, CheckpointError } from '../errors.js';
 import '../../games/index.js';
 import { registerGames } from './commands/games.js';
+import { registerRecord } from './commands/record.js';
+import { registerReplay } from './commands/replay.js';
+import { registerView } from './commands/view.js';
 
 /** Errors that mean "the user asked for something invalid": exit code 2. */
 function isUsageError(err: unknown): boolean {
@@ -21,6 +24,9 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
   registerGames(program);
+  registerRecord(program);
+  registerReplay(program);
+  registerView(program);
   return program;
 }
 
