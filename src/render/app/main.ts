@@ -33,6 +33,8 @@ const state = {
   speedIndex: 2,
   acc: 0,
   loadToken: 0,
+  /** Time the last seek spent decoding the frame and drawing it (ms). */
+  lastSeek: { decodeMs: 0, drawMs: 0 },
 };
 
 let app: Application;
@@ -183,9 +185,12 @@ function seek(k: number): number {
   if (!c) return 0;
   const step = Math.min(Math.max(0, Math.round(k)), c.ep.frameCount - 1);
   state.step = step;
+  const t0 = performance.now();
   c.ep.frameRgba(step, c.rgba);
+  const t1 = performance.now();
   c.source.update();
   app.render();
+  state.lastSeek = { decodeMs: t1 - t0, drawMs: performance.now() - t1 };
   updateOverlay();
   if (!state.playing) writeHash();
   return step;
@@ -257,6 +262,9 @@ function setPlaying(on: boolean): void {
   state.playing = on && !!c;
   if (state.playing && c && state.step >= c.ep.frameCount - 1) seek(0);
   state.acc = 0;
+  // The ticker runs only while playing: a paused viewer costs no CPU.
+  if (state.playing) app.ticker.start();
+  else app.ticker.stop();
   $('btn-play').textContent = state.playing ? 'pause' : 'play';
   if (!state.playing) writeHash();
 }
@@ -436,7 +444,9 @@ function bindControls(): void {
 /** Hooks for tests and automation (the browser tests drive the page through it). */
 export interface ViewerHandle {
   seek(k: number): number;
-  status(): { run: string; episode: string; step: number; frameCount: number; playing: boolean; scale: number; speed: number } | null;
+  status(): { run: string; episode: string; step: number; frameCount: number; playing: boolean; scale: number; speed: number; lastSeek: { decodeMs: number; drawMs: number } } | null;
+  /** Blocks until the GPU has finished drawing (gl.finish): lets a benchmark time a seek end to end. */
+  finish(): void;
   ready: Promise<void>;
 }
 
@@ -445,7 +455,6 @@ async function start(): Promise<void> {
   await app.init({ width: 320, height: 240, preference: 'webgl', background: '#000000', antialias: false, resolution: 1, autoDensity: false, preserveDrawingBuffer: true, autoStart: false });
   $('stage').append(app.canvas);
   app.ticker.add((t) => tick(t.deltaMS));
-  app.ticker.start();
   bindControls();
   try {
     state.runs = await getJson('api/runs');
@@ -462,8 +471,9 @@ const handle: ViewerHandle = {
   seek,
   status: () => {
     const c = state.current;
-    return c ? { run: c.run, episode: c.episode, step: state.step, frameCount: c.ep.frameCount, playing: state.playing, scale: c.scale, speed: SPEEDS[state.speedIndex]! } : null;
+    return c ? { run: c.run, episode: c.episode, step: state.step, frameCount: c.ep.frameCount, playing: state.playing, scale: c.scale, speed: SPEEDS[state.speedIndex]!, lastSeek: { ...state.lastSeek } } : null;
   },
+  finish: () => (app.renderer as unknown as { gl?: WebGLRenderingContext }).gl?.finish(),
   ready: ready.then(() => undefined),
 };
 (window as unknown as { npcforgeViewer: ViewerHandle }).npcforgeViewer = handle;
