@@ -119,7 +119,8 @@ beforeAll(async () => {
   gridRec = recordEpisode(new GridGame() as unknown as Env<unknown, number>, 'grid-run', 'long', 5, { steps: GRID_STEPS, keep: GRID_CHECKS });
   const good = readFileSync(join(runs, 'catch-run', 'episodes', 'catch-s1.npcep'));
   writeFileSync(join(runs, 'catch-run', 'episodes', 'corrupt.npcep'), good.subarray(0, Math.floor(good.length / 2)));
-  const metrics = Array.from({ length: 30 }, (_, i) => JSON.stringify({ step: (i + 1) * 1000, episodes: i * 10, mean_return: -1 + i / 15, eval_return: -1 + i / 14.5, loss: 1 / (i + 1) }));
+  const curve = (i: number, phase: number): number => 1 - 2 * Math.exp(-i / 7) + 0.12 * Math.sin(i * 1.7 + phase);
+  const metrics = Array.from({ length: 30 }, (_, i) => JSON.stringify({ step: (i + 1) * 1000, episodes: i * 10, mean_return: curve(i, 0), eval_return: curve(i, 1), loss: 1 / (i + 1) }));
   writeFileSync(join(runs, 'catch-run', 'metrics.jsonl'), [...metrics.slice(0, 10), 'not json', ...metrics.slice(10)].join('\n') + '\n');
   mkdirSync(join(runs, 'empty-run'));
   server = await startViewerServer({ root: runs, assetsDir: assets, port: 0 });
@@ -232,7 +233,7 @@ describe('replay viewer in Chromium', () => {
     expect(await page.inputValue('#metric')).toBe('eval_return');
     const points = await page.getAttribute('#curve-svg polyline', 'points');
     expect(points!.trim().split(' ')).toHaveLength(30);
-    expect(await page.textContent('#curve-note')).toMatch(/30 points, 1 unreadable lines skipped/);
+    expect(await page.textContent('#curve-note')).toMatch(/30 points, 1 unreadable line skipped/);
     await page.selectOption('#metric', 'loss');
     expect(await page.textContent('#curve-note')).toMatch(/^loss vs step/);
   });

@@ -356,7 +356,7 @@ function plotCurve(rows: MetricRow[], xField: string | null, yField: string, ski
     if (typeof y === 'number' && Number.isFinite(y) && typeof x === 'number' && Number.isFinite(x)) pts.push([x, y]);
   });
   svg.replaceChildren();
-  $('curve-note').textContent = `${yField} vs ${xField ?? 'line'}: ${pts.length} points${skipped ? `, ${skipped} unreadable lines skipped` : ''}`;
+  $('curve-note').textContent = `${yField} vs ${xField ?? 'line'}: ${pts.length} points${skipped ? `, ${skipped} unreadable line${skipped === 1 ? '' : 's'} skipped` : ''}`;
   if (!pts.length) return;
   const W = 640;
   const H = 220;
