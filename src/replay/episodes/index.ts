@@ -4,3 +4,4 @@ export { readEpisode, RecordedEpisode, type ReadEpisodeOptions } from './reader.
 export { EpisodeFileWriter, PARTIAL_SUFFIX, type EpisodeFileWriterOptions } from './writer.js';
 export { RecordEpisode, type RecordEpisodeOptions, type RecordedFile } from './record-episode.js';
 export { verifyEpisode, ReplayMismatchError, type VerifyResult } from './verify.js';
+export { recordPolicyEpisode, annotationFromInfo, type PolicyDecision, type EpisodePolicy, type RecordPolicyEpisodeOptions } from './record-policy.js';

@@ -125,7 +125,8 @@ export class RecordEpisode<Obs> extends Wrapper<Obs, number> {
     this.env.close();
   }
 
-  private finishEpisode(): void {
+  /** Finishes the file of the episode in progress (if any) without closing the env. */
+  finishEpisode(): void {
     const w = this.writer;
     if (!w) return;
     this.writer = null;

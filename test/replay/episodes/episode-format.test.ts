@@ -325,3 +325,59 @@ describe('file size', () => {
     expect(all).toBeLessThanOrEqual(40 * 1024);
   });
 });
+
+describe('file size of the registered games', () => {
+  for (const { id } of listEnvs()) {
+    it(`logs the size of a ${id} episode with Q-values (under 40 KB per 1,000 steps)`, () => {
+      const env = make<unknown, number>(id);
+      const nA = env.spec.actionNames.length;
+      const rng = new SeededRng(8);
+      const rec = new RecordEpisode(env, { dir: join(tmp, 'sizes'), name: () => id.replace(/\//g, '_') });
+      let obs = rec.reset({ seed: 8 }).obs as ArrayLike<number>;
+      let steps = 0;
+      // CartPole gets a balancing controller (long episode); other games cycle through action pairs.
+      const policy = (t: number): number => (id === 'cartpole' ? (obs[2]! + obs[3]! > 0 ? 1 : 0) : Math.floor(t / 2) % nA);
+      for (let t = 0; t < 1000; t++) {
+        rec.annotateNext({ q: fakeAnnotation(t, nA, rng).q });
+        const r = rec.step(policy(t));
+        obs = r.obs as ArrayLike<number>;
+        steps++;
+        if (r.terminated || r.truncated) break;
+      }
+      rec.close();
+      const bytes = readFileSync(rec.files[0]!).length;
+      const f = env.render();
+      console.log(`[episode size] ${id}: ${steps} steps, ${f.width}x${f.height} frames, Q-values: ${bytes} B (${(bytes / steps).toFixed(1)} B/step)`);
+      expect(readEpisode(new Uint8Array(readFileSync(rec.files[0]!))).stepCount).toBe(steps);
+      // A fixed ~1 KB (header, first keyframe) plus at most 40 bytes per step (40 KB per 1,000 steps).
+      expect(bytes).toBeLessThan(1536 + 40 * steps);
+    });
+  }
+});
+
+describe('recordPolicyEpisode (the runner hook)', () => {
+  it('records an async policy with its act() info as annotations, and stops at maxSteps', async () => {
+    const { recordPolicyEpisode } = await import('../../../src/replay/episodes/index.js');
+    const env = make<Float32Array, number>('cartpole');
+    const file = await recordPolicyEpisode({
+      env,
+      dir: join(tmp, 'policy'),
+      name: 'eval-0001',
+      seed: 21,
+      maxSteps: 15,
+      meta: { agentStep: 5000 },
+      policy: async (obs, t) => ({ action: obs[2]! > 0 ? 1 : 0, info: { q: Float32Array.of(t, -t), value: t / 2, extra: 'ignored' } }),
+    });
+    const ep = readEpisode(new Uint8Array(readFileSync(file.path)));
+    expect(ep.stepCount).toBe(15);
+    expect(ep.header.meta).toEqual({ agentStep: 5000 });
+    expect(ep.annotation(7)!.q![0]).toBeCloseTo(7, 2);
+    expect(ep.annotation(7)!.q![1]).toBeCloseTo(-7, 2);
+    expect(ep.annotation(7)!.value).toBeCloseTo(3.5, 2);
+    expect(ep.annotation(7)!.probs).toBeUndefined();
+    expect(verifyEpisode(ep).ok).toBe(true);
+    // The caller's env stays open: it can still be reset and stepped.
+    env.reset({ seed: 1 });
+    expect(() => env.step(0)).not.toThrow();
+  });
+});
