@@ -4,7 +4,6 @@ import { InvalidConfigError, formatError, describe } from '../../errors.js';
 import { make } from '../../envs/registry.js';
 import { SeededRng } from '../../envs/rng.js';
 import { RecordEpisode } from '../../replay/episodes/record-episode.js';
-import { DEFAULT_KEYFRAME_INTERVAL } from '../../replay/episodes/format.js';
 
 interface RecordFlags {
   policy: string;
@@ -54,11 +53,11 @@ export function registerRecord(program: Command): void {
     .option('--out <dir>', 'folder for the files (default runs/<game>__<policy>__s<seed>__<time>/episodes)')
     .option('--seed <s>', 'reset seed of the first episode; episode i uses seed + i', '0')
     .option('--max-steps <n>', 'cap episodes at this many steps (TimeLimit)')
-    .option('--keyframe-interval <k>', 'frames per chunk (a seek decodes at most k frames)', String(DEFAULT_KEYFRAME_INTERVAL))
+    .option('--keyframe-interval <k>', "frames per chunk (a seek decodes at most k frames), or 'auto'", 'auto')
     .action((game: string, flags: RecordFlags) => {
       const episodes = parseIntFlag('episodes', flags.episodes, 1);
       const seed = parseIntFlag('seed', flags.seed, 0);
-      const keyframeInterval = parseIntFlag('keyframe-interval', flags.keyframeInterval, 1);
+      const keyframeInterval = flags.keyframeInterval === 'auto' ? 'auto' : parseIntFlag('keyframe-interval', flags.keyframeInterval, 1);
       const makeOptions = flags.maxSteps === undefined ? {} : { maxEpisodeSteps: parseIntFlag('max-steps', flags.maxSteps, 1) };
       const env = make<unknown, number>(game, makeOptions);
       const rng = new SeededRng(seed);

@@ -302,7 +302,7 @@ async function loadMetrics(run: string): Promise<void> {
     note.textContent = 'This run has no metrics.jsonl.';
     return;
   }
-  let rows: MetricRow[] = [];
+  const rows: MetricRow[] = [];
   let skipped = 0;
   try {
     const r = await fetch(`api/runs/${enc(run)}/metrics`);
@@ -343,7 +343,6 @@ async function loadMetrics(run: string): Promise<void> {
   const draw = (): void => plotCurve(rows, xField, select.value, skipped);
   select.onchange = draw;
   draw();
-  rows = rows.slice();
 }
 
 function plotCurve(rows: MetricRow[], xField: string | null, yField: string, skipped: number): void {

@@ -10,7 +10,7 @@ import type { RgbFrame } from '../../envs/env.js';
 import {
   ANNOTATION_FIELDS,
   ANNOTATION_LEVELS,
-  DEFAULT_KEYFRAME_INTERVAL,
+  autoKeyframeInterval,
   EPISODE_FORMAT,
   EPISODE_VERSION,
   MAX_FRAME_PIXELS,
@@ -47,8 +47,11 @@ export interface RecordedStep {
 }
 
 export interface EpisodeEncoderOptions {
-  /** Frames per chunk: a seek decodes at most this many frames (default 32). */
-  keyframeInterval?: number;
+  /**
+   * Frames per chunk: a seek decodes at most this many frames. Default 'auto': 64 for small or
+   * blocky frames (grid games), fewer for large pixel frames (at least 8), see autoKeyframeInterval.
+   */
+  keyframeInterval?: number | 'auto';
   /** Deflate level 0-9 (default 9). */
   compressionLevel?: number;
   /** Receives every finished record, in order. */
@@ -68,7 +71,8 @@ interface PendingStep {
 
 /** Streams one episode into records; call begin, step..., finish. */
 export class EpisodeEncoder {
-  readonly keyframeInterval: number;
+  private K = 0;
+  private readonly requestedK: number | 'auto';
   private readonly level: 0 | 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9;
   private readonly onRecord: (bytes: Uint8Array) => void;
   private state: 'fresh' | 'open' | 'done' = 'fresh';
@@ -85,13 +89,13 @@ export class EpisodeEncoder {
   private readonly paletteIndex = new Map<number, number>();
 
   constructor(options: EpisodeEncoderOptions) {
-    const { keyframeInterval = DEFAULT_KEYFRAME_INTERVAL, compressionLevel = DEFAULT_COMPRESSION_LEVEL, onRecord } = options;
+    const { keyframeInterval = 'auto', compressionLevel = DEFAULT_COMPRESSION_LEVEL, onRecord } = options;
     const errors: string[] = [];
-    if (!Number.isInteger(keyframeInterval) || keyframeInterval < 1 || keyframeInterval > MAX_KEYFRAME_INTERVAL) errors.push(`keyframeInterval=${describe(keyframeInterval)} (integer in [1, ${MAX_KEYFRAME_INTERVAL}])`);
+    if (keyframeInterval !== 'auto' && (!Number.isInteger(keyframeInterval) || keyframeInterval < 1 || keyframeInterval > MAX_KEYFRAME_INTERVAL)) errors.push(`keyframeInterval=${describe(keyframeInterval)} ('auto' or an integer in [1, ${MAX_KEYFRAME_INTERVAL}])`);
     if (!Number.isInteger(compressionLevel) || compressionLevel < 0 || compressionLevel > 9) errors.push(`compressionLevel=${describe(compressionLevel)} (integer in [0, 9])`);
     if (typeof onRecord !== 'function') errors.push(`onRecord=${describe(onRecord)} (a function)`);
     if (errors.length) throw new InvalidConfigError(formatError('EpisodeEncoder', 'valid options', errors.join(', '), 'fix the listed fields'));
-    this.keyframeInterval = keyframeInterval;
+    this.requestedK = keyframeInterval;
     this.level = compressionLevel as EpisodeEncoder['level'];
     this.onRecord = onRecord;
   }
@@ -108,6 +112,7 @@ export class EpisodeEncoder {
     }
     this.width = width;
     this.height = height;
+    this.K = this.requestedK === 'auto' ? autoKeyframeInterval(firstFrame.data, width, height) : this.requestedK;
     this.nActions = start.actionNames.length;
     const header: EpisodeHeader = {
       format: EPISODE_FORMAT,
@@ -123,7 +128,7 @@ export class EpisodeEncoder {
       actionSpace: start.actionSpace,
       frameWidth: width,
       frameHeight: height,
-      keyframeInterval: this.keyframeInterval,
+      keyframeInterval: this.K,
       meta: start.meta ?? {},
       createdAt: start.createdAt ?? new Date().toISOString(),
     };
@@ -144,7 +149,7 @@ export class EpisodeEncoder {
     this.stepCount++;
     this.totalReward += s.reward;
     this.lastFlags = flags;
-    if (this.steps.length === this.keyframeInterval) this.flush(this.keyframeInterval);
+    if (this.steps.length === this.K) this.flush(this.K);
   }
 
   /** Writes the last chunk and the end record. */
@@ -163,6 +168,11 @@ export class EpisodeEncoder {
     this.onRecord(packr.pack(end));
     this.state = 'done';
     return end;
+  }
+
+  /** Frames per chunk of this episode (known after begin()). */
+  get keyframeInterval(): number {
+    return this.K;
   }
 
   /** Steps recorded so far. */
@@ -199,7 +209,7 @@ export class EpisodeEncoder {
     const chunk: EpisodeChunk = {
       kind: 'chunk',
       index: this.chunkIndex,
-      firstFrame: this.chunkIndex * this.keyframeInterval,
+      firstFrame: this.chunkIndex * this.K,
       frames: frames.length,
       steps: steps.length,
       mode,

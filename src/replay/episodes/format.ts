@@ -12,8 +12,12 @@ export const EPISODE_FORMAT = 'npcforge-episode';
 export const EPISODE_VERSION = 1;
 /** File name extension of episode files. */
 export const EPISODE_EXTENSION = '.npcep';
-/** Default number of frames per chunk (one keyframe + K-1 XOR deltas). */
+/** Largest automatic number of frames per chunk (one keyframe + K-1 XOR deltas). */
 export const DEFAULT_KEYFRAME_INTERVAL = 64;
+/** Smallest automatic number of frames per chunk. */
+export const MIN_AUTO_KEYFRAME_INTERVAL = 8;
+/** Stored frame bytes per chunk the automatic interval aims at: bounds the work of one seek. */
+export const AUTO_CHUNK_BYTES = 1 << 19;
 /** Largest accepted frame, in pixels (guards the reader against absurd allocations). */
 export const MAX_FRAME_PIXELS = 1 << 24;
 /** Largest accepted keyframe interval. */
@@ -156,6 +160,21 @@ export function crc32(...parts: Uint8Array[]): number {
   let c = 0xffffffff;
   for (const p of parts) for (let i = 0; i < p.length; i++) c = t[(c ^ p[i]!) & 0xff]! ^ (c >>> 8);
   return (c ^ 0xffffffff) >>> 0;
+}
+
+/**
+ * Frames per chunk for frames like `first`: as many as fit in AUTO_CHUNK_BYTES at the stored size
+ * (a power of two in [8, 64]), so that a seek inflates at most ~512 KB whatever the frame size.
+ */
+export function autoKeyframeInterval(first: Uint8Array, width: number, height: number): number {
+  let uniform = true;
+  for (let i = 3; i < first.length && uniform; i += 3) uniform = first[i] === first[0] && first[i + 1] === first[1] && first[i + 2] === first[2];
+  // A blank first frame says nothing about the blocks of the frames to come.
+  const block = uniform ? 1 : detectBlockSize([first], width, height, 3);
+  const stored = (width / block) * (height / block);
+  let k = DEFAULT_KEYFRAME_INTERVAL;
+  while (k > MIN_AUTO_KEYFRAME_INTERVAL && k * stored > AUTO_CHUNK_BYTES) k /= 2;
+  return k;
 }
 
 /** Side of the largest uniform square blocks (<= 32) that every frame is made of; 1 when none. */

@@ -63,7 +63,7 @@ export class RecordedEpisode {
   readonly value: Float32Array | null;
   private readonly palette: Uint8Array;
   private readonly paletteSizeAt: number[];
-  private cache: { index: number; planes: Uint8Array } | null = null;
+  private cache: { index: number; planes: Uint8Array; upTo: number } | null = null;
 
   constructor(
     readonly header: EpisodeHeader,
@@ -157,7 +157,7 @@ export class RecordedEpisode {
     const K = this.header.keyframeInterval;
     const ci = Math.floor(k / K);
     const chunk = this.chunks[ci]!;
-    const planes = this.chunkPlanes(ci);
+    const planes = this.chunkPlanes(ci, k - chunk.firstFrame);
     const b = chunk.block;
     const w = this.width;
     const sw = w / b;
@@ -194,25 +194,42 @@ export class RecordedEpisode {
     }
   }
 
-  /** Inflates chunk ci and undoes the XOR deltas; the last chunk stays cached. */
-  private chunkPlanes(ci: number): Uint8Array {
-    if (this.cache && this.cache.index === ci) return this.cache.planes;
+  /**
+   * Returns the planes of chunk ci with the XOR deltas undone at least up to frame f of the chunk.
+   * The last chunk stays cached with how far it is decoded, so playing forward costs one XOR per
+   * frame and a random seek one inflate plus at most K-1 XORs.
+   */
+  private chunkPlanes(ci: number, f: number): Uint8Array {
     const c = this.chunks[ci]!;
     const n = (this.width / c.block) * (this.height / c.block) * (c.mode === 'indexed' ? 1 : 3);
-    const size = n * c.frames;
-    let planes: Uint8Array;
-    try {
-      planes = inflateSync(c.frameData, { out: new Uint8Array(size) });
-    } catch (err) {
-      fail(this.source, `chunk ${ci} frames to inflate`, err instanceof Error ? err.message : String(err), err);
+    if (!this.cache || this.cache.index !== ci) {
+      const size = n * c.frames;
+      let planes: Uint8Array;
+      try {
+        planes = inflateSync(c.frameData, { out: new Uint8Array(size) });
+      } catch (err) {
+        fail(this.source, `chunk ${ci} frames to inflate`, err instanceof Error ? err.message : String(err), err);
+      }
+      if (planes.length !== size) fail(this.source, `chunk ${ci} to hold ${size} frame bytes`, `${planes.length}`);
+      this.cache = { index: ci, planes, upTo: -1 };
     }
-    if (planes.length !== size) fail(this.source, `chunk ${ci} to hold ${size} frame bytes`, `${planes.length}`);
-    for (let i = n; i < size; i++) planes[i] = planes[i]! ^ planes[i - n]!;
-    if (c.mode === 'indexed') {
-      const limit = this.paletteSizeAt[ci]!;
-      for (let i = 0; i < size; i++) if (planes[i]! >= limit) fail(this.source, `palette indices below ${limit} in chunk ${ci}`, `${planes[i]}`);
+    const cache = this.cache;
+    const planes = cache.planes;
+    const wide = n % 4 === 0 && planes.byteOffset % 4 === 0 ? new Uint32Array(planes.buffer, planes.byteOffset, planes.length >> 2) : null;
+    const limit = c.mode === 'indexed' ? this.paletteSizeAt[ci]! : 256;
+    for (let g = cache.upTo + 1; g <= f; g++) {
+      const off = g * n;
+      if (g > 0) {
+        // XOR four bytes at a time where the layout allows: this loop is most of a seek.
+        if (wide) {
+          const o = off >> 2;
+          const m = n >> 2;
+          for (let i = 0; i < m; i++) wide[o + i] = wide[o + i]! ^ wide[o - m + i]!;
+        } else for (let i = 0; i < n; i++) planes[off + i] = planes[off + i]! ^ planes[off - n + i]!;
+      }
+      if (limit < 256) for (let i = off; i < off + n; i++) if (planes[i]! >= limit) fail(this.source, `palette indices below ${limit} in chunk ${ci}`, `${planes[i]}`);
+      cache.upTo = g;
     }
-    this.cache = { index: ci, planes };
     return planes;
   }
 

@@ -17,8 +17,8 @@ export interface RecordEpisodeOptions {
   name?: (episodeIndex: number, seed: number | null) => string;
   /** Prefix of the default names (default: the env id with `/` replaced by `_`). */
   prefix?: string;
-  /** Frames per chunk (default 64). */
-  keyframeInterval?: number;
+  /** Frames per chunk, or 'auto' (default): see EpisodeEncoderOptions. */
+  keyframeInterval?: number | 'auto';
   /** Deflate level 0-9 (default 9). */
   compressionLevel?: number;
   /** JSON-safe metadata stored in each file's header (run id, policy, agent step, ...). */
@@ -51,6 +51,8 @@ function snapshot(env: Env<unknown, unknown>): EnvSnapshot | null {
     // A JSON round trip detaches the snapshot from the live env and drops what JSON cannot hold.
     return JSON.parse(JSON.stringify(env.getState())) as EnvSnapshot;
   } catch {
+    // Some envs refuse getState() before their first reset; the header then records null and the
+    // episode is replayable from its seed only (verifyEpisode says so when there is none).
     return null;
   }
 }

@@ -31,8 +31,8 @@ export interface RecordPolicyEpisodeOptions<Obs> {
   maxSteps?: number;
   /** JSON-safe metadata for the header (e.g. `{ agentStep, run }`). */
   meta?: Record<string, unknown>;
-  /** Frames per chunk (default 64). */
-  keyframeInterval?: number;
+  /** Frames per chunk, or 'auto' (default): see EpisodeEncoderOptions. */
+  keyframeInterval?: number | 'auto';
 }
 
 const isNumbers = (v: unknown): v is ArrayLike<number> =>

@@ -13,8 +13,8 @@ import { EPISODE_EXTENSION, type EpisodeEnd } from './format.js';
 export interface EpisodeFileWriterOptions {
   /** Final file path; must end in `.npcep`. */
   path: string;
-  /** Frames per chunk (default 64). */
-  keyframeInterval?: number;
+  /** Frames per chunk, or 'auto' (default): see EpisodeEncoderOptions. */
+  keyframeInterval?: number | 'auto';
   /** Deflate level 0-9 (default 9). */
   compressionLevel?: number;
 }
