@@ -12,7 +12,7 @@ import '../../games/index.js';
 import { make } from '../../src/envs/registry.js';
 import { SeededRng } from '../../src/envs/rng.js';
 import type { Env, RgbFrame } from '../../src/envs/env.js';
-import { RecordEpisode } from '../../src/replay/episodes/index.js';
+import { EpisodeFileWriter, RecordEpisode } from '../../src/replay/episodes/index.js';
 import { startViewerServer, type ViewerServer } from '../../src/render/server.js';
 import { GridGame, fakeAnnotation } from '../replay/episodes/grid-game.js';
 
@@ -106,6 +106,30 @@ let catchRec: Rec;
 let catchRec2: Rec;
 let cartRec: Rec;
 let gridRec: Rec;
+let pixelFrames: Map<number, RgbFrame>;
+const PIXEL_STEPS = 2000;
+const PIXEL_CHECKS = [0, 31, 32, 33, 1000, 1999, 2000];
+
+/** A long CartPole episode of full-resolution (not blocky) frames, stepped past the pole's fall. */
+function recordPixelEpisode(path: string): Map<number, RgbFrame> {
+  const env = make<Float32Array, number>('cartpole', { maxEpisodeSteps: null, orderEnforcing: false });
+  env.reset({ seed: 4 });
+  const keep = new Map<number, RgbFrame>();
+  const w = new EpisodeFileWriter({ path, compressionLevel: 6 });
+  let inner: any = env;
+  while (inner.env) inner = inner.env;
+  w.begin({ game: { id: 'cartpole', options: env.spec.options ?? {}, maxEpisodeSteps: null }, seed: 4, resetOptions: null, stateBeforeReset: null, stateAtReset: inner.getState(), actionNames: env.spec.actionNames, observationSpace: env.observationSpace.toJSON(), actionSpace: env.actionSpace.toJSON() }, env.render());
+  keep.set(0, env.render());
+  for (let t = 0; t < PIXEL_STEPS; t++) {
+    const a = Math.floor(t / 3) % 2;
+    const r = env.step(a);
+    const frame = env.render();
+    if (PIXEL_CHECKS.includes(t + 1)) keep.set(t + 1, frame);
+    w.step({ action: a, reward: r.reward, terminated: r.terminated, truncated: false, frame });
+  }
+  w.finish();
+  return keep;
+}
 const GRID_STEPS = 10_000;
 const GRID_CHECKS = [0, 1, 63, 64, 65, 4097, 9999, 10_000];
 
@@ -117,6 +141,7 @@ beforeAll(async () => {
   catchRec2 = recordEpisode(make('catch'), 'catch-run', 'catch-s2', 2, { annotate: 'q' });
   cartRec = recordEpisode(make('cartpole'), 'cartpole-run', 'cartpole-s3', 3, { annotate: 'probs', policy: (t) => (t % 4 < 2 ? 0 : 1) });
   gridRec = recordEpisode(new GridGame() as unknown as Env<unknown, number>, 'grid-run', 'long', 5, { steps: GRID_STEPS, keep: GRID_CHECKS });
+  pixelFrames = recordPixelEpisode(join(runs, 'cartpole-run', 'episodes', 'long-pixels.npcep'));
   const good = readFileSync(join(runs, 'catch-run', 'episodes', 'catch-s1.npcep'));
   writeFileSync(join(runs, 'catch-run', 'episodes', 'corrupt.npcep'), good.subarray(0, Math.floor(good.length / 2)));
   const curve = (i: number, phase: number): number => 1 - 2 * Math.exp(-i / 7) + 0.12 * Math.sin(i * 1.7 + phase);
@@ -245,6 +270,22 @@ describe('replay viewer in Chromium', () => {
       const ref = gridRec.frames.get(k)!;
       expect(differingPixels(await canvasFrame(page, ref.width, ref.height), ref)).toBe(0);
     }
+    await timeSeeks('10,000-step 80x80 grid episode', GRID_STEPS);
+    await open('#cartpole-run/long-pixels/0', 'long-pixels', 0);
+    for (const k of PIXEL_CHECKS) {
+      await page.evaluate((k) => (window as any).npcforgeViewer.seek(k), k);
+      const ref = pixelFrames.get(k)!;
+      expect(differingPixels(await canvasFrame(page, ref.width, ref.height), ref)).toBe(0);
+    }
+    await timeSeeks('2,000-step 150x100 CartPole episode (full-resolution frames, K = 32)', PIXEL_STEPS);
+    const shot = process.env.NPCFORGE_VIEWER_SCREENSHOT;
+    if (shot) {
+      await open('#catch-run/catch-s1/5', 'catch-s1', 5);
+      await page.screenshot({ path: shot });
+    }
+  });
+
+  async function timeSeeks(label: string, steps: number): Promise<void> {
     const { out: times, parts } = await page.evaluate((n) => {
       const v = (window as any).npcforgeViewer;
       let x = 12345;
@@ -262,19 +303,14 @@ describe('replay viewer in Chromium', () => {
         parts.push([ls.decodeMs, ls.drawMs]);
       }
       return { out, parts };
-    }, GRID_STEPS);
+    }, steps);
     const sorted = [...times].sort((a, b) => a - b);
     const q = (p: number): number => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
     const med = (a: number[]): number => [...a].sort((x, y) => x - y)[a.length >> 1]!;
-    console.log(`[viewer seek] breakdown: decode median ${med(parts.map((p) => p[0])).toFixed(2)} ms, texture+render median ${med(parts.map((p) => p[1])).toFixed(2)} ms`);
-    console.log(`[viewer seek] 10,000-step 80x80 episode, 200 random seeks incl. decode, texture upload, render and gl.finish: median ${q(0.5).toFixed(2)} ms, p95 ${q(0.95).toFixed(2)} ms, max ${sorted[sorted.length - 1]!.toFixed(2)} ms`);
+    console.log(`[viewer seek] ${label}: decode median ${med(parts.map((p) => p[0])).toFixed(2)} ms, texture+render median ${med(parts.map((p) => p[1])).toFixed(2)} ms`);
+    console.log(`[viewer seek] ${label}, 200 random seeks incl. decode, texture upload, render and gl.finish: median ${q(0.5).toFixed(2)} ms, p95 ${q(0.95).toFixed(2)} ms, max ${sorted[sorted.length - 1]!.toFixed(2)} ms`);
     expect(times).toHaveLength(200);
-    const shot = process.env.NPCFORGE_VIEWER_SCREENSHOT;
-    if (shot) {
-      await open('#catch-run/catch-s1/5', 'catch-s1', 5);
-      await page.screenshot({ path: shot });
-    }
-  });
+  }
 
   it('raised no uncaught page errors', () => {
     expect(pageErrors).toEqual([]);
