@@ -6,7 +6,7 @@
  */
 import { Unpackr } from 'msgpackr';
 import { inflateSync } from 'fflate';
-import { EpisodeFormatError, NpcforgeError, UnsupportedVersionError, formatError, describe } from '../../errors.js';
+import { EpisodeFormatError, InvalidConfigError, NpcforgeError, SpaceMismatchError, UnsupportedVersionError, formatError, describe } from '../../errors.js';
 import type { RgbFrame } from '../../envs/env.js';
 import {
   EPISODE_FORMAT,
@@ -141,14 +141,16 @@ export class RecordedEpisode {
   /** Writes frame k as opaque RGBA into `out` (width * height * 4 bytes; allocated when omitted). */
   frameRgba(k: number, out?: Uint8Array): Uint8Array {
     const data = out ?? new Uint8Array(this.width * this.height * 4);
-    if (data.length !== this.width * this.height * 4) fail(this.source, `an output buffer of ${this.width * this.height * 4} bytes`, describe(data));
+    if (data.length !== this.width * this.height * 4) {
+      throw new SpaceMismatchError(formatError('RecordedEpisode.frameRgba', `an output buffer of ${this.width * this.height * 4} bytes (width * height * 4)`, describe(data), 'allocate new Uint8Array(episode.width * episode.height * 4)'));
+    }
     this.drawFrame(k, data, 4);
     return data;
   }
 
   private checkIndex(what: string, k: number, n: number): void {
     if (!Number.isInteger(k) || k < 0 || k >= n) {
-      throw new RangeError(formatError(`RecordedEpisode.${what}`, `an index in [0, ${n})`, describe(k), 'clamp the index to the episode length'));
+      throw new InvalidConfigError(formatError(`RecordedEpisode.${what}`, `an index in [0, ${n})`, describe(k), 'clamp the index to the episode length'));
     }
   }
 

@@ -125,6 +125,8 @@ describe('episode format round trip', () => {
     const ep = readEpisode(new Uint8Array(readFileSync(rec.file)));
     const order = [299, 0, 17, 16, 15, 150, 151, 31, 32, 300, 1];
     for (const k of order) expectSameFrame(ep.frame(k), rec.frames[k]!);
+    expect(() => ep.frameRgba(0, new Uint8Array(10))).toThrow(SpaceMismatchError);
+    expect(() => ep.frame(301)).toThrow(InvalidConfigError);
     const rgba = ep.frameRgba(150);
     expect(rgba.length).toBe(80 * 80 * 4);
     expect(rgba[3]).toBe(255);
