@@ -3,3 +3,5 @@ import '../games/index.js';
 
 export * from './errors.js';
 export * from './envs/index.js';
+export * from './replay/episodes/index.js';
+export { startViewerServer, defaultAssetsDir, DEFAULT_VIEWER_HOST, type ViewerServer, type ViewerServerOptions } from './render/server.js';

@@ -8,6 +8,9 @@ import '../../games/index.js';
 import { registerGames } from './commands/games.js';
 import { registerStats } from './commands/stats.js';
 import { registerPlay } from './commands/play.js';
+import { registerRecord } from './commands/record.js';
+import { registerReplay } from './commands/replay.js';
+import { registerView } from './commands/view.js';
 
 /** Errors that mean "the user asked for something invalid": exit code 2. */
 function isUsageError(err: unknown): boolean {
@@ -25,6 +28,9 @@ export function buildProgram(): Command {
   registerGames(program);
   registerStats(program);
   registerPlay(program);
+  registerRecord(program);
+  registerReplay(program);
+  registerView(program);
   return program;
 }
 

@@ -1,0 +1,478 @@
+/**
+ * The replay viewer app (browser). Lists runs and episodes from the server's JSON API, plays an
+ * episode with Pixi (one texture updated from the decoded RGB frame, nearest-neighbour integer
+ * scaling), shows the agent overlays and the run's learning curve. Deep link: #<run>/<episode>/<step>.
+ */
+import { Application, BufferImageSource, Sprite, Texture } from 'pixi.js';
+import { readEpisode, type RecordedEpisode } from '../../replay/episodes/reader.js';
+
+const SPEEDS = [0.25, 0.5, 1, 2, 4, 8];
+/** Steps per second at speed 1x. */
+const BASE_RATE = 15;
+const MAX_STAGE = { width: 640, height: 480 };
+
+const $ = <T extends HTMLElement>(id: string): T => document.getElementById(id) as T;
+
+interface Current {
+  run: string;
+  episode: string;
+  ep: RecordedEpisode;
+  rgba: Uint8Array;
+  source: BufferImageSource;
+  sprite: Sprite;
+  scale: number;
+}
+
+const state = {
+  runs: [] as Array<{ name: string; episodes: number; metrics: boolean }>,
+  run: '' as string,
+  episodes: [] as Array<{ name: string; bytes: number }>,
+  current: null as Current | null,
+  step: 0,
+  playing: false,
+  speedIndex: 2,
+  acc: 0,
+  loadToken: 0,
+  /** Time the last seek spent decoding the frame and drawing it (ms). */
+  lastSeek: { decodeMs: 0, drawMs: 0 },
+};
+
+let app: Application;
+
+function showError(message: string | null): void {
+  const el = $('error');
+  el.hidden = message === null;
+  el.textContent = message ?? '';
+}
+
+async function getJson<T>(url: string): Promise<T> {
+  const r = await fetch(url);
+  if (!r.ok) throw new Error(`${url}: HTTP ${r.status}`);
+  return (await r.json()) as T;
+}
+
+const enc = encodeURIComponent;
+
+function parseHash(): { run: string; episode: string; step: number } | null {
+  const parts = location.hash.replace(/^#/, '').split('/');
+  if (parts.length < 2 || !parts[0] || !parts[1]) return null;
+  try {
+    return { run: decodeURIComponent(parts[0]), episode: decodeURIComponent(parts[1]), step: Math.max(0, Number.parseInt(parts[2] ?? '0', 10) || 0) };
+  } catch {
+    return null;
+  }
+}
+
+function writeHash(): void {
+  const c = state.current;
+  if (!c) return;
+  history.replaceState(null, '', `#${enc(c.run)}/${enc(c.episode)}/${state.step}`);
+}
+
+function renderRuns(): void {
+  const ul = $('runs');
+  ul.replaceChildren(
+    ...state.runs.map((r) => {
+      const li = document.createElement('li');
+      const a = document.createElement('a');
+      a.href = `#${enc(r.name)}`;
+      a.textContent = r.name;
+      a.className = r.name === state.run ? 'active' : '';
+      a.addEventListener('click', (e) => {
+        e.preventDefault();
+        void selectRun(r.name);
+      });
+      const meta = document.createElement('div');
+      meta.className = 'meta';
+      meta.textContent = `${r.episodes} episode${r.episodes === 1 ? '' : 's'}${r.metrics ? ', metrics' : ''}`;
+      li.append(a, meta);
+      return li;
+    }),
+  );
+}
+
+function renderEpisodes(): void {
+  const ul = $('episodes');
+  ul.replaceChildren(
+    ...state.episodes.map((e) => {
+      const li = document.createElement('li');
+      const a = document.createElement('a');
+      a.href = `#${enc(state.run)}/${enc(e.name)}/0`;
+      a.textContent = e.name;
+      a.className = state.current && state.current.run === state.run && state.current.episode === e.name ? 'active' : '';
+      const meta = document.createElement('div');
+      meta.className = 'meta';
+      meta.textContent = `${(e.bytes / 1024).toFixed(1)} KB`;
+      li.append(a, meta);
+      return li;
+    }),
+  );
+}
+
+async function selectRun(run: string): Promise<void> {
+  if (state.run === run && state.episodes.length) return;
+  state.run = run;
+  renderRuns();
+  try {
+    state.episodes = await getJson(`api/runs/${enc(run)}/episodes`);
+  } catch (err) {
+    state.episodes = [];
+    showError(`Could not list the episodes of ${run}: ${(err as Error).message}`);
+  }
+  renderEpisodes();
+  void loadMetrics(run);
+}
+
+/** Loads an episode; a bad file shows its error and leaves the rest of the page working. */
+async function openEpisode(run: string, episode: string, step: number): Promise<void> {
+  await selectRun(run);
+  const c = state.current;
+  if (c && c.run === run && c.episode === episode) {
+    seek(step);
+    return;
+  }
+  const token = ++state.loadToken;
+  setPlaying(false);
+  $('title').textContent = `Loading ${run} / ${episode} ...`;
+  let ep: RecordedEpisode;
+  try {
+    const r = await fetch(`api/runs/${enc(run)}/episodes/${enc(episode)}`);
+    if (!r.ok) throw new Error(`HTTP ${r.status} ${r.statusText}`.trim());
+    const bytes = new Uint8Array(await r.arrayBuffer());
+    ep = readEpisode(bytes, { source: `${episode}.npcep` });
+  } catch (err) {
+    if (token !== state.loadToken) return;
+    unloadEpisode();
+    $('title').textContent = `${run} / ${episode}`;
+    showError(`Could not open episode "${episode}" of run "${run}": ${(err as Error).message}`);
+    renderEpisodes();
+    return;
+  }
+  if (token !== state.loadToken) return;
+  showError(null);
+  unloadEpisode();
+  const { width, height } = ep;
+  const scale = Math.max(1, Math.floor(Math.min(MAX_STAGE.width / width, MAX_STAGE.height / height)));
+  const rgba = new Uint8Array(width * height * 4);
+  ep.frameRgba(0, rgba);
+  const source = new BufferImageSource({ resource: rgba, width, height, scaleMode: 'nearest', antialias: false, autoGenerateMipmaps: false });
+  const sprite = new Sprite(new Texture({ source }));
+  sprite.scale.set(scale);
+  app.renderer.resize(width * scale, height * scale);
+  app.stage.addChild(sprite);
+  state.current = { run, episode, ep, rgba, source, sprite, scale };
+  const h = ep.header;
+  $('title').textContent = `${run} / ${episode}: ${h.game.id}, seed ${h.seed ?? '-'}, ${ep.stepCount} steps, return ${ep.returns[ep.frameCount - 1]}${ep.end ? '' : ' (incomplete recording)'}`;
+  const scrub = $<HTMLInputElement>('scrub');
+  scrub.max = String(ep.frameCount - 1);
+  renderEpisodes();
+  seek(step);
+}
+
+function unloadEpisode(): void {
+  const c = state.current;
+  if (!c) return;
+  app.stage.removeChild(c.sprite);
+  c.sprite.destroy({ texture: true, textureSource: true });
+  state.current = null;
+  state.step = 0;
+  updateOverlay();
+}
+
+/** Shows frame k (clamped) and refreshes overlays; returns the frame shown. */
+function seek(k: number): number {
+  const c = state.current;
+  if (!c) return 0;
+  const step = Math.min(Math.max(0, Math.round(k)), c.ep.frameCount - 1);
+  state.step = step;
+  const t0 = performance.now();
+  c.ep.frameRgba(step, c.rgba);
+  const t1 = performance.now();
+  c.source.update();
+  app.render();
+  state.lastSeek = { decodeMs: t1 - t0, drawMs: performance.now() - t1 };
+  updateOverlay();
+  if (!state.playing) writeHash();
+  return step;
+}
+
+const fmt = (v: number): string => (Number.isInteger(v) ? String(v) : v.toFixed(3));
+
+function updateOverlay(): void {
+  const c = state.current;
+  const scrub = $<HTMLInputElement>('scrub');
+  if (!c) {
+    for (const id of ['ov-step', 'ov-action', 'ov-reward', 'ov-return', 'ov-value', 'ov-status']) $(id).textContent = '-';
+    $('ov-bars').replaceChildren();
+    $('ov-bars-title').textContent = '';
+    $('pos').textContent = '0 / 0';
+    scrub.value = '0';
+    return;
+  }
+  const { ep } = c;
+  const k = state.step;
+  const names = ep.header.actionNames;
+  const last = ep.frameCount - 1;
+  $('ov-step').textContent = `${k} / ${last}`;
+  $('pos').textContent = `${k} / ${last}`;
+  scrub.value = String(k);
+  // The action shown at frame k is the one taken from it (step k).
+  const action = k < ep.stepCount ? ep.actions[k]! : -1;
+  $('ov-action').textContent = action >= 0 ? (names[action] ?? `#${action}`) : '(episode over)';
+  $('ov-reward').textContent = k > 0 ? fmt(ep.rewards[k - 1]!) : '-';
+  $('ov-return').textContent = fmt(ep.returns[k]!);
+  const ann = k < ep.stepCount ? ep.annotation(k) : undefined;
+  $('ov-value').textContent = ann?.value !== undefined ? ann.value.toFixed(3) : '-';
+  const term = k > 0 && ep.terminated[k - 1] === 1;
+  const trunc = k > 0 && ep.truncated[k - 1] === 1;
+  $('ov-status').textContent = term ? 'terminated' : trunc ? 'truncated' : k === last && !ep.end ? 'recording cut' : 'running';
+  const values = ann?.q ? Array.from(ann.q) : ann?.probs ? Array.from(ann.probs) : undefined;
+  $('ov-bars-title').textContent = ann?.q ? 'Q-values' : ann?.probs ? 'action probabilities' : '';
+  if (!values) {
+    $('ov-bars').replaceChildren();
+    return;
+  }
+  const lo = ann?.q ? Math.min(0, ...values) : 0;
+  const hi = ann?.q ? Math.max(...values) : 1;
+  const span = hi - lo || 1;
+  $('ov-bars').replaceChildren(
+    ...values.map((v, a) => {
+      const row = document.createElement('div');
+      row.className = a === action ? 'bar chosen' : 'bar';
+      const name = document.createElement('span');
+      name.className = 'name';
+      name.textContent = names[a] ?? `#${a}`;
+      const track = document.createElement('span');
+      track.className = 'track';
+      const fill = document.createElement('span');
+      fill.className = 'fill';
+      fill.style.width = `${(((v - lo) / span) * 100).toFixed(1)}%`;
+      track.append(fill);
+      const num = document.createElement('span');
+      num.className = 'num';
+      num.textContent = v.toFixed(3);
+      row.append(name, track, num);
+      return row;
+    }),
+  );
+}
+
+function setPlaying(on: boolean): void {
+  const c = state.current;
+  state.playing = on && !!c;
+  if (state.playing && c && state.step >= c.ep.frameCount - 1) seek(0);
+  state.acc = 0;
+  // The ticker runs only while playing: a paused viewer costs no CPU.
+  if (state.playing) app.ticker.start();
+  else app.ticker.stop();
+  $('btn-play').textContent = state.playing ? 'pause' : 'play';
+  if (!state.playing) writeHash();
+}
+
+function setSpeed(i: number): void {
+  state.speedIndex = Math.min(SPEEDS.length - 1, Math.max(0, i));
+  $<HTMLSelectElement>('speed').value = String(state.speedIndex);
+}
+
+function tick(deltaMs: number): void {
+  const c = state.current;
+  if (!state.playing || !c) return;
+  state.acc += deltaMs;
+  const interval = 1000 / (BASE_RATE * SPEEDS[state.speedIndex]!);
+  if (state.acc < interval) return;
+  const n = Math.floor(state.acc / interval);
+  state.acc -= n * interval;
+  const shown = seek(state.step + n);
+  if (shown >= c.ep.frameCount - 1) setPlaying(false);
+}
+
+interface MetricRow {
+  [key: string]: unknown;
+}
+
+async function loadMetrics(run: string): Promise<void> {
+  const select = $<HTMLSelectElement>('metric');
+  const svg = $('curve-svg');
+  const note = $('curve-note');
+  select.replaceChildren();
+  svg.replaceChildren();
+  note.textContent = '';
+  const meta = state.runs.find((r) => r.name === run);
+  if (!meta?.metrics) {
+    note.textContent = 'This run has no metrics.jsonl.';
+    return;
+  }
+  const rows: MetricRow[] = [];
+  let skipped = 0;
+  try {
+    const r = await fetch(`api/runs/${enc(run)}/metrics`);
+    if (!r.ok) throw new Error(`HTTP ${r.status}`);
+    for (const line of (await r.text()).split('\n')) {
+      if (!line.trim()) continue;
+      try {
+        const v = JSON.parse(line) as unknown;
+        if (v && typeof v === 'object' && !Array.isArray(v)) rows.push(v as MetricRow);
+        else skipped++;
+      } catch {
+        skipped++;
+      }
+    }
+  } catch (err) {
+    note.textContent = `Could not load metrics.jsonl: ${(err as Error).message}`;
+    return;
+  }
+  if (state.run !== run) return;
+  const fields = [...new Set(rows.flatMap((r) => Object.keys(r).filter((k) => typeof r[k] === 'number' && Number.isFinite(r[k]))))];
+  const xField = fields.includes('step') ? 'step' : null;
+  const yFields = fields.filter((f) => f !== xField);
+  if (!yFields.length) {
+    note.textContent = 'metrics.jsonl has no numeric fields.';
+    return;
+  }
+  const preferred = ['eval_return', 'mean_return', 'return_mean', 'mean_return_100', 'episode_return', 'loss'];
+  const initial = preferred.find((p) => yFields.includes(p)) ?? yFields[0]!;
+  select.replaceChildren(
+    ...yFields.map((f) => {
+      const o = document.createElement('option');
+      o.value = f;
+      o.textContent = f;
+      return o;
+    }),
+  );
+  select.value = initial;
+  const draw = (): void => plotCurve(rows, xField, select.value, skipped);
+  select.onchange = draw;
+  draw();
+}
+
+function plotCurve(rows: MetricRow[], xField: string | null, yField: string, skipped: number): void {
+  const svg = $('curve-svg');
+  const ns = 'http://www.w3.org/2000/svg';
+  const pts: Array<[number, number]> = [];
+  rows.forEach((r, i) => {
+    const y = r[yField];
+    const x = xField ? r[xField] : i;
+    if (typeof y === 'number' && Number.isFinite(y) && typeof x === 'number' && Number.isFinite(x)) pts.push([x, y]);
+  });
+  svg.replaceChildren();
+  $('curve-note').textContent = `${yField} vs ${xField ?? 'line'}: ${pts.length} points${skipped ? `, ${skipped} unreadable line${skipped === 1 ? '' : 's'} skipped` : ''}`;
+  if (!pts.length) return;
+  const W = 640;
+  const H = 220;
+  const pad = { l: 56, r: 10, t: 10, b: 24 };
+  const xs = pts.map((p) => p[0]);
+  const ys = pts.map((p) => p[1]);
+  const x0 = Math.min(...xs);
+  const x1 = Math.max(...xs);
+  const y0 = Math.min(...ys);
+  const y1 = Math.max(...ys);
+  const sx = (x: number): number => pad.l + ((x - x0) / (x1 - x0 || 1)) * (W - pad.l - pad.r);
+  const sy = (y: number): number => H - pad.b - ((y - y0) / (y1 - y0 || 1)) * (H - pad.t - pad.b);
+  const el = (name: string, attrs: Record<string, string>, text?: string): SVGElement => {
+    const e = document.createElementNS(ns, name);
+    for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
+    if (text !== undefined) e.textContent = text;
+    return e;
+  };
+  svg.append(
+    el('line', { x1: String(pad.l), y1: String(H - pad.b), x2: String(W - pad.r), y2: String(H - pad.b), stroke: '#3a404b' }),
+    el('line', { x1: String(pad.l), y1: String(pad.t), x2: String(pad.l), y2: String(H - pad.b), stroke: '#3a404b' }),
+    el('text', { x: String(pad.l - 4), y: String(pad.t + 10), fill: '#9aa3b2', 'font-size': '11', 'text-anchor': 'end' }, fmt(y1)),
+    el('text', { x: String(pad.l - 4), y: String(H - pad.b), fill: '#9aa3b2', 'font-size': '11', 'text-anchor': 'end' }, fmt(y0)),
+    el('text', { x: String(pad.l), y: String(H - 6), fill: '#9aa3b2', 'font-size': '11' }, fmt(x0)),
+    el('text', { x: String(W - pad.r), y: String(H - 6), fill: '#9aa3b2', 'font-size': '11', 'text-anchor': 'end' }, fmt(x1)),
+    el('polyline', { points: pts.map((p) => `${sx(p[0]).toFixed(1)},${sy(p[1]).toFixed(1)}`).join(' '), fill: 'none', stroke: '#8fd3ff', 'stroke-width': '1.5' }),
+  );
+}
+
+async function route(): Promise<void> {
+  const h = parseHash();
+  if (h) await openEpisode(h.run, h.episode, h.step);
+  else {
+    const run = decodeURIComponent(location.hash.replace(/^#/, '').split('/')[0] ?? '');
+    if (run) await selectRun(run);
+  }
+}
+
+function bindControls(): void {
+  const speed = $<HTMLSelectElement>('speed');
+  speed.replaceChildren(
+    ...SPEEDS.map((s, i) => {
+      const o = document.createElement('option');
+      o.value = String(i);
+      o.textContent = `${s}x`;
+      return o;
+    }),
+  );
+  setSpeed(state.speedIndex);
+  speed.addEventListener('change', () => setSpeed(Number(speed.value)));
+  $('btn-play').addEventListener('click', () => setPlaying(!state.playing));
+  $('btn-back').addEventListener('click', () => {
+    setPlaying(false);
+    seek(state.step - 1);
+  });
+  $('btn-fwd').addEventListener('click', () => {
+    setPlaying(false);
+    seek(state.step + 1);
+  });
+  const scrub = $<HTMLInputElement>('scrub');
+  scrub.addEventListener('input', () => {
+    setPlaying(false);
+    seek(Number(scrub.value));
+  });
+  window.addEventListener('keydown', (e) => {
+    if (e.target instanceof HTMLSelectElement || (e.target instanceof HTMLInputElement && e.target.type !== 'range')) return;
+    const jump = e.shiftKey ? 10 : 1;
+    if (e.key === ' ') setPlaying(!state.playing);
+    else if (e.key === 'ArrowRight') {
+      setPlaying(false);
+      seek(state.step + jump);
+    } else if (e.key === 'ArrowLeft') {
+      setPlaying(false);
+      seek(state.step - jump);
+    } else if (e.key === '+' || e.key === '=') setSpeed(state.speedIndex + 1);
+    else if (e.key === '-' || e.key === '_') setSpeed(state.speedIndex - 1);
+    else if (e.key === 'Home') seek(0);
+    else if (e.key === 'End') seek(Number.MAX_SAFE_INTEGER);
+    else return;
+    e.preventDefault();
+  });
+  window.addEventListener('hashchange', () => void route());
+}
+
+/** Hooks for tests and automation (the browser tests drive the page through it). */
+export interface ViewerHandle {
+  seek(k: number): number;
+  status(): { run: string; episode: string; step: number; frameCount: number; playing: boolean; scale: number; speed: number; lastSeek: { decodeMs: number; drawMs: number } } | null;
+  /** Blocks until the GPU has finished drawing (gl.finish): lets a benchmark time a seek end to end. */
+  finish(): void;
+  ready: Promise<void>;
+}
+
+async function start(): Promise<void> {
+  app = new Application();
+  await app.init({ width: 320, height: 240, preference: 'webgl', background: '#000000', antialias: false, resolution: 1, autoDensity: false, preserveDrawingBuffer: true, autoStart: false });
+  $('stage').append(app.canvas);
+  app.ticker.add((t) => tick(t.deltaMS));
+  bindControls();
+  try {
+    state.runs = await getJson('api/runs');
+  } catch (err) {
+    showError(`Could not list runs: ${(err as Error).message}`);
+  }
+  renderRuns();
+  if (!location.hash && state.runs.length) await selectRun(state.runs[0]!.name);
+  await route();
+}
+
+const ready = start().catch((err: unknown) => showError(`The viewer failed to start: ${(err as Error).message}`));
+const handle: ViewerHandle = {
+  seek,
+  status: () => {
+    const c = state.current;
+    return c ? { run: c.run, episode: c.episode, step: state.step, frameCount: c.ep.frameCount, playing: state.playing, scale: c.scale, speed: SPEEDS[state.speedIndex]!, lastSeek: { ...state.lastSeek } } : null;
+  },
+  finish: () => (app.renderer as unknown as { gl?: WebGLRenderingContext }).gl?.finish(),
+  ready: ready.then(() => undefined),
+};
+(window as unknown as { npcforgeViewer: ViewerHandle }).npcforgeViewer = handle;

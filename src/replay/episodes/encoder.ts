@@ -1,0 +1,386 @@
+/**
+ * Episode encoder: turns a stream of frames and steps into `.npcep` records (msgpack values).
+ * Browser-safe and sink-agnostic: each finished record is handed to `onRecord`, so a Node writer can
+ * append it to a file as soon as a chunk is complete.
+ */
+import { Packr } from 'msgpackr';
+import { deflateSync } from 'fflate';
+import { InvalidConfigError, SpaceMismatchError, ResetNeededError, formatError, describe } from '../../errors.js';
+import type { RgbFrame } from '../../envs/env.js';
+import {
+  ANNOTATION_FIELDS,
+  ANNOTATION_LEVELS,
+  autoKeyframeInterval,
+  EPISODE_FORMAT,
+  EPISODE_VERSION,
+  MAX_FRAME_PIXELS,
+  MAX_KEYFRAME_INTERVAL,
+  PALETTE_CAPACITY,
+  crc32,
+  detectBlockSize,
+  type AnnotationField,
+  type ChunkMode,
+  type EpisodeChunk,
+  type EpisodeEnd,
+  type EpisodeHeader,
+  type QuantisedField,
+  type StepAnnotation,
+  type StepBlock,
+} from './format.js';
+
+/** Everything known when an episode starts (the header minus what the encoder fills in). */
+export type EpisodeStart = Omit<EpisodeHeader, 'format' | 'version' | 'kind' | 'frameWidth' | 'frameHeight' | 'keyframeInterval' | 'meta' | 'createdAt'> & {
+  meta?: Record<string, unknown>;
+  /** Defaults to now. */
+  createdAt?: string;
+};
+
+/** One environment step as recorded. */
+export interface RecordedStep {
+  action: number;
+  reward: number;
+  terminated: boolean;
+  truncated: boolean;
+  /** The frame rendered after the step. */
+  frame: RgbFrame;
+  annotation?: StepAnnotation;
+}
+
+export interface EpisodeEncoderOptions {
+  /**
+   * Frames per chunk: a seek decodes at most this many frames. Default 'auto': 64 for small or
+   * blocky frames (grid games), fewer for large pixel frames (at least 8), see autoKeyframeInterval.
+   */
+  keyframeInterval?: number | 'auto';
+  /** Deflate level 0-9 (default 9). */
+  compressionLevel?: number;
+  /** Receives every finished record, in order. */
+  onRecord: (bytes: Uint8Array) => void;
+}
+
+export const DEFAULT_COMPRESSION_LEVEL = 9;
+
+const packr = new Packr({ useRecords: false, variableMapSize: true });
+
+interface PendingStep {
+  action: number;
+  reward: number;
+  flags: number;
+  annotation?: StepAnnotation;
+}
+
+/** Streams one episode into records; call begin, step..., finish. */
+export class EpisodeEncoder {
+  private K = 0;
+  private readonly requestedK: number | 'auto';
+  private readonly level: 0 | 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9;
+  private readonly onRecord: (bytes: Uint8Array) => void;
+  private state: 'fresh' | 'open' | 'done' = 'fresh';
+  private width = 0;
+  private height = 0;
+  private nActions = 0;
+  private frames: Uint8Array[] = [];
+  private steps: PendingStep[] = [];
+  private chunkIndex = 0;
+  private frameCount = 0;
+  private stepCount = 0;
+  private totalReward = 0;
+  private lastFlags = 0;
+  private readonly paletteIndex = new Map<number, number>();
+
+  constructor(options: EpisodeEncoderOptions) {
+    const { keyframeInterval = 'auto', compressionLevel = DEFAULT_COMPRESSION_LEVEL, onRecord } = options;
+    const errors: string[] = [];
+    if (keyframeInterval !== 'auto' && (!Number.isInteger(keyframeInterval) || keyframeInterval < 1 || keyframeInterval > MAX_KEYFRAME_INTERVAL)) errors.push(`keyframeInterval=${describe(keyframeInterval)} ('auto' or an integer in [1, ${MAX_KEYFRAME_INTERVAL}])`);
+    if (!Number.isInteger(compressionLevel) || compressionLevel < 0 || compressionLevel > 9) errors.push(`compressionLevel=${describe(compressionLevel)} (integer in [0, 9])`);
+    if (typeof onRecord !== 'function') errors.push(`onRecord=${describe(onRecord)} (a function)`);
+    if (errors.length) throw new InvalidConfigError(formatError('EpisodeEncoder', 'valid options', errors.join(', '), 'fix the listed fields'));
+    this.requestedK = keyframeInterval;
+    this.level = compressionLevel as EpisodeEncoder['level'];
+    this.onRecord = onRecord;
+  }
+
+  /** Writes the header; `firstFrame` is the frame rendered right after reset. */
+  begin(start: EpisodeStart, firstFrame: RgbFrame): void {
+    if (this.state !== 'fresh') throw new ResetNeededError(formatError('EpisodeEncoder.begin', 'a fresh encoder', `an encoder that is ${this.state}`, 'make one encoder per episode'));
+    const { width, height } = firstFrame;
+    if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1 || width * height > MAX_FRAME_PIXELS) {
+      throw new SpaceMismatchError(formatError('EpisodeEncoder.begin', `a frame of 1..${MAX_FRAME_PIXELS} pixels`, `${describe(width)}x${describe(height)}`, 'render() must return a positive integer size'));
+    }
+    if (!Array.isArray(start.actionNames) || start.actionNames.length < 1) {
+      throw new InvalidConfigError(formatError('EpisodeEncoder.begin', 'a non-empty actionNames array', describe(start.actionNames), 'pass env.spec.actionNames'));
+    }
+    this.width = width;
+    this.height = height;
+    this.K = this.requestedK === 'auto' ? autoKeyframeInterval(firstFrame.data, width, height) : this.requestedK;
+    this.nActions = start.actionNames.length;
+    const header: EpisodeHeader = {
+      format: EPISODE_FORMAT,
+      version: EPISODE_VERSION,
+      kind: 'header',
+      game: start.game,
+      seed: start.seed,
+      resetOptions: start.resetOptions,
+      stateBeforeReset: start.stateBeforeReset,
+      stateAtReset: start.stateAtReset,
+      actionNames: start.actionNames,
+      observationSpace: start.observationSpace,
+      actionSpace: start.actionSpace,
+      frameWidth: width,
+      frameHeight: height,
+      keyframeInterval: this.K,
+      meta: start.meta ?? {},
+      createdAt: start.createdAt ?? new Date().toISOString(),
+    };
+    this.state = 'open';
+    this.pushFrame(firstFrame);
+    this.onRecord(packr.pack(header));
+  }
+
+  /** Adds one step and the frame rendered after it; emits a chunk every `keyframeInterval` steps. */
+  step(s: RecordedStep): void {
+    if (this.state !== 'open') throw new ResetNeededError(formatError('EpisodeEncoder.step', 'begin() before step()', `an encoder that is ${this.state}`, 'call begin() first; make one encoder per episode'));
+    if (!Number.isInteger(s.action)) throw new InvalidConfigError(formatError('EpisodeEncoder.step', 'an integer action', describe(s.action), 'only discrete actions can be recorded'));
+    if (typeof s.reward !== 'number' || !Number.isFinite(s.reward)) throw new InvalidConfigError(formatError('EpisodeEncoder.step', 'a finite reward', describe(s.reward), 'check the env reward'));
+    if (s.annotation) this.checkAnnotation(s.annotation);
+    this.pushFrame(s.frame);
+    const flags = (s.terminated ? 1 : 0) | (s.truncated ? 2 : 0);
+    this.steps.push({ action: s.action, reward: s.reward, flags, annotation: s.annotation });
+    this.stepCount++;
+    this.totalReward += s.reward;
+    this.lastFlags = flags;
+    if (this.steps.length === this.K) this.flush(this.K);
+  }
+
+  /** Writes the last chunk and the end record. */
+  finish(): EpisodeEnd {
+    if (this.state !== 'open') throw new ResetNeededError(formatError('EpisodeEncoder.finish', 'an open episode', `an encoder that is ${this.state}`, 'call begin() first; finish() once'));
+    this.flush(this.frames.length);
+    const end: EpisodeEnd = {
+      kind: 'end',
+      steps: this.stepCount,
+      frames: this.frameCount,
+      chunks: this.chunkIndex,
+      return: this.totalReward,
+      terminated: (this.lastFlags & 1) !== 0,
+      truncated: (this.lastFlags & 2) !== 0,
+    };
+    this.onRecord(packr.pack(end));
+    this.state = 'done';
+    return end;
+  }
+
+  /** Frames per chunk of this episode (known after begin()). */
+  get keyframeInterval(): number {
+    return this.K;
+  }
+
+  /** Steps recorded so far. */
+  get stepsRecorded(): number {
+    return this.stepCount;
+  }
+
+  private pushFrame(frame: RgbFrame): void {
+    if (frame.width !== this.width || frame.height !== this.height || frame.data.length !== this.width * this.height * 3) {
+      throw new SpaceMismatchError(formatError('EpisodeEncoder', `an RGB frame of ${this.width}x${this.height} (${this.width * this.height * 3} bytes)`, `${describe(frame.width)}x${describe(frame.height)} with ${describe(frame.data)}`, 'every frame of an episode must have the same size'));
+    }
+    // render() may reuse its buffer: keep a copy until the chunk is encoded.
+    this.frames.push(frame.data.slice());
+    this.frameCount++;
+  }
+
+  private checkAnnotation(a: StepAnnotation): void {
+    for (const f of ['q', 'probs'] as const) {
+      const v = a[f];
+      if (v === undefined) continue;
+      if (typeof v.length !== 'number' || v.length !== this.nActions) throw new InvalidConfigError(formatError('EpisodeEncoder.step', `annotation.${f} with one value per action (${this.nActions})`, describe(v), 'pass the agent info for this step'));
+      for (let i = 0; i < v.length; i++) if (!Number.isFinite(v[i])) throw new InvalidConfigError(formatError('EpisodeEncoder.step', `finite annotation.${f} values`, describe(v[i]), 'check the agent output for NaN'));
+    }
+    if (a.value !== undefined && !Number.isFinite(a.value)) throw new InvalidConfigError(formatError('EpisodeEncoder.step', 'a finite annotation.value', describe(a.value), 'check the agent output for NaN'));
+  }
+
+  /** Encodes the first `nFrames` buffered frames with the buffered steps into one chunk record. */
+  private flush(nFrames: number): void {
+    const frames = this.frames.slice(0, nFrames);
+    const steps = this.steps;
+    const { mode, block, palette, planes } = this.encodeFrames(frames);
+    const frameData = deflateSync(planes, { level: this.level });
+    const stepData = deflateSync(packr.pack(encodeSteps(steps, this.nActions)), { level: this.level });
+    const chunk: EpisodeChunk = {
+      kind: 'chunk',
+      index: this.chunkIndex,
+      firstFrame: this.chunkIndex * this.K,
+      frames: frames.length,
+      steps: steps.length,
+      mode,
+      block,
+      palette,
+      frameData,
+      stepData,
+      crc: crc32(frameData, stepData),
+    };
+    this.onRecord(packr.pack(chunk));
+    this.chunkIndex++;
+    this.frames = this.frames.slice(nFrames);
+    this.steps = [];
+  }
+
+  private encodeFrames(frames: Uint8Array[]): { mode: ChunkMode; block: number; palette: Uint8Array; planes: Uint8Array } {
+    const w = this.width;
+    const h = this.height;
+    const block = detectBlockSize(frames, w, h, 3);
+    const sw = w / block;
+    const sh = h / block;
+    const small = block === 1 ? frames : frames.map((f) => downscale(f, w, sw, sh, block));
+    // Palette: colours new to the episode; the chunk is indexed when they still fit.
+    const added: number[] = [];
+    const seen = new Set<number>();
+    let fits = true;
+    for (const f of small) {
+      let last = -1;
+      for (let i = 0; i < f.length && fits; i += 3) {
+        const key = (f[i]! << 16) | (f[i + 1]! << 8) | f[i + 2]!;
+        if (key === last) continue;
+        last = key;
+        if (this.paletteIndex.has(key) || seen.has(key)) continue;
+        seen.add(key);
+        added.push(key);
+        if (this.paletteIndex.size + added.length > PALETTE_CAPACITY) fits = false;
+      }
+      if (!fits) break;
+    }
+    const n = sw * sh;
+    if (!fits) {
+      const planes = new Uint8Array(small.length * n * 3);
+      small.forEach((f, k) => {
+        const off = k * n * 3;
+        if (k === 0) planes.set(f, off);
+        else {
+          const prev = small[k - 1]!;
+          for (let i = 0; i < f.length; i++) planes[off + i] = f[i]! ^ prev[i]!;
+        }
+      });
+      return { mode: 'rgb', block, palette: new Uint8Array(0), planes };
+    }
+    const palette = new Uint8Array(added.length * 3);
+    added.forEach((key, i) => {
+      this.paletteIndex.set(key, this.paletteIndex.size);
+      palette[i * 3] = key >> 16;
+      palette[i * 3 + 1] = (key >> 8) & 255;
+      palette[i * 3 + 2] = key & 255;
+    });
+    const planes = new Uint8Array(small.length * n);
+    const prevIdx = new Uint8Array(n);
+    small.forEach((f, k) => {
+      const off = k * n;
+      let lastKey = -1;
+      let lastIdx = 0;
+      for (let p = 0; p < n; p++) {
+        const key = (f[p * 3]! << 16) | (f[p * 3 + 1]! << 8) | f[p * 3 + 2]!;
+        if (key !== lastKey) {
+          lastKey = key;
+          lastIdx = this.paletteIndex.get(key)!;
+        }
+        planes[off + p] = k === 0 ? lastIdx : lastIdx ^ prevIdx[p]!;
+        prevIdx[p] = lastIdx;
+      }
+    });
+    return { mode: 'indexed', block, palette, planes };
+  }
+}
+
+function downscale(f: Uint8Array, w: number, sw: number, sh: number, block: number): Uint8Array {
+  const out = new Uint8Array(sw * sh * 3);
+  for (let y = 0; y < sh; y++) {
+    for (let x = 0; x < sw; x++) {
+      const src = (y * block * w + x * block) * 3;
+      const dst = (y * sw + x) * 3;
+      out[dst] = f[src]!;
+      out[dst + 1] = f[src + 1]!;
+      out[dst + 2] = f[src + 2]!;
+    }
+  }
+  return out;
+}
+
+function encodeSteps(steps: PendingStep[], nActions: number): StepBlock {
+  const n = steps.length;
+  // Narrowest widths that hold the chunk exactly: most games have < 256 actions and small rewards.
+  const actionBytes = steps.every((s) => s.action >= 0 && s.action < 256) ? 1 : steps.every((s) => s.action >= 0 && s.action < 65536) ? 2 : 4;
+  const rewardBytes = steps.every((s) => Math.fround(s.reward) === s.reward) ? 4 : 8;
+  const actions = new Uint8Array(n * actionBytes);
+  const rewards = new Uint8Array(n * rewardBytes);
+  const flags = new Uint8Array(n);
+  const av = new DataView(actions.buffer);
+  const rv = new DataView(rewards.buffer);
+  steps.forEach((s, i) => {
+    if (actionBytes === 1) actions[i] = s.action;
+    else if (actionBytes === 2) av.setUint16(i * 2, s.action, true);
+    else av.setInt32(i * 4, s.action, true);
+    if (rewardBytes === 4) rv.setFloat32(i * 4, s.reward, true);
+    else rv.setFloat64(i * 8, s.reward, true);
+    flags[i] = s.flags;
+  });
+  const block: StepBlock = { actionBytes, actions, rewardBytes, rewards, flags };
+  for (const field of ANNOTATION_FIELDS) {
+    const q = quantise(steps, field, field === 'value' ? 1 : nActions);
+    if (q) block[field] = q;
+  }
+  return block;
+}
+
+function fieldValues(a: StepAnnotation | undefined, field: AnnotationField): ArrayLike<number> | undefined {
+  if (!a) return undefined;
+  if (field === 'value') return a.value === undefined ? undefined : [a.value];
+  return a[field];
+}
+
+/** 12-bit quantisation over the chunk's range; components delta-coded so that deflate finds runs. */
+function quantise(steps: PendingStep[], field: AnnotationField, width: number): QuantisedField | undefined {
+  let lo = Infinity;
+  let hi = -Infinity;
+  let count = 0;
+  for (const s of steps) {
+    const v = fieldValues(s.annotation, field);
+    if (!v) continue;
+    count++;
+    for (let i = 0; i < width; i++) {
+      lo = Math.min(lo, v[i]!);
+      hi = Math.max(hi, v[i]!);
+    }
+  }
+  if (count === 0) return undefined;
+  const scale = hi > lo ? (hi - lo) / ANNOTATION_LEVELS : 0;
+  const data = new Uint8Array(steps.length * width * 2);
+  const dv = new DataView(data.buffer);
+  const prev = new Uint16Array(width);
+  const present = count === steps.length ? undefined : new Uint8Array(steps.length);
+  steps.forEach((s, t) => {
+    const v = fieldValues(s.annotation, field);
+    if (present) present[t] = v ? 1 : 0;
+    for (let i = 0; i < width; i++) {
+      const q = v && scale > 0 ? Math.min(ANNOTATION_LEVELS, Math.max(0, Math.round((v[i]! - lo) / scale))) : 0;
+      dv.setUint16((t * width + i) * 2, (q - prev[i]!) & 0xffff, true);
+      prev[i] = q;
+    }
+  });
+  const out: QuantisedField = { width, lo, scale, data };
+  if (present) out.present = present;
+  return out;
+}
+
+/** Encodes a whole episode in memory (tests, small tools). `frames[0]` is the frame after reset. */
+export function encodeEpisode(start: EpisodeStart, firstFrame: RgbFrame, steps: RecordedStep[], options: Omit<EpisodeEncoderOptions, 'onRecord'> = {}): Uint8Array {
+  const parts: Uint8Array[] = [];
+  const enc = new EpisodeEncoder({ ...options, onRecord: (b) => parts.push(b) });
+  enc.begin(start, firstFrame);
+  for (const s of steps) enc.step(s);
+  enc.finish();
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let off = 0;
+  for (const p of parts) {
+    out.set(p, off);
+    off += p.length;
+  }
+  return out;
+}

@@ -1,0 +1,205 @@
+/**
+ * The `.npcep` episode format: names, record shapes and the small byte-level helpers shared by the
+ * encoder (recording) and the reader (Node and browser). Browser-safe: no Node built-ins here.
+ * The format is documented in docs/episode-format.md.
+ */
+import type { SpaceJSON } from '../../envs/spaces.js';
+import type { EnvSnapshot } from '../../envs/env.js';
+
+/** Value of the `format` field of every episode file. */
+export const EPISODE_FORMAT = 'npcforge-episode';
+/** The format version this build writes and reads. */
+export const EPISODE_VERSION = 1;
+/** File name extension of episode files. */
+export const EPISODE_EXTENSION = '.npcep';
+/** Largest automatic number of frames per chunk (one keyframe + K-1 XOR deltas). */
+export const DEFAULT_KEYFRAME_INTERVAL = 64;
+/** Smallest automatic number of frames per chunk. */
+export const MIN_AUTO_KEYFRAME_INTERVAL = 8;
+/** Stored frame bytes per chunk the automatic interval aims at: bounds the work of one seek. */
+export const AUTO_CHUNK_BYTES = 1 << 19;
+/** Largest accepted frame, in pixels (guards the reader against absurd allocations). */
+export const MAX_FRAME_PIXELS = 1 << 24;
+/** Largest accepted keyframe interval. */
+export const MAX_KEYFRAME_INTERVAL = 4096;
+/** Palette capacity of an indexed chunk (one byte per pixel). */
+export const PALETTE_CAPACITY = 256;
+
+/** The game a recording was made on, enough to `make()` it again. */
+export interface EpisodeGame {
+  /** Registry id, e.g. `catch`. */
+  id: string;
+  /** The options the game was made with (`env.spec.options`). */
+  options: Record<string, unknown>;
+  /** TimeLimit cap in steps, or null for none. */
+  maxEpisodeSteps: number | null;
+}
+
+/** First record of a file. */
+export interface EpisodeHeader {
+  format: typeof EPISODE_FORMAT;
+  version: number;
+  kind: 'header';
+  game: EpisodeGame;
+  /** Seed passed to `reset`, or null when the env continued its RNG stream. */
+  seed: number | null;
+  /** `options` passed to `reset`, or null. */
+  resetOptions: Record<string, unknown> | null;
+  /** `getState()` of the innermost env just before `reset` (replays resets without a seed), or null. */
+  stateBeforeReset: EnvSnapshot | null;
+  /** `getState()` of the innermost env just after `reset`, or null when the env has no `getState`. */
+  stateAtReset: EnvSnapshot | null;
+  /** One name per action index. */
+  actionNames: string[];
+  observationSpace: SpaceJSON;
+  actionSpace: SpaceJSON;
+  /** Size of every rendered frame, in pixels. */
+  frameWidth: number;
+  frameHeight: number;
+  /** Frames per chunk. */
+  keyframeInterval: number;
+  /** Free-form JSON-safe metadata (run id, policy, agent step, ...). */
+  meta: Record<string, unknown>;
+  /** ISO-8601 time the recording started. */
+  createdAt: string;
+}
+
+/** How the frames of a chunk are stored. */
+export type ChunkMode = 'indexed' | 'rgb';
+
+/** A chunk of K frames and K steps (the last chunk holds one frame more than steps). */
+export interface EpisodeChunk {
+  kind: 'chunk';
+  index: number;
+  firstFrame: number;
+  frames: number;
+  steps: number;
+  mode: ChunkMode;
+  /** Side of the uniform pixel blocks the frames are made of; frames are stored downscaled by it. */
+  block: number;
+  /** Colours added to the episode palette by this chunk, RGB triplets. */
+  palette: Uint8Array;
+  /** Deflated frame planes: frame 0 of the chunk as is, then each frame XOR the previous one. */
+  frameData: Uint8Array;
+  /** Deflated msgpack of the chunk's per-step fields (see StepBlock). */
+  stepData: Uint8Array;
+  /** CRC-32 of frameData followed by stepData. */
+  crc: number;
+}
+
+/** Last record of a complete file. */
+export interface EpisodeEnd {
+  kind: 'end';
+  steps: number;
+  frames: number;
+  chunks: number;
+  /** Sum of the rewards. */
+  return: number;
+  terminated: boolean;
+  truncated: boolean;
+}
+
+/** Quantisation levels of annotations (12 bits): error <= (max - min) / 8190 within a chunk. */
+export const ANNOTATION_LEVELS = 4095;
+
+/** A 12-bit quantised annotation field of one chunk: value = lo + q * scale, q in [0, 4095]. */
+export interface QuantisedField {
+  /** Values per step (number of actions for q/probs, 1 for value). */
+  width: number;
+  lo: number;
+  scale: number;
+  /** Uint16 LE, each component delta-coded against the previous step (mod 2^16). */
+  data: Uint8Array;
+  /** One byte per step (1 = present); absent when every step has the field. */
+  present?: Uint8Array;
+}
+
+/** Decompressed content of `EpisodeChunk.stepData`. */
+export interface StepBlock {
+  /** Bytes per action: 1 (uint8), 2 (uint16 LE) or 4 (int32 LE). */
+  actionBytes: 1 | 2 | 4;
+  /** One action per step. */
+  actions: Uint8Array;
+  /** Bytes per reward: 4 (float32 LE, used when every reward of the chunk is exact in float32) or 8 (float64 LE). */
+  rewardBytes: 4 | 8;
+  /** One reward per step. */
+  rewards: Uint8Array;
+  /** One byte per step: bit 0 terminated, bit 1 truncated. */
+  flags: Uint8Array;
+  q?: QuantisedField;
+  probs?: QuantisedField;
+  value?: QuantisedField;
+}
+
+/** What an agent thought at one step (all optional). */
+export interface StepAnnotation {
+  /** Q-value per action. */
+  q?: ArrayLike<number>;
+  /** Action probability per action. */
+  probs?: ArrayLike<number>;
+  /** State-value estimate. */
+  value?: number;
+}
+
+export const ANNOTATION_FIELDS = ['q', 'probs', 'value'] as const;
+export type AnnotationField = (typeof ANNOTATION_FIELDS)[number];
+
+let crcTable: Uint32Array | undefined;
+
+/** CRC-32 (IEEE) over several byte arrays in sequence. */
+export function crc32(...parts: Uint8Array[]): number {
+  if (!crcTable) {
+    crcTable = new Uint32Array(256);
+    for (let n = 0; n < 256; n++) {
+      let c = n;
+      for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+      crcTable[n] = c >>> 0;
+    }
+  }
+  const t = crcTable;
+  let c = 0xffffffff;
+  for (const p of parts) for (let i = 0; i < p.length; i++) c = t[(c ^ p[i]!) & 0xff]! ^ (c >>> 8);
+  return (c ^ 0xffffffff) >>> 0;
+}
+
+/**
+ * Frames per chunk for frames like `first`: as many as fit in AUTO_CHUNK_BYTES at the stored size
+ * (a power of two in [8, 64]), so that a seek inflates at most ~512 KB whatever the frame size.
+ */
+export function autoKeyframeInterval(first: Uint8Array, width: number, height: number): number {
+  let uniform = true;
+  for (let i = 3; i < first.length && uniform; i += 3) uniform = first[i] === first[0] && first[i + 1] === first[1] && first[i + 2] === first[2];
+  // A blank first frame says nothing about the blocks of the frames to come.
+  const block = uniform ? 1 : detectBlockSize([first], width, height, 3);
+  const stored = (width / block) * (height / block);
+  let k = DEFAULT_KEYFRAME_INTERVAL;
+  while (k > MIN_AUTO_KEYFRAME_INTERVAL && k * stored > AUTO_CHUNK_BYTES) k /= 2;
+  return k;
+}
+
+/** Side of the largest uniform square blocks (<= 32) that every frame is made of; 1 when none. */
+export function detectBlockSize(frames: Uint8Array[], width: number, height: number, channels: number): number {
+  const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
+  const g = gcd(width, height);
+  for (let s = Math.min(32, g); s > 1; s--) {
+    if (g % s !== 0) continue;
+    if (frames.every((f) => isBlocky(f, width, height, channels, s))) return s;
+  }
+  return 1;
+}
+
+function isBlocky(f: Uint8Array, width: number, height: number, channels: number, s: number): boolean {
+  const row = width * channels;
+  for (let y = 0; y < height; y++) {
+    const top = (y - (y % s)) * row;
+    const base = y * row;
+    for (let x = 0; x < width; x += s) {
+      const a = top + x * channels;
+      for (let dx = 0; dx < s; dx++) {
+        const b = base + (x + dx) * channels;
+        for (let c = 0; c < channels; c++) if (f[b + c] !== f[a + c]) return false;
+      }
+    }
+  }
+  return true;
+}

@@ -1,0 +1,70 @@
+/**
+ * `recordPolicyEpisode`: the hook a runner calls to record one evaluation episode of an agent. The
+ * policy returns the action and, optionally, the agent info the viewer shows (Q-values, action
+ * probabilities, value estimate). Accepts sync and async policies (tfjs reads are async).
+ */
+import { InvalidConfigError, formatError, describe } from '../../errors.js';
+import type { Env } from '../../envs/env.js';
+import type { StepAnnotation } from './format.js';
+import { RecordEpisode, type RecordedFile } from './record-episode.js';
+
+/** What a policy returns for one observation. */
+export interface PolicyDecision {
+  action: number;
+  /** Agent info; `q`, `probs` and `value` are recorded when present and well-formed. */
+  info?: Record<string, unknown>;
+}
+
+export type RecordingPolicy<Obs> = (obs: Obs, step: number) => PolicyDecision | Promise<PolicyDecision>;
+
+export interface RecordPolicyEpisodeOptions<Obs> {
+  /** The env to play (recorded as is: its `spec` names the game for replay). */
+  env: Env<Obs, number>;
+  policy: RecordingPolicy<Obs>;
+  /** Folder of the file, e.g. `runs/<id>/episodes`. */
+  dir: string;
+  /** File name without `.npcep`. */
+  name: string;
+  /** Reset seed (recorded; makes the episode replayable). */
+  seed?: number;
+  /** Stop after this many steps even if the env does not end the episode. */
+  maxSteps?: number;
+  /** JSON-safe metadata for the header (e.g. `{ agentStep, run }`). */
+  meta?: Record<string, unknown>;
+  /** Frames per chunk, or 'auto' (default): see EpisodeEncoderOptions. */
+  keyframeInterval?: number | 'auto';
+}
+
+const isNumbers = (v: unknown): v is ArrayLike<number> =>
+  (Array.isArray(v) || v instanceof Float32Array || v instanceof Float64Array) && Array.from(v as ArrayLike<unknown>).every((x) => typeof x === 'number' && Number.isFinite(x));
+
+/** Picks the viewer annotation out of an agent's act() info. */
+export function annotationFromInfo(info: Record<string, unknown> | undefined, nActions: number): StepAnnotation | undefined {
+  if (!info) return undefined;
+  const out: StepAnnotation = {};
+  if (isNumbers(info.q) && info.q.length === nActions) out.q = info.q;
+  if (isNumbers(info.probs) && info.probs.length === nActions) out.probs = info.probs;
+  if (typeof info.value === 'number' && Number.isFinite(info.value)) out.value = info.value;
+  return out.q || out.probs || out.value !== undefined ? out : undefined;
+}
+
+/** Plays and records one episode; resolves with the finished file. The env is not closed. */
+export async function recordPolicyEpisode<Obs>(options: RecordPolicyEpisodeOptions<Obs>): Promise<RecordedFile> {
+  const { env, policy, dir, name, seed, maxSteps = Infinity, meta, keyframeInterval } = options;
+  if (typeof policy !== 'function') throw new InvalidConfigError(formatError('recordPolicyEpisode', 'a policy function', describe(policy), 'pass (obs, step) => ({ action, info })'));
+  let file: RecordedFile | undefined;
+  const rec = new RecordEpisode(env, { dir, name: () => name, meta, keyframeInterval, onEpisode: (f) => (file = f) });
+  const nA = env.spec.actionNames.length;
+  let obs = rec.reset(seed === undefined ? {} : { seed }).obs;
+  for (let t = 0; t < maxSteps; t++) {
+    const d = await policy(obs, t);
+    const ann = annotationFromInfo(d.info, nA);
+    if (ann) rec.annotateNext(ann);
+    const r = rec.step(d.action);
+    obs = r.obs;
+    if (r.terminated || r.truncated) break;
+  }
+  // Finishes an episode cut by maxSteps without closing the caller's env.
+  rec.finishEpisode();
+  return file!;
+}

@@ -1,0 +1,132 @@
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { InvalidConfigError } from '../../src/errors.js';
+import { startViewerServer, type ViewerServer } from '../../src/render/server.js';
+
+const tmp = mkdtempSync(join(tmpdir(), 'npcview-srv-'));
+const root = join(tmp, 'runs');
+const assets = join(tmp, 'assets');
+const outside = join(tmp, 'outside');
+const SECRET = 'TOP-SECRET-CONTENT';
+let server: ViewerServer;
+
+/** Raw GET: node:http sends the path exactly as given (fetch would normalise `..` away). */
+function get(path: string, method = 'GET'): Promise<{ status: number; body: string; type: string }> {
+  return new Promise((ok, no) => {
+    const req = request({ host: '127.0.0.1', port: server.port, path, method }, (res) => {
+      const parts: Buffer[] = [];
+      res.on('data', (c: Buffer) => parts.push(c));
+      res.on('end', () => ok({ status: res.statusCode ?? 0, body: Buffer.concat(parts).toString('latin1'), type: String(res.headers['content-type'] ?? '') }));
+    });
+    req.on('error', no);
+    req.end();
+  });
+}
+
+beforeAll(async () => {
+  mkdirSync(join(root, 'run-a', 'episodes'), { recursive: true });
+  writeFileSync(join(root, 'run-a', 'episodes', 'ep1.npcep'), Buffer.from([1, 2, 3, 4]));
+  writeFileSync(join(root, 'run-a', 'episodes', 'notes.txt'), 'not served');
+  writeFileSync(join(root, 'run-a', 'metrics.jsonl'), '{"step":1,"mean_return":0.5}\n');
+  writeFileSync(join(root, 'run-a', 'config.json'), '{"secret":"config"}');
+  mkdirSync(join(root, '.hidden', 'episodes'), { recursive: true });
+  mkdirSync(join(outside, 'episodes'), { recursive: true });
+  writeFileSync(join(outside, 'episodes', 'secret.npcep'), SECRET);
+  writeFileSync(join(outside, 'metrics.jsonl'), SECRET);
+  writeFileSync(join(tmp, 'secret.txt'), SECRET);
+  // Symlinks that lead out of the served folder: a whole run and a single episode file.
+  symlinkSync(outside, join(root, 'escape'));
+  symlinkSync(join(outside, 'episodes', 'secret.npcep'), join(root, 'run-a', 'episodes', 'linked.npcep'));
+  mkdirSync(assets);
+  writeFileSync(join(assets, 'index.html'), '<!doctype html><title>viewer</title>');
+  writeFileSync(join(assets, 'app.js'), 'console.log(1)');
+  server = await startViewerServer({ root, assetsDir: assets, port: 0 });
+});
+
+afterAll(async () => {
+  await server.close();
+  rmSync(tmp, { recursive: true, force: true });
+});
+
+describe('viewer server', () => {
+  it('binds to 127.0.0.1 by default and serves the app', async () => {
+    expect(server.host).toBe('127.0.0.1');
+    expect(server.url).toBe(`http://127.0.0.1:${server.port}/`);
+    const index = await get('/');
+    expect(index.status).toBe(200);
+    expect(index.type).toMatch(/text\/html/);
+    expect((await get('/app.js')).body).toBe('console.log(1)');
+    expect((await get('/missing.js')).status).toBe(404);
+  });
+
+  it('lists runs and episodes under the root only', async () => {
+    const runs = JSON.parse((await get('/api/runs')).body) as Array<{ name: string; episodes: number; metrics: boolean }>;
+    expect(runs).toEqual([{ name: 'run-a', episodes: 1, metrics: true }]);
+    const eps = JSON.parse((await get('/api/runs/run-a/episodes')).body) as Array<{ name: string }>;
+    expect(eps.map((e) => e.name)).toEqual(['ep1']);
+    const ep = await get('/api/runs/run-a/episodes/ep1');
+    expect(ep.status).toBe(200);
+    expect(ep.type).toBe('application/octet-stream');
+    expect(Array.from(Buffer.from(ep.body, 'latin1'))).toEqual([1, 2, 3, 4]);
+    expect((await get('/api/runs/run-a/metrics')).body).toContain('mean_return');
+  });
+
+  const attacks = [
+    '/../secret.txt',
+    '/../../etc/passwd',
+    '/api/runs/../../secret.txt',
+    '/api/runs/run-a/../../secret.txt/metrics',
+    '/api/runs/%2e%2e/metrics',
+    '/api/runs/%2E%2E/episodes',
+    '/api/runs/%2e%2e%2foutside/metrics',
+    '/api/runs/..%2foutside/metrics',
+    '/api/runs/..%2Foutside/episodes/secret',
+    '/api/runs/run-a/episodes/..%2f..%2f..%2foutside%2fepisodes%2fsecret',
+    '/api/runs/run-a/episodes/%2e%2e%2f%2e%2e%2f..%2foutside%2fepisodes%2fsecret',
+    '/api/runs/%252e%252e/metrics',
+    '/api/runs/..%5coutside/metrics',
+    '/api/runs/..\\outside/metrics',
+    '/api/runs/%2Ftmp/metrics',
+    `/api/runs/${encodeURIComponent(outside)}/metrics`,
+    `/api/runs/${encodeURIComponent(outside)}/episodes/secret`,
+    `/${outside}/metrics.jsonl`,
+    '//etc/passwd',
+    '/api/runs//etc/metrics',
+    '/api/runs/escape/metrics',
+    '/api/runs/escape/episodes',
+    '/api/runs/escape/episodes/secret',
+    '/api/runs/run-a/episodes/linked',
+    '/api/runs/.hidden/episodes',
+    '/api/runs/run-a/episodes/notes.txt',
+    '/api/runs/run-a/config.json',
+    '/api/runs/run-a',
+    '/api/runs/run-a/episodes/ep1.npcep',
+    '/api/',
+    '/runs/run-a/episodes/ep1.npcep',
+    '/api/runs/%00/metrics',
+    '/api/runs/%/metrics',
+  ];
+
+  for (const path of attacks) {
+    it(`refuses ${path}`, async () => {
+      const r = await get(path);
+      expect([400, 404]).toContain(r.status);
+      expect(r.body).not.toContain(SECRET);
+      expect(r.body).not.toContain('config');
+    });
+  }
+
+  it('lists the directory of episodes as JSON only, and answers only GET and HEAD', async () => {
+    expect((await get('/api/runs/run-a/episodes', 'HEAD')).status).toBe(200);
+    expect((await get('/api/runs', 'POST')).status).toBe(405);
+    expect((await get('/api/runs/run-a/episodes/ep1', 'DELETE')).status).toBe(405);
+  });
+
+  it('rejects a missing root or a bad port with InvalidConfigError', async () => {
+    await expect(startViewerServer({ root: join(tmp, 'nope') })).rejects.toThrow(InvalidConfigError);
+    await expect(startViewerServer({ root, port: 70000 })).rejects.toThrow(/port=70000/);
+  });
+});
