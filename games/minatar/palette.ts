@@ -1,0 +1,60 @@
+/**
+ * The fixed RGB colour of every MinAtar channel and the grid-to-pixels drawing rule: each cell
+ * takes the colour of its highest-numbered lit channel (later channels are drawn over earlier
+ * ones); cells with no lit channel are black.
+ */
+import { GRID, type MinAtarGameName } from './game.js';
+
+/** Colour per channel, in channel order, as [r, g, b] (0..255). */
+export const MINATAR_PALETTES: Readonly<Record<MinAtarGameName, ReadonlyArray<readonly [number, number, number]>>> = {
+  // player, enemy, trail, gold
+  asterix: [[60, 180, 255], [230, 60, 60], [100, 100, 100], [255, 200, 40]],
+  // paddle, ball, trail, brick
+  breakout: [[60, 180, 255], [255, 255, 255], [100, 100, 100], [230, 120, 60]],
+  // chicken, car, speed1..speed5 (trails darker for slower cars)
+  freeway: [[255, 230, 60], [230, 60, 60], [60, 60, 110], [80, 80, 150], [100, 100, 190], [120, 120, 225], [140, 140, 255]],
+  // sub_front, sub_back, friendly_bullet, trail, enemy_bullet, enemy_fish, enemy_sub, oxygen_guage, diver_guage, diver
+  seaquest: [
+    [255, 230, 60], [200, 170, 40], [255, 255, 255], [100, 100, 100], [255, 130, 130],
+    [230, 60, 60], [170, 60, 210], [60, 200, 120], [60, 180, 255], [120, 230, 255],
+  ],
+  // cannon, alien, alien_left, alien_right, friendly_bullet, enemy_bullet (an alien shows the colour of its direction)
+  space_invaders: [[60, 180, 255], [230, 60, 60], [230, 90, 60], [230, 60, 150], [255, 255, 255], [255, 200, 40]],
+};
+
+/** The palette of a game as a flat `C * 3` byte array. */
+export function paletteBytes(game: MinAtarGameName): Uint8Array {
+  return Uint8Array.from(MINATAR_PALETTES[game].flat());
+}
+
+/**
+ * Draws a `[10, 10, C]` 0/1 grid into `out` (`[10 * cellSize, 10 * cellSize, 3]`, must be all
+ * zeros): each cell is filled with the colour of its highest lit channel.
+ */
+export function drawGrid(grid: Uint8Array, channels: number, palette: Uint8Array, cellSize: number, out: Uint8Array): void {
+  const rowBytes = GRID * cellSize * 3;
+  const cellBytes = cellSize * 3;
+  for (let row = 0; row < GRID; row++) {
+    const top = row * cellSize * rowBytes;
+    let lit = false;
+    for (let col = 0; col < GRID; col++) {
+      const base = (row * GRID + col) * channels;
+      let ch = channels - 1;
+      while (ch >= 0 && grid[base + ch] === 0) ch--;
+      if (ch < 0) continue;
+      lit = true;
+      const r = palette[ch * 3]!;
+      const g = palette[ch * 3 + 1]!;
+      const b = palette[ch * 3 + 2]!;
+      let p = top + col * cellBytes;
+      const end = p + cellBytes;
+      for (; p < end; p += 3) {
+        out[p] = r;
+        out[p + 1] = g;
+        out[p + 2] = b;
+      }
+    }
+    // Only the first pixel row of a cell row is drawn; the others are copies of it.
+    if (lit) for (let y = 1; y < cellSize; y++) out.copyWithin(top + y * rowBytes, top, top + rowBytes);
+  }
+}
