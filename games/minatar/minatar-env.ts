@@ -11,6 +11,7 @@ import { AsterixGame } from './asterix.js';
 import { BreakoutGame } from './breakout.js';
 import { FreewayGame } from './freeway.js';
 import { FULL_ACTION_NAMES, GRID, type GameOptions, type MinAtarGame, type MinAtarGameName } from './game.js';
+import { ObsPool } from './obs-pool.js';
 import { drawGrid, paletteBytes } from './palette.js';
 import { SeaquestGame } from './seaquest.js';
 import { SpaceInvadersGame } from './space-invaders.js';
@@ -103,6 +104,7 @@ export class MinAtarEnv implements Env<Uint8Array, number> {
   private readonly scratch: Uint8Array;
   private readonly palette: Uint8Array;
   private readonly frameSide: number;
+  private readonly pool: ObsPool;
 
   constructor(options: MinAtarOptions) {
     const cfg = resolveMinAtarConfig(options as MinAtarOptions & Record<string, unknown>);
@@ -118,6 +120,8 @@ export class MinAtarEnv implements Env<Uint8Array, number> {
     this.frameSide = GRID * cfg.cellSize;
     this.rgb = cfg.obsType === 'rgb';
     this.sticky = cfg.stickyActionProb;
+    const frameBytes = this.frameSide * this.frameSide * 3;
+    this.pool = this.rgb ? new ObsPool(frameBytes, 4 * frameBytes) : new ObsPool(this.gridSize);
     const ids = cfg.minimalActions ? [...this.game.minimalActions] : [0, 1, 2, 3, 4, 5];
     this.actionMap = Int32Array.from(ids);
     this.nActions = ids.length;
@@ -161,7 +165,7 @@ export class MinAtarEnv implements Env<Uint8Array, number> {
 
   private observe(): Uint8Array {
     if (!this.rgb) {
-      const grid = new Uint8Array(this.gridSize);
+      const grid = this.pool.take();
       this.game.writeObs(grid);
       return grid;
     }
@@ -172,7 +176,7 @@ export class MinAtarEnv implements Env<Uint8Array, number> {
     const grid = this.scratch;
     grid.fill(0);
     this.game.writeObs(grid);
-    const frame = new Uint8Array(this.frameSide * this.frameSide * 3);
+    const frame = this.rgb ? this.pool.take() : new Uint8Array(this.frameSide * this.frameSide * 3);
     drawGrid(grid, this.channels.length, this.palette, this.config.cellSize, frame);
     return frame;
   }

@@ -54,7 +54,12 @@ export function drawGrid(grid: Uint8Array, channels: number, palette: Uint8Array
         out[p + 2] = b;
       }
     }
-    // Only the first pixel row of a cell row is drawn; the others are copies of it.
-    if (lit) for (let y = 1; y < cellSize; y++) out.copyWithin(top + y * rowBytes, top, top + rowBytes);
+    // Only the first pixel row of a cell row is drawn; the others are copies, doubling each time.
+    if (lit) {
+      for (let done = 1; done < cellSize; done *= 2) {
+        const n = Math.min(done, cellSize - done);
+        out.copyWithin(top + done * rowBytes, top, top + n * rowBytes);
+      }
+    }
   }
 }
