@@ -121,7 +121,7 @@ export class MinAtarEnv implements Env<Uint8Array, number> {
     this.rgb = cfg.obsType === 'rgb';
     this.sticky = cfg.stickyActionProb;
     const frameBytes = this.frameSide * this.frameSide * 3;
-    this.pool = this.rgb ? new ObsPool(frameBytes, 4 * frameBytes) : new ObsPool(this.gridSize);
+    this.pool = this.rgb ? new ObsPool(frameBytes, 8 * frameBytes) : new ObsPool(this.gridSize);
     const ids = cfg.minimalActions ? [...this.game.minimalActions] : [0, 1, 2, 3, 4, 5];
     this.actionMap = Int32Array.from(ids);
     this.nActions = ids.length;
