@@ -27,6 +27,8 @@ export function paletteBytes(game: MinAtarGameName): Uint8Array {
   return Uint8Array.from(MINATAR_PALETTES[game].flat());
 }
 
+let rowScratch = new Uint8Array(0);
+
 /**
  * Draws a `[10, 10, C]` 0/1 grid into `out` (`[10 * cellSize, 10 * cellSize, 3]`, must be all
  * zeros): each cell is filled with the colour of its highest lit channel.
@@ -34,32 +36,42 @@ export function paletteBytes(game: MinAtarGameName): Uint8Array {
 export function drawGrid(grid: Uint8Array, channels: number, palette: Uint8Array, cellSize: number, out: Uint8Array): void {
   const rowBytes = GRID * cellSize * 3;
   const cellBytes = cellSize * 3;
+  // One pixel row is built in a small cache-hot scratch, then copied out with wide copies: `out`
+  // is usually freshly allocated (cold) memory, where single-byte stores are slow.
+  if (rowScratch.length !== rowBytes) rowScratch = new Uint8Array(rowBytes);
+  const row0 = rowScratch;
   for (let row = 0; row < GRID; row++) {
-    const top = row * cellSize * rowBytes;
     let lit = false;
     for (let col = 0; col < GRID; col++) {
       const base = (row * GRID + col) * channels;
       let ch = channels - 1;
       while (ch >= 0 && grid[base + ch] === 0) ch--;
-      if (ch < 0) continue;
-      lit = true;
+      let p = col * cellBytes;
+      const end = p + cellBytes;
+      if (ch < 0) {
+        if (lit) row0.fill(0, p, end);
+        continue;
+      }
+      if (!lit) {
+        if (col > 0) row0.fill(0, 0, p);
+        lit = true;
+      }
       const r = palette[ch * 3]!;
       const g = palette[ch * 3 + 1]!;
       const b = palette[ch * 3 + 2]!;
-      let p = top + col * cellBytes;
-      const end = p + cellBytes;
       for (; p < end; p += 3) {
-        out[p] = r;
-        out[p + 1] = g;
-        out[p + 2] = b;
+        row0[p] = r;
+        row0[p + 1] = g;
+        row0[p + 2] = b;
       }
     }
-    // Only the first pixel row of a cell row is drawn; the others are copies, doubling each time.
-    if (lit) {
-      for (let done = 1; done < cellSize; done *= 2) {
-        const n = Math.min(done, cellSize - done);
-        out.copyWithin(top + done * rowBytes, top, top + n * rowBytes);
-      }
+    if (!lit) continue;
+    const top = row * cellSize * rowBytes;
+    out.set(row0, top);
+    // The other pixel rows of this cell row are copies, doubling each time.
+    for (let done = 1; done < cellSize; done *= 2) {
+      const n = Math.min(done, cellSize - done);
+      out.copyWithin(top + done * rowBytes, top, top + n * rowBytes);
     }
   }
 }
