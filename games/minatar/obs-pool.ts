@@ -14,7 +14,7 @@ export class ObsPool {
   private offset: number;
 
   /** `chunkBytes` is rounded to a whole number of observations (at least one). */
-  constructor(size: number, chunkBytes = 16384) {
+  constructor(size: number, chunkBytes = 65536) {
     this.size = size;
     this.chunkBytes = Math.max(1, Math.floor(chunkBytes / size)) * size;
     this.chunk = new ArrayBuffer(this.chunkBytes);

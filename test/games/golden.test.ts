@@ -87,8 +87,8 @@ function replayMinatarTrace(trace: MinAtarTrace): void {
     g.reset(new MT19937(0));
     // Forced starts (golden README): the recorded debug of step 0 fixes what reset would draw.
     const d0 = trace.steps[0]!.debug ?? {};
-    if (g instanceof BreakoutGame) g.forceStart(d0.ball_x as number, d0.ball_y as number, d0.ball_dir as number);
-    if (g instanceof FreewayGame) g.forceCars(d0.cars_x_row_timer_speed as Array<[number, number, number, number]>);
+    if (g instanceof BreakoutGame && typeof d0.ball_x === 'number') g.forceStart(d0.ball_x as number, d0.ball_y as number, d0.ball_dir as number);
+    if (g instanceof FreewayGame && Array.isArray(d0.cars_x_row_timer_speed)) g.forceCars(d0.cars_x_row_timer_speed as Array<[number, number, number, number]>);
     game = g;
     observe = () => {
       const o = new Uint8Array(100 * g.channels.length);

@@ -293,6 +293,39 @@ describe('MinAtar games: consequences stated in the spec', () => {
     expect(g.getState()).toMatchObject({ diverCount: -2 });
   });
 
+  it('seaquest: a sub shoots 10 steps after spawning; the bullet moves on the step it is fired', () => {
+    const g = createMinAtarGame('seaquest', { ramping: true });
+    g.reset(new MT19937(0));
+    // As if spawned just before step 1: [x, y, right, moveTimer, shotTimer].
+    g.setState({ ...g.getState(), subs: [[0, 3, 1, 5, 10]] });
+    const seen = (channel: number): number[] => {
+      const o = new Uint8Array(1000);
+      g.writeObs(o);
+      const cells: number[] = [];
+      for (let i = 0; i < 100; i++) if (o[i * 10 + channel]) cells.push(i);
+      return cells;
+    };
+    for (let t = 1; t <= 10; t++) {
+      g.step(0);
+      expect(seen(4), `step ${t}`).toEqual([]);
+      expect(seen(6)).toEqual([t < 6 ? 30 : 31]);
+    }
+    g.step(0);
+    expect(seen(4)).toEqual([32]);
+    g.step(0);
+    expect(seen(6)).toEqual([32]);
+    expect(seen(4)).toEqual([33]);
+  });
+
+  it('seaquest: a friendly bullet kills the first fish it reaches (+1)', () => {
+    const g = createMinAtarGame('seaquest', { ramping: true });
+    g.reset(new MT19937(0));
+    g.setState({ ...g.getState(), sx: 3, sy: 3, facingRight: true, surface: false, fish: [[6, 3, 0, 5, 0]] });
+    expect([g.step(5), g.step(0), g.step(0)]).toEqual([0, 0, 1]);
+    expect(g.getState()).toMatchObject({ fish: [], fBullets: [] });
+    expect(g.terminal).toBe(false);
+  });
+
   it('seaquest: surfacing with no diver ends the game', () => {
     const g = createMinAtarGame('seaquest', { ramping: true });
     g.reset(new MT19937(0));
