@@ -1,7 +1,7 @@
 /**
  * MinAtar env throughput: single process, uniform random policy over the minimal action set,
  * default options (sticky 0.1, ramping on), a fresh observation array per step, reset on
- * termination. Run after `node scripts/build.mjs`: `node dist/bench/minatar-speed.js [--json] [--seconds S]`.
+ * termination; the figure is the best of 5 windows. Run after `node scripts/build.mjs`: `node dist/bench/minatar-speed.js [--json] [--seconds S]`.
  */
 import { MINATAR_GAMES, MinAtarEnv } from '../games/minatar/minatar-env.js';
 import type { MinAtarGameName } from '../games/minatar/game.js';
@@ -44,15 +44,21 @@ function measure(game: MinAtarGameName, obsType: 'grid' | 'rgb', seconds: number
     steps += count;
   };
   run(50_000); // warm-up (JIT)
-  steps = 0;
-  const t0 = process.hrtime.bigint();
-  let elapsed = 0;
-  while (elapsed < seconds) {
-    run(20_000);
-    elapsed = Number(process.hrtime.bigint() - t0) / 1e9;
+  // Best of several windows: on a shared machine the best window is the least disturbed one.
+  let best = 0;
+  const windows = 5;
+  for (let w = 0; w < windows; w++) {
+    steps = 0;
+    const t0 = process.hrtime.bigint();
+    let elapsed = 0;
+    while (elapsed < seconds / windows) {
+      run(10_000);
+      elapsed = Number(process.hrtime.bigint() - t0) / 1e9;
+    }
+    best = Math.max(best, steps / elapsed);
   }
   if (checksum < 0) console.log(checksum);
-  return steps / elapsed;
+  return best;
 }
 
 const args = process.argv.slice(2);

@@ -1,3 +1,4 @@
+/** Registers the five MinAtar games (`minatar/<game>`) and exports their building blocks. */
 import { register } from '../../src/envs/registry.js';
 import type { MinAtarGameName } from './game.js';
 import { MINATAR_DEFAULTS, MinAtarEnv, type MinAtarOptions } from './minatar-env.js';
@@ -5,6 +6,12 @@ import { MINATAR_DEFAULTS, MinAtarEnv, type MinAtarOptions } from './minatar-env
 export { MinAtarEnv, MINATAR_DEFAULTS, MINATAR_GAMES, createMinAtarGame, resolveMinAtarConfig, type MinAtarOptions, type ResolvedMinAtarConfig } from './minatar-env.js';
 export { FULL_ACTION_NAMES, type MinAtarGame, type MinAtarGameName } from './game.js';
 export { MINATAR_PALETTES, drawGrid, paletteBytes } from './palette.js';
+export { AsterixGame } from './asterix.js';
+export { BreakoutGame } from './breakout.js';
+export { FreewayGame } from './freeway.js';
+export { SeaquestGame } from './seaquest.js';
+export { SpaceInvadersGame } from './space-invaders.js';
+export { ObsPool } from './obs-pool.js';
 
 const DESCRIPTIONS: Record<MinAtarGameName, string> = {
   asterix: 'MinAtar Asterix: dodge enemies, collect gold; 10x10x4 grid, sticky actions 0.1.',
