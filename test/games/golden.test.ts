@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { CartPoleEnv } from '../../games/cartpole/cartpole.js';
 import { BreakoutGame } from '../../games/minatar/breakout.js';
 import { FreewayGame } from '../../games/minatar/freeway.js';
-import type { MinAtarGame, MinAtarGameName } from '../../games/minatar/game.js';
+import type { MinAtarGameName } from '../../games/minatar/game.js';
 import { MINATAR_GAMES, MinAtarEnv, createMinAtarGame } from '../../games/minatar/minatar-env.js';
 import { MT19937 } from '../../src/envs/rng.js';
 
@@ -78,7 +78,7 @@ function compareObs(got: Uint8Array, want: number[][][], channels: string[], whe
 /** Replays a MinAtar trace of either kind; throws a descriptive error at the first mismatch. */
 function replayMinatarTrace(trace: MinAtarTrace): void {
   if (!MINATAR_GAMES.includes(trace.game)) throw new Error(`unknown MinAtar game ${JSON.stringify(trace.game)}`);
-  let game: MinAtarGame | null = null;
+  let channels: readonly string[];
   let observe: () => Uint8Array;
   let act: (a: number) => { reward: number; terminal: boolean; applied: number };
   let state: () => unknown;
@@ -89,7 +89,7 @@ function replayMinatarTrace(trace: MinAtarTrace): void {
     const d0 = trace.steps[0]!.debug ?? {};
     if (g instanceof BreakoutGame && typeof d0.ball_x === 'number') g.forceStart(d0.ball_x as number, d0.ball_y as number, d0.ball_dir as number);
     if (g instanceof FreewayGame && Array.isArray(d0.cars_x_row_timer_speed)) g.forceCars(d0.cars_x_row_timer_speed as Array<[number, number, number, number]>);
-    game = g;
+    channels = g.channels;
     observe = () => {
       const o = new Uint8Array(100 * g.channels.length);
       g.writeObs(o);
@@ -100,6 +100,7 @@ function replayMinatarTrace(trace: MinAtarTrace): void {
   } else if (trace.kind === 'rng_replay') {
     const e = new MinAtarEnv({ game: trace.game, stickyActionProb: trace.sticky_action_prob, difficultyRamping: trace.difficulty_ramping, minimalActions: false });
     let obs = e.reset({ seed: trace.rng!.seed }).obs;
+    channels = e.channels;
     observe = () => obs;
     act = (a) => {
       const r = e.step(a);
@@ -110,21 +111,23 @@ function replayMinatarTrace(trace: MinAtarTrace): void {
   } else {
     throw new Error(`unknown trace kind ${JSON.stringify((trace as { kind: unknown }).kind)}`);
   }
-  const channels = (game ?? createMinAtarGame(trace.game, { ramping: true })).channels;
   expect([...channels], 'channel names').toEqual(trace.channels);
   const context = (step: MinAtarStep): string =>
     `\n  trace debug: ${JSON.stringify(step.debug)}\n  our state: ${JSON.stringify(state()).slice(0, 1500)}`;
+  let total = 0;
   compareObs(observe(), trace.steps[0]!.obs, trace.channels, () => `step 0 (after reset)${context(trace.steps[0]!)}`);
   for (let k = 1; k < trace.steps.length; k++) {
     const step = trace.steps[k]!;
     const action = step.action ?? trace.actions[k - 1]!;
     const r = act(action);
+    total += r.reward;
     const where = (field: string): string => `step ${step.t}, field ${field}${context(step)}`;
     if (step.applied_action !== undefined && r.applied !== step.applied_action) throw new Error(`${where('applied_action')}: expected ${step.applied_action}, got ${r.applied}`);
     if (r.reward !== step.reward) throw new Error(`${where('reward')}: expected ${step.reward}, got ${r.reward}`);
     if (r.terminal !== step.terminal) throw new Error(`${where('terminal')}: expected ${step.terminal}, got ${r.terminal}`);
     compareObs(observe(), step.obs, trace.channels, () => where('obs'));
   }
+  if (typeof (trace as { total_reward?: number }).total_reward === 'number') expect(total, 'total_reward').toBe((trace as { total_reward?: number }).total_reward);
 }
 
 describe(`golden traces in ${dir}`, () => {
