@@ -63,9 +63,9 @@ export class AsterixGame implements MinAtarGame {
     else if (action === DOWN) this.py = Math.min(8, this.py + 1);
     const present = this.present;
     const ex = this.ex;
-    for (let i = 0; i < SLOTS; i++) {
-      if (present[i] && ex[i] === this.px && i + 1 === this.py) reward += this.touch(i);
-    }
+    // Slot i lives in row i + 1, so only the slot of the player's row can touch it.
+    const mine = this.py - 1;
+    if (present[mine] && ex[mine] === this.px) reward += this.touch(mine);
     if (this.moveTimer === 0) {
       this.moveTimer = this.moveSpeed;
       for (let i = 0; i < SLOTS; i++) {
@@ -76,7 +76,7 @@ export class AsterixGame implements MinAtarGame {
           continue;
         }
         ex[i] = x;
-        if (x === this.px && i + 1 === this.py) reward += this.touch(i);
+        if (i === mine && x === this.px) reward += this.touch(i);
       }
     }
     this.spawnTimer -= 1;
