@@ -4,3 +4,4 @@ import './cartpole/index.js';
 import './snake/index.js';
 import './pong/index.js';
 import './memory-maze/index.js';
+import './minatar/index.js';

@@ -33,7 +33,7 @@ import { InvalidActionError, InvalidConfigError, formatError, describe } from '.
 import type { Env, EnvSnapshot, EnvSpec, Info, ResetArgs, ResetResult, RgbFrame, StepResult } from '../../src/envs/env.js';
 import { SeededRng } from '../../src/envs/rng.js';
 import { Box, Discrete } from '../../src/envs/spaces.js';
-import { ObsSlab } from '../common/obs-slab.js';
+import { ObsPool } from '../../src/envs/obs-pool.js';
 import { fillRect } from '../common/raster.js';
 
 export interface MemoryMazeOptions {
@@ -95,7 +95,7 @@ export class MemoryMazeEnv implements Env<Uint8Array, number> {
   readonly rows: number;
   private rng = new SeededRng(0);
   private s: MemoryMazeState;
-  private readonly slab: ObsSlab;
+  private readonly pool: ObsPool;
   /** Static map of the observation (wall channel), copied into every observation. */
   private readonly walls: Uint8Array;
   /** Pre-drawn mazes with the floor neutral, blue and yellow. */
@@ -107,7 +107,7 @@ export class MemoryMazeEnv implements Env<Uint8Array, number> {
     this.observationSpace = new Box({ shape: [this.rows, 3, 4], dtype: 'uint8', low: 0, high: 1 });
     this.spec = { id: 'memory-maze', actionNames: MEMORY_MAZE_ACTIONS, rewardThreshold: 0.9, options: { ...this.config } };
     this.s = { row: this.config.corridorLength, cue: 0, steps: 0, arm: -1, done: true };
-    this.slab = new ObsSlab(this.rows * 3 * 4);
+    this.pool = new ObsPool(this.rows * 3 * 4);
     this.walls = new Uint8Array(this.rows * 3 * 4);
     for (let y = 1; y < this.rows; y++) {
       this.walls[y * 3 * 4 + 1] = 1;
@@ -168,7 +168,7 @@ export class MemoryMazeEnv implements Env<Uint8Array, number> {
 
   private observe(): Uint8Array {
     const s = this.s;
-    const o = this.slab.next();
+    const o = this.pool.take();
     o.set(this.walls);
     // Inside an arm (terminal) the agent is drawn in that arm's cell.
     const x = s.arm === CUE_LEFT ? 0 : s.arm === CUE_RIGHT ? 2 : 1;

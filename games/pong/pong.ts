@@ -25,7 +25,7 @@ import { InvalidActionError, InvalidConfigError, formatError, describe } from '.
 import type { Env, EnvSnapshot, EnvSpec, Info, ResetArgs, ResetResult, RgbFrame, StepResult } from '../../src/envs/env.js';
 import { SeededRng } from '../../src/envs/rng.js';
 import { Box, Discrete, MultiDiscrete, type Space } from '../../src/envs/spaces.js';
-import { ObsSlab } from '../common/obs-slab.js';
+import { ObsPool } from '../../src/envs/obs-pool.js';
 import { fillRect, solidFrame } from '../common/raster.js';
 
 export type PongMode = 'vs-bot' | 'two-player';
@@ -148,7 +148,7 @@ export class PongEnv implements Env<Uint8Array, PongAction> {
   /** Columns of the paddles' faces: the ball hits player 0 when its right edge crosses `rightFace`. */
   private readonly rightCol: number;
   private readonly leftCol: number;
-  private readonly slab: ObsSlab;
+  private readonly pool: ObsPool;
   /** Field colour and centre line, drawn once; `render` copies it. */
   private readonly background: Uint8Array;
 
@@ -157,7 +157,7 @@ export class PongEnv implements Env<Uint8Array, PongAction> {
     this.config = c;
     this.rightCol = c.width - 2;
     this.leftCol = 1;
-    this.slab = new ObsSlab(c.width * c.height);
+    this.pool = new ObsPool(c.width * c.height);
     const k = c.renderScale;
     this.background = solidFrame(c.width * k, c.height * k, 16, 40, 24);
     for (let y = 0; y < c.height; y += 4) fillRect(this.background, c.width * k, Math.floor(c.width / 2) * k, y * k, k, k, 60, 90, 70);
@@ -307,7 +307,7 @@ export class PongEnv implements Env<Uint8Array, PongAction> {
     const c = this.config;
     const s = this.s;
     const w = c.width;
-    const o = this.slab.next();
+    const o = this.pool.take();
     const left = Math.round(s.paddleY[1]);
     for (let k = 0; k < c.paddleHeight; k++) {
       o[(s.paddleY[0] + k) * w + this.rightCol] = PONG_INTENSITY.player;

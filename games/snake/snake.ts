@@ -17,7 +17,7 @@ import { InvalidActionError, InvalidConfigError, formatError, describe } from '.
 import type { Env, EnvSnapshot, EnvSpec, Info, ResetArgs, ResetResult, RgbFrame, StepResult } from '../../src/envs/env.js';
 import { SeededRng } from '../../src/envs/rng.js';
 import { Box, Discrete } from '../../src/envs/spaces.js';
-import { ObsSlab } from '../common/obs-slab.js';
+import { ObsPool } from '../../src/envs/obs-pool.js';
 import { fillRect, solidFrame } from '../common/raster.js';
 
 export interface SnakeOptions {
@@ -72,7 +72,7 @@ export class SnakeEnv implements Env<Uint8Array, number> {
   /** 1 where a segment is. */
   private readonly occupied: Uint8Array;
   private readonly cells: number;
-  private readonly slab: ObsSlab;
+  private readonly pool: ObsPool;
   private readonly background: Uint8Array;
   private tailPos = 0;
   private length = 0;
@@ -108,7 +108,7 @@ export class SnakeEnv implements Env<Uint8Array, number> {
     this.cells = width * height;
     this.ring = new Int32Array(this.cells);
     this.occupied = new Uint8Array(this.cells);
-    this.slab = new ObsSlab(this.cells * 3);
+    this.pool = new ObsPool(this.cells * 3);
     this.background = solidFrame(width * cellSize, height * cellSize, 24, 24, 32);
     this.observationSpace = new Box({ shape: [height, width, 3], dtype: 'uint8', low: 0, high: 1 });
     this.spec = {
@@ -218,7 +218,7 @@ export class SnakeEnv implements Env<Uint8Array, number> {
   }
 
   private observe(): Uint8Array {
-    const o = this.slab.next();
+    const o = this.pool.take();
     for (let k = 0; k < this.length - 1; k++) o[this.ring[(this.tailPos + k) % this.cells]! * 3 + 1] = 1;
     o[this.ring[(this.tailPos + this.length - 1) % this.cells]! * 3] = 1;
     if (this.fruit >= 0) o[this.fruit * 3 + 2] = 1;

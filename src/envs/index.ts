@@ -8,3 +8,4 @@ export type * from './vector/types.js';
 export { SyncVectorEnv } from './vector/sync-vector-env.js';
 export { WorkerVectorEnv, resolveWorkerVectorEnvConfig, type WorkerVectorEnvConfig } from './vector/worker-vector-env.js';
 export * from './episode-stats.js';
+export { ObsPool } from './obs-pool.js';
