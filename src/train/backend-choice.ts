@@ -18,5 +18,7 @@ export async function chooseBackend(): Promise<string> {
   }
   if (!ok) throw new BackendError(formatError('backend', 'a registered backend (cpu, wasm)', describe(wanted), 'unset NPCFORGE_BACKEND or pick cpu'));
   await tf.ready();
+  // The cpu backend prints an install hint on first use; the project picks backends itself.
+  if (tf.getBackend() === 'cpu') (tf.backend() as unknown as { firstUse: boolean }).firstUse = false;
   return tf.getBackend();
 }

@@ -217,7 +217,7 @@ export class ReplayBuffer {
       this.tree.set(row, 0);
       // The previous row of the stream now has its next observation: it becomes sampleable.
       const prev = this.prevRow(stream, row);
-      if (this.stamps[prev] === this.stamps[row]! - 1 && !(this.flags[prev]! & F_FINAL)) this.tree.set(prev, this.maxPriority);
+      if (this.stamps[prev]! > 0 && this.stamps[prev] === this.stamps[row]! - 1 && !(this.flags[prev]! & F_FINAL)) this.tree.set(prev, this.maxPriority);
     }
     return row;
   }
@@ -306,7 +306,7 @@ export class ReplayBuffer {
     // Walk back while the previous row is the same episode and was written just before.
     while (slot > 0 && !(this.flags[r]! & F_START)) {
       const p = this.prevRow(stream, r);
-      if (this.stamps[p] !== this.stamps[r]! - 1) break;
+      if (this.stamps[p] === 0 || this.stamps[p] !== this.stamps[r]! - 1) break;
       r = p;
       slot--;
       this.loadFrame(r, dst, dOff, stride, slot);
