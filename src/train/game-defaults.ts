@@ -22,7 +22,7 @@ export const GAME_DEFAULTS: GameDefaults[] = [
     match: 'catch',
     agent: 'dqn',
     preset: 'classic',
-    steps: 6000,
+    steps: 4000,
     agentOverrides: { learningStarts: 500, epsilonDecaySteps: 2500, targetUpdateEvery: 100, bufferSize: 10_000, batchSize: 32, trainEvery: 2 },
     runOverrides: { evalEvery: 2000, evalEpisodes: 100, logEvery: 500, checkpointEvery: 2000 },
   },
