@@ -79,7 +79,14 @@ async function benchNet(net: 'minatar-cnn' | 'nature-cnn', shape: number[], high
 export async function run(args: string[] = []): Promise<DqnBenchResult> {
   const opts = parseArgs(args);
   const backend = await chooseBackend();
-  const rows = [await benchNet('minatar-cnn', [10, 10, 4], 1, opts.seconds), await benchNet('nature-cnn', [84, 84, 4], 255, opts.seconds)];
+  process.stdout.write(`dqn bench (backend ${backend}, tfjs ${tf.version.tfjs})\n`);
+  process.stdout.write('net           obs         batch  updates/s  env steps/s\n');
+  const rows: DqnBenchRow[] = [];
+  for (const [net, shape, high] of [['minatar-cnn', [10, 10, 4], 1], ['nature-cnn', [84, 84, 4], 255]] as const) {
+    const r = await benchNet(net, [...shape], high, opts.seconds);
+    rows.push(r);
+    process.stdout.write(`${r.net.padEnd(13)} ${r.obsShape.join('x').padEnd(11)} ${String(r.batchSize).padStart(5)} ${r.updatesPerSec.toFixed(2).padStart(10)} ${r.envStepsPerSec.toFixed(1).padStart(12)}\n`);
+  }
   const minatar = new ReplayBuffer({ capacity: 100_000, obsShape: [10, 10, 10], obsDtype: 'uint8', obsHigh: 1 });
   const atari = new ReplayBuffer({ capacity: 100_000, obsShape: [84, 84, 4], obsDtype: 'uint8', obsHigh: 255, frameStack: 4 });
   const replay = [
@@ -87,9 +94,6 @@ export async function run(args: string[] = []): Promise<DqnBenchResult> {
     { what: '84x84 stack-4 frames stored once', buf: atari },
   ].map(({ what, buf }) => ({ what, transitions: buf.totalRows, bytes: buf.byteLength, bytesPerTransition: buf.byteLength / buf.totalRows, frameBytes: buf.frameBytes }));
   const result: DqnBenchResult = { backend, rows, replay };
-  process.stdout.write(`dqn bench (backend ${backend}, tfjs ${tf.version.tfjs})\n`);
-  process.stdout.write('net           obs         batch  updates/s  env steps/s\n');
-  for (const r of rows) process.stdout.write(`${r.net.padEnd(13)} ${r.obsShape.join('x').padEnd(11)} ${String(r.batchSize).padStart(5)} ${r.updatesPerSec.toFixed(1).padStart(10)} ${r.envStepsPerSec.toFixed(1).padStart(12)}\n`);
   for (const r of replay) process.stdout.write(`replay ${r.what}: ${(r.bytes / 1048576).toFixed(2)} MB for ${r.transitions} transitions = ${r.bytesPerTransition.toFixed(1)} B/transition (one frame ${r.frameBytes} B)\n`);
   if (opts.json) writeFileSync(opts.json, JSON.stringify(result, null, 2) + '\n');
   return result;
