@@ -216,7 +216,14 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     let interrupted = false;
     const speedStart = now();
     const speedStep0 = st.step;
+    let lastYield = now();
     while (st.step < run.steps) {
+      // The loop's awaits resolve as microtasks; yield to the event loop now and then so signal
+      // handlers (Ctrl-C) and I/O callbacks get to run.
+      if (now() - lastYield > 100) {
+        await new Promise((r) => setImmediate(r));
+        lastYield = now();
+      }
       if (options.shouldStop?.()) {
         interrupted = true;
         break;
