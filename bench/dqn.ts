@@ -1,7 +1,7 @@
 /**
  * DQN throughput benchmark: train updates/s and acting env steps/s for the MinAtar network
  * (10x10x4 bit grids) and the Nature network (84x84x4 frames), plus replay bytes per transition.
- * Usage: node dist/bench/dqn.js [--json out.json] [--seconds S]
+ * Usage: node dist/bench/dqn.js [--json out.json] [--seconds S] [--nets minatar-cnn,nature-cnn]
  */
 import { writeFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
@@ -27,11 +27,12 @@ export interface DqnBenchResult {
   replay: Array<{ what: string; transitions: number; bytes: number; bytesPerTransition: number; frameBytes: number }>;
 }
 
-function parseArgs(args: string[]): { json?: string; seconds: number } {
-  const out: { json?: string; seconds: number } = { seconds: 5 };
+function parseArgs(args: string[]): { json?: string; seconds: number; nets: string[] } {
+  const out: { json?: string; seconds: number; nets: string[] } = { seconds: 5, nets: ['minatar-cnn', 'nature-cnn'] };
   for (let i = 0; i < args.length; i++) {
     if (args[i] === '--json') out.json = args[++i];
     else if (args[i] === '--seconds') out.seconds = Number(args[++i]);
+    else if (args[i] === '--nets') out.nets = args[++i]!.split(',');
   }
   return out;
 }
@@ -62,13 +63,14 @@ async function benchNet(net: 'minatar-cnn' | 'nature-cnn', shape: number[], high
   const zero = new Float32Array(1);
   const none = new Uint8Array(1);
   // Acting: one observation per step (greedy forward pass + argmax + replay add).
-  const envStepsPerSec = await timeIt(seconds, 20, async () => {
+  const heavy = net === 'nature-cnn';
+  const envStepsPerSec = await timeIt(seconds, heavy ? 5 : 20, async () => {
     const obs = frames[t++ % frames.length]!;
     const { actions } = await agent.act(obs, { numEnvs: 1, epsilon: 0 });
     agent.replay.add(0, obs, 0, actions[0]!, zero[0]!, none[0] === 1, false);
   });
   for (let i = 0; i < 200; i++) agent.replay.add(0, frames[i % frames.length]!, 0, i % 6, 0, false, false);
-  const updatesPerSec = await timeIt(seconds, 3, async () => {
+  const updatesPerSec = await timeIt(seconds, heavy ? 2 : 10, async () => {
     await agent.update(agent.replay.sample(config.batchSize, rng));
   });
   agent.dispose();
@@ -82,7 +84,8 @@ export async function run(args: string[] = []): Promise<DqnBenchResult> {
   process.stdout.write(`dqn bench (backend ${backend}, tfjs ${tf.version.tfjs})\n`);
   process.stdout.write('net           obs         batch  updates/s  env steps/s\n');
   const rows: DqnBenchRow[] = [];
-  for (const [net, shape, high] of [['minatar-cnn', [10, 10, 4], 1], ['nature-cnn', [84, 84, 4], 255]] as const) {
+  const nets = [['minatar-cnn', [10, 10, 4], 1], ['nature-cnn', [84, 84, 4], 255]] as const;
+  for (const [net, shape, high] of nets.filter(([n]) => opts.nets.includes(n))) {
     const r = await benchNet(net, [...shape], high, opts.seconds);
     rows.push(r);
     process.stdout.write(`${r.net.padEnd(13)} ${r.obsShape.join('x').padEnd(11)} ${String(r.batchSize).padStart(5)} ${r.updatesPerSec.toFixed(2).padStart(10)} ${r.envStepsPerSec.toFixed(1).padStart(12)}\n`);
