@@ -227,7 +227,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
         break;
       }
       const { actions } = await agent.act(obs, { numEnvs: K });
-      const r: VectorStepResult = vec.stepSync(actions);
+      const r: VectorStepResult = await vec.step(actions);
       const finalObs = r.infos.map((inf) => inf.finalObs as ObsArray | undefined);
       const m = await agent.observe({ obs, actions, rewards: r.rewards, terminated: r.terminated, truncated: r.truncated, nextObs: r.obs, finalObs });
       if (m) {
