@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -42,6 +42,7 @@ describe('CLI bad input: one error line, non-zero exit, nothing overwritten', ()
   });
   afterEach(() => {
     vi.restoreAllMocks();
+    rmSync(dir, { recursive: true, force: true });
   });
 
   const run = async (args: string[]): Promise<number> => main(args);

@@ -3,7 +3,7 @@
  * `--resume` continues it. Metrics (minus timings) and weights must equal an uninterrupted run.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { build } from 'esbuild';
@@ -76,5 +76,6 @@ describe('resume after SIGKILL', () => {
       const wb = readFileSync(join(dir, 'straight', 'checkpoints', String(TOTAL), blob));
       expect(wa.equals(wb), blob).toBe(true);
     }
+    rmSync(dir, { recursive: true, force: true });
   });
 });
