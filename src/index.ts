@@ -5,3 +5,7 @@ export * from './errors.js';
 export * from './envs/index.js';
 export * from './replay/episodes/index.js';
 export { startViewerServer, defaultAssetsDir, DEFAULT_VIEWER_HOST, type ViewerServer, type ViewerServerOptions } from './render/server.js';
+export * from './networks/index.js';
+export * from './replay/buffer/index.js';
+export * from './agents/index.js';
+export * from './train/index.js';

@@ -11,6 +11,8 @@ import { registerPlay } from './commands/play.js';
 import { registerRecord } from './commands/record.js';
 import { registerReplay } from './commands/replay.js';
 import { registerView } from './commands/view.js';
+import { registerTrain } from './commands/train.js';
+import { registerEval } from './commands/eval.js';
 
 /** Errors that mean "the user asked for something invalid": exit code 2. */
 function isUsageError(err: unknown): boolean {
@@ -31,6 +33,8 @@ export function buildProgram(): Command {
   registerRecord(program);
   registerReplay(program);
   registerView(program);
+  registerTrain(program);
+  registerEval(program);
   return program;
 }
 
