@@ -9,7 +9,7 @@ import { dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { setThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { BackendError, InvalidConfigError, describe, formatError } from '../errors.js';
-import { WASM_KERNEL_NAMES, registerWasmKernels, unregisterWasmKernels } from './kernels/index.js';
+import { WASM_KERNEL_NAMES, registerCpuKernels, registerWasmKernels, unregisterWasmKernels } from './kernels/index.js';
 
 /** Backends `initBackend` can select. */
 export const BACKEND_NAMES = ['tensorflow', 'wasm', 'cpu'] as const;
@@ -130,13 +130,15 @@ async function tryBackend(name: BackendName, options: InitBackendOptions, skippe
       process.stderr.write(`npcforge: warning: wasm kernels failed their self-test (${problem}); using cpu\n`);
       skipped.push(`wasm: self-test failed: ${problem}`);
       await tf.setBackend('cpu');
-      return { name: 'cpu', gpu: false, kernels: [], threads: 0, skipped };
+      registerCpuKernels();
+      return { name: 'cpu', gpu: false, kernels: ['Conv2DBackpropFilter'], threads: 0, skipped };
     }
     const { getThreadsCount } = await import('@tensorflow/tfjs-backend-wasm');
     return { name, gpu: false, kernels: [...WASM_KERNEL_NAMES], threads: getThreadsCount(), skipped };
   }
   if (!(await tf.setBackend('cpu'))) throw new Error('tf.setBackend("cpu") failed');
-  return { name, gpu: false, kernels: [], threads: 0, skipped };
+  registerCpuKernels();
+  return { name, gpu: false, kernels: ['Conv2DBackpropFilter'], threads: 0, skipped };
 }
 
 /** Loads tfjs-node-gpu (when a CUDA device is visible) or tfjs-node; returns whether it is the GPU build. */

@@ -8,6 +8,8 @@ import { makeBatchMatMul } from './matmul.js';
 import { unsortedSegmentSum } from './segment.js';
 import { WasmKernelFunc, wasmKernel } from './wasm-util.js';
 
+export { registerCpuKernels, unregisterCpuKernels } from './cpu-conv.js';
+
 /** Names of the kernels we register for `wasm` (replacing the stock one where there is one). */
 export const WASM_KERNEL_NAMES = ['Conv2DBackpropFilter', 'Conv2DBackpropInput', 'BatchMatMul', 'UnsortedSegmentSum'] as const;
 
