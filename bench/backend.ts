@@ -5,7 +5,7 @@
  * so load from other processes hits both alike.
  * Run: node scripts/build.mjs && node dist/bench/backend.js [--json out.json] [--rounds 3]
  *      [--steps 20] [--nets minatar,nature] [--backends wasm,wasm-stock,cpu] [--cpu-all]
- *      [--leak-steps 2000] [--no-torch] [--torch-threads 2]
+ *      [--leak-steps 2000] [--no-torch] [--torch-threads 2] [--threads 2 (wasm pool)]
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
@@ -46,6 +46,7 @@ interface Options {
   leakSteps: number;
   torch: boolean;
   torchThreads: number;
+  threads?: number;
 }
 
 function parse(args: string[]): Options {
@@ -66,6 +67,7 @@ function parse(args: string[]): Options {
     else if (a === '--leak-steps') o.leakSteps = Number(v());
     else if (a === '--no-torch') o.torch = false;
     else if (a === '--torch-threads') o.torchThreads = Number(v());
+    else if (a === '--threads') o.threads = Number(v());
     else throw new Error(`bench backend: unknown argument ${a}`);
   }
   for (const n of o.nets) if (!(NET_NAMES as readonly string[]).includes(n)) throw new Error(`bench backend: unknown net ${n}`);
@@ -128,7 +130,7 @@ function fmt(x: number | undefined): string {
 /** Runs the benchmark, prints the table, writes JSON when asked, and returns the result. */
 export async function run(args: string[] = []): Promise<BackendBenchResult> {
   const o = parse(args);
-  const defaultBackend = await initBackend();
+  const defaultBackend = await initBackend(o.threads !== undefined ? { threads: o.threads } : {});
   const available = o.backends.filter((b) => b !== 'tensorflow' || tf.findBackend('tensorflow') !== null);
   if (defaultBackend === 'tensorflow' && !available.includes('tensorflow')) available.unshift('tensorflow');
   const perRound: Record<string, Partial<Record<NetName, Cell[]>>> = {};

@@ -9,6 +9,7 @@ import { dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { setThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { BackendError, InvalidConfigError, describe, formatError } from '../errors.js';
+import { enableWasmThreads } from './wasm-threads.js';
 import { WASM_KERNEL_NAMES, registerCpuKernels, registerWasmKernels, unregisterWasmKernels } from './kernels/index.js';
 
 /** Backends `initBackend` can select. */
@@ -20,8 +21,9 @@ export interface InitBackendOptions {
   /** Backend to try first; falls through the usual order if it is unavailable. `NPCFORGE_BACKEND` wins over it. */
   prefer?: BackendName;
   /**
-   * Threads of the wasm backend's pool (count, >= 1). Default 1: tfjs-backend-wasm 4.22 keeps its
-   * thread pool off in Node (docs/backend.md, "Threads").
+   * Threads of the wasm backend's XNNPACK pool (count, >= 1). Default: `NPCFORGE_WASM_THREADS`, else 1.
+   * More than 1 starts the pool tfjs keeps off in Node (see wasm-threads.ts); it pays on large
+   * convolutions when cores are idle and costs on small nets or a loaded machine (docs/backend.md).
    */
   threads?: number;
   /** When true, nothing is written to stderr (the choice is still returned). Default false. */
@@ -71,6 +73,11 @@ export function backendInfo(): BackendInfo | undefined {
   return current;
 }
 
+function envThreads(): number | undefined {
+  const raw = process.env.NPCFORGE_WASM_THREADS;
+  return raw === undefined || raw === '' ? undefined : Number(raw);
+}
+
 function validate(options: InitBackendOptions): BackendName | undefined {
   const problems: string[] = [];
   const env = process.env.NPCFORGE_BACKEND;
@@ -81,6 +88,10 @@ function validate(options: InitBackendOptions): BackendName | undefined {
   }
   if (options.prefer !== undefined && !(BACKEND_NAMES as readonly string[]).includes(options.prefer)) {
     problems.push(formatError('Backend', `prefer one of ${BACKEND_NAMES.join(', ')}`, describe(options.prefer), 'pass one of those names or omit it'));
+  }
+  const envT = envThreads();
+  if (envT !== undefined && !(Number.isInteger(envT) && envT >= 1)) {
+    problems.push(formatError('Backend', 'NPCFORGE_WASM_THREADS an integer >= 1', describe(process.env.NPCFORGE_WASM_THREADS), 'unset it or set 1, 2, ...'));
   }
   if (options.threads !== undefined && !(Number.isInteger(options.threads) && options.threads >= 1)) {
     problems.push(formatError('Backend', 'threads an integer >= 1', describe(options.threads), 'pass 1 or more, or omit it'));
@@ -119,10 +130,18 @@ async function tryBackend(name: BackendName, options: InitBackendOptions, skippe
     return { name, gpu, kernels: [], threads: 0, skipped };
   }
   if (name === 'wasm') {
-    const threads = options.threads ?? 1;
+    const threads = options.threads ?? envThreads() ?? 1;
     setWasmPaths(wasmDistDir());
-    if (threads > 1) setThreadsCount(threads);
-    if (!(await tf.setBackend('wasm'))) throw new Error('tf.setBackend("wasm") failed');
+    let restore: (() => void) | undefined;
+    if (threads > 1) {
+      restore = enableWasmThreads(threads);
+      setThreadsCount(threads);
+    }
+    try {
+      if (!(await tf.setBackend('wasm'))) throw new Error('tf.setBackend("wasm") failed');
+    } finally {
+      restore?.();
+    }
     registerWasmKernels();
     const problem = await selfTest();
     if (problem !== undefined) {
