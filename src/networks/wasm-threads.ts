@@ -6,7 +6,8 @@
  * .cjs file and handed out instead of the blob URL; inside the worker, the main script is loaded
  * from the package file; the core count is raised for the moment the pool is created.
  */
-import { unlinkSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, renameSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
@@ -18,19 +19,19 @@ export function enableWasmThreads(threads: number): () => void {
   const dir = dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json'));
   const { wasmWorkerContents } = require(join(dir, 'wasm-out', 'tfjs-backend-wasm-threaded-simd.worker.js')) as { wasmWorkerContents: string };
   const mainScript = join(dir, 'wasm-out', 'tfjs-backend-wasm-threaded-simd.js');
-  const workerFile = join(os.tmpdir(), `npcforge-wasm-worker-${process.pid}.cjs`);
   // The worker receives the main script as a Blob and would turn it into a blob: URL; point that
   // at the package's copy of the same script instead. Newlines inside string literals of the
   // worker source must stay escaped (tfjs does the same before making its Blob).
   const prelude = `URL.createObjectURL=()=>${JSON.stringify(mainScript)};URL.revokeObjectURL=()=>{};\n`;
-  writeFileSync(workerFile, prelude + wasmWorkerContents.replace(/\n/g, '\\n'));
-  process.once('exit', () => {
-    try {
-      unlinkSync(workerFile);
-    } catch {
-      // Already gone: nothing to clean.
-    }
-  });
+  const source = prelude + wasmWorkerContents.replace(/\n/g, '\\n');
+  // Named by content, so every process shares one file and none has to clean up after itself.
+  const hash = createHash('sha256').update(source).digest('hex').slice(0, 16);
+  const workerFile = join(os.tmpdir(), `npcforge-wasm-worker-${hash}.cjs`);
+  if (!existsSync(workerFile)) {
+    const partial = `${workerFile}.${process.pid}.tmp`;
+    writeFileSync(partial, source);
+    renameSync(partial, workerFile);
+  }
   const createObjectURL = URL.createObjectURL.bind(URL);
   URL.createObjectURL = (obj: Blob) => (obj instanceof Blob && obj.type === 'application/javascript' ? workerFile : createObjectURL(obj));
   tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', true);
