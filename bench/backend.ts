@@ -19,6 +19,8 @@ import { NET_NAMES, NetName, buildNet } from './backend-nets.js';
 export interface Cell {
   trainMs?: number;
   actMs?: number;
+  /** Process CPU time per train step (all threads): on a loaded machine, closer to the idle wall time of a 1-thread run. */
+  trainCpuMs?: number;
   error?: string;
 }
 
@@ -80,15 +82,19 @@ function median(xs: number[]): number {
   return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
-function timeMs(f: () => unknown, steps: number, warmup: number): number {
+function timeMs(f: () => unknown, steps: number, warmup: number): { wall: number; cpu: number } {
   for (let i = 0; i < warmup; i++) f();
   const ts: number[] = [];
+  const cs: number[] = [];
   for (let i = 0; i < steps; i++) {
+    const c0 = process.cpuUsage();
     const t0 = performance.now();
     f();
     ts.push(performance.now() - t0);
+    const c = process.cpuUsage(c0);
+    cs.push((c.user + c.system) / 1000);
   }
-  return median(ts);
+  return { wall: median(ts), cpu: median(cs) };
 }
 
 async function useBackend(name: string): Promise<void> {
@@ -104,9 +110,9 @@ async function useBackend(name: string): Promise<void> {
 function measure(net: NetName, steps: number): Cell {
   const model = buildNet(net);
   try {
-    const trainMs = timeMs(() => model.trainStep(), steps, 3);
-    const actMs = timeMs(() => model.act(), steps * 2, 3);
-    return { trainMs, actMs };
+    const train = timeMs(() => model.trainStep(), steps, 3);
+    const act = timeMs(() => model.act(), steps * 2, 3);
+    return { trainMs: train.wall, actMs: act.wall, trainCpuMs: train.cpu };
   } catch (err) {
     return { error: String((err as Error).message ?? err).split('\n')[0] };
   } finally {
@@ -154,7 +160,8 @@ export async function run(args: string[] = []): Promise<BackendBenchResult> {
     results[b] = {};
     for (const [net, cells] of Object.entries(nets) as Array<[NetName, Cell[]]>) {
       const ok = cells.filter((c) => c.error === undefined);
-      results[b]![net] = ok.length === 0 ? cells[0]! : { trainMs: median(ok.map((c) => c.trainMs!)), actMs: median(ok.map((c) => c.actMs!)) };
+      results[b]![net] =
+        ok.length === 0 ? cells[0]! : { trainMs: median(ok.map((c) => c.trainMs!)), actMs: median(ok.map((c) => c.actMs!)), trainCpuMs: median(ok.map((c) => c.trainCpuMs!)) };
     }
   }
   let torch: BackendBenchResult['torch'];
@@ -164,7 +171,11 @@ export async function run(args: string[] = []): Promise<BackendBenchResult> {
     else {
       const nets: Partial<Record<NetName, Cell>> = {};
       for (const net of o.nets) {
-        nets[net] = { trainMs: median(good.map((g) => g.nets[net]!.trainMs!)), actMs: median(good.map((g) => g.nets[net]!.actMs!)) };
+        nets[net] = {
+          trainMs: median(good.map((g) => g.nets[net]!.trainMs!)),
+          actMs: median(good.map((g) => g.nets[net]!.actMs!)),
+          trainCpuMs: median(good.map((g) => g.nets[net]!.trainCpuMs!)),
+        };
       }
       torch = { version: good[0]!.version, threads: good[0]!.threads, nets };
     }
@@ -208,14 +219,28 @@ export async function run(args: string[] = []): Promise<BackendBenchResult> {
 function print(r: BackendBenchResult, nets: NetName[]): void {
   const cols = Object.keys(r.results);
   const torchOk = r.torch !== undefined && !('error' in r.torch);
-  const head = ['net', ...cols.flatMap((c) => [`${c} train`, `${c} act`]), ...(torchOk ? ['torch train', 'torch act', `ratio ${r.defaultBackend.split(' ')[0]}/torch`] : [])];
+  const def = r.defaultBackend.split(' ')[0]!;
+  const head = [
+    'net',
+    ...cols.flatMap((c) => [`${c} train`, `${c} act`]),
+    `${def} train cpu-time`,
+    ...(torchOk ? ['torch train', 'torch act', 'torch train cpu-time', `ratio ${def}/torch`] : []),
+  ];
   const rows = nets.map((net) => [
     net,
     ...cols.flatMap((c) => {
       const cell = r.results[c]![net];
       return cell?.error !== undefined ? ['fails' + (cell.error.startsWith('skipped') ? ' (skipped)' : ''), '-'] : [fmt(cell?.trainMs), fmt(cell?.actMs)];
     }),
-    ...(torchOk ? [fmt((r.torch as { nets: Record<string, Cell> }).nets[net]?.trainMs), fmt((r.torch as { nets: Record<string, Cell> }).nets[net]?.actMs), r.ratios[net]?.toFixed(2) ?? '-'] : []),
+    fmt(r.results[def]?.[net]?.trainCpuMs),
+    ...(torchOk
+      ? [
+          fmt((r.torch as { nets: Record<string, Cell> }).nets[net]?.trainMs),
+          fmt((r.torch as { nets: Record<string, Cell> }).nets[net]?.actMs),
+          fmt((r.torch as { nets: Record<string, Cell> }).nets[net]?.trainCpuMs),
+          r.ratios[net]?.toFixed(2) ?? '-',
+        ]
+      : []),
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
   const line = (cells: string[]) => cells.map((c, i) => c.padStart(widths[i]!)).join('  ');

@@ -1,6 +1,6 @@
 """PyTorch CPU reference for bench/backend.ts: the same four networks, batch sizes, optimiser
 (Adam) and loss (Huber on Q(s, a)) as bench/backend-nets.ts. Prints one JSON object on stdout:
-{"torch": version, "threads": n, "nets": {name: {"trainMs": median, "actMs": median}}}.
+{"torch": version, "threads": n, "nets": {name: {"trainMs", "actMs", "trainCpuMs"}}} (medians, ms).
 Optional: nothing in npcforge needs Python. Run: /usr/bin/python3 bench/torch_reference.py
 """
 import argparse
@@ -91,14 +91,17 @@ def build(name):
 
 
 def median_ms(fn, steps, warmup):
+    """Median wall ms and median process CPU ms (all threads) per call."""
     for _ in range(warmup):
         fn()
-    times = []
+    walls, cpus = [], []
     for _ in range(steps):
+        c0 = time.process_time()
         t0 = time.perf_counter()
         fn()
-        times.append((time.perf_counter() - t0) * 1000)
-    return statistics.median(times)
+        walls.append((time.perf_counter() - t0) * 1000)
+        cpus.append((time.process_time() - c0) * 1000)
+    return statistics.median(walls), statistics.median(cpus)
 
 
 def main():
@@ -129,10 +132,9 @@ def main():
             with torch.no_grad():
                 return int(net(x1).argmax(1).item())
 
-        result["nets"][name] = {
-            "trainMs": median_ms(train, args.steps, args.warmup),
-            "actMs": median_ms(act, args.steps * 2, args.warmup),
-        }
+        train_wall, train_cpu = median_ms(train, args.steps, args.warmup)
+        act_wall, _ = median_ms(act, args.steps * 2, args.warmup)
+        result["nets"][name] = {"trainMs": train_wall, "actMs": act_wall, "trainCpuMs": train_cpu}
     print(json.dumps(result))
 
 
