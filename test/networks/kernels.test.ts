@@ -174,6 +174,21 @@ describe('matMul on wasm vs cpu (all transposes, batched, broadcast)', () => {
   });
 });
 
+describe('Identity on wasm shares data instead of copying', () => {
+  it('clone keeps its values after the original is disposed, and memory counts stay consistent', () => {
+    const before = tf.memory().numBytes;
+    const a = tf.tensor1d([1, 2, 3]);
+    const b = a.clone();
+    const s = tf.tensor1d(['x', 'yz'], 'string').clone();
+    a.dispose();
+    expect(Array.from(b.dataSync())).toEqual([1, 2, 3]);
+    expect(s.dataSync()).toEqual(['x', 'yz']);
+    b.dispose();
+    s.dispose();
+    expect(tf.memory().numBytes).toBe(before);
+  });
+});
+
 describe('UnsortedSegmentSum (gather / embedding gradients) on wasm vs cpu', () => {
   it('direct op with repeated and out-of-range-free ids', async () => {
     await expectClose(() => tf.unsortedSegmentSum(tf.tensor2d(values(6 * 4, 21), [6, 4]), tf.tensor1d([0, 2, 2, 4, 0, 1], 'int32'), 5));

@@ -5,13 +5,14 @@
 import * as tf from '@tensorflow/tfjs';
 import { StockKernels, makeConv2DBackpropFilter, makeConv2DBackpropInput } from './conv.js';
 import { makeBatchMatMul } from './matmul.js';
+import { identity } from './identity.js';
 import { unsortedSegmentSum } from './segment.js';
 import { WasmKernelFunc, wasmKernel } from './wasm-util.js';
 
 export { registerCpuKernels, unregisterCpuKernels } from './cpu-conv.js';
 
 /** Names of the kernels we register for `wasm` (replacing the stock one where there is one). */
-export const WASM_KERNEL_NAMES = ['Conv2DBackpropFilter', 'Conv2DBackpropInput', 'BatchMatMul', 'UnsortedSegmentSum'] as const;
+export const WASM_KERNEL_NAMES = ['Conv2DBackpropFilter', 'Conv2DBackpropInput', 'BatchMatMul', 'UnsortedSegmentSum', 'Identity'] as const;
 
 let stock: StockKernels | undefined;
 /** The stock kernel each of ours replaced (undefined where stock wasm had none). */
@@ -36,6 +37,7 @@ export function registerWasmKernels(): void {
     Conv2DBackpropInput: makeConv2DBackpropInput(stock),
     BatchMatMul: makeBatchMatMul(stock),
     UnsortedSegmentSum: unsortedSegmentSum,
+    Identity: identity,
   };
   for (const [name, fn] of Object.entries(ours)) {
     const old = tf.getKernel(name, 'wasm');

@@ -29,6 +29,7 @@ export interface WasmBackend {
   dataIdMap: { get(dataId: object): WasmTensorData; has(dataId: object): boolean; delete(dataId: object): void };
   makeOutput(shape: number[], dtype: tf.DataType, memoryOffset?: number): tf.TensorInfo;
   disposeData(dataId: object, force?: boolean): boolean;
+  incRef(dataId: object): void;
 }
 
 /** Arguments every kernel function receives. */
