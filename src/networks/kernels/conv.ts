@@ -4,7 +4,7 @@
  * rewritten here in terms of the backend's XNNPACK forward convolution and matrix product.
  */
 import * as tf from '@tensorflow/tfjs';
-import { KernelArgs, WasmBackend, WasmKernelFunc, disposeAll, f32, wasmKernel } from './wasm-util.js';
+import { KernelArgs, WasmBackend, WasmKernelFunc, disposeAll, f32 } from './wasm-util.js';
 
 /** Stock kernels captured before ours are registered (ours call into them). */
 export interface StockKernels {
@@ -93,15 +93,13 @@ export function makeConv2DBackpropInput(stock: StockKernels): WasmKernelFunc {
     const filter = inputs.filter!;
     const inputShape = attrs.inputShape as number[];
     const info = convInfo(inputShape, filter.shape, attrs);
-    const { top, left, bottom, right } = info.padInfo;
-    const kh = info.filterHeight;
-    const kw = info.filterWidth;
-    const padTop = kh - 1 - top;
-    const padLeft = kw - 1 - left;
+    const { top, left } = info.padInfo;
+    // Padding of dy for the full correlation with the rotated filter, chosen so the output has
+    // exactly the input's height and width.
+    const padTop = info.filterHeight - 1 - top;
+    const padLeft = info.filterWidth - 1 - left;
     const padBottom = info.inHeight - info.outHeight + top;
     const padRight = info.inWidth - info.outWidth + left;
-    void bottom;
-    void right;
     if (info.strideHeight === 1 && info.strideWidth === 1 && padTop >= 0 && padLeft >= 0 && padBottom >= 0 && padRight >= 0) {
       const rev = stock.reverse({ inputs: { x: filter }, backend, attrs: { dims: [0, 1] } });
       const wt = stock.transpose({ inputs: { x: rev }, backend, attrs: { perm: [0, 1, 3, 2] } });
