@@ -275,3 +275,67 @@ describe('leak: train steps keep tf.memory().numTensors flat (2,000-step check i
     });
   }
 });
+
+describe('tfjs layers the project uses train on wasm (no missing kernel)', () => {
+  const fitLoss = async (model: tf.Sequential, x: tf.Tensor, y: tf.Tensor): Promise<number> => {
+    const h = await model.fit(x, y, { epochs: 1, verbose: 0 });
+    model.dispose();
+    tf.dispose([x, y]);
+    return h.history.loss![0] as number;
+  };
+  it('conv2d + batchNorm + max/avg pooling + dropout + softmax head, RMSProp', async () => {
+    const m = tf.sequential({
+      layers: [
+        tf.layers.conv2d({ inputShape: [12, 12, 3], filters: 4, kernelSize: 3, padding: 'same', activation: 'relu' }),
+        tf.layers.batchNormalization(),
+        tf.layers.maxPooling2d({ poolSize: 2 }),
+        tf.layers.conv2d({ filters: 4, kernelSize: 3, strides: 2 }),
+        tf.layers.averagePooling2d({ poolSize: 2 }),
+        tf.layers.flatten(),
+        tf.layers.dropout({ rate: 0.2 }),
+        tf.layers.dense({ units: 3, activation: 'softmax' }),
+      ],
+    });
+    m.compile({ optimizer: tf.train.rmsprop(1e-3), loss: 'categoricalCrossentropy' });
+    expect(Number.isFinite(await fitLoss(m, tf.ones([4, 12, 12, 3]), tf.oneHot(tf.tensor1d([0, 1, 2, 0], 'int32'), 3)))).toBe(true);
+  });
+  it('embedding + GRU + LSTM, Adam, sparse cross-entropy', async () => {
+    const m = tf.sequential({
+      layers: [
+        tf.layers.embedding({ inputDim: 50, outputDim: 8, inputLength: 6 }),
+        tf.layers.gru({ units: 8, returnSequences: true }),
+        tf.layers.lstm({ units: 8 }),
+        tf.layers.dense({ units: 2, activation: 'softmax' }),
+      ],
+    });
+    m.compile({ optimizer: 'adam', loss: 'sparseCategoricalCrossentropy' });
+    expect(Number.isFinite(await fitLoss(m, tf.tensor2d([[1, 2, 3, 4, 5, 6], [7, 8, 9, 1, 2, 3]]), tf.tensor1d([0, 1])))).toBe(true);
+  });
+  it('conv1d (speech) + global average pooling, MSE', async () => {
+    const m = tf.sequential({
+      layers: [
+        tf.layers.conv1d({ inputShape: [20, 5], filters: 4, kernelSize: 3, strides: 2, activation: 'relu' }),
+        tf.layers.globalAveragePooling1d(),
+        tf.layers.dense({ units: 1 }),
+      ],
+    });
+    m.compile({ optimizer: tf.train.sgd(0.01), loss: 'meanSquaredError' });
+    expect(Number.isFinite(await fitLoss(m, tf.ones([3, 20, 5]), tf.ones([3, 1])))).toBe(true);
+  });
+  it('policy-gradient and dueling-head ops: logSoftmax, clipped ratio, entropy, mean-centred advantages, multinomial', () => {
+    const logits = tf.variable(tf.tensor2d(values(12, 51), [4, 3]));
+    const opt = tf.train.adam(1e-3);
+    const loss = opt.minimize(() => {
+      const lp = tf.logSoftmax(logits);
+      const ratio = tf.exp(tf.sub(lp, tf.tidy(() => lp.clone())));
+      const ent = tf.neg(tf.sum(tf.mul(tf.exp(lp), lp), 1));
+      const dueling = tf.add(tf.sub(logits, tf.mean(logits, 1, true)), tf.slice(logits, [0, 0], [4, 1]));
+      return tf.mean(tf.addN([tf.sum(tf.minimum(ratio, tf.clipByValue(ratio, 0.8, 1.2)), 1), ent, tf.sum(dueling, 1)])) as tf.Scalar;
+    }, true)!;
+    const sample = tf.multinomial(logits as tf.Tensor2D, 1, 7);
+    expect(Number.isFinite(loss.dataSync()[0]!)).toBe(true);
+    expect(sample.shape).toEqual([4, 1]);
+    tf.dispose([loss, sample, logits]);
+    opt.dispose();
+  });
+});
