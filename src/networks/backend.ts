@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { setThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { getThreadsCount, setThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { BackendError, InvalidConfigError, describe, formatError } from '../errors.js';
 import { enableWasmThreads } from './wasm-threads.js';
 import { WASM_KERNEL_NAMES, registerCpuKernels, registerWasmKernels, unregisterWasmKernels } from './kernels/index.js';
@@ -112,11 +112,11 @@ async function select(options: InitBackendOptions): Promise<BackendInfo> {
     } catch (err) {
       if (forced !== undefined) {
         throw new BackendError(
-          formatError('Backend', `NPCFORGE_BACKEND=${forced} to initialise`, String((err as Error).message ?? err), 'install it (docs/backend.md) or unset NPCFORGE_BACKEND'),
+          formatError('Backend', `NPCFORGE_BACKEND=${forced} to initialise`, firstLine(err), 'install it (docs/backend.md) or unset NPCFORGE_BACKEND'),
           { cause: err },
         );
       }
-      skipped.push(`${name}: ${(err as Error).message ?? String(err)}`);
+      skipped.push(`${name}: ${firstLine(err)}`);
     }
   }
   throw new BackendError(formatError('Backend', 'a usable tfjs backend', skipped.join('; '), 'reinstall @tensorflow/tfjs'));
@@ -152,7 +152,6 @@ async function tryBackend(name: BackendName, options: InitBackendOptions, skippe
       registerCpuKernels();
       return { name: 'cpu', gpu: false, kernels: ['Conv2DBackpropFilter'], threads: 0, skipped };
     }
-    const { getThreadsCount } = await import('@tensorflow/tfjs-backend-wasm');
     return { name, gpu: false, kernels: [...WASM_KERNEL_NAMES], threads: getThreadsCount(), skipped };
   }
   if (!(await tf.setBackend('cpu'))) throw new Error('tf.setBackend("cpu") failed');
