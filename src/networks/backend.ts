@@ -142,6 +142,7 @@ async function tryBackend(name: BackendName, options: InitBackendOptions, skippe
     } finally {
       restore?.();
     }
+    if (threads > 1) unrefPoolWorkers();
     registerWasmKernels();
     const problem = await selfTest();
     if (problem !== undefined) {
@@ -157,6 +158,16 @@ async function tryBackend(name: BackendName, options: InitBackendOptions, skippe
   if (!(await tf.setBackend('cpu'))) throw new Error('tf.setBackend("cpu") failed');
   registerCpuKernels();
   return { name, gpu: false, kernels: ['Conv2DBackpropFilter'], threads: 0, skipped };
+}
+
+/**
+ * XNNPACK's pool threads live as long as the backend, and Emscripten keeps a Node worker
+ * referenced while its thread runs: without this a script using threads never exits.
+ */
+function unrefPoolWorkers(): void {
+  const pthreads = (tf.backend() as unknown as { wasm?: { PThread?: { runningWorkers: Array<{ unref?(): void }>; unusedWorkers: Array<{ unref?(): void }> } } }).wasm?.PThread;
+  if (pthreads === undefined) return;
+  for (const w of [...pthreads.runningWorkers, ...pthreads.unusedWorkers]) w.unref?.();
 }
 
 /** Loads tfjs-node-gpu (when a CUDA device is visible) or tfjs-node; returns whether it is the GPU build. */
