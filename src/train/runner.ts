@@ -13,7 +13,7 @@ import { SyncVectorEnv } from '../envs/vector/sync-vector-env.js';
 import type { VectorStepResult } from '../envs/vector/types.js';
 import type { Agent } from '../agents/agent.js';
 import { getAgentFactory } from '../agents/registry.js';
-import { chooseBackend } from './backend-choice.js';
+import { initBackend } from '../networks/backend.js';
 import { readCheckpoint, writeCheckpoint, type RunnerState } from './checkpoint.js';
 import { restoreEnvChain, snapshotEnvChain } from './env-state.js';
 import { evaluate, summarise, type EvalEpisode } from './evaluate.js';
@@ -101,7 +101,7 @@ function truncateMetrics(path: string, step: number): void {
 /** Trains a new run or resumes one; returns when the budget is spent or `shouldStop` says so. */
 export async function train(options: TrainOptions): Promise<TrainResult> {
   const now = options.now ?? (() => Date.now());
-  const backend = await chooseBackend();
+  const backend = await initBackend();
   let runDir: string;
   let cfg: ResolvedRunConfig;
   let resumeFrom: string | null = null;
@@ -269,7 +269,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
 
 /** Loads a run's agent from a checkpoint (latest by default) for evaluation or export. The caller disposes it. */
 export async function loadRunAgent(runDir: string, checkpointStep?: number): Promise<{ agent: Agent; run: RunFile; step: number }> {
-  await chooseBackend();
+  await initBackend();
   const run = readRunFile(runDir);
   const steps = listCheckpoints(runDir);
   const step = checkpointStep ?? steps[steps.length - 1];
