@@ -100,8 +100,15 @@ function validate(options: InitBackendOptions): BackendName | undefined {
   return forced;
 }
 
+/** tfjs's cpu backend prints an install hint on first use; the project chooses backends itself. */
+function silenceCpuHint(): void {
+  const cpu = tf.findBackend('cpu') as unknown as { firstUse?: boolean } | null;
+  if (cpu) cpu.firstUse = false;
+}
+
 async function select(options: InitBackendOptions): Promise<BackendInfo> {
   const forced = validate(options);
+  silenceCpuHint();
   const skipped: string[] = [];
   const order: BackendName[] = forced !== undefined ? [forced] : [...BACKEND_NAMES];
   if (forced === undefined && options.prefer !== undefined) order.unshift(options.prefer);
