@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { InvalidConfigError, formatError, describe } from '../../errors.js';
 import { make } from '../../envs/registry.js';
 import { SeededRng } from '../../envs/rng.js';
+import { parseFixedSequence } from '../../envs/fixed-sequence.js';
 import { RecordEpisode } from '../../replay/episodes/record-episode.js';
 
 interface RecordFlags {
@@ -22,18 +23,11 @@ function parseIntFlag(name: string, v: string, min: number): number {
   return n;
 }
 
-/** `random` samples the action space; `fixed:a,b,c` cycles through indices or action names. */
+/** `random` samples the action space; `fixed:<seq>` cycles through a sequence (see parseFixedSequence). */
 function parsePolicy(spec: string, actionNames: string[], sample: () => number): Policy {
   if (spec === 'random') return () => sample();
   if (spec.startsWith('fixed:')) {
-    const seq = spec.slice(6).split(',').map((tok) => {
-      const t = tok.trim();
-      const byName = actionNames.indexOf(t);
-      const idx = byName >= 0 ? byName : /^\d+$/.test(t) ? Number(t) : -1;
-      if (idx < 0 || idx >= actionNames.length) throw new InvalidConfigError(formatError('npcforge record', `actions among ${actionNames.map((a, i) => `${i}=${a}`).join(', ')}`, describe(t), 'fix the --policy fixed:<actions> list'));
-      return idx;
-    });
-    if (seq.length === 0) throw new InvalidConfigError(formatError('npcforge record', 'at least one action after fixed:', describe(spec), 'pass e.g. fixed:0,1,2'));
+    const seq = parseFixedSequence(spec.slice('fixed:'.length), actionNames, 'npcforge record');
     return (t) => seq[t % seq.length]!;
   }
   throw new InvalidConfigError(formatError('npcforge record', "--policy 'random' or 'fixed:<actions>'", describe(spec), 'policies from a trained run arrive with `npcforge train`; use random or fixed:<a,b,...> here'));
