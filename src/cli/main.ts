@@ -6,6 +6,8 @@ import { Command, CommanderError } from 'commander';
 import { NpcforgeError, InvalidConfigError, UnknownEnvError, CheckpointError } from '../errors.js';
 import '../../games/index.js';
 import { registerGames } from './commands/games.js';
+import { registerTrain } from './commands/train.js';
+import { registerEval } from './commands/eval.js';
 
 /** Errors that mean "the user asked for something invalid": exit code 2. */
 function isUsageError(err: unknown): boolean {
@@ -21,6 +23,8 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
   registerGames(program);
+  registerTrain(program);
+  registerEval(program);
   return program;
 }
 

@@ -1,0 +1,71 @@
+/**
+ * The Agent contract the runner drives. An agent owns its networks, optimizer and (off-policy)
+ * memory; the runner owns the envs, the loop, evaluation, metrics and checkpoint files.
+ */
+import type { ObsArray } from '../envs/env.js';
+import type { Rng } from '../envs/rng.js';
+
+/** How to act. Omitting `epsilon` means the agent's own training exploration. */
+export interface ActOptions {
+  /** Number of observations in the batch (sub-envs). */
+  numEnvs: number;
+  /** Fixed exploration rate (evaluation); omit for the training schedule. */
+  epsilon?: number;
+  /** RNG for exploration draws when `epsilon` is given (evaluation keeps its own stream). */
+  rng?: Rng;
+  /** Also return the per-action values in `info` (costs a read-back). */
+  withValues?: boolean;
+}
+
+export interface ActResult {
+  /** One action per sub-env. Owned by the caller. */
+  actions: Int32Array;
+  /** Recurrent state to pass to the next `act` (undefined for feed-forward agents). */
+  state?: unknown;
+  info: {
+    /** `numEnvs * numActions` Q-values or logits, when asked for. */
+    values?: Float32Array;
+    /** Exploration rate used for this call. */
+    epsilon?: number;
+  };
+}
+
+/** One vector step as the runner hands it to the agent. */
+export interface StepBatch {
+  /** Observations the actions were taken in (`numEnvs * obsSize`). */
+  obs: ObsArray;
+  actions: Int32Array;
+  rewards: Float32Array;
+  terminated: Uint8Array;
+  truncated: Uint8Array;
+  /** Observations after the step (first of a new episode where one ended). */
+  nextObs: ObsArray;
+  /** Last observation of each ended episode (undefined where the episode goes on). */
+  finalObs: Array<ObsArray | undefined>;
+}
+
+/** Scalars an agent reports after learning (loss, gradient norm, ...). */
+export type UpdateMetrics = Record<string, number>;
+
+/** A serialised agent: JSON-safe state plus named binary blobs. */
+export interface AgentSnapshot {
+  json: Record<string, unknown>;
+  blobs: Record<string, Uint8Array>;
+}
+
+export interface Agent {
+  /** Algorithm name, e.g. `dqn`. */
+  readonly kind: string;
+  /** Chooses actions for a batch of observations. */
+  act(obs: ObsArray, options: ActOptions, state?: unknown): Promise<ActResult>;
+  /** Records one vector step and learns when due; returns the metrics of the updates done, or null. */
+  observe(step: StepBatch): Promise<UpdateMetrics | null>;
+  /** Current exploration rate or other schedule values for the metrics line. */
+  schedule(): Record<string, number>;
+  /** Full state for a checkpoint; replay memory only when `includeReplay`. */
+  save(options: { includeReplay: boolean }): Promise<AgentSnapshot>;
+  /** Restores a snapshot written by `save` of an agent built with the same config. */
+  load(snapshot: AgentSnapshot): Promise<void>;
+  /** Releases every tensor the agent owns. */
+  dispose(): void;
+}

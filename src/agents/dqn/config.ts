@@ -1,0 +1,179 @@
+/** DQN hyperparameters, presets and their validation. Step counts are env steps summed over sub-envs. */
+import { InvalidConfigError, formatError, describe } from '../../errors.js';
+import { checkEncoderSpec, type EncoderSpec } from '../../networks/specs.js';
+import { checkOptimizerConfig, type OptimizerConfig } from '../../networks/optimizers.js';
+import type { PrioritizedConfig } from '../../replay/buffer/replay-buffer.js';
+
+export interface DqnConfig {
+  /** Encoder of the Q-network; `auto` picks minatar-cnn for 10x10xC grids, nature-cnn for >= 36x36 frames, else an MLP [64, 64]. */
+  network: EncoderSpec | 'auto';
+  /** Dueling head (V + A - mean A). */
+  dueling: boolean;
+  /** Double DQN: the online net picks a', the target net values it. */
+  double: boolean;
+  /** Transitions folded into each return (1 = one-step TD). */
+  nStep: number;
+  /** Discount per env step. */
+  gamma: number;
+  /** Replay capacity (transitions). */
+  bufferSize: number;
+  /** Transitions per gradient update. */
+  batchSize: number;
+  /** Env steps of uniformly random actions before learning and the epsilon schedule start. */
+  learningStarts: number;
+  /** Env steps per gradient update (1 = one update per step). */
+  trainEvery: number;
+  /** Hard target sync every this many updates (used when `targetTau` is 0). */
+  targetUpdateEvery: number;
+  /** Polyak factor per update (0 = hard sync every `targetUpdateEvery` updates). */
+  targetTau: number;
+  /** TD loss: Huber (delta 1) or squared error. */
+  loss: 'huber' | 'mse';
+  /** Clip the global gradient norm to this value (0 = no clipping). */
+  gradClipNorm: number;
+  /** Exploration rate when learning starts. */
+  epsilonStart: number;
+  /** Exploration rate after the decay. */
+  epsilonEnd: number;
+  /** Env steps (after `learningStarts`) over which epsilon decays linearly. */
+  epsilonDecaySteps: number;
+  /** Exploration rate during evaluation (0 = greedy). */
+  evalEpsilon: number;
+  optimizer: OptimizerConfig;
+  /** Proportional prioritized replay, or null for uniform. */
+  prioritized: PrioritizedConfig | null;
+  /** Frames per stacked observation the env delivers (the replay stores each frame once). */
+  frameStack: number;
+}
+
+export const ADAM_DEFAULTS: Extract<OptimizerConfig, { kind: 'adam' }> = { kind: 'adam', learningRate: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 };
+export const RMSPROP_CENTERED_DEFAULTS: Extract<OptimizerConfig, { kind: 'rmsprop-centered' }> = { kind: 'rmsprop-centered', learningRate: 2.5e-4, decay: 0.95, momentum: 0, epsilon: 0.01 };
+
+/** The MinAtar paper's DQN (Young & Tian 2019). */
+const MINATAR: DqnConfig = {
+  network: { kind: 'minatar-cnn' },
+  dueling: false,
+  double: false,
+  nStep: 1,
+  gamma: 0.99,
+  bufferSize: 100_000,
+  batchSize: 32,
+  learningStarts: 5000,
+  trainEvery: 1,
+  targetUpdateEvery: 1000,
+  targetTau: 0,
+  loss: 'huber',
+  gradClipNorm: 0,
+  epsilonStart: 1.0,
+  epsilonEnd: 0.1,
+  epsilonDecaySteps: 100_000,
+  evalEpsilon: 0.001,
+  optimizer: { ...RMSPROP_CENTERED_DEFAULTS },
+  prioritized: null,
+  frameStack: 1,
+};
+
+export const DQN_PRESETS: Record<string, DqnConfig> = {
+  minatar: MINATAR,
+  /** Double + dueling + PER + 3-step returns with Adam 1e-4 (the cheap half of Rainbow). */
+  'rainbow-lite': {
+    ...MINATAR,
+    dueling: true,
+    double: true,
+    nStep: 3,
+    optimizer: { ...ADAM_DEFAULTS, learningRate: 1e-4, epsilon: 1.5e-4 },
+    prioritized: { alpha: 0.5, betaStart: 0.4, betaSteps: 1_000_000, epsilon: 1e-6 },
+    gradClipNorm: 10,
+  },
+  /** Small, fast settings for catch and cartpole. */
+  classic: {
+    network: { kind: 'mlp', hidden: [64, 64] },
+    dueling: false,
+    double: true,
+    nStep: 1,
+    gamma: 0.99,
+    bufferSize: 50_000,
+    batchSize: 64,
+    learningStarts: 500,
+    trainEvery: 1,
+    targetUpdateEvery: 250,
+    targetTau: 0,
+    loss: 'huber',
+    gradClipNorm: 10,
+    epsilonStart: 1.0,
+    epsilonEnd: 0.05,
+    epsilonDecaySteps: 5000,
+    evalEpsilon: 0,
+    optimizer: { ...ADAM_DEFAULTS, learningRate: 1e-3 },
+    prioritized: null,
+    frameStack: 1,
+  },
+};
+
+export const DQN_KEYS = Object.keys(MINATAR) as Array<keyof DqnConfig>;
+
+/** Merges an optimizer override: same kind -> field merge; other kind -> that kind's defaults + fields. */
+function mergeOptimizer(base: OptimizerConfig, over: unknown): OptimizerConfig {
+  if (!over || typeof over !== 'object') return over as OptimizerConfig;
+  const o = over as Partial<OptimizerConfig>;
+  const kind = o.kind ?? base.kind;
+  const start = kind === base.kind ? base : kind === 'adam' ? ADAM_DEFAULTS : kind === 'rmsprop-centered' ? RMSPROP_CENTERED_DEFAULTS : ({} as OptimizerConfig);
+  return { ...start, ...o, kind } as OptimizerConfig;
+}
+
+/** Applies overrides on a preset and validates everything; every bad or unknown field is reported at once. */
+export function resolveDqnConfig(base: DqnConfig, overrides: Record<string, unknown> = {}): DqnConfig {
+  const errs: string[] = [];
+  const c = { ...base } as DqnConfig & Record<string, unknown>;
+  for (const [k, v] of Object.entries(overrides)) {
+    if (!(DQN_KEYS as string[]).includes(k)) {
+      errs.push(`unknown key "${k}"`);
+      continue;
+    }
+    if (k === 'optimizer') c.optimizer = mergeOptimizer(base.optimizer, v);
+    else if (k === 'prioritized' && v && typeof v === 'object') c.prioritized = { ...(base.prioritized ?? { alpha: 0.5, betaStart: 0.4, betaSteps: 1_000_000, epsilon: 1e-6 }), ...(v as object) };
+    else c[k] = v;
+  }
+  const int = (k: keyof DqnConfig, min: number): void => {
+    if (!Number.isInteger(c[k]) || (c[k] as number) < min) errs.push(`${k} = ${describe(c[k])} (want an integer >= ${min})`);
+  };
+  const num = (k: keyof DqnConfig, lo: number, hi: number): void => {
+    if (typeof c[k] !== 'number' || !((c[k] as number) >= lo && (c[k] as number) <= hi)) errs.push(`${k} = ${describe(c[k])} (want a number in [${lo}, ${hi}])`);
+  };
+  const bool = (k: keyof DqnConfig): void => {
+    if (typeof c[k] !== 'boolean') errs.push(`${k} = ${describe(c[k])} (want true or false)`);
+  };
+  if (c.network !== 'auto') errs.push(...checkEncoderSpec(c.network, 'network'));
+  bool('dueling');
+  bool('double');
+  int('nStep', 1);
+  num('gamma', 0, 1);
+  int('bufferSize', 100);
+  int('batchSize', 1);
+  int('learningStarts', 0);
+  int('trainEvery', 1);
+  int('targetUpdateEvery', 1);
+  num('targetTau', 0, 1);
+  if (c.loss !== 'huber' && c.loss !== 'mse') errs.push(`loss = ${describe(c.loss)} (want 'huber' or 'mse')`);
+  num('gradClipNorm', 0, Infinity);
+  num('epsilonStart', 0, 1);
+  num('epsilonEnd', 0, 1);
+  int('epsilonDecaySteps', 0);
+  num('evalEpsilon', 0, 1);
+  errs.push(...checkOptimizerConfig(c.optimizer));
+  if (c.prioritized !== null) {
+    const p = c.prioritized as PrioritizedConfig | undefined;
+    if (!p || typeof p !== 'object') errs.push(`prioritized = ${describe(p)} (want null or {alpha, betaStart, betaSteps, epsilon})`);
+    else {
+      for (const k of Object.keys(p)) if (!['alpha', 'betaStart', 'betaSteps', 'epsilon'].includes(k)) errs.push(`unknown key "prioritized.${k}"`);
+      if (!(p.alpha >= 0)) errs.push(`prioritized.alpha = ${describe(p.alpha)}`);
+      if (!(p.betaStart >= 0 && p.betaStart <= 1)) errs.push(`prioritized.betaStart = ${describe(p.betaStart)}`);
+      if (!(p.betaSteps >= 1)) errs.push(`prioritized.betaSteps = ${describe(p.betaSteps)}`);
+      if (!(p.epsilon > 0)) errs.push(`prioritized.epsilon = ${describe(p.epsilon)}`);
+    }
+  }
+  int('frameStack', 1);
+  if (Number.isInteger(c.batchSize) && Number.isInteger(c.learningStarts) && c.learningStarts < c.batchSize) errs.push(`learningStarts = ${c.learningStarts} (want >= batchSize ${c.batchSize})`);
+  if (errs.length) throw new InvalidConfigError(formatError('dqn config', 'valid DQN hyperparameters', errs.join('; '), 'fix or remove the listed keys (see docs/training.md)'));
+  return c;
+}

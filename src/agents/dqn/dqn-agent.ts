@@ -1,0 +1,307 @@
+/**
+ * DQN and its common extensions (double, dueling, n-step, prioritized replay) over discrete actions.
+ * The agent owns an online and a target network, the optimizer and the replay memory; learning
+ * happens in `observe` every `trainEvery` env steps once `learningStarts` steps are collected.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { CheckpointError, SpaceMismatchError, formatError, describe } from '../../errors.js';
+import type { ObsArray } from '../../envs/env.js';
+import { SeededRng, type Rng, type RngState } from '../../envs/rng.js';
+import { Box, Discrete, type Space } from '../../envs/spaces.js';
+import { buildQNetwork, copyWeights, polyakUpdate } from '../../networks/builders.js';
+import { clipByGlobalNorm, SlotOptimizer } from '../../networks/optimizers.js';
+import type { EncoderSpec, QNetworkSpec } from '../../networks/specs.js';
+import { packTensors, setModelWeights, unpackTensors, type TensorPackEntry } from '../../networks/weights.js';
+import { ReplayBuffer, type ReplaySample } from '../../replay/buffer/replay-buffer.js';
+import type { ActOptions, ActResult, Agent, AgentSnapshot, StepBatch, UpdateMetrics } from '../agent.js';
+import type { DqnConfig } from './config.js';
+import { epsilonAt, tdTargets } from './td.js';
+
+export interface DqnAgentOptions {
+  config: DqnConfig;
+  observationSpace: Space;
+  actionSpace: Space;
+  /** Sub-envs feeding `observe` (one replay stream each). */
+  numEnvs: number;
+  /** Seed of the weights, exploration and replay sampling. */
+  seed: number;
+}
+
+/** Picks the encoder for `network: 'auto'` from the observation shape. */
+export function autoEncoder(shape: readonly number[]): EncoderSpec {
+  if (shape.length === 3 && shape[0] === 10 && shape[1] === 10) return { kind: 'minatar-cnn' };
+  if (shape.length === 3 && shape[0]! >= 36 && shape[1]! >= 36) return { kind: 'nature-cnn' };
+  return { kind: 'mlp', hidden: [64, 64] };
+}
+
+export class DqnAgent implements Agent {
+  readonly kind = 'dqn';
+  readonly config: DqnConfig;
+  readonly online: tf.LayersModel;
+  readonly target: tf.LayersModel;
+  readonly replay: ReplayBuffer;
+  readonly netSpec: QNetworkSpec;
+  readonly numActions: number;
+  readonly obsShape: number[];
+  readonly obsSize: number;
+  /** Multiplier from stored observation values to network inputs (1/255 for byte pixels). */
+  readonly obsScale: number;
+  private readonly optimizer: SlotOptimizer;
+  private readonly vars: tf.Variable[];
+  private readonly exploreRng: SeededRng;
+  private readonly replayRng: SeededRng;
+  /** Env steps observed. */
+  envSteps = 0;
+  /** Gradient updates done. */
+  updates = 0;
+  private updateDebt = 0;
+  private inputScratch = new Float32Array(0);
+  private readonly targetsOut: Float32Array;
+
+  constructor(options: DqnAgentOptions) {
+    const { config, observationSpace, actionSpace, numEnvs, seed } = options;
+    if (!(observationSpace instanceof Box)) throw new SpaceMismatchError(formatError('dqn', 'a Box observation space', observationSpace.type, 'use an env with array observations'));
+    if (!(actionSpace instanceof Discrete)) throw new SpaceMismatchError(formatError('dqn', 'a Discrete action space', actionSpace.type, 'DQN needs discrete actions'));
+    this.config = config;
+    this.numActions = actionSpace.n;
+    this.obsShape = [...observationSpace.shape];
+    this.obsSize = observationSpace.size;
+    const high = Math.max(...observationSpace.high);
+    this.obsScale = observationSpace.dtype === 'uint8' && high > 1 ? 1 / 255 : 1;
+    const encoder = config.network === 'auto' ? autoEncoder(this.obsShape) : config.network;
+    this.netSpec = { inputShape: this.obsShape, numActions: this.numActions, encoder, head: { kind: config.dueling ? 'dueling' : 'q' }, seed };
+    this.online = buildQNetwork(this.netSpec);
+    this.target = buildQNetwork(this.netSpec);
+    copyWeights(this.online, this.target);
+    this.vars = this.online.trainableWeights.map((w) => w.read() as tf.Variable);
+    this.optimizer = new SlotOptimizer(config.optimizer, this.vars);
+    this.exploreRng = new SeededRng((seed * 2654435761 + 1) >>> 0);
+    this.replayRng = new SeededRng((seed * 2246822519 + 2) >>> 0);
+    this.replay = new ReplayBuffer({
+      capacity: config.bufferSize + numEnvs * 64,
+      numStreams: numEnvs,
+      obsShape: this.obsShape,
+      obsDtype: observationSpace.dtype,
+      obsHigh: high,
+      frameStack: config.frameStack,
+      nStep: config.nStep,
+      gamma: config.gamma,
+      prioritized: config.prioritized ?? undefined,
+    });
+    this.targetsOut = new Float32Array(config.batchSize);
+  }
+
+  /** Current exploration rate of the training schedule. */
+  get epsilon(): number {
+    return epsilonAt(this.envSteps, this.config);
+  }
+
+  schedule(): Record<string, number> {
+    const s: Record<string, number> = { epsilon: this.epsilon, updates: this.updates };
+    if (this.config.prioritized) s.beta = this.replay.beta;
+    return s;
+  }
+
+  /** Float32 input tensor of `n` observations (scaled). The caller owns (disposes) it. */
+  private toInput(obs: ArrayLike<number>, n: number): tf.Tensor {
+    const size = n * this.obsSize;
+    // A fresh array per call: the cpu backend keeps a reference to the array a tensor was made from.
+    const buf = new Float32Array(size);
+    const s = this.obsScale;
+    if (s === 1) for (let i = 0; i < size; i++) buf[i] = obs[i]!;
+    else for (let i = 0; i < size; i++) buf[i] = obs[i]! * s;
+    return tf.tensor(buf, [n, ...this.obsShape], 'float32');
+  }
+
+  /** Q-values of a batch of observations, row-major `[n, numActions]`. */
+  async qValues(obs: ArrayLike<number>, n: number): Promise<Float32Array> {
+    const x = this.toInput(obs, n);
+    const q = tf.tidy(() => this.online.predict(x) as tf.Tensor);
+    const data = (await q.data()) as Float32Array;
+    x.dispose();
+    q.dispose();
+    return data;
+  }
+
+  async act(obs: ObsArray, options: ActOptions): Promise<ActResult> {
+    const n = options.numEnvs;
+    if (obs.length !== n * this.obsSize) {
+      throw new SpaceMismatchError(formatError('dqn.act', `${n} observations of ${this.obsSize} values`, `${obs.length} values`, 'pass numEnvs matching the batch'));
+    }
+    const eps = options.epsilon ?? this.epsilon;
+    const rng: Rng = options.rng ?? this.exploreRng;
+    const actions = new Int32Array(n);
+    // Draw exploration first so the RNG stream does not depend on the network's outputs.
+    let needQ = options.withValues === true;
+    const random = new Uint8Array(n);
+    for (let i = 0; i < n; i++) {
+      if (eps > 0 && rng.random() < eps) {
+        random[i] = 1;
+        actions[i] = rng.int(0, this.numActions);
+      } else {
+        needQ = true;
+      }
+    }
+    let values: Float32Array | undefined;
+    if (needQ) {
+      values = await this.qValues(obs, n);
+      const A = this.numActions;
+      for (let i = 0; i < n; i++) {
+        if (random[i]) continue;
+        let best = 0;
+        for (let a = 1; a < A; a++) if (values[i * A + a]! > values[i * A + best]!) best = a;
+        actions[i] = best;
+      }
+    }
+    return { actions, info: options.withValues ? { values, epsilon: eps } : { epsilon: eps } };
+  }
+
+  async observe(step: StepBatch): Promise<UpdateMetrics | null> {
+    const n = step.actions.length;
+    this.replay.addBatch(step.obs, step.actions, step.rewards, step.terminated, step.truncated, step.finalObs);
+    this.envSteps += n;
+    if (this.envSteps < this.config.learningStarts || !this.replay.canSample(this.config.batchSize)) return null;
+    this.updateDebt += n / this.config.trainEvery;
+    let loss = 0;
+    let gradNorm = 0;
+    let count = 0;
+    while (this.updateDebt >= 1) {
+      this.updateDebt -= 1;
+      const m = await this.update(this.replay.sample(this.config.batchSize, this.replayRng));
+      loss += m.loss!;
+      gradNorm += m.gradNorm!;
+      count++;
+    }
+    return count ? { loss: loss / count, gradNorm: gradNorm / count, updates: count } : null;
+  }
+
+  /** One gradient step on a sampled batch; syncs the target network when due. */
+  async update(batch: ReplaySample): Promise<UpdateMetrics> {
+    const c = this.config;
+    const B = batch.batchSize;
+    const A = this.numActions;
+    const nextX = this.toInput(batch.nextObs, B);
+    const qT = tf.tidy(() => this.target.predict(nextX) as tf.Tensor);
+    const qO = c.double ? tf.tidy(() => this.online.predict(nextX) as tf.Tensor) : null;
+    const nextQTarget = (await qT.data()) as Float32Array;
+    const nextQOnline = qO ? ((await qO.data()) as Float32Array) : undefined;
+    nextX.dispose();
+    qT.dispose();
+    qO?.dispose();
+    const targets = this.targetsOut.length === B ? this.targetsOut : new Float32Array(B);
+    tdTargets({ returns: batch.returns, discounts: batch.discounts, terminated: batch.terminated, nextQTarget, nextQOnline, numActions: A }, targets);
+
+    const x = this.toInput(batch.obs, B);
+    const y = tf.tensor1d(targets.slice());
+    const w = tf.tensor1d(batch.weights.slice());
+    const acts = tf.tensor1d(batch.actions.slice(), 'int32');
+    let tdAbs: tf.Tensor | null = null;
+    const [lossT, normT] = tf.tidy(() => {
+      const onehot = tf.oneHot(acts, A).toFloat();
+      const { value, grads } = tf.variableGrads(() => {
+        const q = this.online.apply(x, { training: true }) as tf.Tensor;
+        // Select Q(s, a) by one-hot multiply + sum (gather with batch dims is wrong on wasm).
+        const qa = tf.sum(tf.mul(q, onehot), 1);
+        const td = tf.sub(y, qa);
+        tdAbs = tf.keep(tf.abs(td));
+        const perSample = c.loss === 'huber' ? huberTensor(td) : tf.mul(0.5, tf.square(td));
+        return tf.mean(tf.mul(perSample, w)) as tf.Scalar;
+      }, this.vars);
+      const list = this.vars.map((v) => grads[v.name]!);
+      let norm: tf.Scalar;
+      let use = list;
+      if (c.gradClipNorm > 0) {
+        const clipped = clipByGlobalNorm(list, c.gradClipNorm);
+        use = clipped.grads;
+        norm = clipped.norm;
+      } else {
+        norm = tf.sqrt(tf.addN(list.map((g) => tf.sum(tf.square(g))))) as tf.Scalar;
+      }
+      this.optimizer.apply(use);
+      return [value, norm];
+    });
+    const loss = (await lossT.data())[0]!;
+    const gradNorm = (await normT.data())[0]!;
+    if (c.prioritized && tdAbs) this.replay.updatePriorities(batch.indices, (await (tdAbs as tf.Tensor).data()) as Float32Array);
+    for (const t of [lossT, normT, x, y, w, acts, tdAbs as tf.Tensor | null]) t?.dispose();
+    this.updates++;
+    if (c.targetTau > 0) polyakUpdate(this.online, this.target, c.targetTau);
+    else if (this.updates % c.targetUpdateEvery === 0) copyWeights(this.online, this.target);
+    return { loss, gradNorm };
+  }
+
+  async save(options: { includeReplay: boolean }): Promise<AgentSnapshot> {
+    const online = packTensors(this.online.weights.map((w) => w.read()));
+    const target = packTensors(this.target.weights.map((w) => w.read()));
+    const slots = packTensors(this.optimizer.slotTensors());
+    const blobs: Record<string, Uint8Array> = {
+      'online.bin': bytesOf(online.data),
+      'target.bin': bytesOf(target.data),
+      'optimizer.bin': bytesOf(slots.data),
+    };
+    if (options.includeReplay) blobs['replay.bin'] = this.replay.toBytes();
+    const json: DqnSnapshotJson = {
+      format: 'npcforge-dqn',
+      version: 1,
+      envSteps: this.envSteps,
+      updates: this.updates,
+      updateDebt: this.updateDebt,
+      optimizerStep: this.optimizer.step,
+      exploreRng: this.exploreRng.getState(),
+      replayRng: this.replayRng.getState(),
+      manifests: { online: online.manifest, target: target.manifest, optimizer: slots.manifest },
+      hasReplay: options.includeReplay,
+    };
+    return { json: json as unknown as Record<string, unknown>, blobs };
+  }
+
+  async load(snapshot: AgentSnapshot): Promise<void> {
+    const j = snapshot.json as unknown as DqnSnapshotJson;
+    if (j?.format !== 'npcforge-dqn' || j.version !== 1) throw new CheckpointError(formatError('dqn.load', 'a DQN snapshot of format npcforge-dqn version 1', describe(j?.format ?? j), 'resume with the agent that wrote the checkpoint'));
+    const blob = (name: string): Float32Array => {
+      const b = snapshot.blobs[name];
+      if (!b || b.byteLength % 4 !== 0) throw new CheckpointError(formatError('dqn.load', `blob ${name}`, b ? `${b.byteLength} bytes` : 'missing', 'the checkpoint is incomplete or corrupt; pick another with --checkpoint'));
+      return new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
+    };
+    const shapes = (m: tf.LayersModel): number[][] => m.weights.map((w) => w.shape as number[]);
+    setModelWeights(this.online, unpackTensors(j.manifests.online, blob('online.bin'), shapes(this.online), 'dqn.load online'));
+    setModelWeights(this.target, unpackTensors(j.manifests.target, blob('target.bin'), shapes(this.target), 'dqn.load target'));
+    this.optimizer.setSlots(unpackTensors(j.manifests.optimizer, blob('optimizer.bin'), this.optimizer.slotTensors().map((v) => v.shape), 'dqn.load optimizer'), j.optimizerStep);
+    this.envSteps = j.envSteps;
+    this.updates = j.updates;
+    this.updateDebt = j.updateDebt;
+    this.exploreRng.setState(j.exploreRng);
+    this.replayRng.setState(j.replayRng);
+    if (snapshot.blobs['replay.bin']) this.replay.loadBytes(snapshot.blobs['replay.bin']);
+  }
+
+  dispose(): void {
+    this.optimizer.dispose();
+    this.online.dispose();
+    this.target.dispose();
+  }
+}
+
+interface DqnSnapshotJson {
+  format: 'npcforge-dqn';
+  version: 1;
+  envSteps: number;
+  updates: number;
+  updateDebt: number;
+  optimizerStep: number;
+  exploreRng: RngState;
+  replayRng: RngState;
+  manifests: { online: TensorPackEntry[]; target: TensorPackEntry[]; optimizer: TensorPackEntry[] };
+  hasReplay: boolean;
+}
+
+function bytesOf(a: Float32Array): Uint8Array {
+  return new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+}
+
+/** Elementwise Huber loss (delta 1). */
+function huberTensor(x: tf.Tensor): tf.Tensor {
+  const a = tf.abs(x);
+  const quad = tf.minimum(a, 1);
+  return tf.add(tf.mul(0.5, tf.square(quad)), tf.sub(a, quad));
+}

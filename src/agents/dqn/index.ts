@@ -1,0 +1,3 @@
+export * from './config.js';
+export * from './td.js';
+export * from './dqn-agent.js';

@@ -1,0 +1,3 @@
+export type * from './agent.js';
+export * from './dqn/index.js';
+export * from './registry.js';

@@ -1,0 +1,43 @@
+import type { Command } from 'commander';
+import { InvalidConfigError, formatError, describe } from '../../errors.js';
+import type { Env, ObsArray } from '../../envs/env.js';
+import { make } from '../../envs/registry.js';
+import { evaluate, summarise } from '../../train/evaluate.js';
+import { loadRunAgent } from '../../train/runner.js';
+
+function intFlag(name: string, min: number): (v: string) => number {
+  return (v: string) => {
+    const n = Number(v);
+    if (!/^\d+$/.test(v.trim()) || !Number.isSafeInteger(n) || n < min) throw new InvalidConfigError(formatError(`--${name}`, `an integer >= ${min}`, describe(v), `pass e.g. --${name} ${Math.max(min, 1)}`));
+    return n;
+  };
+}
+
+/** `npcforge eval <run>`: evaluates the latest (or a chosen) checkpoint of a run. */
+export function registerEval(program: Command): void {
+  program
+    .command('eval')
+    .description('evaluate a trained run')
+    .argument('<run>', 'run folder (runs/...)')
+    .option('--episodes <n>', 'episodes to play', intFlag('episodes', 1), 100)
+    .option('--seed <n>', 'seed of the evaluation episodes', intFlag('seed', 0), 12345)
+    .option('--checkpoint <step>', 'checkpoint step (default: latest)', intFlag('checkpoint', 0))
+    .option('--epsilon <x>', 'exploration rate (default: the run\'s evalEpsilon)')
+    .option('--json', 'print one JSON object')
+    .action(async (runDir: string, f: { episodes: number; seed: number; checkpoint?: number; epsilon?: string; json?: boolean }) => {
+      const { agent, run, step } = await loadRunAgent(runDir, f.checkpoint);
+      try {
+        let epsilon = (run.agentConfig.evalEpsilon as number | undefined) ?? 0;
+        if (f.epsilon !== undefined) {
+          epsilon = Number(f.epsilon);
+          if (!(epsilon >= 0 && epsilon <= 1)) throw new InvalidConfigError(formatError('--epsilon', 'a number in [0, 1]', describe(f.epsilon), 'pass e.g. --epsilon 0.001'));
+        }
+        const res = await evaluate(agent, { makeEnv: () => make(run.game, run.run.envOptions) as Env<ObsArray, number>, episodes: f.episodes, baseSeed: f.seed, epsilon });
+        const s = summarise(res);
+        if (f.json) process.stdout.write(JSON.stringify(s) + '\n');
+        else process.stdout.write(`${run.game} ${run.agent} checkpoint ${step}: ${s.episodes} episodes, return ${s.mean_return.toFixed(3)} +- ${s.std_return.toFixed(3)} (min ${s.min_return}, max ${s.max_return}), mean length ${s.mean_length.toFixed(1)}\n`);
+      } finally {
+        agent.dispose();
+      }
+    });
+}

@@ -1,0 +1,101 @@
+/**
+ * Model builders: typed spec -> tf.LayersModel made only of stock layers, so a saved model loads
+ * with stock `tf.loadLayersModel`. Initialisers are seeded from the spec.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { SeededRng } from '../envs/rng.js';
+import { checkQNetworkSpec, type EncoderSpec, type QNetworkSpec } from './specs.js';
+
+/** Hands out one initialiser seed per layer, derived from the spec seed. */
+class InitSeeds {
+  private readonly rng: SeededRng;
+  constructor(seed: number) {
+    this.rng = new SeededRng(seed);
+  }
+  kernel(): ReturnType<typeof tf.initializers.glorotUniform> {
+    return tf.initializers.glorotUniform({ seed: this.rng.int(0, 0x7fffffff) });
+  }
+}
+
+function encoderLayers(x: tf.SymbolicTensor, spec: EncoderSpec, seeds: InitSeeds): tf.SymbolicTensor {
+  const conv = (filters: number, kernelSize: number, strides: number): void => {
+    x = tf.layers.conv2d({ filters, kernelSize, strides, padding: 'valid', activation: 'relu', kernelInitializer: seeds.kernel(), biasInitializer: 'zeros' }).apply(x) as tf.SymbolicTensor;
+  };
+  const dense = (units: number, activation: 'relu' | 'tanh'): void => {
+    x = tf.layers.dense({ units, activation, kernelInitializer: seeds.kernel(), biasInitializer: 'zeros' }).apply(x) as tf.SymbolicTensor;
+  };
+  const flatten = (): void => {
+    if (x.shape.length > 2) x = tf.layers.flatten().apply(x) as tf.SymbolicTensor;
+  };
+  switch (spec.kind) {
+    case 'mlp':
+      flatten();
+      for (const h of spec.hidden) dense(h, spec.activation ?? 'relu');
+      break;
+    case 'minatar-cnn':
+      conv(16, 3, 1);
+      flatten();
+      dense(128, 'relu');
+      break;
+    case 'nature-cnn':
+      conv(32, 8, 4);
+      conv(64, 4, 2);
+      conv(64, 3, 1);
+      flatten();
+      dense(512, 'relu');
+      break;
+  }
+  return x;
+}
+
+/**
+ * Fixed (non-trainable) kernel mapping [V, A_1..A_n] to Q_i = V + A_i - mean(A): the dueling
+ * combination expressed as a stock Dense layer.
+ */
+function duelingKernel(n: number): Float32Array {
+  const k = new Float32Array((n + 1) * n);
+  for (let i = 0; i < n; i++) {
+    k[i] = 1;
+    for (let j = 0; j < n; j++) k[(1 + j) * n + i] = (i === j ? 1 : 0) - 1 / n;
+  }
+  return k;
+}
+
+/** Builds a Q-network (input: float32 observations; output: one Q-value per action). The caller owns the model. */
+export function buildQNetwork(spec: QNetworkSpec): tf.LayersModel {
+  checkQNetworkSpec(spec);
+  const seeds = new InitSeeds(spec.seed);
+  const input = tf.input({ shape: spec.inputShape, dtype: 'float32' });
+  const features = encoderLayers(input, spec.encoder, seeds);
+  let output: tf.SymbolicTensor;
+  if (spec.head.kind === 'q') {
+    output = tf.layers.dense({ units: spec.numActions, kernelInitializer: seeds.kernel(), biasInitializer: 'zeros', name: undefined }).apply(features) as tf.SymbolicTensor;
+  } else {
+    const value = tf.layers.dense({ units: 1, kernelInitializer: seeds.kernel(), biasInitializer: 'zeros' }).apply(features) as tf.SymbolicTensor;
+    const adv = tf.layers.dense({ units: spec.numActions, kernelInitializer: seeds.kernel(), biasInitializer: 'zeros' }).apply(features) as tf.SymbolicTensor;
+    const both = tf.layers.concatenate().apply([value, adv]) as tf.SymbolicTensor;
+    const combine = tf.layers.dense({ units: spec.numActions, useBias: false, trainable: false, kernelInitializer: 'zeros' });
+    output = combine.apply(both) as tf.SymbolicTensor;
+    const n = spec.numActions;
+    const kernel = tf.tensor2d(duelingKernel(n), [n + 1, n]);
+    combine.setWeights([kernel]);
+    kernel.dispose();
+  }
+  return tf.model({ inputs: input, outputs: output });
+}
+
+/** Copies every weight of `from` into `to` (same architecture), e.g. online -> target network. */
+export function copyWeights(from: tf.LayersModel, to: tf.LayersModel): void {
+  const src = from.weights;
+  const dst = to.weights;
+  for (let i = 0; i < src.length; i++) dst[i]!.write(src[i]!.read());
+}
+
+/** Polyak averaging: target <- tau * online + (1 - tau) * target, trainable weights only. */
+export function polyakUpdate(from: tf.LayersModel, to: tf.LayersModel, tau: number): void {
+  tf.tidy(() => {
+    const src = from.trainableWeights;
+    const dst = to.trainableWeights;
+    for (let i = 0; i < src.length; i++) dst[i]!.write(tf.add(tf.mul(src[i]!.read(), tau), tf.mul(dst[i]!.read(), 1 - tau)));
+  });
+}

@@ -1,0 +1,4 @@
+export * from './specs.js';
+export * from './builders.js';
+export * from './optimizers.js';
+export * from './weights.js';

@@ -1,0 +1,126 @@
+/**
+ * Optimizers with explicit, serialisable slots (so a checkpoint restores them exactly): Adam and
+ * centred RMSProp as used by DQN on MinAtar. Also global-norm gradient clipping.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { InvalidConfigError, formatError, describe } from '../errors.js';
+
+export type OptimizerConfig =
+  /** Adam (Kingma & Ba 2015) with bias correction. */
+  | { kind: 'adam'; learningRate: number; beta1: number; beta2: number; epsilon: number }
+  /**
+   * Centred RMSProp as in PyTorch (`centered=True`): v = d v + (1-d) g^2, m = d m + (1-d) g,
+   * step = lr g / (sqrt(v - m^2) + epsilon), with optional heavy-ball momentum on the step.
+   * MinAtar's DQN: lr 2.5e-4, decay ("squared gradient momentum") 0.95, epsilon 0.01, momentum 0.
+   */
+  | { kind: 'rmsprop-centered'; learningRate: number; decay: number; momentum: number; epsilon: number };
+
+/** Reports every bad field of an optimizer config. */
+export function checkOptimizerConfig(c: OptimizerConfig, path = 'optimizer'): string[] {
+  const errs: string[] = [];
+  const pos = (k: string, v: unknown): void => {
+    if (typeof v !== 'number' || !(v > 0)) errs.push(`${path}.${k} = ${describe(v)} (want > 0)`);
+  };
+  const unit = (k: string, v: unknown): void => {
+    if (typeof v !== 'number' || !(v >= 0 && v < 1)) errs.push(`${path}.${k} = ${describe(v)} (want 0 <= x < 1)`);
+  };
+  if (!c || typeof c !== 'object') return [`${path} = ${describe(c)}`];
+  if (c.kind === 'adam') {
+    pos('learningRate', c.learningRate);
+    unit('beta1', c.beta1);
+    unit('beta2', c.beta2);
+    pos('epsilon', c.epsilon);
+  } else if (c.kind === 'rmsprop-centered') {
+    pos('learningRate', c.learningRate);
+    unit('decay', c.decay);
+    unit('momentum', c.momentum);
+    pos('epsilon', c.epsilon);
+  } else {
+    errs.push(`${path}.kind = ${describe((c as { kind: unknown }).kind)} (want 'adam' or 'rmsprop-centered')`);
+  }
+  return errs;
+}
+
+/** Scales gradients so their global L2 norm is at most `maxNorm`; returns new tensors and the norm before clipping. */
+export function clipByGlobalNorm(grads: tf.Tensor[], maxNorm: number): { grads: tf.Tensor[]; norm: tf.Scalar } {
+  return tf.tidy(() => {
+    const sq = grads.map((g) => tf.sum(tf.square(g)));
+    const norm = tf.sqrt(tf.addN(sq)) as tf.Scalar;
+    const scale = tf.minimum(1, tf.div(maxNorm, tf.add(norm, 1e-6)));
+    return { grads: grads.map((g) => tf.mul(g, scale)), norm };
+  });
+}
+
+/** An optimizer over a fixed list of variables; owns its slot variables (call `dispose`). */
+export class SlotOptimizer {
+  readonly config: OptimizerConfig;
+  /** Number of updates applied (Adam's bias-correction t). */
+  step = 0;
+  private readonly vars: tf.Variable[];
+  private readonly slots: tf.Variable[][];
+
+  constructor(config: OptimizerConfig, vars: tf.Variable[]) {
+    const errs = checkOptimizerConfig(config);
+    if (errs.length) throw new InvalidConfigError(formatError('Optimizer', 'a valid optimizer config', errs.join('; '), 'fix the listed fields'));
+    this.config = config;
+    this.vars = vars;
+    const nSlots = config.kind === 'adam' ? 2 : config.momentum > 0 ? 3 : 2;
+    this.slots = vars.map((v) => Array.from({ length: nSlots }, () => tf.variable(tf.zerosLike(v), false)));
+  }
+
+  /** Applies one update with `grads[i]` for variable i. Does not take ownership of `grads`. */
+  apply(grads: tf.Tensor[]): void {
+    this.step++;
+    const c = this.config;
+    const t = this.step;
+    tf.tidy(() => {
+      for (let i = 0; i < this.vars.length; i++) {
+        const w = this.vars[i]!;
+        const g = grads[i]!;
+        const s = this.slots[i]!;
+        if (c.kind === 'adam') {
+          const m = s[0]!;
+          const v = s[1]!;
+          m.assign(tf.add(tf.mul(m, c.beta1), tf.mul(g, 1 - c.beta1)));
+          v.assign(tf.add(tf.mul(v, c.beta2), tf.mul(tf.square(g), 1 - c.beta2)));
+          const lr = (c.learningRate * Math.sqrt(1 - Math.pow(c.beta2, t))) / (1 - Math.pow(c.beta1, t));
+          w.assign(tf.sub(w, tf.mul(lr, tf.div(m, tf.add(tf.sqrt(v), c.epsilon)))));
+        } else {
+          const sq = s[0]!;
+          const mean = s[1]!;
+          sq.assign(tf.add(tf.mul(sq, c.decay), tf.mul(tf.square(g), 1 - c.decay)));
+          mean.assign(tf.add(tf.mul(mean, c.decay), tf.mul(g, 1 - c.decay)));
+          const denom = tf.add(tf.sqrt(tf.relu(tf.sub(sq, tf.square(mean)))), c.epsilon);
+          let update = tf.mul(c.learningRate, tf.div(g, denom));
+          if (c.momentum > 0) {
+            const mom = s[2]!;
+            mom.assign(tf.add(tf.mul(mom, c.momentum), update));
+            update = mom;
+          }
+          w.assign(tf.sub(w, update));
+        }
+      }
+    });
+  }
+
+  /** Slot tensors in a fixed order (not copies: read them, do not dispose). */
+  slotTensors(): tf.Variable[] {
+    return this.slots.flat();
+  }
+
+  /** Restores slot values (same order and shapes as `slotTensors`) and the step count. */
+  setSlots(values: Float32Array[], step: number): void {
+    const flat = this.slotTensors();
+    if (values.length !== flat.length) throw new InvalidConfigError(formatError('Optimizer.setSlots', `${flat.length} slot arrays`, `${values.length}`, 'load a checkpoint written with the same optimizer'));
+    for (let i = 0; i < flat.length; i++) {
+      const v = flat[i]!;
+      if (values[i]!.length !== v.size) throw new InvalidConfigError(formatError('Optimizer.setSlots', `slot ${i} with ${v.size} values`, `${values[i]!.length}`, 'load a checkpoint written with the same network'));
+      tf.tidy(() => v.assign(tf.tensor(values[i]!, v.shape)));
+    }
+    this.step = step;
+  }
+
+  dispose(): void {
+    for (const v of this.slotTensors()) v.dispose();
+  }
+}

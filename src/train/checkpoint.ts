@@ -1,0 +1,79 @@
+/**
+ * Checkpoints: `checkpoints/<step>/checkpoint.json` (counters, RNG and env states, agent JSON)
+ * plus the agent's binary blobs. Written into a temporary folder, then renamed, so a crash never
+ * leaves a half-written checkpoint under its final name.
+ */
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { CheckpointError, UnsupportedVersionError, formatError, describe } from '../errors.js';
+import type { AgentSnapshot } from '../agents/agent.js';
+import type { EnvChainSnapshot } from './env-state.js';
+
+export const CHECKPOINT_FORMAT = 'npcforge-checkpoint';
+export const CHECKPOINT_VERSION = 1;
+
+/** Runner state needed to continue exactly. */
+export interface RunnerState {
+  step: number;
+  episodes: number;
+  evals: number;
+  lastEval: number | null;
+  wallTime: number;
+  recentReturns: number[];
+  episodeReturns: number[];
+  episodeLengths: number[];
+  /** Current observations of the sub-envs (values). */
+  obs: number[];
+  /** Per-env snapshots, or null where a game cannot snapshot (resume then resets it). */
+  envs: Array<EnvChainSnapshot | null>;
+  /** Interval accumulators of the metrics line. */
+  acc: { loss: number; lossCount: number; updates: number };
+}
+
+export interface CheckpointFile {
+  format: typeof CHECKPOINT_FORMAT;
+  version: number;
+  runner: RunnerState;
+  agent: Record<string, unknown>;
+  blobs: string[];
+}
+
+/** Writes a checkpoint for `step` atomically. */
+export function writeCheckpoint(runDir: string, runner: RunnerState, agent: AgentSnapshot): string {
+  const cdir = join(runDir, 'checkpoints');
+  mkdirSync(cdir, { recursive: true });
+  const final = join(cdir, String(runner.step));
+  const tmp = join(cdir, `.tmp-${runner.step}-${process.pid}`);
+  rmSync(tmp, { recursive: true, force: true });
+  mkdirSync(tmp);
+  for (const [name, bytes] of Object.entries(agent.blobs)) writeFileSync(join(tmp, name), bytes);
+  const file: CheckpointFile = { format: CHECKPOINT_FORMAT, version: CHECKPOINT_VERSION, runner, agent: agent.json, blobs: Object.keys(agent.blobs) };
+  writeFileSync(join(tmp, 'checkpoint.json'), JSON.stringify(file));
+  if (existsSync(final)) rmSync(final, { recursive: true, force: true });
+  renameSync(tmp, final);
+  return final;
+}
+
+/** Reads a checkpoint folder; missing or corrupt files raise CheckpointError. */
+export function readCheckpoint(dir: string): { runner: RunnerState; agent: AgentSnapshot } {
+  const path = join(dir, 'checkpoint.json');
+  let file: CheckpointFile;
+  try {
+    file = JSON.parse(readFileSync(path, 'utf8')) as CheckpointFile;
+  } catch (err) {
+    throw new CheckpointError(formatError('checkpoint', 'a readable checkpoint.json', `${describe(path)}: ${(err as Error).message}`, 'pick another checkpoint with --checkpoint, or start a new run'));
+  }
+  if (file?.format !== CHECKPOINT_FORMAT) throw new CheckpointError(formatError('checkpoint', `format ${CHECKPOINT_FORMAT}`, describe(file?.format), 'pick a checkpoint folder written by npcforge train'));
+  if (file.version !== CHECKPOINT_VERSION) throw new UnsupportedVersionError(formatError('checkpoint', `version ${CHECKPOINT_VERSION}`, describe(file.version), 'use the npcforge version that wrote it'));
+  const r = file.runner;
+  if (!r || !Number.isInteger(r.step) || !Array.isArray(r.obs) || !Array.isArray(r.envs)) throw new CheckpointError(formatError('checkpoint', 'runner counters and env states', describe(r), 'the checkpoint is corrupt; pick another'));
+  const blobs: Record<string, Uint8Array> = {};
+  for (const name of file.blobs ?? []) {
+    try {
+      blobs[name] = new Uint8Array(readFileSync(join(dir, name)));
+    } catch {
+      throw new CheckpointError(formatError('checkpoint', `blob file ${name}`, `missing in ${describe(dir)}`, 'the checkpoint is incomplete; pick another'));
+    }
+  }
+  return { runner: r, agent: { json: file.agent, blobs } };
+}

@@ -1,0 +1,108 @@
+/**
+ * Evaluation: N episodes on fresh envs (never the training envs), several in parallel, episode j
+ * reset with seed `baseSeed + j` so an evaluation is reproducible and recordable.
+ */
+import type { Agent } from '../agents/agent.js';
+import type { Env, ObsArray } from '../envs/env.js';
+import { SeededRng } from '../envs/rng.js';
+import type { Box } from '../envs/spaces.js';
+
+/** One finished evaluation episode, handed to `onEvalEpisode` (e.g. an episode recorder). */
+export interface EvalEpisode {
+  /** Index within this evaluation. */
+  index: number;
+  /** Reset seed: `make(game).reset({seed})` then these actions replays the episode. */
+  seed: number;
+  actions: number[];
+  rewards: number[];
+  return: number;
+  length: number;
+}
+
+export interface EvalOptions {
+  makeEnv: () => Env<ObsArray, number>;
+  episodes: number;
+  baseSeed: number;
+  /** Exploration rate (0 = greedy). */
+  epsilon: number;
+  /** Envs stepped together (default min(episodes, 16)). */
+  parallel?: number;
+  onEpisode?: (e: EvalEpisode) => void | Promise<void>;
+}
+
+export interface EvalResult {
+  returns: number[];
+  lengths: number[];
+}
+
+/** Summary in the shape `npcforge eval --json` prints. */
+export function summarise(r: EvalResult): { episodes: number; mean_return: number; std_return: number; min_return: number; max_return: number; mean_length: number } {
+  const n = r.returns.length;
+  const mean = n ? r.returns.reduce((a, b) => a + b, 0) / n : 0;
+  const variance = n ? r.returns.reduce((a, b) => a + (b - mean) * (b - mean), 0) / n : 0;
+  return {
+    episodes: n,
+    mean_return: mean,
+    std_return: Math.sqrt(variance),
+    min_return: n ? Math.min(...r.returns) : 0,
+    max_return: n ? Math.max(...r.returns) : 0,
+    mean_length: n ? r.lengths.reduce((a, b) => a + b, 0) / n : 0,
+  };
+}
+
+/** Runs the evaluation; returns per-episode returns and lengths ordered by episode index. */
+export async function evaluate(agent: Agent, o: EvalOptions): Promise<EvalResult> {
+  const returns = new Array<number>(o.episodes).fill(0);
+  const lengths = new Array<number>(o.episodes).fill(0);
+  if (o.episodes === 0) return { returns, lengths };
+  const k = Math.min(o.parallel ?? 16, o.episodes);
+  const envs = Array.from({ length: k }, () => o.makeEnv());
+  const size = (envs[0]!.observationSpace as Box).size;
+  const rng = new SeededRng(o.baseSeed);
+  const slotEpisode = new Int32Array(k).fill(-1);
+  const obsRows: ObsArray[] = new Array(k);
+  const acts: number[][] = Array.from({ length: k }, () => []);
+  const rews: number[][] = Array.from({ length: k }, () => []);
+  let next = 0;
+  const start = (slot: number): void => {
+    if (next >= o.episodes) {
+      slotEpisode[slot] = -1;
+      return;
+    }
+    const ep = next++;
+    slotEpisode[slot] = ep;
+    obsRows[slot] = envs[slot]!.reset({ seed: o.baseSeed + ep }).obs;
+    acts[slot] = [];
+    rews[slot] = [];
+  };
+  for (let s = 0; s < k; s++) start(s);
+  let active = k;
+  while (active > 0) {
+    const slots: number[] = [];
+    for (let s = 0; s < k; s++) if (slotEpisode[s]! >= 0) slots.push(s);
+    active = slots.length;
+    if (!active) break;
+    const first = obsRows[slots[0]!]!;
+    const batch = new (first.constructor as { new (n: number): ObsArray })(slots.length * size);
+    slots.forEach((s, i) => batch.set(obsRows[s]!, i * size));
+    const { actions } = await agent.act(batch, { numEnvs: slots.length, epsilon: o.epsilon, rng });
+    for (let i = 0; i < slots.length; i++) {
+      const s = slots[i]!;
+      const ep = slotEpisode[s]!;
+      const r = envs[s]!.step(actions[i]!);
+      returns[ep]! += r.reward;
+      lengths[ep]! += 1;
+      if (o.onEpisode) {
+        acts[s]!.push(actions[i]!);
+        rews[s]!.push(r.reward);
+      }
+      obsRows[s] = r.obs;
+      if (r.terminated || r.truncated) {
+        if (o.onEpisode) await o.onEpisode({ index: ep, seed: o.baseSeed + ep, actions: acts[s]!, rewards: rews[s]!, return: returns[ep]!, length: lengths[ep]! });
+        start(s);
+      }
+    }
+  }
+  for (const e of envs) e.close();
+  return { returns, lengths };
+}

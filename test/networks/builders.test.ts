@@ -1,0 +1,105 @@
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { InvalidConfigError } from '../../src/errors.js';
+import { buildQNetwork, layersModelFiles, SlotOptimizer, clipByGlobalNorm, type QNetworkSpec } from '../../src/networks/index.js';
+import { chooseBackend } from '../../src/train/backend-choice.js';
+
+beforeAll(async () => {
+  await chooseBackend();
+});
+
+const weightsOf = (m: tf.LayersModel): number[][] => m.getWeights().map((w) => Array.from(w.dataSync()));
+
+describe('buildQNetwork', () => {
+  const spec: QNetworkSpec = { inputShape: [10, 10, 4], numActions: 5, encoder: { kind: 'minatar-cnn' }, head: { kind: 'q' }, seed: 42 };
+
+  it('same seed -> identical weights; another seed -> different weights', () => {
+    const a = buildQNetwork(spec);
+    const b = buildQNetwork(spec);
+    const c = buildQNetwork({ ...spec, seed: 43 });
+    expect(weightsOf(a)).toEqual(weightsOf(b));
+    expect(weightsOf(a)[0]).not.toEqual(weightsOf(c)[0]);
+    for (const m of [a, b, c]) m.dispose();
+  });
+
+  it('builds the MinAtar and Nature torsos with the published layer sizes', () => {
+    const m = buildQNetwork(spec);
+    const shapes = m.weights.map((w) => w.shape.join('x'));
+    expect(shapes).toEqual(['3x3x4x16', '16', '1024x128', '128', '128x5', '5']);
+    m.dispose();
+    const n = buildQNetwork({ ...spec, inputShape: [84, 84, 4], encoder: { kind: 'nature-cnn' } });
+    expect(n.weights.map((w) => w.shape.join('x'))).toEqual(['8x8x4x32', '32', '4x4x32x64', '64', '3x3x64x64', '64', '3136x512', '512', '512x5', '5']);
+    n.dispose();
+  });
+
+  it('dueling head computes V + A - mean(A) with stock layers', () => {
+    const m = buildQNetwork({ inputShape: [3], numActions: 3, encoder: { kind: 'mlp', hidden: [8] }, head: { kind: 'dueling' }, seed: 1 });
+    const x = tf.tensor2d([[0.3, -1, 2]]);
+    const q = (m.predict(x) as tf.Tensor).dataSync();
+    // Recompute V and A from the layers' weights.
+    const [k1, b1, kv, bv, ka, ba] = m.getWeights().map((w) => w.arraySync() as number[][] | number[]);
+    const h = (b1 as number[]).map((b, j) => Math.max(0, b + [0.3, -1, 2].reduce((s, v, i) => s + v * (k1 as number[][])[i]![j]!, 0)));
+    const v = (bv as number[])[0]! + h.reduce((s, hv, i) => s + hv * (kv as number[][])[i]![0]!, 0);
+    const a = [0, 1, 2].map((j) => (ba as number[])[j]! + h.reduce((s, hv, i) => s + hv * (ka as number[][])[i]![j]!, 0));
+    const mean = (a[0]! + a[1]! + a[2]!) / 3;
+    for (let j = 0; j < 3; j++) expect(q[j]).toBeCloseTo(v + a[j]! - mean, 4);
+    expect(m.trainableWeights.length).toBe(6);
+    x.dispose();
+    m.dispose();
+  });
+
+  it('saves in the stock layers format that tf.loadLayersModel reads', async () => {
+    const m = buildQNetwork({ inputShape: [4], numActions: 2, encoder: { kind: 'mlp', hidden: [16, 16] }, head: { kind: 'dueling' }, seed: 3 });
+    const files = await layersModelFiles(m);
+    const json = JSON.parse(files.modelJson);
+    expect(json.format).toBe('layers-model');
+    const loaded = await tf.loadLayersModel(tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs: json.weightsManifest[0].weights, weightData: files.weights.buffer.slice(files.weights.byteOffset, files.weights.byteOffset + files.weights.byteLength) }));
+    const x = tf.tensor2d([[0.1, 0.2, -0.3, 0.4]]);
+    expect(Array.from((loaded.predict(x) as tf.Tensor).dataSync())).toEqual(Array.from((m.predict(x) as tf.Tensor).dataSync()));
+    tf.dispose([x]);
+    loaded.dispose();
+    m.dispose();
+  });
+
+  it('rejects bad specs naming the fields', () => {
+    expect(() => buildQNetwork({ ...spec, numActions: 0, encoder: { kind: 'mlp', hidden: [-1] } })).toThrow(InvalidConfigError);
+    expect(() => buildQNetwork({ ...spec, inputShape: [10, 10, 4], encoder: { kind: 'nature-cnn' } })).toThrow(/too small for nature-cnn/);
+  });
+});
+
+describe('optimizers', () => {
+  it('Adam takes the bias-corrected first step lr * sign(g)', () => {
+    const w = tf.variable(tf.tensor1d([1, -1]));
+    const opt = new SlotOptimizer({ kind: 'adam', learningRate: 0.1, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 }, [w]);
+    const g = tf.tensor1d([0.5, -2]);
+    opt.apply([g]);
+    const v = Array.from(w.dataSync());
+    expect(v[0]).toBeCloseTo(0.9, 5);
+    expect(v[1]).toBeCloseTo(-0.9, 5);
+    opt.dispose();
+    tf.dispose([w, g]);
+  });
+
+  it('centred RMSProp matches hand-computed steps', () => {
+    const w = tf.variable(tf.tensor1d([1]));
+    const opt = new SlotOptimizer({ kind: 'rmsprop-centered', learningRate: 0.01, decay: 0.9, momentum: 0, epsilon: 0.01 }, [w]);
+    const g = tf.tensor1d([2]);
+    opt.apply([g]);
+    // v = 0.1*4 = 0.4, m = 0.1*2 = 0.2, step = 0.01*2/(sqrt(0.4-0.04)+0.01) = 0.02/0.61
+    expect(w.dataSync()[0]).toBeCloseTo(1 - 0.02 / 0.61, 5);
+    opt.apply([g]);
+    // v = 0.9*0.4+0.4 = 0.76, m = 0.9*0.2+0.2 = 0.38, step = 0.02/(sqrt(0.76-0.1444)+0.01)
+    expect(w.dataSync()[0]).toBeCloseTo(1 - 0.02 / 0.61 - 0.02 / (Math.sqrt(0.76 - 0.1444) + 0.01), 5);
+    opt.dispose();
+    tf.dispose([w, g]);
+  });
+
+  it('clips the global gradient norm', () => {
+    const g = [tf.tensor1d([3, 0]), tf.tensor1d([4])];
+    const { grads, norm } = clipByGlobalNorm(g, 1);
+    expect(norm.dataSync()[0]).toBeCloseTo(5, 5);
+    expect(Array.from(grads[0]!.dataSync())[0]).toBeCloseTo(0.6, 4);
+    expect(grads[1]!.dataSync()[0]).toBeCloseTo(0.8, 4);
+    tf.dispose([...g, ...grads, norm]);
+  });
+});

@@ -1,0 +1,80 @@
+/**
+ * Resume exactness: a child process trains catch and is SIGKILLed after its first checkpoint;
+ * `--resume` continues it. Metrics (minus timings) and weights must equal an uninterrupted run.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { build } from 'esbuild';
+import { describe, expect, it } from 'vitest';
+import '../../games/index.js';
+import { resolveRunConfig } from '../../src/train/run-config.js';
+import { train } from '../../src/train/runner.js';
+import { listCheckpoints } from '../../src/train/run-folder.js';
+
+const root = resolve(__dirname, '..', '..');
+const N = 300;
+const TOTAL = 500;
+const settings = { learningStarts: 100, batchSize: 16, bufferSize: 2000, targetUpdateEvery: 40, epsilonDecaySteps: 300, checkpointEvery: N, logEvery: 50, evalEvery: 150, evalEpisodes: 5, seed: 3, saveReplay: true };
+
+function deterministic(metricsText: string): unknown[] {
+  return metricsText
+    .trim()
+    .split('\n')
+    .map((l) => {
+      const { env_steps_per_s: _a, updates_per_s: _b, wall_time_s: _c, ...rest } = JSON.parse(l);
+      return rest;
+    });
+}
+
+describe('resume after SIGKILL', () => {
+  it('continues exactly like an uninterrupted run', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'npcforge-resume-'));
+    const cli = join(dir, 'cli.mjs');
+    await build({ entryPoints: [join(root, 'src', 'cli', 'main.ts')], bundle: true, platform: 'node', format: 'esm', outfile: join(dir, 'cli-main.mjs'), external: ['@tensorflow/tfjs-backend-wasm'], logLevel: 'error', banner: { js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);" } });
+    writeFileSync(cli, "import { main } from './cli-main.mjs';\nprocess.exitCode = await main(process.argv.slice(2));\n");
+    writeFileSync(join(dir, 'cfg.json'), JSON.stringify(settings));
+
+    const killedRun = join(dir, 'killed');
+    const child = spawn(process.execPath, [cli, 'train', 'catch', '--config', join(dir, 'cfg.json'), '--steps', '1000000', '--no-progress', '--out', killedRun], { stdio: 'ignore' });
+    const exited = new Promise<void>((ok) => child.on('exit', () => ok()));
+    let runDir = '';
+    for (let i = 0; i < 60_000 / 10; i++) {
+      await new Promise((r) => setTimeout(r, 10));
+      if (existsSync(killedRun)) {
+        const sub = (await import('node:fs')).readdirSync(killedRun)[0];
+        if (sub && listCheckpoints(join(killedRun, sub)).includes(N)) {
+          runDir = join(killedRun, sub);
+          break;
+        }
+      }
+    }
+    child.kill('SIGKILL');
+    await exited;
+    expect(runDir).not.toBe('');
+    expect(listCheckpoints(runDir)).toEqual([N]);
+
+    const resumed = spawn(process.execPath, [cli, 'train', '--resume', runDir, '--steps', String(TOTAL), '--no-progress'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    resumed.stderr!.on('data', (d) => (stderr += String(d)));
+    const code = await new Promise<number | null>((ok) => resumed.on('exit', (c) => ok(c)));
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+
+    const { checkpointEvery, logEvery, evalEvery, evalEpisodes, seed, saveReplay, ...agent } = settings;
+    const config = resolveRunConfig({ game: 'catch', file: agent, flags: { steps: TOTAL, checkpointEvery, logEvery, evalEvery, evalEpisodes, seed, saveReplay } });
+    const straight = await train({ config, runDir: join(dir, 'straight'), progress: null });
+    expect(straight.step).toBe(TOTAL);
+
+    const a = deterministic(readFileSync(join(runDir, 'metrics.jsonl'), 'utf8'));
+    const b = deterministic(readFileSync(join(dir, 'straight', 'metrics.jsonl'), 'utf8'));
+    expect(a.length).toBe(TOTAL / 50);
+    expect(a).toEqual(b);
+    for (const blob of ['online.bin', 'target.bin', 'optimizer.bin']) {
+      const wa = readFileSync(join(runDir, 'checkpoints', String(TOTAL), blob));
+      const wb = readFileSync(join(dir, 'straight', 'checkpoints', String(TOTAL), blob));
+      expect(wa.equals(wb), blob).toBe(true);
+    }
+  });
+});
