@@ -121,7 +121,7 @@ export class PolicyGradientAgent {
   readonly obsShape: number[];
   readonly obsSize: number;
   readonly numActions: number;
-  private readonly optimizer: tf.AdamOptimizer;
+  private optimizer: tf.AdamOptimizer;
   private rng: SeededRng;
   /** Updates done (each may hold several gradient steps). */
   updates = 0;
@@ -496,7 +496,10 @@ export class PolicyGradientAgent {
   async save(): Promise<PgAgentSnapshot> {
     const weights = (await this.net.getWeights()).map((w) => ({ shape: w.shape, data: f32ToBase64(w.data) }));
     const optimizer: PgAgentSnapshot['optimizer'] = [];
-    for (const w of await this.optimizer.getWeights()) optimizer.push({ name: w.name, shape: [...w.tensor.shape], data: f32ToBase64((await w.tensor.data()) as Float32Array) });
+    const ws = await this.optimizer.getWeights();
+    for (const w of ws) optimizer.push({ name: w.name, shape: [...w.tensor.shape], data: f32ToBase64(Float32Array.from((await w.tensor.data()) as Float32Array)) });
+    // The first entry (iteration count) is a fresh scalar made by getWeights; the rest are the optimizer's own slots.
+    if (ws.length) ws[0]!.tensor.dispose();
     return { format: AGENT_FORMAT, version: AGENT_VERSION, config: this.config, obsShape: this.obsShape, numActions: this.numActions, weights, optimizer, rng: this.rng.getState(), updates: this.updates, pending: this.pending, ready: this.ready };
   }
 
@@ -508,8 +511,13 @@ export class PolicyGradientAgent {
       throw new SpaceMismatchError(formatError('PolicyGradientAgent.load', `obs [${this.obsShape}] and ${this.numActions} actions`, `obs [${s.obsShape}] and ${s.numActions} actions`, 'load into an agent for the same game'));
     }
     this.net.setWeights(s.weights.map((w) => ({ shape: w.shape, data: base64ToF32(w.data) })));
+    // Adam.setWeights replaces its slot variables without freeing the old ones: start from a fresh optimizer.
+    this.optimizer.dispose();
+    this.optimizer = tf.train.adam(this.config.lr, 0.9, 0.999, this.config.adamEps);
     if (s.optimizer.length) {
-      await this.optimizer.setWeights(s.optimizer.map((w) => ({ name: w.name, tensor: tf.tensor(base64ToF32(w.data), w.shape, 'float32') })));
+      const named = s.optimizer.map((w) => ({ name: w.name, tensor: tf.tensor(base64ToF32(w.data), w.shape, 'float32') }));
+      await this.optimizer.setWeights(named);
+      tf.dispose(named.map((n) => n.tensor));
     }
     this.rng.setState(s.rng);
     this.updates = s.updates;
