@@ -1,3 +1,6 @@
 /** Registers every bundled game with the env registry (import for side effects). */
 import './catch/index.js';
 import './cartpole/index.js';
+import './snake/index.js';
+import './pong/index.js';
+import './memory-maze/index.js';

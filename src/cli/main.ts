@@ -8,6 +8,8 @@ import '../../games/index.js';
 import { registerGames } from './commands/games.js';
 import { registerTrain } from './commands/train.js';
 import { registerEval } from './commands/eval.js';
+import { registerStats } from './commands/stats.js';
+import { registerPlay } from './commands/play.js';
 
 /** Errors that mean "the user asked for something invalid": exit code 2. */
 function isUsageError(err: unknown): boolean {
@@ -25,6 +27,8 @@ export function buildProgram(): Command {
   registerGames(program);
   registerTrain(program);
   registerEval(program);
+  registerStats(program);
+  registerPlay(program);
   return program;
 }
 

@@ -6,3 +6,5 @@ export * from './check-env.js';
 export * from './wrappers/index.js';
 export type * from './vector/types.js';
 export { SyncVectorEnv } from './vector/sync-vector-env.js';
+export { WorkerVectorEnv, resolveWorkerVectorEnvConfig, type WorkerVectorEnvConfig } from './vector/worker-vector-env.js';
+export * from './episode-stats.js';

@@ -1,2 +1,11 @@
 export { TimeLimit } from './time-limit.js';
 export { OrderEnforcing } from './order-enforcing.js';
+export { RecordEpisodeStatistics, type EpisodeStatistics, type RecordEpisodeStatisticsOptions } from './record-episode-statistics.js';
+export { StickyActions, STICKY_ACTIONS_DEFAULTS, type StickyActionsOptions } from './sticky-actions.js';
+export { FrameSkip, FRAME_SKIP_DEFAULTS, type FrameSkipOptions } from './frame-skip.js';
+export { GrayScale, LUMA_WEIGHTS, rgbToGray } from './gray-scale.js';
+export { Resize, type ResizeOptions } from './resize.js';
+export { FrameStack, FRAME_STACK_DEFAULTS, type FrameStackOptions } from './frame-stack.js';
+export { ClipReward, type ClipRewardOptions } from './clip-reward.js';
+export { PixelObservation, type PixelObservationOptions } from './pixel-observation.js';
+export { Flicker, FLICKER_DEFAULTS, type FlickerOptions } from './flicker.js';

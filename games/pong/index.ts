@@ -1,0 +1,10 @@
+import { register } from '../../src/envs/registry.js';
+import { PongEnv, type PongOptions } from './pong.js';
+
+export { PongEnv, PONG_ACTIONS, PONG_DEFAULTS, PONG_INTENSITY, mirrorPongObs, resolvePongConfig, type PongAction, type PongConfig, type PongMode, type PongOptions } from './pong.js';
+
+register('pong', (o) => new PongEnv(o as PongOptions), {
+  maxEpisodeSteps: 6000,
+  rewardThreshold: 3,
+  description: "Pong on a 40x40 pixel field vs a scripted bot (botSkill) or a second player (mode: 'two-player'); +1/-1 per point, first to 5.",
+});
