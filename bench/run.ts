@@ -8,6 +8,8 @@ import '../games/index.js';
 
 const benches: Record<string, () => Promise<{ bench: Bench }>> = {
   env: () => import('./env.js'),
+  ppo: () => import('./ppo.js'),
+  memory: () => import('./memory.js'),
 };
 
 /** Runs the named benchmark; returns the process exit code. */
