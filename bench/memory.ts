@@ -6,7 +6,7 @@
  * - `catch` under `Flicker(0.5)`: every observation (reset included) is blanked with probability
  *   0.5; the feed-forward net cannot tell where the ball is when the last frames are blank.
  * Reports greedy evaluation over 200 episodes: mean return and success rate (return > 0).
- * Run: `node dist/bench/memory.js [--steps N] [--seed S] [--tasks maze,flicker] [--json f]`.
+ * Run: `node dist/bench/memory.js [--steps N] [--seed S] [--tasks maze,flicker] [--agents ppo-lstm,ppo-ff] [--verbose] [--json f]`.
  */
 import { fileURLToPath } from 'node:url';
 import '../games/index.js';
@@ -55,14 +55,17 @@ export async function runMemoryBench(args: BenchArgs): Promise<MemoryRow[]> {
   const seed = numberFlag(args, 'seed', 1);
   const lstmUnits = numberFlag(args, 'lstm', 64);
   const names = (args.flags.tasks ?? 'maze,flicker').split(',');
+  const agents = (args.flags.agents ?? 'ppo-lstm,ppo-ff').split(',');
   const rows: MemoryRow[] = [];
   for (const key of names) {
     const task = TASKS[key];
     if (!task) throw new Error(`bench memory: unknown task ${key} (maze, flicker)`);
     const steps = numberFlag(args, 'steps', task.steps);
     for (const [agent, units] of [['ppo-lstm', lstmUnits], ['ppo-ff', 0]] as const) {
+      if (!agents.includes(agent)) continue;
       const t0 = Date.now();
-      const r = await runOnPolicy({ game: task.game, makeEnv: task.makeEnv, agentConfig: { ...task.config, algorithm: 'ppo', lstmUnits: units }, steps, numEnvs: 8, seed, outDir: null, evalEpisodes: 200 });
+      const log = args.flags.verbose ? (line: string) => process.stdout.write(`  [${key} ${agent}] ${line}\n`) : undefined;
+      const r = await runOnPolicy({ game: task.game, makeEnv: task.makeEnv, agentConfig: { ...task.config, algorithm: 'ppo', lstmUnits: units }, steps, numEnvs: 8, seed, outDir: null, evalEpisodes: 200, logEvery: Math.floor(steps / 10), log });
       r.agent.dispose();
       const row = { task: task.name, agent, steps: r.steps, eval: r.finalEval, wallSeconds: (Date.now() - t0) / 1000 };
       rows.push(row);

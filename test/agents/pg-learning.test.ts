@@ -12,7 +12,7 @@ import { resolveRunConfig } from '../../src/train/run-config.js';
 import { train } from '../../src/train/runner.js';
 
 describe('policy-gradient learning on catch', () => {
-  for (const [agent, steps] of [['a2c', 40_000], ['reinforce', 48_000]] as const) {
+  for (const [agent, steps] of [['a2c', 48_000], ['reinforce', 48_000]] as const) {
     it(`${agent} solves catch (eval mean >= 0.9 over 100 episodes)`, async () => {
       const dir = mkdtempSync(join(tmpdir(), `npcforge-${agent}-`));
       const config = resolveRunConfig({ game: 'catch', agent, flags: { steps, seed: 1, evalEvery: 0, evalEpisodes: 100, checkpointEvery: 0, logEvery: steps } });

@@ -134,7 +134,7 @@ export const PG_GAME_PRESETS: Record<string, Partial<Record<PgAlgorithm, PgGameP
   catch: {
     ppo: { steps: 40_000, numEnvs: 8, config: { encoder: 'mlp', numSteps: 32, lr: 1e-3, gamma: 0.99, entCoef: 0.01, mlpHidden: [64] } },
     a2c: { steps: 60_000, numEnvs: 8, config: { encoder: 'mlp', numSteps: 8, lr: 2e-3, entCoef: 0.01, mlpHidden: [64] } },
-    reinforce: { steps: 60_000, numEnvs: 8, config: { encoder: 'mlp', reinforceEpisodes: 32, lr: 2e-3, entCoef: 0.01, mlpHidden: [64] } },
+    reinforce: { steps: 60_000, numEnvs: 8, config: { encoder: 'mlp', reinforceEpisodes: 16, lr: 3e-3, entCoef: 0.01, mlpHidden: [64] } },
   },
   cartpole: {
     ppo: { steps: 150_000, numEnvs: 8, config: { numSteps: 128, lr: 2.5e-3, epochs: 4, minibatches: 4, entCoef: 0, gamma: 0.99, mlpHidden: [64, 64] } },
