@@ -162,7 +162,6 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     let intervalStart = now();
     let intervalSteps = 0;
     let lastEvalSummary: ReturnType<typeof summarise> | null = null;
-    let lastLoggedStep = -1;
     let lastCheckpoint: string | null = null;
     const wall = (): number => wall0 + (now() - t0) / 1000;
 
@@ -202,7 +201,6 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       st.acc = { loss: 0, lossCount: 0, updates: 0 };
       intervalStart = now();
       intervalSteps = 0;
-      lastLoggedStep = st.step;
     };
     const checkpoint = async (): Promise<void> => {
       st.wallTime = wall();
@@ -216,13 +214,20 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     let interrupted = false;
     const speedStart = now();
     const speedStep0 = st.step;
+    let lastYield = now();
     while (st.step < run.steps) {
+      // The loop's awaits resolve as microtasks; yield to the event loop now and then so signal
+      // handlers (Ctrl-C) and I/O callbacks get to run.
+      if (now() - lastYield > 100) {
+        await new Promise((r) => setImmediate(r));
+        lastYield = now();
+      }
       if (options.shouldStop?.()) {
         interrupted = true;
         break;
       }
       const { actions } = await agent.act(obs, { numEnvs: K });
-      const r: VectorStepResult = vec.stepSync(actions);
+      const r: VectorStepResult = await vec.step(actions);
       const finalObs = r.infos.map((inf) => inf.finalObs as ObsArray | undefined);
       const m = await agent.observe({ obs, actions, rewards: r.rewards, terminated: r.terminated, truncated: r.truncated, nextObs: r.obs, finalObs });
       if (m) {
@@ -245,15 +250,15 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       const prev = st.step;
       st.step += K;
       intervalSteps += K;
-      if (crossed(prev, st.step, run.evalEvery)) await doEval();
-      if (crossed(prev, st.step, run.logEvery)) writeMetrics();
-      if (crossed(prev, st.step, run.checkpointEvery)) await checkpoint();
+      // The last iteration always evaluates, logs and checkpoints, so the final numbers are in metrics.jsonl.
+      const last = st.step >= run.steps;
+      if (crossed(prev, st.step, run.evalEvery) || last) await doEval();
+      if (crossed(prev, st.step, run.logEvery) || last) writeMetrics();
+      if (crossed(prev, st.step, run.checkpointEvery) || last) await checkpoint();
       const sps = (st.step - speedStep0) / Math.max(1e-3, (now() - speedStart) / 1000);
       progress.tick({ step: st.step, total: run.steps, meanReturn: meanRecent(), evalReturn: st.lastEval, stepsPerSec: sps });
     }
-    if (!interrupted && st.step >= run.steps && !(run.evalEvery > 0 && st.step % run.evalEvery === 0 && st.evals > 0)) await doEval();
-    if (lastLoggedStep !== st.step && !interrupted) writeMetrics();
-    await checkpoint();
+    if (interrupted) await checkpoint();
     progress.message(interrupted ? `npcforge: interrupted at step ${st.step}; checkpoint ${lastCheckpoint}; continue with --resume ${runDir}` : `npcforge: done at step ${st.step}; eval return ${st.lastEval ?? '-'}; run ${runDir}`);
     return { runDir, step: st.step, interrupted, lastEval: lastEvalSummary, checkpoint: lastCheckpoint };
   } finally {

@@ -103,3 +103,21 @@ describe('optimizers', () => {
     tf.dispose([...g, ...grads, norm]);
   });
 });
+
+describe('target-network helpers', () => {
+  it('copyWeights makes equal nets; polyakUpdate mixes with tau', async () => {
+    const { copyWeights, polyakUpdate } = await import('../../src/networks/builders.js');
+    const spec: QNetworkSpec = { inputShape: [2], numActions: 2, encoder: { kind: 'mlp', hidden: [4] }, head: { kind: 'q' }, seed: 1 };
+    const a = buildQNetwork(spec);
+    const b = buildQNetwork({ ...spec, seed: 2 });
+    const wa = weightsOf(a);
+    const wb = weightsOf(b);
+    polyakUpdate(a, b, 0.25);
+    const mixed = weightsOf(b);
+    expect(mixed[0]![0]).toBeCloseTo(0.25 * wa[0]![0]! + 0.75 * wb[0]![0]!, 5);
+    copyWeights(a, b);
+    expect(weightsOf(b)).toEqual(wa);
+    a.dispose();
+    b.dispose();
+  });
+});

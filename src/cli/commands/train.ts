@@ -52,11 +52,11 @@ export function registerTrain(program: Command): void {
       };
       process.on('SIGINT', onSigint);
       try {
-        let result;
+        
         if (f.resume) {
           const extra = (['agent', 'preset', 'seed', 'envs', 'config', 'out', 'saveReplay', 'recurrent'] as const).filter((k) => f[k] !== undefined);
           if (game !== undefined || extra.length) throw new InvalidConfigError(formatError('train --resume', 'only --steps next to --resume', [game && `game ${game}`, ...extra.map((k) => `--${k}`)].filter(Boolean).join(', '), 'drop them: a resumed run keeps its config'));
-          result = await train({ resume: f.resume, steps: f.steps, shouldStop: () => stop, progress: f.progress === false ? null : undefined });
+          await train({ resume: f.resume, steps: f.steps, shouldStop: () => stop, progress: f.progress === false ? null : undefined });
         } else {
           if (!game) throw new InvalidConfigError(formatError('train', 'a game id', 'none', 'run e.g. `npcforge train catch`'));
           const flags: Partial<RunSettings> = { steps: f.steps, seed: f.seed, envs: f.envs, saveReplay: f.saveReplay };
@@ -69,9 +69,8 @@ export function registerTrain(program: Command): void {
             file = { ...(file ?? {}), lstmUnits: RECURRENT_LSTM_UNITS };
           }
           const config = resolveRunConfig({ game, agent: f.agent, preset: f.preset, file, flags });
-          result = await train({ config, outDir: f.out, shouldStop: () => stop, progress: f.progress === false ? null : undefined });
+          await train({ config, outDir: f.out, shouldStop: () => stop, progress: f.progress === false ? null : undefined });
         }
-        if (result.interrupted) process.exitCode = 130;
       } finally {
         process.off('SIGINT', onSigint);
       }
