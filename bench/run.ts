@@ -10,6 +10,7 @@ const benches: Record<string, () => Promise<{ bench: Bench }>> = {
   env: () => import('./env.js'),
   ppo: () => import('./ppo.js'),
   memory: () => import('./memory.js'),
+  'ppo-cartpole': () => import('./ppo-cartpole.js'),
 };
 
 /** Runs the named benchmark; returns the process exit code. */
