@@ -77,18 +77,28 @@ export async function evaluate(agent: Agent, o: EvalOptions): Promise<EvalResult
   };
   for (let s = 0; s < k; s++) start(s);
   let active = k;
+  // Recurrent agents keep one state row per slot: every slot stays in the batch (finished slots
+  // repeat their last observation, their actions unused) and a new episode resets its row.
+  const recurrent = agent.recurrent === true;
+  let state: unknown;
+  const starts = new Float32Array(k).fill(1);
   while (active > 0) {
     const slots: number[] = [];
     for (let s = 0; s < k; s++) if (slotEpisode[s]! >= 0) slots.push(s);
     active = slots.length;
     if (!active) break;
-    const first = obsRows[slots[0]!]!;
-    const batch = new (first.constructor as { new (n: number): ObsArray })(slots.length * size);
-    slots.forEach((s, i) => batch.set(obsRows[s]!, i * size));
-    const { actions } = await agent.act(batch, { numEnvs: slots.length, epsilon: o.epsilon, rng });
-    for (let i = 0; i < slots.length; i++) {
-      const s = slots[i]!;
+    const rows = recurrent ? Array.from({ length: k }, (_, s) => s) : slots;
+    const first = obsRows[rows[0]!]!;
+    const batch = new (first.constructor as { new (n: number): ObsArray })(rows.length * size);
+    rows.forEach((s, i) => batch.set(obsRows[s]!, i * size));
+    const res = await agent.act(batch, { numEnvs: rows.length, epsilon: o.epsilon, rng, ...(recurrent ? { episodeStarts: starts } : {}) }, state);
+    const actions = res.actions;
+    state = res.state;
+    starts.fill(0);
+    for (let i = 0; i < rows.length; i++) {
+      const s = rows[i]!;
       const ep = slotEpisode[s]!;
+      if (ep < 0) continue;
       const r = envs[s]!.step(actions[i]!);
       returns[ep]! += r.reward;
       lengths[ep]! += 1;
@@ -100,6 +110,7 @@ export async function evaluate(agent: Agent, o: EvalOptions): Promise<EvalResult
       if (r.terminated || r.truncated) {
         if (o.onEpisode) await o.onEpisode({ index: ep, seed: o.baseSeed + ep, actions: acts[s]!, rewards: rews[s]!, return: returns[ep]!, length: lengths[ep]! });
         start(s);
+        starts[s] = 1;
       }
     }
   }
