@@ -4,6 +4,7 @@
  * at rollout boundaries and resumes from them. Run folder as in DESIGN.md:
  * `runs/<game>__<agent>__s<seed>__<yyyymmdd-hhmmss>/{config.json, metrics.jsonl, checkpoints/<step>/}`.
  */
+import { initBackend } from '../networks/backend.js';
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync, appendFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
@@ -208,6 +209,7 @@ export function readPgCheckpoint(dir: string): { agent: PgAgentSnapshot; runner:
 
 /** Trains a REINFORCE / A2C / PPO agent on a game; see OnPolicyRunOptions. */
 export async function runOnPolicy(options: OnPolicyRunOptions): Promise<OnPolicyRunResult & { agent: PolicyGradientAgent }> {
+  await initBackend({ quiet: true });
   const log = options.log ?? (() => {});
   let resumeDir: string | null = null;
   let saved: { agent: PgAgentSnapshot; runner: RunnerSnapshot } | null = null;
