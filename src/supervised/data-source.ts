@@ -39,7 +39,8 @@ export class ArraySource implements BatchSource {
 
   /** `data` holds `labels.length` samples of shape `sampleShape`, row-major, back to back. */
   constructor(
-    private readonly data: Float32Array | Int32Array,
+    /** Samples back to back (exposed so pipelines can standardise features in place). */
+    readonly data: Float32Array | Int32Array,
     private readonly sampleShape: number[],
     readonly labels: Int32Array,
   ) {
