@@ -56,6 +56,8 @@ export interface FitTaskOptions {
   features?: Partial<FeatureConfig>;
   /** Longest token sequence (text task); default: 95th percentile of training lengths, capped at 256. */
   maxLen?: number;
+  /** Architecture overrides passed to the model builder (e.g. `{ blockFilters: [8, 16] }` for a CNN). */
+  network?: Record<string, unknown>;
   /** Progress output (default stderr; null = silent). */
   progress?: NodeJS.WritableStream | null;
 }
@@ -90,6 +92,8 @@ export interface RunJson {
   tfjsVersion: string;
   createdAt: string;
   fit: FitConfig | Partial<FitConfig>;
+  /** Architecture overrides the model was built with. */
+  network: Record<string, unknown>;
   trainSamples: number;
   validationSamples: number;
   preprocessing: { image?: ImageFormat; augment?: AugmentConfig | null; speech?: SpeechPreprocessing; text?: { maxLen: number } };
@@ -193,7 +197,7 @@ export async function fitTask(opts: FitTaskOptions): Promise<{ runDir: string; r
     classes = all.classes;
     preprocessing.image = all.format;
     preprocessing.augment = augment;
-    model = buildConvClassifier({ inputShape: [all.format.height, all.format.width, all.format.channels], numClasses: classes.length });
+    model = buildConvClassifier({ ...opts.network, inputShape: [all.format.height, all.format.width, all.format.channels], numClasses: classes.length });
   } else if (task === 'speech') {
     const features = resolveFeatureConfig(opts.features);
     const set = await loadSpeechFolder(trainDir, features);
@@ -211,7 +215,7 @@ export async function fitTask(opts: FitTaskOptions): Promise<{ runDir: string; r
     validation = valSrc;
     classes = set.classes;
     preprocessing.speech = { features, ...stats };
-    model = buildSequenceClassifier({ inputShape: set.shape, numClasses: classes.length, cell: modelKind === 'lstm' ? 'lstm' : 'gru' });
+    model = buildSequenceClassifier({ ...opts.network, inputShape: set.shape, numClasses: classes.length, cell: modelKind === 'lstm' ? 'lstm' : 'gru' });
   } else {
     const set = await loadTextFolder(trainDir);
     const keep = limitIndices(set.labels, opts.limitPerClass, rng);
@@ -227,8 +231,8 @@ export async function fitTask(opts: FitTaskOptions): Promise<{ runDir: string; r
     classes = set.classes;
     preprocessing.text = { maxLen };
     model = rnn
-      ? buildTokenRnnClassifier({ vocabSize: tokenizer.vocabSize, maxLen, numClasses: classes.length, cell: modelKind === 'gru' ? 'gru' : 'lstm' })
-      : buildTransformerClassifier({ vocabSize: tokenizer.vocabSize, maxLen, numClasses: classes.length });
+      ? buildTokenRnnClassifier({ ...opts.network, vocabSize: tokenizer.vocabSize, maxLen, numClasses: classes.length, cell: modelKind === 'gru' ? 'gru' : 'lstm' })
+      : buildTransformerClassifier({ ...opts.network, vocabSize: tokenizer.vocabSize, maxLen, numClasses: classes.length });
   }
 
   const runDir = resolve(opts.out ?? join('runs', `${task}__${modelKind}__s${seed}__${stamp(new Date())}`));
@@ -254,6 +258,7 @@ export async function fitTask(opts: FitTaskOptions): Promise<{ runDir: string; r
       tfjsVersion: tf.version.tfjs,
       createdAt: new Date().toISOString(),
       fit: fitConfig,
+      network: opts.network ?? {},
       trainSamples: train.size,
       validationSamples: validation.size,
       preprocessing,
