@@ -72,6 +72,8 @@ export interface FitHooks {
   /** Where the progress bar goes; null silences it. */
   progress?: NodeJS.WritableStream | null;
   onEpochEnd?: (m: EpochMetrics) => void | Promise<void>;
+  /** Called when the monitored loss improved; the model holds that epoch's weights during the call. */
+  onImprovement?: (epoch: number, history: EpochMetrics[]) => void | Promise<void>;
 }
 
 /** Mean (optionally weighted) softmax cross-entropy of logits against class indices; caller owns the scalar. */
@@ -186,6 +188,7 @@ export async function fitClassifier(model: tf.LayersModel, train: BatchSource, v
         sinceBest = 0;
         bestWeights?.forEach((w) => w.dispose());
         bestWeights = model.getWeights().map((w) => w.clone());
+        await hooks.onImprovement?.(epoch, history);
       } else {
         sinceBest++;
         if (config.patience > 0 && val && sinceBest >= config.patience) {

@@ -100,6 +100,8 @@ export interface RunJson {
   history: EpochMetrics[];
   bestEpoch: number;
   stoppedEarly: boolean;
+  /** False while training is still running (or was interrupted): the model is the best epoch so far. */
+  complete: boolean;
 }
 
 function stamp(d: Date): string {
@@ -239,34 +241,41 @@ export async function fitTask(opts: FitTaskOptions): Promise<{ runDir: string; r
   await mkdir(runDir, { recursive: true });
   const metricsPath = join(runDir, 'metrics.jsonl');
   await writeFile(metricsPath, '');
+  const makeRun = (history: EpochMetrics[], bestEpoch: number, stoppedEarly: boolean, complete: boolean): RunJson => ({
+    format: 'npcforge-supervised-run',
+    version: 1,
+    task,
+    model: modelKind,
+    classes,
+    data: resolve(opts.data),
+    seed,
+    backend,
+    tfjsVersion: tf.version.tfjs,
+    createdAt: new Date().toISOString(),
+    fit: fitConfig,
+    network: opts.network ?? {},
+    trainSamples: train.size,
+    validationSamples: validation.size,
+    preprocessing,
+    history,
+    bestEpoch,
+    stoppedEarly,
+    complete,
+  });
+  const save = async (run: RunJson) => {
+    await saveLayersModel(model, join(runDir, 'model'));
+    await writeJsonAtomic(join(runDir, 'run.json'), run);
+  };
   try {
+    if (tokenizer) await writeJsonAtomic(join(runDir, 'tokenizer.json'), tokenizer.toJSON());
     const result = await fitClassifier(model, train, validation, classes.length, fitConfig, {
       progress: opts.progress,
       onEpochEnd: (m) => appendFile(metricsPath, JSON.stringify(m) + '\n'),
+      // The best model so far is always on disk, so an interrupted run can still be evaluated.
+      onImprovement: (epoch, history) => save(makeRun([...history], epoch, false, false)),
     });
-    await saveLayersModel(model, join(runDir, 'model'));
-    if (tokenizer) await writeJsonAtomic(join(runDir, 'tokenizer.json'), tokenizer.toJSON());
-    const run: RunJson = {
-      format: 'npcforge-supervised-run',
-      version: 1,
-      task,
-      model: modelKind,
-      classes,
-      data: resolve(opts.data),
-      seed,
-      backend,
-      tfjsVersion: tf.version.tfjs,
-      createdAt: new Date().toISOString(),
-      fit: fitConfig,
-      network: opts.network ?? {},
-      trainSamples: train.size,
-      validationSamples: validation.size,
-      preprocessing,
-      history: result.history,
-      bestEpoch: result.bestEpoch,
-      stoppedEarly: result.stoppedEarly,
-    };
-    await writeJsonAtomic(join(runDir, 'run.json'), run);
+    const run = makeRun(result.history, result.bestEpoch, result.stoppedEarly, true);
+    await save(run);
     return { runDir, result, run };
   } finally {
     model.dispose();
