@@ -25,6 +25,26 @@ function asList(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor[] {
   return Array.isArray(inputs) ? inputs : [inputs];
 }
 
+/**
+ * Embedding lookup whose gradient is a scatter-add (`scatterND` sums duplicate ids). tfjs' own
+ * `gather` gradient goes through `unsortedSegmentSum`, which the cpu backend computes with one
+ * mask per vocabulary entry: O(vocab x tokens x dim) per step, minutes per epoch for a real vocabulary.
+ */
+export function embeddingLookup(table: tf.Tensor2D, ids: tf.Tensor1D): tf.Tensor2D {
+  const [vocab, dim] = table.shape;
+  const lookup = tf.customGrad(((t: tf.Tensor, i: tf.Tensor, save: tf.GradSaveFunc) => {
+    save([i]);
+    return {
+      value: tf.gather(t, i as tf.Tensor1D),
+      gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
+        const idx = saved[0]!;
+        return [tf.scatterND(tf.reshape(idx, [-1, 1]), dy as tf.Tensor, [vocab, dim]), tf.zerosLike(idx)];
+      },
+    };
+  }) as unknown as Parameters<typeof tf.customGrad>[0]);
+  return lookup(table, ids) as tf.Tensor2D;
+}
+
 /** Sinusoidal position table [maxLen, dim]: sin on even, cos on odd features. */
 export function sinusoidalPositions(maxLen: number, dim: number): Float32Array {
   const out = new Float32Array(maxLen * dim);
@@ -83,7 +103,7 @@ export class TokenPositionEmbedding extends tf.layers.Layer {
       const [b, t] = ids.shape;
       if (t > this.maxLen) throw new InvalidConfigError(formatError('TokenPositionEmbedding', `at most ${this.maxLen} tokens`, `${t}`, 'truncate the input'));
       if (this.positions === null) this.positions = tf.keep(tf.tensor2d(sinusoidalPositions(this.maxLen, this.dim), [this.maxLen, this.dim]));
-      const emb = tf.reshape(tf.gather(this.embeddings.read(), tf.reshape(ids, [-1])), [b, t, this.dim]);
+      const emb = tf.reshape(embeddingLookup(this.embeddings.read() as tf.Tensor2D, tf.reshape(ids, [-1]) as tf.Tensor1D), [b, t, this.dim]);
       const pos = tf.slice(this.positions, [0, 0], [t, this.dim]);
       return tf.add(tf.mul(emb, Math.sqrt(this.dim)), pos);
     });

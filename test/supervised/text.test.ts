@@ -44,9 +44,9 @@ describe('text Transformer', () => {
       out,
       seed: 4,
       epochs: 4,
-      limitPerClass: 400,
-      maxLen: 32,
-      network: { dim: 32, numHeads: 2, ffDim: 64 },
+      limitPerClass: 300,
+      maxLen: 24,
+      network: { dim: 16, numHeads: 2, ffDim: 32 },
       fit: { batchSize: 32, learningRate: 2e-3, patience: 2 },
       progress: null,
     });
@@ -56,7 +56,7 @@ describe('text Transformer', () => {
     const run = await SupervisedRun.load(out);
     const report = await run.evaluate();
     expect(report.samples).toBe(600);
-    expect(report.accuracy).toBeGreaterThan(0.62); // chance is 0.5
+    expect(report.accuracy).toBeGreaterThan(0.6); // chance is 0.5
     const a = await run.predict('This movie was great, I loved it');
     await run.predict('terrible waste of money');
     const before = tf.memory().numTensors;
@@ -64,7 +64,7 @@ describe('text Transformer', () => {
     expect(tf.memory().numTensors).toBe(before);
     expect(b).toEqual(a);
     run.dispose();
-  }, 300_000);
+  }, 900_000);
 
   it('the LSTM baseline trains and round-trips through its run folder', async () => {
     const out = join(root, 'lstm');
