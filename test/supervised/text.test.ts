@@ -52,7 +52,7 @@ describe('text Transformer', () => {
     });
     const tok = JSON.parse(await readFile(join(out, 'tokenizer.json'), 'utf8'));
     expect(tok.format).toBe('npcforge-tokenizer');
-    expect(tok.config.maxLen).toBe(32);
+    expect(tok.config.maxLen).toBe(24);
     const run = await SupervisedRun.load(out);
     const report = await run.evaluate();
     expect(report.samples).toBe(600);
