@@ -44,15 +44,15 @@ describe('text Transformer', () => {
       out,
       seed: 4,
       epochs: 4,
-      limitPerClass: 300,
-      maxLen: 24,
-      network: { dim: 16, numHeads: 2, ffDim: 32 },
+      limitPerClass: 400,
+      maxLen: 32,
+      network: { dim: 32, numHeads: 2, ffDim: 64 },
       fit: { batchSize: 32, learningRate: 2e-3, patience: 2 },
       progress: null,
     });
     const tok = JSON.parse(await readFile(join(out, 'tokenizer.json'), 'utf8'));
     expect(tok.format).toBe('npcforge-tokenizer');
-    expect(tok.config.maxLen).toBe(24);
+    expect(tok.config.maxLen).toBe(32);
     const run = await SupervisedRun.load(out);
     const report = await run.evaluate();
     expect(report.samples).toBe(600);
