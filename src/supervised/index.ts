@@ -1,5 +1,4 @@
 /** Public API of the supervised image / speech / text pipelines. */
-export * from './backend-choice.js';
 export * from './data-source.js';
 export * from './fit.js';
 export * from './metrics.js';

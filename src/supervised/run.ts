@@ -16,7 +16,7 @@ import '../networks/transformer.js';
 import { buildConvClassifier } from '../networks/conv-classifier.js';
 import { buildSequenceClassifier, buildTokenRnnClassifier } from '../networks/lstm-classifier.js';
 import { buildTransformerClassifier } from '../networks/transformer.js';
-import { chooseSupervisedBackend } from './backend-choice.js';
+import { initBackend } from '../networks/backend.js';
 import { ArraySource, permutation, stratifiedSplit, type BatchSource } from './data-source.js';
 import { fitClassifier, predictProbabilities, type EpochMetrics, type FitConfig, type FitResult } from './fit.js';
 import { argmaxRows, classificationReport, type ClassificationReport } from './metrics.js';
@@ -169,7 +169,7 @@ async function writeJsonAtomic(path: string, value: unknown): Promise<void> {
 
 /** Trains a model for `task` on `<data>/train` and writes the run folder; returns its path and the history. */
 export async function fitTask(opts: FitTaskOptions): Promise<{ runDir: string; result: FitResult; run: RunJson }> {
-  const backend = await chooseSupervisedBackend();
+  const backend = await initBackend();
   const task = opts.task;
   if (!(task in TASK_MODELS)) throw new InvalidConfigError(formatError('fit', "task 'image', 'speech' or 'text'", describe(task), 'pick one of them'));
   const modelKind = opts.model ?? TASK_MODELS[task][0]!;
@@ -288,7 +288,7 @@ export class SupervisedRun {
 
   /** Loads `run.json`, the model and (text) the tokenizer. */
   static async load(dir: string): Promise<SupervisedRun> {
-    await chooseSupervisedBackend();
+    await initBackend();
     let info: RunJson;
     try {
       info = JSON.parse(await readFile(join(dir, 'run.json'), 'utf8'));

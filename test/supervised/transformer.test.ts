@@ -6,12 +6,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TransformerEncoderLayer, buildTransformerClassifier, sinusoidalPositions } from '../../src/networks/transformer.js';
 import { buildTokenRnnClassifier } from '../../src/networks/lstm-classifier.js';
 import { loadLayersModel, saveLayersModel } from '../../src/supervised/model-io.js';
-import { chooseSupervisedBackend } from '../../src/supervised/backend-choice.js';
+import { initBackend } from '../../src/networks/backend.js';
 import { InvalidConfigError } from '../../src/errors.js';
 
 let dir: string;
 beforeAll(async () => {
-  await chooseSupervisedBackend();
+  await initBackend({ quiet: true });
   dir = await mkdtemp(join(tmpdir(), 'npcforge-tf-'));
 });
 afterAll(() => rm(dir, { recursive: true, force: true }));
