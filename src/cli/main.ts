@@ -13,6 +13,7 @@ import { registerReplay } from './commands/replay.js';
 import { registerView } from './commands/view.js';
 import { registerTrain } from './commands/train.js';
 import { registerEval } from './commands/eval.js';
+import { registerExport } from './commands/export.js';
 
 /** Errors that mean "the user asked for something invalid": exit code 2. */
 function isUsageError(err: unknown): boolean {
@@ -35,6 +36,7 @@ export function buildProgram(): Command {
   registerView(program);
   registerTrain(program);
   registerEval(program);
+  registerExport(program);
   return program;
 }
 
