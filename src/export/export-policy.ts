@@ -119,21 +119,62 @@ export function describePolicy(run: RunFile, runDir: string, step: number, net: 
   }
 }
 
+/** Writes policy.json + model.json + weights.bin to `outDir`; returns the weight bytes. */
+export async function writePolicyBundle(outDir: string, policy: PolicyFile, model: tf.LayersModel): Promise<number> {
+  const files = await layersModelFiles(model, 'weights.bin');
+  mkdirSync(outDir, { recursive: true });
+  writeFileSync(join(outDir, 'weights.bin'), files.weights);
+  writeFileSync(join(outDir, policy.model.topology), files.modelJson);
+  // policy.json last: a folder with it is complete.
+  writeFileAtomic(join(outDir, 'policy.json'), JSON.stringify(policy, null, 2) + '\n');
+  return files.weights.byteLength;
+}
+
 /** Writes a policy bundle for a run's checkpoint. */
 export async function exportPolicy(options: ExportOptions): Promise<ExportResult> {
   const { agent, run, step } = await loadRunAgent(options.runDir, options.checkpoint);
   try {
     const net = policyNetwork(agent);
     const policy = describePolicy(run, options.runDir, step, net, agent);
-    const files = await layersModelFiles(net.model, 'weights.bin');
     const outDir = options.outDir ?? join(options.runDir, 'policy');
-    mkdirSync(outDir, { recursive: true });
-    writeFileSync(join(outDir, 'weights.bin'), files.weights);
-    writeFileSync(join(outDir, 'model.json'), files.modelJson);
-    // policy.json last: a folder with it is complete.
-    writeFileAtomic(join(outDir, 'policy.json'), JSON.stringify(policy, null, 2) + '\n');
-    return { outDir, policy, weightBytes: files.weights.byteLength };
+    const weightBytes = await writePolicyBundle(outDir, policy, net.model);
+    return { outDir, policy, weightBytes };
   } finally {
     agent.dispose();
   }
+}
+
+export interface BasicPolicyOptions {
+  game: string;
+  gameOptions?: Record<string, unknown>;
+  agent?: string;
+  output?: 'q' | 'logits';
+  /** Raw frame shape; defaults to the observation shape (no preprocessing). */
+  frame?: { shape: number[]; dtype: ObsDtype };
+  preprocess?: PreprocessStep[];
+  observation: { shape: number[]; dtype: ObsDtype; low?: number; high?: number };
+  inputScale?: number;
+  actions: string[];
+  recurrentState?: { shapes: number[][] } | null;
+}
+
+/** A policy.json for a network built outside a run (benchmarks, tests, hand-made bundles). */
+export function basicPolicyFile(o: BasicPolicyOptions): PolicyFile {
+  return {
+    format: POLICY_FORMAT,
+    version: POLICY_VERSION,
+    game: { id: o.game, options: o.gameOptions ?? {} },
+    agent: o.agent ?? 'dqn',
+    output: o.output ?? 'q',
+    frame: o.frame ?? { shape: o.observation.shape, dtype: o.observation.dtype },
+    preprocess: o.preprocess ?? [],
+    observation: { shape: o.observation.shape, dtype: o.observation.dtype, low: o.observation.low ?? 0, high: o.observation.high ?? 1 },
+    inputScale: o.inputScale ?? 1,
+    actions: o.actions,
+    recurrentState: o.recurrentState ?? null,
+    model: { topology: 'model.json' },
+    training: {},
+    evalReturn: null,
+    createdAt: new Date().toISOString(),
+  };
 }
