@@ -8,6 +8,7 @@ import '../games/index.js';
 
 const benches: Record<string, () => Promise<{ bench: Bench }>> = {
   env: () => import('./env.js'),
+  runtime: () => import('./runtime.js'),
 };
 
 /** Runs the named benchmark; returns the process exit code. */
