@@ -63,6 +63,11 @@ export interface PongOptions {
    * ball vy / maxBallSpeed, own paddle top / height, opponent paddle top / height.
    */
   obsType?: PongObsType;
+  /**
+   * Shaping for fast NPC training (default 0 = plain Pong): each step without a point adds
+   * `-trackReward * |paddle centre - ball centre| / height` to player 0's reward.
+   */
+  trackReward?: number;
 }
 
 export type PongObsType = 'pixels' | 'state';
@@ -83,6 +88,7 @@ export const PONG_DEFAULTS = {
   botSkill: 0.5,
   renderScale: 4,
   obsType: 'pixels' as PongObsType,
+  trackReward: 0,
 };
 
 export type PongConfig = typeof PONG_DEFAULTS;
@@ -119,6 +125,7 @@ export function resolvePongConfig(options: PongOptions = {}): PongConfig {
   int('pointsToWin', 1, 1000);
   num('botSkill', 0, 1);
   int('renderScale', 1, 32);
+  num('trackReward', 0, 10);
   if (c.obsType !== 'pixels' && c.obsType !== 'state') errors.push(`obsType ${describe(c.obsType)} ('pixels' | 'state')`);
   if (errors.length) throw new InvalidConfigError(formatError('pong', 'valid options', errors.join('; '), 'fix or remove the listed options'));
   return c;
@@ -263,6 +270,9 @@ export class PongEnv implements Env<Uint8Array | Float32Array, PongAction> {
       s.score[scorer]++;
       if (s.score[scorer] >= c.pointsToWin) s.done = true;
       else this.serve(scorer === 0 ? 1 : 0);
+    }
+    if (c.trackReward > 0 && reward === 0) {
+      reward -= (c.trackReward * Math.abs(s.paddleY[0] + c.paddleHeight / 2 - (s.ballY + bs / 2))) / c.height;
     }
     return { obs: this.observe(), reward, terminated: s.done, truncated: false, info: this.info(reward) };
   }
