@@ -16,6 +16,8 @@ export interface NpcPlayServerOptions {
   bundleDir: string;
   /** Package root (holds dist/). */
   root: string;
+  /** Folder of the built page (default: the game's folder under dist/). */
+  pageDir?: string;
   /** Port (default 0 = any free port). */
   port?: number;
   /** Host (default 127.0.0.1: local only). */
@@ -40,7 +42,7 @@ function inside(base: string, rel: string): string | null {
 export async function startNpcPlayServer(o: NpcPlayServerOptions): Promise<NpcPlayServer> {
   const pageRel = NPC_PAGES[o.game];
   if (!pageRel) throw new InvalidConfigError(formatError('play --npc', `a game with an NPC page (${Object.keys(NPC_PAGES).join(', ')})`, describe(o.game), 'play one of the listed games against an NPC'));
-  const page = resolve(o.root, pageRel);
+  const page = resolve(o.pageDir ?? resolve(o.root, pageRel));
   if (!existsSync(join(page, 'index.html'))) throw new CheckpointError(formatError('play --npc', `the built page ${page}/index.html`, 'a missing file', 'run `npm run build` (scripts/build.mjs bundles the page)'));
   const bundle = resolve(o.bundleDir);
   if (!existsSync(join(bundle, 'policy.json'))) throw new CheckpointError(formatError('play --npc', 'a policy bundle folder with policy.json', describe(o.bundleDir), 'pass the folder written by npcforge export'));
