@@ -11,7 +11,7 @@ import { DqnAgent } from '../src/agents/dqn/dqn-agent.js';
 import { SeededRng } from '../src/envs/rng.js';
 import { Box, Discrete } from '../src/envs/spaces.js';
 import { ReplayBuffer } from '../src/replay/buffer/replay-buffer.js';
-import { chooseBackend } from '../src/train/backend-choice.js';
+import { initBackend } from '../src/networks/backend.js';
 
 export interface DqnBenchRow {
   net: string;
@@ -80,7 +80,7 @@ async function benchNet(net: 'minatar-cnn' | 'nature-cnn', shape: number[], high
 /** Runs the benchmark; prints a table; returns the figures. */
 export async function run(args: string[] = []): Promise<DqnBenchResult> {
   const opts = parseArgs(args);
-  const backend = await chooseBackend();
+  const backend = await initBackend();
   process.stdout.write(`dqn bench (backend ${backend}, tfjs ${tf.version.tfjs})\n`);
   process.stdout.write('net           obs         batch  updates/s  env steps/s\n');
   const rows: DqnBenchRow[] = [];

@@ -1,7 +1,11 @@
 /**
- * `npm run bench -- <name> [--json out.json] [...]`: runs one benchmark. To add one, write
- * `bench/<name>.ts` exporting `bench: Bench` and add one line to the table below.
+ * `npm run bench -- <name> [--json out.json] [...]`: runs one benchmark. Two kinds: modules that
+ * export `bench: Bench` (run in this process) and standalone scripts (run as a child process with
+ * the same arguments). To add one, add a line to a table below.
  */
+import { spawnSync } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Bench } from './harness.js';
 import { parseBenchArgs } from './harness.js';
 import '../games/index.js';
@@ -11,14 +15,31 @@ const benches: Record<string, () => Promise<{ bench: Bench }>> = {
   runtime: () => import('./runtime.js'),
 };
 
+/** Standalone benchmark scripts in dist/bench, with their one-line descriptions. */
+const scripts: Record<string, { file: string; description: string }> = {
+  'minatar-speed': { file: 'minatar-speed.js', description: 'MinAtar steps/s (grid) and frames/s (rgb) against the 5x-original floors' },
+  backend: { file: 'backend.js', description: 'train-step and act ms of the four reference nets per backend, side by side with PyTorch when present' },
+  dqn: { file: 'dqn.js', description: 'DQN updates/s and env steps/s (MinAtar net, Nature net), replay bytes per transition' },
+  'dqn-cartpole': { file: 'dqn-cartpole.js', description: 'DQN on cartpole with the default settings: eval return over 100 episodes (long)' },
+  'minatar-dqn': { file: 'minatar-dqn.js', description: 'the MinAtar-paper DQN preset on --game G --frames N, writes the learning curve (long)' },
+  episodes: { file: 'episodes.bench.js', description: 'episode file bytes per 1,000 steps per game, recording cost, seek time' },
+};
+
+const here = dirname(fileURLToPath(import.meta.url));
+
 /** Runs the named benchmark; returns the process exit code. */
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
+  if (name && name in scripts) {
+    const r = spawnSync(process.execPath, [join(here, scripts[name]!.file), ...rest], { stdio: 'inherit' });
+    return r.status ?? 1;
+  }
   if (!name || name === '--help' || !(name in benches)) {
     const out = name && name !== '--help' ? process.stderr : process.stdout;
     if (name && name !== '--help') out.write(`bench: unknown benchmark '${name}'\n`);
     out.write('usage: npm run bench -- <name> [--json out.json] [flags]\n');
-    for (const [n, load] of Object.entries(benches)) out.write(`  ${n.padEnd(12)} ${(await load()).bench.description}\n`);
+    for (const [n, load] of Object.entries(benches)) out.write(`  ${n.padEnd(14)} ${(await load()).bench.description}\n`);
+    for (const [n, s] of Object.entries(scripts)) out.write(`  ${n.padEnd(14)} ${s.description}\n`);
     return name && name !== '--help' ? 2 : 0;
   }
   const { bench } = await benches[name]!();

@@ -9,3 +9,6 @@ export * from './networks/index.js';
 export * from './replay/buffer/index.js';
 export * from './agents/index.js';
 export * from './train/index.js';
+export { initBackend, backendInfo, BACKEND_NAMES } from './networks/backend.js';
+export type { BackendName, BackendInfo, InitBackendOptions } from './networks/backend.js';
+export { selectActionValues } from './networks/select.js';

@@ -1,4 +1,3 @@
-export * from './backend-choice.js';
 export * from './game-defaults.js';
 export * from './run-config.js';
 export * from './run-folder.js';

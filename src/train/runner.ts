@@ -13,7 +13,7 @@ import { SyncVectorEnv } from '../envs/vector/sync-vector-env.js';
 import type { VectorStepResult } from '../envs/vector/types.js';
 import type { Agent } from '../agents/agent.js';
 import { getAgentFactory } from '../agents/registry.js';
-import { chooseBackend } from './backend-choice.js';
+import { initBackend } from '../networks/backend.js';
 import { readCheckpoint, writeCheckpoint, type RunnerState } from './checkpoint.js';
 import { restoreEnvChain, snapshotEnvChain } from './env-state.js';
 import { evaluate, summarise, type EvalEpisode } from './evaluate.js';
@@ -101,7 +101,6 @@ function truncateMetrics(path: string, step: number): void {
 /** Trains a new run or resumes one; returns when the budget is spent or `shouldStop` says so. */
 export async function train(options: TrainOptions): Promise<TrainResult> {
   const now = options.now ?? (() => Date.now());
-  const backend = await chooseBackend();
   let runDir: string;
   let cfg: ResolvedRunConfig;
   let resumeFrom: string | null = null;
@@ -118,6 +117,8 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     cfg = options.config;
     runDir = options.runDir ?? join(options.outDir ?? 'runs', runFolderName(cfg.game, cfg.agent, cfg.run.seed, new Date(now())));
   }
+  // After the run folder and config were validated, so a bad --resume reports only its own error.
+  const backend = await initBackend();
   const run = cfg.run;
   const K = run.envs;
   const vec = createTrainEnvs(cfg.game, K, run.envOptions);
@@ -269,7 +270,6 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
 
 /** Loads a run's agent from a checkpoint (latest by default) for evaluation or export. The caller disposes it. */
 export async function loadRunAgent(runDir: string, checkpointStep?: number): Promise<{ agent: Agent; run: RunFile; step: number }> {
-  await chooseBackend();
   const run = readRunFile(runDir);
   const steps = listCheckpoints(runDir);
   const step = checkpointStep ?? steps[steps.length - 1];
@@ -277,6 +277,7 @@ export async function loadRunAgent(runDir: string, checkpointStep?: number): Pro
     throw new CheckpointError(formatError('checkpoint', `one of [${steps.join(', ')}]`, describe(checkpointStep ?? 'none'), steps.length ? 'pass --checkpoint with a listed step' : 'train the run first'));
   }
   const ck = readCheckpoint(join(runDir, 'checkpoints', String(step)));
+  await initBackend();
   const probe = make(run.game, run.run.envOptions);
   const agent = getAgentFactory(run.agent).create({ config: run.agentConfig, observationSpace: probe.observationSpace, actionSpace: probe.actionSpace, numEnvs: 1, seed: run.run.seed });
   probe.close();

@@ -2,10 +2,10 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { InvalidConfigError } from '../../src/errors.js';
 import { buildQNetwork, layersModelFiles, SlotOptimizer, clipByGlobalNorm, type QNetworkSpec } from '../../src/networks/index.js';
-import { chooseBackend } from '../../src/train/backend-choice.js';
+import { initBackend } from '../../src/networks/backend.js';
 
 beforeAll(async () => {
-  await chooseBackend();
+  await initBackend({ quiet: true });
 });
 
 const weightsOf = (m: tf.LayersModel): number[][] => m.getWeights().map((w) => Array.from(w.dataSync()));

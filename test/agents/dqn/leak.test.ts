@@ -5,10 +5,10 @@ import { make } from '../../../src/envs/registry.js';
 import { SyncVectorEnv } from '../../../src/envs/vector/sync-vector-env.js';
 import { DQN_PRESETS, resolveDqnConfig } from '../../../src/agents/dqn/config.js';
 import { DqnAgent } from '../../../src/agents/dqn/dqn-agent.js';
-import { chooseBackend } from '../../../src/train/backend-choice.js';
+import { initBackend } from '../../../src/networks/backend.js';
 
 beforeAll(async () => {
-  await chooseBackend();
+  await initBackend({ quiet: true });
 });
 
 async function runSteps(agent: DqnAgent, vec: SyncVectorEnv, obs: Uint8Array, n: number): Promise<Uint8Array> {

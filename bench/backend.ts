@@ -1,0 +1,262 @@
+/**
+ * Backend benchmark (issue 3): train-step ms (Adam, Huber on Q(s,a)) and act ms (batch 1) of the
+ * four reference nets on each available backend, medians over steps and over rounds, side by side
+ * with PyTorch CPU when /usr/bin/python3 has torch (optional). Rounds alternate PyTorch and tfjs
+ * so load from other processes hits both alike.
+ * Run: node scripts/build.mjs && node dist/bench/backend.js [--json out.json] [--rounds 3]
+ *      [--steps 20] [--nets minatar,nature] [--backends wasm,wasm-stock,cpu] [--cpu-all]
+ *      [--leak-steps 2000] [--no-torch] [--torch-threads 2] [--threads 2 (wasm pool)]
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import * as tf from '@tensorflow/tfjs';
+import { backendInfo, initBackend } from '../src/networks/backend.js';
+import { registerCpuKernels, registerWasmKernels, unregisterWasmKernels } from '../src/networks/kernels/index.js';
+import { NET_NAMES, NetName, buildNet } from './backend-nets.js';
+
+/** One measured cell: median ms, or why it was not measured. */
+export interface Cell {
+  trainMs?: number;
+  actMs?: number;
+  /** Process CPU time per train step (all threads): on a loaded machine, closer to the idle wall time of a 1-thread run. */
+  trainCpuMs?: number;
+  error?: string;
+}
+
+export interface BackendBenchResult {
+  date: string;
+  node: string;
+  defaultBackend: string;
+  rounds: number;
+  steps: number;
+  /** results[backend][net] */
+  results: Record<string, Partial<Record<NetName, Cell>>>;
+  torch?: { version: string; threads: number; nets: Partial<Record<NetName, Cell>> } | { error: string };
+  /** train-step time of the default backend over PyTorch's, per net */
+  ratios: Partial<Record<NetName, number>>;
+  leak?: Partial<Record<NetName, { steps: number; before: number; after: number }>>;
+}
+
+interface Options {
+  json?: string;
+  rounds: number;
+  steps: number;
+  nets: NetName[];
+  backends: string[];
+  cpuAll: boolean;
+  leakSteps: number;
+  torch: boolean;
+  torchThreads: number;
+  threads?: number;
+}
+
+function parse(args: string[]): Options {
+  const o: Options = { rounds: 3, steps: 20, nets: [...NET_NAMES], backends: ['wasm', 'wasm-stock', 'cpu'], cpuAll: false, leakSteps: 0, torch: true, torchThreads: 2 };
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    const v = (): string => {
+      const x = args[++i];
+      if (x === undefined) throw new Error(`bench backend: ${a} needs a value`);
+      return x;
+    };
+    if (a === '--json') o.json = v();
+    else if (a === '--rounds') o.rounds = Number(v());
+    else if (a === '--steps') o.steps = Number(v());
+    else if (a === '--nets') o.nets = v().split(',') as NetName[];
+    else if (a === '--backends') o.backends = v().split(',');
+    else if (a === '--cpu-all') o.cpuAll = true;
+    else if (a === '--leak-steps') o.leakSteps = Number(v());
+    else if (a === '--no-torch') o.torch = false;
+    else if (a === '--torch-threads') o.torchThreads = Number(v());
+    else if (a === '--threads') o.threads = Number(v());
+    else throw new Error(`bench backend: unknown argument ${a}`);
+  }
+  for (const n of o.nets) if (!(NET_NAMES as readonly string[]).includes(n)) throw new Error(`bench backend: unknown net ${n}`);
+  return o;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+function timeMs(f: () => unknown, steps: number, warmup: number): { wall: number; cpu: number } {
+  for (let i = 0; i < warmup; i++) f();
+  const ts: number[] = [];
+  const cs: number[] = [];
+  for (let i = 0; i < steps; i++) {
+    const c0 = process.cpuUsage();
+    const t0 = performance.now();
+    f();
+    ts.push(performance.now() - t0);
+    const c = process.cpuUsage(c0);
+    cs.push((c.user + c.system) / 1000);
+  }
+  return { wall: median(ts), cpu: median(cs) };
+}
+
+async function useBackend(name: string): Promise<void> {
+  if (name === 'wasm-stock') {
+    await tf.setBackend('wasm');
+    unregisterWasmKernels();
+  } else {
+    await tf.setBackend(name);
+    if (name === 'wasm') registerWasmKernels();
+    // The cpu column is the fallback as initBackend sets it up: with our filter-gradient fix.
+    if (name === 'cpu') registerCpuKernels();
+  }
+}
+
+function measure(net: NetName, steps: number): Cell {
+  const model = buildNet(net);
+  try {
+    const train = timeMs(() => model.trainStep(), steps, 3);
+    const act = timeMs(() => model.act(), steps * 2, 3);
+    return { trainMs: train.wall, actMs: act.wall, trainCpuMs: train.cpu };
+  } catch (err) {
+    return { error: String((err as Error).message ?? err).split('\n')[0] };
+  } finally {
+    model.dispose();
+  }
+}
+
+function torchRun(nets: NetName[], steps: number, threads: number): { version: string; threads: number; nets: Partial<Record<NetName, Cell>> } | { error: string } {
+  const script = fileURLToPath(new URL('../../bench/torch_reference.py', import.meta.url));
+  if (!existsSync('/usr/bin/python3') || !existsSync(script)) return { error: 'python3 or bench/torch_reference.py not found' };
+  const r = spawnSync('/usr/bin/python3', [script, '--nets', nets.join(','), '--steps', String(steps), '--threads', String(threads)], { encoding: 'utf8', timeout: 30 * 60_000 });
+  if (r.status !== 0) return { error: (r.stderr || r.error?.message || 'python3 failed').trim().split('\n').pop()! };
+  const parsed = JSON.parse(r.stdout) as { torch: string; threads: number; nets: Record<string, Cell> };
+  return { version: parsed.torch, threads: parsed.threads, nets: parsed.nets };
+}
+
+function fmt(x: number | undefined): string {
+  return x === undefined ? '-' : x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2);
+}
+
+/** Runs the benchmark, prints the table, writes JSON when asked, and returns the result. */
+export async function run(args: string[] = []): Promise<BackendBenchResult> {
+  const o = parse(args);
+  const defaultBackend = await initBackend(o.threads !== undefined ? { threads: o.threads } : {});
+  const available = o.backends.filter((b) => b !== 'tensorflow' || tf.findBackend('tensorflow') !== null);
+  if (defaultBackend === 'tensorflow' && !available.includes('tensorflow')) available.unshift('tensorflow');
+  const perRound: Record<string, Partial<Record<NetName, Cell[]>>> = {};
+  const torchRounds: Array<ReturnType<typeof torchRun>> = [];
+  for (let round = 0; round < o.rounds; round++) {
+    if (o.torch) torchRounds.push(torchRun(o.nets, o.steps, o.torchThreads));
+    for (const b of available) {
+      await useBackend(b);
+      for (const net of o.nets) {
+        const slow = b === 'cpu' && net === 'nature' && !o.cpuAll;
+        // Stock wasm and cpu only need measuring once: they are the "before" columns.
+        if ((b === 'cpu' || b === 'wasm-stock') && round > 0) continue;
+        const cell: Cell = slow ? { error: 'skipped (~1 min per step; --cpu-all to run)' } : measure(net, b === 'cpu' ? Math.min(o.steps, 5) : o.steps);
+        ((perRound[b] ??= {})[net] ??= []).push(cell);
+      }
+    }
+  }
+  await useBackend(defaultBackend);
+  const results: BackendBenchResult['results'] = {};
+  for (const [b, nets] of Object.entries(perRound)) {
+    results[b] = {};
+    for (const [net, cells] of Object.entries(nets) as Array<[NetName, Cell[]]>) {
+      const ok = cells.filter((c) => c.error === undefined);
+      results[b]![net] =
+        ok.length === 0 ? cells[0]! : { trainMs: median(ok.map((c) => c.trainMs!)), actMs: median(ok.map((c) => c.actMs!)), trainCpuMs: median(ok.map((c) => c.trainCpuMs!)) };
+    }
+  }
+  let torch: BackendBenchResult['torch'];
+  if (o.torch) {
+    const good = torchRounds.filter((t): t is Exclude<typeof t, { error: string }> => !('error' in t));
+    if (good.length === 0) torch = torchRounds[0];
+    else {
+      const nets: Partial<Record<NetName, Cell>> = {};
+      for (const net of o.nets) {
+        nets[net] = {
+          trainMs: median(good.map((g) => g.nets[net]!.trainMs!)),
+          actMs: median(good.map((g) => g.nets[net]!.actMs!)),
+          trainCpuMs: median(good.map((g) => g.nets[net]!.trainCpuMs!)),
+        };
+      }
+      torch = { version: good[0]!.version, threads: good[0]!.threads, nets };
+    }
+  }
+  const ratios: BackendBenchResult['ratios'] = {};
+  if (torch !== undefined && !('error' in torch)) {
+    for (const net of o.nets) {
+      const ours = results[defaultBackend]?.[net]?.trainMs;
+      const ref = torch.nets[net]?.trainMs;
+      if (ours !== undefined && ref !== undefined) ratios[net] = ours / ref;
+    }
+  }
+  let leak: BackendBenchResult['leak'];
+  if (o.leakSteps > 0) {
+    leak = {};
+    for (const net of o.nets) {
+      const model = buildNet(net);
+      model.trainStep();
+      const before = tf.memory().numTensors;
+      for (let i = 0; i < o.leakSteps; i++) model.trainStep();
+      leak[net] = { steps: o.leakSteps, before, after: tf.memory().numTensors };
+      model.dispose();
+    }
+  }
+  const result: BackendBenchResult = {
+    date: new Date().toISOString(),
+    node: process.version,
+    defaultBackend: `${defaultBackend}${backendInfo()?.name === 'wasm' ? ` (threads ${backendInfo()!.threads})` : ''}`,
+    rounds: o.rounds,
+    steps: o.steps,
+    results,
+    torch,
+    ratios,
+    leak,
+  };
+  print(result, o.nets);
+  if (o.json !== undefined) writeFileSync(o.json, JSON.stringify(result, null, 2) + '\n');
+  return result;
+}
+
+function print(r: BackendBenchResult, nets: NetName[]): void {
+  const cols = Object.keys(r.results);
+  const torchOk = r.torch !== undefined && !('error' in r.torch);
+  const def = r.defaultBackend.split(' ')[0]!;
+  const head = [
+    'net',
+    ...cols.flatMap((c) => [`${c} train`, `${c} act`]),
+    `${def} train cpu-time`,
+    ...(torchOk ? ['torch train', 'torch act', 'torch train cpu-time', `ratio ${def}/torch`] : []),
+  ];
+  const rows = nets.map((net) => [
+    net,
+    ...cols.flatMap((c) => {
+      const cell = r.results[c]![net];
+      return cell?.error !== undefined ? ['fails' + (cell.error.startsWith('skipped') ? ' (skipped)' : ''), '-'] : [fmt(cell?.trainMs), fmt(cell?.actMs)];
+    }),
+    fmt(r.results[def]?.[net]?.trainCpuMs),
+    ...(torchOk
+      ? [
+          fmt((r.torch as { nets: Record<string, Cell> }).nets[net]?.trainMs),
+          fmt((r.torch as { nets: Record<string, Cell> }).nets[net]?.actMs),
+          fmt((r.torch as { nets: Record<string, Cell> }).nets[net]?.trainCpuMs),
+          r.ratios[net]?.toFixed(2) ?? '-',
+        ]
+      : []),
+  ]);
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
+  const line = (cells: string[]) => cells.map((c, i) => c.padStart(widths[i]!)).join('  ');
+  console.log(`backend bench: median ms over ${r.steps} steps x ${r.rounds} rounds; default backend ${r.defaultBackend}`);
+  console.log(line(head));
+  for (const row of rows) console.log(line(row));
+  if (r.torch !== undefined && 'error' in r.torch) console.log(`torch column skipped: ${r.torch.error}`);
+  else if (r.torch !== undefined) console.log(`torch ${r.torch.version}, ${r.torch.threads} threads`);
+  for (const [c, nets2] of Object.entries(r.results)) {
+    for (const [net, cell] of Object.entries(nets2)) if (cell?.error !== undefined) console.log(`${c} ${net}: ${cell.error}`);
+  }
+  if (r.leak !== undefined) for (const [net, l] of Object.entries(r.leak)) console.log(`leak ${net}: numTensors ${l!.before} -> ${l!.after} over ${l!.steps} train steps`);
+}
+
+if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) {
+  await run(process.argv.slice(2));
+}

@@ -1,0 +1,262 @@
+/**
+ * Compute backend selection. Picks the fastest tfjs backend present: `tensorflow` (tfjs-node-gpu
+ * with a CUDA device, then tfjs-node) -> `wasm` with the project's kernels -> `cpu`.
+ * `NPCFORGE_BACKEND=<name>` forces one. See docs/backend.md.
+ */
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { getThreadsCount, setThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { BackendError, InvalidConfigError, describe, formatError } from '../errors.js';
+import { enableWasmThreads } from './wasm-threads.js';
+import { WASM_KERNEL_NAMES, registerCpuKernels, registerWasmKernels, unregisterWasmKernels } from './kernels/index.js';
+
+/** Backends `initBackend` can select. */
+export const BACKEND_NAMES = ['tensorflow', 'wasm', 'cpu'] as const;
+export type BackendName = (typeof BACKEND_NAMES)[number];
+
+/** Options of `initBackend`. */
+export interface InitBackendOptions {
+  /** Backend to try first; falls through the usual order if it is unavailable. `NPCFORGE_BACKEND` wins over it. */
+  prefer?: BackendName;
+  /**
+   * Threads of the wasm backend's XNNPACK pool (count, >= 1). Default: `NPCFORGE_WASM_THREADS`, else 1.
+   * More than 1 starts the pool tfjs keeps off in Node (see wasm-threads.ts); it pays on large
+   * convolutions when cores are idle and costs on small nets or a loaded machine (docs/backend.md).
+   */
+  threads?: number;
+  /** When true, nothing is written to stderr (the choice is still returned). Default false. */
+  quiet?: boolean;
+}
+
+/** What `initBackend` settled on. */
+export interface BackendInfo {
+  /** The tfjs backend in use. */
+  name: BackendName;
+  /** For `tensorflow`: whether it is the CUDA build. */
+  gpu: boolean;
+  /** Kernels of ours registered on it. */
+  kernels: string[];
+  /** Threads of the wasm pool actually running (1 when single-threaded; 0 when not wasm). */
+  threads: number;
+  /** Why a faster backend was skipped, in order tried. */
+  skipped: string[];
+}
+
+let pending: Promise<BackendInfo> | undefined;
+let current: BackendInfo | undefined;
+
+/**
+ * Selects and initialises the compute backend once per process and returns its name. Later calls
+ * return the first call's result whatever their options (the backend is process-wide).
+ */
+export async function initBackend(options: InitBackendOptions = {}): Promise<BackendName> {
+  pending ??= select(options).then((info) => {
+    current = info;
+    if (options.quiet !== true) {
+      const extra = info.name === 'wasm' ? ` (our kernels: ${info.kernels.length}, threads: ${info.threads})` : info.gpu ? ' (CUDA)' : '';
+      process.stderr.write(`npcforge: compute backend ${info.name}${extra}\n`);
+    }
+    return info;
+  });
+  try {
+    return (await pending).name;
+  } catch (err) {
+    pending = undefined;
+    throw err;
+  }
+}
+
+/** Details of the backend chosen by `initBackend` (undefined before it resolved). */
+export function backendInfo(): BackendInfo | undefined {
+  return current;
+}
+
+function envThreads(): number | undefined {
+  const raw = process.env.NPCFORGE_WASM_THREADS;
+  return raw === undefined || raw === '' ? undefined : Number(raw);
+}
+
+function validate(options: InitBackendOptions): BackendName | undefined {
+  const problems: string[] = [];
+  const env = process.env.NPCFORGE_BACKEND;
+  let forced: BackendName | undefined;
+  if (env !== undefined && env !== '') {
+    if ((BACKEND_NAMES as readonly string[]).includes(env)) forced = env as BackendName;
+    else problems.push(formatError('Backend', `NPCFORGE_BACKEND one of ${BACKEND_NAMES.join(', ')}`, describe(env), 'unset it or use one of those names'));
+  }
+  if (options.prefer !== undefined && !(BACKEND_NAMES as readonly string[]).includes(options.prefer)) {
+    problems.push(formatError('Backend', `prefer one of ${BACKEND_NAMES.join(', ')}`, describe(options.prefer), 'pass one of those names or omit it'));
+  }
+  const envT = envThreads();
+  if (envT !== undefined && !(Number.isInteger(envT) && envT >= 1)) {
+    problems.push(formatError('Backend', 'NPCFORGE_WASM_THREADS an integer >= 1', describe(process.env.NPCFORGE_WASM_THREADS), 'unset it or set 1, 2, ...'));
+  }
+  if (options.threads !== undefined && !(Number.isInteger(options.threads) && options.threads >= 1)) {
+    problems.push(formatError('Backend', 'threads an integer >= 1', describe(options.threads), 'pass 1 or more, or omit it'));
+  }
+  if (problems.length > 0) throw new InvalidConfigError(problems.join('\n'));
+  return forced;
+}
+
+/** tfjs's cpu backend prints an install hint on first use; the project chooses backends itself. */
+function silenceCpuHint(): void {
+  const cpu = tf.findBackend('cpu') as unknown as { firstUse?: boolean } | null;
+  if (cpu) cpu.firstUse = false;
+}
+
+async function select(options: InitBackendOptions): Promise<BackendInfo> {
+  const forced = validate(options);
+  silenceCpuHint();
+  const skipped: string[] = [];
+  const order: BackendName[] = forced !== undefined ? [forced] : [...BACKEND_NAMES];
+  if (forced === undefined && options.prefer !== undefined) order.unshift(options.prefer);
+  for (const name of [...new Set(order)]) {
+    try {
+      const info = await tryBackend(name, options, skipped);
+      if (info !== undefined) return info;
+    } catch (err) {
+      if (forced !== undefined) {
+        throw new BackendError(
+          formatError('Backend', `NPCFORGE_BACKEND=${forced} to initialise`, firstLine(err), 'install it (docs/backend.md) or unset NPCFORGE_BACKEND'),
+          { cause: err },
+        );
+      }
+      skipped.push(`${name}: ${firstLine(err)}`);
+    }
+  }
+  throw new BackendError(formatError('Backend', 'a usable tfjs backend', skipped.join('; '), 'reinstall @tensorflow/tfjs'));
+}
+
+async function tryBackend(name: BackendName, options: InitBackendOptions, skipped: string[]): Promise<BackendInfo | undefined> {
+  if (name === 'tensorflow') {
+    const gpu = await importNative(skipped);
+    if (gpu === undefined) throw new Error('neither @tensorflow/tfjs-node-gpu nor @tensorflow/tfjs-node could be loaded');
+    if (!(await tf.setBackend('tensorflow'))) throw new Error('tf.setBackend("tensorflow") failed');
+    return { name, gpu, kernels: [], threads: 0, skipped };
+  }
+  if (name === 'wasm') {
+    const threads = options.threads ?? envThreads() ?? 1;
+    setWasmPaths(wasmDistDir());
+    let restore: (() => void) | undefined;
+    if (threads > 1) {
+      restore = enableWasmThreads(threads);
+      setThreadsCount(threads);
+    }
+    try {
+      if (!(await tf.setBackend('wasm'))) throw new Error('tf.setBackend("wasm") failed');
+    } finally {
+      restore?.();
+    }
+    if (threads > 1) unrefPoolWorkers();
+    registerWasmKernels();
+    const problem = await selfTest();
+    if (problem !== undefined) {
+      unregisterWasmKernels();
+      process.stderr.write(`npcforge: warning: wasm kernels failed their self-test (${problem}); using cpu\n`);
+      skipped.push(`wasm: self-test failed: ${problem}`);
+      await tf.setBackend('cpu');
+      registerCpuKernels();
+      return { name: 'cpu', gpu: false, kernels: ['Conv2DBackpropFilter'], threads: 0, skipped };
+    }
+    return { name, gpu: false, kernels: [...WASM_KERNEL_NAMES], threads: getThreadsCount(), skipped };
+  }
+  if (!(await tf.setBackend('cpu'))) throw new Error('tf.setBackend("cpu") failed');
+  registerCpuKernels();
+  return { name, gpu: false, kernels: ['Conv2DBackpropFilter'], threads: 0, skipped };
+}
+
+/**
+ * XNNPACK's pool threads live as long as the backend, and Emscripten keeps a Node worker
+ * referenced while its thread runs: without this a script using threads never exits.
+ */
+function unrefPoolWorkers(): void {
+  const pthreads = (tf.backend() as unknown as { wasm?: { PThread?: { runningWorkers: Array<{ unref?(): void }>; unusedWorkers: Array<{ unref?(): void }> } } }).wasm?.PThread;
+  if (pthreads === undefined) return;
+  for (const w of [...pthreads.runningWorkers, ...pthreads.unusedWorkers]) w.unref?.();
+}
+
+/** Loads tfjs-node-gpu (when a CUDA device is visible) or tfjs-node; returns whether it is the GPU build. */
+async function importNative(skipped: string[]): Promise<boolean | undefined> {
+  // Variable specifiers: both packages are optional and usually absent or broken (their install
+  // script downloads libtensorflow); a failed import means "not available".
+  const candidates: Array<[string, boolean]> = [];
+  if (hasCudaDevice()) candidates.push(['@tensorflow/tfjs-node-gpu', true]);
+  candidates.push(['@tensorflow/tfjs-node', false]);
+  for (const [spec, gpu] of candidates) {
+    try {
+      await import(spec);
+      return gpu;
+    } catch (err) {
+      skipped.push(`${spec}: ${firstLine(err)}`);
+    }
+  }
+  return undefined;
+}
+
+function hasCudaDevice(): boolean {
+  if (process.env.CUDA_VISIBLE_DEVICES === '' || process.env.CUDA_VISIBLE_DEVICES === '-1') return false;
+  return existsSync('/proc/driver/nvidia/version') || existsSync('/dev/nvidia0');
+}
+
+function firstLine(err: unknown): string {
+  return String((err as Error)?.message ?? err).split('\n')[0]!;
+}
+
+/** Folder holding the .wasm binaries, resolved from this module (Node does not fetch them by URL). */
+function wasmDistDir(): string {
+  const require = createRequire(import.meta.url);
+  return join(dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist') + '/';
+}
+
+/** Deterministic test values in [-1, 1) without an RNG (the self-test must not consume one). */
+function pattern(n: number, seed: number): Float32Array {
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) out[i] = (((i * 7919 + seed * 104729) % 2003) / 1001.5) - 1;
+  return out;
+}
+
+/** Small conv and matmul gradients on the active wasm backend vs the same on `cpu`. */
+async function selfTest(): Promise<string | undefined> {
+  const compute = (): Float32Array[] =>
+    tf.tidy(() => {
+      const x = tf.tensor4d(pattern(2 * 9 * 9 * 3, 1), [2, 9, 9, 3]);
+      const w = tf.tensor4d(pattern(3 * 3 * 3 * 4, 2), [3, 3, 3, 4]);
+      const a = tf.tensor3d(pattern(2 * 5 * 6, 3), [2, 5, 6]);
+      const b = tf.tensor3d(pattern(2 * 6 * 70, 4), [2, 70, 6]);
+      const ids = tf.tensor1d([0, 2, 2, 1], 'int32');
+      const table = tf.tensor2d(pattern(3 * 5, 5), [3, 5]);
+      const f = (xx: tf.Tensor, ww: tf.Tensor, aa: tf.Tensor, bb: tf.Tensor, tt: tf.Tensor) =>
+        tf.add(
+          tf.add(tf.sum(tf.square(tf.conv2d(xx as tf.Tensor4D, ww as tf.Tensor4D, 2, 'same'))), tf.sum(tf.square(tf.matMul(aa, bb, false, true)))),
+          tf.sum(tf.square(tf.gather(tt, ids))),
+        );
+      const grads = tf.grads(f)([x, w, a, b, table]);
+      return grads.map((g) => g.dataSync() as Float32Array);
+    });
+  try {
+    const got = compute();
+    await tf.setBackend('cpu');
+    const want = compute();
+    for (let i = 0; i < want.length; i++) {
+      const err = maxRelError(got[i]!, want[i]!);
+      if (!(err <= 1e-4)) return `gradient ${i} differs from cpu by relative ${err.toExponential(2)}`;
+    }
+    return undefined;
+  } catch (err) {
+    return firstLine(err);
+  } finally {
+    await tf.setBackend('wasm');
+  }
+}
+
+/** max |a-b| / max(1, max |b|): relative to the tensor's scale, so near-zero entries do not blow it up. */
+export function maxRelError(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  if (a.length !== b.length) return Infinity;
+  let scale = 1;
+  for (let i = 0; i < b.length; i++) scale = Math.max(scale, Math.abs(b[i]!));
+  let worst = 0;
+  for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i]! - b[i]!));
+  return worst / scale;
+}

@@ -1,0 +1,65 @@
+/**
+ * The project's kernels for the tfjs `wasm` backend, registered under the stock kernel names.
+ * Why each exists is written next to it; docs/backend.md has the overview.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { StockKernels, makeConv2DBackpropFilter, makeConv2DBackpropInput } from './conv.js';
+import { makeBatchMatMul } from './matmul.js';
+import { identity } from './identity.js';
+import { unsortedSegmentSum } from './segment.js';
+import { WasmKernelFunc, wasmKernel } from './wasm-util.js';
+
+export { registerCpuKernels, unregisterCpuKernels } from './cpu-conv.js';
+
+/** Names of the kernels we register for `wasm` (replacing the stock one where there is one). */
+export const WASM_KERNEL_NAMES = ['Conv2DBackpropFilter', 'Conv2DBackpropInput', 'BatchMatMul', 'UnsortedSegmentSum', 'Identity'] as const;
+
+let stock: StockKernels | undefined;
+/** The stock kernel each of ours replaced (undefined where stock wasm had none). */
+const replaced = new Map<string, tf.KernelConfig | undefined>();
+let registered = false;
+
+/**
+ * Registers our kernels for `wasm`. Call after the wasm backend is initialised (the stock kernels'
+ * set-up runs then, and ours call into them). Idempotent.
+ */
+export function registerWasmKernels(): void {
+  if (registered) return;
+  stock ??= {
+    conv2d: wasmKernel('Conv2D'),
+    transpose: wasmKernel('Transpose'),
+    slice: wasmKernel('Slice'),
+    reverse: wasmKernel('Reverse'),
+    batchMatMul: wasmKernel('BatchMatMul'),
+  };
+  const ours: Record<(typeof WASM_KERNEL_NAMES)[number], WasmKernelFunc> = {
+    Conv2DBackpropFilter: makeConv2DBackpropFilter(stock),
+    Conv2DBackpropInput: makeConv2DBackpropInput(stock),
+    BatchMatMul: makeBatchMatMul(stock),
+    UnsortedSegmentSum: unsortedSegmentSum,
+    Identity: identity,
+  };
+  for (const [name, fn] of Object.entries(ours)) {
+    const old = tf.getKernel(name, 'wasm');
+    replaced.set(name, old);
+    if (old !== undefined) tf.unregisterKernel(name, 'wasm');
+    tf.registerKernel({ kernelName: name, backendName: 'wasm', kernelFunc: fn as unknown as tf.KernelFunc });
+  }
+  registered = true;
+}
+
+/** Puts the stock kernels back (the benchmark uses it to time stock `wasm`; the self-test on failure). */
+export function unregisterWasmKernels(): void {
+  if (!registered) return;
+  for (const [name, old] of replaced) {
+    tf.unregisterKernel(name, 'wasm');
+    if (old !== undefined) tf.registerKernel(old);
+  }
+  replaced.clear();
+  registered = false;
+}
+
+/** Whether our kernels are currently registered for `wasm`. */
+export function wasmKernelsRegistered(): boolean {
+  return registered;
+}

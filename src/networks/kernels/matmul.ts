@@ -1,0 +1,105 @@
+/**
+ * BatchMatMul for the `wasm` backend. The stock kernel takes XNNPACK's fast path only for a single
+ * product without transposes; it caches the packed right operand by tensor id, which pays off for
+ * weights but costs a fresh packing (~30-40 ns per element here) for every other right operand.
+ * Every other case (transposed operands: each dense backward pass; batched products: attention)
+ * runs a naive loop near 0.3-1 GFLOP/s. Here:
+ * - single products with transposes are rewritten as a fast-path product, either as asked
+ *   (out = A B) or mirrored (out^T = B^T A^T), whichever moves and packs fewer elements: a dense
+ *   layer's input gradient dY W^T becomes (W dY^T)^T, which packs the small dY instead of W;
+ * - batches that share one B are folded into the rows of one product;
+ * - batches with their own B (attention) stay on the stock loop: for attention-sized slices
+ *   (32x16) one fast-path product per slice (operator creation + packing) and a JavaScript loop
+ *   both measured slower than it.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { StockKernels } from './conv.js';
+import { KernelArgs, WasmBackend, WasmKernelFunc, disposeAll } from './wasm-util.js';
+
+/** Relative cost of packing one element of a fresh right operand vs transposing one element. */
+const PACK_COST = 4;
+
+function info(t: tf.TensorInfo, shape: number[]): tf.TensorInfo {
+  return { dataId: t.dataId, shape, dtype: 'float32' };
+}
+
+/** [batch, rows, cols] -> [batch, cols, rows] through the C++ Transpose. */
+function transpose3(stock: StockKernels, backend: WasmBackend, t: tf.TensorInfo, batch: number, rows: number, cols: number): tf.TensorInfo {
+  return stock.transpose({ inputs: { x: info(t, [batch, rows, cols]) }, backend, attrs: { perm: [0, 2, 1] } });
+}
+
+/** One fast-path product: a [rows, k] times b [k, cols], both row-major and untransposed. */
+function fast(stock: StockKernels, backend: WasmBackend, a: tf.TensorInfo, b: tf.TensorInfo, rows: number, k: number, cols: number): tf.TensorInfo {
+  return stock.batchMatMul({ inputs: { a: info(a, [1, rows, k]), b: info(b, [1, k, cols]) }, backend, attrs: { transposeA: false, transposeB: false } });
+}
+
+/**
+ * out[M,N] = opA(A) opB(B) for one product (A's batch folded into M when B is shared).
+ * Plan 1 packs opB(B) [K,N]; plan 2 computes out^T = opB(B)^T opA(A)^T and packs opA(A)^T [K,M].
+ */
+function single(
+  stock: StockKernels,
+  backend: WasmBackend,
+  a: tf.TensorInfo,
+  b: tf.TensorInfo,
+  ta: boolean,
+  tb: boolean,
+  batchA: number,
+  m: number,
+  k: number,
+  n: number,
+): tf.TensorInfo {
+  const rows = batchA * m;
+  if (!ta && !tb) return fast(stock, backend, a, b, rows, k, n);
+  // A's batch can only be folded into rows when A is untransposed or has batch 1.
+  const foldable = !ta || batchA === 1;
+  const plan1 = (ta ? rows * k : 0) + (tb ? k * n : 0) + PACK_COST * k * n;
+  const plan2 = (tb ? 0 : k * n) + (ta ? 0 : rows * k) + PACK_COST * k * rows + rows * n;
+  const temps: tf.TensorInfo[] = [];
+  let out: tf.TensorInfo;
+  if (plan2 < plan1 && foldable) {
+    const bT = tb ? b : transpose3(stock, backend, b, 1, k, n);
+    const aT = ta ? a : transpose3(stock, backend, a, 1, rows, k);
+    if (bT !== b) temps.push(bT);
+    if (aT !== a) temps.push(aT);
+    const outT = fast(stock, backend, bT, aT, n, k, rows);
+    temps.push(outT);
+    out = transpose3(stock, backend, outT, 1, n, rows);
+  } else {
+    const a2 = ta ? transpose3(stock, backend, a, batchA, k, m) : a;
+    const b2 = tb ? transpose3(stock, backend, b, 1, n, k) : b;
+    if (a2 !== a) temps.push(a2);
+    if (b2 !== b) temps.push(b2);
+    out = fast(stock, backend, a2, b2, rows, k, n);
+  }
+  disposeAll(backend, ...temps);
+  return out;
+}
+
+/** Builds our BatchMatMul on top of the stock kernels. */
+export function makeBatchMatMul(stock: StockKernels): WasmKernelFunc {
+  return ({ inputs, backend, attrs }: KernelArgs) => {
+    const a = inputs.a!;
+    const b = inputs.b!;
+    const ta = attrs.transposeA === true;
+    const tb = attrs.transposeB === true;
+    if (a.dtype !== 'float32' || b.dtype !== 'float32') return stock.batchMatMul({ inputs, backend, attrs });
+    const ar = a.shape.length;
+    const br = b.shape.length;
+    const m = ta ? a.shape[ar - 1]! : a.shape[ar - 2]!;
+    const k = ta ? a.shape[ar - 2]! : a.shape[ar - 1]!;
+    const kb = tb ? b.shape[br - 1]! : b.shape[br - 2]!;
+    const n = tb ? b.shape[br - 2]! : b.shape[br - 1]!;
+    if (k !== kb) {
+      throw new Error(`matMul: inner shapes ${k} and ${kb} of tensors with shapes ${a.shape} and ${b.shape} (transposeA=${ta}, transposeB=${tb}) must match`);
+    }
+    const batchA = tf.util.sizeFromShape(a.shape.slice(0, -2));
+    const batchB = tf.util.sizeFromShape(b.shape.slice(0, -2));
+    const outShape = [...tf.broadcast_util.assertAndGetBroadcastShape(a.shape.slice(0, -2), b.shape.slice(0, -2)), m, n];
+    let out: tf.TensorInfo;
+    if (batchB === 1) out = single(stock, backend, a, b, ta, tb, batchA, m, k, n);
+    else return stock.batchMatMul({ inputs, backend, attrs });
+    out.shape = outShape;
+    return out;
+  };
+}
