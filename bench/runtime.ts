@@ -1,7 +1,7 @@
 /**
  * Runtime benchmark: the minified browser bundle of src/runtime (tfjs external), and `act()`
  * latency (median, p99, ms per call, batch 1, greedy) of the MinAtar net (10x10x4 -> 6) and the
- * Nature net (84x84x4 -> 6) in Node (current tfjs backend) and in Chromium (cpu and webgl).
+ * Nature net (84x84x4 -> 6) in Node (the backend `initBackend()` picks, and cpu) and in Chromium (cpu and webgl).
  */
 import { createReadStream, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
@@ -10,6 +10,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import { basicPolicyFile, writePolicyBundle } from '../src/export/export-policy.js';
+import { initBackend } from '../src/networks/backend.js';
 import { buildQNetwork } from '../src/networks/builders.js';
 import type { EncoderSpec } from '../src/networks/specs.js';
 import { loadPolicy } from '../src/runtime/index.js';
@@ -102,11 +103,16 @@ export async function run(args: BenchArgs): Promise<unknown> {
     const { bundle } = (await import(pathToFileURL(join(root, 'scripts', 'bundle-runtime.mjs')).href)) as { bundle: (root: string, o: { outFile: string }) => Promise<{ bytes: number }> };
     const size = await bundle(root, { outFile: join(tmp, 'npcforge-runtime.js') });
     const rows: LatencyRow[] = [];
+    // The project's default backend choice first, then plain cpu if that was something else.
+    const chosen = await initBackend({ quiet: true });
     for (const n of NETS) {
       const model = buildQNetwork({ inputShape: n.shape, numActions: 6, encoder: n.encoder, head: { kind: 'q' }, seed: 1 });
       await writePolicyBundle(join(tmp, n.name), basicPolicyFile({ game: 'bench', observation: { shape: n.shape, dtype: 'uint8', high: 1 }, actions: ['a', 'b', 'c', 'd', 'e', 'f'] }), model);
       model.dispose();
-      rows.push(await nodeLatency(join(tmp, n.name), n.name, Math.max(20, Math.round(n.calls * scale))));
+    }
+    for (const backend of chosen === 'cpu' ? ['cpu'] : [chosen, 'cpu']) {
+      await tf.setBackend(backend);
+      for (const n of NETS) rows.push(await nodeLatency(join(tmp, n.name), n.name, Math.max(20, Math.round(n.calls * scale))));
     }
     if (args.flags['no-browser'] !== 'true') {
       rows.push(...(await chromiumLatency(root, tmp, NETS.map((n) => ({ name: n.name, calls: Math.max(20, Math.round(n.calls * scale)) })), ['cpu', 'webgl'])));

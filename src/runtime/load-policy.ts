@@ -70,6 +70,8 @@ export async function loadPolicy(source: string, options: LoadPolicyOptions = {}
   if (typeof source !== 'string' || source.length === 0) {
     throw new CheckpointError(formatError('loadPolicy', 'a URL or folder path of a policy bundle', describe(source), "pass e.g. '/npc/' or 'runs/<id>/policy'"));
   }
+  // The embedding program may have registered a backend that still initialises (wasm).
+  await tf.ready();
   const fetchImpl = options.fetch ?? globalThis.fetch;
   const reader = isUrl(source) ? urlReader(source, fetchImpl) : await fileReader(source);
   const file = parsePolicyFile(await reader.text('policy.json'));

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync, unlinkSync, writeFileSync, readFileSync, truncateS
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import '../../games/index.js';
 import { CheckpointError, SpaceMismatchError, UnsupportedVersionError, InvalidConfigError } from '../../src/errors.js';
 import type { Env, ObsArray } from '../../src/envs/env.js';
@@ -18,6 +18,9 @@ import { buildQNetwork } from '../../src/networks/builders.js';
 import { FramePipeline, loadPolicy, type PolicyFile } from '../../src/runtime/index.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'npcforge-runtime-'));
+beforeAll(async () => {
+  await tf.ready();
+});
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 const MINATAR_ACTIONS = ['noop', 'left', 'right', 'up', 'down', 'fire'];
