@@ -15,6 +15,8 @@ export interface ActOptions {
   rng?: Rng;
   /** Also return the per-action values in `info` (costs a read-back). */
   withValues?: boolean;
+  /** Recurrent agents in evaluation: 1 where the observation is the first of an episode (resets that row's state). */
+  episodeStarts?: ArrayLike<number>;
 }
 
 export interface ActResult {
@@ -27,6 +29,10 @@ export interface ActResult {
     values?: Float32Array;
     /** Exploration rate used for this call. */
     epsilon?: number;
+    /** Policy agents: `numEnvs * numActions` action probabilities. */
+    probs?: Float32Array;
+    /** Policy agents: the value estimate V(obs) per env. */
+    value?: Float32Array;
   };
 }
 
@@ -56,6 +62,8 @@ export interface AgentSnapshot {
 export interface Agent {
   /** Algorithm name, e.g. `dqn`. */
   readonly kind: string;
+  /** True when `act` threads a recurrent state (evaluation then passes it back with `episodeStarts`). */
+  readonly recurrent?: boolean;
   /** Chooses actions for a batch of observations. */
   act(obs: ObsArray, options: ActOptions, state?: unknown): Promise<ActResult>;
   /** Records one vector step and learns when due; returns the metrics of the updates done, or null. */

@@ -4,12 +4,17 @@ import type { Space } from '../envs/spaces.js';
 import type { Agent } from './agent.js';
 import { DQN_PRESETS, resolveDqnConfig } from './dqn/config.js';
 import { DqnAgent } from './dqn/dqn-agent.js';
+import { pgAgentFactory } from './pg/factory.js';
 
 export interface AgentFactory {
   /** Preset name -> full hyperparameters. */
   presets: Record<string, Record<string, unknown>>;
   /** Validates overrides on a preset; throws InvalidConfigError naming every bad key. */
   resolve(preset: Record<string, unknown>, overrides: Record<string, unknown>): Record<string, unknown>;
+  /** Optional per-game defaults of this agent (preset, step budget, runner settings) when it is not the game's default agent. */
+  gameDefaults?(game: string, observationSpace: Space): { preset: string; steps: number; runOverrides?: Record<string, unknown> };
+  /** Optional last pass over the resolved hyperparameters that needs the runner settings (e.g. the lr-annealing horizon). */
+  finalize?(config: Record<string, unknown>, run: { steps: number; envs: number }): Record<string, unknown>;
   /** Builds the agent from resolved hyperparameters. */
   create(options: { config: Record<string, unknown>; observationSpace: Space; actionSpace: Space; numEnvs: number; seed: number }): Agent;
 }
@@ -38,3 +43,5 @@ registerAgent('dqn', {
   resolve: (preset, overrides) => resolveDqnConfig(preset as never, overrides) as unknown as Record<string, unknown>,
   create: ({ config, observationSpace, actionSpace, numEnvs, seed }) => new DqnAgent({ config: config as never, observationSpace, actionSpace, numEnvs, seed }),
 });
+
+for (const algorithm of ['ppo', 'a2c', 'reinforce'] as const) registerAgent(algorithm, pgAgentFactory(algorithm));

@@ -10,3 +10,4 @@ export { WorkerVectorEnv, resolveWorkerVectorEnvConfig, type WorkerVectorEnvConf
 export * from './episode-stats.js';
 export { ObsPool } from './obs-pool.js';
 export * from './preprocess.js';
+export { parseFixedSequence } from './fixed-sequence.js';

@@ -2,7 +2,7 @@
  * Evaluation: N episodes on fresh envs (never the training envs), several in parallel, episode j
  * reset with seed `baseSeed + j` so an evaluation is reproducible and recordable.
  */
-import type { Agent } from '../agents/agent.js';
+import type { Agent, ActResult } from '../agents/agent.js';
 import type { Env, ObsArray } from '../envs/env.js';
 import { SeededRng } from '../envs/rng.js';
 import type { Box } from '../envs/spaces.js';
@@ -17,6 +17,8 @@ export interface EvalEpisode {
   rewards: number[];
   return: number;
   length: number;
+  /** Per-step agent info (q, or probs and value) for episodes with index < `annotateEpisodes`. */
+  annotations?: Array<Record<string, unknown>>;
 }
 
 export interface EvalOptions {
@@ -28,6 +30,8 @@ export interface EvalOptions {
   /** Envs stepped together (default min(episodes, 16)). */
   parallel?: number;
   onEpisode?: (e: EvalEpisode) => void | Promise<void>;
+  /** Episodes with index below this also collect per-step agent info (costs a read-back; default 0). */
+  annotateEpisodes?: number;
 }
 
 export interface EvalResult {
@@ -50,6 +54,17 @@ export function summarise(r: EvalResult): { episodes: number; mean_return: numbe
   };
 }
 
+/** Row `i` of a batched act() info as the viewer's annotation: probs and value, or Q-values. */
+function stepAnnotation(info: ActResult['info'], i: number, rows: number): Record<string, unknown> {
+  const row = (a: Float32Array): number[] => {
+    const n = a.length / rows;
+    return Array.from(a.subarray(i * n, (i + 1) * n));
+  };
+  if (info.probs) return { probs: row(info.probs), ...(info.value ? { value: info.value[i] } : {}) };
+  if (info.values) return { q: row(info.values) };
+  return {};
+}
+
 /** Runs the evaluation; returns per-episode returns and lengths ordered by episode index. */
 export async function evaluate(agent: Agent, o: EvalOptions): Promise<EvalResult> {
   const returns = new Array<number>(o.episodes).fill(0);
@@ -63,6 +78,8 @@ export async function evaluate(agent: Agent, o: EvalOptions): Promise<EvalResult
   const obsRows: ObsArray[] = new Array(k);
   const acts: number[][] = Array.from({ length: k }, () => []);
   const rews: number[][] = Array.from({ length: k }, () => []);
+  const anns: Array<Array<Record<string, unknown>>> = Array.from({ length: k }, () => []);
+  const annotateBelow = o.annotateEpisodes ?? 0;
   let next = 0;
   const start = (slot: number): void => {
     if (next >= o.episodes) {
@@ -74,32 +91,49 @@ export async function evaluate(agent: Agent, o: EvalOptions): Promise<EvalResult
     obsRows[slot] = envs[slot]!.reset({ seed: o.baseSeed + ep }).obs;
     acts[slot] = [];
     rews[slot] = [];
+    anns[slot] = [];
   };
   for (let s = 0; s < k; s++) start(s);
   let active = k;
+  // Recurrent agents keep one state row per slot: every slot stays in the batch (finished slots
+  // repeat their last observation, their actions unused) and a new episode resets its row.
+  const recurrent = agent.recurrent === true;
+  let state: unknown;
+  const starts = new Float32Array(k).fill(1);
   while (active > 0) {
     const slots: number[] = [];
     for (let s = 0; s < k; s++) if (slotEpisode[s]! >= 0) slots.push(s);
     active = slots.length;
     if (!active) break;
-    const first = obsRows[slots[0]!]!;
-    const batch = new (first.constructor as { new (n: number): ObsArray })(slots.length * size);
-    slots.forEach((s, i) => batch.set(obsRows[s]!, i * size));
-    const { actions } = await agent.act(batch, { numEnvs: slots.length, epsilon: o.epsilon, rng });
-    for (let i = 0; i < slots.length; i++) {
-      const s = slots[i]!;
+    const rows = recurrent ? Array.from({ length: k }, (_, s) => s) : slots;
+    const first = obsRows[rows[0]!]!;
+    const batch = new (first.constructor as { new (n: number): ObsArray })(rows.length * size);
+    rows.forEach((s, i) => batch.set(obsRows[s]!, i * size));
+    const withValues = rows.some((s) => slotEpisode[s]! >= 0 && slotEpisode[s]! < annotateBelow);
+    const res = await agent.act(batch, { numEnvs: rows.length, epsilon: o.epsilon, rng, withValues, ...(recurrent ? { episodeStarts: starts } : {}) }, state);
+    const actions = res.actions;
+    state = res.state;
+    starts.fill(0);
+    for (let i = 0; i < rows.length; i++) {
+      const s = rows[i]!;
       const ep = slotEpisode[s]!;
+      if (ep < 0) continue;
       const r = envs[s]!.step(actions[i]!);
       returns[ep]! += r.reward;
       lengths[ep]! += 1;
       if (o.onEpisode) {
         acts[s]!.push(actions[i]!);
         rews[s]!.push(r.reward);
+        if (ep < annotateBelow) anns[s]!.push(stepAnnotation(res.info, i, rows.length));
       }
       obsRows[s] = r.obs;
       if (r.terminated || r.truncated) {
-        if (o.onEpisode) await o.onEpisode({ index: ep, seed: o.baseSeed + ep, actions: acts[s]!, rewards: rews[s]!, return: returns[ep]!, length: lengths[ep]! });
+        if (o.onEpisode) {
+          const annotations = ep < annotateBelow ? { annotations: anns[s]! } : {};
+          await o.onEpisode({ index: ep, seed: o.baseSeed + ep, actions: acts[s]!, rewards: rews[s]!, return: returns[ep]!, length: lengths[ep]!, ...annotations });
+        }
         start(s);
+        starts[s] = 1;
       }
     }
   }

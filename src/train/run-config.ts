@@ -105,17 +105,22 @@ function checkRunSettings(r: RunSettings, errs: string[]): void {
 export function resolveRunConfig(req: RunRequest): ResolvedRunConfig {
   const probe = make(req.game);
   const defaults = gameDefaults(req.game, probe.observationSpace);
-  probe.close();
   const file = { ...(req.file ?? {}) };
   const agent = (req.agent ?? (file.agent as string | undefined) ?? defaults.agent) as string;
   const factory = getAgentFactory(agent);
-  const presetName = (req.preset ?? (file.preset as string | undefined) ?? (agent === defaults.agent ? defaults.preset : Object.keys(factory.presets)[0]!)) as string;
+  // An agent other than the game's default may bring its own per-game row (policy-gradient agents do).
+  const agentRow = agent !== defaults.agent ? factory.gameDefaults?.(req.game, probe.observationSpace) : undefined;
+  probe.close();
+  const presetName = (req.preset ?? (file.preset as string | undefined) ?? (agent === defaults.agent ? defaults.preset : (agentRow?.preset ?? Object.keys(factory.presets)[0]!))) as string;
   delete file.agent;
   delete file.preset;
   const preset = factory.presets[presetName];
   if (!preset) throw new InvalidConfigError(formatError('preset', `one of ${Object.keys(factory.presets).join(', ')}`, describe(presetName), `pass --preset with a preset of agent ${agent}`));
   const useGameRow = agent === defaults.agent && presetName === defaults.preset;
-  const run: RunSettings = { ...DEFAULT_RUN_SETTINGS, steps: defaults.steps, ...(defaults.runOverrides as Partial<RunSettings> | undefined) };
+  const agentRowApplies = agentRow !== undefined && presetName === agentRow.preset;
+  const run: RunSettings = agentRowApplies
+    ? { ...DEFAULT_RUN_SETTINGS, steps: agentRow.steps, ...(agentRow.runOverrides as Partial<RunSettings> | undefined) }
+    : { ...DEFAULT_RUN_SETTINGS, steps: defaults.steps, ...(defaults.runOverrides as Partial<RunSettings> | undefined) };
   const agentOver: Record<string, unknown> = { ...(useGameRow ? defaults.agentOverrides : {}) };
   for (const [k, v] of Object.entries(file)) {
     if ((RUN_KEYS as string[]).includes(k)) (run as unknown as Record<string, unknown>)[k] = v;
@@ -132,5 +137,6 @@ export function resolveRunConfig(req: RunRequest): ResolvedRunConfig {
     errs.push(err.message);
   }
   if (errs.length) throw new InvalidConfigError(formatError('train config', 'valid settings', errs.join('; '), 'fix or remove the listed keys (see docs/training.md)'));
+  if (factory.finalize) agentConfig = factory.finalize(agentConfig, run);
   return { game: req.game, agent, preset: presetName, run, agentConfig };
 }

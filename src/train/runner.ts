@@ -3,7 +3,7 @@
  * separate envs, writes metrics.jsonl, checkpoints atomically and resumes exactly.
  */
 import { existsSync, readFileSync, appendFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { CheckpointError, formatError, describe } from '../errors.js';
 import type { Env, ObsArray } from '../envs/env.js';
@@ -18,6 +18,7 @@ import { readCheckpoint, writeCheckpoint, type RunnerState } from './checkpoint.
 import { restoreEnvChain, snapshotEnvChain } from './env-state.js';
 import { evaluate, summarise, type EvalEpisode } from './evaluate.js';
 import { Progress } from './progress.js';
+import { recordPolicyEpisode } from '../replay/episodes/record-policy.js';
 import type { ResolvedRunConfig } from './run-config.js';
 import { RUN_FORMAT, RUN_VERSION, createRunFolder, listCheckpoints, pruneCheckpoints, readRunFile, runFolderName, type RunFile } from './run-folder.js';
 
@@ -53,6 +54,11 @@ export interface TrainOptions {
   shouldStop?: () => boolean;
   /** Called for every finished evaluation episode (hook for the episode recorder). */
   onEvalEpisode?: (e: EvalEpisode & { step: number; evalIndex: number; runDir: string }) => void | Promise<void>;
+  /**
+   * Evaluation episodes per evaluation recorded (annotated with the agent's Q-values or
+   * probabilities and value) to `<run>/episodes/step<step>-ep<j>.npcep` for the viewer (default 1; 0 = none).
+   */
+  recordEvalEpisodes?: number;
   /** Progress output (default process.stderr); null for silence. */
   progress?: NodeJS.WriteStream | { write(s: string): boolean; isTTY?: boolean } | null;
   /** Clock in ms (tests pass a fake one). */
@@ -96,6 +102,16 @@ function truncateMetrics(path: string, step: number): void {
       }
     });
   writeFileSync(path, keep.length ? keep.join('\n') + '\n' : '');
+}
+
+/** Re-plays an evaluation episode on a fresh env and writes it, with its annotations, as an .npcep file. */
+async function recordEvalEpisode(game: string, envOptions: Record<string, unknown>, dir: string, name: string, e: EvalEpisode, meta: Record<string, unknown>): Promise<void> {
+  const env = make(game, envOptions) as Env<ObsArray, number>;
+  try {
+    await recordPolicyEpisode({ env, dir, name, seed: e.seed, meta, policy: (_obs, t) => ({ action: e.actions[t]!, info: e.annotations?.[t] }) });
+  } finally {
+    env.close();
+  }
 }
 
 /** Trains a new run or resumes one; returns when the budget is spent or `shouldStop` says so. */
@@ -167,6 +183,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     const wall = (): number => wall0 + (now() - t0) / 1000;
 
     const meanRecent = (): number | null => (st.recentReturns.length ? st.recentReturns.reduce((a, b) => a + b, 0) / st.recentReturns.length : null);
+    const recordEval = options.recordEvalEpisodes ?? 1;
     const doEval = async (): Promise<void> => {
       if (run.evalEpisodes === 0) return;
       const evalIndex = st.evals++;
@@ -176,7 +193,11 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
         episodes: run.evalEpisodes,
         baseSeed: evalSeed(run.seed, evalIndex),
         epsilon,
-        onEpisode: options.onEvalEpisode ? (e) => options.onEvalEpisode!({ ...e, step: st.step, evalIndex, runDir }) : undefined,
+        annotateEpisodes: recordEval,
+        onEpisode: async (e) => {
+          if (e.index < recordEval) await recordEvalEpisode(cfg.game, run.envOptions, join(runDir, 'episodes'), `step${st.step}-ep${e.index}`, e, { run: basename(runDir), agentStep: st.step });
+          await options.onEvalEpisode?.({ ...e, step: st.step, evalIndex, runDir });
+        },
       });
       lastEvalSummary = summarise(res);
       st.lastEval = lastEvalSummary.mean_return;

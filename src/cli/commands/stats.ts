@@ -3,6 +3,7 @@ import { InvalidConfigError, UnknownEnvError, formatError, describe } from '../.
 import { isRegistered, listEnvs, make } from '../../envs/registry.js';
 import { SeededRng } from '../../envs/rng.js';
 import { Discrete } from '../../envs/spaces.js';
+import { parseFixedSequence } from '../../envs/fixed-sequence.js';
 import { runEpisodes, summarize, type EpisodePolicy, type SampleSummary } from '../../envs/episode-stats.js';
 
 /** The JSON printed by `npcforge stats --json`. */
@@ -29,29 +30,6 @@ function bad(expected: string, received: string, fix: string): never {
   throw new InvalidConfigError(formatError('stats', expected, received, fix));
 }
 
-/**
- * Turns the characters of a `fixed:` sequence into action indices: a digit is an index, a letter
- * the action whose name starts with it (first letters must then be unique).
- */
-export function parseFixedSequence(seq: string, actionNames: string[]): number[] {
-  if (seq.length === 0) bad('a non-empty sequence after fixed:', "''", "pass e.g. fixed:lrs or fixed:0120");
-  const initials = actionNames.map((n) => n[0]!.toLowerCase());
-  const listing = actionNames.map((n, i) => `${i}=${n}`).join(', ');
-  return Array.from(seq, (ch, pos) => {
-    if (/[0-9]/.test(ch)) {
-      const a = Number(ch);
-      if (a >= actionNames.length) bad(`action digits below ${actionNames.length} (${listing})`, `'${ch}' at position ${pos}`, 'use a listed action index');
-      return a;
-    }
-    const lower = ch.toLowerCase();
-    if (!/[a-z]/.test(lower)) bad('letters or digits in the fixed sequence', `'${ch}' at position ${pos}`, `use action initials or indices (${listing})`);
-    const matches = initials.flatMap((c, i) => (c === lower ? [i] : []));
-    if (matches.length === 0) bad(`a letter among the action initials (${listing})`, `'${ch}' at position ${pos}`, 'use the first letter of an action name, or its index');
-    if (matches.length > 1) bad(`unique action initials to use letters`, `'${ch}' matching ${matches.map((i) => actionNames[i]).join(' and ')}`, `use digits instead (${listing})`);
-    return matches[0]!;
-  });
-}
-
 /** Runs the episodes and computes the report (the CLI prints it). */
 export function computeStats(opts: StatsOptions): StatsReport {
   const { game, policy } = opts;
@@ -71,7 +49,7 @@ export function computeStats(opts: StatsOptions): StatsReport {
     const defaults = listEnvs().find((e) => e.id === game)?.options ?? {};
     env = make<unknown, number>(game, 'minimalActions' in defaults ? { minimalActions: false } : {});
     if (!(env.actionSpace instanceof Discrete)) bad('a game with a Discrete action space for fixed:', env.actionSpace.type, 'use --policy random');
-    const actions = parseFixedSequence(policy.slice('fixed:'.length), env.spec.actionNames);
+    const actions = parseFixedSequence(policy.slice('fixed:'.length), env.spec.actionNames, 'stats');
     const start = (env.actionSpace as Discrete).start;
     act = (_obs, t) => start + actions[t % actions.length]!;
   } else {

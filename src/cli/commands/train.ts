@@ -22,7 +22,11 @@ interface TrainFlags {
   resume?: string;
   saveReplay?: boolean;
   progress?: boolean;
+  recurrent?: boolean;
 }
+
+/** LSTM units `--recurrent` puts between encoder and heads. */
+export const RECURRENT_LSTM_UNITS = 128;
 
 /** `npcforge train <game>`: trains (or resumes) a run; Ctrl-C writes a final checkpoint. */
 export function registerTrain(program: Command): void {
@@ -30,7 +34,8 @@ export function registerTrain(program: Command): void {
     .command('train')
     .description('train an agent on a game (runs/<game>__<agent>__s<seed>__<time>/)')
     .argument('[game]', 'registered game id (see `npcforge games`)')
-    .option('--agent <name>', 'agent family (default: the game\'s default, dqn)')
+    .option('--agent <name>', 'agent: dqn, ppo, a2c, reinforce (default: the game\'s default, dqn)')
+    .option('--recurrent', `policy-gradient agents: an LSTM (${RECURRENT_LSTM_UNITS} units) between encoder and heads`)
     .option('--preset <name>', 'hyperparameter preset (dqn: minatar, rainbow-lite, classic)')
     .option('--steps <n>', 'total env steps', intFlag('steps', 1))
     .option('--seed <n>', 'seed of envs, weights and exploration', intFlag('seed', 0))
@@ -49,13 +54,21 @@ export function registerTrain(program: Command): void {
       try {
         
         if (f.resume) {
-          const extra = (['agent', 'preset', 'seed', 'envs', 'config', 'out', 'saveReplay'] as const).filter((k) => f[k] !== undefined);
+          const extra = (['agent', 'preset', 'seed', 'envs', 'config', 'out', 'saveReplay', 'recurrent'] as const).filter((k) => f[k] !== undefined);
           if (game !== undefined || extra.length) throw new InvalidConfigError(formatError('train --resume', 'only --steps next to --resume', [game && `game ${game}`, ...extra.map((k) => `--${k}`)].filter(Boolean).join(', '), 'drop them: a resumed run keeps its config'));
           await train({ resume: f.resume, steps: f.steps, shouldStop: () => stop, progress: f.progress === false ? null : undefined });
         } else {
           if (!game) throw new InvalidConfigError(formatError('train', 'a game id', 'none', 'run e.g. `npcforge train catch`'));
           const flags: Partial<RunSettings> = { steps: f.steps, seed: f.seed, envs: f.envs, saveReplay: f.saveReplay };
-          const config = resolveRunConfig({ game, agent: f.agent, preset: f.preset, file: f.config ? readConfigFile(f.config) : undefined, flags });
+          let file = f.config ? readConfigFile(f.config) : undefined;
+          if (f.recurrent) {
+            const agent = f.agent ?? (file?.agent as string | undefined) ?? 'dqn';
+            if (!['ppo', 'a2c', 'reinforce'].includes(agent)) {
+              throw new InvalidConfigError(formatError('train --recurrent', '--agent ppo, a2c or reinforce', describe(agent), 'recurrent DQN (DRQN) is not available in this build; use --agent ppo --recurrent'));
+            }
+            file = { ...(file ?? {}), lstmUnits: RECURRENT_LSTM_UNITS };
+          }
+          const config = resolveRunConfig({ game, agent: f.agent, preset: f.preset, file, flags });
           await train({ config, outDir: f.out, shouldStop: () => stop, progress: f.progress === false ? null : undefined });
         }
       } finally {

@@ -1,0 +1,183 @@
+/**
+ * The actor-critic network of the policy-gradient agents: encoder (MLP for vectors, MinAtar CNN
+ * for small grids, Nature CNN for pixels) -> optional LSTM core -> policy logits and value heads.
+ *
+ * The encoder and heads are tfjs Layers (exportable as a LayersModel); the LSTM core is the
+ * project's own cell (`src/networks/lstm.ts`, Keras weight layout) because it must reset its
+ * state inside an unrolled sequence at episode starts.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { InvalidConfigError, SpaceMismatchError, formatError, describe } from '../../errors.js';
+import { LstmCore, type LstmState } from '../../networks/lstm.js';
+
+/** Which encoder turns an observation into a feature vector. */
+export type EncoderKind = 'mlp' | 'minatar-cnn' | 'nature-cnn';
+
+export interface ActorCriticSpec {
+  /** Observation shape ([d] for vectors, [H, W, C] for grids and pixels). */
+  obsShape: number[];
+  /** Number of discrete actions. */
+  numActions: number;
+  /** Multiplier applied to raw observations (1/255 for uint8 pixels). */
+  obsScale: number;
+  /** Encoder architecture. */
+  encoder: EncoderKind;
+  /** Hidden layer sizes of the MLP encoder (units). */
+  mlpHidden: number[];
+  /** LSTM units between encoder and heads; 0 for a feed-forward network. */
+  lstmUnits: number;
+  /** Seed of every initialiser. */
+  seed: number;
+}
+
+/** Picks the encoder for an observation shape: vectors -> mlp, large images -> nature-cnn, else minatar-cnn. */
+export function defaultEncoder(obsShape: readonly number[]): EncoderKind {
+  if (obsShape.length === 1) return 'mlp';
+  const [h = 0, w = 0] = obsShape;
+  return h >= 36 && w >= 36 ? 'nature-cnn' : 'minatar-cnn';
+}
+
+function buildEncoder(spec: ActorCriticSpec): tf.Sequential {
+  let seed = spec.seed;
+  const init = () => tf.initializers.glorotUniform({ seed: seed++ });
+  const m = tf.sequential();
+  const shape = spec.obsShape;
+  if (spec.encoder === 'mlp') {
+    if (spec.mlpHidden.length === 0) throw new InvalidConfigError(formatError('ActorCritic', 'at least one mlpHidden layer', '[]', 'pass e.g. mlpHidden: [64, 64]'));
+    // Flatten needs rank >= 3 inputs; vectors go straight into the first dense layer.
+    if (shape.length > 1) m.add(tf.layers.flatten({ inputShape: shape }));
+    spec.mlpHidden.forEach((u, i) => m.add(tf.layers.dense({ units: u, activation: 'tanh', kernelInitializer: init(), ...(i === 0 && shape.length === 1 ? { inputShape: shape } : {}) })));
+    return m;
+  }
+  if (shape.length !== 3) {
+    throw new SpaceMismatchError(formatError('ActorCritic', `an [H, W, C] observation for encoder ${spec.encoder}`, describe(shape), "use encoder 'mlp' for vector observations"));
+  }
+  if (spec.encoder === 'minatar-cnn') {
+    // MinAtar paper network: one 3x3 conv of 16 filters, stride 1, then a dense layer of 128.
+    m.add(tf.layers.conv2d({ inputShape: shape, filters: 16, kernelSize: 3, strides: 1, activation: 'relu', kernelInitializer: init() }));
+    m.add(tf.layers.flatten());
+    m.add(tf.layers.dense({ units: 128, activation: 'relu', kernelInitializer: init() }));
+    return m;
+  }
+  // Nature DQN torso (Mnih et al. 2015).
+  m.add(tf.layers.conv2d({ inputShape: shape, filters: 32, kernelSize: 8, strides: 4, activation: 'relu', kernelInitializer: init() }));
+  m.add(tf.layers.conv2d({ filters: 64, kernelSize: 4, strides: 2, activation: 'relu', kernelInitializer: init() }));
+  m.add(tf.layers.conv2d({ filters: 64, kernelSize: 3, strides: 1, activation: 'relu', kernelInitializer: init() }));
+  m.add(tf.layers.flatten());
+  m.add(tf.layers.dense({ units: 512, activation: 'relu', kernelInitializer: init() }));
+  return m;
+}
+
+/** Outputs of a forward pass; every tensor belongs to the enclosing tidy. */
+export interface ActorCriticOutput {
+  /** Policy logits [rows, numActions]. */
+  logits: tf.Tensor2D;
+  /** State values [rows]. */
+  values: tf.Tensor1D;
+}
+
+/** Encoder + optional LSTM + policy and value heads. Owns its variables: call `dispose()`. */
+export class ActorCritic {
+  readonly spec: ActorCriticSpec;
+  readonly encoder: tf.Sequential;
+  readonly lstm: LstmCore | null;
+  readonly policyHead: tf.Sequential;
+  readonly valueHead: tf.Sequential;
+
+  constructor(spec: ActorCriticSpec) {
+    const bad: string[] = [];
+    if (!Array.isArray(spec.obsShape) || spec.obsShape.length === 0 || spec.obsShape.some((d) => !Number.isInteger(d) || d < 1)) bad.push(`obsShape=${describe(spec.obsShape)}`);
+    if (!Number.isInteger(spec.numActions) || spec.numActions < 1) bad.push(`numActions=${describe(spec.numActions)}`);
+    if (!Number.isInteger(spec.lstmUnits) || spec.lstmUnits < 0) bad.push(`lstmUnits=${describe(spec.lstmUnits)}`);
+    if (!['mlp', 'minatar-cnn', 'nature-cnn'].includes(spec.encoder)) bad.push(`encoder=${describe(spec.encoder)}`);
+    if (bad.length) throw new InvalidConfigError(formatError('ActorCritic', 'a valid network spec', bad.join(', '), 'check obsShape, numActions, encoder and lstmUnits'));
+    this.spec = { ...spec, obsShape: [...spec.obsShape], mlpHidden: [...spec.mlpHidden] };
+    this.encoder = buildEncoder(this.spec);
+    const featureSize = (this.encoder.outputs[0]!.shape[1] as number) ?? 0;
+    this.lstm = spec.lstmUnits > 0 ? new LstmCore({ inputSize: featureSize, units: spec.lstmUnits, seed: spec.seed + 101 }) : null;
+    const headIn = this.lstm ? spec.lstmUnits : featureSize;
+    // Small policy init (gain 0.01) starts near-uniform; value head gain 1 (Andrychowicz et al. 2021).
+    this.policyHead = tf.sequential({ layers: [tf.layers.dense({ inputShape: [headIn], units: spec.numActions, kernelInitializer: tf.initializers.orthogonal({ gain: 0.01, seed: spec.seed + 201 }) })] });
+    this.valueHead = tf.sequential({ layers: [tf.layers.dense({ inputShape: [headIn], units: 1, kernelInitializer: tf.initializers.orthogonal({ gain: 1, seed: spec.seed + 301 }) })] });
+  }
+
+  get recurrent(): boolean {
+    return this.lstm !== null;
+  }
+
+  get stateUnits(): number {
+    return this.lstm?.units ?? 0;
+  }
+
+  /** Every trainable variable in a fixed order (the save order). */
+  get variables(): tf.Variable[] {
+    const fromLayers = (m: tf.LayersModel) => m.trainableWeights.map((w) => w.read() as tf.Variable);
+    return [...fromLayers(this.encoder), ...(this.lstm ? this.lstm.variables : []), ...fromLayers(this.policyHead), ...fromLayers(this.valueHead)];
+  }
+
+  /** Raw observations [rows * obsSize] as a scaled float tensor [rows, ...obsShape]. Call inside tidy. */
+  obsTensor(obs: ArrayLike<number> & { length: number }, rows: number): tf.Tensor {
+    const x = tf.tensor(obs as Float32Array, [rows, ...this.spec.obsShape], 'float32');
+    return this.spec.obsScale === 1 ? x : tf.mul(x, this.spec.obsScale);
+  }
+
+  private heads(features: tf.Tensor2D): ActorCriticOutput {
+    const logits = this.policyHead.apply(features) as tf.Tensor2D;
+    const values = tf.reshape(this.valueHead.apply(features) as tf.Tensor, [-1]) as tf.Tensor1D;
+    return { logits, values };
+  }
+
+  /** One acting step for a batch; `state`/`starts` only for recurrent nets. Call inside tidy. */
+  step(x: tf.Tensor, state: LstmState | null, starts: tf.Tensor1D | null): ActorCriticOutput & { state: LstmState | null } {
+    const f = this.encoder.apply(x) as tf.Tensor2D;
+    if (!this.lstm) return { ...this.heads(f), state: null };
+    if (!state || !starts) throw new InvalidConfigError(formatError('ActorCritic.step', 'a state and starts flags for a recurrent network', 'none', 'pass initialState(batch) and the episode-start flags'));
+    const next = this.lstm.step(f, state, starts);
+    return { ...this.heads(next.h), state: next };
+  }
+
+  /**
+   * A time-major sequence: x rows t * B + b, `steps` = T. Feed-forward nets ignore state/starts.
+   * Call inside tidy.
+   */
+  sequence(x: tf.Tensor, state0: LstmState | null, starts: tf.Tensor1D | null, steps: number): ActorCriticOutput {
+    const f = this.encoder.apply(x) as tf.Tensor2D;
+    if (!this.lstm) return this.heads(f);
+    if (!state0 || !starts) throw new InvalidConfigError(formatError('ActorCritic.sequence', 'a start state and starts flags for a recurrent network', 'none', 'pass the stored state at sequence start'));
+    return this.heads(this.lstm.sequence(f, starts, state0, steps).outputs);
+  }
+
+  /** Zero recurrent state for `batch` rows, or null for a feed-forward net. Caller owns it. */
+  initialState(batch: number): LstmState | null {
+    return this.lstm ? this.lstm.zeroState(batch) : null;
+  }
+
+  /** Copies of every weight, in `variables` order. */
+  async getWeights(): Promise<Array<{ shape: number[]; data: Float32Array }>> {
+    const out: Array<{ shape: number[]; data: Float32Array }> = [];
+    for (const v of this.variables) out.push({ shape: [...v.shape], data: (await v.data()) as Float32Array });
+    return out;
+  }
+
+  /** Loads weights saved by `getWeights` (same spec), checking every shape. */
+  setWeights(weights: Array<{ shape: number[]; data: Float32Array }>): void {
+    const vars = this.variables;
+    if (weights.length !== vars.length) {
+      throw new SpaceMismatchError(formatError('ActorCritic.setWeights', `${vars.length} weight arrays`, String(weights.length), 'load weights saved by a network of the same spec'));
+    }
+    vars.forEach((v, i) => {
+      const w = weights[i]!;
+      if (w.shape.join('x') !== v.shape.join('x') || w.data.length !== v.size) {
+        throw new SpaceMismatchError(formatError('ActorCritic.setWeights', `weight ${i} of shape [${v.shape}]`, `[${w.shape}]`, 'load weights saved by a network of the same spec'));
+      }
+      tf.tidy(() => v.assign(tf.tensor(w.data, v.shape, 'float32')));
+    });
+  }
+
+  dispose(): void {
+    this.encoder.dispose();
+    this.policyHead.dispose();
+    this.valueHead.dispose();
+    this.lstm?.dispose();
+  }
+}

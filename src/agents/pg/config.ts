@@ -1,0 +1,152 @@
+/**
+ * Configuration of the policy-gradient agents (REINFORCE, A2C, PPO), their defaults, and the
+ * presets per game that the plain `npcforge train <game> --agent <pg>` command uses.
+ */
+import { InvalidConfigError, formatError, describe } from '../../errors.js';
+import type { EncoderKind } from './actor-critic.js';
+
+export type PgAlgorithm = 'reinforce' | 'a2c' | 'ppo';
+
+export interface PgConfig {
+  /** Which algorithm's update to run. */
+  algorithm: PgAlgorithm;
+  /** Adam learning rate (per update step). */
+  lr: number;
+  /** Anneal the learning rate linearly to 0 over the run's step budget. */
+  annealLr: boolean;
+  /** Adam epsilon (PPO implementations use 1e-5). */
+  adamEps: number;
+  /** Discount factor. */
+  gamma: number;
+  /** GAE lambda (PPO; A2C uses n-step returns, lambda = 1 over the rollout). */
+  gaeLambda: number;
+  /** Steps per env in one rollout (A2C's n of n-step returns; PPO's horizon). */
+  numSteps: number;
+  /** PPO: passes over each rollout. */
+  epochs: number;
+  /** PPO: minibatches per epoch (recurrent nets split the envs, keeping whole sequences). */
+  minibatches: number;
+  /** PPO: surrogate clip range epsilon. */
+  clip: number;
+  /** PPO: value clip range, or null for the plain value loss. */
+  valueClip: number | null;
+  /** Entropy bonus coefficient. */
+  entCoef: number;
+  /** Value loss coefficient. */
+  vfCoef: number;
+  /** Global gradient-norm clip; 0 disables. */
+  maxGradNorm: number;
+  /** Normalise advantages per minibatch (PPO, REINFORCE) or per rollout (A2C). */
+  normAdv: boolean;
+  /** REINFORCE: complete episodes per update. */
+  reinforceEpisodes: number;
+  /** LSTM units between encoder and heads; 0 = feed-forward. */
+  lstmUnits: number;
+  /** Encoder; 'auto' picks from the observation shape. */
+  encoder: EncoderKind | 'auto';
+  /** MLP encoder hidden sizes (units). */
+  mlpHidden: number[];
+}
+
+export const DEFAULT_PG_CONFIG: Readonly<PgConfig> = Object.freeze({
+  algorithm: 'ppo',
+  lr: 2.5e-4,
+  annealLr: true,
+  adamEps: 1e-5,
+  gamma: 0.99,
+  gaeLambda: 0.95,
+  numSteps: 128,
+  epochs: 4,
+  minibatches: 4,
+  clip: 0.2,
+  valueClip: 0.2,
+  entCoef: 0.01,
+  vfCoef: 0.5,
+  maxGradNorm: 0.5,
+  normAdv: true,
+  reinforceEpisodes: 16,
+  lstmUnits: 0,
+  encoder: 'auto',
+  mlpHidden: [64, 64],
+}) as PgConfig;
+
+/** Per-algorithm defaults layered over DEFAULT_PG_CONFIG. */
+export const PG_ALGORITHM_DEFAULTS: Record<PgAlgorithm, Partial<PgConfig>> = {
+  ppo: {},
+  a2c: { lr: 7e-4, numSteps: 5, epochs: 1, minibatches: 1, normAdv: false, valueClip: null, annealLr: false },
+  reinforce: { lr: 1e-3, epochs: 1, minibatches: 1, normAdv: true, valueClip: null, annealLr: false, numSteps: 16 },
+};
+
+const KEYS = Object.keys(DEFAULT_PG_CONFIG) as Array<keyof PgConfig>;
+
+/** Merges a partial config over the algorithm defaults and checks every field, reporting all bad ones at once. */
+export function resolvePgConfig(partial: Partial<PgConfig> & Record<string, unknown> = {}): PgConfig {
+  const algorithm = (partial.algorithm ?? DEFAULT_PG_CONFIG.algorithm) as PgAlgorithm;
+  const problems: string[] = [];
+  for (const k of Object.keys(partial)) if (!KEYS.includes(k as keyof PgConfig)) problems.push(`unknown key ${k}`);
+  if (!['reinforce', 'a2c', 'ppo'].includes(algorithm)) problems.push(`algorithm=${describe(algorithm)} (reinforce, a2c or ppo)`);
+  const known = Object.fromEntries(Object.entries(partial).filter(([k]) => KEYS.includes(k as keyof PgConfig)));
+  const c = { ...DEFAULT_PG_CONFIG, ...(PG_ALGORITHM_DEFAULTS[algorithm] ?? {}), ...known, algorithm } as PgConfig;
+  const num = (k: keyof PgConfig, ok: (v: number) => boolean, what: string) => {
+    const v = c[k] as unknown;
+    if (typeof v !== 'number' || !Number.isFinite(v) || !ok(v)) problems.push(`${k}=${describe(v)} (${what})`);
+  };
+  const int = (v: number) => Number.isInteger(v);
+  num('lr', (v) => v > 0, '> 0');
+  num('adamEps', (v) => v > 0, '> 0');
+  num('gamma', (v) => v >= 0 && v <= 1, 'in [0, 1]');
+  num('gaeLambda', (v) => v >= 0 && v <= 1, 'in [0, 1]');
+  num('numSteps', (v) => int(v) && v >= 1, 'integer >= 1');
+  num('epochs', (v) => int(v) && v >= 1, 'integer >= 1');
+  num('minibatches', (v) => int(v) && v >= 1, 'integer >= 1');
+  num('clip', (v) => v > 0, '> 0');
+  num('entCoef', (v) => v >= 0, '>= 0');
+  num('vfCoef', (v) => v >= 0, '>= 0');
+  num('maxGradNorm', (v) => v >= 0, '>= 0 (0 disables)');
+  num('reinforceEpisodes', (v) => int(v) && v >= 1, 'integer >= 1');
+  num('lstmUnits', (v) => int(v) && v >= 0, 'integer >= 0');
+  if (c.valueClip !== null && !(typeof c.valueClip === 'number' && c.valueClip > 0)) problems.push(`valueClip=${describe(c.valueClip)} (> 0 or null)`);
+  if (typeof c.annealLr !== 'boolean') problems.push(`annealLr=${describe(c.annealLr)} (boolean)`);
+  if (typeof c.normAdv !== 'boolean') problems.push(`normAdv=${describe(c.normAdv)} (boolean)`);
+  if (!['auto', 'mlp', 'minatar-cnn', 'nature-cnn'].includes(c.encoder)) problems.push(`encoder=${describe(c.encoder)} (auto, mlp, minatar-cnn, nature-cnn)`);
+  if (!Array.isArray(c.mlpHidden) || c.mlpHidden.length === 0 || c.mlpHidden.some((u) => !Number.isInteger(u) || u < 1)) problems.push(`mlpHidden=${describe(c.mlpHidden)} (non-empty list of positive integers)`);
+  if (problems.length) {
+    throw new InvalidConfigError(formatError('pg config', 'valid policy-gradient settings', problems.join('; '), 'fix or remove the listed fields'));
+  }
+  return { ...c, mlpHidden: [...c.mlpHidden] };
+}
+
+/** What a game needs from a policy-gradient run by default. */
+export interface PgGamePreset {
+  /** Env steps (summed over envs) of the default run. */
+  steps: number;
+  /** Parallel envs. */
+  numEnvs: number;
+  /** Config overrides for this game. */
+  config: Partial<PgConfig>;
+}
+
+/**
+ * Default runs per game and algorithm, chosen so that the plain command reaches the game's target
+ * (figures in docs/policy-gradient.md). Games not listed use `PG_FALLBACK_PRESET`.
+ */
+export const PG_GAME_PRESETS: Record<string, Partial<Record<PgAlgorithm, PgGamePreset>>> = {
+  catch: {
+    ppo: { steps: 40_000, numEnvs: 8, config: { encoder: 'mlp', numSteps: 32, lr: 1e-3, gamma: 0.99, entCoef: 0.01, mlpHidden: [64] } },
+    a2c: { steps: 60_000, numEnvs: 8, config: { encoder: 'mlp', numSteps: 8, lr: 2e-3, entCoef: 0.01, mlpHidden: [64] } },
+    reinforce: { steps: 60_000, numEnvs: 8, config: { encoder: 'mlp', reinforceEpisodes: 16, lr: 3e-3, entCoef: 0.01, mlpHidden: [64] } },
+  },
+  cartpole: {
+    ppo: { steps: 150_000, numEnvs: 8, config: { numSteps: 128, lr: 2.5e-3, epochs: 4, minibatches: 4, entCoef: 0, gamma: 0.99, mlpHidden: [64, 64] } },
+    a2c: { steps: 300_000, numEnvs: 8, config: { numSteps: 5, lr: 1e-3, entCoef: 0, mlpHidden: [64, 64] } },
+    reinforce: { steps: 300_000, numEnvs: 8, config: { reinforceEpisodes: 8, lr: 1e-3, entCoef: 0, mlpHidden: [64, 64] } },
+  },
+};
+
+/** Used for games without a preset: CleanRL-like PPO/A2C defaults, 1M steps. */
+export const PG_FALLBACK_PRESET: PgGamePreset = { steps: 1_000_000, numEnvs: 8, config: {} };
+
+/** The preset of a game and algorithm (the fallback when the game has none). */
+export function pgPresetFor(game: string, algorithm: PgAlgorithm): PgGamePreset {
+  return PG_GAME_PRESETS[game]?.[algorithm] ?? PG_FALLBACK_PRESET;
+}

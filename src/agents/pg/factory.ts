@@ -1,0 +1,43 @@
+/** Runner registration of the policy-gradient agents: presets, per-game defaults, construction. */
+import type { AgentFactory } from '../registry.js';
+import { InvalidConfigError, formatError, describe } from '../../errors.js';
+import { DEFAULT_PG_CONFIG, PG_ALGORITHM_DEFAULTS, PG_FALLBACK_PRESET, PG_GAME_PRESETS, resolvePgConfig, type PgAlgorithm, type PgConfig } from './config.js';
+import { PgRunnerAgent } from './runner-agent.js';
+
+/** Runner settings of a policy-gradient run of `steps` env steps. */
+function runOverrides(steps: number, numEnvs: number): Record<string, unknown> {
+  const every = Math.max(1000, Math.round(steps / 5 / 1000) * 1000);
+  return { envs: numEnvs, evalEvery: every, evalEpisodes: 100, logEvery: Math.max(500, Math.round(steps / 40 / 100) * 100), checkpointEvery: every };
+}
+
+/** The AgentFactory of one policy-gradient algorithm (registered as `ppo`, `a2c`, `reinforce`). */
+export function pgAgentFactory(algorithm: PgAlgorithm): AgentFactory {
+  const base = { ...DEFAULT_PG_CONFIG, ...PG_ALGORITHM_DEFAULTS[algorithm], algorithm } as PgConfig;
+  const presets: Record<string, Record<string, unknown>> = { default: { ...base, annealSteps: 0 } };
+  for (const [game, row] of Object.entries(PG_GAME_PRESETS)) {
+    const p = row[algorithm];
+    if (p) presets[game] = { ...base, ...p.config, annealSteps: 0 };
+  }
+  return {
+    presets,
+    resolve(preset, overrides) {
+      const { annealSteps = 0, ...rest } = { ...preset, ...overrides } as Record<string, unknown>;
+      if (!Number.isInteger(annealSteps) || (annealSteps as number) < 0) {
+        throw new InvalidConfigError(formatError('pg config', 'annealSteps as an integer >= 0 (0 = the run\'s step budget)', describe(annealSteps), 'pass e.g. 100000'));
+      }
+      if (rest.algorithm !== undefined && rest.algorithm !== algorithm) {
+        throw new InvalidConfigError(formatError('pg config', `algorithm ${algorithm} (chosen by --agent)`, describe(rest.algorithm), 'pick the algorithm with --agent'));
+      }
+      return { ...resolvePgConfig({ ...(rest as Partial<PgConfig>), algorithm }), annealSteps };
+    },
+    gameDefaults(game) {
+      const p = PG_GAME_PRESETS[game]?.[algorithm];
+      if (p) return { preset: game, steps: p.steps, runOverrides: runOverrides(p.steps, p.numEnvs) };
+      return { preset: 'default', steps: PG_FALLBACK_PRESET.steps, runOverrides: runOverrides(PG_FALLBACK_PRESET.steps, PG_FALLBACK_PRESET.numEnvs) };
+    },
+    finalize(config, run) {
+      return config.annealSteps ? config : { ...config, annealSteps: run.steps };
+    },
+    create: ({ config, observationSpace, actionSpace, numEnvs, seed }) => new PgRunnerAgent({ config: config as Partial<PgConfig> & { annealSteps?: number }, observationSpace, actionSpace, numEnvs, seed }),
+  };
+}

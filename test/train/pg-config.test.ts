@@ -1,0 +1,37 @@
+import { describe, expect, it, vi } from 'vitest';
+import '../../games/index.js';
+import { resolveRunConfig } from '../../src/train/run-config.js';
+import { main } from '../../src/cli/main.js';
+import { InvalidConfigError } from '../../src/errors.js';
+
+describe('policy-gradient run configs', () => {
+  it('uses the agent preset and step budget of the game', () => {
+    const c = resolveRunConfig({ game: 'cartpole', agent: 'ppo' });
+    expect(c.preset).toBe('cartpole');
+    expect(c.run.steps).toBe(150_000);
+    expect(c.run.envs).toBe(8);
+    expect(c.agentConfig.algorithm).toBe('ppo');
+    expect(c.agentConfig.numSteps).toBe(128);
+    // The lr-annealing horizon defaults to the run's budget.
+    expect(c.agentConfig.annealSteps).toBe(150_000);
+    const r = resolveRunConfig({ game: 'catch', agent: 'reinforce', file: { lstmUnits: 32 }, flags: { steps: 1000 } });
+    expect(r.agentConfig).toMatchObject({ algorithm: 'reinforce', lstmUnits: 32, reinforceEpisodes: 16 });
+    expect(r.run.steps).toBe(1000);
+    // A game without a row falls back to the default preset.
+    expect(resolveRunConfig({ game: 'memory-maze', agent: 'a2c' }).preset).toBe('default');
+  });
+
+  it('rejects bad policy-gradient keys, naming them', () => {
+    expect(() => resolveRunConfig({ game: 'catch', agent: 'ppo', file: { clip: -1, lstmUnit: 3 } })).toThrow(InvalidConfigError);
+    expect(() => resolveRunConfig({ game: 'catch', agent: 'ppo', file: { clip: -1, lstmUnit: 3 } })).toThrow(/unknown key lstmUnit.*clip=-1/);
+  });
+
+  it('`train --recurrent` is refused for dqn with one clear line and exit code 2', async () => {
+    const err = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    const code = await main(['train', 'catch', '--agent', 'dqn', '--recurrent']);
+    const text = err.mock.calls.map((c) => String(c[0])).join('');
+    err.mockRestore();
+    expect(code).toBe(2);
+    expect(text).toMatch(/\[train --recurrent\] expected --agent ppo, a2c or reinforce, received "dqn"; fix: /);
+  });
+});

@@ -1,0 +1,59 @@
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it, vi } from 'vitest';
+import { main } from '../../src/cli/main.js';
+import '../../games/index.js';
+import { readEpisode } from '../../src/replay/episodes/reader.js';
+import { verifyEpisode } from '../../src/replay/episodes/verify.js';
+import { resolveRunConfig } from '../../src/train/run-config.js';
+import { train } from '../../src/train/runner.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'npcforge-record-eval-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+let runDir = '';
+
+describe('the runner records evaluation episodes for the viewer', () => {
+  it('writes annotated, replayable .npcep files under <run>/episodes', async () => {
+    const config = resolveRunConfig({ game: 'catch', flags: { steps: 120, evalEvery: 60, evalEpisodes: 3, logEvery: 60 } as never, file: { learningStarts: 40, batchSize: 8 } });
+    const res = await train({ config, runDir: join(dir, 'run'), progress: null, recordEvalEpisodes: 2 });
+    const files = readdirSync(join(res.runDir, 'episodes')).sort();
+    // Two evaluations (steps 60 and 120), two recorded episodes each.
+    expect(files).toEqual(['step120-ep0.npcep', 'step120-ep1.npcep', 'step60-ep0.npcep', 'step60-ep1.npcep']);
+    for (const f of files) {
+      const ep = readEpisode(new Uint8Array(readFileSync(join(res.runDir, 'episodes', f))), { source: f });
+      expect(ep.header.game.id).toBe('catch');
+      expect(ep.stepCount).toBe(9);
+      expect(ep.q).not.toBeNull();
+      expect(ep.annotation(0)?.q).toHaveLength(3);
+      // The greedy eval action is the argmax of the recorded Q-values.
+      for (let t = 0; t < ep.stepCount; t++) {
+        const q = Array.from(ep.annotation(t)!.q!);
+        expect(q.indexOf(Math.max(...q))).toBe(ep.actions[t]);
+      }
+      expect(verifyEpisode(ep).ok).toBe(true);
+    }
+    runDir = res.runDir;
+  });
+
+  it('`npcforge record --policy <run>` records the trained agent; a run of another game is refused', async () => {
+    const out = join(dir, 'recorded');
+    const write = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    const errs: string[] = [];
+    const ewrite = vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => (errs.push(String(s)), true));
+    try {
+      expect(await main(['record', 'catch', '--policy', runDir, '--episodes', '2', '--seed', '5', '--out', out])).toBe(0);
+      expect(await main(['record', 'cartpole', '--policy', runDir, '--out', out])).toBe(2);
+    } finally {
+      write.mockRestore();
+      ewrite.mockRestore();
+    }
+    expect(errs.join('')).toMatch(/expected a run of "cartpole", received a run of "catch"/);
+    const files = readdirSync(out).sort();
+    expect(files).toHaveLength(2);
+    const ep = readEpisode(new Uint8Array(readFileSync(join(out, files[0]!))));
+    expect(ep.header.seed).toBe(5);
+    expect(ep.q).not.toBeNull();
+    expect(verifyEpisode(ep).ok).toBe(true);
+  });
+});
