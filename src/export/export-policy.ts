@@ -5,7 +5,7 @@
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import type * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs';
 import { InvalidConfigError, formatError } from '../errors.js';
 import type { Env } from '../envs/env.js';
 import { make } from '../envs/registry.js';
@@ -15,6 +15,8 @@ import { GrayScale } from '../envs/wrappers/gray-scale.js';
 import { Resize } from '../envs/wrappers/resize.js';
 import type { Agent } from '../agents/agent.js';
 import { DqnAgent } from '../agents/dqn/dqn-agent.js';
+import type { ActorCritic } from '../agents/pg/actor-critic.js';
+import { PgRunnerAgent } from '../agents/pg/runner-agent.js';
 import { layersModelFiles } from '../networks/weights.js';
 import { loadRunAgent } from '../train/runner.js';
 import { writeFileAtomic, type RunFile } from '../train/run-folder.js';
@@ -47,7 +49,41 @@ export interface PolicyNetwork {
 /** The network `act` runs for an agent of a known kind. */
 export function policyNetwork(agent: Agent): PolicyNetwork {
   if (agent instanceof DqnAgent) return { model: agent.online, output: 'q', inputScale: agent.obsScale, recurrentState: null };
-  throw new InvalidConfigError(formatError('export', 'an agent of an exportable kind (dqn)', `kind ${agent.kind}`, 'export a run trained with a supported agent'));
+  if (agent instanceof PgRunnerAgent) {
+    const net = agent.pg.net;
+    return { model: actorModel(net), output: 'logits', inputScale: net.spec.obsScale, recurrentState: net.lstm ? { shapes: [[net.lstm.units], [net.lstm.units]] } : null };
+  }
+  throw new InvalidConfigError(formatError('export', 'an agent of an exportable kind (dqn, reinforce, a2c, ppo)', `kind ${agent.kind}`, 'export a run trained with a supported agent'));
+}
+
+/**
+ * The acting part of an actor-critic as one stock LayersModel: encoder -> (LSTM) -> policy head,
+ * outputting logits. A recurrent net becomes inputs [obs, h, c] -> outputs [logits, h', c'] with a
+ * stock Keras LSTM layer (sigmoid gates) holding the agent's cell weights converted from its
+ * gate-major layout; the episode-start masking of the training cell is the runtime's `reset()`.
+ * The encoder and head layers are shared with the agent, so the agent must outlive the model.
+ */
+export function actorModel(net: ActorCritic): tf.LayersModel {
+  const obs = tf.input({ shape: [...net.spec.obsShape], dtype: 'float32' });
+  const features = net.encoder.apply(obs) as tf.SymbolicTensor;
+  if (!net.lstm) return tf.model({ inputs: obs, outputs: net.policyHead.apply(features) as tf.SymbolicTensor });
+  const H = net.lstm.units;
+  const I = net.lstm.inputSize;
+  const h = tf.input({ shape: [H], dtype: 'float32' });
+  const c = tf.input({ shape: [H], dtype: 'float32' });
+  const seq = tf.layers.reshape({ targetShape: [1, I] }).apply(features) as tf.SymbolicTensor;
+  const lstm = tf.layers.lstm({ units: H, returnState: true, activation: 'tanh', recurrentActivation: 'sigmoid', unitForgetBias: false });
+  const [out, h2, c2] = lstm.apply(seq, { initialState: [h, c] }) as tf.SymbolicTensor[];
+  const cell = net.lstm;
+  const keras = tf.tidy(() => [
+    tf.reshape(tf.transpose(cell.kernel, [1, 0, 2]), [I, 4 * H]),
+    tf.reshape(tf.transpose(cell.recurrentKernel, [1, 0, 2]), [H, 4 * H]),
+    tf.reshape(cell.bias, [4 * H]),
+  ]);
+  lstm.setWeights(keras);
+  tf.dispose(keras);
+  const logits = net.policyHead.apply(out!) as tf.SymbolicTensor;
+  return tf.model({ inputs: [obs, h, c], outputs: [logits, h2!, c2!] });
 }
 
 /**
