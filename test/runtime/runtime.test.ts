@@ -12,7 +12,7 @@ import { CheckpointError, SpaceMismatchError, UnsupportedVersionError, InvalidCo
 import type { Env, ObsArray } from '../../src/envs/env.js';
 import { make } from '../../src/envs/registry.js';
 import { SeededRng } from '../../src/envs/rng.js';
-import { FrameStack, GrayScale, PixelObservation, Resize } from '../../src/envs/wrappers/index.js';
+import { Flicker, FrameStack, GrayScale, PixelObservation, Resize } from '../../src/envs/wrappers/index.js';
 import { basicPolicyFile, preprocessChain, writePolicyBundle } from '../../src/export/export-policy.js';
 import { buildQNetwork } from '../../src/networks/builders.js';
 import { FramePipeline, loadPolicy, type PolicyFile } from '../../src/runtime/index.js';
@@ -98,6 +98,9 @@ describe('FramePipeline', () => {
     const env = new FrameStack(new Resize(new GrayScale(new PixelObservation(inner)), { height: 21, width: 17 }), { k: 3 }) as unknown as Env<ObsArray, number>;
     const { steps, frame } = preprocessChain(env as Env<unknown, unknown>);
     expect(steps).toEqual([{ kind: 'grayscale' }, { kind: 'resize', height: 21, width: 17 }, { kind: 'frameStack', k: 3 }]);
+    // Flicker is a training-time perturbation: never part of the exported chain.
+    const flickered = new FrameStack(new Flicker(new GrayScale(new PixelObservation(make('catch'))), { p: 0.5 }), { k: 2 }) as unknown as Env<unknown, unknown>;
+    expect(preprocessChain(flickered).steps).toEqual([{ kind: 'grayscale' }, { kind: 'frameStack', k: 2 }]);
     const raw = new PixelObservation(make('catch'));
     expect(frame.shape).toEqual([...raw.observationSpace.shape]);
     const policy: PolicyFile = basicPolicyFile({ game: 'catch', frame, preprocess: steps, observation: { shape: [21, 17, 3], dtype: 'uint8' }, actions: ['a', 'b', 'c'] });
