@@ -57,3 +57,5 @@ export class WorkerError extends NpcforgeError {}
 export class BackendError extends NpcforgeError {}
 /** A checkpoint, run folder or policy bundle is missing or corrupt. */
 export class CheckpointError extends NpcforgeError {}
+/** A data set folder or file is missing, empty or unreadable. */
+export class DatasetError extends NpcforgeError {}

@@ -3,7 +3,7 @@
  * `src/cli/commands/<name>.ts` and exports `register(program)`.
  */
 import { Command, CommanderError } from 'commander';
-import { NpcforgeError, InvalidConfigError, UnknownEnvError, CheckpointError } from '../errors.js';
+import { NpcforgeError, InvalidConfigError, UnknownEnvError, CheckpointError, DatasetError } from '../errors.js';
 import '../../games/index.js';
 import { registerGames } from './commands/games.js';
 import { registerStats } from './commands/stats.js';
@@ -14,10 +14,14 @@ import { registerView } from './commands/view.js';
 import { registerTrain } from './commands/train.js';
 import { registerEval } from './commands/eval.js';
 import { registerExport } from './commands/export.js';
+import { registerData } from './commands/data.js';
+import { registerFit } from './commands/fit.js';
+import { registerEvaluate } from './commands/evaluate.js';
+import { registerPredict } from './commands/predict.js';
 
 /** Errors that mean "the user asked for something invalid": exit code 2. */
 function isUsageError(err: unknown): boolean {
-  return err instanceof InvalidConfigError || err instanceof UnknownEnvError || err instanceof CheckpointError;
+  return err instanceof InvalidConfigError || err instanceof UnknownEnvError || err instanceof CheckpointError || err instanceof DatasetError;
 }
 
 export function buildProgram(): Command {
@@ -37,6 +41,10 @@ export function buildProgram(): Command {
   registerTrain(program);
   registerEval(program);
   registerExport(program);
+  registerData(program);
+  registerFit(program);
+  registerEvaluate(program);
+  registerPredict(program);
   return program;
 }
 

