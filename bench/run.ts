@@ -12,6 +12,7 @@ import '../games/index.js';
 
 const benches: Record<string, () => Promise<{ bench: Bench }>> = {
   env: () => import('./env.js'),
+  runtime: () => import('./runtime.js'),
   ppo: () => import('./ppo.js'),
   memory: () => import('./memory.js'),
   'ppo-cartpole': () => import('./ppo-cartpole.js'),

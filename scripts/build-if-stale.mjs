@@ -22,7 +22,7 @@ function newestSource(dir) {
 export function buildIfStale(root = defaultRoot) {
   const stamp = join(root, 'dist', '.build-stamp');
   const sources = Math.max(
-    ...['src', 'games', 'bench'].map((d) => newestSource(join(root, d))),
+    ...['src', 'games', 'bench', 'examples'].map((d) => newestSource(join(root, d))),
     ...['tsconfig.json', 'package.json'].map((f) => statSync(join(root, f)).mtimeMs),
   );
   if (existsSync(stamp) && statSync(stamp).mtimeMs >= sources) return false;

@@ -1,7 +1,7 @@
 import { register } from '../../src/envs/registry.js';
 import { PongEnv, type PongOptions } from './pong.js';
 
-export { PongEnv, PONG_ACTIONS, PONG_DEFAULTS, PONG_INTENSITY, mirrorPongObs, resolvePongConfig, type PongAction, type PongConfig, type PongMode, type PongOptions } from './pong.js';
+export { PongEnv, PONG_ACTIONS, PONG_DEFAULTS, PONG_INTENSITY, mirrorPongObs, pongStateObs, resolvePongConfig, PONG_STATE_SIZE, type PongObsType, type PongAction, type PongConfig, type PongMode, type PongOptions } from './pong.js';
 
 register('pong', (o) => new PongEnv(o as PongOptions), {
   maxEpisodeSteps: 6000,

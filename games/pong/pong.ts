@@ -57,7 +57,22 @@ export interface PongOptions {
   botSkill?: number;
   /** Pixels per playfield pixel in `render()` (default 4). */
   renderScale?: number;
+  /**
+   * `'pixels'` (default): the `[height, width, 1]` uint8 field. `'state'`: a float32 `[6]` vector
+   * from player 0's view, for fast training: ball x / width, ball y / height, ball vx / maxBallSpeed,
+   * ball vy / maxBallSpeed, own paddle top / height, opponent paddle top / height.
+   */
+  obsType?: PongObsType;
+  /**
+   * Shaping for fast NPC training (default 0 = plain Pong): each step without a point adds
+   * `-trackReward * |paddle centre - ball centre| / height` to player 0's reward.
+   */
+  trackReward?: number;
 }
+
+export type PongObsType = 'pixels' | 'state';
+/** Length of the `obsType: 'state'` vector. */
+export const PONG_STATE_SIZE = 6;
 
 export const PONG_DEFAULTS = {
   mode: 'vs-bot' as PongMode,
@@ -72,6 +87,8 @@ export const PONG_DEFAULTS = {
   pointsToWin: 5,
   botSkill: 0.5,
   renderScale: 4,
+  obsType: 'pixels' as PongObsType,
+  trackReward: 0,
 };
 
 export type PongConfig = typeof PONG_DEFAULTS;
@@ -108,6 +125,8 @@ export function resolvePongConfig(options: PongOptions = {}): PongConfig {
   int('pointsToWin', 1, 1000);
   num('botSkill', 0, 1);
   int('renderScale', 1, 32);
+  num('trackReward', 0, 10);
+  if (c.obsType !== 'pixels' && c.obsType !== 'state') errors.push(`obsType ${describe(c.obsType)} ('pixels' | 'state')`);
   if (errors.length) throw new InvalidConfigError(formatError('pong', 'valid options', errors.join('; '), 'fix or remove the listed options'));
   return c;
 }
@@ -138,8 +157,8 @@ interface PongGameState {
   done: boolean;
 }
 
-export class PongEnv implements Env<Uint8Array, PongAction> {
-  readonly observationSpace: Box<'uint8'>;
+export class PongEnv implements Env<Uint8Array | Float32Array, PongAction> {
+  readonly observationSpace: Box<'uint8'> | Box<'float32'>;
   readonly actionSpace: Space<PongAction>;
   readonly spec: EnvSpec;
   readonly config: PongConfig;
@@ -161,14 +180,14 @@ export class PongEnv implements Env<Uint8Array, PongAction> {
     const k = c.renderScale;
     this.background = solidFrame(c.width * k, c.height * k, 16, 40, 24);
     for (let y = 0; y < c.height; y += 4) fillRect(this.background, c.width * k, Math.floor(c.width / 2) * k, y * k, k, k, 60, 90, 70);
-    this.observationSpace = new Box({ shape: [c.height, c.width, 1], dtype: 'uint8', low: 0, high: 255 });
+    this.observationSpace = c.obsType === 'state' ? new Box({ shape: [PONG_STATE_SIZE], dtype: 'float32', low: -2, high: 2 }) : new Box({ shape: [c.height, c.width, 1], dtype: 'uint8', low: 0, high: 255 });
     this.actionSpace = c.mode === 'two-player' ? new MultiDiscrete([3, 3]) : new Discrete(3);
     this.spec = { id: 'pong', actionNames: PONG_ACTIONS, rewardThreshold: Math.max(1, c.pointsToWin - 2), options: { ...c } };
     const mid = (c.height - c.paddleHeight) / 2;
     this.s = { ballX: 0, ballY: 0, ballVx: 0, ballVy: 0, paddleY: [Math.floor(mid), mid], score: [0, 0], hits: [0, 0], aimError: 0, done: true };
   }
 
-  reset(args: ResetArgs = {}): ResetResult<Uint8Array> {
+  reset(args: ResetArgs = {}): ResetResult<Uint8Array | Float32Array> {
     if (args.seed !== undefined) this.rng = new SeededRng(args.seed);
     const c = this.config;
     const mid = (c.height - c.paddleHeight) / 2;
@@ -199,7 +218,7 @@ export class PongEnv implements Env<Uint8Array, PongAction> {
     this.s.aimError = (this.rng.random() * 2 - 1) * (0.15 + 0.75 * (1 - this.config.botSkill)) * this.config.paddleHeight;
   }
 
-  step(action: PongAction): StepResult<Uint8Array> {
+  step(action: PongAction): StepResult<Uint8Array | Float32Array> {
     const c = this.config;
     const s = this.s;
     let a0: number;
@@ -252,6 +271,9 @@ export class PongEnv implements Env<Uint8Array, PongAction> {
       if (s.score[scorer] >= c.pointsToWin) s.done = true;
       else this.serve(scorer === 0 ? 1 : 0);
     }
+    if (c.trackReward > 0 && reward === 0) {
+      reward -= (c.trackReward * Math.abs(s.paddleY[0] + c.paddleHeight / 2 - (s.ballY + bs / 2))) / c.height;
+    }
     return { obs: this.observe(), reward, terminated: s.done, truncated: false, info: this.info(reward) };
   }
 
@@ -303,9 +325,10 @@ export class PongEnv implements Env<Uint8Array, PongAction> {
     return info;
   }
 
-  private observe(): Uint8Array {
+  private observe(): Uint8Array | Float32Array {
     const c = this.config;
     const s = this.s;
+    if (c.obsType === 'state') return pongStateObs(s.ballX, s.ballY, s.ballVx, s.ballVy, s.paddleY[0], s.paddleY[1], c);
     const w = c.width;
     const o = this.pool.take();
     const left = Math.round(s.paddleY[1]);
@@ -368,6 +391,18 @@ export class PongEnv implements Env<Uint8Array, PongAction> {
     this.s = { ...g, paddleY: [g.paddleY[0], g.paddleY[1]], score: [g.score[0], g.score[1]], hits: [g.hits[0], g.hits[1]] };
     if (snapshot.rng) this.rng.setState(snapshot.rng);
   }
+}
+
+/** The `obsType: 'state'` vector (fresh array) of a game position, from player 0's view. */
+export function pongStateObs(ballX: number, ballY: number, ballVx: number, ballVy: number, paddleY: number, opponentY: number, c: Pick<PongConfig, 'width' | 'height' | 'maxBallSpeed'>): Float32Array {
+  const o = new Float32Array(PONG_STATE_SIZE);
+  o[0] = clamp(ballX / c.width, -2, 2);
+  o[1] = ballY / c.height;
+  o[2] = ballVx / c.maxBallSpeed;
+  o[3] = ballVy / c.maxBallSpeed;
+  o[4] = paddleY / c.height;
+  o[5] = opponentY / c.height;
+  return o;
 }
 
 function isAction(a: unknown): a is number {

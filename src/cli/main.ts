@@ -13,6 +13,7 @@ import { registerReplay } from './commands/replay.js';
 import { registerView } from './commands/view.js';
 import { registerTrain } from './commands/train.js';
 import { registerEval } from './commands/eval.js';
+import { registerExport } from './commands/export.js';
 import { registerData } from './commands/data.js';
 import { registerFit } from './commands/fit.js';
 import { registerEvaluate } from './commands/evaluate.js';
@@ -39,6 +40,7 @@ export function buildProgram(): Command {
   registerView(program);
   registerTrain(program);
   registerEval(program);
+  registerExport(program);
   registerData(program);
   registerFit(program);
   registerEvaluate(program);

@@ -9,4 +9,5 @@ export { SyncVectorEnv } from './vector/sync-vector-env.js';
 export { WorkerVectorEnv, resolveWorkerVectorEnvConfig, type WorkerVectorEnvConfig } from './vector/worker-vector-env.js';
 export * from './episode-stats.js';
 export { ObsPool } from './obs-pool.js';
+export * from './preprocess.js';
 export { parseFixedSequence } from './fixed-sequence.js';

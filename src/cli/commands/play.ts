@@ -3,6 +3,10 @@ import { InvalidConfigError, formatError, describe } from '../../errors.js';
 import type { Env, RgbFrame } from '../../envs/env.js';
 import { make } from '../../envs/registry.js';
 import { Box, Discrete } from '../../envs/spaces.js';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startNpcPlayServer } from '../../export/play-server.js';
 
 /** Names of actions that mean "do nothing": the default in real-time play when no key is pressed. */
 const IDLE_NAMES = ['noop', 'stay', 'none', 'idle'];
@@ -123,6 +127,21 @@ interface PlayFlags {
   fps?: string;
   stepMode?: string;
   set: string[];
+  npc?: string;
+  port?: string;
+}
+
+/** Serves the NPC page until Ctrl-C. */
+async function playAgainstNpc(game: string, bundle: string, portFlag: string | undefined): Promise<void> {
+  const port = Number(portFlag ?? 0);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new InvalidConfigError(formatError('play', '--port to be an integer in [0, 65535]', describe(portFlag), 'pass e.g. --port 8080'));
+  // The package root, from src/ (tests) or dist/src/ (installed CLI).
+  let root = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(root, 'package.json')) && dirname(root) !== root) root = dirname(root);
+  const s = await startNpcPlayServer({ game, bundleDir: bundle, root, port });
+  process.stdout.write(`npcforge: ${game} vs NPC ${bundle} at ${s.url} (Ctrl-C stops)\n`);
+  await new Promise<void>((ok) => process.once('SIGINT', () => ok()));
+  await s.close();
 }
 
 /** `npcforge play <game>`: play a game in the terminal with the arrow keys or action letters. */
@@ -134,7 +153,13 @@ export function registerPlay(program: Command): void {
     .option('--fps <n>', 'steps per second in real-time mode (try 25 for pong)', '10')
     .option('--step-mode <mode>', "'realtime' (the clock steps the game) or 'turn' (each key steps it); default: realtime when the game has a noop action")
     .option('--set <key=value>', 'game option, repeatable (e.g. --set botSkill=0.8)', (v: string, acc: string[]) => [...acc, v], [] as string[])
+    .option('--npc <bundle>', 'play in the browser against an exported policy: serves the game page and the bundle on 127.0.0.1 and prints the URL')
+    .option('--port <n>', 'port of the --npc server (default: any free port)', '0')
     .action(async (game: string, flags: PlayFlags) => {
+      if (flags.npc !== undefined) {
+        await playAgainstNpc(game, flags.npc, flags.port);
+        return;
+      }
       const seed = Number(flags.seed);
       const fps = Number(flags.fps);
       const errors: string[] = [];

@@ -1,6 +1,7 @@
 import { Wrapper, type Env, type ObsArray, type ResetArgs, type ResetResult, type StepResult } from '../env.js';
 import { Box } from '../spaces.js';
 import { allocObs, checkOptions, integerAtLeast, requireBox } from './validate.js';
+import { stackFramesInto } from '../preprocess.js';
 
 export interface FrameStackOptions {
   /** Number of most recent observations stacked (default 4). */
@@ -49,19 +50,10 @@ export class FrameStack extends Wrapper<ObsArray, number, ObsArray, number> {
   }
 
   private stacked(): ObsArray {
-    const { k, channels: C, pixels } = this;
-    const out = allocObs(this.space.dtype, this.space.size);
+    const k = this.k;
     const ordered = this.ordered;
     for (let j = 0; j < k; j++) ordered[j] = this.frames[(this.head + j) % k]!;
-    // Write the output sequentially; read the k frames in parallel.
-    let o = 0;
-    for (let p = 0, i = 0; p < pixels; p++, i += C) {
-      for (let j = 0; j < k; j++) {
-        const frame = ordered[j]!;
-        for (let c = 0; c < C; c++) out[o++] = frame[i + c]!;
-      }
-    }
-    return out;
+    return stackFramesInto(ordered, this.channels, this.pixels, allocObs(this.space.dtype, this.space.size));
   }
 
   override reset(args?: ResetArgs): ResetResult<ObsArray> {

@@ -2,21 +2,9 @@ import { SpaceMismatchError, formatError } from '../../errors.js';
 import { Wrapper, type Env, type ResetArgs, type ResetResult, type StepResult } from '../env.js';
 import { Box } from '../spaces.js';
 import { requireBox } from './validate.js';
+import { rgbToGray } from '../preprocess.js';
 
-/** ITU-R BT.601 luma weights (R, G, B). */
-export const LUMA_WEIGHTS = [0.299, 0.587, 0.114] as const;
-// The same weights in 16-bit fixed point (they sum to 65536), so the hot loop stays in integers.
-const WR = 19595;
-const WG = 38470;
-const WB = 7471;
-
-/** Converts `[H, W, 3]` uint8 RGB to `[H, W, 1]` luma: round(0.299 R + 0.587 G + 0.114 B) in 16-bit fixed point. */
-export function rgbToGray(rgb: Uint8Array, out: Uint8Array = new Uint8Array(rgb.length / 3)): Uint8Array {
-  for (let i = 0, j = 0; j < out.length; i += 3, j++) {
-    out[j] = (WR * rgb[i]! + WG * rgb[i + 1]! + WB * rgb[i + 2]! + 32768) >>> 16;
-  }
-  return out;
-}
+export { LUMA_WEIGHTS, rgbToGray } from '../preprocess.js';
 
 /** RGB HWC uint8 observations -> one luma channel, `[H, W, 1]`. */
 export class GrayScale extends Wrapper<Uint8Array, number, Uint8Array, number> {

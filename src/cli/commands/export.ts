@@ -1,0 +1,22 @@
+import type { Command } from 'commander';
+import { InvalidConfigError, formatError, describe } from '../../errors.js';
+import { exportPolicy } from '../../export/export-policy.js';
+
+/** `npcforge export <run>`: writes a policy bundle (policy.json + model.json + weights.bin) for the runtime. */
+export function registerExport(program: Command): void {
+  program
+    .command('export')
+    .description('export a trained run as a policy bundle for npcforge/runtime')
+    .argument('<run>', 'run folder (runs/...)')
+    .option('--checkpoint <step>', 'checkpoint step (default: latest)', (v: string) => {
+      if (!/^\d+$/.test(v.trim())) throw new InvalidConfigError(formatError('--checkpoint', 'a non-negative integer', describe(v), 'pass a step listed under <run>/checkpoints'));
+      return Number(v);
+    })
+    .option('--out <dir>', 'output folder (default: <run>/policy)')
+    .option('--json', 'print the policy.json written')
+    .action(async (runDir: string, f: { checkpoint?: number; out?: string; json?: boolean }) => {
+      const r = await exportPolicy({ runDir, checkpoint: f.checkpoint, outDir: f.out });
+      if (f.json) process.stdout.write(JSON.stringify(r.policy) + '\n');
+      else process.stdout.write(`exported ${r.policy.game.id} ${r.policy.agent} checkpoint ${r.policy.training.checkpoint} to ${r.outDir} (weights ${r.weightBytes} bytes, eval return ${r.policy.evalReturn ?? '-'})\n`);
+    });
+}

@@ -1,0 +1,216 @@
+/**
+ * `npcforge export`: turns a run's checkpoint into a policy bundle for `src/runtime`:
+ * policy.json (what to feed the network and how to read it) + model.json + weights.bin (stock
+ * tfjs layers files, loadable by `tf.loadLayersModel`).
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { InvalidConfigError, formatError } from '../errors.js';
+import type { Env } from '../envs/env.js';
+import { make } from '../envs/registry.js';
+import { Box } from '../envs/spaces.js';
+import { FrameStack } from '../envs/wrappers/frame-stack.js';
+import { GrayScale } from '../envs/wrappers/gray-scale.js';
+import { Resize } from '../envs/wrappers/resize.js';
+import type { Agent } from '../agents/agent.js';
+import { DqnAgent } from '../agents/dqn/dqn-agent.js';
+import type { ActorCritic } from '../agents/pg/actor-critic.js';
+import { PgRunnerAgent } from '../agents/pg/runner-agent.js';
+import { layersModelFiles } from '../networks/weights.js';
+import { loadRunAgent } from '../train/runner.js';
+import { writeFileAtomic, type RunFile } from '../train/run-folder.js';
+import { POLICY_FORMAT, POLICY_VERSION, type ObsDtype, type PolicyFile, type PreprocessStep } from '../runtime/policy-file.js';
+
+export interface ExportOptions {
+  /** Run folder written by `npcforge train`. */
+  runDir: string;
+  /** Checkpoint step (default: the latest). */
+  checkpoint?: number;
+  /** Output folder (default `<runDir>/policy`). */
+  outDir?: string;
+}
+
+export interface ExportResult {
+  outDir: string;
+  policy: PolicyFile;
+  /** Bytes of weights.bin. */
+  weightBytes: number;
+}
+
+/** The acting network of an agent and how to read it; throws for agents that cannot be exported. */
+export interface PolicyNetwork {
+  model: tf.LayersModel;
+  output: 'q' | 'logits';
+  inputScale: number;
+  recurrentState: { shapes: number[][] } | null;
+}
+
+/** The network `act` runs for an agent of a known kind. */
+export function policyNetwork(agent: Agent): PolicyNetwork {
+  if (agent instanceof DqnAgent) return { model: agent.online, output: 'q', inputScale: agent.obsScale, recurrentState: null };
+  if (agent instanceof PgRunnerAgent) {
+    const net = agent.pg.net;
+    return { model: actorModel(net), output: 'logits', inputScale: net.spec.obsScale, recurrentState: net.lstm ? { shapes: [[net.lstm.units], [net.lstm.units]] } : null };
+  }
+  throw new InvalidConfigError(formatError('export', 'an agent of an exportable kind (dqn, reinforce, a2c, ppo)', `kind ${agent.kind}`, 'export a run trained with a supported agent'));
+}
+
+/**
+ * The acting part of an actor-critic as one stock LayersModel: encoder -> (LSTM) -> policy head,
+ * outputting logits. A recurrent net becomes inputs [obs, h, c] -> outputs [logits, h', c'] with a
+ * stock Keras LSTM layer (sigmoid gates) holding the agent's cell weights converted from its
+ * gate-major layout; the episode-start masking of the training cell is the runtime's `reset()`.
+ * The encoder and head layers are shared with the agent, so the agent must outlive the model.
+ */
+export function actorModel(net: ActorCritic): tf.LayersModel {
+  const obs = tf.input({ shape: [...net.spec.obsShape], dtype: 'float32' });
+  const features = net.encoder.apply(obs) as tf.SymbolicTensor;
+  if (!net.lstm) return tf.model({ inputs: obs, outputs: net.policyHead.apply(features) as tf.SymbolicTensor });
+  const H = net.lstm.units;
+  const I = net.lstm.inputSize;
+  const h = tf.input({ shape: [H], dtype: 'float32' });
+  const c = tf.input({ shape: [H], dtype: 'float32' });
+  const seq = tf.layers.reshape({ targetShape: [1, I] }).apply(features) as tf.SymbolicTensor;
+  const lstm = tf.layers.lstm({ units: H, returnState: true, activation: 'tanh', recurrentActivation: 'sigmoid', unitForgetBias: false });
+  const [out, h2, c2] = lstm.apply(seq, { initialState: [h, c] }) as tf.SymbolicTensor[];
+  const cell = net.lstm;
+  const keras = tf.tidy(() => [
+    tf.reshape(tf.transpose(cell.kernel, [1, 0, 2]), [I, 4 * H]),
+    tf.reshape(tf.transpose(cell.recurrentKernel, [1, 0, 2]), [H, 4 * H]),
+    tf.reshape(cell.bias, [4 * H]),
+  ]);
+  lstm.setWeights(keras);
+  tf.dispose(keras);
+  const logits = net.policyHead.apply(out!) as tf.SymbolicTensor;
+  return tf.model({ inputs: [obs, h, c], outputs: [logits, h2!, c2!] });
+}
+
+/**
+ * Walks an env's wrapper chain from the outside in and lists the preprocessing wrappers
+ * innermost first, with the frame shape below the first of them. Flicker and other training-only
+ * perturbations are skipped on purpose: a deployed NPC sees clean frames.
+ */
+export function preprocessChain(env: Env<unknown, unknown>): { steps: PreprocessStep[]; frame: { shape: number[]; dtype: ObsDtype } } {
+  const steps: PreprocessStep[] = [];
+  let frameSpace = env.observationSpace;
+  let e: unknown = env;
+  while (e && typeof e === 'object' && 'env' in e) {
+    const w = e as { env: Env<unknown, unknown> };
+    if (w instanceof GrayScale) steps.unshift({ kind: 'grayscale' });
+    else if (w instanceof Resize) steps.unshift({ kind: 'resize', height: w.height, width: w.width });
+    else if (w instanceof FrameStack) steps.unshift({ kind: 'frameStack', k: w.k });
+    if (w instanceof GrayScale || w instanceof Resize || w instanceof FrameStack) frameSpace = w.env.observationSpace;
+    e = w.env;
+  }
+  if (!(frameSpace instanceof Box)) throw new InvalidConfigError(formatError('export', 'a Box observation space', frameSpace.type, 'export runs of games with array observations'));
+  return { steps, frame: { shape: [...frameSpace.shape], dtype: frameSpace.dtype } };
+}
+
+/** Mean return of the latest evaluation at or before `step`, from metrics.jsonl (null if none). */
+export function evalReturnAt(runDir: string, step: number): number | null {
+  const path = join(runDir, 'metrics.jsonl');
+  if (!existsSync(path)) return null;
+  let best: number | null = null;
+  for (const line of readFileSync(path, 'utf8').split('\n')) {
+    if (!line.trim()) continue;
+    try {
+      const m = JSON.parse(line) as { step?: number; eval_return?: number | null };
+      if (typeof m.step === 'number' && m.step <= step && typeof m.eval_return === 'number') best = m.eval_return;
+    } catch {
+      // A torn last line (a killed run) carries no finished evaluation.
+    }
+  }
+  return best;
+}
+
+/** Builds policy.json for an agent loaded from a run. */
+export function describePolicy(run: RunFile, runDir: string, step: number, net: PolicyNetwork, agent: Agent): PolicyFile {
+  const env = make(run.game, run.run.envOptions);
+  try {
+    const obs = env.observationSpace;
+    if (!(obs instanceof Box)) throw new InvalidConfigError(formatError('export', 'a Box observation space', obs.type, 'export runs of games with array observations'));
+    const { steps, frame } = preprocessChain(env);
+    const n = (env.actionSpace as { n?: number }).n ?? 0;
+    const names = env.spec.actionNames ?? [];
+    return {
+      format: POLICY_FORMAT,
+      version: POLICY_VERSION,
+      game: { id: run.game, options: run.run.envOptions },
+      agent: agent.kind,
+      output: net.output,
+      frame,
+      preprocess: steps,
+      observation: { shape: [...obs.shape], dtype: obs.dtype, low: Math.min(...obs.low), high: Math.max(...obs.high) },
+      inputScale: net.inputScale,
+      actions: Array.from({ length: n }, (_, i) => names[i] ?? String(i)),
+      recurrentState: net.recurrentState,
+      model: { topology: 'model.json' },
+      training: { run: basename(resolve(runDir)), checkpoint: step, seed: run.run.seed, preset: run.preset, agentConfig: run.agentConfig, backend: run.backend, versions: run.versions, trainedAt: run.createdAt },
+      evalReturn: evalReturnAt(runDir, step),
+      createdAt: new Date().toISOString(),
+    };
+  } finally {
+    env.close();
+  }
+}
+
+/** Writes policy.json + model.json + weights.bin to `outDir`; returns the weight bytes. */
+export async function writePolicyBundle(outDir: string, policy: PolicyFile, model: tf.LayersModel): Promise<number> {
+  const files = await layersModelFiles(model, 'weights.bin');
+  mkdirSync(outDir, { recursive: true });
+  writeFileSync(join(outDir, 'weights.bin'), files.weights);
+  writeFileSync(join(outDir, policy.model.topology), files.modelJson);
+  // policy.json last: a folder with it is complete.
+  writeFileAtomic(join(outDir, 'policy.json'), JSON.stringify(policy, null, 2) + '\n');
+  return files.weights.byteLength;
+}
+
+/** Writes a policy bundle for a run's checkpoint. */
+export async function exportPolicy(options: ExportOptions): Promise<ExportResult> {
+  const { agent, run, step } = await loadRunAgent(options.runDir, options.checkpoint);
+  try {
+    const net = policyNetwork(agent);
+    const policy = describePolicy(run, options.runDir, step, net, agent);
+    const outDir = options.outDir ?? join(options.runDir, 'policy');
+    const weightBytes = await writePolicyBundle(outDir, policy, net.model);
+    return { outDir, policy, weightBytes };
+  } finally {
+    agent.dispose();
+  }
+}
+
+export interface BasicPolicyOptions {
+  game: string;
+  gameOptions?: Record<string, unknown>;
+  agent?: string;
+  output?: 'q' | 'logits';
+  /** Raw frame shape; defaults to the observation shape (no preprocessing). */
+  frame?: { shape: number[]; dtype: ObsDtype };
+  preprocess?: PreprocessStep[];
+  observation: { shape: number[]; dtype: ObsDtype; low?: number; high?: number };
+  inputScale?: number;
+  actions: string[];
+  recurrentState?: { shapes: number[][] } | null;
+}
+
+/** A policy.json for a network built outside a run (benchmarks, tests, hand-made bundles). */
+export function basicPolicyFile(o: BasicPolicyOptions): PolicyFile {
+  return {
+    format: POLICY_FORMAT,
+    version: POLICY_VERSION,
+    game: { id: o.game, options: o.gameOptions ?? {} },
+    agent: o.agent ?? 'dqn',
+    output: o.output ?? 'q',
+    frame: o.frame ?? { shape: o.observation.shape, dtype: o.observation.dtype },
+    preprocess: o.preprocess ?? [],
+    observation: { shape: o.observation.shape, dtype: o.observation.dtype, low: o.observation.low ?? 0, high: o.observation.high ?? 1 },
+    inputScale: o.inputScale ?? 1,
+    actions: o.actions,
+    recurrentState: o.recurrentState ?? null,
+    model: { topology: 'model.json' },
+    training: {},
+    evalReturn: null,
+    createdAt: new Date().toISOString(),
+  };
+}

@@ -1,0 +1,111 @@
+/**
+ * The policy bundle's `policy.json`: what a game needs to feed a trained network and read its
+ * answer. Written by `npcforge export` (src/export), read by `loadPolicy` (src/runtime).
+ */
+import { CheckpointError, SpaceMismatchError, UnsupportedVersionError, formatError, describe } from '../errors.js';
+
+export const POLICY_FORMAT = 'npcforge-policy';
+export const POLICY_VERSION = 1;
+
+/** One preprocessing step, applied in order to each frame the game hands to `act` (flicker is a training-only perturbation and never listed). */
+export type PreprocessStep =
+  | { kind: 'grayscale' }
+  | { kind: 'resize'; height: number; width: number }
+  | { kind: 'frameStack'; k: number };
+
+/** Dtype of observation arrays. */
+export type ObsDtype = 'uint8' | 'int32' | 'float32';
+
+export interface PolicyFile {
+  format: typeof POLICY_FORMAT;
+  version: number;
+  /** Game id and the options it was trained with (`make(id, options)`). */
+  game: { id: string; options: Record<string, unknown> };
+  /** Algorithm that trained the network (`dqn`, `ppo`, ...). */
+  agent: string;
+  /** What the network's first output holds: Q-values (argmax acts) or action logits (softmax). */
+  output: 'q' | 'logits';
+  /** Raw frame the game produces, before `preprocess` (shape `[H, W, C]` or `[n]`). */
+  frame: { shape: number[]; dtype: ObsDtype };
+  /** Steps that turn a raw frame into a network observation, in order. */
+  preprocess: PreprocessStep[];
+  /** Observation the network reads after preprocessing; multiplied by `inputScale` before the forward pass. */
+  observation: { shape: number[]; dtype: ObsDtype; low: number; high: number };
+  /** Factor from observation values to network inputs (1/255 for byte pixels). */
+  inputScale: number;
+  /** Action names, index = action. */
+  actions: string[];
+  /**
+   * Recurrent state carried between `act` calls: one entry per extra model input (and matching
+   * extra model output, same order), e.g. LSTM `[h, c]` with shapes `[units]`. null = feed-forward.
+   */
+  recurrentState: { shapes: number[][] } | null;
+  /** Where the weights are: stock tfjs layers files next to policy.json. */
+  model: { topology: string };
+  /** Training metadata (run folder name, checkpoint step, seed, preset, config). */
+  training: Record<string, unknown>;
+  /** Mean return of the latest evaluation at or before the checkpoint (null if none). */
+  evalReturn: number | null;
+  createdAt: string;
+}
+
+function fail(expected: string, received: string, fix: string): never {
+  throw new CheckpointError(formatError('policy.json', expected, received, fix));
+}
+
+function isShape(v: unknown): v is number[] {
+  return Array.isArray(v) && v.every((d) => Number.isInteger(d) && d > 0);
+}
+
+/** Product of a shape's dims. */
+export function shapeSize(shape: readonly number[]): number {
+  return shape.reduce((a, b) => a * b, 1);
+}
+
+/** Parses and checks the text of a policy.json; every problem names the field. */
+export function parsePolicyFile(text: string): PolicyFile {
+  let p: PolicyFile;
+  try {
+    p = JSON.parse(text) as PolicyFile;
+  } catch (err) {
+    fail('valid JSON', `unparsable text (${(err as Error).message})`, 'export the policy again with npcforge export');
+  }
+  if (!p || typeof p !== 'object' || p.format !== POLICY_FORMAT) fail(`format "${POLICY_FORMAT}"`, describe((p as { format?: unknown } | null)?.format), 'pass the folder written by npcforge export');
+  if (p.version !== POLICY_VERSION) {
+    throw new UnsupportedVersionError(formatError('policy.json', `version ${POLICY_VERSION}`, describe(p.version), 'export the policy with the npcforge version of this runtime, or upgrade the runtime'));
+  }
+  const bad: string[] = [];
+  if (!p.game || typeof p.game.id !== 'string') bad.push(`game.id ${describe(p.game?.id)}`);
+  if (p.output !== 'q' && p.output !== 'logits') bad.push(`output ${describe(p.output)}`);
+  if (!p.frame || !isShape(p.frame.shape)) bad.push(`frame.shape ${describe(p.frame?.shape)}`);
+  if (!p.observation || !isShape(p.observation.shape)) bad.push(`observation.shape ${describe(p.observation?.shape)}`);
+  if (typeof p.inputScale !== 'number' || !(p.inputScale > 0)) bad.push(`inputScale ${describe(p.inputScale)}`);
+  if (!Array.isArray(p.actions) || p.actions.length < 1 || !p.actions.every((a) => typeof a === 'string')) bad.push(`actions ${describe(p.actions)}`);
+  if (!Array.isArray(p.preprocess)) bad.push(`preprocess ${describe(p.preprocess)}`);
+  if (p.recurrentState !== null && !(p.recurrentState && Array.isArray(p.recurrentState.shapes) && p.recurrentState.shapes.every(isShape))) bad.push(`recurrentState ${describe(p.recurrentState)}`);
+  if (!p.model || typeof p.model.topology !== 'string') bad.push(`model.topology ${describe(p.model?.topology)}`);
+  if (bad.length) fail('a complete policy description', bad.join('; '), 'export the policy again with npcforge export');
+  return p;
+}
+
+/** Shape after each preprocessing step, checked against the declared observation shape. */
+export function checkPreprocessChain(p: PolicyFile): void {
+  let shape = p.frame.shape.slice();
+  for (const s of p.preprocess) {
+    if (s.kind === 'grayscale') {
+      if (shape.length !== 3 || shape[2] !== 3) fail('grayscale on [H, W, 3] frames', `[${shape}]`, 'export the policy again');
+      shape = [shape[0]!, shape[1]!, 1];
+    } else if (s.kind === 'resize') {
+      if (shape.length !== 3 || !isShape([s.height, s.width])) fail('resize of [H, W, C] frames to positive sizes', `[${shape}] -> ${describe(s)}`, 'export the policy again');
+      shape = [s.height, s.width, shape[2]!];
+    } else if (s.kind === 'frameStack') {
+      if (!Number.isInteger(s.k) || s.k < 1) fail('frameStack.k >= 1', describe(s.k), 'export the policy again');
+      shape = [...shape.slice(0, -1), shape[shape.length - 1]! * s.k];
+    } else {
+      fail('preprocess steps grayscale | resize | frameStack', describe(s), 'export the policy with a matching npcforge version');
+    }
+  }
+  if (shape.join('x') !== p.observation.shape.join('x')) {
+    throw new SpaceMismatchError(formatError('policy.json', `preprocessing to end at observation.shape [${p.observation.shape}]`, `[${shape}]`, 'export the policy again'));
+  }
+}

@@ -1,0 +1,168 @@
+/**
+ * Export round trip: a small DQN run on catch and one on minatar/breakout are exported; the bundle
+ * loads with stock tf.loadLayersModel (over HTTP) and with loadPolicy (path and URL), and the
+ * runtime's actions and Q-values equal the training agent's on recorded frames.
+ */
+import { createReadStream, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import '../../games/index.js';
+import type { Env, ObsArray } from '../../src/envs/env.js';
+import { make } from '../../src/envs/registry.js';
+import { SeededRng } from '../../src/envs/rng.js';
+import { exportPolicy } from '../../src/export/export-policy.js';
+import { DqnAgent } from '../../src/agents/dqn/dqn-agent.js';
+import { loadPolicy } from '../../src/runtime/index.js';
+import { resolveRunConfig } from '../../src/train/run-config.js';
+import { loadRunAgent, train } from '../../src/train/runner.js';
+
+const tmp = mkdtempSync(join(tmpdir(), 'npcforge-export-'));
+const runs: Record<string, string> = {};
+
+function serve(dir: string): Promise<{ server: Server; url: string }> {
+  const server = createServer((req, res) => {
+    const p = join(dir, decodeURIComponent((req.url ?? '/').split('?')[0]!));
+    if (!existsSync(p)) {
+      res.writeHead(404).end();
+      return;
+    }
+    res.writeHead(200);
+    createReadStream(p).pipe(res);
+  });
+  return new Promise((ok) => server.listen(0, '127.0.0.1', () => ok({ server, url: `http://127.0.0.1:${(server.address() as { port: number }).port}/` })));
+}
+
+/** Frames of a few episodes played by the agent with exploration, so states vary. */
+function recordFrames(game: string, options: Record<string, unknown>, agentAct: (o: ObsArray) => Promise<number>, n: number): Promise<ObsArray[]> {
+  return (async () => {
+    const env = make(game, options) as Env<ObsArray, number>;
+    const rng = new SeededRng(7);
+    const frames: ObsArray[] = [];
+    let { obs } = env.reset({ seed: 11 });
+    while (frames.length < n) {
+      frames.push(obs);
+      const a = rng.random() < 0.3 ? rng.int(0, 3) : await agentAct(obs);
+      const r = env.step(a);
+      obs = r.obs;
+      if (r.terminated || r.truncated) obs = env.reset().obs;
+    }
+    env.close();
+    return frames;
+  })();
+}
+
+beforeAll(async () => {
+  const small = { learningStarts: 100, batchSize: 16, bufferSize: 2000, targetUpdateEvery: 50, epsilonDecaySteps: 200, evalEvery: 0, evalEpisodes: 3, checkpointEvery: 0, logEvery: 100 };
+  for (const game of ['catch', 'minatar/breakout']) {
+    const config = resolveRunConfig({ game, flags: { ...small, steps: game === 'catch' ? 400 : 300, seed: 2 } });
+    const res = await train({ config, outDir: join(tmp, 'runs'), progress: null });
+    runs[game] = res.runDir;
+  }
+});
+
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+describe('npcforge export', () => {
+  it('writes policy.json, model.json and weights.bin that stock tf.loadLayersModel reads', async () => {
+    const out = join(tmp, 'catch-policy');
+    const r = await exportPolicy({ runDir: runs.catch!, outDir: out });
+    const p = JSON.parse(readFileSync(join(out, 'policy.json'), 'utf8'));
+    expect(p.format).toBe('npcforge-policy');
+    expect(p.version).toBe(1);
+    expect(p.game.id).toBe('catch');
+    expect(p.agent).toBe('dqn');
+    expect(p.output).toBe('q');
+    expect(p.actions).toEqual(make('catch').spec.actionNames);
+    expect(p.recurrentState).toBeNull();
+    expect(p.training.checkpoint).toBe(400);
+    expect(typeof p.evalReturn).toBe('number');
+    expect(r.weightBytes).toBe(readFileSync(join(out, 'weights.bin')).byteLength);
+    const { server, url } = await serve(out);
+    try {
+      const model = await tf.loadLayersModel(url + 'model.json');
+      expect(model.outputs[0]!.shape).toEqual([null, p.actions.length]);
+      model.dispose();
+      const viaUrl = await loadPolicy(url, { game: 'catch' });
+      expect(viaUrl.file.game.id).toBe('catch');
+      viaUrl.dispose();
+    } finally {
+      server.close();
+    }
+  });
+
+  for (const game of ['catch', 'minatar/breakout']) {
+    it(`parity on ${game}: runtime actions and Q-values equal the training agent's`, async () => {
+      const out = join(tmp, game.replace('/', '-') + '-parity');
+      await exportPolicy({ runDir: runs[game]!, outDir: out });
+      const { agent, run } = await loadRunAgent(runs[game]!);
+      const dqn = agent as DqnAgent;
+      const policy = await loadPolicy(out, { game });
+      try {
+        const frames = await recordFrames(game, run.run.envOptions, async (o) => (await dqn.act(o, { numEnvs: 1, epsilon: 0 })).actions[0]!, 60);
+        let maxDiff = 0;
+        for (const f of frames) {
+          const q = await dqn.qValues(f, 1);
+          const a = (await dqn.act(f, { numEnvs: 1, epsilon: 0 })).actions[0]!;
+          const r = await policy.act(f);
+          expect(r.action).toBe(a);
+          expect(r.actionName).toBe(policy.file.actions[a]);
+          for (let i = 0; i < q.length; i++) maxDiff = Math.max(maxDiff, Math.abs(q[i]! - r.q![i]!));
+        }
+        expect(maxDiff).toBeLessThan(1e-5);
+      } finally {
+        policy.dispose();
+        agent.dispose();
+      }
+    });
+  }
+
+  it('exports a chosen checkpoint and rejects an unknown one', async () => {
+    await expect(exportPolicy({ runDir: runs.catch!, checkpoint: 123, outDir: join(tmp, 'x') })).rejects.toThrow(/checkpoint\] expected one of \[400\]/);
+  });
+});
+
+describe('npcforge export: policy-gradient runs', () => {
+  for (const lstmUnits of [0, 16]) {
+    it(`parity for ppo on catch ${lstmUnits ? 'with an LSTM' : 'feed-forward'}: actions and probabilities (state carried)`, async () => {
+      const config = resolveRunConfig({ game: 'catch', agent: 'ppo', file: { lstmUnits }, flags: { steps: 300, seed: 4, evalEvery: 0, evalEpisodes: 2, checkpointEvery: 0, logEvery: 100 } });
+      const res = await train({ config, outDir: join(tmp, 'runs'), progress: null });
+      const out = join(tmp, `ppo-${lstmUnits}`);
+      const r = await exportPolicy({ runDir: res.runDir, outDir: out });
+      expect(r.policy.output).toBe('logits');
+      expect(r.policy.recurrentState).toEqual(lstmUnits ? { shapes: [[16], [16]] } : null);
+      const { agent } = await loadRunAgent(res.runDir);
+      const policy = await loadPolicy(out, { game: 'catch' });
+      try {
+        const env = make('catch') as Env<ObsArray, number>;
+        const rng = new SeededRng(3);
+        let maxDiff = 0;
+        let compared = 0;
+        for (let ep = 0; ep < 3; ep++) {
+          let obs = env.reset({ seed: 100 + ep }).obs;
+          policy.reset();
+          let state: unknown = undefined;
+          for (let t = 0; t < 40; t++) {
+            const a = await agent.act(obs, { numEnvs: 1, epsilon: 0 }, state);
+            state = a.state;
+            const probs = (a.info as { probs: Float32Array }).probs;
+            const p = await policy.act(obs);
+            expect(p.action).toBe(a.actions[0]);
+            for (let i = 0; i < probs.length; i++) maxDiff = Math.max(maxDiff, Math.abs(probs[i]! - p.probs![i]!));
+            compared++;
+            const step = env.step(rng.random() < 0.3 ? rng.int(0, 3) : a.actions[0]!);
+            if (step.terminated || step.truncated) break;
+            obs = step.obs;
+          }
+        }
+        expect(compared).toBeGreaterThan(20);
+        expect(maxDiff).toBeLessThan(1e-5);
+      } finally {
+        policy.dispose();
+        agent.dispose();
+      }
+    });
+  }
+});

@@ -1,0 +1,199 @@
+/**
+ * Runtime: bad bundles fail with named errors, the frame pipeline equals the training wrappers,
+ * recurrent state is carried and reset, and act() does not leak tensors.
+ */
+import { mkdtempSync, rmSync, unlinkSync, writeFileSync, readFileSync, truncateSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import '../../games/index.js';
+import { CheckpointError, SpaceMismatchError, UnsupportedVersionError, InvalidConfigError } from '../../src/errors.js';
+import type { Env, ObsArray } from '../../src/envs/env.js';
+import { make } from '../../src/envs/registry.js';
+import { SeededRng } from '../../src/envs/rng.js';
+import { Flicker, FrameStack, GrayScale, PixelObservation, Resize } from '../../src/envs/wrappers/index.js';
+import { basicPolicyFile, preprocessChain, writePolicyBundle } from '../../src/export/export-policy.js';
+import { buildQNetwork } from '../../src/networks/builders.js';
+import { FramePipeline, loadPolicy, type PolicyFile } from '../../src/runtime/index.js';
+
+const tmp = mkdtempSync(join(tmpdir(), 'npcforge-runtime-'));
+beforeAll(async () => {
+  await tf.ready();
+});
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+const MINATAR_ACTIONS = ['noop', 'left', 'right', 'up', 'down', 'fire'];
+
+async function minatarBundle(name: string): Promise<string> {
+  const dir = join(tmp, name);
+  const model = buildQNetwork({ inputShape: [10, 10, 4], numActions: 6, encoder: { kind: 'minatar-cnn' }, head: { kind: 'q' }, seed: 3 });
+  await writePolicyBundle(dir, basicPolicyFile({ game: 'minatar/breakout', observation: { shape: [10, 10, 4], dtype: 'uint8' }, actions: MINATAR_ACTIONS }), model);
+  model.dispose();
+  return dir;
+}
+
+function editPolicy(dir: string, edit: (p: Record<string, unknown>) => void): void {
+  const p = JSON.parse(readFileSync(join(dir, 'policy.json'), 'utf8'));
+  edit(p);
+  writeFileSync(join(dir, 'policy.json'), JSON.stringify(p));
+}
+
+describe('loadPolicy: bad bundles', () => {
+  it('rejects a bundle for another game', async () => {
+    const dir = await minatarBundle('wrong-game');
+    await expect(loadPolicy(dir, { game: 'pong' })).rejects.toThrow(SpaceMismatchError);
+    await expect(loadPolicy(dir, { game: 'pong' })).rejects.toThrow(/\[loadPolicy\] expected a policy for game "pong", received a policy for "minatar\/breakout"; fix:/);
+  });
+
+  it('rejects an unknown version', async () => {
+    const dir = await minatarBundle('version');
+    editPolicy(dir, (p) => (p.version = 99));
+    await expect(loadPolicy(dir)).rejects.toThrow(UnsupportedVersionError);
+    await expect(loadPolicy(dir)).rejects.toThrow(/\[policy.json\] expected version 1, received 99/);
+  });
+
+  it('rejects missing and truncated weights', async () => {
+    const dir = await minatarBundle('no-weights');
+    truncateSync(join(dir, 'weights.bin'), 100);
+    await expect(loadPolicy(dir)).rejects.toThrow(/\[loadPolicy\] expected \d+ bytes of float32 weights, received 100 bytes/);
+    unlinkSync(join(dir, 'weights.bin'));
+    await expect(loadPolicy(dir)).rejects.toThrow(CheckpointError);
+    await expect(loadPolicy(dir)).rejects.toThrow(/expected weights.bin in the policy bundle/);
+  });
+
+  it('rejects a corrupt or incomplete policy.json', async () => {
+    const dir = await minatarBundle('corrupt');
+    writeFileSync(join(dir, 'policy.json'), '{"format": "npcforge-policy", "vers');
+    await expect(loadPolicy(dir)).rejects.toThrow(/\[policy.json\] expected valid JSON, received unparsable text/);
+    editPolicyText(dir, { format: 'npcforge-policy', version: 1, game: {} });
+    await expect(loadPolicy(dir)).rejects.toThrow(/expected a complete policy description, received game.id undefined; output undefined/);
+    unlinkSync(join(dir, 'policy.json'));
+    await expect(loadPolicy(dir)).rejects.toThrow(/expected policy.json in the policy bundle/);
+  });
+
+  it('rejects mismatched observation shapes: in policy.json, vs the model, and at act()', async () => {
+    const dir = await minatarBundle('shape');
+    await expect(loadPolicy(dir, { frameShape: [10, 10, 7] })).rejects.toThrow(/expected frames of shape \[10,10,4\]/);
+    const ok = await loadPolicy(dir);
+    await expect(ok.act(new Uint8Array(10))).rejects.toThrow(SpaceMismatchError);
+    await expect(ok.act(new Uint8Array(10))).rejects.toThrow(/\[policy.act\] expected a frame of 400 values or an observation of 400 values, received Uint8Array\(10\)/);
+    await expect(ok.act(new Uint8Array(400), { greedy: false })).rejects.toThrow(InvalidConfigError);
+    ok.dispose();
+    editPolicy(dir, (p) => {
+      (p.observation as { shape: number[] }).shape = [10, 10, 5];
+      (p.frame as { shape: number[] }).shape = [10, 10, 5];
+    });
+    await expect(loadPolicy(dir)).rejects.toThrow(/expected a model reading observations \[10,10,5\] \(policy.json\), received a model input \[10,10,4\]/);
+  });
+});
+
+function editPolicyText(dir: string, obj: unknown): void {
+  writeFileSync(join(dir, 'policy.json'), JSON.stringify(obj));
+}
+
+describe('FramePipeline', () => {
+  it('equals GrayScale -> Resize -> FrameStack on rendered catch frames, and preprocessChain reads the chain', () => {
+    const inner = make('catch');
+    const env = new FrameStack(new Resize(new GrayScale(new PixelObservation(inner)), { height: 21, width: 17 }), { k: 3 }) as unknown as Env<ObsArray, number>;
+    const { steps, frame } = preprocessChain(env as Env<unknown, unknown>);
+    expect(steps).toEqual([{ kind: 'grayscale' }, { kind: 'resize', height: 21, width: 17 }, { kind: 'frameStack', k: 3 }]);
+    // Flicker is a training-time perturbation: never part of the exported chain.
+    const flickered = new FrameStack(new Flicker(new GrayScale(new PixelObservation(make('catch'))), { p: 0.5 }), { k: 2 }) as unknown as Env<unknown, unknown>;
+    expect(preprocessChain(flickered).steps).toEqual([{ kind: 'grayscale' }, { kind: 'frameStack', k: 2 }]);
+    const raw = new PixelObservation(make('catch'));
+    expect(frame.shape).toEqual([...raw.observationSpace.shape]);
+    const policy: PolicyFile = basicPolicyFile({ game: 'catch', frame, preprocess: steps, observation: { shape: [21, 17, 3], dtype: 'uint8' }, actions: ['a', 'b', 'c'] });
+    const pipe = new FramePipeline(policy);
+    const rng = new SeededRng(5);
+    for (let ep = 0; ep < 2; ep++) {
+      let obs = env.reset({ seed: 40 + ep }).obs;
+      let rawObs = raw.reset({ seed: 40 + ep }).obs;
+      pipe.reset();
+      for (let t = 0; t < 15; t++) {
+        expect(Array.from(pipe.process(rawObs))).toEqual(Array.from(obs));
+        const a = rng.int(0, 3);
+        const r = env.step(a);
+        const rr = raw.step(a);
+        if (r.terminated || r.truncated) break;
+        obs = r.obs;
+        rawObs = rr.obs;
+      }
+    }
+  });
+});
+
+describe('Policy', () => {
+  it('does not leak tensors over many act() calls (feed-forward and recurrent)', async () => {
+    const ff = await loadPolicy(await minatarBundle('leak'));
+    const rec = await loadPolicy(await lstmBundle('leak-lstm'));
+    const obs = new Uint8Array(400).map((_, i) => i % 2);
+    const recObs = new Float32Array([0.1, 0.2, 0.3, 0.4]);
+    for (let i = 0; i < 5; i++) {
+      await ff.act(obs);
+      await rec.act(recObs);
+    }
+    const before = tf.memory().numTensors;
+    for (let i = 0; i < 200; i++) {
+      await ff.act(obs);
+      await rec.act(recObs, { greedy: false, rng: new SeededRng(i) });
+      if (i % 50 === 0) rec.reset();
+    }
+    expect(tf.memory().numTensors).toBe(before);
+    ff.dispose();
+    rec.dispose();
+  });
+
+  it('carries the LSTM state between calls and zeroes it on reset (equals threading the state by hand)', async () => {
+    const dir = await lstmBundle('lstm');
+    const policy = await loadPolicy(dir);
+    const reference = await tf.loadLayersModel(tf.io.fromMemory(await memoryArtifacts(dir)));
+    const rng = new SeededRng(9);
+    const seq = Array.from({ length: 12 }, () => Float32Array.from({ length: 4 }, () => rng.random() * 2 - 1));
+    let h = tf.zeros([1, 8]);
+    let c = tf.zeros([1, 8]);
+    const expected: Float32Array[] = [];
+    for (const x of seq) {
+      const [logits, h2, c2] = reference.predict([tf.tensor(x, [1, 4]), h, c]) as tf.Tensor[];
+      expected.push((await tf.softmax(logits!).data()) as Float32Array);
+      h = h2!;
+      c = c2!;
+    }
+    for (let pass = 0; pass < 2; pass++) {
+      policy.reset();
+      for (let t = 0; t < seq.length; t++) {
+        const r = await policy.act(seq[t]!);
+        for (let i = 0; i < 3; i++) expect(Math.abs(r.probs![i]! - expected[t]![i]!)).toBeLessThan(1e-5);
+      }
+    }
+    // Without the carried state the answers differ: the test would catch a runtime that drops it.
+    policy.reset();
+    await policy.act(seq[0]!);
+    policy.reset();
+    const stateless = await policy.act(seq[1]!);
+    expect(Math.max(...[0, 1, 2].map((i) => Math.abs(stateless.probs![i]! - expected[1]![i]!)))).toBeGreaterThan(1e-4);
+    policy.dispose();
+    reference.dispose();
+  });
+});
+
+async function memoryArtifacts(dir: string): Promise<tf.io.ModelArtifacts> {
+  const j = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8'));
+  const w = readFileSync(join(dir, 'weights.bin'));
+  return { modelTopology: j.modelTopology, weightSpecs: j.weightsManifest[0].weights, weightData: w.buffer.slice(w.byteOffset, w.byteOffset + w.byteLength) };
+}
+
+/** A one-step LSTM policy: inputs [obs, h, c], outputs [logits, h', c']. */
+async function lstmBundle(name: string): Promise<string> {
+  const obs = tf.input({ shape: [4] });
+  const h = tf.input({ shape: [8] });
+  const c = tf.input({ shape: [8] });
+  const seq = tf.layers.reshape({ targetShape: [1, 4] }).apply(obs) as tf.SymbolicTensor;
+  const [out, h2, c2] = tf.layers.lstm({ units: 8, returnState: true, kernelInitializer: tf.initializers.glorotUniform({ seed: 1 }), recurrentInitializer: tf.initializers.glorotUniform({ seed: 2 }) }).apply(seq, { initialState: [h, c] }) as tf.SymbolicTensor[];
+  const logits = tf.layers.dense({ units: 3, kernelInitializer: tf.initializers.glorotUniform({ seed: 3 }) }).apply(out!) as tf.SymbolicTensor;
+  const model = tf.model({ inputs: [obs, h, c], outputs: [logits, h2!, c2!] });
+  const dir = join(tmp, name);
+  await writePolicyBundle(dir, basicPolicyFile({ game: 'memory-maze', agent: 'ppo', output: 'logits', observation: { shape: [4], dtype: 'float32', low: -1, high: 1 }, actions: ['a', 'b', 'c'], recurrentState: { shapes: [[8], [8]] } }), model);
+  model.dispose();
+  return dir;
+}
