@@ -10,9 +10,11 @@ import { exportImageDataset } from '../../src/supervised/data/image-datasets.js'
 import { augmentImage, decodeImage, listImageFolder } from '../../src/supervised/image/loader.js';
 import { SupervisedRun, fitTask } from '../../src/supervised/run.js';
 import { main } from '../../src/cli/main.js';
+import { initBackend } from '../../src/networks/backend.js';
 
 let root: string;
 beforeAll(async () => {
+  await initBackend({ quiet: true });
   root = await mkdtemp(join(tmpdir(), 'npcforge-img-'));
   // 40 real digits per class: 300 for training (30 of them validation), 100 held out.
   await exportImageDataset('mnist', { out: join(root, 'mnist'), seed: 1, limitPerClass: 40, testCount: 100 });
