@@ -104,6 +104,13 @@ function truncateMetrics(path: string, step: number): void {
   writeFileSync(path, keep.length ? keep.join('\n') + '\n' : '');
 }
 
+/** The default run folder, suffixed `-2`, `-3`, ... when a run started in the same second already has it. */
+function uniqueRunDir(base: string): string {
+  let dir = base;
+  for (let i = 2; existsSync(dir); i++) dir = `${base}-${i}`;
+  return dir;
+}
+
 /** Re-plays an evaluation episode on a fresh env and writes it, with its annotations, as an .npcep file. */
 async function recordEvalEpisode(game: string, envOptions: Record<string, unknown>, dir: string, name: string, e: EvalEpisode, meta: Record<string, unknown>): Promise<void> {
   const env = make(game, envOptions) as Env<ObsArray, number>;
@@ -131,7 +138,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   } else {
     if (!options.config) throw new CheckpointError(formatError('train', 'a config or --resume', 'neither', 'pass one'));
     cfg = options.config;
-    runDir = options.runDir ?? join(options.outDir ?? 'runs', runFolderName(cfg.game, cfg.agent, cfg.run.seed, new Date(now())));
+    runDir = options.runDir ?? uniqueRunDir(join(options.outDir ?? 'runs', runFolderName(cfg.game, cfg.agent, cfg.run.seed, new Date(now()))));
   }
   // After the run folder and config were validated, so a bad --resume reports only its own error.
   const backend = await initBackend();
