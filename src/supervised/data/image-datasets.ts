@@ -56,7 +56,8 @@ async function loadClass(dataset: 'mnist' | 'fashion-mnist', c: number): Promise
   }
   const dir = join(dirname(require.resolve('fashion-mnist/package.json')), 'src', 'clothes');
   const rows = (await readJson(join(dir, `${c}.json`))).data as number[][];
-  return rows.map((r) => Uint8Array.from(r));
+  // The package's class-0 file ends with two empty records; only whole 28x28 images count.
+  return rows.filter((r) => Array.isArray(r) && r.length === PIXELS).map((r) => Uint8Array.from(r));
 }
 
 /** Runs `fn` over `items` with at most `limit` promises in flight. */
