@@ -11,6 +11,8 @@ import type { EnvChainSnapshot } from './env-state.js';
 
 export const CHECKPOINT_FORMAT = 'npcforge-checkpoint';
 export const CHECKPOINT_VERSION = 1;
+/** Folder (inside the run folder) of the best-evaluated weights. */
+export const BEST_DIR = 'best';
 
 /** Runner state needed to continue exactly. */
 export interface RunnerState {
@@ -18,6 +20,8 @@ export interface RunnerState {
   episodes: number;
   evals: number;
   lastEval: number | null;
+  /** Best evaluation mean so far (its weights are in `best/`); absent in checkpoints of older runs. */
+  bestEval?: number | null;
   wallTime: number;
   recentReturns: number[];
   episodeReturns: number[];
@@ -51,6 +55,26 @@ export function writeCheckpoint(runDir: string, runner: RunnerState, agent: Agen
   writeFileSync(join(tmp, 'checkpoint.json'), JSON.stringify(file));
   if (existsSync(final)) rmSync(final, { recursive: true, force: true });
   renameSync(tmp, final);
+  return final;
+}
+
+/**
+ * Writes the best-evaluated weights to `<runDir>/best/` (same layout as a checkpoint, no replay).
+ * Built in a temporary folder and swapped in by renames, so `best/` is always complete.
+ */
+export function writeBest(runDir: string, runner: RunnerState, agent: AgentSnapshot): string {
+  const final = join(runDir, BEST_DIR);
+  const tmp = join(runDir, `.tmp-best-${process.pid}`);
+  const old = join(runDir, `.old-best-${process.pid}`);
+  rmSync(tmp, { recursive: true, force: true });
+  rmSync(old, { recursive: true, force: true });
+  mkdirSync(tmp);
+  for (const [name, bytes] of Object.entries(agent.blobs)) writeFileSync(join(tmp, name), bytes);
+  const file: CheckpointFile = { format: CHECKPOINT_FORMAT, version: CHECKPOINT_VERSION, runner, agent: agent.json, blobs: Object.keys(agent.blobs) };
+  writeFileSync(join(tmp, 'checkpoint.json'), JSON.stringify(file));
+  if (existsSync(final)) renameSync(final, old);
+  renameSync(tmp, final);
+  rmSync(old, { recursive: true, force: true });
   return final;
 }
 

@@ -27,12 +27,26 @@ export const GAME_DEFAULTS: GameDefaults[] = [
     runOverrides: { evalEvery: 2000, evalEpisodes: 100, logEvery: 500, checkpointEvery: 2000 },
   },
   {
+    // RL Baselines3 Zoo's CartPole-v1 DQN. SB3 trains in bursts (128 updates every 256 steps) and syncs
+    // the target between bursts, hence a sync every 128 updates here. The run stops once a 20-episode
+    // greedy eval is perfect; best/ keeps the best-evaluated weights in case the policy collapses later.
     match: 'cartpole',
     agent: 'dqn',
     preset: 'classic',
     steps: 50_000,
-    agentOverrides: { learningStarts: 1000, epsilonDecaySteps: 10_000, epsilonEnd: 0.02, targetUpdateEvery: 250, bufferSize: 50_000, batchSize: 64, trainEvery: 2, optimizer: { kind: 'adam', learningRate: 5e-4 } },
-    runOverrides: { evalEvery: 5000, evalEpisodes: 20, logEvery: 1000, checkpointEvery: 10_000 },
+    agentOverrides: {
+      network: { kind: 'mlp', hidden: [256, 256] },
+      double: false,
+      learningStarts: 1000,
+      epsilonDecaySteps: 7000,
+      epsilonEnd: 0.04,
+      targetUpdateEvery: 128,
+      bufferSize: 100_000,
+      batchSize: 64,
+      trainEvery: 2,
+      optimizer: { kind: 'adam', learningRate: 2.3e-3 },
+    },
+    runOverrides: { evalEvery: 2500, evalEpisodes: 20, stopAtEval: 500, logEvery: 2500, checkpointEvery: 10_000 },
   },
   { match: 'minatar/*', agent: 'dqn', preset: 'minatar', steps: 5_000_000, runOverrides: { evalEvery: 100_000, evalEpisodes: 30, logEvery: 10_000, checkpointEvery: 100_000 } },
 ];

@@ -29,6 +29,8 @@ export interface RunSettings {
   saveReplay: boolean;
   /** Options passed to the game's factory. */
   envOptions: Record<string, unknown>;
+  /** Stop training once a periodic evaluation's mean return reaches this value (null = never). */
+  stopAtEval: number | null;
 }
 
 export const DEFAULT_RUN_SETTINGS: RunSettings = {
@@ -42,6 +44,7 @@ export const DEFAULT_RUN_SETTINGS: RunSettings = {
   keepCheckpoints: 3,
   saveReplay: false,
   envOptions: {},
+  stopAtEval: null,
 };
 
 const RUN_KEYS = Object.keys(DEFAULT_RUN_SETTINGS) as Array<keyof RunSettings>;
@@ -98,6 +101,7 @@ function checkRunSettings(r: RunSettings, errs: string[]): void {
   int('checkpointEvery', 0);
   int('keepCheckpoints', 1);
   if (typeof r.saveReplay !== 'boolean') errs.push(`saveReplay = ${describe(r.saveReplay)} (want true or false)`);
+  if (r.stopAtEval !== null && (typeof r.stopAtEval !== 'number' || !Number.isFinite(r.stopAtEval))) errs.push(`stopAtEval = ${describe(r.stopAtEval)} (want a number or null)`);
   if (!r.envOptions || typeof r.envOptions !== 'object' || Array.isArray(r.envOptions)) errs.push(`envOptions = ${describe(r.envOptions)} (want an object)`);
 }
 

@@ -14,7 +14,7 @@ import type { VectorStepResult } from '../envs/vector/types.js';
 import type { Agent } from '../agents/agent.js';
 import { getAgentFactory } from '../agents/registry.js';
 import { initBackend } from '../networks/backend.js';
-import { readCheckpoint, writeCheckpoint, type RunnerState } from './checkpoint.js';
+import { BEST_DIR, readCheckpoint, writeBest, writeCheckpoint, type RunnerState } from './checkpoint.js';
 import { restoreEnvChain, snapshotEnvChain } from './env-state.js';
 import { evaluate, summarise, type EvalEpisode } from './evaluate.js';
 import { Progress } from './progress.js';
@@ -71,6 +71,10 @@ export interface TrainResult {
   interrupted: boolean;
   /** Latest evaluation summary. */
   lastEval: ReturnType<typeof summarise> | null;
+  /** Best periodic evaluation mean (its weights are in `<runDir>/best/`), null without evaluations. */
+  bestEval: number | null;
+  /** True when `stopAtEval` ended the run before its step budget. */
+  stoppedEarly: boolean;
   checkpoint: string | null;
 }
 
@@ -130,7 +134,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   if (options.resume) {
     runDir = options.resume;
     const file = readRunFile(runDir);
-    cfg = { game: file.game, agent: file.agent, preset: file.preset, run: { ...file.run }, agentConfig: file.agentConfig };
+    cfg = { game: file.game, agent: file.agent, preset: file.preset, run: { ...file.run, stopAtEval: file.run.stopAtEval ?? null }, agentConfig: file.agentConfig };
     if (options.steps !== undefined) cfg.run.steps = options.steps;
     const steps = listCheckpoints(runDir);
     if (!steps.length) throw new CheckpointError(formatError('--resume', 'a run with at least one checkpoint', `${describe(runDir)} without checkpoints`, 'start a new run instead'));
@@ -208,6 +212,13 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       });
       lastEvalSummary = summarise(res);
       st.lastEval = lastEvalSummary.mean_return;
+      // DQN's greedy policy can collapse late in training; keep the best-evaluated weights for eval/export.
+      // Ties go to the later weights (more training behind the same score).
+      if (st.bestEval === undefined || st.bestEval === null || st.lastEval >= st.bestEval) {
+        st.bestEval = st.lastEval;
+        const snap = await agent!.save({ includeReplay: false });
+        writeBest(runDir, { ...st, wallTime: wall(), obs: [], envs: [] }, snap);
+      }
     };
     const writeMetrics = (): void => {
       const elapsed = Math.max(1e-9, (now() - intervalStart) / 1000);
@@ -241,6 +252,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     };
 
     let interrupted = false;
+    let stoppedEarly = false;
     const speedStart = now();
     const speedStep0 = st.step;
     let lastYield = now();
@@ -280,31 +292,42 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       st.step += K;
       intervalSteps += K;
       // The last iteration always evaluates, logs and checkpoints, so the final numbers are in metrics.jsonl.
-      const last = st.step >= run.steps;
-      if (crossed(prev, st.step, run.evalEvery) || last) await doEval();
+      let last = st.step >= run.steps;
+      if (crossed(prev, st.step, run.evalEvery) || last) {
+        await doEval();
+        if (run.stopAtEval !== null && st.lastEval !== null && st.lastEval >= run.stopAtEval) {
+          stoppedEarly = !last;
+          last = true;
+        }
+      }
       if (crossed(prev, st.step, run.logEvery) || last) writeMetrics();
       if (crossed(prev, st.step, run.checkpointEvery) || last) await checkpoint();
       const sps = (st.step - speedStep0) / Math.max(1e-3, (now() - speedStart) / 1000);
       progress.tick({ step: st.step, total: run.steps, meanReturn: meanRecent(), evalReturn: st.lastEval, stepsPerSec: sps });
+      if (stoppedEarly) break;
     }
     if (interrupted) await checkpoint();
-    progress.message(interrupted ? `npcforge: interrupted at step ${st.step}; checkpoint ${lastCheckpoint}; continue with --resume ${runDir}` : `npcforge: done at step ${st.step}; eval return ${st.lastEval ?? '-'}; run ${runDir}`);
-    return { runDir, step: st.step, interrupted, lastEval: lastEvalSummary, checkpoint: lastCheckpoint };
+    progress.message(interrupted ? `npcforge: interrupted at step ${st.step}; checkpoint ${lastCheckpoint}; continue with --resume ${runDir}` : `npcforge: ${stoppedEarly ? `eval return reached stopAtEval ${run.stopAtEval}; stopped` : 'done'} at step ${st.step}; eval return ${st.lastEval ?? '-'} (best ${st.bestEval ?? '-'}); run ${runDir}`);
+    return { runDir, step: st.step, interrupted, lastEval: lastEvalSummary, bestEval: st.bestEval ?? null, stoppedEarly, checkpoint: lastCheckpoint };
   } finally {
     agent?.dispose();
     await vec.close();
   }
 }
 
-/** Loads a run's agent from a checkpoint (latest by default) for evaluation or export. The caller disposes it. */
-export async function loadRunAgent(runDir: string, checkpointStep?: number): Promise<{ agent: Agent; run: RunFile; step: number }> {
+/**
+ * Loads a run's agent for evaluation or export: the best-evaluated weights (`best/`) by default,
+ * else the latest checkpoint; `checkpointStep` picks a checkpoint. The caller disposes the agent.
+ */
+export async function loadRunAgent(runDir: string, checkpointStep?: number): Promise<{ agent: Agent; run: RunFile; step: number; best: boolean }> {
   const run = readRunFile(runDir);
   const steps = listCheckpoints(runDir);
+  const useBest = checkpointStep === undefined && existsSync(join(runDir, BEST_DIR, 'checkpoint.json'));
   const step = checkpointStep ?? steps[steps.length - 1];
-  if (step === undefined || !steps.includes(step)) {
+  if (!useBest && (step === undefined || !steps.includes(step))) {
     throw new CheckpointError(formatError('checkpoint', `one of [${steps.join(', ')}]`, describe(checkpointStep ?? 'none'), steps.length ? 'pass --checkpoint with a listed step' : 'train the run first'));
   }
-  const ck = readCheckpoint(join(runDir, 'checkpoints', String(step)));
+  const ck = readCheckpoint(useBest ? join(runDir, BEST_DIR) : join(runDir, 'checkpoints', String(step)));
   await initBackend();
   const probe = make(run.game, run.run.envOptions);
   const agent = getAgentFactory(run.agent).create({ config: run.agentConfig, observationSpace: probe.observationSpace, actionSpace: probe.actionSpace, numEnvs: 1, seed: run.run.seed });
@@ -315,5 +338,5 @@ export async function loadRunAgent(runDir: string, checkpointStep?: number): Pro
     agent.dispose();
     throw err;
   }
-  return { agent, run, step };
+  return { agent, run, step: ck.runner.step, best: useBest };
 }

@@ -25,6 +25,7 @@ describe('resolveRunConfig', () => {
   it('names every unknown or bad key', () => {
     expect(() => resolveRunConfig({ game: 'catch', file: { lerningRate: 1, steps: -3 } })).toThrow(InvalidConfigError);
     expect(() => resolveRunConfig({ game: 'catch', file: { lerningRate: 1, steps: -3 } })).toThrow(/steps = -3.*unknown key "lerningRate"/);
+    expect(() => resolveRunConfig({ game: 'catch', file: { stopAtEval: 'high' } })).toThrow(/stopAtEval = "high"/);
     expect(() => resolveRunConfig({ game: 'catch', preset: 'nope' })).toThrow(/preset\] expected one of minatar, rainbow-lite, classic/);
   });
 });
@@ -89,7 +90,7 @@ describe('CLI bad input: one error line, non-zero exit, nothing overwritten', ()
     expect(await run(['train', '--resume', join(dir, 'run')])).toBe(2);
     expect(oneLine()).toMatch(/\[dqn.load( online)?\] expected/);
     err.length = 0;
-    expect(await run(['eval', join(dir, 'run'), '--episodes', '2'])).toBe(2);
+    expect(await run(['eval', join(dir, 'run'), '--episodes', '2', '--checkpoint', '60'])).toBe(2);
     expect(oneLine()).toMatch(/\[dqn.load( online)?\] expected/);
     expect(readFileSync(join(dir, 'run', 'metrics.jsonl'), 'utf8')).toBe(metricsBefore);
     writeFileSync(join(ck, 'checkpoint.json'), '{"format": "npcforge-checkpoint", "vers');

@@ -21,11 +21,11 @@ export function registerEval(program: Command): void {
     .argument('<run>', 'run folder (runs/...)')
     .option('--episodes <n>', 'episodes to play', intFlag('episodes', 1), 100)
     .option('--seed <n>', 'seed of the evaluation episodes', intFlag('seed', 0), 12345)
-    .option('--checkpoint <step>', 'checkpoint step (default: latest)', intFlag('checkpoint', 0))
+    .option('--checkpoint <step>', 'checkpoint step (default: the best-evaluated weights, else the latest checkpoint)', intFlag('checkpoint', 0))
     .option('--epsilon <x>', 'exploration rate (default: the run\'s evalEpsilon)')
     .option('--json', 'print one JSON object')
     .action(async (runDir: string, f: { episodes: number; seed: number; checkpoint?: number; epsilon?: string; json?: boolean }) => {
-      const { agent, run, step } = await loadRunAgent(runDir, f.checkpoint);
+      const { agent, run, step, best } = await loadRunAgent(runDir, f.checkpoint);
       try {
         let epsilon = (run.agentConfig.evalEpsilon as number | undefined) ?? 0;
         if (f.epsilon !== undefined) {
@@ -35,7 +35,7 @@ export function registerEval(program: Command): void {
         const res = await evaluate(agent, { makeEnv: () => make(run.game, run.run.envOptions) as Env<ObsArray, number>, episodes: f.episodes, baseSeed: f.seed, epsilon });
         const s = summarise(res);
         if (f.json) process.stdout.write(JSON.stringify(s) + '\n');
-        else process.stdout.write(`${run.game} ${run.agent} checkpoint ${step}: ${s.episodes} episodes, return ${s.mean_return.toFixed(3)} +- ${s.std_return.toFixed(3)} (min ${s.min_return}, max ${s.max_return}), mean length ${s.mean_length.toFixed(1)}\n`);
+        else process.stdout.write(`${run.game} ${run.agent} ${best ? `best weights (step ${step})` : `checkpoint ${step}`}: ${s.episodes} episodes, return ${s.mean_return.toFixed(3)} +- ${s.std_return.toFixed(3)} (min ${s.min_return}, max ${s.max_return}), mean length ${s.mean_length.toFixed(1)}\n`);
       } finally {
         agent.dispose();
       }
