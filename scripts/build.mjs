@@ -1,6 +1,6 @@
 // Build: TypeScript -> dist/ (library, CLI, games, benchmarks), then the browser bundles.
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, symlinkSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -14,15 +14,4 @@ for (const f of readdirSync(join(root, 'scripts')).filter((f) => /^bundle-.*\.mj
   await mod.bundle(root);
 }
 if (!existsSync(join(root, 'dist', 'src', 'cli', 'main.js'))) throw new Error('build: dist/src/cli/main.js missing');
-// In a checkout, `npx npcforge` looks in node_modules/.bin first; without this link npm would
-// install the project into its npx cache (a second build) before running it.
-const binDir = join(root, 'node_modules', '.bin');
-const binLink = join(binDir, 'npcforge');
-if (existsSync(binDir) && !existsSync(binLink)) {
-  try {
-    symlinkSync(join('..', '..', 'bin', 'npcforge.js'), binLink);
-  } catch (err) {
-    console.warn(`npcforge: could not link ${binLink}: ${err.message}`);
-  }
-}
 console.log(`npcforge: built in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
