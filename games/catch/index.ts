@@ -1,4 +1,6 @@
+import { InvalidConfigError, formatError, describe } from '../../src/errors.js';
 import { register } from '../../src/envs/registry.js';
+import { Flicker } from '../../src/envs/wrappers/flicker.js';
 import { CatchEnv, type CatchOptions } from './catch.js';
 
 export { CatchEnv, CATCH_ACTIONS, type CatchOptions } from './catch.js';
@@ -7,3 +9,16 @@ register('catch', (o) => new CatchEnv(o as CatchOptions), {
   rewardThreshold: 0.9,
   description: 'bsuite Catch: a ball falls down a 10x5 grid; move the paddle to catch it (+1 / -1).',
 });
+
+register(
+  'catch/flicker',
+  (o) => {
+    const { flicker = 0.5, ...rest } = o as CatchOptions & { flicker?: unknown };
+    if (typeof flicker !== 'number') throw new InvalidConfigError(formatError('catch/flicker', 'flicker as a probability', describe(flicker), 'pass e.g. { flicker: 0.5 }'));
+    return new Flicker(new CatchEnv(rest), { p: flicker });
+  },
+  {
+    rewardThreshold: 0.9,
+    description: 'Catch under Flicker(0.5): each frame is blanked with probability 0.5, so the ball must be remembered (memory test).',
+  },
+);

@@ -4,6 +4,7 @@ import type { Space } from '../envs/spaces.js';
 import type { Agent } from './agent.js';
 import { DQN_PRESETS, resolveDqnConfig } from './dqn/config.js';
 import { DqnAgent } from './dqn/dqn-agent.js';
+import { DrqnAgent } from './dqn/drqn-agent.js';
 import { pgAgentFactory } from './pg/factory.js';
 
 export interface AgentFactory {
@@ -12,7 +13,7 @@ export interface AgentFactory {
   /** Validates overrides on a preset; throws InvalidConfigError naming every bad key. */
   resolve(preset: Record<string, unknown>, overrides: Record<string, unknown>): Record<string, unknown>;
   /** Optional per-game defaults of this agent (preset, step budget, runner settings) when it is not the game's default agent. */
-  gameDefaults?(game: string, observationSpace: Space): { preset: string; steps: number; runOverrides?: Record<string, unknown> };
+  gameDefaults?(game: string, observationSpace: Space, options?: { recurrent?: boolean }): { preset: string; steps: number; runOverrides?: Record<string, unknown> };
   /** Optional last pass over the resolved hyperparameters that needs the runner settings (e.g. the lr-annealing horizon). */
   finalize?(config: Record<string, unknown>, run: { steps: number; envs: number }): Record<string, unknown>;
   /** Builds the agent from resolved hyperparameters. */
@@ -41,7 +42,8 @@ export function listAgents(): string[] {
 registerAgent('dqn', {
   presets: DQN_PRESETS as unknown as Record<string, Record<string, unknown>>,
   resolve: (preset, overrides) => resolveDqnConfig(preset as never, overrides) as unknown as Record<string, unknown>,
-  create: ({ config, observationSpace, actionSpace, numEnvs, seed }) => new DqnAgent({ config: config as never, observationSpace, actionSpace, numEnvs, seed }),
+  create: ({ config, observationSpace, actionSpace, numEnvs, seed }) =>
+    (config.lstmUnits as number) > 0 ? new DrqnAgent({ config: config as never, observationSpace, actionSpace, numEnvs, seed }) : new DqnAgent({ config: config as never, observationSpace, actionSpace, numEnvs, seed }),
 });
 
 for (const algorithm of ['ppo', 'a2c', 'reinforce'] as const) registerAgent(algorithm, pgAgentFactory(algorithm));

@@ -15,6 +15,8 @@ import { GrayScale } from '../envs/wrappers/gray-scale.js';
 import { Resize } from '../envs/wrappers/resize.js';
 import type { Agent } from '../agents/agent.js';
 import { DqnAgent } from '../agents/dqn/dqn-agent.js';
+import { DrqnAgent } from '../agents/dqn/drqn-agent.js';
+import type { LstmCore } from '../networks/lstm.js';
 import type { ActorCritic } from '../agents/pg/actor-critic.js';
 import { PgRunnerAgent } from '../agents/pg/runner-agent.js';
 import { layersModelFiles } from '../networks/weights.js';
@@ -49,6 +51,10 @@ export interface PolicyNetwork {
 /** The network `act` runs for an agent of a known kind. */
 export function policyNetwork(agent: Agent): PolicyNetwork {
   if (agent instanceof DqnAgent) return { model: agent.online, output: 'q', inputScale: agent.obsScale, recurrentState: null };
+  if (agent instanceof DrqnAgent) {
+    const net = agent.online;
+    return { model: recurrentModel(agent.obsShape, net.encoder, net.lstm, net.head), output: 'q', inputScale: agent.obsScale, recurrentState: { shapes: [[net.lstm.units], [net.lstm.units]] } };
+  }
   if (agent instanceof PgRunnerAgent) {
     const net = agent.pg.net;
     return { model: actorModel(net), output: 'logits', inputScale: net.spec.obsScale, recurrentState: net.lstm ? { shapes: [[net.lstm.units], [net.lstm.units]] } : null };
@@ -58,23 +64,31 @@ export function policyNetwork(agent: Agent): PolicyNetwork {
 
 /**
  * The acting part of an actor-critic as one stock LayersModel: encoder -> (LSTM) -> policy head,
- * outputting logits. A recurrent net becomes inputs [obs, h, c] -> outputs [logits, h', c'] with a
- * stock Keras LSTM layer (sigmoid gates) holding the agent's cell weights converted from its
- * gate-major layout; the episode-start masking of the training cell is the runtime's `reset()`.
- * The encoder and head layers are shared with the agent, so the agent must outlive the model.
+ * outputting logits (see `recurrentModel`). The layers are shared with the agent, so the agent
+ * must outlive the model.
  */
 export function actorModel(net: ActorCritic): tf.LayersModel {
-  const obs = tf.input({ shape: [...net.spec.obsShape], dtype: 'float32' });
-  const features = net.encoder.apply(obs) as tf.SymbolicTensor;
-  if (!net.lstm) return tf.model({ inputs: obs, outputs: net.policyHead.apply(features) as tf.SymbolicTensor });
-  const H = net.lstm.units;
-  const I = net.lstm.inputSize;
+  return recurrentModel(net.spec.obsShape, net.encoder, net.lstm, net.policyHead);
+}
+
+/**
+ * encoder -> (LSTM) -> head as one stock LayersModel. A recurrent net becomes inputs [obs, h, c]
+ * -> outputs [head output, h', c'] with a stock Keras LSTM layer (sigmoid gates) holding the
+ * cell's weights converted from its gate-major layout; the episode-start masking of the training
+ * cell is the runtime's `reset()`. The encoder and head layers are shared with the caller's
+ * network, which must outlive the model.
+ */
+export function recurrentModel(obsShape: readonly number[], encoder: tf.LayersModel, cell: LstmCore | null, head: tf.LayersModel): tf.LayersModel {
+  const obs = tf.input({ shape: [...obsShape], dtype: 'float32' });
+  const features = encoder.apply(obs) as tf.SymbolicTensor;
+  if (!cell) return tf.model({ inputs: obs, outputs: head.apply(features) as tf.SymbolicTensor });
+  const H = cell.units;
+  const I = cell.inputSize;
   const h = tf.input({ shape: [H], dtype: 'float32' });
   const c = tf.input({ shape: [H], dtype: 'float32' });
   const seq = tf.layers.reshape({ targetShape: [1, I] }).apply(features) as tf.SymbolicTensor;
   const lstm = tf.layers.lstm({ units: H, returnState: true, activation: 'tanh', recurrentActivation: 'sigmoid', unitForgetBias: false });
   const [out, h2, c2] = lstm.apply(seq, { initialState: [h, c] }) as tf.SymbolicTensor[];
-  const cell = net.lstm;
   const keras = tf.tidy(() => [
     tf.reshape(tf.transpose(cell.kernel, [1, 0, 2]), [I, 4 * H]),
     tf.reshape(tf.transpose(cell.recurrentKernel, [1, 0, 2]), [H, 4 * H]),
@@ -82,8 +96,7 @@ export function actorModel(net: ActorCritic): tf.LayersModel {
   ]);
   lstm.setWeights(keras);
   tf.dispose(keras);
-  const logits = net.policyHead.apply(out!) as tf.SymbolicTensor;
-  return tf.model({ inputs: [obs, h, c], outputs: [logits, h2!, c2!] });
+  return tf.model({ inputs: [obs, h, c], outputs: [head.apply(out!) as tf.SymbolicTensor, h2!, c2!] });
 }
 
 /**

@@ -4,7 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { SeededRng } from '../envs/rng.js';
-import { checkQNetworkSpec, type EncoderSpec, type QNetworkSpec } from './specs.js';
+import { checkQNetworkSpec, type EncoderSpec, type HeadSpec, type QNetworkSpec } from './specs.js';
 
 /** Hands out one initialiser seed per layer, derived from the spec seed. */
 class InitSeeds {
@@ -61,27 +61,43 @@ function duelingKernel(n: number): Float32Array {
   return k;
 }
 
+function headLayers(features: tf.SymbolicTensor, numActions: number, head: HeadSpec, seeds: InitSeeds): tf.SymbolicTensor {
+  if (head.kind === 'q') return tf.layers.dense({ units: numActions, kernelInitializer: seeds.kernel(), biasInitializer: 'zeros' }).apply(features) as tf.SymbolicTensor;
+  const value = tf.layers.dense({ units: 1, kernelInitializer: seeds.kernel(), biasInitializer: 'zeros' }).apply(features) as tf.SymbolicTensor;
+  const adv = tf.layers.dense({ units: numActions, kernelInitializer: seeds.kernel(), biasInitializer: 'zeros' }).apply(features) as tf.SymbolicTensor;
+  const both = tf.layers.concatenate().apply([value, adv]) as tf.SymbolicTensor;
+  const combine = tf.layers.dense({ units: numActions, useBias: false, trainable: false, kernelInitializer: 'zeros' });
+  const output = combine.apply(both) as tf.SymbolicTensor;
+  const kernel = tf.tensor2d(duelingKernel(numActions), [numActions + 1, numActions]);
+  combine.setWeights([kernel]);
+  kernel.dispose();
+  return output;
+}
+
 /** Builds a Q-network (input: float32 observations; output: one Q-value per action). The caller owns the model. */
 export function buildQNetwork(spec: QNetworkSpec): tf.LayersModel {
   checkQNetworkSpec(spec);
   const seeds = new InitSeeds(spec.seed);
   const input = tf.input({ shape: spec.inputShape, dtype: 'float32' });
   const features = encoderLayers(input, spec.encoder, seeds);
-  let output: tf.SymbolicTensor;
-  if (spec.head.kind === 'q') {
-    output = tf.layers.dense({ units: spec.numActions, kernelInitializer: seeds.kernel(), biasInitializer: 'zeros', name: undefined }).apply(features) as tf.SymbolicTensor;
-  } else {
-    const value = tf.layers.dense({ units: 1, kernelInitializer: seeds.kernel(), biasInitializer: 'zeros' }).apply(features) as tf.SymbolicTensor;
-    const adv = tf.layers.dense({ units: spec.numActions, kernelInitializer: seeds.kernel(), biasInitializer: 'zeros' }).apply(features) as tf.SymbolicTensor;
-    const both = tf.layers.concatenate().apply([value, adv]) as tf.SymbolicTensor;
-    const combine = tf.layers.dense({ units: spec.numActions, useBias: false, trainable: false, kernelInitializer: 'zeros' });
-    output = combine.apply(both) as tf.SymbolicTensor;
-    const n = spec.numActions;
-    const kernel = tf.tensor2d(duelingKernel(n), [n + 1, n]);
-    combine.setWeights([kernel]);
-    kernel.dispose();
-  }
-  return tf.model({ inputs: input, outputs: output });
+  return tf.model({ inputs: input, outputs: headLayers(features, spec.numActions, spec.head, seeds) });
+}
+
+/**
+ * The two halves of a Q-network built separately, for a recurrent core between them (DRQN):
+ * encoder (observations -> features) and head (a `headInput`-sized vector -> Q-values). Same
+ * layers and seeding as `buildQNetwork`. The caller owns both models.
+ */
+export function buildQNetworkParts(spec: QNetworkSpec, headInput: number | 'features'): { encoder: tf.LayersModel; head: tf.LayersModel; featureSize: number } {
+  checkQNetworkSpec(spec);
+  const seeds = new InitSeeds(spec.seed);
+  const input = tf.input({ shape: spec.inputShape, dtype: 'float32' });
+  const features = encoderLayers(input, spec.encoder, seeds);
+  const featureSize = features.shape[features.shape.length - 1] as number;
+  const encoder = tf.model({ inputs: input, outputs: features });
+  const headIn = tf.input({ shape: [headInput === 'features' ? featureSize : headInput], dtype: 'float32' });
+  const head = tf.model({ inputs: headIn, outputs: headLayers(headIn, spec.numActions, spec.head, seeds) });
+  return { encoder, head, featureSize };
 }
 
 /** Copies every weight of `from` into `to` (same architecture), e.g. online -> target network. */

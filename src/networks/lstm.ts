@@ -8,9 +8,8 @@
  * env) or inside an unrolled training sequence that spans two episodes.
  *
  * Weights are stored gate-major: `kernel` [4, in, H], `recurrentKernel` [4, H, H], `bias`
- * [4, 1, H], gate order input, forget, cell, output (Keras' order). One batched matMul then yields
- * the four gates already separated along the leading axis, which the cpu backend slices for free;
- * a Keras-layout [in, 4H] kernel made ~3x slower steps (column slicing, measured). Keras layout
+ * [4, 1, H], gate order input, forget, cell, output (Keras' order). The cell multiplies by their
+ * [in, 4H] / [H, 4H] flattening (see `matrices`). Keras layout
  * for an exporter: `kernel.transpose([1, 0, 2]).reshape([in, 4H])` (same for the recurrent
  * kernel; bias reshaped to [4H]). The masking at episode starts is the one part a plain Keras
  * layer does not do.
@@ -70,12 +69,25 @@ export class LstmCore {
     return { h: tf.zeros([batch, this.units]), c: tf.zeros([batch, this.units]) };
   }
 
+  /**
+   * The gate-major variables as 2-D matrices [in, 4H] and [H, 4H] (columns gate by gate), so each
+   * step is two plain matMuls: on wasm those take XNNPACK's fast path, while the batched
+   * [4, B, in] x [4, in, H] product of the stored layout runs a naive loop (~10x slower, measured).
+   * Made once per unroll; gradients flow back to the variables through the transposes.
+   */
+  private matrices(): { wx: tf.Tensor2D; wh: tf.Tensor2D; b: tf.Tensor2D } {
+    const H = this.units;
+    const flat = (w: tf.Tensor, rows: number) => tf.reshape(tf.transpose(w, [1, 0, 2]), [rows, 4 * H]) as tf.Tensor2D;
+    return { wx: flat(this.kernel, this.inputSize), wh: flat(this.recurrentKernel, H), b: tf.reshape(this.bias, [1, 4 * H]) as tf.Tensor2D };
+  }
+
   /** One step: x [B, in] and a (masked) state. Call inside tidy. */
-  private cell(x: tf.Tensor2D, state: LstmState): LstmState {
-    // Explicit tiling: tfjs' BatchMatMul gradient does not reduce a broadcast batch dimension.
-    const four = (t: tf.Tensor2D) => tf.tile(tf.expandDims(t, 0), [4, 1, 1]) as tf.Tensor3D;
-    const z = tf.add(tf.add(tf.matMul(four(x), this.kernel as tf.Tensor3D), tf.matMul(four(state.h), this.recurrentKernel as tf.Tensor3D)), this.bias);
-    const [zi, zf, zg, zo] = tf.unstack(z) as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
+  private cell(x: tf.Tensor2D, state: LstmState, w: { wx: tf.Tensor2D; wh: tf.Tensor2D; b: tf.Tensor2D }): LstmState {
+    const B = x.shape[0];
+    const H = this.units;
+    const z = tf.add(tf.add(tf.matMul(x, w.wx), tf.matMul(state.h, w.wh)), w.b);
+    // [B, 4H] -> [4, B, H]: one transpose, then the gates are contiguous blocks.
+    const [zi, zf, zg, zo] = tf.unstack(tf.transpose(tf.reshape(z, [B, 4, H]), [1, 0, 2])) as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
     const c = tf.add(tf.mul(tf.sigmoid(zf), state.c), tf.mul(tf.sigmoid(zi), tf.tanh(zg))) as tf.Tensor2D;
     const h = tf.mul(tf.sigmoid(zo), tf.tanh(c)) as tf.Tensor2D;
     return { h, c };
@@ -88,7 +100,7 @@ export class LstmCore {
 
   /** One step for a batch: x [B, in], starts [B] (1 = reset before this step). Call inside tidy. */
   step(x: tf.Tensor2D, state: LstmState, starts: tf.Tensor1D): LstmState {
-    return this.cell(x, LstmCore.mask(state, starts));
+    return this.cell(x, LstmCore.mask(state, starts), this.matrices());
   }
 
   /**
@@ -103,10 +115,11 @@ export class LstmCore {
     // Per-step input rows are contiguous (time-major), and each step runs exactly the acting cell.
     const xk = tf.split(xs, steps, 0) as tf.Tensor2D[];
     const st = tf.split(starts, steps, 0) as tf.Tensor1D[];
+    const w = this.matrices();
     let state = state0;
     const outs: tf.Tensor2D[] = [];
     for (let t = 0; t < steps; t++) {
-      state = this.cell(xk[t]!, LstmCore.mask(state, st[t]!));
+      state = this.cell(xk[t]!, LstmCore.mask(state, st[t]!), w);
       outs.push(state.h);
     }
     return { outputs: tf.concat(outs, 0) as tf.Tensor2D, state };

@@ -15,6 +15,8 @@ export interface GameDefaults {
   agentOverrides?: Record<string, unknown>;
   /** Runner settings over the generic defaults. */
   runOverrides?: Record<string, unknown>;
+  /** With `--recurrent`: replaces steps / agentOverrides / runOverrides above (agentOverrides may set lstmUnits). */
+  recurrent?: { steps: number; agentOverrides?: Record<string, unknown>; runOverrides?: Record<string, unknown> };
 }
 
 export const GAME_DEFAULTS: GameDefaults[] = [

@@ -67,7 +67,12 @@ export interface RunRequest {
   file?: Record<string, unknown>;
   /** Flag values (run keys only). */
   flags?: Partial<RunSettings>;
+  /** An LSTM between encoder and head (`--recurrent`): the game's recurrent defaults, `lstmUnits` 128 unless set. */
+  recurrent?: boolean;
 }
+
+/** LSTM units `--recurrent` puts between encoder and head when nothing else sets `lstmUnits`. */
+export const RECURRENT_LSTM_UNITS = 128;
 
 /** Reads a JSON config file; malformed files raise one clear InvalidConfigError. */
 export function readConfigFile(path: string): Record<string, unknown> {
@@ -113,7 +118,8 @@ export function resolveRunConfig(req: RunRequest): ResolvedRunConfig {
   const agent = (req.agent ?? (file.agent as string | undefined) ?? defaults.agent) as string;
   const factory = getAgentFactory(agent);
   // An agent other than the game's default may bring its own per-game row (policy-gradient agents do).
-  const agentRow = agent !== defaults.agent ? factory.gameDefaults?.(req.game, probe.observationSpace) : undefined;
+  const agentRow = agent !== defaults.agent ? factory.gameDefaults?.(req.game, probe.observationSpace, { recurrent: req.recurrent === true }) : undefined;
+  const gameRow = req.recurrent && defaults.recurrent ? { ...defaults, ...defaults.recurrent } : defaults;
   probe.close();
   const presetName = (req.preset ?? (file.preset as string | undefined) ?? (agent === defaults.agent ? defaults.preset : (agentRow?.preset ?? Object.keys(factory.presets)[0]!))) as string;
   delete file.agent;
@@ -124,14 +130,18 @@ export function resolveRunConfig(req: RunRequest): ResolvedRunConfig {
   const agentRowApplies = agentRow !== undefined && presetName === agentRow.preset;
   const run: RunSettings = agentRowApplies
     ? { ...DEFAULT_RUN_SETTINGS, steps: agentRow.steps, ...(agentRow.runOverrides as Partial<RunSettings> | undefined) }
-    : { ...DEFAULT_RUN_SETTINGS, steps: defaults.steps, ...(defaults.runOverrides as Partial<RunSettings> | undefined) };
-  const agentOver: Record<string, unknown> = { ...(useGameRow ? defaults.agentOverrides : {}) };
+    : { ...DEFAULT_RUN_SETTINGS, steps: gameRow.steps, ...(gameRow.runOverrides as Partial<RunSettings> | undefined) };
+  const agentOver: Record<string, unknown> = { ...(useGameRow ? gameRow.agentOverrides : {}) };
   for (const [k, v] of Object.entries(file)) {
     if ((RUN_KEYS as string[]).includes(k)) (run as unknown as Record<string, unknown>)[k] = v;
     else agentOver[k] = v;
   }
   for (const [k, v] of Object.entries(req.flags ?? {})) if (v !== undefined) (run as unknown as Record<string, unknown>)[k] = v;
   const errs: string[] = [];
+  if (req.recurrent) {
+    const units = agentOver.lstmUnits ?? (preset as Record<string, unknown>).lstmUnits;
+    if (!(typeof units === 'number' && units > 0)) agentOver.lstmUnits = RECURRENT_LSTM_UNITS;
+  }
   checkRunSettings(run, errs);
   let agentConfig: Record<string, unknown> = {};
   try {

@@ -44,6 +44,14 @@ export interface DqnConfig {
   prioritized: PrioritizedConfig | null;
   /** Frames per stacked observation the env delivers (the replay stores each frame once). */
   frameStack: number;
+  /** LSTM units between encoder and Q head (DRQN); 0 = feed-forward DQN. */
+  lstmUnits: number;
+  /** DRQN: steps per sampled sequence that carry a loss (the batch is `batchSize` sequences). */
+  seqLength: number;
+  /** DRQN: steps before those, unrolled without loss or gradient to warm the state up. */
+  burnIn: number;
+  /** DRQN: state at a sequence's start: the one the actor had there ('stored') or zeros ('zero'). */
+  sequenceState: 'stored' | 'zero';
 }
 
 export const ADAM_DEFAULTS: Extract<OptimizerConfig, { kind: 'adam' }> = { kind: 'adam', learningRate: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 };
@@ -71,6 +79,10 @@ const MINATAR: DqnConfig = {
   optimizer: { ...RMSPROP_CENTERED_DEFAULTS },
   prioritized: null,
   frameStack: 1,
+  lstmUnits: 0,
+  seqLength: 16,
+  burnIn: 8,
+  sequenceState: 'stored',
 };
 
 export const DQN_PRESETS: Record<string, DqnConfig> = {
@@ -107,6 +119,10 @@ export const DQN_PRESETS: Record<string, DqnConfig> = {
     optimizer: { ...ADAM_DEFAULTS, learningRate: 1e-3 },
     prioritized: null,
     frameStack: 1,
+    lstmUnits: 0,
+    seqLength: 16,
+    burnIn: 8,
+    sequenceState: 'stored',
   },
 };
 
@@ -173,6 +189,16 @@ export function resolveDqnConfig(base: DqnConfig, overrides: Record<string, unkn
     }
   }
   int('frameStack', 1);
+  int('lstmUnits', 0);
+  int('seqLength', 1);
+  int('burnIn', 0);
+  if (c.sequenceState !== 'stored' && c.sequenceState !== 'zero') errs.push(`sequenceState = ${describe(c.sequenceState)} (want 'stored' or 'zero')`);
+  if (typeof c.lstmUnits === 'number' && c.lstmUnits > 0) {
+    // The sequence replay trains one-step targets inside the unroll; these extensions need the flat replay.
+    if (c.nStep !== 1) errs.push(`nStep = ${describe(c.nStep)} (recurrent DQN trains 1-step targets: want 1 with lstmUnits > 0)`);
+    if (c.prioritized !== null) errs.push('prioritized (recurrent DQN samples sequences uniformly: want null with lstmUnits > 0)');
+    if (c.frameStack !== 1) errs.push(`frameStack = ${describe(c.frameStack)} (the LSTM is the memory: want 1 with lstmUnits > 0)`);
+  }
   if (Number.isInteger(c.batchSize) && Number.isInteger(c.learningStarts) && c.learningStarts < c.batchSize) errs.push(`learningStarts = ${c.learningStarts} (want >= batchSize ${c.batchSize})`);
   if (errs.length) throw new InvalidConfigError(formatError('dqn config', 'valid DQN hyperparameters', errs.join('; '), 'fix or remove the listed keys (see docs/training.md)'));
   return c;

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { InvalidConfigError, formatError, describe } from '../../errors.js';
-import { readConfigFile, resolveRunConfig, type RunSettings } from '../../train/run-config.js';
+import { RECURRENT_LSTM_UNITS, readConfigFile, resolveRunConfig, type RunSettings } from '../../train/run-config.js';
 import { train } from '../../train/runner.js';
 
 function intFlag(name: string, min: number): (v: string) => number {
@@ -25,9 +25,6 @@ interface TrainFlags {
   recurrent?: boolean;
 }
 
-/** LSTM units `--recurrent` puts between encoder and heads. */
-export const RECURRENT_LSTM_UNITS = 128;
-
 /** `npcforge train <game>`: trains (or resumes) a run; Ctrl-C writes a final checkpoint. */
 export function registerTrain(program: Command): void {
   program
@@ -35,7 +32,7 @@ export function registerTrain(program: Command): void {
     .description('train an agent on a game (runs/<game>__<agent>__s<seed>__<time>/)')
     .argument('[game]', 'registered game id (see `npcforge games`)')
     .option('--agent <name>', 'agent: dqn, ppo, a2c, reinforce (default: the game\'s default, dqn)')
-    .option('--recurrent', `policy-gradient agents: an LSTM (${RECURRENT_LSTM_UNITS} units) between encoder and heads`)
+    .option('--recurrent', `an LSTM between encoder and heads (DRQN for dqn; default ${RECURRENT_LSTM_UNITS} units or the game's recurrent preset)`)
     .option('--preset <name>', 'hyperparameter preset (dqn: minatar, rainbow-lite, classic)')
     .option('--steps <n>', 'total env steps', intFlag('steps', 1))
     .option('--seed <n>', 'seed of envs, weights and exploration', intFlag('seed', 0))
@@ -60,15 +57,8 @@ export function registerTrain(program: Command): void {
         } else {
           if (!game) throw new InvalidConfigError(formatError('train', 'a game id', 'none', 'run e.g. `npcforge train catch`'));
           const flags: Partial<RunSettings> = { steps: f.steps, seed: f.seed, envs: f.envs, saveReplay: f.saveReplay };
-          let file = f.config ? readConfigFile(f.config) : undefined;
-          if (f.recurrent) {
-            const agent = f.agent ?? (file?.agent as string | undefined) ?? 'dqn';
-            if (!['ppo', 'a2c', 'reinforce'].includes(agent)) {
-              throw new InvalidConfigError(formatError('train --recurrent', '--agent ppo, a2c or reinforce', describe(agent), 'recurrent DQN (DRQN) is not available in this build; use --agent ppo --recurrent'));
-            }
-            file = { ...(file ?? {}), lstmUnits: RECURRENT_LSTM_UNITS };
-          }
-          const config = resolveRunConfig({ game, agent: f.agent, preset: f.preset, file, flags });
+          const file = f.config ? readConfigFile(f.config) : undefined;
+          const config = resolveRunConfig({ game, agent: f.agent, preset: f.preset, file, flags, recurrent: f.recurrent === true });
           await train({ config, outDir: f.out, shouldStop: () => stop, progress: f.progress === false ? null : undefined });
         }
       } finally {

@@ -8,6 +8,7 @@
  * frame per row and rebuild the stack at sample time, never across an episode start; 0/1 grids
  * are bit-packed. Optional proportional prioritized sampling (sum tree, importance weights).
  */
+import { packParts, unpackParts } from './bytes.js';
 import { InvalidConfigError, NpcforgeError, formatError, describe } from '../../errors.js';
 import type { Dtype } from '../../envs/spaces.js';
 import type { Rng } from '../../envs/rng.js';
@@ -448,7 +449,7 @@ export class ReplayBuffer {
 
   /** Serialises the whole buffer (arrays + counters) into one byte array. */
   toBytes(): Uint8Array {
-    const header = JSON.stringify({
+    const header = {
       format: 'npcforge-replay',
       version: 1,
       totalRows: this.totalRows,
@@ -460,22 +461,14 @@ export class ReplayBuffer {
       maxPriority: this.maxPriority,
       samples: this.samples,
       added: this.added,
-    });
+    };
+    return packParts(header, this.parts());
+  }
+
+  private parts(): ArrayBufferView[] {
     const parts: ArrayBufferView[] = [this.frames, this.actions, this.rewards, this.flags, this.stamps];
     if (this.tree) parts.push(this.tree.nodes);
-    const hb = new TextEncoder().encode(header);
-    let len = 8 + hb.length;
-    for (const p of parts) len = Math.ceil(len / 8) * 8 + p.byteLength;
-    const outBytes = new Uint8Array(len);
-    new DataView(outBytes.buffer).setUint32(0, hb.length, true);
-    outBytes.set(hb, 8);
-    let off = 8 + hb.length;
-    for (const p of parts) {
-      off = Math.ceil(off / 8) * 8;
-      outBytes.set(new Uint8Array(p.buffer, p.byteOffset, p.byteLength), off);
-      off += p.byteLength;
-    }
-    return outBytes;
+    return parts;
   }
 
   /** Restores what `toBytes` wrote into a buffer built with the same config. */
@@ -483,24 +476,7 @@ export class ReplayBuffer {
     const fail = (what: string): never => {
       throw new InvalidConfigError(formatError('ReplayBuffer.loadBytes', 'a replay file written by a buffer of the same config', what, 'delete replay.bin or train without --save-replay'));
     };
-    if (bytes.byteLength < 8) fail('a truncated file');
-    const hl = new DataView(bytes.buffer, bytes.byteOffset).getUint32(0, true);
-    let h: Record<string, unknown>;
-    try {
-      h = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + hl)));
-    } catch {
-      return fail('an unreadable header');
-    }
-    if (h.format !== 'npcforge-replay' || h.version !== 1 || h.totalRows !== this.totalRows || h.frameBytes !== this.frameBytes) fail(`header ${describe(h)}`);
-    const parts: Array<Uint8Array | Int32Array | Float32Array | Float64Array> = [this.frames, this.actions, this.rewards, this.flags, this.stamps];
-    if (this.tree) parts.push(this.tree.nodes);
-    let off = 8 + hl;
-    for (const p of parts) {
-      off = Math.ceil(off / 8) * 8;
-      if (off + p.byteLength > bytes.byteLength) fail('a truncated file');
-      new Uint8Array(p.buffer, p.byteOffset, p.byteLength).set(bytes.subarray(off, off + p.byteLength));
-      off += p.byteLength;
-    }
+    const h = unpackParts(bytes, this.parts(), (x) => x.format === 'npcforge-replay' && x.version === 1 && x.totalRows === this.totalRows && x.frameBytes === this.frameBytes, fail);
     this.heads.set(h.heads as number[]);
     this.writes.set(h.writes as number[]);
     this.needStart.set(h.needStart as number[]);

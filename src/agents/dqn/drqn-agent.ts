@@ -1,0 +1,430 @@
+/**
+ * Recurrent DQN (DRQN, Hausknecht & Stone 2015, trained as in R2D2, Kapturowski et al. 2019):
+ * the DQN encoder, an LSTM core, then the Q (or dueling) head. Acting runs the cell one step
+ * per env with an explicit state, reset where an episode starts (autoreset included). Learning
+ * samples `batchSize` sequences of `burnIn + seqLength + 1` consecutive steps of one sub-env:
+ * - the sequence starts from the actor's stored state at its first step (`sequenceState:
+ *   'stored'`) or from zeros (`'zero'`);
+ * - the first `burnIn` steps are unrolled without loss and without gradient (they only warm the
+ *   state up, for the online and the target net alike);
+ * - the next `seqLength` steps carry the one-step TD loss, their targets coming from the target
+ *   net unrolled over the same sequence (double DQN picks a' with the online net);
+ * - the last step only supplies Q(s', .) for the step before it.
+ * The LSTM's `starts` masking resets the state wherever a sequence crosses an episode start. A
+ * step that ended by truncation has no next observation inside the sequence, so it carries no
+ * loss; a terminated step's target is its reward.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { CheckpointError, SpaceMismatchError, formatError, describe } from '../../errors.js';
+import type { ObsArray } from '../../envs/env.js';
+import { SeededRng, type Rng, type RngState } from '../../envs/rng.js';
+import { Box, Discrete, type Space } from '../../envs/spaces.js';
+import { buildQNetworkParts } from '../../networks/builders.js';
+import { LstmCore, type LstmState } from '../../networks/lstm.js';
+import { clipByGlobalNorm, SlotOptimizer } from '../../networks/optimizers.js';
+import type { QNetworkSpec } from '../../networks/specs.js';
+import { packTensors, unpackTensors, type TensorPackEntry } from '../../networks/weights.js';
+import { SequenceReplay, type SequenceSample } from '../../replay/buffer/sequence-replay.js';
+import type { ActOptions, ActResult, Agent, AgentSnapshot, StepBatch, UpdateMetrics } from '../agent.js';
+import type { DqnConfig } from './config.js';
+import { autoEncoder } from './dqn-agent.js';
+import { epsilonAt } from './td.js';
+
+/** Encoder -> LSTM -> Q head. Owns its variables. */
+export class RecurrentQNetwork {
+  readonly encoder: tf.LayersModel;
+  readonly lstm: LstmCore;
+  readonly head: tf.LayersModel;
+
+  constructor(spec: QNetworkSpec, units: number) {
+    const parts = buildQNetworkParts(spec, units);
+    this.encoder = parts.encoder;
+    this.head = parts.head;
+    this.lstm = new LstmCore({ inputSize: parts.featureSize, units, seed: spec.seed + 101 });
+  }
+
+  /** Every weight (fixed dueling kernel included), in save order. */
+  get weights(): tf.Variable[] {
+    const of = (m: tf.LayersModel) => m.weights.map((w) => w.read() as tf.Variable);
+    return [...of(this.encoder), ...this.lstm.variables, ...of(this.head)];
+  }
+
+  /** The trained variables. */
+  get trainable(): tf.Variable[] {
+    const of = (m: tf.LayersModel) => m.trainableWeights.map((w) => w.read() as tf.Variable);
+    return [...of(this.encoder), ...this.lstm.variables, ...of(this.head)];
+  }
+
+  /** One step for a batch: Q-values and the next state. Call inside tidy. */
+  step(x: tf.Tensor, state: LstmState, starts: tf.Tensor1D): { q: tf.Tensor2D; state: LstmState } {
+    const next = this.lstm.step(this.encoder.apply(x) as tf.Tensor2D, state, starts);
+    return { q: this.head.apply(next.h) as tf.Tensor2D, state: next };
+  }
+
+  /** Unrolls `steps` time-major steps (rows t * B + b). Call inside tidy. */
+  unroll(x: tf.Tensor, starts: tf.Tensor1D, state: LstmState, steps: number): { outputs: tf.Tensor2D; state: LstmState } {
+    return this.lstm.sequence(this.encoder.apply(x) as tf.Tensor2D, starts, state, steps);
+  }
+
+  /** Q-values of LSTM outputs. Call inside tidy. */
+  q(outputs: tf.Tensor2D): tf.Tensor2D {
+    return this.head.apply(outputs) as tf.Tensor2D;
+  }
+
+  /** Copies every weight of `from` (same architecture). */
+  copyFrom(from: RecurrentQNetwork, tau = 1): void {
+    const src = from.weights;
+    const dst = this.weights;
+    tf.tidy(() => {
+      for (let i = 0; i < src.length; i++) dst[i]!.assign(tau === 1 ? src[i]! : tf.add(tf.mul(src[i]!, tau), tf.mul(dst[i]!, 1 - tau)));
+    });
+  }
+
+  dispose(): void {
+    this.encoder.dispose();
+    this.head.dispose();
+    this.lstm.dispose();
+  }
+}
+
+/** Recurrent state handed out by `act` outside training (opaque to the runner). */
+export interface DrqnEvalState {
+  h: Float32Array;
+  c: Float32Array;
+}
+
+export interface DrqnAgentOptions {
+  config: DqnConfig;
+  observationSpace: Space;
+  actionSpace: Space;
+  numEnvs: number;
+  seed: number;
+}
+
+export class DrqnAgent implements Agent {
+  readonly kind = 'dqn';
+  readonly recurrent = true;
+  readonly config: DqnConfig;
+  readonly online: RecurrentQNetwork;
+  readonly target: RecurrentQNetwork;
+  readonly replay: SequenceReplay;
+  readonly netSpec: QNetworkSpec;
+  readonly numActions: number;
+  readonly obsShape: number[];
+  readonly obsSize: number;
+  readonly obsScale: number;
+  readonly units: number;
+  private readonly numEnvs: number;
+  private readonly optimizer: SlotOptimizer;
+  private readonly vars: tf.Variable[];
+  private readonly exploreRng: SeededRng;
+  private readonly replayRng: SeededRng;
+  envSteps = 0;
+  updates = 0;
+  private updateDebt = 0;
+  /** Actor state of the training envs (after their latest step) and the starts flags of their next observation. */
+  private trainState: DrqnEvalState;
+  private trainStarts: Float32Array;
+  /** State the training actor had when it saw the observations of the pending step (h then c per env). */
+  private pendingState: Float32Array;
+  private sampleScratch: SequenceSample | undefined;
+
+  constructor(options: DrqnAgentOptions) {
+    const { config, observationSpace, actionSpace, numEnvs, seed } = options;
+    if (!(observationSpace instanceof Box)) throw new SpaceMismatchError(formatError('dqn (recurrent)', 'a Box observation space', observationSpace.type, 'use an env with array observations'));
+    if (!(actionSpace instanceof Discrete)) throw new SpaceMismatchError(formatError('dqn (recurrent)', 'a Discrete action space', actionSpace.type, 'DQN needs discrete actions'));
+    this.config = config;
+    this.units = config.lstmUnits;
+    this.numEnvs = numEnvs;
+    this.numActions = actionSpace.n;
+    this.obsShape = [...observationSpace.shape];
+    this.obsSize = observationSpace.size;
+    const high = Math.max(...observationSpace.high);
+    this.obsScale = observationSpace.dtype === 'uint8' && high > 1 ? 1 / 255 : 1;
+    const encoder = config.network === 'auto' ? autoEncoder(this.obsShape) : config.network;
+    this.netSpec = { inputShape: this.obsShape, numActions: this.numActions, encoder, head: { kind: config.dueling ? 'dueling' : 'q' }, seed };
+    this.online = new RecurrentQNetwork(this.netSpec, this.units);
+    this.target = new RecurrentQNetwork(this.netSpec, this.units);
+    this.target.copyFrom(this.online);
+    this.vars = this.online.trainable;
+    this.optimizer = new SlotOptimizer(config.optimizer, this.vars);
+    this.exploreRng = new SeededRng((seed * 2654435761 + 1) >>> 0);
+    this.replayRng = new SeededRng((seed * 2246822519 + 2) >>> 0);
+    this.replay = new SequenceReplay({
+      capacity: config.bufferSize,
+      numStreams: numEnvs,
+      obsSize: this.obsSize,
+      obsDtype: observationSpace.dtype,
+      stateSize: config.sequenceState === 'stored' ? 2 * this.units : 0,
+    });
+    this.trainState = this.zeroState(numEnvs);
+    this.trainStarts = new Float32Array(numEnvs).fill(1);
+    this.pendingState = new Float32Array(numEnvs * 2 * this.units);
+  }
+
+  get epsilon(): number {
+    return epsilonAt(this.envSteps, this.config);
+  }
+
+  schedule(): Record<string, number> {
+    return { epsilon: this.epsilon, updates: this.updates };
+  }
+
+  private zeroState(n: number): DrqnEvalState {
+    return { h: new Float32Array(n * this.units), c: new Float32Array(n * this.units) };
+  }
+
+  /** Scaled float input tensor of `n` observations. Call inside tidy (or dispose it). */
+  private toInput(obs: ArrayLike<number>, n: number): tf.Tensor {
+    const size = n * this.obsSize;
+    const buf = new Float32Array(size);
+    const s = this.obsScale;
+    if (s === 1) for (let i = 0; i < size; i++) buf[i] = obs[i]!;
+    else for (let i = 0; i < size; i++) buf[i] = obs[i]! * s;
+    return tf.tensor(buf, [n, ...this.obsShape], 'float32');
+  }
+
+  /**
+   * Training: epsilon-greedy on the agent's schedule, state kept by the agent. Evaluation
+   * (`options.epsilon` given): the caller threads `state` and `episodeStarts`.
+   */
+  async act(obs: ObsArray, options: ActOptions, state?: unknown): Promise<ActResult> {
+    const n = options.numEnvs;
+    if (obs.length !== n * this.obsSize) {
+      throw new SpaceMismatchError(formatError('dqn.act', `${n} observations of ${this.obsSize} values`, `${obs.length} values`, 'pass numEnvs matching the batch'));
+    }
+    const training = options.epsilon === undefined;
+    if (training && n !== this.numEnvs) {
+      throw new SpaceMismatchError(formatError('dqn.act', `${this.numEnvs} training envs`, `numEnvs ${n}`, 'act on the vector env the agent was built for, or pass epsilon to evaluate'));
+    }
+    const prev = training ? this.trainState : ((state as DrqnEvalState | undefined) ?? this.zeroState(n));
+    const starts = training ? this.trainStarts : Float32Array.from(options.episodeStarts ?? new Float32Array(n).fill(state === undefined ? 1 : 0));
+    const eps = options.epsilon ?? this.epsilon;
+    const rng: Rng = options.rng ?? this.exploreRng;
+    const actions = new Int32Array(n);
+    const random = new Uint8Array(n);
+    // Exploration draws first, so the RNG stream does not depend on the network's outputs.
+    for (let i = 0; i < n; i++) {
+      if (eps > 0 && rng.random() < eps) {
+        random[i] = 1;
+        actions[i] = rng.int(0, this.numActions);
+      }
+    }
+    const H = this.units;
+    const A = this.numActions;
+    // The state must advance on every step, random actions included: one packed read [q | h | c].
+    const packed = tf.tidy(() => {
+      const out = this.online.step(this.toInput(obs, n), { h: tf.tensor2d(prev.h, [n, H]), c: tf.tensor2d(prev.c, [n, H]) }, tf.tensor1d(starts));
+      return tf.concat([out.q, out.state.h, out.state.c], 1);
+    });
+    const flat = (await packed.data()) as Float32Array;
+    packed.dispose();
+    const W = A + 2 * H;
+    const values = new Float32Array(n * A);
+    const next = this.zeroState(n);
+    for (let e = 0; e < n; e++) {
+      values.set(flat.subarray(e * W, e * W + A), e * A);
+      next.h.set(flat.subarray(e * W + A, e * W + A + H), e * H);
+      next.c.set(flat.subarray(e * W + A + H, e * W + W), e * H);
+      if (random[e]) continue;
+      let best = 0;
+      for (let a = 1; a < A; a++) if (values[e * A + a]! > values[e * A + best]!) best = a;
+      actions[e] = best;
+    }
+    if (training) {
+      for (let e = 0; e < n; e++) {
+        this.pendingState.set(prev.h.subarray(e * H, e * H + H), e * 2 * H);
+        this.pendingState.set(prev.c.subarray(e * H, e * H + H), e * 2 * H + H);
+      }
+      this.trainState = next;
+      return { actions, info: options.withValues ? { values, epsilon: eps } : { epsilon: eps } };
+    }
+    return { actions, state: next satisfies DrqnEvalState, info: options.withValues ? { values, epsilon: eps } : { epsilon: eps } };
+  }
+
+  async observe(step: StepBatch): Promise<UpdateMetrics | null> {
+    const n = step.actions.length;
+    this.replay.addBatch({ obs: step.obs, actions: step.actions, rewards: step.rewards, terminated: step.terminated, truncated: step.truncated, starts: this.trainStarts, states: this.config.sequenceState === 'stored' ? this.pendingState : undefined });
+    const starts = new Float32Array(n);
+    for (let e = 0; e < n; e++) if (step.terminated[e] || step.truncated[e]) starts[e] = 1;
+    this.trainStarts = starts;
+    this.envSteps += n;
+    const c = this.config;
+    const length = c.burnIn + c.seqLength + 1;
+    if (this.envSteps < c.learningStarts || !this.replay.canSample(length)) return null;
+    this.updateDebt += n / c.trainEvery;
+    let loss = 0;
+    let gradNorm = 0;
+    let count = 0;
+    while (this.updateDebt >= 1) {
+      this.updateDebt -= 1;
+      this.sampleScratch = this.replay.sample(c.batchSize, length, this.replayRng, this.sampleScratch);
+      const m = await this.update(this.sampleScratch);
+      loss += m.loss!;
+      gradNorm += m.gradNorm!;
+      count++;
+    }
+    return count ? { loss: loss / count, gradNorm: gradNorm / count, updates: count } : null;
+  }
+
+  /** One gradient step on a batch of sequences; syncs the target network when due. */
+  async update(s: SequenceSample): Promise<UpdateMetrics> {
+    const c = this.config;
+    const B = s.batch;
+    const K = s.length;
+    const Bi = c.burnIn;
+    const L = K - Bi - 1;
+    const A = this.numActions;
+    const H = this.units;
+    if (L < 1) throw new SpaceMismatchError(formatError('dqn.update', `sequences longer than burnIn + 1 (${Bi + 1})`, `length ${K}`, 'sample burnIn + seqLength + 1 steps'));
+    // Rows of the trained steps t = Bi .. Bi+L-1 (time-major).
+    const lo = Bi * B;
+    const hi = (Bi + L) * B;
+    const mask = new Float32Array(L * B);
+    let maskSum = 0;
+    for (let i = 0; i < L * B; i++) {
+      const m = s.truncated[lo + i] && !s.terminated[lo + i] ? 0 : 1;
+      mask[i] = m;
+      maskSum += m;
+    }
+    const state0 = (): LstmState => {
+      if (c.sequenceState === 'zero') return { h: tf.zeros([B, H]), c: tf.zeros([B, H]) };
+      const h = new Float32Array(B * H);
+      const cc = new Float32Array(B * H);
+      for (let b = 0; b < B; b++) {
+        h.set(s.state0.subarray(b * 2 * H, b * 2 * H + H), b * H);
+        cc.set(s.state0.subarray(b * 2 * H + H, b * 2 * H + 2 * H), b * H);
+      }
+      return { h: tf.tensor2d(h, [B, H]), c: tf.tensor2d(cc, [B, H]) };
+    };
+    const x = this.toInput(s.obs, K * B);
+    const starts = tf.tensor1d(s.starts);
+    // Without gradient: the online net's burn-in, and the target net over the whole sequence.
+    const [hB, cB, qTnext] = tf.tidy(() => {
+      const init = state0();
+      const warm = Bi > 0 ? this.online.unroll(x.slice(0, Bi * B), starts.slice(0, Bi * B), init, Bi).state : init;
+      const t = this.target.unroll(x, starts, state0(), K);
+      return [warm.h, warm.c, this.target.q(t.outputs.slice([(Bi + 1) * B, 0], [L * B, H]))];
+    });
+    const rest = tf.tidy(() => x.slice(lo, (L + 1) * B));
+    const restStarts = tf.tidy(() => starts.slice(lo, (L + 1) * B));
+    const r = tf.tensor1d(s.rewards.slice(lo, hi));
+    const notTerm = tf.tensor1d(s.terminated.slice(lo, hi).map((v) => 1 - v));
+    const acts = tf.tensor1d(s.actions.slice(lo, hi), 'int32');
+    const maskT = tf.tensor1d(mask);
+    const [lossT, normT] = tf.tidy(() => {
+      const onehot = tf.oneHot(acts, A).toFloat();
+      const { value, grads } = tf.variableGrads(() => {
+        const out = this.online.unroll(rest, restStarts, { h: hB as tf.Tensor2D, c: cB as tf.Tensor2D }, L + 1);
+        const q = this.online.q(out.outputs);
+        const qNow = q.slice([0, 0], [L * B, A]);
+        // a' from the online net (double DQN) or the target net; argMax carries no gradient.
+        const pick = c.double ? q.slice([B, 0], [L * B, A]) : qTnext;
+        const next = tf.sum(tf.mul(qTnext, tf.oneHot(tf.argMax(pick, 1), A).toFloat()), 1);
+        const y = tf.add(r, tf.mul(tf.mul(notTerm, c.gamma), next));
+        const td = tf.sub(y, tf.sum(tf.mul(qNow, onehot), 1));
+        const a = tf.abs(td);
+        const quad = tf.minimum(a, 1);
+        const perStep = c.loss === 'huber' ? tf.add(tf.mul(0.5, tf.square(quad)), tf.sub(a, quad)) : tf.mul(0.5, tf.square(td));
+        return tf.div(tf.sum(tf.mul(perStep, maskT)), Math.max(1, maskSum)) as tf.Scalar;
+      }, this.vars);
+      const list = this.vars.map((v) => grads[v.name]!);
+      let norm: tf.Scalar;
+      let use = list;
+      if (c.gradClipNorm > 0) {
+        const clipped = clipByGlobalNorm(list, c.gradClipNorm);
+        use = clipped.grads;
+        norm = clipped.norm;
+      } else {
+        norm = tf.sqrt(tf.addN(list.map((g) => tf.sum(tf.square(g))))) as tf.Scalar;
+      }
+      this.optimizer.apply(use);
+      return [value, norm];
+    });
+    const loss = (await lossT.data())[0]!;
+    const gradNorm = (await normT.data())[0]!;
+    tf.dispose([lossT, normT, x, starts, hB, cB, qTnext, rest, restStarts, r, notTerm, acts, maskT]);
+    this.updates++;
+    if (c.targetTau > 0) this.target.copyFrom(this.online, c.targetTau);
+    else if (this.updates % c.targetUpdateEvery === 0) this.target.copyFrom(this.online);
+    return { loss, gradNorm };
+  }
+
+  async save(options: { includeReplay: boolean }): Promise<AgentSnapshot> {
+    const online = packTensors(this.online.weights);
+    const target = packTensors(this.target.weights);
+    const slots = packTensors(this.optimizer.slotTensors());
+    const actor = new Float32Array([...this.trainState.h, ...this.trainState.c, ...this.trainStarts]);
+    const blobs: Record<string, Uint8Array> = {
+      'online.bin': bytesOf(online.data),
+      'target.bin': bytesOf(target.data),
+      'optimizer.bin': bytesOf(slots.data),
+      'actor.bin': bytesOf(actor),
+    };
+    if (options.includeReplay) blobs['replay.bin'] = this.replay.toBytes();
+    const json: DrqnSnapshotJson = {
+      format: 'npcforge-drqn',
+      version: 1,
+      envSteps: this.envSteps,
+      updates: this.updates,
+      updateDebt: this.updateDebt,
+      optimizerStep: this.optimizer.step,
+      exploreRng: this.exploreRng.getState(),
+      replayRng: this.replayRng.getState(),
+      manifests: { online: online.manifest, target: target.manifest, optimizer: slots.manifest },
+      hasReplay: options.includeReplay,
+    };
+    return { json: json as unknown as Record<string, unknown>, blobs };
+  }
+
+  async load(snapshot: AgentSnapshot): Promise<void> {
+    const j = snapshot.json as unknown as DrqnSnapshotJson;
+    if (j?.format !== 'npcforge-drqn' || j.version !== 1) throw new CheckpointError(formatError('dqn.load', 'a recurrent DQN snapshot of format npcforge-drqn version 1', describe(j?.format ?? j), 'resume with the agent that wrote the checkpoint (lstmUnits must match)'));
+    const blob = (name: string): Float32Array => {
+      const b = snapshot.blobs[name];
+      if (!b || b.byteLength % 4 !== 0) throw new CheckpointError(formatError('dqn.load', `blob ${name}`, b ? `${b.byteLength} bytes` : 'missing', 'the checkpoint is incomplete or corrupt; pick another with --checkpoint'));
+      return new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
+    };
+    const assign = (vars: tf.Variable[], values: Float32Array[]): void => {
+      tf.tidy(() => vars.forEach((v, i) => v.assign(tf.tensor(values[i]!, v.shape))));
+    };
+    const shapes = (vars: tf.Variable[]) => vars.map((v) => v.shape as number[]);
+    assign(this.online.weights, unpackTensors(j.manifests.online, blob('online.bin'), shapes(this.online.weights), 'dqn.load online'));
+    assign(this.target.weights, unpackTensors(j.manifests.target, blob('target.bin'), shapes(this.target.weights), 'dqn.load target'));
+    this.optimizer.setSlots(unpackTensors(j.manifests.optimizer, blob('optimizer.bin'), this.optimizer.slotTensors().map((v) => v.shape), 'dqn.load optimizer'), j.optimizerStep);
+    const actor = blob('actor.bin');
+    const n = this.numEnvs * this.units;
+    if (actor.length !== 2 * n + this.numEnvs) throw new CheckpointError(formatError('dqn.load', `actor state of ${2 * n + this.numEnvs} values`, `${actor.length}`, 'resume with the same number of envs'));
+    this.trainState = { h: actor.slice(0, n), c: actor.slice(n, 2 * n) };
+    this.trainStarts = actor.slice(2 * n);
+    this.envSteps = j.envSteps;
+    this.updates = j.updates;
+    this.updateDebt = j.updateDebt;
+    this.exploreRng.setState(j.exploreRng);
+    this.replayRng.setState(j.replayRng);
+    if (snapshot.blobs['replay.bin']) this.replay.loadBytes(snapshot.blobs['replay.bin']);
+  }
+
+  dispose(): void {
+    this.optimizer.dispose();
+    this.online.dispose();
+    this.target.dispose();
+  }
+}
+
+interface DrqnSnapshotJson {
+  format: 'npcforge-drqn';
+  version: 1;
+  envSteps: number;
+  updates: number;
+  updateDebt: number;
+  optimizerStep: number;
+  exploreRng: RngState;
+  replayRng: RngState;
+  manifests: { online: TensorPackEntry[]; target: TensorPackEntry[]; optimizer: TensorPackEntry[] };
+  hasReplay: boolean;
+}
+
+function bytesOf(a: Float32Array): Uint8Array {
+  return new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+}
