@@ -124,6 +124,48 @@ describe('npcforge export', () => {
   });
 });
 
+describe('npcforge export: recurrent DQN runs', () => {
+  it('parity for dqn --recurrent on catch: actions and Q-values with the state carried', async () => {
+    const file = { network: { kind: 'mlp', hidden: [16] }, lstmUnits: 16, seqLength: 4, burnIn: 2, learningStarts: 64, batchSize: 8, trainEvery: 4 };
+    const config = resolveRunConfig({ game: 'catch', file, flags: { steps: 300, seed: 4, evalEvery: 0, evalEpisodes: 2, checkpointEvery: 0, logEvery: 100 } });
+    const res = await train({ config, outDir: join(tmp, 'runs'), progress: null });
+    const out = join(tmp, 'drqn');
+    const r = await exportPolicy({ runDir: res.runDir, outDir: out });
+    expect(r.policy.output).toBe('q');
+    expect(r.policy.recurrentState).toEqual({ shapes: [[16], [16]] });
+    const { agent } = await loadRunAgent(res.runDir);
+    const policy = await loadPolicy(out, { game: 'catch' });
+    try {
+      const env = make('catch') as Env<ObsArray, number>;
+      const rng = new SeededRng(3);
+      let maxDiff = 0;
+      let compared = 0;
+      for (let ep = 0; ep < 3; ep++) {
+        let obs = env.reset({ seed: 200 + ep }).obs;
+        policy.reset();
+        let state: unknown = undefined;
+        for (let t = 0; t < 40; t++) {
+          const a = await agent.act(obs, { numEnvs: 1, epsilon: 0, withValues: true }, state);
+          state = a.state;
+          const q = a.info.values!;
+          const p = await policy.act(obs);
+          expect(p.action).toBe(a.actions[0]);
+          for (let i = 0; i < q.length; i++) maxDiff = Math.max(maxDiff, Math.abs(q[i]! - p.q![i]!));
+          compared++;
+          const step = env.step(rng.random() < 0.3 ? rng.int(0, 3) : a.actions[0]!);
+          if (step.terminated || step.truncated) break;
+          obs = step.obs;
+        }
+      }
+      expect(compared).toBeGreaterThan(20);
+      expect(maxDiff).toBeLessThan(1e-5);
+    } finally {
+      policy.dispose();
+      agent.dispose();
+    }
+  });
+});
+
 describe('npcforge export: policy-gradient runs', () => {
   for (const lstmUnits of [0, 16]) {
     it(`parity for ppo on catch ${lstmUnits ? 'with an LSTM' : 'feed-forward'}: actions and probabilities (state carried)`, async () => {
