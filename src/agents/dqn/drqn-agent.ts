@@ -392,11 +392,17 @@ export class DrqnAgent implements Agent {
     assign(this.online.weights, unpackTensors(j.manifests.online, blob('online.bin'), shapes(this.online.weights), 'dqn.load online'));
     assign(this.target.weights, unpackTensors(j.manifests.target, blob('target.bin'), shapes(this.target.weights), 'dqn.load target'));
     this.optimizer.setSlots(unpackTensors(j.manifests.optimizer, blob('optimizer.bin'), this.optimizer.slotTensors().map((v) => v.shape), 'dqn.load optimizer'), j.optimizerStep);
+    // The training actor's state only means something to an agent with the run's envs (a resume);
+    // one built for evaluation or export (numEnvs 1) starts its training state afresh.
     const actor = blob('actor.bin');
     const n = this.numEnvs * this.units;
-    if (actor.length !== 2 * n + this.numEnvs) throw new CheckpointError(formatError('dqn.load', `actor state of ${2 * n + this.numEnvs} values`, `${actor.length}`, 'resume with the same number of envs'));
-    this.trainState = { h: actor.slice(0, n), c: actor.slice(n, 2 * n) };
-    this.trainStarts = actor.slice(2 * n);
+    if (actor.length === 2 * n + this.numEnvs) {
+      this.trainState = { h: actor.slice(0, n), c: actor.slice(n, 2 * n) };
+      this.trainStarts = actor.slice(2 * n);
+    } else {
+      this.trainState = this.zeroState(this.numEnvs);
+      this.trainStarts = new Float32Array(this.numEnvs).fill(1);
+    }
     this.envSteps = j.envSteps;
     this.updates = j.updates;
     this.updateDebt = j.updateDebt;

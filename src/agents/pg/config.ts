@@ -124,7 +124,12 @@ export interface PgGamePreset {
   numEnvs: number;
   /** Config overrides for this game. */
   config: Partial<PgConfig>;
+  /** The run `--recurrent` asks for (its config sets lstmUnits); absent = this row plus an LSTM of the default size. */
+  recurrent?: Omit<PgGamePreset, 'recurrent'>;
 }
+
+/** PPO on the memory tasks (the feed-forward twin and, with an LSTM of 32, the recurrent run). */
+const MEMORY_PPO: Partial<PgConfig> = { encoder: 'mlp', mlpHidden: [64], numSteps: 32, lr: 1e-3, entCoef: 0.01, gamma: 0.99, minibatches: 2, epochs: 4 };
 
 /**
  * Default runs per game and algorithm, chosen so that the plain command reaches the game's target
@@ -140,6 +145,12 @@ export const PG_GAME_PRESETS: Record<string, Partial<Record<PgAlgorithm, PgGameP
     ppo: { steps: 150_000, numEnvs: 8, config: { numSteps: 128, lr: 2.5e-3, epochs: 4, minibatches: 4, entCoef: 0, gamma: 0.99, mlpHidden: [64, 64] } },
     a2c: { steps: 300_000, numEnvs: 8, config: { numSteps: 5, lr: 1e-3, entCoef: 0, mlpHidden: [64, 64] } },
     reinforce: { steps: 300_000, numEnvs: 8, config: { reinforceEpisodes: 8, lr: 1e-3, entCoef: 0, mlpHidden: [64, 64] } },
+  },
+  'memory-maze': {
+    ppo: { steps: 60_000, numEnvs: 8, config: MEMORY_PPO, recurrent: { steps: 60_000, numEnvs: 8, config: { ...MEMORY_PPO, lstmUnits: 32 } } },
+  },
+  'catch/flicker': {
+    ppo: { steps: 80_000, numEnvs: 8, config: MEMORY_PPO, recurrent: { steps: 80_000, numEnvs: 8, config: { ...MEMORY_PPO, lstmUnits: 32 } } },
   },
 };
 

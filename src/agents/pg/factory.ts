@@ -17,6 +17,7 @@ export function pgAgentFactory(algorithm: PgAlgorithm): AgentFactory {
   for (const [game, row] of Object.entries(PG_GAME_PRESETS)) {
     const p = row[algorithm];
     if (p) presets[game] = { ...base, ...p.config, annealSteps: 0 };
+    if (p?.recurrent) presets[`${game}+lstm`] = { ...base, ...p.recurrent.config, annealSteps: 0 };
   }
   return {
     presets,
@@ -30,8 +31,9 @@ export function pgAgentFactory(algorithm: PgAlgorithm): AgentFactory {
       }
       return { ...resolvePgConfig({ ...(rest as Partial<PgConfig>), algorithm }), annealSteps };
     },
-    gameDefaults(game) {
+    gameDefaults(game, _space, options) {
       const p = PG_GAME_PRESETS[game]?.[algorithm];
+      if (p?.recurrent && options?.recurrent) return { preset: `${game}+lstm`, steps: p.recurrent.steps, runOverrides: runOverrides(p.recurrent.steps, p.recurrent.numEnvs) };
       if (p) return { preset: game, steps: p.steps, runOverrides: runOverrides(p.steps, p.numEnvs) };
       return { preset: 'default', steps: PG_FALLBACK_PRESET.steps, runOverrides: runOverrides(PG_FALLBACK_PRESET.steps, PG_FALLBACK_PRESET.numEnvs) };
     },

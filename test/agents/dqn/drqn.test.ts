@@ -127,6 +127,14 @@ describe('DRQN leaks and checkpoints', () => {
     const wa = await Promise.all(a.agent.online.weights.map((w) => w.data()));
     const wb = await Promise.all(b.agent.online.weights.map((w) => w.data()));
     expect(wb).toEqual(wa);
+    // An agent built for evaluation (one env) loads the same snapshot and acts like the trained one.
+    const one = setup('catch', 1, {}, 5);
+    await one.agent.load(await a.agent.save({ includeReplay: false }));
+    const o1 = obs.subarray(0, a.agent.obsSize);
+    const qa = (await a.agent.act(o1, { numEnvs: 1, epsilon: 0, withValues: true })).info.values!;
+    const q1 = (await one.agent.act(o1, { numEnvs: 1, epsilon: 0, withValues: true })).info.values!;
+    expect(Array.from(q1)).toEqual(Array.from(qa));
+    one.agent.dispose();
     a.agent.dispose();
     b.agent.dispose();
   });
