@@ -1,93 +1,98 @@
 /**
- * Memory matters, measured: LSTM PPO against its feed-forward twin on two partially observable
- * tasks, with the same seed, budget and hyperparameters except the LSTM.
+ * Memory matters, measured: each agent with an LSTM against its feed-forward twin on two
+ * partially observable games, every run exactly what the plain command runs
+ * (`npcforge train <game> --agent <a> [--recurrent]`: the game's presets and step budgets).
  * - `memory-maze` (T-maze, corridor 5): the cue is visible on step 0 only; a memoryless policy
- *   enters the correct arm half the time (success 0.5, mean return 0).
- * - `catch` under `Flicker(0.5)`: every observation (reset included) is blanked with probability
- *   0.5; the feed-forward net cannot tell where the ball is when the last frames are blank.
- * Reports evaluation over 200 episodes, greedy and sampling from the policy: mean return and
- * success rate (return > 0).
- * Run: `node dist/bench/memory.js [--steps N] [--seed S] [--tasks maze,flicker] [--agents ppo-lstm,ppo-ff] [--verbose] [--json f]`.
+ *   enters the correct arm at most half the time (success <= 50%, mean return <= 0).
+ * - `catch/flicker`: catch with every observation (reset included) blanked with probability 0.5;
+ *   a memoryless policy cannot tell where the ball is when the latest frame is blank.
+ * After training, the run's best weights (`best/`, what `npcforge eval` uses) play 200 greedy
+ * episodes on fresh seeds: mean return and success rate (return > 0).
+ * Run: `npm run bench -- memory [--tasks maze,flicker] [--agents ppo-lstm,ppo-ff,dqn-lstm,dqn-ff]
+ *      [--seed S] [--steps N (override the budgets)] [--keep (keep the run folders)] [--verbose] [--json f]`.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import '../games/index.js';
 import { make } from '../src/envs/registry.js';
 import type { Env, ObsArray } from '../src/envs/env.js';
-import { Flicker } from '../src/envs/wrappers/flicker.js';
-import type { PgConfig } from '../src/agents/pg/config.js';
-import { evaluatePolicy, runOnPolicy, type EvalSummary } from '../src/train/on-policy.js';
+import { evaluate } from '../src/train/evaluate.js';
+import { resolveRunConfig } from '../src/train/run-config.js';
+import { loadRunAgent, train } from '../src/train/runner.js';
 import { parseBenchArgs, numberFlag, printTable, writeJson, type Bench, type BenchArgs } from './harness.js';
 
-interface Task {
-  name: string;
-  game: string;
-  makeEnv: (index: number) => Env<ObsArray, number>;
-  steps: number;
-  config: Partial<PgConfig>;
-}
-
-const TASKS: Record<string, Task> = {
-  maze: {
-    name: 'memory-maze (corridor 5)',
-    game: 'memory-maze',
-    makeEnv: () => make<ObsArray, number>('memory-maze', { corridorLength: 5, maxEpisodeSteps: 30 }),
-    steps: 60_000,
-    config: { encoder: 'mlp', mlpHidden: [64], numSteps: 32, lr: 1e-3, entCoef: 0.01, gamma: 0.99, minibatches: 2, epochs: 4 },
-  },
-  flicker: {
-    name: 'catch + Flicker(0.5)',
-    game: 'catch',
-    makeEnv: () => new Flicker(make<ObsArray, number>('catch'), { p: 0.5 }),
-    steps: 80_000,
-    config: { encoder: 'mlp', mlpHidden: [64], numSteps: 32, lr: 1e-3, entCoef: 0.01, gamma: 0.99, minibatches: 2, epochs: 4 },
-  },
+const TASKS: Record<string, string> = { maze: 'memory-maze', flicker: 'catch/flicker' };
+const AGENTS: Record<string, { agent: string; recurrent: boolean }> = {
+  'ppo-lstm': { agent: 'ppo', recurrent: true },
+  'ppo-ff': { agent: 'ppo', recurrent: false },
+  'dqn-lstm': { agent: 'dqn', recurrent: true },
+  'dqn-ff': { agent: 'dqn', recurrent: false },
 };
 
 export interface MemoryRow {
-  task: string;
+  game: string;
   agent: string;
   steps: number;
-  /** Greedy evaluation (200 episodes). */
-  eval: EvalSummary;
-  /** Evaluation sampling from the policy (200 episodes). */
-  sampled: EvalSummary;
+  /** Mean return of 200 greedy episodes with the best weights. */
+  meanReturn: number;
+  /** Fraction of those episodes with a positive return. */
+  successRate: number;
+  /** Mean episode length of those episodes. */
+  meanLength: number;
   wallSeconds: number;
 }
 
-/** Trains LSTM and feed-forward PPO on each task; prints and returns the table. */
+/** Trains every (task, agent) pair with the plain command's settings; prints and returns the table. */
 export async function runMemoryBench(args: BenchArgs): Promise<MemoryRow[]> {
-  const seed = numberFlag(args, 'seed', 1);
-  const lstmUnits = numberFlag(args, 'lstm', 32);
-  const names = (args.flags.tasks ?? 'maze,flicker').split(',');
-  const agents = (args.flags.agents ?? 'ppo-lstm,ppo-ff').split(',');
+  const seed = numberFlag(args, 'seed', 0);
+  const tasks = (args.flags.tasks ?? 'maze,flicker').split(',');
+  const agents = (args.flags.agents ?? Object.keys(AGENTS).join(',')).split(',');
+  for (const t of tasks) if (!TASKS[t]) throw new Error(`bench memory: unknown task ${t} (${Object.keys(TASKS).join(', ')})`);
+  for (const a of agents) if (!AGENTS[a]) throw new Error(`bench memory: unknown agent ${a} (${Object.keys(AGENTS).join(', ')})`);
+  const root = mkdtempSync(join(tmpdir(), 'npcforge-bench-memory-'));
   const rows: MemoryRow[] = [];
-  for (const key of names) {
-    const task = TASKS[key];
-    if (!task) throw new Error(`bench memory: unknown task ${key} (maze, flicker)`);
-    const steps = numberFlag(args, 'steps', task.steps);
-    for (const [agent, units] of [['ppo-lstm', lstmUnits], ['ppo-ff', 0]] as const) {
-      if (!agents.includes(agent)) continue;
-      const t0 = Date.now();
-      const log = args.flags.verbose ? (line: string) => process.stdout.write(`  [${key} ${agent}] ${line}\n`) : undefined;
-      const r = await runOnPolicy({ game: task.game, makeEnv: task.makeEnv, agentConfig: { ...task.config, algorithm: 'ppo', lstmUnits: units }, steps, numEnvs: 8, seed, outDir: null, evalEpisodes: 200, logEvery: Math.floor(steps / 10), log });
-      // Greedy evaluation can freeze a memoryless policy (a fixed wall bump); the sampled policy is its fair ceiling.
-      const sampled = await evaluatePolicy(r.agent, task.makeEnv, { episodes: 200, seed: seed + 7, greedy: false });
-      r.agent.dispose();
-      const row = { task: task.name, agent, steps: r.steps, eval: r.finalEval, sampled, wallSeconds: (Date.now() - t0) / 1000 };
-      rows.push(row);
-      process.stdout.write(`${row.task}  ${row.agent}: greedy return ${row.eval.mean_return.toFixed(3)}, success ${(row.eval.success_rate * 100).toFixed(1)}%; sampled return ${sampled.mean_return.toFixed(3)}, success ${(sampled.success_rate * 100).toFixed(1)}% (${row.wallSeconds.toFixed(0)} s)\n`);
+  try {
+    for (const task of tasks) {
+      const game = TASKS[task]!;
+      for (const name of agents) {
+        const { agent, recurrent } = AGENTS[name]!;
+        const steps = args.flags.steps !== undefined ? numberFlag(args, 'steps', 0) : undefined;
+        const config = resolveRunConfig({ game, agent, recurrent, flags: { seed, steps } });
+        const t0 = Date.now();
+        const res = await train({ config, runDir: join(root, `${task}-${name}`), progress: args.flags.verbose ? process.stderr : null, recordEvalEpisodes: 0 });
+        const { agent: best } = await loadRunAgent(res.runDir);
+        const ev = await evaluate(best, { makeEnv: () => make(game, config.run.envOptions) as Env<ObsArray, number>, episodes: 200, baseSeed: 900_000 + seed, epsilon: 0 });
+        best.dispose();
+        const n = ev.returns.length;
+        const row: MemoryRow = {
+          game,
+          agent: name,
+          steps: res.step,
+          meanReturn: ev.returns.reduce((a, b) => a + b, 0) / n,
+          successRate: ev.returns.filter((r) => r > 0).length / n,
+          meanLength: ev.lengths.reduce((a, b) => a + b, 0) / n,
+          wallSeconds: (Date.now() - t0) / 1000,
+        };
+        rows.push(row);
+        process.stdout.write(`${game} ${name}: return ${row.meanReturn.toFixed(3)}, success ${(row.successRate * 100).toFixed(1)}% after ${row.steps} steps (${row.wallSeconds.toFixed(0)} s)\n`);
+      }
     }
+  } finally {
+    if (!args.flags.keep) rmSync(root, { recursive: true, force: true });
+    else process.stdout.write(`run folders kept in ${root}\n`);
   }
   printTable(
-    ['task', 'agent', 'steps', 'greedy return', 'greedy success', 'sampled return', 'sampled success', 'wall s'],
-    rows.map((r) => [r.task, r.agent, String(r.steps), r.eval.mean_return.toFixed(3), `${(r.eval.success_rate * 100).toFixed(1)}%`, r.sampled.mean_return.toFixed(3), `${(r.sampled.success_rate * 100).toFixed(1)}%`, r.wallSeconds.toFixed(0)]),
+    ['game', 'agent', 'steps', 'mean return', 'success', 'mean length', 'wall s'],
+    rows.map((r) => [r.game, r.agent, String(r.steps), r.meanReturn.toFixed(3), `${(r.successRate * 100).toFixed(1)}%`, r.meanLength.toFixed(1), r.wallSeconds.toFixed(0)]),
   );
   writeJson(args, 'memory', rows);
   return rows;
 }
 
 export const bench: Bench = {
-  description: 'LSTM vs feed-forward PPO on memory-maze and catch+Flicker(0.5) (success rates)',
+  description: 'LSTM vs feed-forward PPO and DQN on memory-maze and catch/flicker, as the plain train command runs them (success rates)',
   run: runMemoryBench,
 };
 

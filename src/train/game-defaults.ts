@@ -19,6 +19,12 @@ export interface GameDefaults {
   recurrent?: { steps: number; agentOverrides?: Record<string, unknown>; runOverrides?: Record<string, unknown> };
 }
 
+/** DQN on the memory tasks: the feed-forward twin (32 replayed transitions per env step). */
+const MEMORY_DQN = { network: { kind: 'mlp', hidden: [64] }, learningStarts: 1000, epsilonDecaySteps: 15_000, epsilonEnd: 0.1, targetUpdateEvery: 100, bufferSize: 20_000, batchSize: 64, trainEvery: 2 };
+/** ... and its DRQN version: 32 sequences of 8 trained steps every 8 env steps (the same replay ratio). */
+const MEMORY_DRQN = { ...MEMORY_DQN, lstmUnits: 32, seqLength: 8, burnIn: 2, batchSize: 32, trainEvery: 8 };
+const MEMORY_RUN = { envs: 8, evalEvery: 10_000, evalEpisodes: 100, logEvery: 2500, checkpointEvery: 10_000 };
+
 export const GAME_DEFAULTS: GameDefaults[] = [
   {
     match: 'catch',
@@ -49,6 +55,25 @@ export const GAME_DEFAULTS: GameDefaults[] = [
       optimizer: { kind: 'adam', learningRate: 2.3e-3 },
     },
     runOverrides: { evalEvery: 2500, evalEpisodes: 20, stopAtEval: 500, logEvery: 2500, checkpointEvery: 10_000 },
+  },
+  {
+    // gamma 0.9: waiting at the junction (bumping the wall) must cost more than the noise in Q.
+    match: 'memory-maze',
+    agent: 'dqn',
+    preset: 'classic',
+    steps: 60_000,
+    agentOverrides: { ...MEMORY_DQN, gamma: 0.9 },
+    runOverrides: MEMORY_RUN,
+    recurrent: { steps: 60_000, agentOverrides: { ...MEMORY_DRQN, gamma: 0.9 }, runOverrides: MEMORY_RUN },
+  },
+  {
+    match: 'catch/flicker',
+    agent: 'dqn',
+    preset: 'classic',
+    steps: 80_000,
+    agentOverrides: MEMORY_DQN,
+    runOverrides: MEMORY_RUN,
+    recurrent: { steps: 80_000, agentOverrides: MEMORY_DRQN, runOverrides: MEMORY_RUN },
   },
   { match: 'minatar/*', agent: 'dqn', preset: 'minatar', steps: 5_000_000, runOverrides: { evalEvery: 100_000, evalEpisodes: 30, logEvery: 10_000, checkpointEvery: 100_000 } },
 ];

@@ -26,12 +26,24 @@ describe('policy-gradient run configs', () => {
     expect(() => resolveRunConfig({ game: 'catch', agent: 'ppo', file: { clip: -1, lstmUnit: 3 } })).toThrow(/unknown key lstmUnit.*clip=-1/);
   });
 
-  it('`train --recurrent` is refused for dqn with one clear line and exit code 2', async () => {
+  it('`train --resume` refuses --recurrent with one clear line and exit code 2 (a resumed run keeps its config)', async () => {
     const err = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
-    const code = await main(['train', 'catch', '--agent', 'dqn', '--recurrent']);
+    const code = await main(['train', '--resume', 'runs/none', '--recurrent']);
     const text = err.mock.calls.map((c) => String(c[0])).join('');
     err.mockRestore();
     expect(code).toBe(2);
-    expect(text).toMatch(/\[train --recurrent\] expected --agent ppo, a2c or reinforce, received "dqn"; fix: /);
+    expect(text).toMatch(/\[train --resume\] expected only --steps next to --resume, received --recurrent; fix: /);
+  });
+
+  it('--recurrent picks the game\'s recurrent presets for ppo and dqn, and 128 LSTM units elsewhere', () => {
+    const ppo = resolveRunConfig({ game: 'memory-maze', agent: 'ppo', recurrent: true });
+    expect(ppo.preset).toBe('memory-maze+lstm');
+    expect(ppo.agentConfig.lstmUnits).toBe(32);
+    expect(resolveRunConfig({ game: 'memory-maze', agent: 'ppo' }).agentConfig.lstmUnits).toBe(0);
+    const dqn = resolveRunConfig({ game: 'memory-maze', recurrent: true });
+    expect(dqn.agentConfig.lstmUnits).toBe(32);
+    expect(dqn.agentConfig.gamma).toBe(0.9);
+    expect(resolveRunConfig({ game: 'catch', agent: 'a2c', recurrent: true }).agentConfig.lstmUnits).toBe(128);
+    expect(resolveRunConfig({ game: 'catch', recurrent: true, file: { lstmUnits: 16 } }).agentConfig.lstmUnits).toBe(16);
   });
 });
