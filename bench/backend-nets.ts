@@ -3,11 +3,13 @@
  * ops and explicit weights so the same weights can be built on any backend and compared:
  * MinAtar DQN (conv16 3x3 + dense128 on 10x10x4), Nature DQN (84x84x4), LSTM 128 units over 16
  * steps, and one Transformer block (d64, 4 heads, seq 32, token embedding). Each trains with Adam
- * on the Huber loss of Q(s, a) against fixed targets, like a DQN update.
+ * on the Huber loss of Q(s, a) against fixed targets, like a DQN update, through the project's
+ * `SlotOptimizer` (what the DQN agent trains with; PyTorch's Adam defaults: betas 0.9/0.999, eps 1e-8).
  */
 import * as tf from '@tensorflow/tfjs';
 import { SeededRng } from '../src/envs/rng.js';
 import { selectActionValues } from '../src/networks/select.js';
+import { SlotOptimizer } from '../src/networks/optimizers.js';
 
 export const NET_NAMES = ['minatar', 'nature', 'lstm', 'transformer'] as const;
 export type NetName = (typeof NET_NAMES)[number];
@@ -201,7 +203,7 @@ export function buildNet(name: NetName, options: { seed?: number; sizes?: Partia
     name === 'minatar' ? convSpec(rng, false, sizes) : name === 'nature' ? convSpec(rng, true, sizes) : name === 'lstm' ? lstmSpec(rng, sizes) : transformerSpec(rng, sizes);
   const actions = tf.tensor1d(Int32Array.from({ length: sizes.batch }, () => rng.int(0, sizes.actions)), 'int32');
   const targets = tf.tensor1d(uniform(rng, sizes.batch, 1));
-  const optimizer = tf.train.adam(options.learningRate ?? 1e-4);
+  const optimizer = new SlotOptimizer({ kind: 'adam', learningRate: options.learningRate ?? 1e-4, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 }, spec.vars);
   const lossFn = (): tf.Scalar => {
     const q = spec.forward(spec.input, sizes.batch);
     return tf.losses.huberLoss(targets, selectActionValues(q, actions)) as tf.Scalar;
@@ -210,7 +212,11 @@ export function buildNet(name: NetName, options: { seed?: number; sizes?: Partia
     name,
     variables: spec.vars,
     trainStep(): number {
-      const loss = optimizer.minimize(lossFn, true, spec.vars) as tf.Scalar;
+      const loss = tf.tidy(() => {
+        const { value, grads } = tf.variableGrads(lossFn, spec.vars);
+        optimizer.apply(spec.vars.map((v) => grads[v.name]!));
+        return value;
+      });
       const v = loss.dataSync()[0]!;
       loss.dispose();
       return v;

@@ -4,15 +4,16 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { StockKernels, makeConv2DBackpropFilter, makeConv2DBackpropInput } from './conv.js';
-import { makeBatchMatMul } from './matmul.js';
+import { clearTransposeCache, makeBatchMatMul } from './matmul.js';
 import { identity } from './identity.js';
+import { SLOT_UPDATE, slotUpdate } from './optimizer.js';
 import { unsortedSegmentSum } from './segment.js';
-import { WasmKernelFunc, wasmKernel } from './wasm-util.js';
+import { WasmBackend, WasmKernelFunc, wasmKernel } from './wasm-util.js';
 
 export { registerCpuKernels, unregisterCpuKernels } from './cpu-conv.js';
 
 /** Names of the kernels we register for `wasm` (replacing the stock one where there is one). */
-export const WASM_KERNEL_NAMES = ['Conv2DBackpropFilter', 'Conv2DBackpropInput', 'BatchMatMul', 'UnsortedSegmentSum', 'Identity'] as const;
+export const WASM_KERNEL_NAMES = ['Conv2DBackpropFilter', 'Conv2DBackpropInput', 'BatchMatMul', 'UnsortedSegmentSum', 'Identity', SLOT_UPDATE] as const;
 
 let stock: StockKernels | undefined;
 /** The stock kernel each of ours replaced (undefined where stock wasm had none). */
@@ -38,6 +39,7 @@ export function registerWasmKernels(): void {
     BatchMatMul: makeBatchMatMul(stock),
     UnsortedSegmentSum: unsortedSegmentSum,
     Identity: identity,
+    [SLOT_UPDATE]: slotUpdate,
   };
   for (const [name, fn] of Object.entries(ours)) {
     const old = tf.getKernel(name, 'wasm');
@@ -51,6 +53,8 @@ export function registerWasmKernels(): void {
 /** Puts the stock kernels back (the benchmark uses it to time stock `wasm`; the self-test on failure). */
 export function unregisterWasmKernels(): void {
   if (!registered) return;
+  const backend = tf.findBackend('wasm') as unknown as WasmBackend | null;
+  if (backend !== null) clearTransposeCache(backend);
   for (const [name, old] of replaced) {
     tf.unregisterKernel(name, 'wasm');
     if (old !== undefined) tf.registerKernel(old);

@@ -7,6 +7,13 @@
  * - single products with transposes are rewritten as a fast-path product, either as asked
  *   (out = A B) or mirrored (out^T = B^T A^T), whichever moves and packs fewer elements: a dense
  *   layer's input gradient dY W^T becomes (W dY^T)^T, which packs the small dY instead of W;
+ * - a fresh right operand (every weight matrix after an optimizer step) is not packed when that
+ *   costs more than mirroring: x W becomes (W^T x^T)^T, packing the small x^T, with W^T made once
+ *   per weight tensor and kept while the weight lives (a training step uses each weight in
+ *   several products, the Q-target pass and the forward pass among them). Packing the Nature
+ *   net's 3136x512 weight took ~15 ms per step, its transpose ~4 ms. A weight that keeps being
+ *   used (a target network, acting between updates) is packed after all, once: on its second use
+ *   in a single-row product, or its fourth in any, as XNNPACK's cached product is then fastest;
  * - batches that share one B are folded into the rows of one product;
  * - batches with their own B (attention) stay on the stock loop: for attention-sized slices
  *   (32x16) one fast-path product per slice (operator creation + packing) and a JavaScript loop
@@ -18,6 +25,31 @@ import { KernelArgs, WasmBackend, WasmKernelFunc, disposeAll } from './wasm-util
 
 /** Relative cost of packing one element of a fresh right operand vs transposing one element. */
 const PACK_COST = 4;
+/** Products with fewer rows than this are taken as inference, where a weight is worth packing. */
+const FEW_ROWS = 8;
+/** Mirrored uses after which a right operand counts as long-lived and is packed. */
+const LONG_LIVED_USES = 3;
+
+/** Right operands already packed by XNNPACK (its cache is keyed by tensor, freed with it). */
+const packed = new WeakSet<object>();
+/** Transposes of right operands, by the operand's data id; dropped once the operand is gone. */
+const transposedB = new Map<object, { t: tf.TensorInfo; uses: number }>();
+
+/** Frees transposes whose operand has been disposed. */
+function sweep(backend: WasmBackend): void {
+  for (const [id, e] of transposedB) {
+    if (!backend.dataIdMap.has(id)) {
+      backend.disposeData(e.t.dataId);
+      transposedB.delete(id);
+    }
+  }
+}
+
+/** Forgets every kept transpose (the backend is being torn down or the kernels removed). */
+export function clearTransposeCache(backend: WasmBackend): void {
+  for (const e of transposedB.values()) if (backend.dataIdMap.has(e.t.dataId)) backend.disposeData(e.t.dataId);
+  transposedB.clear();
+}
 
 function info(t: tf.TensorInfo, shape: number[]): tf.TensorInfo {
   return { dataId: t.dataId, shape, dtype: 'float32' };
@@ -50,7 +82,7 @@ function single(
   n: number,
 ): tf.TensorInfo {
   const rows = batchA * m;
-  if (!ta && !tb) return fast(stock, backend, a, b, rows, k, n);
+  if (!ta && !tb) return untransposed(stock, backend, a, b, rows, k, n);
   // A's batch can only be folded into rows when A is untransposed or has batch 1.
   const foldable = !ta || batchA === 1;
   const plan1 = (ta ? rows * k : 0) + (tb ? k * n : 0) + PACK_COST * k * n;
@@ -73,6 +105,35 @@ function single(
     out = fast(stock, backend, a2, b2, rows, k, n);
   }
   disposeAll(backend, ...temps);
+  return out;
+}
+
+/** out = A B for a fresh or packed B: as asked, or mirrored through a kept B^T when cheaper. */
+function untransposed(stock: StockKernels, backend: WasmBackend, a: tf.TensorInfo, b: tf.TensorInfo, rows: number, k: number, n: number): tf.TensorInfo {
+  sweep(backend);
+  const kept = transposedB.get(b.dataId);
+  const asked = PACK_COST * k * n;
+  const mirrored = (kept === undefined ? k * n : 0) + rows * k + PACK_COST * k * rows + rows * n;
+  const longLived = kept !== undefined && (rows < FEW_ROWS || kept.uses >= LONG_LIVED_USES);
+  if (packed.has(b.dataId) || longLived || asked <= mirrored) {
+    packed.add(b.dataId);
+    if (kept !== undefined) {
+      backend.disposeData(kept.t.dataId);
+      transposedB.delete(b.dataId);
+    }
+    return fast(stock, backend, a, b, rows, k, n);
+  }
+  let e = kept;
+  if (e === undefined) {
+    e = { t: transpose3(stock, backend, b, 1, k, n), uses: 0 };
+    transposedB.set(b.dataId, e);
+  }
+  e.uses++;
+  const wT = e.t;
+  const aT = transpose3(stock, backend, a, 1, rows, k);
+  const outT = fast(stock, backend, wT, aT, n, k, rows);
+  const out = transpose3(stock, backend, outT, 1, n, rows);
+  disposeAll(backend, aT, outT);
   return out;
 }
 
