@@ -77,19 +77,19 @@ export class SlotOptimizer {
   /**
    * Applies one update with `grads[i]` for variable i. Does not take ownership of `grads`. Uses one
    * fused kernel for all variables where the backend has it (`wasm` with the project's kernels),
-   * else tfjs ops; both give the same float32 results.
+   * else tfjs ops; both give the same float32 results. `options.fused: false` forces the ops.
    */
-  apply(grads: tf.Tensor[]): void {
+  apply(grads: tf.Tensor[], options: { fused?: boolean } = {}): void {
     if (grads.length !== this.vars.length) {
       throw new InvalidConfigError(formatError('Optimizer.apply', `${this.vars.length} gradients`, `${grads.length}`, 'pass one gradient per variable, in variable order'));
     }
     this.step++;
-    if (tf.getKernel(SLOT_UPDATE, tf.getBackend()) !== undefined) this.applyFused(grads);
+    if (options.fused !== false && tf.getKernel(SLOT_UPDATE, tf.getBackend()) !== undefined) this.applyFused(grads);
     else this.applyOps(grads);
   }
 
   /** The update as tfjs ops (the reference semantics; any backend). */
-  applyOps(grads: tf.Tensor[]): void {
+  private applyOps(grads: tf.Tensor[]): void {
     const c = this.config;
     const t = this.step;
     tf.tidy(() => {

@@ -5,6 +5,7 @@ import { registerCpuKernels, unregisterCpuKernels, wasmKernelsRegistered } from 
 import { selectActionValues } from '../../src/networks/select.js';
 import { NET_NAMES, buildNet } from '../../bench/backend-nets.js';
 import { SeededRng } from '../../src/envs/rng.js';
+import { type OptimizerConfig, SlotOptimizer } from '../../src/networks/optimizers.js';
 
 const TOL = 1e-4;
 
@@ -65,6 +66,10 @@ const CONV_CASES: ConvCase[] = [
   { x: [2, 8, 9, 3], k: [2, 3], out: 4, stride: [1, 2], pad: 'valid' },
   { x: [2, 6, 6, 2], k: [3, 3], out: 3, stride: 1, pad: 1 },
   { x: [2, 13, 10, 1], k: [4, 3], out: 2, stride: [3, 2], pad: 'same' },
+  { x: [2, 17, 15, 3], k: [8, 8], out: 4, stride: 4, pad: 'same' },
+  { x: [2, 9, 9, 2], k: [4, 4], out: 3, stride: 2, pad: 1 },
+  // Padding larger than the stride grid needs: dx falls back from the phase convolution to col2im.
+  { x: [2, 5, 5, 2], k: [3, 3], out: 3, stride: 2, pad: 3 },
 ];
 
 describe('conv2d gradients on wasm vs cpu', () => {
@@ -171,6 +176,127 @@ describe('matMul on wasm vs cpu (all transposes, batched, broadcast)', () => {
       const f = (xx: tf.Tensor, ww: tf.Tensor, bb: tf.Tensor) => tf.sum(tf.square(tf.fused.matMul({ a: xx as tf.Tensor2D, b: ww as tf.Tensor2D, bias: bb, activation: 'relu' })));
       return tf.grads(f)([x, w, b]);
     });
+  });
+});
+
+describe('matMul with a large fresh right operand (mirrored through a kept transpose)', () => {
+  const k = 640;
+  const n = 512;
+  const wv = values(k * n, 61);
+  const xv = values(16 * k, 62);
+
+  it('product and gradients match cpu', async () => {
+    await expectClose(() => {
+      const x = tf.tensor2d(xv, [16, k]);
+      const w = tf.tensor2d(wv, [k, n]);
+      const f = (a: tf.Tensor, b: tf.Tensor) => tf.matMul(a, b);
+      const out = f(x, w);
+      const [gx, gw] = tf.grads(f)([x, w], tf.tensor(values(out.size, 63), out.shape));
+      return [out, gx!, gw!];
+    });
+  });
+
+  it('repeated and single-row uses of one weight (mirrored, then packed) give the same values, and kept transposes are freed with the weight', async () => {
+    // Per weight: first use mirrored (transpose kept), then mirrored again until the 4th use or a
+    // single-row use after the first, which pack it. The last list ends with the transpose kept.
+    const uses = [
+      [1, 16, 16, 16, 16, 1],
+      [16, 1, 1],
+      [1, 16, 16],
+    ];
+    const run = () =>
+      uses.map((rows) => {
+        const w = tf.tensor2d(wv, [k, n]);
+        const outs = rows.map((r) => tf.tidy(() => Float32Array.from(tf.matMul(tf.tensor2d(xv.subarray(0, r * k), [r, k]), w).dataSync())));
+        w.dispose();
+        return outs;
+      });
+    await tf.setBackend('cpu');
+    const want = run();
+    await tf.setBackend('wasm');
+    const backend = tf.backend();
+    // Any product sweeps transposes whose weight is gone (earlier tests may have left some).
+    const sweep = () => tf.tidy(() => tf.matMul(tf.ones([2, 3]), tf.ones([3, 2])).dataSync());
+    sweep();
+    const ids = backend.numDataIds();
+    const got = run();
+    for (let i = 0; i < uses.length; i++) for (let j = 0; j < uses[i]!.length; j++) expect(maxRelError(got[i]![j]!, want[i]![j]!)).toBeLessThanOrEqual(TOL);
+    expect(backend.numDataIds()).toBe(ids + 1);
+    sweep();
+    expect(backend.numDataIds()).toBe(ids);
+  });
+});
+
+describe('fused optimizer step on wasm vs the op version (SlotOptimizer)', () => {
+  const configs: OptimizerConfig[] = [
+    { kind: 'adam', learningRate: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 },
+    { kind: 'rmsprop-centered', learningRate: 2.5e-4, decay: 0.95, momentum: 0, epsilon: 0.01 },
+    { kind: 'rmsprop-centered', learningRate: 1e-2, decay: 0.9, momentum: 0.9, epsilon: 1e-3 },
+  ];
+  // Sizes with and without a remainder after the 4-lane SIMD part.
+  const shapes = [[7], [3, 5], [33, 20], [4], [1]];
+
+  /** 12 steps from fixed values and gradients; returns variables then slots. */
+  const train = (config: OptimizerConfig, fused: boolean): Float32Array[] => {
+    const vars = shapes.map((s, i) => tf.variable(tf.tensor(values(tf.util.sizeFromShape(s), 70 + i), s)));
+    const opt = new SlotOptimizer(config, vars);
+    for (let step = 0; step < 12; step++) {
+      const grads = shapes.map((s, i) => tf.tensor(values(tf.util.sizeFromShape(s), 100 * step + i), s));
+      opt.apply(grads, { fused });
+      tf.dispose(grads);
+    }
+    const out = [...vars, ...opt.slotTensors()].map((t) => Float32Array.from(t.dataSync()));
+    tf.dispose(vars);
+    opt.dispose();
+    return out;
+  };
+
+  for (const config of configs) {
+    it(`${config.kind}${config.kind === 'rmsprop-centered' ? ` momentum ${config.momentum}` : ''}: values and slots equal the ops on wasm and on cpu`, async () => {
+      const fused = train(config, true);
+      const opsWasm = train(config, false);
+      await tf.setBackend('cpu');
+      const opsCpu = train(config, true);
+      await tf.setBackend('wasm');
+      expect(fused.length).toBe(opsWasm.length);
+      for (let i = 0; i < fused.length; i++) {
+        expect(maxRelError(fused[i]!, opsWasm[i]!)).toBeLessThanOrEqual(1e-6);
+        expect(maxRelError(fused[i]!, opsCpu[i]!)).toBeLessThanOrEqual(1e-6);
+      }
+    });
+  }
+
+  it('slots written by the fused step restore through setSlots and the next steps agree', () => {
+    const config = configs[0]!;
+    const make = () => shapes.map((s, i) => tf.variable(tf.tensor(values(tf.util.sizeFromShape(s), 80 + i), s)));
+    const grads = shapes.map((s, i) => tf.tensor(values(tf.util.sizeFromShape(s), 90 + i), s));
+    const va = make();
+    const a = new SlotOptimizer(config, va);
+    a.apply(grads);
+    a.apply(grads);
+    const vb = va.map((v) => tf.variable(v.clone()));
+    const b = new SlotOptimizer(config, vb);
+    b.setSlots(a.slotTensors().map((t) => Float32Array.from(t.dataSync())), a.step);
+    a.apply(grads);
+    b.apply(grads);
+    for (let i = 0; i < va.length; i++) expect(Array.from(vb[i]!.dataSync())).toEqual(Array.from(va[i]!.dataSync()));
+    tf.dispose([...va, ...vb, ...grads]);
+    a.dispose();
+    b.dispose();
+  });
+
+  it('the fused step allocates nothing that outlives it', () => {
+    const vars = shapes.map((s) => tf.variable(tf.ones(s)));
+    const grads = shapes.map((s) => tf.ones(s));
+    const opt = new SlotOptimizer(configs[2]!, vars);
+    opt.apply(grads);
+    const tensors = tf.memory().numTensors;
+    const ids = tf.backend().numDataIds();
+    for (let i = 0; i < 10; i++) opt.apply(grads);
+    expect(tf.memory().numTensors).toBe(tensors);
+    expect(tf.backend().numDataIds()).toBe(ids);
+    tf.dispose([...vars, ...grads]);
+    opt.dispose();
   });
 });
 

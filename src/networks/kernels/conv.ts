@@ -117,8 +117,103 @@ export function makeConv2DBackpropInput(stock: StockKernels): WasmKernelFunc {
       disposeAll(backend, rev, wt);
       return out;
     }
-    return col2imInput(stock, backend, dy, filter, info);
+    return phaseInput(stock, backend, dy, filter, info) ?? col2imInput(stock, backend, dy, filter, info);
   };
+}
+
+/**
+ * dx for strides > 1 as one stride-1 convolution ("sub-pixel" decomposition). With
+ * iy + top = s*u + r, dx[iy] = sum_j dy[u - j] W[r + s*j]: for each residue r a small correlation
+ * of dy with the taps r, r+s, ... of the filter. All s*s residues become output channels of one
+ * XNNPACK convolution (filter [J, J, Co, s*s*Ci], J = ceil(k/s), missing taps zero), whose output
+ * [N, U, V, (ry, rx, ci)] is then interleaved into dx. Same multiply count as dy W^T + col2im but
+ * no scatter-add pass, and XNNPACK's convolution beats the matmul at these shapes (Nature conv2's
+ * input gradient: 22 ms -> see docs/backend.md). Returns undefined when the padding does not fit
+ * (dy would need cropping); the caller then uses col2im.
+ */
+function phaseInput(
+  stock: StockKernels,
+  backend: WasmBackend,
+  dy: tf.TensorInfo,
+  filter: tf.TensorInfo,
+  info: tf.backend_util.Conv2DInfo,
+): tf.TensorInfo | undefined {
+  const { batchSize: n, inHeight: h, inWidth: w, inChannels: ci, outHeight: oh, outWidth: ow, outChannels: co } = info;
+  const kh = info.filterHeight;
+  const kw = info.filterWidth;
+  const sh = info.strideHeight;
+  const sw = info.strideWidth;
+  const { top, left } = info.padInfo;
+  const jh = Math.ceil(kh / sh);
+  const jw = Math.ceil(kw / sw);
+  const uMin = Math.floor(top / sh);
+  const vMin = Math.floor(left / sw);
+  const nu = Math.floor((h - 1 + top) / sh) - uMin + 1;
+  const nv = Math.floor((w - 1 + left) / sw) - vMin + 1;
+  const padTop = jh - 1 - uMin;
+  const padLeft = jw - 1 - vMin;
+  const padBottom = nu - oh - padTop + jh - 1;
+  const padRight = nv - ow - padLeft + jw - 1;
+  if (padTop < 0 || padLeft < 0 || padBottom < 0 || padRight < 0) return undefined;
+  const phases = sh * sw;
+  const outC = phases * ci;
+  const f = backend.makeOutput([jh, jw, co, outC], 'float32');
+  {
+    const src = f32(backend, filter);
+    const dst = f32(backend, f);
+    dst.fill(0);
+    // f[ty, tx, o, (ry, rx, c)] = W[ry + s*(J-1-ty), rx + s*(J-1-tx), c, o]
+    for (let ty = 0; ty < jh; ty++) {
+      for (let ry = 0; ry < sh; ry++) {
+        const ky = ry + sh * (jh - 1 - ty);
+        if (ky >= kh) continue;
+        for (let tx = 0; tx < jw; tx++) {
+          for (let rx = 0; rx < sw; rx++) {
+            const kx = rx + sw * (jw - 1 - tx);
+            if (kx >= kw) continue;
+            const phase = ry * sw + rx;
+            for (let c = 0; c < ci; c++) {
+              const from = ((ky * kw + kx) * ci + c) * co;
+              let to = ((ty * jw + tx) * co) * outC + phase * ci + c;
+              for (let o = 0; o < co; o++, to += outC) dst[to] = src[from + o]!;
+            }
+          }
+        }
+      }
+    }
+  }
+  const y = stock.conv2d({
+    inputs: { x: dy, filter: f },
+    backend,
+    attrs: {
+      strides: [1, 1],
+      dilations: [1, 1],
+      pad: [[0, 0], [padTop, padBottom], [padLeft, padRight], [0, 0]],
+      dataFormat: 'NHWC',
+      dimRoundingMode: undefined,
+    },
+  });
+  const out = backend.makeOutput([n, h, w, ci], 'float32');
+  const src = f32(backend, y);
+  const dx = f32(backend, out);
+  // dx[b, iy, ix, c] = y[b, u - uMin, v - vMin, (ry, rx, c)] with iy + top = s*u + ry, ix + left = s*v + rx.
+  for (let b = 0; b < n; b++) {
+    for (let iy = 0; iy < h; iy++) {
+      const u = Math.floor((iy + top) / sh);
+      const ry = iy + top - u * sh;
+      const rowBase = ((b * nu + (u - uMin)) * nv) * outC + ry * sw * ci;
+      let dst = ((b * h + iy) * w) * ci;
+      for (let ix = 0; ix < w; ix++) {
+        const v = Math.floor((ix + left) / sw);
+        const rx = ix + left - v * sw;
+        let from = rowBase + (v - vMin) * outC + rx * ci;
+        const end = dst + ci;
+        while (dst < end) dx[dst++] = src[from++]!;
+      }
+    }
+  }
+  disposeAll(backend, f, y);
+  return out;
 }
 
 function col2imInput(
