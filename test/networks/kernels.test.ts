@@ -6,6 +6,8 @@ import { selectActionValues } from '../../src/networks/select.js';
 import { NET_NAMES, buildNet } from '../../bench/backend-nets.js';
 import { SeededRng } from '../../src/envs/rng.js';
 import { type OptimizerConfig, SlotOptimizer } from '../../src/networks/optimizers.js';
+import { swap01, swap02 } from '../../src/networks/kernels/simd.js';
+import type { WasmBackend } from '../../src/networks/kernels/wasm-util.js';
 
 const TOL = 1e-4;
 
@@ -68,6 +70,10 @@ const CONV_CASES: ConvCase[] = [
   { x: [2, 13, 10, 1], k: [4, 3], out: 2, stride: [3, 2], pad: 'same' },
   { x: [2, 17, 15, 3], k: [8, 8], out: 4, stride: 4, pad: 'same' },
   { x: [2, 9, 9, 2], k: [4, 4], out: 3, stride: 2, pad: 1 },
+  // Batch and channels multiples of 4: the filter gradient's transposes take our SIMD path.
+  { x: [8, 10, 10, 4], k: [3, 3], out: 16, stride: 1, pad: 'valid' },
+  { x: [4, 20, 20, 32], k: [4, 4], out: 64, stride: 2, pad: 'valid' },
+  { x: [4, 9, 9, 64], k: [3, 3], out: 64, stride: 1, pad: 'valid' },
   // Padding larger than the stride grid needs: dx falls back from the phase convolution to col2im.
   { x: [2, 5, 5, 2], k: [3, 3], out: 3, stride: 2, pad: 3 },
 ];
@@ -177,6 +183,30 @@ describe('matMul on wasm vs cpu (all transposes, batched, broadcast)', () => {
       return tf.grads(f)([x, w, b]);
     });
   });
+});
+
+describe('SIMD transposes (simd.ts) vs tfjs Transpose', () => {
+  for (const [a, b, c] of [
+    [4, 1, 4],
+    [8, 3, 12],
+    [32, 49, 4],
+    [12, 5, 64],
+  ] as const) {
+    it(`[${a}, ${b}, ${c}] -> [c, b, a] and -> [b, a, c]`, () => {
+      const backend = tf.backend() as unknown as WasmBackend;
+      const ids = backend.numDataIds();
+      const x = tf.tensor3d(values(a * b * c, 64), [a, b, c]);
+      const t02 = tf.engine().makeTensorFromTensorInfo(swap02(backend, x, a, b, c, [c, b, a])!);
+      const t01 = tf.engine().makeTensorFromTensorInfo(swap01(backend, x, a, b, c, [b, a, c])!);
+      const want02 = tf.transpose(x, [2, 1, 0]);
+      const want01 = tf.transpose(x, [1, 0, 2]);
+      expect(Array.from(t02.dataSync())).toEqual(Array.from(want02.dataSync()));
+      expect(Array.from(t01.dataSync())).toEqual(Array.from(want01.dataSync()));
+      expect(swap02(backend, x, a, b, c + 1, [c + 1, b, a])).toBeUndefined();
+      tf.dispose([x, t02, t01, want02, want01]);
+      expect(backend.numDataIds()).toBe(ids);
+    });
+  }
 });
 
 describe('matMul with a large fresh right operand (mirrored through a kept transpose)', () => {

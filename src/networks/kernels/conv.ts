@@ -4,6 +4,7 @@
  * rewritten here in terms of the backend's XNNPACK forward convolution and matrix product.
  */
 import * as tf from '@tensorflow/tfjs';
+import { swap01, swap02 } from './simd.js';
 import { KernelArgs, WasmBackend, WasmKernelFunc, disposeAll, f32 } from './wasm-util.js';
 
 /** Stock kernels captured before ours are registered (ours call into them). */
@@ -61,8 +62,10 @@ export function makeConv2DBackpropFilter(stock: StockKernels): WasmKernelFunc {
       xs = stock.slice({ inputs: { x }, backend, attrs: { begin: [0, 0, 0, 0], size: [n, useH, useW, c] } });
       temps.push(xs);
     }
-    const xt = stock.transpose({ inputs: { x: xs }, backend, attrs: { perm: [3, 1, 2, 0] } });
-    const dyt = stock.transpose({ inputs: { x: dy }, backend, attrs: { perm: [1, 2, 0, 3] } });
+    const [, oh, ow, co] = dy.shape as [number, number, number, number];
+    const xt =
+      swap02(backend, xs, n, useH * useW, c, [c, useH, useW, n]) ?? stock.transpose({ inputs: { x: xs }, backend, attrs: { perm: [3, 1, 2, 0] } });
+    const dyt = swap01(backend, dy, n, oh * ow, co, [oh, ow, n, co]) ?? stock.transpose({ inputs: { x: dy }, backend, attrs: { perm: [1, 2, 0, 3] } });
     temps.push(xt, dyt);
     const r = stock.conv2d({
       inputs: { x: xt, filter: dyt },
@@ -76,7 +79,8 @@ export function makeConv2DBackpropFilter(stock: StockKernels): WasmKernelFunc {
       },
     });
     temps.push(r);
-    const out = stock.transpose({ inputs: { x: r }, backend, attrs: { perm: [1, 2, 0, 3] } });
+    const [kh, kw] = [filterShape[0]!, filterShape[1]!];
+    const out = swap01(backend, r, c, kh * kw, co, [kh, kw, c, co]) ?? stock.transpose({ inputs: { x: r }, backend, attrs: { perm: [1, 2, 0, 3] } });
     disposeAll(backend, ...temps);
     return out;
   };

@@ -21,6 +21,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { StockKernels } from './conv.js';
+import { swap02 } from './simd.js';
 import { KernelArgs, WasmBackend, WasmKernelFunc, disposeAll } from './wasm-util.js';
 
 /** Relative cost of packing one element of a fresh right operand vs transposing one element. */
@@ -60,9 +61,10 @@ function info(t: tf.TensorInfo, shape: number[]): tf.TensorInfo {
   return { dataId: t.dataId, shape, dtype: 'float32' };
 }
 
-/** [batch, rows, cols] -> [batch, cols, rows] through the C++ Transpose. */
+/** [batch, rows, cols] -> [batch, cols, rows]: our SIMD transpose where it applies, else the C++ Transpose. */
 function transpose3(stock: StockKernels, backend: WasmBackend, t: tf.TensorInfo, batch: number, rows: number, cols: number): tf.TensorInfo {
-  return stock.transpose({ inputs: { x: info(t, [batch, rows, cols]) }, backend, attrs: { perm: [0, 2, 1] } });
+  const fast = batch === 1 ? swap02(backend, t, rows, 1, cols, [1, cols, rows]) : undefined;
+  return fast ?? stock.transpose({ inputs: { x: info(t, [batch, rows, cols]) }, backend, attrs: { perm: [0, 2, 1] } });
 }
 
 /** One fast-path product: a [rows, k] times b [k, cols], both row-major and untransposed. */
