@@ -74,6 +74,10 @@ const CONV_CASES: ConvCase[] = [
   { x: [8, 10, 10, 4], k: [3, 3], out: 16, stride: 1, pad: 'valid' },
   { x: [4, 20, 20, 32], k: [4, 4], out: 64, stride: 2, pad: 'valid' },
   { x: [4, 9, 9, 64], k: [3, 3], out: 64, stride: 1, pad: 'valid' },
+  // Few input channels, kernel a multiple of the stride, unpadded: forward by space-to-depth.
+  { x: [2, 16, 16, 4], k: [4, 4], out: 8, stride: 2, pad: 'valid' },
+  { x: [3, 12, 12, 2], k: [4, 4], out: 5, stride: 2, pad: 0 },
+  { x: [2, 12, 12, 3], k: [4, 4], out: 5, stride: 2, pad: 'valid' },
   // Padding larger than the stride grid needs: dx falls back from the phase convolution to col2im.
   { x: [2, 5, 5, 2], k: [3, 3], out: 3, stride: 2, pad: 3 },
 ];
@@ -94,6 +98,37 @@ describe('conv2d gradients on wasm vs cpu', () => {
       });
     });
   }
+
+  it('fused conv (bias + relu) of the Nature first layer (space-to-depth forward) matches cpu, forward and gradients', async () => {
+    await expectClose(() => {
+      const x = tf.tensor4d(values(2 * 84 * 84 * 4, 65), [2, 84, 84, 4]);
+      const w = tf.tensor4d(values(8 * 8 * 4 * 32, 66), [8, 8, 4, 32]);
+      const b = tf.tensor1d(values(32, 67));
+      const f = (xx: tf.Tensor, ww: tf.Tensor, bb: tf.Tensor) =>
+        tf.fused.conv2d({ x: xx as tf.Tensor4D, filter: ww as tf.Tensor4D, strides: 4, pad: 'valid', bias: bb, activation: 'relu' });
+      const y = f(x, w, b);
+      return [y, ...tf.grads((xx: tf.Tensor, ww: tf.Tensor, bb: tf.Tensor) => tf.sum(tf.square(f(xx, ww, bb))))([x, w, b])];
+    });
+  });
+
+  it('space-to-depth keeps one rearranged filter per weight and frees it with the weight', () => {
+    const backend = tf.backend();
+    const x = tf.tensor4d(values(2 * 16 * 16 * 4, 68), [2, 16, 16, 4]);
+    // A space-to-depth convolution with a filter that lives through the test sweeps stale ones.
+    const sweepFilter = tf.ones([2, 2, 4, 1]) as tf.Tensor4D;
+    const sweep = () => tf.tidy(() => tf.conv2d(x, sweepFilter, 2, 'valid').dataSync());
+    sweep();
+    const ids = backend.numDataIds();
+    const w = tf.tensor4d(values(4 * 4 * 4 * 8, 69), [4, 4, 4, 8]);
+    const first = tf.tidy(() => Array.from(tf.conv2d(x, w, 2, 'valid').dataSync()));
+    const again = tf.tidy(() => Array.from(tf.conv2d(x, w, 2, 'valid').dataSync()));
+    expect(again).toEqual(first);
+    expect(backend.numDataIds()).toBe(ids + 2);
+    w.dispose();
+    sweep();
+    expect(backend.numDataIds()).toBe(ids);
+    tf.dispose([x, sweepFilter]);
+  });
 
   it('forward conv with dilation 2 (stock kernel) matches cpu', async () => {
     await expectClose(() => tf.conv2d(tf.tensor4d(values(2 * 12 * 12 * 3, 4), [2, 12, 12, 3]), tf.tensor4d(values(3 * 3 * 3 * 5, 5), [3, 3, 3, 5]), 1, 'same', 'NHWC', 2));

@@ -5,6 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { StockKernels, makeConv2DBackpropFilter, makeConv2DBackpropInput } from './conv.js';
 import { clearTransposeCache, makeBatchMatMul } from './matmul.js';
+import { clearFilterCache, makeSpaceToDepthConv } from './conv-forward.js';
 import { identity } from './identity.js';
 import { SLOT_UPDATE, slotUpdate } from './optimizer.js';
 import { unsortedSegmentSum } from './segment.js';
@@ -13,9 +14,10 @@ import { WasmBackend, WasmKernelFunc, wasmKernel } from './wasm-util.js';
 export { registerCpuKernels, unregisterCpuKernels } from './cpu-conv.js';
 
 /** Names of the kernels we register for `wasm` (replacing the stock one where there is one). */
-export const WASM_KERNEL_NAMES = ['Conv2DBackpropFilter', 'Conv2DBackpropInput', 'BatchMatMul', 'UnsortedSegmentSum', 'Identity', SLOT_UPDATE] as const;
+export const WASM_KERNEL_NAMES = ['Conv2DBackpropFilter', 'Conv2DBackpropInput', 'BatchMatMul', 'UnsortedSegmentSum', 'Identity', SLOT_UPDATE, 'Conv2D', 'FusedConv2D'] as const;
 
 let stock: StockKernels | undefined;
+let stockFusedConv2D: WasmKernelFunc | undefined;
 /** The stock kernel each of ours replaced (undefined where stock wasm had none). */
 const replaced = new Map<string, tf.KernelConfig | undefined>();
 let registered = false;
@@ -26,6 +28,7 @@ let registered = false;
  */
 export function registerWasmKernels(): void {
   if (registered) return;
+  stockFusedConv2D ??= wasmKernel('FusedConv2D');
   stock ??= {
     conv2d: wasmKernel('Conv2D'),
     transpose: wasmKernel('Transpose'),
@@ -40,6 +43,8 @@ export function registerWasmKernels(): void {
     UnsortedSegmentSum: unsortedSegmentSum,
     Identity: identity,
     [SLOT_UPDATE]: slotUpdate,
+    Conv2D: makeSpaceToDepthConv(stock.conv2d),
+    FusedConv2D: makeSpaceToDepthConv(stockFusedConv2D!),
   };
   for (const [name, fn] of Object.entries(ours)) {
     const old = tf.getKernel(name, 'wasm');
@@ -54,7 +59,10 @@ export function registerWasmKernels(): void {
 export function unregisterWasmKernels(): void {
   if (!registered) return;
   const backend = tf.findBackend('wasm') as unknown as WasmBackend | null;
-  if (backend !== null) clearTransposeCache(backend);
+  if (backend !== null) {
+    clearTransposeCache(backend);
+    clearFilterCache(backend);
+  }
   for (const [name, old] of replaced) {
     tf.unregisterKernel(name, 'wasm');
     if (old !== undefined) tf.registerKernel(old);
