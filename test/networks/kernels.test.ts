@@ -220,6 +220,43 @@ describe('matMul on wasm vs cpu (all transposes, batched, broadcast)', () => {
   });
 });
 
+describe('Sum over leading axes (SIMD) and same-dtype Cast on wasm vs cpu', () => {
+  it('bias-gradient sums (leading axes, with and without keepDims) and the stock cases', async () => {
+    await expectClose(() => {
+      const x = tf.tensor4d(values(6 * 5 * 3 * 8, 71), [6, 5, 3, 8]);
+      const odd = tf.tensor3d(values(4 * 3 * 5, 72), [4, 3, 5]);
+      return [
+        tf.sum(x, [0, 1, 2]),
+        tf.sum(x, [2, 0, 1], true),
+        tf.sum(x, 0),
+        tf.sum(x, [1, 2]),
+        tf.sum(x),
+        tf.sum(odd, [0, 1]),
+        tf.sum(tf.reshape(x, [180, 4]), 0),
+      ];
+    });
+  });
+  it('gradient of a bias add in a conv layer', async () => {
+    await expectClose(() => {
+      const y = tf.tensor4d(values(4 * 7 * 7 * 16, 73), [4, 7, 7, 16]);
+      const b = tf.tensor1d(values(16, 74));
+      return tf.grad((bb: tf.Tensor) => tf.sum(tf.square(tf.relu(tf.add(y, bb)))))(b);
+    });
+  });
+  it('Cast to the same dtype shares data; other casts convert', () => {
+    const backend = tf.backend();
+    const x = tf.tensor1d([1.5, -2.25, 3]);
+    const ids = backend.numDataIds();
+    const same = tf.cast(x, 'float32');
+    expect(backend.numDataIds()).toBe(ids);
+    const asInt = tf.cast(x, 'int32');
+    x.dispose();
+    expect(Array.from(same.dataSync())).toEqual([1.5, -2.25, 3]);
+    expect(Array.from(asInt.dataSync())).toEqual([1, -2, 3]);
+    tf.dispose([same, asInt]);
+  });
+});
+
 describe('SIMD transposes (simd.ts) vs tfjs Transpose', () => {
   for (const [a, b, c] of [
     [4, 1, 4],

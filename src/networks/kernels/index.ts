@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import { StockKernels, makeConv2DBackpropFilter, makeConv2DBackpropInput } from './conv.js';
 import { clearTransposeCache, makeBatchMatMul } from './matmul.js';
 import { clearFilterCache, makeSpaceToDepthConv } from './conv-forward.js';
+import { makeCast, makeSum } from './reduce.js';
 import { identity } from './identity.js';
 import { SLOT_UPDATE, slotUpdate } from './optimizer.js';
 import { unsortedSegmentSum } from './segment.js';
@@ -14,10 +15,12 @@ import { WasmBackend, WasmKernelFunc, wasmKernel } from './wasm-util.js';
 export { registerCpuKernels, unregisterCpuKernels } from './cpu-conv.js';
 
 /** Names of the kernels we register for `wasm` (replacing the stock one where there is one). */
-export const WASM_KERNEL_NAMES = ['Conv2DBackpropFilter', 'Conv2DBackpropInput', 'BatchMatMul', 'UnsortedSegmentSum', 'Identity', SLOT_UPDATE, 'Conv2D', 'FusedConv2D'] as const;
+export const WASM_KERNEL_NAMES = ['Conv2DBackpropFilter', 'Conv2DBackpropInput', 'BatchMatMul', 'UnsortedSegmentSum', 'Identity', SLOT_UPDATE, 'Conv2D', 'FusedConv2D', 'Sum', 'Cast'] as const;
 
 let stock: StockKernels | undefined;
 let stockFusedConv2D: WasmKernelFunc | undefined;
+let stockSum: WasmKernelFunc | undefined;
+let stockCast: WasmKernelFunc | undefined;
 /** The stock kernel each of ours replaced (undefined where stock wasm had none). */
 const replaced = new Map<string, tf.KernelConfig | undefined>();
 let registered = false;
@@ -29,6 +32,8 @@ let registered = false;
 export function registerWasmKernels(): void {
   if (registered) return;
   stockFusedConv2D ??= wasmKernel('FusedConv2D');
+  stockSum ??= wasmKernel('Sum');
+  stockCast ??= wasmKernel('Cast');
   stock ??= {
     conv2d: wasmKernel('Conv2D'),
     transpose: wasmKernel('Transpose'),
@@ -45,6 +50,8 @@ export function registerWasmKernels(): void {
     [SLOT_UPDATE]: slotUpdate,
     Conv2D: makeSpaceToDepthConv(stock.conv2d),
     FusedConv2D: makeSpaceToDepthConv(stockFusedConv2D!),
+    Sum: makeSum(stockSum!),
+    Cast: makeCast(stockCast!),
   };
   for (const [name, fn] of Object.entries(ours)) {
     const old = tf.getKernel(name, 'wasm');
