@@ -61,11 +61,12 @@ function uniform(rng: SeededRng, n: number, limit: number): Float32Array {
 /** Glorot-uniform weight of the given shape from `rng` (same numbers on every backend). */
 function weight(rng: SeededRng, shape: number[], fanIn: number, fanOut: number): tf.Variable {
   const limit = Math.sqrt(6 / (fanIn + fanOut));
-  return tf.variable(tf.tensor(uniform(rng, tf.util.sizeFromShape(shape), limit), shape));
+  const values = uniform(rng, tf.util.sizeFromShape(shape), limit);
+  return tf.tidy(() => tf.variable(tf.tensor(values, shape)));
 }
 
 function bias(n: number): tf.Variable {
-  return tf.variable(tf.zeros([n]));
+  return tf.tidy(() => tf.variable(tf.zeros([n])));
 }
 
 interface Spec {
@@ -157,13 +158,13 @@ function transformerSpec(rng: SeededRng, sizes: NetSizes): Spec {
   const hd = d / TF_HEADS;
   const emb = weight(rng, [TF_VOCAB, d], TF_VOCAB, d);
   const pos = weight(rng, [TF_SEQ, d], TF_SEQ, d);
-  const g1 = tf.variable(tf.ones([d]));
+  const g1 = tf.tidy(() => tf.variable(tf.ones([d])));
   const be1 = bias(d);
   const wqkv = weight(rng, [d, 3 * d], d, 3 * d);
   const bqkv = bias(3 * d);
   const wo = weight(rng, [d, d], d, d);
   const bo = bias(d);
-  const g2 = tf.variable(tf.ones([d]));
+  const g2 = tf.tidy(() => tf.variable(tf.ones([d])));
   const be2 = bias(d);
   const wf1 = weight(rng, [d, TF_FFN], d, TF_FFN);
   const bf1 = bias(TF_FFN);

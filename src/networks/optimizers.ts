@@ -71,7 +71,8 @@ export class SlotOptimizer {
     this.config = config;
     this.vars = vars;
     const nSlots = config.kind === 'adam' ? 2 : config.momentum > 0 ? 3 : 2;
-    this.slots = vars.map((v) => Array.from({ length: nSlots }, () => tf.variable(tf.zerosLike(v), false)));
+    // tidy frees the zero tensors the slot variables are made from (the variables themselves stay).
+    this.slots = tf.tidy(() => vars.map((v) => Array.from({ length: nSlots }, () => tf.variable(tf.zerosLike(v), false))));
   }
 
   /**

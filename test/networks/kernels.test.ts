@@ -387,6 +387,14 @@ describe('fused optimizer step on wasm vs the op version (SlotOptimizer)', () =>
     b.dispose();
   });
 
+  it('constructing and disposing an optimizer leaves no tensors behind', () => {
+    const vars = shapes.map((s) => tf.variable(tf.ones(s)));
+    const before = tf.memory().numTensors;
+    new SlotOptimizer(configs[2]!, vars).dispose();
+    expect(tf.memory().numTensors).toBe(before);
+    tf.dispose(vars);
+  });
+
   it('the fused step allocates nothing that outlives it', () => {
     const vars = shapes.map((s) => tf.variable(tf.ones(s)));
     const grads = shapes.map((s) => tf.ones(s));
