@@ -298,6 +298,20 @@ describe('matMul with a large fresh right operand (mirrored through a kept trans
     });
   });
 
+  for (const activation of ['relu', 'elu', 'leakyrelu', 'linear'] as const) {
+    it(`fused dense (tfjs-layers Dense: bias + ${activation}) forward and gradients match cpu`, async () => {
+      await expectClose(() => {
+        const x = tf.tensor2d(xv, [16, k]);
+        const w = tf.tensor2d(wv, [k, n]);
+        const b = tf.tensor1d(values(n, 64));
+        const f = (xx: tf.Tensor, ww: tf.Tensor, bb: tf.Tensor) =>
+          tf.fused.matMul({ a: xx as tf.Tensor2D, b: ww as tf.Tensor2D, bias: activation === 'linear' ? undefined : bb, activation, leakyreluAlpha: 0.1 });
+        const y = f(x, w, b);
+        return [y, ...tf.grads((xx: tf.Tensor, ww: tf.Tensor, bb: tf.Tensor) => tf.sum(tf.mul(f(xx, ww, bb), tf.add(f(xx, ww, bb), bb.slice(0, 1)))))([x, w, b])];
+      });
+    });
+  }
+
   it('repeated and single-row uses of one weight (mirrored, then packed) give the same values, and kept transposes are freed with the weight', async () => {
     // Per weight: first use mirrored (transpose kept), then mirrored again until the 4th use or a
     // single-row use after the first, which pack it. The last list ends with the transpose kept.

@@ -4,7 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { StockKernels, makeConv2DBackpropFilter, makeConv2DBackpropInput } from './conv.js';
-import { clearTransposeCache, makeBatchMatMul } from './matmul.js';
+import { clearTransposeCache, makeBatchMatMul, makeFusedMatMul } from './matmul.js';
 import { clearFilterCache, makeSpaceToDepthConv } from './conv-forward.js';
 import { makeCast, makeSum } from './reduce.js';
 import { identity } from './identity.js';
@@ -15,12 +15,13 @@ import { WasmBackend, WasmKernelFunc, wasmKernel } from './wasm-util.js';
 export { registerCpuKernels, unregisterCpuKernels } from './cpu-conv.js';
 
 /** Names of the kernels we register for `wasm` (replacing the stock one where there is one). */
-export const WASM_KERNEL_NAMES = ['Conv2DBackpropFilter', 'Conv2DBackpropInput', 'BatchMatMul', 'UnsortedSegmentSum', 'Identity', SLOT_UPDATE, 'Conv2D', 'FusedConv2D', 'Sum', 'Cast'] as const;
+export const WASM_KERNEL_NAMES = ['Conv2DBackpropFilter', 'Conv2DBackpropInput', 'BatchMatMul', 'UnsortedSegmentSum', 'Identity', SLOT_UPDATE, 'Conv2D', 'FusedConv2D', 'Sum', 'Cast', '_FusedMatMul'] as const;
 
 let stock: StockKernels | undefined;
 let stockFusedConv2D: WasmKernelFunc | undefined;
 let stockSum: WasmKernelFunc | undefined;
 let stockCast: WasmKernelFunc | undefined;
+let stockFusedMatMul: WasmKernelFunc | undefined;
 /** The stock kernel each of ours replaced (undefined where stock wasm had none). */
 const replaced = new Map<string, tf.KernelConfig | undefined>();
 let registered = false;
@@ -34,6 +35,7 @@ export function registerWasmKernels(): void {
   stockFusedConv2D ??= wasmKernel('FusedConv2D');
   stockSum ??= wasmKernel('Sum');
   stockCast ??= wasmKernel('Cast');
+  stockFusedMatMul ??= wasmKernel('_FusedMatMul');
   stock ??= {
     conv2d: wasmKernel('Conv2D'),
     transpose: wasmKernel('Transpose'),
@@ -52,6 +54,16 @@ export function registerWasmKernels(): void {
     FusedConv2D: makeSpaceToDepthConv(stockFusedConv2D!),
     Sum: makeSum(stockSum!),
     Cast: makeCast(stockCast!),
+    _FusedMatMul: makeFusedMatMul(stock, stockFusedMatMul!, {
+      add: wasmKernel('Add'),
+      activations: {
+        relu: { kernel: wasmKernel('Relu') },
+        relu6: { kernel: wasmKernel('Relu6') },
+        sigmoid: { kernel: wasmKernel('Sigmoid') },
+        elu: { kernel: wasmKernel('Elu') },
+        leakyrelu: { kernel: wasmKernel('LeakyRelu'), attrs: (a) => ({ alpha: a.leakyreluAlpha }) },
+      },
+    }),
   };
   for (const [name, fn] of Object.entries(ours)) {
     const old = tf.getKernel(name, 'wasm');
