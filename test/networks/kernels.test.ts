@@ -80,6 +80,8 @@ const CONV_CASES: ConvCase[] = [
   { x: [2, 12, 12, 3], k: [4, 4], out: 5, stride: 2, pad: 'valid' },
   // Padding larger than the stride grid needs: dx falls back from the phase convolution to col2im.
   { x: [2, 5, 5, 2], k: [3, 3], out: 3, stride: 2, pad: 3 },
+  // ... with 4 channels: the SIMD scatter, including taps in the padding.
+  { x: [2, 5, 5, 4], k: [3, 3], out: 3, stride: 2, pad: 3 },
 ];
 
 describe('conv2d gradients on wasm vs cpu', () => {

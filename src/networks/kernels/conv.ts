@@ -4,8 +4,8 @@
  * rewritten here in terms of the backend's XNNPACK forward convolution and matrix product.
  */
 import * as tf from '@tensorflow/tfjs';
-import { swap01, swap02 } from './simd.js';
-import { KernelArgs, WasmBackend, WasmKernelFunc, disposeAll, f32 } from './wasm-util.js';
+import { simdKernels, swap01, swap02 } from './simd.js';
+import { KernelArgs, WasmBackend, WasmKernelFunc, disposeAll, f32, i32, offsetOf } from './wasm-util.js';
 
 /** Stock kernels captured before ours are registered (ours call into them). */
 export interface StockKernels {
@@ -87,9 +87,11 @@ export function makeConv2DBackpropFilter(stock: StockKernels): WasmKernelFunc {
 }
 
 /**
- * dx for a convolution. Stride 1: a forward convolution of dy with the filter rotated 180 degrees
- * and in/out channels swapped. Other strides: dcol = dy @ W^T on the XNNPACK matmul path, then
- * col2im (scatter-add of each column back to the input pixels it came from).
+ * dx for a convolution. Stride 1 where dy covers most of the input: a forward convolution of dy
+ * with the filter rotated 180 degrees and in/out channels swapped. Other strides: one phase
+ * convolution (phaseInput). Otherwise (and where the phase padding does not fit): dcol = dy @ W^T
+ * on the XNNPACK matmul path, then col2im (scatter-add of each column back to the input pixels it
+ * came from; SIMD when the channels are a multiple of 4).
  */
 export function makeConv2DBackpropInput(stock: StockKernels): WasmKernelFunc {
   return ({ inputs, backend, attrs }: KernelArgs) => {
@@ -104,7 +106,11 @@ export function makeConv2DBackpropInput(stock: StockKernels): WasmKernelFunc {
     const padLeft = info.filterWidth - 1 - left;
     const padBottom = info.inHeight - info.outHeight + top;
     const padRight = info.inWidth - info.outWidth + left;
-    if (info.strideHeight === 1 && info.strideWidth === 1 && padTop >= 0 && padLeft >= 0 && padBottom >= 0 && padRight >= 0) {
+    // A 'valid' stride-1 convolution's full correlation multiplies over the whole padded input
+    // (H*W outputs), dy W^T only over dy's pixels: for the Nature conv3 (9x9 -> 7x7) that is 65%
+    // more products, and col2im with the SIMD scatter measured 10.9 vs 13.8 ms CPU.
+    const col2imCheaper = info.inChannels % 4 === 0 && info.inHeight * info.inWidth >= 1.25 * info.outHeight * info.outWidth;
+    if (!col2imCheaper && info.strideHeight === 1 && info.strideWidth === 1 && padTop >= 0 && padLeft >= 0 && padBottom >= 0 && padRight >= 0) {
       const rev = stock.reverse({ inputs: { x: filter }, backend, attrs: { dims: [0, 1] } });
       const wt = stock.transpose({ inputs: { x: rev }, backend, attrs: { perm: [0, 1, 3, 2] } });
       const out = stock.conv2d({
@@ -220,6 +226,44 @@ function phaseInput(
   return out;
 }
 
+/** col2im scatter plans (dx byte offset per dy-pixel and filter tap, -1 in the padding) by geometry. */
+const plans = new Map<string, tf.TensorInfo>();
+
+/** Frees the kept col2im plans (the kernels are being removed). */
+export function clearCol2imPlans(backend: WasmBackend): void {
+  for (const t of plans.values()) if (backend.dataIdMap.has(t.dataId)) backend.disposeData(t.dataId);
+  plans.clear();
+}
+
+function col2imPlan(backend: WasmBackend, info: tf.backend_util.Conv2DInfo): tf.TensorInfo {
+  const { batchSize: n, inHeight: h, inWidth: w, inChannels: ci, outHeight: oh, outWidth: ow } = info;
+  const { top, left } = info.padInfo;
+  const kh = info.filterHeight;
+  const kw = info.filterWidth;
+  const key = [n, h, w, ci, oh, ow, kh, kw, info.strideHeight, info.strideWidth, top, left].join(',');
+  let plan = plans.get(key);
+  if (plan === undefined) {
+    plan = backend.makeOutput([n * oh * ow * kh * kw], 'int32');
+    const view = i32(backend, plan);
+    let at = 0;
+    for (let b = 0; b < n; b++) {
+      for (let y = 0; y < oh; y++) {
+        for (let x = 0; x < ow; x++) {
+          for (let fy = 0; fy < kh; fy++) {
+            const iy = y * info.strideHeight - top + fy;
+            for (let fx = 0; fx < kw; fx++) {
+              const ix = x * info.strideWidth - left + fx;
+              view[at++] = iy < 0 || iy >= h || ix < 0 || ix >= w ? -1 : ((b * h + iy) * w + ix) * ci * 4;
+            }
+          }
+        }
+      }
+    }
+    plans.set(key, plan);
+  }
+  return plan;
+}
+
 function col2imInput(
   stock: StockKernels,
   backend: WasmBackend,
@@ -239,6 +283,13 @@ function col2imInput(
     attrs: { transposeA: false, transposeB: false },
   });
   const out = backend.makeOutput([n, h, w, ci], 'float32');
+  if (ci % 4 === 0) {
+    const plan = col2imPlan(backend, info);
+    f32(backend, out).fill(0);
+    simdKernels(backend).addRuns(offsetOf(backend, dcol), offsetOf(backend, out), offsetOf(backend, plan), p * kh * kw, ci);
+    disposeAll(backend, wT, dcol);
+    return out;
+  }
   // Views are taken after the last allocation: makeOutput may grow (and detach) the heap.
   const dx = f32(backend, out);
   const cols = f32(backend, dcol);

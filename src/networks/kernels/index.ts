@@ -3,7 +3,7 @@
  * Why each exists is written next to it; docs/backend.md has the overview.
  */
 import * as tf from '@tensorflow/tfjs';
-import { StockKernels, makeConv2DBackpropFilter, makeConv2DBackpropInput } from './conv.js';
+import { StockKernels, clearCol2imPlans, makeConv2DBackpropFilter, makeConv2DBackpropInput } from './conv.js';
 import { clearTransposeCache, makeBatchMatMul, makeFusedMatMul } from './matmul.js';
 import { clearFilterCache, makeSpaceToDepthConv } from './conv-forward.js';
 import { makeCast, makeSum } from './reduce.js';
@@ -81,6 +81,7 @@ export function unregisterWasmKernels(): void {
   if (backend !== null) {
     clearTransposeCache(backend);
     clearFilterCache(backend);
+    clearCol2imPlans(backend);
   }
   for (const [name, old] of replaced) {
     tf.unregisterKernel(name, 'wasm');
