@@ -3,11 +3,13 @@
  * ops and explicit weights so the same weights can be built on any backend and compared:
  * MinAtar DQN (conv16 3x3 + dense128 on 10x10x4), Nature DQN (84x84x4), LSTM 128 units over 16
  * steps, and one Transformer block (d64, 4 heads, seq 32, token embedding). Each trains with Adam
- * on the Huber loss of Q(s, a) against fixed targets, like a DQN update.
+ * on the Huber loss of Q(s, a) against fixed targets, like a DQN update, through the project's
+ * `SlotOptimizer` (what the DQN agent trains with; PyTorch's Adam defaults: betas 0.9/0.999, eps 1e-8).
  */
 import * as tf from '@tensorflow/tfjs';
 import { SeededRng } from '../src/envs/rng.js';
 import { selectActionValues } from '../src/networks/select.js';
+import { SlotOptimizer } from '../src/networks/optimizers.js';
 
 export const NET_NAMES = ['minatar', 'nature', 'lstm', 'transformer'] as const;
 export type NetName = (typeof NET_NAMES)[number];
@@ -59,11 +61,12 @@ function uniform(rng: SeededRng, n: number, limit: number): Float32Array {
 /** Glorot-uniform weight of the given shape from `rng` (same numbers on every backend). */
 function weight(rng: SeededRng, shape: number[], fanIn: number, fanOut: number): tf.Variable {
   const limit = Math.sqrt(6 / (fanIn + fanOut));
-  return tf.variable(tf.tensor(uniform(rng, tf.util.sizeFromShape(shape), limit), shape));
+  const values = uniform(rng, tf.util.sizeFromShape(shape), limit);
+  return tf.tidy(() => tf.variable(tf.tensor(values, shape)));
 }
 
 function bias(n: number): tf.Variable {
-  return tf.variable(tf.zeros([n]));
+  return tf.tidy(() => tf.variable(tf.zeros([n])));
 }
 
 interface Spec {
@@ -155,13 +158,13 @@ function transformerSpec(rng: SeededRng, sizes: NetSizes): Spec {
   const hd = d / TF_HEADS;
   const emb = weight(rng, [TF_VOCAB, d], TF_VOCAB, d);
   const pos = weight(rng, [TF_SEQ, d], TF_SEQ, d);
-  const g1 = tf.variable(tf.ones([d]));
+  const g1 = tf.tidy(() => tf.variable(tf.ones([d])));
   const be1 = bias(d);
   const wqkv = weight(rng, [d, 3 * d], d, 3 * d);
   const bqkv = bias(3 * d);
   const wo = weight(rng, [d, d], d, d);
   const bo = bias(d);
-  const g2 = tf.variable(tf.ones([d]));
+  const g2 = tf.tidy(() => tf.variable(tf.ones([d])));
   const be2 = bias(d);
   const wf1 = weight(rng, [d, TF_FFN], d, TF_FFN);
   const bf1 = bias(TF_FFN);
@@ -201,7 +204,7 @@ export function buildNet(name: NetName, options: { seed?: number; sizes?: Partia
     name === 'minatar' ? convSpec(rng, false, sizes) : name === 'nature' ? convSpec(rng, true, sizes) : name === 'lstm' ? lstmSpec(rng, sizes) : transformerSpec(rng, sizes);
   const actions = tf.tensor1d(Int32Array.from({ length: sizes.batch }, () => rng.int(0, sizes.actions)), 'int32');
   const targets = tf.tensor1d(uniform(rng, sizes.batch, 1));
-  const optimizer = tf.train.adam(options.learningRate ?? 1e-4);
+  const optimizer = new SlotOptimizer({ kind: 'adam', learningRate: options.learningRate ?? 1e-4, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 }, spec.vars);
   const lossFn = (): tf.Scalar => {
     const q = spec.forward(spec.input, sizes.batch);
     return tf.losses.huberLoss(targets, selectActionValues(q, actions)) as tf.Scalar;
@@ -210,7 +213,11 @@ export function buildNet(name: NetName, options: { seed?: number; sizes?: Partia
     name,
     variables: spec.vars,
     trainStep(): number {
-      const loss = optimizer.minimize(lossFn, true, spec.vars) as tf.Scalar;
+      const loss = tf.tidy(() => {
+        const { value, grads } = tf.variableGrads(lossFn, spec.vars);
+        optimizer.apply(spec.vars.map((v) => grads[v.name]!));
+        return value;
+      });
       const v = loss.dataSync()[0]!;
       loss.dispose();
       return v;

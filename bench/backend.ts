@@ -6,6 +6,8 @@
  * Run: node scripts/build.mjs && node dist/bench/backend.js [--json out.json] [--rounds 3]
  *      [--steps 20] [--nets minatar,nature] [--backends wasm,wasm-stock,cpu] [--cpu-all]
  *      [--leak-steps 2000] [--no-torch] [--torch-threads 2] [--threads 2 (wasm pool)]
+ *      [--profile | --profile-detail]: instead of the table, per-kernel ms of one train step of each
+ *      net on the default backend (detail: split by input shapes).
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
@@ -14,6 +16,7 @@ import * as tf from '@tensorflow/tfjs';
 import { backendInfo, initBackend } from '../src/networks/backend.js';
 import { registerCpuKernels, registerWasmKernels, unregisterWasmKernels } from '../src/networks/kernels/index.js';
 import { NET_NAMES, NetName, buildNet } from './backend-nets.js';
+import { printProfile, profileKernels } from './kernel-profile.js';
 
 /** One measured cell: median ms, or why it was not measured. */
 export interface Cell {
@@ -49,6 +52,7 @@ interface Options {
   torch: boolean;
   torchThreads: number;
   threads?: number;
+  profile?: 'kernels' | 'detail';
 }
 
 function parse(args: string[]): Options {
@@ -70,6 +74,8 @@ function parse(args: string[]): Options {
     else if (a === '--no-torch') o.torch = false;
     else if (a === '--torch-threads') o.torchThreads = Number(v());
     else if (a === '--threads') o.threads = Number(v());
+    else if (a === '--profile') o.profile = 'kernels';
+    else if (a === '--profile-detail') o.profile = 'detail';
     else throw new Error(`bench backend: unknown argument ${a}`);
   }
   for (const n of o.nets) if (!(NET_NAMES as readonly string[]).includes(n)) throw new Error(`bench backend: unknown net ${n}`);
@@ -122,6 +128,20 @@ function measure(net: NetName, steps: number): Cell {
   }
 }
 
+/** Prints where the train step of each net spends its time, kernel by kernel. */
+function profile(o: Options, backend: string): void {
+  if (backend !== 'wasm' && backend !== 'cpu') throw new Error(`bench backend: --profile needs a synchronous backend (wasm, cpu), not ${backend}`);
+  for (const net of o.nets) {
+    const model = buildNet(net);
+    try {
+      const p = profileKernels(backend, () => model.trainStep(), { steps: o.steps, detailed: o.profile === 'detail' });
+      printProfile(`${net} train step on ${backend}${backendInfo()?.threads ? ` (threads ${backendInfo()!.threads})` : ''}, ${o.steps} steps`, p);
+    } finally {
+      model.dispose();
+    }
+  }
+}
+
 function torchRun(nets: NetName[], steps: number, threads: number): { version: string; threads: number; nets: Partial<Record<NetName, Cell>> } | { error: string } {
   const script = fileURLToPath(new URL('../../bench/torch_reference.py', import.meta.url));
   if (!existsSync('/usr/bin/python3') || !existsSync(script)) return { error: 'python3 or bench/torch_reference.py not found' };
@@ -139,6 +159,10 @@ function fmt(x: number | undefined): string {
 export async function run(args: string[] = []): Promise<BackendBenchResult> {
   const o = parse(args);
   const defaultBackend = await initBackend(o.threads !== undefined ? { threads: o.threads } : {});
+  if (o.profile !== undefined) {
+    profile(o, defaultBackend);
+    return { date: new Date().toISOString(), node: process.version, defaultBackend, rounds: 0, steps: o.steps, results: {}, ratios: {} };
+  }
   const available = o.backends.filter((b) => b !== 'tensorflow' || tf.findBackend('tensorflow') !== null);
   if (defaultBackend === 'tensorflow' && !available.includes('tensorflow')) available.unshift('tensorflow');
   const perRound: Record<string, Partial<Record<NetName, Cell[]>>> = {};

@@ -11,6 +11,7 @@ import { getThreadsCount, setThreadsCount, setWasmPaths } from '@tensorflow/tfjs
 import { BackendError, InvalidConfigError, describe, formatError } from '../errors.js';
 import { enableWasmThreads } from './wasm-threads.js';
 import { WASM_KERNEL_NAMES, registerCpuKernels, registerWasmKernels, unregisterWasmKernels } from './kernels/index.js';
+import { SlotOptimizer } from './optimizers.js';
 
 /** Backends `initBackend` can select. */
 export const BACKEND_NAMES = ['tensorflow', 'wasm', 'cpu'] as const;
@@ -217,31 +218,53 @@ function pattern(n: number, seed: number): Float32Array {
   return out;
 }
 
-/** Small conv and matmul gradients on the active wasm backend vs the same on `cpu`. */
+/**
+ * Small conv, matmul, gather and bias gradients and one fused optimizer step on the active wasm
+ * backend vs the same on `cpu`.
+ */
 async function selfTest(): Promise<string | undefined> {
-  const compute = (): Float32Array[] =>
-    tf.tidy(() => {
+  const optimizerStep = (): Float32Array[] => {
+    const v = tf.variable(tf.tensor1d(pattern(10, 6)));
+    const g = tf.tensor1d(pattern(10, 7));
+    const opt = new SlotOptimizer({ kind: 'adam', learningRate: 0.1, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 }, [v]);
+    opt.apply([g]);
+    const out = [v, ...opt.slotTensors()].map((t) => Float32Array.from(t.dataSync()));
+    opt.dispose();
+    tf.dispose([v, g]);
+    return out;
+  };
+  const compute = (): Float32Array[] => [
+    ...optimizerStep(),
+    ...tf.tidy(() => {
       const x = tf.tensor4d(pattern(2 * 9 * 9 * 3, 1), [2, 9, 9, 3]);
       const w = tf.tensor4d(pattern(3 * 3 * 3 * 4, 2), [3, 3, 3, 4]);
       const a = tf.tensor3d(pattern(2 * 5 * 6, 3), [2, 5, 6]);
       const b = tf.tensor3d(pattern(2 * 6 * 70, 4), [2, 70, 6]);
       const ids = tf.tensor1d([0, 2, 2, 1], 'int32');
       const table = tf.tensor2d(pattern(3 * 5, 5), [3, 5]);
-      const f = (xx: tf.Tensor, ww: tf.Tensor, aa: tf.Tensor, bb: tf.Tensor, tt: tf.Tensor) =>
-        tf.add(
-          tf.add(tf.sum(tf.square(tf.conv2d(xx as tf.Tensor4D, ww as tf.Tensor4D, 2, 'same'))), tf.sum(tf.square(tf.matMul(aa, bb, false, true)))),
+      // A few-channel strided conv with a bias: the space-to-depth forward, phase input gradient,
+      // SIMD transposes and the leading-axes bias sum.
+      const x2 = tf.tensor4d(pattern(4 * 8 * 8 * 4, 8), [4, 8, 8, 4]);
+      const w2 = tf.tensor4d(pattern(4 * 4 * 4 * 8, 9), [4, 4, 4, 8]);
+      const b2 = tf.tensor1d(pattern(8, 10));
+      const f = (xx: tf.Tensor, ww: tf.Tensor, aa: tf.Tensor, bb: tf.Tensor, tt: tf.Tensor, x2x: tf.Tensor, w2w: tf.Tensor, b2b: tf.Tensor) =>
+        tf.addN([
+          tf.sum(tf.square(tf.conv2d(xx as tf.Tensor4D, ww as tf.Tensor4D, 2, 'same'))),
+          tf.sum(tf.square(tf.matMul(aa, bb, false, true))),
           tf.sum(tf.square(tf.gather(tt, ids))),
-        );
-      const grads = tf.grads(f)([x, w, a, b, table]);
+          tf.sum(tf.square(tf.add(tf.conv2d(x2x as tf.Tensor4D, w2w as tf.Tensor4D, 2, 'valid'), b2b))),
+        ]);
+      const grads = tf.grads(f)([x, w, a, b, table, x2, w2, b2]);
       return grads.map((g) => g.dataSync() as Float32Array);
-    });
+    }),
+  ];
   try {
     const got = compute();
     await tf.setBackend('cpu');
     const want = compute();
     for (let i = 0; i < want.length; i++) {
       const err = maxRelError(got[i]!, want[i]!);
-      if (!(err <= 1e-4)) return `gradient ${i} differs from cpu by relative ${err.toExponential(2)}`;
+      if (!(err <= 1e-4)) return `result ${i} differs from cpu by relative ${err.toExponential(2)}`;
     }
     return undefined;
   } catch (err) {

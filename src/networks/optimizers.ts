@@ -4,6 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { InvalidConfigError, formatError, describe } from '../errors.js';
+import { SLOT_UPDATE, type SlotUpdateAttrs } from './kernels/optimizer.js';
 
 export type OptimizerConfig =
   /** Adam (Kingma & Ba 2015) with bias correction. */
@@ -51,6 +52,11 @@ export function clipByGlobalNorm(grads: tf.Tensor[], maxNorm: number): { grads: 
   });
 }
 
+/** Adam's bias-corrected step size at update `t` (1-based). */
+function adamStepSize(c: OptimizerConfig & { kind: 'adam' }, t: number): number {
+  return (c.learningRate * Math.sqrt(1 - Math.pow(c.beta2, t))) / (1 - Math.pow(c.beta1, t));
+}
+
 /** An optimizer over a fixed list of variables; owns its slot variables (call `dispose`). */
 export class SlotOptimizer {
   readonly config: OptimizerConfig;
@@ -65,12 +71,26 @@ export class SlotOptimizer {
     this.config = config;
     this.vars = vars;
     const nSlots = config.kind === 'adam' ? 2 : config.momentum > 0 ? 3 : 2;
-    this.slots = vars.map((v) => Array.from({ length: nSlots }, () => tf.variable(tf.zerosLike(v), false)));
+    // tidy frees the zero tensors the slot variables are made from (the variables themselves stay).
+    this.slots = tf.tidy(() => vars.map((v) => Array.from({ length: nSlots }, () => tf.variable(tf.zerosLike(v), false))));
   }
 
-  /** Applies one update with `grads[i]` for variable i. Does not take ownership of `grads`. */
-  apply(grads: tf.Tensor[]): void {
+  /**
+   * Applies one update with `grads[i]` for variable i. Does not take ownership of `grads`. Uses one
+   * fused kernel for all variables where the backend has it (`wasm` with the project's kernels),
+   * else tfjs ops; both give the same float32 results. `options.fused: false` forces the ops.
+   */
+  apply(grads: tf.Tensor[], options: { fused?: boolean } = {}): void {
+    if (grads.length !== this.vars.length) {
+      throw new InvalidConfigError(formatError('Optimizer.apply', `${this.vars.length} gradients`, `${grads.length}`, 'pass one gradient per variable, in variable order'));
+    }
     this.step++;
+    if (options.fused !== false && tf.getKernel(SLOT_UPDATE, tf.getBackend()) !== undefined) this.applyFused(grads);
+    else this.applyOps(grads);
+  }
+
+  /** The update as tfjs ops (the reference semantics; any backend). */
+  private applyOps(grads: tf.Tensor[]): void {
     const c = this.config;
     const t = this.step;
     tf.tidy(() => {
@@ -83,8 +103,7 @@ export class SlotOptimizer {
           const v = s[1]!;
           m.assign(tf.add(tf.mul(m, c.beta1), tf.mul(g, 1 - c.beta1)));
           v.assign(tf.add(tf.mul(v, c.beta2), tf.mul(tf.square(g), 1 - c.beta2)));
-          const lr = (c.learningRate * Math.sqrt(1 - Math.pow(c.beta2, t))) / (1 - Math.pow(c.beta1, t));
-          w.assign(tf.sub(w, tf.mul(lr, tf.div(m, tf.add(tf.sqrt(v), c.epsilon)))));
+          w.assign(tf.sub(w, tf.mul(adamStepSize(c, t), tf.div(m, tf.add(tf.sqrt(v), c.epsilon)))));
         } else {
           const sq = s[0]!;
           const mean = s[1]!;
@@ -99,6 +118,29 @@ export class SlotOptimizer {
           }
           w.assign(tf.sub(w, update));
         }
+      }
+    });
+  }
+
+  private applyFused(grads: tf.Tensor[]): void {
+    const c = this.config;
+    const inputs: Record<string, tf.Tensor> = {};
+    for (let i = 0; i < this.vars.length; i++) {
+      inputs[`w${i}`] = this.vars[i]!;
+      inputs[`g${i}`] = grads[i]!;
+      this.slots[i]!.forEach((s, j) => (inputs[`s${i}_${j}`] = s));
+    }
+    const count = this.vars.length;
+    const attrs: SlotUpdateAttrs =
+      c.kind === 'adam'
+        ? { kind: 'adam', count, stepSize: adamStepSize(c, this.step), beta1: c.beta1, beta2: c.beta2, epsilon: c.epsilon }
+        : { kind: 'rmsprop-centered', count, learningRate: c.learningRate, decay: c.decay, momentum: c.momentum, epsilon: c.epsilon };
+    tf.tidy(() => {
+      const outs = tf.engine().runKernel(SLOT_UPDATE, inputs as unknown as tf.NamedTensorMap, attrs as unknown as tf.NamedAttrMap) as tf.Tensor[];
+      const per = this.slots[0]!.length + 1;
+      for (let i = 0; i < count; i++) {
+        this.vars[i]!.assign(outs[i * per]!);
+        this.slots[i]!.forEach((s, j) => s.assign(outs[i * per + 1 + j]!));
       }
     });
   }

@@ -27,10 +27,10 @@ describe('initBackend', () => {
     expect(await m.initBackend({ prefer: 'cpu' })).toBe('wasm');
     expect(tf.getBackend()).toBe('wasm');
     const info = m.backendInfo()!;
-    expect(info.kernels).toEqual(['Conv2DBackpropFilter', 'Conv2DBackpropInput', 'BatchMatMul', 'UnsortedSegmentSum', 'Identity']);
+    expect(info.kernels).toEqual(['Conv2DBackpropFilter', 'Conv2DBackpropInput', 'BatchMatMul', 'UnsortedSegmentSum', 'Identity', 'NpcforgeSlotUpdate', 'Conv2D', 'FusedConv2D', 'Sum', 'Cast', '_FusedMatMul']);
     expect(info.skipped.some((s) => s.includes('tfjs-node'))).toBe(true);
     const logs = writes.filter((w) => w.includes('compute backend'));
-    expect(logs).toEqual(['npcforge: compute backend wasm (our kernels: 5, threads: 1)\n']);
+    expect(logs).toEqual(['npcforge: compute backend wasm (our kernels: 11, threads: 1)\n']);
   });
 
   it('runs a conv gradient (missing on stock wasm) after init', async () => {

@@ -5,6 +5,9 @@ import { registerCpuKernels, unregisterCpuKernels, wasmKernelsRegistered } from 
 import { selectActionValues } from '../../src/networks/select.js';
 import { NET_NAMES, buildNet } from '../../bench/backend-nets.js';
 import { SeededRng } from '../../src/envs/rng.js';
+import { type OptimizerConfig, SlotOptimizer } from '../../src/networks/optimizers.js';
+import { swap01, swap02 } from '../../src/networks/kernels/simd.js';
+import type { WasmBackend } from '../../src/networks/kernels/wasm-util.js';
 
 const TOL = 1e-4;
 
@@ -65,6 +68,20 @@ const CONV_CASES: ConvCase[] = [
   { x: [2, 8, 9, 3], k: [2, 3], out: 4, stride: [1, 2], pad: 'valid' },
   { x: [2, 6, 6, 2], k: [3, 3], out: 3, stride: 1, pad: 1 },
   { x: [2, 13, 10, 1], k: [4, 3], out: 2, stride: [3, 2], pad: 'same' },
+  { x: [2, 17, 15, 3], k: [8, 8], out: 4, stride: 4, pad: 'same' },
+  { x: [2, 9, 9, 2], k: [4, 4], out: 3, stride: 2, pad: 1 },
+  // Batch and channels multiples of 4: the filter gradient's transposes take our SIMD path.
+  { x: [8, 10, 10, 4], k: [3, 3], out: 16, stride: 1, pad: 'valid' },
+  { x: [4, 20, 20, 32], k: [4, 4], out: 64, stride: 2, pad: 'valid' },
+  { x: [4, 9, 9, 64], k: [3, 3], out: 64, stride: 1, pad: 'valid' },
+  // Few input channels, kernel a multiple of the stride, unpadded: forward by space-to-depth.
+  { x: [2, 16, 16, 4], k: [4, 4], out: 8, stride: 2, pad: 'valid' },
+  { x: [3, 12, 12, 2], k: [4, 4], out: 5, stride: 2, pad: 0 },
+  { x: [2, 12, 12, 3], k: [4, 4], out: 5, stride: 2, pad: 'valid' },
+  // Padding larger than the stride grid needs: dx falls back from the phase convolution to col2im.
+  { x: [2, 5, 5, 2], k: [3, 3], out: 3, stride: 2, pad: 3 },
+  // ... with 4 channels: the SIMD scatter, including taps in the padding.
+  { x: [2, 5, 5, 4], k: [3, 3], out: 3, stride: 2, pad: 3 },
 ];
 
 describe('conv2d gradients on wasm vs cpu', () => {
@@ -83,6 +100,37 @@ describe('conv2d gradients on wasm vs cpu', () => {
       });
     });
   }
+
+  it('fused conv (bias + relu) of the Nature first layer (space-to-depth forward) matches cpu, forward and gradients', async () => {
+    await expectClose(() => {
+      const x = tf.tensor4d(values(2 * 84 * 84 * 4, 65), [2, 84, 84, 4]);
+      const w = tf.tensor4d(values(8 * 8 * 4 * 32, 66), [8, 8, 4, 32]);
+      const b = tf.tensor1d(values(32, 67));
+      const f = (xx: tf.Tensor, ww: tf.Tensor, bb: tf.Tensor) =>
+        tf.fused.conv2d({ x: xx as tf.Tensor4D, filter: ww as tf.Tensor4D, strides: 4, pad: 'valid', bias: bb, activation: 'relu' });
+      const y = f(x, w, b);
+      return [y, ...tf.grads((xx: tf.Tensor, ww: tf.Tensor, bb: tf.Tensor) => tf.sum(tf.square(f(xx, ww, bb))))([x, w, b])];
+    });
+  });
+
+  it('space-to-depth keeps one rearranged filter per weight and frees it with the weight', () => {
+    const backend = tf.backend();
+    const x = tf.tensor4d(values(2 * 16 * 16 * 4, 68), [2, 16, 16, 4]);
+    // A space-to-depth convolution with a filter that lives through the test sweeps stale ones.
+    const sweepFilter = tf.ones([2, 2, 4, 1]) as tf.Tensor4D;
+    const sweep = () => tf.tidy(() => tf.conv2d(x, sweepFilter, 2, 'valid').dataSync());
+    sweep();
+    const ids = backend.numDataIds();
+    const w = tf.tensor4d(values(4 * 4 * 4 * 8, 69), [4, 4, 4, 8]);
+    const first = tf.tidy(() => Array.from(tf.conv2d(x, w, 2, 'valid').dataSync()));
+    const again = tf.tidy(() => Array.from(tf.conv2d(x, w, 2, 'valid').dataSync()));
+    expect(again).toEqual(first);
+    expect(backend.numDataIds()).toBe(ids + 2);
+    w.dispose();
+    sweep();
+    expect(backend.numDataIds()).toBe(ids);
+    tf.dispose([x, sweepFilter]);
+  });
 
   it('forward conv with dilation 2 (stock kernel) matches cpu', async () => {
     await expectClose(() => tf.conv2d(tf.tensor4d(values(2 * 12 * 12 * 3, 4), [2, 12, 12, 3]), tf.tensor4d(values(3 * 3 * 3 * 5, 5), [3, 3, 3, 5]), 1, 'same', 'NHWC', 2));
@@ -171,6 +219,210 @@ describe('matMul on wasm vs cpu (all transposes, batched, broadcast)', () => {
       const f = (xx: tf.Tensor, ww: tf.Tensor, bb: tf.Tensor) => tf.sum(tf.square(tf.fused.matMul({ a: xx as tf.Tensor2D, b: ww as tf.Tensor2D, bias: bb, activation: 'relu' })));
       return tf.grads(f)([x, w, b]);
     });
+  });
+});
+
+describe('Sum over leading axes (SIMD) and same-dtype Cast on wasm vs cpu', () => {
+  it('bias-gradient sums (leading axes, with and without keepDims) and the stock cases', async () => {
+    await expectClose(() => {
+      const x = tf.tensor4d(values(6 * 5 * 3 * 8, 71), [6, 5, 3, 8]);
+      const odd = tf.tensor3d(values(4 * 3 * 5, 72), [4, 3, 5]);
+      return [
+        tf.sum(x, [0, 1, 2]),
+        tf.sum(x, [2, 0, 1], true),
+        tf.sum(x, 0),
+        tf.sum(x, [1, 2]),
+        tf.sum(x),
+        tf.sum(odd, [0, 1]),
+        tf.sum(tf.reshape(x, [180, 4]), 0),
+      ];
+    });
+  });
+  it('gradient of a bias add in a conv layer', async () => {
+    await expectClose(() => {
+      const y = tf.tensor4d(values(4 * 7 * 7 * 16, 73), [4, 7, 7, 16]);
+      const b = tf.tensor1d(values(16, 74));
+      return tf.grad((bb: tf.Tensor) => tf.sum(tf.square(tf.relu(tf.add(y, bb)))))(b);
+    });
+  });
+  it('Cast to the same dtype shares data; other casts convert', () => {
+    const backend = tf.backend();
+    const x = tf.tensor1d([1.5, -2.25, 3]);
+    const ids = backend.numDataIds();
+    const same = tf.cast(x, 'float32');
+    expect(backend.numDataIds()).toBe(ids);
+    const asInt = tf.cast(x, 'int32');
+    x.dispose();
+    expect(Array.from(same.dataSync())).toEqual([1.5, -2.25, 3]);
+    expect(Array.from(asInt.dataSync())).toEqual([1, -2, 3]);
+    tf.dispose([same, asInt]);
+  });
+});
+
+describe('SIMD transposes (simd.ts) vs tfjs Transpose', () => {
+  for (const [a, b, c] of [
+    [4, 1, 4],
+    [8, 3, 12],
+    [32, 49, 4],
+    [12, 5, 64],
+  ] as const) {
+    it(`[${a}, ${b}, ${c}] -> [c, b, a] and -> [b, a, c]`, () => {
+      const backend = tf.backend() as unknown as WasmBackend;
+      const ids = backend.numDataIds();
+      const x = tf.tensor3d(values(a * b * c, 64), [a, b, c]);
+      const t02 = tf.engine().makeTensorFromTensorInfo(swap02(backend, x, a, b, c, [c, b, a])!);
+      const t01 = tf.engine().makeTensorFromTensorInfo(swap01(backend, x, a, b, c, [b, a, c])!);
+      const want02 = tf.transpose(x, [2, 1, 0]);
+      const want01 = tf.transpose(x, [1, 0, 2]);
+      expect(Array.from(t02.dataSync())).toEqual(Array.from(want02.dataSync()));
+      expect(Array.from(t01.dataSync())).toEqual(Array.from(want01.dataSync()));
+      expect(swap02(backend, x, a, b, c + 1, [c + 1, b, a])).toBeUndefined();
+      tf.dispose([x, t02, t01, want02, want01]);
+      expect(backend.numDataIds()).toBe(ids);
+    });
+  }
+});
+
+describe('matMul with a large fresh right operand (mirrored through a kept transpose)', () => {
+  const k = 640;
+  const n = 512;
+  const wv = values(k * n, 61);
+  const xv = values(16 * k, 62);
+
+  it('product and gradients match cpu', async () => {
+    await expectClose(() => {
+      const x = tf.tensor2d(xv, [16, k]);
+      const w = tf.tensor2d(wv, [k, n]);
+      const f = (a: tf.Tensor, b: tf.Tensor) => tf.matMul(a, b);
+      const out = f(x, w);
+      const [gx, gw] = tf.grads(f)([x, w], tf.tensor(values(out.size, 63), out.shape));
+      return [out, gx!, gw!];
+    });
+  });
+
+  for (const activation of ['relu', 'elu', 'leakyrelu', 'linear'] as const) {
+    it(`fused dense (tfjs-layers Dense: bias + ${activation}) forward and gradients match cpu`, async () => {
+      await expectClose(() => {
+        const x = tf.tensor2d(xv, [16, k]);
+        const w = tf.tensor2d(wv, [k, n]);
+        const b = tf.tensor1d(values(n, 64));
+        const f = (xx: tf.Tensor, ww: tf.Tensor, bb: tf.Tensor) =>
+          tf.fused.matMul({ a: xx as tf.Tensor2D, b: ww as tf.Tensor2D, bias: activation === 'linear' ? undefined : bb, activation, leakyreluAlpha: 0.1 });
+        const y = f(x, w, b);
+        return [y, ...tf.grads((xx: tf.Tensor, ww: tf.Tensor, bb: tf.Tensor) => tf.sum(tf.mul(f(xx, ww, bb), tf.add(f(xx, ww, bb), bb.slice(0, 1)))))([x, w, b])];
+      });
+    });
+  }
+
+  it('repeated and single-row uses of one weight (mirrored, then packed) give the same values, and kept transposes are freed with the weight', async () => {
+    // Per weight: first use mirrored (transpose kept), then mirrored again until the 4th use or a
+    // single-row use after the first, which pack it. The last list ends with the transpose kept.
+    const uses = [
+      [1, 16, 16, 16, 16, 1],
+      [16, 1, 1],
+      [1, 16, 16],
+    ];
+    const run = () =>
+      uses.map((rows) => {
+        const w = tf.tensor2d(wv, [k, n]);
+        const outs = rows.map((r) => tf.tidy(() => Float32Array.from(tf.matMul(tf.tensor2d(xv.subarray(0, r * k), [r, k]), w).dataSync())));
+        w.dispose();
+        return outs;
+      });
+    await tf.setBackend('cpu');
+    const want = run();
+    await tf.setBackend('wasm');
+    const backend = tf.backend();
+    // Any product sweeps transposes whose weight is gone (earlier tests may have left some).
+    const sweep = () => tf.tidy(() => tf.matMul(tf.ones([2, 3]), tf.ones([3, 2])).dataSync());
+    sweep();
+    const ids = backend.numDataIds();
+    const got = run();
+    for (let i = 0; i < uses.length; i++) for (let j = 0; j < uses[i]!.length; j++) expect(maxRelError(got[i]![j]!, want[i]![j]!)).toBeLessThanOrEqual(TOL);
+    expect(backend.numDataIds()).toBe(ids + 1);
+    sweep();
+    expect(backend.numDataIds()).toBe(ids);
+  });
+});
+
+describe('fused optimizer step on wasm vs the op version (SlotOptimizer)', () => {
+  const configs: OptimizerConfig[] = [
+    { kind: 'adam', learningRate: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 },
+    { kind: 'rmsprop-centered', learningRate: 2.5e-4, decay: 0.95, momentum: 0, epsilon: 0.01 },
+    { kind: 'rmsprop-centered', learningRate: 1e-2, decay: 0.9, momentum: 0.9, epsilon: 1e-3 },
+  ];
+  // Sizes with and without a remainder after the 4-lane SIMD part.
+  const shapes = [[7], [3, 5], [33, 20], [4], [1]];
+
+  /** 12 steps from fixed values and gradients; returns variables then slots. */
+  const train = (config: OptimizerConfig, fused: boolean): Float32Array[] => {
+    const vars = shapes.map((s, i) => tf.variable(tf.tensor(values(tf.util.sizeFromShape(s), 70 + i), s)));
+    const opt = new SlotOptimizer(config, vars);
+    for (let step = 0; step < 12; step++) {
+      const grads = shapes.map((s, i) => tf.tensor(values(tf.util.sizeFromShape(s), 100 * step + i), s));
+      opt.apply(grads, { fused });
+      tf.dispose(grads);
+    }
+    const out = [...vars, ...opt.slotTensors()].map((t) => Float32Array.from(t.dataSync()));
+    tf.dispose(vars);
+    opt.dispose();
+    return out;
+  };
+
+  for (const config of configs) {
+    it(`${config.kind}${config.kind === 'rmsprop-centered' ? ` momentum ${config.momentum}` : ''}: values and slots equal the ops on wasm and on cpu`, async () => {
+      const fused = train(config, true);
+      const opsWasm = train(config, false);
+      await tf.setBackend('cpu');
+      const opsCpu = train(config, true);
+      await tf.setBackend('wasm');
+      expect(fused.length).toBe(opsWasm.length);
+      for (let i = 0; i < fused.length; i++) {
+        expect(maxRelError(fused[i]!, opsWasm[i]!)).toBeLessThanOrEqual(1e-6);
+        expect(maxRelError(fused[i]!, opsCpu[i]!)).toBeLessThanOrEqual(1e-6);
+      }
+    });
+  }
+
+  it('slots written by the fused step restore through setSlots and the next steps agree', () => {
+    const config = configs[0]!;
+    const make = () => shapes.map((s, i) => tf.variable(tf.tensor(values(tf.util.sizeFromShape(s), 80 + i), s)));
+    const grads = shapes.map((s, i) => tf.tensor(values(tf.util.sizeFromShape(s), 90 + i), s));
+    const va = make();
+    const a = new SlotOptimizer(config, va);
+    a.apply(grads);
+    a.apply(grads);
+    const vb = va.map((v) => tf.variable(v.clone()));
+    const b = new SlotOptimizer(config, vb);
+    b.setSlots(a.slotTensors().map((t) => Float32Array.from(t.dataSync())), a.step);
+    a.apply(grads);
+    b.apply(grads);
+    for (let i = 0; i < va.length; i++) expect(Array.from(vb[i]!.dataSync())).toEqual(Array.from(va[i]!.dataSync()));
+    tf.dispose([...va, ...vb, ...grads]);
+    a.dispose();
+    b.dispose();
+  });
+
+  it('constructing and disposing an optimizer leaves no tensors behind', () => {
+    const vars = shapes.map((s) => tf.variable(tf.ones(s)));
+    const before = tf.memory().numTensors;
+    new SlotOptimizer(configs[2]!, vars).dispose();
+    expect(tf.memory().numTensors).toBe(before);
+    tf.dispose(vars);
+  });
+
+  it('the fused step allocates nothing that outlives it', () => {
+    const vars = shapes.map((s) => tf.variable(tf.ones(s)));
+    const grads = shapes.map((s) => tf.ones(s));
+    const opt = new SlotOptimizer(configs[2]!, vars);
+    opt.apply(grads);
+    const tensors = tf.memory().numTensors;
+    const ids = tf.backend().numDataIds();
+    for (let i = 0; i < 10; i++) opt.apply(grads);
+    expect(tf.memory().numTensors).toBe(tensors);
+    expect(tf.backend().numDataIds()).toBe(ids);
+    tf.dispose([...vars, ...grads]);
+    opt.dispose();
   });
 });
 

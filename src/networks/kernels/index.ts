@@ -3,18 +3,25 @@
  * Why each exists is written next to it; docs/backend.md has the overview.
  */
 import * as tf from '@tensorflow/tfjs';
-import { StockKernels, makeConv2DBackpropFilter, makeConv2DBackpropInput } from './conv.js';
-import { makeBatchMatMul } from './matmul.js';
+import { StockKernels, clearCol2imPlans, makeConv2DBackpropFilter, makeConv2DBackpropInput } from './conv.js';
+import { clearTransposeCache, makeBatchMatMul, makeFusedMatMul } from './matmul.js';
+import { clearFilterCache, makeSpaceToDepthConv } from './conv-forward.js';
+import { makeCast, makeSum } from './reduce.js';
 import { identity } from './identity.js';
+import { SLOT_UPDATE, slotUpdate } from './optimizer.js';
 import { unsortedSegmentSum } from './segment.js';
-import { WasmKernelFunc, wasmKernel } from './wasm-util.js';
+import { WasmBackend, WasmKernelFunc, wasmKernel } from './wasm-util.js';
 
 export { registerCpuKernels, unregisterCpuKernels } from './cpu-conv.js';
 
 /** Names of the kernels we register for `wasm` (replacing the stock one where there is one). */
-export const WASM_KERNEL_NAMES = ['Conv2DBackpropFilter', 'Conv2DBackpropInput', 'BatchMatMul', 'UnsortedSegmentSum', 'Identity'] as const;
+export const WASM_KERNEL_NAMES = ['Conv2DBackpropFilter', 'Conv2DBackpropInput', 'BatchMatMul', 'UnsortedSegmentSum', 'Identity', SLOT_UPDATE, 'Conv2D', 'FusedConv2D', 'Sum', 'Cast', '_FusedMatMul'] as const;
 
 let stock: StockKernels | undefined;
+let stockFusedConv2D: WasmKernelFunc | undefined;
+let stockSum: WasmKernelFunc | undefined;
+let stockCast: WasmKernelFunc | undefined;
+let stockFusedMatMul: WasmKernelFunc | undefined;
 /** The stock kernel each of ours replaced (undefined where stock wasm had none). */
 const replaced = new Map<string, tf.KernelConfig | undefined>();
 let registered = false;
@@ -25,6 +32,10 @@ let registered = false;
  */
 export function registerWasmKernels(): void {
   if (registered) return;
+  stockFusedConv2D ??= wasmKernel('FusedConv2D');
+  stockSum ??= wasmKernel('Sum');
+  stockCast ??= wasmKernel('Cast');
+  stockFusedMatMul ??= wasmKernel('_FusedMatMul');
   stock ??= {
     conv2d: wasmKernel('Conv2D'),
     transpose: wasmKernel('Transpose'),
@@ -38,6 +49,21 @@ export function registerWasmKernels(): void {
     BatchMatMul: makeBatchMatMul(stock),
     UnsortedSegmentSum: unsortedSegmentSum,
     Identity: identity,
+    [SLOT_UPDATE]: slotUpdate,
+    Conv2D: makeSpaceToDepthConv(stock.conv2d),
+    FusedConv2D: makeSpaceToDepthConv(stockFusedConv2D!),
+    Sum: makeSum(stockSum!),
+    Cast: makeCast(stockCast!),
+    _FusedMatMul: makeFusedMatMul(stock, stockFusedMatMul!, {
+      add: wasmKernel('Add'),
+      activations: {
+        relu: { kernel: wasmKernel('Relu') },
+        relu6: { kernel: wasmKernel('Relu6') },
+        sigmoid: { kernel: wasmKernel('Sigmoid') },
+        elu: { kernel: wasmKernel('Elu') },
+        leakyrelu: { kernel: wasmKernel('LeakyRelu'), attrs: (a) => ({ alpha: a.leakyreluAlpha }) },
+      },
+    }),
   };
   for (const [name, fn] of Object.entries(ours)) {
     const old = tf.getKernel(name, 'wasm');
@@ -51,6 +77,12 @@ export function registerWasmKernels(): void {
 /** Puts the stock kernels back (the benchmark uses it to time stock `wasm`; the self-test on failure). */
 export function unregisterWasmKernels(): void {
   if (!registered) return;
+  const backend = tf.findBackend('wasm') as unknown as WasmBackend | null;
+  if (backend !== null) {
+    clearTransposeCache(backend);
+    clearFilterCache(backend);
+    clearCol2imPlans(backend);
+  }
   for (const [name, old] of replaced) {
     tf.unregisterKernel(name, 'wasm');
     if (old !== undefined) tf.registerKernel(old);

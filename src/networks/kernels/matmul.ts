@@ -7,6 +7,14 @@
  * - single products with transposes are rewritten as a fast-path product, either as asked
  *   (out = A B) or mirrored (out^T = B^T A^T), whichever moves and packs fewer elements: a dense
  *   layer's input gradient dY W^T becomes (W dY^T)^T, which packs the small dY instead of W;
+ * - a fresh right operand (every weight matrix after an optimizer step) is not packed when that
+ *   costs more than mirroring: x W becomes (W^T x^T)^T, packing the small x^T, with W^T made once
+ *   per weight tensor and kept while the weight lives (a training step uses each weight in
+ *   several products, the Q-target pass and the forward pass among them). Packing the Nature
+ *   net's 3136x512 weight took ~15 ms per step; transposing it takes ~4 ms with tfjs's Transpose,
+ *   well under 1 ms with ours (simd.ts). A weight that keeps being
+ *   used (a target network, acting between updates) is packed after all, once: on its second use
+ *   in a single-row product, or its fourth in any, as XNNPACK's cached product is then fastest;
  * - batches that share one B are folded into the rows of one product;
  * - batches with their own B (attention) stay on the stock loop: for attention-sized slices
  *   (32x16) one fast-path product per slice (operator creation + packing) and a JavaScript loop
@@ -14,18 +22,50 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { StockKernels } from './conv.js';
+import { swap02 } from './simd.js';
 import { KernelArgs, WasmBackend, WasmKernelFunc, disposeAll } from './wasm-util.js';
 
 /** Relative cost of packing one element of a fresh right operand vs transposing one element. */
 const PACK_COST = 4;
+/** Products with fewer rows than this are taken as inference, where a weight is worth packing. */
+const FEW_ROWS = 8;
+/**
+ * Fresh right operands smaller than this are always packed: packing runs from cache then (a
+ * 1024x128 weight packed in 1.4 ms vs 1.6 ms mirrored; 3136x512: 17 ms packed vs 10 ms mirrored).
+ */
+const MIRROR_MIN_ELEMENTS = 1 << 18;
+/** Mirrored uses after which a right operand counts as long-lived and is packed. */
+const LONG_LIVED_USES = 3;
+
+/** Right operands already packed by XNNPACK (its cache is keyed by tensor, freed with it). */
+const packed = new WeakSet<object>();
+/** Transposes of right operands, by the operand's data id; dropped once the operand is gone. */
+const transposedB = new Map<object, { t: tf.TensorInfo; uses: number }>();
+
+/** Frees transposes whose operand has been disposed. */
+function sweep(backend: WasmBackend): void {
+  for (const [id, e] of transposedB) {
+    if (!backend.dataIdMap.has(id)) {
+      backend.disposeData(e.t.dataId);
+      transposedB.delete(id);
+    }
+  }
+}
+
+/** Forgets every kept transpose (the backend is being torn down or the kernels removed). */
+export function clearTransposeCache(backend: WasmBackend): void {
+  for (const e of transposedB.values()) if (backend.dataIdMap.has(e.t.dataId)) backend.disposeData(e.t.dataId);
+  transposedB.clear();
+}
 
 function info(t: tf.TensorInfo, shape: number[]): tf.TensorInfo {
   return { dataId: t.dataId, shape, dtype: 'float32' };
 }
 
-/** [batch, rows, cols] -> [batch, cols, rows] through the C++ Transpose. */
+/** [batch, rows, cols] -> [batch, cols, rows]: our SIMD transpose where it applies, else the C++ Transpose. */
 function transpose3(stock: StockKernels, backend: WasmBackend, t: tf.TensorInfo, batch: number, rows: number, cols: number): tf.TensorInfo {
-  return stock.transpose({ inputs: { x: info(t, [batch, rows, cols]) }, backend, attrs: { perm: [0, 2, 1] } });
+  const fast = batch === 1 ? swap02(backend, t, rows, 1, cols, [1, cols, rows]) : undefined;
+  return fast ?? stock.transpose({ inputs: { x: info(t, [batch, rows, cols]) }, backend, attrs: { perm: [0, 2, 1] } });
 }
 
 /** One fast-path product: a [rows, k] times b [k, cols], both row-major and untransposed. */
@@ -50,7 +90,7 @@ function single(
   n: number,
 ): tf.TensorInfo {
   const rows = batchA * m;
-  if (!ta && !tb) return fast(stock, backend, a, b, rows, k, n);
+  if (!ta && !tb) return untransposed(stock, backend, a, b, rows, k, n);
   // A's batch can only be folded into rows when A is untransposed or has batch 1.
   const foldable = !ta || batchA === 1;
   const plan1 = (ta ? rows * k : 0) + (tb ? k * n : 0) + PACK_COST * k * n;
@@ -74,6 +114,91 @@ function single(
   }
   disposeAll(backend, ...temps);
   return out;
+}
+
+/**
+ * Whether out = A B should be computed mirrored through a kept B^T (see the file comment). When
+ * not, B counts as packed from now on (the caller hands it to XNNPACK) and any kept B^T is freed.
+ */
+function mirrorB(backend: WasmBackend, b: tf.TensorInfo, rows: number, k: number, n: number): boolean {
+  sweep(backend);
+  const kept = transposedB.get(b.dataId);
+  const asked = PACK_COST * k * n;
+  const mirrored = (kept === undefined ? k * n : 0) + rows * k + PACK_COST * k * rows + rows * n;
+  const longLived = kept !== undefined && (rows < FEW_ROWS || kept.uses >= LONG_LIVED_USES);
+  if (packed.has(b.dataId) || longLived || k * n < MIRROR_MIN_ELEMENTS || asked <= mirrored) {
+    packed.add(b.dataId);
+    if (kept !== undefined) {
+      backend.disposeData(kept.t.dataId);
+      transposedB.delete(b.dataId);
+    }
+    return false;
+  }
+  return true;
+}
+
+/** out[rows, n] = (B^T A^T)^T with B^T made once per B and kept. */
+function mirroredProduct(stock: StockKernels, backend: WasmBackend, a: tf.TensorInfo, b: tf.TensorInfo, rows: number, k: number, n: number): tf.TensorInfo {
+  let e = transposedB.get(b.dataId);
+  if (e === undefined) {
+    e = { t: transpose3(stock, backend, b, 1, k, n), uses: 0 };
+    transposedB.set(b.dataId, e);
+  }
+  e.uses++;
+  const aT = transpose3(stock, backend, a, 1, rows, k);
+  const outT = fast(stock, backend, e.t, aT, n, k, rows);
+  const out = transpose3(stock, backend, outT, 1, n, rows);
+  disposeAll(backend, aT, outT);
+  return out;
+}
+
+/** out = A B for a fresh or packed B: as asked, or mirrored through a kept B^T when cheaper. */
+function untransposed(stock: StockKernels, backend: WasmBackend, a: tf.TensorInfo, b: tf.TensorInfo, rows: number, k: number, n: number): tf.TensorInfo {
+  return mirrorB(backend, b, rows, k, n) ? mirroredProduct(stock, backend, a, b, rows, k, n) : fast(stock, backend, a, b, rows, k, n);
+}
+
+/** Element-wise stock kernels the fused product applies after a mirrored product. */
+export interface FusedTail {
+  add: WasmKernelFunc;
+  /** By tfjs fused activation name; others (prelu) go to the stock fused kernel. */
+  activations: Record<string, { kernel: WasmKernelFunc; attrs?: (a: Record<string, unknown>) => Record<string, unknown> }>;
+}
+
+/**
+ * _FusedMatMul (tfjs-layers' Dense: x W + bias, activation). The stock kernel packs every fresh
+ * weight like BatchMatMul does (~15 ms per step for the Nature net's 3136x512 layer): when the
+ * mirrored product pays, it is used, then the bias and activation are applied by the stock
+ * element-wise kernels; otherwise the stock kernel runs unchanged.
+ */
+export function makeFusedMatMul(stock: StockKernels, stockFused: WasmKernelFunc, tail: FusedTail): WasmKernelFunc {
+  return (args: KernelArgs) => {
+    const { inputs, backend, attrs } = args;
+    const a = inputs.a!;
+    const b = inputs.b!;
+    const activation = (attrs.activation as string | undefined) ?? 'linear';
+    const act = activation === 'linear' ? undefined : tail.activations[activation];
+    const simple = a.dtype === 'float32' && b.dtype === 'float32' && attrs.transposeA !== true && attrs.transposeB !== true && inputs.preluActivationWeights == null;
+    if (!simple || (activation !== 'linear' && act === undefined)) return stockFused(args);
+    const ar = a.shape.length;
+    const br = b.shape.length;
+    const batchA = tf.util.sizeFromShape(a.shape.slice(0, -2));
+    const [m, k, n] = [a.shape[ar - 2]!, a.shape[ar - 1]!, b.shape[br - 1]!];
+    if (tf.util.sizeFromShape(b.shape.slice(0, -2)) !== 1 || b.shape[br - 2] !== k) return stockFused(args);
+    if (!mirrorB(backend, b, batchA * m, k, n)) return stockFused(args);
+    let out = mirroredProduct(stock, backend, a, b, batchA * m, k, n);
+    out.shape = [...a.shape.slice(0, -2), m, n];
+    if (inputs.bias != null) {
+      const biased = tail.add({ inputs: { a: out, b: inputs.bias }, backend, attrs: {} });
+      disposeAll(backend, out);
+      out = biased;
+    }
+    if (act !== undefined) {
+      const activated = act.kernel({ inputs: { x: out }, backend, attrs: act.attrs?.(attrs) ?? {} });
+      disposeAll(backend, out);
+      out = activated;
+    }
+    return out;
+  };
 }
 
 /** Builds our BatchMatMul on top of the stock kernels. */
