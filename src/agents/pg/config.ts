@@ -150,7 +150,7 @@ export const PG_GAME_PRESETS: Record<string, Partial<Record<PgAlgorithm, PgGameP
     ppo: { steps: 60_000, numEnvs: 8, config: MEMORY_PPO, recurrent: { steps: 60_000, numEnvs: 8, config: { ...MEMORY_PPO, lstmUnits: 32 } } },
   },
   'catch/flicker': {
-    ppo: { steps: 80_000, numEnvs: 8, config: MEMORY_PPO, recurrent: { steps: 80_000, numEnvs: 8, config: { ...MEMORY_PPO, lstmUnits: 32 } } },
+    ppo: { steps: 160_000, numEnvs: 8, config: MEMORY_PPO, recurrent: { steps: 160_000, numEnvs: 8, config: { ...MEMORY_PPO, lstmUnits: 32 } } },
   },
 };
 
