@@ -31,8 +31,7 @@ function cases(): Case[] {
     out.push({ name: `${grid} grid, minatar-cnn${lstm ? ' + lstm' : ''}`, makeEnv: () => make(grid), config: { encoder: 'minatar-cnn', numSteps: 32, minibatches: 4, epochs: 4, lstmUnits: lstm }, numEnvs: 8 });
   }
   for (const lstm of [0, 128]) {
-    // Small rollouts: on the cpu backend one Nature-CNN forward of one frame costs ~9.4M MACs in plain JS.
-    out.push({ name: `84x84x4 pixels, nature-cnn${lstm ? ' + lstm' : ''}`, makeEnv: pixels, config: { encoder: 'nature-cnn', numSteps: 8, minibatches: 2, epochs: 1, lstmUnits: lstm }, numEnvs: 4 });
+    out.push({ name: `84x84x4 pixels, nature-cnn${lstm ? ' + lstm' : ''}`, makeEnv: pixels, config: { encoder: 'nature-cnn', numSteps: 32, minibatches: 4, epochs: 4, lstmUnits: lstm }, numEnvs: 8 });
   }
   return out;
 }

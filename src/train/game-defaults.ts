@@ -70,10 +70,10 @@ export const GAME_DEFAULTS: GameDefaults[] = [
     match: 'catch/flicker',
     agent: 'dqn',
     preset: 'classic',
-    steps: 80_000,
+    steps: 160_000,
     agentOverrides: MEMORY_DQN,
     runOverrides: MEMORY_RUN,
-    recurrent: { steps: 80_000, agentOverrides: MEMORY_DRQN, runOverrides: MEMORY_RUN },
+    recurrent: { steps: 160_000, agentOverrides: MEMORY_DRQN, runOverrides: MEMORY_RUN },
   },
   { match: 'minatar/*', agent: 'dqn', preset: 'minatar', steps: 5_000_000, runOverrides: { evalEvery: 100_000, evalEpisodes: 30, logEvery: 10_000, checkpointEvery: 100_000 } },
 ];
