@@ -7,6 +7,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
+import { initBackend } from '../src/networks/backend.js';
 import '../games/index.js';
 import { isRegistered, make } from '../src/envs/registry.js';
 import type { Env, ObsArray } from '../src/envs/env.js';
@@ -113,6 +114,8 @@ async function measure(c: Case, rollouts: number, warmup: number): Promise<PpoBe
 
 /** Measures every case; prints the table and returns the rows. */
 export async function runPpoBench(args: BenchArgs): Promise<PpoBenchRow[]> {
+  // The backend training uses (wasm with our kernels here), not tfjs' default cpu backend.
+  await initBackend();
   const rollouts = numberFlag(args, 'rollouts', 2);
   const warmup = args.flags.warmup === '0' ? 0 : 1;
   const only = args.flags.only;
