@@ -4,14 +4,14 @@
  * happens in `observe` every `trainEvery` env steps once `learningStarts` steps are collected.
  */
 import * as tf from '@tensorflow/tfjs';
-import { CheckpointError, SpaceMismatchError, formatError, describe } from '../../errors.js';
+import { SpaceMismatchError, formatError } from '../../errors.js';
 import type { ObsArray } from '../../envs/env.js';
-import { SeededRng, type Rng, type RngState } from '../../envs/rng.js';
+import { SeededRng, type Rng } from '../../envs/rng.js';
 import { Box, Discrete, type Space } from '../../envs/spaces.js';
 import { buildQNetwork, copyWeights, polyakUpdate } from '../../networks/builders.js';
-import { clipByGlobalNorm, SlotOptimizer } from '../../networks/optimizers.js';
+import { SlotOptimizer } from '../../networks/optimizers.js';
+import { applyGradients, huberTensor, readQSnapshot, writeQSnapshot, type QLearnerState } from './q-learning.js';
 import type { EncoderSpec, QNetworkSpec } from '../../networks/specs.js';
-import { packTensors, setModelWeights, unpackTensors, type TensorPackEntry } from '../../networks/weights.js';
 import { ReplayBuffer, type ReplaySample } from '../../replay/buffer/replay-buffer.js';
 import type { ActOptions, ActResult, Agent, AgentSnapshot, StepBatch, UpdateMetrics } from '../agent.js';
 import type { DqnConfig } from './config.js';
@@ -207,17 +207,7 @@ export class DqnAgent implements Agent {
         const perSample = c.loss === 'huber' ? huberTensor(td) : tf.mul(0.5, tf.square(td));
         return tf.mean(tf.mul(perSample, w)) as tf.Scalar;
       }, this.vars);
-      const list = this.vars.map((v) => grads[v.name]!);
-      let norm: tf.Scalar;
-      let use = list;
-      if (c.gradClipNorm > 0) {
-        const clipped = clipByGlobalNorm(list, c.gradClipNorm);
-        use = clipped.grads;
-        norm = clipped.norm;
-      } else {
-        norm = tf.sqrt(tf.addN(list.map((g) => tf.sum(tf.square(g))))) as tf.Scalar;
-      }
-      this.optimizer.apply(use);
+      const norm = applyGradients(this.optimizer, this.vars, grads, c.gradClipNorm);
       return [value, norm];
     });
     const loss = (await lossT.data())[0]!;
@@ -230,49 +220,20 @@ export class DqnAgent implements Agent {
     return { loss, gradNorm };
   }
 
+  private learnerState(): QLearnerState {
+    const vars = (m: tf.LayersModel) => m.weights.map((w) => w.read() as tf.Variable);
+    return { online: vars(this.online), target: vars(this.target), optimizer: this.optimizer, exploreRng: this.exploreRng, replayRng: this.replayRng, replay: this.replay };
+  }
+
   async save(options: { includeReplay: boolean }): Promise<AgentSnapshot> {
-    const online = packTensors(this.online.weights.map((w) => w.read()));
-    const target = packTensors(this.target.weights.map((w) => w.read()));
-    const slots = packTensors(this.optimizer.slotTensors());
-    const blobs: Record<string, Uint8Array> = {
-      'online.bin': bytesOf(online.data),
-      'target.bin': bytesOf(target.data),
-      'optimizer.bin': bytesOf(slots.data),
-    };
-    if (options.includeReplay) blobs['replay.bin'] = this.replay.toBytes();
-    const json: DqnSnapshotJson = {
-      format: 'npcforge-dqn',
-      version: 1,
-      envSteps: this.envSteps,
-      updates: this.updates,
-      updateDebt: this.updateDebt,
-      optimizerStep: this.optimizer.step,
-      exploreRng: this.exploreRng.getState(),
-      replayRng: this.replayRng.getState(),
-      manifests: { online: online.manifest, target: target.manifest, optimizer: slots.manifest },
-      hasReplay: options.includeReplay,
-    };
-    return { json: json as unknown as Record<string, unknown>, blobs };
+    return writeQSnapshot('npcforge-dqn', this.learnerState(), { envSteps: this.envSteps, updates: this.updates, updateDebt: this.updateDebt }, options.includeReplay);
   }
 
   async load(snapshot: AgentSnapshot): Promise<void> {
-    const j = snapshot.json as unknown as DqnSnapshotJson;
-    if (j?.format !== 'npcforge-dqn' || j.version !== 1) throw new CheckpointError(formatError('dqn.load', 'a DQN snapshot of format npcforge-dqn version 1', describe(j?.format ?? j), 'resume with the agent that wrote the checkpoint'));
-    const blob = (name: string): Float32Array => {
-      const b = snapshot.blobs[name];
-      if (!b || b.byteLength % 4 !== 0) throw new CheckpointError(formatError('dqn.load', `blob ${name}`, b ? `${b.byteLength} bytes` : 'missing', 'the checkpoint is incomplete or corrupt; pick another with --checkpoint'));
-      return new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
-    };
-    const shapes = (m: tf.LayersModel): number[][] => m.weights.map((w) => w.shape as number[]);
-    setModelWeights(this.online, unpackTensors(j.manifests.online, blob('online.bin'), shapes(this.online), 'dqn.load online'));
-    setModelWeights(this.target, unpackTensors(j.manifests.target, blob('target.bin'), shapes(this.target), 'dqn.load target'));
-    this.optimizer.setSlots(unpackTensors(j.manifests.optimizer, blob('optimizer.bin'), this.optimizer.slotTensors().map((v) => v.shape), 'dqn.load optimizer'), j.optimizerStep);
-    this.envSteps = j.envSteps;
-    this.updates = j.updates;
-    this.updateDebt = j.updateDebt;
-    this.exploreRng.setState(j.exploreRng);
-    this.replayRng.setState(j.replayRng);
-    if (snapshot.blobs['replay.bin']) this.replay.loadBytes(snapshot.blobs['replay.bin']);
+    const r = readQSnapshot(snapshot, 'npcforge-dqn', this.learnerState(), 'resume with the agent that wrote the checkpoint');
+    this.envSteps = r.envSteps;
+    this.updates = r.updates;
+    this.updateDebt = r.updateDebt;
   }
 
   dispose(): void {
@@ -280,28 +241,4 @@ export class DqnAgent implements Agent {
     this.online.dispose();
     this.target.dispose();
   }
-}
-
-interface DqnSnapshotJson {
-  format: 'npcforge-dqn';
-  version: 1;
-  envSteps: number;
-  updates: number;
-  updateDebt: number;
-  optimizerStep: number;
-  exploreRng: RngState;
-  replayRng: RngState;
-  manifests: { online: TensorPackEntry[]; target: TensorPackEntry[]; optimizer: TensorPackEntry[] };
-  hasReplay: boolean;
-}
-
-function bytesOf(a: Float32Array): Uint8Array {
-  return new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
-}
-
-/** Elementwise Huber loss (delta 1). */
-function huberTensor(x: tf.Tensor): tf.Tensor {
-  const a = tf.abs(x);
-  const quad = tf.minimum(a, 1);
-  return tf.add(tf.mul(0.5, tf.square(quad)), tf.sub(a, quad));
 }

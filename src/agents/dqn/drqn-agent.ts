@@ -15,20 +15,20 @@
  * loss; a terminated step's target is its reward.
  */
 import * as tf from '@tensorflow/tfjs';
-import { CheckpointError, SpaceMismatchError, formatError, describe } from '../../errors.js';
+import { SpaceMismatchError, formatError } from '../../errors.js';
 import type { ObsArray } from '../../envs/env.js';
-import { SeededRng, type Rng, type RngState } from '../../envs/rng.js';
+import { SeededRng, type Rng } from '../../envs/rng.js';
 import { Box, Discrete, type Space } from '../../envs/spaces.js';
 import { buildQNetworkParts } from '../../networks/builders.js';
 import { LstmCore, type LstmState } from '../../networks/lstm.js';
-import { clipByGlobalNorm, SlotOptimizer } from '../../networks/optimizers.js';
+import { SlotOptimizer } from '../../networks/optimizers.js';
 import type { QNetworkSpec } from '../../networks/specs.js';
-import { packTensors, unpackTensors, type TensorPackEntry } from '../../networks/weights.js';
 import { SequenceReplay, type SequenceSample } from '../../replay/buffer/sequence-replay.js';
 import type { ActOptions, ActResult, Agent, AgentSnapshot, StepBatch, UpdateMetrics } from '../agent.js';
 import type { DqnConfig } from './config.js';
 import { autoEncoder } from './dqn-agent.js';
 import { epsilonAt } from './td.js';
+import { applyGradients, huberTensor, readQSnapshot, writeQSnapshot, type QLearnerState } from './q-learning.js';
 
 /** Encoder -> LSTM -> Q head. Owns its variables. */
 export class RecurrentQNetwork {
@@ -323,22 +323,10 @@ export class DrqnAgent implements Agent {
         const next = tf.sum(tf.mul(qTnext, tf.oneHot(tf.argMax(pick, 1), A).toFloat()), 1);
         const y = tf.add(r, tf.mul(tf.mul(notTerm, c.gamma), next));
         const td = tf.sub(y, tf.sum(tf.mul(qNow, onehot), 1));
-        const a = tf.abs(td);
-        const quad = tf.minimum(a, 1);
-        const perStep = c.loss === 'huber' ? tf.add(tf.mul(0.5, tf.square(quad)), tf.sub(a, quad)) : tf.mul(0.5, tf.square(td));
+        const perStep = c.loss === 'huber' ? huberTensor(td) : tf.mul(0.5, tf.square(td));
         return tf.div(tf.sum(tf.mul(perStep, maskT)), Math.max(1, maskSum)) as tf.Scalar;
       }, this.vars);
-      const list = this.vars.map((v) => grads[v.name]!);
-      let norm: tf.Scalar;
-      let use = list;
-      if (c.gradClipNorm > 0) {
-        const clipped = clipByGlobalNorm(list, c.gradClipNorm);
-        use = clipped.grads;
-        norm = clipped.norm;
-      } else {
-        norm = tf.sqrt(tf.addN(list.map((g) => tf.sum(tf.square(g))))) as tf.Scalar;
-      }
-      this.optimizer.apply(use);
+      const norm = applyGradients(this.optimizer, this.vars, grads, c.gradClipNorm);
       return [value, norm];
     });
     const loss = (await lossT.data())[0]!;
@@ -350,51 +338,23 @@ export class DrqnAgent implements Agent {
     return { loss, gradNorm };
   }
 
+  private learnerState(): QLearnerState {
+    return { online: this.online.weights, target: this.target.weights, optimizer: this.optimizer, exploreRng: this.exploreRng, replayRng: this.replayRng, replay: this.replay };
+  }
+
   async save(options: { includeReplay: boolean }): Promise<AgentSnapshot> {
-    const online = packTensors(this.online.weights);
-    const target = packTensors(this.target.weights);
-    const slots = packTensors(this.optimizer.slotTensors());
     const actor = new Float32Array([...this.trainState.h, ...this.trainState.c, ...this.trainStarts]);
-    const blobs: Record<string, Uint8Array> = {
-      'online.bin': bytesOf(online.data),
-      'target.bin': bytesOf(target.data),
-      'optimizer.bin': bytesOf(slots.data),
-      'actor.bin': bytesOf(actor),
-    };
-    if (options.includeReplay) blobs['replay.bin'] = this.replay.toBytes();
-    const json: DrqnSnapshotJson = {
-      format: 'npcforge-drqn',
-      version: 1,
-      envSteps: this.envSteps,
-      updates: this.updates,
-      updateDebt: this.updateDebt,
-      optimizerStep: this.optimizer.step,
-      exploreRng: this.exploreRng.getState(),
-      replayRng: this.replayRng.getState(),
-      manifests: { online: online.manifest, target: target.manifest, optimizer: slots.manifest },
-      hasReplay: options.includeReplay,
-    };
-    return { json: json as unknown as Record<string, unknown>, blobs };
+    return writeQSnapshot('npcforge-drqn', this.learnerState(), { envSteps: this.envSteps, updates: this.updates, updateDebt: this.updateDebt }, options.includeReplay, { 'actor.bin': actor });
   }
 
   async load(snapshot: AgentSnapshot): Promise<void> {
-    const j = snapshot.json as unknown as DrqnSnapshotJson;
-    if (j?.format !== 'npcforge-drqn' || j.version !== 1) throw new CheckpointError(formatError('dqn.load', 'a recurrent DQN snapshot of format npcforge-drqn version 1', describe(j?.format ?? j), 'resume with the agent that wrote the checkpoint (lstmUnits must match)'));
-    const blob = (name: string): Float32Array => {
-      const b = snapshot.blobs[name];
-      if (!b || b.byteLength % 4 !== 0) throw new CheckpointError(formatError('dqn.load', `blob ${name}`, b ? `${b.byteLength} bytes` : 'missing', 'the checkpoint is incomplete or corrupt; pick another with --checkpoint'));
-      return new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
-    };
-    const assign = (vars: tf.Variable[], values: Float32Array[]): void => {
-      tf.tidy(() => vars.forEach((v, i) => v.assign(tf.tensor(values[i]!, v.shape))));
-    };
-    const shapes = (vars: tf.Variable[]) => vars.map((v) => v.shape as number[]);
-    assign(this.online.weights, unpackTensors(j.manifests.online, blob('online.bin'), shapes(this.online.weights), 'dqn.load online'));
-    assign(this.target.weights, unpackTensors(j.manifests.target, blob('target.bin'), shapes(this.target.weights), 'dqn.load target'));
-    this.optimizer.setSlots(unpackTensors(j.manifests.optimizer, blob('optimizer.bin'), this.optimizer.slotTensors().map((v) => v.shape), 'dqn.load optimizer'), j.optimizerStep);
+    const r = readQSnapshot(snapshot, 'npcforge-drqn', this.learnerState(), 'resume with the agent that wrote the checkpoint (lstmUnits must match)');
+    this.envSteps = r.envSteps;
+    this.updates = r.updates;
+    this.updateDebt = r.updateDebt;
     // The training actor's state only means something to an agent with the run's envs (a resume);
     // one built for evaluation or export (numEnvs 1) starts its training state afresh.
-    const actor = blob('actor.bin');
+    const actor = r.blob('actor.bin');
     const n = this.numEnvs * this.units;
     if (actor.length === 2 * n + this.numEnvs) {
       this.trainState = { h: actor.slice(0, n), c: actor.slice(n, 2 * n) };
@@ -403,12 +363,6 @@ export class DrqnAgent implements Agent {
       this.trainState = this.zeroState(this.numEnvs);
       this.trainStarts = new Float32Array(this.numEnvs).fill(1);
     }
-    this.envSteps = j.envSteps;
-    this.updates = j.updates;
-    this.updateDebt = j.updateDebt;
-    this.exploreRng.setState(j.exploreRng);
-    this.replayRng.setState(j.replayRng);
-    if (snapshot.blobs['replay.bin']) this.replay.loadBytes(snapshot.blobs['replay.bin']);
   }
 
   dispose(): void {
@@ -416,21 +370,4 @@ export class DrqnAgent implements Agent {
     this.online.dispose();
     this.target.dispose();
   }
-}
-
-interface DrqnSnapshotJson {
-  format: 'npcforge-drqn';
-  version: 1;
-  envSteps: number;
-  updates: number;
-  updateDebt: number;
-  optimizerStep: number;
-  exploreRng: RngState;
-  replayRng: RngState;
-  manifests: { online: TensorPackEntry[]; target: TensorPackEntry[]; optimizer: TensorPackEntry[] };
-  hasReplay: boolean;
-}
-
-function bytesOf(a: Float32Array): Uint8Array {
-  return new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
 }
