@@ -10,7 +10,7 @@ import { SeededRng, type Rng } from '../../envs/rng.js';
 import { Box, Discrete, type Space } from '../../envs/spaces.js';
 import { buildQNetwork, copyWeights, polyakUpdate } from '../../networks/builders.js';
 import { SlotOptimizer } from '../../networks/optimizers.js';
-import { applyGradients, huberTensor, readQSnapshot, writeQSnapshot, type QLearnerState } from './q-learning.js';
+import { applyGradients, huberTensor, readQSnapshot, runDueUpdates, scaledObsTensor, writeQSnapshot, type QLearnerState } from './q-learning.js';
 import type { EncoderSpec, QNetworkSpec } from '../../networks/specs.js';
 import { ReplayBuffer, type ReplaySample } from '../../replay/buffer/replay-buffer.js';
 import type { ActOptions, ActResult, Agent, AgentSnapshot, StepBatch, UpdateMetrics } from '../agent.js';
@@ -104,14 +104,9 @@ export class DqnAgent implements Agent {
 
   /** Float32 input tensor of `n` observations (scaled). The caller owns (disposes) it. */
   private toInput(obs: ArrayLike<number>, n: number): tf.Tensor {
-    const size = n * this.obsSize;
-    // A fresh array per call: the cpu backend keeps a reference to the array a tensor was made from.
-    const buf = new Float32Array(size);
-    const s = this.obsScale;
-    if (s === 1) for (let i = 0; i < size; i++) buf[i] = obs[i]!;
-    else for (let i = 0; i < size; i++) buf[i] = obs[i]! * s;
-    return tf.tensor(buf, [n, ...this.obsShape], 'float32');
+    return scaledObsTensor(obs, n, this.obsShape, this.obsScale);
   }
+
 
   /** Q-values of a batch of observations, row-major `[n, numActions]`. */
   async qValues(obs: ArrayLike<number>, n: number): Promise<Float32Array> {
@@ -162,17 +157,9 @@ export class DqnAgent implements Agent {
     this.envSteps += n;
     if (this.envSteps < this.config.learningStarts || !this.replay.canSample(this.config.batchSize)) return null;
     this.updateDebt += n / this.config.trainEvery;
-    let loss = 0;
-    let gradNorm = 0;
-    let count = 0;
-    while (this.updateDebt >= 1) {
-      this.updateDebt -= 1;
-      const m = await this.update(this.replay.sample(this.config.batchSize, this.replayRng));
-      loss += m.loss!;
-      gradNorm += m.gradNorm!;
-      count++;
-    }
-    return count ? { loss: loss / count, gradNorm: gradNorm / count, updates: count } : null;
+    const due = await runDueUpdates(this.updateDebt, () => this.update(this.replay.sample(this.config.batchSize, this.replayRng)));
+    this.updateDebt = due.debt;
+    return due.metrics;
   }
 
   /** One gradient step on a sampled batch; syncs the target network when due. */

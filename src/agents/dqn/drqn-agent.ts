@@ -28,7 +28,7 @@ import type { ActOptions, ActResult, Agent, AgentSnapshot, StepBatch, UpdateMetr
 import type { DqnConfig } from './config.js';
 import { autoEncoder } from './dqn-agent.js';
 import { epsilonAt } from './td.js';
-import { applyGradients, huberTensor, readQSnapshot, writeQSnapshot, type QLearnerState } from './q-learning.js';
+import { applyGradients, huberTensor, readQSnapshot, runDueUpdates, scaledObsTensor, writeQSnapshot, type QLearnerState } from './q-learning.js';
 
 /** Encoder -> LSTM -> Q head. Owns its variables. */
 export class RecurrentQNetwork {
@@ -176,13 +176,9 @@ export class DrqnAgent implements Agent {
 
   /** Scaled float input tensor of `n` observations. Call inside tidy (or dispose it). */
   private toInput(obs: ArrayLike<number>, n: number): tf.Tensor {
-    const size = n * this.obsSize;
-    const buf = new Float32Array(size);
-    const s = this.obsScale;
-    if (s === 1) for (let i = 0; i < size; i++) buf[i] = obs[i]!;
-    else for (let i = 0; i < size; i++) buf[i] = obs[i]! * s;
-    return tf.tensor(buf, [n, ...this.obsShape], 'float32');
+    return scaledObsTensor(obs, n, this.obsShape, this.obsScale);
   }
+
 
   /**
    * Training: epsilon-greedy on the agent's schedule, state kept by the agent. Evaluation
@@ -253,18 +249,12 @@ export class DrqnAgent implements Agent {
     const length = c.burnIn + c.seqLength + 1;
     if (this.envSteps < c.learningStarts || !this.replay.canSample(length)) return null;
     this.updateDebt += n / c.trainEvery;
-    let loss = 0;
-    let gradNorm = 0;
-    let count = 0;
-    while (this.updateDebt >= 1) {
-      this.updateDebt -= 1;
+    const due = await runDueUpdates(this.updateDebt, () => {
       this.sampleScratch = this.replay.sample(c.batchSize, length, this.replayRng, this.sampleScratch);
-      const m = await this.update(this.sampleScratch);
-      loss += m.loss!;
-      gradNorm += m.gradNorm!;
-      count++;
-    }
-    return count ? { loss: loss / count, gradNorm: gradNorm / count, updates: count } : null;
+      return this.update(this.sampleScratch);
+    });
+    this.updateDebt = due.debt;
+    return due.metrics;
   }
 
   /** One gradient step on a batch of sequences; syncs the target network when due. */

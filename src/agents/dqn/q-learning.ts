@@ -8,7 +8,35 @@ import { CheckpointError, formatError, describe } from '../../errors.js';
 import type { RngState, SeededRng } from '../../envs/rng.js';
 import { clipByGlobalNorm, type SlotOptimizer } from '../../networks/optimizers.js';
 import { packTensors, unpackTensors, type TensorPackEntry } from '../../networks/weights.js';
-import type { AgentSnapshot } from '../agent.js';
+import type { AgentSnapshot, UpdateMetrics } from '../agent.js';
+
+/** Float32 tensor [n, ...shape] of `n` observations times `scale`. The caller owns it. */
+export function scaledObsTensor(obs: ArrayLike<number>, n: number, shape: readonly number[], scale: number): tf.Tensor {
+  const size = n * shape.reduce((a, b) => a * b, 1);
+  // A fresh array per call: the cpu backend keeps a reference to the array a tensor was made from.
+  const buf = new Float32Array(size);
+  if (scale === 1) for (let i = 0; i < size; i++) buf[i] = obs[i]!;
+  else for (let i = 0; i < size; i++) buf[i] = obs[i]! * scale;
+  return tf.tensor(buf, [n, ...shape], 'float32');
+}
+
+/**
+ * Runs `update` once per whole unit of `debt` (updates owed by the env steps so far); returns
+ * the debt left and the mean loss and gradient norm, or null metrics when none was due.
+ */
+export async function runDueUpdates(debt: number, update: () => Promise<UpdateMetrics>): Promise<{ debt: number; metrics: UpdateMetrics | null }> {
+  let loss = 0;
+  let gradNorm = 0;
+  let count = 0;
+  while (debt >= 1) {
+    debt -= 1;
+    const m = await update();
+    loss += m.loss!;
+    gradNorm += m.gradNorm!;
+    count++;
+  }
+  return { debt, metrics: count ? { loss: loss / count, gradNorm: gradNorm / count, updates: count } : null };
+}
 
 /** Elementwise Huber loss (delta 1). Call inside tidy. */
 export function huberTensor(x: tf.Tensor): tf.Tensor {
