@@ -217,7 +217,7 @@ export async function fitTask(opts: FitTaskOptions): Promise<{ runDir: string; r
     validation = valSrc;
     classes = set.classes;
     preprocessing.speech = { features, ...stats };
-    model = buildSequenceClassifier({ ...opts.network, inputShape: set.shape, numClasses: classes.length, cell: modelKind === 'lstm' ? 'lstm' : 'gru' });
+    model = buildSequenceClassifier({ seed, ...opts.network, inputShape: set.shape, numClasses: classes.length, cell: modelKind === 'lstm' ? 'lstm' : 'gru' });
   } else {
     const set = await loadTextFolder(trainDir);
     const keep = limitIndices(set.labels, opts.limitPerClass, rng);
@@ -233,7 +233,7 @@ export async function fitTask(opts: FitTaskOptions): Promise<{ runDir: string; r
     classes = set.classes;
     preprocessing.text = { maxLen };
     model = rnn
-      ? buildTokenRnnClassifier({ ...opts.network, vocabSize: tokenizer.vocabSize, maxLen, numClasses: classes.length, cell: modelKind === 'gru' ? 'gru' : 'lstm' })
+      ? buildTokenRnnClassifier({ seed, ...opts.network, vocabSize: tokenizer.vocabSize, maxLen, numClasses: classes.length, cell: modelKind === 'gru' ? 'gru' : 'lstm' })
       : buildTransformerClassifier({ ...opts.network, vocabSize: tokenizer.vocabSize, maxLen, numClasses: classes.length });
   }
 
