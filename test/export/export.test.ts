@@ -16,6 +16,8 @@ import { SeededRng } from '../../src/envs/rng.js';
 import { exportPolicy } from '../../src/export/export-policy.js';
 import { DqnAgent } from '../../src/agents/dqn/dqn-agent.js';
 import { loadPolicy } from '../../src/runtime/index.js';
+import type { Policy } from '../../src/runtime/policy.js';
+import type { ActResult, Agent } from '../../src/agents/agent.js';
 import { resolveRunConfig } from '../../src/train/run-config.js';
 import { loadRunAgent, train } from '../../src/train/runner.js';
 
@@ -124,6 +126,44 @@ describe('npcforge export', () => {
   });
 });
 
+/**
+ * Plays 3 catch episodes (reset seeds from `seed0`) with the training agent's greedy actions (30%
+ * random steps), the agent's recurrent state carried and the runtime policy stepped alongside:
+ * asserts equal actions each step; returns the steps compared and the largest difference
+ * between the agent's and the policy's per-action outputs.
+ */
+async function statefulParity(
+  agent: Agent,
+  policy: Policy,
+  seed0: number,
+  agentOut: (info: ActResult['info']) => Float32Array,
+  policyOut: (p: Awaited<ReturnType<Policy['act']>>) => ArrayLike<number>,
+): Promise<{ compared: number; maxDiff: number }> {
+  const env = make('catch') as Env<ObsArray, number>;
+  const rng = new SeededRng(3);
+  let maxDiff = 0;
+  let compared = 0;
+  for (let ep = 0; ep < 3; ep++) {
+    let obs = env.reset({ seed: seed0 + ep }).obs;
+    policy.reset();
+    let state: unknown = undefined;
+    for (let t = 0; t < 40; t++) {
+      const a = await agent.act(obs, { numEnvs: 1, epsilon: 0, withValues: true }, state);
+      state = a.state;
+      const p = await policy.act(obs);
+      expect(p.action).toBe(a.actions[0]);
+      const x = agentOut(a.info);
+      const y = policyOut(p);
+      for (let i = 0; i < x.length; i++) maxDiff = Math.max(maxDiff, Math.abs(x[i]! - y[i]!));
+      compared++;
+      const step = env.step(rng.random() < 0.3 ? rng.int(0, 3) : a.actions[0]!);
+      if (step.terminated || step.truncated) break;
+      obs = step.obs;
+    }
+  }
+  return { compared, maxDiff };
+}
+
 describe('npcforge export: recurrent DQN runs', () => {
   it('parity for dqn --recurrent on catch: actions and Q-values with the state carried', async () => {
     const file = { network: { kind: 'mlp', hidden: [16] }, lstmUnits: 16, seqLength: 4, burnIn: 2, learningStarts: 64, batchSize: 8, trainEvery: 4 };
@@ -136,27 +176,7 @@ describe('npcforge export: recurrent DQN runs', () => {
     const { agent } = await loadRunAgent(res.runDir);
     const policy = await loadPolicy(out, { game: 'catch' });
     try {
-      const env = make('catch') as Env<ObsArray, number>;
-      const rng = new SeededRng(3);
-      let maxDiff = 0;
-      let compared = 0;
-      for (let ep = 0; ep < 3; ep++) {
-        let obs = env.reset({ seed: 200 + ep }).obs;
-        policy.reset();
-        let state: unknown = undefined;
-        for (let t = 0; t < 40; t++) {
-          const a = await agent.act(obs, { numEnvs: 1, epsilon: 0, withValues: true }, state);
-          state = a.state;
-          const q = a.info.values!;
-          const p = await policy.act(obs);
-          expect(p.action).toBe(a.actions[0]);
-          for (let i = 0; i < q.length; i++) maxDiff = Math.max(maxDiff, Math.abs(q[i]! - p.q![i]!));
-          compared++;
-          const step = env.step(rng.random() < 0.3 ? rng.int(0, 3) : a.actions[0]!);
-          if (step.terminated || step.truncated) break;
-          obs = step.obs;
-        }
-      }
+      const { compared, maxDiff } = await statefulParity(agent, policy, 200, (info) => info.values!, (p) => p.q!);
       expect(compared).toBeGreaterThan(20);
       expect(maxDiff).toBeLessThan(1e-5);
     } finally {
@@ -178,27 +198,7 @@ describe('npcforge export: policy-gradient runs', () => {
       const { agent } = await loadRunAgent(res.runDir);
       const policy = await loadPolicy(out, { game: 'catch' });
       try {
-        const env = make('catch') as Env<ObsArray, number>;
-        const rng = new SeededRng(3);
-        let maxDiff = 0;
-        let compared = 0;
-        for (let ep = 0; ep < 3; ep++) {
-          let obs = env.reset({ seed: 100 + ep }).obs;
-          policy.reset();
-          let state: unknown = undefined;
-          for (let t = 0; t < 40; t++) {
-            const a = await agent.act(obs, { numEnvs: 1, epsilon: 0 }, state);
-            state = a.state;
-            const probs = (a.info as { probs: Float32Array }).probs;
-            const p = await policy.act(obs);
-            expect(p.action).toBe(a.actions[0]);
-            for (let i = 0; i < probs.length; i++) maxDiff = Math.max(maxDiff, Math.abs(probs[i]! - p.probs![i]!));
-            compared++;
-            const step = env.step(rng.random() < 0.3 ? rng.int(0, 3) : a.actions[0]!);
-            if (step.terminated || step.truncated) break;
-            obs = step.obs;
-          }
-        }
+        const { compared, maxDiff } = await statefulParity(agent, policy, 100, (info) => info.probs!, (p) => p.probs!);
         expect(compared).toBeGreaterThan(20);
         expect(maxDiff).toBeLessThan(1e-5);
       } finally {

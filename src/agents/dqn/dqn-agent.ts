@@ -7,11 +7,11 @@ import * as tf from '@tensorflow/tfjs';
 import { SpaceMismatchError, formatError } from '../../errors.js';
 import type { ObsArray } from '../../envs/env.js';
 import { SeededRng, type Rng } from '../../envs/rng.js';
-import { Box, Discrete, type Space } from '../../envs/spaces.js';
+import type { Box, Space } from '../../envs/spaces.js';
 import { buildQNetwork, copyWeights, polyakUpdate } from '../../networks/builders.js';
 import { SlotOptimizer } from '../../networks/optimizers.js';
-import { applyGradients, huberTensor, readQSnapshot, runDueUpdates, scaledObsTensor, writeQSnapshot, type QLearnerState } from './q-learning.js';
-import type { EncoderSpec, QNetworkSpec } from '../../networks/specs.js';
+import { applyGradients, huberTensor, qNetworkShapes, readQSnapshot, runDueUpdates, scaledObsTensor, writeQSnapshot, type QLearnerState } from './q-learning.js';
+import type { QNetworkSpec } from '../../networks/specs.js';
 import { ReplayBuffer, type ReplaySample } from '../../replay/buffer/replay-buffer.js';
 import type { ActOptions, ActResult, Agent, AgentSnapshot, StepBatch, UpdateMetrics } from '../agent.js';
 import type { DqnConfig } from './config.js';
@@ -27,12 +27,7 @@ export interface DqnAgentOptions {
   seed: number;
 }
 
-/** Picks the encoder for `network: 'auto'` from the observation shape. */
-export function autoEncoder(shape: readonly number[]): EncoderSpec {
-  if (shape.length === 3 && shape[0] === 10 && shape[1] === 10) return { kind: 'minatar-cnn' };
-  if (shape.length === 3 && shape[0]! >= 36 && shape[1]! >= 36) return { kind: 'nature-cnn' };
-  return { kind: 'mlp', hidden: [64, 64] };
-}
+export { autoEncoder } from './q-learning.js';
 
 export class DqnAgent implements Agent {
   readonly kind = 'dqn';
@@ -60,16 +55,15 @@ export class DqnAgent implements Agent {
 
   constructor(options: DqnAgentOptions) {
     const { config, observationSpace, actionSpace, numEnvs, seed } = options;
-    if (!(observationSpace instanceof Box)) throw new SpaceMismatchError(formatError('dqn', 'a Box observation space', observationSpace.type, 'use an env with array observations'));
-    if (!(actionSpace instanceof Discrete)) throw new SpaceMismatchError(formatError('dqn', 'a Discrete action space', actionSpace.type, 'DQN needs discrete actions'));
+    const shapes = qNetworkShapes('dqn', config, observationSpace, actionSpace, seed);
     this.config = config;
-    this.numActions = actionSpace.n;
-    this.obsShape = [...observationSpace.shape];
-    this.obsSize = observationSpace.size;
-    const high = Math.max(...observationSpace.high);
-    this.obsScale = observationSpace.dtype === 'uint8' && high > 1 ? 1 / 255 : 1;
-    const encoder = config.network === 'auto' ? autoEncoder(this.obsShape) : config.network;
-    this.netSpec = { inputShape: this.obsShape, numActions: this.numActions, encoder, head: { kind: config.dueling ? 'dueling' : 'q' }, seed };
+    this.numActions = shapes.numActions;
+    this.obsShape = shapes.obsShape;
+    this.obsSize = shapes.obsSize;
+    this.obsScale = shapes.obsScale;
+    this.netSpec = shapes.netSpec;
+    const box = observationSpace as Box;
+    const high = Math.max(...box.high);
     this.online = buildQNetwork(this.netSpec);
     this.target = buildQNetwork(this.netSpec);
     copyWeights(this.online, this.target);
@@ -81,7 +75,7 @@ export class DqnAgent implements Agent {
       capacity: config.bufferSize + numEnvs * 64,
       numStreams: numEnvs,
       obsShape: this.obsShape,
-      obsDtype: observationSpace.dtype,
+      obsDtype: box.dtype,
       obsHigh: high,
       frameStack: config.frameStack,
       nStep: config.nStep,

@@ -18,7 +18,7 @@ import * as tf from '@tensorflow/tfjs';
 import { SpaceMismatchError, formatError } from '../../errors.js';
 import type { ObsArray } from '../../envs/env.js';
 import { SeededRng, type Rng } from '../../envs/rng.js';
-import { Box, Discrete, type Space } from '../../envs/spaces.js';
+import type { Box, Space } from '../../envs/spaces.js';
 import { buildQNetworkParts } from '../../networks/builders.js';
 import { LstmCore, type LstmState } from '../../networks/lstm.js';
 import { SlotOptimizer } from '../../networks/optimizers.js';
@@ -26,9 +26,8 @@ import type { QNetworkSpec } from '../../networks/specs.js';
 import { SequenceReplay, type SequenceSample } from '../../replay/buffer/sequence-replay.js';
 import type { ActOptions, ActResult, Agent, AgentSnapshot, StepBatch, UpdateMetrics } from '../agent.js';
 import type { DqnConfig } from './config.js';
-import { autoEncoder } from './dqn-agent.js';
 import { epsilonAt } from './td.js';
-import { applyGradients, huberTensor, readQSnapshot, runDueUpdates, scaledObsTensor, writeQSnapshot, type QLearnerState } from './q-learning.js';
+import { applyGradients, huberTensor, qNetworkShapes, readQSnapshot, runDueUpdates, scaledObsTensor, writeQSnapshot, type QLearnerState } from './q-learning.js';
 
 /** Encoder -> LSTM -> Q head. Owns its variables. */
 export class RecurrentQNetwork {
@@ -131,18 +130,15 @@ export class DrqnAgent implements Agent {
 
   constructor(options: DrqnAgentOptions) {
     const { config, observationSpace, actionSpace, numEnvs, seed } = options;
-    if (!(observationSpace instanceof Box)) throw new SpaceMismatchError(formatError('dqn (recurrent)', 'a Box observation space', observationSpace.type, 'use an env with array observations'));
-    if (!(actionSpace instanceof Discrete)) throw new SpaceMismatchError(formatError('dqn (recurrent)', 'a Discrete action space', actionSpace.type, 'DQN needs discrete actions'));
+    const shapes = qNetworkShapes('dqn (recurrent)', config, observationSpace, actionSpace, seed);
     this.config = config;
     this.units = config.lstmUnits;
     this.numEnvs = numEnvs;
-    this.numActions = actionSpace.n;
-    this.obsShape = [...observationSpace.shape];
-    this.obsSize = observationSpace.size;
-    const high = Math.max(...observationSpace.high);
-    this.obsScale = observationSpace.dtype === 'uint8' && high > 1 ? 1 / 255 : 1;
-    const encoder = config.network === 'auto' ? autoEncoder(this.obsShape) : config.network;
-    this.netSpec = { inputShape: this.obsShape, numActions: this.numActions, encoder, head: { kind: config.dueling ? 'dueling' : 'q' }, seed };
+    this.numActions = shapes.numActions;
+    this.obsShape = shapes.obsShape;
+    this.obsSize = shapes.obsSize;
+    this.obsScale = shapes.obsScale;
+    this.netSpec = shapes.netSpec;
     this.online = new RecurrentQNetwork(this.netSpec, this.units);
     this.target = new RecurrentQNetwork(this.netSpec, this.units);
     this.target.copyFrom(this.online);
@@ -154,7 +150,7 @@ export class DrqnAgent implements Agent {
       capacity: config.bufferSize,
       numStreams: numEnvs,
       obsSize: this.obsSize,
-      obsDtype: observationSpace.dtype,
+      obsDtype: (observationSpace as Box).dtype,
       stateSize: config.sequenceState === 'stored' ? 2 * this.units : 0,
     });
     this.trainState = this.zeroState(numEnvs);
@@ -293,7 +289,7 @@ export class DrqnAgent implements Agent {
     const [hB, cB, qTnext] = tf.tidy(() => {
       const init = state0();
       const warm = Bi > 0 ? this.online.unroll(x.slice(0, Bi * B), starts.slice(0, Bi * B), init, Bi).state : init;
-      const t = this.target.unroll(x, starts, state0(), K);
+      const t = this.target.unroll(x, starts, init, K);
       return [warm.h, warm.c, this.target.q(t.outputs.slice([(Bi + 1) * B, 0], [L * B, H]))];
     });
     const rest = tf.tidy(() => x.slice(lo, (L + 1) * B));

@@ -4,11 +4,37 @@
  * both nets, optimizer slots, counters, RNG states, optional replay bytes).
  */
 import * as tf from '@tensorflow/tfjs';
-import { CheckpointError, formatError, describe } from '../../errors.js';
+import { CheckpointError, SpaceMismatchError, formatError, describe } from '../../errors.js';
+import { Box, Discrete, type Space } from '../../envs/spaces.js';
+import type { EncoderSpec, QNetworkSpec } from '../../networks/specs.js';
+import type { DqnConfig } from './config.js';
 import type { RngState, SeededRng } from '../../envs/rng.js';
 import { clipByGlobalNorm, type SlotOptimizer } from '../../networks/optimizers.js';
 import { packTensors, unpackTensors, type TensorPackEntry } from '../../networks/weights.js';
 import type { AgentSnapshot, UpdateMetrics } from '../agent.js';
+
+/** Picks the encoder for `network: 'auto'` from the observation shape. */
+export function autoEncoder(shape: readonly number[]): EncoderSpec {
+  if (shape.length === 3 && shape[0] === 10 && shape[1] === 10) return { kind: 'minatar-cnn' };
+  if (shape.length === 3 && shape[0]! >= 36 && shape[1]! >= 36) return { kind: 'nature-cnn' };
+  return { kind: 'mlp', hidden: [64, 64] };
+}
+
+/**
+ * Checks the spaces of a DQN-family agent (named `component` in errors) and derives what it
+ * builds from them: action count, observation shape and size, the input scale (1/255 for byte
+ * pixels) and the Q-network spec.
+ */
+export function qNetworkShapes(component: string, config: DqnConfig, observationSpace: Space, actionSpace: Space, seed: number): { numActions: number; obsShape: number[]; obsSize: number; obsScale: number; netSpec: QNetworkSpec } {
+  if (!(observationSpace instanceof Box)) throw new SpaceMismatchError(formatError(component, 'a Box observation space', observationSpace.type, 'use an env with array observations'));
+  if (!(actionSpace instanceof Discrete)) throw new SpaceMismatchError(formatError(component, 'a Discrete action space', actionSpace.type, 'DQN needs discrete actions'));
+  const obsShape = [...observationSpace.shape];
+  const high = Math.max(...observationSpace.high);
+  const obsScale = observationSpace.dtype === 'uint8' && high > 1 ? 1 / 255 : 1;
+  const encoder = config.network === 'auto' ? autoEncoder(obsShape) : config.network;
+  const netSpec: QNetworkSpec = { inputShape: obsShape, numActions: actionSpace.n, encoder, head: { kind: config.dueling ? 'dueling' : 'q' }, seed };
+  return { numActions: actionSpace.n, obsShape, obsSize: observationSpace.size, obsScale, netSpec };
+}
 
 /** Float32 tensor [n, ...shape] of `n` observations times `scale`. The caller owns it. */
 export function scaledObsTensor(obs: ArrayLike<number>, n: number, shape: readonly number[], scale: number): tf.Tensor {

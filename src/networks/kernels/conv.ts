@@ -35,6 +35,15 @@ function convInfo(xShape: number[], filterShape: number[], attrs: Record<string,
   );
 }
 
+/** Stock stride-1, undilated NHWC conv2d of `x` by `filter` with explicit [top, bottom, left, right] padding. */
+function stride1Conv(stock: StockKernels, backend: WasmBackend, x: tf.TensorInfo, filter: tf.TensorInfo, pad: [number, number, number, number]): tf.TensorInfo {
+  return stock.conv2d({
+    inputs: { x, filter },
+    backend,
+    attrs: { strides: [1, 1], dilations: [1, 1], pad: [[0, 0], [pad[0], pad[1]], [pad[2], pad[3]], [0, 0]], dataFormat: 'NHWC', dimRoundingMode: undefined },
+  });
+}
+
 /**
  * dW[kh,kw,ci,co] = sum over n,oh,ow of x[n, oh*s+kh-pad, ow*s+kw-pad, ci] * dy[n,oh,ow,co]: a forward
  * convolution of x (batch and channels swapped: [Ci,H,W,N]) with dy as the filter ([OH,OW,N,Co]),
@@ -113,17 +122,7 @@ export function makeConv2DBackpropInput(stock: StockKernels): WasmKernelFunc {
     if (!col2imCheaper && info.strideHeight === 1 && info.strideWidth === 1 && padTop >= 0 && padLeft >= 0 && padBottom >= 0 && padRight >= 0) {
       const rev = stock.reverse({ inputs: { x: filter }, backend, attrs: { dims: [0, 1] } });
       const wt = stock.transpose({ inputs: { x: rev }, backend, attrs: { perm: [0, 1, 3, 2] } });
-      const out = stock.conv2d({
-        inputs: { x: dy, filter: wt },
-        backend,
-        attrs: {
-          strides: [1, 1],
-          dilations: [1, 1],
-          pad: [[0, 0], [padTop, padBottom], [padLeft, padRight], [0, 0]],
-          dataFormat: 'NHWC',
-          dimRoundingMode: undefined,
-        },
-      });
+      const out = stride1Conv(stock, backend, dy, wt, [padTop, padBottom, padLeft, padRight]);
       disposeAll(backend, rev, wt);
       return out;
     }
@@ -194,17 +193,7 @@ function phaseInput(
       }
     }
   }
-  const y = stock.conv2d({
-    inputs: { x: dy, filter: f },
-    backend,
-    attrs: {
-      strides: [1, 1],
-      dilations: [1, 1],
-      pad: [[0, 0], [padTop, padBottom], [padLeft, padRight], [0, 0]],
-      dataFormat: 'NHWC',
-      dimRoundingMode: undefined,
-    },
-  });
+  const y = stride1Conv(stock, backend, dy, f, [padTop, padBottom, padLeft, padRight]);
   const out = backend.makeOutput([n, h, w, ci], 'float32');
   const src = f32(backend, y);
   const dx = f32(backend, out);
