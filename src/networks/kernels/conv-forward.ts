@@ -10,6 +10,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { KernelArgs, WasmBackend, WasmKernelFunc, disposeAll, f32, offsetOf } from './wasm-util.js';
 import { simdKernels } from './simd.js';
+import { convGeometry, gemmConvForward } from './conv-gemm.js';
+import type { FusedTail } from './matmul.js';
 
 /** Input channels up to which space-to-depth is used (measured on 4; XNNPACK is fine from 32). */
 const MAX_CHANNELS = 8;
@@ -84,9 +86,43 @@ function rearrangeFilter(backend: WasmBackend, filter: tf.TensorInfo, s: number)
   return out;
 }
 
-/** Wraps a stock forward convolution (Conv2D or FusedConv2D) with the space-to-depth rewrite. */
-export function makeSpaceToDepthConv(stockConv: WasmKernelFunc): WasmKernelFunc {
+/**
+ * Our product (conv-gemm.ts) where it applies, with FusedConv2D's bias folded in and its activation
+ * applied by the stock element-wise kernel; else the space-to-depth rewrite; else the stock kernel.
+ */
+function gemmForward(args: KernelArgs, tail: FusedTail): tf.TensorInfo | undefined {
+  const { inputs, backend, attrs } = args;
+  const x = inputs.x!;
+  const filter = inputs.filter!;
+  if (x.shape.length !== 4 || filter.dtype !== 'float32' || inputs.preluActivationWeights != null) return undefined;
+  const activation = (attrs.activation as string | undefined) ?? 'linear';
+  const act = activation === 'linear' ? undefined : tail.activations[activation];
+  if (activation !== 'linear' && act === undefined) return undefined;
+  const dilations = attrs.dilations as number | [number, number] | undefined;
+  const info = tf.backend_util.computeConv2DInfo(
+    x.shape as [number, number, number, number],
+    filter.shape as [number, number, number, number],
+    attrs.strides as [number, number],
+    dilations ?? 1,
+    attrs.pad as 'valid',
+    attrs.dimRoundingMode as 'floor' | undefined,
+    false,
+    'channelsLast',
+  );
+  const geo = convGeometry(info, x.dtype, dilations, attrs.dataFormat);
+  if (geo === undefined) return undefined;
+  const out = gemmConvForward(backend, x, filter, geo, inputs.bias ?? undefined);
+  if (out === undefined || act === undefined) return out;
+  const activated = act.kernel({ inputs: { x: out }, backend, attrs: act.attrs?.(attrs) ?? {} });
+  disposeAll(backend, out);
+  return activated;
+}
+
+/** Wraps a stock forward convolution (Conv2D or FusedConv2D): our product, space-to-depth, or stock. */
+export function makeConv(stockConv: WasmKernelFunc, tail: FusedTail): WasmKernelFunc {
   return (args: KernelArgs) => {
+    const viaGemm = gemmForward(args, tail);
+    if (viaGemm !== undefined) return viaGemm;
     const { inputs, backend, attrs } = args;
     const x = inputs.x!;
     const filter = inputs.filter!;

@@ -5,6 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { simdKernels, swap01, swap02 } from './simd.js';
+import { convGeometry, gemmConvFilterGrad, gemmConvInputGrad } from './conv-gemm.js';
 import { KernelArgs, WasmBackend, WasmKernelFunc, disposeAll, f32, i32, offsetOf } from './wasm-util.js';
 
 /** Stock kernels captured before ours are registered (ours call into them). */
@@ -55,6 +56,9 @@ export function makeConv2DBackpropFilter(stock: StockKernels): WasmKernelFunc {
     const dy = inputs.dy!;
     const filterShape = attrs.filterShape as number[];
     const info = convInfo(x.shape, filterShape, attrs);
+    const geo = convGeometry(info, x.dtype, attrs.dilations, attrs.dataFormat);
+    const viaGemm = geo === undefined || dy.dtype !== 'float32' ? undefined : gemmConvFilterGrad(backend, x, dy, geo);
+    if (viaGemm !== undefined) return viaGemm;
     const [n, h, w, c] = x.shape as [number, number, number, number];
     const { top, left } = info.padInfo;
     // Rows of padded input the products touch; anything below/right of them must be cut off
@@ -108,6 +112,9 @@ export function makeConv2DBackpropInput(stock: StockKernels): WasmKernelFunc {
     const filter = inputs.filter!;
     const inputShape = attrs.inputShape as number[];
     const info = convInfo(inputShape, filter.shape, attrs);
+    const geo = convGeometry(info, dy.dtype, attrs.dilations, attrs.dataFormat);
+    const viaGemm = geo === undefined || filter.dtype !== 'float32' ? undefined : gemmConvInputGrad(backend, dy, filter, geo);
+    if (viaGemm !== undefined) return viaGemm;
     const { top, left } = info.padInfo;
     // Padding of dy for the full correlation with the rotated filter, chosen so the output has
     // exactly the input's height and width.

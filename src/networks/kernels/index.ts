@@ -4,8 +4,9 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { StockKernels, clearCol2imPlans, makeConv2DBackpropFilter, makeConv2DBackpropInput } from './conv.js';
-import { clearTransposeCache, makeBatchMatMul, makeFusedMatMul } from './matmul.js';
-import { clearFilterCache, makeSpaceToDepthConv } from './conv-forward.js';
+import { type FusedTail, clearTransposeCache, makeBatchMatMul, makeFusedMatMul } from './matmul.js';
+import { clearFilterCache, makeConv } from './conv-forward.js';
+import { clearGatherPlans, clearZeroPlan } from './conv-gemm.js';
 import { makeCast, makeSum } from './reduce.js';
 import { identity } from './identity.js';
 import { SLOT_UPDATE, slotUpdate } from './optimizer.js';
@@ -43,6 +44,16 @@ export function registerWasmKernels(): void {
     reverse: wasmKernel('Reverse'),
     batchMatMul: wasmKernel('BatchMatMul'),
   };
+  const tail: FusedTail = {
+    add: wasmKernel('Add'),
+    activations: {
+      relu: { kernel: wasmKernel('Relu') },
+      relu6: { kernel: wasmKernel('Relu6') },
+      sigmoid: { kernel: wasmKernel('Sigmoid') },
+      elu: { kernel: wasmKernel('Elu') },
+      leakyrelu: { kernel: wasmKernel('LeakyRelu'), attrs: (a) => ({ alpha: a.leakyreluAlpha }) },
+    },
+  };
   const ours: Record<(typeof WASM_KERNEL_NAMES)[number], WasmKernelFunc> = {
     Conv2DBackpropFilter: makeConv2DBackpropFilter(stock),
     Conv2DBackpropInput: makeConv2DBackpropInput(stock),
@@ -50,20 +61,11 @@ export function registerWasmKernels(): void {
     UnsortedSegmentSum: unsortedSegmentSum,
     Identity: identity,
     [SLOT_UPDATE]: slotUpdate,
-    Conv2D: makeSpaceToDepthConv(stock.conv2d),
-    FusedConv2D: makeSpaceToDepthConv(stockFusedConv2D!),
+    Conv2D: makeConv(stock.conv2d, tail),
+    FusedConv2D: makeConv(stockFusedConv2D!, tail),
     Sum: makeSum(stockSum!),
     Cast: makeCast(stockCast!),
-    _FusedMatMul: makeFusedMatMul(stock, stockFusedMatMul!, {
-      add: wasmKernel('Add'),
-      activations: {
-        relu: { kernel: wasmKernel('Relu') },
-        relu6: { kernel: wasmKernel('Relu6') },
-        sigmoid: { kernel: wasmKernel('Sigmoid') },
-        elu: { kernel: wasmKernel('Elu') },
-        leakyrelu: { kernel: wasmKernel('LeakyRelu'), attrs: (a) => ({ alpha: a.leakyreluAlpha }) },
-      },
-    }),
+    _FusedMatMul: makeFusedMatMul(stock, stockFusedMatMul!, tail),
   };
   for (const [name, fn] of Object.entries(ours)) {
     const old = tf.getKernel(name, 'wasm');
@@ -82,6 +84,8 @@ export function unregisterWasmKernels(): void {
     clearTransposeCache(backend);
     clearFilterCache(backend);
     clearCol2imPlans(backend);
+    clearGatherPlans(backend);
+    clearZeroPlan(backend);
   }
   for (const [name, old] of replaced) {
     tf.unregisterKernel(name, 'wasm');

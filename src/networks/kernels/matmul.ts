@@ -23,7 +23,9 @@
 import * as tf from '@tensorflow/tfjs';
 import type { StockKernels } from './conv.js';
 import { swap02 } from './simd.js';
-import { KernelArgs, WasmBackend, WasmKernelFunc, disposeAll } from './wasm-util.js';
+import { TILE_M, TILE_N, gemm, gemmKernels } from './gemm.js';
+import { broadcastRows } from './conv-gemm.js';
+import { KernelArgs, WasmBackend, WasmKernelFunc, disposeAll, offsetOf } from './wasm-util.js';
 
 /** Relative cost of packing one element of a fresh right operand vs transposing one element. */
 const PACK_COST = 4;
@@ -73,6 +75,68 @@ function fast(stock: StockKernels, backend: WasmBackend, a: tf.TensorInfo, b: tf
   return stock.batchMatMul({ inputs: { a: info(a, [1, rows, k]), b: info(b, [1, k, cols]) }, backend, attrs: { transposeA: false, transposeB: false } });
 }
 
+/** Products with fewer multiply-adds than this stay on XNNPACK (call overheads dominate). */
+const MIN_TILED_WORK = 1 << 15;
+
+/**
+ * out[rows, n] = opA(A) opB(B) on our FMA product (gemm.ts), which reads A in either layout but
+ * needs the right operand k-major ([K, N] row-major). So:
+ * - B untransposed: as asked, no copies;
+ * - B and A transposed: out^T = B_stored A_stored (B's rows are the left operand's rows, A is
+ *   [K, M]: k-major), then out^T transposed back (rows * n floats);
+ * - only B transposed (a dense layer's input gradient dY W^T): either transpose B (k * n floats)
+ *   or A and the result (rows * k + rows * n), whichever moves fewer floats.
+ * `initial` (a [n] bias) pre-fills the rows and is added to. Undefined when the tiles do not fit
+ * (rows or n not multiples of 4 or 8 in the orientation used) or the product is small; the
+ * caller then uses the XNNPACK path.
+ */
+function tiled(
+  backend: WasmBackend,
+  a: tf.TensorInfo,
+  b: tf.TensorInfo,
+  ta: boolean,
+  tb: boolean,
+  batchA: number,
+  m: number,
+  k: number,
+  n: number,
+  initial?: tf.TensorInfo,
+): tf.TensorInfo | undefined {
+  const rows = batchA * m;
+  if ((ta && batchA !== 1) || rows * n * k < MIN_TILED_WORK) return undefined;
+  const g = gemmKernels(backend);
+  const fits = (mm: number, nn: number) => mm % TILE_M === 0 && nn % TILE_N === 0;
+  const asked = (left: tf.TensorInfo, leftRowMajor: boolean, right: tf.TensorInfo): tf.TensorInfo => {
+    const out = backend.makeOutput([rows, n], 'float32');
+    if (initial !== undefined) broadcastRows(backend, g, offsetOf(backend, initial), offsetOf(backend, out), rows, n);
+    gemm(g, leftRowMajor, rows, n, k, offsetOf(backend, left), leftRowMajor ? k * 4 : rows * 4, offsetOf(backend, right), n * 4, offsetOf(backend, out), n * 4, initial !== undefined);
+    return out;
+  };
+  /** out^T [n, rows] = B_stored [n, k] (row-major) times aT [k, rows], then transposed back. */
+  const mirrored = (aT: tf.TensorInfo): tf.TensorInfo | undefined => {
+    const outT = backend.makeOutput([n, rows], 'float32');
+    gemm(g, true, n, rows, k, offsetOf(backend, b), k * 4, offsetOf(backend, aT), rows * 4, offsetOf(backend, outT), rows * 4, false);
+    const out = swap02(backend, outT, n, 1, rows, [rows, n]);
+    disposeAll(backend, outT);
+    return out;
+  };
+  if (!tb) return fits(rows, n) && (initial === undefined || n % 4 === 0) ? asked(a, !ta, b) : undefined;
+  if (initial !== undefined) return undefined;
+  if (ta) return fits(n, rows) && n % 4 === 0 ? mirrored(a) : undefined;
+  if (k * n <= rows * k + rows * n) {
+    if (!fits(rows, n) || k % 4 !== 0) return undefined;
+    const bT = swap02(backend, b, n, 1, k, [k, n])!;
+    const out = asked(a, true, bT);
+    disposeAll(backend, bT);
+    return out;
+  }
+  if (!fits(n, rows) || k % 4 !== 0 || n % 4 !== 0) return undefined;
+  const aT = swap02(backend, a, rows, 1, k, [k, rows])!;
+  const out = mirrored(aT);
+  disposeAll(backend, aT);
+  return out;
+}
+
 /**
  * out[M,N] = opA(A) opB(B) for one product (A's batch folded into M when B is shared).
  * Plan 1 packs opB(B) [K,N]; plan 2 computes out^T = opB(B)^T opA(A)^T and packs opA(A)^T [K,M].
@@ -90,6 +154,8 @@ function single(
   n: number,
 ): tf.TensorInfo {
   const rows = batchA * m;
+  const ours = tiled(backend, a, b, ta, tb, batchA, m, k, n);
+  if (ours !== undefined) return ours;
   if (!ta && !tb) return untransposed(stock, backend, a, b, rows, k, n);
   // A's batch can only be folded into rows when A is untransposed or has batch 1.
   const foldable = !ta || batchA === 1;
@@ -184,10 +250,16 @@ export function makeFusedMatMul(stock: StockKernels, stockFused: WasmKernelFunc,
     const batchA = tf.util.sizeFromShape(a.shape.slice(0, -2));
     const [m, k, n] = [a.shape[ar - 2]!, a.shape[ar - 1]!, b.shape[br - 1]!];
     if (tf.util.sizeFromShape(b.shape.slice(0, -2)) !== 1 || b.shape[br - 2] !== k) return stockFused(args);
-    if (!mirrorB(backend, b, batchA * m, k, n)) return stockFused(args);
-    let out = mirroredProduct(stock, backend, a, b, batchA * m, k, n);
+    const bias = inputs.bias ?? undefined;
+    const biasFolds = bias !== undefined && bias.dtype === 'float32' && tf.util.sizeFromShape(bias.shape) === n;
+    let out = tiled(backend, a, b, false, false, batchA, m, k, n, biasFolds ? bias : undefined);
+    const biasDone = out !== undefined && biasFolds;
+    if (out === undefined) {
+      if (!mirrorB(backend, b, batchA * m, k, n)) return stockFused(args);
+      out = mirroredProduct(stock, backend, a, b, batchA * m, k, n);
+    }
     out.shape = [...a.shape.slice(0, -2), m, n];
-    if (inputs.bias != null) {
+    if (inputs.bias != null && !biasDone) {
       const biased = tail.add({ inputs: { a: out, b: inputs.bias }, backend, attrs: {} });
       disposeAll(backend, out);
       out = biased;

@@ -17,73 +17,8 @@
  * - addRuns(src, dst, plan, count, len): col2im's scatter-add of runs of `len` floats.
  */
 import type * as tf from '@tensorflow/tfjs';
-import { type WasmBackend, offsetOf } from './wasm-util.js';
-
-const I32 = 0x7f;
-const F32 = 0x7d;
-const V128 = 0x7b;
-
-function uleb(n: number): number[] {
-  const out: number[] = [];
-  do {
-    let b = n & 0x7f;
-    n >>>= 7;
-    if (n !== 0) b |= 0x80;
-    out.push(b);
-  } while (n !== 0);
-  return out;
-}
-
-function sleb(n: number): number[] {
-  const out: number[] = [];
-  for (;;) {
-    const b = n & 0x7f;
-    n >>= 7;
-    if ((n === 0 && (b & 0x40) === 0) || (n === -1 && (b & 0x40) !== 0)) {
-      out.push(b);
-      return out;
-    }
-    out.push(b | 0x80);
-  }
-}
-
-function str(s: string): number[] {
-  const bytes = new TextEncoder().encode(s);
-  return [...uleb(bytes.length), ...bytes];
-}
-
-function vec(items: number[][]): number[] {
-  return [...uleb(items.length), ...items.flat()];
-}
-
-function section(id: number, body: number[]): number[] {
-  return [id, ...uleb(body.length), ...body];
-}
-
-/** Instruction emitters (only what the functions below use). */
-const op = {
-  get: (i: number) => [0x20, ...uleb(i)],
-  set: (i: number) => [0x21, ...uleb(i)],
-  tee: (i: number) => [0x22, ...uleb(i)],
-  i32: (v: number) => [0x41, ...sleb(v)],
-  add: [0x6a],
-  ltU: [0x49],
-  block: [0x02, 0x40],
-  loop: [0x03, 0x40],
-  if: [0x04, 0x40],
-  end: [0x0b],
-  brIf: (d: number) => [0x0d, ...uleb(d)],
-  simd: (code: number) => [0xfd, ...uleb(code)],
-};
-const load = [...op.simd(0x00), 0x02, 0x00]; // v128.load align=4 offset=0
-const store = [...op.simd(0x0b), 0x02, 0x00];
-const splat = op.simd(0x13);
-const fsqrt = op.simd(0xe3);
-const fadd = op.simd(0xe4);
-const fsub = op.simd(0xe5);
-const fmul = op.simd(0xe6);
-const fdiv = op.simd(0xe7);
-const fmax = op.simd(0xe9);
+import { F32, I32, V128, doWhile, fadd, fdiv, fmax, fmul, fsqrt, fsub, imul, load, op, section, shl2, shuffle32, splat, store, str, uleb, vec } from './wasm-asm.js';
+import { type WasmBackend, heapMemory, offsetOf } from './wasm-util.js';
 
 /** v128.load from (param `ptr` + local `i`). */
 function loadAt(ptr: number, i: number): number[] {
@@ -236,19 +171,6 @@ function rmspropBody(): { locals: number[][]; code: number[] } {
     ]),
   ];
   return { locals: [[...uleb(2), I32], [...uleb(10), V128]], code };
-}
-
-const imul = [0x6c];
-const shl2 = [...op.i32(2), 0x74];
-
-/** i8x16.shuffle picking 32-bit lanes (0-3 from the first operand, 4-7 from the second). */
-function shuffle32(lanes: [number, number, number, number]): number[] {
-  return [...op.simd(0x0d), ...lanes.flatMap((l) => [4 * l, 4 * l + 1, 4 * l + 2, 4 * l + 3])];
-}
-
-/** do { body } while (++counter < limit), counting by `step`. */
-function doWhile(counter: number, step: number, limit: number, body: number[]): number[] {
-  return [...op.i32(0), ...op.set(counter), ...op.loop, ...body, ...op.get(counter), ...op.i32(step), ...op.add, ...op.tee(counter), ...op.get(limit), ...op.ltU, ...op.brIf(0), ...op.end];
 }
 
 /**
@@ -425,14 +347,6 @@ export interface SimdKernels {
 }
 
 const instances = new WeakMap<WebAssembly.Memory, SimdKernels>();
-
-/** The backend's heap memory (the single-threaded build exports it; the threaded one exposes it). */
-function heapMemory(backend: WasmBackend): WebAssembly.Memory {
-  const m = backend.wasm as unknown as { asm?: { memory?: WebAssembly.Memory }; wasmMemory?: WebAssembly.Memory };
-  const mem = m.wasmMemory ?? m.asm?.memory;
-  if (!(mem instanceof WebAssembly.Memory)) throw new Error('tfjs wasm backend: heap memory not found (tfjs-backend-wasm internals changed?)');
-  return mem;
-}
 
 /** Our SIMD functions bound to the backend's heap (built once per heap). */
 export function simdKernels(backend: WasmBackend): SimdKernels {

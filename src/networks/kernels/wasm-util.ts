@@ -90,3 +90,12 @@ export function offsetOf(backend: WasmBackend, t: tf.TensorInfo): number {
 export function disposeAll(backend: WasmBackend, ...infos: tf.TensorInfo[]): void {
   for (const t of infos) backend.disposeData(t.dataId);
 }
+
+/** The backend's heap memory (the single-threaded build exports it; the threaded one exposes it). */
+export function heapMemory(backend: WasmBackend): WebAssembly.Memory {
+  const m = backend.wasm as unknown as { asm?: { memory?: WebAssembly.Memory }; wasmMemory?: WebAssembly.Memory };
+  const mem = m.wasmMemory ?? m.asm?.memory;
+  if (!(mem instanceof WebAssembly.Memory)) throw new Error('tfjs wasm backend: heap memory not found (tfjs-backend-wasm internals changed?)');
+  return mem;
+}
+
