@@ -7,10 +7,12 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { getThreadsCount, setThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { setThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { BackendError, InvalidConfigError, describe, formatError } from '../errors.js';
 import { enableWasmThreads } from './wasm-threads.js';
 import { WASM_KERNEL_NAMES, registerCpuKernels, registerWasmKernels, unregisterWasmKernels } from './kernels/index.js';
+import { gemmThreads, setGemmThreads } from './kernels/gemm-pool.js';
+import type { WasmBackend } from './kernels/wasm-util.js';
 import { SlotOptimizer } from './optimizers.js';
 
 /** Backends `initBackend` can select. */
@@ -142,8 +144,10 @@ async function tryBackend(name: BackendName, options: InitBackendOptions, skippe
     setWasmPaths(wasmDistDir());
     let restore: (() => void) | undefined;
     if (threads > 1) {
-      restore = enableWasmThreads(threads);
-      setThreadsCount(threads);
+      // The threaded build, for its shared heap: our products run on our own pool (it blocks when
+      // idle); XNNPACK's pool, which spins, stays at one thread.
+      restore = enableWasmThreads(1);
+      setThreadsCount(1);
     }
     try {
       if (!(await tf.setBackend('wasm'))) throw new Error('tf.setBackend("wasm") failed');
@@ -152,6 +156,7 @@ async function tryBackend(name: BackendName, options: InitBackendOptions, skippe
     }
     if (threads > 1) unrefPoolWorkers();
     registerWasmKernels();
+    setGemmThreads(threads);
     const problem = await selfTest();
     if (problem !== undefined) {
       unregisterWasmKernels();
@@ -161,7 +166,7 @@ async function tryBackend(name: BackendName, options: InitBackendOptions, skippe
       registerCpuKernels();
       return { name: 'cpu', gpu: false, kernels: ['Conv2DBackpropFilter'], threads: 0, skipped };
     }
-    return { name, gpu: false, kernels: [...WASM_KERNEL_NAMES], threads: getThreadsCount(), skipped };
+    return { name, gpu: false, kernels: [...WASM_KERNEL_NAMES], threads: gemmThreads(tf.backend() as unknown as WasmBackend), skipped };
   }
   if (!(await tf.setBackend('cpu'))) throw new Error('tf.setBackend("cpu") failed');
   registerCpuKernels();

@@ -16,8 +16,9 @@
  * with a 7x7 output).
  */
 import * as tf from '@tensorflow/tfjs';
-import { GemmKernels, TILE_N, gemm, gemmKernels } from './gemm.js';
-import { simdKernels, swap02 } from './simd.js';
+import { type GemmKernels, TILE_N } from './gemm.js';
+import { CALL, type Program, emitGemm, gemmThreads, runPrograms, splitRange } from './gemm-pool.js';
+import { swap02 } from './simd.js';
 import { WasmBackend, disposeAll, f32, i32, offsetOf } from './wasm-util.js';
 
 /** Floats of im2col a chunk holds (256 KB). */
@@ -89,21 +90,26 @@ function gatherPlan(backend: WasmBackend, geo: ConvGeometry): tf.TensorInfo {
   return plan;
 }
 
-/** Pixels per chunk: a multiple of 4 whose cols fill about CHUNK_FLOATS. */
-function chunkPixels(geo: ConvGeometry): number {
-  return Math.min(geo.pixels, Math.max(4, Math.floor(CHUNK_FLOATS / geo.kf / 4) * 4));
+/** Pixels per chunk: a multiple of 4 whose cols fill about CHUNK_FLOATS, and no more than a thread's share. */
+function chunkPixels(geo: ConvGeometry, parts: number): number {
+  const share = Math.ceil(geo.pixels / parts / 4) * 4;
+  return Math.min(share, Math.max(4, Math.floor(CHUNK_FLOATS / geo.kf / 4) * 4));
 }
 
 /** An int32 0 on the heap: the plan of a broadcast gather (the bias copied into every row). */
 let zeroPlan: tf.TensorInfo | undefined;
 
-/** Fills `rows` rows of `n` floats at `dst` with the [n] vector at `src`. */
-export function broadcastRows(backend: WasmBackend, g: GemmKernels, src: number, dst: number, rows: number, n: number): void {
+function zeroPlanOffset(backend: WasmBackend): number {
   if (zeroPlan === undefined || !backend.dataIdMap.has(zeroPlan.dataId)) {
     zeroPlan = backend.makeOutput([1], 'int32');
     i32(backend, zeroPlan)[0] = 0;
   }
-  g.gather(src, dst, offsetOf(backend, zeroPlan), rows, n, 0);
+  return offsetOf(backend, zeroPlan);
+}
+
+/** Fills `rows` rows of `n` floats at `dst` with the [n] vector at `src` (n a multiple of 4). */
+export function broadcastRows(backend: WasmBackend, g: GemmKernels, src: number, dst: number, rows: number, n: number): void {
+  g.gather(src, dst, zeroPlanOffset(backend), rows, n, 0);
 }
 
 /** Frees the broadcast plan (the kernels are being removed). */
@@ -112,71 +118,110 @@ export function clearZeroPlan(backend: WasmBackend): void {
   zeroPlan = undefined;
 }
 
+/** The pixel ranges (multiples of 4) each thread takes; `unit` keeps ranges whole multiples of it (an image). */
+function pixelRanges(geo: ConvGeometry, parts: number, unit: number): Array<[number, number]> {
+  const units = geo.pixels / unit;
+  const ranges = splitRange(units, Math.min(parts, units)).map(([u0, u1]): [number, number] => [u0 * unit, u1 * unit]);
+  return ranges.every(([p0, p1]) => p0 % 4 === 0 && p1 % 4 === 0) ? ranges : [[0, geo.pixels]];
+}
+
 /**
  * y = conv(x, filter) (+ bias when given, a [Co] vector), or undefined when our product does not
- * apply. Activations are the caller's.
+ * apply. Activations are the caller's. Threads take contiguous pixel ranges.
  */
 export function gemmConvForward(backend: WasmBackend, x: tf.TensorInfo, filter: tf.TensorInfo, geo: ConvGeometry, bias?: tf.TensorInfo): tf.TensorInfo | undefined {
   const co = geo.info.outChannels;
   if (co % TILE_N !== 0) return undefined;
   if (bias !== undefined && (bias.dtype !== 'float32' || tf.util.sizeFromShape(bias.shape) !== co || co % 4 !== 0)) return undefined;
-  const { info, kf, run, runsPerPixel, pixels } = geo;
+  const { info, kf, run, runsPerPixel } = geo;
+  const ranges = pixelRanges(geo, gemmThreads(backend, geo.pixels * kf * co), 4);
+  const pc = chunkPixels(geo, ranges.length);
   const plan = gatherPlan(backend, geo);
-  const pc = chunkPixels(geo);
   const out = backend.makeOutput([info.batchSize, info.outHeight, info.outWidth, co], 'float32');
-  const cols = backend.makeOutput([pc * kf], 'float32');
-  const g = gemmKernels(backend);
-  const [xp, wp, yp, cp, pp] = [offsetOf(backend, x), offsetOf(backend, filter), offsetOf(backend, out), offsetOf(backend, cols), offsetOf(backend, plan)];
-  if (bias !== undefined) broadcastRows(backend, g, offsetOf(backend, bias), yp, pixels, co);
-  for (let p0 = 0; p0 < pixels; p0 += pc) {
-    const count = Math.min(pc, pixels - p0);
-    g.gather(xp, cp, pp + p0 * runsPerPixel * 4, count * runsPerPixel, run, 4);
-    gemm(g, true, count, co, kf, cp, kf * 4, wp, co * 4, yp + p0 * co * 4, co * 4, bias !== undefined);
-  }
+  const cols = backend.makeOutput([ranges.length * pc * kf], 'float32');
+  const zp = bias === undefined ? 0 : zeroPlanOffset(backend);
+  const [xp, wp, yp, pp] = [offsetOf(backend, x), offsetOf(backend, filter), offsetOf(backend, out), offsetOf(backend, plan)];
+  const programs = ranges.map(([r0, r1], t) => {
+    const prog: Program = [];
+    const cp = offsetOf(backend, cols) + t * pc * kf * 4;
+    for (let p0 = r0; p0 < r1; p0 += pc) {
+      const count = Math.min(pc, r1 - p0);
+      if (bias !== undefined) prog.push(CALL.gather, 6, offsetOf(backend, bias), yp + p0 * co * 4, zp, count, co, 0);
+      prog.push(CALL.gather, 6, xp, cp, pp + p0 * runsPerPixel * 4, count * runsPerPixel, run, 4);
+      emitGemm(prog, true, count, co, kf, cp, kf * 4, wp, co * 4, yp + p0 * co * 4, co * 4, bias !== undefined);
+    }
+    return prog;
+  });
+  runPrograms(backend, programs);
   disposeAll(backend, cols);
   return out;
 }
 
-/** dW[kh, kw, Ci, Co] = sum over pixels of cols^T dy, or undefined when our product does not apply. */
+/**
+ * dW[kh, kw, Ci, Co] = sum over pixels of cols^T dy, or undefined when our product does not apply.
+ * Threads take contiguous pixel ranges into their own partial sums, added up at the end.
+ */
 export function gemmConvFilterGrad(backend: WasmBackend, x: tf.TensorInfo, dy: tf.TensorInfo, geo: ConvGeometry): tf.TensorInfo | undefined {
-  const { info, kf, run, runsPerPixel, pixels } = geo;
+  const { info, kf, run, runsPerPixel } = geo;
   const co = info.outChannels;
   if (co % TILE_N !== 0 || kf % 4 !== 0) return undefined;
+  const ranges = pixelRanges(geo, gemmThreads(backend, geo.pixels * kf * co), 4);
+  const pc = chunkPixels(geo, ranges.length);
   const plan = gatherPlan(backend, geo);
-  const pc = chunkPixels(geo);
   const out = backend.makeOutput([info.filterHeight, info.filterWidth, info.inChannels, co], 'float32');
-  const cols = backend.makeOutput([pc * kf], 'float32');
-  const g = gemmKernels(backend);
-  const [xp, dyp, wp, cp, pp] = [offsetOf(backend, x), offsetOf(backend, dy), offsetOf(backend, out), offsetOf(backend, cols), offsetOf(backend, plan)];
-  for (let p0 = 0; p0 < pixels; p0 += pc) {
-    const count = Math.min(pc, pixels - p0);
-    g.gather(xp, cp, pp + p0 * runsPerPixel * 4, count * runsPerPixel, run, 4);
-    gemm(g, false, kf, co, count, cp, kf * 4, dyp + p0 * co * 4, co * 4, wp, co * 4, p0 > 0);
+  const cols = backend.makeOutput([ranges.length * pc * kf], 'float32');
+  const partials = ranges.length > 1 ? backend.makeOutput([(ranges.length - 1) * kf * co], 'float32') : undefined;
+  const [xp, dyp, pp] = [offsetOf(backend, x), offsetOf(backend, dy), offsetOf(backend, plan)];
+  const programs = ranges.map(([r0, r1], t) => {
+    const prog: Program = [];
+    const cp = offsetOf(backend, cols) + t * pc * kf * 4;
+    const wp = t === 0 ? offsetOf(backend, out) : offsetOf(backend, partials!) + (t - 1) * kf * co * 4;
+    for (let p0 = r0; p0 < r1; p0 += pc) {
+      const count = Math.min(pc, r1 - p0);
+      prog.push(CALL.gather, 6, xp, cp, pp + p0 * runsPerPixel * 4, count * runsPerPixel, run, 4);
+      emitGemm(prog, false, kf, co, count, cp, kf * 4, dyp + p0 * co * 4, co * 4, wp, co * 4, p0 > r0);
+    }
+    return prog;
+  });
+  runPrograms(backend, programs);
+  if (partials !== undefined) {
+    const dw = f32(backend, out);
+    const part = f32(backend, partials);
+    const size = kf * co;
+    for (let t = 0; t < ranges.length - 1; t++) for (let i = 0; i < size; i++) dw[i]! += part[t * size + i]!;
   }
-  disposeAll(backend, cols);
+  disposeAll(backend, cols, ...(partials === undefined ? [] : [partials]));
   return out;
 }
 
-/** dx[N, H, W, Ci] = col2im(dy W^T), or undefined when our product does not apply. */
+/**
+ * dx[N, H, W, Ci] = col2im(dy W^T), or undefined when our product does not apply. Threads take
+ * whole images (col2im adds into overlapping pixels only within one image).
+ */
 export function gemmConvInputGrad(backend: WasmBackend, dy: tf.TensorInfo, filter: tf.TensorInfo, geo: ConvGeometry): tf.TensorInfo | undefined {
-  const { info, kf, run, runsPerPixel, pixels } = geo;
+  const { info, kf, run, runsPerPixel } = geo;
   const co = info.outChannels;
   if (kf % TILE_N !== 0 || co % 4 !== 0) return undefined;
   const wT = swap02(backend, { dataId: filter.dataId, shape: [kf, co], dtype: 'float32' }, kf, 1, co, [co, kf]);
   if (wT === undefined) return undefined;
+  const ranges = pixelRanges(geo, gemmThreads(backend, geo.pixels * kf * co), info.outHeight * info.outWidth);
+  const pc = chunkPixels(geo, ranges.length);
   const plan = gatherPlan(backend, geo);
-  const pc = chunkPixels(geo);
   const out = backend.makeOutput([info.batchSize, info.inHeight, info.inWidth, info.inChannels], 'float32');
-  const cols = backend.makeOutput([pc * kf], 'float32');
+  const cols = backend.makeOutput([ranges.length * pc * kf], 'float32');
   f32(backend, out).fill(0);
-  const g = gemmKernels(backend);
-  const simd = simdKernels(backend);
-  const [dyp, wtp, dxp, cp, pp] = [offsetOf(backend, dy), offsetOf(backend, wT), offsetOf(backend, out), offsetOf(backend, cols), offsetOf(backend, plan)];
-  for (let p0 = 0; p0 < pixels; p0 += pc) {
-    const count = Math.min(pc, pixels - p0);
-    gemm(g, true, count, kf, co, dyp + p0 * co * 4, co * 4, wtp, kf * 4, cp, kf * 4, false);
-    simd.addRuns(cp, dxp, pp + p0 * runsPerPixel * 4, count * runsPerPixel, run);
-  }
+  const [dyp, wtp, dxp, pp] = [offsetOf(backend, dy), offsetOf(backend, wT), offsetOf(backend, out), offsetOf(backend, plan)];
+  const programs = ranges.map(([r0, r1], t) => {
+    const prog: Program = [];
+    const cp = offsetOf(backend, cols) + t * pc * kf * 4;
+    for (let p0 = r0; p0 < r1; p0 += pc) {
+      const count = Math.min(pc, r1 - p0);
+      emitGemm(prog, true, count, kf, co, dyp + p0 * co * 4, co * 4, wtp, kf * 4, cp, kf * 4, false);
+      prog.push(CALL.addRuns, 5, cp, dxp, pp + p0 * runsPerPixel * 4, count * runsPerPixel, run);
+    }
+    return prog;
+  });
+  runPrograms(backend, programs);
   disposeAll(backend, cols, wT);
   return out;
 }

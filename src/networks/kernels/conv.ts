@@ -4,7 +4,8 @@
  * rewritten here in terms of the backend's XNNPACK forward convolution and matrix product.
  */
 import * as tf from '@tensorflow/tfjs';
-import { simdKernels, swap01, swap02 } from './simd.js';
+import { swap01, swap02 } from './simd.js';
+import { gemmKernels } from './gemm.js';
 import { convGeometry, gemmConvFilterGrad, gemmConvInputGrad } from './conv-gemm.js';
 import { KernelArgs, WasmBackend, WasmKernelFunc, disposeAll, f32, i32, offsetOf } from './wasm-util.js';
 
@@ -284,7 +285,7 @@ function col2imInput(
   if (ci % 4 === 0) {
     const plan = col2imPlan(backend, info);
     f32(backend, out).fill(0);
-    simdKernels(backend).addRuns(offsetOf(backend, dcol), offsetOf(backend, out), offsetOf(backend, plan), p * kh * kw, ci);
+    gemmKernels(backend).addRuns(offsetOf(backend, dcol), offsetOf(backend, out), offsetOf(backend, plan), p * kh * kw, ci);
     disposeAll(backend, wT, dcol);
     return out;
   }

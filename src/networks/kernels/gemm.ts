@@ -20,7 +20,7 @@
  * this tile; wider tiles (6x8, 4x12) spilled and ran slower, as did unrolling k.
  */
 import v8 from 'node:v8';
-import { I32, V128, op, section, str, uleb, vec } from './wasm-asm.js';
+import { I32, V128, doWhile, op, section, shl2, str, uleb, vec } from './wasm-asm.js';
 import { type WasmBackend, heapMemory } from './wasm-util.js';
 
 /** Rows and columns of one register tile. */
@@ -130,21 +130,54 @@ function gatherBody(): { locals: number[][]; code: number[] } {
   return { locals: [[...uleb(3), I32], [...uleb(1), V128]], code: countedLoop(i, count, copy) };
 }
 
+/**
+ * addRuns(src, dst, plan, count, len): for i < count, if plan[i] >= 0,
+ * dst[plan[i] bytes .. + len floats] += src[i*len .. (i+1)*len] (col2im's scatter-add; len a
+ * multiple of 4, count > 0). `plan` holds byte offsets into dst, -1 for taps in the padding.
+ */
+function addRunsBody(): { locals: number[][]; code: number[] } {
+  const [src, dst, plan, count, len] = [0, 1, 2, 3, 4];
+  const [i, c, psrc, pplan, d] = [5, 6, 7, 8, 9];
+  const code = [
+    ...op.get(src), ...op.set(psrc),
+    ...op.get(plan), ...op.set(pplan),
+    ...doWhile(i, 1, count, [
+      ...op.get(pplan), 0x28, 0x02, 0x00, // i32.load align=4
+      ...op.tee(d),
+      ...op.i32(0),
+      0x4e, // i32.ge_s
+      ...op.if,
+      ...op.get(dst), ...op.get(d), ...op.add, ...op.set(d),
+      ...doWhile(c, 4, len, [
+        ...op.get(d), ...op.get(d), ...vload(0), ...op.get(psrc), ...vload(0), ...fadd, ...vstore(0),
+        ...op.get(d), ...op.i32(16), ...op.add, ...op.set(d),
+        ...op.get(psrc), ...op.i32(16), ...op.add, ...op.set(psrc),
+      ]),
+      0x05, // else
+      ...op.get(psrc), ...op.get(len), ...shl2, ...op.add, ...op.set(psrc),
+      ...op.end,
+      ...op.get(pplan), ...op.i32(4), ...op.add, ...op.set(pplan),
+    ]),
+  ];
+  return { locals: [[...uleb(5), I32]], code };
+}
+
 function assemble(shared: boolean, fma: boolean): Uint8Array<ArrayBuffer> {
   const gemmType = [0x60, ...vec(Array(12).fill([I32])), 0x00];
   const gatherType = [0x60, ...vec(Array(6).fill([I32])), 0x00];
+  const addRunsType = [0x60, ...vec(Array(5).fill([I32])), 0x00];
   const limits = shared ? [0x03, ...uleb(0), ...uleb(65536)] : [0x00, ...uleb(0)];
-  const funcs = [gemmBody(false, fma), gemmBody(true, fma), gatherBody()];
+  const funcs = [gemmBody(false, fma), gemmBody(true, fma), gatherBody(), addRunsBody()];
   const code = funcs.map((f) => {
     const body = [...vec(f.locals), ...f.code, ...op.end];
     return [...uleb(body.length), ...body];
   });
   return Uint8Array.from([
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
-    ...section(1, vec([gemmType, gatherType])),
+    ...section(1, vec([gemmType, gatherType, addRunsType])),
     ...section(2, vec([[...str('env'), ...str('memory'), 0x02, ...limits]])),
-    ...section(3, vec([uleb(0), uleb(0), uleb(1)])),
-    ...section(7, vec([[...str('gemmK'), 0x00, 0], [...str('gemmR'), 0x00, 1], [...str('gather'), 0x00, 2]])),
+    ...section(3, vec([uleb(0), uleb(0), uleb(1), uleb(2)])),
+    ...section(7, vec([[...str('gemmK'), 0x00, 0], [...str('gemmR'), 0x00, 1], [...str('gather'), 0x00, 2], [...str('addRuns'), 0x00, 3]])),
     ...section(10, vec(code)),
   ]);
 }
@@ -154,6 +187,7 @@ export interface GemmKernels {
   gemmK(mt: number, nt: number, k: number, a: number, aTile: number, aK: number, b: number, bTile: number, bK: number, c: number, ldc: number, acc: number): void;
   gemmR(mt: number, nt: number, k: number, a: number, aTile: number, aK: number, b: number, bTile: number, bK: number, c: number, ldc: number, acc: number): void;
   gather(src: number, dst: number, plan: number, count: number, len: number, planStep: number): void;
+  addRuns(src: number, dst: number, plan: number, count: number, len: number): void;
 }
 
 let relaxedTried = false;
@@ -204,24 +238,4 @@ export function gemmInstance(backend: WasmBackend): { kernels: GemmKernels; modu
 /** Our product functions bound to the backend's heap. */
 export function gemmKernels(backend: WasmBackend): GemmKernels {
   return gemmInstance(backend).kernels;
-}
-
-/** Depth of one pass over C: the k-slices of both operands that one pass reads stay in L2 (see gemm). */
-export const GEMM_KC = Number(process.env.NPCFORGE_GEMM_KC ?? 256);
-
-/**
- * C[M, N] (=|+=) A B with the layouts of gemmK (`rowMajorA` false: A is [K, M] with rows aK bytes
- * apart) or gemmR (true: A is [M, K] with rows aK bytes apart), B [K, N] with rows bK bytes apart,
- * C rows ldc bytes apart; pointers in bytes. K is cut into slices of GEMM_KC so that each pass
- * reuses cached slices instead of streaming whole operands from memory once per tile row (the
- * Nature net's 3136x512 product ran at 12 GFLOP/s unsliced, and a 12,800-deep filter gradient at 7).
- */
-export function gemm(g: GemmKernels, rowMajorA: boolean, m: number, n: number, k: number, a: number, aK: number, b: number, bK: number, c: number, ldc: number, accumulate: boolean): void {
-  const fn = rowMajorA ? g.gemmR : g.gemmK;
-  const aTile = rowMajorA ? TILE_M * aK : TILE_M * 4;
-  for (let k0 = 0; k0 < k; k0 += GEMM_KC) {
-    const kc = Math.min(GEMM_KC, k - k0);
-    const aAt = rowMajorA ? a + 4 * k0 : a + k0 * aK;
-    fn(m / TILE_M, n / TILE_N, kc, aAt, aTile, aK, b + k0 * bK, TILE_N * 4, bK, c, ldc, accumulate || k0 > 0 ? 1 : 0);
-  }
 }

@@ -7,6 +7,7 @@ import { StockKernels, clearCol2imPlans, makeConv2DBackpropFilter, makeConv2DBac
 import { type FusedTail, clearTransposeCache, makeBatchMatMul, makeFusedMatMul } from './matmul.js';
 import { clearFilterCache, makeConv } from './conv-forward.js';
 import { clearGatherPlans, clearZeroPlan } from './conv-gemm.js';
+import { closeGemmPool } from './gemm-pool.js';
 import { makeCast, makeSum } from './reduce.js';
 import { identity } from './identity.js';
 import { SLOT_UPDATE, slotUpdate } from './optimizer.js';
@@ -86,6 +87,7 @@ export function unregisterWasmKernels(): void {
     clearCol2imPlans(backend);
     clearGatherPlans(backend);
     clearZeroPlan(backend);
+    closeGemmPool(backend);
   }
   for (const [name, old] of replaced) {
     tf.unregisterKernel(name, 'wasm');

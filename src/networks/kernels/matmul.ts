@@ -23,7 +23,8 @@
 import * as tf from '@tensorflow/tfjs';
 import type { StockKernels } from './conv.js';
 import { swap02 } from './simd.js';
-import { TILE_M, TILE_N, gemm, gemmKernels } from './gemm.js';
+import { TILE_M, TILE_N, gemmKernels } from './gemm.js';
+import { gemm } from './gemm-pool.js';
 import { broadcastRows } from './conv-gemm.js';
 import { KernelArgs, WasmBackend, WasmKernelFunc, disposeAll, offsetOf } from './wasm-util.js';
 
@@ -109,13 +110,13 @@ function tiled(
   const asked = (left: tf.TensorInfo, leftRowMajor: boolean, right: tf.TensorInfo): tf.TensorInfo => {
     const out = backend.makeOutput([rows, n], 'float32');
     if (initial !== undefined) broadcastRows(backend, g, offsetOf(backend, initial), offsetOf(backend, out), rows, n);
-    gemm(g, leftRowMajor, rows, n, k, offsetOf(backend, left), leftRowMajor ? k * 4 : rows * 4, offsetOf(backend, right), n * 4, offsetOf(backend, out), n * 4, initial !== undefined);
+    gemm(backend, leftRowMajor, rows, n, k, offsetOf(backend, left), leftRowMajor ? k * 4 : rows * 4, offsetOf(backend, right), n * 4, offsetOf(backend, out), n * 4, initial !== undefined);
     return out;
   };
   /** out^T [n, rows] = B_stored [n, k] (row-major) times aT [k, rows], then transposed back. */
   const mirrored = (aT: tf.TensorInfo): tf.TensorInfo | undefined => {
     const outT = backend.makeOutput([n, rows], 'float32');
-    gemm(g, true, n, rows, k, offsetOf(backend, b), k * 4, offsetOf(backend, aT), rows * 4, offsetOf(backend, outT), rows * 4, false);
+    gemm(backend, true, n, rows, k, offsetOf(backend, b), k * 4, offsetOf(backend, aT), rows * 4, offsetOf(backend, outT), rows * 4, false);
     const out = swap02(backend, outT, n, 1, rows, [rows, n]);
     disposeAll(backend, outT);
     return out;

@@ -14,7 +14,6 @@
  *   -> [B,A,C]); tfjs's own Transpose does ~2.5 ns per element here with per-element index math.
  * - colsum(src, dst, R, C): sums over the leading axis (bias gradients), which tfjs's Sum does by
  *   transposing the input first.
- * - addRuns(src, dst, plan, count, len): col2im's scatter-add of runs of `len` floats.
  */
 import type * as tf from '@tensorflow/tfjs';
 import { F32, I32, V128, doWhile, fadd, fdiv, fmax, fmul, fsqrt, fsub, imul, load, op, section, shl2, shuffle32, splat, store, str, uleb, vec } from './wasm-asm.js';
@@ -255,38 +254,6 @@ function colsumBody(): { locals: number[][]; code: number[] } {
   return { locals: [[...uleb(4), I32], [...uleb(1), V128]], code };
 }
 
-/**
- * addRuns(src, dst, plan, count, len): for i < count, if plan[i] >= 0,
- * dst[plan[i] bytes .. + len floats] += src[i*len .. (i+1)*len] (col2im's scatter-add; len a
- * multiple of 4, count > 0). `plan` holds byte offsets into dst, -1 for taps in the padding.
- */
-function addRunsBody(): { locals: number[][]; code: number[] } {
-  const [src, dst, plan, count, len] = [0, 1, 2, 3, 4];
-  const [i, c, psrc, pplan, d] = [5, 6, 7, 8, 9];
-  const code = [
-    ...op.get(src), ...op.set(psrc),
-    ...op.get(plan), ...op.set(pplan),
-    ...doWhile(i, 1, count, [
-      ...op.get(pplan), 0x28, 0x02, 0x00, // i32.load align=4
-      ...op.tee(d),
-      ...op.i32(0),
-      0x4e, // i32.ge_s
-      ...op.if,
-      ...op.get(dst), ...op.get(d), ...op.add, ...op.set(d),
-      ...doWhile(c, 4, len, [
-        ...op.get(d), ...op.get(d), ...load, ...op.get(psrc), ...load, ...fadd, ...store,
-        ...op.get(d), ...op.i32(16), ...op.add, ...op.set(d),
-        ...op.get(psrc), ...op.i32(16), ...op.add, ...op.set(psrc),
-      ]),
-      0x05, // else
-      ...op.get(psrc), ...op.get(len), ...shl2, ...op.add, ...op.set(psrc),
-      ...op.end,
-      ...op.get(pplan), ...op.i32(4), ...op.add, ...op.set(pplan),
-    ]),
-  ];
-  return { locals: [[...uleb(5), I32]], code };
-}
-
 function assemble(shared: boolean): Uint8Array<ArrayBuffer> {
   const adamType = [0x60, ...vec([...Array(8).fill([I32]), ...Array(6).fill([F32])]), 0x00];
   const rmsType = [0x60, ...vec([...Array(10).fill([I32]), ...Array(5).fill([F32]), [I32]]), 0x00];
@@ -294,7 +261,7 @@ function assemble(shared: boolean): Uint8Array<ArrayBuffer> {
   const limits = shared ? [0x03, ...uleb(0), ...uleb(65536)] : [0x00, ...uleb(0)];
   const swapType = [0x60, ...vec(Array(5).fill([I32])), 0x00];
   const colsumType = [0x60, ...vec(Array(4).fill([I32])), 0x00];
-  const funcs = [adamBody(), rmspropBody(), swap02Body(), swap01Body(), colsumBody(), addRunsBody()];
+  const funcs = [adamBody(), rmspropBody(), swap02Body(), swap01Body(), colsumBody()];
   const code = funcs.map((f) => {
     const body = [...vec(f.locals), ...f.code, ...op.end];
     return [...uleb(body.length), ...body];
@@ -303,7 +270,7 @@ function assemble(shared: boolean): Uint8Array<ArrayBuffer> {
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
     ...section(1, vec([adamType, rmsType, swapType, colsumType])),
     ...section(2, vec([[...str('env'), ...str('memory'), 0x02, ...limits]])),
-    ...section(3, vec([uleb(0), uleb(1), uleb(2), uleb(2), uleb(3), uleb(2)])),
+    ...section(3, vec([uleb(0), uleb(1), uleb(2), uleb(2), uleb(3)])),
     ...section(
       7,
       vec([
@@ -312,7 +279,6 @@ function assemble(shared: boolean): Uint8Array<ArrayBuffer> {
         [...str('swap02'), 0x00, ...uleb(2)],
         [...str('swap01'), 0x00, ...uleb(3)],
         [...str('colsum'), 0x00, ...uleb(4)],
-        [...str('addRuns'), 0x00, ...uleb(5)],
       ]),
     ),
     ...section(10, vec(code)),
@@ -324,7 +290,6 @@ export interface SimdKernels {
   swap02(src: number, dst: number, a: number, b: number, c: number): void;
   swap01(src: number, dst: number, a: number, b: number, c: number): void;
   colsum(src: number, dst: number, rows: number, cols: number): void;
-  addRuns(src: number, dst: number, plan: number, count: number, len: number): void;
   adam(n: number, w: number, g: number, m: number, v: number, wOut: number, mOut: number, vOut: number, b1: number, c1: number, b2: number, c2: number, lr: number, eps: number): void;
   rmsprop(
     n: number,

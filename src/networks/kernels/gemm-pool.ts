@@ -1,0 +1,239 @@
+/**
+ * Threads for our product (gemm.ts). A product, or a convolution's chunks, is written as one
+ * "program" per thread: a flat list of calls into the gemm module, `[fn, argc, ...args]` each.
+ * The calling thread runs program 0 itself; each pool worker runs its own on an instance of the
+ * same module over the same shared heap. Programs write disjoint outputs (rows or columns of a
+ * product, pixels of a convolution, a partial filter gradient per thread), so no locking is
+ * needed beyond the hand-off.
+ *
+ * The hand-off is a SharedArrayBuffer per worker: [sequence, done, length, failed, program...].
+ * The caller stores the program, bumps the sequence and notifies; the worker runs the program,
+ * stores the sequence in `done` and notifies. Both sides spin briefly before blocking in
+ * Atomics.wait, because a product takes 0.05-5 ms and a futex wake-up costs tens of microseconds;
+ * they block rather than spin on, so an idle pool costs nothing on a busy machine (XNNPACK's own
+ * pool spins, which is why it is kept at one thread).
+ *
+ * It needs the heap to be a shared memory: the threaded tfjs wasm build, which initBackend loads
+ * when more than one thread is asked for.
+ */
+import { Worker } from 'node:worker_threads';
+import { type GemmKernels, TILE_M, TILE_N, gemmInstance } from './gemm.js';
+import { type WasmBackend, heapMemory } from './wasm-util.js';
+
+/** Call ids in a program, in the order of `functions()`. */
+export const CALL = { gemmK: 0, gemmR: 1, gather: 2, addRuns: 3 } as const;
+
+/** A thread's list of calls: [fn, argc, ...args] repeated. */
+export type Program = number[];
+
+/** Header ints before a worker's program. */
+const HEADER = 4;
+/** Ints a worker's program may hold (longer programs run on the calling thread). */
+const CAPACITY = 1 << 16;
+/** Atomics.load polls before blocking. */
+const SPINS = 20000;
+
+function functions(k: GemmKernels): Array<(...args: number[]) => void> {
+  return [k.gemmK, k.gemmR, k.gather, k.addRuns];
+}
+
+/** Runs a program's calls in order. Also the worker's loop body (its source is this function's). */
+function execute(fns: Array<(...args: number[]) => void>, prog: ArrayLike<number>, start: number, end: number): void {
+  let i = start;
+  while (i < end) {
+    const fn = prog[i]!;
+    const argc = prog[i + 1]!;
+    const args: number[] = [];
+    for (let j = 0; j < argc; j++) args.push(prog[i + 2 + j]!);
+    fns[fn]!(...args);
+    i += 2 + argc;
+  }
+}
+
+const WORKER_SOURCE = `
+const { workerData } = require('node:worker_threads');
+const { module, memory, sab, spins, header } = workerData;
+const k = new WebAssembly.Instance(module, { env: { memory } }).exports;
+const fns = [k.gemmK, k.gemmR, k.gather, k.addRuns];
+const execute = ${execute.toString()};
+const ctrl = new Int32Array(sab);
+let seen = 0;
+for (;;) {
+  for (let s = 0; s < spins && Atomics.load(ctrl, 0) === seen; s++);
+  if (Atomics.load(ctrl, 0) === seen) Atomics.wait(ctrl, 0, seen);
+  seen = Atomics.load(ctrl, 0);
+  try {
+    execute(fns, ctrl, header, header + ctrl[2]);
+  } catch (err) {
+    ctrl[3] = 1;
+  }
+  Atomics.store(ctrl, 1, seen);
+  Atomics.notify(ctrl, 1);
+}
+`;
+
+interface PoolWorker {
+  worker: Worker;
+  ctrl: Int32Array;
+}
+
+/** Our worker threads on one heap. */
+export class GemmPool {
+  private readonly workers: PoolWorker[] = [];
+  private readonly fns: Array<(...args: number[]) => void>;
+  private failed: Error | undefined;
+
+  constructor(backend: WasmBackend, threads: number) {
+    const memory = heapMemory(backend);
+    const { kernels, module } = gemmInstance(backend);
+    this.fns = functions(kernels);
+    for (let t = 1; t < threads; t++) {
+      const sab = new SharedArrayBuffer((HEADER + CAPACITY) * 4);
+      const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { module, memory, sab, spins: SPINS, header: HEADER } });
+      worker.unref();
+      worker.on('error', (err) => {
+        this.failed = err;
+      });
+      this.workers.push({ worker, ctrl: new Int32Array(sab) });
+    }
+  }
+
+  /** Threads a product may be split over (this one included). */
+  get threads(): number {
+    return this.workers.length + 1;
+  }
+
+  /** Runs program t on thread t (0: the caller) and returns when all are done. */
+  run(programs: Program[]): void {
+    if (this.failed !== undefined) throw new Error(`npcforge gemm worker failed: ${this.failed.message}`);
+    const started: Array<{ w: PoolWorker; seq: number }> = [];
+    for (let t = 1; t < programs.length; t++) {
+      const prog = programs[t]!;
+      const w = this.workers[t - 1];
+      if (w === undefined || prog.length > CAPACITY) {
+        execute(this.fns, prog, 0, prog.length);
+        continue;
+      }
+      if (prog.length === 0) continue;
+      w.ctrl.set(prog, HEADER);
+      w.ctrl[2] = prog.length;
+      const seq = Atomics.add(w.ctrl, 0, 1) + 1;
+      Atomics.notify(w.ctrl, 0);
+      started.push({ w, seq });
+    }
+    const own = programs[0] ?? [];
+    execute(this.fns, own, 0, own.length);
+    for (const { w, seq } of started) {
+      for (let s = 0; s < SPINS && Atomics.load(w.ctrl, 1) !== seq; s++);
+      while (Atomics.load(w.ctrl, 1) !== seq) Atomics.wait(w.ctrl, 1, Atomics.load(w.ctrl, 1), 1000);
+      if (w.ctrl[3] !== 0) {
+        w.ctrl[3] = 0;
+        throw new Error('npcforge gemm worker: a call failed (out-of-bounds heap access?)');
+      }
+    }
+  }
+
+  /** Stops the workers. */
+  close(): void {
+    for (const w of this.workers) void w.worker.terminate();
+    this.workers.length = 0;
+  }
+}
+
+/** Threads our products use (set by initBackend; 1 = no pool). */
+let wanted = 1;
+const pools = new WeakMap<WebAssembly.Memory, GemmPool>();
+
+/** Sets how many threads our products use (the pool starts on first use, shared heaps only). */
+export function setGemmThreads(threads: number): void {
+  wanted = threads;
+}
+
+/** The pool for this backend's heap, or undefined when products run on the calling thread only. */
+export function gemmPool(backend: WasmBackend): GemmPool | undefined {
+  if (wanted <= 1) return undefined;
+  const memory = heapMemory(backend);
+  if (typeof SharedArrayBuffer === 'undefined' || !(memory.buffer instanceof SharedArrayBuffer)) return undefined;
+  let pool = pools.get(memory);
+  if (pool === undefined) {
+    pool = new GemmPool(backend, wanted);
+    pools.set(memory, pool);
+  }
+  return pool;
+}
+
+/**
+ * Multiply-adds from which a product is split over threads. Waking a blocked worker and waiting
+ * for it costs tens of microseconds; below this (~0.3 ms of work on one thread) splitting measured
+ * slower: the MinAtar net's products (2-7 M multiply-adds) took 1.3 ms per step on one thread and
+ * 2.6 ms split over two.
+ */
+export const PARALLEL_MIN_WORK = 1 << 23;
+
+/** Threads a product of `work` multiply-adds is split over on this backend (1 without a pool). */
+export function gemmThreads(backend: WasmBackend, work = Infinity): number {
+  return work < PARALLEL_MIN_WORK ? 1 : (gemmPool(backend)?.threads ?? 1);
+}
+
+/** Runs the programs: on the pool when there is one, else one after another on this thread. */
+export function runPrograms(backend: WasmBackend, programs: Program[]): void {
+  const pool = gemmPool(backend);
+  if (pool !== undefined) {
+    pool.run(programs);
+    return;
+  }
+  const fns = functions(gemmInstance(backend).kernels);
+  for (const p of programs) execute(fns, p, 0, p.length);
+}
+
+/** Stops the pool of this backend's heap (the kernels are being removed). */
+export function closeGemmPool(backend: WasmBackend): void {
+  const memory = heapMemory(backend);
+  pools.get(memory)?.close();
+  pools.delete(memory);
+}
+
+/** Depth of one pass over C: the k-slices of both operands that one pass reads stay in L2. */
+const GEMM_KC = 256;
+
+/**
+ * Appends C[M, N] (=|+=) A B to a program, with the layouts of gemmK (`rowMajorA` false: A is
+ * [K, M] with rows aK bytes apart) or gemmR (true: A is [M, K] with rows aK bytes apart), B [K, N]
+ * with rows bK bytes apart, C rows ldc bytes apart; pointers in bytes. K is cut into slices of
+ * GEMM_KC so that each pass reuses cached slices instead of streaming whole operands from memory
+ * once per tile row (the Nature net's 3136x512 product ran at 12 GFLOP/s unsliced, 21-26 sliced).
+ */
+export function emitGemm(prog: Program, rowMajorA: boolean, m: number, n: number, k: number, a: number, aK: number, b: number, bK: number, c: number, ldc: number, accumulate: boolean): void {
+  const aTile = rowMajorA ? TILE_M * aK : TILE_M * 4;
+  for (let k0 = 0; k0 < k; k0 += GEMM_KC) {
+    const kc = Math.min(GEMM_KC, k - k0);
+    const aAt = rowMajorA ? a + 4 * k0 : a + k0 * aK;
+    prog.push(rowMajorA ? CALL.gemmR : CALL.gemmK, 12, m / TILE_M, n / TILE_N, kc, aAt, aTile, aK, b + k0 * bK, TILE_N * 4, bK, c, ldc, accumulate || k0 > 0 ? 1 : 0);
+  }
+}
+
+/** Splits `count` units into `parts` contiguous ranges as even as possible: [start, end) each. */
+export function splitRange(count: number, parts: number): Array<[number, number]> {
+  const out: Array<[number, number]> = [];
+  for (let t = 0; t < parts; t++) out.push([Math.floor((count * t) / parts), Math.floor((count * (t + 1)) / parts)]);
+  return out;
+}
+
+/** One product (as emitGemm) split over the pool's threads by tile rows or tile columns, whichever has more. */
+export function gemm(backend: WasmBackend, rowMajorA: boolean, m: number, n: number, k: number, a: number, aK: number, b: number, bK: number, c: number, ldc: number, accumulate: boolean): void {
+  const mt = m / TILE_M;
+  const nt = n / TILE_N;
+  const parts = Math.min(gemmThreads(backend, m * n * k), Math.max(mt, nt));
+  const programs = splitRange(mt >= nt ? mt : nt, parts).map(([t0, t1]) => {
+    const prog: Program = [];
+    if (t1 === t0) return prog;
+    if (mt >= nt) {
+      const aAt = rowMajorA ? a + t0 * TILE_M * aK : a + t0 * TILE_M * 4;
+      emitGemm(prog, rowMajorA, (t1 - t0) * TILE_M, n, k, aAt, aK, b, bK, c + t0 * TILE_M * ldc, ldc, accumulate);
+    } else {
+      emitGemm(prog, rowMajorA, m, (t1 - t0) * TILE_N, k, a, aK, b + t0 * TILE_N * 4, bK, c + t0 * TILE_N * 4, ldc, accumulate);
+    }
+    return prog;
+  });
+  runPrograms(backend, programs);
+}
