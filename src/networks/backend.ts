@@ -4,6 +4,7 @@
  * `NPCFORGE_BACKEND=<name>` forces one. See docs/backend.md.
  */
 import { existsSync } from 'node:fs';
+import os from 'node:os';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
@@ -11,9 +12,12 @@ import { setThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { BackendError, InvalidConfigError, describe, formatError } from '../errors.js';
 import { enableWasmThreads } from './wasm-threads.js';
 import { WASM_KERNEL_NAMES, registerCpuKernels, registerWasmKernels, unregisterWasmKernels } from './kernels/index.js';
-import { gemmThreads, setGemmThreads } from './kernels/gemm-pool.js';
+import { gemmThreads, setGemmThreads, startGemmPool } from './kernels/gemm-pool.js';
 import type { WasmBackend } from './kernels/wasm-util.js';
 import { SlotOptimizer } from './optimizers.js';
+
+/** Default thread count cap: each product is split statically, so more threads gain less and less. */
+export const DEFAULT_MAX_THREADS = 4;
 
 /** Backends `initBackend` can select. */
 export const BACKEND_NAMES = ['tensorflow', 'wasm', 'cpu'] as const;
@@ -24,9 +28,10 @@ export interface InitBackendOptions {
   /** Backend to try first; falls through the usual order if it is unavailable. `NPCFORGE_BACKEND` wins over it. */
   prefer?: BackendName;
   /**
-   * Threads of the wasm backend's XNNPACK pool (count, >= 1). Default: `NPCFORGE_WASM_THREADS`, else 1.
-   * More than 1 starts the pool tfjs keeps off in Node (see wasm-threads.ts); it pays on large
-   * convolutions when cores are idle and costs on small nets or a loaded machine (docs/backend.md).
+   * Threads our wasm products use (count, >= 1; this thread included). Default:
+   * `NPCFORGE_WASM_THREADS`, else the cores available, at most DEFAULT_MAX_THREADS. More than 1
+   * loads tfjs's threaded wasm build (for its shared heap) and starts our pool of workers
+   * (kernels/gemm-pool.ts); products under ~8 M multiply-adds stay on one thread (docs/backend.md).
    */
   threads?: number;
   /** When true, nothing is written to stderr (the choice is still returned). Default false. */
@@ -140,7 +145,7 @@ async function tryBackend(name: BackendName, options: InitBackendOptions, skippe
     return { name, gpu, kernels: [], threads: 0, skipped };
   }
   if (name === 'wasm') {
-    const threads = options.threads ?? envThreads() ?? 1;
+    const threads = options.threads ?? envThreads() ?? Math.min(os.availableParallelism(), DEFAULT_MAX_THREADS);
     setWasmPaths(wasmDistDir());
     let restore: (() => void) | undefined;
     if (threads > 1) {
@@ -156,7 +161,12 @@ async function tryBackend(name: BackendName, options: InitBackendOptions, skippe
     }
     if (threads > 1) unrefPoolWorkers();
     registerWasmKernels();
-    setGemmThreads(threads);
+    let gemmThreadCount = 1;
+    try {
+      gemmThreadCount = await startGemmPool(tf.backend() as unknown as WasmBackend, threads);
+    } catch (err) {
+      process.stderr.write(`npcforge: warning: the wasm thread pool did not start (${firstLine(err)}); using 1 thread\n`);
+    }
     const problem = await selfTest();
     if (problem !== undefined) {
       unregisterWasmKernels();
@@ -166,7 +176,7 @@ async function tryBackend(name: BackendName, options: InitBackendOptions, skippe
       registerCpuKernels();
       return { name: 'cpu', gpu: false, kernels: ['Conv2DBackpropFilter'], threads: 0, skipped };
     }
-    return { name, gpu: false, kernels: [...WASM_KERNEL_NAMES], threads: gemmThreads(tf.backend() as unknown as WasmBackend), skipped };
+    return { name, gpu: false, kernels: [...WASM_KERNEL_NAMES], threads: gemmThreadCount, skipped };
   }
   if (!(await tf.setBackend('cpu'))) throw new Error('tf.setBackend("cpu") failed');
   registerCpuKernels();
@@ -260,11 +270,17 @@ async function selfTest(): Promise<string | undefined> {
           tf.sum(tf.square(tf.add(tf.conv2d(x2x as tf.Tensor4D, w2w as tf.Tensor4D, 2, 'valid'), b2b))),
         ]);
       const grads = tf.grads(f)([x, w, a, b, table, x2, w2, b2]);
-      return grads.map((g) => g.dataSync() as Float32Array);
+      // A dense product on our FMA product (gemm.ts), forward and both gradients.
+      const m1 = tf.tensor2d(pattern(16 * 64, 11), [16, 64]);
+      const m2 = tf.tensor2d(pattern(64 * 32, 12), [64, 32]);
+      const dense = tf.grads((p: tf.Tensor, q: tf.Tensor) => tf.sum(tf.square(tf.matMul(p, q))))([m1, m2]);
+      return [...grads, ...dense, tf.matMul(m1, m2)].map((g) => g.dataSync() as Float32Array);
     }),
   ];
   try {
     const got = compute();
+    const pooled = poolTest();
+    if (pooled !== undefined) return pooled;
     await tf.setBackend('cpu');
     const want = compute();
     for (let i = 0; i < want.length; i++) {
@@ -277,6 +293,23 @@ async function selfTest(): Promise<string | undefined> {
   } finally {
     await tf.setBackend('wasm');
   }
+}
+
+/** With a thread pool: one product large enough to be split must equal the unsplit one. */
+function poolTest(): string | undefined {
+  const threads = gemmThreads(tf.backend() as unknown as WasmBackend);
+  if (threads <= 1) return undefined;
+  const product = () => tf.tidy(() => Float32Array.from(tf.matMul(tf.tensor2d(pattern(64 * 512, 13), [64, 512]), tf.tensor2d(pattern(512 * 256, 14), [512, 256])).dataSync()));
+  const split = product();
+  setGemmThreads(1);
+  let whole: Float32Array;
+  try {
+    whole = product();
+  } finally {
+    setGemmThreads(threads);
+  }
+  const err = maxRelError(split, whole);
+  return err <= 1e-6 ? undefined : `a product split over ${threads} threads differs by relative ${err.toExponential(2)}`;
 }
 
 /** max |a-b| / max(1, max |b|): relative to the tensor's scale, so near-zero entries do not blow it up. */

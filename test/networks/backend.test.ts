@@ -1,3 +1,4 @@
+import os from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { BackendError, InvalidConfigError } from '../../src/errors.js';
@@ -30,7 +31,10 @@ describe('initBackend', () => {
     expect(info.kernels).toEqual(['Conv2DBackpropFilter', 'Conv2DBackpropInput', 'BatchMatMul', 'UnsortedSegmentSum', 'Identity', 'NpcforgeSlotUpdate', 'Conv2D', 'FusedConv2D', 'Sum', 'Cast', '_FusedMatMul']);
     expect(info.skipped.some((s) => s.includes('tfjs-node'))).toBe(true);
     const logs = writes.filter((w) => w.includes('compute backend'));
-    expect(logs).toEqual(['npcforge: compute backend wasm (our kernels: 11, threads: 1)\n']);
+    // Default threads: the cores available, at most 4 (NPCFORGE_WASM_THREADS overrides).
+    const threads = process.env.NPCFORGE_WASM_THREADS ? Number(process.env.NPCFORGE_WASM_THREADS) : Math.min(os.availableParallelism(), 4);
+    expect(info.threads).toBe(threads);
+    expect(logs).toEqual([`npcforge: compute backend wasm (our kernels: 11, threads: ${threads})\n`]);
   });
 
   it('runs a conv gradient (missing on stock wasm) after init', async () => {

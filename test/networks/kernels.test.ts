@@ -8,6 +8,8 @@ import { SeededRng } from '../../src/envs/rng.js';
 import { type OptimizerConfig, SlotOptimizer } from '../../src/networks/optimizers.js';
 import { swap01, swap02 } from '../../src/networks/kernels/simd.js';
 import type { WasmBackend } from '../../src/networks/kernels/wasm-util.js';
+import { gemmStats } from '../../src/networks/kernels/gemm-pool.js';
+import { gemmUsesFma } from '../../src/networks/kernels/gemm.js';
 
 const TOL = 1e-4;
 
@@ -486,6 +488,48 @@ describe('layer pieces of the project nets on wasm vs cpu', () => {
       };
       return [f(x), tf.grad(f)(x)];
     });
+  });
+});
+
+describe('our FMA product (gemm.ts) takes the project shapes', () => {
+  const runsOf = (f: () => void): number => {
+    const before = gemmStats.runs;
+    f();
+    return gemmStats.runs - before;
+  };
+  const convAndGrads = (xs: [number, number, number, number], k: number, out: number, stride: number, pad: 'valid' | 'same') => () =>
+    tf.tidy(() => {
+      const x = tf.tensor4d(values(tf.util.sizeFromShape(xs), 1), xs);
+      const w = tf.tensor4d(values(k * k * xs[3] * out, 2), [k, k, xs[3], out]);
+      tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.square(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, stride, pad))))([x, w]).forEach((g) => g.dataSync());
+    });
+
+  it('fused multiply-add is in use (relaxed SIMD validates on this Node)', () => {
+    tf.tidy(() => tf.matMul(tf.ones([32, 64]), tf.ones([64, 32])).dataSync());
+    expect(gemmUsesFma).toBe(true);
+  });
+
+  it('Nature conv1-3 and the MinAtar conv at batch 4: forward, filter and input gradient all run on it', () => {
+    expect(runsOf(convAndGrads([4, 84, 84, 4], 8, 32, 4, 'valid'))).toBe(3);
+    expect(runsOf(convAndGrads([4, 20, 20, 32], 4, 64, 2, 'valid'))).toBe(3);
+    expect(runsOf(convAndGrads([4, 9, 9, 64], 3, 64, 1, 'valid'))).toBe(3);
+    // 36 = 3*3*4 filter rows: the input gradient's product needs them a multiple of 8, so col2im on XNNPACK.
+    expect(runsOf(convAndGrads([4, 10, 10, 4], 3, 16, 1, 'same'))).toBe(2);
+  });
+
+  it('dense products run on it in every transpose form; shapes off the 4x8 tiles and tiny products do not', () => {
+    const product = (a: number[], b: number[], ta: boolean, tb: boolean) => () => tf.tidy(() => tf.matMul(tf.ones(a), tf.ones(b), ta, tb).dataSync());
+    expect(runsOf(product([32, 3136], [3136, 512], false, false))).toBe(1);
+    expect(runsOf(product([32, 512], [3136, 512], false, true))).toBe(1);
+    expect(runsOf(product([32, 3136], [32, 512], true, false))).toBe(1);
+    expect(runsOf(product([512, 32], [3136, 512], true, true))).toBe(1);
+    expect(runsOf(product([30, 256], [256, 64], false, false))).toBe(0);
+    expect(runsOf(product([32, 256], [256, 6], false, false))).toBe(0);
+    expect(runsOf(product([8, 16], [16, 8], false, false))).toBe(0);
+  });
+
+  it('odd pixel counts (acting on one frame of a 7x7 output) fall back (CONV_CASES checks their values)', () => {
+    expect(runsOf(() => tf.tidy(() => tf.conv2d(tf.ones([1, 9, 9, 64]) as tf.Tensor4D, tf.ones([3, 3, 64, 64]) as tf.Tensor4D, 1, 'valid').dataSync()))).toBe(0);
   });
 });
 

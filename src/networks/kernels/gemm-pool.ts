@@ -30,6 +30,8 @@ export type Program = number[];
 const HEADER = 4;
 /** Ints a worker's program may hold (longer programs run on the calling thread). */
 const CAPACITY = 1 << 16;
+/** A worker silent this long is taken as gone (the caller cannot see its exit while blocked). */
+const STALL_MS = 60_000;
 /** Atomics.load polls before blocking. */
 const SPINS = 20000;
 
@@ -50,26 +52,30 @@ function execute(fns: Array<(...args: number[]) => void>, prog: ArrayLike<number
   }
 }
 
+// Loaded with dynamic import so that it runs whether Node evaluates it as CommonJS or as an ES
+// module (eval workers inherit --input-type from the parent).
 const WORKER_SOURCE = `
-const { workerData } = require('node:worker_threads');
-const { module, memory, sab, spins, header } = workerData;
-const k = new WebAssembly.Instance(module, { env: { memory } }).exports;
-const fns = [k.gemmK, k.gemmR, k.gather, k.addRuns];
-const execute = ${execute.toString()};
-const ctrl = new Int32Array(sab);
-let seen = 0;
-for (;;) {
-  for (let s = 0; s < spins && Atomics.load(ctrl, 0) === seen; s++);
-  if (Atomics.load(ctrl, 0) === seen) Atomics.wait(ctrl, 0, seen);
-  seen = Atomics.load(ctrl, 0);
-  try {
-    execute(fns, ctrl, header, header + ctrl[2]);
-  } catch (err) {
-    ctrl[3] = 1;
+import('node:worker_threads').then(({ workerData, parentPort }) => {
+  const { module, memory, sab, spins, header } = workerData;
+  const k = new WebAssembly.Instance(module, { env: { memory } }).exports;
+  const fns = [k.gemmK, k.gemmR, k.gather, k.addRuns];
+  const execute = ${execute.toString()};
+  const ctrl = new Int32Array(sab);
+  let seen = 0;
+  parentPort.postMessage('ready');
+  for (;;) {
+    for (let s = 0; s < spins && Atomics.load(ctrl, 0) === seen; s++);
+    if (Atomics.load(ctrl, 0) === seen) Atomics.wait(ctrl, 0, seen);
+    seen = Atomics.load(ctrl, 0);
+    try {
+      execute(fns, ctrl, header, header + ctrl[2]);
+    } catch (err) {
+      ctrl[3] = 1;
+    }
+    Atomics.store(ctrl, 1, seen);
+    Atomics.notify(ctrl, 1);
   }
-  Atomics.store(ctrl, 1, seen);
-  Atomics.notify(ctrl, 1);
-}
+});
 `;
 
 interface PoolWorker {
@@ -83,19 +89,44 @@ export class GemmPool {
   private readonly fns: Array<(...args: number[]) => void>;
   private failed: Error | undefined;
 
-  constructor(backend: WasmBackend, threads: number) {
+  private constructor(fns: Array<(...args: number[]) => void>) {
+    this.fns = fns;
+  }
+
+  /**
+   * Starts threads - 1 workers and resolves once each has its instance (a worker cannot start
+   * while the caller blocks in Atomics.wait, so the pool is only used once they are ready).
+   */
+  static async start(backend: WasmBackend, threads: number): Promise<GemmPool> {
     const memory = heapMemory(backend);
     const { kernels, module } = gemmInstance(backend);
-    this.fns = functions(kernels);
+    const pool = new GemmPool(functions(kernels));
+    const ready: Array<Promise<void>> = [];
     for (let t = 1; t < threads; t++) {
       const sab = new SharedArrayBuffer((HEADER + CAPACITY) * 4);
       const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { module, memory, sab, spins: SPINS, header: HEADER } });
-      worker.unref();
+      ready.push(
+        new Promise((resolve, reject) => {
+          worker.once('message', () => resolve());
+          worker.once('error', reject);
+          worker.once('exit', (code) => reject(new Error(`exited with code ${code} before it was ready`)));
+        }),
+      );
       worker.on('error', (err) => {
-        this.failed = err;
+        pool.failed = err;
       });
-      this.workers.push({ worker, ctrl: new Int32Array(sab) });
+      pool.workers.push({ worker, ctrl: new Int32Array(sab) });
     }
+    try {
+      await Promise.all(ready);
+    } catch (err) {
+      pool.close();
+      throw err;
+    }
+    // Idle workers must not keep the process alive (unref'd only now: before, nothing else would
+    // keep the event loop running until they report ready).
+    for (const w of pool.workers) w.worker.unref();
+    return pool;
   }
 
   /** Threads a product may be split over (this one included). */
@@ -125,7 +156,11 @@ export class GemmPool {
     execute(this.fns, own, 0, own.length);
     for (const { w, seq } of started) {
       for (let s = 0; s < SPINS && Atomics.load(w.ctrl, 1) !== seq; s++);
-      while (Atomics.load(w.ctrl, 1) !== seq) Atomics.wait(w.ctrl, 1, Atomics.load(w.ctrl, 1), 1000);
+      const since = Date.now();
+      while (Atomics.load(w.ctrl, 1) !== seq) {
+        Atomics.wait(w.ctrl, 1, Atomics.load(w.ctrl, 1), 1000);
+        if (Date.now() - since > STALL_MS) throw new Error(`npcforge gemm worker: no answer in ${STALL_MS / 1000} s (worker gone?)`);
+      }
       if (w.ctrl[3] !== 0) {
         w.ctrl[3] = 0;
         throw new Error('npcforge gemm worker: a call failed (out-of-bounds heap access?)');
@@ -140,11 +175,24 @@ export class GemmPool {
   }
 }
 
-/** Threads our products use (set by initBackend; 1 = no pool). */
+/** Threads our products use (at most the pool's; 1 = the calling thread only). */
 let wanted = 1;
 const pools = new WeakMap<WebAssembly.Memory, GemmPool>();
 
-/** Sets how many threads our products use (the pool starts on first use, shared heaps only). */
+/**
+ * Starts a pool of `threads` threads (this one included) on the backend's heap, which must be
+ * shared (the threaded wasm build). Resolves to the threads products will use.
+ */
+export async function startGemmPool(backend: WasmBackend, threads: number): Promise<number> {
+  const memory = heapMemory(backend);
+  if (threads > 1 && typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer && !pools.has(memory)) {
+    pools.set(memory, await GemmPool.start(backend, threads));
+  }
+  wanted = Math.min(threads, pools.get(memory)?.threads ?? 1);
+  return wanted;
+}
+
+/** Limits products to `threads` threads (at most the pool's); 1 runs them on the calling thread. */
 export function setGemmThreads(threads: number): void {
   wanted = threads;
 }
@@ -152,14 +200,7 @@ export function setGemmThreads(threads: number): void {
 /** The pool for this backend's heap, or undefined when products run on the calling thread only. */
 export function gemmPool(backend: WasmBackend): GemmPool | undefined {
   if (wanted <= 1) return undefined;
-  const memory = heapMemory(backend);
-  if (typeof SharedArrayBuffer === 'undefined' || !(memory.buffer instanceof SharedArrayBuffer)) return undefined;
-  let pool = pools.get(memory);
-  if (pool === undefined) {
-    pool = new GemmPool(backend, wanted);
-    pools.set(memory, pool);
-  }
-  return pool;
+  return pools.get(heapMemory(backend));
 }
 
 /**
@@ -172,11 +213,16 @@ export const PARALLEL_MIN_WORK = 1 << 23;
 
 /** Threads a product of `work` multiply-adds is split over on this backend (1 without a pool). */
 export function gemmThreads(backend: WasmBackend, work = Infinity): number {
-  return work < PARALLEL_MIN_WORK ? 1 : (gemmPool(backend)?.threads ?? 1);
+  return work < PARALLEL_MIN_WORK ? 1 : Math.min(wanted, gemmPool(backend)?.threads ?? 1);
 }
+
+/** Products (or convolutions) run on our product so far, and how many of them were split over threads. */
+export const gemmStats = { runs: 0, split: 0 };
 
 /** Runs the programs: on the pool when there is one, else one after another on this thread. */
 export function runPrograms(backend: WasmBackend, programs: Program[]): void {
+  gemmStats.runs++;
+  if (programs.filter((p) => p.length > 0).length > 1) gemmStats.split++;
   const pool = gemmPool(backend);
   if (pool !== undefined) {
     pool.run(programs);
