@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { backendInfo, initBackend, maxRelError } from '../../src/networks/backend.js';
 import { gemmStats, setGemmThreads } from '../../src/networks/kernels/gemm-pool.js';
 import { registerCpuKernels, unregisterCpuKernels } from '../../src/networks/kernels/index.js';
+import { type OptimizerConfig, SlotOptimizer } from '../../src/networks/optimizers.js';
 
 // Own file: the wasm backend initialises once per process, and this one must start with a pool.
 describe('wasm thread pool in Node', () => {
@@ -68,6 +69,40 @@ describe('wasm thread pool in Node', () => {
     for (let i = 0; i < two.length; i++) {
       expect(maxRelError(two[i]!, one[i]!)).toBeLessThanOrEqual(1e-5);
       expect(maxRelError(two[i]!, onCpu[i]!)).toBeLessThanOrEqual(1e-4);
+    }
+  });
+
+  it('a fused optimizer step split over 2 threads equals the 1-thread step bit for bit (Adam and centred RMSProp)', () => {
+    const configs: OptimizerConfig[] = [
+      { kind: 'adam', learningRate: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 },
+      { kind: 'rmsprop-centered', learningRate: 2.5e-4, decay: 0.95, momentum: 0.9, epsilon: 0.01 },
+    ];
+    for (const config of configs) {
+      const step = () => {
+        // 300,003 weights: split into two ranges, plus a scalar tail of 3.
+        const v = tf.variable(tf.tensor1d(Float32Array.from({ length: 300_003 }, (_, i) => Math.sin(i))));
+        const g = tf.tensor1d(Float32Array.from({ length: 300_003 }, (_, i) => Math.cos(i * 1.3)));
+        const opt = new SlotOptimizer(config, [v]);
+        opt.apply([g]);
+        opt.apply([g]);
+        const out = [v, ...opt.slotTensors()].map((t) => Float32Array.from(t.dataSync()));
+        opt.dispose();
+        tf.dispose([v, g]);
+        return out;
+      };
+      const before = gemmStats.split;
+      const two = step();
+      expect(gemmStats.split - before).toBe(2);
+      setGemmThreads(1);
+      let one: Float32Array[];
+      try {
+        one = step();
+      } finally {
+        setGemmThreads(2);
+      }
+      expect(two.length).toBe(one.length);
+      // Bytes compared directly: deep equality over 300 K floats takes seconds.
+      for (let i = 0; i < one.length; i++) expect(Buffer.from(two[i]!.buffer).equals(Buffer.from(one[i]!.buffer))).toBe(true);
     }
   });
 });

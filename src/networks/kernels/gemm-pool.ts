@@ -18,10 +18,11 @@
  */
 import { Worker } from 'node:worker_threads';
 import { type GemmKernels, TILE_M, TILE_N, gemmInstance } from './gemm.js';
+import { type SimdKernels, simdInstance, simdKernels } from './simd.js';
 import { type WasmBackend, heapMemory } from './wasm-util.js';
 
-/** Call ids in a program, in the order of `functions()`. */
-export const CALL = { gemmK: 0, gemmR: 1, gather: 2, addRuns: 3 } as const;
+/** Call ids in a program, in the order of `callTable()`. */
+export const CALL = { gemmK: 0, gemmR: 1, gather: 2, addRuns: 3, adam: 4, rmsprop: 5 } as const;
 
 /** A thread's list of calls: [fn, argc, ...args] repeated. */
 export type Program = number[];
@@ -35,8 +36,35 @@ const STALL_MS = 60_000;
 /** Atomics.load polls before blocking. */
 const SPINS = 20000;
 
-function functions(k: GemmKernels): Array<(...args: number[]) => void> {
-  return [k.gemmK, k.gemmR, k.gather, k.addRuns];
+/** The int32 bits of a float32: how float arguments travel in a program (see callTable). */
+export function floatBits(x: number): number {
+  bitsF32[0] = x;
+  return bitsI32[0]!;
+}
+const bitsF32 = new Float32Array(1);
+const bitsI32 = new Int32Array(bitsF32.buffer);
+
+/**
+ * The functions a program's call ids index, over the product module `g` and the SIMD module `s`
+ * (simd.ts). Programs hold int32s, so the optimizer steps' float arguments arrive as their bits
+ * and are turned back here. Workers build the same table from this function's source.
+ */
+function callTable(g: GemmKernels, s: SimdKernels): Array<(...args: number[]) => void> {
+  const f = new Float32Array(1);
+  const i = new Int32Array(f.buffer);
+  const fl = (bits: number): number => {
+    i[0] = bits;
+    return f[0]!;
+  };
+  return [
+    g.gemmK,
+    g.gemmR,
+    g.gather,
+    g.addRuns,
+    (...a: number[]) => s.adam(a[0]!, a[1]!, a[2]!, a[3]!, a[4]!, a[5]!, a[6]!, a[7]!, fl(a[8]!), fl(a[9]!), fl(a[10]!), fl(a[11]!), fl(a[12]!), fl(a[13]!)),
+    (...a: number[]) =>
+      s.rmsprop(a[0]!, a[1]!, a[2]!, a[3]!, a[4]!, a[5]!, a[6]!, a[7]!, a[8]!, a[9]!, fl(a[10]!), fl(a[11]!), fl(a[12]!), fl(a[13]!), fl(a[14]!), a[15]!),
+  ];
 }
 
 /** Runs a program's calls in order. Also the worker's loop body (its source is this function's). */
@@ -56,9 +84,10 @@ function execute(fns: Array<(...args: number[]) => void>, prog: ArrayLike<number
 // module (eval workers inherit --input-type from the parent).
 const WORKER_SOURCE = `
 import('node:worker_threads').then(({ workerData, parentPort }) => {
-  const { module, memory, sab, spins, header } = workerData;
-  const k = new WebAssembly.Instance(module, { env: { memory } }).exports;
-  const fns = [k.gemmK, k.gemmR, k.gather, k.addRuns];
+  const { module, simdModule, memory, sab, spins, header } = workerData;
+  const g = new WebAssembly.Instance(module, { env: { memory } }).exports;
+  const s = new WebAssembly.Instance(simdModule, { env: { memory } }).exports;
+  const fns = (${callTable.toString()})(g, s);
   const execute = ${execute.toString()};
   const ctrl = new Int32Array(sab);
   let seen = 0;
@@ -100,11 +129,12 @@ export class GemmPool {
   static async start(backend: WasmBackend, threads: number): Promise<GemmPool> {
     const memory = heapMemory(backend);
     const { kernels, module } = gemmInstance(backend);
-    const pool = new GemmPool(functions(kernels));
+    const simd = simdInstance(backend);
+    const pool = new GemmPool(callTable(kernels, simd.kernels));
     const ready: Array<Promise<void>> = [];
     for (let t = 1; t < threads; t++) {
       const sab = new SharedArrayBuffer((HEADER + CAPACITY) * 4);
-      const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { module, memory, sab, spins: SPINS, header: HEADER } });
+      const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { module, simdModule: simd.module, memory, sab, spins: SPINS, header: HEADER } });
       ready.push(
         new Promise((resolve, reject) => {
           worker.once('message', () => resolve());
@@ -228,7 +258,7 @@ export function runPrograms(backend: WasmBackend, programs: Program[]): void {
     pool.run(programs);
     return;
   }
-  const fns = functions(gemmInstance(backend).kernels);
+  const fns = callTable(gemmInstance(backend).kernels, simdKernels(backend));
   for (const p of programs) execute(fns, p, 0, p.length);
 }
 

@@ -3,7 +3,8 @@
  * Written with tfjs ops, Adam is ~10 element-wise kernels per variable, each a full pass over the
  * heap and a fresh allocation: 31 ms per Nature DQN step (1.7 M weights), more than a sixth of the
  * step. Here each variable is read once and its new value and slots written once, four lanes at a
- * time by our SIMD module (simd.ts); the last n % 4 elements in JavaScript. Every intermediate is
+ * time by our SIMD module (simd.ts); the last n % 4 elements in JavaScript. With a thread pool
+ * (gemm-pool.ts) large variables are split into one element range per thread. Every intermediate is
  * rounded to float32 where the op version rounds it (each op's output), so the result is the same
  * as the op version's, not just close.
  *
@@ -13,8 +14,14 @@
  * XNNPACK caches packed copies of by tensor id.
  */
 import * as tf from '@tensorflow/tfjs';
-import { simdKernels } from './simd.js';
+import { CALL, type Program, floatBits, gemmThreads, runPrograms, splitRange } from './gemm-pool.js';
 import { KernelArgs, WasmKernelFunc, f32, offsetOf } from './wasm-util.js';
+
+/**
+ * Elements from which a step is split over threads (a variable of this size is split itself).
+ * The step is memory-bound (seven float streams), so below this the hand-off costs more than it saves.
+ */
+const PARALLEL_MIN_ELEMENTS = 1 << 18;
 
 /** Name of the kernel (registered for `wasm` only; other backends use the op version). */
 export const SLOT_UPDATE = 'NpcforgeSlotUpdate';
@@ -96,27 +103,43 @@ export const slotUpdate: WasmKernelFunc = ({ inputs, backend, attrs }: KernelArg
     }
     for (let j = 0; j <= slots; j++) outs.push(backend.makeOutput(w.shape, 'float32'));
   }
-  const simd = simdKernels(backend);
   const c = constants(a);
+  const sizes = Array.from({ length: a.count }, (_, i) => tf.util.sizeFromShape(inputs[`w${i}`]!.shape));
+  const total = sizes.reduce((x, y) => x + y, 0);
+  const threads = total < PARALLEL_MIN_ELEMENTS ? 1 : gemmThreads(backend);
+  const programs: Program[] = Array.from({ length: threads }, () => []);
+  const at = (t: tf.TensorInfo) => offsetOf(backend, t);
+  const floats = [c.b1, c.c1, c.b2, c.c2, c.lr, c.eps, c.mu].map(floatBits);
   for (let i = 0; i < a.count; i++) {
     const ins = [`w${i}`, `g${i}`, ...Array.from({ length: slots }, (_, j) => `s${i}_${j}`)].map((name) => inputs[name]!);
     const res = outs.slice(i * (slots + 1), (i + 1) * (slots + 1));
-    const n = tf.util.sizeFromShape(ins[0]!.shape);
+    const n4 = sizes[i]! - (sizes[i]! % 4);
+    // Large variables are split into one element range per thread, small ones go to thread 0.
+    const ranges = n4 >= PARALLEL_MIN_ELEMENTS ? splitRange(n4 / 4, threads).map(([q0, q1]) => [4 * q0, 4 * q1] as const) : [[0, n4] as const];
+    ranges.forEach(([e0, e1], t) => {
+      if (e1 === e0) return;
+      const p = (x: tf.TensorInfo) => at(x) + 4 * e0;
+      if (a.kind === 'adam') {
+        programs[t]!.push(CALL.adam, 14, e1 - e0, p(ins[0]!), p(ins[1]!), p(ins[2]!), p(ins[3]!), p(res[0]!), p(res[1]!), p(res[2]!), ...floats.slice(0, 6));
+      } else {
+        const mom = slots === 3;
+        const [b1, c1, , , lr, eps, mu] = floats;
+        programs[t]!.push(CALL.rmsprop, 16, e1 - e0, p(ins[0]!), p(ins[1]!), p(ins[2]!), p(ins[3]!), mom ? p(ins[4]!) : 0, p(res[0]!), p(res[1]!), p(res[2]!), mom ? p(res[3]!) : 0, b1!, c1!, lr!, eps!, mu!, mom ? 1 : 0);
+      }
+    });
+  }
+  runPrograms(backend, programs);
+  for (let i = 0; i < a.count; i++) {
+    const n = sizes[i]!;
     const n4 = n - (n % 4);
-    const at = (t: tf.TensorInfo) => offsetOf(backend, t);
-    if (a.kind === 'adam') {
-      simd.adam(n4, at(ins[0]!), at(ins[1]!), at(ins[2]!), at(ins[3]!), at(res[0]!), at(res[1]!), at(res[2]!), c.b1, c.c1, c.b2, c.c2, c.lr, c.eps);
-    } else {
-      const mom = slots === 3;
-      simd.rmsprop(n4, at(ins[0]!), at(ins[1]!), at(ins[2]!), at(ins[3]!), mom ? at(ins[4]!) : 0, at(res[0]!), at(res[1]!), at(res[2]!), mom ? at(res[3]!) : 0, c.b1, c.c1, c.lr, c.eps, c.mu, mom ? 1 : 0);
-    }
-    if (n4 < n) {
-      // Views only now: makeOutput may have grown (and detached) the heap.
-      const iv = ins.map((t) => f32(backend, t));
-      const ov = res.map((t) => f32(backend, t));
-      if (a.kind === 'adam') adamTail(n4, iv[0]!, iv[1]!, iv[2]!, iv[3]!, ov[0]!, ov[1]!, ov[2]!, c);
-      else rmspropTail(n4, iv[0]!, iv[1]!, iv[2]!, iv[3]!, iv[4], ov[0]!, ov[1]!, ov[2]!, ov[3], c);
-    }
+    if (n4 === n) continue;
+    const ins = [`w${i}`, `g${i}`, ...Array.from({ length: slots }, (_, j) => `s${i}_${j}`)].map((name) => inputs[name]!);
+    const res = outs.slice(i * (slots + 1), (i + 1) * (slots + 1));
+    // Views only now: makeOutput may have grown (and detached) the heap.
+    const iv = ins.map((t) => f32(backend, t));
+    const ov = res.map((t) => f32(backend, t));
+    if (a.kind === 'adam') adamTail(n4, iv[0]!, iv[1]!, iv[2]!, iv[3]!, ov[0]!, ov[1]!, ov[2]!, c);
+    else rmspropTail(n4, iv[0]!, iv[1]!, iv[2]!, iv[3]!, iv[4], ov[0]!, ov[1]!, ov[2]!, ov[3], c);
   }
   return outs as unknown as tf.TensorInfo;
 };

@@ -311,19 +311,25 @@ export interface SimdKernels {
   ): void;
 }
 
-const instances = new WeakMap<WebAssembly.Memory, SimdKernels>();
+const instances = new WeakMap<WebAssembly.Memory, { kernels: SimdKernels; module: WebAssembly.Module }>();
 
-/** Our SIMD functions bound to the backend's heap (built once per heap). */
-export function simdKernels(backend: WasmBackend): SimdKernels {
+/** The compiled module and its instance on the backend's heap (built once per heap; gemm-pool.ts gives workers the module). */
+export function simdInstance(backend: WasmBackend): { kernels: SimdKernels; module: WebAssembly.Module } {
   const mem = heapMemory(backend);
-  let k = instances.get(mem);
-  if (k === undefined) {
+  let e = instances.get(mem);
+  if (e === undefined) {
     const shared = typeof SharedArrayBuffer !== 'undefined' && mem.buffer instanceof SharedArrayBuffer;
-    const instance = new WebAssembly.Instance(new WebAssembly.Module(assemble(shared)), { env: { memory: mem } });
-    k = instance.exports as unknown as SimdKernels;
-    instances.set(mem, k);
+    const module = new WebAssembly.Module(assemble(shared));
+    const instance = new WebAssembly.Instance(module, { env: { memory: mem } });
+    e = { kernels: instance.exports as unknown as SimdKernels, module };
+    instances.set(mem, e);
   }
-  return k;
+  return e;
+}
+
+/** Our SIMD functions bound to the backend's heap. */
+export function simdKernels(backend: WasmBackend): SimdKernels {
+  return simdInstance(backend).kernels;
 }
 
 /**
