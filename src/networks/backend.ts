@@ -46,7 +46,7 @@ export interface BackendInfo {
   gpu: boolean;
   /** Kernels of ours registered on it. */
   kernels: string[];
-  /** Threads of the wasm pool actually running (1 when single-threaded; 0 when not wasm). */
+  /** Threads our wasm products use, this one included (1 without a pool; 0 when not wasm). */
   threads: number;
   /** Why a faster backend was skipped, in order tried. */
   skipped: string[];

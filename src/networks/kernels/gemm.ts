@@ -21,7 +21,7 @@
  */
 import v8 from 'node:v8';
 import { I32, V128, doWhile, op, section, shl2, str, uleb, vec } from './wasm-asm.js';
-import { type WasmBackend, heapMemory } from './wasm-util.js';
+import { type HeapModule, type WasmBackend, heapModule } from './wasm-util.js';
 
 /** Rows and columns of one register tile. */
 export const TILE_M = 4;
@@ -217,22 +217,15 @@ export function gemmModuleBytes(shared: boolean): { bytes: Uint8Array<ArrayBuffe
   return { bytes: assemble(shared, false), fma: false };
 }
 
-const instances = new WeakMap<WebAssembly.Memory, { kernels: GemmKernels; module: WebAssembly.Module }>();
+const instances = new WeakMap<WebAssembly.Memory, HeapModule<GemmKernels>>();
 
 /** The compiled module and its instance on the backend's heap (built once per heap). */
-export function gemmInstance(backend: WasmBackend): { kernels: GemmKernels; module: WebAssembly.Module } {
-  const mem = heapMemory(backend);
-  let e = instances.get(mem);
-  if (e === undefined) {
-    const shared = typeof SharedArrayBuffer !== 'undefined' && mem.buffer instanceof SharedArrayBuffer;
+export function gemmInstance(backend: WasmBackend): HeapModule<GemmKernels> {
+  return heapModule(backend, instances, (shared) => {
     const { bytes, fma } = gemmModuleBytes(shared);
     gemmUsesFma = fma;
-    const module = new WebAssembly.Module(bytes);
-    const instance = new WebAssembly.Instance(module, { env: { memory: mem } });
-    e = { kernels: instance.exports as unknown as GemmKernels, module };
-    instances.set(mem, e);
-  }
-  return e;
+    return bytes;
+  });
 }
 
 /** Our product functions bound to the backend's heap. */

@@ -17,7 +17,7 @@
  */
 import type * as tf from '@tensorflow/tfjs';
 import { F32, I32, V128, doWhile, fadd, fdiv, fmax, fmul, fsqrt, fsub, imul, load, op, section, shl2, shuffle32, splat, store, str, uleb, vec } from './wasm-asm.js';
-import { type WasmBackend, heapMemory, offsetOf } from './wasm-util.js';
+import { type HeapModule, type WasmBackend, heapModule, offsetOf } from './wasm-util.js';
 
 /** v128.load from (param `ptr` + local `i`). */
 function loadAt(ptr: number, i: number): number[] {
@@ -311,20 +311,11 @@ export interface SimdKernels {
   ): void;
 }
 
-const instances = new WeakMap<WebAssembly.Memory, { kernels: SimdKernels; module: WebAssembly.Module }>();
+const instances = new WeakMap<WebAssembly.Memory, HeapModule<SimdKernels>>();
 
 /** The compiled module and its instance on the backend's heap (built once per heap; gemm-pool.ts gives workers the module). */
-export function simdInstance(backend: WasmBackend): { kernels: SimdKernels; module: WebAssembly.Module } {
-  const mem = heapMemory(backend);
-  let e = instances.get(mem);
-  if (e === undefined) {
-    const shared = typeof SharedArrayBuffer !== 'undefined' && mem.buffer instanceof SharedArrayBuffer;
-    const module = new WebAssembly.Module(assemble(shared));
-    const instance = new WebAssembly.Instance(module, { env: { memory: mem } });
-    e = { kernels: instance.exports as unknown as SimdKernels, module };
-    instances.set(mem, e);
-  }
-  return e;
+export function simdInstance(backend: WasmBackend): HeapModule<SimdKernels> {
+  return heapModule(backend, instances, assemble);
 }
 
 /** Our SIMD functions bound to the backend's heap. */
