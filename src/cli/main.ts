@@ -31,6 +31,15 @@ export function buildProgram(): Command {
     .description('Train NPC agents on pixel games, watch replays, embed trained policies.')
     .version(process.env.npm_package_version ?? '0.1.0')
     .showHelpAfterError('(run with --help for usage)')
+    .addHelpText(
+      'after',
+      [
+        '',
+        'Environment:',
+        '  NPCFORGE_BACKEND=tensorflow|wasm|cpu  force a compute backend (default: the fastest present)',
+        '  NPCFORGE_WASM_THREADS=n               threads of the wasm products (default: cores, at most 4)',
+      ].join('\n'),
+    )
     .exitOverride();
   registerGames(program);
   registerStats(program);
