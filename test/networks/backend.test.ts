@@ -28,13 +28,29 @@ describe('initBackend', () => {
     expect(await m.initBackend({ prefer: 'cpu' })).toBe('wasm');
     expect(tf.getBackend()).toBe('wasm');
     const info = m.backendInfo()!;
-    expect(info.kernels).toEqual(['Conv2DBackpropFilter', 'Conv2DBackpropInput', 'BatchMatMul', 'UnsortedSegmentSum', 'Identity', 'NpcforgeSlotUpdate', 'Conv2D', 'FusedConv2D', 'Sum', 'Cast', '_FusedMatMul']);
+    expect(info.kernels).toEqual([
+      'Conv2DBackpropFilter',
+      'Conv2DBackpropInput',
+      'BatchMatMul',
+      'UnsortedSegmentSum',
+      'Identity',
+      'NpcforgeSlotUpdate',
+      'Conv2D',
+      'FusedConv2D',
+      'Sum',
+      'Cast',
+      '_FusedMatMul',
+      'Slice',
+      'SplitV',
+      'Unpack',
+      'GatherV2',
+    ]);
     expect(info.skipped.some((s) => s.includes('tfjs-node'))).toBe(true);
     const logs = writes.filter((w) => w.includes('compute backend'));
     // Default threads: the cores available, at most 4 (NPCFORGE_WASM_THREADS overrides).
     const threads = process.env.NPCFORGE_WASM_THREADS ? Number(process.env.NPCFORGE_WASM_THREADS) : Math.min(os.availableParallelism(), 4);
     expect(info.threads).toBe(threads);
-    expect(logs).toEqual([`npcforge: compute backend wasm (our kernels: 11, threads: ${threads})\n`]);
+    expect(logs).toEqual([`npcforge: compute backend wasm (our kernels: 15, threads: ${threads})\n`]);
   });
 
   it('runs a conv gradient (missing on stock wasm) after init', async () => {

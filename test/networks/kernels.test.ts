@@ -181,6 +181,8 @@ describe('matMul on wasm vs cpu (all transposes, batched, broadcast)', () => {
       cases.push({ a: ta ? [64, 32] : [32, 64], b: tb ? [48, 64] : [64, 48], ta, tb });
       cases.push({ a: ta ? [3, 7, 5] : [3, 5, 7], b: tb ? [3, 6, 7] : [3, 7, 6], ta, tb });
       cases.push({ a: ta ? [4, 9, 5] : [4, 5, 9], b: tb ? [4, 6, 9] : [4, 9, 6], ta, tb });
+      // Own B per entry, on the 4x8 tiles: our batched product (attention).
+      cases.push({ a: ta ? [4, 16, 32] : [4, 32, 16], b: tb ? [4, 32, 16] : [4, 16, 32], ta, tb });
     }
   }
   cases.push({ a: [32, 1024], b: [32, 128], ta: true, tb: false });
@@ -491,6 +493,64 @@ describe('layer pieces of the project nets on wasm vs cpu', () => {
   });
 });
 
+describe('copy kernels (Slice, SplitV, Unpack, GatherV2) on wasm vs cpu', () => {
+  const x4 = () => tf.tensor4d(values(2 * 3 * 4 * 20, 31), [2, 3, 4, 20]);
+  it('slices of rank 1-4: partial last dims, whole trailing dims, one element, empty', async () => {
+    await expectClose(() => [
+      tf.slice(tf.tensor1d(values(50, 32)), [7], [20]),
+      tf.slice(tf.tensor2d(values(1024 * 192, 33), [1024, 192]), [0, 64], [1024, 64]),
+      tf.slice(tf.tensor2d(values(40 * 8, 34), [40, 8]), [5, 0], [30, 8]),
+      tf.slice(x4(), [1, 0, 0, 0], [1, 3, 4, 20]),
+      tf.slice(x4(), [0, 1, 2, 3], [2, 2, 2, 17]),
+      tf.slice(x4(), [1, 2, 3, 19], [1, 1, 1, 1]),
+      tf.slice(x4(), [0, 1, 0, 0], [2, 0, 4, 20]).reshape([-1]).concat(tf.zeros([1])),
+    ]);
+  });
+  it('int32 and bool slices keep their dtype and values', () => {
+    const i = tf.tensor2d([1, 2, 3, 4, 5, 6], [2, 3], 'int32');
+    expect(Array.from(tf.slice(i, [0, 1], [2, 2]).dataSync())).toEqual([2, 3, 5, 6]);
+    const b = tf.tensor1d([true, false, true, true], 'bool');
+    const sb = tf.slice(b, [1], [2]);
+    expect(sb.dtype).toBe('bool');
+    expect(Array.from(sb.dataSync())).toEqual([0, 1]);
+  });
+  it('split (even, by sizes, negative axis) and unstack on every axis, with gradients', async () => {
+    await expectClose(() => {
+      const x = x4();
+      const f = (t: tf.Tensor) =>
+        tf.addN([
+          ...tf.split(t, 2, 0).map((p, j) => tf.sum(tf.square(p)).mul(j + 1)),
+          ...tf.split(t, [5, 10, 5], -1).map((p, j) => tf.sum(p).mul(j + 2)),
+          ...tf.unstack(t, 1).map((p, j) => tf.sum(tf.square(p)).mul(j + 3)),
+          ...tf.unstack(t, 3).map((p, j) => tf.sum(p).mul(j + 1)),
+        ]);
+      return [...tf.split(x, [1, 2], 1), ...tf.unstack(x, 2), ...tf.unstack(x, 0), tf.grad(f)(x)];
+    });
+  });
+  it('gather on axis 0 (embeddings, repeated ids) and axis 1, float32 and int32, with gradients', async () => {
+    await expectClose(() => {
+      const table = tf.tensor2d(values(500 * 64, 35), [500, 64]);
+      const ids = tf.tensor1d(Array.from({ length: 1024 }, (_, i) => (i * 37) % 500), 'int32');
+      const x = x4();
+      const ids2 = tf.tensor1d([2, 0, 2], 'int32');
+      // Gradients on a smaller table: stock cpu's gather gradient takes seconds on the large one.
+      const small = tf.tensor2d(values(50 * 8, 37), [50, 8]);
+      const ids3 = tf.tensor1d(Array.from({ length: 100 }, (_, i) => (i * 7) % 50), 'int32');
+      const f = (t: tf.Tensor, u: tf.Tensor) => tf.add(tf.sum(tf.square(tf.gather(t, ids3))), tf.sum(tf.square(tf.gather(u, ids2, 1))));
+      const [gt, gu] = tf.grads(f)([small, x]);
+      return [tf.gather(table, ids), tf.gather(x, ids2, 1), tf.gather(tf.tensor2d([1, 2, 3, 4], [2, 2], 'int32'), tf.tensor1d([1, 1, 0], 'int32')).toFloat(), gt!, gu!];
+    });
+  });
+  it('gather with an index out of range throws and leaks nothing', () => {
+    const table = tf.tensor2d(values(12, 36), [4, 3]);
+    const ids = tf.tensor1d([1, 4], 'int32');
+    const before = tf.memory().numTensors;
+    expect(() => tf.gather(table, ids)).toThrow(/index value 4 is not in \[0, 3\]/);
+    expect(tf.memory().numTensors).toBe(before);
+    tf.dispose([table, ids]);
+  });
+});
+
 describe('our FMA product (gemm.ts) takes the project shapes', () => {
   const runsOf = (f: () => void): number => {
     const before = gemmStats.runs;
@@ -528,6 +588,16 @@ describe('our FMA product (gemm.ts) takes the project shapes', () => {
     expect(runsOf(product([30, 256], [256, 64], false, false))).toBe(0);
     expect(runsOf(product([32, 256], [256, 6], false, false))).toBe(0);
     expect(runsOf(product([8, 16], [16, 8], false, false))).toBe(0);
+  });
+
+  it('attention-shaped batched products (own B per entry) run on it in every transpose form', () => {
+    const product = (a: number[], b: number[], ta: boolean, tb: boolean) => () => tf.tidy(() => tf.matMul(tf.ones(a), tf.ones(b), ta, tb).dataSync());
+    expect(runsOf(product([32, 4, 32, 16], [32, 4, 32, 16], false, true))).toBe(1);
+    expect(runsOf(product([32, 4, 32, 32], [32, 4, 32, 16], false, false))).toBe(1);
+    expect(runsOf(product([32, 4, 32, 32], [32, 4, 32, 16], true, false))).toBe(1);
+    expect(runsOf(product([32, 4, 16, 32], [32, 4, 32, 16], true, true))).toBe(1);
+    // Broadcast batches stay on the stock kernel.
+    expect(runsOf(product([1, 32, 64], [8, 64, 32], false, false))).toBe(0);
   });
 
   it('odd pixel counts (acting on one frame of a 7x7 output) fall back (CONV_CASES checks their values)', () => {

@@ -22,7 +22,7 @@ import { type SimdKernels, simdInstance, simdKernels } from './simd.js';
 import { type WasmBackend, heapMemory } from './wasm-util.js';
 
 /** Call ids in a program, in the order of `callTable()`. */
-export const CALL = { gemmK: 0, gemmR: 1, gather: 2, addRuns: 3, adam: 4, rmsprop: 5 } as const;
+export const CALL = { gemmK: 0, gemmR: 1, gather: 2, addRuns: 3, adam: 4, rmsprop: 5, swap02: 6 } as const;
 
 /** A thread's list of calls: [fn, argc, ...args] repeated. */
 export type Program = number[];
@@ -64,6 +64,7 @@ function callTable(g: GemmKernels, s: SimdKernels): Array<(...args: number[]) =>
     (...a: number[]) => s.adam(a[0]!, a[1]!, a[2]!, a[3]!, a[4]!, a[5]!, a[6]!, a[7]!, fl(a[8]!), fl(a[9]!), fl(a[10]!), fl(a[11]!), fl(a[12]!), fl(a[13]!)),
     (...a: number[]) =>
       s.rmsprop(a[0]!, a[1]!, a[2]!, a[3]!, a[4]!, a[5]!, a[6]!, a[7]!, a[8]!, a[9]!, fl(a[10]!), fl(a[11]!), fl(a[12]!), fl(a[13]!), fl(a[14]!), a[15]!),
+    s.swap02,
   ];
 }
 

@@ -12,12 +12,29 @@ import { makeCast, makeSum } from './reduce.js';
 import { identity } from './identity.js';
 import { SLOT_UPDATE, slotUpdate } from './optimizer.js';
 import { unsortedSegmentSum } from './segment.js';
+import { makeGather, makeSlice, makeSplitV, makeUnpack } from './copy.js';
 import { WasmBackend, WasmKernelFunc, wasmKernel } from './wasm-util.js';
 
 export { registerCpuKernels, unregisterCpuKernels } from './cpu-conv.js';
 
 /** Names of the kernels we register for `wasm` (replacing the stock one where there is one). */
-export const WASM_KERNEL_NAMES = ['Conv2DBackpropFilter', 'Conv2DBackpropInput', 'BatchMatMul', 'UnsortedSegmentSum', 'Identity', SLOT_UPDATE, 'Conv2D', 'FusedConv2D', 'Sum', 'Cast', '_FusedMatMul'] as const;
+export const WASM_KERNEL_NAMES = [
+  'Conv2DBackpropFilter',
+  'Conv2DBackpropInput',
+  'BatchMatMul',
+  'UnsortedSegmentSum',
+  'Identity',
+  SLOT_UPDATE,
+  'Conv2D',
+  'FusedConv2D',
+  'Sum',
+  'Cast',
+  '_FusedMatMul',
+  'Slice',
+  'SplitV',
+  'Unpack',
+  'GatherV2',
+] as const;
 
 let stock: StockKernels | undefined;
 let stockFusedConv2D: WasmKernelFunc | undefined;
@@ -67,6 +84,10 @@ export function registerWasmKernels(): void {
     Sum: makeSum(stockSum!),
     Cast: makeCast(stockCast!),
     _FusedMatMul: makeFusedMatMul(stock, stockFusedMatMul!, tail),
+    Slice: makeSlice(stock.slice),
+    SplitV: makeSplitV(wasmKernel('SplitV')),
+    Unpack: makeUnpack(wasmKernel('Unpack')),
+    GatherV2: makeGather(wasmKernel('GatherV2')),
   };
   for (const [name, fn] of Object.entries(ours)) {
     const old = tf.getKernel(name, 'wasm');
