@@ -55,6 +55,19 @@ interface Options {
   profile?: 'kernels' | 'detail';
 }
 
+const USAGE = `Usage: node dist/bench/backend.js [options]   (or npm run bench -- backend [options])
+Train-step and act ms of the reference nets on each backend, side by side with PyTorch CPU.
+  --nets minatar,nature,lstm,transformer   nets to time (default all four)
+  --backends wasm,wasm-stock,cpu           backends to time (default all three)
+  --rounds N --steps N                     rounds (alternating with PyTorch) and steps per round (3, 20)
+  --threads N                              threads of our wasm products (default: cores, at most 4)
+  --torch-threads N | --no-torch           PyTorch's threads (2), or no PyTorch column
+  --cpu-all                                time the slow nets on cpu too
+  --leak-steps N                           check tf.memory().numTensors over N train steps
+  --profile | --profile-detail             per-kernel ms of one train step instead of the table
+  --json FILE                              also write the results as JSON
+`;
+
 function parse(args: string[]): Options {
   const o: Options = { rounds: 3, steps: 20, nets: [...NET_NAMES], backends: ['wasm', 'wasm-stock', 'cpu'], cpuAll: false, leakSteps: 0, torch: true, torchThreads: 2 };
   for (let i = 0; i < args.length; i++) {
@@ -64,6 +77,10 @@ function parse(args: string[]): Options {
       if (x === undefined) throw new Error(`bench backend: ${a} needs a value`);
       return x;
     };
+    if (a === '--help' || a === '-h') {
+      process.stdout.write(USAGE);
+      process.exit(0);
+    }
     if (a === '--json') o.json = v();
     else if (a === '--rounds') o.rounds = Number(v());
     else if (a === '--steps') o.steps = Number(v());
