@@ -65,6 +65,8 @@ export interface TokenPositionEmbeddingArgs {
   maxLen: number;
   /** Embedding width. */
   dim: number;
+  /** Seed of the initialiser (omitted: unseeded). */
+  seed?: number;
   name?: string;
 }
 
@@ -74,6 +76,7 @@ export class TokenPositionEmbedding extends tf.layers.Layer {
   readonly vocabSize: number;
   readonly maxLen: number;
   readonly dim: number;
+  private readonly seed: number | undefined;
   private embeddings!: tf.LayerVariable;
   private positions: tf.Tensor2D | null = null;
 
@@ -85,10 +88,11 @@ export class TokenPositionEmbedding extends tf.layers.Layer {
     this.vocabSize = args.vocabSize;
     this.maxLen = args.maxLen;
     this.dim = args.dim;
+    this.seed = args.seed;
   }
 
   override build(): void {
-    this.embeddings = this.addWeight('embeddings', [this.vocabSize, this.dim], 'float32', tf.initializers.randomNormal({ mean: 0, stddev: 1 / Math.sqrt(this.dim) }));
+    this.embeddings = this.addWeight('embeddings', [this.vocabSize, this.dim], 'float32', tf.initializers.randomNormal({ mean: 0, stddev: 1 / Math.sqrt(this.dim), seed: this.seed }));
     this.built = true;
   }
 
@@ -130,6 +134,8 @@ export interface TransformerEncoderArgs {
   ffDim: number;
   /** Dropout on attention weights and on each residual branch (0 disables). */
   dropout: number;
+  /** Seed of the weight initialisers (omitted: unseeded). */
+  seed?: number;
   name?: string;
 }
 
@@ -140,6 +146,7 @@ export class TransformerEncoderLayer extends tf.layers.Layer {
   readonly numHeads: number;
   readonly ffDim: number;
   readonly dropout: number;
+  private readonly seed: number | undefined;
   private w: Record<string, tf.LayerVariable> = {};
 
   constructor(args: TransformerEncoderArgs) {
@@ -154,11 +161,13 @@ export class TransformerEncoderLayer extends tf.layers.Layer {
     this.numHeads = args.numHeads;
     this.ffDim = args.ffDim;
     this.dropout = args.dropout;
+    this.seed = args.seed;
   }
 
   override build(): void {
     const d = this.dim;
-    const glorot = () => tf.initializers.glorotUniform({});
+    let k = 0;
+    const glorot = () => tf.initializers.glorotUniform(this.seed === undefined ? {} : { seed: this.seed + 7919 * k++ });
     const zeros = () => tf.initializers.zeros();
     const ones = () => tf.initializers.ones();
     for (const n of ['q', 'k', 'v', 'o']) {
@@ -263,6 +272,8 @@ export interface TransformerClassifierConfig {
   /** Stacked encoder blocks. */
   numLayers: number;
   dropout: number;
+  /** Seed of the weight initialisers (omitted: unseeded); dropout masks stay unseeded. */
+  seed?: number;
 }
 
 export const DEFAULT_TRANSFORMER_CLASSIFIER = { dim: 64, numHeads: 4, ffDim: 128, numLayers: 1, dropout: 0.1 };
@@ -274,12 +285,14 @@ export function buildTransformerClassifier(partial: Pick<TransformerClassifierCo
     throw new InvalidConfigError(formatError('buildTransformerClassifier', 'numLayers >= 1 and numClasses >= 2', `numLayers=${describe(c.numLayers)}, numClasses=${describe(c.numClasses)}`, 'fix the config'));
   }
   const ids = tf.input({ shape: [c.maxLen], dtype: 'int32', name: 'token_ids' });
-  let x = new TokenPositionEmbedding({ vocabSize: c.vocabSize, maxLen: c.maxLen, dim: c.dim }).apply(ids) as tf.SymbolicTensor;
+  const seed = (k: number) => (c.seed === undefined ? undefined : c.seed * 104729 + k * 1009);
+  let x = new TokenPositionEmbedding({ vocabSize: c.vocabSize, maxLen: c.maxLen, dim: c.dim, seed: seed(0) }).apply(ids) as tf.SymbolicTensor;
   for (let i = 0; i < c.numLayers; i++) {
-    x = new TransformerEncoderLayer({ dim: c.dim, numHeads: c.numHeads, ffDim: c.ffDim, dropout: c.dropout }).apply([x, ids]) as tf.SymbolicTensor;
+    x = new TransformerEncoderLayer({ dim: c.dim, numHeads: c.numHeads, ffDim: c.ffDim, dropout: c.dropout, seed: seed(i + 1) }).apply([x, ids]) as tf.SymbolicTensor;
   }
   let pooled = new MaskedMeanPooling().apply([x, ids]) as tf.SymbolicTensor;
   if (c.dropout > 0) pooled = tf.layers.dropout({ rate: c.dropout }).apply(pooled) as tf.SymbolicTensor;
-  const logits = tf.layers.dense({ units: c.numClasses }).apply(pooled) as tf.SymbolicTensor;
+  const dense = c.seed === undefined ? {} : { kernelInitializer: tf.initializers.glorotUniform({ seed: seed(c.numLayers + 1) }) };
+  const logits = tf.layers.dense({ units: c.numClasses, ...dense }).apply(pooled) as tf.SymbolicTensor;
   return tf.model({ inputs: ids, outputs: logits });
 }

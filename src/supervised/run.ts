@@ -199,7 +199,7 @@ export async function fitTask(opts: FitTaskOptions): Promise<{ runDir: string; r
     classes = all.classes;
     preprocessing.image = all.format;
     preprocessing.augment = augment;
-    model = buildConvClassifier({ ...opts.network, inputShape: [all.format.height, all.format.width, all.format.channels], numClasses: classes.length });
+    model = buildConvClassifier({ seed, ...opts.network, inputShape: [all.format.height, all.format.width, all.format.channels], numClasses: classes.length });
   } else if (task === 'speech') {
     const features = resolveFeatureConfig(opts.features);
     const set = await loadSpeechFolder(trainDir, features);
@@ -234,7 +234,7 @@ export async function fitTask(opts: FitTaskOptions): Promise<{ runDir: string; r
     preprocessing.text = { maxLen };
     model = rnn
       ? buildTokenRnnClassifier({ seed, ...opts.network, vocabSize: tokenizer.vocabSize, maxLen, numClasses: classes.length, cell: modelKind === 'gru' ? 'gru' : 'lstm' })
-      : buildTransformerClassifier({ ...opts.network, vocabSize: tokenizer.vocabSize, maxLen, numClasses: classes.length });
+      : buildTransformerClassifier({ seed, ...opts.network, vocabSize: tokenizer.vocabSize, maxLen, numClasses: classes.length });
   }
 
   const runDir = resolve(opts.out ?? join('runs', `${task}__${modelKind}__s${seed}__${stamp(new Date())}`));
