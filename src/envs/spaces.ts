@@ -75,7 +75,8 @@ function product(shape: readonly number[]): number {
   return p;
 }
 
-function allocate(dtype: Dtype, size: number): Uint8Array | Int32Array | Float32Array {
+/** A zeroed typed array of `dtype` (the observation arrays of Box spaces, wrappers, vector envs and replay). */
+export function allocObs(dtype: Dtype, size: number): Uint8Array | Int32Array | Float32Array {
   return dtype === 'uint8' ? new Uint8Array(size) : dtype === 'int32' ? new Int32Array(size) : new Float32Array(size);
 }
 
@@ -129,7 +130,7 @@ export class Box<D extends Dtype = Dtype> implements Space<TypedArrayOf<D>> {
 
   /** Uniform in the box (unbounded float dimensions draw from a standard-normal-like range). */
   sample(rng: Rng): TypedArrayOf<D> {
-    const out = allocate(this.dtype, this.size);
+    const out = allocObs(this.dtype, this.size);
     for (let i = 0; i < this.size; i++) {
       const lo = this.low[i]!;
       const hi = this.high[i]!;

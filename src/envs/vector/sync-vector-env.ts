@@ -5,7 +5,7 @@
  */
 import { InvalidActionError, InvalidConfigError, formatError, describe } from '../../errors.js';
 import type { Env, ObsArray, Info } from '../env.js';
-import { Box, type Space } from '../spaces.js';
+import { Box, type Space, allocObs } from '../spaces.js';
 import type { AutoresetMode, VectorEnv, VectorResetResult, VectorStepResult } from './types.js';
 
 function allocLike(space: Space, n: number): ObsArray {
@@ -13,7 +13,7 @@ function allocLike(space: Space, n: number): ObsArray {
     throw new InvalidConfigError(formatError('VectorEnv', 'a Box observation space', space.type, 'vectorise envs with array observations'));
   }
   const size = space.size * n;
-  return space.dtype === 'uint8' ? new Uint8Array(size) : space.dtype === 'int32' ? new Int32Array(size) : new Float32Array(size);
+  return allocObs(space.dtype, size);
 }
 
 export class SyncVectorEnv implements VectorEnv {

@@ -44,10 +44,7 @@ export function requireBox(component: string, space: Space, want = 'a Box observ
   return space;
 }
 
-/** Allocates a typed array of a Box's dtype. */
-export function allocObs(dtype: Box['dtype'], size: number): Uint8Array | Int32Array | Float32Array {
-  return dtype === 'uint8' ? new Uint8Array(size) : dtype === 'int32' ? new Int32Array(size) : new Float32Array(size);
-}
+export { allocObs } from '../spaces.js';
 
 /** Smallest and largest bound of a Box (scalar bounds for derived spaces). */
 export function boundRange(box: Box): { low: number; high: number } {

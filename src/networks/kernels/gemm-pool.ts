@@ -129,9 +129,9 @@ export class GemmPool {
    */
   static async start(backend: WasmBackend, threads: number): Promise<GemmPool> {
     const memory = heapMemory(backend);
-    const { kernels, module } = gemmInstance(backend);
+    const { module } = gemmInstance(backend);
     const simd = simdInstance(backend);
-    const pool = new GemmPool(callTable(kernels, simd.kernels));
+    const pool = new GemmPool(localTable(backend));
     const ready: Array<Promise<void>> = [];
     for (let t = 1; t < threads; t++) {
       const sab = new SharedArrayBuffer((HEADER + CAPACITY) * 4);
@@ -247,6 +247,19 @@ export function gemmThreads(backend: WasmBackend, work = Infinity): number {
   return work < PARALLEL_MIN_WORK ? 1 : Math.min(wanted, gemmPool(backend)?.threads ?? 1);
 }
 
+const localTables = new WeakMap<WebAssembly.Memory, Array<(...args: number[]) => void>>();
+
+/** The call table of this thread's instances (built once per heap: products run on every act and train step). */
+function localTable(backend: WasmBackend): Array<(...args: number[]) => void> {
+  const memory = heapMemory(backend);
+  let fns = localTables.get(memory);
+  if (fns === undefined) {
+    fns = callTable(gemmInstance(backend).kernels, simdKernels(backend));
+    localTables.set(memory, fns);
+  }
+  return fns;
+}
+
 /** Products (or convolutions) run on our product so far, and how many of them were split over threads. */
 export const gemmStats = { runs: 0, split: 0 };
 
@@ -259,7 +272,7 @@ export function runPrograms(backend: WasmBackend, programs: Program[]): void {
     pool.run(programs);
     return;
   }
-  const fns = callTable(gemmInstance(backend).kernels, simdKernels(backend));
+  const fns = localTable(backend);
   for (const p of programs) execute(fns, p, 0, p.length);
 }
 

@@ -20,7 +20,7 @@
  * this tile; wider tiles (6x8, 4x12) spilled and ran slower, as did unrolling k.
  */
 import v8 from 'node:v8';
-import { I32, V128, doWhile, op, section, shl2, str, uleb, vec } from './wasm-asm.js';
+import { I32, V128, doWhile, fadd, fmul, imul, op, section, shl2, shuffle32, str, uleb, vec } from './wasm-asm.js';
 import { type HeapModule, type WasmBackend, heapModule } from './wasm-util.js';
 
 /** Rows and columns of one register tile. */
@@ -30,21 +30,10 @@ export const TILE_N = 8;
 const vload = (offset: number) => [...op.simd(0x00), 0x04, ...uleb(offset)];
 const vstore = (offset: number) => [...op.simd(0x0b), 0x04, ...uleb(offset)];
 const splatLoad = [...op.simd(0x09), 0x02, 0x00]; // v128.load32_splat
-const fadd = op.simd(0xe4);
-const fmul = op.simd(0xe6);
 const relaxedMadd = op.simd(0x105);
 const zero = [...op.simd(0x0c), ...Array<number>(16).fill(0)];
 const i32load = [0x28, 0x02, 0x00];
-const imul = [0x6c];
 const isub = [0x6b];
-const neZero = (local: number) => op.get(local);
-/** i8x16.shuffle broadcasting 32-bit lane `l` of its (repeated) operand. */
-const broadcastLane = (l: number) => [...op.simd(0x0d), ...Array.from({ length: 16 }, (_, i) => 4 * l + (i % 4))];
-
-/** do { body; counter += step } while (counter < limit), the counter starting at 0. */
-function countedLoop(counter: number, limit: number, body: number[]): number[] {
-  return [...op.i32(0), ...op.set(counter), ...op.loop, ...body, ...op.get(counter), ...op.i32(1), ...op.add, ...op.tee(counter), ...op.get(limit), ...op.ltU, ...op.brIf(0), ...op.end];
-}
 
 /**
  * gemmK / gemmR(mt, nt, k, a, aTile, aK, b, bTile, bK, c, ldc, acc), all i32 (pointers and strides
@@ -71,7 +60,7 @@ function gemmBody(rowMajorA: boolean, fma: boolean): { locals: number[][]; code:
     for (const p of rowPtr) step.push(...op.get(p), ...op.i32(4), ...op.add, ...op.set(p));
   } else {
     step.push(...op.get(ap), ...vload(0), ...op.set(av));
-    for (let r = 0; r < TILE_M; r++) step.push(...op.get(av), ...op.get(av), ...broadcastLane(r), ...op.set(t), ...madd(r, 0), ...madd(r, 1));
+    for (let r = 0; r < TILE_M; r++) step.push(...op.get(av), ...op.get(av), ...shuffle32([r, r, r, r]), ...op.set(t), ...madd(r, 0), ...madd(r, 1));
     step.push(...op.get(ap), ...op.get(aK), ...op.add, ...op.set(ap));
   }
   step.push(...op.get(bp), ...op.get(bK), ...op.add, ...op.set(bp));
@@ -90,12 +79,12 @@ function gemmBody(rowMajorA: boolean, fma: boolean): { locals: number[][]; code:
   for (let r = 0; r < TILE_M; r++) {
     for (let v = 0; v < 2; v++) addC.push(...op.get(acc(r, v)), ...op.get(cp), ...op.get(ldc), ...op.i32(r), ...imul, ...op.add, ...vload(16 * v), ...fadd, ...op.set(acc(r, v)));
   }
-  tile.push(...neZero(accFlag), ...op.if, ...addC, ...op.end);
+  tile.push(...op.get(accFlag), ...op.if, ...addC, ...op.end);
   for (let r = 0; r < TILE_M; r++) {
     for (let v = 0; v < 2; v++) tile.push(...op.get(cp), ...op.get(acc(r, v)), ...vstore(16 * v));
     tile.push(...op.get(cp), ...op.get(ldc), ...op.add, ...op.set(cp));
   }
-  const code = countedLoop(i, mt, countedLoop(j, nt, tile));
+  const code = doWhile(i, 1, mt, doWhile(j, 1, nt, tile));
   return { locals: [[...uleb(9), I32], [...uleb(12), V128]], code };
 }
 
@@ -127,7 +116,7 @@ function gatherBody(): { locals: number[][]; code: number[] } {
     ...op.end,
     ...op.get(plan), ...op.get(planStep), ...op.add, ...op.set(plan),
   ];
-  return { locals: [[...uleb(3), I32], [...uleb(1), V128]], code: countedLoop(i, count, copy) };
+  return { locals: [[...uleb(3), I32], [...uleb(1), V128]], code: doWhile(i, 1, count, copy) };
 }
 
 /**

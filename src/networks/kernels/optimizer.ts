@@ -104,16 +104,19 @@ export const slotUpdate: WasmKernelFunc = ({ inputs, backend, attrs }: KernelArg
     for (let j = 0; j <= slots; j++) outs.push(backend.makeOutput(w.shape, 'float32'));
   }
   const c = constants(a);
-  const sizes = Array.from({ length: a.count }, (_, i) => tf.util.sizeFromShape(inputs[`w${i}`]!.shape));
-  const total = sizes.reduce((x, y) => x + y, 0);
+  // Per variable: its inputs (value, gradient, slots), its outputs, and its element count.
+  const vars = Array.from({ length: a.count }, (_, i) => ({
+    ins: [`w${i}`, `g${i}`, ...Array.from({ length: slots }, (_, j) => `s${i}_${j}`)].map((name) => inputs[name]!),
+    res: outs.slice(i * (slots + 1), (i + 1) * (slots + 1)),
+    n: tf.util.sizeFromShape(inputs[`w${i}`]!.shape),
+  }));
+  const total = vars.reduce((x, v) => x + v.n, 0);
   const threads = total < PARALLEL_MIN_ELEMENTS ? 1 : gemmThreads(backend);
   const programs: Program[] = Array.from({ length: threads }, () => []);
   const at = (t: tf.TensorInfo) => offsetOf(backend, t);
   const floats = [c.b1, c.c1, c.b2, c.c2, c.lr, c.eps, c.mu].map(floatBits);
-  for (let i = 0; i < a.count; i++) {
-    const ins = [`w${i}`, `g${i}`, ...Array.from({ length: slots }, (_, j) => `s${i}_${j}`)].map((name) => inputs[name]!);
-    const res = outs.slice(i * (slots + 1), (i + 1) * (slots + 1));
-    const n4 = sizes[i]! - (sizes[i]! % 4);
+  for (const { ins, res, n } of vars) {
+    const n4 = n - (n % 4);
     // Large variables are split into one element range per thread, small ones go to thread 0.
     const ranges = n4 >= PARALLEL_MIN_ELEMENTS ? splitRange(n4 / 4, threads).map(([q0, q1]) => [4 * q0, 4 * q1] as const) : [[0, n4] as const];
     ranges.forEach(([e0, e1], t) => {
@@ -129,12 +132,9 @@ export const slotUpdate: WasmKernelFunc = ({ inputs, backend, attrs }: KernelArg
     });
   }
   runPrograms(backend, programs);
-  for (let i = 0; i < a.count; i++) {
-    const n = sizes[i]!;
+  for (const { ins, res, n } of vars) {
     const n4 = n - (n % 4);
     if (n4 === n) continue;
-    const ins = [`w${i}`, `g${i}`, ...Array.from({ length: slots }, (_, j) => `s${i}_${j}`)].map((name) => inputs[name]!);
-    const res = outs.slice(i * (slots + 1), (i + 1) * (slots + 1));
     // Views only now: makeOutput may have grown (and detached) the heap.
     const iv = ins.map((t) => f32(backend, t));
     const ov = res.map((t) => f32(backend, t));

@@ -10,7 +10,8 @@
  */
 import { packParts, unpackParts } from './bytes.js';
 import { InvalidConfigError, NpcforgeError, formatError, describe } from '../../errors.js';
-import type { Dtype } from '../../envs/spaces.js';
+import { type Dtype, allocObs } from '../../envs/spaces.js';
+import type { ObsArray } from '../../envs/env.js';
 import type { Rng } from '../../envs/rng.js';
 import { SumTree } from './sum-tree.js';
 
@@ -87,12 +88,6 @@ const F_TRUNCATED = 2;
 const F_FINAL = 4;
 const F_START = 8;
 
-type ObsArr = Uint8Array | Int32Array | Float32Array;
-
-function alloc(dtype: Dtype, n: number): ObsArr {
-  return dtype === 'uint8' ? new Uint8Array(n) : dtype === 'int32' ? new Int32Array(n) : new Float32Array(n);
-}
-
 /** Checks a partial config and fills defaults; reports every bad field at once. */
 export function resolveReplayConfig(partial: Partial<ReplayBufferConfig> & Pick<ReplayBufferConfig, 'capacity' | 'obsShape' | 'obsDtype'>): ReplayBufferConfig {
   const c: ReplayBufferConfig = { ...DEFAULT_REPLAY_CONFIG, obsHigh: 255, ...partial };
@@ -132,7 +127,7 @@ export class ReplayBuffer {
   readonly totalRows: number;
   private readonly channels: number;
   private readonly pixels: number;
-  private readonly frames: ObsArr;
+  private readonly frames: ObsArray;
   private readonly actions: Int32Array;
   private readonly rewards: Float32Array;
   private readonly flags: Uint8Array;
@@ -147,7 +142,7 @@ export class ReplayBuffer {
   /** Transitions added (not capped). */
   added = 0;
   private readonly out: ReplaySample;
-  private readonly scratchFrame: ObsArr;
+  private readonly scratchFrame: ObsArray;
 
   constructor(config: Parameters<typeof resolveReplayConfig>[0]) {
     const c = resolveReplayConfig(config);
@@ -162,7 +157,7 @@ export class ReplayBuffer {
     this.frameBytes = this.packed ? Math.ceil(this.frameSize / 8) : this.frameSize * (c.obsDtype === 'uint8' ? 1 : 4);
     this.rowsPerStream = Math.floor(c.capacity / c.numStreams);
     this.totalRows = this.rowsPerStream * c.numStreams;
-    this.frames = this.packed ? new Uint8Array(this.totalRows * this.frameBytes) : alloc(c.obsDtype, this.totalRows * this.frameSize);
+    this.frames = this.packed ? new Uint8Array(this.totalRows * this.frameBytes) : allocObs(c.obsDtype, this.totalRows * this.frameSize);
     this.actions = new Int32Array(this.totalRows);
     this.rewards = new Float32Array(this.totalRows);
     this.flags = new Uint8Array(this.totalRows);
@@ -171,7 +166,7 @@ export class ReplayBuffer {
     this.writes = new Float64Array(c.numStreams);
     this.needStart = new Uint8Array(c.numStreams).fill(1);
     if (c.prioritized) this.tree = new SumTree(this.totalRows);
-    this.scratchFrame = alloc(c.obsDtype, this.frameSize);
+    this.scratchFrame = allocObs(c.obsDtype, this.frameSize);
     this.out = this.allocSample(0);
   }
 
@@ -193,8 +188,8 @@ export class ReplayBuffer {
     const d = this.config.obsDtype;
     return {
       batchSize: batch,
-      obs: alloc(d, batch * this.obsSize),
-      nextObs: alloc(d, batch * this.obsSize),
+      obs: allocObs(d, batch * this.obsSize),
+      nextObs: allocObs(d, batch * this.obsSize),
       actions: new Int32Array(batch),
       returns: new Float32Array(batch),
       discounts: new Float32Array(batch),
@@ -263,7 +258,7 @@ export class ReplayBuffer {
     }
   }
 
-  private loadFrame(row: number, dst: ObsArr, dOff: number, stride: number, slot: number): void {
+  private loadFrame(row: number, dst: ObsArray, dOff: number, stride: number, slot: number): void {
     // Writes the frame of `row` into stack slot `slot` of the observation at `dOff`.
     const C = this.channels;
     const k = this.config.frameStack;
@@ -293,7 +288,7 @@ export class ReplayBuffer {
   }
 
   /** Rebuilds the (stacked) observation of `row` into `dst` at `dOff`. */
-  private loadObs(row: number, dst: ObsArr, dOff: number): void {
+  private loadObs(row: number, dst: ObsArray, dOff: number): void {
     const k = this.config.frameStack;
     if (k === 1) {
       this.loadFrame(row, dst, dOff, 0, 0);

@@ -15,7 +15,7 @@
  */
 import { InvalidConfigError, NpcforgeError, formatError, describe } from '../../errors.js';
 import type { ObsArray } from '../../envs/env.js';
-import type { Dtype } from '../../envs/spaces.js';
+import { type Dtype, allocObs } from '../../envs/spaces.js';
 import type { Rng } from '../../envs/rng.js';
 import { packParts, unpackParts } from './bytes.js';
 
@@ -51,10 +51,6 @@ const F_TERM = 1;
 const F_TRUNC = 2;
 const F_START = 4;
 
-function obsArray(dtype: Dtype, n: number): ObsArray {
-  return dtype === 'uint8' ? new Uint8Array(n) : dtype === 'int32' ? new Int32Array(n) : new Float32Array(n);
-}
-
 export class SequenceReplay {
   readonly config: SequenceReplayConfig;
   /** Steps kept per stream. */
@@ -83,7 +79,7 @@ export class SequenceReplay {
     const cap = Math.ceil(config.capacity / config.numStreams);
     this.streamCapacity = cap;
     const rows = cap * config.numStreams;
-    this.obs = obsArray(config.obsDtype, rows * config.obsSize);
+    this.obs = allocObs(config.obsDtype, rows * config.obsSize);
     this.actions = new Int32Array(rows);
     this.rewards = new Float32Array(rows);
     this.flags = new Uint8Array(rows);
@@ -144,7 +140,7 @@ export class SequenceReplay {
     const o = out && out.batch === batch && out.length === length ? out : {
       batch,
       length,
-      obs: obsArray(this.config.obsDtype, length * batch * S),
+      obs: allocObs(this.config.obsDtype, length * batch * S),
       actions: new Int32Array(length * batch),
       rewards: new Float32Array(length * batch),
       terminated: new Float32Array(length * batch),
