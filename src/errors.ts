@@ -59,3 +59,5 @@ export class BackendError extends NpcforgeError {}
 export class CheckpointError extends NpcforgeError {}
 /** A data set folder or file is missing, empty or unreadable. */
 export class DatasetError extends NpcforgeError {}
+/** A local server's port is taken (or may not be bound): a usage error, so the CLI exits 2. */
+export class PortInUseError extends InvalidConfigError {}
