@@ -49,7 +49,7 @@ export async function startNpcPlayServer(o: NpcPlayServerOptions): Promise<NpcPl
     const seg = decodePath(req.url ?? '/');
     const [base, rest] = seg[0] === 'npc' && seg.length > 1 ? [bundle, seg.slice(1)] : [page, seg[0] === '' ? ['index.html'] : seg];
     const path = join(base, ...rest);
-    await sendFile(req, res, { root: base, path, type: TYPES[extname(path)] ?? 'application/octet-stream', head });
+    await sendFile(res, { root: base, path, type: TYPES[extname(path)] ?? 'application/octet-stream', head });
   };
   const server = await startLocalServer({ component: 'play --npc', host: o.host ?? '127.0.0.1', port: o.port ?? 0, handle });
   return { url: server.url, server: server.server, close: () => server.close() };

@@ -189,7 +189,7 @@ export async function startViewerServer(options: ViewerServerOptions): Promise<V
       }
       try {
         if (!assetsReal) throw new HttpError(404, 'not found');
-        await sendFile(req, res, { root: assetsReal, path: join(assetsReal, name), type: TYPES[name.split('.').pop()!]!, head });
+        await sendFile(res, { root: assetsReal, path: join(assetsReal, name), type: TYPES[name.split('.').pop()!]!, head });
       } catch (err) {
         if (name === 'index.html' && err instanceof HttpError && err.status === 404) throw new HttpError(500, `viewer bundle missing in ${assets}; run \`npm run build\``);
         throw err;
@@ -202,10 +202,10 @@ export async function startViewerServer(options: ViewerServerOptions): Promise<V
       const runDir = await realInside(root, join(root, seg[2]!));
       if (seg.length === 4 && seg[3] === 'episodes') return json(await listEpisodes(root, runDir));
       if (seg.length === 4 && seg[3] === 'metrics') {
-        return sendFile(req, res, { root, path: join(runDir, 'metrics.jsonl'), type: 'application/x-ndjson; charset=utf-8', head });
+        return sendFile(res, { root, path: join(runDir, 'metrics.jsonl'), type: 'application/x-ndjson; charset=utf-8', head });
       }
       if (seg.length === 5 && seg[3] === 'episodes') {
-        return sendFile(req, res, { root, path: join(runDir, 'episodes', seg[4]! + EPISODE_EXT), type: 'application/octet-stream', head });
+        return sendFile(res, { root, path: join(runDir, 'episodes', seg[4]! + EPISODE_EXT), type: 'application/octet-stream', head });
       }
     }
     throw new HttpError(404, 'not found');

@@ -105,11 +105,11 @@ export interface SendFileOptions {
  * connection (the client sees a short body, never a hang); a file deleted mid-stream is still read
  * through the open handle; a file that grows is cut at the announced length.
  */
-export async function sendFile(req: IncomingMessage, res: ServerResponse, o: SendFileOptions): Promise<void> {
+export async function sendFile(res: ServerResponse, o: SendFileOptions): Promise<void> {
   const real = await realInside(o.root, o.path);
   const { handle, size } = await openRegularFile(real);
   res.writeHead(200, { ...COMMON_HEADERS, 'Content-Type': o.type, 'Content-Length': size });
-  if (o.head || size === 0 || req.method === 'HEAD') {
+  if (o.head || size === 0) {
     await handle.close().catch(() => undefined);
     res.end();
     return;
@@ -199,7 +199,7 @@ export async function startLocalServer(o: LocalServerOptions): Promise<LocalServ
     const head = req.method === 'HEAD';
     const run = async (): Promise<void> => {
       if (req.method !== 'GET' && !head) throw new HttpError(405, 'method not allowed');
-      if (!hostAllowed(req.headers.host, { host: o.host, port })) throw new HttpError(403, 'unexpected Host header');
+      if (!hostAllowed(req.headers.host, { host: o.host, port })) throw new HttpError(403, 'unexpected Host header; open the URL the command printed (127.0.0.1 or localhost)');
       if ((req.url ?? '').length > MAX_URL_LENGTH) throw new HttpError(414, 'URL too long');
       await o.handle(req, res, head);
     };
