@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startNpcPlayServer, type NpcPlayServer } from '../../src/export/play-server.js';
 import { startViewerServer, type ViewerServer } from '../../src/render/server.js';
+import { hostAllowed } from '../../src/render/static-files.js';
 
 const REPO = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const tmp = mkdtempSync(join(tmpdir(), 'npcforge-hostile-'));
@@ -305,5 +306,23 @@ describe('files that vanish', () => {
     expect(r.body.length).toBe(BIG);
     expect(r.body.every((b) => b === 0x61)).toBe(true);
     expect((await send(playPort, '/npc/policy.json')).status).toBe(200);
+  });
+});
+
+describe('hostAllowed', () => {
+  it('accepts loopback names and the bound host with the bound port only', () => {
+    const bound = { host: '127.0.0.1', port: 7070 };
+    for (const h of ['127.0.0.1:7070', 'localhost:7070', 'LocalHost:7070', '[::1]:7070']) expect(hostAllowed(h, bound), h).toBe(true);
+    for (const h of [undefined, '', '127.0.0.1', 'localhost', '127.0.0.1:7071', 'evil.example:7070', 'localhost.evil.example:7070', '10.0.0.2:7070', '[::1]']) expect(hostAllowed(h, bound), String(h)).toBe(false);
+    expect(hostAllowed('mybox.lan:8080', { host: 'mybox.lan', port: 8080 })).toBe(true);
+    expect(hostAllowed('localhost', { host: '127.0.0.1', port: 80 })).toBe(true);
+  });
+
+  it('accepts any IP literal (never a rebinding domain) when bound to every interface', () => {
+    for (const host of ['0.0.0.0', '::']) {
+      const bound = { host, port: 7070 };
+      for (const h of ['192.168.1.20:7070', '[fe80::1]:7070', '0.0.0.0:7070', 'localhost:7070']) expect(hostAllowed(h, bound), `${host} ${h}`).toBe(true);
+      for (const h of ['evil.example:7070', '192.168.1.20:7071', '192.168.1.20', '1.2.3:7070']) expect(hostAllowed(h, bound), `${host} ${h}`).toBe(false);
+    }
   });
 });
