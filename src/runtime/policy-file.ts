@@ -67,8 +67,9 @@ export function parsePolicyFile(text: string): PolicyFile {
   let p: PolicyFile;
   try {
     p = JSON.parse(text) as PolicyFile;
-  } catch (err) {
-    fail('valid JSON', `unparsable text (${(err as Error).message})`, 'export the policy again with npcforge export');
+  } catch {
+    // Not the parser's message: it quotes the text, and the file could be anything.
+    fail('valid JSON', `unparsable text (${text.length} characters)`, 'export the policy again with npcforge export');
   }
   if (!p || typeof p !== 'object' || p.format !== POLICY_FORMAT) fail(`format "${POLICY_FORMAT}"`, describe((p as { format?: unknown } | null)?.format), 'pass the folder written by npcforge export');
   if (p.version !== POLICY_VERSION) {
