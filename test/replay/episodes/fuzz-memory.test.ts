@@ -120,6 +120,16 @@ async function bundleInputs(): Promise<Input[]> {
   variant('model.json not a model', (d) => writeFileSync(join(d, 'model.json'), `{"secret": "${SECRET}"}`));
   variant('dtype int64 weights', (d) => editJson(d, 'model.json', (m) => (m.weightsManifest[0].weights[0].dtype = 'int64')));
   variant('policy.json missing', (d) => rmSync(join(d, 'policy.json')));
+  // Layer sizes live in the topology, which tfjs builds (allocating every weight) before it sees the weights.
+  for (const units of [1e5, 1e9]) {
+    variant(`a dense layer of ${units} units in the topology`, (d) =>
+      editJson(d, 'model.json', (m) => {
+        const layers = m.modelTopology.model_config?.config?.layers ?? m.modelTopology.config?.layers;
+        const dense = layers.find((l: { config: { units?: number } }) => l.config.units !== undefined);
+        dense.config.units = units;
+      }),
+    );
+  }
   return inputs;
 }
 
