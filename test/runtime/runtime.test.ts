@@ -154,6 +154,22 @@ describe('loadPolicy: hostile bundles stay inside their folder', () => {
     await rejects(dir2, /expected weights of at most 536870912 bytes in all, received more by weight 0/);
   });
 
+  it('refuses policy.json shapes, stacks and action lists it would have to allocate gigabytes for', async () => {
+    const dir = await minatarBundle('shapes');
+    editPolicy(dir, (p) => {
+      (p.frame as { shape: number[] }).shape = [100000, 100000, 3];
+      p.preprocess = [{ kind: 'grayscale' }, { kind: 'resize', height: 10, width: 10 }, { kind: 'frameStack', k: 4 }];
+    });
+    await expect(loadPolicy(dir)).rejects.toThrow(/expected a complete policy description, received frame.shape array\(3\) \(at most 67108864 values\)/);
+    editPolicy(dir, (p) => {
+      (p.frame as { shape: number[] }).shape = [10, 10, 1];
+      p.preprocess = [{ kind: 'frameStack', k: 1e6 }];
+    });
+    await expect(loadPolicy(dir)).rejects.toThrow(/expected frameStack.k in \[1, 64\], received 1000000/);
+    editPolicy(dir, (p) => (p.actions = Array.from({ length: 5000 }, () => 'a')));
+    await expect(loadPolicy(dir)).rejects.toThrow(/actions array\(5000\) \(1 to 1024 names\)/);
+  });
+
   it('reports truncated and padded weights as byte counts', async () => {
     const dir = await minatarBundle('counts');
     const size = statSync(join(dir, 'weights.bin')).size;
