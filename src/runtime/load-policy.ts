@@ -211,7 +211,7 @@ async function loadModel(reader: Reader, file: PolicyFile, source: string): Prom
   const topologyName = checkBundlePath(file.model.topology, 'policy.json model.topology');
   const json = parseJson(await reader.read(topologyName, MAX_MODEL_JSON_BYTES), topologyName) as { modelTopology?: unknown; weightsManifest?: unknown } | null;
   if (!json || typeof json !== 'object' || !json.modelTopology || typeof json.modelTopology !== 'object' || !Array.isArray(json.weightsManifest)) {
-    bundleError(`a tfjs layers model in ${topologyName}`, json && typeof json === 'object' ? `keys ${describe(Object.keys(json))}` : describe(typeof json));
+    bundleError(`a tfjs layers model in ${topologyName}`, json && typeof json === 'object' ? `an object of ${Object.keys(json).length} keys without modelTopology or weightsManifest` : `a JSON ${json === null ? 'null' : typeof json}`);
   }
   // The manifest says how many bytes the weights hold; check it all before reading any weights.
   const specs: tf.io.WeightsManifestEntry[] = [];
