@@ -58,6 +58,67 @@ export function maxStepBlockBytes(steps: number, actions: number): number {
   return steps * (4 + 8 + 1) + 2 * (steps * actions * 2 + steps) + (steps * 2 + steps) + STEP_BLOCK_OVERHEAD;
 }
 
+/** Most msgpack values (map keys, entries, array items, scalars) in one record: the header's free-form maps and states included. */
+export const MAX_RECORD_VALUES = 1 << 20;
+
+/**
+ * Walks the msgpack value starting at `pos` without decoding it: returns where it ends and how
+ * many values it holds, or stops early with `values > maxValues` (too many) or `end === -1`
+ * (truncated or not msgpack). Lets a reader refuse a record of millions of one-byte values before
+ * the decoder turns each into a JS value.
+ */
+export function msgpackExtent(bytes: Uint8Array, pos: number, maxValues: number): { end: number; values: number } {
+  const n = bytes.length;
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let pending = 1;
+  let values = 0;
+  const uint = (at: number, size: number): number => (size === 1 ? bytes[at]! : size === 2 ? dv.getUint16(at) : dv.getUint32(at));
+  while (pending > 0) {
+    if (pos >= n) return { end: -1, values };
+    pending--;
+    if (++values > maxValues) return { end: pos, values };
+    const b = bytes[pos]!;
+    let skip = 0; // bytes of payload after the type (and length) bytes
+    let head = 1;
+    let items = 0;
+    if (b <= 0x7f || b >= 0xe0 || b === 0xc0 || b === 0xc2 || b === 0xc3) head = 1;
+    else if (b <= 0x8f) items = 2 * (b & 0x0f);
+    else if (b <= 0x9f) items = b & 0x0f;
+    else if (b <= 0xbf) skip = b & 0x1f;
+    else if (b >= 0xc4 && b <= 0xc6) {
+      const size = 1 << (b - 0xc4);
+      if (pos + 1 + size > n) return { end: -1, values };
+      head = 1 + size;
+      skip = uint(pos + 1, size);
+    } else if (b >= 0xc7 && b <= 0xc9) {
+      const size = 1 << (b - 0xc7);
+      if (pos + 1 + size > n) return { end: -1, values };
+      head = 2 + size;
+      skip = uint(pos + 1, size);
+    } else if (b === 0xca) skip = 4;
+    else if (b === 0xcb) skip = 8;
+    else if (b >= 0xcc && b <= 0xcf) skip = 1 << (b - 0xcc);
+    else if (b >= 0xd0 && b <= 0xd3) skip = 1 << (b - 0xd0);
+    else if (b >= 0xd4 && b <= 0xd8) skip = 1 + (1 << (b - 0xd4));
+    else if (b >= 0xd9 && b <= 0xdb) {
+      const size = 1 << (b - 0xd9);
+      if (pos + 1 + size > n) return { end: -1, values };
+      head = 1 + size;
+      skip = uint(pos + 1, size);
+    } else if (b === 0xdc || b === 0xdd || b === 0xde || b === 0xdf) {
+      const size = b === 0xdc || b === 0xde ? 2 : 4;
+      if (pos + 1 + size > n) return { end: -1, values };
+      head = 1 + size;
+      items = uint(pos + 1, size) * (b >= 0xde ? 2 : 1);
+    } else return { end: -1, values }; // 0xc1: never used
+    pos += head + skip;
+    pending += items;
+    // Every value takes at least one byte: more pending values than bytes left is a truncated file.
+    if (pending > n - pos) return { end: -1, values };
+  }
+  return pos > n ? { end: -1, values } : { end: pos, values };
+}
+
 /** Input bytes handed to the inflater at a time: one push can produce at most ~1032x this. */
 const INFLATE_SLICE = 4096;
 

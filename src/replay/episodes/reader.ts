@@ -19,12 +19,14 @@ import {
   MAX_EPISODE_STEPS,
   MAX_KEYFRAME_INTERVAL,
   MAX_NAME_LENGTH,
+  MAX_RECORD_VALUES,
   MAX_STEP_BYTES_TOTAL,
   PALETTE_CAPACITY,
   chunkFrameBytes,
   crc32,
   inflateBounded,
   maxStepBlockBytes,
+  msgpackExtent,
   type EpisodeChunk,
   type EpisodeEnd,
   type EpisodeHeader,
@@ -380,6 +382,14 @@ export function readEpisode(bytes: Uint8Array, options: ReadEpisodeOptions = {})
   if (!(bytes instanceof Uint8Array)) fail(source, 'episode bytes (Uint8Array)', describe(bytes));
   if (bytes.length === 0) fail(source, 'episode bytes', 'an empty file');
   if (bytes.length > MAX_EPISODE_BYTES) fail(source, `an episode of at most ${MAX_EPISODE_BYTES} bytes`, `${bytes.length} bytes`);
+  // Count the values of each record before decoding: the decoder makes a JS value of each, so a
+  // record of millions of one-byte values would cost gigabytes of heap.
+  for (let pos = 0, i = 0; pos < bytes.length; i++) {
+    const { end, values } = msgpackExtent(bytes, pos, MAX_RECORD_VALUES);
+    if (values > MAX_RECORD_VALUES) fail(source, `records of at most ${MAX_RECORD_VALUES} msgpack values`, `more in record #${i}`);
+    if (end < 0) break; // truncated or not msgpack: the decoder below says which
+    pos = end;
+  }
   let header: EpisodeHeader | null = null;
   const chunks: EpisodeChunk[] = [];
   let end: EpisodeEnd | null = null;

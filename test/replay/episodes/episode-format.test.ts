@@ -22,9 +22,9 @@ import {
   type StepAnnotation,
 } from '../../../src/replay/episodes/index.js';
 import { GridGame, fakeAnnotation } from './grid-game.js';
-import { hostileEpisodes, smallEpisode } from './hostile-episodes.js';
+import { header, hostileEpisodes, smallEpisode } from './hostile-episodes.js';
 import { readEpisodeFile } from '../../../src/replay/episodes/index.js';
-import { MAX_CHUNK_FRAME_BYTES, MAX_EPISODE_BYTES } from '../../../src/replay/episodes/format.js';
+import { MAX_CHUNK_FRAME_BYTES, MAX_EPISODE_BYTES, msgpackExtent } from '../../../src/replay/episodes/format.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'npcep-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -339,6 +339,7 @@ describe('episode format limits (checked before allocating)', () => {
 
   it('names the limit that was hit', () => {
     const byName = Object.fromEntries(hostileEpisodes().map((h) => [h.name, outcome(h.bytes, h.verify)?.message ?? '']));
+    expect(byName['a header of 4 million one-byte values']).toMatch(/expected records of at most 1048576 msgpack values, received more in record #0/);
     expect(byName['65536 action names']).toMatch(/actionNames=array\(65536\) \(1 to 1024 names of at most 128 characters\)/);
     expect(byName['chunks of 4096 frames of 4096x4096 (over 2 GiB)']).toMatch(new RegExp(`keyframeInterval=4096 \\(at most ${MAX_CHUNK_FRAME_BYTES} frame bytes per chunk`));
     expect(byName['frame chunk inflating to 1 GiB (valid CRC)']).toMatch(/expected chunk 0 frames to inflate to their declared 768 bytes, received more/);
@@ -346,6 +347,27 @@ describe('episode format limits (checked before allocating)', () => {
     expect(byName['1024 actions x 20480 steps of zeroed Q-data']).toMatch(/expected at most 16777216 values of annotation q \(steps x width\), received 20480 x 1024/);
     expect(byName['more than 2^22 steps']).toMatch(/expected at most 4194304 steps, received more by chunk 1024/);
     expect(byName['game options rows 1e9, cellSize 1e6 (verify)']).toMatch(/^\[catch\] expected columns \* cellSize by rows \* cellSize within the frame limits/);
+  });
+
+  it('msgpackExtent measures values without decoding them', () => {
+    const samples: unknown[] = [
+      0, -1, -33, 127, 128, 255, 256, 65535, 65536, 2 ** 32, -(2 ** 31), -(2 ** 40), 0.5, 1e300, null, true, false,
+      '', 'a'.repeat(31), 'b'.repeat(32), 'c'.repeat(300), 'd'.repeat(70000),
+      new Uint8Array(0), new Uint8Array(300), new Uint8Array(70000),
+      Array.from({ length: 20 }, (_, i) => i), Array.from({ length: 70000 }, () => 1),
+      Object.fromEntries(Array.from({ length: 20 }, (_, i) => [`k${i}`, { nested: [i, 'x', null] }])),
+      header(),
+    ];
+    for (const v of samples) {
+      const bytes = pack(v);
+      const withTail = new Uint8Array(bytes.length + 2);
+      withTail.set(bytes);
+      expect(msgpackExtent(withTail, 0, 1 << 20).end).toBe(bytes.length);
+      expect(msgpackExtent(bytes.subarray(0, bytes.length - 1), 0, 1 << 20).end).toBe(-1);
+    }
+    // { a: [1, 2], b: 'x' }: the map, 2 keys, the array, 2 items, the string.
+    expect(msgpackExtent(pack({ a: [1, 2], b: 'x' }), 0, 100)).toEqual({ end: pack({ a: [1, 2], b: 'x' }).length, values: 7 });
+    expect(msgpackExtent(pack(new Array(1000).fill(0)), 0, 100).values).toBe(101);
   });
 
   it('the encoder keeps to the limits it reads with (big frames get short chunks)', () => {

@@ -87,6 +87,7 @@ export function hostileEpisodes(): Array<{ name: string; bytes: Uint8Array; expe
     return episode([header({ keyframeInterval: K }), ...Array.from({ length: n }, (_, i) => chunk(i, { K, frames: K, steps: K, frameData: fd, stepData: sd }))]);
   };
   return [
+    { name: 'a header of 4 million one-byte values', bytes: smallEpisode({ meta: { x: new Array(4_000_000).fill(0) } }), expect: 'EpisodeFormatError' },
     { name: '65536 action names', bytes: smallEpisode({ actionNames: Array.from({ length: 65536 }, (_, i) => `a${i}`) }), expect: 'EpisodeFormatError' },
     { name: 'an action name of 100k characters', bytes: smallEpisode({ actionNames: ['x'.repeat(100_000)] }), expect: 'EpisodeFormatError' },
     { name: 'frames of 65536x65536 pixels', bytes: smallEpisode({ frameWidth: 65536, frameHeight: 65536 }), expect: 'EpisodeFormatError' },
