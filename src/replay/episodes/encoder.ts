@@ -16,6 +16,7 @@ import {
   EPISODE_VERSION,
   MAX_ACTIONS,
   MAX_CHUNK_FRAME_BYTES,
+  MAX_CHUNKS,
   MAX_EPISODE_STEPS,
   MAX_KEYFRAME_INTERVAL,
   MAX_NAME_LENGTH,
@@ -151,7 +152,8 @@ export class EpisodeEncoder {
     if (!Number.isInteger(s.action)) throw new InvalidConfigError(formatError('EpisodeEncoder.step', 'an integer action', describe(s.action), 'only discrete actions can be recorded'));
     if (typeof s.reward !== 'number' || !Number.isFinite(s.reward)) throw new InvalidConfigError(formatError('EpisodeEncoder.step', 'a finite reward', describe(s.reward), 'check the env reward'));
     if (s.annotation) this.checkAnnotation(s.annotation);
-    if (this.stepCount >= MAX_EPISODE_STEPS) throw new InvalidConfigError(formatError('EpisodeEncoder.step', `at most ${MAX_EPISODE_STEPS} steps per episode`, 'one more', 'end the episode (a time limit) before it reaches the format limit'));
+    const maxSteps = Math.min(MAX_EPISODE_STEPS, MAX_CHUNKS * this.K - 1);
+    if (this.stepCount >= maxSteps) throw new InvalidConfigError(formatError('EpisodeEncoder.step', `at most ${maxSteps} steps per episode (${MAX_EPISODE_STEPS} steps, ${MAX_CHUNKS} chunks of ${this.K})`, 'one more', 'end the episode (a time limit) before it reaches the format limit, or record with a larger keyframeInterval'));
     this.pushFrame(s.frame);
     const flags = (s.terminated ? 1 : 0) | (s.truncated ? 2 : 0);
     this.steps.push({ action: s.action, reward: s.reward, flags, annotation: s.annotation });

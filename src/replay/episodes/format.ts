@@ -35,6 +35,8 @@ export const MAX_ACTIONS = 1024;
 export const MAX_NAME_LENGTH = 128;
 /** Most steps in one episode. */
 export const MAX_EPISODE_STEPS = 1 << 22;
+/** Most chunks in one episode (each is a decoded record held in memory: 2^22 steps at K = 64). */
+export const MAX_CHUNKS = 1 << 16;
 /** Most annotation values of one field in one episode (steps x actions for `q` and `probs`): 64 MiB of float32. */
 export const MAX_ANNOTATION_VALUES = 1 << 24;
 /** Most frame bytes in one chunk once inflated (keyframeInterval x width x height x 3 at most). */

@@ -16,6 +16,7 @@ import {
   MAX_ANNOTATION_VALUES,
   MAX_CHUNK_FRAME_BYTES,
   MAX_EPISODE_BYTES,
+  MAX_CHUNKS,
   MAX_EPISODE_STEPS,
   MAX_KEYFRAME_INTERVAL,
   MAX_NAME_LENGTH,
@@ -405,6 +406,7 @@ export function readEpisode(bytes: Uint8Array, options: ReadEpisodeOptions = {})
     if (!isObj(v)) fail(source, 'a chunk or end record', describe(v));
     if (v.kind === 'chunk') {
       if (lastChunkShort) fail(source, 'only the last chunk to be shorter than keyframeInterval', `chunk ${chunks.length}`);
+      if (chunks.length >= MAX_CHUNKS) fail(source, `at most ${MAX_CHUNKS} chunks`, 'more');
       const c = checkChunk(v, header, chunks.length, source);
       paletteSize += c.palette.length / 3;
       if (paletteSize > PALETTE_CAPACITY) fail(source, `at most ${PALETTE_CAPACITY} palette colours`, `${paletteSize}`);

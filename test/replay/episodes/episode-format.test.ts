@@ -345,6 +345,7 @@ describe('episode format limits (checked before allocating)', () => {
     expect(byName['frame chunk inflating to 1 GiB (valid CRC)']).toMatch(/expected chunk 0 frames to inflate to their declared 768 bytes, received more/);
     expect(byName['step data inflating to 1 GiB (valid CRC)']).toMatch(/expected chunk 0 step data to inflate to at most \d+ bytes \(4 steps, 3 actions\), received more/);
     expect(byName['1024 actions x 20480 steps of zeroed Q-data']).toMatch(/expected at most 16777216 values of annotation q \(steps x width\), received 20480 x 1024/);
+    expect(byName['more than 2^16 chunks of one step']).toMatch(/expected at most 65536 chunks, received more/);
     expect(byName['more than 2^22 steps']).toMatch(/expected at most 4194304 steps, received more by chunk 1024/);
     expect(byName['game options rows 1e9, cellSize 1e6 (verify)']).toMatch(/^\[catch\] expected columns \* cellSize by rows \* cellSize within the frame limits/);
   });

@@ -106,5 +106,10 @@ export function hostileEpisodes(): Array<{ name: string; bytes: Uint8Array; expe
     },
     { name: '1024 actions x 20480 steps of zeroed Q-data', bytes: annotated(1024, 5), expect: 'EpisodeFormatError' },
     { name: 'more than 2^22 steps', bytes: manySteps(), expect: 'EpisodeFormatError' },
+    {
+      name: 'more than 2^16 chunks of one step',
+      bytes: episode([header({ keyframeInterval: 1 }), ...Array.from({ length: (1 << 16) + 1 }, (_, i) => chunk(i, { K: 1, frames: 1, steps: 1, frameData: frames8(1), stepData: deflate(stepBlock(1)) }))]),
+      expect: 'EpisodeFormatError',
+    },
   ];
 }
