@@ -111,6 +111,12 @@ describe('docs code blocks against the packed package', () => {
     if (scratch) rmSync(scratch, { recursive: true, force: true });
   });
 
+  it('the shipped examples/node-game-loop.mjs runs from node_modules (docs/export.md says so)', () => {
+    const r = run(process.execPath, [join('node_modules', 'npcforge', 'examples', 'node-game-loop.mjs')], project);
+    expect(r.status, r.out).toBe(0);
+    expect(r.stdout).toMatch(/mean \|npc paddle - ball\| = \d/);
+  }, BLOCK_TIMEOUT_MS + 10_000);
+
   for (const b of code) {
     const skipped = b.notRun !== null;
     const shell = b.lang === 'bash' || b.lang === 'sh';
