@@ -1,7 +1,8 @@
 /** Run folders: `runs/<game>__<agent>__s<seed>__<yyyymmdd-hhmmss>/` with config.json, metrics.jsonl, checkpoints/. */
-import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CheckpointError, UnsupportedVersionError, formatError, describe } from '../errors.js';
+import { BEST_DIR } from './checkpoint.js';
 import type { ResolvedRunConfig } from './run-config.js';
 
 export const RUN_FORMAT = 'npcforge-run';
@@ -25,10 +26,24 @@ export function runFolderName(game: string, agent: string, seed: number, date: D
   return `${game.replace(/\//g, '-')}__${agent}__s${seed}__${stamp}`;
 }
 
-/** Writes a file atomically (temporary file in the same folder, then rename). */
-export function writeFileAtomic(path: string, data: string | Uint8Array): void {
+/** Test seam of `writeFileAtomic`: runs between the write of the temporary file and its rename. */
+export interface WriteAtomicOptions {
+  beforeRename?: (tmp: string) => void;
+}
+
+/**
+ * Writes a file atomically (temporary file `<path>.tmp-<pid>` in the same folder, then rename).
+ * A crash before the rename leaves the old file intact; `recoverRunFolder` removes the stray temp.
+ */
+export function writeFileAtomic(path: string, data: string | Uint8Array, options: WriteAtomicOptions = {}): void {
   const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, data);
+  try {
+    writeFileSync(tmp, data);
+  } catch (err) {
+    rmSync(tmp, { force: true });
+    throw err;
+  }
+  options.beforeRename?.(tmp);
   renameSync(tmp, path);
 }
 
@@ -64,8 +79,187 @@ export function listCheckpoints(dir: string): number[] {
     .sort((a, b) => a - b);
 }
 
-/** Deletes all but the newest `keep` checkpoints. */
+/**
+ * Deletes all but the newest `keep` checkpoints. Each is first renamed out of the numbered names, so
+ * a kill during the delete leaves a `.old-*` folder (cleaned on the next start), never a numbered
+ * folder with half its files.
+ */
 export function pruneCheckpoints(dir: string, keep: number): void {
   const steps = listCheckpoints(dir);
-  for (const s of steps.slice(0, Math.max(0, steps.length - keep))) rmSync(join(dir, 'checkpoints', String(s)), { recursive: true, force: true });
+  for (const s of steps.slice(0, Math.max(0, steps.length - keep))) {
+    const doomed = join(dir, 'checkpoints', `.old-${s}-${process.pid}`);
+    renameSync(join(dir, 'checkpoints', String(s)), doomed);
+    rmSync(doomed, { recursive: true, force: true });
+  }
+}
+
+/** Name of the lock file of a run folder being trained. */
+export const LOCK_FILE = '.lock';
+
+/** True when a process with this pid exists (EPERM: it exists but belongs to another user). */
+export function pidAlive(pid: number): boolean {
+  if (!Number.isSafeInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Pid written in a run's lock file, or null (no lock, or unreadable content). */
+export function lockOwner(dir: string): number | null {
+  try {
+    const text = readFileSync(join(dir, LOCK_FILE), 'utf8').trim();
+    return /^\d{1,10}$/.test(text) ? Number(text) : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Locks a run folder for one training process: creates `<dir>/.lock` (exclusively) holding the pid.
+ * A lock held by a live process is a CheckpointError naming its pid; a lock left by a dead process
+ * is taken over and reported through `warn`. Returns the release function (idempotent; also run at
+ * process exit, so an uncaught error or `process.exit` does not leave the lock behind).
+ */
+export function lockRunFolder(dir: string, warn: (line: string) => void): () => void {
+  const path = join(dir, LOCK_FILE);
+  for (let attempt = 0; ; attempt++) {
+    try {
+      writeFileSync(path, `${process.pid}\n`, { flag: 'wx' });
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 0) throw err;
+      const owner = lockOwner(dir);
+      if (owner !== null && owner !== process.pid && pidAlive(owner)) {
+        throw new CheckpointError(formatError('run folder', 'a run folder no other process is training', `${describe(dir)} locked by pid ${owner} (${path})`, `wait for pid ${owner} to finish or stop it; two trainings of one run would interleave its files`));
+      }
+      warn(`npcforge: took over the lock of ${dir} left by ${owner === null ? 'an unknown process' : `pid ${owner}, which is no longer running`}`);
+      rmSync(path, { force: true });
+    }
+  }
+  let held = true;
+  const release = (): void => {
+    if (!held) return;
+    held = false;
+    process.off('exit', release);
+    // Only our own lock: a later process may have taken over a lock we no longer hold.
+    if (lockOwner(dir) === process.pid) {
+      try {
+        unlinkSync(path);
+      } catch {
+        // Already gone: nothing to release.
+      }
+    }
+  };
+  process.on('exit', release);
+  return release;
+}
+
+/** Pid in a temporary name `.tmp-<step>-<pid>`, `.old-best-<pid>`, `<file>.tmp-<pid>`, ... */
+function tempPid(name: string): number {
+  const m = /-(\d+)$/.exec(name);
+  return m ? Number(m[1]) : NaN;
+}
+
+function isDir(path: string): boolean {
+  try {
+    return lstatSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/** A folder written by writeCheckpoint/writeBest whose checkpoint.json and blobs are all present. */
+function completeCheckpointDir(dir: string): boolean {
+  try {
+    if (!lstatSync(join(dir, 'checkpoint.json')).isFile()) return false;
+    const file = JSON.parse(readFileSync(join(dir, 'checkpoint.json'), 'utf8')) as { blobs?: unknown };
+    if (!Array.isArray(file.blobs)) return false;
+    return file.blobs.every((b) => typeof b === 'string' && !b.includes('/') && !b.includes('\\') && lstatSync(join(dir, b)).isFile());
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Finishes or rolls back what a killed training left half-done in a run folder, and returns one
+ * line per repair:
+ * - `checkpoints/.tmp-<step>-<pid>` complete and `<step>` absent: renamed in; otherwise removed;
+ * - `checkpoints/.old-*` (pruning or replacing killed mid-way): removed, or renamed back when its
+ *   step has no folder and no complete replacement;
+ * - a numbered checkpoint folder without checkpoint.json (kill during an old-style prune): removed;
+ * - no `best/` but `.tmp-best-*` complete (rolled forward) or `.old-best-*` (rolled back);
+ *   stray `.tmp-best-*`/`.old-best-*` removed;
+ * - stray `<file>.tmp-<pid>` files of `writeFileAtomic` removed.
+ * Temporaries of a live process other than this one are left alone (it may be writing them), and a
+ * folder locked by another live process is not touched at all.
+ */
+export function recoverRunFolder(dir: string): string[] {
+  const done: string[] = [];
+  const owner = lockOwner(dir);
+  if (owner !== null && owner !== process.pid && pidAlive(owner)) return done;
+  const ours = (name: string): boolean => {
+    const pid = tempPid(name);
+    return pid === process.pid || !pidAlive(pid);
+  };
+  const cdir = join(dir, 'checkpoints');
+  if (isDir(cdir)) {
+    const names = readdirSync(cdir);
+    for (const n of names.filter((x) => /^\.tmp-\d+-\d+$/.test(x) && ours(x))) {
+      const step = n.split('-')[1]!;
+      const tmp = join(cdir, n);
+      if (!existsSync(join(cdir, step)) && completeCheckpointDir(tmp)) {
+        renameSync(tmp, join(cdir, step));
+        done.push(`npcforge: recovered checkpoint ${step} of ${dir} (its write was interrupted before the final rename)`);
+      } else {
+        rmSync(tmp, { recursive: true, force: true });
+        done.push(`npcforge: removed the unfinished checkpoint write ${join(cdir, n)}`);
+      }
+    }
+    for (const n of names.filter((x) => /^\.old-\d+-\d+$/.test(x) && ours(x))) {
+      const step = n.split('-')[1]!;
+      const old = join(cdir, n);
+      if (!existsSync(join(cdir, step)) && completeCheckpointDir(old) && !names.some((x) => x.startsWith(`.tmp-${step}-`))) {
+        // A replace of checkpoint <step> was killed between its two renames and no new copy exists.
+        renameSync(old, join(cdir, step));
+        done.push(`npcforge: restored checkpoint ${step} of ${dir} (its replacement was interrupted)`);
+      } else {
+        rmSync(old, { recursive: true, force: true });
+        done.push(`npcforge: removed ${old} left by an interrupted checkpoint deletion`);
+      }
+    }
+    for (const n of readdirSync(cdir).filter((x) => /^\d+$/.test(x))) {
+      if (isDir(join(cdir, n)) && !existsSync(join(cdir, n, 'checkpoint.json'))) {
+        rmSync(join(cdir, n), { recursive: true, force: true });
+        done.push(`npcforge: removed checkpoint ${n} of ${dir}: it has no checkpoint.json (its deletion was interrupted)`);
+      }
+    }
+  }
+  const top = isDir(dir) ? readdirSync(dir) : [];
+  const tmpBest = top.filter((x) => /^\.tmp-best-\d+$/.test(x) && ours(x));
+  const oldBest = top.filter((x) => /^\.old-best-\d+$/.test(x) && ours(x));
+  const best = join(dir, BEST_DIR);
+  if (!existsSync(best)) {
+    const forward = tmpBest.find((x) => completeCheckpointDir(join(dir, x)));
+    const back = oldBest.find((x) => completeCheckpointDir(join(dir, x)));
+    if (forward) {
+      renameSync(join(dir, forward), best);
+      done.push(`npcforge: restored ${best} from ${forward} (its update was interrupted; rolled forward)`);
+    } else if (back) {
+      renameSync(join(dir, back), best);
+      done.push(`npcforge: restored ${best} from ${back} (its update was interrupted; rolled back)`);
+    }
+  }
+  for (const n of [...tmpBest, ...oldBest]) {
+    if (!existsSync(join(dir, n))) continue;
+    rmSync(join(dir, n), { recursive: true, force: true });
+    done.push(`npcforge: removed ${join(dir, n)} left by an interrupted update of best/`);
+  }
+  for (const n of top.filter((x) => /^(config\.json|metrics\.jsonl)\.tmp-\d+$/.test(x) && ours(x))) {
+    rmSync(join(dir, n), { force: true });
+    done.push(`npcforge: removed ${join(dir, n)} left by an interrupted rewrite (the file itself is intact)`);
+  }
+  return done;
 }
