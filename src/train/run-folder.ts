@@ -221,8 +221,9 @@ export function recoverRunFolder(dir: string): string[] {
     for (const n of names.filter((x) => /^\.old-\d+-\d+$/.test(x) && ours(x))) {
       const step = n.split('-')[1]!;
       const old = join(cdir, n);
-      if (!existsSync(join(cdir, step)) && completeCheckpointDir(old) && !names.some((x) => x.startsWith(`.tmp-${step}-`))) {
-        // A replace of checkpoint <step> was killed between its two renames and no new copy exists.
+      if (!existsSync(join(cdir, step)) && completeCheckpointDir(old)) {
+        // A replace of checkpoint <step> was killed between its two renames and no complete new copy
+        // was renamed in above.
         renameSync(old, join(cdir, step));
         done.push(`npcforge: restored checkpoint ${step} of ${dir} (its replacement was interrupted)`);
       } else {
