@@ -89,7 +89,9 @@ export function registerTrain(program: Command): void {
         }
         if (result.interrupted && stopSignal !== null) process.exitCode = STOP_SIGNALS[stopSignal];
       } finally {
-        for (const [sig, h] of handlers) process.off(sig, h);
+        // After a stop signal the process is about to exit: keep ignoring further signals until it
+        // has, so its exit code stays 128 + the first signal instead of a kill by the second one.
+        if (stopSignal === null) for (const [sig, h] of handlers) process.off(sig, h);
       }
     });
 }
