@@ -5,7 +5,7 @@
  */
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CheckpointError, UnsupportedVersionError, formatError, describe } from '../errors.js';
+import { CheckpointError, UnsupportedVersionError, formatError } from '../errors.js';
 import type { AgentSnapshot } from '../agents/agent.js';
 import type { EnvChainSnapshot } from './env-state.js';
 
@@ -66,7 +66,7 @@ function fillCheckpointDir(tmp: string, what: string, runner: RunnerState, agent
   } catch (err) {
     rmSync(tmp, { recursive: true, force: true });
     const code = (err as NodeJS.ErrnoException).code ?? (err as Error).name;
-    throw new CheckpointError(formatError('checkpoint', `to write ${what}`, `${code} while writing ${describe(tmp)} (removed; nothing half-written kept)`, code === 'ENOSPC' ? 'free disk space, then continue with --resume' : 'check that the run folder is writable, then continue with --resume'), { cause: err });
+    throw new CheckpointError(formatError('checkpoint', `to write ${what}`, `${code} while writing ${JSON.stringify(tmp)} (removed; nothing half-written kept)`, code === 'ENOSPC' ? 'free disk space, then continue with --resume' : 'check that the run folder is writable, then continue with --resume'), { cause: err });
   }
 }
 
@@ -115,28 +115,28 @@ export function readCheckpoint(dir: string): { runner: RunnerState; agent: Agent
   try {
     st = statSync(path);
   } catch (err) {
-    throw new CheckpointError(formatError('checkpoint', 'a readable checkpoint.json', `${describe(path)}: ${(err as NodeJS.ErrnoException).code ?? 'unreadable'}`, 'the checkpoint is incomplete; pick another checkpoint, or start a new run'));
+    throw new CheckpointError(formatError('checkpoint', 'a readable checkpoint.json', `${JSON.stringify(path)}: ${(err as NodeJS.ErrnoException).code ?? 'unreadable'}`, 'the checkpoint is incomplete; pick another checkpoint, or start a new run'));
   }
-  if (!st.isFile()) throw new CheckpointError(formatError('checkpoint', 'checkpoint.json to be a regular file', `${describe(path)} that is not`, 'pick another checkpoint, or start a new run'));
-  if (st.size > MAX_CHECKPOINT_JSON_BYTES) throw new CheckpointError(formatError('checkpoint', `checkpoint.json of at most ${MAX_CHECKPOINT_JSON_BYTES} bytes`, `${describe(path)} of ${st.size} bytes`, 'pick another checkpoint, or start a new run'));
+  if (!st.isFile()) throw new CheckpointError(formatError('checkpoint', 'checkpoint.json to be a regular file', `${JSON.stringify(path)} that is not`, 'pick another checkpoint, or start a new run'));
+  if (st.size > MAX_CHECKPOINT_JSON_BYTES) throw new CheckpointError(formatError('checkpoint', `checkpoint.json of at most ${MAX_CHECKPOINT_JSON_BYTES} bytes`, `${JSON.stringify(path)} of ${st.size} bytes`, 'pick another checkpoint, or start a new run'));
   try {
     file = JSON.parse(readFileSync(path, 'utf8')) as CheckpointFile;
   } catch (err) {
     // JSON.parse's message quotes the file's text (and may span lines): report only that it is not JSON.
     const why = err instanceof SyntaxError ? 'invalid JSON' : ((err as NodeJS.ErrnoException).code ?? 'unreadable');
-    throw new CheckpointError(formatError('checkpoint', 'a readable checkpoint.json', `${describe(path)}: ${why}`, 'the checkpoint is corrupt; pick another checkpoint, or start a new run'));
+    throw new CheckpointError(formatError('checkpoint', 'a readable checkpoint.json', `${JSON.stringify(path)}: ${why}`, 'the checkpoint is corrupt; pick another checkpoint, or start a new run'));
   }
-  if (file?.format !== CHECKPOINT_FORMAT) throw new CheckpointError(formatError('checkpoint', `format ${CHECKPOINT_FORMAT}`, describe(file?.format), 'pick a checkpoint folder written by npcforge train'));
-  if (file.version !== CHECKPOINT_VERSION) throw new UnsupportedVersionError(formatError('checkpoint', `version ${CHECKPOINT_VERSION}`, describe(file.version), 'use the npcforge version that wrote it'));
+  if (file?.format !== CHECKPOINT_FORMAT) throw new CheckpointError(formatError('checkpoint', `format ${CHECKPOINT_FORMAT}`, `${JSON.stringify(path)} of another format`, 'pick a checkpoint folder written by npcforge train'));
+  if (file.version !== CHECKPOINT_VERSION) throw new UnsupportedVersionError(formatError('checkpoint', `version ${CHECKPOINT_VERSION}`, Number.isSafeInteger(file.version) ? `version ${file.version}` : 'no integer version', 'use the npcforge version that wrote it'));
   const r = file.runner;
-  if (!r || !Number.isInteger(r.step) || !Array.isArray(r.obs) || !Array.isArray(r.envs)) throw new CheckpointError(formatError('checkpoint', 'runner counters and env states', describe(r), 'the checkpoint is corrupt; pick another'));
+  if (!r || !Number.isInteger(r.step) || !Array.isArray(r.obs) || !Array.isArray(r.envs)) throw new CheckpointError(formatError('checkpoint', 'runner counters and env states', `${JSON.stringify(path)} with missing or malformed fields`, 'the checkpoint is corrupt; pick another'));
   const blobs: Record<string, Uint8Array> = {};
   for (const name of file.blobs ?? []) {
-    if (typeof name !== 'string' || !/^[\w.-]+$/.test(name) || name.startsWith('.')) throw new CheckpointError(formatError('checkpoint', 'blob names inside the checkpoint folder', describe(name), 'the checkpoint is corrupt; pick another'));
+    if (typeof name !== 'string' || !/^[\w.-]+$/.test(name) || name.startsWith('.')) throw new CheckpointError(formatError('checkpoint', 'blob names inside the checkpoint folder', `${JSON.stringify(path)} naming a blob outside it`, 'the checkpoint is corrupt; pick another'));
     try {
       blobs[name] = new Uint8Array(readFileSync(join(dir, name)));
     } catch {
-      throw new CheckpointError(formatError('checkpoint', `blob file ${name}`, `missing in ${describe(dir)}`, 'the checkpoint is incomplete; pick another'));
+      throw new CheckpointError(formatError('checkpoint', `blob file ${name}`, `missing in ${JSON.stringify(dir)}`, 'the checkpoint is incomplete; pick another'));
     }
   }
   return { runner: r, agent: { json: file.agent, blobs } };

@@ -1,7 +1,7 @@
 /** Run folders: `runs/<game>__<agent>__s<seed>__<yyyymmdd-hhmmss>/` with config.json, metrics.jsonl, checkpoints/. */
-import { existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CheckpointError, UnsupportedVersionError, formatError, describe } from '../errors.js';
+import { CheckpointError, UnsupportedVersionError, formatError } from '../errors.js';
 import { BEST_DIR } from './checkpoint.js';
 import type { ResolvedRunConfig } from './run-config.js';
 
@@ -47,24 +47,32 @@ export function writeFileAtomic(path: string, data: string | Uint8Array, options
   renameSync(tmp, path);
 }
 
+/** Largest config.json read (a resolved config is a few kB). */
+export const MAX_RUN_FILE_BYTES = 16 * 1024 * 1024;
+
 /** Reads and checks a run's config.json; a folder that is not a run raises CheckpointError. */
 export function readRunFile(dir: string): RunFile {
   const path = join(dir, 'config.json');
-  if (!existsSync(path)) throw new CheckpointError(formatError('run folder', 'a folder with config.json written by npcforge train', `${describe(dir)} without config.json`, 'pass a folder under runs/ created by npcforge train'));
+  if (!existsSync(path)) throw new CheckpointError(formatError('run folder', 'a folder with config.json written by npcforge train', `${JSON.stringify(dir)} without config.json`, 'pass a folder under runs/ created by npcforge train'));
+  const st = statSync(path);
+  if (!st.isFile()) throw new CheckpointError(formatError('run folder', 'config.json to be a regular file', `${JSON.stringify(path)} that is not`, 'pass a folder created by npcforge train'));
+  if (st.size > MAX_RUN_FILE_BYTES) throw new CheckpointError(formatError('run folder', `config.json of at most ${MAX_RUN_FILE_BYTES} bytes`, `${JSON.stringify(path)} of ${st.size} bytes`, 'pass a folder created by npcforge train'));
   let f: RunFile;
   try {
     f = JSON.parse(readFileSync(path, 'utf8')) as RunFile;
   } catch (err) {
-    throw new CheckpointError(formatError('run folder', 'a readable config.json', `${describe(path)}: ${(err as Error).message}`, 'the run folder is corrupt; start a new run'));
+    // JSON.parse's message quotes the file's text: report only that it is not JSON.
+    const why = err instanceof SyntaxError ? 'invalid JSON' : ((err as NodeJS.ErrnoException).code ?? 'unreadable');
+    throw new CheckpointError(formatError('run folder', 'a readable config.json', `${JSON.stringify(path)}: ${why}`, 'the run folder is corrupt; start a new run'));
   }
-  if (f?.format !== RUN_FORMAT) throw new CheckpointError(formatError('run folder', `config.json of format ${RUN_FORMAT}`, describe(f?.format), 'pass a folder created by npcforge train'));
-  if (f.version !== RUN_VERSION) throw new UnsupportedVersionError(formatError('run folder', `config.json version ${RUN_VERSION}`, describe(f.version), 'use the npcforge version that wrote the run'));
+  if (f?.format !== RUN_FORMAT) throw new CheckpointError(formatError('run folder', `config.json of format ${RUN_FORMAT}`, `${JSON.stringify(path)} of another format`, 'pass a folder created by npcforge train'));
+  if (f.version !== RUN_VERSION) throw new UnsupportedVersionError(formatError('run folder', `config.json version ${RUN_VERSION}`, Number.isSafeInteger(f.version) ? `version ${f.version}` : 'no integer version', 'use the npcforge version that wrote the run'));
   return f;
 }
 
 /** Creates the run folder (fails if it exists) and writes config.json. */
 export function createRunFolder(dir: string, file: RunFile): void {
-  if (existsSync(join(dir, 'config.json'))) throw new CheckpointError(formatError('run folder', 'a new folder', `${describe(dir)} that already holds a run`, 'pass another --out or --resume the run'));
+  if (existsSync(join(dir, 'config.json'))) throw new CheckpointError(formatError('run folder', 'a new folder', `${JSON.stringify(dir)} that already holds a run`, 'pass another --out or --resume the run'));
   mkdirSync(join(dir, 'checkpoints'), { recursive: true });
   writeFileAtomic(join(dir, 'config.json'), JSON.stringify(file, null, 2) + '\n');
 }
@@ -133,7 +141,7 @@ export function lockRunFolder(dir: string, warn: (line: string) => void): () => 
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 0) throw err;
       const owner = lockOwner(dir);
       if (owner !== null && owner !== process.pid && pidAlive(owner)) {
-        throw new CheckpointError(formatError('run folder', 'a run folder no other process is training', `${describe(dir)} locked by pid ${owner} (${path})`, `wait for pid ${owner} to finish or stop it; two trainings of one run would interleave its files`));
+        throw new CheckpointError(formatError('run folder', 'a run folder no other process is training', `${JSON.stringify(dir)} locked by pid ${owner} (${path})`, `wait for pid ${owner} to finish or stop it; two trainings of one run would interleave its files`));
       }
       warn(`npcforge: took over the lock of ${dir} left by ${owner === null ? 'an unknown process' : `pid ${owner}, which is no longer running`}`);
       rmSync(path, { force: true });

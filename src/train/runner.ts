@@ -124,13 +124,14 @@ export function truncateMetrics(path: string, step: number, options: WriteAtomic
  */
 function pickResumeCheckpoint(runDir: string, requested: number | undefined, warn: (line: string) => void): { dir: string; ck: ReturnType<typeof readCheckpoint> } {
   const steps = listCheckpoints(runDir);
-  if (!steps.length) throw new CheckpointError(formatError('--resume', 'a run with at least one checkpoint', `${describe(runDir)} without checkpoints`, 'start a new run instead'));
+  if (!steps.length) throw new CheckpointError(formatError('--resume', 'a run with at least one checkpoint', `${JSON.stringify(runDir)} without checkpoints`, 'start a new run instead'));
   if (requested !== undefined) {
     if (!steps.includes(requested)) throw new CheckpointError(formatError('train --checkpoint', `one of the run's checkpoints [${steps.join(', ')}]`, String(requested), 'pass one of the listed steps'));
     const dir = join(runDir, 'checkpoints', String(requested));
     return { dir, ck: readCheckpoint(dir) };
   }
   const bad: number[] = [];
+  let newestError: unknown = null;
   for (let i = steps.length - 1; i >= 0; i--) {
     const dir = join(runDir, 'checkpoints', String(steps[i]));
     try {
@@ -139,10 +140,12 @@ function pickResumeCheckpoint(runDir: string, requested: number | undefined, war
       return { dir, ck };
     } catch (err) {
       if (!(err instanceof CheckpointError)) throw err;
+      newestError ??= err;
       bad.push(steps[i]!);
     }
   }
-  throw new CheckpointError(formatError('--resume', 'an intact checkpoint', `${describe(runDir)} whose checkpoints [${steps.join(', ')}] are all corrupt or incomplete`, 'start a new run'));
+  // None is intact: the newest one's own error says what is wrong with it.
+  throw newestError;
 }
 
 /** The default run folder, suffixed `-2`, `-3`, ... when a run started in the same second already has it. */
@@ -188,10 +191,6 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       releaseLock = lockRunFolder(runDir, warn);
       for (const line of recoverRunFolder(runDir)) warn(line);
       resumeFrom = pickResumeCheckpoint(runDir, options.checkpoint, warn);
-      const at = resumeFrom.ck.runner.step;
-      if (cfg.run.steps <= at) {
-        throw new InvalidConfigError(formatError('train --resume', `a step budget above the checkpoint's step ${at}`, `${cfg.run.steps}${options.steps === undefined ? " (the run's own budget: it is complete)" : ''}`, `pass --steps with more than ${at} steps to train further`));
-      }
     }
     return await trainLoaded({ options, now, runDir, cfg, resumeFrom, progress, warn, lock: (dir) => (releaseLock = lockRunFolder(dir, warn)) });
   } finally {
@@ -230,6 +229,10 @@ async function trainLoaded({ options, now, runDir, cfg, resumeFrom, progress, wa
       // Everything was read before touching the run folder, so a corrupt checkpoint changes nothing.
       const ck = resumeFrom.ck;
       await agent.load(ck.agent);
+      // After the load, so a checkpoint with broken weights reports that first.
+      if (cfg.run.steps <= ck.runner.step) {
+        throw new InvalidConfigError(formatError('train --resume', `a step budget above the checkpoint's step ${ck.runner.step}`, `${cfg.run.steps}${options.steps === undefined ? " (the run's own budget: it is complete)" : ''}`, `pass --steps with more than ${ck.runner.step} steps to train further`));
+      }
       if (cfg.agent === 'dqn' && !ck.agent.blobs['replay.bin']) warn(`npcforge: checkpoint ${ck.runner.step} holds no replay memory (the run was trained without --save-replay); learning restarts from an empty replay memory`);
       st = ck.runner;
       if (st.envs.length !== K || st.obs.length !== K * obsSize) throw new CheckpointError(formatError('checkpoint', `${K} env states`, `${st.envs.length}`, 'resume with the same --envs'));
@@ -424,7 +427,7 @@ export async function loadRunAgent(runDir: string, checkpointStep?: number, opti
   const ck = readCheckpoint(useBest ? join(runDir, BEST_DIR) : join(runDir, 'checkpoints', String(step)));
   const bestEval = ck.runner.bestEval;
   if (!useBest && checkpointStep === undefined && typeof bestEval === 'number') {
-    throw new CheckpointError(formatError('run folder', `${BEST_DIR}/ with the best-evaluated weights (the run's best eval return is ${formatNumber(bestEval)})`, `${describe(runDir)} without ${BEST_DIR}/`, `use a checkpoint instead: eval and export take --checkpoint <step> (one of ${steps.join(', ')})`));
+    throw new CheckpointError(formatError('run folder', `${BEST_DIR}/ with the best-evaluated weights (the run's best eval return is ${formatNumber(bestEval)})`, `${JSON.stringify(runDir)} without ${BEST_DIR}/`, `use a checkpoint instead: eval and export take --checkpoint <step> (one of ${steps.join(', ')})`));
   }
   await initBackend();
   const probe = make(run.game, run.run.envOptions);

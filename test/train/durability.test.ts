@@ -60,7 +60,7 @@ describe('resume durability', () => {
     expect(existsSync(join(run, LOCK_FILE))).toBe(false);
   });
 
-  it('a missing blob also counts as corrupt; all corrupt is one error', async () => {
+  it('a missing blob also counts as corrupt; when all are corrupt the newest one\'s error is reported', async () => {
     const run = copyRun('blob');
     rmSync(join(run, 'checkpoints', '300', 'online.bin'));
     const c = capture();
@@ -68,7 +68,7 @@ describe('resume durability', () => {
     expect(res.step).toBe(350);
     expect(c.lines()[0]).toMatch(/checkpoint 300 .* resuming from checkpoint 200/);
     for (const s of listCheckpoints(run)) writeFileSync(join(run, 'checkpoints', String(s), 'checkpoint.json'), 'x');
-    await expect(train({ resume: run, steps: 1000, progress: null })).rejects.toThrow(/all corrupt or incomplete/);
+    await expect(train({ resume: run, steps: 1000, progress: null })).rejects.toThrow(/^\[checkpoint\] expected a readable checkpoint\.json, received ".*checkpoints\/350\/checkpoint\.json": invalid JSON; fix:/);
     expect(existsSync(join(run, LOCK_FILE))).toBe(false);
   });
 
