@@ -7,7 +7,8 @@ import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { main } from '../../src/cli/main.js';
 import '../../games/index.js';
 import { CheckpointError, InvalidConfigError } from '../../src/errors.js';
 import { resolveRunConfig } from '../../src/train/run-config.js';
@@ -146,5 +147,42 @@ describe('loadRunAgent and best/', () => {
     const named = await loadRunAgent(run, 300, { warn: () => {} });
     expect(named.step).toBe(300);
     named.agent.dispose();
+  });
+});
+
+describe('train CLI output', () => {
+  it('--json prints one result object on stdout; --no-progress keeps only the final line on stderr', async () => {
+    const out: string[] = [];
+    const err: string[] = [];
+    const o = vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => (out.push(String(s)), true));
+    const e = vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => (err.push(String(s)), true));
+    writeFileSync(join(dir, 'tiny.json'), JSON.stringify({ learningStarts: 40, batchSize: 8, evalEvery: 50, evalEpisodes: 2, logEvery: 50, checkpointEvery: 50 }));
+    let code: number;
+    try {
+      code = await main(['train', 'catch', '--steps', '100', '--config', join(dir, 'tiny.json'), '--out', join(dir, 'cli'), '--no-progress', '--json']);
+    } finally {
+      o.mockRestore();
+      e.mockRestore();
+    }
+    expect(code).toBe(0);
+    expect(out).toHaveLength(1);
+    const res = JSON.parse(out[0]!) as Record<string, unknown>;
+    const runDir = join(dir, 'cli', readdirSync(join(dir, 'cli'))[0]!);
+    expect(res).toMatchObject({ runDir, step: 100, interrupted: false, signal: null, stoppedEarly: false, checkpoint: join(runDir, 'checkpoints', '100') });
+    expect((res.lastEval as { episodes: number }).episodes).toBe(2);
+    expect(typeof res.bestEval).toBe('number');
+    const human = err.join('').split('\n').filter((l) => l && !l.startsWith('npcforge: compute backend'));
+    expect(human).toEqual([expect.stringMatching(new RegExp(`^npcforge: done at step 100; eval return -?\\d+(\\.\\d+)? \\(best -?\\d+(\\.\\d+)?\\); run ${runDir}$`))]);
+  });
+
+  it('--checkpoint without --resume is a usage error', async () => {
+    const e = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    try {
+      expect(await main(['train', 'catch', '--checkpoint', '100', '--out', join(dir, 'none')])).toBe(2);
+      expect(String(e.mock.calls[0]?.[0])).toMatch(/^npcforge: \[train --checkpoint\] expected --resume <run> next to --checkpoint/);
+    } finally {
+      e.mockRestore();
+    }
+    expect(existsSync(join(dir, 'none'))).toBe(false);
   });
 });
