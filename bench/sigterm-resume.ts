@@ -22,7 +22,7 @@ const cli = join(here, '..', '..', 'bin', 'npcforge.js');
 const LOG_EVERY = 50;
 const SETTINGS = { learningStarts: 100, batchSize: 16, bufferSize: 5000, checkpointEvery: 100, logEvery: LOG_EVERY, evalEvery: 1000, evalEpisodes: 2, saveReplay: true };
 /** SIGTERM lands uniformly in this window after spawn (ms): start-up, the loop, evaluations, checkpoints. */
-const KILL_WINDOW_MS: [number, number] = [300, 4000];
+const KILL_WINDOW_MS: [number, number] = [300, 8000];
 
 interface Outcome {
   kind: 'checkpointed' | 'before-start' | 'finished' | 'failed';
