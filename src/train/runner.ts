@@ -315,7 +315,12 @@ async function trainLoaded({ options, now, runDir, cfg, resumeFrom, progress, wa
         wall_time_s: wall(),
         tensors: tf.memory().numTensors,
       };
-      appendFileSync(metricsPath, JSON.stringify(line) + '\n');
+      try {
+        appendFileSync(metricsPath, JSON.stringify(line) + '\n');
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code ?? (err as Error).name;
+        throw new CheckpointError(formatError('metrics', `to append step ${st.step} to ${JSON.stringify(metricsPath)}`, code, code === 'ENOSPC' ? 'free disk space, then continue with --resume' : 'check that the run folder is writable, then continue with --resume'), { cause: err });
+      }
       if (line.loss !== null) lastLoss = line.loss;
       progress.line({ step: st.step, total: run.steps, meanReturn: line.mean_return_100, evalReturn: st.lastEval, loss: line.loss, stepsPerSec: line.env_steps_per_s });
       st.acc = { loss: 0, lossCount: 0, updates: 0 };

@@ -4,7 +4,7 @@
  * the run folder is locked, and `loadRunAgent` repairs or refuses a run without its best/.
  */
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -147,6 +147,23 @@ describe('loadRunAgent and best/', () => {
     const named = await loadRunAgent(run, 300, { warn: () => {} });
     expect(named.step).toBe(300);
     named.agent.dispose();
+  });
+});
+
+describe('write errors during training', () => {
+  it('a metrics.jsonl that cannot be appended to ends the run with one CheckpointError line and releases the lock', async () => {
+    const run = join(dir, 'unwritable');
+    mkdirSync(join(run, 'metrics.jsonl'), { recursive: true });
+    const config = resolveRunConfig({ game: 'catch', file: { learningStarts: 40, batchSize: 8, steps: 100, evalEpisodes: 0, logEvery: 50, checkpointEvery: 0 } });
+    let err: unknown;
+    try {
+      await train({ config, runDir: run, progress: null });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(CheckpointError);
+    expect((err as Error).message).toMatch(/^\[metrics\] expected to append step 50 to ".*metrics\.jsonl", received EISDIR; fix: check that the run folder is writable/);
+    expect(existsSync(join(run, LOCK_FILE))).toBe(false);
   });
 });
 
