@@ -89,13 +89,13 @@ export function listCheckpoints(dir: string): number[] {
 
 /**
  * Deletes all but the newest `keep` checkpoints. Each is first renamed out of the numbered names, so
- * a kill during the delete leaves a `.old-*` folder (cleaned on the next start), never a numbered
+ * a kill during the delete leaves a `.del-*` folder (removed on the next start), never a numbered
  * folder with half its files.
  */
 export function pruneCheckpoints(dir: string, keep: number): void {
   const steps = listCheckpoints(dir);
   for (const s of steps.slice(0, Math.max(0, steps.length - keep))) {
-    const doomed = join(dir, 'checkpoints', `.old-${s}-${process.pid}`);
+    const doomed = join(dir, 'checkpoints', `.del-${s}-${process.pid}`);
     renameSync(join(dir, 'checkpoints', String(s)), doomed);
     rmSync(doomed, { recursive: true, force: true });
   }
@@ -133,16 +133,20 @@ export function lockOwner(dir: string): number | null {
  */
 export function lockRunFolder(dir: string, warn: (line: string) => void): () => void {
   const path = join(dir, LOCK_FILE);
+  const locked = (owner: number | null): CheckpointError =>
+    new CheckpointError(formatError('run folder', 'a run folder no other process is training', `${JSON.stringify(dir)} locked by ${owner === null ? 'another process' : `pid ${owner}`} (${path})`, `wait for ${owner === null ? 'it' : `pid ${owner}`} to finish or stop it; two trainings of one run would interleave its files`));
   for (let attempt = 0; ; attempt++) {
     try {
       writeFileSync(path, `${process.pid}\n`, { flag: 'wx' });
       break;
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 0) throw err;
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code !== 'EEXIST') throw new CheckpointError(formatError('run folder', `to create the lock file ${JSON.stringify(path)}`, code ?? (err as Error).name, 'check that the run folder exists and is writable'), { cause: err });
       const owner = lockOwner(dir);
-      if (owner !== null && owner !== process.pid && pidAlive(owner)) {
-        throw new CheckpointError(formatError('run folder', 'a run folder no other process is training', `${JSON.stringify(dir)} locked by pid ${owner} (${path})`, `wait for pid ${owner} to finish or stop it; two trainings of one run would interleave its files`));
-      }
+      // A second EEXIST: another process took the stale lock over at the same moment.
+      if (attempt > 0 || (owner !== null && owner !== process.pid && pidAlive(owner))) throw locked(owner);
+      // No pid yet: a process that has just created the file may still be writing its pid.
+      if (owner === null && Date.now() - lockMtime(path) < 10_000) throw locked(null);
       warn(`npcforge: took over the lock of ${dir} left by ${owner === null ? 'an unknown process' : `pid ${owner}, which is no longer running`}`);
       rmSync(path, { force: true });
     }
@@ -163,6 +167,14 @@ export function lockRunFolder(dir: string, warn: (line: string) => void): () => 
   };
   process.on('exit', release);
   return release;
+}
+
+function lockMtime(path: string): number {
+  try {
+    return statSync(path).mtimeMs;
+  } catch {
+    return 0;
+  }
 }
 
 /** Pid in a temporary name `.tmp-<step>-<pid>`, `.old-best-<pid>`, `<file>.tmp-<pid>`, ... */
@@ -195,7 +207,8 @@ function completeCheckpointDir(dir: string): boolean {
  * Finishes or rolls back what a killed training left half-done in a run folder, and returns one
  * line per repair:
  * - `checkpoints/.tmp-<step>-<pid>` complete and `<step>` absent: renamed in; otherwise removed;
- * - `checkpoints/.old-*` (pruning or replacing killed mid-way): removed, or renamed back when its
+ * - `checkpoints/.del-*` (pruning killed mid-way): removed;
+ * - `checkpoints/.old-*` (replacing a checkpoint killed mid-way): removed, or renamed back when its
  *   step has no folder and no complete replacement;
  * - a numbered checkpoint folder without checkpoint.json (kill during an old-style prune): removed;
  * - no `best/` but `.tmp-best-*` complete (rolled forward) or `.old-best-*` (rolled back);
@@ -226,6 +239,10 @@ export function recoverRunFolder(dir: string): string[] {
         done.push(`npcforge: removed the unfinished checkpoint write ${join(cdir, n)}`);
       }
     }
+    for (const n of names.filter((x) => /^\.del-\d+-\d+$/.test(x) && ours(x))) {
+      rmSync(join(cdir, n), { recursive: true, force: true });
+      done.push(`npcforge: removed ${join(cdir, n)} left by an interrupted pruning of old checkpoints`);
+    }
     for (const n of names.filter((x) => /^\.old-\d+-\d+$/.test(x) && ours(x))) {
       const step = n.split('-')[1]!;
       const old = join(cdir, n);
@@ -236,7 +253,7 @@ export function recoverRunFolder(dir: string): string[] {
         done.push(`npcforge: restored checkpoint ${step} of ${dir} (its replacement was interrupted)`);
       } else {
         rmSync(old, { recursive: true, force: true });
-        done.push(`npcforge: removed ${old} left by an interrupted checkpoint deletion`);
+        done.push(`npcforge: removed ${old} left by an interrupted replacement of checkpoint ${step}`);
       }
     }
     for (const n of readdirSync(cdir).filter((x) => /^\d+$/.test(x))) {

@@ -95,15 +95,29 @@ describe('recoverRunFolder', () => {
     expect(existsSync(join(dir, 'checkpoints', `.tmp-200-${process.ppid}`))).toBe(true);
   });
 
-  it('removes a checkpoint folder without checkpoint.json (kill during pruning) and stray .old folders', () => {
+  it('removes a checkpoint folder without checkpoint.json (kill during pruning) and stray .old/.del folders', () => {
     writeCheckpoint(dir, state(100), snap(1));
     writeCheckpoint(dir, state(200), snap(2));
+    writeCheckpoint(dir, state(300), snap(3));
+    const pid = deadPid();
     rmSync(join(dir, 'checkpoints', '100', 'checkpoint.json'));
-    mkdirSync(join(dir, 'checkpoints', `.old-50-${deadPid()}`));
+    mkdirSync(join(dir, 'checkpoints', `.old-50-${pid}`));
+    // Pruning renames first: a complete `.del-*` copy is still removed, never restored.
+    renameSync(join(dir, 'checkpoints', '200'), join(dir, 'checkpoints', `.del-200-${pid}`));
     const lines = recoverRunFolder(dir);
-    expect(lines).toHaveLength(2);
+    expect(lines).toHaveLength(3);
     expect(lines.some((l) => /removed checkpoint 100 .* no checkpoint\.json/.test(l))).toBe(true);
-    expect(readdirSync(join(dir, 'checkpoints'))).toEqual(['200']);
+    expect(lines.some((l) => /\.del-200-\d+ left by an interrupted pruning/.test(l))).toBe(true);
+    expect(readdirSync(join(dir, 'checkpoints'))).toEqual(['300']);
+  });
+
+  it('treats a lock file without a pid as held while it is fresh (its writer may be writing the pid)', () => {
+    writeFileSync(join(dir, LOCK_FILE), '');
+    expect(() => lockRunFolder(dir, () => {})).toThrow(/locked by another process/);
+  });
+
+  it('a lock that cannot be created is one CheckpointError line', () => {
+    expect(() => lockRunFolder(join(dir, 'missing'), () => {})).toThrow(/^\[run folder\] expected to create the lock file ".*missing\/\.lock", received ENOENT; fix: /);
   });
 
   it('rolls best/ forward from a complete .tmp-best and back from .old-best', () => {
