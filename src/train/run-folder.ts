@@ -214,16 +214,17 @@ function completeCheckpointDir(dir: string): boolean {
  * - no `best/` but `.tmp-best-*` complete (rolled forward) or `.old-best-*` (rolled back);
  *   stray `.tmp-best-*`/`.old-best-*` removed;
  * - stray `<file>.tmp-<pid>` files of `writeFileAtomic` removed.
- * Temporaries of a live process other than this one are left alone (it may be writing them), and a
- * folder locked by another live process is not touched at all.
+ * A folder locked by another live process is not touched at all. Without the lock, temporaries of a
+ * live process other than this one are left alone (it may be writing them); with it
+ * (`holdsLock`, a resume), every temporary is stale, whatever process now has its pid.
  */
-export function recoverRunFolder(dir: string): string[] {
+export function recoverRunFolder(dir: string, options: { holdsLock?: boolean } = {}): string[] {
   const done: string[] = [];
   const owner = lockOwner(dir);
   if (owner !== null && owner !== process.pid && pidAlive(owner)) return done;
   const ours = (name: string): boolean => {
     const pid = tempPid(name);
-    return pid === process.pid || !pidAlive(pid);
+    return options.holdsLock === true || pid === process.pid || !pidAlive(pid);
   };
   const cdir = join(dir, 'checkpoints');
   if (isDir(cdir)) {

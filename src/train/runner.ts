@@ -189,7 +189,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     if (options.resume) {
       // One training per run folder; repairs and reads happen under the lock.
       releaseLock = lockRunFolder(runDir, warn);
-      for (const line of recoverRunFolder(runDir)) warn(line);
+      for (const line of recoverRunFolder(runDir, { holdsLock: true })) warn(line);
       resumeFrom = pickResumeCheckpoint(runDir, options.checkpoint, warn);
     }
     return await trainLoaded({ options, now, runDir, cfg, resumeFrom, progress, warn, lock: (dir) => (releaseLock = lockRunFolder(dir, warn)) });

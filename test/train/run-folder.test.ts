@@ -93,6 +93,9 @@ describe('recoverRunFolder', () => {
     mkdirSync(join(dir, 'checkpoints', `.tmp-200-${process.ppid}`));
     expect(recoverRunFolder(dir)).toEqual([]);
     expect(existsSync(join(dir, 'checkpoints', `.tmp-200-${process.ppid}`))).toBe(true);
+    // Under the run's lock no other training can be writing: the pid now belongs to something else.
+    expect(recoverRunFolder(dir, { holdsLock: true })).toHaveLength(1);
+    expect(readdirSync(join(dir, 'checkpoints'))).toEqual(['100']);
   });
 
   it('removes a checkpoint folder without checkpoint.json (kill during pruning) and stray .old/.del folders', () => {
