@@ -37,7 +37,7 @@ export function checkOptimizerConfig(c: OptimizerConfig, path = 'optimizer'): st
   };
   if (!c || typeof c !== 'object' || Array.isArray(c)) return [`${path} = ${describe(c)} (want {kind: 'adam' | 'rmsprop-centered', learningRate, ...})`];
   const known = OPTIMIZER_KEYS[c.kind as OptimizerConfig['kind']];
-  if (known) for (const k of Object.keys(c)) if (!known.includes(k)) errs.push(`unknown key "${path}.${k}" (known: ${known.join(', ')})`);
+  if (known) for (const k of Object.keys(c)) if (!known.includes(k)) errs.push(`unknown key ${describe(`${path}.${k}`)} (known: ${known.join(', ')})`);
   if (c.kind === 'adam') {
     rate('learningRate', c.learningRate);
     unit('beta1', c.beta1);

@@ -35,7 +35,7 @@ export const MAX_LAYER_UNITS = 65_536;
 export function checkEncoderSpec(e: unknown, path = 'encoder'): string[] {
   const spec = e as EncoderSpec;
   if (!spec || typeof spec !== 'object' || Array.isArray(spec)) return [`${path} = ${describe(e)} (want {kind: 'mlp' | 'minatar-cnn' | 'nature-cnn'})`];
-  const unknown = (known: string[]): string[] => Object.keys(spec).filter((k) => !known.includes(k)).map((k) => `unknown key "${path}.${k}" (known: ${known.join(', ')})`);
+  const unknown = (known: string[]): string[] => Object.keys(spec).filter((k) => !known.includes(k)).map((k) => `unknown key ${describe(`${path}.${k}`)} (known: ${known.join(', ')})`);
   if (spec.kind === 'mlp') {
     const errs = unknown(['kind', 'hidden', 'activation']);
     if (!Array.isArray(spec.hidden) || spec.hidden.length > 64 || spec.hidden.some((h) => !Number.isInteger(h) || h < 1 || h > MAX_LAYER_UNITS)) errs.push(`${path}.hidden = ${describe(spec.hidden)} (want at most 64 integers in [1, ${MAX_LAYER_UNITS}])`);

@@ -183,6 +183,9 @@ function checkRunSettings(r: RunSettings, errs: string[]): void {
   if (!r.envOptions || typeof r.envOptions !== 'object' || Array.isArray(r.envOptions)) errs.push(`envOptions = ${describe(r.envOptions)} (want an object)`);
 }
 
+/** Problems named in one error line; the rest are counted. */
+const MAX_LISTED_PROBLEMS = 20;
+
 /** Memory a run may plan to use by default: half of this machine's RAM (the rest is the OS, tfjs and other work). */
 export function defaultMemoryLimit(): { bytes: number; what: string } {
   return { bytes: Math.floor(totalmem() / 2), what: "half of this machine's RAM" };
@@ -240,6 +243,10 @@ export function resolveRunConfig(req: RunRequest): ResolvedRunConfig {
     const limit = req.memoryLimitBytes !== undefined ? { bytes: req.memoryLimitBytes, what: 'the memory limit asked for' } : defaultMemoryLimit();
     errs.push(...memoryProblems(factory.memoryNeeds(agentConfig, { observationSpace: probe.observationSpace, actionSpace: probe.actionSpace, numEnvs: run.envs }), limit.bytes, limit.what));
   }
-  if (errs.length || !agentConfig) throw new InvalidConfigError(formatError('train config', 'valid settings', errs.join('; '), 'fix or remove the listed keys (see docs/training.md)'), { problems: errs });
+  if (errs.length || !agentConfig) {
+    // A file can hold thousands of bad keys; the line names the first few and counts the rest.
+    const shown = errs.length > MAX_LISTED_PROBLEMS ? [...errs.slice(0, MAX_LISTED_PROBLEMS), `and ${errs.length - MAX_LISTED_PROBLEMS} more`] : errs;
+    throw new InvalidConfigError(formatError('train config', 'valid settings', shown.join('; '), 'fix or remove the listed keys (see docs/training.md)'), { problems: errs });
+  }
   return { game: req.game, agent, preset: presetName, run, agentConfig };
 }

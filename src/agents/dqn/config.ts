@@ -152,7 +152,7 @@ export function resolveDqnConfig(base: DqnConfig, overrides: Record<string, unkn
   const c = { ...base } as DqnConfig & Record<string, unknown>;
   for (const [k, v] of Object.entries(overrides)) {
     if (!(DQN_KEYS as string[]).includes(k)) {
-      errs.push(`unknown key "${k}"`);
+      errs.push(`unknown key ${describe(k)}`);
       continue;
     }
     if (k === 'optimizer') c.optimizer = mergeOptimizer(base.optimizer, v);
@@ -191,7 +191,7 @@ export function resolveDqnConfig(base: DqnConfig, overrides: Record<string, unkn
     const p = c.prioritized as PrioritizedConfig | undefined;
     if (!isPlainObject(p)) errs.push(`prioritized = ${describe(p)} (want null or {alpha, betaStart, betaSteps, epsilon})`);
     else {
-      for (const k of Object.keys(p)) if (!['alpha', 'betaStart', 'betaSteps', 'epsilon'].includes(k)) errs.push(`unknown key "prioritized.${k}" (known: alpha, betaStart, betaSteps, epsilon)`);
+      for (const k of Object.keys(p)) if (!['alpha', 'betaStart', 'betaSteps', 'epsilon'].includes(k)) errs.push(`unknown key ${describe(`prioritized.${k}`)} (known: alpha, betaStart, betaSteps, epsilon)`);
       // alpha above 1 (or Infinity) makes priorities overflow to NaN; beta is an exponent in [0, 1].
       if (!(typeof p.alpha === 'number' && p.alpha >= 0 && p.alpha <= 1)) errs.push(`prioritized.alpha = ${describe(p.alpha)} (want a number in [0, 1])`);
       if (!(typeof p.betaStart === 'number' && p.betaStart >= 0 && p.betaStart <= 1)) errs.push(`prioritized.betaStart = ${describe(p.betaStart)} (want a number in [0, 1])`);

@@ -85,7 +85,7 @@ const KEYS = Object.keys(DEFAULT_PG_CONFIG) as Array<keyof PgConfig>;
 export function resolvePgConfig(partial: Partial<PgConfig> & Record<string, unknown> = {}): PgConfig {
   const algorithm = (partial.algorithm ?? DEFAULT_PG_CONFIG.algorithm) as PgAlgorithm;
   const problems: string[] = [];
-  for (const k of Object.keys(partial)) if (!KEYS.includes(k as keyof PgConfig)) problems.push(`unknown key ${k}`);
+  for (const k of Object.keys(partial)) if (!KEYS.includes(k as keyof PgConfig)) problems.push(`unknown key ${describe(k).slice(1, -1)}`);
   if (!['reinforce', 'a2c', 'ppo'].includes(algorithm)) problems.push(`algorithm=${describe(algorithm)} (reinforce, a2c or ppo)`);
   const known = Object.fromEntries(Object.entries(partial).filter(([k]) => KEYS.includes(k as keyof PgConfig)));
   const c = { ...DEFAULT_PG_CONFIG, ...(PG_ALGORITHM_DEFAULTS[algorithm] ?? {}), ...known, algorithm } as PgConfig;

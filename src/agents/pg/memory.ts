@@ -15,8 +15,8 @@ export function pgMemoryNeeds(c: PgConfig, ctx: MemoryContext): MemoryNeed[] {
   const rows = c.numSteps * ctx.numEnvs;
   return [
     { key: units > 0 && rnn > enc.params ? 'lstmUnits' : 'mlpHidden', what: `network weights (${params} parameters)`, bytes: params * 4 * 4 },
-    // Observations as float32 plus about a dozen per-step numbers (actions, log-probs, values, advantages...).
-    { key: 'numSteps', what: `rollout memory (${rows} steps)`, bytes: rows * (size * 4 + 4 * (12 + numActions + 2 * units)), largestArray: rows * size },
+    // Observations (at most float32) plus about a dozen per-step numbers (actions, log-probs, values, advantages...).
+    { key: 'numSteps', what: `rollout memory (${rows} steps)`, bytes: rows * (size * 4 + 4 * (12 + numActions)), largestArray: rows * size },
     { key: 'minibatches', what: 'activations of one minibatch', bytes: Math.ceil(rows / c.minibatches) * (enc.activations + 10 * units + numActions) * 4 * 3 },
   ];
 }
