@@ -70,3 +70,5 @@ export class CheckpointError extends NpcforgeError {}
 export class DatasetError extends NpcforgeError {}
 /** Training produced a non-finite loss or gradient (NaN or Infinity): the weights are no longer usable. */
 export class TrainingDivergedError extends NpcforgeError {}
+/** An env chain cannot be snapshotted exactly: a wrapper keeps state it does not declare. */
+export class EnvStateError extends NpcforgeError {}
