@@ -30,6 +30,8 @@ export interface QNetworkSpec {
 
 /** Largest layer width accepted in a spec (units); memory is checked separately against the machine. */
 export const MAX_LAYER_UNITS = 65_536;
+/** Largest LSTM accepted (units), for the same reason. */
+export const MAX_LSTM_UNITS = 8192;
 
 /** Validates an encoder spec; returns a list of problems (empty when fine). Unknown keys are named by dotted path. */
 export function checkEncoderSpec(e: unknown, path = 'encoder'): string[] {

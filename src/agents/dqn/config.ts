@@ -1,6 +1,6 @@
 /** DQN hyperparameters, presets and their validation. Step counts are env steps summed over sub-envs. */
 import { InvalidConfigError, formatError, describe } from '../../errors.js';
-import { checkEncoderSpec, type EncoderSpec } from '../../networks/specs.js';
+import { MAX_LSTM_UNITS, checkEncoderSpec, type EncoderSpec } from '../../networks/specs.js';
 import { checkOptimizerConfig, type OptimizerConfig } from '../../networks/optimizers.js';
 import type { PrioritizedConfig } from '../../replay/buffer/replay-buffer.js';
 
@@ -134,8 +134,6 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
 
 /** Largest replay memory accepted (transitions); memory is also checked against the machine. */
 export const MAX_BUFFER_SIZE = 100_000_000;
-/** Largest LSTM accepted (units). */
-export const MAX_LSTM_UNITS = 8192;
 
 /** Merges an optimizer override: same kind -> field merge; other kind -> that kind's defaults + fields. */
 function mergeOptimizer(base: OptimizerConfig, over: unknown): OptimizerConfig {

@@ -4,8 +4,7 @@
  */
 import { InvalidConfigError, formatError, describe } from '../../errors.js';
 import type { EncoderKind } from './actor-critic.js';
-import { MAX_LAYER_UNITS } from '../../networks/specs.js';
-import { MAX_LSTM_UNITS } from '../dqn/config.js';
+import { MAX_LAYER_UNITS, MAX_LSTM_UNITS } from '../../networks/specs.js';
 
 export type PgAlgorithm = 'reinforce' | 'a2c' | 'ppo';
 

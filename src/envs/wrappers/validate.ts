@@ -1,4 +1,4 @@
-/** Option checks shared by the wrappers: every bad field is reported at once. */
+/** Option and saved-state checks shared by the wrappers: every bad field is reported at once. */
 import { CheckpointError, InvalidConfigError, SpaceMismatchError, formatError, describe } from '../../errors.js';
 import type { RngState } from '../rng.js';
 import { Box, type Space } from '../spaces.js';
