@@ -7,7 +7,7 @@ import { InvalidConfigError, formatError, describe } from '../errors.js';
 import { make } from '../envs/registry.js';
 import { getAgentFactory } from '../agents/registry.js';
 import { gameDefaults } from './game-defaults.js';
-import { memoryProblems } from '../agents/memory.js';
+import { memoryProblems, spaceFacts } from '../agents/memory.js';
 import { totalmem } from 'node:os';
 
 export interface RunSettings {
@@ -241,7 +241,10 @@ export function resolveRunConfig(req: RunRequest): ResolvedRunConfig {
   // Sizes are checked against memory before anything is built (a V8 out-of-memory abort is no message).
   if (agentConfig && factory.memoryNeeds && Number.isSafeInteger(run.envs) && run.envs >= 1 && run.envs <= MAX_ENVS) {
     const limit = req.memoryLimitBytes !== undefined ? { bytes: req.memoryLimitBytes, what: 'the memory limit asked for' } : defaultMemoryLimit();
-    errs.push(...memoryProblems(factory.memoryNeeds(agentConfig, { observationSpace: probe.observationSpace, actionSpace: probe.actionSpace, numEnvs: run.envs }), limit.bytes, limit.what));
+    const context = { observationSpace: probe.observationSpace, actionSpace: probe.actionSpace, numEnvs: run.envs };
+    // The vector env's observation batches (current, next, final) and the float32 batch acting reads.
+    const envBatches = { key: 'envs', what: 'observation batches of the sub-envs', bytes: run.envs * spaceFacts(context).size * 4 * 4 };
+    errs.push(...memoryProblems([...factory.memoryNeeds(agentConfig, context), envBatches], limit.bytes, limit.what));
   }
   if (errs.length || !agentConfig) {
     // A file can hold thousands of bad keys; the line names the first few and counts the rest.
