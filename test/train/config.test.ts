@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -58,6 +58,8 @@ describe('readConfigFile: the file is untrusted', () => {
     execFileSync('mkfifo', [fifo]);
     refuses(fifo, /not a regular file/);
     refuses(dir, /\(a folder\)/);
+    symlinkSync('/dev/zero', join(dir, 'zero.json'));
+    refuses(join(dir, 'zero.json'), /not a regular file/);
     refuses(join(dir, 'missing.json'), /\(ENOENT\)/);
   });
 
