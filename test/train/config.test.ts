@@ -128,7 +128,7 @@ describe('resolveRunConfig: nested keys, ranges and memory', () => {
 
   it('refuses sizes that do not fit in memory, naming the key, the estimate and the limit, before building anything', () => {
     expect(problems({ game: 'catch', file: { bufferSize: 1e9, network: { kind: 'mlp', hidden: [1e6, 1e6] }, lstmUnits: 1e6 } })).toMatch(/network.hidden = .*bufferSize = 1000000000.*lstmUnits = 1000000/);
-    expect(problems({ game: 'catch', file: { network: { kind: 'mlp', hidden: [65536, 65536] } } })).toMatch(/network.hidden needs ~\d+ GiB of network weights \(4\d{9} parameters\) \(limit [\d.]+ GiB, half of this machine's RAM\)/);
+    expect(problems({ game: 'catch', file: { network: { kind: 'mlp', hidden: [65536, 65536] } } })).toMatch(/network.hidden needs ~\d+ GiB of network weights \(4\d{9} parameters\) \(limit [\d.]+ [KMGT]iB, half of this machine's RAM\)/);
     expect(problems({ game: 'catch', file: { bufferSize: 50_000_000 }, memoryLimitBytes: 1e9 })).toMatch(/bufferSize needs ~\d\.\d GiB of replay memory \(limit 954 MiB, the memory limit asked for\)/);
     expect(problems({ game: 'catch/flicker', recurrent: true, file: { lstmUnits: 8192 }, memoryLimitBytes: 4e9 })).toMatch(/lstmUnits needs ~[\d.]+ GiB of network weights/);
     expect(problems({ game: 'catch', agent: 'ppo', file: { numSteps: 100_000, mlpHidden: [4096] }, flags: { envs: 4096 } })).toMatch(/numSteps needs ~[\d.]+ GiB of rollout memory/);
