@@ -95,7 +95,7 @@ export function memoryProblems(needs: readonly MemoryNeed[], limitBytes: number,
   for (const n of needs) {
     total += n.bytes;
     if (n.bytes > limitBytes) problems.push(`${n.key} needs ~${formatBytes(n.bytes)} of ${n.what} (limit ${formatBytes(limitBytes)}, ${limitWhat})`);
-    else if (n.largestArray !== undefined && n.largestArray > MAX_TYPED_ARRAY_LENGTH) problems.push(`${n.key} needs one array of ${n.largestArray} values for its ${n.what} (limit ${MAX_TYPED_ARRAY_LENGTH})`);
+    else if (n.largestArray !== undefined && n.largestArray > MAX_TYPED_ARRAY_LENGTH) problems.push(`${n.key} needs one array of ${n.largestArray} values (${n.what}; limit ${MAX_TYPED_ARRAY_LENGTH} per array)`);
   }
   if (problems.length === 0 && total > limitBytes) {
     const parts = needs.map((n) => `${n.key} ~${formatBytes(n.bytes)}`).join(', ');

@@ -7,7 +7,7 @@ import { InvalidConfigError, formatError, describe } from '../errors.js';
 import { make } from '../envs/registry.js';
 import { getAgentFactory } from '../agents/registry.js';
 import { gameDefaults } from './game-defaults.js';
-import { memoryProblems, spaceFacts } from '../agents/memory.js';
+import { memoryProblems, spaceFacts, type MemoryNeed } from '../agents/memory.js';
 import { totalmem } from 'node:os';
 
 export interface RunSettings {
@@ -244,7 +244,11 @@ export function resolveRunConfig(req: RunRequest): ResolvedRunConfig {
     const context = { observationSpace: probe.observationSpace, actionSpace: probe.actionSpace, numEnvs: run.envs };
     // The vector env's observation batches (current, next, final) and the float32 batch acting reads.
     const envBatches = { key: 'envs', what: 'observation batches of the sub-envs', bytes: run.envs * spaceFacts(context).size * 4 * 4 };
-    errs.push(...memoryProblems([...factory.memoryNeeds(agentConfig, context), envBatches], limit.bytes, limit.what));
+    const needs: MemoryNeed[] = [...factory.memoryNeeds(agentConfig, context), envBatches];
+    // A checkpoint with the replay packs it into one more array of its size (typed arrays are capped in length).
+    const replay = needs.find((n) => n.key === 'bufferSize');
+    if (run.saveReplay === true && replay) needs.push({ key: 'saveReplay', what: 'the replay memory packed into each checkpoint', bytes: replay.bytes, largestArray: replay.bytes });
+    errs.push(...memoryProblems(needs, limit.bytes, limit.what));
   }
   if (errs.length || !agentConfig) {
     // A file can hold thousands of bad keys; the line names the first few and counts the rest.

@@ -134,6 +134,9 @@ describe('resolveRunConfig: nested keys, ranges and memory', () => {
     expect(problems({ game: 'catch', agent: 'ppo', file: { numSteps: 100_000, mlpHidden: [4096] }, flags: { envs: 4096 } })).toMatch(/numSteps needs ~[\d.]+ GiB of rollout memory/);
     expect(problems({ game: 'catch', flags: { envs: 4096 }, memoryLimitBytes: 3e6 })).toMatch(/envs needs ~3\.\d MiB of observation batches of the sub-envs \(limit 2\.9 MiB/);
     expect(problems({ game: 'catch', file: { bufferSize: 20_000 }, memoryLimitBytes: 1.5e6 })).toMatch(/memory: the settings need ~[\d.]+ MiB together \(.*bufferSize ~1\.3 MiB.*; limit 1\.4 MiB/);
+    // Packing a 5 GB replay into a checkpoint needs one array longer than the runtime allows.
+    expect(problems({ game: 'catch', file: { bufferSize: 80_000_000 }, flags: { saveReplay: true }, memoryLimitBytes: 1e12 })).toMatch(/saveReplay needs one array of \d+ values \(the replay memory packed into each checkpoint; limit 4294967295 per array\)/);
+    expect(() => resolveRunConfig({ game: 'catch', file: { bufferSize: 80_000_000 }, memoryLimitBytes: 1e12 })).not.toThrow();
     // The settings of the game rows fit (checked here against a modest 2 GB).
     for (const game of ['catch', 'cartpole', 'memory-maze', 'catch/flicker', 'minatar/breakout']) expect(() => resolveRunConfig({ game, memoryLimitBytes: 2e9 })).not.toThrow();
   });
