@@ -39,6 +39,14 @@ function undeclared(w: Wrapper<unknown, unknown>): EnvStateError {
   return new EnvStateError(formatError('env state', `every wrapper to declare its state (getWrapperState/setWrapperState, or static stateless = true)`, `${name}, which declares neither`, `add getWrapperState()/setWrapperState() to ${name}, or 'static override readonly stateless = true' if it keeps nothing between steps`));
 }
 
+/**
+ * Throws EnvStateError when a wrapper of `env` declares neither its state nor `stateless`. The
+ * run config calls it on a probe env, so such a game fails before training, not at its first checkpoint.
+ */
+export function checkEnvChainDeclared(env: Env<unknown, unknown>): void {
+  for (let e: Env<unknown, unknown> = env; e instanceof Wrapper; e = e.env as Env<unknown, unknown>) if (declaration(e) === null) throw undeclared(e);
+}
+
 /** Snapshot of every layer of `env` (JSON-safe), or null if the game has no `getState`. Throws EnvStateError on an undeclared wrapper. */
 export function snapshotEnvChain(env: Env<unknown, unknown>): EnvChainSnapshot | null {
   const wrappers: EnvChainSnapshot['wrappers'] = [];

@@ -7,6 +7,7 @@ import { InvalidConfigError, formatError, describe } from '../errors.js';
 import { make } from '../envs/registry.js';
 import { getAgentFactory } from '../agents/registry.js';
 import { gameDefaults } from './game-defaults.js';
+import { checkEnvChainDeclared } from './env-state.js';
 import { memoryProblems, spaceFacts, type MemoryNeed } from '../agents/memory.js';
 import { totalmem } from 'node:os';
 
@@ -199,6 +200,7 @@ function setOwn(o: Record<string, unknown>, k: string, v: unknown): void {
 /** Resolves a run request into a full, validated config. Throws naming every bad or unknown key. */
 export function resolveRunConfig(req: RunRequest): ResolvedRunConfig {
   const probe = make(req.game);
+  checkEnvChainDeclared(probe);
   const defaults = gameDefaults(req.game, probe.observationSpace);
   const file = { ...(req.file ?? {}) };
   const agent = (req.agent ?? (file.agent as string | undefined) ?? defaults.agent) as string;

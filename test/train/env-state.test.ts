@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import '../../games/index.js';
-import { listEnvs, make } from '../../src/envs/registry.js';
+import { listEnvs, make, register } from '../../src/envs/registry.js';
+import { resolveRunConfig } from '../../src/train/run-config.js';
 import { Wrapper, type Env, type ObsArray, type StepResult } from '../../src/envs/env.js';
 import { SeededRng } from '../../src/envs/rng.js';
 import { CheckpointError, EnvStateError } from '../../src/errors.js';
@@ -143,6 +144,12 @@ describe('env chain snapshots: failing loudly', () => {
       expect(() => snapshotEnvChain(env as Env<unknown, unknown>)).toThrow(EnvStateError);
       expect(() => snapshotEnvChain(env as Env<unknown, unknown>)).toThrow(/^\[env state\] expected every wrapper to declare its state .*, received (CountingWrapper|ClipWithMemory), which declares neither; fix: /);
     }
+  });
+
+  it('a game with such a wrapper is refused when the run is configured, before any training', () => {
+    register('test/undeclared-wrapper', () => new CountingWrapper(make('catch', { orderEnforcing: false })));
+    expect(() => resolveRunConfig({ game: 'test/undeclared-wrapper' })).toThrow(EnvStateError);
+    expect(() => resolveRunConfig({ game: 'test/undeclared-wrapper' })).toThrow(/received CountingWrapper, which declares neither/);
   });
 
   it('refuses a snapshot of another wrapper chain or a malformed wrapper state, with CheckpointError', () => {
