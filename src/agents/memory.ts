@@ -2,8 +2,8 @@
  * Rough memory needs of an agent's hyperparameters, estimated from the observation space before
  * anything is allocated, so that `bufferSize: 1e9` or `hidden: [1e6, 1e6]` is refused in one line
  * instead of ending in a V8 out-of-memory abort. Estimates count the big arrays and tensors only
- * (replay memory, parameters with their optimizer slots, one batch of activations); they are lower
- * bounds of what the run will hold.
+ * (replay memory before bit-packing, parameters with their optimizer slots, one batch of
+ * activations), not tfjs's or V8's own overhead: their job is the order of magnitude.
  */
 import type { Space } from '../envs/spaces.js';
 
