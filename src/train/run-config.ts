@@ -236,8 +236,9 @@ export function resolveRunConfig(req: RunRequest): ResolvedRunConfig {
     agentConfig = factory.resolve(preset, agentOver);
   } catch (err) {
     if (!(err instanceof InvalidConfigError)) throw err;
-    // The agent's own message has its own "fix:"; only its list of problems joins ours.
-    errs.push(...err.problems);
+    // The agent's own message has its own "fix:"; only its list of problems joins ours (an agent
+    // that gave no list has its message without the fix).
+    errs.push(...(err.problems.length === 1 && err.problems[0] === err.message ? [err.message.replace(/; fix: .*$/s, '')] : err.problems));
   }
   if (agentConfig && factory.finalize) agentConfig = factory.finalize(agentConfig, run);
   // Sizes are checked against memory before anything is built (a V8 out-of-memory abort is no message).
