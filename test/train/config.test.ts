@@ -7,6 +7,7 @@ import { InvalidConfigError } from '../../src/errors.js';
 import { CONFIG_FILE_MAX_BYTES, readConfigFile, resolveRunConfig } from '../../src/train/run-config.js';
 import { execFileSync } from 'node:child_process';
 import { main } from '../../src/cli/main.js';
+import { registerAgent } from '../../src/agents/registry.js';
 import { train } from '../../src/train/runner.js';
 
 describe('resolveRunConfig', () => {
@@ -147,6 +148,11 @@ describe('resolveRunConfig: nested keys, ranges and memory', () => {
     expect(msg).toMatch(/^\[train config\] expected valid settings, received steps = -3 .*unknown key "lerningRate".*batchSize = 0/);
     const pg = problems({ game: 'catch', agent: 'ppo', file: { clip: -1 } });
     expect(pg.match(/fix:/g)).toHaveLength(1);
+    // An agent registered elsewhere whose error carries no list of problems.
+    registerAgent('test-plain-error', { presets: { p: {} }, resolve: () => { throw new InvalidConfigError('[plain config] expected x, received y; fix: z'); }, create: () => { throw new Error('unused'); } });
+    const plain = problems({ game: 'catch', agent: 'test-plain-error' });
+    expect(plain).toMatch(/received \[plain config\] expected x, received y; fix: fix or remove/);
+    expect(plain.match(/fix:/g)).toHaveLength(1);
   });
 });
 
