@@ -5,3 +5,5 @@ import './snake/index.js';
 import './pong/index.js';
 import './memory-maze/index.js';
 import './minatar/index.js';
+import './pendulum/index.js';
+import './mountain-car-continuous/index.js';
