@@ -8,7 +8,7 @@ import { InvalidConfigError, formatError, describe } from '../../src/errors.js';
 import type { Env, EnvSnapshot, EnvSpec, ResetArgs, ResetResult, RgbFrame, StepResult } from '../../src/envs/env.js';
 import { SeededRng } from '../../src/envs/rng.js';
 import { Box } from '../../src/envs/spaces.js';
-import { readScalarAction } from '../common/box-action.js';
+import { clip, readScalarAction } from '../common/box-action.js';
 
 export const MCC_MIN_POSITION = -1.2;
 export const MCC_MAX_POSITION = 0.6;
@@ -93,7 +93,8 @@ export class MountainCarContinuousEnv implements Env<Float32Array, Float32Array>
   }
 
   step(action: Float32Array): StepResult<Float32Array> {
-    const { raw, clipped: force } = readScalarAction('mountain-car-continuous.step', action, -1, 1);
+    const raw = readScalarAction('mountain-car-continuous.step', action, -1, 1);
+    const force = clip(raw, -1, 1);
     let position = this.position;
     let velocity = this.velocity;
     velocity += force * MCC_POWER - 0.0025 * Math.cos(3 * position);

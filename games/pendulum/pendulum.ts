@@ -8,7 +8,7 @@ import { InvalidConfigError, formatError, describe } from '../../src/errors.js';
 import type { Env, EnvSnapshot, EnvSpec, ResetArgs, ResetResult, RgbFrame, StepResult } from '../../src/envs/env.js';
 import { SeededRng } from '../../src/envs/rng.js';
 import { Box } from '../../src/envs/spaces.js';
-import { readScalarAction } from '../common/box-action.js';
+import { clip, readScalarAction } from '../common/box-action.js';
 
 /** Angular speed cap (rad/s). */
 export const PENDULUM_MAX_SPEED = 8;
@@ -101,13 +101,13 @@ export class PendulumEnv implements Env<Float32Array, Float32Array> {
   }
 
   step(action: Float32Array): StepResult<Float32Array> {
-    const u = readScalarAction('pendulum.step', action, -PENDULUM_MAX_TORQUE, PENDULUM_MAX_TORQUE).clipped;
+    const u = clip(readScalarAction('pendulum.step', action, -PENDULUM_MAX_TORQUE, PENDULUM_MAX_TORQUE), -PENDULUM_MAX_TORQUE, PENDULUM_MAX_TORQUE);
     const th = this.th;
     const thdot = this.thdot;
     // The cost uses the state before the update (Gymnasium's order).
     const costs = angleNormalize(th) ** 2 + 0.1 * thdot ** 2 + 0.001 * u ** 2;
     let newthdot = thdot + (((3 * this.g) / (2 * LENGTH)) * Math.sin(th) + (3.0 / (MASS * LENGTH ** 2)) * u) * PENDULUM_DT;
-    newthdot = Math.min(Math.max(newthdot, -PENDULUM_MAX_SPEED), PENDULUM_MAX_SPEED);
+    newthdot = clip(newthdot, -PENDULUM_MAX_SPEED, PENDULUM_MAX_SPEED);
     this.th = th + newthdot * PENDULUM_DT;
     this.thdot = newthdot;
     this.lastU = u;
