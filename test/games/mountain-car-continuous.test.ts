@@ -172,6 +172,7 @@ describe('mountain-car-continuous (Gymnasium MountainCarContinuous-v0)', () => {
       /\[mountain-car-continuous\] expected .*received unknown options power; goalVelocity Infinity; renderSize 1\.5; fix: /,
     );
     expect(() => new MountainCarContinuousEnv().reset({ options: { state: ['a', 0] } })).toThrowError(InvalidConfigError);
+    expect(() => new MountainCarContinuousEnv({ renderSize: 4097 })).toThrowError(/renderSize 4097: rendered frame 4097x4097/);
   });
 
   it('renders a 64x64 RGB frame where the car moves with the position', () => {

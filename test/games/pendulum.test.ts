@@ -167,6 +167,7 @@ describe('pendulum (Gymnasium Pendulum-v1)', () => {
       /\[pendulum\] expected .*received unknown options colour; g NaN; renderSize 3; fix: /,
     );
     expect(() => make('pendulum', { g: 'x' })).toThrowError(InvalidConfigError);
+    expect(() => new PendulumEnv({ renderSize: 5000 })).toThrowError(/renderSize 5000: rendered frame 5000x5000 \(at most 4096 pixels a side\)/);
     expect(make('pendulum', { g: 9.81 }).spec.options).toEqual({ g: 9.81, renderSize: 64 });
     expect(() => new PendulumEnv().reset({ options: { state: [1] } })).toThrowError(InvalidConfigError);
   });
