@@ -2,6 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { Categorical, DiagGaussian, MultiCategorical, TanhGaussian, clipToBox } from '../../../src/agents/policy/index.js';
 import { SeededRng } from '../../../src/envs/rng.js';
+import { initBackend } from '../../../src/networks/backend.js';
 import { InvalidConfigError, SpaceMismatchError } from '../../../src/errors.js';
 
 const N = 10_000;
@@ -299,5 +300,32 @@ describe('tensor ownership', () => {
     for (let i = 0; i < 5; i++) round();
     expect(tf.memory().numTensors).toBe(before);
     tf.dispose([logits, multi, mean, logStd, ...Object.values(acts)]);
+  });
+});
+
+// Training runs on wasm by default: the same hand-computed values, gradients and sampling there.
+describe('on the wasm backend', () => {
+  beforeAll(async () => {
+    expect(await initBackend({ prefer: 'wasm', threads: 1, quiet: true })).toBe('wasm');
+  });
+
+  it('gives the hand-computed values, gradients and sample frequencies', () => {
+    expect(tf.getBackend()).toBe('wasm');
+    const logits = tf.tensor2d([[0, Math.LN2, Math.log(3), Math.log(3), 0]]);
+    const mc = new MultiCategorical(logits, [3, 2]);
+    close(read(mc.logProb(tf.tensor2d([[2, 1]], [1, 2], 'int32'))), [-2.079442]);
+    close(read(mc.entropy()), [1.573739]);
+    const mean = tf.tensor2d([[0, 1]]);
+    const logStd = tf.tensor1d([0, Math.LN2]);
+    const [gMean, gLogStd] = tf.grads((m: tf.Tensor, s: tf.Tensor) => tf.sum(new DiagGaussian(m as tf.Tensor2D, s as tf.Tensor1D).logProb(tf.tensor2d([[1, 2]]))))([mean, logStd]);
+    close(read(gMean!), [1, 0.25]);
+    close(read(gLogStd!), [0, -0.75]);
+    const tg = new TanhGaussian(tf.tensor2d([[0.5]]), tf.tensor2d([[0]]), { low: [-2], high: [2] });
+    close(read(tg.logProbPreTanh(tf.tensor2d([[1]]))), [-0.869524]);
+    close(read(tg.mode()), [0.924234]);
+    const many = tf.tile(tf.tensor2d([[0, Math.LN2, Math.log(3)]]), [N, 1]) as tf.Tensor2D;
+    const f = frequencies(read(new Categorical(many).sample(new SeededRng(0))), 3);
+    for (const [i, p] of [1 / 6, 1 / 3, 1 / 2].entries()) expect(Math.abs(f[i]! - p)).toBeLessThan(0.015);
+    tf.dispose([logits, mean, logStd, many]);
   });
 });
