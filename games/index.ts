@@ -8,3 +8,5 @@ export * from './snake/index.js';
 export * from './pong/index.js';
 export * from './memory-maze/index.js';
 export * from './minatar/index.js';
+export * from './pendulum/index.js';
+export * from './mountain-car-continuous/index.js';
