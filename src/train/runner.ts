@@ -14,6 +14,7 @@ import type { VectorStepResult } from '../envs/vector/types.js';
 import type { Agent } from '../agents/agent.js';
 import { getAgentFactory } from '../agents/registry.js';
 import { initBackend } from '../networks/backend.js';
+import { npcforgeVersion } from '../version.js';
 import { BEST_DIR, readCheckpoint, writeBest, writeCheckpoint, type RunnerState } from './checkpoint.js';
 import { restoreEnvChain, snapshotEnvChain } from './env-state.js';
 import { evaluate, summarise, type EvalEpisode } from './evaluate.js';
@@ -178,7 +179,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       if (st.envs.some((s) => s === null)) progress.message(`npcforge: ${cfg.game} cannot snapshot its state; resumed episodes restart (not an exact resume)`);
       truncateMetrics(metricsPath, st.step);
     } else {
-      const file: RunFile = { format: RUN_FORMAT, version: RUN_VERSION, ...cfg, backend, versions: { npcforge: process.env.npm_package_version ?? '0.1.0', tfjs: tf.version.tfjs }, createdAt: new Date(now()).toISOString() };
+      const file: RunFile = { format: RUN_FORMAT, version: RUN_VERSION, ...cfg, backend, versions: { npcforge: npcforgeVersion(), tfjs: tf.version.tfjs }, createdAt: new Date(now()).toISOString() };
       createRunFolder(runDir, file);
       obs = (await vec.reset({ seed: run.seed })).obs;
       st = { step: 0, episodes: 0, evals: 0, lastEval: null, wallTime: 0, recentReturns: [], episodeReturns: new Array(K).fill(0), episodeLengths: new Array(K).fill(0), obs: [], envs: [], acc: { loss: 0, lossCount: 0, updates: 0 } };
