@@ -20,6 +20,7 @@ import { restoreEnvChain, snapshotEnvChain } from './env-state.js';
 import { evaluate, summarise, type EvalEpisode } from './evaluate.js';
 import { Progress } from './progress.js';
 import { recordPolicyEpisode } from '../replay/episodes/record-policy.js';
+import { episodeName } from '../replay/episodes/episode-name.js';
 import type { ResolvedRunConfig } from './run-config.js';
 import { RUN_FORMAT, RUN_VERSION, createRunFolder, listCheckpoints, pruneCheckpoints, readRunFile, runFolderName, type RunFile } from './run-folder.js';
 
@@ -207,7 +208,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
         epsilon,
         annotateEpisodes: recordEval,
         onEpisode: async (e) => {
-          if (e.index < recordEval) await recordEvalEpisode(cfg.game, run.envOptions, join(runDir, 'episodes'), `step${st.step}-ep${e.index}`, e, { run: basename(runDir), agentStep: st.step });
+          if (e.index < recordEval) await recordEvalEpisode(cfg.game, run.envOptions, join(runDir, 'episodes'), episodeName({ source: `eval-step${st.step}`, seed: e.seed, index: e.index }), e, { run: basename(runDir), agentStep: st.step });
           await options.onEvalEpisode?.({ ...e, step: st.step, evalIndex, runDir });
         },
       });

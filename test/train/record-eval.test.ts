@@ -19,7 +19,8 @@ describe('the runner records evaluation episodes for the viewer', () => {
     const res = await train({ config, runDir: join(dir, 'run'), progress: null, recordEvalEpisodes: 2 });
     const files = readdirSync(join(res.runDir, 'episodes')).sort();
     // Two evaluations (steps 60 and 120), two recorded episodes each.
-    expect(files).toEqual(['step120-ep0.npcep', 'step120-ep1.npcep', 'step60-ep0.npcep', 'step60-ep1.npcep']);
+    // One naming scheme for every recorded episode: <source>-s<seed>-e<index>.
+    expect(files.map((f) => f.replace(/-s\d+-/, '-s*-'))).toEqual(['eval-step120-s*-e000.npcep', 'eval-step120-s*-e001.npcep', 'eval-step60-s*-e000.npcep', 'eval-step60-s*-e001.npcep']);
     for (const f of files) {
       const ep = readEpisode(new Uint8Array(readFileSync(join(res.runDir, 'episodes', f))), { source: f });
       expect(ep.header.game.id).toBe('catch');
