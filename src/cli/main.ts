@@ -2,7 +2,7 @@
  * The `npcforge` command. Thin: parses arguments and calls the library. Every subcommand lives in
  * `src/cli/commands/<name>.ts` and exports `register(program)`.
  */
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, type HelpContext } from 'commander';
 import { NpcforgeError, InvalidConfigError, UnknownEnvError, CheckpointError, DatasetError, describe, formatError } from '../errors.js';
 import { npcforgeVersion } from '../version.js';
 import '../../games/index.js';
@@ -96,6 +96,17 @@ function configureTree(cmd: Command): void {
     .exitOverride((err) => {
       throw HELP_CODES.has(err.code) ? err : usageError(cmd, err);
     });
+  if (cmd.commands.length > 0) {
+    // A command group called without a subcommand (`npcforge`, `npcforge replay`): commander prints
+    // the whole help to stderr as an error; say in one line what is missing instead.
+    const help = cmd.help.bind(cmd);
+    cmd.help = ((context?: HelpContext) => {
+      if (context?.error === true) {
+        throw new InvalidConfigError(formatError('cli', `a command (${cmd.commands.map((c) => c.name()).join(', ')})`, 'none', `run ${commandPath(cmd)} --help`));
+      }
+      return help(context);
+    }) as typeof cmd.help;
+  }
   for (const sub of cmd.commands) configureTree(sub);
 }
 
@@ -148,8 +159,7 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   } catch (err) {
     if (err instanceof CommanderError) {
-      // Only help and version get here (configureTree turns the rest into InvalidConfigError);
-      // a bare `npcforge` prints the help and exits 1, as commander decides.
+      // Only help and version get here (configureTree turns the rest into InvalidConfigError).
       return HELP_CODES.has(err.code) ? err.exitCode : 2;
     }
     if (err instanceof NpcforgeError) {

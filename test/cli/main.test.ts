@@ -35,6 +35,9 @@ describe('npcforge usage errors (commander)', () => {
     ['an unknown command', ['trian'], /a command \(games, [^)]*\), received "trian" \(Did you mean train\?\)/],
     ['too many arguments', ['games', 'extra'], /0 arguments for npcforge games, received 1/],
     ['an option without its value', ['stats', 'catch', '--policy'], /a value after --policy <policy>, received none/],
+    ['no command at all', [], /a command \(games, [^)]*\), received none; fix: run npcforge --help/],
+    ['a command group without its subcommand', ['replay'], /a command \(verify\), received none; fix: run npcforge replay --help/],
+    ['an unknown subcommand', ['replay', 'nosuch'], /a command \(verify\), received "nosuch"/],
   ])('%s is one line in our shape, exit 2', async (_what, argv, detail) => {
     const r = await run(argv);
     expect(r.code).toBe(2);
