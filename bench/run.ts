@@ -26,6 +26,8 @@ const scripts: Record<string, { file: string; description: string }> = {
   'dqn-cartpole': { file: 'dqn-cartpole.js', description: 'DQN on cartpole with the default settings: eval return over 100 episodes (long)' },
   'minatar-dqn': { file: 'minatar-dqn.js', description: 'the MinAtar-paper DQN preset on --game G --frames N, writes the learning curve (long)' },
   episodes: { file: 'episodes.bench.js', description: 'episode file bytes per 1,000 steps per game, recording cost, seek time' },
+  'view-runs': { file: 'view-runs.bench.js', description: 'view server /api/runs with 500 runs x 20 episodes: cold, cached, after one change' },
+  'sigterm-resume': { file: 'sigterm-resume.js', description: 'SIGTERM `train catch` at random moments 20 times, resuming each time: every stop checkpoints, metrics have no gap (acceptance, ~2-3 min)' },
 };
 
 const here = dirname(fileURLToPath(import.meta.url));

@@ -1,7 +1,7 @@
 // A Node game loop driven by an exported policy: the NPC holds pong's right paddle, a scripted
 // player the left one. Run: node examples/node-game-loop.mjs [bundle] (after `npm run build`).
-import { PongEnv } from '../dist/games/pong/pong.js';
-import { loadPolicy } from '../dist/src/runtime/index.js';
+import { PongEnv } from 'npcforge/games';
+import { loadPolicy } from 'npcforge/runtime';
 
 const bundle = process.argv[2] ?? new URL('./pong/npc', import.meta.url).pathname;
 const npc = await loadPolicy(bundle, { game: 'pong' });

@@ -1,7 +1,12 @@
-/** Registers every bundled game with the env registry (import for side effects). */
-import './catch/index.js';
-import './cartpole/index.js';
-import './snake/index.js';
-import './pong/index.js';
-import './memory-maze/index.js';
-import './minatar/index.js';
+/**
+ * The bundled games (`npcforge/games`): importing registers every game with the env registry and
+ * exports their env classes and option types.
+ */
+export * from './catch/index.js';
+export * from './cartpole/index.js';
+export * from './snake/index.js';
+export * from './pong/index.js';
+export * from './memory-maze/index.js';
+export * from './minatar/index.js';
+export * from './pendulum/index.js';
+export * from './mountain-car-continuous/index.js';

@@ -43,8 +43,17 @@ export class InvalidActionError extends NpcforgeError {}
 export class ResetNeededError extends NpcforgeError {}
 /** An observation, action or saved model does not fit the expected space. */
 export class SpaceMismatchError extends NpcforgeError {}
-/** A configuration value (options object, CLI flag, config file) is invalid. */
-export class InvalidConfigError extends NpcforgeError {}
+/**
+ * A configuration value (options object, CLI flag, config file) is invalid. `problems` lists the
+ * bad fields one by one, so a caller that checks several parts can fold them into one message.
+ */
+export class InvalidConfigError extends NpcforgeError {
+  readonly problems: readonly string[];
+  constructor(message: string, options?: { cause?: unknown; problems?: readonly string[] }) {
+    super(message, options);
+    this.problems = options?.problems ?? [message];
+  }
+}
 /** A file that should hold a recorded episode is corrupt, truncated or not an episode. */
 export class EpisodeFormatError extends NpcforgeError {}
 /** A file carries a format version this build cannot read. */
@@ -59,3 +68,9 @@ export class BackendError extends NpcforgeError {}
 export class CheckpointError extends NpcforgeError {}
 /** A data set folder or file is missing, empty or unreadable. */
 export class DatasetError extends NpcforgeError {}
+/** A local server's port is taken (or may not be bound): a usage error, so the CLI exits 2. */
+export class PortInUseError extends InvalidConfigError {}
+/** Training produced a non-finite loss or gradient (NaN or Infinity): the weights are no longer usable. */
+export class TrainingDivergedError extends NpcforgeError {}
+/** An env chain cannot be snapshotted exactly: a wrapper keeps state it does not declare. */
+export class EnvStateError extends NpcforgeError {}

@@ -4,6 +4,7 @@
  * from the registry's TimeLimit.
  */
 import { InvalidActionError, InvalidConfigError, formatError, describe } from '../../src/errors.js';
+import { frameSizeProblem } from '../../src/envs/frame-limits.js';
 import type { Env, EnvSnapshot, EnvSpec, ResetArgs, ResetResult, RgbFrame, StepResult } from '../../src/envs/env.js';
 import { SeededRng } from '../../src/envs/rng.js';
 import { Box, Discrete } from '../../src/envs/spaces.js';
@@ -52,6 +53,9 @@ export class CartPoleEnv implements Env<Float32Array, number> {
     for (const [k, v] of [['renderWidth', renderWidth], ['renderHeight', renderHeight]] as const) {
       if (!Number.isInteger(v) || v < 20) throw new InvalidConfigError(formatError('cartpole', `${k} to be an integer >= 20`, describe(v), 'pass a size in pixels'));
     }
+    // Options can come from files (episodes, bundles): refuse frames no reader would accept.
+    const tooLarge = frameSizeProblem(renderWidth, renderHeight);
+    if (tooLarge) throw new InvalidConfigError(formatError('cartpole', 'renderWidth x renderHeight within the frame limits', tooLarge, 'pass a smaller size in pixels'));
     this.width = renderWidth;
     this.height = renderHeight;
     this.suttonBarto = suttonBartoReward;

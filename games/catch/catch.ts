@@ -4,6 +4,7 @@
  * misses; the episode ends when the ball reaches the bottom row (9 steps).
  */
 import { InvalidActionError, InvalidConfigError, formatError, describe } from '../../src/errors.js';
+import { frameSizeProblem } from '../../src/envs/frame-limits.js';
 import type { Env, EnvSnapshot, EnvSpec, ResetArgs, ResetResult, RgbFrame, StepResult } from '../../src/envs/env.js';
 import { SeededRng } from '../../src/envs/rng.js';
 import { Box, Discrete } from '../../src/envs/spaces.js';
@@ -43,6 +44,9 @@ export class CatchEnv implements Env<Uint8Array, number> {
     for (const [k, v, min] of [['rows', rows, 3], ['columns', columns, 2], ['cellSize', cellSize, 1]] as const) {
       if (!Number.isInteger(v) || v < min) throw new InvalidConfigError(formatError('catch', `${k} to be an integer >= ${min}`, describe(v), `pass e.g. ${k}: ${min + 2}`));
     }
+    // Options can come from files (episodes, bundles): refuse frames no reader would accept.
+    const tooLarge = frameSizeProblem(columns * cellSize, rows * cellSize);
+    if (tooLarge) throw new InvalidConfigError(formatError('catch', 'columns * cellSize by rows * cellSize within the frame limits', tooLarge, 'pass fewer rows or columns, or a smaller cellSize'));
     this.rows = rows;
     this.columns = columns;
     this.cellSize = cellSize;

@@ -30,6 +30,7 @@
  * of an episode (terminated or truncated) it says whether the episode was a success.
  */
 import { InvalidActionError, InvalidConfigError, formatError, describe } from '../../src/errors.js';
+import { frameSizeProblem } from '../../src/envs/frame-limits.js';
 import type { Env, EnvSnapshot, EnvSpec, Info, ResetArgs, ResetResult, RgbFrame, StepResult } from '../../src/envs/env.js';
 import { SeededRng } from '../../src/envs/rng.js';
 import { Box, Discrete } from '../../src/envs/spaces.js';
@@ -72,6 +73,10 @@ export function resolveMemoryMazeConfig(options: MemoryMazeOptions = {}): Memory
   if (!Number.isInteger(c.corridorLength) || c.corridorLength < 1 || c.corridorLength > 1000) errors.push(`corridorLength ${describe(c.corridorLength)} (an integer in [1, 1000])`);
   if (typeof c.stepReward !== 'number' || !Number.isFinite(c.stepReward)) errors.push(`stepReward ${describe(c.stepReward)} (a finite number)`);
   if (!Number.isInteger(c.cellSize) || c.cellSize < 1 || c.cellSize > 64) errors.push(`cellSize ${describe(c.cellSize)} (an integer in [1, 64])`);
+  else if (!errors.length) {
+    const tooLarge = frameSizeProblem(3 * c.cellSize, (c.corridorLength + 1) * c.cellSize);
+    if (tooLarge) errors.push(`${tooLarge}: lower corridorLength or cellSize`);
+  }
   if (errors.length) throw new InvalidConfigError(formatError('memory-maze', 'valid options', errors.join('; '), 'fix or remove the listed options'));
   return c;
 }

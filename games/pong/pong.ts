@@ -22,6 +22,7 @@
  * player 0 (from the env RNG). Even at skill 1 it is slower than the ball's steepest returns.
  */
 import { InvalidActionError, InvalidConfigError, formatError, describe } from '../../src/errors.js';
+import { frameSizeProblem } from '../../src/envs/frame-limits.js';
 import type { Env, EnvSnapshot, EnvSpec, Info, ResetArgs, ResetResult, RgbFrame, StepResult } from '../../src/envs/env.js';
 import { SeededRng } from '../../src/envs/rng.js';
 import { Box, Discrete, MultiDiscrete, type Space } from '../../src/envs/spaces.js';
@@ -127,6 +128,10 @@ export function resolvePongConfig(options: PongOptions = {}): PongConfig {
   int('renderScale', 1, 32);
   num('trackReward', 0, 10);
   if (c.obsType !== 'pixels' && c.obsType !== 'state') errors.push(`obsType ${describe(c.obsType)} ('pixels' | 'state')`);
+  if (!errors.length) {
+    const tooLarge = frameSizeProblem(c.width * c.renderScale, c.height * c.renderScale);
+    if (tooLarge) errors.push(`${tooLarge}: lower width, height or renderScale`);
+  }
   if (errors.length) throw new InvalidConfigError(formatError('pong', 'valid options', errors.join('; '), 'fix or remove the listed options'));
   return c;
 }

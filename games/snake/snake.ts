@@ -14,6 +14,7 @@
  * but the head), 2 = fruit.
  */
 import { InvalidActionError, InvalidConfigError, formatError, describe } from '../../src/errors.js';
+import { frameSizeProblem } from '../../src/envs/frame-limits.js';
 import type { Env, EnvSnapshot, EnvSpec, Info, ResetArgs, ResetResult, RgbFrame, StepResult } from '../../src/envs/env.js';
 import { SeededRng } from '../../src/envs/rng.js';
 import { Box, Discrete } from '../../src/envs/spaces.js';
@@ -96,6 +97,10 @@ export class SnakeEnv implements Env<Uint8Array, number> {
       errors.push(`maxStepsWithoutFruit ${describe(maxStepsWithoutFruit)} (a positive integer or null)`);
     }
     if (!Number.isInteger(cellSize) || cellSize < 1 || cellSize > 64) errors.push(`cellSize ${describe(cellSize)} (an integer in [1, 64])`);
+    else if (!errors.length) {
+      const tooLarge = frameSizeProblem(width * cellSize, height * cellSize);
+      if (tooLarge) errors.push(`${tooLarge}: lower width, height or cellSize`);
+    }
     if (errors.length) {
       throw new InvalidConfigError(formatError('snake', 'valid options', errors.join('; '), 'fix or remove the listed options'));
     }

@@ -6,6 +6,8 @@ import { DQN_PRESETS, resolveDqnConfig } from './dqn/config.js';
 import { DqnAgent } from './dqn/dqn-agent.js';
 import { DrqnAgent } from './dqn/drqn-agent.js';
 import { pgAgentFactory } from './pg/factory.js';
+import { dqnMemoryNeeds } from './dqn/memory.js';
+import type { MemoryContext, MemoryNeed } from './memory.js';
 
 export interface AgentFactory {
   /** Preset name -> full hyperparameters. */
@@ -16,6 +18,8 @@ export interface AgentFactory {
   gameDefaults?(game: string, observationSpace: Space, options?: { recurrent?: boolean }): { preset: string; steps: number; runOverrides?: Record<string, unknown> };
   /** Optional last pass over the resolved hyperparameters that needs the runner settings (e.g. the lr-annealing horizon). */
   finalize?(config: Record<string, unknown>, run: { steps: number; envs: number }): Record<string, unknown>;
+  /** Optional: the big allocations the resolved hyperparameters lead to, checked before anything is built. */
+  memoryNeeds?(config: Record<string, unknown>, context: MemoryContext): MemoryNeed[];
   /** Builds the agent from resolved hyperparameters. */
   create(options: { config: Record<string, unknown>; observationSpace: Space; actionSpace: Space; numEnvs: number; seed: number }): Agent;
 }
@@ -42,6 +46,7 @@ export function listAgents(): string[] {
 registerAgent('dqn', {
   presets: DQN_PRESETS as unknown as Record<string, Record<string, unknown>>,
   resolve: (preset, overrides) => resolveDqnConfig(preset as never, overrides) as unknown as Record<string, unknown>,
+  memoryNeeds: (config, context) => dqnMemoryNeeds(config as never, context),
   create: ({ config, observationSpace, actionSpace, numEnvs, seed }) =>
     (config.lstmUnits as number) > 0 ? new DrqnAgent({ config: config as never, observationSpace, actionSpace, numEnvs, seed }) : new DqnAgent({ config: config as never, observationSpace, actionSpace, numEnvs, seed }),
 });

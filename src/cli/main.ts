@@ -156,7 +156,8 @@ export async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
   try {
     await program.parseAsync(argv, { from: 'user' });
-    return 0;
+    // A command may end with a non-zero code without an error (train stopped by a signal: 128 + signal).
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (err) {
     if (err instanceof CommanderError) {
       // Only help and version get here (configureTree turns the rest into InvalidConfigError).

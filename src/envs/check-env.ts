@@ -1,6 +1,6 @@
 /**
  * `checkEnv`: contract checks for an environment, in the spirit of Gymnasium's env checker.
- * Throws an `NpcforgeError` describing the first violation.
+ * Accepts an env or a factory. Throws an `NpcforgeError` describing the first violation.
  */
 import { NpcforgeError, formatError, describe } from '../errors.js';
 import type { Env } from './env.js';
@@ -26,14 +26,30 @@ function snapshot(x: unknown): string {
   return JSON.stringify(x);
 }
 
-/** Runs the contract checks on `makeEnv()` instances; closes what it creates. */
-export function checkEnv(makeEnv: () => Env<any, any>, opts: CheckEnvOptions = {}): void {
+function isEnv(x: unknown): x is Env<any, any> {
+  const e = x as Partial<Env<any, any>> | null;
+  return typeof e === 'object' && e !== null && typeof e.reset === 'function' && typeof e.step === 'function';
+}
+
+/**
+ * Runs the contract checks twice with the same seed and compares the two runs. Given a factory,
+ * each run gets a fresh env, closed (twice, to check it is idempotent) afterwards. Given an env, both
+ * runs use it (`reset({seed})` must reseed everything) and it stays open: the caller owns it.
+ */
+export function checkEnv(envOrFactory: Env<any, any> | (() => Env<any, any>), opts: CheckEnvOptions = {}): void {
+  const factory = typeof envOrFactory === 'function' ? envOrFactory : null;
+  if (factory === null && !isEnv(envOrFactory)) {
+    fail('env', 'an Env (with reset and step) or a function returning one', describe(envOrFactory), "pass make('catch') or () => make('catch')");
+  }
+  const given = factory === null ? (envOrFactory as Env<any, any>) : null;
   const steps = opts.steps ?? 200;
   const seed = opts.seed ?? 123;
   const runs: string[][] = [];
+  let id = 'env';
   for (let run = 0; run < 2; run++) {
-    const env = makeEnv();
-    const id = env.spec?.id ?? 'env';
+    const env = given ?? factory!();
+    if (!isEnv(env)) fail('env', 'the factory to return an Env (with reset and step)', describe(env), 'return the env from the factory');
+    id = env.spec?.id ?? 'env';
     if (!env.spec || !Array.isArray(env.spec.actionNames)) fail(id, 'a spec with actionNames', describe(env.spec), 'set spec.actionNames');
     const rng = new SeededRng(seed);
     const trace: string[] = [];
@@ -70,19 +86,14 @@ export function checkEnv(makeEnv: () => Env<any, any>, opts: CheckEnvOptions = {
         trace.push(`reset|${snapshot(obs)}`);
       }
     }
-    env.close();
-    env.close();
+    if (!given) {
+      env.close();
+      env.close();
+    }
     runs.push(trace);
   }
   const [a, b] = runs as [string[], string[]];
   for (let i = 0; i < Math.max(a.length, b.length); i++) {
-    if (a[i] !== b[i]) fail(makeEnvId(makeEnv), 'identical episodes for the same seed and actions', `a difference at transition ${i}`, 'draw every random number from the env RNG seeded in reset({seed})');
+    if (a[i] !== b[i]) fail(id, 'identical episodes for the same seed and actions', `a difference at transition ${i}`, 'draw every random number from the env RNG seeded in reset({seed})');
   }
-}
-
-function makeEnvId(makeEnv: () => Env<any, any>): string {
-  const env = makeEnv();
-  const id = env.spec.id;
-  env.close();
-  return id;
 }

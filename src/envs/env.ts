@@ -73,8 +73,28 @@ export interface EnvSnapshot {
   rng?: RngState;
 }
 
-/** Base class for wrappers: forwards everything to the inner env. */
+/** A wrapper's own state between steps (JSON-safe), not including its inner env's. */
+export type WrapperState = Record<string, unknown>;
+
+/**
+ * Base class for wrappers: forwards everything to the inner env.
+ *
+ * Checkpoints restore a wrapped env exactly, so every wrapper class declares its state explicitly
+ * (nothing is found by reflection): a wrapper that keeps nothing between steps says
+ * `static override readonly stateless = true`; any other implements `getWrapperState()` and
+ * `setWrapperState()` for its own fields (RNGs included). A subclass inherits the methods but not
+ * `stateless`: a class that extends a stateless wrapper declares again. Snapshots of a chain with
+ * an undeclared wrapper fail (see `train/env-state.ts`). These are not `getState`/`setState`: on
+ * an env those mean the whole env, and a wrapper's own fields are only part of it.
+ */
 export abstract class Wrapper<Obs = ObsArray, Act = number, InnerObs = Obs, InnerAct = Act> implements Env<Obs, Act> {
+  /** True on a wrapper class that keeps no state between steps (declared per class, see above). */
+  static readonly stateless: boolean = false;
+  /** This wrapper's own state, for checkpoints (stateful wrappers only). */
+  getWrapperState?(): WrapperState;
+  /** Restores what `getWrapperState` returned (after a JSON round trip); throws CheckpointError on a malformed state. */
+  setWrapperState?(state: WrapperState): void;
+
   constructor(readonly env: Env<InnerObs, InnerAct>) {}
 
   get observationSpace(): Space<Obs> {

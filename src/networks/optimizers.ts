@@ -16,23 +16,35 @@ export type OptimizerConfig =
    */
   | { kind: 'rmsprop-centered'; learningRate: number; decay: number; momentum: number; epsilon: number };
 
-/** Reports every bad field of an optimizer config. */
+/** Fields of each optimizer kind; any other key is an error (a typo would otherwise be ignored). */
+const OPTIMIZER_KEYS: Record<OptimizerConfig['kind'], readonly string[]> = {
+  adam: ['kind', 'learningRate', 'beta1', 'beta2', 'epsilon'],
+  'rmsprop-centered': ['kind', 'learningRate', 'decay', 'momentum', 'epsilon'],
+};
+
+/** Reports every bad field of an optimizer config (unknown keys by their dotted path). */
 export function checkOptimizerConfig(c: OptimizerConfig, path = 'optimizer'): string[] {
   const errs: string[] = [];
+  // A learning rate above 1 (or 1e30, Infinity) only drives the weights to NaN.
+  const rate = (k: string, v: unknown): void => {
+    if (typeof v !== 'number' || !(v > 0 && v <= 1)) errs.push(`${path}.${k} = ${describe(v)} (want 0 < x <= 1)`);
+  };
   const pos = (k: string, v: unknown): void => {
-    if (typeof v !== 'number' || !(v > 0)) errs.push(`${path}.${k} = ${describe(v)} (want > 0)`);
+    if (typeof v !== 'number' || !(v > 0 && v <= 1)) errs.push(`${path}.${k} = ${describe(v)} (want 0 < x <= 1)`);
   };
   const unit = (k: string, v: unknown): void => {
     if (typeof v !== 'number' || !(v >= 0 && v < 1)) errs.push(`${path}.${k} = ${describe(v)} (want 0 <= x < 1)`);
   };
-  if (!c || typeof c !== 'object') return [`${path} = ${describe(c)}`];
+  if (!c || typeof c !== 'object' || Array.isArray(c)) return [`${path} = ${describe(c)} (want {kind: 'adam' | 'rmsprop-centered', learningRate, ...})`];
+  const known = OPTIMIZER_KEYS[c.kind as OptimizerConfig['kind']];
+  if (known) for (const k of Object.keys(c)) if (!known.includes(k)) errs.push(`unknown key ${describe(`${path}.${k}`)} (known: ${known.join(', ')})`);
   if (c.kind === 'adam') {
-    pos('learningRate', c.learningRate);
+    rate('learningRate', c.learningRate);
     unit('beta1', c.beta1);
     unit('beta2', c.beta2);
     pos('epsilon', c.epsilon);
   } else if (c.kind === 'rmsprop-centered') {
-    pos('learningRate', c.learningRate);
+    rate('learningRate', c.learningRate);
     unit('decay', c.decay);
     unit('momentum', c.momentum);
     pos('epsilon', c.epsilon);

@@ -28,17 +28,23 @@ export interface QNetworkSpec {
   seed: number;
 }
 
-/** Validates an encoder spec; returns a list of problems (empty when fine). */
+/** Largest layer width accepted in a spec (units); memory is checked separately against the machine. */
+export const MAX_LAYER_UNITS = 65_536;
+/** Largest LSTM accepted (units), for the same reason. */
+export const MAX_LSTM_UNITS = 8192;
+
+/** Validates an encoder spec; returns a list of problems (empty when fine). Unknown keys are named by dotted path. */
 export function checkEncoderSpec(e: unknown, path = 'encoder'): string[] {
   const spec = e as EncoderSpec;
-  if (!spec || typeof spec !== 'object') return [`${path} = ${describe(e)} (want {kind: 'mlp' | 'minatar-cnn' | 'nature-cnn'})`];
+  if (!spec || typeof spec !== 'object' || Array.isArray(spec)) return [`${path} = ${describe(e)} (want {kind: 'mlp' | 'minatar-cnn' | 'nature-cnn'})`];
+  const unknown = (known: string[]): string[] => Object.keys(spec).filter((k) => !known.includes(k)).map((k) => `unknown key ${describe(`${path}.${k}`)} (known: ${known.join(', ')})`);
   if (spec.kind === 'mlp') {
-    const errs: string[] = [];
-    if (!Array.isArray(spec.hidden) || spec.hidden.some((h) => !Number.isInteger(h) || h < 1)) errs.push(`${path}.hidden = ${describe(spec.hidden)} (want positive integers)`);
+    const errs = unknown(['kind', 'hidden', 'activation']);
+    if (!Array.isArray(spec.hidden) || spec.hidden.length > 64 || spec.hidden.some((h) => !Number.isInteger(h) || h < 1 || h > MAX_LAYER_UNITS)) errs.push(`${path}.hidden = ${describe(spec.hidden)} (want at most 64 integers in [1, ${MAX_LAYER_UNITS}])`);
     if (spec.activation !== undefined && spec.activation !== 'relu' && spec.activation !== 'tanh') errs.push(`${path}.activation = ${describe(spec.activation)}`);
     return errs;
   }
-  if (spec.kind === 'minatar-cnn' || spec.kind === 'nature-cnn') return [];
+  if (spec.kind === 'minatar-cnn' || spec.kind === 'nature-cnn') return unknown(['kind']);
   return [`${path}.kind = ${describe((spec as { kind: unknown }).kind)} (want 'mlp', 'minatar-cnn' or 'nature-cnn')`];
 }
 

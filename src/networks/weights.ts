@@ -35,8 +35,14 @@ export function unpackTensors(manifest: TensorPackEntry[], data: Float32Array, e
   return manifest.map((m, i) => {
     const want = expected[i]!;
     const size = want.reduce((a, b) => a * b, 1);
-    if (m.shape.join('x') !== want.join('x') || m.offset + size > data.length) {
-      throw new CheckpointError(formatError(what, `tensor ${i} of shape [${want}]`, `[${m.shape}] at offset ${m.offset} of ${data.length}`, 'load a checkpoint written with the same network and config (or the files are corrupt)'));
+    if (!m || !Array.isArray(m.shape) || m.shape.join('x') !== want.join('x')) {
+      throw new CheckpointError(formatError(what, `tensor ${i} of shape [${want}]`, `shape [${m?.shape}] in the manifest`, 'load a checkpoint written with the same network and config (or the files are corrupt)'));
+    }
+    // Byte counts, not element offsets: what a user compares with the file's size on disk.
+    if (!Number.isInteger(m.offset) || m.offset < 0 || m.offset + size > data.length) {
+      throw new CheckpointError(
+        formatError(what, `${size * 4} bytes for tensor ${i} of shape [${want}] at byte ${Number(m.offset) * 4}`, `a weights file of ${data.length * 4} bytes`, 'the checkpoint is truncated or corrupt; pick another with --checkpoint'),
+      );
     }
     return data.slice(m.offset, m.offset + size);
   });

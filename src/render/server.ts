@@ -2,13 +2,15 @@
  * Local HTTP server of the replay viewer (`npcforge view`). Serves the bundled app and, read-only,
  * the run folders under one root: `runs/<run>/episodes/*.npcep` and `runs/<run>/metrics.jsonl`.
  * Nothing else is reachable: every path segment is decoded once and checked against a strict name
- * pattern, and the resolved real path (symlinks followed) must stay inside the root.
+ * pattern, and the resolved real path (symlinks followed) must stay inside the root. The request
+ * checks and file streaming shared with the play server live in `static-files.ts`.
  */
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { existsSync, promises as fs } from 'node:fs';
-import { dirname, join, resolve, sep } from 'node:path';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { InvalidConfigError, formatError, describe } from '../errors.js';
+import { HttpError, decodePath, realInside, sendBody, sendFile, startLocalServer } from './static-files.js';
 
 export interface ViewerServerOptions {
   /** Folder holding the run folders. */
@@ -47,85 +49,114 @@ export function defaultAssetsDir(): string {
   return join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'viewer');
 }
 
-class HttpError extends Error {
-  constructor(readonly status: number, message: string) {
-    super(message);
-  }
-}
-
-/** Splits and decodes the path; rejects anything that could name a file outside the allowed set. */
+/** Decodes the request path; every segment but the root's must be a plain name. */
 function segments(rawUrl: string): string[] {
-  const q = rawUrl.indexOf('?');
-  const path = q >= 0 ? rawUrl.slice(0, q) : rawUrl;
-  if (!path.startsWith('/') || path.startsWith('//') || path.includes('\\')) throw new HttpError(400, 'bad path');
-  const parts = path.slice(1).split('/');
-  if (parts.length > 1 && parts[parts.length - 1] === '') parts.pop();
-  return parts.map((p, i) => {
-    let d: string;
-    try {
-      d = decodeURIComponent(p);
-    } catch {
-      throw new HttpError(400, 'bad escape');
+  const seg = decodePath(rawUrl);
+  if (seg.length === 1 && seg[0] === '') return seg;
+  if (!seg.every((d) => NAME.test(d))) throw new HttpError(404, 'not found');
+  return seg;
+}
+
+/** One row of `/api/runs`. */
+export interface RunSummary {
+  name: string;
+  /** Number of episode files. */
+  episodes: number;
+  /** Whether the run has a metrics.jsonl file. */
+  metrics: boolean;
+}
+
+interface CachedRun {
+  summary: RunSummary;
+  /** mtimes (ms) of the run folder and of its episodes folder (-1 = none) when it was scanned. */
+  runMtime: number;
+  episodesMtime: number;
+}
+
+/**
+ * mtimes this close to the scan (ms) are not trusted: on file systems with coarse timestamps a
+ * change in the same tick would not move them (the "racy" case git's index also guards against).
+ */
+const RACY_MS = 2000;
+/** Run folders scanned at once (each scan is a readdir plus a stat per episode). */
+const SCAN_CONCURRENCY = 16;
+
+/**
+ * The `/api/runs` listing, cached per run folder: a run is scanned again only when the mtime of its
+ * folder (metrics.jsonl created or removed) or of its episodes folder (episodes added, removed or
+ * renamed) changed, so a refresh of a root with 500 runs x 20 episodes costs two stats per run.
+ */
+export class RunsListing {
+  private readonly cache = new Map<string, CachedRun>();
+  /** Run folders scanned since creation (tests check that a repeated listing scans none). */
+  scans = 0;
+
+  constructor(private readonly root: string, private readonly now: () => number = Date.now) {}
+
+  /** The runs under the root, sorted by name. */
+  async list(): Promise<RunSummary[]> {
+    const names = (await fs.readdir(this.root, { withFileTypes: true }))
+      .filter((e) => NAME.test(e.name) && (e.isDirectory() || e.isSymbolicLink()))
+      .map((e) => e.name);
+    const out: RunSummary[] = [];
+    const seen = new Set<string>();
+    for (let i = 0; i < names.length; i += SCAN_CONCURRENCY) {
+      const rows = await Promise.all(names.slice(i, i + SCAN_CONCURRENCY).map((n) => this.run(n)));
+      for (const r of rows) {
+        if (!r) continue;
+        seen.add(r.name);
+        out.push(r);
+      }
     }
-    if (i === 0 && parts.length === 1 && d === '') return d;
-    if (!NAME.test(d)) throw new HttpError(404, 'not found');
-    return d;
-  });
-}
-
-async function inside(root: string, path: string): Promise<string> {
-  let real: string;
-  try {
-    real = await fs.realpath(path);
-  } catch {
-    throw new HttpError(404, 'not found');
+    for (const name of this.cache.keys()) if (!seen.has(name)) this.cache.delete(name);
+    return out.sort((a, b) => a.name.localeCompare(b.name));
   }
-  if (real !== root && !real.startsWith(root + sep)) throw new HttpError(404, 'not found');
-  return real;
-}
 
-async function listRuns(root: string): Promise<Array<{ name: string; episodes: number; metrics: boolean }>> {
-  const out: Array<{ name: string; episodes: number; metrics: boolean }> = [];
-  for (const e of await fs.readdir(root, { withFileTypes: true })) {
-    if (!NAME.test(e.name) || !(e.isDirectory() || e.isSymbolicLink())) continue;
+  private async run(name: string): Promise<RunSummary | null> {
     let real: string;
+    let runMtime: number;
     try {
-      real = await inside(root, join(root, e.name));
-      if (!(await fs.stat(real)).isDirectory()) continue;
+      real = await realInside(this.root, join(this.root, name));
+      const st = await fs.stat(real);
+      if (!st.isDirectory()) return null;
+      runMtime = st.mtimeMs;
     } catch {
-      continue;
+      return null;
     }
-    const episodes = (await listEpisodes(root, real)).length;
+    const episodesMtime = await fs.stat(join(real, 'episodes')).then((st) => st.mtimeMs, () => -1);
+    const hit = this.cache.get(name);
+    if (hit && hit.runMtime === runMtime && hit.episodesMtime === episodesMtime) return hit.summary;
+    this.scans++;
+    const episodes = (await listEpisodes(this.root, real)).length;
     const metrics = await fs.stat(join(real, 'metrics.jsonl')).then((s) => s.isFile(), () => false);
-    out.push({ name: e.name, episodes, metrics });
+    const summary = { name, episodes, metrics };
+    const settled = this.now() - RACY_MS;
+    if (runMtime < settled && episodesMtime < settled) this.cache.set(name, { summary, runMtime, episodesMtime });
+    else this.cache.delete(name);
+    return summary;
   }
-  return out.sort((a, b) => a.name.localeCompare(b.name));
 }
 
 async function listEpisodes(root: string, runDir: string): Promise<Array<{ name: string; bytes: number; modified: string }>> {
   let dir: string;
   try {
-    dir = await inside(root, join(runDir, 'episodes'));
+    dir = await realInside(root, join(runDir, 'episodes'));
   } catch {
     return [];
   }
-  const out: Array<{ name: string; bytes: number; modified: string }> = [];
-  for (const f of await fs.readdir(dir).catch(() => [] as string[])) {
-    if (!f.endsWith(EPISODE_EXT) || !NAME.test(f)) continue;
-    try {
-      const real = await inside(root, join(dir, f));
-      const st = await fs.stat(real);
-      if (st.isFile()) out.push({ name: f.slice(0, -EPISODE_EXT.length), bytes: st.size, modified: st.mtime.toISOString() });
-    } catch {
-      continue;
-    }
-  }
-  return out.sort((a, b) => a.name.localeCompare(b.name));
-}
-
-function send(res: ServerResponse, status: number, type: string, body: Uint8Array | string, head: boolean): void {
-  res.writeHead(status, { 'Content-Type': type, 'Cache-Control': 'no-store', 'X-Content-Type-Options': 'nosniff', 'Content-Length': Buffer.byteLength(body) });
-  res.end(head ? undefined : body);
+  const files = (await fs.readdir(dir).catch(() => [] as string[])).filter((f) => f.endsWith(EPISODE_EXT) && NAME.test(f));
+  const rows = await Promise.all(
+    files.map(async (f) => {
+      try {
+        const real = await realInside(root, join(dir, f));
+        const st = await fs.stat(real);
+        return st.isFile() ? { name: f.slice(0, -EPISODE_EXT.length), bytes: st.size, modified: st.mtime.toISOString() } : null;
+      } catch {
+        return null;
+      }
+    }),
+  );
+  return rows.filter((r) => r !== null).sort((a, b) => a.name.localeCompare(b.name));
 }
 
 /** Starts the viewer server; resolves once it listens. */
@@ -143,62 +174,43 @@ export async function startViewerServer(options: ViewerServerOptions): Promise<V
   }
   if (bad.length) throw new InvalidConfigError(formatError('npcforge view', 'an existing runs folder, a port in [0, 65535] and a host', bad.join(', '), 'pass e.g. `npcforge view runs --port 7070`'));
   const assets = resolve(options.assetsDir ?? defaultAssetsDir());
+  const runs = new RunsListing(root);
 
-  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    const head = req.method === 'HEAD';
-    if (req.method !== 'GET' && !head) throw new HttpError(405, 'method not allowed');
+  const handle = async (req: IncomingMessage, res: ServerResponse, head: boolean): Promise<void> => {
     const seg = segments(req.url ?? '/');
-    const json = (v: unknown): void => send(res, 200, 'application/json; charset=utf-8', JSON.stringify(v), head);
+    const json = (v: unknown): void => sendBody(res, 200, 'application/json; charset=utf-8', JSON.stringify(v), head);
     if (seg.length === 1 && (seg[0] === '' || ASSET.test(seg[0]!))) {
       const name = seg[0] === '' ? 'index.html' : seg[0]!;
-      const body = await fs.readFile(join(assets, name)).catch(() => null);
-      if (!body) throw new HttpError(name === 'index.html' ? 500 : 404, name === 'index.html' ? `viewer bundle missing in ${assets}; run \`npm run build\`` : 'not found');
-      send(res, 200, TYPES[name.split('.').pop()!]!, body, head);
+      let assetsReal: string;
+      try {
+        assetsReal = await fs.realpath(assets);
+      } catch {
+        assetsReal = '';
+      }
+      try {
+        if (!assetsReal) throw new HttpError(404, 'not found');
+        await sendFile(res, { root: assetsReal, path: join(assetsReal, name), type: TYPES[name.split('.').pop()!]!, head });
+      } catch (err) {
+        if (name === 'index.html' && err instanceof HttpError && err.status === 404) throw new HttpError(500, `viewer bundle missing in ${assets}; run \`npm run build\``);
+        throw err;
+      }
       return;
     }
     if (seg[0] !== 'api') throw new HttpError(404, 'not found');
-    if (seg.length === 2 && seg[1] === 'runs') return json(await listRuns(root));
+    if (seg.length === 2 && seg[1] === 'runs') return json(await runs.list());
     if (seg.length >= 4 && seg[1] === 'runs') {
-      const runDir = await inside(root, join(root, seg[2]!));
+      const runDir = await realInside(root, join(root, seg[2]!));
       if (seg.length === 4 && seg[3] === 'episodes') return json(await listEpisodes(root, runDir));
       if (seg.length === 4 && seg[3] === 'metrics') {
-        const file = await inside(root, join(runDir, 'metrics.jsonl'));
-        send(res, 200, 'application/x-ndjson; charset=utf-8', await fs.readFile(file), head);
-        return;
+        return sendFile(res, { root, path: join(runDir, 'metrics.jsonl'), type: 'application/x-ndjson; charset=utf-8', head });
       }
       if (seg.length === 5 && seg[3] === 'episodes') {
-        const file = await inside(root, join(runDir, 'episodes', seg[4]! + EPISODE_EXT));
-        if (!(await fs.stat(file)).isFile()) throw new HttpError(404, 'not found');
-        send(res, 200, 'application/octet-stream', await fs.readFile(file), head);
-        return;
+        return sendFile(res, { root, path: join(runDir, 'episodes', seg[4]! + EPISODE_EXT), type: 'application/octet-stream', head });
       }
     }
     throw new HttpError(404, 'not found');
   };
 
-  const server = createServer((req, res) => {
-    handle(req, res).catch((err: unknown) => {
-      const status = err instanceof HttpError ? err.status : 500;
-      const message = err instanceof Error ? err.message : String(err);
-      if (!res.headersSent) send(res, status, 'application/json; charset=utf-8', JSON.stringify({ error: message }), req.method === 'HEAD');
-      else res.destroy();
-    });
-  });
-  await new Promise<void>((ok, no) => {
-    server.once('error', no);
-    server.listen(port, host, () => ok());
-  });
-  const addr = server.address();
-  const actualPort = typeof addr === 'object' && addr ? addr.port : port;
-  const urlHost = host.includes(':') ? `[${host}]` : host;
-  return {
-    url: `http://${urlHost}:${actualPort}/`,
-    port: actualPort,
-    host,
-    close: () =>
-      new Promise<void>((ok) => {
-        server.closeAllConnections();
-        server.close(() => ok());
-      }),
-  };
+  const server = await startLocalServer({ component: 'npcforge view', host, port, handle });
+  return { url: server.url, port: server.port, host, close: () => server.close() };
 }

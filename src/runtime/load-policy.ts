@@ -17,52 +17,170 @@ export interface LoadPolicyOptions {
   fetch?: typeof globalThis.fetch;
 }
 
-type Reader = { text(name: string): Promise<string>; bytes(name: string): Promise<Uint8Array> };
+/** Largest policy.json, in bytes. */
+export const MAX_POLICY_JSON_BYTES = 1 << 20;
+/** Largest model.json (the layers topology and weights manifest), in bytes. */
+export const MAX_MODEL_JSON_BYTES = 16 << 20;
+/** Largest total of weights a bundle may declare, in bytes. */
+export const MAX_WEIGHT_BYTES = 512 << 20;
+
+/**
+ * Reads the files of one bundle. `size` is the byte size when it can be known before reading
+ * (files; null for URLs); `read` fails with CheckpointError when the file holds more than `max`
+ * bytes, without reading (or keeping) more than that.
+ */
+interface Reader {
+  size(name: string): Promise<number | null>;
+  read(name: string, max: number): Promise<Uint8Array>;
+}
 
 function isUrl(source: string): boolean {
   return /^(https?:|blob:|data:)/.test(source) || typeof (globalThis as { document?: unknown }).document !== 'undefined';
 }
 
-function join(base: string, name: string): string {
-  return base.endsWith('/') ? base + name : `${base}/${name}`;
+function bundleError(expected: string, received: string, fix = 'export the policy again with npcforge export'): never {
+  throw new CheckpointError(formatError('loadPolicy', expected, received, fix));
 }
 
 function missing(source: string, name: string, cause: unknown): never {
-  throw new CheckpointError(formatError('loadPolicy', `${name} in the policy bundle`, `${describe(source)} without a readable ${name} (${(cause as Error)?.message ?? String(cause)})`, 'pass the folder or URL written by npcforge export, with all its files'), { cause });
+  const code = (cause as { code?: unknown })?.code;
+  const why = typeof code === 'string' ? code : ((cause as Error)?.message ?? String(cause));
+  throw new CheckpointError(formatError('loadPolicy', `${name} in the policy bundle`, `${describe(source)} without a readable ${name} (${why})`, 'pass the folder or URL written by npcforge export, with all its files'), { cause });
 }
 
-function urlReader(base: string, fetchImpl: typeof globalThis.fetch): Reader {
-  const get = async (name: string): Promise<Response> => {
-    let res: Response;
-    try {
-      res = await fetchImpl(join(base, name));
-    } catch (err) {
-      missing(base, name, err);
-    }
-    if (!res.ok) missing(base, name, new Error(`HTTP ${res.status}`));
-    return res;
+function tooLarge(name: string, max: number, size: number | string): never {
+  bundleError(`${name} of at most ${max} bytes`, `${size} bytes`);
+}
+
+/**
+ * A path named inside the bundle (model.topology, weightsManifest paths): relative, forward
+ * slashes, no `.`/`..` segments, nothing a URL or a file system would read as absolute.
+ */
+function checkBundlePath(name: unknown, field: string): string {
+  const ok = typeof name === 'string' && name.length > 0 && name.length <= 256 && !/[\\\0:?#]/.test(name) && !name.startsWith('/') && name.split('/').every((seg) => seg !== '' && seg !== '.' && seg !== '..');
+  if (!ok) bundleError(`${field} to name a file inside the bundle folder (a relative path without ..)`, typeof name === 'string' ? `a path outside it or malformed (${name.length} characters)` : describe(name));
+  return name;
+}
+
+function urlReader(source: string, fetchImpl: typeof globalThis.fetch): Reader {
+  const page = (globalThis as { location?: { href?: string } }).location?.href;
+  let base: URL;
+  try {
+    base = new URL(source.endsWith('/') ? source : `${source}/`, page);
+  } catch {
+    bundleError('a URL of a policy bundle folder', describe(source), "pass e.g. '/npc/' or 'https://host/npc/'");
+  }
+  const resolve = (name: string): URL => {
+    const u = new URL(name, base);
+    // Same origin and under the bundle's path: a bundle cannot make the runtime fetch elsewhere.
+    if (u.origin !== base.origin || u.protocol !== base.protocol || !u.pathname.startsWith(base.pathname)) bundleError(`${name} under ${base.href}`, 'a URL outside the bundle');
+    return u;
   };
   return {
-    text: async (name) => (await get(name)).text(),
-    bytes: async (name) => new Uint8Array(await (await get(name)).arrayBuffer()),
+    size: async () => null,
+    read: async (name, max) => {
+      let res: Response;
+      try {
+        res = await fetchImpl(resolve(name).href);
+      } catch (err) {
+        if (err instanceof CheckpointError) throw err;
+        missing(source, name, err);
+      }
+      if (!res.ok) missing(source, name, new Error(`HTTP ${res.status}`));
+      const declared = res.headers?.get?.('content-length');
+      if (declared !== null && declared !== undefined && Number(declared) > max) tooLarge(name, max, declared);
+      const body = res.body as ReadableStream<Uint8Array> | null;
+      if (!body || typeof body.getReader !== 'function') {
+        const all = new Uint8Array(await res.arrayBuffer());
+        if (all.length > max) tooLarge(name, max, all.length);
+        return all;
+      }
+      // Count while streaming: a server that sends more than it declared (or declares nothing) is cut off at the limit.
+      const parts: Uint8Array[] = [];
+      let total = 0;
+      const reader = body.getReader();
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        total += value.length;
+        if (total > max) {
+          await reader.cancel().catch(() => undefined);
+          tooLarge(name, max, `more than ${max}`);
+        }
+        parts.push(value);
+      }
+      const out = new Uint8Array(total);
+      let off = 0;
+      for (const p of parts) {
+        out.set(p, off);
+        off += p.length;
+      }
+      return out;
+    },
   };
 }
 
 async function fileReader(dir: string): Promise<Reader> {
-  // A variable specifier keeps bundlers from resolving (and shipping) node:fs for the browser.
-  const specifier = 'node:fs/promises';
-  const fs = (await import(/* @vite-ignore */ specifier)) as typeof import('node:fs/promises');
-  const read = async (name: string): Promise<Buffer> => {
+  // Variable specifiers keep bundlers from resolving (and shipping) Node built-ins for the browser.
+  const fsSpecifier = 'node:fs/promises';
+  const pathSpecifier = 'node:path';
+  const fs = (await import(/* @vite-ignore */ fsSpecifier)) as typeof import('node:fs/promises');
+  const path = (await import(/* @vite-ignore */ pathSpecifier)) as typeof import('node:path');
+  const { constants } = fs;
+  let root: string;
+  try {
+    root = await fs.realpath(dir);
+  } catch (err) {
+    missing(dir, 'policy.json', err);
+  }
+  const inside = (p: string): boolean => p.startsWith(root.endsWith(path.sep) ? root : root + path.sep);
+  const kind = (st: import('node:fs').Stats): string => (st.isDirectory() ? 'a folder' : st.isFIFO() ? 'a FIFO' : st.isCharacterDevice() || st.isBlockDevice() ? 'a device' : 'not a regular file');
+  /** The real path of `name`, checked to be a regular file inside the bundle folder (symlinks resolved). */
+  const locate = async (name: string): Promise<{ real: string; size: number }> => {
+    let real: string;
     try {
-      return await fs.readFile(join(dir, name));
+      real = await fs.realpath(path.resolve(root, name));
     } catch (err) {
       missing(dir, name, err);
     }
+    if (!inside(real)) bundleError(`${name} inside the bundle folder`, 'a link to a file outside it');
+    const st = await fs.stat(real);
+    if (!st.isFile()) bundleError(`${name} to be a regular file`, kind(st));
+    return { real, size: st.size };
   };
   return {
-    text: async (name) => (await read(name)).toString('utf8'),
-    bytes: async (name) => new Uint8Array(await read(name)),
+    size: async (name) => (await locate(name)).size,
+    read: async (name, max) => {
+      const { real, size } = await locate(name);
+      if (size > max) tooLarge(name, max, size);
+      // O_NONBLOCK: a file swapped for a FIFO after the stat must not block the open.
+      const fh = await fs.open(real, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
+      try {
+        const st = await fh.stat();
+        if (!st.isFile()) bundleError(`${name} to be a regular file`, kind(st));
+        if (st.size > max) tooLarge(name, max, st.size);
+        const out = new Uint8Array(st.size);
+        let off = 0;
+        while (off < out.length) {
+          const { bytesRead } = await fh.read(out, off, out.length - off, off);
+          if (bytesRead === 0) break;
+          off += bytesRead;
+        }
+        return off === out.length ? out : out.subarray(0, off);
+      } finally {
+        await fh.close();
+      }
+    },
   };
+}
+
+/** Parses JSON without quoting the text in errors (the file could be anything). */
+function parseJson(bytes: Uint8Array, name: string): unknown {
+  try {
+    return JSON.parse(new TextDecoder().decode(bytes));
+  } catch {
+    bundleError(`a JSON ${name}`, `unparsable text (${bytes.length} bytes)`);
+  }
 }
 
 /** Loads a policy bundle written by `npcforge export` from a URL or a folder path. The caller owns (disposes) the policy. */
@@ -74,7 +192,7 @@ export async function loadPolicy(source: string, options: LoadPolicyOptions = {}
   await tf.ready();
   const fetchImpl = options.fetch ?? globalThis.fetch;
   const reader = isUrl(source) ? urlReader(source, fetchImpl) : await fileReader(source);
-  const file = parsePolicyFile(await reader.text('policy.json'));
+  const file = parsePolicyFile(new TextDecoder().decode(await reader.read('policy.json', MAX_POLICY_JSON_BYTES)));
   checkPreprocessChain(file);
   if (options.game !== undefined && options.game !== file.game.id) {
     throw new SpaceMismatchError(formatError('loadPolicy', `a policy for game ${describe(options.game)}`, `a policy for ${describe(file.game.id)}`, 'load the bundle exported from a run of this game'));
@@ -87,35 +205,70 @@ export async function loadPolicy(source: string, options: LoadPolicyOptions = {}
   return new Policy(file, model);
 }
 
+const WEIGHT_DTYPE_BYTES: Record<string, number> = { float32: 4 };
+
 async function loadModel(reader: Reader, file: PolicyFile, source: string): Promise<tf.LayersModel> {
-  let json: { modelTopology?: unknown; weightsManifest?: Array<{ paths: string[]; weights: tf.io.WeightsManifestEntry[] }> };
-  try {
-    json = JSON.parse(await reader.text(file.model.topology));
-  } catch (err) {
-    if (err instanceof CheckpointError) throw err;
-    throw new CheckpointError(formatError('loadPolicy', `a JSON ${file.model.topology}`, `unparsable text (${(err as Error).message})`, 'export the policy again'));
+  const topologyName = checkBundlePath(file.model.topology, 'policy.json model.topology');
+  const json = parseJson(await reader.read(topologyName, MAX_MODEL_JSON_BYTES), topologyName) as { modelTopology?: unknown; weightsManifest?: unknown } | null;
+  if (!json || typeof json !== 'object' || !json.modelTopology || typeof json.modelTopology !== 'object' || !Array.isArray(json.weightsManifest)) {
+    bundleError(`a tfjs layers model in ${topologyName}`, json && typeof json === 'object' ? `an object of ${Object.keys(json).length} keys without modelTopology or weightsManifest` : `a JSON ${json === null ? 'null' : typeof json}`);
   }
-  if (!json?.modelTopology || !Array.isArray(json.weightsManifest)) {
-    throw new CheckpointError(formatError('loadPolicy', `a tfjs layers model in ${file.model.topology}`, describe(Object.keys(json ?? {})), 'export the policy again'));
-  }
+  // The manifest says how many bytes the weights hold; check it all before reading any weights.
   const specs: tf.io.WeightsManifestEntry[] = [];
-  const parts: Uint8Array[] = [];
-  for (const group of json.weightsManifest) {
-    specs.push(...group.weights);
-    for (const p of group.paths) parts.push(await reader.bytes(p));
+  const paths: string[] = [];
+  let expected = 0;
+  for (const group of json.weightsManifest as unknown[]) {
+    const g = group as { paths?: unknown; weights?: unknown };
+    if (!g || !Array.isArray(g.paths) || !Array.isArray(g.weights)) bundleError(`weightsManifest groups with paths and weights in ${topologyName}`, describe(g));
+    for (const p of g.paths) paths.push(checkBundlePath(p, `${topologyName} weightsManifest paths`));
+    for (const w of g.weights as tf.io.WeightsManifestEntry[]) {
+      const k = specs.length;
+      const dtypeBytes = WEIGHT_DTYPE_BYTES[w?.dtype as string];
+      if (!w || typeof w.name !== 'string' || !Array.isArray(w.shape) || !w.shape.every((d) => Number.isInteger(d) && d >= 0) || !dtypeBytes || w.quantization !== undefined) {
+        bundleError(`weight ${k} of ${topologyName} with a name, a shape and dtype float32 (not quantised)`, `shape ${describe(w?.shape)}, dtype ${describe(w?.dtype)}`);
+      }
+      expected += shapeSize(w.shape) * dtypeBytes;
+      if (expected > MAX_WEIGHT_BYTES) bundleError(`weights of at most ${MAX_WEIGHT_BYTES} bytes in all`, `more by weight ${k} (shape [${w.shape}])`);
+      specs.push(w);
+    }
   }
-  const total = parts.reduce((a, p) => a + p.byteLength, 0);
-  const expected = specs.reduce((a, s) => a + shapeSize(s.shape) * 4, 0);
-  if (total !== expected) {
-    throw new CheckpointError(formatError('loadPolicy', `${expected} bytes of float32 weights`, `${total} bytes`, `the weights of ${describe(source)} are truncated or from another model; export the policy again`));
+  const sizes = await Promise.all(paths.map((p) => reader.size(p)));
+  if (sizes.every((n) => n !== null)) {
+    const total = (sizes as number[]).reduce((a, b) => a + b, 0);
+    if (total !== expected) weightsMismatch(expected, total, paths, source);
   }
-  const weightData = new Uint8Array(total);
+  const weightData = new Uint8Array(expected);
   let off = 0;
-  for (const p of parts) {
-    weightData.set(p, off);
-    off += p.byteLength;
+  for (const p of paths) {
+    const part = await reader.read(p, expected - off);
+    weightData.set(part, off);
+    off += part.length;
   }
-  return tf.loadLayersModel(tf.io.fromMemory({ modelTopology: json.modelTopology as tf.io.ModelArtifacts['modelTopology'], weightSpecs: specs, weightData: weightData.buffer }));
+  if (off !== expected) weightsMismatch(expected, off, paths, source);
+  checkFinite(weightData, specs, paths);
+  try {
+    return await tf.loadLayersModel(tf.io.fromMemory({ modelTopology: json.modelTopology as tf.io.ModelArtifacts['modelTopology'], weightSpecs: specs, weightData: weightData.buffer }));
+  } catch (err) {
+    // tfjs quotes layer names and classes from the file; name only the kind of failure.
+    bundleError(`a layers model tfjs can build from ${topologyName}`, `a topology it rejects (${(err as Error)?.name ?? 'error'})`);
+  }
+}
+
+function weightsMismatch(expected: number, received: number, paths: string[], source: string): never {
+  bundleError(`${expected} bytes of float32 weights`, `${received} bytes in ${paths.join(', ')}`, `the weights of ${describe(source)} are truncated or from another model; export the policy again`);
+}
+
+/** NaN or infinite weights would make every action a NaN comparison: refuse them at load. */
+function checkFinite(weightData: Uint8Array, specs: tf.io.WeightsManifestEntry[], paths: string[]): void {
+  const values = new Float32Array(weightData.buffer, weightData.byteOffset, weightData.byteLength >> 2);
+  let start = 0;
+  specs.forEach((s, k) => {
+    const n = shapeSize(s.shape);
+    for (let i = start; i < start + n; i++) {
+      if (!Number.isFinite(values[i]!)) bundleError(`finite weights in ${paths.join(', ')}`, `${values[i]} in weight ${k} (shape [${s.shape}]) at element ${i - start}`);
+    }
+    start += n;
+  });
 }
 
 function checkModel(model: tf.LayersModel, file: PolicyFile): void {

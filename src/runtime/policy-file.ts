@@ -53,8 +53,20 @@ function fail(expected: string, received: string, fix: string): never {
   throw new CheckpointError(formatError('policy.json', expected, received, fix));
 }
 
-function isShape(v: unknown): v is number[] {
-  return Array.isArray(v) && v.every((d) => Number.isInteger(d) && d > 0);
+// Limits on what policy.json declares: the runtime allocates buffers of these shapes (frame
+// stages, the frame stack, the network input) before it sees a single frame.
+/** Most values in a frame or observation shape (a 4096x4096 RGB frame is 50M). */
+export const MAX_SHAPE_VALUES = 1 << 26;
+/** Most values of one recurrent state tensor. */
+export const MAX_STATE_VALUES = 1 << 20;
+/** Most actions, and longest action name. */
+export const MAX_POLICY_ACTIONS = 1024;
+export const MAX_ACTION_NAME_LENGTH = 128;
+/** Largest frameStack k. */
+export const MAX_FRAME_STACK = 64;
+
+function isShape(v: unknown, maxValues = MAX_SHAPE_VALUES): v is number[] {
+  return Array.isArray(v) && v.length >= 1 && v.length <= 8 && v.every((d) => Number.isInteger(d) && d > 0) && shapeSize(v as number[]) <= maxValues;
 }
 
 /** Product of a shape's dims. */
@@ -67,8 +79,9 @@ export function parsePolicyFile(text: string): PolicyFile {
   let p: PolicyFile;
   try {
     p = JSON.parse(text) as PolicyFile;
-  } catch (err) {
-    fail('valid JSON', `unparsable text (${(err as Error).message})`, 'export the policy again with npcforge export');
+  } catch {
+    // Not the parser's message: it quotes the text, and the file could be anything.
+    fail('valid JSON', `unparsable text (${text.length} characters)`, 'export the policy again with npcforge export');
   }
   if (!p || typeof p !== 'object' || p.format !== POLICY_FORMAT) fail(`format "${POLICY_FORMAT}"`, describe((p as { format?: unknown } | null)?.format), 'pass the folder written by npcforge export');
   if (p.version !== POLICY_VERSION) {
@@ -77,12 +90,12 @@ export function parsePolicyFile(text: string): PolicyFile {
   const bad: string[] = [];
   if (!p.game || typeof p.game.id !== 'string') bad.push(`game.id ${describe(p.game?.id)}`);
   if (p.output !== 'q' && p.output !== 'logits') bad.push(`output ${describe(p.output)}`);
-  if (!p.frame || !isShape(p.frame.shape)) bad.push(`frame.shape ${describe(p.frame?.shape)}`);
-  if (!p.observation || !isShape(p.observation.shape)) bad.push(`observation.shape ${describe(p.observation?.shape)}`);
+  if (!p.frame || !isShape(p.frame.shape)) bad.push(`frame.shape ${describe(p.frame?.shape)} (at most ${MAX_SHAPE_VALUES} values)`);
+  if (!p.observation || !isShape(p.observation.shape)) bad.push(`observation.shape ${describe(p.observation?.shape)} (at most ${MAX_SHAPE_VALUES} values)`);
   if (typeof p.inputScale !== 'number' || !(p.inputScale > 0)) bad.push(`inputScale ${describe(p.inputScale)}`);
-  if (!Array.isArray(p.actions) || p.actions.length < 1 || !p.actions.every((a) => typeof a === 'string')) bad.push(`actions ${describe(p.actions)}`);
+  if (!Array.isArray(p.actions) || p.actions.length < 1 || p.actions.length > MAX_POLICY_ACTIONS || !p.actions.every((a) => typeof a === 'string' && a.length <= MAX_ACTION_NAME_LENGTH)) bad.push(`actions ${describe(p.actions)} (1 to ${MAX_POLICY_ACTIONS} names)`);
   if (!Array.isArray(p.preprocess)) bad.push(`preprocess ${describe(p.preprocess)}`);
-  if (p.recurrentState !== null && !(p.recurrentState && Array.isArray(p.recurrentState.shapes) && p.recurrentState.shapes.every(isShape))) bad.push(`recurrentState ${describe(p.recurrentState)}`);
+  if (p.recurrentState !== null && !(p.recurrentState && Array.isArray(p.recurrentState.shapes) && p.recurrentState.shapes.length <= 16 && p.recurrentState.shapes.every((sh) => isShape(sh, MAX_STATE_VALUES)))) bad.push(`recurrentState ${describe(p.recurrentState)}`);
   if (!p.model || typeof p.model.topology !== 'string') bad.push(`model.topology ${describe(p.model?.topology)}`);
   if (bad.length) fail('a complete policy description', bad.join('; '), 'export the policy again with npcforge export');
   return p;
@@ -91,16 +104,18 @@ export function parsePolicyFile(text: string): PolicyFile {
 /** Shape after each preprocessing step, checked against the declared observation shape. */
 export function checkPreprocessChain(p: PolicyFile): void {
   let shape = p.frame.shape.slice();
+  if (p.preprocess.length > 16) fail('at most 16 preprocess steps', `${p.preprocess.length}`, 'export the policy again');
   for (const s of p.preprocess) {
     if (s.kind === 'grayscale') {
       if (shape.length !== 3 || shape[2] !== 3) fail('grayscale on [H, W, 3] frames', `[${shape}]`, 'export the policy again');
       shape = [shape[0]!, shape[1]!, 1];
     } else if (s.kind === 'resize') {
-      if (shape.length !== 3 || !isShape([s.height, s.width])) fail('resize of [H, W, C] frames to positive sizes', `[${shape}] -> ${describe(s)}`, 'export the policy again');
+      if (shape.length !== 3 || !isShape([s.height, s.width, shape[2]])) fail('resize of [H, W, C] frames to positive sizes', `[${shape}] -> ${describe(s)}`, 'export the policy again');
       shape = [s.height, s.width, shape[2]!];
     } else if (s.kind === 'frameStack') {
-      if (!Number.isInteger(s.k) || s.k < 1) fail('frameStack.k >= 1', describe(s.k), 'export the policy again');
+      if (!Number.isInteger(s.k) || s.k < 1 || s.k > MAX_FRAME_STACK) fail(`frameStack.k in [1, ${MAX_FRAME_STACK}]`, describe(s.k), 'export the policy again');
       shape = [...shape.slice(0, -1), shape[shape.length - 1]! * s.k];
+      if (!isShape(shape)) fail(`frames stacked to at most ${MAX_SHAPE_VALUES} values`, `[${shape}]`, 'export the policy again');
     } else {
       fail('preprocess steps grayscale | resize | frameStack', describe(s), 'export the policy with a matching npcforge version');
     }

@@ -3,9 +3,9 @@
  * plus the agent's binary blobs. Written into a temporary folder, then renamed, so a crash never
  * leaves a half-written checkpoint under its final name.
  */
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CheckpointError, UnsupportedVersionError, formatError, describe } from '../errors.js';
+import { CheckpointError, UnsupportedVersionError, formatError } from '../errors.js';
 import type { AgentSnapshot } from '../agents/agent.js';
 import type { EnvChainSnapshot } from './env-state.js';
 
@@ -42,19 +42,52 @@ export interface CheckpointFile {
   blobs: string[];
 }
 
-/** Writes a checkpoint for `step` atomically. */
-export function writeCheckpoint(runDir: string, runner: RunnerState, agent: AgentSnapshot): string {
+/** Test seam of the checkpoint writers: the file write they use (default `writeFileSync`). */
+export interface CheckpointWriteOptions {
+  writeFile?: (path: string, data: string | Uint8Array) => void;
+}
+
+/** Largest checkpoint.json read (agent JSON, counters, env snapshots; the weights are blobs). */
+export const MAX_CHECKPOINT_JSON_BYTES = 256 * 1024 * 1024;
+
+/**
+ * Fills `tmp` with the snapshot's blobs and checkpoint.json (written last: its presence marks a
+ * complete folder). Any write error (disk full, read-only folder) removes `tmp` and becomes one
+ * CheckpointError naming what was being written and the error code.
+ */
+function fillCheckpointDir(tmp: string, what: string, runner: RunnerState, agent: AgentSnapshot, options: CheckpointWriteOptions): void {
+  const write = options.writeFile ?? ((path: string, data: string | Uint8Array) => writeFileSync(path, data));
+  try {
+    rmSync(tmp, { recursive: true, force: true });
+    mkdirSync(tmp);
+    for (const [name, bytes] of Object.entries(agent.blobs)) write(join(tmp, name), bytes);
+    const file: CheckpointFile = { format: CHECKPOINT_FORMAT, version: CHECKPOINT_VERSION, runner, agent: agent.json, blobs: Object.keys(agent.blobs) };
+    write(join(tmp, 'checkpoint.json'), JSON.stringify(file));
+  } catch (err) {
+    rmSync(tmp, { recursive: true, force: true });
+    const code = (err as NodeJS.ErrnoException).code ?? (err as Error).name;
+    throw new CheckpointError(formatError('checkpoint', `to write ${what}`, `${code} while writing ${JSON.stringify(tmp)} (removed; nothing half-written kept)`, code === 'ENOSPC' ? 'free disk space, then continue with --resume' : 'check that the run folder is writable, then continue with --resume'), { cause: err });
+  }
+}
+
+/**
+ * Writes a checkpoint for `step` atomically: a complete `.tmp-<step>-<pid>` folder is renamed to
+ * `<step>`. An existing `<step>` is first moved to `.old-<step>-<pid>`, so a kill at any point leaves
+ * either name complete (`recoverRunFolder` finishes or rolls back on the next start).
+ */
+export function writeCheckpoint(runDir: string, runner: RunnerState, agent: AgentSnapshot, options: CheckpointWriteOptions = {}): string {
   const cdir = join(runDir, 'checkpoints');
   mkdirSync(cdir, { recursive: true });
   const final = join(cdir, String(runner.step));
   const tmp = join(cdir, `.tmp-${runner.step}-${process.pid}`);
-  rmSync(tmp, { recursive: true, force: true });
-  mkdirSync(tmp);
-  for (const [name, bytes] of Object.entries(agent.blobs)) writeFileSync(join(tmp, name), bytes);
-  const file: CheckpointFile = { format: CHECKPOINT_FORMAT, version: CHECKPOINT_VERSION, runner, agent: agent.json, blobs: Object.keys(agent.blobs) };
-  writeFileSync(join(tmp, 'checkpoint.json'), JSON.stringify(file));
-  if (existsSync(final)) rmSync(final, { recursive: true, force: true });
+  const old = join(cdir, `.old-${runner.step}-${process.pid}`);
+  fillCheckpointDir(tmp, `checkpoint ${runner.step}`, runner, agent, options);
+  if (existsSync(final)) {
+    rmSync(old, { recursive: true, force: true });
+    renameSync(final, old);
+  }
   renameSync(tmp, final);
+  rmSync(old, { recursive: true, force: true });
   return final;
 }
 
@@ -62,16 +95,12 @@ export function writeCheckpoint(runDir: string, runner: RunnerState, agent: Agen
  * Writes the best-evaluated weights to `<runDir>/best/` (same layout as a checkpoint, no replay).
  * Built in a temporary folder and swapped in by renames, so `best/` is always complete.
  */
-export function writeBest(runDir: string, runner: RunnerState, agent: AgentSnapshot): string {
+export function writeBest(runDir: string, runner: RunnerState, agent: AgentSnapshot, options: CheckpointWriteOptions = {}): string {
   const final = join(runDir, BEST_DIR);
   const tmp = join(runDir, `.tmp-best-${process.pid}`);
   const old = join(runDir, `.old-best-${process.pid}`);
-  rmSync(tmp, { recursive: true, force: true });
   rmSync(old, { recursive: true, force: true });
-  mkdirSync(tmp);
-  for (const [name, bytes] of Object.entries(agent.blobs)) writeFileSync(join(tmp, name), bytes);
-  const file: CheckpointFile = { format: CHECKPOINT_FORMAT, version: CHECKPOINT_VERSION, runner, agent: agent.json, blobs: Object.keys(agent.blobs) };
-  writeFileSync(join(tmp, 'checkpoint.json'), JSON.stringify(file));
+  fillCheckpointDir(tmp, `the best weights (step ${runner.step})`, runner, agent, options);
   if (existsSync(final)) renameSync(final, old);
   renameSync(tmp, final);
   rmSync(old, { recursive: true, force: true });
@@ -82,21 +111,32 @@ export function writeBest(runDir: string, runner: RunnerState, agent: AgentSnaps
 export function readCheckpoint(dir: string): { runner: RunnerState; agent: AgentSnapshot } {
   const path = join(dir, 'checkpoint.json');
   let file: CheckpointFile;
+  let st;
+  try {
+    st = statSync(path);
+  } catch (err) {
+    throw new CheckpointError(formatError('checkpoint', 'a readable checkpoint.json', `${JSON.stringify(path)}: ${(err as NodeJS.ErrnoException).code ?? 'unreadable'}`, 'the checkpoint is incomplete; pick another checkpoint, or start a new run'));
+  }
+  if (!st.isFile()) throw new CheckpointError(formatError('checkpoint', 'checkpoint.json to be a regular file', `${JSON.stringify(path)} that is not`, 'pick another checkpoint, or start a new run'));
+  if (st.size > MAX_CHECKPOINT_JSON_BYTES) throw new CheckpointError(formatError('checkpoint', `checkpoint.json of at most ${MAX_CHECKPOINT_JSON_BYTES} bytes`, `${JSON.stringify(path)} of ${st.size} bytes`, 'pick another checkpoint, or start a new run'));
   try {
     file = JSON.parse(readFileSync(path, 'utf8')) as CheckpointFile;
   } catch (err) {
-    throw new CheckpointError(formatError('checkpoint', 'a readable checkpoint.json', `${describe(path)}: ${(err as Error).message}`, 'pick another checkpoint with --checkpoint, or start a new run'));
+    // JSON.parse's message quotes the file's text (and may span lines): report only that it is not JSON.
+    const why = err instanceof SyntaxError ? 'invalid JSON' : ((err as NodeJS.ErrnoException).code ?? 'unreadable');
+    throw new CheckpointError(formatError('checkpoint', 'a readable checkpoint.json', `${JSON.stringify(path)}: ${why}`, 'the checkpoint is corrupt; pick another checkpoint, or start a new run'));
   }
-  if (file?.format !== CHECKPOINT_FORMAT) throw new CheckpointError(formatError('checkpoint', `format ${CHECKPOINT_FORMAT}`, describe(file?.format), 'pick a checkpoint folder written by npcforge train'));
-  if (file.version !== CHECKPOINT_VERSION) throw new UnsupportedVersionError(formatError('checkpoint', `version ${CHECKPOINT_VERSION}`, describe(file.version), 'use the npcforge version that wrote it'));
+  if (file?.format !== CHECKPOINT_FORMAT) throw new CheckpointError(formatError('checkpoint', `format ${CHECKPOINT_FORMAT}`, `${JSON.stringify(path)} of another format`, 'pick a checkpoint folder written by npcforge train'));
+  if (file.version !== CHECKPOINT_VERSION) throw new UnsupportedVersionError(formatError('checkpoint', `version ${CHECKPOINT_VERSION}`, Number.isSafeInteger(file.version) ? `version ${file.version}` : 'no integer version', 'use the npcforge version that wrote it'));
   const r = file.runner;
-  if (!r || !Number.isInteger(r.step) || !Array.isArray(r.obs) || !Array.isArray(r.envs)) throw new CheckpointError(formatError('checkpoint', 'runner counters and env states', describe(r), 'the checkpoint is corrupt; pick another'));
+  if (!r || !Number.isInteger(r.step) || !Array.isArray(r.obs) || !Array.isArray(r.envs)) throw new CheckpointError(formatError('checkpoint', 'runner counters and env states', `${JSON.stringify(path)} with missing or malformed fields`, 'the checkpoint is corrupt; pick another'));
   const blobs: Record<string, Uint8Array> = {};
   for (const name of file.blobs ?? []) {
+    if (typeof name !== 'string' || !/^[\w.-]+$/.test(name) || name.startsWith('.')) throw new CheckpointError(formatError('checkpoint', 'blob names inside the checkpoint folder', `${JSON.stringify(path)} naming a blob outside it`, 'the checkpoint is corrupt; pick another'));
     try {
       blobs[name] = new Uint8Array(readFileSync(join(dir, name)));
     } catch {
-      throw new CheckpointError(formatError('checkpoint', `blob file ${name}`, `missing in ${describe(dir)}`, 'the checkpoint is incomplete; pick another'));
+      throw new CheckpointError(formatError('checkpoint', `blob file ${name}`, `missing in ${JSON.stringify(dir)}`, 'the checkpoint is incomplete; pick another'));
     }
   }
   return { runner: r, agent: { json: file.agent, blobs } };

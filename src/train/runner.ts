@@ -2,10 +2,10 @@
  * The training loop, generic over the agent: steps a vector env, feeds the agent, evaluates on
  * separate envs, writes metrics.jsonl, checkpoints atomically and resumes exactly.
  */
-import { existsSync, readFileSync, appendFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, appendFileSync, rmSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { CheckpointError, formatError, describe } from '../errors.js';
+import { CheckpointError, InvalidConfigError, formatError, describe } from '../errors.js';
 import type { Env, ObsArray } from '../envs/env.js';
 import { make } from '../envs/registry.js';
 import type { Box } from '../envs/spaces.js';
@@ -18,11 +18,11 @@ import { npcforgeVersion } from '../version.js';
 import { BEST_DIR, readCheckpoint, writeBest, writeCheckpoint, type RunnerState } from './checkpoint.js';
 import { restoreEnvChain, snapshotEnvChain } from './env-state.js';
 import { evaluate, summarise, type EvalEpisode } from './evaluate.js';
-import { Progress } from './progress.js';
+import { Progress, formatNumber } from './progress.js';
 import { recordPolicyEpisode } from '../replay/episodes/record-policy.js';
 import { episodeName } from '../replay/episodes/episode-name.js';
 import type { ResolvedRunConfig } from './run-config.js';
-import { RUN_FORMAT, RUN_VERSION, createRunFolder, listCheckpoints, pruneCheckpoints, readRunFile, runFolderName, type RunFile } from './run-folder.js';
+import { RUN_FORMAT, RUN_VERSION, createRunFolder, listCheckpoints, lockRunFolder, pruneCheckpoints, readRunFile, recoverRunFolder, runFolderName, writeFileAtomic, type RunFile, type WriteAtomicOptions } from './run-folder.js';
 
 /** One line of metrics.jsonl. */
 export interface MetricsLine {
@@ -48,8 +48,10 @@ export interface TrainOptions {
   outDir?: string;
   /** Exact folder of the new run (overrides outDir + generated name). */
   runDir?: string;
-  /** Existing run to continue from its latest checkpoint. */
+  /** Existing run to continue from its latest intact checkpoint (or `checkpoint`). */
   resume?: string;
+  /** With `resume`: the step of the checkpoint to continue from (later checkpoints are removed). */
+  checkpoint?: number;
   /** With `resume`: a new total step budget. */
   steps?: number;
   /** Polled every iteration; true = write a final checkpoint and return. */
@@ -63,6 +65,11 @@ export interface TrainOptions {
   recordEvalEpisodes?: number;
   /** Progress output (default process.stderr); null for silence. */
   progress?: NodeJS.WriteStream | { write(s: string): boolean; isTTY?: boolean } | null;
+  /**
+   * False hides the progress bar, the per-interval lines and the start line (`--no-progress`);
+   * warnings, repairs and the final line are still printed. Default true.
+   */
+  showProgress?: boolean;
   /** Clock in ms (tests pass a fake one). */
   now?: () => number;
 }
@@ -94,20 +101,53 @@ function crossed(prev: number, now: number, every: number): boolean {
   return every > 0 && Math.floor(prev / every) < Math.floor(now / every);
 }
 
-/** Keeps only the metrics lines up to `step` (a resumed run rewrites what came after its checkpoint). */
-function truncateMetrics(path: string, step: number): void {
+/**
+ * Keeps only the metrics lines up to `step` (a resumed run rewrites what came after its checkpoint).
+ * The new file is written beside the old one and renamed over it, so a kill mid-rewrite loses nothing.
+ */
+export function truncateMetrics(path: string, step: number, options: WriteAtomicOptions = {}): void {
   if (!existsSync(path)) return;
-  const keep = readFileSync(path, 'utf8')
-    .split('\n')
-    .filter((l) => {
-      if (!l.trim()) return false;
-      try {
-        return (JSON.parse(l) as MetricsLine).step <= step;
-      } catch {
-        return false;
-      }
-    });
-  writeFileSync(path, keep.length ? keep.join('\n') + '\n' : '');
+  const text = readFileSync(path, 'utf8');
+  const keep = text.split('\n').filter((l) => {
+    if (!l.trim()) return false;
+    try {
+      return (JSON.parse(l) as MetricsLine).step <= step;
+    } catch {
+      return false;
+    }
+  });
+  const next = keep.length ? keep.join('\n') + '\n' : '';
+  if (next !== text) writeFileAtomic(path, next, options);
+}
+
+/**
+ * The checkpoint a resume continues from: `requested`, else the newest one that reads back intact
+ * (newer corrupt ones are reported through `warn` and skipped).
+ */
+function pickResumeCheckpoint(runDir: string, requested: number | undefined, warn: (line: string) => void): { dir: string; ck: ReturnType<typeof readCheckpoint> } {
+  const steps = listCheckpoints(runDir);
+  if (!steps.length) throw new CheckpointError(formatError('--resume', 'a run with at least one checkpoint', `${JSON.stringify(runDir)} without checkpoints`, 'start a new run instead'));
+  if (requested !== undefined) {
+    if (!steps.includes(requested)) throw new CheckpointError(formatError('train --checkpoint', `one of the run's checkpoints [${steps.join(', ')}]`, String(requested), 'pass one of the listed steps'));
+    const dir = join(runDir, 'checkpoints', String(requested));
+    return { dir, ck: readCheckpoint(dir) };
+  }
+  const bad: number[] = [];
+  let newestError: unknown = null;
+  for (let i = steps.length - 1; i >= 0; i--) {
+    const dir = join(runDir, 'checkpoints', String(steps[i]));
+    try {
+      const ck = readCheckpoint(dir);
+      if (bad.length) warn(`npcforge: checkpoint${bad.length > 1 ? 's' : ''} ${bad.join(', ')} of ${runDir} ${bad.length > 1 ? 'are' : 'is'} corrupt or incomplete; resuming from checkpoint ${steps[i]}, the newest intact one`);
+      return { dir, ck };
+    } catch (err) {
+      if (!(err instanceof CheckpointError)) throw err;
+      newestError ??= err;
+      bad.push(steps[i]!);
+    }
+  }
+  // None is intact: the newest one's own error says what is wrong with it.
+  throw newestError;
 }
 
 /** The default run folder, suffixed `-2`, `-3`, ... when a run started in the same second already has it. */
@@ -132,20 +172,48 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   const now = options.now ?? (() => Date.now());
   let runDir: string;
   let cfg: ResolvedRunConfig;
-  let resumeFrom: string | null = null;
   if (options.resume) {
     runDir = options.resume;
     const file = readRunFile(runDir);
     cfg = { game: file.game, agent: file.agent, preset: file.preset, run: { ...file.run, stopAtEval: file.run.stopAtEval ?? null }, agentConfig: file.agentConfig };
     if (options.steps !== undefined) cfg.run.steps = options.steps;
-    const steps = listCheckpoints(runDir);
-    if (!steps.length) throw new CheckpointError(formatError('--resume', 'a run with at least one checkpoint', `${describe(runDir)} without checkpoints`, 'start a new run instead'));
-    resumeFrom = join(runDir, 'checkpoints', String(steps[steps.length - 1]));
   } else {
+    if (options.checkpoint !== undefined) throw new InvalidConfigError(formatError('train', '--checkpoint only with --resume', `checkpoint ${options.checkpoint} for a new run`, 'add --resume <run>, or drop --checkpoint'));
     if (!options.config) throw new CheckpointError(formatError('train', 'a config or --resume', 'neither', 'pass one'));
     cfg = options.config;
     runDir = options.runDir ?? uniqueRunDir(join(options.outDir ?? 'runs', runFolderName(cfg.game, cfg.agent, cfg.run.seed, new Date(now()))));
   }
+  const progress = new Progress(options.progress === undefined ? process.stderr : (options.progress ?? { write: () => true }), options.progress !== null, { progress: options.showProgress ?? true, stepInterval: cfg.run.logEvery });
+  const warn = (line: string): void => progress.notice(line);
+  let releaseLock: (() => void) | null = null;
+  try {
+    let resumeFrom: { dir: string; ck: ReturnType<typeof readCheckpoint> } | null = null;
+    if (options.resume) {
+      // One training per run folder; repairs and reads happen under the lock.
+      releaseLock = lockRunFolder(runDir, warn);
+      for (const line of recoverRunFolder(runDir, { holdsLock: true })) warn(line);
+      resumeFrom = pickResumeCheckpoint(runDir, options.checkpoint, warn);
+    }
+    return await trainLoaded({ options, now, runDir, cfg, resumeFrom, progress, warn, lock: (dir) => (releaseLock = lockRunFolder(dir, warn)) });
+  } finally {
+    releaseLock?.();
+  }
+}
+
+interface LoadedRun {
+  options: TrainOptions;
+  now: () => number;
+  runDir: string;
+  cfg: ResolvedRunConfig;
+  resumeFrom: { dir: string; ck: ReturnType<typeof readCheckpoint> } | null;
+  progress: Progress;
+  warn: (line: string) => void;
+  /** Locks a new run's folder once it exists. */
+  lock: (dir: string) => void;
+}
+
+/** The loop of `train`, once the run folder is chosen, locked (resume) and its checkpoint read. */
+async function trainLoaded({ options, now, runDir, cfg, resumeFrom, progress, warn, lock }: LoadedRun): Promise<TrainResult> {
   // After the run folder and config were validated, so a bad --resume reports only its own error.
   const backend = await initBackend();
   const run = cfg.run;
@@ -153,7 +221,6 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   const vec = createTrainEnvs(cfg.game, K, run.envOptions);
   const factory = getAgentFactory(cfg.agent);
   let agent: Agent | null = null;
-  const progress = new Progress(options.progress === undefined ? process.stderr : (options.progress ?? { write: () => true }), options.progress !== null);
   try {
     agent = factory.create({ config: cfg.agentConfig, observationSpace: vec.singleObservationSpace, actionSpace: vec.singleActionSpace, numEnvs: K, seed: run.seed });
     const metricsPath = join(runDir, 'metrics.jsonl');
@@ -161,9 +228,14 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     let st: RunnerState;
     let obs: ObsArray;
     if (resumeFrom) {
-      // Read everything before touching the run folder, so a corrupt checkpoint changes nothing.
-      const ck = readCheckpoint(resumeFrom);
+      // Everything was read before touching the run folder, so a corrupt checkpoint changes nothing.
+      const ck = resumeFrom.ck;
       await agent.load(ck.agent);
+      // After the load, so a checkpoint with broken weights reports that first.
+      if (cfg.run.steps <= ck.runner.step) {
+        throw new InvalidConfigError(formatError('train --resume', `a step budget above the checkpoint's step ${ck.runner.step}`, `${cfg.run.steps}${options.steps === undefined ? " (the run's own budget: it is complete)" : ''}`, `pass --steps with more than ${ck.runner.step} steps to train further`));
+      }
+      if (cfg.agent === 'dqn' && !ck.agent.blobs['replay.bin']) warn(`npcforge: checkpoint ${ck.runner.step} holds no replay memory (the run was trained without --save-replay); learning restarts from an empty replay memory`);
       st = ck.runner;
       if (st.envs.length !== K || st.obs.length !== K * obsSize) throw new CheckpointError(formatError('checkpoint', `${K} env states`, `${st.envs.length}`, 'resume with the same --envs'));
       const first = (await vec.reset({ seed: run.seed })).obs;
@@ -177,15 +249,20 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
           st.episodeLengths[i] = 0;
         }
       });
-      if (st.envs.some((s) => s === null)) progress.message(`npcforge: ${cfg.game} cannot snapshot its state; resumed episodes restart (not an exact resume)`);
+      if (st.envs.some((s) => s === null)) warn(`npcforge: ${cfg.game} cannot snapshot its state; resumed episodes restart (not an exact resume)`);
+      // Checkpoints after the resumed one belong to the abandoned continuation; a later --resume must not pick them.
+      const later = listCheckpoints(runDir).filter((s) => s > st.step);
+      for (const s of later) rmSync(join(runDir, 'checkpoints', String(s)), { recursive: true, force: true });
+      if (later.length) warn(`npcforge: removed checkpoint${later.length > 1 ? 's' : ''} ${later.join(', ')}, newer than the resumed checkpoint ${st.step}`);
       truncateMetrics(metricsPath, st.step);
     } else {
       const file: RunFile = { format: RUN_FORMAT, version: RUN_VERSION, ...cfg, backend, versions: { npcforge: npcforgeVersion(), tfjs: tf.version.tfjs }, createdAt: new Date(now()).toISOString() };
       createRunFolder(runDir, file);
+      lock(runDir);
       obs = (await vec.reset({ seed: run.seed })).obs;
       st = { step: 0, episodes: 0, evals: 0, lastEval: null, wallTime: 0, recentReturns: [], episodeReturns: new Array(K).fill(0), episodeLengths: new Array(K).fill(0), obs: [], envs: [], acc: { loss: 0, lossCount: 0, updates: 0 } };
     }
-    progress.message(`npcforge: ${resumeFrom ? 'resuming' : 'training'} ${cfg.game} with ${cfg.agent}/${cfg.preset} on ${backend}, ${run.steps} steps -> ${runDir}`);
+    progress.message(`npcforge: ${resumeFrom ? `resuming from step ${resumeFrom.ck.runner.step},` : 'training'} ${cfg.game} with ${cfg.agent}/${cfg.preset} on ${backend}, ${run.steps} steps -> ${runDir}`);
 
     const t0 = now();
     const wall0 = st.wallTime;
@@ -222,6 +299,8 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
         writeBest(runDir, { ...st, wallTime: wall(), obs: [], envs: [] }, snap);
       }
     };
+    // Loss of the latest interval that had updates (the TTY bar shows it between metrics lines).
+    let lastLoss: number | null = null;
     const writeMetrics = (): void => {
       const elapsed = Math.max(1e-9, (now() - intervalStart) / 1000);
       const sched = agent!.schedule();
@@ -238,13 +317,21 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
         wall_time_s: wall(),
         tensors: tf.memory().numTensors,
       };
-      appendFileSync(metricsPath, JSON.stringify(line) + '\n');
-      progress.line({ step: st.step, total: run.steps, meanReturn: line.mean_return_100, evalReturn: st.lastEval, stepsPerSec: line.env_steps_per_s });
+      try {
+        appendFileSync(metricsPath, JSON.stringify(line) + '\n');
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code ?? (err as Error).name;
+        throw new CheckpointError(formatError('metrics', `to append step ${st.step} to ${JSON.stringify(metricsPath)}`, code, code === 'ENOSPC' ? 'free disk space, then continue with --resume' : 'check that the run folder is writable, then continue with --resume'), { cause: err });
+      }
+      if (line.loss !== null) lastLoss = line.loss;
+      progress.line({ step: st.step, total: run.steps, meanReturn: line.mean_return_100, evalReturn: st.lastEval, loss: line.loss, stepsPerSec: line.env_steps_per_s });
       st.acc = { loss: 0, lossCount: 0, updates: 0 };
       intervalStart = now();
       intervalSteps = 0;
     };
+    let checkpointStep = -1;
     const checkpoint = async (): Promise<void> => {
+      checkpointStep = st.step;
       st.wallTime = wall();
       st.obs = Array.from(obs);
       st.envs = vec.envs.map((e) => snapshotEnvChain(e as Env<unknown, unknown>));
@@ -305,11 +392,16 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       if (crossed(prev, st.step, run.logEvery) || last) writeMetrics();
       if (crossed(prev, st.step, run.checkpointEvery) || last) await checkpoint();
       const sps = (st.step - speedStep0) / Math.max(1e-3, (now() - speedStart) / 1000);
-      progress.tick({ step: st.step, total: run.steps, meanReturn: meanRecent(), evalReturn: st.lastEval, stepsPerSec: sps });
+      progress.tick({ step: st.step, total: run.steps, meanReturn: meanRecent(), evalReturn: st.lastEval, loss: lastLoss, stepsPerSec: sps });
       if (stoppedEarly) break;
     }
-    if (interrupted) await checkpoint();
-    progress.message(interrupted ? `npcforge: interrupted at step ${st.step}; checkpoint ${lastCheckpoint}; continue with --resume ${runDir}` : `npcforge: ${stoppedEarly ? `eval return reached stopAtEval ${run.stopAtEval}; stopped` : 'done'} at step ${st.step}; eval return ${st.lastEval ?? '-'} (best ${st.bestEval ?? '-'}); run ${runDir}`);
+    // The step just checkpointed by the loop needs no second copy.
+    if (interrupted && checkpointStep !== st.step) await checkpoint();
+    progress.notice(
+      interrupted
+        ? `npcforge: interrupted at step ${st.step}; checkpoint ${lastCheckpoint}; continue with --resume ${runDir}`
+        : `npcforge: ${stoppedEarly ? `eval return reached stopAtEval ${formatNumber(run.stopAtEval)}; stopped` : 'done'} at step ${st.step}; eval return ${formatNumber(st.lastEval)} (best ${formatNumber(st.bestEval)}); run ${runDir}`,
+    );
     return { runDir, step: st.step, interrupted, lastEval: lastEvalSummary, bestEval: st.bestEval ?? null, stoppedEarly, checkpoint: lastCheckpoint };
   } finally {
     agent?.dispose();
@@ -317,12 +409,22 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   }
 }
 
+/** Options of `loadRunAgent`. */
+export interface LoadRunAgentOptions {
+  /** Where the one-line reports of run-folder repairs go (default stderr). */
+  warn?: (line: string) => void;
+}
+
 /**
  * Loads a run's agent for evaluation or export: the best-evaluated weights (`best/`) by default,
- * else the latest checkpoint; `checkpointStep` picks a checkpoint. The caller disposes the agent.
+ * else the latest checkpoint; `checkpointStep` picks a checkpoint. Repairs what an interrupted
+ * training left half-done first (unless another process is training the run). A run that evaluated
+ * but has lost `best/` is an error, not a silent switch to another checkpoint. The caller disposes the agent.
  */
-export async function loadRunAgent(runDir: string, checkpointStep?: number): Promise<{ agent: Agent; run: RunFile; step: number; best: boolean }> {
+export async function loadRunAgent(runDir: string, checkpointStep?: number, options: LoadRunAgentOptions = {}): Promise<{ agent: Agent; run: RunFile; step: number; best: boolean }> {
+  const warn = options.warn ?? ((line: string) => void process.stderr.write(line + '\n'));
   const run = readRunFile(runDir);
+  for (const line of recoverRunFolder(runDir)) warn(line);
   const steps = listCheckpoints(runDir);
   const useBest = checkpointStep === undefined && existsSync(join(runDir, BEST_DIR, 'checkpoint.json'));
   const step = checkpointStep ?? steps[steps.length - 1];
@@ -330,6 +432,10 @@ export async function loadRunAgent(runDir: string, checkpointStep?: number): Pro
     throw new CheckpointError(formatError('checkpoint', `one of [${steps.join(', ')}]`, describe(checkpointStep ?? 'none'), steps.length ? 'pass --checkpoint with a listed step' : 'train the run first'));
   }
   const ck = readCheckpoint(useBest ? join(runDir, BEST_DIR) : join(runDir, 'checkpoints', String(step)));
+  const bestEval = ck.runner.bestEval;
+  if (!useBest && checkpointStep === undefined && typeof bestEval === 'number') {
+    throw new CheckpointError(formatError('run folder', `${BEST_DIR}/ with the best-evaluated weights (the run's best eval return is ${formatNumber(bestEval)})`, `${JSON.stringify(runDir)} without ${BEST_DIR}/`, `use a checkpoint instead: eval and export take --checkpoint <step> (one of ${steps.join(', ')})`));
+  }
   await initBackend();
   const probe = make(run.game, run.run.envOptions);
   const agent = getAgentFactory(run.agent).create({ config: run.agentConfig, observationSpace: probe.observationSpace, actionSpace: probe.actionSpace, numEnvs: 1, seed: run.run.seed });

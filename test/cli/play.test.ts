@@ -1,8 +1,14 @@
-import { describe, expect, it, vi } from 'vitest';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { actionForKey, frameToText, parseGameOptions, parseKeys, textGrid } from '../../src/cli/commands/play.js';
 import { main } from '../../src/cli/main.js';
 import { make } from '../../src/envs/registry.js';
-import { InvalidConfigError } from '../../src/errors.js';
+import { InvalidConfigError, PortInUseError } from '../../src/errors.js';
+import { startNpcPlayServer } from '../../src/export/play-server.js';
 
 describe('npcforge play helpers', () => {
   it('maps arrows and first letters to actions of each game', () => {
@@ -59,6 +65,67 @@ describe('npcforge play helpers', () => {
       expect(String(err.mock.calls.at(-1)?.[0])).toMatch(/single discrete action/);
     } finally {
       err.mockRestore();
+    }
+  });
+});
+
+describe('npcforge play --npc', () => {
+  const REPO = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+  const GOOD = join(REPO, 'examples', 'pong', 'npc');
+  const tmp = mkdtempSync(join(tmpdir(), 'npcforge-play-npc-'));
+  afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+  /** A copy of the example bundle with one file replaced. */
+  function brokenBundle(name: string, file: string, content: string): string {
+    const dir = join(tmp, name);
+    mkdirSync(dir);
+    for (const f of readdirSync(GOOD)) copyFileSync(join(GOOD, f), join(dir, f));
+    writeFileSync(join(dir, file), content);
+    return dir;
+  }
+
+  async function run(args: string[]): Promise<{ code: number; stderr: string }> {
+    const err = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    const out = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    try {
+      const code = await main(args);
+      return { code, stderr: err.mock.calls.map((c) => String(c[0])).join('') };
+    } finally {
+      err.mockRestore();
+      out.mockRestore();
+    }
+  }
+
+  it('refuses a broken bundle in one line before serving (exit 2)', async () => {
+    // Loose on the wording of the runtime's own messages (they belong to loadPolicy); strict on one line and exit 2.
+    const cases: Array<[string, RegExp]> = [
+      [brokenBundle('short-weights', 'weights.bin', 'xx'), /\[loadPolicy\] expected .*bytes.*2 bytes/],
+      [brokenBundle('bad-model', 'model.json', '{"modelTopology":{"class_name":"Nope","config":{}},"weightsManifest":[]}'), /\[(play --npc|loadPolicy)\] expected .*model/],
+      [brokenBundle('bad-policy', 'policy.json', '{"format":"npcforge-policy","version":1}'), /policy\.json/],
+      [join(tmp, 'missing'), /policy\.json/],
+    ];
+    for (const [dir, message] of cases) {
+      const r = await run(['play', 'pong', '--npc', dir, '--port', '0']);
+      expect(r.code, dir).toBe(2);
+      expect(r.stderr).toMatch(message);
+      expect(r.stderr.trimEnd().split('\n'), r.stderr).toHaveLength(1);
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+    }
+  });
+
+  it('says a busy port is busy in one line and suggests --port (exit 2)', async () => {
+    const blocker = createServer();
+    await new Promise<void>((ok) => blocker.listen(0, '127.0.0.1', () => ok()));
+    const port = (blocker.address() as { port: number }).port;
+    try {
+      const r = await run(['play', 'pong', '--npc', GOOD, '--port', String(port)]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(new RegExp(`^npcforge: \\[play --npc\\] expected a free port, received port ${port} on 127.0.0.1, already in use; fix: pass another --port`));
+      expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
+      const direct = startNpcPlayServer({ game: 'pong', bundleDir: GOOD, root: REPO, port });
+      await expect(direct).rejects.toThrow(PortInUseError);
+    } finally {
+      blocker.close();
     }
   });
 });

@@ -1,4 +1,5 @@
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
@@ -106,5 +107,22 @@ describe('npcforge record / replay verify', () => {
     const junk = await run(['replay', 'verify', join(dir, 'junk.npcep')]);
     expect(junk.code).toBe(1);
     expect(junk.err).toMatch(/EpisodeFormat|\[readEpisode .*junk\.npcep\] expected/);
+  });
+
+  it('replay verify on a missing file, a folder or a FIFO: one line, no stack, exit 2', async () => {
+    const dir = join(tmp, 'notfiles');
+    mkdirSync(join(dir, 'folder.npcep'), { recursive: true });
+    execFileSync('mkfifo', [join(dir, 'fifo.npcep')]);
+    const cases: Array<[string, RegExp]> = [
+      ['/nonexistent.npcep', /^npcforge: \[readEpisode \/nonexistent\.npcep\] expected an episode file, received no such file; fix: check the path\n$/],
+      [join(dir, 'folder.npcep'), /^npcforge: \[readEpisode .*folder\.npcep\] expected a regular \.npcep file, received a folder; fix: .*\n$/],
+      [join(dir, 'fifo.npcep'), /^npcforge: \[readEpisode .*fifo\.npcep\] expected a regular \.npcep file, received a FIFO; fix: .*\n$/],
+    ];
+    for (const [path, message] of cases) {
+      const r = await run(['replay', 'verify', path]);
+      expect(r.code).toBe(2);
+      expect(r.err).toMatch(message);
+      expect(r.err).not.toMatch(/unexpected error|ENOENT|EISDIR|\n\s+at /);
+    }
   });
 });

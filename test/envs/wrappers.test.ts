@@ -5,6 +5,7 @@ import type { Env, ObsArray, ResetArgs, StepResult } from '../../src/envs/env.js
 import { make } from '../../src/envs/registry.js';
 import { Box, Discrete } from '../../src/envs/spaces.js';
 import { checkEnv } from '../../src/envs/check-env.js';
+import { restoreEnvChain, snapshotEnvChain } from '../../src/train/env-state.js';
 import {
   ClipReward,
   Flicker,
@@ -128,19 +129,20 @@ describe('StickyActions', () => {
     expect(repeats).toBeLessThan(0.3);
   });
 
-  it('restores its RNG and previous action from getState', () => {
+  it('restores its RNG and previous action from getWrapperState', () => {
     const env = new StickyActions(make('catch', { orderEnforcing: false }), { p: 0.5 });
     env.reset({ seed: 9 });
     env.step(0);
     env.step(2);
-    const saved = env.getState();
+    const saved = snapshotEnvChain(env);
     const tail = (): string => Array.from({ length: 6 }, (_, t) => {
       const r = env.step(t % 3);
       return `${Array.from(r.obs as Uint8Array).join('')}:${r.reward}`;
     }).join(' ');
     const first = tail();
-    env.setState(JSON.parse(JSON.stringify(saved)));
+    restoreEnvChain(env, JSON.parse(JSON.stringify(saved)));
     expect(tail()).toBe(first);
+    expect(() => env.setWrapperState({ previous: 1, rng: { kind: 'alea' } })).toThrow(/\[StickyActions.setWrapperState\] expected a state with its RNG/);
   });
 
   it('rejects a bad probability', () => {

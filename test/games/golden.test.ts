@@ -1,10 +1,11 @@
 /**
- * Golden traces: replays every *.json in GOLDEN_DIR (default ../shared/golden/minatar), whatever
+ * Golden traces: replays every *.json in GOLDEN_DIR (default test/fixtures/golden/minatar), whatever
  * the file names. CartPole traces set the float64 state directly; MinAtar traces are replayed by
  * `replayMinatarTrace` (deterministic and rng_replay kinds).
  */
-import { readFileSync, readdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CartPoleEnv } from '../../games/cartpole/cartpole.js';
 import { BreakoutGame } from '../../games/minatar/breakout.js';
@@ -12,9 +13,10 @@ import { FreewayGame } from '../../games/minatar/freeway.js';
 import type { MinAtarGameName } from '../../games/minatar/game.js';
 import { MINATAR_GAMES, MinAtarEnv, createMinAtarGame } from '../../games/minatar/minatar-env.js';
 import { MT19937 } from '../../src/envs/rng.js';
+import { DEFAULT_GOLDEN_DIR, goldenTraces } from '../fixtures/golden-dir.js';
 
-const dir = resolve(process.env.GOLDEN_DIR ?? join(__dirname, '..', '..', '..', 'shared', 'golden', 'minatar'));
-const files = readdirSync(dir).filter((f) => f.endsWith('.json')).sort();
+// An empty or missing folder throws here, so the whole file fails with that one line.
+const { dir, files } = goldenTraces();
 
 interface CartPoleStep { t: number; action: number; reward: number; terminated: boolean; truncated: boolean; state_f64: number[]; obs_f32: number[] }
 
@@ -135,11 +137,30 @@ describe(`golden traces in ${dir}`, () => {
     expect(files.length).toBeGreaterThan(0);
   });
   for (const f of files) {
-    it(f, () => {
-      const trace = JSON.parse(readFileSync(join(dir, f), 'utf8'));
+    it(basename(f), () => {
+      const trace = JSON.parse(readFileSync(f, 'utf8'));
       if (trace.game === 'cartpole') replayCartPole(trace);
       else if (MINATAR_GAMES.includes(trace.game)) replayMinatarTrace(trace);
-      else throw new Error(`no replayer for game ${JSON.stringify(trace.game)} (${f})`);
+      else throw new Error(`no replayer for game ${JSON.stringify(trace.game)} (${basename(f)})`);
     });
   }
+});
+
+describe('golden trace folder', () => {
+  it('defaults to the copy inside the repository, not a folder outside it', () => {
+    const { dir: d, files: fs } = goldenTraces({});
+    expect(d).toBe(DEFAULT_GOLDEN_DIR);
+    expect(d.startsWith(join(__dirname, '..', '..'))).toBe(true);
+    expect(fs.map((f) => basename(f))).toContain('breakout_start0_long.json');
+  });
+
+  it('fails with a clear message when GOLDEN_DIR is an empty folder or missing', () => {
+    const empty = mkdtempSync(join(tmpdir(), 'npcforge-golden-'));
+    try {
+      expect(() => goldenTraces({ GOLDEN_DIR: empty })).toThrow(`[golden] expected at least one *.json trace in GOLDEN_DIR, received none in ${empty}`);
+      expect(() => goldenTraces({ GOLDEN_DIR: join(empty, 'nope') })).toThrow('missing or not a folder');
+    } finally {
+      rmSync(empty, { recursive: true });
+    }
+  });
 });

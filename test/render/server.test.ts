@@ -1,10 +1,11 @@
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, truncateSync, utimesSync, writeFileSync } from 'node:fs';
+import { connect, type Socket } from 'node:net';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InvalidConfigError } from '../../src/errors.js';
-import { startViewerServer, type ViewerServer } from '../../src/render/server.js';
+import { RunsListing, startViewerServer, type ViewerServer } from '../../src/render/server.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'npcview-srv-'));
 const root = join(tmp, 'runs');
@@ -125,8 +126,85 @@ describe('viewer server', () => {
     expect((await get('/api/runs/run-a/episodes/ep1', 'DELETE')).status).toBe(405);
   });
 
+  it('streams files: a 1 GiB metrics file fetched twice at once by slow clients costs a few MB', async () => {
+    mkdirSync(join(root, 'run-huge'));
+    writeFileSync(join(root, 'run-huge', 'metrics.jsonl'), '');
+    truncateSync(join(root, 'run-huge', 'metrics.jsonl'), 1 << 30); // sparse: no disk used
+    const before = process.memoryUsage().arrayBuffers;
+    const sockets: Socket[] = [];
+    const firstBytes = Array.from({ length: 2 }, () =>
+      new Promise<string>((ok, no) => {
+        const s = connect(server.port, '127.0.0.1');
+        sockets.push(s);
+        const timer = setTimeout(() => no(new Error('no bytes within 5 s')), 5000);
+        s.once('data', (c: Buffer) => {
+          clearTimeout(timer);
+          s.pause(); // a slow client: the server must wait, not buffer the file
+          ok(c.toString('latin1'));
+        });
+        s.on('error', () => undefined);
+        s.write(`GET /api/runs/run-huge/metrics HTTP/1.1\r\nHost: 127.0.0.1:${server.port}\r\n\r\n`);
+      }),
+    );
+    try {
+      for (const head of await Promise.all(firstBytes)) expect(head).toMatch(/^HTTP\/1\.1 200[^]*content-length: 1073741824/i);
+      await new Promise((ok) => setTimeout(ok, 300));
+      expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(64 * 1024 * 1024);
+    } finally {
+      for (const s of sockets) s.destroy();
+    }
+    expect((await get('/api/runs/run-a/metrics')).body).toContain('mean_return');
+  });
+
   it('rejects a missing root or a bad port with InvalidConfigError', async () => {
     await expect(startViewerServer({ root: join(tmp, 'nope') })).rejects.toThrow(InvalidConfigError);
     await expect(startViewerServer({ root, port: 70000 })).rejects.toThrow(/port=70000/);
+  });
+});
+
+describe('runs listing cache', () => {
+  // 500 runs x 20 episodes is timed by `npm run bench -- view-runs`; this checks the cache logic on fewer files.
+  it('serves a repeated listing from cache and rescans only changed runs', async () => {
+    const big = join(tmp, 'big-runs');
+    const past = new Date(Date.now() - 60_000);
+    for (let r = 0; r < 200; r++) {
+      const dir = join(big, `run-${String(r).padStart(3, '0')}`);
+      mkdirSync(join(dir, 'episodes'), { recursive: true });
+      for (let e = 0; e < 5; e++) writeFileSync(join(dir, 'episodes', `ep-${e}.npcep`), '');
+      if (r % 2 === 0) writeFileSync(join(dir, 'metrics.jsonl'), '');
+      utimesSync(join(dir, 'episodes'), past, past);
+      utimesSync(dir, past, past);
+    }
+    const listing = new RunsListing(big);
+    const first = await listing.list();
+    expect(first).toHaveLength(200);
+    expect(first[3]).toEqual({ name: 'run-003', episodes: 5, metrics: false });
+    expect(listing.scans).toBe(200);
+    expect(await listing.list()).toEqual(first);
+    expect(listing.scans).toBe(200);
+
+    // One new episode and one new metrics file: only those two runs are scanned again.
+    writeFileSync(join(big, 'run-007', 'episodes', 'late.npcep'), '');
+    writeFileSync(join(big, 'run-009', 'metrics.jsonl'), '');
+    const third = await listing.list();
+    expect(listing.scans).toBe(202);
+    expect(third.find((r) => r.name === 'run-007')?.episodes).toBe(6);
+    expect(third.find((r) => r.name === 'run-009')?.metrics).toBe(true);
+    rmSync(join(big, 'run-010'), { recursive: true });
+    expect((await listing.list()).map((r) => r.name)).not.toContain('run-010');
+  });
+
+  it('does not trust mtimes within the racy window (coarse file-system clocks)', async () => {
+    const dir = join(tmp, 'racy-runs');
+    mkdirSync(join(dir, 'run-x', 'episodes'), { recursive: true });
+    let now = Date.now();
+    const listing = new RunsListing(dir, () => now);
+    await listing.list();
+    await listing.list();
+    expect(listing.scans).toBe(2);
+    now += 60_000;
+    await listing.list();
+    await listing.list();
+    expect(listing.scans).toBe(3);
   });
 });

@@ -2,7 +2,7 @@
  * Browser tests of the replay viewer: real Chromium (playwright-core, headless, SwiftShader WebGL)
  * against the real server, on runs recorded in the test. One browser launch for the whole file.
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -148,6 +148,14 @@ beforeAll(async () => {
   const metrics = Array.from({ length: 30 }, (_, i) => JSON.stringify({ step: (i + 1) * 1000, episodes: i * 10, mean_return: curve(i, 0), eval_return: curve(i, 1), loss: 1 / (i + 1) }));
   writeFileSync(join(runs, 'catch-run', 'metrics.jsonl'), [...metrics.slice(0, 10), 'not json', ...metrics.slice(10)].join('\n') + '\n');
   mkdirSync(join(runs, 'empty-run'));
+  // Sparse files past the page's limits: an episode over MAX_EPISODE_BYTES, metrics over 64 MiB
+  // (30 good lines, then zeros without a line end).
+  mkdirSync(join(runs, 'big-run', 'episodes'), { recursive: true });
+  writeFileSync(join(runs, 'big-run', 'episodes', 'huge.npcep'), good);
+  truncateSync(join(runs, 'big-run', 'episodes', 'huge.npcep'), 257 * 1024 * 1024);
+  writeFileSync(join(runs, 'big-run', 'metrics.jsonl'), metrics.join('\n') + '\n');
+  appendFileSync(join(runs, 'big-run', 'metrics.jsonl'), 'x');
+  truncateSync(join(runs, 'big-run', 'metrics.jsonl'), 65 * 1024 * 1024);
   server = await startViewerServer({ root: runs, assetsDir: assets, port: 0 });
   browser = await chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: CHROMIUM_ARGS });
   page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
@@ -164,7 +172,7 @@ afterAll(async () => {
 
 describe('replay viewer in Chromium', () => {
   it('lists the runs and the episodes of the selected run', async () => {
-    await expect.poll(() => page.locator('#runs li a').allTextContents()).toEqual(['cartpole-run', 'catch-run', 'empty-run', 'grid-run']);
+    await expect.poll(() => page.locator('#runs li a').allTextContents()).toEqual(['big-run', 'cartpole-run', 'catch-run', 'empty-run', 'grid-run']);
     await expect.poll(() => page.locator('#episodes li a').allTextContents()).toEqual(['catch-s1', 'catch-s2', 'corrupt']);
   });
 
@@ -251,6 +259,19 @@ describe('replay viewer in Chromium', () => {
     expect(differingPixels(await canvasFrame(page, ref.width, ref.height), ref)).toBe(0);
     expect(await page.textContent('#ov-action')).toBe(catchRec2.actionNames[catchRec2.actions[4]!]);
     expect(await page.textContent('#ov-bars-title')).toBe('Q-values');
+  });
+
+  it('refuses an episode over the size limit before downloading it, and reads only the start of a huge metrics.jsonl', async () => {
+    await page.evaluate(() => {
+      location.hash = '#big-run/huge/0';
+    });
+    await page.waitForSelector('#error:not([hidden])');
+    expect(await page.textContent('#error')).toMatch(/Could not open episode "huge" of run "big-run": the episode file is larger than the viewer reads \(268435456 bytes\)/);
+    await expect.poll(() => page.textContent('#curve-note'), { timeout: 60_000 }).toMatch(/: 30 points; only the first 64 MiB of metrics\.jsonl read/);
+    // Another step than the previous test left in the address (the page keeps it there), so the hash changes.
+    await open('#catch-run/catch-s2/3', 'catch-s2', 3);
+    expect(await page.isHidden('#error')).toBe(true);
+    await expect.poll(() => page.textContent('#curve-note')).toMatch(/30 points, 1 unreadable line skipped/);
   });
 
   it('plots the learning curve of metrics.jsonl with a choice of fields', async () => {

@@ -49,6 +49,18 @@ describe('SequenceReplay', () => {
     }
   });
 
+  it('samples a memory 1000x larger than its fill from the stored steps only', () => {
+    // The issue-14 bug of the flat replay (draws over the capacity); the sequence replay must not have it either.
+    const r = new SequenceReplay({ capacity: 2 * 30_000, numStreams: 2, obsSize: 1, obsDtype: 'float32', stateSize: 0 });
+    fill(r, 30);
+    const s = r.sample(64, 4, new SeededRng(3));
+    for (let b = 0; b < 64; b++) {
+      const step0 = s.obs[b]! % 100;
+      expect(step0 + 3).toBeLessThanOrEqual(29);
+      for (let t = 1; t < 4; t++) expect(s.obs[t * 64 + b]).toBe(s.obs[b]! + t);
+    }
+  });
+
   it('never samples across the ring\'s write position', () => {
     const r = new SequenceReplay({ capacity: 10, numStreams: 1, obsSize: 1, obsDtype: 'float32', stateSize: 0 });
     fill(r, 23); // holds steps 13..22

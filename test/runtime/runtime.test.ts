@@ -2,7 +2,8 @@
  * Runtime: bad bundles fail with named errors, the frame pipeline equals the training wrappers,
  * recurrent state is carried and reset, and act() does not leak tensors.
  */
-import { mkdtempSync, rmSync, unlinkSync, writeFileSync, readFileSync, truncateSync } from 'node:fs';
+import { mkdtempSync, rmSync, unlinkSync, writeFileSync, readFileSync, truncateSync, symlinkSync, statSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
@@ -85,6 +86,149 @@ describe('loadPolicy: bad bundles', () => {
       (p.frame as { shape: number[] }).shape = [10, 10, 5];
     });
     await expect(loadPolicy(dir)).rejects.toThrow(/expected a model reading observations \[10,10,5\] \(policy.json\), received a model input \[10,10,4\]/);
+  });
+});
+
+function editModel(dir: string, edit: (m: { weightsManifest: Array<{ paths: string[]; weights: Array<{ shape: number[] }> }> }) => void): void {
+  const m = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8'));
+  edit(m);
+  writeFileSync(join(dir, 'model.json'), JSON.stringify(m));
+}
+
+/** A secret file outside every bundle: its content must never appear in an error. */
+const SECRET = 'TOP-SECRET-CONTENT-0123456789';
+
+describe('loadPolicy: hostile bundles stay inside their folder', () => {
+  const secretFile = join(tmp, 'secret.bin');
+  beforeAll(() => writeFileSync(secretFile, SECRET.repeat(100)));
+
+  async function rejects(dir: string, pattern: RegExp): Promise<void> {
+    const err = await loadPolicy(dir).then(
+      (p) => {
+        p.dispose();
+        return null;
+      },
+      (e: unknown) => e as Error,
+    );
+    expect(err).toBeInstanceOf(CheckpointError);
+    expect(err!.message).toMatch(/^\[loadPolicy\] expected .*, received .*; fix: /);
+    expect(err!.message).toMatch(pattern);
+    expect(err!.message).not.toContain('TOP-SECRET');
+  }
+
+  it('refuses ../ and absolute paths in weightsManifest.paths and model.topology', async () => {
+    const dir = await minatarBundle('dotdot');
+    editModel(dir, (m) => (m.weightsManifest[0]!.paths = ['../secret.bin']));
+    await rejects(dir, /expected .*weightsManifest paths to name a file inside the bundle folder/);
+    editModel(dir, (m) => (m.weightsManifest[0]!.paths = [secretFile]));
+    await rejects(dir, /inside the bundle folder/);
+    editPolicy(dir, (p) => ((p.model as { topology: string }).topology = '../secret.bin'));
+    await rejects(dir, /model.topology to name a file inside the bundle folder/);
+  });
+
+  it('refuses symlinks out of the folder (a file, /dev/zero), FIFOs and folders, without reading them', async () => {
+    const dir = await minatarBundle('links');
+    const size = statSync(join(dir, 'weights.bin')).size;
+    unlinkSync(join(dir, 'weights.bin'));
+    symlinkSync(secretFile, join(dir, 'weights.bin'));
+    await rejects(dir, /expected weights.bin inside the bundle folder, received a link to a file outside it/);
+    unlinkSync(join(dir, 'weights.bin'));
+    symlinkSync('/dev/zero', join(dir, 'weights.bin'));
+    await rejects(dir, /received a link to a file outside it/);
+    unlinkSync(join(dir, 'weights.bin'));
+    execFileSync('mkfifo', [join(dir, 'weights.bin')]);
+    // Opening a FIFO without a writer would block forever: the check happens before any open.
+    await rejects(dir, /expected weights.bin to be a regular file, received a FIFO/);
+    unlinkSync(join(dir, 'weights.bin'));
+    execFileSync('mkdir', [join(dir, 'weights.bin')]);
+    await rejects(dir, /received a folder/);
+    expect(size).toBeGreaterThan(0);
+  });
+
+  it('refuses oversized JSON and weights declared beyond the limit before reading them', async () => {
+    const dir = await minatarBundle('big');
+    writeFileSync(join(dir, 'model.json'), Buffer.alloc((16 << 20) + 1, 32));
+    await rejects(dir, /expected model.json of at most 16777216 bytes, received 16777217 bytes/);
+    const dir2 = await minatarBundle('big-manifest');
+    editModel(dir2, (m) => (m.weightsManifest[0]!.weights[0]!.shape = [1e6, 1e6]));
+    await rejects(dir2, /expected weights of at most 536870912 bytes in all, received more by weight 0/);
+  });
+
+  it('refuses policy.json shapes, stacks and action lists it would have to allocate gigabytes for', async () => {
+    const dir = await minatarBundle('shapes');
+    editPolicy(dir, (p) => {
+      (p.frame as { shape: number[] }).shape = [100000, 100000, 3];
+      p.preprocess = [{ kind: 'grayscale' }, { kind: 'resize', height: 10, width: 10 }, { kind: 'frameStack', k: 4 }];
+    });
+    await expect(loadPolicy(dir)).rejects.toThrow(/expected a complete policy description, received frame.shape array\(3\) \(at most 67108864 values\)/);
+    editPolicy(dir, (p) => {
+      (p.frame as { shape: number[] }).shape = [10, 10, 1];
+      p.preprocess = [{ kind: 'frameStack', k: 1e6 }];
+    });
+    await expect(loadPolicy(dir)).rejects.toThrow(/expected frameStack.k in \[1, 64\], received 1000000/);
+    editPolicy(dir, (p) => (p.actions = Array.from({ length: 5000 }, () => 'a')));
+    await expect(loadPolicy(dir)).rejects.toThrow(/actions array\(5000\) \(1 to 1024 names\)/);
+  });
+
+  it('reports truncated and padded weights as byte counts', async () => {
+    const dir = await minatarBundle('counts');
+    const size = statSync(join(dir, 'weights.bin')).size;
+    writeFileSync(join(dir, 'weights.bin'), Buffer.concat([readFileSync(join(dir, 'weights.bin')), Buffer.alloc(8)]));
+    await rejects(dir, new RegExp(`expected ${size} bytes of float32 weights, received ${size + 8} bytes in weights.bin`));
+  });
+
+  it('refuses NaN and infinite weights', async () => {
+    for (const bad of [NaN, Infinity, -Infinity]) {
+      const dir = await minatarBundle(`nan-${bad}`);
+      const bytes = readFileSync(join(dir, 'weights.bin'));
+      new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).setFloat32(40, bad, true);
+      writeFileSync(join(dir, 'weights.bin'), bytes);
+      await rejects(dir, new RegExp(`expected finite weights in weights.bin, received ${bad} in weight 0 \\(shape \\[[0-9,]+\\]\\) at element 10`));
+    }
+  });
+
+  it('over HTTP: requests stay under the bundle URL and bodies are cut off at the limit', async () => {
+    const dir = await minatarBundle('url');
+    const files: Record<string, Uint8Array> = {};
+    for (const f of ['policy.json', 'model.json', 'weights.bin']) files[f] = new Uint8Array(readFileSync(join(dir, f)));
+    const requested: string[] = [];
+    const fetchImpl = (async (url: string) => {
+      requested.push(String(url));
+      const path = new URL(String(url)).pathname;
+      const name = path.startsWith('/npc/') ? path.slice(5) : null;
+      if (name === 'secret') return new Response(SECRET);
+      const body = name !== null ? files[name] : undefined;
+      return body ? new Response(body) : new Response('nope', { status: 404 });
+    }) as typeof fetch;
+    const ok = await loadPolicy('http://game.local/npc/', { fetch: fetchImpl });
+    ok.dispose();
+    expect(requested).toEqual(['http://game.local/npc/policy.json', 'http://game.local/npc/model.json', 'http://game.local/npc/weights.bin']);
+    const model = JSON.parse(new TextDecoder().decode(files['model.json']));
+    for (const escape of ['%2e%2e/secret', '../secret', 'http://evil.example/secret', '//evil.example/npc/x']) {
+      model.weightsManifest[0].paths = [escape];
+      files['model.json'] = new TextEncoder().encode(JSON.stringify(model));
+      requested.length = 0;
+      const err = await loadPolicy('http://game.local/npc/', { fetch: fetchImpl }).catch((e: Error) => e);
+      expect(err).toBeInstanceOf(CheckpointError);
+      expect((err as Error).message).not.toContain('TOP-SECRET');
+      // As the server would see them: '..' and '%2e%2e' resolved.
+      expect(requested.map((u) => new URL(u).href)).toEqual(['http://game.local/npc/policy.json', 'http://game.local/npc/model.json']);
+    }
+    // A body far larger than the limit, streamed without a Content-Length: cut off, not buffered whole.
+    let sent = 0;
+    const endless = (async () => {
+      const stream = new ReadableStream<Uint8Array>({
+        pull(c) {
+          sent += 1 << 16;
+          c.enqueue(new Uint8Array(1 << 16).fill(32));
+        },
+      });
+      return new Response(stream);
+    }) as typeof fetch;
+    const err = await loadPolicy('http://game.local/npc/', { fetch: endless }).catch((e: Error) => e);
+    expect(err).toBeInstanceOf(CheckpointError);
+    expect((err as Error).message).toMatch(/expected policy.json of at most 1048576 bytes, received more than 1048576 bytes/);
+    expect(sent).toBeLessThan(4 << 20);
   });
 });
 

@@ -56,9 +56,12 @@ describe('resume after SIGKILL', () => {
     const resumed = spawn(process.execPath, [cli, 'train', '--resume', runDir, '--steps', String(TOTAL), '--no-progress'], { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     resumed.stderr!.on('data', (d) => (stderr += String(d)));
-    const code = await new Promise<number | null>((ok) => resumed.on('exit', (c) => ok(c)));
-    // Only the one-line backend choice may be printed.
-    expect(stderr.replace(/^npcforge: compute backend .*\n/m, '')).toBe('');
+    const code = await new Promise<number | null>((ok) => resumed.on('close', (c) => ok(c)));
+    // Only the lock left by the killed process (taken over), the one-line backend choice and the
+    // final line (kept by --no-progress) may be printed.
+    expect(stderr).toContain(`npcforge: took over the lock of ${runDir} left by pid ${child.pid}, which is no longer running\n`);
+    expect(stderr).toMatch(new RegExp(`npcforge: done at step ${TOTAL}; .*; run .*\\n$`));
+    expect(stderr.replace(/^npcforge: took over the lock .*\n/m, '').replace(/^npcforge: compute backend .*\n/m, '').replace(/^npcforge: done at step .*\n/m, '')).toBe('');
     expect(code).toBe(0);
 
     const { checkpointEvery, logEvery, evalEvery, evalEpisodes, seed, saveReplay, ...agent } = settings;

@@ -1,6 +1,6 @@
 /** DQN hyperparameters, presets and their validation. Step counts are env steps summed over sub-envs. */
 import { InvalidConfigError, formatError, describe } from '../../errors.js';
-import { checkEncoderSpec, type EncoderSpec } from '../../networks/specs.js';
+import { MAX_LSTM_UNITS, checkEncoderSpec, type EncoderSpec } from '../../networks/specs.js';
 import { checkOptimizerConfig, type OptimizerConfig } from '../../networks/optimizers.js';
 import type { PrioritizedConfig } from '../../replay/buffer/replay-buffer.js';
 
@@ -128,9 +128,16 @@ export const DQN_PRESETS: Record<string, DqnConfig> = {
 
 export const DQN_KEYS = Object.keys(MINATAR) as Array<keyof DqnConfig>;
 
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** Largest replay memory accepted (transitions); memory is also checked against the machine. */
+export const MAX_BUFFER_SIZE = 100_000_000;
+
 /** Merges an optimizer override: same kind -> field merge; other kind -> that kind's defaults + fields. */
 function mergeOptimizer(base: OptimizerConfig, over: unknown): OptimizerConfig {
-  if (!over || typeof over !== 'object') return over as OptimizerConfig;
+  if (!isPlainObject(over)) return over as OptimizerConfig;
   const o = over as Partial<OptimizerConfig>;
   const kind = o.kind ?? base.kind;
   const start = kind === base.kind ? base : kind === 'adam' ? ADAM_DEFAULTS : kind === 'rmsprop-centered' ? RMSPROP_CENTERED_DEFAULTS : ({} as OptimizerConfig);
@@ -143,18 +150,19 @@ export function resolveDqnConfig(base: DqnConfig, overrides: Record<string, unkn
   const c = { ...base } as DqnConfig & Record<string, unknown>;
   for (const [k, v] of Object.entries(overrides)) {
     if (!(DQN_KEYS as string[]).includes(k)) {
-      errs.push(`unknown key "${k}"`);
+      errs.push(`unknown key ${describe(k)}`);
       continue;
     }
     if (k === 'optimizer') c.optimizer = mergeOptimizer(base.optimizer, v);
-    else if (k === 'prioritized' && v && typeof v === 'object') c.prioritized = { ...(base.prioritized ?? { alpha: 0.5, betaStart: 0.4, betaSteps: 1_000_000, epsilon: 1e-6 }), ...(v as object) };
+    // Only a plain object turns prioritized replay on (`[]` or `true` would merge into the defaults).
+    else if (k === 'prioritized' && isPlainObject(v)) c.prioritized = { ...(base.prioritized ?? { alpha: 0.5, betaStart: 0.4, betaSteps: 1_000_000, epsilon: 1e-6 }), ...v };
     else c[k] = v;
   }
-  const int = (k: keyof DqnConfig, min: number): void => {
-    if (!Number.isInteger(c[k]) || (c[k] as number) < min) errs.push(`${k} = ${describe(c[k])} (want an integer >= ${min})`);
+  const int = (k: keyof DqnConfig, min: number, max = Number.MAX_SAFE_INTEGER): void => {
+    if (!Number.isSafeInteger(c[k]) || (c[k] as number) < min || (c[k] as number) > max) errs.push(`${k} = ${describe(c[k])} (want an integer in [${min}, ${max}])`);
   };
   const num = (k: keyof DqnConfig, lo: number, hi: number): void => {
-    if (typeof c[k] !== 'number' || !((c[k] as number) >= lo && (c[k] as number) <= hi)) errs.push(`${k} = ${describe(c[k])} (want a number in [${lo}, ${hi}])`);
+    if (typeof c[k] !== 'number' || !Number.isFinite(c[k]) || !((c[k] as number) >= lo && (c[k] as number) <= hi)) errs.push(`${k} = ${describe(c[k])} (want a number in [${lo}, ${hi}])`);
   };
   const bool = (k: keyof DqnConfig): void => {
     if (typeof c[k] !== 'boolean') errs.push(`${k} = ${describe(c[k])} (want true or false)`);
@@ -162,16 +170,16 @@ export function resolveDqnConfig(base: DqnConfig, overrides: Record<string, unkn
   if (c.network !== 'auto') errs.push(...checkEncoderSpec(c.network, 'network'));
   bool('dueling');
   bool('double');
-  int('nStep', 1);
+  int('nStep', 1, 1000);
   num('gamma', 0, 1);
-  int('bufferSize', 100);
-  int('batchSize', 1);
+  int('bufferSize', 100, MAX_BUFFER_SIZE);
+  int('batchSize', 1, 65_536);
   int('learningStarts', 0);
   int('trainEvery', 1);
   int('targetUpdateEvery', 1);
   num('targetTau', 0, 1);
   if (c.loss !== 'huber' && c.loss !== 'mse') errs.push(`loss = ${describe(c.loss)} (want 'huber' or 'mse')`);
-  num('gradClipNorm', 0, Infinity);
+  num('gradClipNorm', 0, 1e6);
   num('epsilonStart', 0, 1);
   num('epsilonEnd', 0, 1);
   int('epsilonDecaySteps', 0);
@@ -179,19 +187,20 @@ export function resolveDqnConfig(base: DqnConfig, overrides: Record<string, unkn
   errs.push(...checkOptimizerConfig(c.optimizer));
   if (c.prioritized !== null) {
     const p = c.prioritized as PrioritizedConfig | undefined;
-    if (!p || typeof p !== 'object') errs.push(`prioritized = ${describe(p)} (want null or {alpha, betaStart, betaSteps, epsilon})`);
+    if (!isPlainObject(p)) errs.push(`prioritized = ${describe(p)} (want null or {alpha, betaStart, betaSteps, epsilon})`);
     else {
-      for (const k of Object.keys(p)) if (!['alpha', 'betaStart', 'betaSteps', 'epsilon'].includes(k)) errs.push(`unknown key "prioritized.${k}"`);
-      if (!(p.alpha >= 0)) errs.push(`prioritized.alpha = ${describe(p.alpha)}`);
-      if (!(p.betaStart >= 0 && p.betaStart <= 1)) errs.push(`prioritized.betaStart = ${describe(p.betaStart)}`);
-      if (!(p.betaSteps >= 1)) errs.push(`prioritized.betaSteps = ${describe(p.betaSteps)}`);
-      if (!(p.epsilon > 0)) errs.push(`prioritized.epsilon = ${describe(p.epsilon)}`);
+      for (const k of Object.keys(p)) if (!['alpha', 'betaStart', 'betaSteps', 'epsilon'].includes(k)) errs.push(`unknown key ${describe(`prioritized.${k}`)} (known: alpha, betaStart, betaSteps, epsilon)`);
+      // alpha above 1 (or Infinity) makes priorities overflow to NaN; beta is an exponent in [0, 1].
+      if (!(typeof p.alpha === 'number' && p.alpha >= 0 && p.alpha <= 1)) errs.push(`prioritized.alpha = ${describe(p.alpha)} (want a number in [0, 1])`);
+      if (!(typeof p.betaStart === 'number' && p.betaStart >= 0 && p.betaStart <= 1)) errs.push(`prioritized.betaStart = ${describe(p.betaStart)} (want a number in [0, 1])`);
+      if (!(Number.isSafeInteger(p.betaSteps) && p.betaSteps >= 1)) errs.push(`prioritized.betaSteps = ${describe(p.betaSteps)} (want an integer >= 1)`);
+      if (!(typeof p.epsilon === 'number' && p.epsilon > 0 && p.epsilon <= 1)) errs.push(`prioritized.epsilon = ${describe(p.epsilon)} (want 0 < x <= 1)`);
     }
   }
-  int('frameStack', 1);
-  int('lstmUnits', 0);
-  int('seqLength', 1);
-  int('burnIn', 0);
+  int('frameStack', 1, 64);
+  int('lstmUnits', 0, MAX_LSTM_UNITS);
+  int('seqLength', 1, 10_000);
+  int('burnIn', 0, 10_000);
   if (c.sequenceState !== 'stored' && c.sequenceState !== 'zero') errs.push(`sequenceState = ${describe(c.sequenceState)} (want 'stored' or 'zero')`);
   if (typeof c.lstmUnits === 'number' && c.lstmUnits > 0) {
     // The sequence replay trains one-step targets inside the unroll; these extensions need the flat replay.
@@ -200,6 +209,6 @@ export function resolveDqnConfig(base: DqnConfig, overrides: Record<string, unkn
     if (c.frameStack !== 1) errs.push(`frameStack = ${describe(c.frameStack)} (the LSTM is the memory: want 1 with lstmUnits > 0)`);
   }
   if (Number.isInteger(c.batchSize) && Number.isInteger(c.learningStarts) && c.learningStarts < c.batchSize) errs.push(`learningStarts = ${c.learningStarts} (want >= batchSize ${c.batchSize})`);
-  if (errs.length) throw new InvalidConfigError(formatError('dqn config', 'valid DQN hyperparameters', errs.join('; '), 'fix or remove the listed keys (see docs/training.md)'));
+  if (errs.length) throw new InvalidConfigError(formatError('dqn config', 'valid DQN hyperparameters', errs.join('; '), 'fix or remove the listed keys (see docs/training.md)'), { problems: errs });
   return c;
 }

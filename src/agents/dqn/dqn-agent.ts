@@ -12,6 +12,7 @@ import { buildQNetwork, copyWeights, polyakUpdate } from '../../networks/builder
 import { SlotOptimizer } from '../../networks/optimizers.js';
 import { applyGradients, huberTensor, qNetworkShapes, readQSnapshot, runDueUpdates, scaledObsTensor, writeQSnapshot, type QLearnerState } from './q-learning.js';
 import type { QNetworkSpec } from '../../networks/specs.js';
+import { checkFiniteUpdate } from '../divergence.js';
 import { ReplayBuffer, type ReplaySample } from '../../replay/buffer/replay-buffer.js';
 import type { ActOptions, ActResult, Agent, AgentSnapshot, StepBatch, UpdateMetrics } from '../agent.js';
 import type { DqnConfig } from './config.js';
@@ -193,8 +194,11 @@ export class DqnAgent implements Agent {
     });
     const loss = (await lossT.data())[0]!;
     const gradNorm = (await normT.data())[0]!;
-    if (c.prioritized && tdAbs) this.replay.updatePriorities(batch.indices, (await (tdAbs as tf.Tensor).data()) as Float32Array);
+    const tdData = c.prioritized && tdAbs ? ((await (tdAbs as tf.Tensor).data()) as Float32Array) : null;
     for (const t of [lossT, normT, x, y, w, acts, tdAbs as tf.Tensor | null]) t?.dispose();
+    // Before the priorities: NaN priorities would break the sum tree.
+    checkFiniteUpdate('dqn.update', { loss, gradNorm }, this.updates + 1);
+    if (tdData) this.replay.updatePriorities(batch.indices, tdData);
     this.updates++;
     if (c.targetTau > 0) polyakUpdate(this.online, this.target, c.targetTau);
     else if (this.updates % c.targetUpdateEvery === 0) copyWeights(this.online, this.target);

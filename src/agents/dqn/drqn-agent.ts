@@ -23,6 +23,7 @@ import { buildQNetworkParts } from '../../networks/builders.js';
 import { LstmCore, type LstmState } from '../../networks/lstm.js';
 import { SlotOptimizer } from '../../networks/optimizers.js';
 import type { QNetworkSpec } from '../../networks/specs.js';
+import { checkFiniteUpdate } from '../divergence.js';
 import { SequenceReplay, type SequenceSample } from '../../replay/buffer/sequence-replay.js';
 import type { ActOptions, ActResult, Agent, AgentSnapshot, StepBatch, UpdateMetrics } from '../agent.js';
 import type { DqnConfig } from './config.js';
@@ -318,6 +319,7 @@ export class DrqnAgent implements Agent {
     const loss = (await lossT.data())[0]!;
     const gradNorm = (await normT.data())[0]!;
     tf.dispose([lossT, normT, x, starts, hB, cB, qTnext, rest, restStarts, r, notTerm, acts, maskT]);
+    checkFiniteUpdate('drqn.update', { loss, gradNorm }, this.updates + 1);
     this.updates++;
     if (c.targetTau > 0) this.target.copyFrom(this.online, c.targetTau);
     else if (this.updates % c.targetUpdateEvery === 0) this.target.copyFrom(this.online);

@@ -7,6 +7,7 @@
  * reset by the 0/1 `starts` flags (1 = the observation is the first of an episode), both while
  * acting and inside training sequences (see src/networks/lstm.ts).
  */
+import { checkFiniteUpdate } from '../divergence.js';
 import * as tf from '@tensorflow/tfjs';
 import { InvalidConfigError, SpaceMismatchError, UnsupportedVersionError, formatError, describe } from '../../errors.js';
 import { Box, Discrete, type Space } from '../../envs/spaces.js';
@@ -489,6 +490,7 @@ export class PolicyGradientAgent {
     tf.dispose([stats, value, normT, ...kept, ...Object.values(grads)]);
     if (clipped !== grads) tf.dispose(Object.values(clipped));
     const [loss, policyLoss, vLoss, entropy, approxKl, clipFraction, gradNorm] = Array.from(read) as [number, number, number, number, number, number, number];
+    checkFiniteUpdate(`${cfg.algorithm}.update`, { loss, gradNorm }, this.updates + 1);
     return { loss, policyLoss, valueLoss: vLoss, entropy, approxKl, clipFraction, gradNorm };
   }
 

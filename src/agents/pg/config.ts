@@ -4,6 +4,7 @@
  */
 import { InvalidConfigError, formatError, describe } from '../../errors.js';
 import type { EncoderKind } from './actor-critic.js';
+import { MAX_LAYER_UNITS, MAX_LSTM_UNITS } from '../../networks/specs.js';
 
 export type PgAlgorithm = 'reinforce' | 'a2c' | 'ppo';
 
@@ -83,7 +84,7 @@ const KEYS = Object.keys(DEFAULT_PG_CONFIG) as Array<keyof PgConfig>;
 export function resolvePgConfig(partial: Partial<PgConfig> & Record<string, unknown> = {}): PgConfig {
   const algorithm = (partial.algorithm ?? DEFAULT_PG_CONFIG.algorithm) as PgAlgorithm;
   const problems: string[] = [];
-  for (const k of Object.keys(partial)) if (!KEYS.includes(k as keyof PgConfig)) problems.push(`unknown key ${k}`);
+  for (const k of Object.keys(partial)) if (!KEYS.includes(k as keyof PgConfig)) problems.push(`unknown key ${describe(k).slice(1, -1)}`);
   if (!['reinforce', 'a2c', 'ppo'].includes(algorithm)) problems.push(`algorithm=${describe(algorithm)} (reinforce, a2c or ppo)`);
   const known = Object.fromEntries(Object.entries(partial).filter(([k]) => KEYS.includes(k as keyof PgConfig)));
   const c = { ...DEFAULT_PG_CONFIG, ...(PG_ALGORITHM_DEFAULTS[algorithm] ?? {}), ...known, algorithm } as PgConfig;
@@ -92,26 +93,28 @@ export function resolvePgConfig(partial: Partial<PgConfig> & Record<string, unkn
     if (typeof v !== 'number' || !Number.isFinite(v) || !ok(v)) problems.push(`${k}=${describe(v)} (${what})`);
   };
   const int = (v: number) => Number.isInteger(v);
-  num('lr', (v) => v > 0, '> 0');
-  num('adamEps', (v) => v > 0, '> 0');
+  // Upper bounds keep the numbers finite through the update (a learning rate of 1e30 trains to NaN)
+  // and the allocations bounded; memory is also checked against the machine by the runner config.
+  num('lr', (v) => v > 0 && v <= 1, 'in (0, 1]');
+  num('adamEps', (v) => v > 0 && v <= 1, 'in (0, 1]');
   num('gamma', (v) => v >= 0 && v <= 1, 'in [0, 1]');
   num('gaeLambda', (v) => v >= 0 && v <= 1, 'in [0, 1]');
-  num('numSteps', (v) => int(v) && v >= 1, 'integer >= 1');
-  num('epochs', (v) => int(v) && v >= 1, 'integer >= 1');
-  num('minibatches', (v) => int(v) && v >= 1, 'integer >= 1');
-  num('clip', (v) => v > 0, '> 0');
-  num('entCoef', (v) => v >= 0, '>= 0');
-  num('vfCoef', (v) => v >= 0, '>= 0');
-  num('maxGradNorm', (v) => v >= 0, '>= 0 (0 disables)');
-  num('reinforceEpisodes', (v) => int(v) && v >= 1, 'integer >= 1');
-  num('lstmUnits', (v) => int(v) && v >= 0, 'integer >= 0');
-  if (c.valueClip !== null && !(typeof c.valueClip === 'number' && c.valueClip > 0)) problems.push(`valueClip=${describe(c.valueClip)} (> 0 or null)`);
+  num('numSteps', (v) => int(v) && v >= 1 && v <= 100_000, 'integer in [1, 100000]');
+  num('epochs', (v) => int(v) && v >= 1 && v <= 1000, 'integer in [1, 1000]');
+  num('minibatches', (v) => int(v) && v >= 1 && v <= 100_000, 'integer in [1, 100000]');
+  num('clip', (v) => v > 0 && v <= 10, 'in (0, 10]');
+  num('entCoef', (v) => v >= 0 && v <= 1000, 'in [0, 1000]');
+  num('vfCoef', (v) => v >= 0 && v <= 1000, 'in [0, 1000]');
+  num('maxGradNorm', (v) => v >= 0 && v <= 1e6, 'in [0, 1e6] (0 disables)');
+  num('reinforceEpisodes', (v) => int(v) && v >= 1 && v <= 100_000, 'integer in [1, 100000]');
+  num('lstmUnits', (v) => int(v) && v >= 0 && v <= MAX_LSTM_UNITS, `integer in [0, ${MAX_LSTM_UNITS}]`);
+  if (c.valueClip !== null && !(typeof c.valueClip === 'number' && c.valueClip > 0 && c.valueClip <= 1e6)) problems.push(`valueClip=${describe(c.valueClip)} (in (0, 1e6] or null)`);
   if (typeof c.annealLr !== 'boolean') problems.push(`annealLr=${describe(c.annealLr)} (boolean)`);
   if (typeof c.normAdv !== 'boolean') problems.push(`normAdv=${describe(c.normAdv)} (boolean)`);
   if (!['auto', 'mlp', 'minatar-cnn', 'nature-cnn'].includes(c.encoder)) problems.push(`encoder=${describe(c.encoder)} (auto, mlp, minatar-cnn, nature-cnn)`);
-  if (!Array.isArray(c.mlpHidden) || c.mlpHidden.length === 0 || c.mlpHidden.some((u) => !Number.isInteger(u) || u < 1)) problems.push(`mlpHidden=${describe(c.mlpHidden)} (non-empty list of positive integers)`);
+  if (!Array.isArray(c.mlpHidden) || c.mlpHidden.length === 0 || c.mlpHidden.length > 64 || c.mlpHidden.some((u) => !Number.isInteger(u) || u < 1 || u > MAX_LAYER_UNITS)) problems.push(`mlpHidden=${describe(c.mlpHidden)} (1 to 64 integers in [1, ${MAX_LAYER_UNITS}])`);
   if (problems.length) {
-    throw new InvalidConfigError(formatError('pg config', 'valid policy-gradient settings', problems.join('; '), 'fix or remove the listed fields'));
+    throw new InvalidConfigError(formatError('pg config', 'valid policy-gradient settings', problems.join('; '), 'fix or remove the listed fields'), { problems });
   }
   return { ...c, mlpHidden: [...c.mlpHidden] };
 }

@@ -3,6 +3,7 @@ import type { AgentFactory } from '../registry.js';
 import { InvalidConfigError, formatError, describe } from '../../errors.js';
 import { DEFAULT_PG_CONFIG, PG_ALGORITHM_DEFAULTS, PG_FALLBACK_PRESET, PG_GAME_PRESETS, resolvePgConfig, type PgAlgorithm, type PgConfig } from './config.js';
 import { PgRunnerAgent } from './runner-agent.js';
+import { pgMemoryNeeds } from './memory.js';
 
 /** Runner settings of a policy-gradient run of `steps` env steps. */
 function runOverrides(steps: number, numEnvs: number): Record<string, unknown> {
@@ -24,10 +25,10 @@ export function pgAgentFactory(algorithm: PgAlgorithm): AgentFactory {
     resolve(preset, overrides) {
       const { annealSteps = 0, ...rest } = { ...preset, ...overrides } as Record<string, unknown>;
       if (!Number.isInteger(annealSteps) || (annealSteps as number) < 0) {
-        throw new InvalidConfigError(formatError('pg config', 'annealSteps as an integer >= 0 (0 = the run\'s step budget)', describe(annealSteps), 'pass e.g. 100000'));
+        throw new InvalidConfigError(formatError('pg config', 'annealSteps as an integer >= 0 (0 = the run\'s step budget)', describe(annealSteps), 'pass e.g. 100000'), { problems: [`annealSteps=${describe(annealSteps)} (integer >= 0)`] });
       }
       if (rest.algorithm !== undefined && rest.algorithm !== algorithm) {
-        throw new InvalidConfigError(formatError('pg config', `algorithm ${algorithm} (chosen by --agent)`, describe(rest.algorithm), 'pick the algorithm with --agent'));
+        throw new InvalidConfigError(formatError('pg config', `algorithm ${algorithm} (chosen by --agent)`, describe(rest.algorithm), 'pick the algorithm with --agent'), { problems: [`algorithm=${describe(rest.algorithm)} (chosen by --agent: ${algorithm})`] });
       }
       return { ...resolvePgConfig({ ...(rest as Partial<PgConfig>), algorithm }), annealSteps };
     },
@@ -40,6 +41,7 @@ export function pgAgentFactory(algorithm: PgAlgorithm): AgentFactory {
     finalize(config, run) {
       return config.annealSteps ? config : { ...config, annealSteps: run.steps };
     },
+    memoryNeeds: (config, context) => pgMemoryNeeds(config as unknown as PgConfig, context),
     create: ({ config, observationSpace, actionSpace, numEnvs, seed }) => new PgRunnerAgent({ config: config as Partial<PgConfig> & { annealSteps?: number }, observationSpace, actionSpace, numEnvs, seed }),
   };
 }

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { InvalidConfigError, formatError, describe } from '../../errors.js';
+import { CheckpointError, InvalidConfigError, NpcforgeError, formatError, describe } from '../../errors.js';
 import type { Env, RgbFrame } from '../../envs/env.js';
 import { make } from '../../envs/registry.js';
 import { Box, Discrete } from '../../envs/spaces.js';
@@ -131,6 +131,24 @@ interface PlayFlags {
   port?: string;
 }
 
+/**
+ * Loads the bundle with the runtime the page uses (policy.json, model.json and weights checked,
+ * the model built), so a broken bundle fails here in one line rather than in the browser tab.
+ */
+export async function checkBundle(game: string, bundle: string): Promise<void> {
+  // Imported here: tfjs is loaded only by --npc, not by terminal play.
+  const { loadPolicy } = await import('../../runtime/load-policy.js');
+  let policy: { dispose(): void };
+  try {
+    policy = await loadPolicy(bundle, { game });
+  } catch (err) {
+    if (err instanceof NpcforgeError) throw err;
+    // tfjs's own message may quote the bundle's text: name the file instead.
+    throw new CheckpointError(formatError('play --npc', `a policy bundle whose model.json tfjs can build`, `${describe(bundle)} (${err instanceof Error ? err.name : 'error'} while building the model)`, 'export the policy again with npcforge export'), { cause: err });
+  }
+  policy.dispose();
+}
+
 /** Serves the NPC page until Ctrl-C. */
 async function playAgainstNpc(game: string, bundle: string, portFlag: string | undefined): Promise<void> {
   const port = Number(portFlag ?? 0);
@@ -138,6 +156,7 @@ async function playAgainstNpc(game: string, bundle: string, portFlag: string | u
   // The package root, from src/ (tests) or dist/src/ (installed CLI).
   let root = dirname(fileURLToPath(import.meta.url));
   while (!existsSync(join(root, 'package.json')) && dirname(root) !== root) root = dirname(root);
+  await checkBundle(game, bundle);
   const s = await startNpcPlayServer({ game, bundleDir: bundle, root, port });
   process.stdout.write(`npcforge: ${game} vs NPC ${bundle} at ${s.url} (Ctrl-C stops)\n`);
   await new Promise<void>((ok) => process.once('SIGINT', () => ok()));

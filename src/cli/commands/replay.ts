@@ -1,6 +1,5 @@
-import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { readEpisode } from '../../replay/episodes/reader.js';
+import { readEpisodeFile } from '../../replay/episodes/read-file.js';
 import { ReplayMismatchError, verifyEpisode } from '../../replay/episodes/verify.js';
 import { formatError } from '../../errors.js';
 
@@ -12,7 +11,7 @@ export function registerReplay(program: Command): void {
     .description('re-simulate episodes from their seed and actions and check that every frame matches')
     .action((files: string[]) => {
       for (const file of files) {
-        const ep = readEpisode(new Uint8Array(readFileSync(file)), { source: file });
+        const ep = readEpisodeFile(file);
         const r = verifyEpisode(ep);
         if (!r.ok) {
           const m = r.mismatch!;

@@ -20,12 +20,18 @@ interface TrainFlags {
   config?: string;
   out?: string;
   resume?: string;
+  checkpoint?: number;
   saveReplay?: boolean;
   progress?: boolean;
   recurrent?: boolean;
+  json?: boolean;
 }
 
-/** `npcforge train <game>`: trains (or resumes) a run; Ctrl-C writes a final checkpoint. */
+/** Signals that stop a training cleanly, and the exit code each gives (128 + signal number, as shells report). */
+export const STOP_SIGNALS = { SIGINT: 130, SIGHUP: 129, SIGTERM: 143 } as const;
+type StopSignal = keyof typeof STOP_SIGNALS;
+
+/** `npcforge train <game>`: trains (or resumes) a run; Ctrl-C, SIGTERM and SIGHUP write a final checkpoint. */
 export function registerTrain(program: Command): void {
   program
     .command('train')
@@ -34,35 +40,58 @@ export function registerTrain(program: Command): void {
     .option('--agent <name>', 'agent: dqn, ppo, a2c, reinforce (default: the game\'s default, dqn)')
     .option('--recurrent', `an LSTM between encoder and heads (DRQN for dqn; default ${RECURRENT_LSTM_UNITS} units or the game's recurrent preset)`)
     .option('--preset <name>', 'hyperparameter preset (dqn: minatar, rainbow-lite, classic)')
-    .option('--steps <n>', 'total env steps', intFlag('steps', 1))
+    .option('--steps <n>', 'total env steps (with --resume: a new total, above the checkpoint\'s step)', intFlag('steps', 1))
     .option('--seed <n>', 'seed of envs, weights and exploration', intFlag('seed', 0))
     .option('--envs <k>', 'sub-envs stepped together', intFlag('envs', 1))
     .option('--config <file>', 'JSON file of settings over the preset')
     .option('--out <dir>', 'parent folder of the run folder (default runs)')
-    .option('--resume <run>', 'continue a run folder from its latest checkpoint')
+    .option('--resume <run>', 'continue a run folder from its newest intact checkpoint')
+    .option('--checkpoint <step>', 'with --resume: continue from this checkpoint (later ones are removed)', intFlag('checkpoint', 0))
     .option('--save-replay', 'include the replay memory in checkpoints (exact resume)')
-    .option('--no-progress', 'no progress output')
+    .option('--no-progress', 'no progress bar or per-interval lines (warnings and the final line still go to stderr)')
+    .option('--json', 'print the result as one JSON object on stdout (human lines stay on stderr)')
+    .addHelpText(
+      'after',
+      [
+        '',
+        'Stopping: Ctrl-C (SIGINT), SIGTERM or SIGHUP finish the current step, write a final checkpoint',
+        'and exit with 130, 143 or 129; continue with `npcforge train --resume <run>`. Further signals',
+        'while the checkpoint is written are ignored. A run folder is locked (<run>/.lock) while trained.',
+      ].join('\n'),
+    )
     .action(async (game: string | undefined, f: TrainFlags) => {
-      let stop = false;
-      const onSigint = (): void => {
-        stop = true;
+      let stopSignal: StopSignal | null = null;
+      const onSignal = (signal: StopSignal): void => {
+        // Later signals must not kill the process mid-checkpoint: the handler stays installed until train returns.
+        if (stopSignal === null) stopSignal = signal;
+        else process.stderr.write(`npcforge: ${signal} received; still finishing the step and writing the checkpoint\n`);
       };
-      process.on('SIGINT', onSigint);
+      const handlers = (Object.keys(STOP_SIGNALS) as StopSignal[]).map((sig) => [sig, () => onSignal(sig)] as const);
+      for (const [sig, h] of handlers) process.on(sig, h);
       try {
-        
+        if (f.checkpoint !== undefined && !f.resume) throw new InvalidConfigError(formatError('train --checkpoint', '--resume <run> next to --checkpoint', 'no --resume', 'add --resume <run>, or drop --checkpoint'));
+        const common = { shouldStop: () => stopSignal !== null, showProgress: f.progress !== false };
+        let result;
         if (f.resume) {
           const extra = (['agent', 'preset', 'seed', 'envs', 'config', 'out', 'saveReplay', 'recurrent'] as const).filter((k) => f[k] !== undefined);
-          if (game !== undefined || extra.length) throw new InvalidConfigError(formatError('train --resume', 'only --steps next to --resume', [game && `game ${game}`, ...extra.map((k) => `--${k}`)].filter(Boolean).join(', '), 'drop them: a resumed run keeps its config'));
-          await train({ resume: f.resume, steps: f.steps, shouldStop: () => stop, progress: f.progress === false ? null : undefined });
+          if (game !== undefined || extra.length) throw new InvalidConfigError(formatError('train --resume', 'only --steps and --checkpoint next to --resume', [game && `game ${game}`, ...extra.map((k) => `--${k}`)].filter(Boolean).join(', '), 'drop them: a resumed run keeps its config'));
+          result = await train({ ...common, resume: f.resume, steps: f.steps, checkpoint: f.checkpoint });
         } else {
           if (!game) throw new InvalidConfigError(formatError('train', 'a game id', 'none', 'run e.g. `npcforge train catch`'));
           const flags: Partial<RunSettings> = { steps: f.steps, seed: f.seed, envs: f.envs, saveReplay: f.saveReplay };
           const file = f.config ? readConfigFile(f.config) : undefined;
           const config = resolveRunConfig({ game, agent: f.agent, preset: f.preset, file, flags, recurrent: f.recurrent === true });
-          await train({ config, outDir: f.out, shouldStop: () => stop, progress: f.progress === false ? null : undefined });
+          result = await train({ ...common, config, outDir: f.out });
         }
+        if (f.json) {
+          const { runDir, step, interrupted, stoppedEarly, lastEval, bestEval, checkpoint } = result;
+          process.stdout.write(JSON.stringify({ runDir, step, interrupted, signal: interrupted ? stopSignal : null, stoppedEarly, checkpoint, lastEval, bestEval }) + '\n');
+        }
+        if (result.interrupted && stopSignal !== null) process.exitCode = STOP_SIGNALS[stopSignal];
       } finally {
-        process.off('SIGINT', onSigint);
+        // After a stop signal the process is about to exit: keep ignoring further signals until it
+        // has, so its exit code stays 128 + the first signal instead of a kill by the second one.
+        if (stopSignal === null) for (const [sig, h] of handlers) process.off(sig, h);
       }
     });
 }

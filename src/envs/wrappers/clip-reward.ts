@@ -12,6 +12,8 @@ export interface ClipRewardOptions {
 
 /** Clips rewards: sign-clipping by default, or clamping to `[min, max]`. `info.rawReward` keeps the original. */
 export class ClipReward<Obs, Act> extends Wrapper<Obs, Act> {
+  // A pure function of each observation / reward: nothing carries over between steps.
+  static override readonly stateless = true;
   readonly min: number;
   readonly max: number;
   readonly mode: 'sign' | 'clamp';

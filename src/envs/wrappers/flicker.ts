@@ -1,8 +1,8 @@
 import { SpaceMismatchError, formatError } from '../../errors.js';
-import { Wrapper, type Env, type ObsArray, type ResetArgs, type ResetResult, type StepResult } from '../env.js';
+import { Wrapper, type WrapperState, type Env, type ObsArray, type ResetArgs, type ResetResult, type StepResult } from '../env.js';
 import { SeededRng } from '../rng.js';
 import type { Box } from '../spaces.js';
-import { allocObs, checkOptions, probability, requireBox } from './validate.js';
+import { allocObs, checkOptions, probability, requireBox, savedRng } from './validate.js';
 
 export interface FlickerOptions {
   /** Probability that an observation is blanked to zeros (default 0.5). */
@@ -49,5 +49,13 @@ export class Flicker extends Wrapper<ObsArray, number, ObsArray, number> {
     const r = this.env.step(action);
     const { obs, info } = this.maybeBlank(r.obs, r.info);
     return { obs, reward: r.reward, terminated: r.terminated, truncated: r.truncated, info };
+  }
+
+  override getWrapperState(): WrapperState {
+    return { rng: this.rng.getState() };
+  }
+
+  override setWrapperState(state: WrapperState): void {
+    this.rng.setState(savedRng('Flicker', state?.rng));
   }
 }

@@ -15,6 +15,8 @@ export const FRAME_SKIP_DEFAULTS = { k: 4, maxPoolLast2: false } as const;
  * is the last inner step's, with `info.frames` = inner steps taken.
  */
 export class FrameSkip<Obs extends ObsArray = ObsArray> extends Wrapper<Obs, number> {
+  // Each outer step runs its k inner steps to the end: nothing carries over to the next one.
+  static override readonly stateless = true;
   readonly k: number;
   readonly maxPoolLast2: boolean;
 

@@ -1,6 +1,6 @@
-import { Wrapper, type Env, type ObsArray, type ResetArgs, type ResetResult, type StepResult } from '../env.js';
+import { Wrapper, type WrapperState, type Env, type ObsArray, type ResetArgs, type ResetResult, type StepResult } from '../env.js';
 import { Box } from '../spaces.js';
-import { allocObs, checkOptions, integerAtLeast, requireBox } from './validate.js';
+import { allocObs, checkOptions, integerAtLeast, requireBox, stateError } from './validate.js';
 import { stackFramesInto } from '../preprocess.js';
 
 export interface FrameStackOptions {
@@ -69,5 +69,19 @@ export class FrameStack extends Wrapper<ObsArray, number, ObsArray, number> {
     this.frames[this.head]!.set(r.obs);
     this.head = (this.head + 1) % this.k;
     return { ...r, obs: this.stacked() };
+  }
+
+  /** The ring of the last k observations (as plain arrays, oldest slot at `head`). */
+  override getWrapperState(): WrapperState {
+    return { head: this.head, frames: this.frames.map((f) => Array.from(f)) };
+  }
+
+  override setWrapperState(state: WrapperState): void {
+    const { head, frames } = state ?? {};
+    const size = this.frames[0]!.length;
+    const ok = Number.isInteger(head) && (head as number) >= 0 && (head as number) < this.k && Array.isArray(frames) && frames.length === this.k && frames.every((f) => Array.isArray(f) && f.length === size && f.every((v) => typeof v === 'number'));
+    if (!ok) throw stateError('FrameStack', `a state {head, frames: ${this.k} arrays of ${size} numbers}`, state);
+    (frames as number[][]).forEach((f, i) => this.frames[i]!.set(f));
+    this.head = head as number;
   }
 }

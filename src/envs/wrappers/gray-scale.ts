@@ -8,6 +8,8 @@ export { LUMA_WEIGHTS, rgbToGray } from '../preprocess.js';
 
 /** RGB HWC uint8 observations -> one luma channel, `[H, W, 1]`. */
 export class GrayScale extends Wrapper<Uint8Array, number, Uint8Array, number> {
+  // A pure function of each observation / reward: nothing carries over between steps.
+  static override readonly stateless = true;
   private readonly space: Box<'uint8'>;
 
   constructor(env: Env<Uint8Array, number>) {

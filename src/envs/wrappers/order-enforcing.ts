@@ -1,5 +1,6 @@
 import { ResetNeededError, formatError } from '../../errors.js';
-import { Wrapper, type ResetArgs, type ResetResult, type StepResult, type RgbFrame } from '../env.js';
+import { stateError } from './validate.js';
+import { Wrapper, type WrapperState, type ResetArgs, type ResetResult, type StepResult, type RgbFrame } from '../env.js';
 
 /** Throws `ResetNeededError` on `step` before the first `reset` or after an episode ended. */
 export class OrderEnforcing<Obs, Act> extends Wrapper<Obs, Act> {
@@ -26,5 +27,15 @@ export class OrderEnforcing<Obs, Act> extends Wrapper<Obs, Act> {
       throw new ResetNeededError(formatError(`${this.spec.id}.render`, 'reset() before render()', 'render() before the first reset()', 'call env.reset() first'));
     }
     return this.env.render();
+  }
+
+  override getWrapperState(): WrapperState {
+    return { state: this.state };
+  }
+
+  override setWrapperState(state: WrapperState): void {
+    const s = state?.state;
+    if (s !== 'fresh' && s !== 'running' && s !== 'done') throw stateError('OrderEnforcing', "a state {state: 'fresh' | 'running' | 'done'}", state);
+    this.state = s;
   }
 }

@@ -12,6 +12,8 @@ export interface PixelObservationOptions {
 
 /** Replaces the observation with the env's RGB render: a uint8 Box `[height, width, 3]`. */
 export class PixelObservation<Act = number> extends Wrapper<Uint8Array, Act, unknown, Act> {
+  // A pure function of each observation / reward: nothing carries over between steps.
+  static override readonly stateless = true;
   private readonly space: Box<'uint8'>;
 
   constructor(env: Env<any, Act>, options: PixelObservationOptions = {}) {

@@ -1,5 +1,5 @@
-import { Wrapper, type Env, type ResetArgs, type ResetResult, type StepResult } from '../env.js';
-import { checkOptions } from './validate.js';
+import { Wrapper, type WrapperState, type Env, type ResetArgs, type ResetResult, type StepResult } from '../env.js';
+import { checkOptions, stateError } from './validate.js';
 
 /** Statistics of one finished episode, put in `info.episode` on its last step. */
 export interface EpisodeStatistics {
@@ -45,5 +45,20 @@ export class RecordEpisodeStatistics<Obs, Act> extends Wrapper<Obs, Act> {
       r.info = { ...r.info, episode };
     }
     return r;
+  }
+
+  /** The clock of another process means nothing here: the state keeps the episode's elapsed time instead. */
+  override getWrapperState(): WrapperState {
+    return { episodeReturn: this.episodeReturn, episodeLength: this.episodeLength, elapsedMs: this.clock() - this.startedAt };
+  }
+
+  override setWrapperState(state: WrapperState): void {
+    const { episodeReturn, episodeLength, elapsedMs = 0 } = state ?? {};
+    if (typeof episodeReturn !== 'number' || !Number.isFinite(episodeReturn) || !Number.isSafeInteger(episodeLength) || (episodeLength as number) < 0 || typeof elapsedMs !== 'number' || !Number.isFinite(elapsedMs)) {
+      throw stateError('RecordEpisodeStatistics', 'a state {episodeReturn, episodeLength, elapsedMs}', state);
+    }
+    this.episodeReturn = episodeReturn;
+    this.episodeLength = episodeLength as number;
+    this.startedAt = this.clock() - elapsedMs;
   }
 }

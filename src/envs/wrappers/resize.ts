@@ -13,6 +13,8 @@ export interface ResizeOptions {
 
 /** Resizes `[H, W, C]` observations to `[height, width, C]` by area averaging, any channel count and dtype. */
 export class Resize extends Wrapper<ObsArray, number, ObsArray, number> {
+  // A pure function of each observation / reward: nothing carries over between steps.
+  static override readonly stateless = true;
   readonly height: number;
   readonly width: number;
   private readonly space: Box;

@@ -1,7 +1,6 @@
-import { Wrapper, type Env, type EnvSnapshot, type ObsArray, type ResetArgs, type ResetResult, type StepResult } from '../env.js';
-import { SeededRng, type RngState } from '../rng.js';
-import { InvalidConfigError, formatError } from '../../errors.js';
-import { checkOptions, probability } from './validate.js';
+import { Wrapper, type WrapperState, type Env, type ObsArray, type ResetArgs, type ResetResult, type StepResult } from '../env.js';
+import { SeededRng } from '../rng.js';
+import { checkOptions, probability, savedRng, stateError } from './validate.js';
 
 export interface StickyActionsOptions {
   /** Probability of repeating the previous action instead of the chosen one (default 0.25, as ALE v5). */
@@ -10,16 +9,10 @@ export interface StickyActionsOptions {
 
 export const STICKY_ACTIONS_DEFAULTS = { p: 0.25 } as const;
 
-/** Saved state of StickyActions: the inner env's snapshot, the previous action and the wrapper's RNG. */
-interface StickyState {
-  inner: EnvSnapshot | null;
-  previous: number;
-}
-
 /**
  * With probability `p` the env executes the previous action instead of the one passed (Machado et
  * al. 2018). The previous action starts at 0 (no-op) each episode. Its RNG is reseeded by
- * `reset({seed})` (a stream independent of the game's) and saved by `getState`.
+ * `reset({seed})` (a stream independent of the game's) and saved by `getWrapperState`.
  */
 export class StickyActions<Obs = ObsArray> extends Wrapper<Obs, number> {
   readonly p: number;
@@ -46,21 +39,13 @@ export class StickyActions<Obs = ObsArray> extends Wrapper<Obs, number> {
     return this.env.step(executed);
   }
 
-  getState(): EnvSnapshot {
-    const state: StickyState = { inner: this.env.getState?.() ?? null, previous: this.previous };
-    return { game: state, rng: this.rng.getState() };
+  override getWrapperState(): WrapperState {
+    return { previous: this.previous, rng: this.rng.getState() };
   }
 
-  setState(snapshot: EnvSnapshot): void {
-    const s = snapshot.game as StickyState;
-    if (!snapshot.rng || typeof s?.previous !== 'number') {
-      throw new InvalidConfigError(formatError('StickyActions.setState', 'a snapshot from StickyActions.getState()', 'a snapshot without previous action or rng', 'pass what getState() returned'));
-    }
-    if (s.inner) {
-      if (!this.env.setState) throw new InvalidConfigError(formatError('StickyActions.setState', 'an inner env with setState', 'an env without it', 'restore only snapshots of envs that support it'));
-      this.env.setState(s.inner);
-    }
-    this.previous = s.previous;
-    this.rng.setState(snapshot.rng as RngState);
+  override setWrapperState(state: WrapperState): void {
+    if (!Number.isSafeInteger(state?.previous)) throw stateError('StickyActions', 'a state {previous: action, rng}', state);
+    this.rng.setState(savedRng('StickyActions', state.rng));
+    this.previous = state.previous as number;
   }
 }

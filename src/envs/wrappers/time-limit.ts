@@ -1,5 +1,6 @@
 import { InvalidConfigError, formatError, describe } from '../../errors.js';
-import { Wrapper, type Env, type EnvSpec, type ResetArgs, type ResetResult, type StepResult } from '../env.js';
+import { stateError } from './validate.js';
+import { Wrapper, type WrapperState, type Env, type EnvSpec, type ResetArgs, type ResetResult, type StepResult } from '../env.js';
 
 /** Truncates an episode after `maxEpisodeSteps` steps (`truncated = true`; `terminated` is kept as is). */
 export class TimeLimit<Obs, Act> extends Wrapper<Obs, Act> {
@@ -26,5 +27,14 @@ export class TimeLimit<Obs, Act> extends Wrapper<Obs, Act> {
     this.elapsed++;
     if (this.elapsed >= this.maxEpisodeSteps) r.truncated = true;
     return r;
+  }
+
+  override getWrapperState(): WrapperState {
+    return { elapsed: this.elapsed };
+  }
+
+  override setWrapperState(state: WrapperState): void {
+    if (!Number.isSafeInteger(state?.elapsed) || (state.elapsed as number) < 0) throw stateError('TimeLimit', 'a state {elapsed: steps so far}', state);
+    this.elapsed = state.elapsed as number;
   }
 }

@@ -1,5 +1,6 @@
-/** Option checks shared by the wrappers: every bad field is reported at once. */
-import { InvalidConfigError, SpaceMismatchError, formatError, describe } from '../../errors.js';
+/** Option and saved-state checks shared by the wrappers: every bad field is reported at once. */
+import { CheckpointError, InvalidConfigError, SpaceMismatchError, formatError, describe } from '../../errors.js';
+import type { RngState } from '../rng.js';
 import { Box, type Space } from '../spaces.js';
 
 /** One field rule: returns a problem description, or null when the value is fine. */
@@ -55,4 +56,17 @@ export function boundRange(box: Box): { low: number; high: number } {
     if (box.high[i]! > high) high = box.high[i]!;
   }
   return { low, high };
+}
+
+/** The error a wrapper's `setWrapperState` throws on a state it did not produce. */
+export function stateError(component: string, expected: string, state: unknown): CheckpointError {
+  return new CheckpointError(formatError(`${component}.setWrapperState`, expected, describe(state), `restore a state taken by ${component}.getWrapperState() of a wrapper built the same way`));
+}
+
+/** Reads a saved RNG state of a SeededRng (kind 'alea') or throws `stateError`. */
+export function savedRng(component: string, rng: unknown): RngState {
+  const r = rng as { kind?: unknown; state?: Record<string, unknown> } | null;
+  const ok = !!r && r.kind === 'alea' && !!r.state && ['c', 's0', 's1', 's2'].every((k) => typeof r.state![k] === 'number' && Number.isFinite(r.state![k]));
+  if (!ok) throw stateError(component, 'a state with its RNG ({kind: "alea", state: {c, s0, s1, s2}})', rng);
+  return r as RngState;
 }

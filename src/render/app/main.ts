@@ -5,6 +5,53 @@
  */
 import { Application, BufferImageSource, Sprite, Texture } from 'pixi.js';
 import { readEpisode, type RecordedEpisode } from '../../replay/episodes/reader.js';
+import { MAX_EPISODE_BYTES } from '../../replay/episodes/format.js';
+
+/** Largest metrics.jsonl the page reads (a longer file is cut at a line end, with a note). */
+const MAX_METRICS_BYTES = 64 * 1024 * 1024;
+
+/**
+ * Fetches at most `limit` bytes of `url`: refused before reading when Content-Length says more,
+ * cut while streaming otherwise, so a huge file never fills the tab's memory. `truncated` tells
+ * whether the body went on past `limit` (only where `cut` allows it; else that is an error).
+ */
+async function fetchBounded(url: string, limit: number, what: string, cut = false): Promise<{ bytes: Uint8Array; truncated: boolean }> {
+  // Aborting (not just cancelling the body) closes the connection, so the server stops sending.
+  const abort = new AbortController();
+  const r = await fetch(url, { signal: abort.signal });
+  if (!r.ok) throw new Error(`HTTP ${r.status} ${r.statusText}`.trim());
+  const declared = Number(r.headers.get('content-length') ?? NaN);
+  const tooBig = `${what} is larger than the viewer reads (${limit} bytes)`;
+  if (!cut && Number.isFinite(declared) && declared > limit) {
+    abort.abort();
+    throw new Error(tooBig);
+  }
+  const reader = r.body!.getReader();
+  const parts: Uint8Array[] = [];
+  let n = 0;
+  let truncated = false;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    if (n + value.length > limit) {
+      abort.abort();
+      if (!cut) throw new Error(tooBig);
+      parts.push(value.subarray(0, limit - n));
+      n = limit;
+      truncated = true;
+      break;
+    }
+    parts.push(value);
+    n += value.length;
+  }
+  const bytes = new Uint8Array(n);
+  let o = 0;
+  for (const p of parts) {
+    bytes.set(p, o);
+    o += p.length;
+  }
+  return { bytes, truncated };
+}
 
 const SPEEDS = [0.25, 0.5, 1, 2, 4, 8];
 /** Steps per second at speed 1x. */
@@ -136,9 +183,7 @@ async function openEpisode(run: string, episode: string, step: number): Promise<
   $('title').textContent = `Loading ${run} / ${episode} ...`;
   let ep: RecordedEpisode;
   try {
-    const r = await fetch(`api/runs/${enc(run)}/episodes/${enc(episode)}`);
-    if (!r.ok) throw new Error(`HTTP ${r.status} ${r.statusText}`.trim());
-    const bytes = new Uint8Array(await r.arrayBuffer());
+    const { bytes } = await fetchBounded(`api/runs/${enc(run)}/episodes/${enc(episode)}`, MAX_EPISODE_BYTES, 'the episode file');
     ep = readEpisode(bytes, { source: `${episode}.npcep` });
   } catch (err) {
     if (token !== state.loadToken) return;
@@ -304,10 +349,13 @@ async function loadMetrics(run: string): Promise<void> {
   }
   const rows: MetricRow[] = [];
   let skipped = 0;
+  let cutAt: number | null = null;
   try {
-    const r = await fetch(`api/runs/${enc(run)}/metrics`);
-    if (!r.ok) throw new Error(`HTTP ${r.status}`);
-    for (const line of (await r.text()).split('\n')) {
+    const { bytes, truncated } = await fetchBounded(`api/runs/${enc(run)}/metrics`, MAX_METRICS_BYTES, 'metrics.jsonl', true);
+    if (truncated) cutAt = MAX_METRICS_BYTES;
+    const text = new TextDecoder().decode(bytes);
+    // A cut file ends mid-line: drop the partial last line.
+    for (const line of (truncated ? text.slice(0, text.lastIndexOf('\n') + 1) : text).split('\n')) {
       if (!line.trim()) continue;
       try {
         const v = JSON.parse(line) as unknown;
@@ -340,12 +388,12 @@ async function loadMetrics(run: string): Promise<void> {
     }),
   );
   select.value = initial;
-  const draw = (): void => plotCurve(rows, xField, select.value, skipped);
+  const draw = (): void => plotCurve(rows, xField, select.value, skipped, cutAt);
   select.onchange = draw;
   draw();
 }
 
-function plotCurve(rows: MetricRow[], xField: string | null, yField: string, skipped: number): void {
+function plotCurve(rows: MetricRow[], xField: string | null, yField: string, skipped: number, cutAt: number | null): void {
   const svg = $('curve-svg');
   const ns = 'http://www.w3.org/2000/svg';
   const pts: Array<[number, number]> = [];
@@ -355,7 +403,7 @@ function plotCurve(rows: MetricRow[], xField: string | null, yField: string, ski
     if (typeof y === 'number' && Number.isFinite(y) && typeof x === 'number' && Number.isFinite(x)) pts.push([x, y]);
   });
   svg.replaceChildren();
-  $('curve-note').textContent = `${yField} vs ${xField ?? 'line'}: ${pts.length} points${skipped ? `, ${skipped} unreadable line${skipped === 1 ? '' : 's'} skipped` : ''}`;
+  $('curve-note').textContent = `${yField} vs ${xField ?? 'line'}: ${pts.length} points${skipped ? `, ${skipped} unreadable line${skipped === 1 ? '' : 's'} skipped` : ''}${cutAt ? `; only the first ${cutAt / (1024 * 1024)} MiB of metrics.jsonl read` : ''}`;
   if (!pts.length) return;
   const W = 640;
   const H = 220;

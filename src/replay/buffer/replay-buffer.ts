@@ -376,7 +376,7 @@ export class ReplayBuffer {
     for (let b = 0; b < batchSize; b++) {
       let row = -1;
       for (let tries = 0; tries < 10000; tries++) {
-        const cand = tree ? tree.find(((b + rng.random()) / batchSize) * total) : rng.int(0, this.totalRows);
+        const cand = tree ? tree.find(((b + rng.random()) / batchSize) * total) : this.filledRow(rng.int(0, n));
         if (this.valid(cand) && (!tree || tree.get(cand) > 0)) {
           row = cand;
           break;
@@ -396,6 +396,21 @@ export class ReplayBuffer {
     if (tree) for (let b = 0; b < batchSize; b++) o.weights[b] = o.weights[b]! / maxW;
     this.samples++;
     return o;
+  }
+
+  /**
+   * Row of the `k`-th filled row (0 <= k < size), streams in order. Uniform draws go through it so
+   * that a large, mostly empty memory is sampled over what it holds, not over its capacity.
+   */
+  private filledRow(k: number): number {
+    const rps = this.rowsPerStream;
+    for (let s = 0; s < this.config.numStreams; s++) {
+      // A stream fills its rows from its base upwards and only then wraps around.
+      const filled = Math.min(this.writes[s]!, rps);
+      if (k < filled) return s * rps + k;
+      k -= filled;
+    }
+    return -1;
   }
 
   private fill(b: number, row: number): void {

@@ -7,14 +7,20 @@ import { Packr } from 'msgpackr';
 import { deflateSync } from 'fflate';
 import { InvalidConfigError, SpaceMismatchError, ResetNeededError, formatError, describe } from '../../errors.js';
 import type { RgbFrame } from '../../envs/env.js';
+import { frameSizeProblem } from '../../envs/frame-limits.js';
 import {
   ANNOTATION_FIELDS,
   ANNOTATION_LEVELS,
   autoKeyframeInterval,
   EPISODE_FORMAT,
   EPISODE_VERSION,
-  MAX_FRAME_PIXELS,
+  MAX_ACTIONS,
+  MAX_CHUNK_FRAME_BYTES,
+  MAX_CHUNKS,
+  MAX_EPISODE_STEPS,
   MAX_KEYFRAME_INTERVAL,
+  MAX_NAME_LENGTH,
+  chunkFrameBytes,
   PALETTE_CAPACITY,
   crc32,
   detectBlockSize,
@@ -104,15 +110,18 @@ export class EpisodeEncoder {
   begin(start: EpisodeStart, firstFrame: RgbFrame): void {
     if (this.state !== 'fresh') throw new ResetNeededError(formatError('EpisodeEncoder.begin', 'a fresh encoder', `an encoder that is ${this.state}`, 'make one encoder per episode'));
     const { width, height } = firstFrame;
-    if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1 || width * height > MAX_FRAME_PIXELS) {
-      throw new SpaceMismatchError(formatError('EpisodeEncoder.begin', `a frame of 1..${MAX_FRAME_PIXELS} pixels`, `${describe(width)}x${describe(height)}`, 'render() must return a positive integer size'));
+    if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1 || frameSizeProblem(width, height)) {
+      throw new SpaceMismatchError(formatError('EpisodeEncoder.begin', 'a frame within the format limits', `${describe(width)}x${describe(height)}`, 'render() must return a positive integer size of at most 4096x4096'));
     }
-    if (!Array.isArray(start.actionNames) || start.actionNames.length < 1) {
-      throw new InvalidConfigError(formatError('EpisodeEncoder.begin', 'a non-empty actionNames array', describe(start.actionNames), 'pass env.spec.actionNames'));
+    if (!Array.isArray(start.actionNames) || start.actionNames.length < 1 || start.actionNames.length > MAX_ACTIONS || !start.actionNames.every((a) => typeof a === 'string' && a.length <= MAX_NAME_LENGTH)) {
+      throw new InvalidConfigError(formatError('EpisodeEncoder.begin', `1 to ${MAX_ACTIONS} action names of at most ${MAX_NAME_LENGTH} characters`, describe(start.actionNames), 'pass env.spec.actionNames'));
     }
     this.width = width;
     this.height = height;
     this.K = this.requestedK === 'auto' ? autoKeyframeInterval(firstFrame.data, width, height) : this.requestedK;
+    if (chunkFrameBytes(this.K, width, height) > MAX_CHUNK_FRAME_BYTES) {
+      throw new InvalidConfigError(formatError('EpisodeEncoder.begin', `keyframeInterval x width x height x 3 <= ${MAX_CHUNK_FRAME_BYTES} (frame bytes per chunk)`, `${this.K} x ${width}x${height}`, "use keyframeInterval 'auto' or a smaller one"));
+    }
     this.nActions = start.actionNames.length;
     const header: EpisodeHeader = {
       format: EPISODE_FORMAT,
@@ -143,6 +152,8 @@ export class EpisodeEncoder {
     if (!Number.isInteger(s.action)) throw new InvalidConfigError(formatError('EpisodeEncoder.step', 'an integer action', describe(s.action), 'only discrete actions can be recorded'));
     if (typeof s.reward !== 'number' || !Number.isFinite(s.reward)) throw new InvalidConfigError(formatError('EpisodeEncoder.step', 'a finite reward', describe(s.reward), 'check the env reward'));
     if (s.annotation) this.checkAnnotation(s.annotation);
+    const maxSteps = Math.min(MAX_EPISODE_STEPS, MAX_CHUNKS * this.K - 1);
+    if (this.stepCount >= maxSteps) throw new InvalidConfigError(formatError('EpisodeEncoder.step', `at most ${maxSteps} steps per episode (${MAX_EPISODE_STEPS} steps, ${MAX_CHUNKS} chunks of ${this.K})`, 'one more', 'end the episode (a time limit) before it reaches the format limit, or record with a larger keyframeInterval'));
     this.pushFrame(s.frame);
     const flags = (s.terminated ? 1 : 0) | (s.truncated ? 2 : 0);
     this.steps.push({ action: s.action, reward: s.reward, flags, annotation: s.annotation });

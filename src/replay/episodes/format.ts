@@ -3,8 +3,12 @@
  * encoder (recording) and the reader (Node and browser). Browser-safe: no Node built-ins here.
  * The format is documented in docs/episode-format.md.
  */
+import { Inflate } from 'fflate';
 import type { SpaceJSON } from '../../envs/spaces.js';
 import type { EnvSnapshot } from '../../envs/env.js';
+import { MAX_FRAME_PIXELS, MAX_FRAME_SIDE } from '../../envs/frame-limits.js';
+
+export { MAX_FRAME_PIXELS, MAX_FRAME_SIDE };
 
 /** Value of the `format` field of every episode file. */
 export const EPISODE_FORMAT = 'npcforge-episode';
@@ -18,10 +22,136 @@ export const DEFAULT_KEYFRAME_INTERVAL = 64;
 export const MIN_AUTO_KEYFRAME_INTERVAL = 8;
 /** Stored frame bytes per chunk the automatic interval aims at: bounds the work of one seek. */
 export const AUTO_CHUNK_BYTES = 1 << 19;
-/** Largest accepted frame, in pixels (guards the reader against absurd allocations). */
-export const MAX_FRAME_PIXELS = 1 << 24;
 /** Largest accepted keyframe interval. */
 export const MAX_KEYFRAME_INTERVAL = 4096;
+
+// Format limits. A reader checks each of them before it allocates what the number asks for, so
+// that a small hostile file cannot make it allocate gigabytes (docs/episode-format.md, "Limits").
+/** Largest episode file, in bytes. */
+export const MAX_EPISODE_BYTES = 256 * 1024 * 1024;
+/** Most actions (action names, and values per step of the `q` and `probs` annotations). */
+export const MAX_ACTIONS = 1024;
+/** Longest action name or game id, in UTF-16 code units. */
+export const MAX_NAME_LENGTH = 128;
+/** Most steps in one episode. */
+export const MAX_EPISODE_STEPS = 1 << 22;
+/** Most chunks in one episode (each is a decoded record held in memory: 2^22 steps at K = 64). */
+export const MAX_CHUNKS = 1 << 16;
+/** Most annotation values of one field in one episode (steps x actions for `q` and `probs`): 64 MiB of float32. */
+export const MAX_ANNOTATION_VALUES = 1 << 24;
+/** Most frame bytes in one chunk once inflated (keyframeInterval x width x height x 3 at most). */
+export const MAX_CHUNK_FRAME_BYTES = 1 << 26;
+/** Most step bytes inflated for a whole episode (all chunks' `stepData`; the frames inflate lazily, one chunk at a time). */
+export const MAX_STEP_BYTES_TOTAL = 1 << 27;
+/** Largest inflated frame data of a chunk: K frames stored as RGB at full size (the worst case of every mode and block). */
+export function chunkFrameBytes(keyframeInterval: number, width: number, height: number): number {
+  return keyframeInterval * width * height * 3;
+}
+
+/** Room for the msgpack keys and headers of one inflated step block, beyond its arrays. */
+const STEP_BLOCK_OVERHEAD = 1024;
+
+/**
+ * Most bytes the `stepData` of a chunk of `steps` steps can inflate to with `actions` actions: the
+ * widest actions, rewards and flags, every annotation field with its presence mask, and the
+ * msgpack framing. Anything larger is not an episode and is cut off while inflating.
+ */
+export function maxStepBlockBytes(steps: number, actions: number): number {
+  return steps * (4 + 8 + 1) + 2 * (steps * actions * 2 + steps) + (steps * 2 + steps) + STEP_BLOCK_OVERHEAD;
+}
+
+/** Most msgpack values (map keys, entries, array items, scalars) in one record: the header's free-form maps and states included. */
+export const MAX_RECORD_VALUES = 1 << 20;
+
+/**
+ * Walks the msgpack value starting at `pos` without decoding it: returns where it ends and how
+ * many values it holds, or stops early with `values > maxValues` (too many) or `end === -1`
+ * (truncated or not msgpack). Lets a reader refuse a record of millions of one-byte values before
+ * the decoder turns each into a JS value.
+ */
+export function msgpackExtent(bytes: Uint8Array, pos: number, maxValues: number): { end: number; values: number } {
+  const n = bytes.length;
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let pending = 1;
+  let values = 0;
+  const uint = (at: number, size: number): number => (size === 1 ? bytes[at]! : size === 2 ? dv.getUint16(at) : dv.getUint32(at));
+  while (pending > 0) {
+    if (pos >= n) return { end: -1, values };
+    pending--;
+    if (++values > maxValues) return { end: pos, values };
+    const b = bytes[pos]!;
+    let skip = 0; // bytes of payload after the type (and length) bytes
+    let head = 1;
+    let items = 0;
+    if (b <= 0x7f || b >= 0xe0 || b === 0xc0 || b === 0xc2 || b === 0xc3) head = 1;
+    else if (b <= 0x8f) items = 2 * (b & 0x0f);
+    else if (b <= 0x9f) items = b & 0x0f;
+    else if (b <= 0xbf) skip = b & 0x1f;
+    else if (b >= 0xc4 && b <= 0xc6) {
+      const size = 1 << (b - 0xc4);
+      if (pos + 1 + size > n) return { end: -1, values };
+      head = 1 + size;
+      skip = uint(pos + 1, size);
+    } else if (b >= 0xc7 && b <= 0xc9) {
+      const size = 1 << (b - 0xc7);
+      if (pos + 1 + size > n) return { end: -1, values };
+      head = 2 + size;
+      skip = uint(pos + 1, size);
+    } else if (b === 0xca) skip = 4;
+    else if (b === 0xcb) skip = 8;
+    else if (b >= 0xcc && b <= 0xcf) skip = 1 << (b - 0xcc);
+    else if (b >= 0xd0 && b <= 0xd3) skip = 1 << (b - 0xd0);
+    else if (b >= 0xd4 && b <= 0xd8) skip = 1 + (1 << (b - 0xd4));
+    else if (b >= 0xd9 && b <= 0xdb) {
+      const size = 1 << (b - 0xd9);
+      if (pos + 1 + size > n) return { end: -1, values };
+      head = 1 + size;
+      skip = uint(pos + 1, size);
+    } else if (b === 0xdc || b === 0xdd || b === 0xde || b === 0xdf) {
+      const size = b === 0xdc || b === 0xde ? 2 : 4;
+      if (pos + 1 + size > n) return { end: -1, values };
+      head = 1 + size;
+      items = uint(pos + 1, size) * (b >= 0xde ? 2 : 1);
+    } else return { end: -1, values }; // 0xc1: never used
+    pos += head + skip;
+    pending += items;
+    // Every value takes at least one byte: more pending values than bytes left is a truncated file.
+    if (pending > n - pos) return { end: -1, values };
+  }
+  return pos > n ? { end: -1, values } : { end: pos, values };
+}
+
+/** Input bytes handed to the inflater at a time: one push can produce at most ~1032x this. */
+const INFLATE_SLICE = 4096;
+
+/** Raised by `inflateBounded` when the data inflates to more than the limit. */
+export class InflateLimitExceeded extends Error {}
+
+/**
+ * Inflates raw DEFLATE `data` while counting: stops as soon as the output passes `limit` bytes
+ * (throws InflateLimitExceeded), so a zlib bomb costs at most `limit` plus a few MiB, never what it
+ * declares. Other corruption throws fflate's own Error; output shorter than `limit` is returned as
+ * is (callers that know the exact size compare).
+ */
+export function inflateBounded(data: Uint8Array, limit: number): Uint8Array {
+  const parts: Uint8Array[] = [];
+  let total = 0;
+  const inflater = new Inflate((chunk: Uint8Array) => {
+    total += chunk.length;
+    if (total > limit) throw new InflateLimitExceeded(`more than ${limit} bytes`);
+    if (chunk.length) parts.push(chunk);
+  });
+  if (data.length === 0) inflater.push(data, true);
+  for (let i = 0; i < data.length; i += INFLATE_SLICE) inflater.push(data.subarray(i, i + INFLATE_SLICE), i + INFLATE_SLICE >= data.length);
+  if (parts.length === 1) return parts[0]!;
+  const out = new Uint8Array(total);
+  let off = 0;
+  for (const p of parts) {
+    out.set(p, off);
+    off += p.length;
+  }
+  return out;
+}
 /** Palette capacity of an indexed chunk (one byte per pixel). */
 export const PALETTE_CAPACITY = 256;
 
@@ -174,6 +304,8 @@ export function autoKeyframeInterval(first: Uint8Array, width: number, height: n
   const stored = (width / block) * (height / block);
   let k = DEFAULT_KEYFRAME_INTERVAL;
   while (k > MIN_AUTO_KEYFRAME_INTERVAL && k * stored > AUTO_CHUNK_BYTES) k /= 2;
+  // Very large frames: fewer than the minimum per chunk rather than a chunk readers refuse.
+  while (k > 1 && chunkFrameBytes(k, width, height) > MAX_CHUNK_FRAME_BYTES) k /= 2;
   return k;
 }
 

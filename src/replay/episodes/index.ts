@@ -1,6 +1,7 @@
 export * from './format.js';
 export { EpisodeEncoder, encodeEpisode, DEFAULT_COMPRESSION_LEVEL, type EpisodeStart, type RecordedStep, type EpisodeEncoderOptions } from './encoder.js';
 export { readEpisode, RecordedEpisode, type ReadEpisodeOptions } from './reader.js';
+export { readEpisodeFile, readEpisodeBytes } from './read-file.js';
 export { EpisodeFileWriter, PARTIAL_SUFFIX, type EpisodeFileWriterOptions } from './writer.js';
 export { RecordEpisode, type RecordEpisodeOptions, type RecordedFile } from './record-episode.js';
 export { verifyEpisode, ReplayMismatchError, type VerifyResult } from './verify.js';

@@ -5,16 +5,29 @@
  * a seek costs at most one keyframe plus `keyframeInterval - 1` XOR deltas.
  */
 import { Unpackr } from 'msgpackr';
-import { inflateSync } from 'fflate';
 import { EpisodeFormatError, InvalidConfigError, NpcforgeError, SpaceMismatchError, UnsupportedVersionError, formatError, describe } from '../../errors.js';
 import type { RgbFrame } from '../../envs/env.js';
+import { frameSizeProblem } from '../../envs/frame-limits.js';
 import {
   EPISODE_FORMAT,
   EPISODE_VERSION,
-  MAX_FRAME_PIXELS,
+  InflateLimitExceeded,
+  MAX_ACTIONS,
+  MAX_ANNOTATION_VALUES,
+  MAX_CHUNK_FRAME_BYTES,
+  MAX_EPISODE_BYTES,
+  MAX_CHUNKS,
+  MAX_EPISODE_STEPS,
   MAX_KEYFRAME_INTERVAL,
+  MAX_NAME_LENGTH,
+  MAX_RECORD_VALUES,
+  MAX_STEP_BYTES_TOTAL,
   PALETTE_CAPACITY,
+  chunkFrameBytes,
   crc32,
+  inflateBounded,
+  maxStepBlockBytes,
+  msgpackExtent,
   type EpisodeChunk,
   type EpisodeEnd,
   type EpisodeHeader,
@@ -45,6 +58,16 @@ function fail(source: string | undefined, expected: string, received: string, ca
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v) && !ArrayBuffer.isView(v);
 const isInt = (v: unknown, min: number, max = Number.MAX_SAFE_INTEGER): v is number => Number.isInteger(v) && (v as number) >= min && (v as number) <= max;
 const isBytes = (v: unknown): v is Uint8Array => v instanceof Uint8Array;
+const isName = (v: unknown): v is string => typeof v === 'string' && v.length <= MAX_NAME_LENGTH;
+
+/** Most keys in `game.options` (they go to the game's factory, which validates the values). */
+const MAX_GAME_OPTIONS = 64;
+
+/** Flat, small options: nothing a game factory could be made to build something huge from but its own checked values. */
+function gameOptionsOk(o: Record<string, unknown>): boolean {
+  const entries = Object.entries(o);
+  return entries.length <= MAX_GAME_OPTIONS && entries.every(([k, v]) => k.length <= MAX_NAME_LENGTH && (v === null || typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v)) || isName(v)));
+}
 
 /** A decoded, validated episode. Per-step arrays are indexed by step; frames by frame (steps + 1). */
 export class RecordedEpisode {
@@ -79,14 +102,17 @@ export class RecordedEpisode {
     this.rewards = new Float64Array(this.stepCount);
     this.terminated = new Uint8Array(this.stepCount);
     this.truncated = new Uint8Array(this.stepCount);
-    const blocks = chunks.map((c) => this.decodeSteps(c));
-    const anyField = (f: 'q' | 'probs' | 'value'): boolean => blocks.some((b) => b[f] !== undefined);
-    this.q = anyField('q') ? new Float32Array(this.stepCount * nA).fill(NaN) : null;
-    this.probs = anyField('probs') ? new Float32Array(this.stepCount * nA).fill(NaN) : null;
-    this.value = anyField('value') ? new Float32Array(this.stepCount).fill(NaN) : null;
+    const fields: Record<'q' | 'probs' | 'value', Float32Array | null> = { q: null, probs: null, value: null };
+    // One step block at a time, each cut off at the most its chunk can hold, and the annotation
+    // arrays allocated once a chunk has the field and their size is checked: memory stays a small
+    // multiple of the limits whatever the file declares.
+    let inflated = 0;
     let t0 = 0;
-    blocks.forEach((b, ci) => {
-      const n = chunks[ci]!.steps;
+    chunks.forEach((c) => {
+      const { block: b, bytes } = this.decodeSteps(c);
+      inflated += bytes;
+      if (inflated > MAX_STEP_BYTES_TOTAL) fail(source, `at most ${MAX_STEP_BYTES_TOTAL} bytes of step data in all (inflated)`, `more by chunk ${c.index}`);
+      const n = c.steps;
       const av = new DataView(b.actions.buffer, b.actions.byteOffset, b.actions.byteLength);
       const rv = new DataView(b.rewards.buffer, b.rewards.byteOffset, b.rewards.byteLength);
       for (let i = 0; i < n; i++) {
@@ -95,11 +121,22 @@ export class RecordedEpisode {
         this.terminated[t0 + i] = b.flags[i]! & 1;
         this.truncated[t0 + i] = (b.flags[i]! >> 1) & 1;
       }
-      if (b.q && this.q) this.dequantise(b.q, nA, n, t0, this.q);
-      if (b.probs && this.probs) this.dequantise(b.probs, nA, n, t0, this.probs);
-      if (b.value && this.value) this.dequantise(b.value, 1, n, t0, this.value);
+      for (const f of ['q', 'probs', 'value'] as const) {
+        const q = b[f];
+        if (!q) continue;
+        const width = f === 'value' ? 1 : nA;
+        if (!fields[f]) {
+          const values = this.stepCount * width;
+          if (values > MAX_ANNOTATION_VALUES) fail(source, `at most ${MAX_ANNOTATION_VALUES} values of annotation ${f} (steps x width)`, `${this.stepCount} x ${width}`);
+          fields[f] = new Float32Array(values).fill(NaN);
+        }
+        this.dequantise(q, width, n, t0, fields[f]!);
+      }
       t0 += n;
     });
+    this.q = fields.q;
+    this.probs = fields.probs;
+    this.value = fields.value;
     this.returns = new Float64Array(this.frameCount);
     for (let k = 1; k < this.frameCount; k++) this.returns[k] = this.returns[k - 1]! + (this.rewards[k - 1] ?? 0);
     // The palette is append-only: chunk c may use the colours added by chunks 0..c.
@@ -205,14 +242,18 @@ export class RecordedEpisode {
     const c = this.chunks[ci]!;
     const n = (this.width / c.block) * (this.height / c.block) * (c.mode === 'indexed' ? 1 : 3);
     if (!this.cache || this.cache.index !== ci) {
+      // n * frames <= MAX_CHUNK_FRAME_BYTES: checked on the header (keyframeInterval x width x height x 3).
       const size = n * c.frames;
       let planes: Uint8Array;
       try {
-        planes = inflateSync(c.frameData, { out: new Uint8Array(size) });
+        planes = inflateBounded(c.frameData, size);
       } catch (err) {
+        if (err instanceof InflateLimitExceeded) fail(this.source, `chunk ${ci} frames to inflate to their declared ${size} bytes`, 'more (the frame data is larger than its chunk says)');
         fail(this.source, `chunk ${ci} frames to inflate`, err instanceof Error ? err.message : String(err), err);
       }
       if (planes.length !== size) fail(this.source, `chunk ${ci} to hold ${size} frame bytes`, `${planes.length}`);
+      // The inflater's output may share a larger buffer: copy to an aligned one of the exact size for the XOR pass.
+      if (planes.byteOffset !== 0 || planes.buffer.byteLength !== size) planes = planes.slice();
       this.cache = { index: ci, planes, upTo: -1 };
     }
     const cache = this.cache;
@@ -235,15 +276,21 @@ export class RecordedEpisode {
     return planes;
   }
 
-  private decodeSteps(c: EpisodeChunk): StepBlock {
-    let raw: unknown;
-    try {
-      raw = unpackr.unpack(inflateSync(c.stepData));
-    } catch (err) {
-      fail(this.source, `chunk ${c.index} step data to decode`, err instanceof Error ? err.message : String(err), err);
-    }
+  /** Inflates (bounded) and checks the step block of chunk c; `bytes` is its inflated size. */
+  private decodeSteps(c: EpisodeChunk): { block: StepBlock; bytes: number } {
     const n = c.steps;
     const nA = this.header.actionNames.length;
+    const limit = maxStepBlockBytes(n, nA);
+    let raw: unknown;
+    let bytes = 0;
+    try {
+      const inflated = inflateBounded(c.stepData, limit);
+      bytes = inflated.length;
+      raw = unpackr.unpack(inflated);
+    } catch (err) {
+      if (err instanceof InflateLimitExceeded) fail(this.source, `chunk ${c.index} step data to inflate to at most ${limit} bytes (${n} steps, ${nA} actions)`, 'more');
+      fail(this.source, `chunk ${c.index} step data to decode`, err instanceof Error ? err.message : String(err), err);
+    }
     if (
       !isObj(raw) ||
       !(raw.actionBytes === 1 || raw.actionBytes === 2 || raw.actionBytes === 4) ||
@@ -261,11 +308,11 @@ export class RecordedEpisode {
       const q = raw[f];
       if (q === undefined) continue;
       const width = f === 'value' ? 1 : nA;
-      if (!isObj(q) || q.width !== width || typeof q.lo !== 'number' || typeof q.scale !== 'number' || !isBytes(q.data) || q.data.length !== n * width * 2 || (q.present !== undefined && (!isBytes(q.present) || q.present.length !== n))) {
+      if (!isObj(q) || q.width !== width || !Number.isFinite(q.lo) || !Number.isFinite(q.scale) || !isBytes(q.data) || q.data.length !== n * width * 2 || (q.present !== undefined && (!isBytes(q.present) || q.present.length !== n))) {
         fail(this.source, `chunk ${c.index} annotation ${f} of width ${width}`, describe(q));
       }
     }
-    return raw as unknown as StepBlock;
+    return { block: raw as unknown as StepBlock, bytes };
   }
 
   private dequantise(q: QuantisedField, width: number, n: number, t0: number, out: Float32Array): void {
@@ -290,15 +337,22 @@ function checkHeader(v: unknown, source: string | undefined): EpisodeHeader {
   const bad: string[] = [];
   if (v.kind !== 'header') bad.push(`kind=${describe(v.kind)}`);
   const g = v.game;
-  if (!isObj(g) || typeof g.id !== 'string' || !isObj(g.options) || !(g.maxEpisodeSteps === null || isInt(g.maxEpisodeSteps, 1))) bad.push(`game=${describe(g)}`);
+  if (!isObj(g) || !isName(g.id) || !isObj(g.options) || !(g.maxEpisodeSteps === null || isInt(g.maxEpisodeSteps, 1))) bad.push(`game=${describe(g)}`);
+  else if (!gameOptionsOk(g.options)) bad.push(`game.options with ${Object.keys(g.options).length} keys (at most ${MAX_GAME_OPTIONS} keys, each a finite number, boolean, null or name of at most ${MAX_NAME_LENGTH} characters)`);
   if (!(v.seed === null || isInt(v.seed, 0))) bad.push(`seed=${describe(v.seed)}`);
   if (!(v.resetOptions === null || isObj(v.resetOptions))) bad.push(`resetOptions=${describe(v.resetOptions)}`);
   for (const k of ['stateBeforeReset', 'stateAtReset'] as const) if (!(v[k] === null || isObj(v[k]))) bad.push(`${k}=${describe(v[k])}`);
-  if (!Array.isArray(v.actionNames) || v.actionNames.length < 1 || v.actionNames.length > 65536 || !v.actionNames.every((a) => typeof a === 'string')) bad.push(`actionNames=${describe(v.actionNames)}`);
+  if (!Array.isArray(v.actionNames) || v.actionNames.length < 1 || v.actionNames.length > MAX_ACTIONS || !v.actionNames.every(isName)) {
+    bad.push(`actionNames=${describe(v.actionNames)} (1 to ${MAX_ACTIONS} names of at most ${MAX_NAME_LENGTH} characters)`);
+  }
   if (!isObj(v.observationSpace) || typeof v.observationSpace.type !== 'string') bad.push(`observationSpace=${describe(v.observationSpace)}`);
   if (!isObj(v.actionSpace) || typeof v.actionSpace.type !== 'string') bad.push(`actionSpace=${describe(v.actionSpace)}`);
-  if (!isInt(v.frameWidth, 1) || !isInt(v.frameHeight, 1) || (v.frameWidth as number) * (v.frameHeight as number) > MAX_FRAME_PIXELS) bad.push(`frame=${describe(v.frameWidth)}x${describe(v.frameHeight)}`);
+  const frameOk = isInt(v.frameWidth, 1) && isInt(v.frameHeight, 1) && frameSizeProblem(v.frameWidth, v.frameHeight) === null;
+  if (!frameOk) bad.push(`frame=${describe(v.frameWidth)}x${describe(v.frameHeight)}`);
   if (!isInt(v.keyframeInterval, 1, MAX_KEYFRAME_INTERVAL)) bad.push(`keyframeInterval=${describe(v.keyframeInterval)}`);
+  else if (frameOk && chunkFrameBytes(v.keyframeInterval, v.frameWidth as number, v.frameHeight as number) > MAX_CHUNK_FRAME_BYTES) {
+    bad.push(`keyframeInterval=${v.keyframeInterval} (at most ${MAX_CHUNK_FRAME_BYTES} frame bytes per chunk: ${v.keyframeInterval} x ${v.frameWidth}x${v.frameHeight} x 3)`);
+  }
   if (!isObj(v.meta)) bad.push(`meta=${describe(v.meta)}`);
   if (typeof v.createdAt !== 'string') bad.push(`createdAt=${describe(v.createdAt)}`);
   if (bad.length) fail(source, 'a valid episode header', bad.join(', '));
@@ -328,11 +382,21 @@ export function readEpisode(bytes: Uint8Array, options: ReadEpisodeOptions = {})
   const { allowIncomplete = false, source } = options;
   if (!(bytes instanceof Uint8Array)) fail(source, 'episode bytes (Uint8Array)', describe(bytes));
   if (bytes.length === 0) fail(source, 'episode bytes', 'an empty file');
+  if (bytes.length > MAX_EPISODE_BYTES) fail(source, `an episode of at most ${MAX_EPISODE_BYTES} bytes`, `${bytes.length} bytes`);
+  // Count the values of each record before decoding: the decoder makes a JS value of each, so a
+  // record of millions of one-byte values would cost gigabytes of heap.
+  for (let pos = 0, i = 0; pos < bytes.length; i++) {
+    const { end, values } = msgpackExtent(bytes, pos, MAX_RECORD_VALUES);
+    if (values > MAX_RECORD_VALUES) fail(source, `records of at most ${MAX_RECORD_VALUES} msgpack values`, `more in record #${i}`);
+    if (end < 0) break; // truncated or not msgpack: the decoder below says which
+    pos = end;
+  }
   let header: EpisodeHeader | null = null;
   const chunks: EpisodeChunk[] = [];
   let end: EpisodeEnd | null = null;
   let paletteSize = 0;
   let lastChunkShort = false;
+  let steps = 0;
   const accept = (v: unknown): void => {
     if (!header) {
       header = checkHeader(v, source);
@@ -342,15 +406,17 @@ export function readEpisode(bytes: Uint8Array, options: ReadEpisodeOptions = {})
     if (!isObj(v)) fail(source, 'a chunk or end record', describe(v));
     if (v.kind === 'chunk') {
       if (lastChunkShort) fail(source, 'only the last chunk to be shorter than keyframeInterval', `chunk ${chunks.length}`);
+      if (chunks.length >= MAX_CHUNKS) fail(source, `at most ${MAX_CHUNKS} chunks`, 'more');
       const c = checkChunk(v, header, chunks.length, source);
       paletteSize += c.palette.length / 3;
       if (paletteSize > PALETTE_CAPACITY) fail(source, `at most ${PALETTE_CAPACITY} palette colours`, `${paletteSize}`);
       if (c.frames < header.keyframeInterval || c.steps < c.frames) lastChunkShort = true;
+      steps += c.steps;
+      if (steps > MAX_EPISODE_STEPS) fail(source, `at most ${MAX_EPISODE_STEPS} steps`, `more by chunk ${c.index}`);
       chunks.push(c);
       return;
     }
     if (v.kind === 'end') {
-      const steps = chunks.reduce((n, c) => n + c.steps, 0);
       const frames = chunks.reduce((n, c) => n + c.frames, 0);
       if (v.steps !== steps || v.frames !== frames || frames !== steps + 1 || v.chunks !== chunks.length || typeof v.return !== 'number' || typeof v.terminated !== 'boolean' || typeof v.truncated !== 'boolean') {
         fail(source, `an end record matching ${chunks.length} chunks, ${steps} steps, ${frames} frames`, describe(v));

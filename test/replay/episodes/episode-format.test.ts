@@ -1,4 +1,5 @@
-import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, existsSync, mkdirSync, writeFileSync, symlinkSync, truncateSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -21,6 +22,9 @@ import {
   type StepAnnotation,
 } from '../../../src/replay/episodes/index.js';
 import { GridGame, fakeAnnotation } from './grid-game.js';
+import { header, hostileEpisodes, smallEpisode } from './hostile-episodes.js';
+import { readEpisodeFile } from '../../../src/replay/episodes/index.js';
+import { MAX_CHUNK_FRAME_BYTES, MAX_EPISODE_BYTES, msgpackExtent } from '../../../src/replay/episodes/format.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'npcep-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -302,6 +306,122 @@ describe('episode reader rejects what is not a valid episode', () => {
     withTrailer.set(good);
     withTrailer.set([0x01, 0x02, 0x03], good.length);
     expect(onlyFormatErrors(withTrailer)).toBe('rejected');
+  });
+});
+
+describe('episode format limits (checked before allocating)', () => {
+  /** Reads, decodes every frame and (when asked) re-simulates; returns the error thrown. */
+  function outcome(bytes: Uint8Array, verify = false): Error | null {
+    try {
+      const ep = readEpisode(bytes);
+      for (let k = 0; k < ep.frameCount; k++) ep.frame(k);
+      if (verify) verifyEpisode(ep);
+      return null;
+    } catch (err) {
+      return err as Error;
+    }
+  }
+
+  it('the hand-built base episode is valid', () => {
+    expect(readEpisode(smallEpisode()).stepCount).toBe(4);
+  });
+
+  for (const h of hostileEpisodes()) {
+    it(`rejects ${h.name} with ${h.expect}, quickly`, () => {
+      const t0 = performance.now();
+      const err = outcome(h.bytes, h.verify);
+      expect(err?.constructor.name).toBe(h.expect);
+      expect(err!.message).toMatch(/^\[[^\]]+\] expected .*, received .*; fix: /s);
+      expect(err!.message.split('\n')).toHaveLength(1);
+      expect(performance.now() - t0).toBeLessThan(5000);
+    });
+  }
+
+  it('names the limit that was hit', () => {
+    const byName = Object.fromEntries(hostileEpisodes().map((h) => [h.name, outcome(h.bytes, h.verify)?.message ?? '']));
+    expect(byName['a header of 4 million one-byte values']).toMatch(/expected records of at most 1048576 msgpack values, received more in record #0/);
+    expect(byName['65536 action names']).toMatch(/actionNames=array\(65536\) \(1 to 1024 names of at most 128 characters\)/);
+    expect(byName['chunks of 4096 frames of 4096x4096 (over 2 GiB)']).toMatch(new RegExp(`keyframeInterval=4096 \\(at most ${MAX_CHUNK_FRAME_BYTES} frame bytes per chunk`));
+    expect(byName['frame chunk inflating to 1 GiB (valid CRC)']).toMatch(/expected chunk 0 frames to inflate to their declared 768 bytes, received more/);
+    expect(byName['step data inflating to 1 GiB (valid CRC)']).toMatch(/expected chunk 0 step data to inflate to at most \d+ bytes \(4 steps, 3 actions\), received more/);
+    expect(byName['1024 actions x 20480 steps of zeroed Q-data']).toMatch(/expected at most 16777216 values of annotation q \(steps x width\), received 20480 x 1024/);
+    expect(byName['more than 2^16 chunks of one step']).toMatch(/expected at most 65536 chunks, received more/);
+    expect(byName['more than 2^22 steps']).toMatch(/expected at most 4194304 steps, received more by chunk 1024/);
+    expect(byName['game options rows 1e9, cellSize 1e6 (verify)']).toMatch(/^\[catch\] expected columns \* cellSize by rows \* cellSize within the frame limits/);
+  });
+
+  it('msgpackExtent measures values without decoding them', () => {
+    const samples: unknown[] = [
+      0, -1, -33, 127, 128, 255, 256, 65535, 65536, 2 ** 32, -(2 ** 31), -(2 ** 40), 0.5, 1e300, null, true, false,
+      '', 'a'.repeat(31), 'b'.repeat(32), 'c'.repeat(300), 'd'.repeat(70000),
+      new Uint8Array(0), new Uint8Array(300), new Uint8Array(70000),
+      Array.from({ length: 20 }, (_, i) => i), Array.from({ length: 70000 }, () => 1),
+      Object.fromEntries(Array.from({ length: 20 }, (_, i) => [`k${i}`, { nested: [i, 'x', null] }])),
+      header(),
+    ];
+    for (const v of samples) {
+      const bytes = pack(v);
+      const withTail = new Uint8Array(bytes.length + 2);
+      withTail.set(bytes);
+      expect(msgpackExtent(withTail, 0, 1 << 20).end).toBe(bytes.length);
+      expect(msgpackExtent(bytes.subarray(0, bytes.length - 1), 0, 1 << 20).end).toBe(-1);
+    }
+    // { a: [1, 2], b: 'x' }: the map, 2 keys, the array, 2 items, the string.
+    expect(msgpackExtent(pack({ a: [1, 2], b: 'x' }), 0, 100)).toEqual({ end: pack({ a: [1, 2], b: 'x' }).length, values: 7 });
+    expect(msgpackExtent(pack(new Array(1000).fill(0)), 0, 100).values).toBe(101);
+  });
+
+  it('the encoder keeps to the limits it reads with (big frames get short chunks)', () => {
+    const frame = { width: 4096, height: 4096, data: new Uint8Array(4096 * 4096 * 3) };
+    const start = { game: { id: 'g', options: {}, maxEpisodeSteps: null }, seed: 0, resetOptions: null, stateBeforeReset: null, stateAtReset: null, actionNames: ['a'], observationSpace: { type: 'Discrete' as const, n: 2, start: 0 }, actionSpace: { type: 'Discrete' as const, n: 1, start: 0 } };
+    const ep = readEpisode(encodeEpisode(start, frame, [{ action: 0, reward: 0, terminated: true, truncated: false, frame }]));
+    expect(ep.header.keyframeInterval).toBe(1);
+    expect(() => new EpisodeEncoder({ keyframeInterval: 64, onRecord: () => {} }).begin(start, frame)).toThrow(/keyframeInterval x width x height x 3 <= 67108864/);
+    expect(() => new EpisodeEncoder({ onRecord: () => {} }).begin({ ...start, actionNames: Array.from({ length: 2000 }, () => 'a') }, frame)).toThrow(InvalidConfigError);
+  });
+
+  it('the games refuse options that would render frames over the limit', () => {
+    expect(() => make('catch', { rows: 1e9, cellSize: 1 })).toThrow(InvalidConfigError);
+    expect(() => make('catch', { rows: 10, cellSize: 1e6 })).toThrow(/within the frame limits, received rendered frame 5000000x10000000/);
+    expect(() => make('cartpole', { renderWidth: 1e6 })).toThrow(InvalidConfigError);
+    expect(() => make('pong', { width: 512, height: 512, renderScale: 32 })).toThrow(/rendered frame 16384x16384/);
+    expect(() => make('snake', { width: 256, height: 256, cellSize: 64 })).toThrow(/rendered frame 16384x16384/);
+    expect(() => make('memory-maze', { corridorLength: 1000, cellSize: 64 })).toThrow(/rendered frame 192x64064/);
+  });
+});
+
+describe('readEpisodeFile: regular files only, size checked before reading', () => {
+  const dir = join(tmp, 'files');
+  mkdirSync(dir, { recursive: true });
+
+  function errorOf(path: string): Error {
+    try {
+      readEpisodeFile(path);
+    } catch (err) {
+      return err as Error;
+    }
+    throw new Error(`${path} was read`);
+  }
+
+  it('names a missing file, a folder, a FIFO, a device and an oversized file in one line', () => {
+    const good = join(dir, 'good.npcep');
+    writeFileSync(good, smallEpisode());
+    expect(readEpisodeFile(good).stepCount).toBe(4);
+    const missing = errorOf(join(dir, 'nope.npcep'));
+    expect(missing).toBeInstanceOf(InvalidConfigError);
+    expect(missing.message).toBe(`[readEpisode ${join(dir, 'nope.npcep')}] expected an episode file, received no such file; fix: check the path`);
+    mkdirSync(join(dir, 'folder.npcep'));
+    expect(errorOf(join(dir, 'folder.npcep')).message).toMatch(/expected a regular \.npcep file, received a folder/);
+    execFileSync('mkfifo', [join(dir, 'fifo.npcep')]);
+    expect(errorOf(join(dir, 'fifo.npcep')).message).toMatch(/received a FIFO/);
+    symlinkSync('/dev/zero', join(dir, 'zero.npcep'));
+    expect(errorOf(join(dir, 'zero.npcep')).message).toMatch(/received a device/);
+    // Sparse: takes no disk, but stat says it is over the limit, so nothing is read.
+    writeFileSync(join(dir, 'huge.npcep'), '');
+    truncateSync(join(dir, 'huge.npcep'), MAX_EPISODE_BYTES + 1);
+    const huge = errorOf(join(dir, 'huge.npcep'));
+    expect(huge).toBeInstanceOf(EpisodeFormatError);
+    expect(huge.message).toMatch(new RegExp(`expected an episode file of at most ${MAX_EPISODE_BYTES} bytes, received ${MAX_EPISODE_BYTES + 1} bytes`));
   });
 });
 

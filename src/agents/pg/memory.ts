@@ -1,0 +1,22 @@
+/** Memory needs of a policy-gradient config (see `agents/memory.ts`), checked before the agent is built. */
+import { encoderSize, lstmParams, spaceFacts, type MemoryContext, type MemoryNeed } from '../memory.js';
+import { defaultEncoder } from './actor-critic.js';
+import type { PgConfig } from './config.js';
+
+/** Network (weights + Adam slots + gradients), one rollout and one minibatch of activations. */
+export function pgMemoryNeeds(c: PgConfig, ctx: MemoryContext): MemoryNeed[] {
+  const { shape, size, numActions } = spaceFacts(ctx);
+  const kind = c.encoder === 'auto' ? defaultEncoder(shape) : c.encoder;
+  const enc = encoderSize(kind, shape, c.mlpHidden);
+  const units = c.lstmUnits;
+  const rnn = units > 0 ? lstmParams(enc.features, units) : 0;
+  const headIn = units > 0 ? units : enc.features;
+  const params = enc.params + rnn + headIn * (numActions + 1) + numActions + 1;
+  const rows = c.numSteps * ctx.numEnvs;
+  return [
+    { key: units > 0 && rnn > enc.params ? 'lstmUnits' : 'mlpHidden', what: `network weights (${params} parameters)`, bytes: params * 4 * 4 },
+    // Observations (at most float32) plus about a dozen per-step numbers (actions, log-probs, values, advantages...).
+    { key: 'numSteps', what: `rollout memory (${rows} steps)`, bytes: rows * (size * 4 + 4 * (12 + numActions)), largestArray: rows * size },
+    { key: 'minibatches', what: 'activations of one minibatch', bytes: Math.ceil(rows / c.minibatches) * (enc.activations + 10 * units + numActions) * 4 * 3 },
+  ];
+}

@@ -1,0 +1,140 @@
+/**
+ * Every code block of README.md and docs/*.md, run against the packed package: `npm pack` once,
+ * install the tarball into a temporary project (as `npm i npcforge` would), then run each block there.
+ * ts/js blocks run as ES modules (ts stripped by esbuild), bash/sh blocks under `bash -e`.
+ *
+ * A block that cannot run standalone (a fragment, minutes of training, a server) is preceded by
+ * `<!-- not-run: reason -->`, so skipping is visible in the markdown. Even then its `import` lines
+ * run, so every import the docs show resolves from the installed package. Blocks that are not code
+ * (usage synopses, layouts) are tagged `text`.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { transformSync } from 'esbuild';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const root = join(__dirname, '..');
+const RUNNABLE = new Set(['ts', 'js', 'bash', 'sh']);
+const NOT_CODE = new Set(['text', 'json']);
+/** Per-block wall-clock limit (ms): the slowest block trains catch for a few thousand steps. */
+const BLOCK_TIMEOUT_MS = 90_000;
+
+interface Block {
+  /** `docs/export.md:72`: file and line of the opening fence. */
+  where: string;
+  lang: string;
+  code: string;
+  /** The reason given by a `<!-- not-run: reason -->` marker, or null when the block runs. */
+  notRun: string | null;
+}
+
+/** Fenced blocks of one markdown file, each with the not-run marker on the line before it (if any). */
+function parseBlocks(markdown: string, file: string): Block[] {
+  const lines = markdown.split('\n');
+  const blocks: Block[] = [];
+  for (let i = 0; i < lines.length; i++) {
+    const open = /^```(\S*)\s*$/.exec(lines[i]!);
+    if (!open) continue;
+    const start = i;
+    const body: string[] = [];
+    for (i++; i < lines.length && !/^```\s*$/.test(lines[i]!); i++) body.push(lines[i]!);
+    let prev = start - 1;
+    while (prev >= 0 && lines[prev]!.trim() === '') prev--;
+    const marker = prev >= 0 ? /^<!--\s*not-run:\s*(.*?)\s*-->$/.exec(lines[prev]!.trim()) : null;
+    blocks.push({ where: `${file}:${start + 1}`, lang: open[1]!, code: body.join('\n'), notRun: marker ? marker[1]! : null });
+  }
+  return blocks;
+}
+
+const docFiles = ['README.md', ...readdirSync(join(root, 'docs')).filter((f) => f.endsWith('.md')).sort().map((f) => `docs/${f}`)];
+const blocks = docFiles.flatMap((f) => parseBlocks(readFileSync(join(root, f), 'utf8'), f));
+const code = blocks.filter((b) => RUNNABLE.has(b.lang));
+
+let project = '';
+let scratch = '';
+
+function run(cmd: string, args: string[], cwd: string, timeout = BLOCK_TIMEOUT_MS): { status: number | null; stdout: string; out: string } {
+  const r = spawnSync(cmd, args, {
+    cwd,
+    encoding: 'utf8',
+    timeout,
+    env: { ...process.env, PATH: `${join(project, 'node_modules', '.bin')}:${process.env.PATH}`, NODE_OPTIONS: '' },
+  });
+  return { status: r.status, stdout: r.stdout, out: `${r.stdout}\n${r.stderr}${r.error ? `\n${r.error.message}` : ''}` };
+}
+
+/** The block as an ES module: ts stripped by esbuild; imports kept verbatim so each one is checked. */
+function toModule(b: Block, importsOnly: boolean): string {
+  const source = importsOnly ? b.code.split('\n').filter((l) => /^import\s/.test(l)).join('\n') : b.code;
+  if (b.lang === 'js') return source;
+  return transformSync(source, { loader: 'ts', format: 'esm', tsconfigRaw: { compilerOptions: { verbatimModuleSyntax: true } } }).code;
+}
+
+function fileName(b: Block, ext: string): string {
+  return `block-${b.where.replace(/[^a-z0-9]+/gi, '-')}.${ext}`;
+}
+
+describe('docs code blocks', () => {
+  it('every fenced block names its language, and every skipped block says why', () => {
+    const untagged = blocks.filter((b) => !RUNNABLE.has(b.lang) && !NOT_CODE.has(b.lang)).map((b) => `${b.where} (${JSON.stringify(b.lang)})`);
+    expect(untagged, 'tag code blocks ts/js/bash/sh, and blocks that are not code text').toEqual([]);
+    const noReason = blocks.filter((b) => b.notRun === '').map((b) => b.where);
+    expect(noReason, '<!-- not-run: reason --> needs a reason').toEqual([]);
+    expect(code.filter((b) => b.notRun === null).length, 'runnable blocks').toBeGreaterThan(5);
+  });
+
+  it('reads a not-run marker only from the line before the block', () => {
+    const md = ['<!-- not-run: needs a data folder -->', '', '```ts', "import { make } from 'npcforge';", '```', 'text', '```bash', 'ls', '```'].join('\n');
+    const got = parseBlocks(md, 'x.md');
+    expect(got.map((b) => [b.where, b.lang, b.notRun])).toEqual([['x.md:3', 'ts', 'needs a data folder'], ['x.md:7', 'bash', null]]);
+    expect(got[0]!.code).toBe("import { make } from 'npcforge';");
+  });
+});
+
+describe('docs code blocks against the packed package', () => {
+  beforeAll(() => {
+    scratch = mkdtempSync(join(tmpdir(), 'npcforge-docs-'));
+    project = join(scratch, 'project');
+    // dist/ is fresh (vitest global setup); --ignore-scripts skips the prepare rebuild.
+    const pack = run('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', scratch], root, 120_000);
+    expect(pack.status, pack.out).toBe(0);
+    const tarball = join(scratch, (JSON.parse(pack.stdout) as Array<{ filename: string }>)[0]!.filename);
+    mkdirSync(project);
+    writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'docs-check', private: true, type: 'module' }, null, 2));
+    const install = run('npm', ['install', tarball, '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error'], project, 240_000);
+    expect(install.status, install.out).toBe(0);
+  }, 300_000);
+
+  afterAll(() => {
+    if (scratch) rmSync(scratch, { recursive: true, force: true });
+  });
+
+  it('the shipped examples/node-game-loop.mjs runs from node_modules (docs/export.md says so)', () => {
+    const r = run(process.execPath, [join('node_modules', 'npcforge', 'examples', 'node-game-loop.mjs')], project);
+    expect(r.status, r.out).toBe(0);
+    expect(r.stdout).toMatch(/mean \|npc paddle - ball\| = \d/);
+  }, BLOCK_TIMEOUT_MS + 10_000);
+
+  for (const b of code) {
+    const skipped = b.notRun !== null;
+    const shell = b.lang === 'bash' || b.lang === 'sh';
+    if (skipped && shell) {
+      it.skip(`${b.where} (${b.lang}, not run: ${b.notRun})`, () => {});
+      continue;
+    }
+    const title = skipped ? `${b.where} (${b.lang}, not run: ${b.notRun}; its imports run)` : `${b.where} (${b.lang})`;
+    it(title, () => {
+      if (shell) {
+        const r = run('bash', ['-e', '-o', 'pipefail', '-c', b.code], project);
+        expect(r.status, `${b.where} failed:\n${r.out}`).toBe(0);
+        return;
+      }
+      const file = fileName(b, 'mjs');
+      writeFileSync(join(project, file), toModule(b, skipped));
+      const r = run(process.execPath, [file], project);
+      expect(r.status, `${b.where} failed:\n${r.out}`).toBe(0);
+    }, BLOCK_TIMEOUT_MS + 10_000);
+  }
+});

@@ -1,0 +1,115 @@
+/**
+ * Builders of hostile `.npcep` files for the reader's limit and fuzz tests: valid framing and
+ * CRCs around absurd counts, sizes and zlib bombs, so that each reaches the check it is aimed at.
+ */
+import { deflateRawSync, constants as zc } from 'node:zlib';
+import { pack } from 'msgpackr';
+import { EPISODE_FORMAT, crc32 } from '../../../src/replay/episodes/format.js';
+
+type Rec = Record<string, unknown>;
+
+/** A valid header for 8x8 frames, 3 actions, K = 4; `over` replaces fields. */
+export function header(over: Rec = {}): Rec {
+  return {
+    format: EPISODE_FORMAT,
+    version: 1,
+    kind: 'header',
+    game: { id: 'catch', options: {}, maxEpisodeSteps: null },
+    seed: 0,
+    resetOptions: null,
+    stateBeforeReset: null,
+    stateAtReset: null,
+    actionNames: ['left', 'stay', 'right'],
+    observationSpace: { type: 'Discrete', n: 2, start: 0 },
+    actionSpace: { type: 'Discrete', n: 3, start: 0 },
+    frameWidth: 8,
+    frameHeight: 8,
+    keyframeInterval: 4,
+    meta: {},
+    createdAt: '2026-01-01T00:00:00.000Z',
+    ...over,
+  };
+}
+
+/** Raw DEFLATE of `bytes` zero bytes, built from a repeated sync-flushed unit: a gigabyte costs ~1 MB and a few ms. */
+export function zeroBomb(bytes: number): Uint8Array {
+  const unitSize = Math.min(bytes, 1 << 24);
+  const unit = deflateRawSync(Buffer.alloc(unitSize), { level: 9, finishFlush: zc.Z_SYNC_FLUSH });
+  const units = Math.floor(bytes / unitSize);
+  const tail = deflateRawSync(Buffer.alloc(bytes - units * unitSize), { level: 9 });
+  return new Uint8Array(Buffer.concat([...Array.from({ length: units }, () => unit), tail]));
+}
+
+export const deflate = (b: Uint8Array): Uint8Array => new Uint8Array(deflateRawSync(b, { level: 9 }));
+
+/** The msgpack step block of `n` steps (uint8 actions, float32 rewards), plus `extra` fields. */
+export function stepBlock(n: number, extra: Rec = {}): Uint8Array {
+  return pack({ actionBytes: 1, actions: new Uint8Array(n), rewardBytes: 4, rewards: new Uint8Array(n * 4), flags: new Uint8Array(n), ...extra });
+}
+
+/** A chunk record with a correct CRC over whatever frame and step data it is given. */
+export function chunk(index: number, o: { K?: number; frames: number; steps: number; frameData: Uint8Array; stepData: Uint8Array; mode?: string }): Rec {
+  const K = o.K ?? 4;
+  return { kind: 'chunk', index, firstFrame: index * K, frames: o.frames, steps: o.steps, mode: o.mode ?? 'rgb', block: 1, palette: new Uint8Array(0), frameData: o.frameData, stepData: o.stepData, crc: crc32(o.frameData, o.stepData) };
+}
+
+/** RGB frame planes of `frames` 8x8 frames, deflated. */
+export const frames8 = (frames: number): Uint8Array => deflate(new Uint8Array(frames * 8 * 8 * 3));
+
+export function end(steps: number, chunks: number): Rec {
+  return { kind: 'end', steps, frames: steps + 1, chunks, return: 0, terminated: true, truncated: false };
+}
+
+/** Concatenates records into file bytes. */
+export function episode(records: Rec[]): Uint8Array {
+  return new Uint8Array(Buffer.concat(records.map((r) => pack(r))));
+}
+
+/** A valid 4-step episode of 8x8 frames; `h` replaces header fields. */
+export function smallEpisode(h: Rec = {}): Uint8Array {
+  return episode([header(h), chunk(0, { frames: 4, steps: 4, frameData: frames8(4), stepData: deflate(stepBlock(4)) }), chunk(1, { frames: 1, steps: 0, frameData: frames8(1), stepData: deflate(stepBlock(0)) }), end(4, 2)]);
+}
+
+/** Every hostile episode with the error class its reading (or verifying) must end in. */
+export function hostileEpisodes(): Array<{ name: string; bytes: Uint8Array; expect: string; verify?: boolean }> {
+  const K = 4096;
+  const annotated = (nA: number, chunks: number): Uint8Array => {
+    const block = deflate(stepBlock(K, { q: { width: nA, lo: 0, scale: 1, data: new Uint8Array(K * nA * 2) } }));
+    const fd = deflate(new Uint8Array(K * 8 * 8 * 3));
+    const names = Array.from({ length: nA }, (_, i) => `a${i}`);
+    const full = Array.from({ length: chunks }, (_, i) => chunk(i, { K, frames: K, steps: K, frameData: fd, stepData: block }));
+    return episode([header({ actionNames: names, keyframeInterval: K }), ...full, chunk(chunks, { K, frames: 1, steps: 0, frameData: frames8(1), stepData: deflate(stepBlock(0)) }), end(chunks * K, chunks + 1)]);
+  };
+  const manySteps = (): Uint8Array => {
+    const fd = deflate(new Uint8Array(K * 8 * 8 * 3));
+    const sd = deflate(stepBlock(K));
+    const n = (1 << 22) / K + 1;
+    return episode([header({ keyframeInterval: K }), ...Array.from({ length: n }, (_, i) => chunk(i, { K, frames: K, steps: K, frameData: fd, stepData: sd }))]);
+  };
+  return [
+    { name: 'a header of 4 million one-byte values', bytes: smallEpisode({ meta: { x: new Array(4_000_000).fill(0) } }), expect: 'EpisodeFormatError' },
+    { name: '65536 action names', bytes: smallEpisode({ actionNames: Array.from({ length: 65536 }, (_, i) => `a${i}`) }), expect: 'EpisodeFormatError' },
+    { name: 'an action name of 100k characters', bytes: smallEpisode({ actionNames: ['x'.repeat(100_000)] }), expect: 'EpisodeFormatError' },
+    { name: 'frames of 65536x65536 pixels', bytes: smallEpisode({ frameWidth: 65536, frameHeight: 65536 }), expect: 'EpisodeFormatError' },
+    { name: 'chunks of 4096 frames of 4096x4096 (over 2 GiB)', bytes: smallEpisode({ frameWidth: 4096, frameHeight: 4096, keyframeInterval: 4096 }), expect: 'EpisodeFormatError' },
+    { name: 'game options rows 1e9, cellSize 1e6 (verify)', bytes: smallEpisode({ game: { id: 'catch', options: { rows: 1e9, cellSize: 1e6 }, maxEpisodeSteps: null } }), expect: 'InvalidConfigError', verify: true },
+    { name: 'game options nested', bytes: smallEpisode({ game: { id: 'catch', options: { rows: { length: 1e9 } }, maxEpisodeSteps: null } }), expect: 'EpisodeFormatError' },
+    {
+      name: 'frame chunk inflating to 1 GiB (valid CRC)',
+      bytes: episode([header(), chunk(0, { frames: 4, steps: 4, frameData: zeroBomb(1 << 30), stepData: deflate(stepBlock(4)) }), chunk(1, { frames: 1, steps: 0, frameData: frames8(1), stepData: deflate(stepBlock(0)) }), end(4, 2)]),
+      expect: 'EpisodeFormatError',
+    },
+    {
+      name: 'step data inflating to 1 GiB (valid CRC)',
+      bytes: episode([header(), chunk(0, { frames: 4, steps: 4, frameData: frames8(4), stepData: zeroBomb(1 << 30) }), chunk(1, { frames: 1, steps: 0, frameData: frames8(1), stepData: deflate(stepBlock(0)) }), end(4, 2)]),
+      expect: 'EpisodeFormatError',
+    },
+    { name: '1024 actions x 20480 steps of zeroed Q-data', bytes: annotated(1024, 5), expect: 'EpisodeFormatError' },
+    { name: 'more than 2^22 steps', bytes: manySteps(), expect: 'EpisodeFormatError' },
+    {
+      name: 'more than 2^16 chunks of one step',
+      bytes: episode([header({ keyframeInterval: 1 }), ...Array.from({ length: (1 << 16) + 1 }, (_, i) => chunk(i, { K: 1, frames: 1, steps: 1, frameData: frames8(1), stepData: deflate(stepBlock(1)) }))]),
+      expect: 'EpisodeFormatError',
+    },
+  ];
+}
