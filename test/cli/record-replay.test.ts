@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { main } from '../../src/cli/main.js';
-import { listEnvs } from '../../src/envs/registry.js';
+import { listEnvs, make } from '../../src/envs/registry.js';
+import { Discrete } from '../../src/envs/spaces.js';
 import { encodeEpisode, readEpisode } from '../../src/replay/episodes/index.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'npcrec-'));
@@ -24,7 +25,19 @@ async function run(args: string[]): Promise<{ code: number; out: string; err: st
 }
 
 describe('npcforge record / replay verify', () => {
-  for (const { id } of listEnvs()) {
+  const isDiscrete = (id: string): boolean => {
+    const env = make(id);
+    const ok = env.actionSpace instanceof Discrete;
+    env.close();
+    return ok;
+  };
+  it('refuses a game with continuous actions in one line (the format records Discrete actions)', async () => {
+    const rec = await run(['record', 'pendulum', '--episodes', '1', '--out', join(tmp, 'pendulum')]);
+    expect(rec.code).toBe(2);
+    expect(rec.err.trim().split('\n')).toHaveLength(1);
+    expect(rec.err).toMatch(/integer action/);
+  });
+  for (const { id } of listEnvs().filter((e) => isDiscrete(e.id))) {
     it(`records ${id} episodes that replay verify accepts`, async () => {
       const dir = join(tmp, id.replace(/\//g, '_'));
       const rec = await run(['record', id, '--episodes', '2', '--seed', '4', '--out', dir, '--max-steps', '200']);

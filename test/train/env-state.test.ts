@@ -23,21 +23,23 @@ function trace(r: { obs: ObsArray; reward?: number; terminated?: boolean; trunca
 function expectExactResume(build: () => AnyEnv, seed: number, warmup: number, steps: number): void {
   const a = build();
   const actions = new SeededRng(seed + 1000);
-  const n = (a.actionSpace as unknown as { n: number }).n;
+  // Any action space (Discrete, Box, ...): draws from the space with a seeded RNG.
+  const sample = (): unknown => (a.actionSpace as unknown as { sample(rng: SeededRng): unknown }).sample(actions);
   a.reset({ seed });
   for (let t = 0; t < warmup; t++) {
-    const r = a.step(actions.int(0, n));
+    const r = a.step(sample() as never);
     if (r.terminated || r.truncated) a.reset();
   }
   const snap = JSON.parse(JSON.stringify(snapshotEnvChain(a as Env<unknown, unknown>))) as EnvChainSnapshot;
   expect(snap).not.toBeNull();
   const b = build();
   b.reset({ seed: seed + 77 }); // a different state first: the restore must overwrite all of it
-  for (let t = 0; t < 3; t++) b.step(0);
+  const other = new SeededRng(seed + 2000);
+  for (let t = 0; t < 3; t++) b.step((b.actionSpace as unknown as { sample(rng: SeededRng): unknown }).sample(other) as never);
   restoreEnvChain(b as Env<unknown, unknown>, snap);
   let episodes = 0;
   for (let t = 0; t < steps; t++) {
-    const act = actions.int(0, n);
+    const act = sample() as never;
     const ra = a.step(act);
     const rb = b.step(act);
     expect(trace(rb), `step ${t} after restore`).toEqual(trace(ra));
