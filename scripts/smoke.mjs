@@ -54,7 +54,7 @@ writeFileSync(f('notes.txt'), 'shopping list\n');
 writeFileSync(f('junk.npcep'), 'hello');
 // Config files: each stays an error once the BOM is accepted (the BOM must not be the complaint).
 writeFileSync(f('bom.json'), '\uFEFF{"learningRate": -1}');
-writeFileSync(f('nested-unknown.json'), JSON.stringify({ network: { evil: 1 } }));
+writeFileSync(f('nested-unknown.json'), JSON.stringify({ network: { kind: 'mlp', hidden: [8], evil: 1 } }));
 writeFileSync(f('lr-huge.json'), JSON.stringify({ learningRate: 1e30 }));
 writeFileSync(f('not-json.json'), '{\n"steps": x\n}');
 // A bundle folder whose files are broken.
@@ -117,6 +117,7 @@ const badInputs = [
   { argv: ['record', 'catch', '--policy', f('not-a-run'), '--out', f('rec')], codes: USAGE },
   { argv: ['record', 'catch', '--episodes', '0', '--out', f('rec')], codes: USAGE },
   { argv: ['record', 'catch', '--checkpoint', '5', '--out', f('rec')], codes: USAGE },
+  { argv: ['record', 'pendulum', '--out', f('rec')], codes: USAGE },
   // replay verify
   { argv: ['replay', 'verify', '/nonexistent.npcep'], codes: FAILURE },
   { argv: ['replay', 'verify', tmp], codes: FAILURE },
@@ -131,7 +132,7 @@ const badInputs = [
   { argv: ['train', 'catch', '--config', f('nowhere.json'), '--steps', '200'], codes: USAGE },
   { argv: ['train', 'catch', '--config', f('not-json.json'), '--steps', '200'], codes: USAGE },
   { argv: ['train', 'catch', '--config', f('bom.json'), '--steps', '200'], codes: USAGE, match: /learningRate/ },
-  { argv: ['train', 'catch', '--config', f('nested-unknown.json'), '--steps', '200'], codes: USAGE, match: /evil/ },
+  { argv: ['train', 'catch', '--config', f('nested-unknown.json'), '--steps', '200'], codes: USAGE, match: /network\.evil/ },
   { argv: ['train', 'catch', '--config', f('lr-huge.json'), '--steps', '200'], codes: USAGE, match: /learningRate/ },
   { argv: ['train', '--resume', f('not-a-run')], codes: USAGE },
   { argv: ['train', '--resume', f('nowhere')], codes: USAGE },
