@@ -10,11 +10,16 @@ import { resolveRunConfig } from '../../src/train/run-config.js';
 import { train } from '../../src/train/runner.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'npcforge-record-eval-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+afterAll(() => {
+  vi.unstubAllEnvs();
+  rmSync(dir, { recursive: true, force: true });
+});
 let runDir = '';
 
 describe('the runner records evaluation episodes for the viewer', () => {
   it('writes annotated, replayable .npcep files under <run>/episodes', async () => {
+    // As under `npx npcforge` inside another project: that project's version must not leak into the run.
+    vi.stubEnv('npm_package_version', '9.9.9-other');
     const config = resolveRunConfig({ game: 'catch', flags: { steps: 120, evalEvery: 60, evalEpisodes: 3, logEvery: 60 } as never, file: { learningStarts: 40, batchSize: 8 } });
     const res = await train({ config, runDir: join(dir, 'run'), progress: null, recordEvalEpisodes: 2 });
     const files = readdirSync(join(res.runDir, 'episodes')).sort();
@@ -35,6 +40,10 @@ describe('the runner records evaluation episodes for the viewer', () => {
       expect(verifyEpisode(ep).ok).toBe(true);
     }
     runDir = res.runDir;
+    // config.json records npcforge's own version, not the version of the project that ran npm.
+    const own = (JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8')) as { version: string }).version;
+    const runFile = JSON.parse(readFileSync(join(res.runDir, 'config.json'), 'utf8')) as { versions: { npcforge: string } };
+    expect(runFile.versions.npcforge).toBe(own);
   });
 
   it('`npcforge record --policy <run>` records the trained agent; a run of another game is refused', async () => {
