@@ -20,8 +20,9 @@ export const MAX_SAMPLE_BYTES = {
   speech: 64 * 1024 * 1024,
 } as const;
 
-function mib(bytes: number): string {
-  return `${(bytes / (1024 * 1024)).toFixed(bytes < 1024 * 1024 ? 3 : 0)} MiB`;
+/** A limit as people read it, with the exact byte count next to it. */
+function limit(bytes: number): string {
+  return `${bytes / (1024 * 1024)} MiB (${bytes} bytes)`;
 }
 
 /**
@@ -40,7 +41,7 @@ export async function checkSampleFile(path: string, maxBytes: number, component:
     throw new DatasetError(formatError(component, 'a regular file', `${kind} at ${path}`, 'remove it from the data folder (samples must be regular files)'));
   }
   if (st.size > maxBytes) {
-    throw new DatasetError(formatError(component, `a sample file of at most ${mib(maxBytes)}`, `${mib(st.size)} in ${path}`, 'remove or shrink the file'));
+    throw new DatasetError(formatError(component, `a sample file of at most ${limit(maxBytes)}`, `${st.size} bytes in ${path}`, 'remove or shrink the file'));
   }
   return st.size;
 }
@@ -60,7 +61,7 @@ export async function readSampleFile(path: string, maxBytes: number, component: 
   try {
     const st = await fh.stat();
     if (!st.isFile() || st.size > maxBytes) {
-      throw new DatasetError(formatError(component, `a regular file of at most ${mib(maxBytes)}`, `${path}, changed while it was read`, 'do not modify the data folder during a run'));
+      throw new DatasetError(formatError(component, `a regular file of at most ${limit(maxBytes)}`, `${path}, changed while it was read`, 'do not modify the data folder during a run'));
     }
     const buf = Buffer.alloc(st.size);
     let filled = 0;

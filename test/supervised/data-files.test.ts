@@ -66,7 +66,7 @@ describe('text folders: regular files only, checked when listed', () => {
     writeFileSync(big, '');
     // A sparse file: the size is checked, not the bytes.
     execFileSync('truncate', ['-s', String(MAX_SAMPLE_BYTES.text + 1), big]);
-    await expect(loadTextFolder(train)).rejects.toThrow(/expected a sample file of at most 8 MiB, received 8 MiB in .*big\.txt/);
+    await expect(loadTextFolder(train)).rejects.toThrow(/expected a sample file of at most 8 MiB \(8388608 bytes\), received 8388609 bytes in .*big\.txt/);
     await expect(readSampleFile(big, MAX_SAMPLE_BYTES.text, 'x')).rejects.toThrow(DatasetError);
   });
 
