@@ -4,6 +4,7 @@
  */
 import type { ObsArray } from '../envs/env.js';
 import type { Rng } from '../envs/rng.js';
+import type { ActionBatch } from '../envs/actions.js';
 
 /** How to act. Omitting `epsilon` means the agent's own training exploration. */
 export interface ActOptions {
@@ -20,8 +21,11 @@ export interface ActOptions {
 }
 
 export interface ActResult {
-  /** One action per sub-env. Owned by the caller. */
-  actions: Int32Array;
+  /**
+   * One row per sub-env, flat (see `envs/actions.ts`): an index each for Discrete, `parts` indices
+   * for MultiDiscrete, `size` floats (before clipping to the bounds) for Box. Owned by the caller.
+   */
+  actions: ActionBatch;
   /** Recurrent state to pass to the next `act` (undefined for feed-forward agents). */
   state?: unknown;
   info: {
@@ -40,7 +44,8 @@ export interface ActResult {
 export interface StepBatch {
   /** Observations the actions were taken in (`numEnvs * obsSize`). */
   obs: ObsArray;
-  actions: Int32Array;
+  /** The actions `act` returned for `obs` (same layout). */
+  actions: ActionBatch;
   rewards: Float32Array;
   terminated: Uint8Array;
   truncated: Uint8Array;
