@@ -231,7 +231,7 @@ export class SacAgent implements Agent {
       x.dispose();
       a.dispose();
     }
-    return { actions: actions as unknown as ActResult['actions'], info: {} };
+    return { actions, info: {} };
   }
 
   async observe(step: StepBatch): Promise<UpdateMetrics | null> {
