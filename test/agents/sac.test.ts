@@ -294,11 +294,15 @@ describe('SAC learns pendulum', () => {
     await drive(agent, vec, (await vec.reset({ seed: 0 })).obs, LEARN_STEPS);
     const after = await evalOnce();
     expect(after).toBeGreaterThan(LEARN_TARGET);
-    expect(after - before).toBeGreaterThan(300);
+    expect(after - before).toBeGreaterThan(800);
     agent.dispose();
   }, 240_000);
 });
 
-/** Env steps of the learning test and the greedy mean return it must beat (untrained: about -1200). */
+/**
+ * Env steps of the learning test and the greedy mean return it must beat. Measured on wasm: -1617
+ * untrained, -179 after 4000 steps (about a minute on a loaded 2-core machine); the full -200
+ * acceptance run uses the CLI defaults (see the report).
+ */
 const LEARN_STEPS = 4000;
-const LEARN_TARGET = -700;
+const LEARN_TARGET = -300;
