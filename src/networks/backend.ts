@@ -16,6 +16,39 @@ import { gemmThreads, setGemmThreads, startGemmPool } from './kernels/gemm-pool.
 import type { WasmBackend } from './kernels/wasm-util.js';
 import { SlotOptimizer } from './optimizers.js';
 
+/**
+ * tfjs console messages that say nothing our users can act on (the suite's and the CLI's stderr
+ * should carry our lines only):
+ * - the Orthogonal initialiser's "Slowness may result" for matrices over 2,000 elements: it fires for
+ *   every LSTM/GRU recurrent kernel of 23 units or more and for each reload of such a model. The
+ *   values are kept (seeded runs stay bit-identical); its cost is a one-off at build time.
+ * - tfjs-layers' "non-serializable keyword arguments" when a layer is called with tensors as
+ *   arguments (an LSTM's initial state in the exported policy graph): those tensors are inputs of
+ *   the model, rebuilt on load, so nothing is lost.
+ */
+const TFJS_NOISE = [/^Orthogonal initializer is being called on a matrix with more than \d+ \(\d+\) elements/, /^Layer \S+ was passed non-serializable keyword arguments/];
+
+let tfjsQuiet = false;
+
+/**
+ * Silences tfjs's own console chatter, once per process: PROD mode turns off tfjs's `warn`/`log`
+ * helpers (the "Hi, looks like you are running TensorFlow.js in Node.js" banner, printed when the
+ * cpu backend first stores a tensor in Node: we run cpu or wasm on purpose and say which), and the
+ * two direct `console.warn` calls listed in TFJS_NOISE are dropped. Everything else passes.
+ */
+export function quietTfjs(): void {
+  if (tfjsQuiet) return;
+  tfjsQuiet = true;
+  tf.env().set('PROD', true);
+  const warn = console.warn.bind(console);
+  console.warn = (...args: unknown[]): void => {
+    if (typeof args[0] === 'string' && TFJS_NOISE.some((re) => re.test(args[0] as string))) return;
+    warn(...args);
+  };
+}
+// On import: tensors are made (and these messages printed) before any initBackend call in some paths.
+quietTfjs();
+
 /** Default thread count cap: each product is split statically, so more threads gain less and less. */
 export const DEFAULT_MAX_THREADS = 4;
 
@@ -108,15 +141,8 @@ function validate(options: InitBackendOptions): BackendName | undefined {
   return forced;
 }
 
-/** tfjs's cpu backend prints an install hint on first use; the project chooses backends itself. */
-function silenceCpuHint(): void {
-  const cpu = tf.findBackend('cpu') as unknown as { firstUse?: boolean } | null;
-  if (cpu) cpu.firstUse = false;
-}
-
 async function select(options: InitBackendOptions): Promise<BackendInfo> {
   const forced = validate(options);
-  silenceCpuHint();
   const skipped: string[] = [];
   const order: BackendName[] = forced !== undefined ? [forced] : [...BACKEND_NAMES];
   if (forced === undefined && options.prefer !== undefined) order.unshift(options.prefer);

@@ -169,7 +169,6 @@ async function writeJsonAtomic(path: string, value: unknown): Promise<void> {
 
 /** Trains a model for `task` on `<data>/train` and writes the run folder; returns its path and the history. */
 export async function fitTask(opts: FitTaskOptions): Promise<{ runDir: string; result: FitResult; run: RunJson }> {
-  const backend = await initBackend();
   const task = opts.task;
   if (!(task in TASK_MODELS)) throw new InvalidConfigError(formatError('fit', "task 'image', 'speech' or 'text'", describe(task), 'pick one of them'));
   const modelKind = opts.model ?? TASK_MODELS[task][0]!;
@@ -188,6 +187,12 @@ export async function fitTask(opts: FitTaskOptions): Promise<{ runDir: string; r
   let classes: string[];
   const preprocessing: RunJson['preprocessing'] = {};
   let tokenizer: WordTokenizer | null = null;
+  // The backend starts after the data folder is listed and checked (no tensors before the models):
+  // a bad folder then fails fast with its one error line and nothing else.
+  let backend = '';
+  const startBackend = async (): Promise<void> => {
+    backend = await initBackend({ quiet: opts.progress === null });
+  };
 
   if (task === 'image') {
     const all = await listImageFolder(trainDir, opts.image);
@@ -199,6 +204,7 @@ export async function fitTask(opts: FitTaskOptions): Promise<{ runDir: string; r
     classes = all.classes;
     preprocessing.image = all.format;
     preprocessing.augment = augment;
+    await startBackend();
     model = buildConvClassifier({ seed, ...opts.network, inputShape: [all.format.height, all.format.width, all.format.channels], numClasses: classes.length });
   } else if (task === 'speech') {
     const features = resolveFeatureConfig(opts.features);
@@ -217,6 +223,7 @@ export async function fitTask(opts: FitTaskOptions): Promise<{ runDir: string; r
     validation = valSrc;
     classes = set.classes;
     preprocessing.speech = { features, ...stats };
+    await startBackend();
     model = buildSequenceClassifier({ seed, ...opts.network, inputShape: set.shape, numClasses: classes.length, cell: modelKind === 'lstm' ? 'lstm' : 'gru' });
   } else {
     const set = await loadTextFolder(trainDir);
@@ -232,6 +239,7 @@ export async function fitTask(opts: FitTaskOptions): Promise<{ runDir: string; r
     validation = encoded.subset(second);
     classes = set.classes;
     preprocessing.text = { maxLen };
+    await startBackend();
     model = rnn
       ? buildTokenRnnClassifier({ seed, ...opts.network, vocabSize: tokenizer.vocabSize, maxLen, numClasses: classes.length, cell: modelKind === 'gru' ? 'gru' : 'lstm' })
       : buildTransformerClassifier({ seed, ...opts.network, vocabSize: tokenizer.vocabSize, maxLen, numClasses: classes.length });

@@ -14,11 +14,13 @@ import type { VectorStepResult } from '../envs/vector/types.js';
 import type { Agent } from '../agents/agent.js';
 import { getAgentFactory } from '../agents/registry.js';
 import { initBackend } from '../networks/backend.js';
+import { npcforgeVersion } from '../version.js';
 import { BEST_DIR, readCheckpoint, writeBest, writeCheckpoint, type RunnerState } from './checkpoint.js';
 import { restoreEnvChain, snapshotEnvChain } from './env-state.js';
 import { evaluate, summarise, type EvalEpisode } from './evaluate.js';
 import { Progress, formatNumber } from './progress.js';
 import { recordPolicyEpisode } from '../replay/episodes/record-policy.js';
+import { episodeName } from '../replay/episodes/episode-name.js';
 import type { ResolvedRunConfig } from './run-config.js';
 import { RUN_FORMAT, RUN_VERSION, createRunFolder, listCheckpoints, lockRunFolder, pruneCheckpoints, readRunFile, recoverRunFolder, runFolderName, writeFileAtomic, type RunFile, type WriteAtomicOptions } from './run-folder.js';
 
@@ -254,7 +256,7 @@ async function trainLoaded({ options, now, runDir, cfg, resumeFrom, progress, wa
       if (later.length) warn(`npcforge: removed checkpoint${later.length > 1 ? 's' : ''} ${later.join(', ')}, newer than the resumed checkpoint ${st.step}`);
       truncateMetrics(metricsPath, st.step);
     } else {
-      const file: RunFile = { format: RUN_FORMAT, version: RUN_VERSION, ...cfg, backend, versions: { npcforge: process.env.npm_package_version ?? '0.1.0', tfjs: tf.version.tfjs }, createdAt: new Date(now()).toISOString() };
+      const file: RunFile = { format: RUN_FORMAT, version: RUN_VERSION, ...cfg, backend, versions: { npcforge: npcforgeVersion(), tfjs: tf.version.tfjs }, createdAt: new Date(now()).toISOString() };
       createRunFolder(runDir, file);
       lock(runDir);
       obs = (await vec.reset({ seed: run.seed })).obs;
@@ -286,7 +288,7 @@ async function trainLoaded({ options, now, runDir, cfg, resumeFrom, progress, wa
         epsilon,
         annotateEpisodes: recordEval,
         onEpisode: async (e) => {
-          if (e.index < recordEval) await recordEvalEpisode(cfg.game, run.envOptions, join(runDir, 'episodes'), `step${st.step}-ep${e.index}`, e, { run: basename(runDir), agentStep: st.step });
+          if (e.index < recordEval) await recordEvalEpisode(cfg.game, run.envOptions, join(runDir, 'episodes'), episodeName({ source: `eval-step${st.step}`, seed: e.seed, index: e.index }), e, { run: basename(runDir), agentStep: st.step });
           await options.onEvalEpisode?.({ ...e, step: st.step, evalIndex, runDir });
         },
       });

@@ -62,6 +62,37 @@ describe('npcforge record / replay verify', () => {
     expect(Array.from(ep.actions)).toEqual([0, 2, 1, 0, 2, 1, 0, 2, 1]);
   });
 
+  it('names folders like train (game with / -> -) and files <source>-s<seed>-e<index>', async () => {
+    const cwd = process.cwd();
+    const work = join(tmp, 'default-out');
+    mkdirSync(work);
+    process.chdir(work);
+    try {
+      const r = await run(['record', 'minatar/breakout', '--episodes', '2', '--seed', '3', '--max-steps', '20']);
+      expect(r.code).toBe(0);
+      const [folder, ...more] = readdirSync(join(work, 'runs'));
+      expect(more).toEqual([]);
+      expect(folder).toMatch(/^minatar-breakout__random__s3__\d{8}-\d{6}$/);
+      expect(readdirSync(join(work, 'runs', folder!, 'episodes')).sort()).toEqual(['minatar-breakout-s3-e000.npcep', 'minatar-breakout-s4-e001.npcep']);
+    } finally {
+      process.chdir(cwd);
+    }
+  });
+
+  it('accepts --checkpoint only with a run as the policy, and says in --help that best/ comes first', async () => {
+    const r = await run(['record', 'catch', '--checkpoint', '10', '--out', join(tmp, 'x')]);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/^npcforge: \[npcforge record\] expected --checkpoint only with --policy <run folder>/);
+    for (const cmd of ['record', 'export', 'eval']) {
+      const h = await run([cmd, '--help']);
+      expect(h.code).toBe(0);
+      // commander wraps help text: compare with the whitespace folded.
+      const text = h.out.replace(/\s+/g, ' ');
+      expect(text).toContain('best-evaluated weights in <run>/best/ when present, else the latest checkpoint');
+      expect(text).not.toMatch(/default: latest\)/);
+    }
+  });
+
   it('rejects unknown policies and bad flags with exit code 2', async () => {
     const a = await run(['record', 'catch', '--policy', 'runs/some-run', '--out', join(tmp, 'x')]);
     expect(a.code).toBe(2);

@@ -10,16 +10,22 @@ import { resolveRunConfig } from '../../src/train/run-config.js';
 import { train } from '../../src/train/runner.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'npcforge-record-eval-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+afterAll(() => {
+  vi.unstubAllEnvs();
+  rmSync(dir, { recursive: true, force: true });
+});
 let runDir = '';
 
 describe('the runner records evaluation episodes for the viewer', () => {
   it('writes annotated, replayable .npcep files under <run>/episodes', async () => {
+    // As under `npx npcforge` inside another project: that project's version must not leak into the run.
+    vi.stubEnv('npm_package_version', '9.9.9-other');
     const config = resolveRunConfig({ game: 'catch', flags: { steps: 120, evalEvery: 60, evalEpisodes: 3, logEvery: 60 } as never, file: { learningStarts: 40, batchSize: 8 } });
     const res = await train({ config, runDir: join(dir, 'run'), progress: null, recordEvalEpisodes: 2 });
     const files = readdirSync(join(res.runDir, 'episodes')).sort();
     // Two evaluations (steps 60 and 120), two recorded episodes each.
-    expect(files).toEqual(['step120-ep0.npcep', 'step120-ep1.npcep', 'step60-ep0.npcep', 'step60-ep1.npcep']);
+    // One naming scheme for every recorded episode: <source>-s<seed>-e<index>.
+    expect(files.map((f) => f.replace(/-s\d+-/, '-s*-'))).toEqual(['eval-step120-s*-e000.npcep', 'eval-step120-s*-e001.npcep', 'eval-step60-s*-e000.npcep', 'eval-step60-s*-e001.npcep']);
     for (const f of files) {
       const ep = readEpisode(new Uint8Array(readFileSync(join(res.runDir, 'episodes', f))), { source: f });
       expect(ep.header.game.id).toBe('catch');
@@ -34,6 +40,10 @@ describe('the runner records evaluation episodes for the viewer', () => {
       expect(verifyEpisode(ep).ok).toBe(true);
     }
     runDir = res.runDir;
+    // config.json records npcforge's own version, not the version of the project that ran npm.
+    const own = (JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8')) as { version: string }).version;
+    const runFile = JSON.parse(readFileSync(join(res.runDir, 'config.json'), 'utf8')) as { versions: { npcforge: string } };
+    expect(runFile.versions.npcforge).toBe(own);
   });
 
   it('`npcforge record --policy <run>` records the trained agent; a run of another game is refused', async () => {

@@ -4,6 +4,7 @@ import type { Env, ObsArray } from '../../envs/env.js';
 import { make } from '../../envs/registry.js';
 import { evaluate, summarise } from '../../train/evaluate.js';
 import { loadRunAgent } from '../../train/runner.js';
+import { CHECKPOINT_HELP, parseCheckpointStep } from './checkpoint-flag.js';
 
 function intFlag(name: string, min: number): (v: string) => number {
   return (v: string) => {
@@ -13,7 +14,7 @@ function intFlag(name: string, min: number): (v: string) => number {
   };
 }
 
-/** `npcforge eval <run>`: evaluates the latest (or a chosen) checkpoint of a run. */
+/** `npcforge eval <run>`: evaluates a run's best weights (else its latest checkpoint, or a chosen one). */
 export function registerEval(program: Command): void {
   program
     .command('eval')
@@ -21,7 +22,7 @@ export function registerEval(program: Command): void {
     .argument('<run>', 'run folder (runs/...)')
     .option('--episodes <n>', 'episodes to play', intFlag('episodes', 1), 100)
     .option('--seed <n>', 'seed of the evaluation episodes', intFlag('seed', 0), 12345)
-    .option('--checkpoint <step>', 'checkpoint step (default: the best-evaluated weights, else the latest checkpoint)', intFlag('checkpoint', 0))
+    .option('--checkpoint <step>', CHECKPOINT_HELP, parseCheckpointStep)
     .option('--epsilon <x>', 'exploration rate (default: the run\'s evalEpsilon)')
     .option('--json', 'print one JSON object')
     .action(async (runDir: string, f: { episodes: number; seed: number; checkpoint?: number; epsilon?: string; json?: boolean }) => {

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import { InvalidConfigError, formatError, describe } from '../../errors.js';
 import { exportPolicy } from '../../export/export-policy.js';
+import { CHECKPOINT_HELP, parseCheckpointStep } from './checkpoint-flag.js';
 
 /** `npcforge export <run>`: writes a policy bundle (policy.json + model.json + weights.bin) for the runtime. */
 export function registerExport(program: Command): void {
@@ -8,10 +8,7 @@ export function registerExport(program: Command): void {
     .command('export')
     .description('export a trained run as a policy bundle for npcforge/runtime')
     .argument('<run>', 'run folder (runs/...)')
-    .option('--checkpoint <step>', 'checkpoint step (default: latest)', (v: string) => {
-      if (!/^\d+$/.test(v.trim())) throw new InvalidConfigError(formatError('--checkpoint', 'a non-negative integer', describe(v), 'pass a step listed under <run>/checkpoints'));
-      return Number(v);
-    })
+    .option('--checkpoint <step>', CHECKPOINT_HELP, parseCheckpointStep)
     .option('--out <dir>', 'output folder (default: <run>/policy)')
     .option('--json', 'print the policy.json written')
     .action(async (runDir: string, f: { checkpoint?: number; out?: string; json?: boolean }) => {

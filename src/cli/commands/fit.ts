@@ -1,6 +1,25 @@
 import type { Command } from 'commander';
 import { InvalidConfigError, describe, formatError } from '../../errors.js';
 import type { ModelKind, Task } from '../../supervised/run.js';
+import type { EpochMetrics } from '../../supervised/fit.js';
+
+/** The object `npcforge fit --json` prints on stdout. */
+export interface FitReport {
+  /** The run folder written. */
+  run: string;
+  task: Task;
+  model: ModelKind;
+  classes: string[];
+  trainSamples: number;
+  validationSamples: number;
+  /** Epochs trained (early stopping may end before --epochs). */
+  epochs: number;
+  /** Epoch (1-based) whose weights were kept. */
+  bestEpoch: number;
+  stoppedEarly: boolean;
+  /** Metrics of the kept epoch. */
+  best: EpochMetrics | null;
+}
 
 const TASKS = ['image', 'speech', 'text'];
 
@@ -30,6 +49,7 @@ export function registerFit(program: Command): void {
     .option('--seed <n>', 'seed (split, shuffling, initial weights are tfjs-random)', '0')
     .option('--out <dir>', 'run folder (default runs/<task>__<model>__s<seed>__<time>)')
     .option('--quiet', 'no progress output')
+    .option('--json', 'print the result as one JSON object on stdout (progress and the summary line go to stderr)')
     .action(async (task: string, opts: Record<string, string | boolean | undefined>) => {
       if (!TASKS.includes(task)) throw new InvalidConfigError(formatError('npcforge fit', "task 'image', 'speech' or 'text'", describe(task), 'e.g. npcforge fit image --data data/mnist'));
       const s = (k: string) => opts[k] as string | undefined;
@@ -57,6 +77,25 @@ export function registerFit(program: Command): void {
         progress: opts.quiet ? null : process.stderr,
       });
       const best = result.history[result.bestEpoch - 1];
-      process.stdout.write(`trained ${run.model} on ${run.trainSamples} samples (${run.validationSamples} validation), best epoch ${result.bestEpoch}` + (best?.valAccuracy != null ? `, val_acc ${(best.valAccuracy * 100).toFixed(2)}%` : '') + `\nrun: ${runDir}\n`);
+      const summary = `trained ${run.model} on ${run.trainSamples} samples (${run.validationSamples} validation), best epoch ${result.bestEpoch}` + (best?.valAccuracy != null ? `, val_acc ${(best.valAccuracy * 100).toFixed(2)}%` : '') + `\nrun: ${runDir}\n`;
+      if (!opts.json) {
+        process.stdout.write(summary);
+        return;
+      }
+      // Scripts read stdout; people still see the summary, on stderr, unless --quiet.
+      if (!opts.quiet) process.stderr.write(summary);
+      const report: FitReport = {
+        run: runDir,
+        task: run.task,
+        model: run.model,
+        classes: run.classes,
+        trainSamples: run.trainSamples,
+        validationSamples: run.validationSamples,
+        epochs: result.history.length,
+        bestEpoch: result.bestEpoch,
+        stoppedEarly: result.stoppedEarly,
+        best: best ?? null,
+      };
+      process.stdout.write(JSON.stringify(report) + '\n');
     });
 }

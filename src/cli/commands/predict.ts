@@ -1,7 +1,39 @@
 import type { Command } from 'commander';
-import { readFile } from 'node:fs/promises';
-import { InvalidConfigError, formatError } from '../../errors.js';
-import { isFile } from '../../supervised/image/loader.js';
+import { existsSync } from 'node:fs';
+import { extname } from 'node:path';
+import { InvalidConfigError, describe, formatError } from '../../errors.js';
+import { MAX_SAMPLE_BYTES, checkSampleFile, readSampleFile } from '../../supervised/data-files.js';
+import { IMAGE_EXTENSIONS, checkImageFile } from '../../supervised/image/loader.js';
+import { checkWavFile } from '../../supervised/speech/wav.js';
+import type { Task } from '../../supervised/run.js';
+
+/** What each task reads from a file: its extensions, for the "wrong type" message. */
+const INPUT_KINDS: Record<Exclude<Task, 'text'>, { what: string; extensions: readonly string[] }> = {
+  image: { what: 'image file', extensions: IMAGE_EXTENSIONS },
+  speech: { what: 'WAV file', extensions: ['.wav'] },
+};
+
+function article(noun: string): string {
+  return `${/^[aeiou]/i.test(noun) ? 'an' : 'a'} ${noun}`;
+}
+
+/**
+ * Checks the file given to an image or speech run before it is decoded: a file of the wrong type
+ * (`notes.txt` for an image run) is named as such, not reported as a broken image.
+ */
+async function checkInputFile(task: Exclude<Task, 'text'>, input: string): Promise<void> {
+  const kind = INPUT_KINDS[task];
+  const list = kind.extensions.join(', ');
+  const ext = extname(input).toLowerCase();
+  if (!kind.extensions.includes(ext)) {
+    const got = ext === '' ? `${describe(input)} (no file extension)` : `a ${ext} file ${describe(input)}`;
+    throw new InvalidConfigError(formatError('npcforge predict', `${article(kind.what)} (${list}) for this ${task} run`, got, `pass ${article(kind.what)} (${list})`));
+  }
+  if (!existsSync(input)) throw new InvalidConfigError(formatError('npcforge predict', `an existing ${kind.what} (${list})`, `${describe(input)}, which does not exist`, 'check the path'));
+  await checkSampleFile(input, MAX_SAMPLE_BYTES[task], 'npcforge predict');
+  if (task === 'image') await checkImageFile(input, 'npcforge predict');
+  else await checkWavFile(input, 'npcforge predict');
+}
 
 /** `npcforge predict <run> <file|text>`: classifies one image/WAV file or one text. */
 export function registerPredict(program: Command): void {
@@ -9,7 +41,7 @@ export function registerPredict(program: Command): void {
     .command('predict')
     .description('classify one input with a supervised run (image/WAV path, or the text itself)')
     .argument('<run>', 'run folder written by `npcforge fit`')
-    .argument('<input>', 'file path (image, speech) or text (text; a .txt path is read)')
+    .argument('<input>', 'file path (image: .png/.jpg/.jpeg; speech: .wav) or text (text runs; an existing .txt path is read)')
     .option('--json', 'print JSON')
     .action(async (runDir: string, input: string, opts: { json?: boolean }) => {
       const { SupervisedRun } = await import('../../supervised/run.js');
@@ -17,9 +49,10 @@ export function registerPredict(program: Command): void {
       try {
         let arg = input;
         if (run.info.task === 'text') {
-          if (input.endsWith('.txt') && (await isFile(input))) arg = await readFile(input, 'utf8');
-        } else if (!(await isFile(input))) {
-          throw new InvalidConfigError(formatError('npcforge predict', `an existing ${run.info.task === 'image' ? 'image' : 'WAV'} file`, input, 'pass a file path'));
+          // An existing path ending in .txt is read (and must be a regular file); anything else is the text itself.
+          if (input.toLowerCase().endsWith('.txt') && existsSync(input)) arg = (await readSampleFile(input, MAX_SAMPLE_BYTES.text, 'npcforge predict')).toString('utf8');
+        } else {
+          await checkInputFile(run.info.task, input);
         }
         const out = await run.predict(arg);
         if (opts.json) {

@@ -8,10 +8,14 @@ import { parseFixedSequence } from '../../envs/fixed-sequence.js';
 import { RecordEpisode } from '../../replay/episodes/record-episode.js';
 import { recordPolicyEpisode } from '../../replay/episodes/record-policy.js';
 import { loadRunAgent } from '../../train/runner.js';
+import { runFolderName } from '../../train/run-folder.js';
+import { episodeName, gameSlug } from '../../replay/episodes/episode-name.js';
+import { CHECKPOINT_HELP, parseCheckpointStep } from './checkpoint-flag.js';
 import type { ObsArray } from '../../envs/env.js';
 
 interface RecordFlags {
   policy: string;
+  checkpoint?: number;
   episodes: string;
   out?: string;
   seed: string;
@@ -37,17 +41,13 @@ function parsePolicy(spec: string, actionNames: string[], sample: () => number):
   throw new InvalidConfigError(formatError('npcforge record', "--policy 'random' or 'fixed:<actions>'", describe(spec), 'pass random, fixed:<seq>, or the folder of a run made by `npcforge train`'));
 }
 
-function stamp(): string {
-  return new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
-}
-
-/** Records greedy episodes of a trained run's latest checkpoint, annotated with its Q-values or probabilities. */
+/** Records greedy episodes of a trained run (best weights, else the latest or the chosen checkpoint), annotated with its Q-values or probabilities. */
 async function recordRunPolicy(
   game: string,
   runDir: string,
-  o: { episodes: number; seed: number; keyframeInterval: number | 'auto'; makeOptions: Record<string, unknown>; out?: string },
+  o: { episodes: number; seed: number; checkpoint?: number; keyframeInterval: number | 'auto'; makeOptions: Record<string, unknown>; out?: string },
 ): Promise<void> {
-  const { agent, run, step } = await loadRunAgent(runDir);
+  const { agent, run, step } = await loadRunAgent(runDir, o.checkpoint);
   try {
     if (run.game !== game) throw new InvalidConfigError(formatError('npcforge record', `a run of ${describe(game)}`, `a run of ${describe(run.game)} (${runDir})`, `record ${run.game}, or pass a run of ${game}`));
     const dir = o.out ?? join(runDir, 'episodes');
@@ -60,7 +60,7 @@ async function recordRunPolicy(
         const f = await recordPolicyEpisode({
           env,
           dir,
-          name: `record-step${step}-s${o.seed + e}`,
+          name: episodeName({ source: `record-step${step}`, seed: o.seed + e, index: e }),
           seed: o.seed + e,
           keyframeInterval: o.keyframeInterval,
           meta: { run: basename(runDir), agentStep: step, episode: e },
@@ -87,9 +87,10 @@ export function registerRecord(program: Command): void {
   program
     .command('record <game>')
     .description('record episodes of a game to .npcep files (view them with `npcforge view`)')
-    .option('--policy <policy>', "'random', 'fixed:<seq>' (action initials/digits, or names/indices separated by commas; cycled), or a run folder of `npcforge train` (its latest checkpoint, greedy)", 'random')
+    .option('--policy <policy>', "'random', 'fixed:<seq>' (action initials/digits, or names/indices separated by commas; cycled), or a run folder of `npcforge train` (greedy; its best-evaluated weights in <run>/best/ when present, else its latest checkpoint; see --checkpoint)", 'random')
+    .option('--checkpoint <step>', `with --policy <run>: ${CHECKPOINT_HELP}`, parseCheckpointStep)
     .option('--episodes <n>', 'number of episodes', '1')
-    .option('--out <dir>', 'folder for the files (default runs/<game>__<policy>__s<seed>__<time>/episodes)')
+    .option('--out <dir>', 'folder for the files (default: <run>/episodes for --policy <run>, else runs/<game>__<policy>__s<seed>__<time>/episodes)')
     .option('--seed <s>', 'reset seed of the first episode; episode i uses seed + i', '0')
     .option('--max-steps <n>', 'cap episodes at this many steps (TimeLimit)')
     .option('--keyframe-interval <k>', "frames per chunk (a seek decodes at most k frames), or 'auto'", 'auto')
@@ -99,18 +100,20 @@ export function registerRecord(program: Command): void {
       const keyframeInterval = flags.keyframeInterval === 'auto' ? 'auto' : parseIntFlag('keyframe-interval', flags.keyframeInterval, 1);
       const makeOptions = flags.maxSteps === undefined ? {} : { maxEpisodeSteps: parseIntFlag('max-steps', flags.maxSteps, 1) };
       if (existsSync(join(flags.policy, 'config.json'))) {
-        await recordRunPolicy(game, flags.policy, { episodes, seed, keyframeInterval, makeOptions, out: flags.out });
+        await recordRunPolicy(game, flags.policy, { episodes, seed, checkpoint: flags.checkpoint, keyframeInterval, makeOptions, out: flags.out });
         return;
       }
+      if (flags.checkpoint !== undefined) throw new InvalidConfigError(formatError('npcforge record', '--checkpoint only with --policy <run folder>', `--policy ${describe(flags.policy)}`, 'drop --checkpoint, or pass the folder of a run made by `npcforge train`'));
       const env = make<unknown, number>(game, makeOptions);
       const rng = new SeededRng(seed);
       const policy = parsePolicy(flags.policy, env.spec.actionNames, () => env.actionSpace.sample(rng));
       const policyTag = flags.policy === 'random' ? 'random' : 'fixed';
-      const dir = flags.out ?? join('runs', `${game.replace(/\//g, '_')}__${policyTag}__s${seed}__${stamp()}`, 'episodes');
+      // The same folder names as `npcforge train` (runs/<game>__<agent>__s<seed>__<time>), the policy in the agent's place.
+      const dir = flags.out ?? join('runs', runFolderName(game, policyTag, seed, new Date()), 'episodes');
       const rec = new RecordEpisode(env, {
         dir,
         keyframeInterval,
-        name: (i, s) => `${game.replace(/\//g, '_')}-s${s}-e${String(i).padStart(3, '0')}`,
+        name: (index, s) => episodeName({ source: gameSlug(game), seed: s, index }),
         meta: (i) => ({ policy: flags.policy, episode: i }),
         onEpisode: (f) => process.stdout.write(`${f.path}  steps ${f.steps}  return ${f.return}  ${(f.bytes / 1024).toFixed(1)} KB\n`),
       });

@@ -9,13 +9,14 @@ import { Wrapper, type Env, type EnvSnapshot, type ResetArgs, type ResetResult, 
 import type { StepAnnotation } from './format.js';
 import { EPISODE_EXTENSION } from './format.js';
 import { EpisodeFileWriter } from './writer.js';
+import { episodeName, gameSlug } from './episode-name.js';
 
 export interface RecordEpisodeOptions {
   /** Folder the episode files go to (created when missing). */
   dir: string;
-  /** File name without extension of the n-th episode (0-based); default `<prefix>-<n, 4 digits>`. */
+  /** File name without extension of the n-th episode (0-based); default `<prefix>-s<seed>-e<n, 3 digits>` (see episode-name.ts). */
   name?: (episodeIndex: number, seed: number | null) => string;
-  /** Prefix of the default names (default: the env id with `/` replaced by `_`). */
+  /** Prefix of the default names (default: the env id with `/` replaced by `-`). */
   prefix?: string;
   /** Frames per chunk, or 'auto' (default): see EpisodeEncoderOptions. */
   keyframeInterval?: number | 'auto';
@@ -86,9 +87,9 @@ export class RecordEpisode<Obs> extends Wrapper<Obs, number> {
     const r = this.env.reset(args);
     const spec = this.env.spec;
     const index = this.episodeIndex++;
-    const prefix = this.options.prefix ?? spec.id.replace(/\//g, '_');
+    const prefix = this.options.prefix ?? gameSlug(spec.id);
     const seed = args.seed ?? null;
-    const name = this.options.name ? this.options.name(index, seed) : `${prefix}-${String(index).padStart(4, '0')}`;
+    const name = this.options.name ? this.options.name(index, seed) : episodeName({ source: prefix, seed, index });
     const meta = typeof this.options.meta === 'function' ? this.options.meta(index) : (this.options.meta ?? {});
     this.writer = new EpisodeFileWriter({ path: join(this.options.dir, name + EPISODE_EXTENSION), keyframeInterval: this.options.keyframeInterval, compressionLevel: this.options.compressionLevel });
     this.writer.begin(

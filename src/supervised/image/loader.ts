@@ -5,11 +5,10 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import sharp from 'sharp';
-import { readdir, stat } from 'node:fs/promises';
-import { extname, join } from 'node:path';
 import { DatasetError, InvalidConfigError, describe, formatError } from '../../errors.js';
 import type { Rng } from '../../envs/rng.js';
 import { permutation, stratifiedSplit, type Batch, type BatchSource } from '../data-source.js';
+import { MAX_SAMPLE_BYTES, listClassFiles, readSampleEnds, readSampleFile } from '../data-files.js';
 
 /** Random augmentation applied to training images. */
 export interface AugmentConfig {
@@ -33,7 +32,8 @@ export interface ImageFormat {
 
 export const DEFAULT_IMAGE_FORMAT: ImageFormat = { height: 28, width: 28, channels: 1 };
 
-const IMAGE_EXTENSIONS = new Set(['.png', '.jpg', '.jpeg']);
+/** File extensions read as images. */
+export const IMAGE_EXTENSIONS: readonly string[] = ['.png', '.jpg', '.jpeg'];
 
 /** Checks an image format, reporting every bad field at once. */
 export function resolveImageFormat(partial: Partial<ImageFormat> = {}): ImageFormat {
@@ -48,10 +48,12 @@ export function resolveImageFormat(partial: Partial<ImageFormat> = {}): ImageFor
 
 /** Decodes one image file into a fresh HWC Float32Array scaled to [0, 1]. */
 export async function decodeImage(path: string, format: ImageFormat): Promise<Float32Array> {
+  // Read through the checked reader: sharp(path) would block on a FIFO and read any size.
+  const bytes = await readSampleFile(path, MAX_SAMPLE_BYTES.image, 'decodeImage');
   let data: Buffer;
   let channels: number;
   try {
-    let pipeline = sharp(path).resize(format.width, format.height, { fit: 'fill' });
+    let pipeline = sharp(bytes).resize(format.width, format.height, { fit: 'fill' });
     pipeline = format.channels === 1 ? pipeline.toColourspace('b-w') : pipeline.removeAlpha().toColourspace('srgb');
     const out = await pipeline.raw().toBuffer({ resolveWithObject: true });
     data = out.data;
@@ -138,29 +140,46 @@ export class ImageFileSource implements BatchSource {
   }
 }
 
-/** Lists `<dir>/<class>/*.{png,jpg,jpeg}`; classes sorted by name. Throws DatasetError on empty input. */
+/** Largest decoded image, pixels (sharp's own default limit). */
+const MAX_IMAGE_PIXELS = 0x3fff * 0x3fff;
+const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+
+/**
+ * Checks an image file's header without decoding it: PNG signature, IHDR dimensions and the IEND
+ * trailer (catches truncated files), or the JPEG start-of-image marker. Run on every file when a
+ * folder is listed, so that a broken image stops `fit` before training rather than mid-epoch.
+ */
+export async function checkImageFile(path: string, component = 'listImageFolder'): Promise<void> {
+  const { head, tail } = await readSampleEnds(path, 24, 64, component);
+  const broken = (what: string): never => {
+    throw new DatasetError(formatError(component, 'a PNG or JPEG image', `${what} in ${path}`, 'delete or replace the broken file'));
+  };
+  if (head.length >= 8 && head.subarray(0, 8).equals(PNG_SIGNATURE)) {
+    if (head.length < 24 || head.toString('latin1', 12, 16) !== 'IHDR') broken('a PNG without its IHDR header');
+    const width = head.readUInt32BE(16);
+    const height = head.readUInt32BE(20);
+    if (width === 0 || height === 0 || width * height > MAX_IMAGE_PIXELS) broken(`a PNG of ${width}x${height} pixels (at most ${MAX_IMAGE_PIXELS} pixels)`);
+    if (!tail.includes('IEND', 0, 'latin1')) broken('a truncated PNG (no IEND chunk at its end)');
+    return;
+  }
+  if (head.length >= 3 && head[0] === 0xff && head[1] === 0xd8 && head[2] === 0xff) return;
+  broken(head.length === 0 ? 'an empty file' : 'neither a PNG nor a JPEG signature');
+}
+
+/** Lists `<dir>/<class>/*.{png,jpg,jpeg}`; classes sorted by name; every file is checked (see checkImageFile). Throws DatasetError on bad input. */
 export async function listImageFolder(dir: string, format: Partial<ImageFormat> = {}): Promise<ImageFileSource> {
   const fmt = resolveImageFormat(format);
-  let entries;
-  try {
-    entries = await readdir(dir, { withFileTypes: true });
-  } catch (err) {
-    throw new DatasetError(formatError('listImageFolder', 'a readable folder with one sub-folder per class', `${dir}: ${(err as Error).message}`, 'check the --data path (run `npcforge data ...` to create one)'), { cause: err });
-  }
-  const classes = entries.filter((e) => e.isDirectory()).map((e) => e.name).sort();
-  if (classes.length === 0) throw new DatasetError(formatError('listImageFolder', 'at least one class sub-folder', `an empty folder ${dir}`, 'put images in <dir>/<class>/*.png'));
-  const files: string[] = [];
-  const labels: number[] = [];
-  for (let c = 0; c < classes.length; c++) {
-    const classDir = join(dir, classes[c]!);
-    const names = (await readdir(classDir)).filter((f) => IMAGE_EXTENSIONS.has(extname(f).toLowerCase())).sort();
-    if (names.length === 0) throw new DatasetError(formatError('listImageFolder', 'image files (.png, .jpg, .jpeg) in every class folder', `no images in ${classDir}`, 'add images or remove the empty class folder'));
-    for (const n of names) {
-      files.push(join(classDir, n));
-      labels.push(c);
-    }
-  }
-  return new ImageFileSource(files, Int32Array.from(labels), classes, fmt);
+  const found = await listClassFiles(dir, {
+    extensions: IMAGE_EXTENSIONS,
+    maxBytes: MAX_SAMPLE_BYTES.image,
+    component: 'listImageFolder',
+    classFolder: 'class',
+    fix: 'check the --data path (run `npcforge data ...` to create one; images go in <dir>/<class>/*.png)',
+    checkContent: (path) => checkImageFile(path),
+  });
+  const files = found.flatMap((c) => c.files);
+  const labels = found.flatMap((c, i) => c.files.map(() => i));
+  return new ImageFileSource(files, Int32Array.from(labels), found.map((c) => c.name), fmt);
 }
 
 /** Stratified train/validation split of an image folder; augmentation only on the training part. */
@@ -168,13 +187,4 @@ export function splitImageSource(source: ImageFileSource, validationFraction: nu
   if (!(validationFraction >= 0 && validationFraction < 1)) throw new InvalidConfigError(formatError('splitImageSource', 'a validation fraction in [0, 1)', describe(validationFraction), 'pass e.g. 0.1'));
   const { first, second } = stratifiedSplit(source.labels, validationFraction, rng);
   return { train: source.subset(first, augment), validation: source.subset(second, null) };
-}
-
-/** True if `path` is a file (for `predict`'s file-or-text argument). */
-export async function isFile(path: string): Promise<boolean> {
-  try {
-    return (await stat(path)).isFile();
-  } catch {
-    return false;
-  }
 }

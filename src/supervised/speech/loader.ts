@@ -1,9 +1,9 @@
 /** Loads a speech folder (`<dir>/<word>/*.wav`) into in-memory feature arrays. */
-import { readdir } from 'node:fs/promises';
-import { join, extname, basename } from 'node:path';
+import { extname, basename } from 'node:path';
 import { DatasetError, formatError } from '../../errors.js';
 import { ArraySource } from '../data-source.js';
-import { readWav } from './wav.js';
+import { checkWavFile, readWav } from './wav.js';
+import { MAX_SAMPLE_BYTES, listClassFiles } from '../data-files.js';
 import { extractFeatures, featureShape, melFilterBank, type FeatureConfig } from './features.js';
 
 /** Features of a folder plus the speaker (voice) of each clip, parsed from `<voice>__<take>.wav`. */
@@ -23,18 +23,18 @@ export async function wavFeatures(path: string, config: FeatureConfig, filterBan
   return extractFeatures(audio.samples, config, filterBank);
 }
 
-/** Reads every clip under `dir`; `classes` fixes the label order (from the training run) when given. */
+/** Reads every clip under `dir` (regular WAV files, headers checked when listed); `classes` fixes the label order (from the training run) when given. */
 export async function loadSpeechFolder(dir: string, config: FeatureConfig, classes?: string[]): Promise<SpeechSet> {
-  let entries;
-  try {
-    entries = await readdir(dir, { withFileTypes: true });
-  } catch (err) {
-    throw new DatasetError(formatError('loadSpeechFolder', 'a folder with one sub-folder per word', `${dir}: ${(err as Error).message}`, 'run `npcforge data speech --out <dir>`'), { cause: err });
-  }
-  const found = entries.filter((e) => e.isDirectory()).map((e) => e.name).sort();
-  if (found.length === 0) throw new DatasetError(formatError('loadSpeechFolder', 'at least one word sub-folder', `an empty folder ${dir}`, 'put clips in <dir>/<word>/*.wav'));
-  const order = classes ?? found;
-  const unknown = found.filter((f) => !order.includes(f));
+  const found = await listClassFiles(dir, {
+    extensions: ['.wav'],
+    maxBytes: MAX_SAMPLE_BYTES.speech,
+    component: 'loadSpeechFolder',
+    classFolder: 'word',
+    fix: 'run `npcforge data speech --out <dir>` (clips go in <dir>/<word>/*.wav)',
+    checkContent: (path) => checkWavFile(path),
+  });
+  const order = classes ?? found.map((c) => c.name);
+  const unknown = found.map((c) => c.name).filter((f) => !order.includes(f));
   if (unknown.length > 0) throw new DatasetError(formatError('loadSpeechFolder', `only the trained words (${order.join(', ')})`, `folders ${unknown.join(', ')}`, 'evaluate on data with the same words'));
   const shape = featureShape(config);
   const per = shape[0] * shape[1];
@@ -43,12 +43,10 @@ export async function loadSpeechFolder(dir: string, config: FeatureConfig, class
   const labels: number[] = [];
   const voices: string[] = [];
   for (const word of found) {
-    const files = (await readdir(join(dir, word))).filter((f) => extname(f).toLowerCase() === '.wav').sort();
-    if (files.length === 0) throw new DatasetError(formatError('loadSpeechFolder', 'WAV files in every word folder', `none in ${join(dir, word)}`, 'add clips or remove the folder'));
-    for (const f of files) {
-      feats.push(await wavFeatures(join(dir, word, f), config, fb));
-      labels.push(order.indexOf(word));
-      const stem = basename(f, extname(f));
+    for (const path of word.files) {
+      feats.push(await wavFeatures(path, config, fb));
+      labels.push(order.indexOf(word.name));
+      const stem = basename(path, extname(path));
       voices.push(stem.includes('__') ? stem.slice(0, stem.lastIndexOf('__')) : stem);
     }
   }

@@ -1,6 +1,7 @@
 /** Minimal RIFF/WAVE reader and writer: PCM 8/16/24/32-bit and IEEE float 32, mixed down to mono. */
-import { readFile, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { DatasetError, formatError } from '../../errors.js';
+import { MAX_SAMPLE_BYTES, readSampleEnds, readSampleFile } from '../data-files.js';
 
 /** Decoded audio: mono samples in [-1, 1]. */
 export interface Audio {
@@ -24,6 +25,7 @@ export function decodeWav(bytes: Uint8Array, path = '<buffer>'): Audio {
     const size = view.getUint32(off + 4, true);
     const body = off + 8;
     if (id === 'fmt ') {
+      if (size < 16 || body + 16 > bytes.length) throw bad(path, `a 'fmt ' chunk of ${size} bytes (at least 16)`);
       let format = view.getUint16(body, true);
       // WAVE_FORMAT_EXTENSIBLE stores the real format code in the sub-format GUID.
       if (format === 0xfffe && size >= 26) format = view.getUint16(body + 24, true);
@@ -31,6 +33,8 @@ export function decodeWav(bytes: Uint8Array, path = '<buffer>'): Audio {
     } else if (id === 'data') {
       if (fmt === null) throw bad(path, "a 'data' chunk before 'fmt '");
       const { format, channels, bits } = fmt;
+      // Checked before the sample buffer is sized from them (0 bits or channels would divide by zero).
+      if (![8, 16, 24, 32].includes(bits) || channels < 1 || channels > 64 || fmt.rate < 1) throw bad(path, `${channels} channels of ${bits} bits at ${fmt.rate} Hz`);
       const bytesPer = bits / 8;
       const end = Math.min(bytes.length, body + size);
       const frames = Math.floor((end - body) / (bytesPer * channels));
@@ -56,15 +60,17 @@ export function decodeWav(bytes: Uint8Array, path = '<buffer>'): Audio {
   throw bad(path, "no 'data' chunk");
 }
 
-/** Reads a WAV file. */
+/** Reads a WAV file (a regular file of at most MAX_SAMPLE_BYTES.speech). */
 export async function readWav(path: string): Promise<Audio> {
-  let bytes: Buffer;
-  try {
-    bytes = await readFile(path);
-  } catch (err) {
-    throw new DatasetError(formatError('readWav', 'a readable WAV file', `${path}: ${(err as Error).message}`, 'check the path'), { cause: err });
+  return decodeWav(await readSampleFile(path, MAX_SAMPLE_BYTES.speech, 'readWav'), path);
+}
+
+/** Checks the RIFF/WAVE signature of a file without reading the rest (run on every file when a folder is listed). */
+export async function checkWavFile(path: string, component = 'loadSpeechFolder'): Promise<void> {
+  const { head } = await readSampleEnds(path, 12, 0, component);
+  if (head.length < 12 || head.toString('latin1', 0, 4) !== 'RIFF' || head.toString('latin1', 8, 12) !== 'WAVE') {
+    throw new DatasetError(formatError(component, 'a WAV file (RIFF/WAVE header)', `${head.length === 0 ? 'an empty file' : 'no RIFF/WAVE header'} in ${path}`, 'delete or replace the file, or convert it with sox'));
   }
-  return decodeWav(bytes, path);
 }
 
 /** Encodes mono samples as 16-bit PCM WAV bytes (clipped to [-1, 1]). */

@@ -1,7 +1,6 @@
 /** Reads a text folder: `<dir>/<class>/*.txt`, one sample per file. */
-import { readdir, readFile } from 'node:fs/promises';
-import { extname, join } from 'node:path';
 import { DatasetError, formatError } from '../../errors.js';
+import { MAX_SAMPLE_BYTES, listClassFiles, readSampleFile } from '../data-files.js';
 
 /** Texts and class indices of a folder. */
 export interface TextSet {
@@ -10,27 +9,24 @@ export interface TextSet {
   classes: string[];
 }
 
-/** Loads every `.txt` under `dir`; `classes` fixes the label order (from the training run) when given. */
+/** Loads every `.txt` under `dir` (regular files within MAX_SAMPLE_BYTES.text, checked when listed); `classes` fixes the label order (from the training run) when given. */
 export async function loadTextFolder(dir: string, classes?: string[]): Promise<TextSet> {
-  let entries;
-  try {
-    entries = await readdir(dir, { withFileTypes: true });
-  } catch (err) {
-    throw new DatasetError(formatError('loadTextFolder', 'a folder with one sub-folder per class', `${dir}: ${(err as Error).message}`, 'run `npcforge data sentiment|spam --out <dir>`'), { cause: err });
-  }
-  const found = entries.filter((e) => e.isDirectory()).map((e) => e.name).sort();
-  if (found.length === 0) throw new DatasetError(formatError('loadTextFolder', 'at least one class sub-folder', `an empty folder ${dir}`, 'put texts in <dir>/<class>/*.txt'));
-  const order = classes ?? found;
-  const unknown = found.filter((f) => !order.includes(f));
+  const found = await listClassFiles(dir, {
+    extensions: ['.txt'],
+    maxBytes: MAX_SAMPLE_BYTES.text,
+    component: 'loadTextFolder',
+    classFolder: 'class',
+    fix: 'run `npcforge data sentiment|spam --out <dir>` (texts go in <dir>/<class>/*.txt)',
+  });
+  const order = classes ?? found.map((c) => c.name);
+  const unknown = found.map((c) => c.name).filter((f) => !order.includes(f));
   if (unknown.length > 0) throw new DatasetError(formatError('loadTextFolder', `only the trained classes (${order.join(', ')})`, `folders ${unknown.join(', ')}`, 'evaluate on data with the same classes'));
   const texts: string[] = [];
   const labels: number[] = [];
   for (const c of found) {
-    const files = (await readdir(join(dir, c))).filter((f) => extname(f).toLowerCase() === '.txt').sort();
-    if (files.length === 0) throw new DatasetError(formatError('loadTextFolder', '.txt files in every class folder', `none in ${join(dir, c)}`, 'add samples or remove the folder'));
-    for (const f of files) {
-      texts.push(await readFile(join(dir, c, f), 'utf8'));
-      labels.push(order.indexOf(c));
+    for (const f of c.files) {
+      texts.push((await readSampleFile(f, MAX_SAMPLE_BYTES.text, 'loadTextFolder')).toString('utf8'));
+      labels.push(order.indexOf(c.name));
     }
   }
   return { texts, labels: Int32Array.from(labels), classes: order };

@@ -1,0 +1,66 @@
+import sharp from 'sharp';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { main } from '../../src/cli/main.js';
+
+const root = mkdtempSync(join(tmpdir(), 'npcforge-fitcli-'));
+const runDir = join(root, 'run');
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+async function cli(argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => ((out += String(s)), true));
+  const e = vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => ((err += String(s)), true));
+  try {
+    return { code: await main(argv), out, err };
+  } finally {
+    o.mockRestore();
+    e.mockRestore();
+  }
+}
+
+beforeAll(async () => {
+  // Two classes of three tiny images: dark and bright.
+  for (const [c, value] of [['dark', 20], ['bright', 230]] as const) {
+    mkdirSync(join(root, 'data', 'train', c), { recursive: true });
+    for (let i = 0; i < 3; i++) {
+      await sharp(Buffer.alloc(16, value + i), { raw: { width: 4, height: 4, channels: 1 } }).png().toFile(join(root, 'data', 'train', c, `${i}.png`));
+    }
+  }
+});
+
+describe('npcforge fit --json', () => {
+  it('prints the result as one JSON object on stdout, the human lines on stderr', async () => {
+    const r = await cli(['fit', 'image', '--data', join(root, 'data'), '--epochs', '1', '--batch-size', '2', '--val', '0.34', '--out', runDir, '--json']);
+    expect(r.code).toBe(0);
+    const lines = r.out.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    const report = JSON.parse(lines[0]!);
+    expect(report).toMatchObject({ run: runDir, task: 'image', model: 'cnn', classes: ['bright', 'dark'], epochs: 1, bestEpoch: 1, stoppedEarly: false });
+    expect(report.trainSamples + report.validationSamples).toBe(6);
+    expect(report.best.epoch).toBe(1);
+    expect(r.err).toContain(`run: ${runDir}`);
+    expect(existsSync(join(runDir, 'run.json'))).toBe(true);
+  });
+
+  it('`predict <image run> notes.txt` says the file is the wrong type, not a broken image', async () => {
+    const notes = join(root, 'notes.txt');
+    writeFileSync(notes, 'shopping list');
+    const a = await cli(['predict', runDir, notes]);
+    expect(a.code).toBe(2);
+    expect(a.err).toMatch(/^npcforge: \[npcforge predict\] expected an image file \(\.png, \.jpg, \.jpeg\) for this image run, received a \.txt file ".*notes\.txt"; fix: pass an image file \(\.png, \.jpg, \.jpeg\)\n$/);
+    const b = await cli(['predict', runDir, join(root, 'missing.png')]);
+    expect(b.code).toBe(2);
+    expect(b.err).toMatch(/expected an existing image file .*missing\.png", which does not exist/);
+    mkdirSync(join(root, 'dir.png'));
+    const c = await cli(['predict', runDir, join(root, 'dir.png')]);
+    expect(c.code).toBe(2);
+    expect(c.err).toMatch(/expected a regular file, received a folder at .*dir\.png/);
+    const ok = await cli(['predict', runDir, join(root, 'data', 'train', 'dark', '0.png'), '--json']);
+    expect(ok.code).toBe(0);
+    expect(Object.keys(JSON.parse(ok.out).probabilities).sort()).toEqual(['bright', 'dark']);
+  });
+});
