@@ -8,8 +8,13 @@ import { DrqnAgent } from './dqn/drqn-agent.js';
 import { pgAgentFactory } from './pg/factory.js';
 import { dqnMemoryNeeds } from './dqn/memory.js';
 import type { MemoryContext, MemoryNeed } from './memory.js';
+import { SAC_FALLBACK_ROW, SAC_GAME_ROWS, SAC_PRESETS, resolveSacConfig } from './sac/config.js';
+import { SacAgent } from './sac/sac-agent.js';
+import { sacMemoryNeeds } from './sac/memory.js';
 
 export interface AgentFactory {
+  /** Action space types the agent handles (e.g. `['Discrete']`), checked with the config; omitted = checked when built. */
+  actionSpaces?: readonly string[];
   /** Preset name -> full hyperparameters. */
   presets: Record<string, Record<string, unknown>>;
   /** Validates overrides on a preset; throws InvalidConfigError naming every bad key. */
@@ -38,12 +43,18 @@ export function getAgentFactory(name: string): AgentFactory {
   return f;
 }
 
+/** Names of registered agents that declare they handle action spaces of `type` (e.g. `Box`). */
+export function agentsForActionSpace(type: string): string[] {
+  return [...factories.entries()].filter(([, f]) => f.actionSpaces?.includes(type)).map(([name]) => name).sort();
+}
+
 /** Names of registered agents. */
 export function listAgents(): string[] {
   return [...factories.keys()].sort();
 }
 
 registerAgent('dqn', {
+  actionSpaces: ['Discrete'],
   presets: DQN_PRESETS as unknown as Record<string, Record<string, unknown>>,
   resolve: (preset, overrides) => resolveDqnConfig(preset as never, overrides) as unknown as Record<string, unknown>,
   memoryNeeds: (config, context) => dqnMemoryNeeds(config as never, context),
@@ -52,3 +63,12 @@ registerAgent('dqn', {
 });
 
 for (const algorithm of ['ppo', 'a2c', 'reinforce'] as const) registerAgent(algorithm, pgAgentFactory(algorithm));
+
+registerAgent('sac', {
+  actionSpaces: ['Box'],
+  presets: SAC_PRESETS as unknown as Record<string, Record<string, unknown>>,
+  resolve: (preset, overrides) => resolveSacConfig(preset as never, overrides) as unknown as Record<string, unknown>,
+  gameDefaults: (game) => SAC_GAME_ROWS[game] ?? SAC_FALLBACK_ROW,
+  memoryNeeds: (config, context) => sacMemoryNeeds(config as never, context),
+  create: ({ config, observationSpace, actionSpace, seed }) => new SacAgent({ config: config as never, observationSpace, actionSpace, seed }),
+});

@@ -3,6 +3,7 @@
  * with nothing else. Add a row per game; `prefix/*` rows match every id under the prefix.
  */
 import type { Box, Space } from '../envs/spaces.js';
+import { SAC_GAME_ROWS } from '../agents/sac/config.js';
 
 export interface GameDefaults {
   /** Game id, or `prefix/*`. */
@@ -75,6 +76,8 @@ export const GAME_DEFAULTS: GameDefaults[] = [
     runOverrides: MEMORY_RUN,
     recurrent: { steps: 160_000, agentOverrides: MEMORY_DRQN, runOverrides: MEMORY_RUN },
   },
+  // Continuous torque: SAC (RL Zoo's Pendulum-v1 settings, 20k steps).
+  { match: 'pendulum', agent: 'sac', ...SAC_GAME_ROWS.pendulum! },
   { match: 'minatar/*', agent: 'dqn', preset: 'minatar', steps: 5_000_000, runOverrides: { evalEvery: 100_000, evalEpisodes: 30, logEvery: 10_000, checkpointEvery: 100_000 } },
 ];
 

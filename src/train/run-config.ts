@@ -5,7 +5,7 @@
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { InvalidConfigError, formatError, describe } from '../errors.js';
 import { make } from '../envs/registry.js';
-import { getAgentFactory } from '../agents/registry.js';
+import { agentsForActionSpace, getAgentFactory } from '../agents/registry.js';
 import { gameDefaults } from './game-defaults.js';
 import { checkEnvChainDeclared } from './env-state.js';
 import { memoryProblems, spaceFacts, type MemoryNeed } from '../agents/memory.js';
@@ -205,6 +205,14 @@ export function resolveRunConfig(req: RunRequest): ResolvedRunConfig {
   const file = { ...(req.file ?? {}) };
   const agent = (req.agent ?? (file.agent as string | undefined) ?? defaults.agent) as string;
   const factory = getAgentFactory(agent);
+  const actionType = probe.actionSpace.type;
+  if (factory.actionSpaces && !factory.actionSpaces.includes(actionType)) {
+    probe.close();
+    const able = agentsForActionSpace(actionType);
+    throw new InvalidConfigError(
+      formatError('--agent', `an agent that handles ${req.game}'s ${actionType} action space`, `${agent} (handles ${factory.actionSpaces.join(', ')} actions)`, able.length ? `use --agent ${able.join(' or ')}` : `no registered agent declares ${actionType} actions`),
+    );
+  }
   // An agent other than the game's default may bring its own per-game row (policy-gradient agents do).
   const agentRow = agent !== defaults.agent ? factory.gameDefaults?.(req.game, probe.observationSpace, { recurrent: req.recurrent === true }) : undefined;
   const gameRow = req.recurrent && defaults.recurrent ? { ...defaults, ...defaults.recurrent } : defaults;

@@ -27,7 +27,7 @@ export function autoEncoder(shape: readonly number[]): EncoderSpec {
  */
 export function qNetworkShapes(component: string, config: DqnConfig, observationSpace: Space, actionSpace: Space, seed: number): { numActions: number; obsShape: number[]; obsSize: number; obsScale: number; netSpec: QNetworkSpec } {
   if (!(observationSpace instanceof Box)) throw new SpaceMismatchError(formatError(component, 'a Box observation space', observationSpace.type, 'use an env with array observations'));
-  if (!(actionSpace instanceof Discrete)) throw new SpaceMismatchError(formatError(component, 'a Discrete action space', actionSpace.type, 'DQN needs discrete actions'));
+  if (!(actionSpace instanceof Discrete)) throw new SpaceMismatchError(formatError(component, 'a Discrete action space', `${actionSpace.type} actions`, 'DQN needs discrete actions; use --agent sac for Box actions'));
   const obsShape = [...observationSpace.shape];
   const high = Math.max(...observationSpace.high);
   const obsScale = observationSpace.dtype === 'uint8' && high > 1 ? 1 / 255 : 1;

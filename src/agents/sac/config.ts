@@ -1,0 +1,138 @@
+/** SAC hyperparameters, presets and their validation. Step counts are env steps summed over sub-envs. */
+import { InvalidConfigError, formatError, describe } from '../../errors.js';
+import { MAX_LAYER_UNITS } from '../../networks/specs.js';
+import { checkOptimizerConfig, type OptimizerConfig } from '../../networks/optimizers.js';
+
+export interface SacConfig {
+  /** Hidden layer widths of the actor and of each critic (ReLU MLPs). */
+  hidden: number[];
+  /** Discount per env step. */
+  gamma: number;
+  /** Polyak factor of the target critics per update: target <- tau * online + (1 - tau) * target. */
+  tau: number;
+  /** Replay capacity (transitions). */
+  bufferSize: number;
+  /** Transitions per gradient update. */
+  batchSize: number;
+  /** Env steps of uniformly random actions before the policy acts and learning starts. */
+  learningStarts: number;
+  /** Env steps per gradient update (1 = one update of critics, actor and alpha per step). */
+  trainEvery: number;
+  /** Adam of the twin critics. */
+  criticOptimizer: OptimizerConfig;
+  /** Adam of the actor. */
+  actorOptimizer: OptimizerConfig;
+  /** Adam of log(alpha) (automatic entropy tuning). */
+  alphaOptimizer: OptimizerConfig;
+  /** Learn the entropy weight alpha towards `targetEntropy`; false keeps `initialAlpha`. */
+  autotune: boolean;
+  /** Entropy weight at the start (the fixed value when `autotune` is false). */
+  initialAlpha: number;
+  /** Target entropy in nats; null = -(action dims), as SAC's paper and CleanRL. */
+  targetEntropy: number | null;
+}
+
+const ADAM: Extract<OptimizerConfig, { kind: 'adam' }> = { kind: 'adam', learningRate: 3e-4, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 };
+
+/** CleanRL `sac_continuous_action.py` / SB3 defaults (one learning rate 3e-4 for every optimizer). */
+const DEFAULT: SacConfig = {
+  hidden: [256, 256],
+  gamma: 0.99,
+  tau: 0.005,
+  bufferSize: 1_000_000,
+  batchSize: 256,
+  learningStarts: 5000,
+  trainEvery: 1,
+  criticOptimizer: { ...ADAM },
+  actorOptimizer: { ...ADAM },
+  alphaOptimizer: { ...ADAM },
+  autotune: true,
+  initialAlpha: 1,
+  targetEntropy: null,
+};
+
+export const SAC_PRESETS: Record<string, SacConfig> = {
+  default: DEFAULT,
+  /**
+   * RL Baselines3 Zoo's Pendulum-v1 SAC (learning rate 1e-3, SB3's early start) with a replay
+   * memory sized to the 20k-step budget.
+   */
+  pendulum: {
+    ...DEFAULT,
+    bufferSize: 100_000,
+    learningStarts: 1000,
+    criticOptimizer: { ...ADAM, learningRate: 1e-3 },
+    actorOptimizer: { ...ADAM, learningRate: 1e-3 },
+    alphaOptimizer: { ...ADAM, learningRate: 1e-3 },
+  },
+};
+
+export const SAC_KEYS = Object.keys(DEFAULT) as Array<keyof SacConfig>;
+
+/** Largest replay memory accepted (transitions); memory is also checked against the machine. */
+export const MAX_SAC_BUFFER_SIZE = 100_000_000;
+
+const OPTIMIZER_KEYS = ['criticOptimizer', 'actorOptimizer', 'alphaOptimizer'] as const;
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** Applies overrides on a preset and validates everything; every bad or unknown field is reported at once. */
+export function resolveSacConfig(base: SacConfig, overrides: Record<string, unknown> = {}): SacConfig {
+  const errs: string[] = [];
+  const c = { ...base } as SacConfig & Record<string, unknown>;
+  for (const [k, v] of Object.entries(overrides)) {
+    if (!(SAC_KEYS as string[]).includes(k)) {
+      errs.push(`unknown key ${describe(k)}`);
+      continue;
+    }
+    // An optimizer override merges into the preset's Adam, so `{learningRate: 1e-3}` is enough.
+    if ((OPTIMIZER_KEYS as readonly string[]).includes(k) && isPlainObject(v)) c[k] = { ...(base[k as keyof SacConfig] as OptimizerConfig), ...v };
+    else c[k] = v;
+  }
+  const int = (k: keyof SacConfig, min: number, max = Number.MAX_SAFE_INTEGER): void => {
+    if (!Number.isSafeInteger(c[k]) || (c[k] as number) < min || (c[k] as number) > max) errs.push(`${k} = ${describe(c[k])} (want an integer in [${min}, ${max}])`);
+  };
+  const num = (k: keyof SacConfig, lo: number, hi: number): void => {
+    if (typeof c[k] !== 'number' || !Number.isFinite(c[k]) || !((c[k] as number) >= lo && (c[k] as number) <= hi)) errs.push(`${k} = ${describe(c[k])} (want a number in [${lo}, ${hi}])`);
+  };
+  if (!Array.isArray(c.hidden) || c.hidden.length === 0 || c.hidden.length > 64 || c.hidden.some((h) => !Number.isInteger(h) || h < 1 || h > MAX_LAYER_UNITS)) {
+    errs.push(`hidden = ${describe(c.hidden)} (want 1 to 64 integers in [1, ${MAX_LAYER_UNITS}])`);
+  }
+  num('gamma', 0, 1);
+  // tau 0 would freeze the target critics at their random start.
+  if (typeof c.tau !== 'number' || !(c.tau > 0 && c.tau <= 1)) errs.push(`tau = ${describe(c.tau)} (want 0 < x <= 1)`);
+  int('bufferSize', 100, MAX_SAC_BUFFER_SIZE);
+  int('batchSize', 1, 65_536);
+  int('learningStarts', 0);
+  int('trainEvery', 1);
+  for (const k of OPTIMIZER_KEYS) {
+    const o = c[k];
+    if (!isPlainObject(o) || o.kind !== 'adam') errs.push(`${k} = ${describe(o)} (want {kind: 'adam', learningRate, beta1, beta2, epsilon})`);
+    else errs.push(...checkOptimizerConfig(o as OptimizerConfig, k));
+  }
+  if (typeof c.autotune !== 'boolean') errs.push(`autotune = ${describe(c.autotune)} (want true or false)`);
+  if (typeof c.initialAlpha !== 'number' || !(c.initialAlpha > 0 && c.initialAlpha <= 1e6)) errs.push(`initialAlpha = ${describe(c.initialAlpha)} (want 0 < x <= 1e6)`);
+  if (c.targetEntropy !== null && (typeof c.targetEntropy !== 'number' || !Number.isFinite(c.targetEntropy))) errs.push(`targetEntropy = ${describe(c.targetEntropy)} (want a number or null for -(action dims))`);
+  if (Number.isInteger(c.batchSize) && Number.isInteger(c.bufferSize) && c.batchSize > c.bufferSize) errs.push(`batchSize = ${c.batchSize} (want <= bufferSize ${c.bufferSize})`);
+  if (errs.length) throw new InvalidConfigError(formatError('sac config', 'valid SAC hyperparameters', errs.join('; '), 'fix or remove the listed keys (see docs/training.md)'), { problems: errs });
+  return c;
+}
+
+/** A game's SAC defaults: preset, step budget and runner settings. */
+export interface SacGameRow {
+  preset: string;
+  /** Env steps of the default training run. */
+  steps: number;
+  runOverrides: Record<string, unknown>;
+}
+
+/** Per-game SAC rows (used as the game's default row where SAC is its default agent, and by `--agent sac`). */
+export const SAC_GAME_ROWS: Record<string, SacGameRow> = {
+  // RL Zoo's budget; the last evaluation (50 greedy episodes) is the acceptance figure.
+  pendulum: { preset: 'pendulum', steps: 20_000, runOverrides: { evalEvery: 5000, evalEpisodes: 50, logEvery: 1000, checkpointEvery: 5000 } },
+};
+
+/** Any other game: the default preset and a generic budget. */
+export const SAC_FALLBACK_ROW: SacGameRow = { preset: 'default', steps: 100_000, runOverrides: { evalEvery: 10_000, evalEpisodes: 20, logEvery: 1000, checkpointEvery: 10_000 } };

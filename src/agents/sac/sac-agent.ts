@@ -1,0 +1,381 @@
+/**
+ * Soft Actor-Critic for `Box` actions (Haarnoja et al. 2018), read top to bottom like CleanRL's
+ * `sac_continuous_action.py`: the losses as pure tensor functions, the networks, then the agent
+ * (act, observe -> update, save/load).
+ *
+ * - Actor: MLP -> [mean, log-std] per action dim; log-std squashed into [-5, 2] by tanh as
+ *   CleanRL; a `TanhGaussian` samples and scales the action onto the Box bounds.
+ * - Twin critics Q1, Q2: MLPs on concat(obs, action); target copies follow by Polyak averaging.
+ * - Automatic entropy tuning: learnable log(alpha) towards target entropy -|A|.
+ * - Replay of float observations and action vectors; uniform random actions before
+ *   `learningStarts` (as CleanRL); one update of critics, actor and alpha per `trainEvery` steps.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { CheckpointError, SpaceMismatchError, formatError, describe } from '../../errors.js';
+import type { ObsArray } from '../../envs/env.js';
+import { SeededRng, type Rng, type RngState } from '../../envs/rng.js';
+import { Box, type Space } from '../../envs/spaces.js';
+import { buildQNetwork, copyWeights, polyakUpdate } from '../../networks/builders.js';
+import { SlotOptimizer } from '../../networks/optimizers.js';
+import { packTensors, unpackTensors, type TensorPackEntry } from '../../networks/weights.js';
+import { TanhGaussian } from '../policy/distributions.js';
+import { applyGradients } from '../dqn/q-learning.js';
+import { checkFiniteUpdate } from '../divergence.js';
+import type { ActOptions, ActResult, Agent, AgentSnapshot, StepBatch, UpdateMetrics } from '../agent.js';
+import type { SacConfig } from './config.js';
+import { ContinuousReplay, type ContinuousSample } from './replay.js';
+
+// ---------------------------------------------------------------------------------------------
+// Losses and helpers (pure tensor functions; call inside tidy, tested against hand-computed values)
+
+/** Bounds of the actor's log-std (CleanRL's LOG_STD_MIN / LOG_STD_MAX). */
+export const LOG_STD_MIN = -5;
+export const LOG_STD_MAX = 2;
+
+/** Maps the raw log-std head into [LOG_STD_MIN, LOG_STD_MAX] smoothly (tanh, as CleanRL; a hard clamp would stop its gradient). */
+export function squashLogStd(raw: tf.Tensor): tf.Tensor {
+  return tf.add(LOG_STD_MIN, tf.mul(0.5 * (LOG_STD_MAX - LOG_STD_MIN), tf.add(tf.tanh(raw), 1)));
+}
+
+/**
+ * Soft TD target y = r + gamma (1 - terminated) (min(Q1', Q2') - alpha log pi(a'|s')), with a'
+ * drawn from the current policy at s'. Truncated transitions bootstrap (terminated is 0 there).
+ */
+export function softTarget(o: { rewards: tf.Tensor1D; terminated: tf.Tensor1D; nextQ1: tf.Tensor1D; nextQ2: tf.Tensor1D; nextLogProb: tf.Tensor1D; alpha: tf.Scalar | number; gamma: number }): tf.Tensor1D {
+  const softValue = tf.sub(tf.minimum(o.nextQ1, o.nextQ2), tf.mul(o.alpha, o.nextLogProb));
+  return tf.add(o.rewards, tf.mul(tf.mul(tf.sub(1, o.terminated), o.gamma), softValue)) as tf.Tensor1D;
+}
+
+/** Critic loss: MSE(Q1, y) + MSE(Q2, y) (CleanRL's qf_loss). */
+export function criticLoss(q1: tf.Tensor1D, q2: tf.Tensor1D, y: tf.Tensor1D): tf.Scalar {
+  return tf.add(tf.mean(tf.square(tf.sub(q1, y))), tf.mean(tf.square(tf.sub(q2, y)))) as tf.Scalar;
+}
+
+/** Actor loss: mean(alpha log pi(a|s) - min(Q1(s, a), Q2(s, a))) with a reparameterised. */
+export function actorLoss(logProb: tf.Tensor1D, q1: tf.Tensor1D, q2: tf.Tensor1D, alpha: tf.Scalar | number): tf.Scalar {
+  return tf.mean(tf.sub(tf.mul(alpha, logProb), tf.minimum(q1, q2))) as tf.Scalar;
+}
+
+/** Entropy-temperature loss: mean(-alpha (log pi + target entropy)), alpha = exp(logAlpha), log pi held fixed (pass a tensor computed outside the gradient closure). */
+export function alphaLoss(logAlpha: tf.Tensor, logProb: tf.Tensor1D, targetEntropy: number): tf.Scalar {
+  return tf.mean(tf.mul(tf.neg(tf.exp(logAlpha)), tf.add(logProb, targetEntropy))) as tf.Scalar;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Networks
+
+/** Mean and squashed log-std [B, D] of the actor on `x` [B, obsSize]. */
+function actorHeads(actor: tf.LayersModel, x: tf.Tensor, d: number): { mean: tf.Tensor2D; logStd: tf.Tensor2D } {
+  const out = actor.apply(x) as tf.Tensor2D;
+  const [mean, raw] = tf.split(out, [d, d], 1) as [tf.Tensor2D, tf.Tensor2D];
+  return { mean, logStd: squashLogStd(raw) as tf.Tensor2D };
+}
+
+/** Q(s, a) [B] of one critic. */
+function qValue(critic: tf.LayersModel, x: tf.Tensor, a: tf.Tensor): tf.Tensor1D {
+  return tf.reshape(critic.apply(tf.concat([x, a], 1)) as tf.Tensor, [-1]) as tf.Tensor1D;
+}
+
+function variablesOf(models: tf.LayersModel[]): tf.Variable[] {
+  return models.flatMap((m) => m.weights.map((w) => w.read() as tf.Variable));
+}
+
+// ---------------------------------------------------------------------------------------------
+// The agent
+
+export interface SacAgentOptions {
+  config: SacConfig;
+  observationSpace: Space;
+  actionSpace: Space;
+  /** Seed of the weights, exploration, replay sampling and policy noise. */
+  seed: number;
+}
+
+const SNAPSHOT_FORMAT = 'npcforge-sac';
+
+/** Tensor groups of a snapshot, each stored as `<name>.bin` with its manifest. */
+type Group = 'actor' | 'critics' | 'targets' | 'logAlpha' | 'actorOptimizer' | 'criticOptimizer' | 'alphaOptimizer';
+
+interface SacSnapshotJson {
+  format: string;
+  version: 1;
+  envSteps: number;
+  updates: number;
+  updateDebt: number;
+  optimizerSteps: { actor: number; critic: number; alpha: number };
+  exploreRng: RngState;
+  learnRng: RngState;
+  manifests: Record<Group, TensorPackEntry[]>;
+  hasReplay: boolean;
+}
+
+export class SacAgent implements Agent {
+  readonly kind = 'sac';
+  readonly config: SacConfig;
+  readonly actor: tf.LayersModel;
+  readonly q1: tf.LayersModel;
+  readonly q2: tf.LayersModel;
+  readonly q1Target: tf.LayersModel;
+  readonly q2Target: tf.LayersModel;
+  readonly logAlpha: tf.Variable;
+  readonly replay: ContinuousReplay;
+  readonly obsSize: number;
+  readonly actionDims: number;
+  readonly targetEntropy: number;
+  /** Multiplier from stored observation values to network inputs (1/255 for byte pixels). */
+  readonly obsScale: number;
+  private readonly low: Float64Array;
+  private readonly high: Float64Array;
+  private readonly actorVars: tf.Variable[];
+  private readonly criticVars: tf.Variable[];
+  private readonly actorOptimizer: SlotOptimizer;
+  private readonly criticOptimizer: SlotOptimizer;
+  private readonly alphaOptimizer: SlotOptimizer;
+  /** Random actions before learning starts and the policy's sampling noise while training. */
+  private readonly exploreRng: SeededRng;
+  /** Replay sampling and the noise of the update's policy samples. */
+  private readonly learnRng: SeededRng;
+  /** Env steps observed. */
+  envSteps = 0;
+  /** Gradient updates done. */
+  updates = 0;
+  private updateDebt = 0;
+  /** alpha = exp(logAlpha), read back after each update (for the metrics and `schedule`). */
+  private alpha: number;
+
+  constructor(options: SacAgentOptions) {
+    const { config, observationSpace, actionSpace, seed } = options;
+    if (!(actionSpace instanceof Box) || actionSpace.dtype !== 'float32' || actionSpace.shape.length !== 1) {
+      throw new SpaceMismatchError(formatError('sac', 'a Box action space of float32 vectors', actionSpace instanceof Box ? `Box of shape [${actionSpace.shape.join(', ')}] ${actionSpace.dtype}` : `${actionSpace.type} actions`, 'SAC handles continuous actions; use --agent dqn, ppo, a2c or reinforce for discrete actions'));
+    }
+    if (!(observationSpace instanceof Box)) throw new SpaceMismatchError(formatError('sac', 'a Box observation space', observationSpace.type, 'use an env with array observations'));
+    for (let i = 0; i < actionSpace.size; i++) {
+      if (!Number.isFinite(actionSpace.low[i]) || !Number.isFinite(actionSpace.high[i]) || !(actionSpace.high[i]! > actionSpace.low[i]!)) {
+        throw new SpaceMismatchError(formatError('sac', 'finite action bounds with low < high', `dim ${i}: [${actionSpace.low[i]}, ${actionSpace.high[i]}]`, 'SAC squashes actions into the bounds; give the Box finite bounds'));
+      }
+    }
+    this.config = config;
+    this.obsSize = observationSpace.size;
+    this.actionDims = actionSpace.size;
+    this.low = actionSpace.low;
+    this.high = actionSpace.high;
+    this.obsScale = observationSpace.dtype === 'uint8' && Math.max(...observationSpace.high) > 1 ? 1 / 255 : 1;
+    this.targetEntropy = config.targetEntropy ?? -this.actionDims;
+    const D = this.actionDims;
+    // One seed stream per network, so the critics start different from each other.
+    const seeds = new SeededRng((seed * 2654435761 + 3) >>> 0);
+    const mlp = { kind: 'mlp' as const, hidden: [...config.hidden] };
+    this.actor = buildQNetwork({ inputShape: [this.obsSize], numActions: 2 * D, encoder: mlp, head: { kind: 'q' }, seed: seeds.int(0, 0x7fffffff) });
+    const critic = (): tf.LayersModel => buildQNetwork({ inputShape: [this.obsSize + D], numActions: 1, encoder: mlp, head: { kind: 'q' }, seed: seeds.int(0, 0x7fffffff) });
+    this.q1 = critic();
+    this.q2 = critic();
+    this.q1Target = critic();
+    this.q2Target = critic();
+    copyWeights(this.q1, this.q1Target);
+    copyWeights(this.q2, this.q2Target);
+    this.alpha = config.initialAlpha;
+    this.logAlpha = tf.tidy(() => tf.variable(tf.scalar(Math.log(config.initialAlpha))));
+    this.actorVars = variablesOf([this.actor]);
+    this.criticVars = variablesOf([this.q1, this.q2]);
+    this.actorOptimizer = new SlotOptimizer(config.actorOptimizer, this.actorVars);
+    this.criticOptimizer = new SlotOptimizer(config.criticOptimizer, this.criticVars);
+    this.alphaOptimizer = new SlotOptimizer(config.alphaOptimizer, [this.logAlpha]);
+    this.exploreRng = new SeededRng((seed * 2654435761 + 1) >>> 0);
+    this.learnRng = new SeededRng((seed * 2246822519 + 2) >>> 0);
+    this.replay = new ContinuousReplay({ capacity: config.bufferSize, obsSize: this.obsSize, actionSize: D, batchSize: config.batchSize });
+  }
+
+  schedule(): Record<string, number> {
+    return { alpha: this.alpha, updates: this.updates };
+  }
+
+  /** Float32 input [n, obsSize], scaled. A fresh array: the cpu backend keeps the one a tensor was made from. The caller owns it. */
+  private input(obs: ArrayLike<number>, n: number): tf.Tensor2D {
+    const size = n * this.obsSize;
+    const buf = new Float32Array(size);
+    if (this.obsScale === 1) for (let i = 0; i < size; i++) buf[i] = obs[i]!;
+    else for (let i = 0; i < size; i++) buf[i] = obs[i]! * this.obsScale;
+    return tf.tensor2d(buf, [n, this.obsSize]);
+  }
+
+  private distribution(x: tf.Tensor): TanhGaussian {
+    const { mean, logStd } = actorHeads(this.actor, x, this.actionDims);
+    return new TanhGaussian(mean, logStd, { low: this.low, high: this.high });
+  }
+
+  /**
+   * Actions for `numEnvs` observations as one flat Float32Array [numEnvs * actionDims] (row i =
+   * env i). Training: uniform random before `learningStarts`, then a policy sample. Evaluation
+   * (`epsilon` given or `mode: 'eval'`): tanh(mean) scaled to the bounds.
+   */
+  async act(obs: ObsArray, options: ActOptions): Promise<ActResult> {
+    const n = options.numEnvs;
+    if (obs.length !== n * this.obsSize) {
+      throw new SpaceMismatchError(formatError('sac.act', `${n} observations of ${this.obsSize} values`, `${obs.length} values`, 'pass numEnvs matching the batch'));
+    }
+    const greedy = options.epsilon !== undefined || (options as { mode?: string }).mode === 'eval';
+    const D = this.actionDims;
+    let actions: Float32Array;
+    if (!greedy && this.envSteps < this.config.learningStarts) {
+      const rng: Rng = options.rng ?? this.exploreRng;
+      actions = new Float32Array(n * D);
+      for (let i = 0; i < n * D; i++) actions[i] = this.low[i % D]! + (this.high[i % D]! - this.low[i % D]!) * rng.random();
+    } else {
+      const x = this.input(obs, n);
+      const rng: Rng = options.rng ?? this.exploreRng;
+      const a = tf.tidy(() => {
+        const dist = this.distribution(x);
+        return greedy ? dist.mode() : dist.sample(rng);
+      });
+      actions = (await a.data()) as Float32Array;
+      x.dispose();
+      a.dispose();
+    }
+    return { actions, info: {} };
+  }
+
+  async observe(step: StepBatch): Promise<UpdateMetrics | null> {
+    const n = step.rewards.length;
+    this.replay.addBatch(n, step.obs, step.actions as ArrayLike<number>, step.rewards, step.terminated, step.nextObs, step.finalObs);
+    this.envSteps += n;
+    if (this.envSteps < this.config.learningStarts || this.replay.size === 0) return null;
+    this.updateDebt += n / this.config.trainEvery;
+    const sum: Record<string, number> = {};
+    let count = 0;
+    while (this.updateDebt >= 1) {
+      this.updateDebt -= 1;
+      const m = await this.update(this.replay.sample(this.config.batchSize, this.learnRng));
+      for (const [k, v] of Object.entries(m)) sum[k] = (sum[k] ?? 0) + v;
+      count++;
+    }
+    if (!count) return null;
+    const out: UpdateMetrics = { updates: count };
+    for (const [k, v] of Object.entries(sum)) out[k] = v / count;
+    return out;
+  }
+
+  /** One gradient step of the critics, then the actor, then alpha; then the target critics follow. */
+  async update(batch: ContinuousSample): Promise<UpdateMetrics> {
+    const c = this.config;
+    const B = batch.batchSize;
+    const x = this.input(batch.obs, B);
+    const nextX = this.input(batch.nextObs, B);
+    const a = tf.tensor2d(batch.actions.slice(), [B, this.actionDims]);
+    const r = tf.tensor1d(batch.rewards.slice());
+    const term = tf.tensor1d(batch.terminated.slice());
+    const results = tf.tidy(() => {
+      const alpha = tf.exp(this.logAlpha) as tf.Scalar;
+      // The target is a constant of the critic loss (no gradient flows into actor or targets here).
+      const next = this.distribution(nextX).rsample(this.learnRng);
+      const y = softTarget({ rewards: r, terminated: term, nextQ1: qValue(this.q1Target, nextX, next.actions), nextQ2: qValue(this.q2Target, nextX, next.actions), nextLogProb: next.logProb, alpha, gamma: c.gamma });
+      const critic = tf.variableGrads(() => criticLoss(qValue(this.q1, x, a), qValue(this.q2, x, a), y), this.criticVars);
+      const criticNorm = applyGradients(this.criticOptimizer, this.criticVars, critic.grads, 0);
+      // The actor is trained against the critics just updated, as CleanRL.
+      // Kept out of variableGrads' own tidy for the alpha step (disposed below).
+      let logProb: tf.Tensor1D | null = null;
+      const actor = tf.variableGrads(() => {
+        const pi = this.distribution(x).rsample(this.learnRng);
+        logProb = tf.keep(pi.logProb);
+        return actorLoss(pi.logProb, qValue(this.q1, x, pi.actions), qValue(this.q2, x, pi.actions), alpha);
+      }, this.actorVars);
+      const actorNorm = applyGradients(this.actorOptimizer, this.actorVars, actor.grads, 0);
+      const lp = logProb! as tf.Tensor1D;
+      let temperature: tf.Scalar = tf.scalar(0);
+      let temperatureNorm: tf.Scalar = tf.scalar(0);
+      if (c.autotune) {
+        const t = tf.variableGrads(() => alphaLoss(this.logAlpha, lp, this.targetEntropy), [this.logAlpha]);
+        temperatureNorm = applyGradients(this.alphaOptimizer, [this.logAlpha], t.grads, 0);
+        temperature = t.value;
+      }
+      lp.dispose();
+      return tf.stack([critic.value, criticNorm, actor.value, actorNorm, temperature, temperatureNorm, tf.exp(this.logAlpha) as tf.Scalar]);
+    });
+    const [qLoss, qNorm, piLoss, piNorm, aLoss, aNorm, alpha] = Array.from(await results.data());
+    for (const t of [results, x, nextX, a, r, term]) t.dispose();
+    const update = this.updates + 1;
+    checkFiniteUpdate('sac.update critics', { loss: qLoss!, gradNorm: qNorm! }, update);
+    checkFiniteUpdate('sac.update actor', { loss: piLoss!, gradNorm: piNorm! }, update);
+    checkFiniteUpdate('sac.update alpha', { loss: aLoss!, gradNorm: aNorm! }, update);
+    this.updates = update;
+    this.alpha = alpha!;
+    polyakUpdate(this.q1, this.q1Target, c.tau);
+    polyakUpdate(this.q2, this.q2Target, c.tau);
+    return { loss: qLoss!, gradNorm: qNorm!, actorLoss: piLoss!, actorGradNorm: piNorm!, alphaLoss: aLoss!, alpha: alpha! };
+  }
+
+  /** The tensors of each snapshot group, in a fixed order. */
+  private groups(): Record<Group, tf.Variable[]> {
+    return {
+      actor: variablesOf([this.actor]),
+      critics: variablesOf([this.q1, this.q2]),
+      targets: variablesOf([this.q1Target, this.q2Target]),
+      logAlpha: [this.logAlpha],
+      actorOptimizer: this.actorOptimizer.slotTensors(),
+      criticOptimizer: this.criticOptimizer.slotTensors(),
+      alphaOptimizer: this.alphaOptimizer.slotTensors(),
+    };
+  }
+
+  async save(options: { includeReplay: boolean }): Promise<AgentSnapshot> {
+    const blobs: Record<string, Uint8Array> = {};
+    const manifests = {} as Record<Group, TensorPackEntry[]>;
+    for (const [name, tensors] of Object.entries(this.groups()) as Array<[Group, tf.Variable[]]>) {
+      const packed = packTensors(tensors);
+      manifests[name] = packed.manifest;
+      blobs[`${name}.bin`] = new Uint8Array(packed.data.buffer, packed.data.byteOffset, packed.data.byteLength);
+    }
+    if (options.includeReplay) blobs['replay.bin'] = this.replay.toBytes();
+    const json: SacSnapshotJson = {
+      format: SNAPSHOT_FORMAT,
+      version: 1,
+      envSteps: this.envSteps,
+      updates: this.updates,
+      updateDebt: this.updateDebt,
+      optimizerSteps: { actor: this.actorOptimizer.step, critic: this.criticOptimizer.step, alpha: this.alphaOptimizer.step },
+      exploreRng: this.exploreRng.getState(),
+      learnRng: this.learnRng.getState(),
+      manifests,
+      hasReplay: options.includeReplay,
+    };
+    return { json: json as unknown as Record<string, unknown>, blobs };
+  }
+
+  /** Restores a snapshot of `save`; every blob is checked before anything is assigned. */
+  async load(snapshot: AgentSnapshot): Promise<void> {
+    const j = snapshot.json as unknown as SacSnapshotJson;
+    if (j?.format !== SNAPSHOT_FORMAT || j.version !== 1) throw new CheckpointError(formatError('sac.load', `a snapshot of format ${SNAPSHOT_FORMAT} version 1`, describe(j?.format ?? j), 'resume with the agent that wrote the checkpoint'));
+    const counters = [j.envSteps, j.updates, j.optimizerSteps?.actor, j.optimizerSteps?.critic, j.optimizerSteps?.alpha];
+    if (counters.some((v) => !Number.isSafeInteger(v) || (v as number) < 0) || !(typeof j.updateDebt === 'number' && j.updateDebt >= 0 && j.updateDebt < 1e9)) {
+      throw new CheckpointError(formatError('sac.load', 'non-negative integer counters', describe(counters), 'the checkpoint is corrupt; pick another with --checkpoint'));
+    }
+    const groups = this.groups();
+    const values = {} as Record<Group, Float32Array[]>;
+    for (const [name, tensors] of Object.entries(groups) as Array<[Group, tf.Variable[]]>) {
+      const b = snapshot.blobs[`${name}.bin`];
+      if (!b || b.byteLength % 4 !== 0) throw new CheckpointError(formatError('sac.load', `blob ${name}.bin`, b ? `${b.byteLength} bytes` : 'missing', 'the checkpoint is incomplete or corrupt; pick another with --checkpoint'));
+      const data = new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
+      values[name] = unpackTensors(j.manifests?.[name], data, tensors.map((t) => t.shape as number[]), `sac.load ${name}`);
+    }
+    if (snapshot.blobs['replay.bin']) this.replay.loadBytes(snapshot.blobs['replay.bin']);
+    tf.tidy(() => {
+      for (const name of ['actor', 'critics', 'targets', 'logAlpha'] as const) groups[name].forEach((v, i) => v.assign(tf.tensor(values[name][i]!, v.shape)));
+    });
+    this.actorOptimizer.setSlots(values.actorOptimizer, j.optimizerSteps.actor);
+    this.criticOptimizer.setSlots(values.criticOptimizer, j.optimizerSteps.critic);
+    this.alphaOptimizer.setSlots(values.alphaOptimizer, j.optimizerSteps.alpha);
+    this.exploreRng.setState(j.exploreRng);
+    this.learnRng.setState(j.learnRng);
+    this.envSteps = j.envSteps;
+    this.updates = j.updates;
+    this.updateDebt = j.updateDebt;
+    this.alpha = Math.exp(values.logAlpha[0]![0]!);
+  }
+
+  dispose(): void {
+    this.actorOptimizer.dispose();
+    this.criticOptimizer.dispose();
+    this.alphaOptimizer.dispose();
+    this.logAlpha.dispose();
+    for (const m of [this.actor, this.q1, this.q2, this.q1Target, this.q2Target]) m.dispose();
+  }
+}
