@@ -55,7 +55,8 @@ writeFileSync(f('junk.npcep'), 'hello');
 // Config files: each stays an error once the BOM is accepted (the BOM must not be the complaint).
 writeFileSync(f('bom.json'), '\uFEFF{"learningRate": -1}');
 writeFileSync(f('nested-unknown.json'), JSON.stringify({ network: { kind: 'mlp', hidden: [8], evil: 1 } }));
-writeFileSync(f('lr-huge.json'), JSON.stringify({ learningRate: 1e30 }));
+// learningRate lives in optimizer (a top-level one is an unknown key, which would not test the range).
+writeFileSync(f('lr-huge.json'), JSON.stringify({ optimizer: { learningRate: 1e30 } }));
 writeFileSync(f('not-json.json'), '{\n"steps": x\n}');
 // A bundle folder whose files are broken.
 mkdirSync(f('broken-bundle'));
@@ -133,7 +134,7 @@ const badInputs = [
   { argv: ['train', 'catch', '--config', f('not-json.json'), '--steps', '200'], codes: USAGE },
   { argv: ['train', 'catch', '--config', f('bom.json'), '--steps', '200'], codes: USAGE, match: /learningRate/ },
   { argv: ['train', 'catch', '--config', f('nested-unknown.json'), '--steps', '200'], codes: USAGE, match: /network\.evil/ },
-  { argv: ['train', 'catch', '--config', f('lr-huge.json'), '--steps', '200'], codes: USAGE, match: /learningRate/ },
+  { argv: ['train', 'catch', '--config', f('lr-huge.json'), '--steps', '200'], codes: USAGE, match: /optimizer\.learningRate = 1e\+30/ },
   { argv: ['train', '--resume', f('not-a-run')], codes: USAGE },
   { argv: ['train', '--resume', f('nowhere')], codes: USAGE },
   { argv: ['train', '--resume', f('not-a-run'), '--checkpoint', 'x'], codes: USAGE },

@@ -45,7 +45,8 @@ export function checkEncoderSpec(e: unknown, path = 'encoder'): string[] {
     return errs;
   }
   if (spec.kind === 'minatar-cnn' || spec.kind === 'nature-cnn') return unknown(['kind']);
-  return [`${path}.kind = ${describe((spec as { kind: unknown }).kind)} (want 'mlp', 'minatar-cnn' or 'nature-cnn')`];
+  // Without a valid kind, still name keys no kind accepts (`{"network": {"evil": 1}}` must say evil).
+  return [`${path}.kind = ${describe((spec as { kind: unknown }).kind)} (want 'mlp', 'minatar-cnn' or 'nature-cnn')`, ...unknown(['kind', 'hidden', 'activation'])];
 }
 
 /** Throws InvalidConfigError listing every problem of a Q-network spec. */

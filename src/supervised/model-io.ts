@@ -4,9 +4,47 @@
  * and a rename so a crash never leaves a half-written model.
  */
 import * as tf from '@tensorflow/tfjs';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CheckpointError, formatError } from '../errors.js';
+
+/** Largest file of a run folder read back: JSON files (run, tokenizer, model topology) and weights. */
+export const MAX_RUN_FILE_BYTES = { json: 64 * 1024 * 1024, weights: 1024 * 1024 * 1024 } as const;
+
+/**
+ * Reads a file of a run folder, which is untrusted: a regular file (a FIFO would block, a link to
+ * /dev/zero would fill the memory) within `maxBytes`, checked before reading. With `json`, parses
+ * it; a parse error says "invalid JSON" without quoting the file.
+ */
+export async function readRunFolderFile(path: string, options: { maxBytes: number; component: string; fix: string; json: true }): Promise<unknown>;
+export async function readRunFolderFile(path: string, options: { maxBytes: number; component: string; fix: string; json?: false }): Promise<Buffer>;
+export async function readRunFolderFile(path: string, options: { maxBytes: number; component: string; fix: string; json?: boolean }): Promise<unknown> {
+  const { maxBytes, component, fix } = options;
+  const fail = (received: string, cause?: unknown): never => {
+    throw new CheckpointError(formatError(component, `a regular file of at most ${maxBytes} bytes`, received, fix), { cause });
+  };
+  let st;
+  try {
+    st = await stat(path);
+  } catch (err) {
+    return fail(`${JSON.stringify(path)}: ${(err as NodeJS.ErrnoException).code ?? 'unreadable'}`, err);
+  }
+  if (!st.isFile()) fail(`${JSON.stringify(path)} that is not a regular file`);
+  if (st.size > maxBytes) fail(`${JSON.stringify(path)} of ${st.size} bytes`);
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(path);
+  } catch (err) {
+    return fail(`${JSON.stringify(path)}: ${(err as NodeJS.ErrnoException).code ?? 'unreadable'}`, err);
+  }
+  if (!options.json) return bytes;
+  try {
+    return JSON.parse(bytes.toString('utf8')) as unknown;
+  } catch (err) {
+    // JSON.parse's message quotes the file's text: say only that it is not JSON.
+    throw new CheckpointError(formatError(component, 'a readable JSON file', `${JSON.stringify(path)}: invalid JSON`, fix), { cause: err });
+  }
+}
 
 async function writeAtomic(path: string, data: string | Uint8Array): Promise<void> {
   const tmp = `${path}.tmp-${process.pid}`;
@@ -37,14 +75,9 @@ export async function saveLayersModel(model: tf.LayersModel, dir: string): Promi
 
 /** Loads a model written by `saveLayersModel`; custom layers must be registered beforehand. */
 export async function loadLayersModel(dir: string): Promise<tf.LayersModel> {
-  let json: { modelTopology?: object; weightsManifest?: { weights: tf.io.WeightsManifestEntry[] }[] };
-  let weights: Buffer;
-  try {
-    json = JSON.parse(await readFile(join(dir, 'model.json'), 'utf8'));
-    weights = await readFile(join(dir, 'weights.bin'));
-  } catch (err) {
-    throw new CheckpointError(formatError('loadLayersModel', `model.json and weights.bin in ${dir}`, (err as Error).message, 'point at a run folder written by `npcforge fit`'), { cause: err });
-  }
+  const fix = 'point at a run folder written by `npcforge fit`';
+  const json = ((await readRunFolderFile(join(dir, 'model.json'), { maxBytes: MAX_RUN_FILE_BYTES.json, component: 'loadLayersModel', fix, json: true })) ?? {}) as { modelTopology?: object; weightsManifest?: { weights: tf.io.WeightsManifestEntry[] }[] };
+  const weights = await readRunFolderFile(join(dir, 'weights.bin'), { maxBytes: MAX_RUN_FILE_BYTES.weights, component: 'loadLayersModel', fix });
   if (json.modelTopology === undefined || !Array.isArray(json.weightsManifest)) {
     throw new CheckpointError(formatError('loadLayersModel', 'a model.json with modelTopology and weightsManifest', `keys ${Object.keys(json).join(',')}`, 'refit the model'));
   }

@@ -8,7 +8,7 @@
  * `evaluation.json` (after evaluate).
  */
 import * as tf from '@tensorflow/tfjs';
-import { appendFile, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, rename, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { CheckpointError, InvalidConfigError, UnsupportedVersionError, describe, formatError } from '../errors.js';
 import { SeededRng, type Rng } from '../envs/rng.js';
@@ -20,7 +20,7 @@ import { initBackend } from '../networks/backend.js';
 import { ArraySource, permutation, stratifiedSplit, type BatchSource } from './data-source.js';
 import { fitClassifier, predictProbabilities, type EpochMetrics, type FitConfig, type FitResult } from './fit.js';
 import { argmaxRows, classificationReport, type ClassificationReport } from './metrics.js';
-import { loadLayersModel, saveLayersModel } from './model-io.js';
+import { MAX_RUN_FILE_BYTES, loadLayersModel, readRunFolderFile, saveLayersModel } from './model-io.js';
 import { ImageFileSource, decodeImage, listImageFolder, splitImageSource, type AugmentConfig, type ImageFormat } from './image/loader.js';
 import { resolveFeatureConfig, type FeatureConfig } from './speech/features.js';
 import { loadSpeechFolder, wavFeatures } from './speech/loader.js';
@@ -297,20 +297,15 @@ export class SupervisedRun {
   /** Loads `run.json`, the model and (text) the tokenizer. */
   static async load(dir: string): Promise<SupervisedRun> {
     await initBackend();
-    let info: RunJson;
-    try {
-      info = JSON.parse(await readFile(join(dir, 'run.json'), 'utf8'));
-    } catch (err) {
-      throw new CheckpointError(formatError('SupervisedRun.load', `a run folder with run.json`, `${dir}: ${(err as Error).message}`, 'pass a folder written by `npcforge fit`'), { cause: err });
-    }
+    const info = ((await readRunFolderFile(join(dir, 'run.json'), { maxBytes: MAX_RUN_FILE_BYTES.json, component: 'SupervisedRun.load', fix: 'pass a folder written by `npcforge fit`', json: true })) ?? {}) as RunJson;
     if (info.format !== 'npcforge-supervised-run') throw new CheckpointError(formatError('SupervisedRun.load', "format 'npcforge-supervised-run'", describe(info.format), 'pass a folder written by `npcforge fit`'));
     if (info.version !== 1) throw new UnsupportedVersionError(formatError('SupervisedRun.load', 'version 1', describe(info.version), 'upgrade npcforge'));
     let tokenizer: WordTokenizer | null = null;
     if (info.task === 'text') {
       try {
-        tokenizer = WordTokenizer.fromJSON(JSON.parse(await readFile(join(dir, 'tokenizer.json'), 'utf8')) as TokenizerJson);
+        tokenizer = WordTokenizer.fromJSON((await readRunFolderFile(join(dir, 'tokenizer.json'), { maxBytes: MAX_RUN_FILE_BYTES.json, component: 'SupervisedRun.load', fix: 'refit the run', json: true })) as TokenizerJson);
       } catch (err) {
-        if (err instanceof InvalidConfigError || err instanceof UnsupportedVersionError) throw err;
+        if (err instanceof InvalidConfigError || err instanceof UnsupportedVersionError || err instanceof CheckpointError) throw err;
         throw new CheckpointError(formatError('SupervisedRun.load', 'tokenizer.json in a text run', (err as Error).message, 'refit the run'), { cause: err });
       }
     }

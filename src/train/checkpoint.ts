@@ -133,10 +133,19 @@ export function readCheckpoint(dir: string): { runner: RunnerState; agent: Agent
   const blobs: Record<string, Uint8Array> = {};
   for (const name of file.blobs ?? []) {
     if (typeof name !== 'string' || !/^[\w.-]+$/.test(name) || name.startsWith('.')) throw new CheckpointError(formatError('checkpoint', 'blob names inside the checkpoint folder', `${JSON.stringify(path)} naming a blob outside it`, 'the checkpoint is corrupt; pick another'));
+    const blobPath = join(dir, name);
+    let blobStat;
     try {
-      blobs[name] = new Uint8Array(readFileSync(join(dir, name)));
+      blobStat = statSync(blobPath);
     } catch {
       throw new CheckpointError(formatError('checkpoint', `blob file ${name}`, `missing in ${JSON.stringify(dir)}`, 'the checkpoint is incomplete; pick another'));
+    }
+    // A FIFO would block the read for good, a link to /dev/zero would fill the memory.
+    if (!blobStat.isFile()) throw new CheckpointError(formatError('checkpoint', `blob file ${name} to be a regular file`, `${JSON.stringify(blobPath)} that is not`, 'the checkpoint is corrupt; pick another'));
+    try {
+      blobs[name] = new Uint8Array(readFileSync(blobPath));
+    } catch (err) {
+      throw new CheckpointError(formatError('checkpoint', `a readable blob file ${name}`, `${JSON.stringify(blobPath)} of ${blobStat.size} bytes: ${(err as NodeJS.ErrnoException).code ?? 'unreadable'}`, 'the checkpoint is corrupt; pick another'), { cause: err });
     }
   }
   return { runner: r, agent: { json: file.agent, blobs } };

@@ -2,7 +2,7 @@
  * The training loop, generic over the agent: steps a vector env, feeds the agent, evaluates on
  * separate envs, writes metrics.jsonl, checkpoints atomically and resumes exactly.
  */
-import { existsSync, readFileSync, appendFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, appendFileSync, rmSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { CheckpointError, InvalidConfigError, formatError, describe } from '../errors.js';
@@ -101,12 +101,19 @@ function crossed(prev: number, now: number, every: number): boolean {
   return every > 0 && Math.floor(prev / every) < Math.floor(now / every);
 }
 
+/** Largest metrics.jsonl a resume rewrites (a line per log interval is ~300 bytes: millions of lines). */
+export const MAX_METRICS_BYTES = 512 * 1024 * 1024;
+
 /**
  * Keeps only the metrics lines up to `step` (a resumed run rewrites what came after its checkpoint).
  * The new file is written beside the old one and renamed over it, so a kill mid-rewrite loses nothing.
  */
 export function truncateMetrics(path: string, step: number, options: WriteAtomicOptions = {}): void {
   if (!existsSync(path)) return;
+  // The run folder is untrusted: a FIFO would block the read (and the SIGTERM handler with it).
+  const st = statSync(path);
+  if (!st.isFile()) throw new CheckpointError(formatError('metrics', 'metrics.jsonl to be a regular file', `${JSON.stringify(path)} that is not`, 'remove it or move it away, then continue with --resume'));
+  if (st.size > MAX_METRICS_BYTES) throw new CheckpointError(formatError('metrics', `metrics.jsonl of at most ${MAX_METRICS_BYTES} bytes`, `${JSON.stringify(path)} of ${st.size} bytes`, 'move it away, then continue with --resume (a new one is written)'));
   const text = readFileSync(path, 'utf8');
   const keep = text.split('\n').filter((l) => {
     if (!l.trim()) return false;

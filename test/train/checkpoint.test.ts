@@ -1,5 +1,6 @@
 /** Checkpoint files: write errors (disk full) leave nothing half-written; corrupt files give one line. */
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -82,5 +83,17 @@ describe('readCheckpoint of corrupt files', () => {
     rmSync(join(c, 'checkpoint.json'), { recursive: true });
     writeFileSync(join(c, 'checkpoint.json'), JSON.stringify({ format: 'npcforge-checkpoint', version: 1, runner: state(1), agent: {}, blobs: ['../../etc/passwd'] }));
     expect(() => readCheckpoint(c)).toThrow(/blob names inside the checkpoint folder/);
+  });
+
+  it('rejects a blob that is a FIFO or a link to /dev/zero without reading it', () => {
+    const c = writeCheckpoint(dir, state(100), snap(1));
+    rmSync(join(c, 'online.bin'));
+    // Reading a FIFO with no writer would block this test forever; /dev/zero would fill the memory.
+    execFileSync('mkfifo', [join(c, 'online.bin')]);
+    expect(() => readCheckpoint(c)).toThrow(CheckpointError);
+    expect(() => readCheckpoint(c)).toThrow(/^\[checkpoint\] expected blob file online\.bin to be a regular file, received .*online\.bin" that is not; fix: /);
+    rmSync(join(c, 'online.bin'));
+    symlinkSync('/dev/zero', join(c, 'online.bin'));
+    expect(() => readCheckpoint(c)).toThrow(/blob file online\.bin to be a regular file/);
   });
 });

@@ -108,6 +108,10 @@ describe('resolveRunConfig: nested keys, ranges and memory', () => {
     expect(msg).toMatch(/unknown key "network.evil"/);
     expect(msg).toMatch(/unknown key "optimizer.foo"/);
     expect(msg).toMatch(/unknown key "prioritized.zeta"/);
+    // Without a kind the unknown key is still named, beside the missing kind.
+    const noKind = problems({ game: 'catch', file: { network: { evil: 1 } } });
+    expect(noKind).toMatch(/network.kind = undefined/);
+    expect(noKind).toMatch(/unknown key "network.evil"/);
     expect(problems({ game: 'catch', file: JSON.parse('{"__proto__": {"batchSize": 1}}') })).toMatch(/unknown key "__proto__"/);
     expect(problems({ game: 'catch', preset: 'constructor' })).toMatch(/\[preset\] expected one of/);
   });

@@ -2,15 +2,15 @@
  * Run folder durability: the lock, the repairs of interrupted writes, atomic rewrites and pruning.
  * Interrupted states are built by hand exactly as a kill at each point leaves them.
  */
-import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CheckpointError } from '../../src/errors.js';
 import { readCheckpoint, writeBest, writeCheckpoint, type RunnerState } from '../../src/train/checkpoint.js';
 import { LOCK_FILE, listCheckpoints, lockRunFolder, pruneCheckpoints, recoverRunFolder } from '../../src/train/run-folder.js';
-import { truncateMetrics } from '../../src/train/runner.js';
+import { MAX_METRICS_BYTES, truncateMetrics } from '../../src/train/runner.js';
 
 let dir: string;
 beforeEach(() => {
@@ -158,6 +158,18 @@ describe('recoverRunFolder', () => {
 });
 
 describe('atomic rewrites and pruning', () => {
+  it('truncateMetrics refuses a metrics.jsonl that is a FIFO or too large, without reading it', () => {
+    const path = join(dir, 'metrics.jsonl');
+    execFileSync('mkfifo', [path]);
+    // Reading a FIFO with no writer would block this test forever.
+    expect(() => truncateMetrics(path, 100)).toThrow(/^\[metrics\] expected metrics.jsonl to be a regular file, received .* that is not; fix: /);
+    rmSync(path);
+    writeFileSync(path, '');
+    truncateSync(path, MAX_METRICS_BYTES + 1);
+    expect(() => truncateMetrics(path, 100)).toThrow(CheckpointError);
+    expect(() => truncateMetrics(path, 100)).toThrow(new RegExp(`expected metrics.jsonl of at most ${MAX_METRICS_BYTES} bytes, received .* of ${MAX_METRICS_BYTES + 1} bytes`));
+  });
+
   it('a crash between the write and the rename of truncateMetrics leaves the old metrics.jsonl intact', () => {
     const path = join(dir, 'metrics.jsonl');
     const old = [50, 100, 150, 200].map((step) => JSON.stringify({ step })).join('\n') + '\n';

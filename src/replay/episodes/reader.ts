@@ -93,7 +93,8 @@ export class RecordedEpisode {
     private readonly chunks: EpisodeChunk[],
     /** Null when the file was read with `allowIncomplete` and had no end record. */
     readonly end: EpisodeEnd | null,
-    private readonly source?: string,
+    /** Where the bytes came from (a file name), for error messages. */
+    readonly source?: string,
   ) {
     this.stepCount = chunks.reduce((n, c) => n + c.steps, 0);
     this.frameCount = chunks.reduce((n, c) => n + c.frames, 0);

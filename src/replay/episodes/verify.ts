@@ -19,10 +19,25 @@ export interface VerifyResult {
   mismatch: { frame: number; field: 'frame' | 'reward' | 'terminated' | 'truncated'; detail: string } | null;
 }
 
+/**
+ * The episode's game with the options from its header. Those options come from the file, not from
+ * the user: a game refusing them names the file, and its own fix (pass other options) is dropped.
+ */
+function makeRecordedGame(ep: RecordedEpisode): Env<unknown, number> {
+  const h = ep.header;
+  try {
+    return make(h.game.id, { ...h.game.options, maxEpisodeSteps: h.game.maxEpisodeSteps }) as Env<unknown, number>;
+  } catch (err) {
+    if (!(err instanceof InvalidConfigError)) throw err;
+    const why = err.message.replace(/; fix: .*$/s, '');
+    throw new InvalidConfigError(formatError(ep.source ? `verifyEpisode ${ep.source}` : 'verifyEpisode', `game options in the episode header that ${h.game.id} accepts`, why, 'record the episode again; the file is corrupt or was recorded by another version of the game'), { cause: err });
+  }
+}
+
 /** Replays the episode's actions in a fresh env and compares frames, rewards and flags. */
 export function verifyEpisode(ep: RecordedEpisode): VerifyResult {
   const h = ep.header;
-  const env = make(h.game.id, { ...h.game.options, maxEpisodeSteps: h.game.maxEpisodeSteps }) as Env<unknown, number>;
+  const env = makeRecordedGame(ep);
   try {
     const resetOptions = h.resetOptions ?? undefined;
     if (h.seed !== null) env.reset({ seed: h.seed, options: resetOptions });

@@ -356,7 +356,24 @@ describe('episode format limits (checked before allocating)', () => {
     expect(byName['1024 actions x 20480 steps of zeroed Q-data']).toMatch(/expected at most 16777216 values of annotation q \(steps x width\), received 20480 x 1024/);
     expect(byName['more than 2^16 chunks of one step']).toMatch(/expected at most 65536 chunks, received more/);
     expect(byName['more than 2^22 steps']).toMatch(/expected at most 4194304 steps, received more by chunk 1024/);
-    expect(byName['game options rows 1e9, cellSize 1e6 (verify)']).toMatch(/^\[catch\] expected columns \* cellSize by rows \* cellSize within the frame limits/);
+    expect(byName['game options rows 1e9, cellSize 1e6 (verify)']).toMatch(/^\[verifyEpisode\] expected game options in the episode header that catch accepts, received \[catch\] expected columns \* cellSize by rows \* cellSize within the frame limits/);
+  });
+
+  it('game options the game refuses name the file, with one fix that is not "pass other options"', () => {
+    const bomb = hostileEpisodes().find((h) => h.name === 'game options rows 1e9, cellSize 1e6 (verify)')!;
+    const ep = readEpisode(bomb.bytes, { source: 'bomb.npcep' });
+    const err = (() => {
+      try {
+        verifyEpisode(ep);
+      } catch (e) {
+        return e as Error;
+      }
+      throw new Error('expected verifyEpisode to throw');
+    })();
+    expect(err).toBeInstanceOf(InvalidConfigError);
+    expect(err.message).toMatch(/^\[verifyEpisode bomb\.npcep\] expected game options/);
+    expect(err.message.match(/fix:/g)).toHaveLength(1);
+    expect(err.message).toMatch(/fix: record the episode again/);
   });
 
   it('msgpackExtent measures values without decoding them', () => {
