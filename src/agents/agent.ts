@@ -19,8 +19,17 @@ export interface ActOptions {
   episodeStarts?: ArrayLike<number>;
 }
 
+/**
+ * Actions of K sub-envs as ONE flat typed array, row i = env i:
+ * - `Discrete`: `Int32Array` of K (one index per env);
+ * - `MultiDiscrete` with P parts: `Int32Array` of K x P (env i's parts at [i*P, (i+1)*P));
+ * - `Box` of D values: `Float32Array` of K x D, already clipped to the Box bounds.
+ * The vector env hands each env its row (a number for Discrete, a subarray otherwise).
+ */
+export type ActionBatch = Int32Array | Float32Array;
+
 export interface ActResult {
-  /** One action per sub-env. Owned by the caller. */
+  /** One action row per sub-env (see `ActionBatch`; Discrete-only until the runner takes the others). Owned by the caller. */
   actions: Int32Array;
   /** Recurrent state to pass to the next `act` (undefined for feed-forward agents). */
   state?: unknown;
