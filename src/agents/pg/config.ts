@@ -47,6 +47,12 @@ export interface PgConfig {
   encoder: EncoderKind | 'auto';
   /** MLP encoder hidden sizes (units). */
   mlpHidden: number[];
+  /** The value head gets its own encoder (CleanRL's continuous PPO); feed-forward nets only. */
+  separateCritic: boolean;
+  /** Normalise observations by running mean/std, clipped to +-10 (Gymnasium NormalizeObservation). */
+  normObs: boolean;
+  /** Scale rewards by the running std of the discounted return, clipped to +-10 (Gymnasium NormalizeReward). */
+  normReward: boolean;
 }
 
 export const DEFAULT_PG_CONFIG: Readonly<PgConfig> = Object.freeze({
@@ -69,6 +75,9 @@ export const DEFAULT_PG_CONFIG: Readonly<PgConfig> = Object.freeze({
   lstmUnits: 0,
   encoder: 'auto',
   mlpHidden: [64, 64],
+  separateCritic: false,
+  normObs: false,
+  normReward: false,
 }) as PgConfig;
 
 /** Per-algorithm defaults layered over DEFAULT_PG_CONFIG. */
@@ -110,7 +119,8 @@ export function resolvePgConfig(partial: Partial<PgConfig> & Record<string, unkn
   num('lstmUnits', (v) => int(v) && v >= 0 && v <= MAX_LSTM_UNITS, `integer in [0, ${MAX_LSTM_UNITS}]`);
   if (c.valueClip !== null && !(typeof c.valueClip === 'number' && c.valueClip > 0 && c.valueClip <= 1e6)) problems.push(`valueClip=${describe(c.valueClip)} (in (0, 1e6] or null)`);
   if (typeof c.annealLr !== 'boolean') problems.push(`annealLr=${describe(c.annealLr)} (boolean)`);
-  if (typeof c.normAdv !== 'boolean') problems.push(`normAdv=${describe(c.normAdv)} (boolean)`);
+  for (const k of ['normAdv', 'separateCritic', 'normObs', 'normReward'] as const) if (typeof c[k] !== 'boolean') problems.push(`${k}=${describe(c[k])} (boolean)`);
+  if (c.separateCritic === true && typeof c.lstmUnits === 'number' && c.lstmUnits > 0) problems.push('separateCritic=true with lstmUnits > 0 (the LSTM core is shared; use one or the other)');
   if (!['auto', 'mlp', 'minatar-cnn', 'nature-cnn'].includes(c.encoder)) problems.push(`encoder=${describe(c.encoder)} (auto, mlp, minatar-cnn, nature-cnn)`);
   if (!Array.isArray(c.mlpHidden) || c.mlpHidden.length === 0 || c.mlpHidden.length > 64 || c.mlpHidden.some((u) => !Number.isInteger(u) || u < 1 || u > MAX_LAYER_UNITS)) problems.push(`mlpHidden=${describe(c.mlpHidden)} (1 to 64 integers in [1, ${MAX_LAYER_UNITS}])`);
   if (problems.length) {
@@ -151,6 +161,11 @@ export const PG_GAME_PRESETS: Record<string, Partial<Record<PgAlgorithm, PgGameP
   },
   'memory-maze': {
     ppo: { steps: 60_000, numEnvs: 8, config: MEMORY_PPO, recurrent: { steps: 60_000, numEnvs: 8, config: { ...MEMORY_PPO, lstmUnits: 32 } } },
+  },
+  // CleanRL ppo_continuous_action.py settings (separate actor and critic MLPs of 64-64, obs and
+  // reward normalisation, no entropy bonus, 2048 x 10 epochs x 32 minibatches per rollout).
+  pendulum: {
+    ppo: { steps: 200_000, numEnvs: 1, config: { numSteps: 2048, epochs: 10, minibatches: 32, lr: 3e-4, gamma: 0.99, gaeLambda: 0.95, clip: 0.2, valueClip: 0.2, entCoef: 0, vfCoef: 0.5, maxGradNorm: 0.5, mlpHidden: [64, 64], encoder: 'mlp', separateCritic: true, normObs: true, normReward: true } },
   },
   'catch/flicker': {
     ppo: { steps: 160_000, numEnvs: 8, config: MEMORY_PPO, recurrent: { steps: 160_000, numEnvs: 8, config: { ...MEMORY_PPO, lstmUnits: 32 } } },
