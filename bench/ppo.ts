@@ -79,7 +79,7 @@ async function measure(c: Case, rollouts: number, warmup: number): Promise<PpoBe
       ro.actions.set(a.actions, t * N);
       ro.logProbs.set(a.logProbs, t * N);
       ro.values.set(a.values, t * N);
-      const r = venv.stepSync(a.actions as Int32Array); // the bench game is Discrete
+      const r = venv.stepSync(a.actions);
       ro.rewards.set(r.rewards, t * N);
       ro.terminated.set(r.terminated, t * N);
       ro.truncated.set(r.truncated, t * N);

@@ -4,6 +4,7 @@
  */
 import type { ObsArray } from '../envs/env.js';
 import type { Rng } from '../envs/rng.js';
+import type { ActionBatch } from '../envs/actions.js';
 
 /** How to act. Omitting `epsilon` means the agent's own training exploration. */
 export interface ActOptions {
@@ -19,18 +20,12 @@ export interface ActOptions {
   episodeStarts?: ArrayLike<number>;
 }
 
-/**
- * Actions of K sub-envs as ONE flat typed array, row i = env i:
- * - `Discrete`: `Int32Array` of K (one index per env);
- * - `MultiDiscrete` with P parts: `Int32Array` of K x P (env i's parts at [i*P, (i+1)*P));
- * - `Box` of D values: `Float32Array` of K x D, already clipped to the Box bounds.
- * The vector env hands each env its row (a number for Discrete, a subarray otherwise).
- */
-export type ActionBatch = Int32Array | Float32Array;
-
 export interface ActResult {
-  /** One action row per sub-env (see `ActionBatch`; Discrete-only until the runner takes the others). Owned by the caller. */
-  actions: Int32Array;
+  /**
+   * One row per sub-env, flat (see `envs/actions.ts`): an index each for Discrete, `parts` indices
+   * for MultiDiscrete, `size` floats (before clipping to the bounds) for Box. Owned by the caller.
+   */
+  actions: ActionBatch;
   /** Recurrent state to pass to the next `act` (undefined for feed-forward agents). */
   state?: unknown;
   info: {
@@ -49,7 +44,8 @@ export interface ActResult {
 export interface StepBatch {
   /** Observations the actions were taken in (`numEnvs * obsSize`). */
   obs: ObsArray;
-  actions: Int32Array;
+  /** The actions `act` returned for `obs` (same layout). */
+  actions: ActionBatch;
   rewards: Float32Array;
   terminated: Uint8Array;
   truncated: Uint8Array;

@@ -11,3 +11,4 @@ export * from './episode-stats.js';
 export { ObsPool } from './obs-pool.js';
 export * from './preprocess.js';
 export { parseFixedSequence } from './fixed-sequence.js';
+export * from './actions.js';

@@ -5,7 +5,8 @@
 import type { Agent, ActResult } from '../agents/agent.js';
 import type { Env, ObsArray } from '../envs/env.js';
 import { SeededRng } from '../envs/rng.js';
-import type { Box } from '../envs/spaces.js';
+import type { Box, Space } from '../envs/spaces.js';
+import { actionAt, actionWidth } from '../envs/actions.js';
 
 /** One finished evaluation episode, handed to `onEvalEpisode` (e.g. an episode recorder). */
 export interface EvalEpisode {
@@ -13,7 +14,8 @@ export interface EvalEpisode {
   index: number;
   /** Reset seed: `make(game).reset({seed})` then these actions replays the episode. */
   seed: number;
-  actions: number[];
+  /** A number per step for Discrete actions, a row (typed array) for MultiDiscrete and Box. */
+  actions: Array<number | Int32Array | Float32Array>;
   rewards: number[];
   return: number;
   length: number;
@@ -73,10 +75,12 @@ export async function evaluate(agent: Agent, o: EvalOptions): Promise<EvalResult
   const k = Math.min(o.parallel ?? 16, o.episodes);
   const envs = Array.from({ length: k }, () => o.makeEnv());
   const size = (envs[0]!.observationSpace as Box).size;
+  const actionSpace = envs[0]!.actionSpace as Space<unknown>;
+  const width = actionWidth(actionSpace);
   const rng = new SeededRng(o.baseSeed);
   const slotEpisode = new Int32Array(k).fill(-1);
   const obsRows: ObsArray[] = new Array(k);
-  const acts: number[][] = Array.from({ length: k }, () => []);
+  const acts: EvalEpisode['actions'][] = Array.from({ length: k }, () => []);
   const rews: number[][] = Array.from({ length: k }, () => []);
   const anns: Array<Array<Record<string, unknown>>> = Array.from({ length: k }, () => []);
   const annotateBelow = o.annotateEpisodes ?? 0;
@@ -118,11 +122,12 @@ export async function evaluate(agent: Agent, o: EvalOptions): Promise<EvalResult
       const s = rows[i]!;
       const ep = slotEpisode[s]!;
       if (ep < 0) continue;
-      const r = envs[s]!.step(actions[i]!);
+      const action = actionAt(actions, i, width, actionSpace) as number | Int32Array | Float32Array;
+      const r = envs[s]!.step(action as number);
       returns[ep]! += r.reward;
       lengths[ep]! += 1;
       if (o.onEpisode) {
-        acts[s]!.push(actions[i]!);
+        acts[s]!.push(action);
         rews[s]!.push(r.reward);
         if (ep < annotateBelow) anns[s]!.push(stepAnnotation(res.info, i, rows.length));
       }

@@ -12,6 +12,7 @@
  */
 import type { Agent, ActOptions, ActResult, AgentSnapshot, StepBatch, UpdateMetrics } from '../agent.js';
 import type { ObsArray } from '../../envs/env.js';
+import type { ActionBatch } from '../../envs/actions.js';
 import type { Space } from '../../envs/spaces.js';
 import { PolicyGradientAgent, newActions, type PgActions, type PgAgentSnapshot, type RecurrentState, type Rollout, type PgUpdateMetrics } from './agent.js';
 import { clipToBox } from '../policy/distributions.js';
@@ -82,13 +83,12 @@ export class PgRunnerAgent implements Agent {
   }
 
   /** What the envs get: Box actions clipped to the bounds (and counted when `count`), others as they are. */
-  private envActions(actions: PgActions, count: boolean): Int32Array {
+  private envActions(actions: PgActions, count: boolean): ActionBatch {
     const a = this.pg.action;
-    if (a.kind !== 'box') return actions as Int32Array;
+    if (a.kind !== 'box') return actions;
     const c = clipToBox(actions, a);
     if (count) this.clippedSinceUpdate += c.clipped;
-    // A Float32Array of K x dims (see ActionBatch in agents/agent.ts); the contract type follows on main.
-    return c.actions as unknown as Int32Array;
+    return c.actions;
   }
 
   /** True when the policy carries an LSTM state (evaluation must thread it). */

@@ -3,7 +3,8 @@
  * (see types.ts): an ended sub-env is reset inside the same step, its last observation kept in
  * `infos[i].finalObs`.
  */
-import { InvalidActionError, InvalidConfigError, formatError, describe } from '../../errors.js';
+import { InvalidConfigError, formatError, describe } from '../../errors.js';
+import { actionAt, actionWidth, checkActionBatch, type ActionBatch } from '../actions.js';
 import type { Env, ObsArray, Info } from '../env.js';
 import { Box, type Space, allocObs } from '../spaces.js';
 import type { AutoresetMode, VectorEnv, VectorResetResult, VectorStepResult } from './types.js';
@@ -53,15 +54,15 @@ export class SyncVectorEnv implements VectorEnv {
     return { obs, infos };
   }
 
-  async step(actions: Int32Array | number[]): Promise<VectorStepResult> {
+  async step(actions: ActionBatch | number[]): Promise<VectorStepResult> {
     return this.stepSync(actions);
   }
 
-  /** Synchronous step (the async `step` wraps it). */
-  stepSync(actions: Int32Array | number[]): VectorStepResult {
-    if (actions.length !== this.numEnvs) {
-      throw new InvalidActionError(formatError('SyncVectorEnv.step', `${this.numEnvs} actions`, `${actions.length}`, 'pass one action per sub-env'));
-    }
+  /** Synchronous step (the async `step` wraps it); `actions` holds one row per sub-env (see envs/actions.ts). */
+  stepSync(actions: ActionBatch | number[]): VectorStepResult {
+    const space = this.singleActionSpace as Space<unknown>;
+    const width = actionWidth(space);
+    checkActionBatch('SyncVectorEnv.step', actions, this.numEnvs, width);
     const n = this.numEnvs;
     const obs = allocLike(this.singleObservationSpace, n);
     const rewards = new Float32Array(n);
@@ -70,7 +71,7 @@ export class SyncVectorEnv implements VectorEnv {
     const infos: Info[] = new Array(n);
     for (let i = 0; i < n; i++) {
       const env = this.envs[i]!;
-      const r = env.step(actions[i]!);
+      const r = env.step(actionAt(actions, i, width, space) as number);
       rewards[i] = r.reward;
       terminated[i] = r.terminated ? 1 : 0;
       truncated[i] = r.truncated ? 1 : 0;

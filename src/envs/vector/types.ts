@@ -6,6 +6,7 @@
  */
 import type { ObsArray, Info, EnvSpec } from '../env.js';
 import type { Space } from '../spaces.js';
+import type { ActionBatch } from '../actions.js';
 
 export type AutoresetMode = 'same-step';
 
@@ -37,6 +38,6 @@ export interface VectorEnv {
   /** Resets every sub-env; with a seed, sub-env i gets seed + i. */
   reset(args?: { seed?: number }): Promise<VectorResetResult>;
   /** One action per sub-env. */
-  step(actions: Int32Array | number[]): Promise<VectorStepResult>;
+  step(actions: ActionBatch | number[]): Promise<VectorStepResult>;
   close(): Promise<void>;
 }

@@ -12,7 +12,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { InvalidActionError, InvalidConfigError, WorkerError, formatError, describe } from '../../errors.js';
 import type { EnvSpec, Info, ObsArray } from '../env.js';
-import { Box, spaceFromJSON, type Space } from '../spaces.js';
+import { Box, Discrete, spaceFromJSON, type Space } from '../spaces.js';
 import type { AutoresetMode, VectorEnv, VectorResetResult, VectorStepResult } from './types.js';
 import { Command, CONTROL_SLOTS, Slot, type ParentMessage, type SharedBuffers, type WorkerInit, type WorkerMessage } from './worker-protocol.js';
 
@@ -320,6 +320,10 @@ export class WorkerVectorEnv implements VectorEnv {
 
   /** Steps every sub-env with its action; ended sub-envs are reset in the same call. */
   async step(actions: Int32Array | number[]): Promise<VectorStepResult> {
+    // The shared action buffer holds one index per sub-env.
+    if (!(this.singleActionSpace instanceof Discrete)) {
+      throw new InvalidActionError(formatError(`WorkerVectorEnv(${this.id}).step`, 'a game with a Discrete action space', `${this.singleActionSpace.type} actions`, 'step this game in a SyncVectorEnv'));
+    }
     if (actions.length !== this.numEnvs) {
       throw new InvalidActionError(formatError(`WorkerVectorEnv(${this.id}).step`, `${this.numEnvs} actions`, `${actions.length}`, 'pass one action per sub-env'));
     }
