@@ -167,6 +167,10 @@ export const PG_GAME_PRESETS: Record<string, Partial<Record<PgAlgorithm, PgGameP
   pendulum: {
     ppo: { steps: 200_000, numEnvs: 1, config: { numSteps: 2048, epochs: 10, minibatches: 32, lr: 3e-4, gamma: 0.99, gaeLambda: 0.95, clip: 0.2, valueClip: 0.2, entCoef: 0, vfCoef: 0.5, maxGradNorm: 0.5, mlpHidden: [64, 64], encoder: 'mlp', separateCritic: true, normObs: true, normReward: true } },
   },
+  // The MultiDiscrete test game (games/tank): target greedy mean return >= 0.8.
+  tank: {
+    ppo: { steps: 100_000, numEnvs: 8, config: { encoder: 'mlp', mlpHidden: [64, 64], numSteps: 64, epochs: 4, minibatches: 4, lr: 1e-3, gamma: 0.95, entCoef: 0.01 } },
+  },
   'catch/flicker': {
     ppo: { steps: 160_000, numEnvs: 8, config: MEMORY_PPO, recurrent: { steps: 160_000, numEnvs: 8, config: { ...MEMORY_PPO, lstmUnits: 32 } } },
   },
