@@ -17,6 +17,7 @@ import * as tf from '@tensorflow/tfjs';
 import { InvalidConfigError, SpaceMismatchError, UnsupportedVersionError, formatError, describe } from '../../errors.js';
 import { Box, Discrete, MultiDiscrete, type Space } from '../../envs/spaces.js';
 import { Categorical, DiagGaussian, MultiCategorical } from '../policy/distributions.js';
+import { actionWidth } from '../../envs/actions.js';
 import { SeededRng, type RngState } from '../../envs/rng.js';
 import type { ObsArray } from '../../envs/env.js';
 import { ActorCritic, defaultEncoder } from './actor-critic.js';
@@ -43,11 +44,6 @@ export function pgActionSpec(space: Space): PgActionSpec {
   throw new SpaceMismatchError(formatError('PolicyGradientAgent', 'a Discrete, MultiDiscrete or float32 vector Box action space (ppo, a2c, reinforce)', shown, 'use an env with one of those action spaces, or an agent that takes this one'));
 }
 
-/** Values stored per action row: 1 (Discrete), parts (MultiDiscrete) or dimensions (Box). */
-export function actionWidth(a: PgActionSpec): number {
-  return a.kind === 'discrete' ? 1 : a.kind === 'multi-discrete' ? a.nvec.length : a.dims;
-}
-
 /** Width of the policy head: n, sum(nvec) or dims. */
 function headWidth(a: PgActionSpec): number {
   return a.kind === 'discrete' ? a.n : a.kind === 'multi-discrete' ? a.nvec.reduce((x, y) => x + y, 0) : a.dims;
@@ -60,7 +56,7 @@ function actionKey(a: PgActionSpec): string {
 
 /** A zeroed action array of `rows` rows. */
 export function newActions(a: PgActionSpec, rows: number): PgActions {
-  return a.kind === 'box' ? new Float32Array(rows * a.dims) : new Int32Array(rows * actionWidth(a));
+  return a.kind === 'box' ? new Float32Array(rows * a.dims) : new Int32Array(rows * (a.kind === 'discrete' ? 1 : a.nvec.length));
 }
 
 /** Per-env LSTM state: h and c, each `numEnvs * units` values. */
@@ -186,7 +182,7 @@ export class PolicyGradientAgent {
     const { observationSpace: os, actionSpace: as } = options;
     if (!(os instanceof Box)) throw new SpaceMismatchError(formatError('PolicyGradientAgent', 'a Box observation space', os.type, 'wrap the env so observations are arrays'));
     this.action = pgActionSpec(as);
-    this.actionWidth = actionWidth(this.action);
+    this.actionWidth = actionWidth(as);
     this.obsShape = [...os.shape];
     this.obsSize = os.size;
     this.numActions = headWidth(this.action);
