@@ -75,6 +75,8 @@ export const GAME_DEFAULTS: GameDefaults[] = [
     runOverrides: MEMORY_RUN,
     recurrent: { steps: 160_000, agentOverrides: MEMORY_DRQN, runOverrides: MEMORY_RUN },
   },
+  // MultiDiscrete actions (DQN takes Discrete only): PPO with its tank preset (src/agents/pg/config.ts), same run settings.
+  { match: 'tank', agent: 'ppo', preset: 'tank', steps: 100_000, runOverrides: { envs: 8, evalEvery: 20_000, evalEpisodes: 100, logEvery: 2500, checkpointEvery: 20_000 } },
   { match: 'minatar/*', agent: 'dqn', preset: 'minatar', steps: 5_000_000, runOverrides: { evalEvery: 100_000, evalEpisodes: 30, logEvery: 10_000, checkpointEvery: 100_000 } },
 ];
 

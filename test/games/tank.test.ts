@@ -5,6 +5,7 @@ import { checkEnv } from '../../src/envs/check-env.js';
 import { make } from '../../src/envs/registry.js';
 import { SeededRng } from '../../src/envs/rng.js';
 import { InvalidActionError, InvalidConfigError } from '../../src/errors.js';
+import { resolveRunConfig } from '../../src/train/run-config.js';
 
 const act = (move: number, turret: number, fire: number): Int32Array => Int32Array.of(move, turret, fire);
 const game = (env: TankEnv) => env.getState().game as { x: number; y: number; turret: number; tx: number; ty: number; shot: number[] };
@@ -97,5 +98,12 @@ describe('tank (MultiDiscrete game)', () => {
     }
     const mean = sum / 200;
     expect(mean).toBeLessThan(0.3);
+  });
+
+  it('trains with PPO and its tank preset by default (DQN takes Discrete actions only)', () => {
+    const plain = resolveRunConfig({ game: 'tank' });
+    const ppo = resolveRunConfig({ game: 'tank', agent: 'ppo' });
+    expect([plain.agent, plain.preset, plain.run.steps, plain.run.envs]).toEqual(['ppo', 'tank', 100_000, 8]);
+    expect(ppo).toEqual(plain);
   });
 });
