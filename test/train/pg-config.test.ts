@@ -21,9 +21,9 @@ describe('policy-gradient run configs', () => {
     expect(resolveRunConfig({ game: 'memory-maze', agent: 'a2c' }).preset).toBe('default');
   });
 
-  it('pendulum: the ppo preset normalises, uses a separate critic, 4 envs, 200k steps; --recurrent shares the encoder instead', () => {
+  it('pendulum: the ppo preset normalises, uses a separate critic, 4 envs, 400k steps; --recurrent shares the encoder instead', () => {
     const c = resolveRunConfig({ game: 'pendulum', agent: 'ppo' });
-    expect([c.preset, c.run.steps, c.run.envs]).toEqual(['pendulum', 200_000, 4]);
+    expect([c.preset, c.run.steps, c.run.envs]).toEqual(['pendulum', 400_000, 4]);
     expect(c.agentConfig).toMatchObject({ numSteps: 512, epochs: 10, minibatches: 32, gamma: 0.9, valueClip: null, separateCritic: true, normObs: true, normReward: true, lstmUnits: 0 });
     const r = resolveRunConfig({ game: 'pendulum', agent: 'ppo', recurrent: true });
     expect(r.preset).toBe('pendulum+lstm');
