@@ -10,3 +10,4 @@ export * from './memory-maze/index.js';
 export * from './minatar/index.js';
 export * from './pendulum/index.js';
 export * from './mountain-car-continuous/index.js';
+export * from './tank/index.js';

@@ -21,6 +21,16 @@ describe('policy-gradient run configs', () => {
     expect(resolveRunConfig({ game: 'memory-maze', agent: 'a2c' }).preset).toBe('default');
   });
 
+  it('pendulum: the ppo preset normalises, uses a separate critic, 4 envs, 400k steps; --recurrent shares the encoder instead', () => {
+    const c = resolveRunConfig({ game: 'pendulum', agent: 'ppo' });
+    expect([c.preset, c.run.steps, c.run.envs]).toEqual(['pendulum', 400_000, 4]);
+    expect(c.agentConfig).toMatchObject({ numSteps: 512, epochs: 10, minibatches: 32, gamma: 0.9, valueClip: null, separateCritic: true, normObs: true, normReward: true, lstmUnits: 0 });
+    const r = resolveRunConfig({ game: 'pendulum', agent: 'ppo', recurrent: true });
+    expect(r.preset).toBe('pendulum+lstm');
+    expect(r.agentConfig).toMatchObject({ separateCritic: false, lstmUnits: 64, normObs: true });
+    expect(() => resolveRunConfig({ game: 'pendulum', agent: 'ppo', file: { lstmUnits: 8 } })).toThrow(/separateCritic=true with lstmUnits > 0/);
+  });
+
   it('rejects bad policy-gradient keys, naming them', () => {
     expect(() => resolveRunConfig({ game: 'catch', agent: 'ppo', file: { clip: -1, lstmUnit: 3 } })).toThrow(InvalidConfigError);
     expect(() => resolveRunConfig({ game: 'catch', agent: 'ppo', file: { clip: -1, lstmUnit: 3 } })).toThrow(/unknown key lstmUnit.*clip=-1/);

@@ -1,5 +1,5 @@
 /**
- * Resume exactness for PPO (feed-forward and LSTM): a run stopped mid-rollout writes a checkpoint,
+ * Resume exactness for PPO (feed-forward and LSTM; Discrete, Box and MultiDiscrete actions): a run stopped mid-rollout writes a checkpoint,
  * `resume` continues it, and metrics (minus timings) and weights equal an uninterrupted run.
  */
 import { mkdtempSync, readFileSync } from 'node:fs';
@@ -25,12 +25,18 @@ function deterministic(text: string): unknown[] {
 }
 
 describe('PPO resume', () => {
-  for (const lstmUnits of [0, 8]) {
-    it(`continues exactly like an uninterrupted run (lstmUnits ${lstmUnits})`, async () => {
+  for (const [game, lstmUnits, extra] of [
+    ['catch', 0, {}],
+    ['catch', 8, {}],
+    // Box actions with the pendulum preset's normalisation and separate critic (their state is in the snapshot).
+    ['pendulum', 0, { normObs: true, normReward: true, separateCritic: true }],
+    ['tank', 8, {}],
+  ] as Array<[string, number, Record<string, unknown>]>) {
+    it(`continues exactly like an uninterrupted run (${game}, lstmUnits ${lstmUnits})`, async () => {
       const dir = mkdtempSync(join(tmpdir(), 'npcforge-pg-resume-'));
-      const file = { numSteps: 8, minibatches: 2, epochs: 2, mlpHidden: [16], lstmUnits, encoder: 'mlp' };
+      const file = { numSteps: 8, minibatches: 2, epochs: 2, mlpHidden: [16], lstmUnits, encoder: 'mlp', ...extra };
       const flags = { steps: TOTAL, envs: 4, checkpointEvery: 64, logEvery: 32, evalEvery: 64, evalEpisodes: 4, seed: 3 };
-      const config = resolveRunConfig({ game: 'catch', agent: 'ppo', file, flags });
+      const config = resolveRunConfig({ game, agent: 'ppo', file, flags });
       let polls = 0;
       // 30 iterations x 4 envs = step 120: inside the fourth rollout of 32 steps.
       const stopped = await train({ config, runDir: join(dir, 'a'), progress: null, shouldStop: () => ++polls > 30 });

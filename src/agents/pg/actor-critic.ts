@@ -2,6 +2,10 @@
  * The actor-critic network of the policy-gradient agents: encoder (MLP for vectors, MinAtar CNN
  * for small grids, Nature CNN for pixels) -> optional LSTM core -> policy logits and value heads.
  *
+ * The policy head gives the distribution's parameters: logits for Discrete (n) and MultiDiscrete
+ * (sum of nvec), the Gaussian mean for Box (one per dimension) next to a state-independent log-std
+ * variable initialised to 0 (CleanRL `ppo_continuous_action.py`).
+ *
  * The encoder and heads are tfjs Layers (exportable as a LayersModel); the LSTM core is the
  * project's own cell (`src/networks/lstm.ts`, Keras weight layout) because it must reset its
  * state inside an unrolled sequence at episode starts.
@@ -16,8 +20,12 @@ export type EncoderKind = 'mlp' | 'minatar-cnn' | 'nature-cnn';
 export interface ActorCriticSpec {
   /** Observation shape ([d] for vectors, [H, W, C] for grids and pixels). */
   obsShape: number[];
-  /** Number of discrete actions. */
+  /** Width of the policy head: discrete actions, sum of a MultiDiscrete nvec, or Box dimensions. */
   numActions: number;
+  /** Box actions: dimensions of the state-independent log-std variable (0 = none). */
+  logStdDims?: number;
+  /** A second encoder of the same kind for the value head (CleanRL's continuous PPO); feed-forward only. */
+  separateCritic?: boolean;
   /** Multiplier applied to raw observations (1/255 for uint8 pixels). */
   obsScale: number;
   /** Encoder architecture. */
@@ -70,7 +78,7 @@ function buildEncoder(spec: ActorCriticSpec): tf.Sequential {
 
 /** Outputs of a forward pass; every tensor belongs to the enclosing tidy. */
 export interface ActorCriticOutput {
-  /** Policy logits [rows, numActions]. */
+  /** Policy head output [rows, numActions]: logits, or the Gaussian mean for Box actions. */
   logits: tf.Tensor2D;
   /** State values [rows]. */
   values: tf.Tensor1D;
@@ -83,6 +91,10 @@ export class ActorCritic {
   readonly lstm: LstmCore | null;
   readonly policyHead: tf.Sequential;
   readonly valueHead: tf.Sequential;
+  /** The value head's own encoder when `separateCritic`, else null (the value head shares `encoder`). */
+  readonly criticEncoder: tf.Sequential | null;
+  /** Box actions: log-std per dimension [D], or null. */
+  readonly logStd: tf.Variable<tf.Rank.R1> | null;
 
   constructor(spec: ActorCriticSpec) {
     const bad: string[] = [];
@@ -90,6 +102,9 @@ export class ActorCritic {
     if (!Number.isInteger(spec.numActions) || spec.numActions < 1) bad.push(`numActions=${describe(spec.numActions)}`);
     if (!Number.isInteger(spec.lstmUnits) || spec.lstmUnits < 0) bad.push(`lstmUnits=${describe(spec.lstmUnits)}`);
     if (!['mlp', 'minatar-cnn', 'nature-cnn'].includes(spec.encoder)) bad.push(`encoder=${describe(spec.encoder)}`);
+    const logStdDims = spec.logStdDims ?? 0;
+    if (!Number.isInteger(logStdDims) || logStdDims < 0) bad.push(`logStdDims=${describe(spec.logStdDims)}`);
+    if (spec.separateCritic && spec.lstmUnits > 0) bad.push('separateCritic with lstmUnits > 0 (the LSTM core is shared)');
     if (bad.length) throw new InvalidConfigError(formatError('ActorCritic', 'a valid network spec', bad.join(', '), 'check obsShape, numActions, encoder and lstmUnits'));
     this.spec = { ...spec, obsShape: [...spec.obsShape], mlpHidden: [...spec.mlpHidden] };
     this.encoder = buildEncoder(this.spec);
@@ -99,6 +114,8 @@ export class ActorCritic {
     // Small policy init (gain 0.01) starts near-uniform; value head gain 1 (Andrychowicz et al. 2021).
     this.policyHead = tf.sequential({ layers: [tf.layers.dense({ inputShape: [headIn], units: spec.numActions, kernelInitializer: tf.initializers.orthogonal({ gain: 0.01, seed: spec.seed + 201 }) })] });
     this.valueHead = tf.sequential({ layers: [tf.layers.dense({ inputShape: [headIn], units: 1, kernelInitializer: tf.initializers.orthogonal({ gain: 1, seed: spec.seed + 301 }) })] });
+    this.criticEncoder = spec.separateCritic ? buildEncoder({ ...this.spec, seed: spec.seed + 401 }) : null;
+    this.logStd = logStdDims > 0 ? tf.variable(tf.zeros([logStdDims]), true) as tf.Variable<tf.Rank.R1> : null;
   }
 
   get recurrent(): boolean {
@@ -112,7 +129,15 @@ export class ActorCritic {
   /** Every trainable variable in a fixed order (the save order). */
   get variables(): tf.Variable[] {
     const fromLayers = (m: tf.LayersModel) => m.trainableWeights.map((w) => w.read() as tf.Variable);
-    return [...fromLayers(this.encoder), ...(this.lstm ? this.lstm.variables : []), ...fromLayers(this.policyHead), ...fromLayers(this.valueHead)];
+    // Optional parts come last so the order (and saved weights) of existing networks is unchanged.
+    return [
+      ...fromLayers(this.encoder),
+      ...(this.lstm ? this.lstm.variables : []),
+      ...fromLayers(this.policyHead),
+      ...fromLayers(this.valueHead),
+      ...(this.criticEncoder ? fromLayers(this.criticEncoder) : []),
+      ...(this.logStd ? [this.logStd] : []),
+    ];
   }
 
   /** Raw observations [rows * obsSize] as a scaled float tensor [rows, ...obsShape]. Call inside tidy. */
@@ -121,19 +146,20 @@ export class ActorCritic {
     return this.spec.obsScale === 1 ? x : tf.mul(x, this.spec.obsScale);
   }
 
-  private heads(features: tf.Tensor2D): ActorCriticOutput {
+  private heads(features: tf.Tensor2D, x: tf.Tensor): ActorCriticOutput {
     const logits = this.policyHead.apply(features) as tf.Tensor2D;
-    const values = tf.reshape(this.valueHead.apply(features) as tf.Tensor, [-1]) as tf.Tensor1D;
+    const criticFeatures = this.criticEncoder ? (this.criticEncoder.apply(x) as tf.Tensor2D) : features;
+    const values = tf.reshape(this.valueHead.apply(criticFeatures) as tf.Tensor, [-1]) as tf.Tensor1D;
     return { logits, values };
   }
 
   /** One acting step for a batch; `state`/`starts` only for recurrent nets. Call inside tidy. */
   step(x: tf.Tensor, state: LstmState | null, starts: tf.Tensor1D | null): ActorCriticOutput & { state: LstmState | null } {
     const f = this.encoder.apply(x) as tf.Tensor2D;
-    if (!this.lstm) return { ...this.heads(f), state: null };
+    if (!this.lstm) return { ...this.heads(f, x), state: null };
     if (!state || !starts) throw new InvalidConfigError(formatError('ActorCritic.step', 'a state and starts flags for a recurrent network', 'none', 'pass initialState(batch) and the episode-start flags'));
     const next = this.lstm.step(f, state, starts);
-    return { ...this.heads(next.h), state: next };
+    return { ...this.heads(next.h, x), state: next };
   }
 
   /**
@@ -142,9 +168,9 @@ export class ActorCritic {
    */
   sequence(x: tf.Tensor, state0: LstmState | null, starts: tf.Tensor1D | null, steps: number): ActorCriticOutput {
     const f = this.encoder.apply(x) as tf.Tensor2D;
-    if (!this.lstm) return this.heads(f);
+    if (!this.lstm) return this.heads(f, x);
     if (!state0 || !starts) throw new InvalidConfigError(formatError('ActorCritic.sequence', 'a start state and starts flags for a recurrent network', 'none', 'pass the stored state at sequence start'));
-    return this.heads(this.lstm.sequence(f, starts, state0, steps).outputs);
+    return this.heads(this.lstm.sequence(f, starts, state0, steps).outputs, x);
   }
 
   /** Zero recurrent state for `batch` rows, or null for a feed-forward net. Caller owns it. */
@@ -178,6 +204,8 @@ export class ActorCritic {
     this.encoder.dispose();
     this.policyHead.dispose();
     this.valueHead.dispose();
+    this.criticEncoder?.dispose();
+    this.logStd?.dispose();
     this.lstm?.dispose();
   }
 }

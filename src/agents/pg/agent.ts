@@ -3,6 +3,11 @@
  * (n-step returns) and PPO (GAE, clipped surrogate). They share acting, the rollout layout and the
  * gradient step; only how a rollout becomes training batches and the policy loss differ.
  *
+ * Actions: `Discrete` (Categorical over logits), `MultiDiscrete` (MultiCategorical, one logits
+ * slice per part) and `Box` (DiagGaussian: mean head plus a state-independent log-std). Actions
+ * are stored flat, `actionWidth` values per row (1, parts or dimensions); Box rows hold the
+ * unclipped sample so its log-probability is the one the update reuses (clipping is the caller's).
+ *
  * Recurrent state is threaded explicitly as plain arrays (`RecurrentState`), one row per env, and
  * reset by the 0/1 `starts` flags (1 = the observation is the first of an episode), both while
  * acting and inside training sequences (see src/networks/lstm.ts).
@@ -10,12 +15,49 @@
 import { checkFiniteUpdate } from '../divergence.js';
 import * as tf from '@tensorflow/tfjs';
 import { InvalidConfigError, SpaceMismatchError, UnsupportedVersionError, formatError, describe } from '../../errors.js';
-import { Box, Discrete, type Space } from '../../envs/spaces.js';
+import { Box, Discrete, MultiDiscrete, type Space } from '../../envs/spaces.js';
+import { Categorical, DiagGaussian, MultiCategorical } from '../policy/distributions.js';
+import { actionWidth } from '../../envs/actions.js';
 import { SeededRng, type RngState } from '../../envs/rng.js';
 import type { ObsArray } from '../../envs/env.js';
 import { ActorCritic, defaultEncoder } from './actor-critic.js';
 import { resolvePgConfig, type PgConfig } from './config.js';
-import { categoricalEntropy, clippedSurrogateLoss, discountedReturns, gae, linearSchedule, logProbOf, maskedMean, normalizeAdvantages, valueLoss } from './math.js';
+import { clippedSurrogateLoss, discountedReturns, gae, linearSchedule, maskedMean, normalizeAdvantages, valueLoss } from './math.js';
+
+/** The action space as the agent sees it. */
+export type PgActionSpec =
+  | { kind: 'discrete'; n: number }
+  | { kind: 'multi-discrete'; nvec: number[] }
+  | { kind: 'box'; dims: number; low: Float32Array; high: Float32Array };
+
+/** Flat action storage: int32 indices (Discrete, MultiDiscrete) or float32 values (Box). */
+export type PgActions = Int32Array | Float32Array;
+
+/** The action spec of a space, or a SpaceMismatchError naming the space and what the agents take. */
+export function pgActionSpec(space: Space): PgActionSpec {
+  if (space instanceof Discrete) return { kind: 'discrete', n: space.n };
+  if (space instanceof MultiDiscrete) return { kind: 'multi-discrete', nvec: [...space.nvec] };
+  if (space instanceof Box && space.shape.length === 1 && space.dtype === 'float32') {
+    return { kind: 'box', dims: space.shape[0]!, low: Float32Array.from(space.low as ArrayLike<number>), high: Float32Array.from(space.high as ArrayLike<number>) };
+  }
+  const shown = space instanceof Box ? `Box of shape [${space.shape}] and dtype ${space.dtype}` : space.type;
+  throw new SpaceMismatchError(formatError('PolicyGradientAgent', 'a Discrete, MultiDiscrete or float32 vector Box action space (ppo, a2c, reinforce)', shown, 'use an env with one of those action spaces, or an agent that takes this one'));
+}
+
+/** Width of the policy head: n, sum(nvec) or dims. */
+function headWidth(a: PgActionSpec): number {
+  return a.kind === 'discrete' ? a.n : a.kind === 'multi-discrete' ? a.nvec.reduce((x, y) => x + y, 0) : a.dims;
+}
+
+/** A name of the action space for snapshot checks, e.g. `MultiDiscrete(5,3,2)`. */
+function actionKey(a: PgActionSpec): string {
+  return a.kind === 'discrete' ? `Discrete(${a.n})` : a.kind === 'multi-discrete' ? `MultiDiscrete(${a.nvec})` : `Box(${a.dims})`;
+}
+
+/** A zeroed action array of `rows` rows. */
+export function newActions(a: PgActionSpec, rows: number): PgActions {
+  return a.kind === 'box' ? new Float32Array(rows * a.dims) : new Int32Array(rows * (a.kind === 'discrete' ? 1 : a.nvec.length));
+}
 
 /** Per-env LSTM state: h and c, each `numEnvs * units` values. */
 export interface RecurrentState {
@@ -25,13 +67,13 @@ export interface RecurrentState {
 
 /** What `act` returns for a batch of envs. */
 export interface PgActResult {
-  /** One action per env. */
-  actions: Int32Array;
+  /** `numEnvs x actionWidth` actions (Box: the unclipped sample, or the mean when greedy). */
+  actions: PgActions;
   /** log pi(action) per env. */
   logProbs: Float32Array;
   /** V(obs) per env. */
   values: Float32Array;
-  /** Action probabilities, `numEnvs * numActions` (for the viewer). */
+  /** Action probabilities, `numEnvs * numActions` (MultiDiscrete: per part, concatenated; Box: empty). For the viewer. */
   probs: Float32Array;
   /** State after this step (null for feed-forward nets). */
   state: RecurrentState | null;
@@ -43,7 +85,8 @@ export interface Rollout {
   numEnvs: number;
   /** Observations seen at each step, `numSteps * numEnvs * obsSize`. */
   obs: ObsArray;
-  actions: Int32Array;
+  /** `numSteps * numEnvs * actionWidth` actions. */
+  actions: PgActions;
   logProbs: Float32Array;
   values: Float32Array;
   rewards: Float32Array;
@@ -78,7 +121,7 @@ export interface PgAgentOptions {
   config?: Partial<PgConfig>;
   /** Observation space (a Box). */
   observationSpace: Space;
-  /** Action space (Discrete). */
+  /** Action space (Discrete, MultiDiscrete or a float32 vector Box). */
   actionSpace: Space;
   /** Seed of the network initialisers and the agent's RNG (sampling, shuffling). */
   seed: number;
@@ -89,7 +132,7 @@ interface TrainBatch {
   steps: number;
   batch: number;
   obs: ObsArray;
-  actions: Int32Array;
+  actions: PgActions;
   starts: Float32Array;
   mask: Float32Array;
   advantages: Float32Array;
@@ -102,6 +145,7 @@ interface TrainBatch {
 
 interface PendingEpisode {
   obs: number[][];
+  /** `actionWidth` values per step. */
   actions: number[];
   rewards: number[];
   /** Bootstrap value after the last step: 0 if terminated, V(finalObs) if truncated. */
@@ -121,7 +165,11 @@ export class PolicyGradientAgent {
   readonly net: ActorCritic;
   readonly obsShape: number[];
   readonly obsSize: number;
+  /** Width of the policy head (see `headWidth`). */
   readonly numActions: number;
+  readonly action: PgActionSpec;
+  /** Values per stored action row. */
+  readonly actionWidth: number;
   private optimizer: tf.AdamOptimizer;
   private rng: SeededRng;
   /** Updates done (each may hold several gradient steps). */
@@ -133,15 +181,16 @@ export class PolicyGradientAgent {
     this.config = resolvePgConfig(options.config ?? {});
     const { observationSpace: os, actionSpace: as } = options;
     if (!(os instanceof Box)) throw new SpaceMismatchError(formatError('PolicyGradientAgent', 'a Box observation space', os.type, 'wrap the env so observations are arrays'));
-    if (!(as instanceof Discrete)) throw new SpaceMismatchError(formatError('PolicyGradientAgent', 'a Discrete action space', as.type, 'use an env with discrete actions'));
+    this.action = pgActionSpec(as);
+    this.actionWidth = actionWidth(as);
     this.obsShape = [...os.shape];
     this.obsSize = os.size;
-    this.numActions = as.n;
+    this.numActions = headWidth(this.action);
     const high = Math.max(...Array.from(os.high as ArrayLike<number>));
     // uint8 pixels (0..255) are scaled to [0, 1]; 0/1 grids and float vectors are used as they are.
     const obsScale = os.dtype === 'uint8' && high > 1 ? 1 / 255 : 1;
     const encoder = this.config.encoder === 'auto' ? defaultEncoder(this.obsShape) : this.config.encoder;
-    this.net = new ActorCritic({ obsShape: this.obsShape, numActions: as.n, obsScale, encoder, mlpHidden: this.config.mlpHidden, lstmUnits: this.config.lstmUnits, seed: options.seed });
+    this.net = new ActorCritic({ obsShape: this.obsShape, numActions: this.numActions, obsScale, encoder, mlpHidden: this.config.mlpHidden, lstmUnits: this.config.lstmUnits, seed: options.seed, logStdDims: this.action.kind === 'box' ? this.action.dims : 0, separateCritic: this.config.separateCritic });
     this.optimizer = tf.train.adam(this.config.lr, 0.9, 0.999, this.config.adamEps);
     this.rng = new SeededRng(options.seed);
   }
@@ -176,6 +225,7 @@ export class PolicyGradientAgent {
    */
   async act(obs: ObsArray, numEnvs: number, state: RecurrentState | null, starts: ArrayLike<number>, options: { greedy?: boolean } = {}): Promise<PgActResult> {
     this.checkObs(obs, numEnvs);
+    if (this.action.kind !== 'discrete') return this.actFromDistribution(obs, numEnvs, state, starts, options);
     const A = this.numActions;
     const H = this.net.stateUnits;
     // One packed read per step [logp | value | h | c]: on the cpu backend each await data() costs
@@ -222,6 +272,68 @@ export class PolicyGradientAgent {
       }
       actions[e] = action;
       logProbs[e] = logp[e * A + action]!;
+    }
+    return { actions, logProbs, values, probs, state: next };
+  }
+
+  /** The distribution of the policy head output `logits` [rows, numActions]. Call inside tidy. */
+  private distribution(logits: tf.Tensor2D): Categorical | MultiCategorical | DiagGaussian {
+    const a = this.action;
+    if (a.kind === 'discrete') return new Categorical(logits);
+    if (a.kind === 'multi-discrete') return new MultiCategorical(logits, a.nvec);
+    return new DiagGaussian(logits, this.net.logStd!);
+  }
+
+  /** Stored actions as the distribution's action tensor. Call inside tidy. */
+  private actionTensor(actions: PgActions, rows: number): tf.Tensor {
+    const a = this.action;
+    if (a.kind === 'discrete') return tf.tensor1d(actions as Int32Array, 'int32');
+    if (a.kind === 'multi-discrete') return tf.tensor2d(actions as Int32Array, [rows, a.nvec.length], 'int32');
+    return tf.tensor2d(actions as Float32Array, [rows, a.dims]);
+  }
+
+  /**
+   * `act` for MultiDiscrete and Box: samples (or takes the mode) with the distributions module.
+   * Discrete keeps its own path above so its numbers (and RNG stream) stay what they were.
+   */
+  private async actFromDistribution(obs: ObsArray, numEnvs: number, state: RecurrentState | null, starts: ArrayLike<number>, options: { greedy?: boolean }): Promise<PgActResult> {
+    const Wa = this.actionWidth;
+    const H = this.net.stateUnits;
+    const P = this.action.kind === 'multi-discrete' ? this.numActions : 0;
+    // One packed read per step [action | logp | value | probs | h | c], as the Discrete path.
+    const packed = tf.tidy(() => {
+      const st = this.stateTensors(state, numEnvs);
+      const out = this.net.step(this.net.obsTensor(obs, numEnvs), st, st ? tf.tensor1d(Float32Array.from(starts)) : null);
+      const dist = this.distribution(out.logits);
+      const a = (options.greedy ? dist.mode() : dist.sample(this.rng)) as tf.Tensor2D;
+      const logp = (dist as MultiCategorical | DiagGaussian).logProb(a);
+      const parts: tf.Tensor2D[] = [tf.cast(a, 'float32'), tf.expandDims(logp, 1) as tf.Tensor2D, tf.expandDims(out.values, 1) as tf.Tensor2D];
+      if (this.action.kind === 'multi-discrete') {
+        const slices = this.action.nvec.length === 1 ? [out.logits] : tf.split(out.logits, this.action.nvec, 1);
+        parts.push(...slices.map((l) => tf.softmax(l) as tf.Tensor2D));
+      }
+      if (out.state) parts.push(out.state.h, out.state.c);
+      return tf.concat(parts, 1);
+    });
+    const flat = packed.dataSync() as Float32Array;
+    packed.dispose();
+    const W = Wa + 2 + P + 2 * H;
+    const actions = newActions(this.action, numEnvs);
+    const logProbs = new Float32Array(numEnvs);
+    const values = new Float32Array(numEnvs);
+    const probs = new Float32Array(numEnvs * P);
+    const next = H > 0 ? { h: new Float32Array(numEnvs * H), c: new Float32Array(numEnvs * H) } : null;
+    for (let e = 0; e < numEnvs; e++) {
+      const o = e * W;
+      // Int32Array.set rounds nothing: MultiDiscrete indices are exact small integers in float32.
+      actions.set(flat.subarray(o, o + Wa), e * Wa);
+      logProbs[e] = flat[o + Wa]!;
+      values[e] = flat[o + Wa + 1]!;
+      probs.set(flat.subarray(o + Wa + 2, o + Wa + 2 + P), e * P);
+      if (next) {
+        next.h.set(flat.subarray(o + Wa + 2 + P, o + Wa + 2 + P + H), e * H);
+        next.c.set(flat.subarray(o + Wa + 2 + P + H, o + W), e * H);
+      }
     }
     return { actions, logProbs, values, probs, state: next };
   }
@@ -341,12 +453,15 @@ export class PolicyGradientAgent {
       return o;
     };
     rows.forEach((row, i) => obs.set(r.obs.subarray(row * S, (row + 1) * S), i * S));
+    const Wa = this.actionWidth;
+    const actions = newActions(this.action, B);
+    rows.forEach((row, i) => actions.set(r.actions.subarray(row * Wa, (row + 1) * Wa), i * Wa));
     const f32 = (n: number) => new Float32Array(n);
     return {
       steps: 1,
       batch: B,
       obs,
-      actions: pick(r.actions, (n) => new Int32Array(n)),
+      actions,
       starts: new Float32Array(B).fill(1),
       mask: new Float32Array(B).fill(1),
       advantages: pick(adv, f32),
@@ -365,13 +480,14 @@ export class PolicyGradientAgent {
     const H = this.net.stateUnits;
     const obs = newObsLike(r.obs, T * B * S);
     const f = () => new Float32Array(T * B);
-    const b: TrainBatch = { steps: T, batch: B, obs, actions: new Int32Array(T * B), starts: f(), mask: f().fill(1), advantages: f(), returns: f(), oldLogProbs: f(), oldValues: f(), h0: new Float32Array(B * H), c0: new Float32Array(B * H) };
+    const Wa = this.actionWidth;
+    const b: TrainBatch = { steps: T, batch: B, obs, actions: newActions(this.action, T * B), starts: f(), mask: f().fill(1), advantages: f(), returns: f(), oldLogProbs: f(), oldValues: f(), h0: new Float32Array(B * H), c0: new Float32Array(B * H) };
     for (let t = 0; t < T; t++) {
       envs.forEach((e, j) => {
         const src = t * N + e;
         const dst = t * B + j;
         obs.set(r.obs.subarray(src * S, (src + 1) * S), dst * S);
-        b.actions[dst] = r.actions[src]!;
+        b.actions.set(r.actions.subarray(src * Wa, (src + 1) * Wa), dst * Wa);
         b.starts[dst] = r.starts[src]!;
         b.advantages[dst] = adv[src]!;
         b.returns[dst] = ret[src]!;
@@ -390,6 +506,7 @@ export class PolicyGradientAgent {
   private reinforceBatch(r: Rollout): TrainBatch | null {
     const { numSteps: T, numEnvs: N } = r;
     const S = this.obsSize;
+    const Wa = this.actionWidth;
     while (this.pending.length < N) this.pending.push([]);
     for (let e = 0; e < N; e++) {
       for (let t = 0; t < T; t++) {
@@ -398,7 +515,7 @@ export class PolicyGradientAgent {
         if (r.starts[i] || list.length === 0) list.push({ obs: [], actions: [], rewards: [], tail: 0 });
         const ep = list[list.length - 1]!;
         ep.obs.push(Array.from(r.obs.subarray(i * S, (i + 1) * S)));
-        ep.actions.push(r.actions[i]!);
+        for (let k = 0; k < Wa; k++) ep.actions.push(r.actions[i * Wa + k]!);
         ep.rewards.push(r.rewards[i]!);
         if (r.terminated[i] || r.truncated[i]) {
           ep.tail = r.terminated[i] ? 0 : r.truncValues[i]!;
@@ -409,18 +526,18 @@ export class PolicyGradientAgent {
     if (this.ready.length < this.config.reinforceEpisodes) return null;
     const eps = this.ready.splice(0, this.ready.length);
     const B = eps.length;
-    const L = Math.max(...eps.map((e) => e.actions.length));
+    const L = Math.max(...eps.map((e) => e.rewards.length));
     const obs = newObsLike(r.obs, L * B * S);
     const f = () => new Float32Array(L * B);
-    const b: TrainBatch = { steps: L, batch: B, obs, actions: new Int32Array(L * B), starts: f(), mask: f(), advantages: f(), returns: f(), oldLogProbs: null, oldValues: null, h0: this.recurrent ? new Float32Array(B * this.net.stateUnits) : null, c0: this.recurrent ? new Float32Array(B * this.net.stateUnits) : null };
+    const b: TrainBatch = { steps: L, batch: B, obs, actions: newActions(this.action, L * B), starts: f(), mask: f(), advantages: f(), returns: f(), oldLogProbs: null, oldValues: null, h0: this.recurrent ? new Float32Array(B * this.net.stateUnits) : null, c0: this.recurrent ? new Float32Array(B * this.net.stateUnits) : null };
     eps.forEach((ep, j) => {
       let g = ep.tail;
-      for (let t = ep.actions.length - 1; t >= 0; t--) {
+      for (let t = ep.rewards.length - 1; t >= 0; t--) {
         g = ep.rewards[t]! + this.config.gamma * g;
         const dst = t * B + j;
         b.returns[dst] = g;
         b.mask[dst] = 1;
-        b.actions[dst] = ep.actions[t]!;
+        for (let k = 0; k < Wa; k++) b.actions[dst * Wa + k] = ep.actions[t * Wa + k]!;
         obs.set(ep.obs[t]!, dst * S);
       }
       b.starts[j] = 1;
@@ -454,7 +571,8 @@ export class PolicyGradientAgent {
       const st = this.recurrent ? { h: tf.tensor2d(b.h0!, [b.batch, this.net.stateUnits]), c: tf.tensor2d(b.c0!, [b.batch, this.net.stateUnits]) } : null;
       const out = this.net.sequence(this.net.obsTensor(b.obs, rows), st, st ? tf.tensor1d(b.starts) : null, b.steps);
       const mask = tf.tensor1d(b.mask);
-      const logp = logProbOf(out.logits, tf.tensor1d(b.actions, 'int32'));
+      const dist = this.distribution(out.logits);
+      const logp = (dist as { logProb(a: tf.Tensor): tf.Tensor1D }).logProb(this.actionTensor(b.actions, rows));
       const adv = tf.tensor1d(b.advantages);
       let pl: tf.Scalar;
       let approxKl: tf.Scalar;
@@ -470,7 +588,7 @@ export class PolicyGradientAgent {
         clipFraction = tf.scalar(0);
       }
       const vl = valueLoss({ values: out.values, returns: tf.tensor1d(b.returns), oldValues: b.oldValues ? tf.tensor1d(b.oldValues) : undefined, clip: cfg.algorithm === 'ppo' ? cfg.valueClip : null, mask });
-      const ent = maskedMean(categoricalEntropy(out.logits), mask);
+      const ent = maskedMean(dist.entropy(), mask);
       const loss = tf.add(tf.sub(pl, tf.mul(cfg.entCoef, ent)), tf.mul(cfg.vfCoef, vl)) as tf.Scalar;
       for (const s of [pl, vl, ent, approxKl, clipFraction]) kept.push(tf.keep(s));
       return loss;
@@ -502,15 +620,17 @@ export class PolicyGradientAgent {
     for (const w of ws) optimizer.push({ name: w.name, shape: [...w.tensor.shape], data: f32ToBase64(Float32Array.from((await w.tensor.data()) as Float32Array)) });
     // The first entry (iteration count) is a fresh scalar made by getWeights; the rest are the optimizer's own slots.
     if (ws.length) ws[0]!.tensor.dispose();
-    return { format: AGENT_FORMAT, version: AGENT_VERSION, config: this.config, obsShape: this.obsShape, numActions: this.numActions, weights, optimizer, rng: this.rng.getState(), updates: this.updates, pending: this.pending, ready: this.ready };
+    return { format: AGENT_FORMAT, version: AGENT_VERSION, config: this.config, obsShape: this.obsShape, numActions: this.numActions, actionSpace: actionKey(this.action), weights, optimizer, rng: this.rng.getState(), updates: this.updates, pending: this.pending, ready: this.ready };
   }
 
   /** Restores a snapshot from `save` taken by an agent of the same config and spaces. */
   async load(s: PgAgentSnapshot): Promise<void> {
     if (!s || s.format !== AGENT_FORMAT) throw new SpaceMismatchError(formatError('PolicyGradientAgent.load', `a ${AGENT_FORMAT} snapshot`, describe(s?.format), 'load a checkpoint written by a policy-gradient agent'));
     if (s.version !== AGENT_VERSION) throw new UnsupportedVersionError(formatError('PolicyGradientAgent.load', `version ${AGENT_VERSION}`, describe(s.version), 'use the npcforge version that wrote it'));
-    if (s.obsShape.join('x') !== this.obsShape.join('x') || s.numActions !== this.numActions) {
-      throw new SpaceMismatchError(formatError('PolicyGradientAgent.load', `obs [${this.obsShape}] and ${this.numActions} actions`, `obs [${s.obsShape}] and ${s.numActions} actions`, 'load into an agent for the same game'));
+    // Snapshots from before MultiDiscrete/Box carry no actionSpace: they were Discrete(numActions).
+    const savedAction = s.actionSpace ?? `Discrete(${s.numActions})`;
+    if (s.obsShape.join('x') !== this.obsShape.join('x') || s.numActions !== this.numActions || savedAction !== actionKey(this.action)) {
+      throw new SpaceMismatchError(formatError('PolicyGradientAgent.load', `obs [${this.obsShape}] and actions ${actionKey(this.action)}`, `obs [${s.obsShape}] and actions ${savedAction}`, 'load into an agent for the same game'));
     }
     this.net.setWeights(s.weights.map((w) => ({ shape: w.shape, data: base64ToF32(w.data) })));
     // Adam.setWeights replaces its slot variables without freeing the old ones: start from a fresh optimizer.
@@ -540,6 +660,8 @@ export interface PgAgentSnapshot {
   config: PgConfig;
   obsShape: number[];
   numActions: number;
+  /** e.g. `Box(1)`; absent in snapshots written before MultiDiscrete/Box support (Discrete). */
+  actionSpace?: string;
   weights: Array<{ shape: number[]; data: string }>;
   optimizer: Array<{ name: string; shape: number[]; data: string }>;
   rng: RngState;

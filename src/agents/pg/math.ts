@@ -9,6 +9,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { InvalidConfigError, formatError, describe } from '../../errors.js';
+import { Categorical } from '../policy/distributions.js';
 
 /** One rollout of `numSteps x numEnvs` transitions, time-major. */
 export interface RolloutSignals {
@@ -134,19 +135,12 @@ export function maskedMean(x: tf.Tensor, mask?: tf.Tensor): tf.Scalar {
 
 /** log pi(a|s) per row of `logits` [B, A] for integer `actions` [B]. Caller owns the result. */
 export function logProbOf(logits: tf.Tensor2D, actions: tf.Tensor1D): tf.Tensor1D {
-  return tf.tidy(() => {
-    const logp = tf.logSoftmax(logits);
-    const onehot = tf.oneHot(tf.cast(actions, 'int32'), logits.shape[1]);
-    return tf.sum(tf.mul(logp, onehot), 1) as tf.Tensor1D;
-  });
+  return new Categorical(logits).logProb(actions);
 }
 
 /** Entropy of the categorical distribution of each row of `logits` [B, A] (nats). Caller owns it. */
 export function categoricalEntropy(logits: tf.Tensor2D): tf.Tensor1D {
-  return tf.tidy(() => {
-    const logp = tf.logSoftmax(logits);
-    return tf.neg(tf.sum(tf.mul(tf.exp(logp), logp), 1)) as tf.Tensor1D;
-  });
+  return new Categorical(logits).entropy();
 }
 
 /**

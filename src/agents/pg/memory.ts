@@ -5,13 +5,17 @@ import type { PgConfig } from './config.js';
 
 /** Network (weights + Adam slots + gradients), one rollout and one minibatch of activations. */
 export function pgMemoryNeeds(c: PgConfig, ctx: MemoryContext): MemoryNeed[] {
-  const { shape, size, numActions } = spaceFacts(ctx);
+  const { shape, size } = spaceFacts(ctx);
+  // Policy head width: n (Discrete), sum(nvec) (MultiDiscrete), dimensions (Box); 1 for anything else (refused later).
+  const as = ctx.actionSpace as unknown as { n?: number; nvec?: number[]; size?: number };
+  const numActions = typeof as.n === 'number' ? as.n : Array.isArray(as.nvec) ? as.nvec.reduce((a, b) => a + b, 0) : typeof as.size === 'number' ? as.size : 1;
   const kind = c.encoder === 'auto' ? defaultEncoder(shape) : c.encoder;
   const enc = encoderSize(kind, shape, c.mlpHidden);
   const units = c.lstmUnits;
   const rnn = units > 0 ? lstmParams(enc.features, units) : 0;
   const headIn = units > 0 ? units : enc.features;
-  const params = enc.params + rnn + headIn * (numActions + 1) + numActions + 1;
+  // A separate critic doubles the encoder.
+  const params = enc.params * (c.separateCritic ? 2 : 1) + rnn + headIn * (numActions + 1) + 2 * numActions + 1;
   const rows = c.numSteps * ctx.numEnvs;
   return [
     { key: units > 0 && rnn > enc.params ? 'lstmUnits' : 'mlpHidden', what: `network weights (${params} parameters)`, bytes: params * 4 * 4 },
