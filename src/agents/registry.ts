@@ -20,6 +20,8 @@ export interface AgentFactory {
   finalize?(config: Record<string, unknown>, run: { steps: number; envs: number }): Record<string, unknown>;
   /** Optional: the big allocations the resolved hyperparameters lead to, checked before anything is built. */
   memoryNeeds?(config: Record<string, unknown>, context: MemoryContext): MemoryNeed[];
+  /** Optional: the action space types (`Space.type`) the agent can learn; checked before a run is built (default: any). */
+  actionSpaceTypes?: readonly string[];
   /** Builds the agent from resolved hyperparameters. */
   create(options: { config: Record<string, unknown>; observationSpace: Space; actionSpace: Space; numEnvs: number; seed: number }): Agent;
 }
@@ -44,6 +46,7 @@ export function listAgents(): string[] {
 }
 
 registerAgent('dqn', {
+  actionSpaceTypes: ['Discrete'],
   presets: DQN_PRESETS as unknown as Record<string, Record<string, unknown>>,
   resolve: (preset, overrides) => resolveDqnConfig(preset as never, overrides) as unknown as Record<string, unknown>,
   memoryNeeds: (config, context) => dqnMemoryNeeds(config as never, context),

@@ -5,7 +5,7 @@
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { InvalidConfigError, formatError, describe } from '../errors.js';
 import { make } from '../envs/registry.js';
-import { getAgentFactory } from '../agents/registry.js';
+import { getAgentFactory, listAgents } from '../agents/registry.js';
 import { gameDefaults } from './game-defaults.js';
 import { checkEnvChainDeclared } from './env-state.js';
 import { memoryProblems, spaceFacts, type MemoryNeed } from '../agents/memory.js';
@@ -205,6 +205,14 @@ export function resolveRunConfig(req: RunRequest): ResolvedRunConfig {
   const file = { ...(req.file ?? {}) };
   const agent = (req.agent ?? (file.agent as string | undefined) ?? defaults.agent) as string;
   const factory = getAgentFactory(agent);
+  // Refused here, before the backend starts: otherwise the agent's constructor fails mid-run (exit 1).
+  const actionType = probe.actionSpace.type;
+  if (factory.actionSpaceTypes && !factory.actionSpaceTypes.includes(actionType)) {
+    probe.close();
+    const able = listAgents().filter((a) => getAgentFactory(a).actionSpaceTypes?.includes(actionType) ?? true);
+    const fix = able.length ? `pass --agent ${able.join('|')}` : `no registered agent learns ${actionType} actions: pick a game with Discrete actions (npcforge games), or drive ${req.game} with your own agent through make()`;
+    throw new InvalidConfigError(formatError('train', `a game with ${factory.actionSpaceTypes.join(' or ')} actions for agent ${agent}`, `${req.game} with ${actionType} actions`, fix));
+  }
   // An agent other than the game's default may bring its own per-game row (policy-gradient agents do).
   const agentRow = agent !== defaults.agent ? factory.gameDefaults?.(req.game, probe.observationSpace, { recurrent: req.recurrent === true }) : undefined;
   const gameRow = req.recurrent && defaults.recurrent ? { ...defaults, ...defaults.recurrent } : defaults;
