@@ -102,6 +102,20 @@ describe('package entry points', () => {
     expect(out.pong).toBe(true);
   });
 
+  // `npm init -y` makes a CommonJS project: require() must find the entry points (Node >= 20.19 loads ES modules through it).
+  it.runIf(process.features.require_module === true)('supports require() of every entry point from a CommonJS script', () => {
+    const script = [
+      "const { make } = require('npcforge');",
+      "const { loadPolicy } = require('npcforge/runtime');",
+      "const { PongEnv } = require('npcforge/games');",
+      "const { fitTask } = require('npcforge/supervised');",
+      "console.log(JSON.stringify([make, loadPolicy, PongEnv, fitTask].map((x) => typeof x)));",
+    ].join('\n');
+    const r = spawnSync(process.execPath, ['--input-type=commonjs', '-e', script], { cwd: root, encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    expect(JSON.parse(r.stdout)).toEqual(Array(4).fill('function'));
+  });
+
   it('keeps npcforge/runtime apart from the games and the supervised pipelines', () => {
     expect(Object.keys(pkg.exports)).toEqual(['.', './runtime', './games', './supervised', './package.json']);
     const runtime = readFileSync(join(root, 'src', 'runtime', 'index.ts'), 'utf8');

@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
@@ -58,6 +58,21 @@ describe('npcforge usage errors (commander)', () => {
     const sub = await run(['stats', '--help']);
     expect(sub.code).toBe(0);
     expect(sub.out).toContain('--policy');
+  });
+});
+
+describe('npcforge train on a game the agent cannot learn', () => {
+  it.each([
+    ['the default agent', ['train', 'pendulum'], /\[train\] expected a game with Discrete actions for agent dqn, received pendulum with Box actions/],
+    ['a policy-gradient agent', ['train', 'mountain-car-continuous', '--agent', 'ppo'], /for agent ppo, received mountain-car-continuous with Box actions/],
+  ])('%s: one line, exit 2, before the backend starts and without a run folder', async (_what, argv, detail) => {
+    const out = join(tmp, `box-${argv[1]}`);
+    const r = await run([...argv, '--steps', '100', '--out', out]);
+    expect(r.code).toBe(2);
+    expect(r.err.split('\n')).toEqual([expect.stringMatching(detail), '']);
+    expect(r.err).toMatch(/fix: no registered agent learns Box actions/);
+    expect(r.err).not.toMatch(/compute backend/);
+    expect(existsSync(out)).toBe(false);
   });
 });
 

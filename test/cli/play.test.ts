@@ -1,4 +1,4 @@
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -103,6 +103,9 @@ describe('npcforge play --npc', () => {
       [brokenBundle('bad-model', 'model.json', '{"modelTopology":{"class_name":"Nope","config":{}},"weightsManifest":[]}'), /\[(play --npc|loadPolicy)\] expected .*model/],
       [brokenBundle('bad-policy', 'policy.json', '{"format":"npcforge-policy","version":1}'), /policy\.json/],
       [join(tmp, 'missing'), /policy\.json/],
+      // A bundle of another game or of a newer format is a bad --npc argument too, not a crash (exit 1).
+      [brokenBundle('other-game', 'policy.json', readFileSync(join(GOOD, 'policy.json'), 'utf8').replace('"id": "pong"', '"id": "catch"')), /expected a policy for game "pong", received a policy for "catch"/],
+      [brokenBundle('future-version', 'policy.json', readFileSync(join(GOOD, 'policy.json'), 'utf8').replace('"version": 1,', '"version": 99,')), /version/],
     ];
     for (const [dir, message] of cases) {
       const r = await run(['play', 'pong', '--npc', dir, '--port', '0']);

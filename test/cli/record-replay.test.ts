@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -36,6 +36,8 @@ describe('npcforge record / replay verify', () => {
     expect(rec.code).toBe(2);
     expect(rec.err.trim().split('\n')).toHaveLength(1);
     expect(rec.err).toMatch(/integer action/);
+    // Refused before any file is opened (it used to leave pendulum-s0-e000.npcep.partial behind).
+    expect(existsSync(join(tmp, 'pendulum'))).toBe(false);
   });
   for (const { id } of listEnvs().filter((e) => isDiscrete(e.id))) {
     it(`records ${id} episodes that replay verify accepts`, async () => {

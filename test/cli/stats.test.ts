@@ -118,6 +118,16 @@ describe('npcforge stats', () => {
     expect(err).toMatch(message);
   });
 
+  it('keeps the table columns apart for wide values (pendulum returns)', async () => {
+    const { code, out } = await run(['stats', 'pendulum', '--policy', 'random', '--episodes', '2']);
+    expect(code).toBe(0);
+    const [, header, ret, len] = out.trimEnd().split('\n');
+    // Every cell is separated by spaces: 9 cells per row, the same right edges as the header.
+    for (const line of [header!, ret!, len!]) expect(line.trim().split(/\s+/)).toHaveLength(line === header ? 8 : 9);
+    expect(ret).toMatch(/^\s+return\s+-\d+\.\d{3}\s/);
+    expect(ret!.length).toBe(header!.length);
+  });
+
   it('works from the built CLI', () => {
     const r = spawnSync(process.execPath, [join(root, 'bin', 'npcforge.js'), 'stats', 'catch', '--policy', 'fixed:s', '--episodes', '4', '--json'], { cwd: root, encoding: 'utf8' });
     expect(r.status).toBe(0);

@@ -21,6 +21,7 @@ export function pgAgentFactory(algorithm: PgAlgorithm): AgentFactory {
     if (p?.recurrent) presets[`${game}+lstm`] = { ...base, ...p.recurrent.config, annealSteps: 0 };
   }
   return {
+    actionSpaces: ['Discrete', 'MultiDiscrete', 'Box'],
     presets,
     resolve(preset, overrides) {
       const { annealSteps = 0, ...rest } = { ...preset, ...overrides } as Record<string, unknown>;

@@ -10,6 +10,39 @@ function intOption(name: string, value: string | undefined, min: number): number
   return n;
 }
 
+/** Where data progress goes, and the clock it reads (tests pass their own). */
+export interface DataProgressOptions {
+  out: { write(s: string): boolean; isTTY?: boolean };
+  label: string;
+  now?: () => number;
+}
+
+/**
+ * Progress of a long export on stderr: fashion-mnist (70,000 PNGs) and speech (3,600 clips) take
+ * minutes. A counter redrawn at most 5 times a second on a terminal; otherwise one line per 10 s,
+ * so short exports print nothing. Call the returned `done()` after the last file.
+ */
+export function dataProgress(o: DataProgressOptions): { update(done: number, total: number): void; done(): void } {
+  const now = o.now ?? Date.now;
+  const tty = o.out.isTTY === true;
+  let last = now();
+  let drawn = false;
+  return {
+    update(done, total) {
+      const t = now();
+      if (t - last < (tty ? 200 : 10_000) || done === total) return;
+      last = t;
+      const text = `${o.label}: ${done}/${total} files (${Math.floor((100 * done) / total)}%)`;
+      o.out.write(tty ? `\r${text}` : `${text}\n`);
+      drawn = tty;
+    },
+    done() {
+      if (drawn) o.out.write('\r\x1b[K');
+      drawn = false;
+    },
+  };
+}
+
 /** `npcforge data <name> --out <dir>`: writes a data set as train/ and test/ class folders. */
 export function registerData(program: Command): void {
   program
@@ -29,26 +62,34 @@ export function registerData(program: Command): void {
       const { exportTextDataset, loadSentimentSentences, loadSpamAssassin } = await import('../../supervised/data/text-datasets.js');
       const { generateSpeechDataset } = await import('../../supervised/speech/generate.js');
       let summary: { train: number; test: number; classes: string[] };
-      if (name === 'mnist' || name === 'fashion-mnist') {
-        summary = await exportImageDataset(name, { out: opts.out, seed, limitPerClass: intOption('limit-per-class', opts.limitPerClass, 1) });
-      } else if (name === 'sentiment') {
-        summary = await exportTextDataset(await loadSentimentSentences(), { out: opts.out, seed });
-      } else if (name === 'spam') {
-        summary = await exportTextDataset(await loadSpamAssassin(), { out: opts.out, seed });
-      } else if (name === 'speech') {
-        const words = opts.words?.split(',').map((w) => w.trim()).filter((w) => w.length > 0);
-        const s = await generateSpeechDataset({
-          out: opts.out,
-          seed,
-          ...(words ? { words } : {}),
-          ...(opts.voices ? { voices: intOption('voices', opts.voices, 2)! } : {}),
-          ...(opts.takes ? { takes: intOption('takes', opts.takes, 1)! } : {}),
-          ...(opts.jobs ? { concurrency: intOption('jobs', opts.jobs, 1)! } : {}),
-        });
-        process.stdout.write(`voices: ${s.voices.train.length} train, ${s.voices.test.length} test (unseen)\n`);
-        summary = s;
-      } else {
-        throw new InvalidConfigError(formatError('npcforge data', `one of ${DATASETS.join(', ')}`, describe(name), 'pick a listed data set'));
+      const progress = dataProgress({ out: process.stderr, label: `npcforge data ${name}` });
+      const onProgress = (done: number, total: number): void => progress.update(done, total);
+      try {
+        if (name === 'mnist' || name === 'fashion-mnist') {
+          summary = await exportImageDataset(name, { out: opts.out, seed, limitPerClass: intOption('limit-per-class', opts.limitPerClass, 1), onProgress });
+        } else if (name === 'sentiment') {
+          summary = await exportTextDataset(await loadSentimentSentences(), { out: opts.out, seed });
+        } else if (name === 'spam') {
+          summary = await exportTextDataset(await loadSpamAssassin(), { out: opts.out, seed });
+        } else if (name === 'speech') {
+          const words = opts.words?.split(',').map((w) => w.trim()).filter((w) => w.length > 0);
+          const s = await generateSpeechDataset({
+            out: opts.out,
+            seed,
+            ...(words ? { words } : {}),
+            ...(opts.voices ? { voices: intOption('voices', opts.voices, 2)! } : {}),
+            ...(opts.takes ? { takes: intOption('takes', opts.takes, 1)! } : {}),
+            ...(opts.jobs ? { concurrency: intOption('jobs', opts.jobs, 1)! } : {}),
+          }, { onProgress });
+          progress.done();
+          process.stdout.write(`voices: ${s.voices.train.length} train, ${s.voices.test.length} test (unseen)\n`);
+          summary = s;
+        } else {
+          throw new InvalidConfigError(formatError('npcforge data', `one of ${DATASETS.join(', ')}`, describe(name), 'pick a listed data set'));
+        }
+      } finally {
+        // Clears the counter line, also before an error message.
+        progress.done();
       }
       process.stdout.write(`${name}: ${summary.train} train, ${summary.test} test, ${summary.classes.length} classes -> ${opts.out}\n`);
     });

@@ -1,6 +1,22 @@
 import type { Command } from 'commander';
 import { listEnvs, make } from '../../envs/registry.js';
 
+/** JSON indented like `JSON.stringify(v, null, 2)`, but arrays of numbers and strings stay on one line (bounds of a 10x10x10 Box are 1000 numbers). */
+export function compactJson(value: unknown, indent = ''): string {
+  if (Array.isArray(value)) {
+    if (value.every((x) => x === null || typeof x !== 'object')) return JSON.stringify(value);
+    const inner = indent + '  ';
+    return `[\n${value.map((x) => inner + compactJson(x, inner)).join(',\n')}\n${indent}]`;
+  }
+  if (value !== null && typeof value === 'object') {
+    const inner = indent + '  ';
+    const entries = Object.entries(value).filter(([, v]) => v !== undefined);
+    if (entries.length === 0) return '{}';
+    return `{\n${entries.map(([k, v]) => `${inner}${JSON.stringify(k)}: ${compactJson(v, inner)}`).join(',\n')}\n${indent}}`;
+  }
+  return JSON.stringify(value);
+}
+
 /** `npcforge games [--json]`: lists registered games. */
 export function registerGames(program: Command): void {
   program
@@ -22,7 +38,7 @@ export function registerGames(program: Command): void {
         return row;
       });
       if (opts.json) {
-        process.stdout.write(JSON.stringify(rows, null, 2) + '\n');
+        process.stdout.write(compactJson(rows) + '\n');
         return;
       }
       const width = Math.max(...rows.map((r) => r.id.length), 4);

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { CheckpointError, InvalidConfigError, NpcforgeError, formatError, describe } from '../../errors.js';
+import { CheckpointError, InvalidConfigError, NpcforgeError, SpaceMismatchError, UnsupportedVersionError, formatError, describe } from '../../errors.js';
 import type { Env, RgbFrame } from '../../envs/env.js';
 import { make } from '../../envs/registry.js';
 import { Box, Discrete } from '../../envs/spaces.js';
@@ -142,6 +142,8 @@ export async function checkBundle(game: string, bundle: string): Promise<void> {
   try {
     policy = await loadPolicy(bundle, { game });
   } catch (err) {
+    // A bundle of another game or format version is a bad --npc argument: exit 2 like a broken bundle.
+    if (err instanceof SpaceMismatchError || err instanceof UnsupportedVersionError) throw new CheckpointError(err.message, { cause: err });
     if (err instanceof NpcforgeError) throw err;
     // tfjs's own message may quote the bundle's text: name the file instead.
     throw new CheckpointError(formatError('play --npc', `a policy bundle whose model.json tfjs can build`, `${describe(bundle)} (${err instanceof Error ? err.name : 'error'} while building the model)`, 'export the policy again with npcforge export'), { cause: err });
@@ -173,7 +175,7 @@ export function registerPlay(program: Command): void {
     .option('--step-mode <mode>', "'realtime' (the clock steps the game) or 'turn' (each key steps it); default: realtime when the game has a noop action")
     .option('--set <key=value>', 'game option, repeatable (e.g. --set botSkill=0.8)', (v: string, acc: string[]) => [...acc, v], [] as string[])
     .option('--npc <bundle>', 'play in the browser against an exported policy: serves the game page and the bundle on 127.0.0.1 and prints the URL')
-    .option('--port <n>', 'port of the --npc server (default: any free port)', '0')
+    .option('--port <n>', 'port of the --npc server (default: any free port)')
     .action(async (game: string, flags: PlayFlags) => {
       if (flags.npc !== undefined) {
         await playAgainstNpc(game, flags.npc, flags.port);

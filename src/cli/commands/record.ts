@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import { InvalidConfigError, formatError, describe } from '../../errors.js';
 import { make } from '../../envs/registry.js';
 import { SeededRng } from '../../envs/rng.js';
+import { Discrete } from '../../envs/spaces.js';
 import { parseFixedSequence } from '../../envs/fixed-sequence.js';
 import { RecordEpisode } from '../../replay/episodes/record-episode.js';
 import { recordPolicyEpisode } from '../../replay/episodes/record-policy.js';
@@ -105,6 +106,11 @@ export function registerRecord(program: Command): void {
       }
       if (flags.checkpoint !== undefined) throw new InvalidConfigError(formatError('npcforge record', '--checkpoint only with --policy <run folder>', `--policy ${describe(flags.policy)}`, 'drop --checkpoint, or pass the folder of a run made by `npcforge train`'));
       const env = make<unknown, number>(game, makeOptions);
+      // Checked before the recorder opens a file: failing at the first step left a .partial file behind.
+      if (!(env.actionSpace instanceof Discrete)) {
+        env.close();
+        throw new InvalidConfigError(formatError('npcforge record', 'a game with Discrete actions (episode files store integer actions)', `${game} with ${env.actionSpace.type} actions`, 'record a game with Discrete actions (see `npcforge games`)'));
+      }
       const rng = new SeededRng(seed);
       const policy = parsePolicy(flags.policy, env.spec.actionNames, () => env.actionSpace.sample(rng));
       const policyTag = flags.policy === 'random' ? 'random' : 'fixed';

@@ -115,10 +115,13 @@ export function registerStats(program: Command): void {
         return;
       }
       const keys = ['mean', 'std', 'sem', 'median', 'p05', 'p95', 'min', 'max'] as const;
+      const rows = (['return', 'length'] as const).map((row) => [row, ...keys.map((k) => fmt(report[row][k]))]);
+      // Wide values (pendulum returns such as -1208.049) must not run into their neighbours.
+      const width = Math.max(9, ...rows.flat().map((c) => c.length + 2));
       const lines = [
         `${report.game}  policy ${report.policy}  ${report.n_episodes} episodes (${report.n_truncated} truncated)`,
-        ['', ...keys].map((k) => k.padStart(9)).join(''),
-        ...(['return', 'length'] as const).map((row) => [row, ...keys.map((k) => fmt(report[row][k]))].map((c) => c.padStart(9)).join('')),
+        ['', ...keys].map((k) => k.padStart(width)).join(''),
+        ...rows.map((cells) => cells.map((c) => c.padStart(width)).join('')),
       ];
       process.stdout.write(lines.join('\n') + '\n');
     });

