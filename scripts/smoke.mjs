@@ -129,7 +129,7 @@ const badInputs = [
   { argv: ['train', 'catch', '--steps', '-1'], codes: USAGE },
   { argv: ['train', 'catch', '--steps', 'abc'], codes: USAGE },
   { argv: ['train', 'catch', '--agent', 'nosuch', '--steps', '200'], codes: USAGE },
-  { argv: ['train', 'pendulum', '--steps', '200'], codes: USAGE, match: /Box actions/ },
+  { argv: ['train', 'pendulum', '--agent', 'dqn', '--steps', '200'], codes: USAGE, match: /Box action space/ },
   { argv: ['train', 'catch', '--config', '/dev/zero', '--steps', '200'], codes: USAGE, capMemory: true },
   { argv: ['train', 'catch', '--config', f('nowhere.json'), '--steps', '200'], codes: USAGE },
   { argv: ['train', 'catch', '--config', f('not-json.json'), '--steps', '200'], codes: USAGE },
