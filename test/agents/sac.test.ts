@@ -275,7 +275,7 @@ describe('SAC config and registration', () => {
     expect(c.agentConfig.bufferSize).toBe(100_000);
     expect(resolveRunConfig({ game: 'pendulum', agent: 'sac' })).toEqual(c);
     expect(() => resolveRunConfig({ game: 'pendulum', agent: 'dqn' })).toThrow(/\[--agent\] expected an agent that handles pendulum's Box action space, received dqn \(handles Discrete actions\); fix: use --agent .*sac/);
-    expect(() => resolveRunConfig({ game: 'cartpole', agent: 'sac' })).toThrow(/handles cartpole's Discrete action space, received sac \(handles Box actions\); fix: use --agent dqn/);
+    expect(() => resolveRunConfig({ game: 'cartpole', agent: 'sac' })).toThrow(/handles cartpole's Discrete action space, received sac \(handles Box actions\); fix: use --agent .*dqn/);
   });
 
   it('the memory estimate refuses a replay memory the machine cannot hold, naming bufferSize', () => {
