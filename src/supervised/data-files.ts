@@ -25,11 +25,15 @@ function limit(bytes: number): string {
   return `${bytes / (1024 * 1024)} MiB (${bytes} bytes)`;
 }
 
+/** Fix of a sample that is not a regular file, for a file found in a data folder. */
+const NOT_REGULAR_FIX = 'remove it from the data folder (samples must be regular files)';
+
 /**
  * Checks that `path` is a regular file of at most `maxBytes` (following symlinks) without opening
- * it; returns its size. `component` names the caller in the error.
+ * it; returns its size. `component` names the caller in the error; `notRegularFix` replaces the
+ * data-folder advice for a file the user named (`npcforge predict <run> <file>`).
  */
-export async function checkSampleFile(path: string, maxBytes: number, component: string): Promise<number> {
+export async function checkSampleFile(path: string, maxBytes: number, component: string, options: { notRegularFix?: string } = {}): Promise<number> {
   let st;
   try {
     st = await stat(path);
@@ -38,7 +42,7 @@ export async function checkSampleFile(path: string, maxBytes: number, component:
   }
   if (!st.isFile()) {
     const kind = st.isDirectory() ? 'a folder' : st.isFIFO() ? 'a FIFO' : st.isCharacterDevice() || st.isBlockDevice() ? 'a device' : st.isSocket() ? 'a socket' : 'not a regular file';
-    throw new DatasetError(formatError(component, 'a regular file', `${kind} at ${path}`, 'remove it from the data folder (samples must be regular files)'));
+    throw new DatasetError(formatError(component, 'a regular file', `${kind} at ${path}`, options.notRegularFix ?? NOT_REGULAR_FIX));
   }
   if (st.size > maxBytes) {
     throw new DatasetError(formatError(component, `a sample file of at most ${limit(maxBytes)}`, `${st.size} bytes in ${path}`, 'remove or shrink the file'));
@@ -50,8 +54,8 @@ export async function checkSampleFile(path: string, maxBytes: number, component:
  * Reads a sample file, at most `maxBytes`: opened non-blocking (a FIFO swapped in after listing
  * cannot hang the run) and re-checked on the open handle.
  */
-export async function readSampleFile(path: string, maxBytes: number, component: string): Promise<Buffer> {
-  await checkSampleFile(path, maxBytes, component);
+export async function readSampleFile(path: string, maxBytes: number, component: string, options: { notRegularFix?: string } = {}): Promise<Buffer> {
+  await checkSampleFile(path, maxBytes, component, options);
   let fh;
   try {
     fh = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);

@@ -59,6 +59,8 @@ describe('npcforge fit --json', () => {
     const c = await cli(['predict', runDir, join(root, 'dir.png')]);
     expect(c.code).toBe(2);
     expect(c.err).toMatch(/expected a regular file, received a folder at .*dir\.png/);
+    // The input is a file the user named, not a data folder's sample: the fix says what to pass.
+    expect(c.err).toMatch(/; fix: pass an image file \(\.png, \.jpg, \.jpeg\)\n$/);
     const ok = await cli(['predict', runDir, join(root, 'data', 'train', 'dark', '0.png'), '--json']);
     expect(ok.code).toBe(0);
     expect(Object.keys(JSON.parse(ok.out).probabilities).sort()).toEqual(['bright', 'dark']);

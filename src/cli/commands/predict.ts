@@ -30,7 +30,7 @@ async function checkInputFile(task: Exclude<Task, 'text'>, input: string): Promi
     throw new InvalidConfigError(formatError('npcforge predict', `${article(kind.what)} (${list}) for this ${task} run`, got, `pass ${article(kind.what)} (${list})`));
   }
   if (!existsSync(input)) throw new InvalidConfigError(formatError('npcforge predict', `an existing ${kind.what} (${list})`, `${describe(input)}, which does not exist`, 'check the path'));
-  await checkSampleFile(input, MAX_SAMPLE_BYTES[task], 'npcforge predict');
+  await checkSampleFile(input, MAX_SAMPLE_BYTES[task], 'npcforge predict', { notRegularFix: `pass ${article(kind.what)} (${list})` });
   if (task === 'image') await checkImageFile(input, 'npcforge predict');
   else await checkWavFile(input, 'npcforge predict');
 }
@@ -50,7 +50,7 @@ export function registerPredict(program: Command): void {
         let arg = input;
         if (run.info.task === 'text') {
           // An existing path ending in .txt is read (and must be a regular file); anything else is the text itself.
-          if (input.toLowerCase().endsWith('.txt') && existsSync(input)) arg = (await readSampleFile(input, MAX_SAMPLE_BYTES.text, 'npcforge predict')).toString('utf8');
+          if (input.toLowerCase().endsWith('.txt') && existsSync(input)) arg = (await readSampleFile(input, MAX_SAMPLE_BYTES.text, 'npcforge predict', { notRegularFix: 'pass a regular .txt file, or the text itself' })).toString('utf8');
         } else {
           await checkInputFile(run.info.task, input);
         }
