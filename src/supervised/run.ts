@@ -8,9 +8,10 @@
  * `evaluation.json` (after evaluate).
  */
 import * as tf from '@tensorflow/tfjs';
-import { appendFile, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, rename, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { CheckpointError, InvalidConfigError, UnsupportedVersionError, describe, formatError } from '../errors.js';
+import { CheckpointError, InvalidConfigError, NpcforgeError, UnsupportedVersionError, describe, formatError } from '../errors.js';
+import { readSampleFile } from './data-files.js';
 import { SeededRng, type Rng } from '../envs/rng.js';
 import '../networks/transformer.js';
 import { buildConvClassifier } from '../networks/conv-classifier.js';
@@ -290,30 +291,43 @@ export async function fitTask(opts: FitTaskOptions): Promise<{ runDir: string; r
   }
 }
 
+/** Largest run.json read back, bytes (it holds configs and the epoch history: a few KB). */
+const RUN_JSON_MAX_BYTES = 16 * 1024 * 1024;
+/** Largest tokenizer.json read back, bytes (a 100k-word vocabulary is about 2 MB). */
+const TOKENIZER_JSON_MAX_BYTES = 64 * 1024 * 1024;
+
 /** A trained run loaded back: model + preprocessing. Owns the model; call `dispose()`. */
 export class SupervisedRun {
   private constructor(readonly dir: string, readonly info: RunJson, readonly model: tf.LayersModel, readonly tokenizer: WordTokenizer | null) {}
 
   /** Loads `run.json`, the model and (text) the tokenizer. */
   static async load(dir: string): Promise<SupervisedRun> {
-    await initBackend();
-    let info: RunJson;
-    try {
-      info = JSON.parse(await readFile(join(dir, 'run.json'), 'utf8'));
-    } catch (err) {
-      throw new CheckpointError(formatError('SupervisedRun.load', `a run folder with run.json`, `${dir}: ${(err as Error).message}`, 'pass a folder written by `npcforge fit`'), { cause: err });
-    }
+    // A run folder is untrusted: regular files within a limit (a FIFO named run.json hung the CLI),
+    // and a parse error names the file without quoting its text.
+    const readJson = async (name: string, maxBytes: number, fix: string): Promise<unknown> => {
+      const path = join(dir, name);
+      const text = (await readSampleFile(path, maxBytes, 'SupervisedRun.load')).toString('utf8');
+      try {
+        return JSON.parse(text) as unknown;
+      } catch (err) {
+        throw new CheckpointError(formatError('SupervisedRun.load', `${name} holding JSON`, `${path}, which is not valid JSON`, fix), { cause: err });
+      }
+    };
+    const info = (await readJson('run.json', RUN_JSON_MAX_BYTES, 'pass a folder written by `npcforge fit`')) as RunJson;
+    if (info === null || typeof info !== 'object') throw new CheckpointError(formatError('SupervisedRun.load', 'run.json holding an object', `${describe(info)} in ${join(dir, 'run.json')}`, 'pass a folder written by `npcforge fit`'));
     if (info.format !== 'npcforge-supervised-run') throw new CheckpointError(formatError('SupervisedRun.load', "format 'npcforge-supervised-run'", describe(info.format), 'pass a folder written by `npcforge fit`'));
     if (info.version !== 1) throw new UnsupportedVersionError(formatError('SupervisedRun.load', 'version 1', describe(info.version), 'upgrade npcforge'));
     let tokenizer: WordTokenizer | null = null;
     if (info.task === 'text') {
       try {
-        tokenizer = WordTokenizer.fromJSON(JSON.parse(await readFile(join(dir, 'tokenizer.json'), 'utf8')) as TokenizerJson);
+        tokenizer = WordTokenizer.fromJSON((await readJson('tokenizer.json', TOKENIZER_JSON_MAX_BYTES, 'refit the run')) as TokenizerJson);
       } catch (err) {
-        if (err instanceof InvalidConfigError || err instanceof UnsupportedVersionError) throw err;
+        if (err instanceof NpcforgeError) throw err;
         throw new CheckpointError(formatError('SupervisedRun.load', 'tokenizer.json in a text run', (err as Error).message, 'refit the run'), { cause: err });
       }
     }
+    // After the cheap checks: a wrong folder is one line, without the backend's start-up line.
+    await initBackend();
     const model = await loadLayersModel(join(dir, 'model'));
     return new SupervisedRun(dir, info, model, tokenizer);
   }
