@@ -296,8 +296,8 @@ export class SupervisedRun {
 
   /** Loads `run.json`, the model and (text) the tokenizer. */
   static async load(dir: string): Promise<SupervisedRun> {
-    await initBackend();
     const info = ((await readRunFolderFile(join(dir, 'run.json'), { maxBytes: MAX_RUN_FILE_BYTES.json, component: 'SupervisedRun.load', fix: 'pass a folder written by `npcforge fit`', json: true })) ?? {}) as RunJson;
+    if (info === null || typeof info !== 'object') throw new CheckpointError(formatError('SupervisedRun.load', 'run.json holding an object', `${describe(info)} in ${join(dir, 'run.json')}`, 'pass a folder written by `npcforge fit`'));
     if (info.format !== 'npcforge-supervised-run') throw new CheckpointError(formatError('SupervisedRun.load', "format 'npcforge-supervised-run'", describe(info.format), 'pass a folder written by `npcforge fit`'));
     if (info.version !== 1) throw new UnsupportedVersionError(formatError('SupervisedRun.load', 'version 1', describe(info.version), 'upgrade npcforge'));
     let tokenizer: WordTokenizer | null = null;
@@ -309,6 +309,8 @@ export class SupervisedRun {
         throw new CheckpointError(formatError('SupervisedRun.load', 'tokenizer.json in a text run', (err as Error).message, 'refit the run'), { cause: err });
       }
     }
+    // After the cheap checks: a wrong folder is one line, without the backend's start-up line.
+    await initBackend();
     const model = await loadLayersModel(join(dir, 'model'));
     return new SupervisedRun(dir, info, model, tokenizer);
   }

@@ -1,4 +1,5 @@
 import sharp from 'sharp';
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -64,5 +65,24 @@ describe('npcforge fit --json', () => {
     const ok = await cli(['predict', runDir, join(root, 'data', 'train', 'dark', '0.png'), '--json']);
     expect(ok.code).toBe(0);
     expect(Object.keys(JSON.parse(ok.out).probabilities).sort()).toEqual(['bright', 'dark']);
+  });
+});
+
+describe('npcforge evaluate / predict on a folder that is not a good run', () => {
+  // The run folder is untrusted: a FIFO as run.json hung the CLI, and a parse error quoted the file's text.
+  it.each([
+    ['a run.json that is not JSON', (dir: string) => writeFileSync(join(dir, 'run.json'), 'secret-token-abc hello'), /run\.json holding JSON, received .*run\.json, which is not valid JSON/],
+    ['a FIFO named run.json', (dir: string) => execFileSync('mkfifo', [join(dir, 'run.json')]), /expected a regular file, received a FIFO at .*run\.json/],
+    ['no run.json (a folder of npcforge train)', (_dir: string) => {}, /expected a readable file, received .*run\.json: ENOENT/],
+  ])('%s: one line, exit 2, nothing of the file quoted', async (name, make, message) => {
+    const dir = join(root, `bad-${name.replace(/\W+/g, '-')}`);
+    mkdirSync(dir);
+    make(dir);
+    for (const argv of [['evaluate', dir], ['predict', dir, 'some text']]) {
+      const r = await cli(argv);
+      expect(r.code, r.err).toBe(2);
+      expect(r.err.split('\n')).toEqual([expect.stringMatching(message), '']);
+      expect(r.err).not.toContain('secret');
+    }
   });
 });
