@@ -71,9 +71,9 @@ describe('npcforge fit --json', () => {
 describe('npcforge evaluate / predict on a folder that is not a good run', () => {
   // The run folder is untrusted: a FIFO as run.json hung the CLI, and a parse error quoted the file's text.
   it.each([
-    ['a run.json that is not JSON', (dir: string) => writeFileSync(join(dir, 'run.json'), 'secret-token-abc hello'), /run\.json holding JSON, received .*run\.json, which is not valid JSON/],
-    ['a FIFO named run.json', (dir: string) => execFileSync('mkfifo', [join(dir, 'run.json')]), /expected a regular file, received a FIFO at .*run\.json/],
-    ['no run.json (a folder of npcforge train)', (_dir: string) => {}, /expected a readable file, received .*run\.json: ENOENT/],
+    ['a run.json that is not JSON', (dir: string) => writeFileSync(join(dir, 'run.json'), 'secret-token-abc hello'), /expected a readable JSON file, received .*run\.json\W*: invalid JSON/],
+    ['a FIFO named run.json', (dir: string) => execFileSync('mkfifo', [join(dir, 'run.json')]), /expected a regular file of at most \d+ bytes, received .*run\.json\W* that is not a regular file/],
+    ['no run.json (a folder of npcforge train)', (_dir: string) => {}, /received .*run\.json\W*: ENOENT/],
   ])('%s: one line, exit 2, nothing of the file quoted', async (name, make, message) => {
     const dir = join(root, `bad-${name.replace(/\W+/g, '-')}`);
     mkdirSync(dir);
