@@ -14,8 +14,8 @@
  * Reset draws the tank cell, the turret direction and a target cell different from the tank's,
  * from the env's seeded RNG. Observation (float32, 12 values): the tank's column and row scaled
  * to [0, 1], the target's offset (dx, dy) divided by (size - 1), and the turret direction one-hot
- * (8). A uniformly random policy scores about -0.2 (measured mean over seeded episodes in the
- * test); a good policy hits within a few steps, about +0.95.
+ * (8). A uniformly random policy scores about -0.34 (it hits in 60% of episodes; 1000 seeded
+ * episodes); a good policy hits within a few steps, about +0.95.
  */
 import { InvalidActionError, InvalidConfigError, formatError, describe } from '../../src/errors.js';
 import { frameSizeProblem } from '../../src/envs/frame-limits.js';

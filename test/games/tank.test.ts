@@ -84,7 +84,7 @@ describe('tank (MultiDiscrete game)', () => {
     expect(new Set(f.data).size).toBeGreaterThan(3);
   });
 
-  it('a uniformly random policy scores well below the target of 0.8', () => {
+  it('a uniformly random policy scores well below the target of 0.8 (below 0: about -0.34)', () => {
     const env = make('tank');
     const rng = new SeededRng(1);
     let sum = 0;
@@ -97,7 +97,7 @@ describe('tank (MultiDiscrete game)', () => {
       }
     }
     const mean = sum / 200;
-    expect(mean).toBeLessThan(0.3);
+    expect(mean).toBeLessThan(0);
   });
 
   it('trains with PPO and its tank preset by default (DQN takes Discrete actions only)', () => {
