@@ -167,10 +167,9 @@ export const PG_GAME_PRESETS: Record<string, Partial<Record<PgAlgorithm, PgGameP
   },
   // CleanRL ppo_continuous_action.py's setup (separate actor and critic MLPs of 64-64, obs and
   // reward normalisation, no entropy bonus, 10 epochs of 64-row minibatches, annealed lr) with the
-  // RL Zoo's Pendulum-v1 changes: 4 envs, gamma 0.9, lr 1e-3, and no value clipping (SB3's
-  // default). 400k steps: at 200k one seed of three was still at -362. CleanRL's own settings
-  // (1 env, 2048 steps, gamma 0.99, lr 3e-4, value clip) had only reached -1045 (training mean)
-  // at 55k steps; figures in docs/policy-gradient.md.
+  // RL Zoo's Pendulum-v1 changes (4 envs, gamma 0.9, lr 1e-3, no value clipping, SB3's default):
+  // CleanRL's own numbers learned too slowly here, and 200k steps left one seed of three at -362
+  // (measurements in docs/policy-gradient.md).
   pendulum: {
     ppo: { steps: 400_000, numEnvs: 4, config: PENDULUM_PPO, recurrent: { steps: 400_000, numEnvs: 4, config: { ...PENDULUM_PPO, separateCritic: false, lstmUnits: 64 } } },
   },
