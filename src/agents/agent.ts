@@ -23,7 +23,7 @@ export interface ActOptions {
 export interface ActResult {
   /**
    * One row per sub-env, flat (see `envs/actions.ts`): an index each for Discrete, `parts` indices
-   * for MultiDiscrete, `size` floats (before clipping to the bounds) for Box. Owned by the caller.
+   * for MultiDiscrete, `size` floats for Box (the env clips values outside the bounds). Owned by the caller.
    */
   actions: ActionBatch;
   /** Recurrent state to pass to the next `act` (undefined for feed-forward agents). */

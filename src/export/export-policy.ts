@@ -9,7 +9,7 @@ import * as tf from '@tensorflow/tfjs';
 import { InvalidConfigError, formatError } from '../errors.js';
 import type { Env } from '../envs/env.js';
 import { make } from '../envs/registry.js';
-import { Box } from '../envs/spaces.js';
+import { Box, Discrete } from '../envs/spaces.js';
 import { FrameStack } from '../envs/wrappers/frame-stack.js';
 import { GrayScale } from '../envs/wrappers/gray-scale.js';
 import { Resize } from '../envs/wrappers/resize.js';
@@ -143,8 +143,12 @@ export function describePolicy(run: RunFile, runDir: string, step: number, net: 
   try {
     const obs = env.observationSpace;
     if (!(obs instanceof Box)) throw new InvalidConfigError(formatError('export', 'a Box observation space', obs.type, 'export runs of games with array observations'));
+    // A bundle holds one Categorical head: MultiDiscrete and Box heads would be read as one.
+    if (!(env.actionSpace instanceof Discrete)) {
+      throw new InvalidConfigError(formatError('export', 'a run of a game with Discrete actions (a policy bundle holds one head of action scores)', `${run.game} with ${env.actionSpace.type} actions`, 'load the run with loadRunAgent() from npcforge in the meantime'));
+    }
     const { steps, frame } = preprocessChain(env);
-    const n = (env.actionSpace as { n?: number }).n ?? 0;
+    const n = env.actionSpace.n;
     const names = env.spec.actionNames ?? [];
     return {
       format: POLICY_FORMAT,

@@ -242,7 +242,7 @@ async function trainLoaded({ options, now, runDir, cfg, resumeFrom, progress, wa
       if (cfg.run.steps <= ck.runner.step) {
         throw new InvalidConfigError(formatError('train --resume', `a step budget above the checkpoint's step ${ck.runner.step}`, `${cfg.run.steps}${options.steps === undefined ? " (the run's own budget: it is complete)" : ''}`, `pass --steps with more than ${ck.runner.step} steps to train further`));
       }
-      if (cfg.agent === 'dqn' && !ck.agent.blobs['replay.bin']) warn(`npcforge: checkpoint ${ck.runner.step} holds no replay memory (the run was trained without --save-replay); learning restarts from an empty replay memory`);
+      if ((cfg.agent === 'dqn' || cfg.agent === 'sac') && !ck.agent.blobs['replay.bin']) warn(`npcforge: checkpoint ${ck.runner.step} holds no replay memory (the run was trained without --save-replay); learning restarts from an empty replay memory`);
       st = ck.runner;
       if (st.envs.length !== K || st.obs.length !== K * obsSize) throw new CheckpointError(formatError('checkpoint', `${K} env states`, `${st.envs.length}`, 'resume with the same --envs'));
       const first = (await vec.reset({ seed: run.seed })).obs;

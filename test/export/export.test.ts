@@ -208,3 +208,13 @@ describe('npcforge export: policy-gradient runs', () => {
     });
   }
 });
+
+describe('npcforge export: action heads a bundle cannot hold yet', () => {
+  it('refuses a run of a MultiDiscrete game (tank, ppo) in one line before writing anything', async () => {
+    const config = resolveRunConfig({ game: 'tank', agent: 'ppo', flags: { steps: 64, envs: 1, seed: 1, evalEvery: 0, evalEpisodes: 1, checkpointEvery: 0, logEvery: 32 }, file: { numSteps: 32 } });
+    const res = await train({ config, outDir: join(tmp, 'runs'), progress: null });
+    const out = join(tmp, 'tank-bundle');
+    await expect(exportPolicy({ runDir: res.runDir, outDir: out })).rejects.toThrow(/\[export\] expected a run of a game with Discrete actions .*received tank with MultiDiscrete actions/);
+    expect(existsSync(out)).toBe(false);
+  });
+});
