@@ -2,27 +2,17 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it, vi } from 'vitest';
-import { formatUnexpected, main, oneLine } from '../../src/cli/main.js';
+import { afterAll, describe, expect, it } from 'vitest';
+import { formatUnexpected, oneLine } from '../../src/cli/main.js';
 import { npcforgeVersion } from '../../src/version.js';
+import { runCli } from '../helpers/run-cli.js';
 
 const root = join(__dirname, '..', '..');
 const bin = join(root, 'bin', 'npcforge.js');
 const tmp = mkdtempSync(join(tmpdir(), 'npcforge-main-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-async function run(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => ((out += String(s)), true));
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => ((err += String(s)), true));
-  try {
-    return { code: await main(argv), out, err };
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-  }
-}
+const run = runCli;
 
 const ONE_LINE_USAGE = /^npcforge: \[cli\] expected [^\n]+, received [^\n]+; fix: run npcforge[a-z ]* --help\n$/;
 

@@ -1,29 +1,17 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { main } from '../../src/cli/main.js';
 import { computeStats } from '../../src/cli/commands/stats.js';
 import { parseFixedSequence } from '../../src/envs/fixed-sequence.js';
 import { register } from '../../src/envs/registry.js';
 import { Box, Discrete } from '../../src/envs/spaces.js';
 import { CatchEnv } from '../../games/catch/catch.js';
 import { CartPoleEnv } from '../../games/cartpole/cartpole.js';
+import { runCli } from '../helpers/run-cli.js';
 
 const root = join(__dirname, '..', '..');
 
-async function run(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => ((out += String(s)), true));
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => ((err += String(s)), true));
-  try {
-    const code = await main(argv);
-    return { code, out, err };
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-  }
-}
+const run = runCli;
 
 afterEach(() => vi.restoreAllMocks());
 

@@ -3,15 +3,15 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DatasetError } from '../../src/errors.js';
-import { main } from '../../src/cli/main.js';
 import { MAX_SAMPLE_BYTES, readSampleFile } from '../../src/supervised/data-files.js';
 import { listImageFolder } from '../../src/supervised/image/loader.js';
 import { loadSpeechFolder } from '../../src/supervised/speech/loader.js';
 import { encodeWav } from '../../src/supervised/speech/wav.js';
 import { resolveFeatureConfig } from '../../src/supervised/speech/features.js';
 import { loadTextFolder } from '../../src/supervised/text/loader.js';
+import { runCli } from '../helpers/run-cli.js';
 
 const root = mkdtempSync(join(tmpdir(), 'npcforge-datafiles-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -30,18 +30,7 @@ function dataFolder(name: string, ext: string, good: Buffer | string): string {
   return train;
 }
 
-async function cli(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => ((out += String(s)), true));
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => ((err += String(s)), true));
-  try {
-    return { code: await main(argv), out, err };
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-  }
-}
+const cli = runCli;
 
 describe('text folders: regular files only, checked when listed', () => {
   it('refuses a .txt symlinked to /dev/zero, naming the file (no hang, no stack)', async () => {

@@ -1,0 +1,23 @@
+/** Runs the CLI in-process (`main(argv)`) and captures what it writes to stdout and stderr. */
+import { vi } from 'vitest';
+import { main } from '../../src/cli/main.js';
+
+export interface CliResult {
+  code: number;
+  out: string;
+  err: string;
+}
+
+export async function runCli(argv: string[]): Promise<CliResult> {
+  let out = '';
+  let err = '';
+  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => ((out += String(s)), true));
+  const e = vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => ((err += String(s)), true));
+  try {
+    const code = await main(argv);
+    return { code, out, err };
+  } finally {
+    o.mockRestore();
+    e.mockRestore();
+  }
+}
