@@ -31,7 +31,7 @@ export interface RunnerState {
   /** Per-env snapshots, or null where a game cannot snapshot (resume then resets it). */
   envs: Array<EnvChainSnapshot | null>;
   /** Interval accumulators of the metrics line. */
-  acc: { loss: number; lossCount: number; updates: number };
+  acc: { loss: number; lossCount: number; updates: number; clipped?: number };
 }
 
 export interface CheckpointFile {

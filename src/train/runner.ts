@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import { CheckpointError, InvalidConfigError, formatError, describe } from '../errors.js';
 import type { Env, ObsArray } from '../envs/env.js';
 import { make } from '../envs/registry.js';
-import { Discrete, type Box } from '../envs/spaces.js';
+import { Box, Discrete } from '../envs/spaces.js';
 import { SyncVectorEnv } from '../envs/vector/sync-vector-env.js';
 import type { VectorStepResult } from '../envs/vector/types.js';
 import type { Agent } from '../agents/agent.js';
@@ -40,6 +40,8 @@ export interface MetricsLine {
   updates_per_s: number;
   wall_time_s: number;
   tensors: number;
+  /** Box-action games: action values outside the bounds (clipped before the env saw them) over the interval's updates. */
+  clipped_actions?: number;
 }
 
 export interface TrainOptions {
@@ -282,6 +284,7 @@ async function trainLoaded({ options, now, runDir, cfg, resumeFrom, progress, wa
     const meanRecent = (): number | null => (st.recentReturns.length ? st.recentReturns.reduce((a, b) => a + b, 0) / st.recentReturns.length : null);
     // The episode format stores Discrete actions only: other games evaluate without recording.
     const recordable = vec.singleActionSpace instanceof Discrete;
+    const boxActions = vec.singleActionSpace instanceof Box;
     const recordEval = recordable ? (options.recordEvalEpisodes ?? 1) : 0;
     if (!recordable && (options.recordEvalEpisodes ?? 1) > 0) progress.notice(`npcforge: ${cfg.game} has ${vec.singleActionSpace.type} actions; evaluation episodes are not recorded (the episode format stores Discrete actions)`);
     const doEval = async (): Promise<void> => {
@@ -324,6 +327,7 @@ async function trainLoaded({ options, now, runDir, cfg, resumeFrom, progress, wa
         updates: sched.updates ?? 0,
         env_steps_per_s: intervalSteps / elapsed,
         updates_per_s: st.acc.updates / elapsed,
+        ...(boxActions ? { clipped_actions: st.acc.clipped ?? 0 } : {}),
         wall_time_s: wall(),
         tensors: tf.memory().numTensors,
       };
@@ -335,7 +339,7 @@ async function trainLoaded({ options, now, runDir, cfg, resumeFrom, progress, wa
       }
       if (line.loss !== null) lastLoss = line.loss;
       progress.line({ step: st.step, total: run.steps, meanReturn: line.mean_return_100, evalReturn: st.lastEval, loss: line.loss, stepsPerSec: line.env_steps_per_s });
-      st.acc = { loss: 0, lossCount: 0, updates: 0 };
+      st.acc = { loss: 0, lossCount: 0, updates: 0, ...(boxActions ? { clipped: 0 } : {}) };
       intervalStart = now();
       intervalSteps = 0;
     };
@@ -374,6 +378,7 @@ async function trainLoaded({ options, now, runDir, cfg, resumeFrom, progress, wa
         st.acc.loss += (m.loss ?? 0) * (m.updates ?? 1);
         st.acc.lossCount += m.updates ?? 1;
         st.acc.updates += m.updates ?? 1;
+        if (m.clipped_actions !== undefined) st.acc.clipped = (st.acc.clipped ?? 0) + m.clipped_actions;
       }
       for (let i = 0; i < K; i++) {
         st.episodeReturns[i]! += r.rewards[i]!;
