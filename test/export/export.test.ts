@@ -20,6 +20,7 @@ import type { Policy } from '../../src/runtime/policy.js';
 import type { ActResult, Agent } from '../../src/agents/agent.js';
 import { resolveRunConfig } from '../../src/train/run-config.js';
 import { TANK_ACTIONS } from '../../games/tank/tank.js';
+import { InvalidConfigError } from '../../src/errors.js';
 import { loadRunAgent, train } from '../../src/train/runner.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'npcforge-export-'));
@@ -241,13 +242,15 @@ async function actionParity(game: string, options: Record<string, unknown>, agen
 describe('npcforge export: MultiDiscrete and Box heads', () => {
   const flags = { steps: 64, envs: 1, seed: 1, evalEvery: 0, evalEpisodes: 1, checkpointEvery: 0, logEvery: 32 };
 
-  it('parity for ppo on tank (MultiDiscrete): one index and one name per part, identical to the agent over 100 steps', async () => {
-    const config = resolveRunConfig({ game: 'tank', agent: 'ppo', flags, file: { numSteps: 32 } });
+  for (const lstmUnits of [0, 16]) {
+  it(`parity for ppo on tank (MultiDiscrete${lstmUnits ? ', LSTM' : ''}): one index and one name per part, identical to the agent over 100 steps`, async () => {
+    const config = resolveRunConfig({ game: 'tank', agent: 'ppo', flags, file: { numSteps: 32, lstmUnits } });
     const res = await train({ config, outDir: join(tmp, 'runs'), progress: null });
-    const out = join(tmp, 'tank-bundle');
+    const out = join(tmp, `tank-bundle-${lstmUnits}`);
     const r = await exportPolicy({ runDir: res.runDir, outDir: out });
     expect(r.policy.version).toBe(2);
     expect(r.policy.output).toBe('logits');
+    expect(r.policy.recurrentState).toEqual(lstmUnits ? { shapes: [[16], [16]] } : null);
     expect(r.policy.action).toEqual({ type: 'MultiDiscrete', nvec: [5, 3, 2], names: [TANK_ACTIONS.slice(0, 5), TANK_ACTIONS.slice(5, 8), TANK_ACTIONS.slice(8)] });
     const { agent, run } = await loadRunAgent(res.runDir);
     const policy = await loadPolicy(out, { game: 'tank' });
@@ -267,6 +270,7 @@ describe('npcforge export: MultiDiscrete and Box heads', () => {
       agent.dispose();
     }
   });
+  }
 
   it('parity for ppo on pendulum (Box, normObs): the runtime returns the clipped mean within 1e-5 of the agent over 100 steps', async () => {
     const config = resolveRunConfig({ game: 'pendulum', agent: 'ppo', flags, file: { numSteps: 32, minibatches: 2, epochs: 2 } });
@@ -295,5 +299,16 @@ describe('npcforge export: MultiDiscrete and Box heads', () => {
       policy.dispose();
       agent.dispose();
     }
+  });
+
+  it('refuses a SAC run (pendulum) in one line before writing anything', async () => {
+    const config = resolveRunConfig({ game: 'pendulum', agent: 'sac', flags, file: { learningStarts: 32, batchSize: 8 } });
+    const res = await train({ config, outDir: join(tmp, 'runs'), progress: null });
+    const out = join(tmp, 'sac-bundle');
+    const err = await exportPolicy({ runDir: res.runDir, outDir: out }).then(() => null, (e: unknown) => e as Error);
+    expect(err).toBeInstanceOf(InvalidConfigError);
+    expect(err!.message).toMatch(/^\[export\] expected an agent of an exportable kind \(dqn, reinforce, a2c, ppo\), received kind sac; fix: /);
+    expect(err!.message.includes('\n')).toBe(false);
+    expect(existsSync(out)).toBe(false);
   });
 });
