@@ -189,13 +189,16 @@ describe('npcforge export: recurrent DQN runs', () => {
 });
 
 describe('npcforge export: policy-gradient runs', () => {
-  for (const lstmUnits of [0, 16]) {
-    it(`parity for ppo on catch ${lstmUnits ? 'with an LSTM' : 'feed-forward'}: actions and probabilities (state carried)`, async () => {
-      const config = resolveRunConfig({ game: 'catch', agent: 'ppo', file: { lstmUnits }, flags: { steps: 300, seed: 4, evalEvery: 0, evalEpisodes: 2, checkpointEvery: 0, logEvery: 100 } });
+  for (const [lstmUnits, normObs] of [[0, false], [16, false], [0, true]] as const) {
+    it(`parity for ppo on catch ${lstmUnits ? 'with an LSTM' : 'feed-forward'}${normObs ? ' with normObs' : ''}: actions and probabilities (state carried)`, async () => {
+      const config = resolveRunConfig({ game: 'catch', agent: 'ppo', file: { lstmUnits, normObs }, flags: { steps: 300, seed: 4, evalEvery: 0, evalEpisodes: 2, checkpointEvery: 0, logEvery: 100 } });
       const res = await train({ config, outDir: join(tmp, 'runs'), progress: null });
-      const out = join(tmp, `ppo-${lstmUnits}`);
+      const out = join(tmp, `ppo-${lstmUnits}-${normObs}`);
       const r = await exportPolicy({ runDir: res.runDir, outDir: out });
       expect(r.policy.output).toBe('logits');
+      // The normalisation statistics travel in the bundle (version 2); without them the runtime feeds raw frames.
+      expect(r.policy.version).toBe(normObs ? 2 : 1);
+      expect(r.policy.inputNorm?.mean.length ?? 0).toBe(normObs ? 50 : 0);
       expect(r.policy.recurrentState).toEqual(lstmUnits ? { shapes: [[16], [16]] } : null);
       const { agent } = await loadRunAgent(res.runDir);
       const policy = await loadPolicy(out, { game: 'catch' });
