@@ -181,15 +181,14 @@ export function describePolicy(run: RunFile, runDir: string, step: number, net: 
   }
 }
 
-/** The bundle's action description and flat names for an env's action space; throws for spaces a bundle cannot hold. */
+/** The bundle's action description and flat names for an env's action space; throws for spaces (or heads) a bundle cannot hold. */
 function describeActions(env: Env<unknown, unknown>, game: string, net: PolicyNetwork): { action: PolicyActionSpace; actions: string[] } {
   const space = env.actionSpace;
   const names = env.spec.actionNames ?? [];
-  const expectedOutput = space instanceof Discrete ? (net.output === 'q' ? 'q' : 'logits') : space instanceof MultiDiscrete ? 'logits' : 'mean';
   if (space instanceof Discrete && net.output !== 'mean') {
     return { action: { type: 'Discrete', n: space.n }, actions: Array.from({ length: space.n }, (_, i) => names[i] ?? String(i)) };
   }
-  if (space instanceof MultiDiscrete && net.output === expectedOutput) {
+  if (space instanceof MultiDiscrete && net.output === 'logits') {
     // Env specs name MultiDiscrete actions flat, part after part (tank: move:*, turret:*, fire:*).
     const flat: string[] = [];
     const perPart = space.nvec.map((k, part) => {
@@ -200,8 +199,12 @@ function describeActions(env: Env<unknown, unknown>, game: string, net: PolicyNe
     });
     return { action: { type: 'MultiDiscrete', nvec: [...space.nvec], names: perPart }, actions: flat };
   }
-  if (space instanceof Box && net.output === expectedOutput && space.shape.length === 1) {
-    return { action: { type: 'Box', shape: [...space.shape], low: Array.from(space.low as ArrayLike<number>), high: Array.from(space.high as ArrayLike<number>) }, actions: [] };
+  if (space instanceof Box && net.output === 'mean' && space.shape.length === 1) {
+    const low = Array.from(space.low as ArrayLike<number>);
+    const high = Array.from(space.high as ArrayLike<number>);
+    // JSON has no Infinity, and the runtime clips to the bounds it reads: unbounded Box actions need another format.
+    if (![...low, ...high].every(Number.isFinite)) throw new InvalidConfigError(formatError('export', 'a Box action space with finite bounds', `${game} with unbounded Box actions`, 'give the game finite action bounds'));
+    return { action: { type: 'Box', shape: [...space.shape], low, high }, actions: [] };
   }
   throw new InvalidConfigError(formatError('export', 'a Discrete, MultiDiscrete or float vector Box action space with the matching network head', `${game} with ${space.type} actions and a ${net.output} head`, 'export a run of a supported agent and game'));
 }

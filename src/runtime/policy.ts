@@ -18,7 +18,7 @@ export interface PolicyActOptions {
 }
 
 export interface PolicyAction {
-  /** Discrete: the index. MultiDiscrete: one index per part. Box: the greedy (mean) or sampled value, clipped to the bounds. */
+  /** Discrete: the index. MultiDiscrete: one index per part. Box: the greedy action, the mean clipped to the bounds. */
   action: number | Int32Array | Float32Array;
   /** Discrete: the action's name; MultiDiscrete: one name per part; Box: null. */
   actionName: string | string[] | null;
