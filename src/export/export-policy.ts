@@ -19,6 +19,7 @@ import { DrqnAgent } from '../agents/dqn/drqn-agent.js';
 import type { LstmCore } from '../networks/lstm.js';
 import type { ActorCritic } from '../agents/pg/actor-critic.js';
 import { PgRunnerAgent } from '../agents/pg/runner-agent.js';
+import { SacAgent } from '../agents/sac/sac-agent.js';
 import { NORMALIZE_CLIP, NORMALIZE_EPS } from '../agents/pg/normalize.js';
 import { layersModelFiles } from '../networks/weights.js';
 import { loadRunAgent } from '../train/runner.js';
@@ -44,7 +45,7 @@ export interface ExportResult {
 /** The acting network of an agent and how to read it; throws for agents that cannot be exported. */
 export interface PolicyNetwork {
   model: tf.LayersModel;
-  output: 'q' | 'logits' | 'mean';
+  output: PolicyFile['output'];
   inputScale: number;
   recurrentState: { shapes: number[][] } | null;
   /** Observation normalisation the network was trained behind (PG `normObs`), or null. */
@@ -70,7 +71,9 @@ export function policyNetwork(agent: Agent): PolicyNetwork {
       inputNorm: stats ? { mean: Array.from(stats.mean), var: Array.from(stats.var), epsilon: NORMALIZE_EPS, clip: NORMALIZE_CLIP } : null,
     };
   }
-  throw new InvalidConfigError(formatError('export', 'an agent of an exportable kind (dqn, reinforce, a2c, ppo)', `kind ${agent.kind}`, 'export a run trained with a supported agent'));
+  // The SAC actor outputs [mean | raw log-std]; the runtime reads the mean and squashes it (greedy = tanh(mean) scaled).
+  if (agent instanceof SacAgent) return { model: agent.actor, output: 'squashed-mean', inputScale: agent.obsScale, recurrentState: null, inputNorm: null };
+  throw new InvalidConfigError(formatError('export', 'an agent of an exportable kind (dqn, reinforce, a2c, ppo, sac)', `kind ${agent.kind}`, 'export a run trained with a supported agent'));
 }
 
 /**
@@ -154,6 +157,8 @@ export function describePolicy(run: RunFile, runDir: string, step: number, net: 
   try {
     const obs = env.observationSpace;
     if (!(obs instanceof Box)) throw new InvalidConfigError(formatError('export', 'a Box observation space', obs.type, 'export runs of games with array observations'));
+    // The SAC actor reads flat observations: a bundle of it declares the env's shape only for vectors.
+    if (net.output === 'squashed-mean' && obs.shape.length !== 1) throw new InvalidConfigError(formatError('export', 'a SAC run of a game with vector observations', `${run.game} with observations [${obs.shape}]`, 'export SAC runs of vector-observation games'));
     const { steps, frame } = preprocessChain(env);
     const { action, actions } = describeActions(env, run.game, net);
     // Plain Discrete bundles stay version 1 so runtimes from before MultiDiscrete/Box keep reading them.
@@ -185,7 +190,8 @@ export function describePolicy(run: RunFile, runDir: string, step: number, net: 
 function describeActions(env: Env<unknown, unknown>, game: string, net: PolicyNetwork): { action: PolicyActionSpace; actions: string[] } {
   const space = env.actionSpace;
   const names = env.spec.actionNames ?? [];
-  if (space instanceof Discrete && net.output !== 'mean') {
+  const boxHead = net.output === 'mean' || net.output === 'squashed-mean';
+  if (space instanceof Discrete && !boxHead) {
     return { action: { type: 'Discrete', n: space.n }, actions: Array.from({ length: space.n }, (_, i) => names[i] ?? String(i)) };
   }
   if (space instanceof MultiDiscrete && net.output === 'logits') {
@@ -199,7 +205,7 @@ function describeActions(env: Env<unknown, unknown>, game: string, net: PolicyNe
     });
     return { action: { type: 'MultiDiscrete', nvec: [...space.nvec], names: perPart }, actions: flat };
   }
-  if (space instanceof Box && net.output === 'mean' && space.shape.length === 1) {
+  if (space instanceof Box && boxHead && space.shape.length === 1) {
     const low = Array.from(space.low as ArrayLike<number>);
     const high = Array.from(space.high as ArrayLike<number>);
     // JSON has no Infinity, and the runtime clips to the bounds it reads: unbounded Box actions need another format.

@@ -26,8 +26,13 @@ export interface PolicyFile {
   game: { id: string; options: Record<string, unknown> };
   /** Algorithm that trained the network (`dqn`, `ppo`, ...). */
   agent: string;
-  /** What the network's first output holds: Q-values (argmax acts), action logits (softmax; per part for MultiDiscrete) or the Gaussian mean (Box). */
-  output: 'q' | 'logits' | 'mean';
+  /**
+   * What the network's first output holds: Q-values (argmax acts), action logits (softmax; per
+   * part for MultiDiscrete), the Gaussian mean (Box; the action is the mean clipped to the bounds)
+   * or `squashed-mean` (Box, SAC actors: [mean | raw log-std] per dimension; the action is
+   * tanh(mean) scaled from [-1, 1] to the bounds).
+   */
+  output: 'q' | 'logits' | 'mean' | 'squashed-mean';
   /** Raw frame the game produces, before `preprocess` (shape `[H, W, C]` or `[n]`). */
   frame: { shape: number[]; dtype: ObsDtype };
   /** Steps that turn a raw frame into a network observation, in order. */
@@ -107,7 +112,7 @@ export function parsePolicyFile(text: string): PolicyFile {
   }
   const bad: string[] = [];
   if (!p.game || typeof p.game.id !== 'string') bad.push(`game.id ${describe(p.game?.id)}`);
-  if (p.output !== 'q' && p.output !== 'logits' && p.output !== 'mean') bad.push(`output ${describe(p.output)}`);
+  if (p.output !== 'q' && p.output !== 'logits' && p.output !== 'mean' && p.output !== 'squashed-mean') bad.push(`output ${describe(p.output)}`);
   if (!p.frame || !isShape(p.frame.shape)) bad.push(`frame.shape ${describe(p.frame?.shape)} (at most ${MAX_SHAPE_VALUES} values)`);
   if (!p.observation || !isShape(p.observation.shape)) bad.push(`observation.shape ${describe(p.observation?.shape)} (at most ${MAX_SHAPE_VALUES} values)`);
   if (typeof p.inputScale !== 'number' || !(p.inputScale > 0)) bad.push(`inputScale ${describe(p.inputScale)}`);
@@ -137,13 +142,14 @@ function isInputNorm(n: unknown, obsShape: unknown): boolean {
 /** A description of what is wrong with `action` (and how it fits `output`/`actions`), or null. Never quotes names. */
 function checkActionSpace(p: PolicyFile): string | null {
   const a = p.action as unknown;
-  if (a === undefined) return p.output === 'mean' ? `action absent with output "mean" (a Box action is needed)` : null;
+  const boxOutput = p.output === 'mean' || p.output === 'squashed-mean';
+  if (a === undefined) return boxOutput ? `action absent with output ${describe(p.output)} (a Box action is needed)` : null;
   const o = a as { type?: unknown; n?: unknown; nvec?: unknown; names?: unknown; shape?: unknown; low?: unknown; high?: unknown };
   if (!o || typeof o !== 'object') return `action ${describe(a)}`;
   if (o.type === 'Discrete') {
     if (!Number.isInteger(o.n) || (o.n as number) < 1 || (o.n as number) > MAX_POLICY_ACTIONS) return `action.n ${describe(o.n)} (1 to ${MAX_POLICY_ACTIONS})`;
     if (Array.isArray(p.actions) && p.actions.length !== o.n) return `action.n ${o.n} with ${p.actions.length} action names`;
-    return p.output === 'mean' ? 'output "mean" with a Discrete action' : null;
+    return boxOutput ? `output ${describe(p.output)} with a Discrete action` : null;
   }
   if (o.type === 'MultiDiscrete') {
     const nvec = o.nvec;
@@ -160,17 +166,17 @@ function checkActionSpace(p: PolicyFile): string | null {
     const size = shapeSize(o.shape as number[]);
     if (!isFiniteList(o.low, size) || !isFiniteList(o.high, size)) return `action.low/high (${size} finite values each)`;
     if (!(o.low as number[]).every((l, i) => l <= (o.high as number[])[i]!)) return 'action.low above action.high';
-    return p.output === 'mean' ? null : `output ${describe(p.output)} with a Box action (mean needed)`;
+    return boxOutput ? null : `output ${describe(p.output)} with a Box action (mean or squashed-mean needed)`;
   }
   return `action.type ${describe(o.type)} (Discrete, MultiDiscrete or Box)`;
 }
 
-/** Width of the network's first output for this bundle: actions, sum of nvec, or Box values. */
+/** Width of the network's first output for this bundle: actions, sum of nvec, or Box values (twice that for squashed-mean: mean and log-std). */
 export function outputWidth(p: PolicyFile): number {
   const a = p.action;
   if (!a || a.type === 'Discrete') return p.actions.length;
   if (a.type === 'MultiDiscrete') return a.nvec.reduce((x, y) => x + y, 0);
-  return shapeSize(a.shape);
+  return shapeSize(a.shape) * (p.output === 'squashed-mean' ? 2 : 1);
 }
 
 /** Shape after each preprocessing step, checked against the declared observation shape. */

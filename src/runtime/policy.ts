@@ -24,7 +24,7 @@ export interface PolicyAction {
   actionName: string | string[] | null;
   /** Action probabilities (logits policies; MultiDiscrete: per part, concatenated). */
   probs?: Float32Array;
-  /** Gaussian mean before clipping (Box policies). */
+  /** Gaussian mean before clipping (Box policies; before tanh for squashed-mean). */
   mean?: Float32Array;
   /** Q-values (Q policies). */
   q?: Float32Array;
@@ -107,11 +107,18 @@ export class Policy {
     const values = (await head.data()) as Float32Array;
     head.dispose();
     if (space?.type === 'Box') {
-      const action = new Float32Array(values.length);
-      for (let i = 0; i < values.length; i++) {
-        action[i] = Math.min(space.high[i]!, Math.max(space.low[i]!, values[i]!));
+      const d = space.low.length;
+      const mean = values.subarray(0, d);
+      const action = new Float32Array(d);
+      const squashed = this.file.output === 'squashed-mean';
+      for (let i = 0; i < d; i++) {
+        const lo = space.low[i]!;
+        const hi = space.high[i]!;
+        // squashed-mean: SAC's greedy action, tanh(mean) * (hi - lo) / 2 + (hi + lo) / 2, in float32 as the training distribution.
+        const v = squashed ? Math.fround(Math.fround(Math.tanh(mean[i]!)) * Math.fround((hi - lo) / 2)) + Math.fround((hi + lo) / 2) : mean[i]!;
+        action[i] = Math.min(hi, Math.max(lo, v));
       }
-      return { action, actionName: null, mean: values };
+      return { action, actionName: null, mean };
     }
     if (space?.type === 'MultiDiscrete') {
       const action = new Int32Array(space.nvec.length);

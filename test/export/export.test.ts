@@ -20,7 +20,6 @@ import type { Policy } from '../../src/runtime/policy.js';
 import type { ActResult, Agent } from '../../src/agents/agent.js';
 import { resolveRunConfig } from '../../src/train/run-config.js';
 import { TANK_ACTIONS } from '../../games/tank/tank.js';
-import { InvalidConfigError } from '../../src/errors.js';
 import { loadRunAgent, train } from '../../src/train/runner.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'npcforge-export-'));
@@ -304,14 +303,29 @@ describe('npcforge export: MultiDiscrete and Box heads', () => {
     }
   });
 
-  it('refuses a SAC run (pendulum) in one line before writing anything', async () => {
+  it('parity for sac on pendulum (Box): the runtime returns tanh(mean) scaled to the bounds within 1e-5 of the agent over 100 steps', async () => {
     const config = resolveRunConfig({ game: 'pendulum', agent: 'sac', flags, file: { learningStarts: 32, batchSize: 8 } });
     const res = await train({ config, outDir: join(tmp, 'runs'), progress: null });
     const out = join(tmp, 'sac-bundle');
-    const err = await exportPolicy({ runDir: res.runDir, outDir: out }).then(() => null, (e: unknown) => e as Error);
-    expect(err).toBeInstanceOf(InvalidConfigError);
-    expect(err!.message).toMatch(/^\[export\] expected an agent of an exportable kind \(dqn, reinforce, a2c, ppo\), received kind sac; fix: /);
-    expect(err!.message.includes('\n')).toBe(false);
-    expect(existsSync(out)).toBe(false);
+    const r = await exportPolicy({ runDir: res.runDir, outDir: out });
+    expect(r.policy.output).toBe('squashed-mean');
+    expect(r.policy.action).toEqual({ type: 'Box', shape: [1], low: [-2], high: [2] });
+    const { agent, run } = await loadRunAgent(res.runDir);
+    const policy = await loadPolicy(out, { game: 'pendulum' });
+    try {
+      let maxDiff = 0;
+      const seen = new Set<number>();
+      await actionParity('pendulum', run.run.envOptions, agent, policy, 100, (a, p) => {
+        expect(p.action).toBeInstanceOf(Float32Array);
+        const x = (p.action as Float32Array)[0]!;
+        maxDiff = Math.max(maxDiff, Math.abs(x - a[0]!));
+        seen.add(Math.round(x * 1e4));
+      });
+      expect(maxDiff).toBeLessThan(1e-5);
+      expect(seen.size).toBeGreaterThan(10);
+    } finally {
+      policy.dispose();
+      agent.dispose();
+    }
   });
 });

@@ -285,6 +285,18 @@ describe('loadPolicy: MultiDiscrete and Box bundles', () => {
     policy.dispose();
   });
 
+  it('squashed-mean (SAC): tanh(mean) scaled to the bounds from the first half of [mean | log-std]', async () => {
+    const dir = await actionBundle('squashed', 4, (p) => { box(p); p.output = 'squashed-mean'; }, [0, 100, 7, 7]);
+    const policy = await loadPolicy(dir);
+    const r = await policy.act(new Float32Array(4));
+    // Bounds [-1, 1] and [-2, 2]: tanh(0) -> the middle, tanh(100) -> the top.
+    expect(Array.from(r.action as Float32Array)).toEqual([0, 2]);
+    expect(Array.from(r.mean!)).toEqual([0, 100]);
+    policy.dispose();
+    const narrow = await actionBundle('squashed-width', 2, (p) => { box(p); p.output = 'squashed-mean'; });
+    await expect(loadPolicy(narrow)).rejects.toThrow(/expected a model with 4 outputs/);
+  });
+
   it('inputNorm: observations are normalised and clipped before the network', async () => {
     const dir = join(tmp, 'norm');
     const model = tf.sequential({ layers: [tf.layers.dense({ inputShape: [2], units: 2, kernelInitializer: 'identity', biasInitializer: 'zeros' })] });
@@ -311,7 +323,7 @@ describe('loadPolicy: MultiDiscrete and Box bundles', () => {
       ['box-bounds', 2, (p) => { box(p); (p.action as { low: unknown }).low = [null, 0]; }, /action.low\/high \(2 finite values each\)/],
       ['box-order', 2, (p) => { box(p); (p.action as { low: number[] }).low = [5, 5]; }, /action.low above action.high/],
       ['box-shape', 2, (p) => { box(p); (p.action as { shape: number[] }).shape = [1e6]; }, /action.shape array\(1\) \(at most 64 values\)/],
-      ['box-output', 2, (p) => { box(p); p.output = 'logits'; }, /output "logits" with a Box action \(mean needed\)/],
+      ['box-output', 2, (p) => { box(p); p.output = 'logits'; }, /output "logits" with a Box action \(mean or squashed-mean needed\)/],
       ['type', 2, (p) => { p.action = { type: 'Tuple\nline' }; }, /action.type "Tuple\\nline" \(Discrete, MultiDiscrete or Box\)/],
       ['v1-action', 2, (p) => { box(p); p.version = 1; }, /action in a version 1 file/],
       ['mean-no-action', 2, (p) => { p.output = 'mean'; p.actions = ['a', 'b']; }, /action absent with output "mean"/],
