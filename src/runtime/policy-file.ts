@@ -139,17 +139,24 @@ function isInputNorm(n: unknown, obsShape: unknown): boolean {
   return isFiniteList(o.mean, size) && isFiniteList(o.var, size) && (o.var as number[]).every((v) => v >= 0) && typeof o.epsilon === 'number' && o.epsilon > 0 && Number.isFinite(o.epsilon) && typeof o.clip === 'number' && o.clip > 0 && Number.isFinite(o.clip);
 }
 
+/** A file value for an error message: numbers and the known words as they are, other strings by length only (never quoted). */
+function shown(v: unknown, known: readonly string[]): string {
+  if (typeof v === 'string') return known.includes(v) ? JSON.stringify(v) : `a string of ${v.length} characters`;
+  return describe(v);
+}
+const OUTPUTS = ['q', 'logits', 'mean', 'squashed-mean'] as const;
+
 /** A description of what is wrong with `action` (and how it fits `output`/`actions`), or null. Never quotes names. */
 function checkActionSpace(p: PolicyFile): string | null {
   const a = p.action as unknown;
   const boxOutput = p.output === 'mean' || p.output === 'squashed-mean';
-  if (a === undefined) return boxOutput ? `action absent with output ${describe(p.output)} (a Box action is needed)` : null;
+  if (a === undefined) return boxOutput ? `action absent with output ${shown(p.output, OUTPUTS)} (a Box action is needed)` : null;
   const o = a as { type?: unknown; n?: unknown; nvec?: unknown; names?: unknown; shape?: unknown; low?: unknown; high?: unknown };
-  if (!o || typeof o !== 'object') return `action ${describe(a)}`;
+  if (!o || typeof o !== 'object' || Array.isArray(o)) return `action ${Array.isArray(o) ? describe(o) : shown(o, [])} (an object)`;
   if (o.type === 'Discrete') {
     if (!Number.isInteger(o.n) || (o.n as number) < 1 || (o.n as number) > MAX_POLICY_ACTIONS) return `action.n ${describe(o.n)} (1 to ${MAX_POLICY_ACTIONS})`;
     if (Array.isArray(p.actions) && p.actions.length !== o.n) return `action.n ${o.n} with ${p.actions.length} action names`;
-    return boxOutput ? `output ${describe(p.output)} with a Discrete action` : null;
+    return boxOutput ? `output ${shown(p.output, OUTPUTS)} with a Discrete action` : null;
   }
   if (o.type === 'MultiDiscrete') {
     const nvec = o.nvec;
@@ -159,16 +166,16 @@ function checkActionSpace(p: PolicyFile): string | null {
     const names = o.names;
     if (!Array.isArray(names) || names.length !== nvec.length || !names.every((part, i) => Array.isArray(part) && part.length === nvec[i] && part.every((x) => typeof x === 'string' && x.length <= MAX_ACTION_NAME_LENGTH))) return `action.names (one list of nvec[i] names of at most ${MAX_ACTION_NAME_LENGTH} characters per part)`;
     if (Array.isArray(p.actions) && p.actions.length !== total) return `action.nvec summing to ${total} with ${p.actions.length} action names`;
-    return p.output === 'logits' ? null : `output ${describe(p.output)} with a MultiDiscrete action (logits needed)`;
+    return p.output === 'logits' ? null : `output ${shown(p.output, OUTPUTS)} with a MultiDiscrete action (logits needed)`;
   }
   if (o.type === 'Box') {
     if (!isShape(o.shape, MAX_ACTION_PARTS)) return `action.shape ${describe(o.shape)} (at most ${MAX_ACTION_PARTS} values)`;
     const size = shapeSize(o.shape as number[]);
     if (!isFiniteList(o.low, size) || !isFiniteList(o.high, size)) return `action.low/high (${size} finite values each)`;
     if (!(o.low as number[]).every((l, i) => l <= (o.high as number[])[i]!)) return 'action.low above action.high';
-    return boxOutput ? null : `output ${describe(p.output)} with a Box action (mean or squashed-mean needed)`;
+    return boxOutput ? null : `output ${shown(p.output, OUTPUTS)} with a Box action (mean or squashed-mean needed)`;
   }
-  return `action.type ${describe(o.type)} (Discrete, MultiDiscrete or Box)`;
+  return `action.type ${shown(o.type, ['Discrete', 'MultiDiscrete', 'Box'])} (Discrete, MultiDiscrete or Box)`;
 }
 
 /** Width of the network's first output for this bundle: actions, sum of nvec, or Box values (twice that for squashed-mean: mean and log-std). */

@@ -324,7 +324,7 @@ describe('loadPolicy: MultiDiscrete and Box bundles', () => {
       ['box-order', 2, (p) => { box(p); (p.action as { low: number[] }).low = [5, 5]; }, /action.low above action.high/],
       ['box-shape', 2, (p) => { box(p); (p.action as { shape: number[] }).shape = [1e6]; }, /action.shape array\(1\) \(at most 64 values\)/],
       ['box-output', 2, (p) => { box(p); p.output = 'logits'; }, /output "logits" with a Box action \(mean or squashed-mean needed\)/],
-      ['type', 2, (p) => { p.action = { type: 'Tuple\nline' }; }, /action.type "Tuple\\nline" \(Discrete, MultiDiscrete or Box\)/],
+      ['type', 2, (p) => { p.action = { type: 'Tuple\nline' }; }, /action.type a string of 10 characters \(Discrete, MultiDiscrete or Box\)/],
       ['v1-action', 2, (p) => { box(p); p.version = 1; }, /action in a version 1 file/],
       ['mean-no-action', 2, (p) => { p.output = 'mean'; p.actions = ['a', 'b']; }, /action absent with output "mean"/],
       ['norm', 2, (p) => { box(p); p.inputNorm = { mean: [0, 0], var: [1, 1, 1, 1], epsilon: 1e-8, clip: 10 }; }, /inputNorm \(mean and var of one finite value per observation value/],
@@ -336,6 +336,7 @@ describe('loadPolicy: MultiDiscrete and Box bundles', () => {
       expect(err!.message, name).toMatch(message);
       expect(err!.message, name).toMatch(/^\[policy.json\] expected a complete policy description, received .*; fix: /);
       expect(err!.message.includes('\n'), name).toBe(false);
+      expect(err!.message.includes('Tuple'), name).toBe(false);
     }
     // An infinite bound written as JSON text (1e400 parses to Infinity).
     const dir = await actionBundle('hostile-inf', 2, box);
