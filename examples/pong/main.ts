@@ -79,7 +79,8 @@ async function main(): Promise<void> {
     if (busy) return;
     busy = true;
     try {
-      const npc = policy ? (await policy.act(obs)).action : 0;
+      // Pong actions are Discrete (loadPolicy checked the game), so the action is one index.
+      const npc = policy ? ((await policy.act(obs)).action as number) : 0;
       const r = env.step([npc, humanAction()]);
       const info = r.info as { ballX: number; ballY: number; ballVx: number; paddleY: number; score: [number, number] };
       trace.push({ ballX: info.ballX, ballY: info.ballY, ballVx: info.ballVx, paddleY: info.paddleY, npcAction: npc });

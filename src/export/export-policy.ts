@@ -9,7 +9,7 @@ import * as tf from '@tensorflow/tfjs';
 import { InvalidConfigError, formatError } from '../errors.js';
 import type { Env } from '../envs/env.js';
 import { make } from '../envs/registry.js';
-import { Box, Discrete } from '../envs/spaces.js';
+import { Box, Discrete, MultiDiscrete } from '../envs/spaces.js';
 import { FrameStack } from '../envs/wrappers/frame-stack.js';
 import { GrayScale } from '../envs/wrappers/gray-scale.js';
 import { Resize } from '../envs/wrappers/resize.js';
@@ -19,10 +19,12 @@ import { DrqnAgent } from '../agents/dqn/drqn-agent.js';
 import type { LstmCore } from '../networks/lstm.js';
 import type { ActorCritic } from '../agents/pg/actor-critic.js';
 import { PgRunnerAgent } from '../agents/pg/runner-agent.js';
+import { SacAgent } from '../agents/sac/sac-agent.js';
+import { NORMALIZE_CLIP, NORMALIZE_EPS } from '../agents/pg/normalize.js';
 import { layersModelFiles } from '../networks/weights.js';
 import { loadRunAgent } from '../train/runner.js';
 import { writeFileAtomic, type RunFile } from '../train/run-folder.js';
-import { POLICY_FORMAT, POLICY_VERSION, type ObsDtype, type PolicyFile, type PreprocessStep } from '../runtime/policy-file.js';
+import { POLICY_FORMAT, POLICY_VERSION, type ObsDtype, type PolicyActionSpace, type PolicyFile, type PreprocessStep } from '../runtime/policy-file.js';
 
 export interface ExportOptions {
   /** Run folder written by `npcforge train`. */
@@ -43,23 +45,35 @@ export interface ExportResult {
 /** The acting network of an agent and how to read it; throws for agents that cannot be exported. */
 export interface PolicyNetwork {
   model: tf.LayersModel;
-  output: 'q' | 'logits';
+  output: PolicyFile['output'];
   inputScale: number;
   recurrentState: { shapes: number[][] } | null;
+  /** Observation normalisation the network was trained behind (PG `normObs`), or null. */
+  inputNorm: PolicyFile['inputNorm'];
 }
 
 /** The network `act` runs for an agent of a known kind. */
 export function policyNetwork(agent: Agent): PolicyNetwork {
-  if (agent instanceof DqnAgent) return { model: agent.online, output: 'q', inputScale: agent.obsScale, recurrentState: null };
+  if (agent instanceof DqnAgent) return { model: agent.online, output: 'q', inputScale: agent.obsScale, recurrentState: null, inputNorm: null };
   if (agent instanceof DrqnAgent) {
     const net = agent.online;
-    return { model: recurrentModel(agent.obsShape, net.encoder, net.lstm, net.head), output: 'q', inputScale: agent.obsScale, recurrentState: { shapes: [[net.lstm.units], [net.lstm.units]] } };
+    return { model: recurrentModel(agent.obsShape, net.encoder, net.lstm, net.head), output: 'q', inputScale: agent.obsScale, recurrentState: { shapes: [[net.lstm.units], [net.lstm.units]] }, inputNorm: null };
   }
   if (agent instanceof PgRunnerAgent) {
     const net = agent.pg.net;
-    return { model: actorModel(net), output: 'logits', inputScale: net.spec.obsScale, recurrentState: net.lstm ? { shapes: [[net.lstm.units], [net.lstm.units]] } : null };
+    const stats = agent.obsNormStats;
+    // For Box the policy head outputs the Gaussian mean: the greedy action before clipping.
+    return {
+      model: actorModel(net),
+      output: agent.pg.action.kind === 'box' ? 'mean' : 'logits',
+      inputScale: net.spec.obsScale,
+      recurrentState: net.lstm ? { shapes: [[net.lstm.units], [net.lstm.units]] } : null,
+      inputNorm: stats ? { mean: Array.from(stats.mean), var: Array.from(stats.var), epsilon: NORMALIZE_EPS, clip: NORMALIZE_CLIP } : null,
+    };
   }
-  throw new InvalidConfigError(formatError('export', 'an agent of an exportable kind (dqn, reinforce, a2c, ppo)', `kind ${agent.kind}`, 'export a run trained with a supported agent'));
+  // The SAC actor outputs [mean | raw log-std]; the runtime reads the mean and squashes it (greedy = tanh(mean) scaled).
+  if (agent instanceof SacAgent) return { model: agent.actor, output: 'squashed-mean', inputScale: agent.obsScale, recurrentState: null, inputNorm: null };
+  throw new InvalidConfigError(formatError('export', 'an agent of an exportable kind (dqn, reinforce, a2c, ppo, sac)', `kind ${agent.kind}`, 'export a run trained with a supported agent'));
 }
 
 /**
@@ -143,16 +157,15 @@ export function describePolicy(run: RunFile, runDir: string, step: number, net: 
   try {
     const obs = env.observationSpace;
     if (!(obs instanceof Box)) throw new InvalidConfigError(formatError('export', 'a Box observation space', obs.type, 'export runs of games with array observations'));
-    // A bundle holds one Categorical head: MultiDiscrete and Box heads would be read as one.
-    if (!(env.actionSpace instanceof Discrete)) {
-      throw new InvalidConfigError(formatError('export', 'a run of a game with Discrete actions (a policy bundle holds one head of action scores)', `${run.game} with ${env.actionSpace.type} actions`, 'load the run with loadRunAgent() from npcforge in the meantime'));
-    }
+    // The SAC actor reads flat observations: a bundle of it declares the env's shape only for vectors.
+    if (net.output === 'squashed-mean' && obs.shape.length !== 1) throw new InvalidConfigError(formatError('export', 'a SAC run of a game with vector observations', `${run.game} with observations [${obs.shape}]`, 'export SAC runs of vector-observation games'));
     const { steps, frame } = preprocessChain(env);
-    const n = env.actionSpace.n;
-    const names = env.spec.actionNames ?? [];
+    const { action, actions } = describeActions(env, run.game, net);
+    // Plain Discrete bundles stay version 1 so runtimes from before MultiDiscrete/Box keep reading them.
+    const needsV2 = action.type !== 'Discrete' || net.inputNorm !== null;
     return {
       format: POLICY_FORMAT,
-      version: POLICY_VERSION,
+      version: needsV2 ? POLICY_VERSION : 1,
       game: { id: run.game, options: run.run.envOptions },
       agent: agent.kind,
       output: net.output,
@@ -160,7 +173,8 @@ export function describePolicy(run: RunFile, runDir: string, step: number, net: 
       preprocess: steps,
       observation: { shape: [...obs.shape], dtype: obs.dtype, low: Math.min(...obs.low), high: Math.max(...obs.high) },
       inputScale: net.inputScale,
-      actions: Array.from({ length: n }, (_, i) => names[i] ?? String(i)),
+      actions,
+      ...(needsV2 ? { action, inputNorm: net.inputNorm } : {}),
       recurrentState: net.recurrentState,
       model: { topology: 'model.json' },
       training: { run: basename(resolve(runDir)), checkpoint: step, seed: run.run.seed, preset: run.preset, agentConfig: run.agentConfig, backend: run.backend, versions: run.versions, trainedAt: run.createdAt },
@@ -170,6 +184,35 @@ export function describePolicy(run: RunFile, runDir: string, step: number, net: 
   } finally {
     env.close();
   }
+}
+
+/** The bundle's action description and flat names for an env's action space; throws for spaces (or heads) a bundle cannot hold. */
+function describeActions(env: Env<unknown, unknown>, game: string, net: PolicyNetwork): { action: PolicyActionSpace; actions: string[] } {
+  const space = env.actionSpace;
+  const names = env.spec.actionNames ?? [];
+  const boxHead = net.output === 'mean' || net.output === 'squashed-mean';
+  if (space instanceof Discrete && !boxHead) {
+    return { action: { type: 'Discrete', n: space.n }, actions: Array.from({ length: space.n }, (_, i) => names[i] ?? String(i)) };
+  }
+  if (space instanceof MultiDiscrete && net.output === 'logits') {
+    // Env specs name MultiDiscrete actions flat, part after part (tank: move:*, turret:*, fire:*).
+    const flat: string[] = [];
+    const perPart = space.nvec.map((k, part) => {
+      const off = flat.length;
+      const partNames = Array.from({ length: k }, (_, i) => names[off + i] ?? `${part}:${i}`);
+      flat.push(...partNames);
+      return partNames;
+    });
+    return { action: { type: 'MultiDiscrete', nvec: [...space.nvec], names: perPart }, actions: flat };
+  }
+  if (space instanceof Box && boxHead && space.shape.length === 1) {
+    const low = Array.from(space.low as ArrayLike<number>);
+    const high = Array.from(space.high as ArrayLike<number>);
+    // JSON has no Infinity, and the runtime clips to the bounds it reads: unbounded Box actions need another format.
+    if (![...low, ...high].every(Number.isFinite)) throw new InvalidConfigError(formatError('export', 'a Box action space with finite bounds', `${game} with unbounded Box actions`, 'give the game finite action bounds'));
+    return { action: { type: 'Box', shape: [...space.shape], low, high }, actions: [] };
+  }
+  throw new InvalidConfigError(formatError('export', 'a Discrete, MultiDiscrete or float vector Box action space with the matching network head', `${game} with ${space.type} actions and a ${net.output} head`, 'export a run of a supported agent and game'));
 }
 
 /** Writes policy.json + model.json + weights.bin to `outDir`; returns the weight bytes. */

@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { CheckpointError, SpaceMismatchError, formatError, describe } from '../errors.js';
 import { Policy } from './policy.js';
-import { checkPreprocessChain, parsePolicyFile, shapeSize, type PolicyFile } from './policy-file.js';
+import { checkPreprocessChain, outputWidth, parsePolicyFile, shapeSize, type PolicyFile } from './policy-file.js';
 
 export interface LoadPolicyOptions {
   /** Game id the caller plays; a bundle trained on another game is rejected. */
@@ -278,9 +278,10 @@ function checkModel(model: tf.LayersModel, file: PolicyFile): void {
     model.dispose();
     throw new SpaceMismatchError(formatError('loadPolicy', `a model reading observations [${file.observation.shape}] (policy.json)`, `a model input [${inShape}]`, 'model.json and policy.json come from different exports; export the policy again'));
   }
-  if (outShape[outShape.length - 1] !== file.actions.length) {
+  const width = outputWidth(file);
+  if (outShape.length !== 2 || outShape[1] !== width) {
     model.dispose();
-    throw new SpaceMismatchError(formatError('loadPolicy', `a model with ${file.actions.length} outputs (one per action)`, `output shape [${outShape}]`, 'export the policy again'));
+    throw new SpaceMismatchError(formatError('loadPolicy', `a model with ${width} outputs (${file.action?.type === 'Box' ? 'one per action value' : file.action?.type === 'MultiDiscrete' ? 'the logits of every part' : 'one per action'})`, `output shape [${outShape}]`, 'export the policy again'));
   }
   const stateInputs = model.inputs.length - 1;
   const declared = file.recurrentState?.shapes.length ?? 0;

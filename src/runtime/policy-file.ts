@@ -5,7 +5,10 @@
 import { CheckpointError, SpaceMismatchError, UnsupportedVersionError, formatError, describe } from '../errors.js';
 
 export const POLICY_FORMAT = 'npcforge-policy';
-export const POLICY_VERSION = 1;
+/** Version written for bundles that need the fields added in 2 (`action` other than Discrete, `inputNorm`); plain Discrete bundles stay 1 so older runtimes keep reading them. */
+export const POLICY_VERSION = 2;
+/** Versions this reader accepts: 1 (Discrete only, no `action`) and 2. */
+export const POLICY_VERSIONS: readonly number[] = [1, 2];
 
 /** One preprocessing step, applied in order to each frame the game hands to `act` (flicker is a training-only perturbation and never listed). */
 export type PreprocessStep =
@@ -23,8 +26,13 @@ export interface PolicyFile {
   game: { id: string; options: Record<string, unknown> };
   /** Algorithm that trained the network (`dqn`, `ppo`, ...). */
   agent: string;
-  /** What the network's first output holds: Q-values (argmax acts) or action logits (softmax). */
-  output: 'q' | 'logits';
+  /**
+   * What the network's first output holds: Q-values (argmax acts), action logits (softmax; per
+   * part for MultiDiscrete), the Gaussian mean (Box; the action is the mean clipped to the bounds)
+   * or `squashed-mean` (Box, SAC actors: [mean | raw log-std] per dimension; the action is
+   * tanh(mean) scaled from [-1, 1] to the bounds).
+   */
+  output: 'q' | 'logits' | 'mean' | 'squashed-mean';
   /** Raw frame the game produces, before `preprocess` (shape `[H, W, C]` or `[n]`). */
   frame: { shape: number[]; dtype: ObsDtype };
   /** Steps that turn a raw frame into a network observation, in order. */
@@ -33,8 +41,15 @@ export interface PolicyFile {
   observation: { shape: number[]; dtype: ObsDtype; low: number; high: number };
   /** Factor from observation values to network inputs (1/255 for byte pixels). */
   inputScale: number;
-  /** Action names, index = action. */
+  /** Action names, index = action (MultiDiscrete: every part's names concatenated; Box: empty). */
   actions: string[];
+  /** The action the network chooses; absent (version 1 bundles) = Discrete over `actions`. */
+  action?: PolicyActionSpace;
+  /**
+   * Running observation normalisation of the training agent (PG `normObs`): each value becomes
+   * clip((x - mean) / sqrt(var + epsilon), -clip, clip) before `inputScale`. Absent or null = none.
+   */
+  inputNorm?: { mean: number[]; var: number[]; epsilon: number; clip: number } | null;
   /**
    * Recurrent state carried between `act` calls: one entry per extra model input (and matching
    * extra model output, same order), e.g. LSTM `[h, c]` with shapes `[units]`. null = feed-forward.
@@ -48,6 +63,12 @@ export interface PolicyFile {
   evalReturn: number | null;
   createdAt: string;
 }
+
+/** The action space of a bundle: one index, one index per part, or a float vector clipped to bounds. */
+export type PolicyActionSpace =
+  | { type: 'Discrete'; n: number }
+  | { type: 'MultiDiscrete'; nvec: number[]; names: string[][] }
+  | { type: 'Box'; shape: number[]; low: number[]; high: number[] };
 
 function fail(expected: string, received: string, fix: string): never {
   throw new CheckpointError(formatError('policy.json', expected, received, fix));
@@ -64,6 +85,8 @@ export const MAX_POLICY_ACTIONS = 1024;
 export const MAX_ACTION_NAME_LENGTH = 128;
 /** Largest frameStack k. */
 export const MAX_FRAME_STACK = 64;
+/** Most parts of a MultiDiscrete action, and most values of a Box action. */
+export const MAX_ACTION_PARTS = 64;
 
 function isShape(v: unknown, maxValues = MAX_SHAPE_VALUES): v is number[] {
   return Array.isArray(v) && v.length >= 1 && v.length <= 8 && v.every((d) => Number.isInteger(d) && d > 0) && shapeSize(v as number[]) <= maxValues;
@@ -84,21 +107,83 @@ export function parsePolicyFile(text: string): PolicyFile {
     fail('valid JSON', `unparsable text (${text.length} characters)`, 'export the policy again with npcforge export');
   }
   if (!p || typeof p !== 'object' || p.format !== POLICY_FORMAT) fail(`format "${POLICY_FORMAT}"`, describe((p as { format?: unknown } | null)?.format), 'pass the folder written by npcforge export');
-  if (p.version !== POLICY_VERSION) {
-    throw new UnsupportedVersionError(formatError('policy.json', `version ${POLICY_VERSION}`, describe(p.version), 'export the policy with the npcforge version of this runtime, or upgrade the runtime'));
+  if (!POLICY_VERSIONS.includes(p.version)) {
+    throw new UnsupportedVersionError(formatError('policy.json', `version ${POLICY_VERSIONS.join(' or ')}`, describe(p.version), 'export the policy with the npcforge version of this runtime, or upgrade the runtime'));
   }
   const bad: string[] = [];
   if (!p.game || typeof p.game.id !== 'string') bad.push(`game.id ${describe(p.game?.id)}`);
-  if (p.output !== 'q' && p.output !== 'logits') bad.push(`output ${describe(p.output)}`);
+  if (p.output !== 'q' && p.output !== 'logits' && p.output !== 'mean' && p.output !== 'squashed-mean') bad.push(`output ${describe(p.output)}`);
   if (!p.frame || !isShape(p.frame.shape)) bad.push(`frame.shape ${describe(p.frame?.shape)} (at most ${MAX_SHAPE_VALUES} values)`);
   if (!p.observation || !isShape(p.observation.shape)) bad.push(`observation.shape ${describe(p.observation?.shape)} (at most ${MAX_SHAPE_VALUES} values)`);
   if (typeof p.inputScale !== 'number' || !(p.inputScale > 0)) bad.push(`inputScale ${describe(p.inputScale)}`);
-  if (!Array.isArray(p.actions) || p.actions.length < 1 || p.actions.length > MAX_POLICY_ACTIONS || !p.actions.every((a) => typeof a === 'string' && a.length <= MAX_ACTION_NAME_LENGTH)) bad.push(`actions ${describe(p.actions)} (1 to ${MAX_POLICY_ACTIONS} names)`);
+  const actionProblem = p.version === 1 && p.action !== undefined ? `action in a version 1 file` : checkActionSpace(p);
+  if (actionProblem) bad.push(actionProblem);
+  if (p.inputNorm !== undefined && p.inputNorm !== null && !isInputNorm(p.inputNorm, p.observation?.shape)) bad.push(`inputNorm (mean and var of one finite value per observation value, var >= 0, epsilon > 0, clip > 0)`);
+  const discrete = p.action === undefined || p.action?.type === 'Discrete';
+  if (!Array.isArray(p.actions) || p.actions.length < (discrete ? 1 : 0) || p.actions.length > MAX_POLICY_ACTIONS || !p.actions.every((a) => typeof a === 'string' && a.length <= MAX_ACTION_NAME_LENGTH)) bad.push(`actions ${describe(p.actions)} (1 to ${MAX_POLICY_ACTIONS} names)`);
   if (!Array.isArray(p.preprocess)) bad.push(`preprocess ${describe(p.preprocess)}`);
   if (p.recurrentState !== null && !(p.recurrentState && Array.isArray(p.recurrentState.shapes) && p.recurrentState.shapes.length <= 16 && p.recurrentState.shapes.every((sh) => isShape(sh, MAX_STATE_VALUES)))) bad.push(`recurrentState ${describe(p.recurrentState)}`);
   if (!p.model || typeof p.model.topology !== 'string') bad.push(`model.topology ${describe(p.model?.topology)}`);
   if (bad.length) fail('a complete policy description', bad.join('; '), 'export the policy again with npcforge export');
   return p;
+}
+
+function isFiniteList(v: unknown, length: number): v is number[] {
+  return Array.isArray(v) && v.length === length && v.every((x) => typeof x === 'number' && Number.isFinite(x));
+}
+
+function isInputNorm(n: unknown, obsShape: unknown): boolean {
+  const o = n as { mean?: unknown; var?: unknown; epsilon?: unknown; clip?: unknown };
+  if (!o || typeof o !== 'object' || !isShape(obsShape)) return false;
+  const size = shapeSize(obsShape);
+  return isFiniteList(o.mean, size) && isFiniteList(o.var, size) && (o.var as number[]).every((v) => v >= 0) && typeof o.epsilon === 'number' && o.epsilon > 0 && Number.isFinite(o.epsilon) && typeof o.clip === 'number' && o.clip > 0 && Number.isFinite(o.clip);
+}
+
+/** A file value for an error message: numbers and the known words as they are, other strings by length only (never quoted). */
+function shown(v: unknown, known: readonly string[]): string {
+  if (typeof v === 'string') return known.includes(v) ? JSON.stringify(v) : `a string of ${v.length} characters`;
+  return describe(v);
+}
+const OUTPUTS = ['q', 'logits', 'mean', 'squashed-mean'] as const;
+
+/** A description of what is wrong with `action` (and how it fits `output`/`actions`), or null. Never quotes names. */
+function checkActionSpace(p: PolicyFile): string | null {
+  const a = p.action as unknown;
+  const boxOutput = p.output === 'mean' || p.output === 'squashed-mean';
+  if (a === undefined) return boxOutput ? `action absent with output ${shown(p.output, OUTPUTS)} (a Box action is needed)` : null;
+  const o = a as { type?: unknown; n?: unknown; nvec?: unknown; names?: unknown; shape?: unknown; low?: unknown; high?: unknown };
+  if (!o || typeof o !== 'object' || Array.isArray(o)) return `action ${Array.isArray(o) ? describe(o) : shown(o, [])} (an object)`;
+  if (o.type === 'Discrete') {
+    if (!Number.isInteger(o.n) || (o.n as number) < 1 || (o.n as number) > MAX_POLICY_ACTIONS) return `action.n ${describe(o.n)} (1 to ${MAX_POLICY_ACTIONS})`;
+    if (Array.isArray(p.actions) && p.actions.length !== o.n) return `action.n ${o.n} with ${p.actions.length} action names`;
+    return boxOutput ? `output ${shown(p.output, OUTPUTS)} with a Discrete action` : null;
+  }
+  if (o.type === 'MultiDiscrete') {
+    const nvec = o.nvec;
+    if (!Array.isArray(nvec) || nvec.length < 1 || nvec.length > MAX_ACTION_PARTS || !nvec.every((k) => Number.isInteger(k) && k >= 1 && k <= MAX_POLICY_ACTIONS)) return `action.nvec ${Array.isArray(nvec) ? `of ${nvec.length} entries` : describe(nvec)} (1 to ${MAX_ACTION_PARTS} entries, each 1 to ${MAX_POLICY_ACTIONS})`;
+    const total = (nvec as number[]).reduce((x, y) => x + y, 0);
+    if (total > MAX_POLICY_ACTIONS) return `action.nvec summing to ${total} (at most ${MAX_POLICY_ACTIONS})`;
+    const names = o.names;
+    if (!Array.isArray(names) || names.length !== nvec.length || !names.every((part, i) => Array.isArray(part) && part.length === nvec[i] && part.every((x) => typeof x === 'string' && x.length <= MAX_ACTION_NAME_LENGTH))) return `action.names (one list of nvec[i] names of at most ${MAX_ACTION_NAME_LENGTH} characters per part)`;
+    if (Array.isArray(p.actions) && p.actions.length !== total) return `action.nvec summing to ${total} with ${p.actions.length} action names`;
+    return p.output === 'logits' ? null : `output ${shown(p.output, OUTPUTS)} with a MultiDiscrete action (logits needed)`;
+  }
+  if (o.type === 'Box') {
+    if (!isShape(o.shape, MAX_ACTION_PARTS)) return `action.shape ${describe(o.shape)} (at most ${MAX_ACTION_PARTS} values)`;
+    const size = shapeSize(o.shape as number[]);
+    if (!isFiniteList(o.low, size) || !isFiniteList(o.high, size)) return `action.low/high (${size} finite values each)`;
+    if (!(o.low as number[]).every((l, i) => l <= (o.high as number[])[i]!)) return 'action.low above action.high';
+    return boxOutput ? null : `output ${shown(p.output, OUTPUTS)} with a Box action (mean or squashed-mean needed)`;
+  }
+  return `action.type ${shown(o.type, ['Discrete', 'MultiDiscrete', 'Box'])} (Discrete, MultiDiscrete or Box)`;
+}
+
+/** Width of the network's first output for this bundle: actions, sum of nvec, or Box values (twice that for squashed-mean: mean and log-std). */
+export function outputWidth(p: PolicyFile): number {
+  const a = p.action;
+  if (!a || a.type === 'Discrete') return p.actions.length;
+  if (a.type === 'MultiDiscrete') return a.nvec.reduce((x, y) => x + y, 0);
+  return shapeSize(a.shape) * (p.output === 'squashed-mean' ? 2 : 1);
 }
 
 /** Shape after each preprocessing step, checked against the declared observation shape. */

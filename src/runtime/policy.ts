@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import { InvalidConfigError, formatError, describe } from '../errors.js';
 import type { Rng } from '../envs/rng.js';
 import { FramePipeline } from './frame-pipeline.js';
-import { shapeSize, type PolicyFile } from './policy-file.js';
+import { outputWidth, shapeSize, type PolicyFile } from './policy-file.js';
 
 export interface PolicyActOptions {
   /** Pick the best action (default true). false: sample from the probabilities (logits policies) or act epsilon-greedily (Q policies), drawing from `rng`. */
@@ -18,10 +18,14 @@ export interface PolicyActOptions {
 }
 
 export interface PolicyAction {
-  action: number;
-  actionName: string;
-  /** Action probabilities (logits policies). */
+  /** Discrete: the index. MultiDiscrete: one index per part. Box: the greedy action, the mean clipped to the bounds. */
+  action: number | Int32Array | Float32Array;
+  /** Discrete: the action's name; MultiDiscrete: one name per part; Box: null. */
+  actionName: string | string[] | null;
+  /** Action probabilities (logits policies; MultiDiscrete: per part, concatenated). */
   probs?: Float32Array;
+  /** Gaussian mean before clipping (Box policies; before tanh for squashed-mean). */
+  mean?: Float32Array;
   /** Q-values (Q policies). */
   q?: Float32Array;
 }
@@ -29,6 +33,7 @@ export interface PolicyAction {
 export class Policy {
   readonly file: PolicyFile;
   readonly model: tf.LayersModel;
+  /** Width of the network's action output: actions, sum of nvec, or Box values. */
   readonly numActions: number;
   private readonly pipeline: FramePipeline;
   /** Network input, scaled; reused across calls (the tensor made from it is disposed before the next call). */
@@ -42,7 +47,7 @@ export class Policy {
   constructor(file: PolicyFile, model: tf.LayersModel) {
     this.file = file;
     this.model = model;
-    this.numActions = file.actions.length;
+    this.numActions = outputWidth(file);
     this.pipeline = new FramePipeline(file);
     this.input = new Float32Array(shapeSize(file.observation.shape));
     this.inputShape = [1, ...file.observation.shape];
@@ -68,10 +73,22 @@ export class Policy {
     if (!greedy && (!options.rng || typeof options.rng.random !== 'function')) {
       throw new InvalidConfigError(formatError('policy.act', 'an rng with random() when greedy is false', describe(options.rng), 'pass { greedy: false, rng: new SeededRng(seed) }'));
     }
+    if (!greedy && this.file.action?.type === 'Box') {
+      // The bundle holds the Gaussian mean only (the log-std is a training variable), so there is nothing to sample from.
+      throw new InvalidConfigError(formatError('policy.act', 'greedy acting for a Box (Gaussian) policy', 'greedy: false', 'omit greedy (the bundle holds the mean action only)'));
+    }
     const obs = this.pipeline.process(frameOrObs);
     const scale = this.file.inputScale;
     const input = this.input;
-    for (let i = 0; i < input.length; i++) input[i] = obs[i]! * scale;
+    const norm = this.file.inputNorm;
+    if (norm) {
+      // Same arithmetic as the training agent's normalizeObs (float64, then clip), so actions match.
+      for (let i = 0; i < input.length; i++) input[i] = Math.min(norm.clip, Math.max(-norm.clip, (obs[i]! - norm.mean[i]!) / Math.sqrt(norm.var[i]! + norm.epsilon))) * scale;
+    } else {
+      for (let i = 0; i < input.length; i++) input[i] = obs[i]! * scale;
+    }
+    const space = this.file.action;
+    const nvec = space?.type === 'MultiDiscrete' ? space.nvec : null;
     const logits = this.file.output === 'logits';
     const recurrent = this.state.length > 0;
     const { head, next } = tf.tidy(() => {
@@ -79,7 +96,9 @@ export class Policy {
       const out = this.model.predict(recurrent ? [x, ...this.state] : x);
       const outs = Array.isArray(out) ? out : [out];
       const first = outs[0]!;
-      return { head: logits ? tf.softmax(first) : first, next: outs.slice(1) };
+      // MultiDiscrete: a softmax per part (one logits slice per part, in nvec order).
+      const head = !logits ? first : nvec && nvec.length > 1 ? tf.concat(tf.split(first, nvec, 1).map((l) => tf.softmax(l)), 1) : tf.softmax(first);
+      return { head, next: outs.slice(1) };
     });
     if (recurrent) {
       for (const t of this.state) t.dispose();
@@ -87,6 +106,33 @@ export class Policy {
     }
     const values = (await head.data()) as Float32Array;
     head.dispose();
+    if (space?.type === 'Box') {
+      const d = space.low.length;
+      const mean = values.subarray(0, d);
+      const action = new Float32Array(d);
+      const squashed = this.file.output === 'squashed-mean';
+      for (let i = 0; i < d; i++) {
+        const lo = space.low[i]!;
+        const hi = space.high[i]!;
+        // squashed-mean: SAC's greedy action, tanh(mean) * (hi - lo) / 2 + (hi + lo) / 2, in float32 as the training distribution.
+        const v = squashed ? Math.fround(Math.fround(Math.tanh(mean[i]!)) * Math.fround((hi - lo) / 2)) + Math.fround((hi + lo) / 2) : mean[i]!;
+        action[i] = Math.min(hi, Math.max(lo, v));
+      }
+      return { action, actionName: null, mean };
+    }
+    if (space?.type === 'MultiDiscrete') {
+      const action = new Int32Array(space.nvec.length);
+      const names: string[] = [];
+      let off = 0;
+      space.nvec.forEach((k, part) => {
+        const p = values.subarray(off, off + k);
+        const i = greedy ? argmax(p) : sample(p, options.rng!);
+        action[part] = i;
+        names.push(space.names[part]![i] ?? String(i));
+        off += k;
+      });
+      return { action, actionName: names, probs: values };
+    }
     const action = greedy ? argmax(values) : logits ? sample(values, options.rng!) : epsilonGreedy(values, options.rng!, options.epsilon ?? 0.05);
     const result: PolicyAction = { action, actionName: this.file.actions[action] ?? String(action) };
     if (logits) result.probs = values;

@@ -19,6 +19,7 @@ import { loadPolicy } from '../../src/runtime/index.js';
 import type { Policy } from '../../src/runtime/policy.js';
 import type { ActResult, Agent } from '../../src/agents/agent.js';
 import { resolveRunConfig } from '../../src/train/run-config.js';
+import { TANK_ACTIONS } from '../../games/tank/tank.js';
 import { loadRunAgent, train } from '../../src/train/runner.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'npcforge-export-'));
@@ -187,13 +188,16 @@ describe('npcforge export: recurrent DQN runs', () => {
 });
 
 describe('npcforge export: policy-gradient runs', () => {
-  for (const lstmUnits of [0, 16]) {
-    it(`parity for ppo on catch ${lstmUnits ? 'with an LSTM' : 'feed-forward'}: actions and probabilities (state carried)`, async () => {
-      const config = resolveRunConfig({ game: 'catch', agent: 'ppo', file: { lstmUnits }, flags: { steps: 300, seed: 4, evalEvery: 0, evalEpisodes: 2, checkpointEvery: 0, logEvery: 100 } });
+  for (const [lstmUnits, normObs] of [[0, false], [16, false], [0, true]] as const) {
+    it(`parity for ppo on catch ${lstmUnits ? 'with an LSTM' : 'feed-forward'}${normObs ? ' with normObs' : ''}: actions and probabilities (state carried)`, async () => {
+      const config = resolveRunConfig({ game: 'catch', agent: 'ppo', file: { lstmUnits, normObs }, flags: { steps: 300, seed: 4, evalEvery: 0, evalEpisodes: 2, checkpointEvery: 0, logEvery: 100 } });
       const res = await train({ config, outDir: join(tmp, 'runs'), progress: null });
-      const out = join(tmp, `ppo-${lstmUnits}`);
+      const out = join(tmp, `ppo-${lstmUnits}-${normObs}`);
       const r = await exportPolicy({ runDir: res.runDir, outDir: out });
       expect(r.policy.output).toBe('logits');
+      // The normalisation statistics travel in the bundle (version 2); without them the runtime feeds raw frames.
+      expect(r.policy.version).toBe(normObs ? 2 : 1);
+      expect(r.policy.inputNorm?.mean.length ?? 0).toBe(normObs ? 50 : 0);
       expect(r.policy.recurrentState).toEqual(lstmUnits ? { shapes: [[16], [16]] } : null);
       const { agent } = await loadRunAgent(res.runDir);
       const policy = await loadPolicy(out, { game: 'catch' });
@@ -209,12 +213,119 @@ describe('npcforge export: policy-gradient runs', () => {
   }
 });
 
-describe('npcforge export: action heads a bundle cannot hold yet', () => {
-  it('refuses a run of a MultiDiscrete game (tank, ppo) in one line before writing anything', async () => {
-    const config = resolveRunConfig({ game: 'tank', agent: 'ppo', flags: { steps: 64, envs: 1, seed: 1, evalEvery: 0, evalEpisodes: 1, checkpointEvery: 0, logEvery: 32 }, file: { numSteps: 32 } });
+/**
+ * Plays `steps` steps of `game` (episodes reset with seeds from 500) with the training agent's
+ * greedy actions (30% random steps so states vary) and the runtime policy stepped alongside;
+ * `compare` checks each pair of actions.
+ */
+async function actionParity(game: string, options: Record<string, unknown>, agent: Agent, policy: Policy, steps: number, compare: (agentAction: ArrayLike<number>, p: Awaited<ReturnType<Policy['act']>>) => void): Promise<void> {
+  const env = make(game, options) as Env<ObsArray, unknown>;
+  const rng = new SeededRng(3);
+  let ep = 0;
+  let obs = env.reset({ seed: 500 }).obs;
+  policy.reset();
+  let state: unknown = undefined;
+  for (let t = 0; t < steps; t++) {
+    const a = await agent.act(obs, { numEnvs: 1, epsilon: 0 }, state);
+    state = a.state;
+    const p = await policy.act(obs);
+    compare(a.actions as ArrayLike<number>, p);
+    const step = env.step(rng.random() < 0.3 ? env.actionSpace.sample(rng) : a.actions);
+    obs = step.obs;
+    if (step.terminated || step.truncated) {
+      obs = env.reset({ seed: 500 + ++ep }).obs;
+      policy.reset();
+      state = undefined;
+    }
+  }
+  env.close();
+}
+
+describe('npcforge export: MultiDiscrete and Box heads', () => {
+  const flags = { steps: 64, envs: 1, seed: 1, evalEvery: 0, evalEpisodes: 1, checkpointEvery: 0, logEvery: 32 };
+
+  for (const lstmUnits of [0, 16]) {
+  it(`parity for ppo on tank (MultiDiscrete${lstmUnits ? ', LSTM' : ''}): one index and one name per part, identical to the agent over 100 steps`, async () => {
+    const config = resolveRunConfig({ game: 'tank', agent: 'ppo', flags, file: { numSteps: 32, lstmUnits } });
     const res = await train({ config, outDir: join(tmp, 'runs'), progress: null });
-    const out = join(tmp, 'tank-bundle');
-    await expect(exportPolicy({ runDir: res.runDir, outDir: out })).rejects.toThrow(/\[export\] expected a run of a game with Discrete actions .*received tank with MultiDiscrete actions/);
-    expect(existsSync(out)).toBe(false);
+    const out = join(tmp, `tank-bundle-${lstmUnits}`);
+    const r = await exportPolicy({ runDir: res.runDir, outDir: out });
+    expect(r.policy.version).toBe(2);
+    expect(r.policy.output).toBe('logits');
+    expect(r.policy.recurrentState).toEqual(lstmUnits ? { shapes: [[16], [16]] } : null);
+    expect(r.policy.action).toEqual({ type: 'MultiDiscrete', nvec: [5, 3, 2], names: [TANK_ACTIONS.slice(0, 5), TANK_ACTIONS.slice(5, 8), TANK_ACTIONS.slice(8)] });
+    const { agent, run } = await loadRunAgent(res.runDir);
+    const policy = await loadPolicy(out, { game: 'tank' });
+    try {
+      const seen = new Set<string>();
+      await actionParity('tank', run.run.envOptions, agent, policy, 100, (a, p) => {
+        expect(p.action).toBeInstanceOf(Int32Array);
+        expect(Array.from(p.action as Int32Array)).toEqual(Array.from(a));
+        expect(p.actionName).toEqual(Array.from(a, (k, part) => policy.file.action!.type === 'MultiDiscrete' ? (policy.file.action as { names: string[][] }).names[part]![k] : ''));
+        expect(p.probs!.length).toBe(10);
+        seen.add(Array.from(a).join(','));
+      });
+      // The comparison is only worth something if the states gave different actions.
+      expect(seen.size).toBeGreaterThan(1);
+    } finally {
+      policy.dispose();
+      agent.dispose();
+    }
+  });
+  }
+
+  it('parity for ppo on pendulum (Box, normObs): the runtime returns the clipped mean within 1e-5 of the agent over 100 steps', async () => {
+    const config = resolveRunConfig({ game: 'pendulum', agent: 'ppo', flags, file: { numSteps: 32, minibatches: 2, epochs: 2 } });
+    expect(config.agentConfig).toMatchObject({ normObs: true });
+    const res = await train({ config, outDir: join(tmp, 'runs'), progress: null });
+    const out = join(tmp, 'pendulum-bundle');
+    const r = await exportPolicy({ runDir: res.runDir, outDir: out });
+    expect(r.policy.output).toBe('mean');
+    expect(r.policy.action).toEqual({ type: 'Box', shape: [1], low: [-2], high: [2] });
+    expect(r.policy.inputNorm?.mean).toHaveLength(3);
+    const { agent, run } = await loadRunAgent(res.runDir);
+    const policy = await loadPolicy(out, { game: 'pendulum' });
+    try {
+      let maxDiff = 0;
+      await actionParity('pendulum', run.run.envOptions, agent, policy, 100, (a, p) => {
+        expect(p.action).toBeInstanceOf(Float32Array);
+        expect(p.actionName).toBeNull();
+        const x = p.action as Float32Array;
+        expect(x[0]!).toBeGreaterThanOrEqual(-2);
+        expect(x[0]!).toBeLessThanOrEqual(2);
+        maxDiff = Math.max(maxDiff, Math.abs(x[0]! - a[0]!));
+      });
+      expect(maxDiff).toBeLessThan(1e-5);
+      await expect(policy.act(new Float32Array(3), { greedy: false, rng: new SeededRng(1) })).rejects.toThrow(/\[policy\.act\] expected greedy acting for a Box/);
+    } finally {
+      policy.dispose();
+      agent.dispose();
+    }
+  });
+
+  it('parity for sac on pendulum (Box): the runtime returns tanh(mean) scaled to the bounds within 1e-5 of the agent over 100 steps', async () => {
+    const config = resolveRunConfig({ game: 'pendulum', agent: 'sac', flags, file: { learningStarts: 32, batchSize: 8 } });
+    const res = await train({ config, outDir: join(tmp, 'runs'), progress: null });
+    const out = join(tmp, 'sac-bundle');
+    const r = await exportPolicy({ runDir: res.runDir, outDir: out });
+    expect(r.policy.output).toBe('squashed-mean');
+    expect(r.policy.action).toEqual({ type: 'Box', shape: [1], low: [-2], high: [2] });
+    const { agent, run } = await loadRunAgent(res.runDir);
+    const policy = await loadPolicy(out, { game: 'pendulum' });
+    try {
+      let maxDiff = 0;
+      const seen = new Set<number>();
+      await actionParity('pendulum', run.run.envOptions, agent, policy, 100, (a, p) => {
+        expect(p.action).toBeInstanceOf(Float32Array);
+        const x = (p.action as Float32Array)[0]!;
+        maxDiff = Math.max(maxDiff, Math.abs(x - a[0]!));
+        seen.add(Math.round(x * 1e4));
+      });
+      expect(maxDiff).toBeLessThan(1e-5);
+      expect(seen.size).toBeGreaterThan(10);
+    } finally {
+      policy.dispose();
+      agent.dispose();
+    }
   });
 });

@@ -51,7 +51,7 @@ describe('loadPolicy: bad bundles', () => {
     const dir = await minatarBundle('version');
     editPolicy(dir, (p) => (p.version = 99));
     await expect(loadPolicy(dir)).rejects.toThrow(UnsupportedVersionError);
-    await expect(loadPolicy(dir)).rejects.toThrow(/\[policy.json\] expected version 1, received 99/);
+    await expect(loadPolicy(dir)).rejects.toThrow(/\[policy.json\] expected version 1 or 2, received 99/);
   });
 
   it('rejects missing and truncated weights', async () => {
@@ -235,6 +235,121 @@ describe('loadPolicy: hostile bundles stay inside their folder', () => {
 function editPolicyText(dir: string, obj: unknown): void {
   writeFileSync(join(dir, 'policy.json'), JSON.stringify(obj));
 }
+
+/** A dense [4] -> [width] bundle with the given action description (version 2). */
+async function actionBundle(name: string, width: number, edit: (p: Record<string, unknown>) => void, bias?: number[]): Promise<string> {
+  const dir = join(tmp, name);
+  const model = tf.sequential({ layers: [tf.layers.dense({ inputShape: [4], units: width, kernelInitializer: 'zeros', biasInitializer: 'zeros' })] });
+  if (bias) model.layers[0]!.setWeights([tf.zeros([4, width]), tf.tensor1d(bias)]);
+  const file = basicPolicyFile({ game: 'tank', agent: 'ppo', output: 'logits', observation: { shape: [4], dtype: 'float32' }, actions: [] }) as unknown as Record<string, unknown>;
+  file.version = 2;
+  edit(file);
+  await writePolicyBundle(dir, file as unknown as PolicyFile, model);
+  model.dispose();
+  return dir;
+}
+
+const TANK_NAMES = [['m0', 'm1', 'm2', 'm3', 'm4'], ['t0', 't1', 't2'], ['f0', 'f1']];
+const multiDiscrete = (p: Record<string, unknown>) => {
+  p.action = { type: 'MultiDiscrete', nvec: [5, 3, 2], names: TANK_NAMES };
+  p.actions = TANK_NAMES.flat();
+};
+const box = (p: Record<string, unknown>) => {
+  p.output = 'mean';
+  p.action = { type: 'Box', shape: [2], low: [-1, -2], high: [1, 2] };
+};
+
+describe('loadPolicy: MultiDiscrete and Box bundles', () => {
+  it('MultiDiscrete: one index (Int32Array) and one name per part, argmax of each logits slice', async () => {
+    const dir = await actionBundle('md', 10, multiDiscrete, [0, 0, 0, 3, 0, 1, 0, 0, 0, 2]);
+    const policy = await loadPolicy(dir);
+    const r = await policy.act(new Float32Array(4));
+    expect(r.action).toEqual(Int32Array.from([3, 0, 1]));
+    expect(r.actionName).toEqual(['m3', 't0', 'f1']);
+    // A softmax per part: each part's probabilities sum to 1.
+    expect(r.probs!.subarray(0, 5).reduce((a, b) => a + b, 0)).toBeCloseTo(1, 5);
+    expect(r.probs!.subarray(8).reduce((a, b) => a + b, 0)).toBeCloseTo(1, 5);
+    const sampled = await policy.act(new Float32Array(4), { greedy: false, rng: new SeededRng(1) });
+    expect(sampled.action).toBeInstanceOf(Int32Array);
+    policy.dispose();
+  });
+
+  it('Box: the mean clipped to the bounds as a Float32Array, no name', async () => {
+    const dir = await actionBundle('box', 2, box, [5, -0.5]);
+    const policy = await loadPolicy(dir);
+    const r = await policy.act(new Float32Array(4));
+    expect(r.action).toEqual(Float32Array.from([1, -0.5]));
+    expect(r.actionName).toBeNull();
+    expect(Array.from(r.mean!)).toEqual([5, -0.5]);
+    await expect(policy.act(new Float32Array(4), { greedy: false, rng: new SeededRng(1) })).rejects.toThrow(InvalidConfigError);
+    policy.dispose();
+  });
+
+  it('squashed-mean (SAC): tanh(mean) scaled to the bounds from the first half of [mean | log-std]', async () => {
+    const dir = await actionBundle('squashed', 4, (p) => { box(p); p.output = 'squashed-mean'; }, [0, 100, 7, 7]);
+    const policy = await loadPolicy(dir);
+    const r = await policy.act(new Float32Array(4));
+    // Bounds [-1, 1] and [-2, 2]: tanh(0) -> the middle, tanh(100) -> the top.
+    expect(Array.from(r.action as Float32Array)).toEqual([0, 2]);
+    expect(Array.from(r.mean!)).toEqual([0, 100]);
+    policy.dispose();
+    const narrow = await actionBundle('squashed-width', 2, (p) => { box(p); p.output = 'squashed-mean'; });
+    await expect(loadPolicy(narrow)).rejects.toThrow(/expected a model with 4 outputs/);
+  });
+
+  it('inputNorm: observations are normalised and clipped before the network', async () => {
+    const dir = join(tmp, 'norm');
+    const model = tf.sequential({ layers: [tf.layers.dense({ inputShape: [2], units: 2, kernelInitializer: 'identity', biasInitializer: 'zeros' })] });
+    const file = basicPolicyFile({ game: 'pendulum', agent: 'ppo', output: 'logits', observation: { shape: [2], dtype: 'float32' }, actions: [] }) as unknown as Record<string, unknown>;
+    Object.assign(file, { version: 2, output: 'mean', action: { type: 'Box', shape: [2], low: [-100, -100], high: [100, 100] }, inputNorm: { mean: [1, -1], var: [4, 0], epsilon: 1e-8, clip: 10 } });
+    await writePolicyBundle(dir, file as unknown as PolicyFile, model);
+    model.dispose();
+    const policy = await loadPolicy(dir);
+    const r = await policy.act(Float32Array.from([5, 0]));
+    expect(r.action[0]).toBeCloseTo(2, 5);
+    expect(r.action[1]).toBe(10);
+    policy.dispose();
+  });
+
+  it('refuses hostile action fields with a named one-line error', async () => {
+    const cases: Array<[string, number, (p: Record<string, unknown>) => void, RegExp]> = [
+      ['nvec-zero', 10, (p) => { multiDiscrete(p); (p.action as { nvec: number[] }).nvec = [5, 0, 5]; }, /action.nvec of 3 entries \(1 to 64 entries, each 1 to 1024\)/],
+      ['nvec-huge', 10, (p) => { multiDiscrete(p); (p.action as { nvec: number[] }).nvec = [1e9]; }, /action.nvec of 1 entries/],
+      ['nvec-many', 10, (p) => { multiDiscrete(p); (p.action as { nvec: number[] }).nvec = Array.from({ length: 100000 }, () => 1); }, /action.nvec of 100000 entries/],
+      ['nvec-sum', 10, (p) => { multiDiscrete(p); (p.action as { nvec: number[] }).nvec = [1000, 1000]; }, /action.nvec summing to 2000 \(at most 1024\)/],
+      ['names', 10, (p) => { multiDiscrete(p); (p.action as { names: unknown }).names = [['a'], 'b', null]; }, /action.names \(one list of nvec\[i\] names/],
+      ['names-vs-actions', 10, (p) => { multiDiscrete(p); p.actions = ['a']; }, /action.nvec summing to 10 with 1 action names/],
+      ['md-output', 10, (p) => { multiDiscrete(p); p.output = 'q'; }, /output "q" with a MultiDiscrete action/],
+      ['box-bounds', 2, (p) => { box(p); (p.action as { low: unknown }).low = [null, 0]; }, /action.low\/high \(2 finite values each\)/],
+      ['box-order', 2, (p) => { box(p); (p.action as { low: number[] }).low = [5, 5]; }, /action.low above action.high/],
+      ['box-shape', 2, (p) => { box(p); (p.action as { shape: number[] }).shape = [1e6]; }, /action.shape array\(1\) \(at most 64 values\)/],
+      ['box-output', 2, (p) => { box(p); p.output = 'logits'; }, /output "logits" with a Box action \(mean or squashed-mean needed\)/],
+      ['type', 2, (p) => { p.action = { type: 'Tuple\nline' }; }, /action.type a string of 10 characters \(Discrete, MultiDiscrete or Box\)/],
+      ['v1-action', 2, (p) => { box(p); p.version = 1; }, /action in a version 1 file/],
+      ['mean-no-action', 2, (p) => { p.output = 'mean'; p.actions = ['a', 'b']; }, /action absent with output "mean"/],
+      ['norm', 2, (p) => { box(p); p.inputNorm = { mean: [0, 0], var: [1, 1, 1, 1], epsilon: 1e-8, clip: 10 }; }, /inputNorm \(mean and var of one finite value per observation value/],
+    ];
+    for (const [name, width, edit, message] of cases) {
+      const dir = await actionBundle(`hostile-${name}`, width, edit);
+      const err = await loadPolicy(dir).then(() => null, (e: unknown) => e as Error);
+      expect(err, name).toBeInstanceOf(CheckpointError);
+      expect(err!.message, name).toMatch(message);
+      expect(err!.message, name).toMatch(/^\[policy.json\] expected a complete policy description, received .*; fix: /);
+      expect(err!.message.includes('\n'), name).toBe(false);
+      expect(err!.message.includes('Tuple'), name).toBe(false);
+    }
+    // An infinite bound written as JSON text (1e400 parses to Infinity).
+    const dir = await actionBundle('hostile-inf', 2, box);
+    writeFileSync(join(dir, 'policy.json'), readFileSync(join(dir, 'policy.json'), 'utf8').replace(/"high": \[\s*1,/, '"high": [1e400,'));
+    await expect(loadPolicy(dir)).rejects.toThrow(/action.low\/high \(2 finite values each\)/);
+  });
+
+  it('refuses a model whose output width does not match the action description', async () => {
+    const dir = await actionBundle('md-width', 9, multiDiscrete);
+    await expect(loadPolicy(dir)).rejects.toThrow(SpaceMismatchError);
+    await expect(loadPolicy(dir)).rejects.toThrow(/\[loadPolicy\] expected a model with 10 outputs \(the logits of every part\), received output shape \[,9\]/);
+  });
+});
 
 describe('FramePipeline', () => {
   it('equals GrayScale -> Resize -> FrameStack on rendered catch frames, and preprocessChain reads the chain', () => {

@@ -8,7 +8,9 @@ import { InvalidConfigError, formatError, describe } from '../../errors.js';
 
 /** Clip of normalised observations and scaled rewards (CleanRL's TransformObservation/TransformReward). */
 export const NORMALIZE_CLIP = 10;
-const EPS = 1e-8;
+/** Added to the variance before the square root (exported with the statistics so the runtime matches). */
+export const NORMALIZE_EPS = 1e-8;
+const EPS = NORMALIZE_EPS;
 
 /** Plain-data state of a `RunningMeanStd` (JSON-safe). */
 export interface RunningMeanStdState {

@@ -91,6 +91,11 @@ export class PgRunnerAgent implements Agent {
     return c.actions;
   }
 
+  /** Observation normalisation statistics (`normObs`), read by export; null when off. */
+  get obsNormStats(): RunningMeanStd | null {
+    return this.obsStats;
+  }
+
   /** True when the policy carries an LSTM state (evaluation must thread it). */
   get recurrent(): boolean {
     return this.pg.recurrent;
