@@ -5,7 +5,7 @@
  * registry's TimeLimit.
  */
 import { InvalidConfigError, formatError, describe } from '../../src/errors.js';
-import { frameSizeProblem } from '../../src/envs/frame-limits.js';
+import { renderSizeProblem } from '../common/render-size.js';
 import type { Env, EnvSnapshot, EnvSpec, ResetArgs, ResetResult, RgbFrame, StepResult } from '../../src/envs/env.js';
 import { SeededRng } from '../../src/envs/rng.js';
 import { Box } from '../../src/envs/spaces.js';
@@ -37,12 +37,8 @@ export function resolvePendulumConfig(options: PendulumOptions = {}): Required<P
   const unknownKeys = Object.keys(unknown);
   if (unknownKeys.length) problems.push(`unknown options ${unknownKeys.join(', ')}`);
   if (typeof g !== 'number' || !Number.isFinite(g)) problems.push(`g ${describe(g)}`);
-  if (!Number.isInteger(renderSize) || renderSize < 16) problems.push(`renderSize ${describe(renderSize)}`);
-  else {
-    // Options can come from files (episodes, bundles): refuse frames no reader would accept.
-    const tooLarge = frameSizeProblem(renderSize, renderSize);
-    if (tooLarge) problems.push(`renderSize ${renderSize}: ${tooLarge}`);
-  }
+  const sizeProblem = renderSizeProblem(renderSize);
+  if (sizeProblem) problems.push(sizeProblem);
   if (problems.length) {
     throw new InvalidConfigError(formatError('pendulum', 'options g (a finite number) and renderSize (an integer >= 16, within the frame limits) only', problems.join('; '), 'fix or remove the listed options'));
   }

@@ -6,7 +6,7 @@
  * limit even if the file grew since it was listed.
  */
 import { constants } from 'node:fs';
-import { open, readdir, stat } from 'node:fs/promises';
+import { open, readdir, stat, type FileHandle } from 'node:fs/promises';
 import { extname, join } from 'node:path';
 import { DatasetError, formatError } from '../errors.js';
 
@@ -50,18 +50,22 @@ export async function checkSampleFile(path: string, maxBytes: number, component:
   return st.size;
 }
 
+/** Opens a sample file for reading without blocking (a FIFO swapped in after listing cannot hang the run). */
+async function openSample(path: string, component: string): Promise<FileHandle> {
+  try {
+    return await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch (err) {
+    throw new DatasetError(formatError(component, 'a readable file', `${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, 'check its permissions'), { cause: err });
+  }
+}
+
 /**
  * Reads a sample file, at most `maxBytes`: opened non-blocking (a FIFO swapped in after listing
  * cannot hang the run) and re-checked on the open handle.
  */
 export async function readSampleFile(path: string, maxBytes: number, component: string, options: { notRegularFix?: string } = {}): Promise<Buffer> {
   await checkSampleFile(path, maxBytes, component, options);
-  let fh;
-  try {
-    fh = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
-  } catch (err) {
-    throw new DatasetError(formatError(component, 'a readable file', `${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, 'check its permissions'), { cause: err });
-  }
+  const fh = await openSample(path, component);
   try {
     const st = await fh.stat();
     if (!st.isFile() || st.size > maxBytes) {
@@ -82,12 +86,7 @@ export async function readSampleFile(path: string, maxBytes: number, component: 
 
 /** Reads the first and last bytes of a (checked) file: enough for format headers and trailers. */
 export async function readSampleEnds(path: string, headBytes: number, tailBytes: number, component: string): Promise<{ head: Buffer; tail: Buffer; size: number }> {
-  let fh;
-  try {
-    fh = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
-  } catch (err) {
-    throw new DatasetError(formatError(component, 'a readable file', `${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, 'check its permissions'), { cause: err });
-  }
+  const fh = await openSample(path, component);
   try {
     const size = (await fh.stat()).size;
     const head = Buffer.alloc(Math.min(headBytes, size));
