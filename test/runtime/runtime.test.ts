@@ -297,6 +297,23 @@ describe('loadPolicy: MultiDiscrete and Box bundles', () => {
     await expect(loadPolicy(narrow)).rejects.toThrow(/expected a model with 4 outputs/);
   });
 
+  it('does not leak tensors over many act() calls (MultiDiscrete, Box, squashed-mean)', async () => {
+    const policies = [
+      await loadPolicy(await actionBundle('leak-md', 10, multiDiscrete)),
+      await loadPolicy(await actionBundle('leak-box', 2, box)),
+      await loadPolicy(await actionBundle('leak-sq', 4, (p) => { box(p); p.output = 'squashed-mean'; })),
+    ];
+    const obs = Float32Array.from([0.1, 0.2, 0.3, 0.4]);
+    for (const p of policies) await p.act(obs);
+    const before = tf.memory().numTensors;
+    for (let i = 0; i < 100; i++) {
+      for (const p of policies) await p.act(obs);
+      await policies[0]!.act(obs, { greedy: false, rng: new SeededRng(i) });
+    }
+    expect(tf.memory().numTensors).toBe(before);
+    for (const p of policies) p.dispose();
+  });
+
   it('inputNorm: observations are normalised and clipped before the network', async () => {
     const dir = join(tmp, 'norm');
     const model = tf.sequential({ layers: [tf.layers.dense({ inputShape: [2], units: 2, kernelInitializer: 'identity', biasInitializer: 'zeros' })] });
