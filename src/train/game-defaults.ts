@@ -78,6 +78,8 @@ export const GAME_DEFAULTS: GameDefaults[] = [
   },
   // Continuous torque: SAC (RL Zoo's Pendulum-v1 settings, 20k steps).
   { match: 'pendulum', agent: 'sac', ...SAC_GAME_ROWS.pendulum! },
+  // Continuous force: SAC with pink exploration noise (src/agents/sac/config.ts).
+  { match: 'mountain-car-continuous', agent: 'sac', ...SAC_GAME_ROWS['mountain-car-continuous']! },
   // MultiDiscrete actions (DQN takes Discrete only): PPO with its tank preset (src/agents/pg/config.ts), same run settings.
   { match: 'tank', agent: 'ppo', preset: 'tank', steps: 100_000, runOverrides: { envs: 8, evalEvery: 20_000, evalEpisodes: 100, logEvery: 2500, checkpointEvery: 20_000 } },
   { match: 'minatar/*', agent: 'dqn', preset: 'minatar', steps: 5_000_000, runOverrides: { evalEvery: 100_000, evalEpisodes: 30, logEvery: 10_000, checkpointEvery: 100_000 } },

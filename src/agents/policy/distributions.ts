@@ -300,6 +300,18 @@ export class TanhGaussian implements ActionDistribution<tf.Tensor2D> {
     });
   }
 
+  /**
+   * The scaled action for given standard-normal draws `eps` [B, D]: tanh(mean + std * eps) scaled
+   * to the bounds. For noise drawn outside tfjs, e.g. temporally correlated exploration noise.
+   * Caller owns the result.
+   */
+  sampleWithNoise(eps: tf.Tensor2D): tf.Tensor2D {
+    if (eps.rank !== 2 || eps.shape[0] !== this.mean.shape[0] || eps.shape[1] !== this.mean.shape[1]) {
+      throw new SpaceMismatchError(formatError('TanhGaussian.sampleWithNoise', `eps of shape [${this.mean.shape.join(', ')}] (as the mean)`, `shape [${eps.shape.join(', ')}]`, 'pass one noise value per row and action dimension'));
+    }
+    return tf.tidy(() => this.squash(tf.add(this.mean, tf.mul(tf.exp(this.logStd), eps)) as tf.Tensor2D));
+  }
+
   /** A scaled action per row. Caller owns the result. */
   sample(rng: Rng): tf.Tensor2D {
     const { actions, preTanh, logProb } = this.rsample(rng);

@@ -3,6 +3,30 @@ import { InvalidConfigError, formatError, describe } from '../../errors.js';
 import { MAX_LAYER_UNITS } from '../../networks/specs.js';
 import { checkOptimizerConfig, type OptimizerConfig } from '../../networks/optimizers.js';
 
+/**
+ * Noise of the policy's training samples u = mean + std * eps (evaluation uses the mean).
+ * - `white`: eps ~ N(0, 1) drawn anew every step (SAC's paper, CleanRL, SB3); uniform random
+ *   actions before `learningStarts`.
+ * - `colored`: eps is a power-law Gaussian sequence, one per env, action dimension and episode
+ *   (Eberhard et al., ICLR 2023, "Pink Noise Is All You Need"; beta 1 = pink). Before
+ *   `learningStarts` the actions are tanh(eps) scaled to the bounds, the same noise at std 1.
+ */
+export type SacExploration =
+  | { kind: 'white' }
+  | {
+      kind: 'colored';
+      /** Exponent of the power spectrum 1/f^beta: 0 white, 1 pink (the paper's default), 2 red. */
+      beta: number;
+      /** Steps per sequence, at least the episode length (a new one starts at every episode). */
+      length: number;
+    };
+
+/** `colored` fields an override may leave out (the paper's pink noise over a 1000-step episode). */
+export const COLORED_NOISE_DEFAULTS = { beta: 1, length: 1000 } as const;
+
+/** Longest colored-noise sequence (drawing one costs O(length^2) operations). */
+export const MAX_NOISE_LENGTH = 4096;
+
 export interface SacConfig {
   /** Hidden layer widths of the actor and of each critic (ReLU MLPs). */
   hidden: number[];
@@ -30,6 +54,8 @@ export interface SacConfig {
   initialAlpha: number;
   /** Target entropy in nats; null = -(action dims), as SAC's paper and CleanRL. */
   targetEntropy: number | null;
+  /** Exploration noise of the training samples (see `SacExploration`). */
+  exploration: SacExploration;
 }
 
 const ADAM: Extract<OptimizerConfig, { kind: 'adam' }> = { kind: 'adam', learningRate: 3e-4, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 };
@@ -49,6 +75,7 @@ const DEFAULT: SacConfig = {
   autotune: true,
   initialAlpha: 1,
   targetEntropy: null,
+  exploration: { kind: 'white' },
 };
 
 export const SAC_PRESETS: Record<string, SacConfig> = {
@@ -65,6 +92,19 @@ export const SAC_PRESETS: Record<string, SacConfig> = {
     actorOptimizer: { ...ADAM, learningRate: 1e-3 },
     alphaOptimizer: { ...ADAM, learningRate: 1e-3 },
   },
+  /**
+   * MountainCarContinuous: white noise never reaches the goal, so the car learns to stand still.
+   * Pink noise (Eberhard et al. 2023) from the first step does; RL Zoo's SAC row for the task
+   * gives the small networks, tau 0.01 and the 50k replay memory.
+   */
+  'mountain-car-continuous': {
+    ...DEFAULT,
+    hidden: [64, 64],
+    tau: 0.01,
+    bufferSize: 50_000,
+    learningStarts: 5000,
+    exploration: { kind: 'colored', ...COLORED_NOISE_DEFAULTS },
+  },
 };
 
 export const SAC_KEYS = Object.keys(DEFAULT) as Array<keyof SacConfig>;
@@ -78,6 +118,18 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
+function explorationProblems(e: unknown): string[] {
+  if (!isPlainObject(e) || (e.kind !== 'white' && e.kind !== 'colored')) return [`exploration = ${describe(e)} (want {kind: 'white'} or {kind: 'colored', beta, length})`];
+  const errs: string[] = [];
+  const known = e.kind === 'white' ? ['kind'] : ['kind', 'beta', 'length'];
+  for (const k of Object.keys(e)) if (!known.includes(k)) errs.push(`exploration.${k}: unknown key for kind ${describe(e.kind)}`);
+  if (e.kind === 'colored') {
+    if (typeof e.beta !== 'number' || !(e.beta >= 0 && e.beta <= 3)) errs.push(`exploration.beta = ${describe(e.beta)} (want a number in [0, 3])`);
+    if (!Number.isSafeInteger(e.length) || (e.length as number) < 2 || (e.length as number) > MAX_NOISE_LENGTH) errs.push(`exploration.length = ${describe(e.length)} (want an integer in [2, ${MAX_NOISE_LENGTH}])`);
+  }
+  return errs;
+}
+
 /** Applies overrides on a preset and validates everything; every bad or unknown field is reported at once. */
 export function resolveSacConfig(base: SacConfig, overrides: Record<string, unknown> = {}): SacConfig {
   const errs: string[] = [];
@@ -89,6 +141,8 @@ export function resolveSacConfig(base: SacConfig, overrides: Record<string, unkn
     }
     // An optimizer override merges into the preset's Adam, so `{learningRate: 1e-3}` is enough.
     if ((OPTIMIZER_KEYS as readonly string[]).includes(k) && isPlainObject(v)) c[k] = { ...(base[k as keyof SacConfig] as OptimizerConfig), ...v };
+    // `{kind: 'colored'}` alone means pink noise over 1000 steps.
+    else if (k === 'exploration' && isPlainObject(v) && v.kind === 'colored') c[k] = { ...COLORED_NOISE_DEFAULTS, ...(base.exploration.kind === 'colored' ? base.exploration : {}), ...v } as SacExploration;
     else c[k] = v;
   }
   const int = (k: keyof SacConfig, min: number, max = Number.MAX_SAFE_INTEGER): void => {
@@ -115,6 +169,7 @@ export function resolveSacConfig(base: SacConfig, overrides: Record<string, unkn
   if (typeof c.autotune !== 'boolean') errs.push(`autotune = ${describe(c.autotune)} (want true or false)`);
   if (typeof c.initialAlpha !== 'number' || !(c.initialAlpha > 0 && c.initialAlpha <= 1e6)) errs.push(`initialAlpha = ${describe(c.initialAlpha)} (want 0 < x <= 1e6)`);
   if (c.targetEntropy !== null && (typeof c.targetEntropy !== 'number' || !Number.isFinite(c.targetEntropy))) errs.push(`targetEntropy = ${describe(c.targetEntropy)} (want a number or null for -(action dims))`);
+  errs.push(...explorationProblems(c.exploration));
   if (Number.isInteger(c.batchSize) && Number.isInteger(c.bufferSize) && c.batchSize > c.bufferSize) errs.push(`batchSize = ${c.batchSize} (want <= bufferSize ${c.bufferSize})`);
   if (errs.length) throw new InvalidConfigError(formatError('sac config', 'valid SAC hyperparameters', errs.join('; '), 'fix or remove the listed keys (see docs/training.md)'), { problems: errs });
   return c;
@@ -132,6 +187,8 @@ export interface SacGameRow {
 export const SAC_GAME_ROWS: Record<string, SacGameRow> = {
   // RL Zoo's budget; the last evaluation (50 greedy episodes) is the acceptance figure.
   pendulum: { preset: 'pendulum', steps: 20_000, runOverrides: { evalEvery: 5000, evalEpisodes: 50, logEvery: 1000, checkpointEvery: 5000 } },
+  // The run stops at the first 50-episode greedy evaluation >= 90 (the task's reward threshold).
+  'mountain-car-continuous': { preset: 'mountain-car-continuous', steps: 50_000, runOverrides: { evalEvery: 5000, evalEpisodes: 50, stopAtEval: 90, logEvery: 1000, checkpointEvery: 5000 } },
 };
 
 /** Any other game: the default preset and a generic budget. */

@@ -9,6 +9,7 @@
  * - Automatic entropy tuning: learnable log(alpha) towards target entropy -|A|.
  * - Replay of float observations and action vectors; uniform random actions before
  *   `learningStarts` (as CleanRL); one update of critics, actor and alpha per `trainEvery` steps.
+ * - Exploration: white noise (SAC) or colored noise per env and episode (`config.exploration`).
  */
 import * as tf from '@tensorflow/tfjs';
 import { CheckpointError, SpaceMismatchError, formatError, describe } from '../../errors.js';
@@ -24,6 +25,7 @@ import { checkFiniteUpdate } from '../divergence.js';
 import type { ActOptions, ActResult, Agent, AgentSnapshot, StepBatch, UpdateMetrics } from '../agent.js';
 import type { SacConfig } from './config.js';
 import { ContinuousReplay, type ContinuousSample } from './replay.js';
+import { ColoredNoise, type ColoredNoiseState } from './noise.js';
 
 // ---------------------------------------------------------------------------------------------
 // Losses and helpers (pure tensor functions; call inside tidy, tested against hand-computed values)
@@ -107,6 +109,8 @@ interface SacSnapshotJson {
   learnRng: RngState;
   manifests: Record<Group, TensorPackEntry[]>;
   hasReplay: boolean;
+  /** Colored exploration only: the noise positions (its sequences are the blob `noise.bin`). */
+  noise?: ColoredNoiseState;
 }
 
 export class SacAgent implements Agent {
@@ -135,6 +139,8 @@ export class SacAgent implements Agent {
   private readonly exploreRng: SeededRng;
   /** Replay sampling and the noise of the update's policy samples. */
   private readonly learnRng: SeededRng;
+  /** Per-env colored exploration noise (drawn from `exploreRng`); null = white noise. */
+  private readonly noise: ColoredNoise | null;
   /** Env steps observed. */
   envSteps = 0;
   /** Gradient updates done. */
@@ -182,6 +188,8 @@ export class SacAgent implements Agent {
     this.alphaOptimizer = new SlotOptimizer(config.alphaOptimizer, [this.logAlpha]);
     this.exploreRng = new SeededRng((seed * 2654435761 + 1) >>> 0);
     this.learnRng = new SeededRng((seed * 2246822519 + 2) >>> 0);
+    const ex = config.exploration;
+    this.noise = ex.kind === 'colored' ? new ColoredNoise(ex.beta, ex.length, D, this.exploreRng) : null;
     this.replay = new ContinuousReplay({ capacity: config.bufferSize, obsSize: this.obsSize, actionSize: D, batchSize: config.batchSize });
   }
 
@@ -216,16 +224,23 @@ export class SacAgent implements Agent {
     const greedy = options.epsilon !== undefined || (options as { mode?: string }).mode === 'eval';
     const D = this.actionDims;
     let actions: Float32Array;
+    const eps = greedy ? null : this.colored(n);
     if (!greedy && this.envSteps < this.config.learningStarts) {
       const rng: Rng = options.rng ?? this.exploreRng;
       actions = new Float32Array(n * D);
-      for (let i = 0; i < n * D; i++) actions[i] = this.low[i % D]! + (this.high[i % D]! - this.low[i % D]!) * rng.random();
+      for (let i = 0; i < n * D; i++) {
+        const lo = this.low[i % D]!;
+        const hi = this.high[i % D]!;
+        // Colored: a unit-std squashed Gaussian driven by the same correlated noise as later samples.
+        actions[i] = eps ? lo + ((hi - lo) * (Math.tanh(eps[i]!) + 1)) / 2 : lo + (hi - lo) * rng.random();
+      }
     } else {
       const x = this.input(obs, n);
       const rng: Rng = options.rng ?? this.exploreRng;
       const a = tf.tidy(() => {
         const dist = this.distribution(x);
-        return greedy ? dist.mode() : dist.sample(rng);
+        if (greedy) return dist.mode();
+        return eps ? dist.sampleWithNoise(tf.tensor2d(eps, [n, D])) : dist.sample(rng);
       });
       actions = (await a.data()) as Float32Array;
       x.dispose();
@@ -234,8 +249,19 @@ export class SacAgent implements Agent {
     return { actions, info: {} };
   }
 
+  /** The next colored-noise vector of each of `n` envs [n * D], or null with white exploration. */
+  private colored(n: number): Float32Array | null {
+    if (!this.noise) return null;
+    this.noise.ensureEnvs(n);
+    const eps = new Float32Array(n * this.actionDims);
+    for (let e = 0; e < n; e++) this.noise.next(e, eps, e * this.actionDims);
+    return eps;
+  }
+
   async observe(step: StepBatch): Promise<UpdateMetrics | null> {
     const n = step.rewards.length;
+    // A new episode gets a new noise sequence (both ends count: a truncated episode is over too).
+    if (this.noise) for (let e = 0; e < n; e++) if (step.terminated[e] || step.truncated[e]) this.noise.episodeEnded(e);
     this.replay.addBatch(n, step.obs, step.actions as ArrayLike<number>, step.rewards, step.terminated, step.nextObs, step.finalObs);
     this.envSteps += n;
     if (this.envSteps < this.config.learningStarts || this.replay.size === 0) return null;
@@ -325,6 +351,8 @@ export class SacAgent implements Agent {
       blobs[`${name}.bin`] = new Uint8Array(packed.data.buffer, packed.data.byteOffset, packed.data.byteLength);
     }
     if (options.includeReplay) blobs['replay.bin'] = this.replay.toBytes();
+    const noise = this.noise?.getState();
+    if (noise) blobs['noise.bin'] = noise.bytes;
     const json: SacSnapshotJson = {
       format: SNAPSHOT_FORMAT,
       version: 1,
@@ -336,6 +364,7 @@ export class SacAgent implements Agent {
       learnRng: this.learnRng.getState(),
       manifests,
       hasReplay: options.includeReplay,
+      ...(noise ? { noise: noise.json } : {}),
     };
     return { json: json as unknown as Record<string, unknown>, blobs };
   }
@@ -357,6 +386,7 @@ export class SacAgent implements Agent {
       values[name] = unpackTensors(j.manifests?.[name], data, tensors.map((t) => t.shape as number[]), `sac.load ${name}`);
     }
     if (snapshot.blobs['replay.bin']) this.replay.loadBytes(snapshot.blobs['replay.bin']);
+    this.noise?.setState(j.noise, snapshot.blobs['noise.bin']);
     tf.tidy(() => {
       for (const name of ['actor', 'critics', 'targets', 'logAlpha'] as const) groups[name].forEach((v, i) => v.assign(tf.tensor(values[name][i]!, v.shape)));
     });
