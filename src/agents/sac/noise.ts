@@ -8,10 +8,17 @@
  * tasks such as MountainCarContinuous where white noise never reaches the goal. The sequences are
  * drawn with the method of Timmer & Koenig (1995), "On generating power law noise": Gaussian
  * Fourier coefficients scaled by f^(-beta/2), lowest frequency 1/length, then an inverse real DFT
- * and a division by the theoretical standard deviation, so every value is ~N(0, 1) marginally.
+ * and a division by the standard deviation of the result. That deviation counts the DC and Nyquist
+ * terms too (the `colorednoise` package leaves the DC term out), so every value is exactly
+ * N(0, 1) marginally.
  */
 import { CheckpointError, formatError, describe } from '../../errors.js';
 import type { SeededRng } from '../../envs/rng.js';
+
+/** What the sequences draw from: standard normal values (`SeededRng` has it). */
+export interface NormalSource {
+  normal(): number;
+}
 
 /** cos/sin of 2 pi j / length for j in [0, length), per length (sequences are drawn once per episode, the table once per run). */
 const tables = new Map<number, { cos: Float64Array; sin: Float64Array }>();
@@ -36,7 +43,7 @@ function twiddles(length: number): { cos: Float64Array; sin: Float64Array } {
  * `stride`), unit variance in expectation. Draws 2 * (floor(length / 2) + 1) normals from `rng`.
  * A direct inverse DFT: O(length^2 / 2), about a millisecond for 1000 values.
  */
-export function powerLawSequence(o: { beta: number; length: number; rng: SeededRng; out: Float32Array; offset?: number; stride?: number }): void {
+export function powerLawSequence(o: { beta: number; length: number; rng: NormalSource; out: Float32Array; offset?: number; stride?: number }): void {
   const { beta, length: T, rng, out } = o;
   const offset = o.offset ?? 0;
   const stride = o.stride ?? 1;
@@ -45,9 +52,10 @@ export function powerLawSequence(o: { beta: number; length: number; rng: SeededR
   // Amplitude per frequency k / T; frequencies below 1 / T (the DC term) get the value at 1 / T.
   const scale = new Float64Array(nf);
   for (let k = 0; k < nf; k++) scale[k] = Math.pow(Math.max(k, 1) / T, -beta / 2);
-  let power = 0;
-  for (let k = 1; k < nf; k++) power += (k === nf - 1 && even ? 0.5 : 1) * scale[k]! ** 2;
-  const sigma = (2 * Math.sqrt(power)) / T;
+  // Var(x[n]) = (2 s_0^2 + 4 sum_{0<k<T/2} s_k^2 + 2 s_{T/2}^2 [even T]) / T^2 for the coefficients below.
+  let variance = 2 * scale[0]! ** 2;
+  for (let k = 1; k < nf; k++) variance += (k === nf - 1 && even ? 2 : 4) * scale[k]! ** 2;
+  const sigma = Math.sqrt(variance) / T;
   const re = new Float64Array(nf);
   const im = new Float64Array(nf);
   for (let k = 0; k < nf; k++) {
@@ -113,7 +121,7 @@ export class ColoredNoise {
   next(env: number, out: Float32Array, offset: number): void {
     const seq = this.sequences[env]!;
     if (this.positions[env]! >= this.length) {
-      // Dimension-major inside the buffer would need a second copy; store time-major instead.
+      // Time-major [length, dims], so one step's vector is contiguous.
       for (let d = 0; d < this.dims; d++) powerLawSequence({ beta: this.beta, length: this.length, rng: this.rng, out: seq, offset: d, stride: this.dims });
       this.positions[env] = 0;
     }

@@ -260,6 +260,20 @@ describe('TanhGaussian', () => {
     tf.dispose([mean, logStd]);
   });
 
+  it('sampleWithNoise: tanh(mean + std * eps) scaled to the bounds for given eps, gradients to mean and logStd; eps of another shape is refused', () => {
+    const mean = tf.tensor2d([[0.5], [-0.2]]);
+    const logStd = tf.tensor2d([[Math.log(0.5)], [0]]);
+    const eps = tf.tensor2d([[2], [-1]]);
+    // Row 0: u = 0.5 + 0.5 * 2 = 1.5 -> 2 tanh(1.5) = 1.810296; row 1: u = -0.2 - 1 = -1.2 -> 2 tanh(-1.2) = -1.667309.
+    close(read(new TanhGaussian(mean, logStd, bounds).sampleWithNoise(eps)), [1.810296, -1.667309]);
+    // d a / d logStd = scale (1 - tanh(u)^2) std eps: row 0: 2 (1 - tanh(1.5)^2) * 0.5 * 2 = 0.361448.
+    const g = tf.grad((s: tf.Tensor) => tf.sum(new TanhGaussian(mean, s as tf.Tensor2D, bounds).sampleWithNoise(eps)))(logStd);
+    close(read(g), [2 * (1 - Math.tanh(1.5) ** 2) * 0.5 * 2, 2 * (1 - Math.tanh(-1.2) ** 2) * -1]);
+    const wrong = tf.tensor2d([[1, 2]]);
+    expect(() => new TanhGaussian(mean, logStd, bounds).sampleWithNoise(wrong)).toThrowError(/\[TanhGaussian\.sampleWithNoise\] expected eps of shape \[2, 1\] \(as the mean\), received shape \[1, 2\]/);
+    tf.dispose([mean, logStd, eps, wrong]);
+  });
+
   it('has no closed-form entropy and rejects unbounded Box dimensions', () => {
     const mean = tf.tensor2d([[0, 0]]);
     const logStd = tf.tensor1d([0, 0]);
