@@ -1,7 +1,8 @@
 /**
- * SAC through the runner on pendulum (Box actions): a child process is SIGKILLed after its first
- * checkpoint and `--resume` continues it; metrics (minus timings) and every weight, optimizer and
- * log-alpha blob must equal an uninterrupted run.
+ * SAC through the runner on Box actions: a child process is SIGKILLed after its first checkpoint
+ * and `--resume` continues it; metrics (minus timings) and every weight, optimizer and log-alpha
+ * blob must equal an uninterrupted run. Pendulum with white noise, and mountain-car-continuous with
+ * its preset's colored noise (whose sequences and positions the checkpoint must carry).
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -28,14 +29,19 @@ function deterministic(metricsText: string): unknown[] {
     });
 }
 
+const CASES = [
+  { game: 'pendulum', preset: 'default', blobs: [] as string[] },
+  { game: 'mountain-car-continuous', preset: 'mountain-car-continuous', blobs: ['noise.bin'] },
+];
+
 describe('sac: resume after SIGKILL', () => {
-  it('continues exactly like an uninterrupted run', async () => {
+  it.each(CASES)('continues exactly like an uninterrupted run ($game, preset $preset)', async ({ game, preset, blobs }) => {
     const dir = mkdtempSync(join(tmpdir(), 'npcforge-sac-resume-'));
     const cli = join(root, 'bin', 'npcforge.js');
     writeFileSync(join(dir, 'cfg.json'), JSON.stringify(settings));
 
     const killedRun = join(dir, 'killed');
-    const child = spawn(process.execPath, [cli, 'train', 'pendulum', '--agent', 'sac', '--preset', 'default', '--config', join(dir, 'cfg.json'), '--steps', '1000000', '--no-progress', '--out', killedRun], { stdio: 'ignore' });
+    const child = spawn(process.execPath, [cli, 'train', game, '--agent', 'sac', '--preset', preset, '--config', join(dir, 'cfg.json'), '--steps', '1000000', '--no-progress', '--out', killedRun], { stdio: 'ignore' });
     const exited = new Promise<void>((ok) => child.on('exit', () => ok()));
     let runDir = '';
     for (let i = 0; i < 90_000 / 10; i++) {
@@ -61,7 +67,7 @@ describe('sac: resume after SIGKILL', () => {
     expect(code).toBe(0);
 
     const { checkpointEvery, logEvery, evalEvery, evalEpisodes, seed, envs, saveReplay, ...agent } = settings;
-    const config = resolveRunConfig({ game: 'pendulum', agent: 'sac', preset: 'default', file: agent, flags: { steps: TOTAL, checkpointEvery, logEvery, evalEvery, evalEpisodes, seed, envs, saveReplay } });
+    const config = resolveRunConfig({ game, agent: 'sac', preset, file: agent, flags: { steps: TOTAL, checkpointEvery, logEvery, evalEvery, evalEpisodes, seed, envs, saveReplay } });
     const straight = await train({ config, runDir: join(dir, 'straight'), progress: null });
     expect(straight.step).toBe(TOTAL);
 
@@ -69,7 +75,7 @@ describe('sac: resume after SIGKILL', () => {
     const b = deterministic(readFileSync(join(dir, 'straight', 'metrics.jsonl'), 'utf8'));
     expect(a.length).toBe(TOTAL / 50);
     expect(a).toEqual(b);
-    for (const blob of ['actor.bin', 'critics.bin', 'targets.bin', 'logAlpha.bin', 'actorOptimizer.bin', 'criticOptimizer.bin', 'alphaOptimizer.bin', 'replay.bin']) {
+    for (const blob of ['actor.bin', 'critics.bin', 'targets.bin', 'logAlpha.bin', 'actorOptimizer.bin', 'criticOptimizer.bin', 'alphaOptimizer.bin', 'replay.bin', ...blobs]) {
       const wa = readFileSync(join(runDir, 'checkpoints', String(TOTAL), blob));
       const wb = readFileSync(join(dir, 'straight', 'checkpoints', String(TOTAL), blob));
       expect(wa.equals(wb), blob).toBe(true);
