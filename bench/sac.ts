@@ -206,6 +206,11 @@ export interface SacBenchResult {
   torch: { version: string; blas: string; configs: TorchSummary[]; best: number } | { missing: string; install: string } | { error: string };
   /** Our time per update over PyTorch's best (> 1: ours slower). */
   ratio?: number;
+  /**
+   * Our process CPU time per update over PyTorch's lowest (any thread count): on a loaded shared
+   * machine wall time follows the load, CPU time much less, so this ratio moves less between runs.
+   */
+  cpuRatio?: number;
 }
 
 function side(periods: number[], cpuMs: number[], actMs: number[]): SideSummary {
@@ -228,6 +233,7 @@ export function summarizeSacBench(o: {
   const runs = o.torch.filter((t): t is { run: TorchRun } => 'run' in t).map((t) => t.run);
   let torch: SacBenchResult['torch'];
   let ratio: number | undefined;
+  let cpuRatio: number | undefined;
   if (runs.length > 0) {
     const threads = [...new Set(runs.map((r) => r.threads))].sort((a, b) => a - b);
     const configs = threads.map((t): TorchSummary => {
@@ -237,13 +243,14 @@ export function summarizeSacBench(o: {
     const best = configs.reduce((a, b) => (b.updatesPerSec > a.updatesPerSec ? b : a));
     torch = { version: runs[0]!.version, blas: runs[0]!.blas, configs, best: best.threads };
     ratio = best.updatesPerSec / ours.updatesPerSec;
+    cpuRatio = ours.cpuMsPerUpdate / Math.min(...configs.map((c) => c.cpuMsPerUpdate));
   } else if (o.torch.length === 0) {
     torch = { error: 'not run (--no-torch)' };
   } else {
     const missing = o.torch.find((t): t is { missing: string } => 'missing' in t);
     torch = missing ? { missing: missing.missing, install: TORCH_INSTALL_HINT } : (o.torch[0] as { error: string });
   }
-  return { sizes: o.sizes, backend: o.backend, threads: o.threads, protocol: o.protocol, loadAverage: o.loadAverage, ours, torch, ...(ratio === undefined ? {} : { ratio }) };
+  return { sizes: o.sizes, backend: o.backend, threads: o.threads, protocol: o.protocol, loadAverage: o.loadAverage, ours, torch, ...(ratio === undefined ? {} : { ratio, cpuRatio }) };
 }
 
 /** Random transitions in the spaces' ranges (values do not change the cost; they keep clear of denormals). */
@@ -305,7 +312,7 @@ function printResult(r: SacBenchResult): void {
   }
   printTable(['', 'updates/s', 'ms/update', 'cpu ms/update', 'act ms (1 obs)'], rows);
   if ('configs' in r.torch) {
-    process.stdout.write(`time per update, ours / pytorch best: ${r.ratio!.toFixed(2)} (PyTorch BLAS: ${r.torch.blas}; OpenMP wait policy ${r.torch.configs[0]!.ompWaitPolicy})\n`);
+    process.stdout.write(`time per update, ours / pytorch best: ${r.ratio!.toFixed(2)}; cpu time per update, ours / pytorch lowest: ${r.cpuRatio!.toFixed(2)} (PyTorch BLAS: ${r.torch.blas}; OpenMP wait policy ${r.torch.configs[0]!.ompWaitPolicy})\n`);
     if (r.torch.blas === 'reference') process.stdout.write(`warning: PyTorch multiplies with netlib's reference BLAS (~10x slower); for a fair column: ${TORCH_INSTALL_HINT}\n`);
   } else if ('missing' in r.torch) {
     process.stdout.write(`PyTorch reference missing (${r.torch.missing}); to add the column: ${r.torch.install}\n`);

@@ -95,7 +95,7 @@ describe('bench sac summary (the --json result)', () => {
     ours: { periods: [30, 10, 20, 25, 15, 5], cpuMs: [40, 50, 60, 45, 55, 65], actMs: [0.2, 0.1] },
   });
   const run = (threads: number, updatesPerSec: number[], actMs: number): { run: TorchRun } => ({
-    run: { version: '1.13.1', threads, blas: 'openblas', ompWaitPolicy: 'PASSIVE', updatesPerSec, cpuMsPerUpdate: updatesPerSec.map((u) => 1000 / u), actMs },
+    run: { version: '1.13.1', threads, blas: 'openblas', ompWaitPolicy: 'PASSIVE', updatesPerSec, cpuMsPerUpdate: updatesPerSec.map(() => (threads === 1 ? 8 : 6)), actMs },
   });
 
   it('takes medians over all periods, picks the faster PyTorch thread count and gives our time over its time', () => {
@@ -108,8 +108,10 @@ describe('bench sac summary (the --json result)', () => {
     expect(configs[0]!.actMs).toBeCloseTo(0.06, 12);
     expect(configs[1]!.actMs).toBeCloseTo(0.07, 12);
     expect(r.ratio).toBeCloseTo(107.5 / 17.5, 12);
+    // CPU time: PyTorch's lowest (2 threads here), not the fastest wall-clock one's.
+    expect(r.cpuRatio).toBeCloseTo(52.5 / 6, 12);
     // The JSON written by --json carries all of it.
-    expect(Object.keys(JSON.parse(JSON.stringify(r))).sort()).toEqual(['backend', 'loadAverage', 'ours', 'protocol', 'ratio', 'sizes', 'threads', 'torch']);
+    expect(Object.keys(JSON.parse(JSON.stringify(r))).sort()).toEqual(['backend', 'cpuRatio', 'loadAverage', 'ours', 'protocol', 'ratio', 'sizes', 'threads', 'torch']);
   });
 
   it('without torch: our figures, the reason and the apt command, no ratio', () => {
@@ -117,6 +119,7 @@ describe('bench sac summary (the --json result)', () => {
     expect(r.torch).toEqual({ missing: 'torch not importable', install: TORCH_INSTALL_HINT });
     expect(TORCH_INSTALL_HINT).toContain('apt-get install -y python3-torch');
     expect(r.ratio).toBeUndefined();
+    expect(r.cpuRatio).toBeUndefined();
     expect(r.ours.updatesPerSec).toBe(17.5);
     expect(summarizeSacBench({ ...base(), torch: [] }).torch).toEqual({ error: 'not run (--no-torch)' });
     expect(summarizeSacBench({ ...base(), torch: [{ error: 'RuntimeError: boom' }] }).torch).toEqual({ error: 'RuntimeError: boom' });
