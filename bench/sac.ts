@@ -15,6 +15,8 @@
  * figures and succeeds (CI has no torch).
  * Run: npm run bench -- sac [--json out.json] [--rounds 2] [--repeats 3] [--seconds 2]
  *      [--threads N (our wasm pool)] [--torch-threads 1,2] [--no-torch] [--python /usr/bin/python3]
+ *      [--profile | --profile-detail [--profile-steps 20]]: instead of the table, where our update
+ *      spends its time, kernel by kernel (detail: split by input shapes; wasm or cpu backend).
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -30,6 +32,7 @@ import { make } from '../src/envs/registry.js';
 import { SeededRng } from '../src/envs/rng.js';
 import { Box } from '../src/envs/spaces.js';
 import { backendInfo, initBackend } from '../src/networks/backend.js';
+import { printProfile, profileKernelsAsync } from './kernel-profile.js';
 import { measureRateAndCpu, median, numberFlag, parseBenchArgs, printTable, writeJson, type Bench, type BenchArgs } from './harness.js';
 
 /** How to get the PyTorch column on Debian/Ubuntu (pip works too where its registry is reachable). */
@@ -50,6 +53,8 @@ export interface SacBenchOptions {
   python: string;
   /** Timed `act()` calls (after 20 warm-up calls). */
   actCalls: number;
+  /** Per-kernel profile of our update instead of the comparison (`detail`: split by input shapes). */
+  profile?: { detailed: boolean; steps: number };
 }
 
 function positiveInt(args: BenchArgs, name: string, fallback: number): number {
@@ -60,7 +65,7 @@ function positiveInt(args: BenchArgs, name: string, fallback: number): number {
 
 /** Reads the bench's flags (see the file comment); unknown flags are an error, so a typo is not silently ignored. */
 export function sacBenchOptions(args: BenchArgs): SacBenchOptions {
-  const known = ['rounds', 'repeats', 'seconds', 'threads', 'torch-threads', 'no-torch', 'python', 'act-calls'];
+  const known = ['rounds', 'repeats', 'seconds', 'threads', 'torch-threads', 'no-torch', 'python', 'act-calls', 'profile', 'profile-detail', 'profile-steps'];
   const unknown = Object.keys(args.flags).filter((k) => !known.includes(k));
   if (unknown.length) throw new InvalidConfigError(formatError('bench sac', `flags among --${known.join(', --')}, --json`, describe(unknown.map((k) => `--${k}`).join(' ')), 'see the usage in bench/sac.ts'));
   const cores = availableParallelism();
@@ -80,6 +85,7 @@ export function sacBenchOptions(args: BenchArgs): SacBenchOptions {
     torchThreads,
     python: args.flags.python ?? (existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3'),
     actCalls: positiveInt(args, 'act-calls', 200),
+    ...(args.flags.profile === 'true' || args.flags['profile-detail'] === 'true' ? { profile: { detailed: args.flags['profile-detail'] === 'true', steps: positiveInt(args, 'profile-steps', 20) } } : {}),
   };
 }
 
@@ -321,8 +327,17 @@ function printResult(r: SacBenchResult): void {
   }
 }
 
-/** Runs the benchmark: prints the table, writes JSON when asked, returns the result. */
-export async function runSacBench(args: BenchArgs): Promise<SacBenchResult> {
+/** Prints where our update spends its time, kernel by kernel. */
+async function profileUpdate(agent: SacAgent, steps: StepBatch[], backend: string, p: { detailed: boolean; steps: number }): Promise<void> {
+  if (backend !== 'wasm' && backend !== 'cpu') throw new InvalidConfigError(formatError('bench sac', '--profile on a synchronous backend (wasm, cpu)', describe(backend), 'run with NPCFORGE_BACKEND=wasm'));
+  let k = 0;
+  const profile = await profileKernelsAsync(backend, () => agent.observe(steps[k++ % steps.length]!), { steps: p.steps, detailed: p.detailed });
+  const threads = backendInfo()?.threads;
+  printProfile(`sac update (pendulum sizes) on ${backend}${threads ? ` (threads ${threads})` : ''}, ${p.steps} updates`, profile);
+}
+
+/** Runs the benchmark: prints the table, writes JSON when asked, returns the result (null with --profile). */
+export async function runSacBench(args: BenchArgs): Promise<SacBenchResult | null> {
   const o = sacBenchOptions(args);
   const before = loadavg();
   const backend = await initBackend(o.threads !== undefined ? { threads: o.threads } : {});
@@ -333,6 +348,10 @@ export async function runSacBench(args: BenchArgs): Promise<SacBenchResult> {
     // One step short of learningStarts: the next observe() of one transition is one update.
     await agent.observe(transitions(sizes.replay, sizes, rng));
     const steps = Array.from({ length: 64 }, () => transitions(1, sizes, rng));
+    if (o.profile !== undefined) {
+      await profileUpdate(agent, steps, backend, o.profile);
+      return null;
+    }
     const ours = { periods: [] as number[], cpuMs: [] as number[], actMs: [] as number[] };
     const torch: TorchOutcome[] = [];
     for (let round = 0; round < o.rounds; round++) {
@@ -371,7 +390,7 @@ export const bench: Bench = {
 };
 
 /** Entry point for `node dist/bench/sac.js ...`. */
-export async function run(argv: string[]): Promise<SacBenchResult> {
+export async function run(argv: string[]): Promise<SacBenchResult | null> {
   return runSacBench(parseBenchArgs(argv));
 }
 

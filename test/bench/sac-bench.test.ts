@@ -48,6 +48,8 @@ describe('bench sac options', () => {
     const o = opts(['--rounds', '1', '--repeats', '4', '--seconds', '0.5', '--threads', '1', '--torch-threads', '2,1,2', '--python', '/opt/py', '--act-calls', '50']);
     expect(o).toEqual({ rounds: 1, repeats: 4, seconds: 0.5, threads: 1, torchThreads: [2, 1], python: '/opt/py', actCalls: 50 });
     expect(opts(['--no-torch']).torchThreads).toEqual([]);
+    expect(opts(['--profile']).profile).toEqual({ detailed: false, steps: 20 });
+    expect(opts(['--profile-detail', '--profile-steps', '5']).profile).toEqual({ detailed: true, steps: 5 });
   });
 
   it('rejects unknown flags and bad values, naming them', () => {
