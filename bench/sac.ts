@@ -259,7 +259,7 @@ export function summarizeSacBench(o: {
   return { sizes: o.sizes, backend: o.backend, threads: o.threads, protocol: o.protocol, loadAverage: o.loadAverage, ours, torch, ...(ratio === undefined ? {} : { ratio, cpuRatio }) };
 }
 
-/** Random transitions in the spaces' ranges (values do not change the cost; they keep clear of denormals). */
+/** Random transitions drawn as the PyTorch reference draws its replay (the values do not change the cost; they keep clear of denormals). */
 function transitions(n: number, sizes: SacSizes, rng: SeededRng): StepBatch {
   const obs = new Float32Array(n * sizes.obs);
   const nextObs = new Float32Array(n * sizes.obs);
