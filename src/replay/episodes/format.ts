@@ -105,7 +105,8 @@ export function episodeActionLayout(space: unknown): EpisodeActionLayout | strin
   }
   if (type === 'Box') {
     const { shape, dtype, low, high } = s as Record<string, unknown>;
-    if (dtype !== 'float32') return `a Box action space of dtype float32 (dtype ${typeof dtype === 'string' && dtype.length <= MAX_NAME_LENGTH ? dtype : 'invalid'})`;
+    // Only known dtypes are named: the JSON may come from a file, whose contents errors do not quote.
+    if (dtype !== 'float32') return `a Box action space of dtype float32 (dtype ${dtype === 'uint8' || dtype === 'int32' ? dtype : 'unknown'})`;
     let size = 1;
     if (!Array.isArray(shape) || shape.length < 1 || shape.length > 8) return 'a Box action space with a shape of 1 to 8 dimensions';
     for (const d of shape) {

@@ -64,6 +64,9 @@ const isInt = (v: unknown, min: number, max = Number.MAX_SAFE_INTEGER): v is num
 const isBytes = (v: unknown): v is Uint8Array => v instanceof Uint8Array;
 const isName = (v: unknown): v is string => typeof v === 'string' && v.length <= MAX_NAME_LENGTH;
 
+/** Space types named in errors; any other type string from a file is not quoted. */
+const SPACE_TYPES = ['Discrete', 'MultiDiscrete', 'Box', 'Dict'];
+
 /** Most keys in `game.options` (they go to the game's factory, which validates the values). */
 const MAX_GAME_OPTIONS = 64;
 
@@ -382,7 +385,7 @@ function checkHeader(v: unknown, source: string | undefined): EpisodeHeader {
   else if (v.version === EPISODE_VERSION) {
     // Version 2 exists for MultiDiscrete and Box actions; Discrete episodes are written as version 1.
     const layout = episodeActionLayout(v.actionSpace);
-    if (typeof layout === 'string' || layout.kind === 'discrete') bad.push(`actionSpace of type ${isName(v.actionSpace.type) ? v.actionSpace.type : 'invalid'} (version ${EPISODE_VERSION}: ${typeof layout === 'string' ? layout : 'a MultiDiscrete or Box action space'})`);
+    if (typeof layout === 'string' || layout.kind === 'discrete') bad.push(`actionSpace of type ${SPACE_TYPES.includes(v.actionSpace.type) ? v.actionSpace.type : 'unknown'} (version ${EPISODE_VERSION}: ${typeof layout === 'string' ? layout : 'a MultiDiscrete or Box action space'})`);
   }
   const frameOk = isInt(v.frameWidth, 1) && isInt(v.frameHeight, 1) && frameSizeProblem(v.frameWidth, v.frameHeight) === null;
   if (!frameOk) bad.push(`frame=${describe(v.frameWidth)}x${describe(v.frameHeight)}`);
