@@ -64,6 +64,13 @@ const isInt = (v: unknown, min: number, max = Number.MAX_SAFE_INTEGER): v is num
 const isBytes = (v: unknown): v is Uint8Array => v instanceof Uint8Array;
 const isName = (v: unknown): v is string => typeof v === 'string' && v.length <= MAX_NAME_LENGTH;
 
+/** What the listed fields of a decoded record are (numbers, byte lengths, types): errors describe file contents, never quote them. */
+function shapeOf(v: unknown, fields: string[]): string {
+  if (!isObj(v)) return Array.isArray(v) ? 'an array' : v === null ? 'null' : `a ${typeof v}`;
+  const one = (x: unknown): string => (x === undefined ? 'missing' : typeof x === 'number' ? String(x) : isBytes(x) ? `${x.length} bytes` : Array.isArray(x) ? 'an array' : x === null ? 'null' : `a ${typeof x}`);
+  return fields.map((f) => `${f} ${one(v[f])}`).join(', ');
+}
+
 /** Space types named in errors; any other type string from a file is not quoted. */
 const SPACE_TYPES = ['Discrete', 'MultiDiscrete', 'Box', 'Dict'];
 
@@ -337,14 +344,14 @@ export class RecordedEpisode {
       !isBytes(raw.flags) ||
       raw.flags.length !== n
     ) {
-      fail(this.source, `chunk ${c.index} step data for ${n} steps${aw > 1 ? ` of ${aw} action values` : ''}${this.actionLayout.kind === 'box' ? ' (float32)' : ''}`, describe(raw));
+      fail(this.source, `chunk ${c.index} step data for ${n} steps${aw > 1 ? ` of ${aw} action values` : ''}${this.actionLayout.kind === 'box' ? ' (float32)' : ''}`, shapeOf(raw, ['actionBytes', 'actions', 'rewardBytes', 'rewards', 'flags']));
     }
     for (const f of ['q', 'probs', 'value'] as const) {
       const q = raw[f];
       if (q === undefined) continue;
       const width = f === 'value' ? 1 : nA;
       if (!isObj(q) || q.width !== width || !Number.isFinite(q.lo) || !Number.isFinite(q.scale) || !isBytes(q.data) || q.data.length !== n * width * 2 || (q.present !== undefined && (!isBytes(q.present) || q.present.length !== n))) {
-        fail(this.source, `chunk ${c.index} annotation ${f} of width ${width}`, describe(q));
+        fail(this.source, `chunk ${c.index} annotation ${f} of width ${width}`, shapeOf(q, ['width', 'lo', 'scale', 'data', 'present']));
       }
     }
     return { block: raw as unknown as StepBlock, bytes };
