@@ -10,6 +10,7 @@ import { InvalidConfigError, formatError } from '../errors.js';
 import type { Env } from '../envs/env.js';
 import { make } from '../envs/registry.js';
 import { Box, Discrete, MultiDiscrete } from '../envs/spaces.js';
+import { actionNamesByPart } from '../envs/actions.js';
 import { FrameStack } from '../envs/wrappers/frame-stack.js';
 import { GrayScale } from '../envs/wrappers/gray-scale.js';
 import { Resize } from '../envs/wrappers/resize.js';
@@ -195,14 +196,8 @@ function describeActions(env: Env<unknown, unknown>, game: string, net: PolicyNe
     return { action: { type: 'Discrete', n: space.n }, actions: Array.from({ length: space.n }, (_, i) => names[i] ?? String(i)) };
   }
   if (space instanceof MultiDiscrete && net.output === 'logits') {
-    // Env specs name MultiDiscrete actions flat, part after part (tank: move:*, turret:*, fire:*).
-    const flat: string[] = [];
-    const perPart = space.nvec.map((k, part) => {
-      const off = flat.length;
-      const partNames = Array.from({ length: k }, (_, i) => names[off + i] ?? `${part}:${i}`);
-      flat.push(...partNames);
-      return partNames;
-    });
+    const perPart = actionNamesByPart(space.nvec, names);
+    const flat = perPart.flat();
     return { action: { type: 'MultiDiscrete', nvec: [...space.nvec], names: perPart }, actions: flat };
   }
   if (space instanceof Box && boxHead && space.shape.length === 1) {
