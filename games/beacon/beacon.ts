@@ -12,7 +12,8 @@
  *
  * Reset draws the agent's cell, then the beacon's among the other cells, from the env's seeded
  * RNG. A good policy walks the Manhattan distance d and scores 1 - 0.01 (d - 1) (at least 0.87 on
- * 8 x 8); a uniformly random policy scores about -0.03 (measured over 1000 seeded episodes, see the test).
+ * 8 x 8); a uniformly random policy scores about -0.08 (it reaches the beacon in 19% of
+ * episodes; 1000 seeded episodes).
  */
 import { InvalidActionError, InvalidConfigError, formatError, describe } from '../../src/errors.js';
 import { frameSizeProblem } from '../../src/envs/frame-limits.js';
