@@ -3,6 +3,7 @@ import '../../games/index.js';
 import { SpaceMismatchError } from '../../src/errors.js';
 import { FlatDictBox, FlattenDictObservation, dictLayout, dictLayoutOf, flattenDictObs, observationSpaceFromJSON } from '../../src/envs/dict-obs.js';
 import { make } from '../../src/envs/registry.js';
+import { WorkerVectorEnv } from '../../src/envs/vector/worker-vector-env.js';
 import { Box, Dict, Discrete } from '../../src/envs/spaces.js';
 
 // Keys deliberately listed out of order: the layout sorts them.
@@ -66,5 +67,19 @@ describe('Dict observation layout', () => {
 
   it('FlattenDictObservation refuses an env without a Dict space', () => {
     expect(() => new FlattenDictObservation(make('cartpole') as never)).toThrow(SpaceMismatchError);
+  });
+
+  it('a worker vector env rebuilds the FlatDictBox from JSON and steps the same flat observations as make()', async () => {
+    const v = await WorkerVectorEnv.create({ id: 'beacon', numEnvs: 2, numWorkers: 1 });
+    try {
+      expect(v.singleObservationSpace).toBeInstanceOf(FlatDictBox);
+      expect(dictLayoutOf(v.singleObservationSpace)).toEqual((make('beacon').observationSpace as FlatDictBox).layout);
+      const r = await v.reset({ seed: 4 });
+      const single = make('beacon');
+      const first = single.reset({ seed: 4 }).obs as Float32Array;
+      expect(Array.from(r.obs.subarray(0, 130))).toEqual(Array.from(first));
+    } finally {
+      await v.close();
+    }
   });
 });
