@@ -8,7 +8,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import '../../games/index.js';
 import { FlatDictBox } from '../../src/envs/dict-obs.js';
 import { make } from '../../src/envs/registry.js';
@@ -16,10 +16,18 @@ import { SeededRng } from '../../src/envs/rng.js';
 import { Box, Dict } from '../../src/envs/spaces.js';
 import { getAgentFactory } from '../../src/agents/registry.js';
 import { PolicyGradientAgent } from '../../src/agents/pg/agent.js';
+import { PgRunnerAgent } from '../../src/agents/pg/runner-agent.js';
+import { SyncVectorEnv } from '../../src/envs/vector/sync-vector-env.js';
+import type { Env, ObsArray } from '../../src/envs/env.js';
 import { SacAgent } from '../../src/agents/sac/sac-agent.js';
 import { SAC_ACTION_KEY, SAC_PRESETS, resolveSacConfig } from '../../src/agents/sac/config.js';
 import { resolveRunConfig, type RunSettings } from '../../src/train/run-config.js';
 import { train } from '../../src/train/runner.js';
+import { initBackend } from '../../src/networks/backend.js';
+
+beforeAll(async () => {
+  await initBackend({ quiet: true });
+});
 
 const layerKinds = (m: tf.LayersModel): string[] => m.layers.map((l) => l.getClassName());
 
@@ -98,5 +106,35 @@ describe('Dict observations through every agent', () => {
     const online = (agent as unknown as { online: tf.LayersModel }).online;
     expect(layerKinds(online)).toContain('Cropping2D');
     agent.dispose();
+  });
+
+  it('ppo + lstm on a Dict observation: tensor count is flat over acting, updates and save/load', async () => {
+    const venv = new SyncVectorEnv(() => make('beacon') as Env<ObsArray, number>, 4);
+    const agent = new PgRunnerAgent({ config: { algorithm: 'ppo', lstmUnits: 8, mlpHidden: [16], numSteps: 8, minibatches: 2, epochs: 2, annealSteps: 10_000 }, observationSpace: venv.singleObservationSpace, actionSpace: venv.singleActionSpace, numEnvs: 4, seed: 1 });
+    const drive = async (obs: ObsArray, steps: number) => {
+      let updates = 0;
+      let state: unknown = undefined;
+      for (let t = 0; t < steps; t++) {
+        const a = await agent.act(obs, { numEnvs: 4 }, state);
+        state = a.state;
+        const r = venv.stepSync(a.actions);
+        if (await agent.observe({ obs, actions: a.actions, rewards: r.rewards, terminated: r.terminated, truncated: r.truncated, nextObs: r.obs, finalObs: r.infos.map((x) => x.finalObs as ObsArray | undefined) })) updates++;
+        obs = r.obs;
+      }
+      return { obs, updates };
+    };
+    try {
+      let { obs } = await venv.reset({ seed: 2 });
+      ({ obs } = await drive(obs, 24));
+      await agent.load(await agent.save());
+      const before = tf.memory().numTensors;
+      const r = await drive(obs, 48);
+      await agent.load(await agent.save());
+      expect(r.updates).toBeGreaterThan(0);
+      expect(tf.memory().numTensors).toBe(before);
+    } finally {
+      agent.dispose();
+      await venv.close();
+    }
   });
 });
