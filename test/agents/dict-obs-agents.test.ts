@@ -100,6 +100,10 @@ describe('Dict observations through every agent', () => {
     agent.dispose();
   });
 
+  it('dqn with a CNN preset on a Dict game: one line naming the network and the fix', async () => {
+    await expect(run('dqn', { steps: 100 }, { network: { kind: 'minatar-cnn' } })).rejects.toThrow(/\[dqn\] expected network 'auto' \(one encoder per key\).*received network minatar-cnn; fix: pass --config with \{"network": "auto"\}/);
+  });
+
   it('an agent factory builds from the flattened space (the space a worker vector env rebuilds from JSON too)', () => {
     const env = make('beacon');
     const agent = getAgentFactory('dqn').create({ config: getAgentFactory('dqn').resolve(getAgentFactory('dqn').presets.classic!, { network: 'auto' }), observationSpace: env.observationSpace, actionSpace: env.actionSpace, numEnvs: 1, seed: 0 });

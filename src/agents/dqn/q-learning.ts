@@ -27,6 +27,10 @@ export function qNetworkShapes(component: string, config: DqnConfig, observation
   const obsScale = boxInputScale(observationSpace);
   const encoder = config.network === 'auto' ? autoEncoder(observationSpace) : config.network;
   const layout = dictLayoutOf(observationSpace);
+  if (layout && (encoder.kind === 'minatar-cnn' || encoder.kind === 'nature-cnn')) {
+    // Presets name a CNN over the whole frame (minatar); a Dict observation arrives flat and needs its per-key encoders.
+    throw new SpaceMismatchError(formatError(component, "network 'auto' (one encoder per key), an mlp or a {kind: 'dict'} spec for a Dict observation", `network ${encoder.kind}`, 'pass --config with {"network": "auto"}'));
+  }
   const netSpec: QNetworkSpec = { inputShape: obsShape, numActions: actionSpace.n, encoder, head: { kind: config.dueling ? 'dueling' : 'q' }, seed, ...(layout ? { layout } : {}) };
   return { numActions: actionSpace.n, obsShape, obsSize: observationSpace.size, obsScale, netSpec };
 }
