@@ -11,6 +11,7 @@ import type { Env } from '../envs/env.js';
 import { make } from '../envs/registry.js';
 import { Box, Discrete, MultiDiscrete } from '../envs/spaces.js';
 import { actionNamesByPart } from '../envs/actions.js';
+import { dictLayoutOf } from '../envs/dict-obs.js';
 import { FrameStack } from '../envs/wrappers/frame-stack.js';
 import { GrayScale } from '../envs/wrappers/gray-scale.js';
 import { Resize } from '../envs/wrappers/resize.js';
@@ -163,7 +164,8 @@ export function describePolicy(run: RunFile, runDir: string, step: number, net: 
     const { steps, frame } = preprocessChain(env);
     const { action, actions } = describeActions(env, run.game, net);
     // Plain Discrete bundles stay version 1 so runtimes from before MultiDiscrete/Box keep reading them.
-    const needsV2 = action.type !== 'Discrete' || net.inputNorm !== null;
+    const layout = dictLayoutOf(obs);
+    const needsV2 = action.type !== 'Discrete' || net.inputNorm !== null || layout !== null;
     return {
       format: POLICY_FORMAT,
       version: needsV2 ? POLICY_VERSION : 1,
@@ -172,7 +174,7 @@ export function describePolicy(run: RunFile, runDir: string, step: number, net: 
       output: net.output,
       frame,
       preprocess: steps,
-      observation: { shape: [...obs.shape], dtype: obs.dtype, low: Math.min(...obs.low), high: Math.max(...obs.high) },
+      observation: { shape: [...obs.shape], dtype: obs.dtype, low: Math.min(...obs.low), high: Math.max(...obs.high), ...(layout ? { dict: layout.entries.map((e) => ({ ...e, shape: [...e.shape] })) } : {}) },
       inputScale: net.inputScale,
       actions,
       ...(needsV2 ? { action, inputNorm: net.inputNorm } : {}),
