@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import '../games/index.js';
 import { listEnvs, make } from '../src/envs/registry.js';
 import { SeededRng } from '../src/envs/rng.js';
-import { RecordEpisode, readEpisode } from '../src/replay/episodes/index.js';
+import { Discrete } from '../src/envs/spaces.js';
+import { RecordEpisode, readEpisode, type EpisodeAction } from '../src/replay/episodes/index.js';
 
 interface Row {
   game: string;
@@ -25,7 +26,8 @@ interface Row {
 }
 
 function benchGame(id: string, steps: number, dir: string): Row {
-  const env = make<unknown, number>(id);
+  const env = make<unknown, EpisodeAction>(id);
+  const discrete = env.actionSpace instanceof Discrete;
   const nA = env.spec.actionNames.length;
   const rng = new SeededRng(1);
   const rec = new RecordEpisode(env, { dir });
@@ -38,7 +40,8 @@ function benchGame(id: string, steps: number, dir: string): Row {
       const q = Array.from({ length: nA }, (_, a) => Math.sin(t / 17 + a) + 0.05 * rng.normal());
       rec.annotateNext({ q });
       const t0 = performance.now();
-      const r = rec.step(rng.int(0, nA));
+      // MultiDiscrete and Box games: a row sampled from the action space.
+      const r = rec.step(discrete ? rng.int(0, nA) : (env.actionSpace.sample(rng) as EpisodeAction));
       encodeMs += performance.now() - t0;
       total++;
       if (r.terminated || r.truncated || total >= steps) break;

@@ -56,7 +56,16 @@ export function median(values: number[]): number {
  * times after one warm-up; returns units per second of each repeat.
  */
 export async function measureRate(batch: () => number | Promise<number>, opts: { seconds: number; repeats: number }): Promise<number[]> {
-  const once = async (): Promise<number> => {
+  return (await measureRateAndCpu(batch, opts)).rates;
+}
+
+/**
+ * `measureRate`, plus the process CPU time (all threads) per unit of each repeat: on a loaded
+ * machine wall-clock rates drop with the load, CPU time per unit much less.
+ */
+export async function measureRateAndCpu(batch: () => number | Promise<number>, opts: { seconds: number; repeats: number }): Promise<{ rates: number[]; cpuMsPerUnit: number[] }> {
+  const once = async (): Promise<{ rate: number; cpuMs: number }> => {
+    const c0 = process.cpuUsage();
     const t0 = performance.now();
     let units = 0;
     let elapsed = 0;
@@ -64,12 +73,18 @@ export async function measureRate(batch: () => number | Promise<number>, opts: {
       units += await batch();
       elapsed = performance.now() - t0;
     }
-    return units / (elapsed / 1000);
+    const c = process.cpuUsage(c0);
+    return { rate: units / (elapsed / 1000), cpuMs: (c.user + c.system) / 1000 / units };
   };
   await once(); // warm-up: JIT, caches
   const rates: number[] = [];
-  for (let r = 0; r < opts.repeats; r++) rates.push(await once());
-  return rates;
+  const cpuMsPerUnit: number[] = [];
+  for (let r = 0; r < opts.repeats; r++) {
+    const { rate, cpuMs } = await once();
+    rates.push(rate);
+    cpuMsPerUnit.push(cpuMs);
+  }
+  return { rates, cpuMsPerUnit };
 }
 
 /** Prints rows as an aligned text table. */

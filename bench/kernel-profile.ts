@@ -36,14 +36,9 @@ function signature(name: string, inputs: Record<string, tf.TensorInfo>, attrs: R
   return `${name} ${shapes}${extra.length ? ' ' + extra.join(' ') : ''}`;
 }
 
-/**
- * Runs `f` `steps` times (after `warmup` untimed calls) with every kernel of `backendName` timed;
- * `detailed` splits each kernel by input shapes. Kernels are restored afterwards even on error.
- */
-export function profileKernels(backendName: string, f: () => unknown, options: { steps: number; warmup?: number; detailed?: boolean }): KernelProfile {
-  for (let i = 0; i < (options.warmup ?? 3); i++) f();
+/** Wraps every kernel of `backendName` in a timer adding into `totals`; returns the function that puts the originals back. */
+function timeKernels(backendName: string, detailed: boolean, totals: Map<string, { calls: number; ms: number }>): () => void {
   const originals = tf.getKernelsForBackend(backendName);
-  const totals = new Map<string, { calls: number; ms: number }>();
   for (const k of originals) {
     tf.unregisterKernel(k.kernelName, backendName);
     const inner = k.kernelFunc;
@@ -53,7 +48,7 @@ export function profileKernels(backendName: string, f: () => unknown, options: {
         const t0 = performance.now();
         const out = (inner as (a: unknown) => unknown)(args);
         const dt = performance.now() - t0;
-        const key = options.detailed === true ? signature(k.kernelName, args.inputs, args.attrs) : k.kernelName;
+        const key = detailed ? signature(k.kernelName, args.inputs, args.attrs) : k.kernelName;
         const e = totals.get(key) ?? { calls: 0, ms: 0 };
         e.calls++;
         e.ms += dt;
@@ -62,21 +57,54 @@ export function profileKernels(backendName: string, f: () => unknown, options: {
       }) as unknown as tf.KernelFunc,
     });
   }
+  return () => {
+    for (const k of originals) {
+      tf.unregisterKernel(k.kernelName, backendName);
+      tf.registerKernel(k);
+    }
+  };
+}
+
+function summarize(totals: Map<string, { calls: number; ms: number }>, wall: number, steps: number): KernelProfile {
+  const kernels = [...totals.entries()]
+    .map(([key, e]) => ({ key, calls: e.calls / steps, ms: e.ms / steps }))
+    .sort((a, b) => b.ms - a.ms);
+  return { stepMs: wall / steps, kernelMs: kernels.reduce((s, k) => s + k.ms, 0), kernels };
+}
+
+/**
+ * Runs `f` `steps` times (after `warmup` untimed calls) with every kernel of `backendName` timed;
+ * `detailed` splits each kernel by input shapes. Kernels are restored afterwards even on error.
+ */
+export function profileKernels(backendName: string, f: () => unknown, options: { steps: number; warmup?: number; detailed?: boolean }): KernelProfile {
+  for (let i = 0; i < (options.warmup ?? 3); i++) f();
+  const totals = new Map<string, { calls: number; ms: number }>();
+  const restore = timeKernels(backendName, options.detailed === true, totals);
   let wall = 0;
   try {
     const t0 = performance.now();
     for (let i = 0; i < options.steps; i++) f();
     wall = performance.now() - t0;
   } finally {
-    for (const k of originals) {
-      tf.unregisterKernel(k.kernelName, backendName);
-      tf.registerKernel(k);
-    }
+    restore();
   }
-  const kernels = [...totals.entries()]
-    .map(([key, e]) => ({ key, calls: e.calls / options.steps, ms: e.ms / options.steps }))
-    .sort((a, b) => b.ms - a.ms);
-  return { stepMs: wall / options.steps, kernelMs: kernels.reduce((s, k) => s + k.ms, 0), kernels };
+  return summarize(totals, wall, options.steps);
+}
+
+/** `profileKernels` for a step that awaits (an agent's `observe` reads its metrics back); each call is awaited before the next. */
+export async function profileKernelsAsync(backendName: string, f: () => Promise<unknown>, options: { steps: number; warmup?: number; detailed?: boolean }): Promise<KernelProfile> {
+  for (let i = 0; i < (options.warmup ?? 3); i++) await f();
+  const totals = new Map<string, { calls: number; ms: number }>();
+  const restore = timeKernels(backendName, options.detailed === true, totals);
+  let wall = 0;
+  try {
+    const t0 = performance.now();
+    for (let i = 0; i < options.steps; i++) await f();
+    wall = performance.now() - t0;
+  } finally {
+    restore();
+  }
+  return summarize(totals, wall, options.steps);
 }
 
 /** Prints a profile as a table: ms per step, share of the step, calls per step. */

@@ -16,6 +16,7 @@ const benches: Record<string, () => Promise<{ bench: Bench }>> = {
   ppo: () => import('./ppo.js'),
   memory: () => import('./memory.js'),
   'ppo-cartpole': () => import('./ppo-cartpole.js'),
+  sac: () => import('./sac.js'),
 };
 
 /** Standalone benchmark scripts in dist/bench, with their one-line descriptions. */

@@ -11,3 +11,4 @@ export * from './minatar/index.js';
 export * from './pendulum/index.js';
 export * from './mountain-car-continuous/index.js';
 export * from './tank/index.js';
+export * from './beacon/index.js';

@@ -5,7 +5,10 @@
  * (replay memory before bit-packing, parameters with their optimizer slots, one batch of
  * activations), not tfjs's or V8's own overhead: their job is the order of magnitude.
  */
-import type { Space } from '../envs/spaces.js';
+import { Box, type Space } from '../envs/spaces.js';
+import { dictLayoutOf } from '../envs/dict-obs.js';
+import { autoEncoder, type AutoEncoderOptions } from '../networks/encoders.js';
+import type { EncoderSpec } from '../networks/specs.js';
 
 /** Bytes one part of an agent will hold, and the config key that drives it. */
 export interface MemoryNeed {
@@ -34,8 +37,31 @@ export function spaceFacts(ctx: MemoryContext): { shape: number[]; size: number;
   return { shape, size, bytesPerValue: box.dtype === 'uint8' ? 1 : 4, numActions: typeof n === 'number' && n > 0 ? n : 1 };
 }
 
-/** Parameters, feature width and summed activation widths of an encoder over `shape`. */
-export function encoderSize(kind: 'mlp' | 'minatar-cnn' | 'nature-cnn', shape: readonly number[], hidden: readonly number[]): { params: number; features: number; activations: number } {
+/** Parameters, feature width and summed activation widths of an encoder over `shape` (a Dict spec over the keys of `space`'s layout). */
+export function encoderSize(spec: EncoderSpec, space: Space, shape: readonly number[]): { params: number; features: number; activations: number } {
+  if (spec.kind !== 'dict') return layerSize(spec.kind, shape, spec.kind === 'mlp' ? spec.hidden : []);
+  const layout = dictLayoutOf(space);
+  let params = 0;
+  let features = 0;
+  let activations = 0;
+  for (const e of layout?.entries ?? []) {
+    const sub = spec.keys[e.key];
+    if (!sub) continue;
+    const k = encoderSize(sub, space, e.shape);
+    params += k.params;
+    features += k.features;
+    activations += k.activations;
+  }
+  const top = layerSize('mlp', [features], spec.hidden ?? []);
+  return { params: params + top.params, features: top.features, activations: activations + top.activations };
+}
+
+/** The auto encoder of a space, or an MLP [64, 64] for a space no encoder takes (the agent refuses it later, by name). */
+export function autoEncoderOrMlp(space: Space, options: AutoEncoderOptions = {}): EncoderSpec {
+  return space instanceof Box ? autoEncoder(space, options) : { kind: 'mlp', hidden: [...(options.mlp?.hidden ?? [64, 64])] };
+}
+
+function layerSize(kind: 'mlp' | 'minatar-cnn' | 'nature-cnn', shape: readonly number[], hidden: readonly number[]): { params: number; features: number; activations: number } {
   const size = shape.reduce((a, b) => a * b, 1);
   if (kind === 'mlp') {
     let params = 0;

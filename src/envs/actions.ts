@@ -33,3 +33,17 @@ export function checkActionBatch(component: string, actions: ArrayLike<number>, 
     throw new InvalidActionError(formatError(component, width === 1 ? `${numEnvs} actions` : `${numEnvs} x ${width} action values (one row per sub-env)`, `${actions.length}`, 'pass one action per sub-env'));
   }
 }
+
+/**
+ * The action names of each part of a MultiDiscrete space. Env specs name MultiDiscrete actions
+ * flat, part after part (tank: `move:*`, then `turret:*`, then `fire:*`); a missing name is
+ * `<part>:<index>`.
+ */
+export function actionNamesByPart(nvec: readonly number[], names: readonly string[]): string[][] {
+  let off = 0;
+  return nvec.map((k, part) => {
+    const partNames = Array.from({ length: k }, (_, i) => names[off + i] ?? `${part}:${i}`);
+    off += k;
+    return partNames;
+  });
+}

@@ -12,3 +12,4 @@ export { ObsPool } from './obs-pool.js';
 export * from './preprocess.js';
 export { parseFixedSequence } from './fixed-sequence.js';
 export * from './actions.js';
+export * from './dict-obs.js';

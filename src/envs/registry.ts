@@ -1,11 +1,14 @@
 /**
  * The env registry: games register a factory once; `make(id, options)` builds an env and applies
- * the standard wrappers (OrderEnforcing, TimeLimit when the spec has `maxEpisodeSteps`).
+ * the standard wrappers (FlattenDictObservation for Dict observations, OrderEnforcing, TimeLimit
+ * when the spec has `maxEpisodeSteps`).
  */
 import { InvalidConfigError, UnknownEnvError, formatError, describe } from '../errors.js';
 import type { Env } from './env.js';
 import { OrderEnforcing } from './wrappers/order-enforcing.js';
 import { TimeLimit } from './wrappers/time-limit.js';
+import { FlattenDictObservation } from './dict-obs.js';
+import { Dict } from './spaces.js';
 
 export type EnvFactory = (options: Record<string, unknown>) => Env<any, any>;
 
@@ -57,6 +60,8 @@ export function make<Obs = any, Act = any>(id: string, options: MakeOptions = {}
   const { maxEpisodeSteps, orderEnforcing = true, ...rest } = options;
   const gameOptions = { ...(entry.defaults.options ?? {}), ...rest };
   let env: Env<any, any> = entry.factory(gameOptions);
+  // Dict observations travel as one flat Float32Array (see dict-obs.ts).
+  if (env.observationSpace instanceof Dict) env = new FlattenDictObservation(env);
   const cap = maxEpisodeSteps === undefined ? entry.defaults.maxEpisodeSteps : maxEpisodeSteps;
   if (cap !== null && cap !== undefined) {
     if (!Number.isInteger(cap) || cap < 1) throw new InvalidConfigError(formatError('make', 'maxEpisodeSteps to be a positive integer or null', describe(cap), 'pass e.g. 500, or null for no cap'));

@@ -10,6 +10,8 @@ import { InvalidConfigError, formatError } from '../errors.js';
 import type { Env } from '../envs/env.js';
 import { make } from '../envs/registry.js';
 import { Box, Discrete, MultiDiscrete } from '../envs/spaces.js';
+import { actionNamesByPart } from '../envs/actions.js';
+import { dictLayoutOf } from '../envs/dict-obs.js';
 import { FrameStack } from '../envs/wrappers/frame-stack.js';
 import { GrayScale } from '../envs/wrappers/gray-scale.js';
 import { Resize } from '../envs/wrappers/resize.js';
@@ -162,7 +164,8 @@ export function describePolicy(run: RunFile, runDir: string, step: number, net: 
     const { steps, frame } = preprocessChain(env);
     const { action, actions } = describeActions(env, run.game, net);
     // Plain Discrete bundles stay version 1 so runtimes from before MultiDiscrete/Box keep reading them.
-    const needsV2 = action.type !== 'Discrete' || net.inputNorm !== null;
+    const layout = dictLayoutOf(obs);
+    const needsV2 = action.type !== 'Discrete' || net.inputNorm !== null || layout !== null;
     return {
       format: POLICY_FORMAT,
       version: needsV2 ? POLICY_VERSION : 1,
@@ -171,7 +174,7 @@ export function describePolicy(run: RunFile, runDir: string, step: number, net: 
       output: net.output,
       frame,
       preprocess: steps,
-      observation: { shape: [...obs.shape], dtype: obs.dtype, low: Math.min(...obs.low), high: Math.max(...obs.high) },
+      observation: { shape: [...obs.shape], dtype: obs.dtype, low: Math.min(...obs.low), high: Math.max(...obs.high), ...(layout ? { dict: layout.entries.map((e) => ({ ...e, shape: [...e.shape] })) } : {}) },
       inputScale: net.inputScale,
       actions,
       ...(needsV2 ? { action, inputNorm: net.inputNorm } : {}),
@@ -195,14 +198,8 @@ function describeActions(env: Env<unknown, unknown>, game: string, net: PolicyNe
     return { action: { type: 'Discrete', n: space.n }, actions: Array.from({ length: space.n }, (_, i) => names[i] ?? String(i)) };
   }
   if (space instanceof MultiDiscrete && net.output === 'logits') {
-    // Env specs name MultiDiscrete actions flat, part after part (tank: move:*, turret:*, fire:*).
-    const flat: string[] = [];
-    const perPart = space.nvec.map((k, part) => {
-      const off = flat.length;
-      const partNames = Array.from({ length: k }, (_, i) => names[off + i] ?? `${part}:${i}`);
-      flat.push(...partNames);
-      return partNames;
-    });
+    const perPart = actionNamesByPart(space.nvec, names);
+    const flat = perPart.flat();
     return { action: { type: 'MultiDiscrete', nvec: [...space.nvec], names: perPart }, actions: flat };
   }
   if (space instanceof Box && boxHead && space.shape.length === 1) {

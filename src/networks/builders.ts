@@ -1,52 +1,11 @@
 /**
- * Model builders: typed spec -> tf.LayersModel made only of stock layers, so a saved model loads
- * with stock `tf.loadLayersModel`. Initialisers are seeded from the spec.
+ * Q-network builders: typed spec -> tf.LayersModel made only of stock layers, so a saved model
+ * loads with stock `tf.loadLayersModel`. The encoder comes from the one builder (`encoders.ts`);
+ * initialisers are seeded from the spec.
  */
 import * as tf from '@tensorflow/tfjs';
-import { SeededRng } from '../envs/rng.js';
-import { checkQNetworkSpec, type EncoderSpec, type HeadSpec, type QNetworkSpec } from './specs.js';
-
-/** Hands out one initialiser seed per layer, derived from the spec seed. */
-class InitSeeds {
-  private readonly rng: SeededRng;
-  constructor(seed: number) {
-    this.rng = new SeededRng(seed);
-  }
-  kernel(): ReturnType<typeof tf.initializers.glorotUniform> {
-    return tf.initializers.glorotUniform({ seed: this.rng.int(0, 0x7fffffff) });
-  }
-}
-
-function encoderLayers(x: tf.SymbolicTensor, spec: EncoderSpec, seeds: InitSeeds): tf.SymbolicTensor {
-  const conv = (filters: number, kernelSize: number, strides: number): void => {
-    x = tf.layers.conv2d({ filters, kernelSize, strides, padding: 'valid', activation: 'relu', kernelInitializer: seeds.kernel(), biasInitializer: 'zeros' }).apply(x) as tf.SymbolicTensor;
-  };
-  const dense = (units: number, activation: 'relu' | 'tanh'): void => {
-    x = tf.layers.dense({ units, activation, kernelInitializer: seeds.kernel(), biasInitializer: 'zeros' }).apply(x) as tf.SymbolicTensor;
-  };
-  const flatten = (): void => {
-    if (x.shape.length > 2) x = tf.layers.flatten().apply(x) as tf.SymbolicTensor;
-  };
-  switch (spec.kind) {
-    case 'mlp':
-      flatten();
-      for (const h of spec.hidden) dense(h, spec.activation ?? 'relu');
-      break;
-    case 'minatar-cnn':
-      conv(16, 3, 1);
-      flatten();
-      dense(128, 'relu');
-      break;
-    case 'nature-cnn':
-      conv(32, 8, 4);
-      conv(64, 4, 2);
-      conv(64, 3, 1);
-      flatten();
-      dense(512, 'relu');
-      break;
-  }
-  return x;
-}
+import { InitSeeds, buildEncoder } from './encoders.js';
+import { checkQNetworkSpec, type HeadSpec, type QNetworkSpec } from './specs.js';
 
 /**
  * Fixed (non-trainable) kernel mapping [V, A_1..A_n] to Q_i = V + A_i - mean(A): the dueling
@@ -79,7 +38,7 @@ export function buildQNetwork(spec: QNetworkSpec): tf.LayersModel {
   checkQNetworkSpec(spec);
   const seeds = new InitSeeds(spec.seed);
   const input = tf.input({ shape: spec.inputShape, dtype: 'float32' });
-  const features = encoderLayers(input, spec.encoder, seeds);
+  const features = buildEncoder(input, spec.encoder, { seeds, layout: spec.layout });
   return tf.model({ inputs: input, outputs: headLayers(features, spec.numActions, spec.head, seeds) });
 }
 
@@ -92,7 +51,7 @@ export function buildQNetworkParts(spec: QNetworkSpec, headInput: number | 'feat
   checkQNetworkSpec(spec);
   const seeds = new InitSeeds(spec.seed);
   const input = tf.input({ shape: spec.inputShape, dtype: 'float32' });
-  const features = encoderLayers(input, spec.encoder, seeds);
+  const features = buildEncoder(input, spec.encoder, { seeds, layout: spec.layout });
   const featureSize = features.shape[features.shape.length - 1] as number;
   const encoder = tf.model({ inputs: input, outputs: features });
   const headIn = tf.input({ shape: [headInput === 'features' ? featureSize : headInput], dtype: 'float32' });

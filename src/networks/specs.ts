@@ -1,14 +1,27 @@
 /** Typed network specs. The builders know nothing about RL: they map a spec to a tf.LayersModel. */
 import { InvalidConfigError, formatError, describe } from '../errors.js';
+import type { DictLayout } from '../envs/dict-obs.js';
 
-/** Feature extractor in front of a head. */
+/** Activation of MLP layers: PG uses tanh (CleanRL), DQN and SAC relu. */
+export type MlpActivation = 'relu' | 'tanh';
+
+/** Feature extractor in front of a head. `src/networks/encoders.ts` builds every kind. */
 export type EncoderSpec =
-  /** Fully connected layers over the flattened input. `hidden`: units per layer. */
-  | { kind: 'mlp'; hidden: number[]; activation?: 'relu' | 'tanh' }
+  /** Fully connected layers over the flattened input. `hidden`: units per layer ([] = just flatten). */
+  | { kind: 'mlp'; hidden: number[]; activation?: MlpActivation }
   /** MinAtar DQN torso: conv 16 filters 3x3 stride 1, dense 128 (Young & Tian 2019). */
   | { kind: 'minatar-cnn' }
   /** Nature DQN torso: conv 32 8x8/4, 64 4x4/2, 64 3x3/1, dense 512 (Mnih et al. 2015). */
-  | { kind: 'nature-cnn' };
+  | { kind: 'nature-cnn' }
+  /**
+   * Dict observations (SB3 `MultiInputPolicy`): the flat input is sliced back per key
+   * (`src/envs/dict-obs.ts`), each key gets its own encoder (`keys`, by key name; not 'dict'), the
+   * features are concatenated in key order, then optional dense layers `hidden` (units).
+   */
+  | { kind: 'dict'; keys: Record<string, EncoderSpec>; hidden?: number[]; activation?: MlpActivation };
+
+/** What a spec of kind `dict` contains. */
+export type DictEncoderSpec = Extract<EncoderSpec, { kind: 'dict' }>;
 
 /** Output head over the encoder features. */
 export type HeadSpec =
@@ -26,6 +39,8 @@ export interface QNetworkSpec {
   head: HeadSpec;
   /** Seed of the weight initialisers: equal seeds give identical weights. */
   seed: number;
+  /** Dict observations: how the flat input splits per key (`src/envs/dict-obs.ts`); absent otherwise. */
+  layout?: DictLayout;
 }
 
 /** Largest layer width accepted in a spec (units); memory is checked separately against the machine. */
@@ -33,20 +48,62 @@ export const MAX_LAYER_UNITS = 65_536;
 /** Largest LSTM accepted (units), for the same reason. */
 export const MAX_LSTM_UNITS = 8192;
 
+/** Most keys of a `dict` encoder spec. */
+const MAX_DICT_ENCODER_KEYS = 64;
+
+function hiddenProblem(hidden: unknown, path: string): string[] {
+  if (!Array.isArray(hidden) || hidden.length > 64 || hidden.some((h) => !Number.isInteger(h) || h < 1 || h > MAX_LAYER_UNITS)) return [`${path} = ${describe(hidden)} (want at most 64 integers in [1, ${MAX_LAYER_UNITS}])`];
+  return [];
+}
+
 /** Validates an encoder spec; returns a list of problems (empty when fine). Unknown keys are named by dotted path. */
-export function checkEncoderSpec(e: unknown, path = 'encoder'): string[] {
+export function checkEncoderSpec(e: unknown, path = 'encoder', nested = false): string[] {
   const spec = e as EncoderSpec;
-  if (!spec || typeof spec !== 'object' || Array.isArray(spec)) return [`${path} = ${describe(e)} (want {kind: 'mlp' | 'minatar-cnn' | 'nature-cnn'})`];
+  const kinds = nested ? "'mlp' | 'minatar-cnn' | 'nature-cnn'" : "'mlp' | 'minatar-cnn' | 'nature-cnn' | 'dict'";
+  if (!spec || typeof spec !== 'object' || Array.isArray(spec)) return [`${path} = ${describe(e)} (want {kind: ${kinds}})`];
   const unknown = (known: string[]): string[] => Object.keys(spec).filter((k) => !known.includes(k)).map((k) => `unknown key ${describe(`${path}.${k}`)} (known: ${known.join(', ')})`);
-  if (spec.kind === 'mlp') {
-    const errs = unknown(['kind', 'hidden', 'activation']);
-    if (!Array.isArray(spec.hidden) || spec.hidden.length > 64 || spec.hidden.some((h) => !Number.isInteger(h) || h < 1 || h > MAX_LAYER_UNITS)) errs.push(`${path}.hidden = ${describe(spec.hidden)} (want at most 64 integers in [1, ${MAX_LAYER_UNITS}])`);
-    if (spec.activation !== undefined && spec.activation !== 'relu' && spec.activation !== 'tanh') errs.push(`${path}.activation = ${describe(spec.activation)}`);
+  const activation = (a: unknown): string[] => (a !== undefined && a !== 'relu' && a !== 'tanh' ? [`${path}.activation = ${describe(a)} (want 'relu' or 'tanh')`] : []);
+  if (spec.kind === 'mlp') return [...unknown(['kind', 'hidden', 'activation']), ...hiddenProblem(spec.hidden, `${path}.hidden`), ...activation(spec.activation)];
+  if (spec.kind === 'minatar-cnn' || spec.kind === 'nature-cnn') return unknown(['kind']);
+  if (spec.kind === 'dict' && !nested) {
+    const errs = [...unknown(['kind', 'keys', 'hidden', 'activation']), ...activation(spec.activation)];
+    if (spec.hidden !== undefined) errs.push(...hiddenProblem(spec.hidden, `${path}.hidden`));
+    const keys = spec.keys;
+    if (!keys || typeof keys !== 'object' || Array.isArray(keys) || Object.keys(keys).length === 0 || Object.keys(keys).length > MAX_DICT_ENCODER_KEYS) {
+      errs.push(`${path}.keys = ${describe(keys)} (want an object of 1 to ${MAX_DICT_ENCODER_KEYS} encoder specs, one per observation key)`);
+    } else {
+      for (const [k, sub] of Object.entries(keys)) errs.push(...checkEncoderSpec(sub, `${path}.keys.${k}`, true));
+    }
     return errs;
   }
-  if (spec.kind === 'minatar-cnn' || spec.kind === 'nature-cnn') return unknown(['kind']);
   // Without a valid kind, still name keys no kind accepts (`{"network": {"evil": 1}}` must say evil).
-  return [`${path}.kind = ${describe((spec as { kind: unknown }).kind)} (want 'mlp', 'minatar-cnn' or 'nature-cnn')`, ...unknown(['kind', 'hidden', 'activation'])];
+  return [`${path}.kind = ${describe((spec as { kind: unknown }).kind)} (want ${kinds.replaceAll(' | ', ', ')})`, ...unknown(['kind', 'hidden', 'activation', ...(nested ? [] : ['keys'])])];
+}
+
+/**
+ * Problems of an encoder over inputs of `inputShape` (without batch axis): CNNs need [H, W, C] at
+ * least as large as their kernels; `dict` needs the flat [size] input of a Dict observation with a
+ * spec per key (`keys` = the observation's key names, null when the observation is not a Dict).
+ */
+export function encoderInputProblems(spec: EncoderSpec, inputShape: readonly number[], keys: readonly string[] | null): string[] {
+  const errs: string[] = [];
+  const shape = `[${inputShape.join(', ')}]`;
+  if (spec.kind === 'minatar-cnn' || spec.kind === 'nature-cnn') {
+    const min = spec.kind === 'nature-cnn' ? 36 : 3;
+    if (inputShape.length !== 3) errs.push(`inputShape ${shape} must be [H, W, C] for a CNN encoder`);
+    else if (inputShape[0]! < min || inputShape[1]! < min) errs.push(`inputShape ${shape} too small for ${spec.kind} (want >= ${min}x${min}${spec.kind === 'nature-cnn' ? ', e.g. 84x84' : ''})`);
+  }
+  if (spec.kind === 'dict') {
+    if (keys === null) errs.push(`encoder kind 'dict' needs a Dict observation space (received inputShape ${shape})`);
+    else {
+      const want = [...keys].sort().join(', ');
+      const got = Object.keys(spec.keys ?? {}).sort().join(', ');
+      if (want !== got) errs.push(`encoder keys [${got}] must be the observation keys [${want}]`);
+    }
+  } else if (keys !== null && spec.kind !== 'mlp') {
+    errs.push(`a Dict observation needs encoder kind 'dict' or 'mlp' (received ${spec.kind}); use 'auto'`);
+  }
+  return errs;
 }
 
 /** Throws InvalidConfigError listing every problem of a Q-network spec. */
@@ -55,8 +112,9 @@ export function checkQNetworkSpec(spec: QNetworkSpec): void {
   if (!spec.head || (spec.head.kind !== 'q' && spec.head.kind !== 'dueling')) errs.push(`head = ${describe(spec.head)} (want {kind: 'q' | 'dueling'})`);
   if (!Number.isInteger(spec.numActions) || spec.numActions < 1) errs.push(`numActions = ${describe(spec.numActions)}`);
   if (!Array.isArray(spec.inputShape) || spec.inputShape.length === 0 || spec.inputShape.some((d) => !Number.isInteger(d) || d < 1)) errs.push(`inputShape = ${describe(spec.inputShape)}`);
-  if ((spec.encoder?.kind === 'minatar-cnn' || spec.encoder?.kind === 'nature-cnn') && spec.inputShape?.length !== 3) errs.push(`inputShape ${describe(spec.inputShape)} must be [H, W, C] for a CNN encoder`);
-  if (spec.encoder?.kind === 'nature-cnn' && spec.inputShape?.length === 3 && (spec.inputShape[0]! < 36 || spec.inputShape[1]! < 36)) errs.push(`inputShape ${describe(spec.inputShape)} too small for nature-cnn (want >= 36x36, e.g. 84x84)`);
+  const shapeOk = Array.isArray(spec.inputShape) && spec.inputShape.length > 0;
+  if (shapeOk && checkEncoderSpec(spec.encoder).length === 0) errs.push(...encoderInputProblems(spec.encoder, spec.inputShape, spec.layout ? spec.layout.entries.map((e) => e.key) : null));
+  if (shapeOk && spec.layout && (spec.inputShape.length !== 1 || spec.inputShape[0] !== spec.layout.size)) errs.push(`inputShape ${describe(spec.inputShape)} must be [${spec.layout.size}] (the flat Dict observation)`);
   if (!Number.isInteger(spec.seed) || spec.seed < 0) errs.push(`seed = ${describe(spec.seed)}`);
   if (errs.length) throw new InvalidConfigError(formatError('QNetwork', 'a valid network spec', errs.join('; '), 'fix the listed fields'));
 }

@@ -3,9 +3,10 @@
  * answer. Written by `npcforge export` (src/export), read by `loadPolicy` (src/runtime).
  */
 import { CheckpointError, SpaceMismatchError, UnsupportedVersionError, formatError, describe } from '../errors.js';
+import { MAX_DICT_KEYS, MAX_DICT_KEY_LENGTH, type DictLayoutEntry } from '../envs/dict-obs.js';
 
 export const POLICY_FORMAT = 'npcforge-policy';
-/** Version written for bundles that need the fields added in 2 (`action` other than Discrete, `inputNorm`); plain Discrete bundles stay 1 so older runtimes keep reading them. */
+/** Version written for bundles that need the fields added in 2 (`action` other than Discrete, `inputNorm`, `observation.dict`); plain Discrete bundles stay 1 so older runtimes keep reading them. */
 export const POLICY_VERSION = 2;
 /** Versions this reader accepts: 1 (Discrete only, no `action`) and 2. */
 export const POLICY_VERSIONS: readonly number[] = [1, 2];
@@ -37,8 +38,13 @@ export interface PolicyFile {
   frame: { shape: number[]; dtype: ObsDtype };
   /** Steps that turn a raw frame into a network observation, in order. */
   preprocess: PreprocessStep[];
-  /** Observation the network reads after preprocessing; multiplied by `inputScale` before the forward pass. */
-  observation: { shape: number[]; dtype: ObsDtype; low: number; high: number };
+  /**
+   * Observation the network reads after preprocessing; multiplied by `inputScale` before the
+   * forward pass. `dict` (version 2): the game's observation is a Dict flattened into this flat
+   * float32 array by the layout of `src/envs/dict-obs.ts` (keys sorted, each at its offset, byte
+   * pixels times 1/255); `act` then also takes the Dict object itself.
+   */
+  observation: { shape: number[]; dtype: ObsDtype; low: number; high: number; dict?: DictLayoutEntry[] };
   /** Factor from observation values to network inputs (1/255 for byte pixels). */
   inputScale: number;
   /** Action names, index = action (MultiDiscrete: every part's names concatenated; Box: empty). */
@@ -118,6 +124,10 @@ export function parsePolicyFile(text: string): PolicyFile {
   if (typeof p.inputScale !== 'number' || !(p.inputScale > 0)) bad.push(`inputScale ${describe(p.inputScale)}`);
   const actionProblem = p.version === 1 && p.action !== undefined ? `action in a version 1 file` : checkActionSpace(p);
   if (actionProblem) bad.push(actionProblem);
+  if (p.observation?.dict !== undefined) {
+    const dictProblem = p.version === 1 ? 'observation.dict in a version 1 file' : checkDictLayout(p.observation.dict, p.observation.shape);
+    if (dictProblem) bad.push(dictProblem);
+  }
   if (p.inputNorm !== undefined && p.inputNorm !== null && !isInputNorm(p.inputNorm, p.observation?.shape)) bad.push(`inputNorm (mean and var of one finite value per observation value, var >= 0, epsilon > 0, clip > 0)`);
   const discrete = p.action === undefined || p.action?.type === 'Discrete';
   if (!Array.isArray(p.actions) || p.actions.length < (discrete ? 1 : 0) || p.actions.length > MAX_POLICY_ACTIONS || !p.actions.every((a) => typeof a === 'string' && a.length <= MAX_ACTION_NAME_LENGTH)) bad.push(`actions ${describe(p.actions)} (1 to ${MAX_POLICY_ACTIONS} names)`);
@@ -126,6 +136,22 @@ export function parsePolicyFile(text: string): PolicyFile {
   if (!p.model || typeof p.model.topology !== 'string') bad.push(`model.topology ${describe(p.model?.topology)}`);
   if (bad.length) fail('a complete policy description', bad.join('; '), 'export the policy again with npcforge export');
   return p;
+}
+
+/** What is wrong with a Dict layout read from a file (never quoting its keys), or null. */
+function checkDictLayout(d: unknown, obsShape: unknown): string | null {
+  const what = `observation.dict (1 to ${MAX_DICT_KEYS} entries {key of 1 to ${MAX_DICT_KEY_LENGTH} characters, shape, dtype, offset, size, scale} packed from offset 0 to the observation size)`;
+  if (!Array.isArray(d) || d.length < 1 || d.length > MAX_DICT_KEYS || !isShape(obsShape) || obsShape.length !== 1) return what;
+  let offset = 0;
+  const keys = new Set<string>();
+  for (let i = 0; i < d.length; i++) {
+    const e = d[i] as Partial<DictLayoutEntry> | null;
+    const ok = !!e && typeof e === 'object' && typeof e.key === 'string' && e.key.length >= 1 && e.key.length <= MAX_DICT_KEY_LENGTH && !keys.has(e.key) && isShape(e.shape) && ['uint8', 'int32', 'float32'].includes(e.dtype as string) && e.offset === offset && e.size === shapeSize(e.shape as number[]) && typeof e.scale === 'number' && e.scale > 0 && Number.isFinite(e.scale);
+    if (!ok) return `${what}: entry ${i + 1} of ${d.length}`;
+    keys.add(e!.key!);
+    offset += e!.size!;
+  }
+  return offset === obsShape[0] ? null : `${what}: entries total ${offset} values, observation.shape [${obsShape[0]}]`;
 }
 
 function isFiniteList(v: unknown, length: number): v is number[] {

@@ -3,7 +3,8 @@
  * `act(frame)`. One instance plays one agent in one episode stream; call `reset()` between episodes.
  */
 import * as tf from '@tensorflow/tfjs';
-import { InvalidConfigError, formatError, describe } from '../errors.js';
+import { InvalidConfigError, SpaceMismatchError, formatError, describe } from '../errors.js';
+import { flattenDictObs } from '../envs/dict-obs.js';
 import type { Rng } from '../envs/rng.js';
 import { FramePipeline } from './frame-pipeline.js';
 import { outputWidth, shapeSize, type PolicyFile } from './policy-file.js';
@@ -42,6 +43,8 @@ export class Policy {
   /** Recurrent state tensors owned by the policy (empty for feed-forward). */
   private state: tf.Tensor[] = [];
   private disposed = false;
+  /** Dict bundles: the flattened observation, allocated on first use. */
+  private dictFrame: Float32Array | null = null;
 
   /** Wraps a loaded model; `loadPolicy` is the usual entry point. The policy owns the model. */
   constructor(file: PolicyFile, model: tf.LayersModel) {
@@ -52,6 +55,21 @@ export class Policy {
     this.input = new Float32Array(shapeSize(file.observation.shape));
     this.inputShape = [1, ...file.observation.shape];
     this.reset();
+  }
+
+  /** The flat frame of an array, or of a Dict observation flattened by the bundle's layout (into a buffer reused across calls). */
+  private flatFrame(x: ArrayLike<number> | Record<string, ArrayLike<number>>): ArrayLike<number> {
+    if (x !== null && typeof x === 'object' && typeof (x as ArrayLike<number>).length === 'number') return x as ArrayLike<number>;
+    const entries = this.file.observation.dict;
+    if (!entries) throw new SpaceMismatchError(formatError('policy.act', 'an array of observation values', describe(x), 'pass the frame or observation as a typed array'));
+    const obs = x as Record<string, ArrayLike<number>>;
+    this.dictFrame ??= new Float32Array(shapeSize(this.file.observation.shape));
+    entries.forEach((e, i) => {
+      const v = obs[e.key];
+      // Keys come from the bundle: name the entry by position, never quote it.
+      if (!v || typeof v.length !== 'number' || v.length !== e.size) throw new SpaceMismatchError(formatError('policy.act', `${e.size} values at Dict key ${i + 1} of ${entries.length} (policy.file.observation.dict order)`, v && typeof v.length === 'number' ? `${v.length} values` : describe(v), 'pass every key of the Dict observation with its shape'));
+    });
+    return flattenDictObs({ entries, size: this.dictFrame.length }, obs, this.dictFrame);
   }
 
   /** Whether the network carries state between calls. */
@@ -66,9 +84,13 @@ export class Policy {
     this.state = (this.file.recurrentState?.shapes ?? []).map((s) => tf.zeros([1, ...s]));
   }
 
-  /** Chooses an action for one raw frame (or preprocessed observation) and advances the recurrent state. */
-  async act(frameOrObs: ArrayLike<number>, options: PolicyActOptions = {}): Promise<PolicyAction> {
+  /**
+   * Chooses an action for one raw frame (or preprocessed observation) and advances the recurrent
+   * state. A policy of a Dict-observation game also takes the Dict object (one array per key).
+   */
+  async act(frameOrObs: ArrayLike<number> | Record<string, ArrayLike<number>>, options: PolicyActOptions = {}): Promise<PolicyAction> {
     if (this.disposed) throw new InvalidConfigError(formatError('policy.act', 'a live policy', 'a disposed one', 'load the policy again'));
+    const frame = this.flatFrame(frameOrObs);
     const greedy = options.greedy ?? true;
     if (!greedy && (!options.rng || typeof options.rng.random !== 'function')) {
       throw new InvalidConfigError(formatError('policy.act', 'an rng with random() when greedy is false', describe(options.rng), 'pass { greedy: false, rng: new SeededRng(seed) }'));
@@ -77,7 +99,7 @@ export class Policy {
       // The bundle holds the Gaussian mean only (the log-std is a training variable), so there is nothing to sample from.
       throw new InvalidConfigError(formatError('policy.act', 'greedy acting for a Box (Gaussian) policy', 'greedy: false', 'omit greedy (the bundle holds the mean action only)'));
     }
-    const obs = this.pipeline.process(frameOrObs);
+    const obs = this.pipeline.process(frame);
     const scale = this.file.inputScale;
     const input = this.input;
     const norm = this.file.inputNorm;

@@ -82,6 +82,15 @@ export const GAME_DEFAULTS: GameDefaults[] = [
   { match: 'mountain-car-continuous', agent: 'sac', ...SAC_GAME_ROWS['mountain-car-continuous']! },
   // MultiDiscrete actions (DQN takes Discrete only): PPO with its tank preset (src/agents/pg/config.ts), same run settings.
   { match: 'tank', agent: 'ppo', preset: 'tank', steps: 100_000, runOverrides: { envs: 8, evalEvery: 20_000, evalEpisodes: 100, logEvery: 2500, checkpointEvery: 20_000 } },
+  // Dict observations (an 8x8x2 grid and an offset vector, games/beacon): PPO with one encoder per key.
+  {
+    match: 'beacon',
+    agent: 'ppo',
+    preset: 'default',
+    steps: 20_000,
+    agentOverrides: { numSteps: 64, lr: 1e-3, gamma: 0.95, entCoef: 0.01 },
+    runOverrides: { envs: 8, evalEvery: 5000, evalEpisodes: 100, logEvery: 1000, checkpointEvery: 5000 },
+  },
   { match: 'minatar/*', agent: 'dqn', preset: 'minatar', steps: 5_000_000, runOverrides: { evalEvery: 100_000, evalEpisodes: 30, logEvery: 10_000, checkpointEvery: 100_000 } },
 ];
 

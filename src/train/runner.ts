@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import { CheckpointError, InvalidConfigError, formatError, describe } from '../errors.js';
 import type { Env, ObsArray } from '../envs/env.js';
 import { make } from '../envs/registry.js';
-import { Box, Discrete } from '../envs/spaces.js';
+import { Box } from '../envs/spaces.js';
 import { SyncVectorEnv } from '../envs/vector/sync-vector-env.js';
 import type { VectorStepResult } from '../envs/vector/types.js';
 import type { Agent } from '../agents/agent.js';
@@ -21,6 +21,7 @@ import { evaluate, summarise, type EvalEpisode } from './evaluate.js';
 import { Progress, formatNumber } from './progress.js';
 import { recordPolicyEpisode } from '../replay/episodes/record-policy.js';
 import { episodeName } from '../replay/episodes/episode-name.js';
+import { episodeActionLayout } from '../replay/episodes/format.js';
 import type { ResolvedRunConfig } from './run-config.js';
 import { RUN_FORMAT, RUN_VERSION, createRunFolder, listCheckpoints, lockRunFolder, pruneCheckpoints, readRunFile, recoverRunFolder, runFolderName, writeFileAtomic, type RunFile, type WriteAtomicOptions } from './run-folder.js';
 
@@ -170,7 +171,7 @@ function uniqueRunDir(base: string): string {
 async function recordEvalEpisode(game: string, envOptions: Record<string, unknown>, dir: string, name: string, e: EvalEpisode, meta: Record<string, unknown>): Promise<void> {
   const env = make(game, envOptions) as Env<ObsArray, number>;
   try {
-    await recordPolicyEpisode({ env, dir, name, seed: e.seed, meta, policy: (_obs, t) => ({ action: e.actions[t] as number, info: e.annotations?.[t] }) });
+    await recordPolicyEpisode({ env, dir, name, seed: e.seed, meta, policy: (_obs, t) => ({ action: e.actions[t]!, info: e.annotations?.[t] }) });
   } finally {
     env.close();
   }
@@ -282,11 +283,11 @@ async function trainLoaded({ options, now, runDir, cfg, resumeFrom, progress, wa
     const wall = (): number => wall0 + (now() - t0) / 1000;
 
     const meanRecent = (): number | null => (st.recentReturns.length ? st.recentReturns.reduce((a, b) => a + b, 0) / st.recentReturns.length : null);
-    // The episode format stores Discrete actions only: other games evaluate without recording.
-    const recordable = vec.singleActionSpace instanceof Discrete;
+    // The episode format stores Discrete, MultiDiscrete and float32 Box actions: other games evaluate without recording.
+    const recordable = typeof episodeActionLayout(vec.singleActionSpace.toJSON()) !== 'string';
     const boxActions = vec.singleActionSpace instanceof Box;
     const recordEval = recordable ? (options.recordEvalEpisodes ?? 1) : 0;
-    if (!recordable && (options.recordEvalEpisodes ?? 1) > 0) progress.notice(`npcforge: ${cfg.game} has ${vec.singleActionSpace.type} actions; evaluation episodes are not recorded (the episode format stores Discrete actions)`);
+    if (!recordable && (options.recordEvalEpisodes ?? 1) > 0) progress.notice(`npcforge: ${cfg.game} has ${vec.singleActionSpace.type} actions; evaluation episodes are not recorded (the episode format stores Discrete, MultiDiscrete and float32 Box actions)`);
     const doEval = async (): Promise<void> => {
       if (run.evalEpisodes === 0) return;
       const evalIndex = st.evals++;

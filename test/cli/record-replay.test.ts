@@ -31,15 +31,17 @@ describe('npcforge record / replay verify', () => {
     env.close();
     return ok;
   };
-  it('refuses a game with continuous actions in one line (the format records Discrete actions)', async () => {
-    const rec = await run(['record', 'pendulum', '--episodes', '1', '--out', join(tmp, 'pendulum')]);
-    expect(rec.code).toBe(2);
-    expect(rec.err.trim().split('\n')).toHaveLength(1);
-    expect(rec.err).toMatch(/integer action/);
-    // Refused before any file is opened (it used to leave pendulum-s0-e000.npcep.partial behind).
-    expect(existsSync(join(tmp, 'pendulum'))).toBe(false);
+  it('fixed:<seq> names Discrete actions: refused for a Box or MultiDiscrete game in one line, before any file', async () => {
+    for (const game of ['pendulum', 'tank']) {
+      const rec = await run(['record', game, '--policy', 'fixed:0,1', '--out', join(tmp, `fixed-${game}`)]);
+      expect(rec.code).toBe(2);
+      expect(rec.err.trim().split('\n')).toHaveLength(1);
+      expect(rec.err).toMatch(/expected --policy 'random' or a run folder for a game without Discrete actions, received "fixed:0,1"/);
+      expect(existsSync(join(tmp, `fixed-${game}`))).toBe(false);
+    }
   });
-  for (const { id } of listEnvs().filter((e) => isDiscrete(e.id))) {
+  // Every game: Discrete ones as version 1 files, MultiDiscrete and Box ones (tank, pendulum, mountain-car-continuous) as version 2.
+  for (const { id } of listEnvs()) {
     it(`records ${id} episodes that replay verify accepts`, async () => {
       const dir = join(tmp, id.replace(/\//g, '_'));
       const rec = await run(['record', id, '--episodes', '2', '--seed', '4', '--out', dir, '--max-steps', '200']);
@@ -50,6 +52,7 @@ describe('npcforge record / replay verify', () => {
       const ep = readEpisode(new Uint8Array(readFileSync(join(dir, files[1]!))));
       expect(ep.header.seed).toBe(5);
       expect(ep.header.meta).toEqual({ policy: 'random', episode: 1 });
+      expect(ep.header.version).toBe(isDiscrete(id) ? 1 : 2);
       const v = await run(['replay', 'verify', ...files.map((f) => join(dir, f))]);
       expect(v.code).toBe(0);
       expect(v.out.match(/^ok /gm)).toHaveLength(2);

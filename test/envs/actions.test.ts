@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import '../../games/index.js';
 import { InvalidActionError } from '../../src/errors.js';
-import { actionAt, actionWidth } from '../../src/envs/actions.js';
+import { actionAt, actionNamesByPart, actionWidth } from '../../src/envs/actions.js';
 import type { Env, EnvSpec, RgbFrame, StepResult } from '../../src/envs/env.js';
 import { make } from '../../src/envs/registry.js';
 import { Box, Discrete, MultiDiscrete } from '../../src/envs/spaces.js';
@@ -83,5 +83,16 @@ describe('action batches (one flat array, a row per sub-env)', () => {
     });
     expect(res.returns).toEqual([1.25, 1.25, 1.25]);
     expect(Array.from(eps[0]![0] as Float32Array)).toEqual([0.25, 1]);
+  });
+});
+
+describe('actionNamesByPart', () => {
+  it('splits the flat names of a MultiDiscrete spec part by part; missing names are <part>:<index>', () => {
+    expect(actionNamesByPart([5, 3, 2], make('tank').spec.actionNames)).toEqual([
+      ['move:none', 'move:up', 'move:right', 'move:down', 'move:left'],
+      ['turret:left', 'turret:keep', 'turret:right'],
+      ['fire:no', 'fire:yes'],
+    ]);
+    expect(actionNamesByPart([2, 2], ['a', 'b', 'c'])).toEqual([['a', 'b'], ['c', '1:1']]);
   });
 });

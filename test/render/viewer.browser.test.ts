@@ -15,6 +15,7 @@ import type { Env, RgbFrame } from '../../src/envs/env.js';
 import { EpisodeFileWriter, RecordEpisode } from '../../src/replay/episodes/index.js';
 import { startViewerServer, type ViewerServer } from '../../src/render/server.js';
 import { GridGame, fakeAnnotation } from '../replay/episodes/grid-game.js';
+import { TANK_ACTIONS } from '../../games/tank/tank.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const CHROMIUM_PATH = process.env.NPCFORGE_CHROMIUM ?? '/usr/bin/chromium';
@@ -130,6 +131,29 @@ function recordPixelEpisode(path: string): Map<number, RgbFrame> {
   w.finish();
   return keep;
 }
+/** A Box (pendulum) or MultiDiscrete (tank) episode in runs/control-run, with its actions and frames. */
+function recordControl(game: 'pendulum' | 'tank', seed: number, steps: number): { actions: Array<Float32Array | Int32Array>; frames: RgbFrame[] } {
+  const env = make<unknown, Float32Array | Int32Array>(game);
+  const rng = new SeededRng(seed);
+  const rec = new RecordEpisode(env, { dir: join(runs, 'control-run', 'episodes'), name: () => `${game}-s${seed}` });
+  const out = { actions: [] as Array<Float32Array | Int32Array>, frames: [] as RgbFrame[] };
+  rec.reset({ seed });
+  out.frames.push(env.render());
+  for (let t = 0; t < steps; t++) {
+    // Tank: also the agent's probabilities per flat action name, so the bars mark one choice per part.
+    if (game === 'tank') rec.annotateNext({ probs: Array.from({ length: 10 }, (_, i) => (i % 3) / 3), value: 0.5 });
+    // Pendulum: a torque sweeping the bounds [-2, 2], both signs.
+    const a = game === 'pendulum' ? Float32Array.of(2 * Math.sin(t / 3)) : (env.actionSpace.sample(rng) as Int32Array);
+    const r = rec.step(a);
+    out.actions.push(a);
+    out.frames.push(env.render());
+    if (r.terminated || r.truncated) break;
+  }
+  rec.close();
+  return out;
+}
+let pendulumRec: ReturnType<typeof recordControl>;
+let tankRec: ReturnType<typeof recordControl>;
 const GRID_STEPS = 10_000;
 const GRID_CHECKS = [0, 1, 63, 64, 65, 4097, 9999, 10_000];
 
@@ -141,6 +165,8 @@ beforeAll(async () => {
   catchRec2 = recordEpisode(make('catch'), 'catch-run', 'catch-s2', 2, { annotate: 'q' });
   cartRec = recordEpisode(make('cartpole'), 'cartpole-run', 'cartpole-s3', 3, { annotate: 'probs', policy: (t) => (t % 4 < 2 ? 0 : 1) });
   gridRec = recordEpisode(new GridGame() as unknown as Env<unknown, number>, 'grid-run', 'long', 5, { steps: GRID_STEPS, keep: GRID_CHECKS });
+  pendulumRec = recordControl('pendulum', 2, 40);
+  tankRec = recordControl('tank', 3, 30);
   pixelFrames = recordPixelEpisode(join(runs, 'cartpole-run', 'episodes', 'long-pixels.npcep'));
   const good = readFileSync(join(runs, 'catch-run', 'episodes', 'catch-s1.npcep'));
   writeFileSync(join(runs, 'catch-run', 'episodes', 'corrupt.npcep'), good.subarray(0, Math.floor(good.length / 2)));
@@ -172,7 +198,7 @@ afterAll(async () => {
 
 describe('replay viewer in Chromium', () => {
   it('lists the runs and the episodes of the selected run', async () => {
-    await expect.poll(() => page.locator('#runs li a').allTextContents()).toEqual(['big-run', 'cartpole-run', 'catch-run', 'empty-run', 'grid-run']);
+    await expect.poll(() => page.locator('#runs li a').allTextContents()).toEqual(['big-run', 'cartpole-run', 'catch-run', 'control-run', 'empty-run', 'grid-run']);
     await expect.poll(() => page.locator('#episodes li a').allTextContents()).toEqual(['catch-s1', 'catch-s2', 'corrupt']);
   });
 
@@ -243,6 +269,61 @@ describe('replay viewer in Chromium', () => {
     expect(paused.playing).toBe(false);
     await page.waitForTimeout(300);
     expect(await page.evaluate(() => (window as any).npcforgeViewer.status().step)).toBe(paused.step);
+  });
+
+  it('a Box action (pendulum): one number and one bar per dimension, the bar spanning the bounds with 0 marked', async () => {
+    const k = 12;
+    const torque = pendulumRec.actions[k]![0]!;
+    expect(torque).toBeLessThan(0);
+    await open(`#control-run/pendulum-s2/${k}`, 'pendulum-s2', k);
+    const ref = pendulumRec.frames[k]!;
+    expect(differingPixels(await canvasFrame(page, ref.width, ref.height), ref)).toBe(0);
+    expect(await page.textContent('#ov-action')).toBe(torque.toFixed(3));
+    expect(await page.locator('#ov-act .act-dim').count()).toBe(1);
+    expect(await page.textContent('#ov-act .act-dim .name')).toBe('torque');
+    expect(await page.textContent('#ov-act .act-dim .num')).toBe(torque.toFixed(3));
+    // Bounds [-2, 2]: 0 sits mid-track; a negative torque fills leftwards from it.
+    const geometry = async (): Promise<{ zero: number; left: number; width: number; track: number }> =>
+      page.evaluate(() => {
+        const track = document.querySelector('#ov-act .act-dim .track')!.getBoundingClientRect();
+        const zero = document.querySelector('#ov-act .act-dim .zero')!.getBoundingClientRect();
+        const fill = document.querySelector('#ov-act .act-dim .fill')!.getBoundingClientRect();
+        return { zero: zero.left - track.left, left: fill.left - track.left, width: fill.width, track: track.width };
+      });
+    const g = await geometry();
+    expect(g.zero / g.track).toBeCloseTo(0.5, 2);
+    expect((g.left + g.width) / g.track).toBeCloseTo(0.5, 2);
+    expect(g.width / g.track).toBeCloseTo(Math.abs(torque) / 4, 2);
+    // A positive torque a few steps on fills rightwards from 0.
+    const k2 = 8;
+    const t2 = pendulumRec.actions[k2]![0]!;
+    expect(t2).toBeGreaterThan(0);
+    await page.evaluate((k) => (window as any).npcforgeViewer.seek(k), k2);
+    expect(await page.textContent('#ov-action')).toBe(t2.toFixed(3));
+    const g2 = await geometry();
+    expect(g2.left / g2.track).toBeCloseTo(0.5, 2);
+    expect(g2.width / g2.track).toBeCloseTo(t2 / 4, 2);
+    expect(await page.locator('#ov-bars .bar').count()).toBe(0);
+    // The last frame has no action.
+    await page.evaluate(() => (window as any).npcforgeViewer.seek(1e9));
+    expect(await page.textContent('#ov-action')).toBe('(episode over)');
+    expect(await page.locator('#ov-act .act-dim').count()).toBe(0);
+  });
+
+  it('a MultiDiscrete action (tank): one label per part from the game\'s action names, one chosen bar per part', async () => {
+    const k = 6;
+    const row = Array.from(tankRec.actions[k]!);
+    const parts = [TANK_ACTIONS.slice(0, 5), TANK_ACTIONS.slice(5, 8), TANK_ACTIONS.slice(8)];
+    await open(`#control-run/tank-s3/${k}`, 'tank-s3', k);
+    const ref = tankRec.frames[k]!;
+    expect(differingPixels(await canvasFrame(page, ref.width, ref.height), ref)).toBe(0);
+    expect(await page.textContent('#ov-action')).toBe(row.map((v, i) => parts[i]![v]).join(', '));
+    expect(await page.locator('#ov-act .act-part .name').allTextContents()).toEqual(['move', 'turret', 'fire']);
+    expect(await page.locator('#ov-act .act-part .label').allTextContents()).toEqual(row.map((v, i) => parts[i]![v]!.split(':')[1]));
+    expect(await page.textContent('#ov-bars-title')).toBe('action probabilities');
+    expect(await page.locator('#ov-bars .bar').count()).toBe(10);
+    expect(await page.locator('#ov-bars .bar.chosen .name').allTextContents()).toEqual(row.map((v, i) => parts[i]![v]));
+    expect(await page.textContent('#ov-value')).toBe('0.500');
   });
 
   it('a corrupt file shows a readable error and the rest keeps working', async () => {

@@ -1,5 +1,5 @@
 /**
- * Resume exactness for PPO (feed-forward and LSTM; Discrete, Box and MultiDiscrete actions): a run stopped mid-rollout writes a checkpoint,
+ * Resume exactness for PPO (feed-forward and LSTM; Discrete, Box and MultiDiscrete actions; a Dict observation): a run stopped mid-rollout writes a checkpoint,
  * `resume` continues it, and metrics (minus timings) and weights equal an uninterrupted run.
  */
 import { mkdtempSync, readFileSync } from 'node:fs';
@@ -31,6 +31,8 @@ describe('PPO resume', () => {
     // Box actions with the pendulum preset's normalisation and separate critic (their state is in the snapshot).
     ['pendulum', 0, { normObs: true, normReward: true, separateCritic: true }],
     ['tank', 8, {}],
+    // Dict observations: one encoder per key (a CNN for the grid) instead of the flat MLP.
+    ['beacon', 0, { encoder: 'auto' }],
   ] as Array<[string, number, Record<string, unknown>]>) {
     it(`continues exactly like an uninterrupted run (${game}, lstmUnits ${lstmUnits})`, async () => {
       const dir = mkdtempSync(join(tmpdir(), 'npcforge-pg-resume-'));

@@ -46,6 +46,54 @@ describe('the runner records evaluation episodes for the viewer', () => {
     expect(runFile.versions.npcforge).toBe(own);
   });
 
+  // MultiDiscrete (tank, PPO: action probabilities per part) and Box (pendulum, PPO: a Gaussian, value only).
+  for (const [game, width] of [['tank', 3], ['pendulum', 1]] as const) {
+    it(`records ${game} evaluation episodes with their ${width === 3 ? 'MultiDiscrete' : 'Box'} action rows, replayable`, async () => {
+      const notices: string[] = [];
+      // One env: loading a PPO run with normReward made with more envs into the one-env agent of
+      // `record --policy` fails in RewardScaler.setState (the policy-gradient snapshot, not this slice).
+      const config = resolveRunConfig({ game, agent: 'ppo', flags: { steps: 64, envs: 1, evalEvery: 64, evalEpisodes: 2, logEvery: 64 } as never, file: { numSteps: 16, minibatches: 1, epochs: 1 } });
+      const res = await train({ config, runDir: join(dir, `run-${game}`), progress: { write: (s: string) => (notices.push(s), true) } as never, showProgress: false, recordEvalEpisodes: 1 });
+      expect(notices.join('')).not.toMatch(/not recorded/);
+      const files = readdirSync(join(res.runDir, 'episodes'));
+      expect(files).toHaveLength(1);
+      const ep = readEpisode(new Uint8Array(readFileSync(join(res.runDir, 'episodes', files[0]!))));
+      expect(ep.header.version).toBe(2);
+      expect(ep.actionLayout.width).toBe(width);
+      expect(ep.actions).toBeInstanceOf(width === 3 ? Int32Array : Float32Array);
+      expect(ep.actions.length).toBe(ep.stepCount * width);
+      expect(ep.stepCount).toBeGreaterThan(0);
+      expect(ep.annotation(0)?.value).toEqual(expect.any(Number));
+      if (game === 'tank') {
+        // Greedy MultiDiscrete actions: each part is the argmax of that part's recorded probabilities.
+        for (let t = 0; t < ep.stepCount; t++) {
+          const probs = Array.from(ep.annotation(t)!.probs!);
+          expect(probs).toHaveLength(10);
+          let off = 0;
+          [5, 3, 2].forEach((k, part) => {
+            const p = probs.slice(off, off + k);
+            expect(p.indexOf(Math.max(...p))).toBe(ep.actions[t * 3 + part]);
+            off += k;
+          });
+        }
+      }
+      expect(verifyEpisode(ep).ok).toBe(true);
+      // `npcforge record --policy <run>` plays the trained agent's rows the same way.
+      const out = join(dir, `recorded-${game}`);
+      const write = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+      try {
+        expect(await main(['record', game, '--policy', res.runDir, '--seed', '7', '--out', out])).toBe(0);
+      } finally {
+        write.mockRestore();
+      }
+      const [rec] = readdirSync(out);
+      const again = readEpisode(new Uint8Array(readFileSync(join(out, rec!))));
+      expect(again.header.seed).toBe(7);
+      expect(again.actions.length).toBe(again.stepCount * width);
+      expect(verifyEpisode(again).ok).toBe(true);
+    });
+  }
+
   it('`npcforge record --policy <run>` records the trained agent; a run of another game is refused', async () => {
     const out = join(dir, 'recorded');
     const write = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);

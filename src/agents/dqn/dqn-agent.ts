@@ -28,7 +28,6 @@ export interface DqnAgentOptions {
   seed: number;
 }
 
-export { autoEncoder } from './q-learning.js';
 
 export class DqnAgent implements Agent {
   readonly kind = 'dqn';

@@ -1,13 +1,12 @@
 /** Memory needs of a DQN / DRQN config (see `agents/memory.ts`), checked before the agent is built. */
-import { encoderSize, lstmParams, spaceFacts, type MemoryContext, type MemoryNeed } from '../memory.js';
+import { autoEncoderOrMlp, encoderSize, lstmParams, spaceFacts, type MemoryContext, type MemoryNeed } from '../memory.js';
 import type { DqnConfig } from './config.js';
-import { autoEncoder } from './q-learning.js';
 
 /** Replay memory, network (online + target + optimizer slots + gradients) and one batch of activations. */
 export function dqnMemoryNeeds(c: DqnConfig, ctx: MemoryContext): MemoryNeed[] {
   const { shape, size, bytesPerValue, numActions } = spaceFacts(ctx);
-  const spec = c.network === 'auto' ? autoEncoder(shape) : c.network;
-  const enc = encoderSize(spec.kind, shape, spec.kind === 'mlp' ? spec.hidden : []);
+  const spec = c.network === 'auto' ? autoEncoderOrMlp(ctx.observationSpace) : c.network;
+  const enc = encoderSize(spec, ctx.observationSpace, shape);
   const units = c.lstmUnits;
   const rnn = units > 0 ? lstmParams(enc.features, units) : 0;
   const headIn = units > 0 ? units : enc.features;

@@ -6,19 +6,14 @@
 import * as tf from '@tensorflow/tfjs';
 import { CheckpointError, SpaceMismatchError, formatError, describe } from '../../errors.js';
 import { Box, Discrete, type Space } from '../../envs/spaces.js';
-import type { EncoderSpec, QNetworkSpec } from '../../networks/specs.js';
+import type { QNetworkSpec } from '../../networks/specs.js';
+import { autoEncoder } from '../../networks/encoders.js';
+import { boxInputScale, dictLayoutOf } from '../../envs/dict-obs.js';
 import type { DqnConfig } from './config.js';
 import type { RngState, SeededRng } from '../../envs/rng.js';
 import { clipByGlobalNorm, type SlotOptimizer } from '../../networks/optimizers.js';
 import { packTensors, unpackTensors, type TensorPackEntry } from '../../networks/weights.js';
 import type { AgentSnapshot, UpdateMetrics } from '../agent.js';
-
-/** Picks the encoder for `network: 'auto'` from the observation shape. */
-export function autoEncoder(shape: readonly number[]): EncoderSpec {
-  if (shape.length === 3 && shape[0] === 10 && shape[1] === 10) return { kind: 'minatar-cnn' };
-  if (shape.length === 3 && shape[0]! >= 36 && shape[1]! >= 36) return { kind: 'nature-cnn' };
-  return { kind: 'mlp', hidden: [64, 64] };
-}
 
 /**
  * Checks the spaces of a DQN-family agent (named `component` in errors) and derives what it
@@ -26,13 +21,17 @@ export function autoEncoder(shape: readonly number[]): EncoderSpec {
  * pixels) and the Q-network spec.
  */
 export function qNetworkShapes(component: string, config: DqnConfig, observationSpace: Space, actionSpace: Space, seed: number): { numActions: number; obsShape: number[]; obsSize: number; obsScale: number; netSpec: QNetworkSpec } {
-  if (!(observationSpace instanceof Box)) throw new SpaceMismatchError(formatError(component, 'a Box observation space', observationSpace.type, 'use an env with array observations'));
+  if (!(observationSpace instanceof Box)) throw new SpaceMismatchError(formatError(component, 'a Box or Dict observation space', observationSpace.type, 'use an env with array (or Dict of array) observations'));
   if (!(actionSpace instanceof Discrete)) throw new SpaceMismatchError(formatError(component, 'a Discrete action space', `${actionSpace.type} actions`, 'DQN needs discrete actions; use --agent sac for Box actions'));
   const obsShape = [...observationSpace.shape];
-  const high = Math.max(...observationSpace.high);
-  const obsScale = observationSpace.dtype === 'uint8' && high > 1 ? 1 / 255 : 1;
-  const encoder = config.network === 'auto' ? autoEncoder(obsShape) : config.network;
-  const netSpec: QNetworkSpec = { inputShape: obsShape, numActions: actionSpace.n, encoder, head: { kind: config.dueling ? 'dueling' : 'q' }, seed };
+  const obsScale = boxInputScale(observationSpace);
+  const encoder = config.network === 'auto' ? autoEncoder(observationSpace) : config.network;
+  const layout = dictLayoutOf(observationSpace);
+  if (layout && (encoder.kind === 'minatar-cnn' || encoder.kind === 'nature-cnn')) {
+    // Presets name a CNN over the whole frame (minatar); a Dict observation arrives flat and needs its per-key encoders.
+    throw new SpaceMismatchError(formatError(component, "network 'auto' (one encoder per key), an mlp or a {kind: 'dict'} spec for a Dict observation", `network ${encoder.kind}`, 'pass --config with {"network": "auto"}'));
+  }
+  const netSpec: QNetworkSpec = { inputShape: obsShape, numActions: actionSpace.n, encoder, head: { kind: config.dueling ? 'dueling' : 'q' }, seed, ...(layout ? { layout } : {}) };
   return { numActions: actionSpace.n, obsShape, obsSize: observationSpace.size, obsScale, netSpec };
 }
 

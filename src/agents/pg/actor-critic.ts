@@ -1,6 +1,7 @@
 /**
- * The actor-critic network of the policy-gradient agents: encoder (MLP for vectors, MinAtar CNN
- * for small grids, Nature CNN for pixels) -> optional LSTM core -> policy logits and value heads.
+ * The actor-critic network of the policy-gradient agents: encoder (from the one builder,
+ * `networks/encoders.ts`; Dict observations get one encoder per key) -> optional LSTM core ->
+ * policy logits and value heads.
  *
  * The policy head gives the distribution's parameters: logits for Discrete (n) and MultiDiscrete
  * (sum of nvec), the Gaussian mean for Box (one per dimension) next to a state-independent log-std
@@ -12,14 +13,20 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { InvalidConfigError, SpaceMismatchError, formatError, describe } from '../../errors.js';
+import { Box, type Space } from '../../envs/spaces.js';
+import { dictLayoutOf } from '../../envs/dict-obs.js';
+import { InitSeeds, autoEncoder, buildEncoderModel } from '../../networks/encoders.js';
+import type { EncoderSpec } from '../../networks/specs.js';
 import { LstmCore, type LstmState } from '../../networks/lstm.js';
 
-/** Which encoder turns an observation into a feature vector. */
+/** Which encoder turns an observation into a feature vector; 'auto' applies the one rule of `networks/encoders.ts`. */
 export type EncoderKind = 'mlp' | 'minatar-cnn' | 'nature-cnn';
 
 export interface ActorCriticSpec {
-  /** Observation shape ([d] for vectors, [H, W, C] for grids and pixels). */
+  /** Observation shape ([d] for vectors and flat Dict observations, [H, W, C] for grids and pixels). */
   obsShape: number[];
+  /** The observation space: picks the 'auto' encoder, and a FlatDictBox gives the Dict layout. Default: a float32 Box of `obsShape`. */
+  observationSpace?: Space;
   /** Width of the policy head: discrete actions, sum of a MultiDiscrete nvec, or Box dimensions. */
   numActions: number;
   /** Box actions: dimensions of the state-independent log-std variable (0 = none). */
@@ -29,8 +36,8 @@ export interface ActorCriticSpec {
   /** Multiplier applied to raw observations (1/255 for uint8 pixels). */
   obsScale: number;
   /** Encoder architecture. */
-  encoder: EncoderKind;
-  /** Hidden layer sizes of the MLP encoder (units). */
+  encoder: EncoderKind | 'auto';
+  /** Hidden layer sizes of MLP encoders (units; tanh, as CleanRL's PPO). */
   mlpHidden: number[];
   /** LSTM units between encoder and heads; 0 for a feed-forward network. */
   lstmUnits: number;
@@ -38,42 +45,16 @@ export interface ActorCriticSpec {
   seed: number;
 }
 
-/** Picks the encoder for an observation shape: vectors -> mlp, large images -> nature-cnn, else minatar-cnn. */
-export function defaultEncoder(obsShape: readonly number[]): EncoderKind {
-  if (obsShape.length === 1) return 'mlp';
-  const [h = 0, w = 0] = obsShape;
-  return h >= 36 && w >= 36 ? 'nature-cnn' : 'minatar-cnn';
+/** The encoder spec of a PG network: tanh MLPs of `mlpHidden`, 'auto' by the one rule. */
+export function pgEncoderSpec(encoder: EncoderKind | 'auto', mlpHidden: readonly number[], observationSpace: Space): EncoderSpec {
+  const mlp = { hidden: [...mlpHidden], activation: 'tanh' as const };
+  if (encoder === 'auto') return autoEncoder(observationSpace, { mlp });
+  return encoder === 'mlp' ? { kind: 'mlp', ...mlp } : { kind: encoder };
 }
 
-function buildEncoder(spec: ActorCriticSpec): tf.Sequential {
-  let seed = spec.seed;
-  const init = () => tf.initializers.glorotUniform({ seed: seed++ });
-  const m = tf.sequential();
-  const shape = spec.obsShape;
-  if (spec.encoder === 'mlp') {
-    if (spec.mlpHidden.length === 0) throw new InvalidConfigError(formatError('ActorCritic', 'at least one mlpHidden layer', '[]', 'pass e.g. mlpHidden: [64, 64]'));
-    // Flatten needs rank >= 3 inputs; vectors go straight into the first dense layer.
-    if (shape.length > 1) m.add(tf.layers.flatten({ inputShape: shape }));
-    spec.mlpHidden.forEach((u, i) => m.add(tf.layers.dense({ units: u, activation: 'tanh', kernelInitializer: init(), ...(i === 0 && shape.length === 1 ? { inputShape: shape } : {}) })));
-    return m;
-  }
-  if (shape.length !== 3) {
-    throw new SpaceMismatchError(formatError('ActorCritic', `an [H, W, C] observation for encoder ${spec.encoder}`, describe(shape), "use encoder 'mlp' for vector observations"));
-  }
-  if (spec.encoder === 'minatar-cnn') {
-    // MinAtar paper network: one 3x3 conv of 16 filters, stride 1, then a dense layer of 128.
-    m.add(tf.layers.conv2d({ inputShape: shape, filters: 16, kernelSize: 3, strides: 1, activation: 'relu', kernelInitializer: init() }));
-    m.add(tf.layers.flatten());
-    m.add(tf.layers.dense({ units: 128, activation: 'relu', kernelInitializer: init() }));
-    return m;
-  }
-  // Nature DQN torso (Mnih et al. 2015).
-  m.add(tf.layers.conv2d({ inputShape: shape, filters: 32, kernelSize: 8, strides: 4, activation: 'relu', kernelInitializer: init() }));
-  m.add(tf.layers.conv2d({ filters: 64, kernelSize: 4, strides: 2, activation: 'relu', kernelInitializer: init() }));
-  m.add(tf.layers.conv2d({ filters: 64, kernelSize: 3, strides: 1, activation: 'relu', kernelInitializer: init() }));
-  m.add(tf.layers.flatten());
-  m.add(tf.layers.dense({ units: 512, activation: 'relu', kernelInitializer: init() }));
-  return m;
+function buildPgEncoder(spec: ActorCriticSpec, space: Space, seed: number): tf.LayersModel {
+  if (spec.mlpHidden.length === 0) throw new InvalidConfigError(formatError('ActorCritic', 'at least one mlpHidden layer', '[]', 'pass e.g. mlpHidden: [64, 64]'));
+  return buildEncoderModel(spec.obsShape, pgEncoderSpec(spec.encoder, spec.mlpHidden, space), { seeds: new InitSeeds(seed), layout: dictLayoutOf(space) });
 }
 
 /** Outputs of a forward pass; every tensor belongs to the enclosing tidy. */
@@ -87,12 +68,12 @@ export interface ActorCriticOutput {
 /** Encoder + optional LSTM + policy and value heads. Owns its variables: call `dispose()`. */
 export class ActorCritic {
   readonly spec: ActorCriticSpec;
-  readonly encoder: tf.Sequential;
+  readonly encoder: tf.LayersModel;
   readonly lstm: LstmCore | null;
   readonly policyHead: tf.Sequential;
   readonly valueHead: tf.Sequential;
   /** The value head's own encoder when `separateCritic`, else null (the value head shares `encoder`). */
-  readonly criticEncoder: tf.Sequential | null;
+  readonly criticEncoder: tf.LayersModel | null;
   /** Box actions: log-std per dimension [D], or null. */
   readonly logStd: tf.Variable<tf.Rank.R1> | null;
 
@@ -101,20 +82,21 @@ export class ActorCritic {
     if (!Array.isArray(spec.obsShape) || spec.obsShape.length === 0 || spec.obsShape.some((d) => !Number.isInteger(d) || d < 1)) bad.push(`obsShape=${describe(spec.obsShape)}`);
     if (!Number.isInteger(spec.numActions) || spec.numActions < 1) bad.push(`numActions=${describe(spec.numActions)}`);
     if (!Number.isInteger(spec.lstmUnits) || spec.lstmUnits < 0) bad.push(`lstmUnits=${describe(spec.lstmUnits)}`);
-    if (!['mlp', 'minatar-cnn', 'nature-cnn'].includes(spec.encoder)) bad.push(`encoder=${describe(spec.encoder)}`);
+    if (!['auto', 'mlp', 'minatar-cnn', 'nature-cnn'].includes(spec.encoder)) bad.push(`encoder=${describe(spec.encoder)}`);
     const logStdDims = spec.logStdDims ?? 0;
     if (!Number.isInteger(logStdDims) || logStdDims < 0) bad.push(`logStdDims=${describe(spec.logStdDims)}`);
     if (spec.separateCritic && spec.lstmUnits > 0) bad.push('separateCritic with lstmUnits > 0 (the LSTM core is shared)');
     if (bad.length) throw new InvalidConfigError(formatError('ActorCritic', 'a valid network spec', bad.join(', '), 'check obsShape, numActions, encoder and lstmUnits'));
     this.spec = { ...spec, obsShape: [...spec.obsShape], mlpHidden: [...spec.mlpHidden] };
-    this.encoder = buildEncoder(this.spec);
+    const space = spec.observationSpace ?? new Box({ shape: this.spec.obsShape, dtype: 'float32', low: -Infinity, high: Infinity });
+    this.encoder = buildPgEncoder(this.spec, space, spec.seed);
     const featureSize = (this.encoder.outputs[0]!.shape[1] as number) ?? 0;
     this.lstm = spec.lstmUnits > 0 ? new LstmCore({ inputSize: featureSize, units: spec.lstmUnits, seed: spec.seed + 101 }) : null;
     const headIn = this.lstm ? spec.lstmUnits : featureSize;
     // Small policy init (gain 0.01) starts near-uniform; value head gain 1 (Andrychowicz et al. 2021).
     this.policyHead = tf.sequential({ layers: [tf.layers.dense({ inputShape: [headIn], units: spec.numActions, kernelInitializer: tf.initializers.orthogonal({ gain: 0.01, seed: spec.seed + 201 }) })] });
     this.valueHead = tf.sequential({ layers: [tf.layers.dense({ inputShape: [headIn], units: 1, kernelInitializer: tf.initializers.orthogonal({ gain: 1, seed: spec.seed + 301 }) })] });
-    this.criticEncoder = spec.separateCritic ? buildEncoder({ ...this.spec, seed: spec.seed + 401 }) : null;
+    this.criticEncoder = spec.separateCritic ? buildPgEncoder(this.spec, space, spec.seed + 401) : null;
     this.logStd = logStdDims > 0 ? tf.variable(tf.zeros([logStdDims]), true) as tf.Variable<tf.Rank.R1> : null;
   }
 

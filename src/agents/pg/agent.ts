@@ -20,7 +20,7 @@ import { Categorical, DiagGaussian, MultiCategorical } from '../policy/distribut
 import { actionWidth } from '../../envs/actions.js';
 import { SeededRng, type RngState } from '../../envs/rng.js';
 import type { ObsArray } from '../../envs/env.js';
-import { ActorCritic, defaultEncoder } from './actor-critic.js';
+import { ActorCritic } from './actor-critic.js';
 import { resolvePgConfig, type PgConfig } from './config.js';
 import { clippedSurrogateLoss, discountedReturns, gae, linearSchedule, maskedMean, normalizeAdvantages, valueLoss } from './math.js';
 
@@ -189,8 +189,7 @@ export class PolicyGradientAgent {
     const high = Math.max(...Array.from(os.high as ArrayLike<number>));
     // uint8 pixels (0..255) are scaled to [0, 1]; 0/1 grids and float vectors are used as they are.
     const obsScale = os.dtype === 'uint8' && high > 1 ? 1 / 255 : 1;
-    const encoder = this.config.encoder === 'auto' ? defaultEncoder(this.obsShape) : this.config.encoder;
-    this.net = new ActorCritic({ obsShape: this.obsShape, numActions: this.numActions, obsScale, encoder, mlpHidden: this.config.mlpHidden, lstmUnits: this.config.lstmUnits, seed: options.seed, logStdDims: this.action.kind === 'box' ? this.action.dims : 0, separateCritic: this.config.separateCritic });
+    this.net = new ActorCritic({ obsShape: this.obsShape, observationSpace: os, numActions: this.numActions, obsScale, encoder: this.config.encoder, mlpHidden: this.config.mlpHidden, lstmUnits: this.config.lstmUnits, seed: options.seed, logStdDims: this.action.kind === 'box' ? this.action.dims : 0, separateCritic: this.config.separateCritic });
     this.optimizer = tf.train.adam(this.config.lr, 0.9, 0.999, this.config.adamEps);
     this.rng = new SeededRng(options.seed);
   }

@@ -43,7 +43,7 @@ export interface PgConfig {
   reinforceEpisodes: number;
   /** LSTM units between encoder and heads; 0 = feed-forward. */
   lstmUnits: number;
-  /** Encoder; 'auto' picks from the observation shape. */
+  /** Encoder; 'auto' applies the one rule of networks/encoders.ts (Dict observations: one encoder per key). */
   encoder: EncoderKind | 'auto';
   /** MLP encoder hidden sizes (units). */
   mlpHidden: number[];

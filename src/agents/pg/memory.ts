@@ -1,6 +1,7 @@
 /** Memory needs of a policy-gradient config (see `agents/memory.ts`), checked before the agent is built. */
 import { encoderSize, lstmParams, spaceFacts, type MemoryContext, type MemoryNeed } from '../memory.js';
-import { defaultEncoder } from './actor-critic.js';
+import { Box } from '../../envs/spaces.js';
+import { pgEncoderSpec } from './actor-critic.js';
 import type { PgConfig } from './config.js';
 
 /** Network (weights + Adam slots + gradients), one rollout and one minibatch of activations. */
@@ -9,8 +10,9 @@ export function pgMemoryNeeds(c: PgConfig, ctx: MemoryContext): MemoryNeed[] {
   // Policy head width: n (Discrete), sum(nvec) (MultiDiscrete), dimensions (Box); 1 for anything else (refused later).
   const as = ctx.actionSpace as unknown as { n?: number; nvec?: number[]; size?: number };
   const numActions = typeof as.n === 'number' ? as.n : Array.isArray(as.nvec) ? as.nvec.reduce((a, b) => a + b, 0) : typeof as.size === 'number' ? as.size : 1;
-  const kind = c.encoder === 'auto' ? defaultEncoder(shape) : c.encoder;
-  const enc = encoderSize(kind, shape, c.mlpHidden);
+  // A space no encoder takes is refused by the agent, by name; estimate it as a vector meanwhile.
+  const space = ctx.observationSpace instanceof Box ? ctx.observationSpace : new Box({ shape: [size], dtype: 'float32', low: -Infinity, high: Infinity });
+  const enc = encoderSize(pgEncoderSpec(c.encoder, c.mlpHidden, space), space, shape);
   const units = c.lstmUnits;
   const rnn = units > 0 ? lstmParams(enc.features, units) : 0;
   const headIn = units > 0 ? units : enc.features;

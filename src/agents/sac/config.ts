@@ -1,6 +1,9 @@
 /** SAC hyperparameters, presets and their validation. Step counts are env steps summed over sub-envs. */
 import { InvalidConfigError, formatError, describe } from '../../errors.js';
-import { MAX_LAYER_UNITS } from '../../networks/specs.js';
+import { MAX_LAYER_UNITS, type DictEncoderSpec, type EncoderSpec } from '../../networks/specs.js';
+import { autoEncoder } from '../../networks/encoders.js';
+import { dictLayoutOf, type DictLayout } from '../../envs/dict-obs.js';
+import type { Space } from '../../envs/spaces.js';
 import { checkOptimizerConfig, type OptimizerConfig } from '../../networks/optimizers.js';
 
 /**
@@ -193,3 +196,31 @@ export const SAC_GAME_ROWS: Record<string, SacGameRow> = {
 
 /** Any other game: the default preset and a generic budget. */
 export const SAC_FALLBACK_ROW: SacGameRow = { preset: 'default', steps: 100_000, runOverrides: { evalEvery: 10_000, evalEpisodes: 20, logEvery: 1000, checkpointEvery: 10_000 } };
+
+/** Key of the action in the critics' input layout for Dict observations (a name no observation key can clash with: keys are sorted, this one is appended). */
+export const SAC_ACTION_KEY = '\u0000action';
+
+/** An encoder with, for Dict observations, the layout its flat input splits by. */
+export interface SacEncoderChoice {
+  encoder: EncoderSpec;
+  layout: DictLayout | null;
+}
+
+/**
+ * The encoders of SAC's actor and critics. Vectors: ReLU MLPs of `hidden` over the observation
+ * (actor) and over concat(observation, action) (critics). Dict observations follow SB3's
+ * `CombinedExtractor` + net_arch: per key the one auto rule with vector keys passed flat (a CNN
+ * for grid and image keys), concatenated (the critics append the action as one more key), then
+ * the ReLU MLP of `hidden`.
+ */
+export function sacEncoders(hidden: readonly number[], observationSpace: Space, actionDims: number): { actor: SacEncoderChoice; critic: SacEncoderChoice } {
+  const layout = dictLayoutOf(observationSpace);
+  if (!layout) {
+    const mlp: EncoderSpec = { kind: 'mlp', hidden: [...hidden] };
+    return { actor: { encoder: mlp, layout: null }, critic: { encoder: mlp, layout: null } };
+  }
+  const actor = autoEncoder(observationSpace, { mlp: { hidden: [] }, dictHidden: [...hidden] }) as DictEncoderSpec;
+  const criticLayout: DictLayout = { entries: [...layout.entries, { key: SAC_ACTION_KEY, shape: [actionDims], dtype: 'float32', offset: layout.size, size: actionDims, scale: 1 }], size: layout.size + actionDims };
+  const critic: EncoderSpec = { ...actor, keys: { ...actor.keys, [SAC_ACTION_KEY]: { kind: 'mlp', hidden: [] } } };
+  return { actor: { encoder: actor, layout }, critic: { encoder: critic, layout: criticLayout } };
+}

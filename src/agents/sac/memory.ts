@@ -7,8 +7,8 @@ export function sacMemoryNeeds(c: SacConfig, ctx: MemoryContext): MemoryNeed[] {
   const { size } = spaceFacts(ctx);
   const space = ctx.actionSpace as unknown as { size?: number };
   const dims = typeof space.size === 'number' && space.size > 0 ? space.size : 1;
-  const actor = encoderSize('mlp', [size], c.hidden);
-  const critic = encoderSize('mlp', [size + dims], c.hidden);
+  const actor = encoderSize({ kind: 'mlp', hidden: c.hidden }, ctx.observationSpace, [size]);
+  const critic = encoderSize({ kind: 'mlp', hidden: c.hidden }, ctx.observationSpace, [size + dims]);
   const actorParams = actor.params + actor.features * 2 * dims + 2 * dims;
   const criticParams = critic.params + critic.features + 1;
   // Actor: weights, 2 Adam slots, gradients; critics: 2 online + 2 target, 2 slots and gradients for the online pair.

@@ -3,7 +3,7 @@
  * `sac_continuous_action.py`: the losses as pure tensor functions, the networks, then the agent
  * (act, observe -> update, save/load).
  *
- * - Actor: MLP -> [mean, log-std] per action dim; log-std squashed into [-5, 2] by tanh as
+ * - Actor: MLP (Dict observations: per-key encoders then the MLP, see `sacEncoders`) -> [mean, log-std] per action dim; log-std squashed into [-5, 2] by tanh as
  *   CleanRL; a `TanhGaussian` samples and scales the action onto the Box bounds.
  * - Twin critics Q1, Q2: MLPs on concat(obs, action); target copies follow by Polyak averaging.
  * - Automatic entropy tuning: learnable log(alpha) towards target entropy -|A|.
@@ -23,7 +23,8 @@ import { TanhGaussian } from '../policy/distributions.js';
 import { applyGradients } from '../dqn/q-learning.js';
 import { checkFiniteUpdate } from '../divergence.js';
 import type { ActOptions, ActResult, Agent, AgentSnapshot, StepBatch, UpdateMetrics } from '../agent.js';
-import type { SacConfig } from './config.js';
+import { sacEncoders, type SacConfig, type SacEncoderChoice } from './config.js';
+import { boxInputScale } from '../../envs/dict-obs.js';
 import { ContinuousReplay, type ContinuousSample } from './replay.js';
 import { ColoredNoise, type ColoredNoiseState } from './noise.js';
 
@@ -154,7 +155,7 @@ export class SacAgent implements Agent {
     if (!(actionSpace instanceof Box) || actionSpace.dtype !== 'float32' || actionSpace.shape.length !== 1) {
       throw new SpaceMismatchError(formatError('sac', 'a Box action space of float32 vectors', actionSpace instanceof Box ? `Box of shape [${actionSpace.shape.join(', ')}] ${actionSpace.dtype}` : `${actionSpace.type} actions`, 'SAC handles continuous actions; use --agent dqn, ppo, a2c or reinforce for discrete actions'));
     }
-    if (!(observationSpace instanceof Box)) throw new SpaceMismatchError(formatError('sac', 'a Box observation space', observationSpace.type, 'use an env with array observations'));
+    if (!(observationSpace instanceof Box)) throw new SpaceMismatchError(formatError('sac', 'a Box or Dict observation space', observationSpace.type, 'use an env with array (or Dict of array) observations'));
     for (let i = 0; i < actionSpace.size; i++) {
       if (!Number.isFinite(actionSpace.low[i]) || !Number.isFinite(actionSpace.high[i]) || !(actionSpace.high[i]! > actionSpace.low[i]!)) {
         throw new SpaceMismatchError(formatError('sac', 'finite action bounds with low < high', `dim ${i}: [${actionSpace.low[i]}, ${actionSpace.high[i]}]`, 'SAC squashes actions into the bounds; give the Box finite bounds'));
@@ -165,14 +166,15 @@ export class SacAgent implements Agent {
     this.actionDims = actionSpace.size;
     this.low = actionSpace.low;
     this.high = actionSpace.high;
-    this.obsScale = observationSpace.dtype === 'uint8' && Math.max(...observationSpace.high) > 1 ? 1 / 255 : 1;
+    this.obsScale = boxInputScale(observationSpace);
     this.targetEntropy = config.targetEntropy ?? -this.actionDims;
     const D = this.actionDims;
     // One seed stream per network, so the critics start different from each other.
     const seeds = new SeededRng((seed * 2654435761 + 3) >>> 0);
-    const mlp = { kind: 'mlp' as const, hidden: [...config.hidden] };
-    this.actor = buildQNetwork({ inputShape: [this.obsSize], numActions: 2 * D, encoder: mlp, head: { kind: 'q' }, seed: seeds.int(0, 0x7fffffff) });
-    const critic = (): tf.LayersModel => buildQNetwork({ inputShape: [this.obsSize + D], numActions: 1, encoder: mlp, head: { kind: 'q' }, seed: seeds.int(0, 0x7fffffff) });
+    const enc = sacEncoders(config.hidden, observationSpace, D);
+    const withLayout = (c: SacEncoderChoice) => ({ encoder: c.encoder, ...(c.layout ? { layout: c.layout } : {}) });
+    this.actor = buildQNetwork({ inputShape: [this.obsSize], numActions: 2 * D, ...withLayout(enc.actor), head: { kind: 'q' }, seed: seeds.int(0, 0x7fffffff) });
+    const critic = (): tf.LayersModel => buildQNetwork({ inputShape: [this.obsSize + D], numActions: 1, ...withLayout(enc.critic), head: { kind: 'q' }, seed: seeds.int(0, 0x7fffffff) });
     this.q1 = critic();
     this.q2 = critic();
     this.q1Target = critic();

@@ -5,6 +5,9 @@ import { InvalidConfigError, formatError, describe } from '../../errors.js';
 import { make } from '../../envs/registry.js';
 import { SeededRng } from '../../envs/rng.js';
 import { Discrete } from '../../envs/spaces.js';
+import { actionAt, actionWidth } from '../../envs/actions.js';
+import type { EpisodeAction } from '../../replay/episodes/encoder.js';
+import { episodeActionLayout } from '../../replay/episodes/format.js';
 import { parseFixedSequence } from '../../envs/fixed-sequence.js';
 import { RecordEpisode } from '../../replay/episodes/record-episode.js';
 import { recordPolicyEpisode } from '../../replay/episodes/record-policy.js';
@@ -24,7 +27,7 @@ interface RecordFlags {
   keyframeInterval: string;
 }
 
-type Policy = (t: number) => number;
+type Policy = (t: number) => EpisodeAction;
 
 function parseIntFlag(name: string, v: string, min: number): number {
   const n = Number(v);
@@ -32,10 +35,11 @@ function parseIntFlag(name: string, v: string, min: number): number {
   return n;
 }
 
-/** `random` samples the action space; `fixed:<seq>` cycles through a sequence (see parseFixedSequence). */
-function parsePolicy(spec: string, actionNames: string[], sample: () => number): Policy {
+/** `random` samples the action space; `fixed:<seq>` cycles through a sequence of Discrete actions (see parseFixedSequence). */
+function parsePolicy(spec: string, actionNames: string[], sample: () => EpisodeAction, discrete: boolean): Policy {
   if (spec === 'random') return () => sample();
   if (spec.startsWith('fixed:')) {
+    if (!discrete) throw new InvalidConfigError(formatError('npcforge record', "--policy 'random' or a run folder for a game without Discrete actions", describe(spec), 'fixed:<seq> names Discrete actions; pass random, or the folder of a run made by `npcforge train`'));
     const seq = parseFixedSequence(spec.slice('fixed:'.length), actionNames, 'npcforge record');
     return (t) => seq[t % seq.length]!;
   }
@@ -54,7 +58,8 @@ async function recordRunPolicy(
     const dir = o.out ?? join(runDir, 'episodes');
     const rng = new SeededRng(o.seed);
     for (let e = 0; e < o.episodes; e++) {
-      const env = make<ObsArray, number>(game, { ...run.run.envOptions, ...o.makeOptions });
+      const env = make<ObsArray, EpisodeAction>(game, { ...run.run.envOptions, ...o.makeOptions });
+      const width = actionWidth(env.actionSpace);
       let state: unknown;
       const starts = new Float32Array(1).fill(1);
       try {
@@ -70,7 +75,7 @@ async function recordRunPolicy(
             state = res.state;
             starts[0] = 0;
             const info = res.info.probs ? { probs: Array.from(res.info.probs), value: res.info.value?.[0] } : res.info.values ? { q: Array.from(res.info.values) } : {};
-            return { action: res.actions[0]!, info };
+            return { action: actionAt(res.actions, 0, width, env.actionSpace) as EpisodeAction, info };
           },
         });
         process.stdout.write(`${f.path}  steps ${f.steps}  return ${f.return}  ${(f.bytes / 1024).toFixed(1)} KB\n`);
@@ -105,14 +110,21 @@ export function registerRecord(program: Command): void {
         return;
       }
       if (flags.checkpoint !== undefined) throw new InvalidConfigError(formatError('npcforge record', '--checkpoint only with --policy <run folder>', `--policy ${describe(flags.policy)}`, 'drop --checkpoint, or pass the folder of a run made by `npcforge train`'));
-      const env = make<unknown, number>(game, makeOptions);
+      const env = make<unknown, EpisodeAction>(game, makeOptions);
       // Checked before the recorder opens a file: failing at the first step left a .partial file behind.
-      if (!(env.actionSpace instanceof Discrete)) {
+      const layout = episodeActionLayout(env.actionSpace.toJSON());
+      if (typeof layout === 'string') {
         env.close();
-        throw new InvalidConfigError(formatError('npcforge record', 'a game with Discrete actions (episode files store integer actions)', `${game} with ${env.actionSpace.type} actions`, 'record a game with Discrete actions (see `npcforge games`)'));
+        throw new InvalidConfigError(formatError('npcforge record', 'a game with Discrete, MultiDiscrete or float32 Box actions (what episode files store)', `${game} with ${env.actionSpace.type} actions`, 'record another game (see `npcforge games`)'));
       }
       const rng = new SeededRng(seed);
-      const policy = parsePolicy(flags.policy, env.spec.actionNames, () => env.actionSpace.sample(rng));
+      let policy: Policy;
+      try {
+        policy = parsePolicy(flags.policy, env.spec.actionNames, () => env.actionSpace.sample(rng), env.actionSpace instanceof Discrete);
+      } catch (err) {
+        env.close();
+        throw err;
+      }
       const policyTag = flags.policy === 'random' ? 'random' : 'fixed';
       // The same folder names as `npcforge train` (runs/<game>__<agent>__s<seed>__<time>), the policy in the agent's place.
       const dir = flags.out ?? join('runs', runFolderName(game, policyTag, seed, new Date()), 'episodes');

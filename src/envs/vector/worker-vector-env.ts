@@ -13,6 +13,7 @@ import { Worker } from 'node:worker_threads';
 import { InvalidActionError, InvalidConfigError, WorkerError, formatError, describe } from '../../errors.js';
 import type { EnvSpec, Info, ObsArray } from '../env.js';
 import { Box, Discrete, spaceFromJSON, type Space } from '../spaces.js';
+import { observationSpaceFromJSON } from '../dict-obs.js';
 import type { AutoresetMode, VectorEnv, VectorResetResult, VectorStepResult } from './types.js';
 import { Command, CONTROL_SLOTS, Slot, type ParentMessage, type SharedBuffers, type WorkerInit, type WorkerMessage } from './worker-protocol.js';
 
@@ -118,7 +119,7 @@ export class WorkerVectorEnv implements VectorEnv {
     this.pending = workers.map(() => null);
     this.mailbox = workers.map(() => null);
     this.seqs = workers.map(() => 0);
-    this.singleObservationSpace = spaceFromJSON(ready.observationSpace);
+    this.singleObservationSpace = observationSpaceFromJSON(ready.observationSpace);
     this.singleActionSpace = spaceFromJSON(ready.actionSpace);
     this.spec = ready.spec;
     this.obsSize = (this.singleObservationSpace as Box).size;

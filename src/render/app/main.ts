@@ -6,6 +6,7 @@
 import { Application, BufferImageSource, Sprite, Texture } from 'pixi.js';
 import { readEpisode, type RecordedEpisode } from '../../replay/episodes/reader.js';
 import { MAX_EPISODE_BYTES } from '../../replay/episodes/format.js';
+import { actionNamesByPart } from '../../envs/actions.js';
 
 /** Largest metrics.jsonl the page reads (a longer file is cut at a line end, with a note). */
 const MAX_METRICS_BYTES = 64 * 1024 * 1024;
@@ -60,10 +61,62 @@ const MAX_STAGE = { width: 640, height: 480 };
 
 const $ = <T extends HTMLElement>(id: string): T => document.getElementById(id) as T;
 
+/** How the actions of the open episode are shown (computed once per episode). */
+type ActionView =
+  | { kind: 'discrete'; names: readonly string[] }
+  /** One title and one list of value names per part. */
+  | { kind: 'multi-discrete'; parts: Array<{ title: string; labels: string[]; full: string[]; offset: number }> }
+  /** One name and the bar's range per element: the Box bounds, or the recorded range (with 0) where a bound is infinite. */
+  | { kind: 'box'; dims: Array<{ name: string; lo: number; hi: number }> };
+
+/** The part's common `prefix:` of its names (tank: `move`), else `part <i>`. */
+function partTitle(names: string[], i: number): { title: string; labels: string[] } {
+  const colon = names[0]!.indexOf(':');
+  const prefix = colon > 0 ? names[0]!.slice(0, colon + 1) : '';
+  if (prefix && names.every((n) => n.startsWith(prefix) && n.length > prefix.length)) return { title: prefix.slice(0, -1), labels: names.map((n) => n.slice(prefix.length)) };
+  return { title: `part ${i}`, labels: names };
+}
+
+function actionView(ep: RecordedEpisode): ActionView {
+  const L = ep.actionLayout;
+  const names = ep.header.actionNames;
+  if (L.kind === 'multi-discrete') {
+    let offset = 0;
+    return {
+      kind: 'multi-discrete',
+      parts: actionNamesByPart(L.nvec!, names).map((full, i) => {
+        const part = { ...partTitle(full, i), full, offset };
+        offset += full.length;
+        return part;
+      }),
+    };
+  }
+  if (L.kind === 'box') {
+    const w = L.width;
+    return {
+      kind: 'box',
+      dims: Array.from({ length: w }, (_, i) => {
+        let lo = L.low![i]!;
+        let hi = L.high![i]!;
+        if (!Number.isFinite(lo) || !Number.isFinite(hi)) {
+          let min = 0;
+          let max = 0;
+          for (let t = 0; t < ep.stepCount; t++) (min = Math.min(min, ep.actions[t * w + i]!)), (max = Math.max(max, ep.actions[t * w + i]!));
+          if (!Number.isFinite(lo)) lo = min;
+          if (!Number.isFinite(hi)) hi = max;
+        }
+        return { name: names[i] ?? (w === 1 ? 'action' : `a${i}`), lo, hi };
+      }),
+    };
+  }
+  return { kind: 'discrete', names };
+}
+
 interface Current {
   run: string;
   episode: string;
   ep: RecordedEpisode;
+  actions: ActionView;
   rgba: Uint8Array;
   source: BufferImageSource;
   sprite: Sprite;
@@ -205,7 +258,7 @@ async function openEpisode(run: string, episode: string, step: number): Promise<
   sprite.scale.set(scale);
   app.renderer.resize(width * scale, height * scale);
   app.stage.addChild(sprite);
-  state.current = { run, episode, ep, rgba, source, sprite, scale };
+  state.current = { run, episode, ep, actions: actionView(ep), rgba, source, sprite, scale };
   const h = ep.header;
   $('title').textContent = `${run} / ${episode}: ${h.game.id}, seed ${h.seed ?? '-'}, ${ep.stepCount} steps, return ${ep.returns[ep.frameCount - 1]}${ep.end ? '' : ' (incomplete recording)'}`;
   const scrub = $<HTMLInputElement>('scrub');
@@ -250,6 +303,7 @@ function updateOverlay(): void {
     for (const id of ['ov-step', 'ov-action', 'ov-reward', 'ov-return', 'ov-value', 'ov-status']) $(id).textContent = '-';
     $('ov-bars').replaceChildren();
     $('ov-bars-title').textContent = '';
+    $('ov-act').replaceChildren();
     $('pos').textContent = '0 / 0';
     scrub.value = '0';
     return;
@@ -261,9 +315,8 @@ function updateOverlay(): void {
   $('ov-step').textContent = `${k} / ${last}`;
   $('pos').textContent = `${k} / ${last}`;
   scrub.value = String(k);
-  // The action shown at frame k is the one taken from it (step k).
-  const action = k < ep.stepCount ? ep.actions[k]! : -1;
-  $('ov-action').textContent = action >= 0 ? (names[action] ?? `#${action}`) : '(episode over)';
+  // The action shown at frame k is the one taken from it (step k). `chosen`: the flat action indices taken (bars).
+  const chosen = showAction(c, k);
   $('ov-reward').textContent = k > 0 ? fmt(ep.rewards[k - 1]!) : '-';
   $('ov-return').textContent = fmt(ep.returns[k]!);
   const ann = k < ep.stepCount ? ep.annotation(k) : undefined;
@@ -283,7 +336,7 @@ function updateOverlay(): void {
   $('ov-bars').replaceChildren(
     ...values.map((v, a) => {
       const row = document.createElement('div');
-      row.className = a === action ? 'bar chosen' : 'bar';
+      row.className = chosen.includes(a) ? 'bar chosen' : 'bar';
       const name = document.createElement('span');
       name.className = 'name';
       name.textContent = names[a] ?? `#${a}`;
@@ -300,6 +353,65 @@ function updateOverlay(): void {
       return row;
     }),
   );
+}
+
+const el = (tag: string, className: string, text?: string): HTMLElement => {
+  const e = document.createElement(tag);
+  e.className = className;
+  if (text !== undefined) e.textContent = text;
+  return e;
+};
+
+/**
+ * Writes the action of step k: the `#ov-action` line, and for MultiDiscrete one label per part,
+ * for Box one number and one bar per element (the bar spans the bounds; a tick marks 0, the fill
+ * runs from 0 to the value). Returns the flat indices of the actions taken (none past the end).
+ */
+function showAction(c: Current, k: number): number[] {
+  const { ep, actions: view } = c;
+  const box = $('ov-act');
+  if (k >= ep.stepCount) {
+    $('ov-action').textContent = '(episode over)';
+    box.replaceChildren();
+    return [];
+  }
+  if (view.kind === 'discrete') {
+    const a = ep.actions[k]!;
+    $('ov-action').textContent = view.names[a] ?? `#${a}`;
+    box.replaceChildren();
+    return [a];
+  }
+  const row = ep.action(k) as Int32Array | Float32Array;
+  if (view.kind === 'multi-discrete') {
+    $('ov-action').textContent = view.parts.map((p, i) => p.full[row[i]!] ?? `${i}:${row[i]}`).join(', ');
+    box.replaceChildren(...view.parts.map((p, i) => {
+      const r = el('div', 'act-part');
+      r.append(el('span', 'name', p.title), el('span', 'label', p.labels[row[i]!] ?? String(row[i])));
+      return r;
+    }));
+    return view.parts.map((p, i) => p.offset + row[i]!);
+  }
+  $('ov-action').textContent = Array.from(row, (v) => v.toFixed(3)).join(', ');
+  box.replaceChildren(...view.dims.map((d, i) => {
+    const v = row[i]!;
+    const span = d.hi - d.lo || 1;
+    // Positions in % of the track; values outside the bounds (the env clips them) pin to the ends.
+    const at = (x: number): number => Math.min(100, Math.max(0, ((x - d.lo) / span) * 100));
+    const zero = at(0);
+    const r = el('div', 'bar act-dim');
+    const track = el('span', 'track');
+    const fill = el('span', 'fill');
+    fill.style.left = `${Math.min(zero, at(v)).toFixed(1)}%`;
+    fill.style.width = `${Math.abs(at(v) - zero).toFixed(1)}%`;
+    const tick = el('span', 'zero');
+    tick.style.left = `${zero.toFixed(1)}%`;
+    tick.hidden = !(d.lo <= 0 && 0 <= d.hi);
+    track.append(fill, tick);
+    track.title = `${fmt(d.lo)} .. ${fmt(d.hi)}`;
+    r.append(el('span', 'name', d.name), track, el('span', 'num', v.toFixed(3)));
+    return r;
+  }));
+  return [];
 }
 
 function setPlaying(on: boolean): void {

@@ -12,6 +12,7 @@ import {
   ANNOTATION_FIELDS,
   ANNOTATION_LEVELS,
   autoKeyframeInterval,
+  DISCRETE_EPISODE_VERSION,
   EPISODE_FORMAT,
   EPISODE_VERSION,
   MAX_ACTIONS,
@@ -24,7 +25,9 @@ import {
   PALETTE_CAPACITY,
   crc32,
   detectBlockSize,
+  episodeActionLayout,
   type AnnotationField,
+  type EpisodeActionLayout,
   type ChunkMode,
   type EpisodeChunk,
   type EpisodeEnd,
@@ -41,9 +44,15 @@ export type EpisodeStart = Omit<EpisodeHeader, 'format' | 'version' | 'kind' | '
   createdAt?: string;
 };
 
+/**
+ * The action of one step: an integer for Discrete action spaces, one integer per part for
+ * MultiDiscrete, one number per element for Box (stored as float32).
+ */
+export type EpisodeAction = number | ArrayLike<number>;
+
 /** One environment step as recorded. */
 export interface RecordedStep {
-  action: number;
+  action: EpisodeAction;
   reward: number;
   terminated: boolean;
   truncated: boolean;
@@ -69,7 +78,8 @@ export const DEFAULT_COMPRESSION_LEVEL = 9;
 const packr = new Packr({ useRecords: false, variableMapSize: true });
 
 interface PendingStep {
-  action: number;
+  /** The index (Discrete), or a copy of the row: the caller may reuse its array before the chunk is encoded. */
+  action: number | Int32Array | Float32Array;
   reward: number;
   flags: number;
   annotation?: StepAnnotation;
@@ -85,6 +95,7 @@ export class EpisodeEncoder {
   private width = 0;
   private height = 0;
   private nActions = 0;
+  private layout: EpisodeActionLayout = { kind: 'discrete', width: 1 };
   private frames: Uint8Array[] = [];
   private steps: PendingStep[] = [];
   private chunkIndex = 0;
@@ -116,6 +127,11 @@ export class EpisodeEncoder {
     if (!Array.isArray(start.actionNames) || start.actionNames.length < 1 || start.actionNames.length > MAX_ACTIONS || !start.actionNames.every((a) => typeof a === 'string' && a.length <= MAX_NAME_LENGTH)) {
       throw new InvalidConfigError(formatError('EpisodeEncoder.begin', `1 to ${MAX_ACTIONS} action names of at most ${MAX_NAME_LENGTH} characters`, describe(start.actionNames), 'pass env.spec.actionNames'));
     }
+    const layout = episodeActionLayout(start.actionSpace);
+    if (typeof layout === 'string') {
+      throw new InvalidConfigError(formatError('EpisodeEncoder.begin', layout, describe(start.actionSpace), 'record a game with Discrete, MultiDiscrete or float32 Box actions'));
+    }
+    this.layout = layout;
     this.width = width;
     this.height = height;
     this.K = this.requestedK === 'auto' ? autoKeyframeInterval(firstFrame.data, width, height) : this.requestedK;
@@ -125,7 +141,7 @@ export class EpisodeEncoder {
     this.nActions = start.actionNames.length;
     const header: EpisodeHeader = {
       format: EPISODE_FORMAT,
-      version: EPISODE_VERSION,
+      version: layout.kind === 'discrete' ? DISCRETE_EPISODE_VERSION : EPISODE_VERSION,
       kind: 'header',
       game: start.game,
       seed: start.seed,
@@ -149,14 +165,14 @@ export class EpisodeEncoder {
   /** Adds one step and the frame rendered after it; emits a chunk every `keyframeInterval` steps. */
   step(s: RecordedStep): void {
     if (this.state !== 'open') throw new ResetNeededError(formatError('EpisodeEncoder.step', 'begin() before step()', `an encoder that is ${this.state}`, 'call begin() first; make one encoder per episode'));
-    if (!Number.isInteger(s.action)) throw new InvalidConfigError(formatError('EpisodeEncoder.step', 'an integer action', describe(s.action), 'only discrete actions can be recorded'));
+    const action = this.checkAction(s.action);
     if (typeof s.reward !== 'number' || !Number.isFinite(s.reward)) throw new InvalidConfigError(formatError('EpisodeEncoder.step', 'a finite reward', describe(s.reward), 'check the env reward'));
     if (s.annotation) this.checkAnnotation(s.annotation);
     const maxSteps = Math.min(MAX_EPISODE_STEPS, MAX_CHUNKS * this.K - 1);
     if (this.stepCount >= maxSteps) throw new InvalidConfigError(formatError('EpisodeEncoder.step', `at most ${maxSteps} steps per episode (${MAX_EPISODE_STEPS} steps, ${MAX_CHUNKS} chunks of ${this.K})`, 'one more', 'end the episode (a time limit) before it reaches the format limit, or record with a larger keyframeInterval'));
     this.pushFrame(s.frame);
     const flags = (s.terminated ? 1 : 0) | (s.truncated ? 2 : 0);
-    this.steps.push({ action: s.action, reward: s.reward, flags, annotation: s.annotation });
+    this.steps.push({ action, reward: s.reward, flags, annotation: s.annotation });
     this.stepCount++;
     this.totalReward += s.reward;
     this.lastFlags = flags;
@@ -200,6 +216,31 @@ export class EpisodeEncoder {
     this.frameCount++;
   }
 
+  /** The step's action as stored (a copy of a row), or a named error when it does not fit the action space. */
+  private checkAction(a: EpisodeAction): number | Int32Array | Float32Array {
+    const L = this.layout;
+    if (L.kind === 'discrete') {
+      if (!Number.isInteger(a)) throw new InvalidConfigError(formatError('EpisodeEncoder.step', 'an integer action (Discrete action space)', describe(a), 'pass the action index the env received'));
+      return a as number;
+    }
+    const row = a as ArrayLike<number>;
+    if (typeof a !== 'object' || a === null || typeof row.length !== 'number' || row.length !== L.width) {
+      throw new InvalidConfigError(formatError('EpisodeEncoder.step', `an action of ${L.width} ${L.kind === 'box' ? 'numbers (Box' : 'integers (MultiDiscrete'} action space)`, describe(a), 'pass the action row the env received'));
+    }
+    if (L.kind === 'box') {
+      const out = Float32Array.from(row);
+      for (let i = 0; i < out.length; i++) if (!Number.isFinite(out[i])) throw new InvalidConfigError(formatError('EpisodeEncoder.step', 'finite Box action values', `${describe(row[i])} at element ${i}`, 'check the agent output for NaN'));
+      return out;
+    }
+    const out = new Int32Array(L.width);
+    for (let i = 0; i < L.width; i++) {
+      const v = row[i]!;
+      if (!Number.isInteger(v) || v < 0 || v >= L.nvec![i]!) throw new InvalidConfigError(formatError('EpisodeEncoder.step', `part ${i} of the action in [0, ${L.nvec![i]})`, describe(v), 'pass the action row the env received'));
+      out[i] = v;
+    }
+    return out;
+  }
+
   private checkAnnotation(a: StepAnnotation): void {
     for (const f of ['q', 'probs'] as const) {
       const v = a[f];
@@ -216,7 +257,7 @@ export class EpisodeEncoder {
     const steps = this.steps;
     const { mode, block, palette, planes } = this.encodeFrames(frames);
     const frameData = deflateSync(planes, { level: this.level });
-    const stepData = deflateSync(packr.pack(encodeSteps(steps, this.nActions)), { level: this.level });
+    const stepData = deflateSync(packr.pack(encodeSteps(steps, this.nActions, this.layout)), { level: this.level });
     const chunk: EpisodeChunk = {
       kind: 'chunk',
       index: this.chunkIndex,
@@ -314,20 +355,41 @@ function downscale(f: Uint8Array, w: number, sw: number, sh: number, block: numb
   return out;
 }
 
-function encodeSteps(steps: PendingStep[], nActions: number): StepBlock {
+/** Smallest and largest action value of the chunk (integer layouts). */
+function actionRange(steps: PendingStep[]): [number, number] {
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const s of steps) {
+    if (typeof s.action === 'number') {
+      lo = Math.min(lo, s.action);
+      hi = Math.max(hi, s.action);
+    } else for (const v of s.action) (lo = Math.min(lo, v)), (hi = Math.max(hi, v));
+  }
+  return [lo, hi];
+}
+
+function encodeSteps(steps: PendingStep[], nActions: number, layout: EpisodeActionLayout): StepBlock {
   const n = steps.length;
+  const w = layout.width;
   // Narrowest widths that hold the chunk exactly: most games have < 256 actions and small rewards.
-  const actionBytes = steps.every((s) => s.action >= 0 && s.action < 256) ? 1 : steps.every((s) => s.action >= 0 && s.action < 65536) ? 2 : 4;
+  // Box actions are float32, 4 bytes.
+  const [lo, hi] = actionRange(steps);
+  const actionBytes = layout.kind === 'box' ? 4 : n === 0 || (lo >= 0 && hi < 256) ? 1 : lo >= 0 && hi < 65536 ? 2 : 4;
   const rewardBytes = steps.every((s) => Math.fround(s.reward) === s.reward) ? 4 : 8;
-  const actions = new Uint8Array(n * actionBytes);
+  const actions = new Uint8Array(n * w * actionBytes);
   const rewards = new Uint8Array(n * rewardBytes);
   const flags = new Uint8Array(n);
   const av = new DataView(actions.buffer);
   const rv = new DataView(rewards.buffer);
+  const put = (j: number, v: number): void => {
+    if (layout.kind === 'box') av.setFloat32(j * 4, v, true);
+    else if (actionBytes === 1) actions[j] = v;
+    else if (actionBytes === 2) av.setUint16(j * 2, v, true);
+    else av.setInt32(j * 4, v, true);
+  };
   steps.forEach((s, i) => {
-    if (actionBytes === 1) actions[i] = s.action;
-    else if (actionBytes === 2) av.setUint16(i * 2, s.action, true);
-    else av.setInt32(i * 4, s.action, true);
+    if (typeof s.action === 'number') put(i, s.action);
+    else for (let k = 0; k < w; k++) put(i * w + k, s.action[k]!);
     if (rewardBytes === 4) rv.setFloat32(i * 4, s.reward, true);
     else rv.setFloat64(i * 8, s.reward, true);
     flags[i] = s.flags;

@@ -12,8 +12,15 @@ export { MAX_FRAME_PIXELS, MAX_FRAME_SIDE };
 
 /** Value of the `format` field of every episode file. */
 export const EPISODE_FORMAT = 'npcforge-episode';
-/** The format version this build writes and reads. */
-export const EPISODE_VERSION = 1;
+/** The newest format version (this build reads 1 and 2): version 2 added MultiDiscrete and Box actions. */
+export const EPISODE_VERSION = 2;
+/**
+ * The version of episodes with Discrete actions. Their bytes did not change in version 2, so they
+ * keep version 1: existing files stay byte-identical and older readers still read them, while a
+ * file with MultiDiscrete or Box actions tells an older reader to upgrade instead of failing on
+ * its step data.
+ */
+export const DISCRETE_EPISODE_VERSION = 1;
 /** File name extension of episode files. */
 export const EPISODE_EXTENSION = '.npcep';
 /** Largest automatic number of frames per chunk (one keyframe + K-1 XOR deltas). */
@@ -31,6 +38,8 @@ export const MAX_KEYFRAME_INTERVAL = 4096;
 export const MAX_EPISODE_BYTES = 256 * 1024 * 1024;
 /** Most actions (action names, and values per step of the `q` and `probs` annotations). */
 export const MAX_ACTIONS = 1024;
+/** Most action values of one episode (steps x values per action), allocated by the reader: 64 MiB of int32 or float32. */
+export const MAX_ACTION_VALUES = 1 << 24;
 /** Longest action name or game id, in UTF-16 code units. */
 export const MAX_NAME_LENGTH = 128;
 /** Most steps in one episode. */
@@ -52,12 +61,66 @@ export function chunkFrameBytes(keyframeInterval: number, width: number, height:
 const STEP_BLOCK_OVERHEAD = 1024;
 
 /**
- * Most bytes the `stepData` of a chunk of `steps` steps can inflate to with `actions` actions: the
- * widest actions, rewards and flags, every annotation field with its presence mask, and the
- * msgpack framing. Anything larger is not an episode and is cut off while inflating.
+ * Most bytes the `stepData` of a chunk of `steps` steps can inflate to with `actions` actions of
+ * `actionWidth` values each (1 for Discrete): the widest actions, rewards and flags, every
+ * annotation field with its presence mask, and the msgpack framing. Anything larger is not an
+ * episode and is cut off while inflating.
  */
-export function maxStepBlockBytes(steps: number, actions: number): number {
-  return steps * (4 + 8 + 1) + 2 * (steps * actions * 2 + steps) + (steps * 2 + steps) + STEP_BLOCK_OVERHEAD;
+export function maxStepBlockBytes(steps: number, actions: number, actionWidth = 1): number {
+  return steps * (4 * actionWidth + 8 + 1) + 2 * (steps * actions * 2 + steps) + (steps * 2 + steps) + STEP_BLOCK_OVERHEAD;
+}
+
+/**
+ * How the actions of an episode are stored: `discrete` one integer per step (version 1),
+ * `multi-discrete` one integer per part, `box` one float32 per element (version 2).
+ */
+export interface EpisodeActionLayout {
+  kind: 'discrete' | 'multi-discrete' | 'box';
+  /** Values per step. */
+  width: number;
+  /** Exclusive upper bound of each part (multi-discrete only). */
+  nvec?: number[];
+  /** Bounds of each element (box only; +-Infinity where unbounded). */
+  low?: number[];
+  high?: number[];
+}
+
+const boundOf = (v: unknown): number | null => (v === 'inf' ? Infinity : v === '-inf' ? -Infinity : typeof v === 'number' && !Number.isNaN(v) ? v : null);
+
+/**
+ * The action layout of an action space's `toJSON()`, or a one-line problem (for errors) when the
+ * format cannot store it. Checks every count before anything is allocated: the JSON may come
+ * from a file.
+ */
+export function episodeActionLayout(space: unknown): EpisodeActionLayout | string {
+  const s = space as Record<string, unknown> | null;
+  const type = typeof s === 'object' && s !== null && !Array.isArray(s) ? s.type : undefined;
+  if (type === 'Discrete') return { kind: 'discrete', width: 1 };
+  if (type === 'MultiDiscrete') {
+    const nvec = s!.nvec;
+    if (!Array.isArray(nvec) || nvec.length < 1 || nvec.length > MAX_ACTIONS || !nvec.every((n) => Number.isInteger(n) && n >= 1 && n <= 0x7fffffff)) {
+      return `a MultiDiscrete action space with 1 to ${MAX_ACTIONS} parts of positive int32 sizes`;
+    }
+    return { kind: 'multi-discrete', width: nvec.length, nvec: [...(nvec as number[])] };
+  }
+  if (type === 'Box') {
+    const { shape, dtype, low, high } = s as Record<string, unknown>;
+    // Only known dtypes are named: the JSON may come from a file, whose contents errors do not quote.
+    if (dtype !== 'float32') return `a Box action space of dtype float32 (dtype ${dtype === 'uint8' || dtype === 'int32' ? dtype : 'unknown'})`;
+    let size = 1;
+    if (!Array.isArray(shape) || shape.length < 1 || shape.length > 8) return 'a Box action space with a shape of 1 to 8 dimensions';
+    for (const d of shape) {
+      if (!Number.isInteger(d) || d < 1 || d > MAX_ACTIONS) return `a Box action space of 1 to ${MAX_ACTIONS} elements`;
+      size *= d;
+      if (size > MAX_ACTIONS) return `a Box action space of 1 to ${MAX_ACTIONS} elements`;
+    }
+    if (!Array.isArray(low) || !Array.isArray(high) || low.length !== size || high.length !== size) return `a Box action space with ${size} low and ${size} high bounds`;
+    const lo = low.map(boundOf);
+    const hi = high.map(boundOf);
+    for (let i = 0; i < size; i++) if (lo[i] === null || hi[i] === null || !(lo[i]! <= hi[i]!)) return `a Box action space with numeric bounds, low <= high (element ${i})`;
+    return { kind: 'box', width: size, low: lo as number[], high: hi as number[] };
+  }
+  return "an action space of type 'Discrete', 'MultiDiscrete' or 'Box'";
 }
 
 /** Most msgpack values (map keys, entries, array items, scalars) in one record: the header's free-form maps and states included. */
@@ -246,9 +309,12 @@ export interface QuantisedField {
 
 /** Decompressed content of `EpisodeChunk.stepData`. */
 export interface StepBlock {
-  /** Bytes per action: 1 (uint8), 2 (uint16 LE) or 4 (int32 LE). */
+  /**
+   * Bytes per action value: 1 (uint8), 2 (uint16 LE) or 4 (int32 LE) for Discrete and
+   * MultiDiscrete actions; always 4 (float32 LE) for Box actions.
+   */
   actionBytes: 1 | 2 | 4;
-  /** One action per step. */
+  /** The action of each step, in order: one value (Discrete), one per part (MultiDiscrete) or one per element (Box). */
   actions: Uint8Array;
   /** Bytes per reward: 4 (float32 LE, used when every reward of the chunk is exact in float32) or 8 (float64 LE). */
   rewardBytes: 4 | 8;

@@ -1,5 +1,5 @@
 export * from './format.js';
-export { EpisodeEncoder, encodeEpisode, DEFAULT_COMPRESSION_LEVEL, type EpisodeStart, type RecordedStep, type EpisodeEncoderOptions } from './encoder.js';
+export { EpisodeEncoder, encodeEpisode, DEFAULT_COMPRESSION_LEVEL, type EpisodeAction, type EpisodeStart, type RecordedStep, type EpisodeEncoderOptions } from './encoder.js';
 export { readEpisode, RecordedEpisode, type ReadEpisodeOptions } from './reader.js';
 export { readEpisodeFile, readEpisodeBytes } from './read-file.js';
 export { EpisodeFileWriter, PARTIAL_SUFFIX, type EpisodeFileWriterOptions } from './writer.js';

@@ -9,10 +9,12 @@ import { EpisodeFormatError, InvalidConfigError, NpcforgeError, SpaceMismatchErr
 import type { RgbFrame } from '../../envs/env.js';
 import { frameSizeProblem } from '../../envs/frame-limits.js';
 import {
+  DISCRETE_EPISODE_VERSION,
   EPISODE_FORMAT,
   EPISODE_VERSION,
   InflateLimitExceeded,
   MAX_ACTIONS,
+  MAX_ACTION_VALUES,
   MAX_ANNOTATION_VALUES,
   MAX_CHUNK_FRAME_BYTES,
   MAX_EPISODE_BYTES,
@@ -25,9 +27,11 @@ import {
   PALETTE_CAPACITY,
   chunkFrameBytes,
   crc32,
+  episodeActionLayout,
   inflateBounded,
   maxStepBlockBytes,
   msgpackExtent,
+  type EpisodeActionLayout,
   type EpisodeChunk,
   type EpisodeEnd,
   type EpisodeHeader,
@@ -60,6 +64,16 @@ const isInt = (v: unknown, min: number, max = Number.MAX_SAFE_INTEGER): v is num
 const isBytes = (v: unknown): v is Uint8Array => v instanceof Uint8Array;
 const isName = (v: unknown): v is string => typeof v === 'string' && v.length <= MAX_NAME_LENGTH;
 
+/** What the listed fields of a decoded record are (numbers, byte lengths, types): errors describe file contents, never quote them. */
+function shapeOf(v: unknown, fields: string[]): string {
+  if (!isObj(v)) return Array.isArray(v) ? 'an array' : v === null ? 'null' : `a ${typeof v}`;
+  const one = (x: unknown): string => (x === undefined ? 'missing' : typeof x === 'number' ? String(x) : isBytes(x) ? `${x.length} bytes` : Array.isArray(x) ? 'an array' : x === null ? 'null' : `a ${typeof x}`);
+  return fields.map((f) => `${f} ${one(v[f])}`).join(', ');
+}
+
+/** Space types named in errors; any other type string from a file is not quoted. */
+const SPACE_TYPES = ['Discrete', 'MultiDiscrete', 'Box', 'Dict'];
+
 /** Most keys in `game.options` (they go to the game's factory, which validates the values). */
 const MAX_GAME_OPTIONS = 64;
 
@@ -74,7 +88,13 @@ export class RecordedEpisode {
   /** Number of steps; frame k is the picture after k steps (frame 0 after reset). */
   readonly stepCount: number;
   readonly frameCount: number;
-  readonly actions: Int32Array;
+  /** How the actions are stored (Discrete: one index per step; MultiDiscrete and Box: `width` values per step). */
+  readonly actionLayout: EpisodeActionLayout;
+  /**
+   * Every step's action, flat (`stepCount * actionLayout.width` values, step t at `t * width`):
+   * Int32Array for Discrete and MultiDiscrete, Float32Array for Box. `action(t)` gives one step's.
+   */
+  readonly actions: Int32Array | Float32Array;
   readonly rewards: Float64Array;
   readonly terminated: Uint8Array;
   readonly truncated: Uint8Array;
@@ -99,7 +119,12 @@ export class RecordedEpisode {
     this.stepCount = chunks.reduce((n, c) => n + c.steps, 0);
     this.frameCount = chunks.reduce((n, c) => n + c.frames, 0);
     const nA = header.actionNames.length;
-    this.actions = new Int32Array(this.stepCount);
+    // Version 1 stores Discrete actions whatever the header's action space says (as it always did).
+    const layout = header.version === DISCRETE_EPISODE_VERSION ? { kind: 'discrete' as const, width: 1 } : (episodeActionLayout(header.actionSpace) as EpisodeActionLayout);
+    this.actionLayout = layout;
+    const aw = layout.width;
+    if (this.stepCount * aw > MAX_ACTION_VALUES) fail(source, `at most ${MAX_ACTION_VALUES} action values (steps x values per action)`, `${this.stepCount} x ${aw}`);
+    this.actions = layout.kind === 'box' ? new Float32Array(this.stepCount * aw) : new Int32Array(this.stepCount * aw);
     this.rewards = new Float64Array(this.stepCount);
     this.terminated = new Uint8Array(this.stepCount);
     this.truncated = new Uint8Array(this.stepCount);
@@ -116,8 +141,16 @@ export class RecordedEpisode {
       const n = c.steps;
       const av = new DataView(b.actions.buffer, b.actions.byteOffset, b.actions.byteLength);
       const rv = new DataView(b.rewards.buffer, b.rewards.byteOffset, b.rewards.byteLength);
+      const box = layout.kind === 'box';
+      for (let j = 0; j < n * aw; j++) {
+        const v = box ? av.getFloat32(j * 4, true) : b.actionBytes === 1 ? b.actions[j]! : b.actionBytes === 2 ? av.getUint16(j * 2, true) : av.getInt32(j * 4, true);
+        // Bad values are refused here rather than handed to the viewer or to env.step().
+        if (box ? !Number.isFinite(v) : layout.nvec && !(v >= 0 && v < layout.nvec[j % aw]!)) {
+          fail(source, box ? 'finite Box action values' : `action part ${j % aw} in [0, ${layout.nvec![j % aw]})`, `${v} at step ${t0 + Math.floor(j / aw)} (chunk ${c.index})`);
+        }
+        this.actions[t0 * aw + j] = v;
+      }
       for (let i = 0; i < n; i++) {
-        this.actions[t0 + i] = b.actionBytes === 1 ? b.actions[i]! : b.actionBytes === 2 ? av.getUint16(i * 2, true) : av.getInt32(i * 4, true);
         this.rewards[t0 + i] = b.rewardBytes === 4 ? rv.getFloat32(i * 4, true) : rv.getFloat64(i * 8, true);
         this.terminated[t0 + i] = b.flags[i]! & 1;
         this.truncated[t0 + i] = (b.flags[i]! >> 1) & 1;
@@ -156,6 +189,13 @@ export class RecordedEpisode {
   }
   get height(): number {
     return this.header.frameHeight;
+  }
+
+  /** The action of step t: an index (Discrete), or a fresh row (MultiDiscrete Int32Array, Box Float32Array) the caller may keep. */
+  action(t: number): number | Int32Array | Float32Array {
+    this.checkIndex('action', t, this.stepCount);
+    const w = this.actionLayout.width;
+    return this.actionLayout.kind === 'discrete' ? this.actions[t]! : this.actions.slice(t * w, (t + 1) * w);
   }
 
   /** The agent annotation of step t, if any. */
@@ -281,7 +321,8 @@ export class RecordedEpisode {
   private decodeSteps(c: EpisodeChunk): { block: StepBlock; bytes: number } {
     const n = c.steps;
     const nA = this.header.actionNames.length;
-    const limit = maxStepBlockBytes(n, nA);
+    const aw = this.actionLayout.width;
+    const limit = maxStepBlockBytes(n, nA, aw);
     let raw: unknown;
     let bytes = 0;
     try {
@@ -289,28 +330,28 @@ export class RecordedEpisode {
       bytes = inflated.length;
       raw = unpackr.unpack(inflated);
     } catch (err) {
-      if (err instanceof InflateLimitExceeded) fail(this.source, `chunk ${c.index} step data to inflate to at most ${limit} bytes (${n} steps, ${nA} actions)`, 'more');
+      if (err instanceof InflateLimitExceeded) fail(this.source, `chunk ${c.index} step data to inflate to at most ${limit} bytes (${n} steps, ${nA} actions${aw > 1 ? ` of ${aw} values` : ''})`, 'more');
       fail(this.source, `chunk ${c.index} step data to decode`, err instanceof Error ? err.message : String(err), err);
     }
     if (
       !isObj(raw) ||
-      !(raw.actionBytes === 1 || raw.actionBytes === 2 || raw.actionBytes === 4) ||
+      !(this.actionLayout.kind === 'box' ? raw.actionBytes === 4 : raw.actionBytes === 1 || raw.actionBytes === 2 || raw.actionBytes === 4) ||
       !(raw.rewardBytes === 4 || raw.rewardBytes === 8) ||
       !isBytes(raw.actions) ||
-      raw.actions.length !== n * raw.actionBytes ||
+      raw.actions.length !== n * aw * (raw.actionBytes as number) ||
       !isBytes(raw.rewards) ||
       raw.rewards.length !== n * raw.rewardBytes ||
       !isBytes(raw.flags) ||
       raw.flags.length !== n
     ) {
-      fail(this.source, `chunk ${c.index} step data for ${n} steps`, describe(raw));
+      fail(this.source, `chunk ${c.index} step data for ${n} steps${aw > 1 ? ` of ${aw} action values` : ''}${this.actionLayout.kind === 'box' ? ' (float32)' : ''}`, shapeOf(raw, ['actionBytes', 'actions', 'rewardBytes', 'rewards', 'flags']));
     }
     for (const f of ['q', 'probs', 'value'] as const) {
       const q = raw[f];
       if (q === undefined) continue;
       const width = f === 'value' ? 1 : nA;
       if (!isObj(q) || q.width !== width || !Number.isFinite(q.lo) || !Number.isFinite(q.scale) || !isBytes(q.data) || q.data.length !== n * width * 2 || (q.present !== undefined && (!isBytes(q.present) || q.present.length !== n))) {
-        fail(this.source, `chunk ${c.index} annotation ${f} of width ${width}`, describe(q));
+        fail(this.source, `chunk ${c.index} annotation ${f} of width ${width}`, shapeOf(q, ['width', 'lo', 'scale', 'data', 'present']));
       }
     }
     return { block: raw as unknown as StepBlock, bytes };
@@ -332,8 +373,8 @@ export class RecordedEpisode {
 function checkHeader(v: unknown, source: string | undefined): EpisodeHeader {
   if (!isObj(v) || v.format !== EPISODE_FORMAT) fail(source, `a first record with format '${EPISODE_FORMAT}'`, isObj(v) ? `format ${describe(v.format)}` : describe(v));
   if (!Number.isInteger(v.version)) fail(source, 'an integer version', describe(v.version));
-  if (v.version !== EPISODE_VERSION) {
-    throw new UnsupportedVersionError(formatError(source ? `${COMPONENT} ${source}` : COMPONENT, `episode format version ${EPISODE_VERSION}`, `version ${describe(v.version)}`, 'upgrade npcforge to read this file'));
+  if (v.version !== DISCRETE_EPISODE_VERSION && v.version !== EPISODE_VERSION) {
+    throw new UnsupportedVersionError(formatError(source ? `${COMPONENT} ${source}` : COMPONENT, `episode format version ${DISCRETE_EPISODE_VERSION} or ${EPISODE_VERSION}`, `version ${describe(v.version)}`, 'upgrade npcforge to read this file'));
   }
   const bad: string[] = [];
   if (v.kind !== 'header') bad.push(`kind=${describe(v.kind)}`);
@@ -348,6 +389,11 @@ function checkHeader(v: unknown, source: string | undefined): EpisodeHeader {
   }
   if (!isObj(v.observationSpace) || typeof v.observationSpace.type !== 'string') bad.push(`observationSpace=${describe(v.observationSpace)}`);
   if (!isObj(v.actionSpace) || typeof v.actionSpace.type !== 'string') bad.push(`actionSpace=${describe(v.actionSpace)}`);
+  else if (v.version === EPISODE_VERSION) {
+    // Version 2 exists for MultiDiscrete and Box actions; Discrete episodes are written as version 1.
+    const layout = episodeActionLayout(v.actionSpace);
+    if (typeof layout === 'string' || layout.kind === 'discrete') bad.push(`actionSpace of type ${SPACE_TYPES.includes(v.actionSpace.type) ? v.actionSpace.type : 'unknown'} (version ${EPISODE_VERSION}: ${typeof layout === 'string' ? layout : 'a MultiDiscrete or Box action space'})`);
+  }
   const frameOk = isInt(v.frameWidth, 1) && isInt(v.frameHeight, 1) && frameSizeProblem(v.frameWidth, v.frameHeight) === null;
   if (!frameOk) bad.push(`frame=${describe(v.frameWidth)}x${describe(v.frameHeight)}`);
   if (!isInt(v.keyframeInterval, 1, MAX_KEYFRAME_INTERVAL)) bad.push(`keyframeInterval=${describe(v.keyframeInterval)}`);

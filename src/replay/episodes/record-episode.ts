@@ -6,8 +6,10 @@
 import { join } from 'node:path';
 import { InvalidConfigError, formatError, describe } from '../../errors.js';
 import { Wrapper, type Env, type EnvSnapshot, type ResetArgs, type ResetResult, type StepResult } from '../../envs/env.js';
+import { Box } from '../../envs/spaces.js';
 import type { StepAnnotation } from './format.js';
-import { EPISODE_EXTENSION } from './format.js';
+import { EPISODE_EXTENSION, episodeActionLayout } from './format.js';
+import type { EpisodeAction } from './encoder.js';
 import { EpisodeFileWriter } from './writer.js';
 import { episodeName, gameSlug } from './episode-name.js';
 
@@ -58,8 +60,11 @@ function snapshot(env: Env<unknown, unknown>): EnvSnapshot | null {
   }
 }
 
-/** Records each episode (frames from `render()`, actions, rewards, flags, optional annotations). */
-export class RecordEpisode<Obs> extends Wrapper<Obs, number> {
+/**
+ * Records each episode (frames from `render()`, actions, rewards, flags, optional annotations).
+ * Actions: an index (Discrete), a row of part indices (MultiDiscrete) or of floats (float32 Box).
+ */
+export class RecordEpisode<Obs, Act extends EpisodeAction = number> extends Wrapper<Obs, Act> {
   /** Paths of the finished files, in order. */
   readonly files: string[] = [];
   private readonly options: RecordEpisodeOptions;
@@ -67,10 +72,15 @@ export class RecordEpisode<Obs> extends Wrapper<Obs, number> {
   private episodeIndex = 0;
   private pending: StepAnnotation | undefined;
 
-  constructor(env: Env<Obs, number>, options: RecordEpisodeOptions) {
+  constructor(env: Env<Obs, Act>, options: RecordEpisodeOptions) {
     super(env);
     if (!options || typeof options.dir !== 'string' || options.dir === '') {
       throw new InvalidConfigError(formatError('RecordEpisode', 'options.dir (a folder path)', describe(options?.dir), "pass { dir: 'runs/<id>/episodes' }"));
+    }
+    // Checked here, before a reset opens a file that could then not be written.
+    const layout = episodeActionLayout(env.actionSpace.toJSON());
+    if (typeof layout === 'string') {
+      throw new InvalidConfigError(formatError('RecordEpisode', layout, `${env.spec.id} with ${env.actionSpace.type} actions`, 'record a game with Discrete, MultiDiscrete or float32 Box actions (see `npcforge games`)'));
     }
     this.options = options;
   }
@@ -110,13 +120,15 @@ export class RecordEpisode<Obs> extends Wrapper<Obs, number> {
     return r;
   }
 
-  override step(action: number): StepResult<Obs> {
-    const r = this.env.step(action);
+  override step(action: Act): StepResult<Obs> {
+    // Box actions are stored as float32: the env gets exactly those values, so the recording replays.
+    const sent = this.env.actionSpace instanceof Box && !(action instanceof Float32Array) ? (Float32Array.from(action as ArrayLike<number>) as unknown as Act) : action;
+    const r = this.env.step(sent);
     const w = this.writer;
     if (w) {
       const annotation = this.pending ?? this.options.annotate?.(w.stepsRecorded);
       this.pending = undefined;
-      w.step({ action, reward: r.reward, terminated: r.terminated, truncated: r.truncated, frame: this.env.render(), annotation });
+      w.step({ action: sent, reward: r.reward, terminated: r.terminated, truncated: r.truncated, frame: this.env.render(), annotation });
       if (r.terminated || r.truncated) this.finishEpisode();
     }
     return r;

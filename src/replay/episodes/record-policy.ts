@@ -6,11 +6,13 @@
 import { InvalidConfigError, formatError, describe } from '../../errors.js';
 import type { Env } from '../../envs/env.js';
 import type { StepAnnotation } from './format.js';
+import type { EpisodeAction } from './encoder.js';
 import { RecordEpisode, type RecordedFile } from './record-episode.js';
 
 /** What a policy returns for one observation. */
 export interface PolicyDecision {
-  action: number;
+  /** An index (Discrete), or a row of part indices (MultiDiscrete) or floats (Box). */
+  action: EpisodeAction;
   /** Agent info; `q`, `probs` and `value` are recorded when present and well-formed. */
   info?: Record<string, unknown>;
 }
@@ -19,7 +21,7 @@ export type RecordingPolicy<Obs> = (obs: Obs, step: number) => PolicyDecision | 
 
 export interface RecordPolicyEpisodeOptions<Obs> {
   /** The env to play (recorded as is: its `spec` names the game for replay). */
-  env: Env<Obs, number>;
+  env: Env<Obs, EpisodeAction> | Env<Obs, number>;
   policy: RecordingPolicy<Obs>;
   /** Folder of the file, e.g. `runs/<id>/episodes`. */
   dir: string;
@@ -53,7 +55,7 @@ export async function recordPolicyEpisode<Obs>(options: RecordPolicyEpisodeOptio
   const { env, policy, dir, name, seed, maxSteps = Infinity, meta, keyframeInterval } = options;
   if (typeof policy !== 'function') throw new InvalidConfigError(formatError('recordPolicyEpisode', 'a policy function', describe(policy), 'pass (obs, step) => ({ action, info })'));
   let file: RecordedFile | undefined;
-  const rec = new RecordEpisode(env, { dir, name: () => name, meta, keyframeInterval, onEpisode: (f) => (file = f) });
+  const rec = new RecordEpisode(env as Env<Obs, EpisodeAction>, { dir, name: () => name, meta, keyframeInterval, onEpisode: (f) => (file = f) });
   const nA = env.spec.actionNames.length;
   let obs = rec.reset(seed === undefined ? {} : { seed }).obs;
   for (let t = 0; t < maxSteps; t++) {

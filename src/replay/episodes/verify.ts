@@ -1,6 +1,6 @@
 /**
- * Re-simulates a recorded episode from its seed (or its pre-reset state) and actions, and checks
- * that every frame, reward and end flag matches. Needs the game to be registered and deterministic
+ * Re-simulates a recorded episode from its seed (or its pre-reset state) and actions (Discrete,
+ * MultiDiscrete or Box), and checks that every frame, reward and end flag matches. Needs the game to be registered and deterministic
  * given the reset seed and the actions.
  */
 import { InvalidConfigError, NpcforgeError, formatError } from '../../errors.js';
@@ -23,10 +23,10 @@ export interface VerifyResult {
  * The episode's game with the options from its header. Those options come from the file, not from
  * the user: a game refusing them names the file, and its own fix (pass other options) is dropped.
  */
-function makeRecordedGame(ep: RecordedEpisode): Env<unknown, number> {
+function makeRecordedGame(ep: RecordedEpisode): Env<unknown, unknown> {
   const h = ep.header;
   try {
-    return make(h.game.id, { ...h.game.options, maxEpisodeSteps: h.game.maxEpisodeSteps }) as Env<unknown, number>;
+    return make(h.game.id, { ...h.game.options, maxEpisodeSteps: h.game.maxEpisodeSteps }) as Env<unknown, unknown>;
   } catch (err) {
     if (!(err instanceof InvalidConfigError)) throw err;
     const why = err.message.replace(/; fix: .*$/s, '');
@@ -53,7 +53,8 @@ export function verifyEpisode(ep: RecordedEpisode): VerifyResult {
     const result = (frame: number, field: NonNullable<VerifyResult['mismatch']>['field'], detail: string): VerifyResult => ({ ok: false, steps: ep.stepCount, frames: ep.frameCount, mismatch: { frame, field, detail } });
     for (let k = 0; k < ep.frameCount; k++) {
       if (k > 0) {
-        const r = env.step(ep.actions[k - 1]!);
+        // The stored action: an index, or the row of a MultiDiscrete or Box action (what the env received).
+        const r = env.step(ep.action(k - 1));
         if (r.reward !== ep.rewards[k - 1]) return result(k, 'reward', `recorded ${ep.rewards[k - 1]}, re-simulated ${r.reward}`);
         if (Number(r.terminated) !== ep.terminated[k - 1]) return result(k, 'terminated', `recorded ${ep.terminated[k - 1] === 1}, re-simulated ${r.terminated}`);
         if (Number(r.truncated) !== ep.truncated[k - 1]) return result(k, 'truncated', `recorded ${ep.truncated[k - 1] === 1}, re-simulated ${r.truncated}`);

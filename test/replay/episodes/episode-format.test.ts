@@ -8,7 +8,7 @@ import '../../../games/index.js';
 import { listEnvs, make } from '../../../src/envs/registry.js';
 import { Discrete } from '../../../src/envs/spaces.js';
 
-/** Games with Discrete actions: the only ones the episode format records (Box actions come with the policy-layer issue). */
+/** Games with Discrete actions (version 1 files; MultiDiscrete and Box games: action-spaces.test.ts). */
 const discreteGames = listEnvs().filter(({ id }) => {
   const env = make(id);
   const ok = env.actionSpace instanceof Discrete;
@@ -275,9 +275,9 @@ describe('episode reader rejects what is not a valid episode', () => {
   }
 
   it('rejects unknown versions with UnsupportedVersionError', () => {
-    const bytes = pack({ format: EPISODE_FORMAT, version: 2, kind: 'header' });
+    const bytes = pack({ format: EPISODE_FORMAT, version: 3, kind: 'header' });
     expect(() => readEpisode(bytes)).toThrow(UnsupportedVersionError);
-    expect(() => readEpisode(bytes)).toThrow(/expected episode format version 1, received version 2/);
+    expect(() => readEpisode(bytes)).toThrow(/expected episode format version 1 or 2, received version 3/);
   });
 
   it('rejects other files, empty input and non-integer versions', () => {
@@ -356,6 +356,13 @@ describe('episode format limits (checked before allocating)', () => {
     expect(byName['1024 actions x 20480 steps of zeroed Q-data']).toMatch(/expected at most 16777216 values of annotation q \(steps x width\), received 20480 x 1024/);
     expect(byName['more than 2^16 chunks of one step']).toMatch(/expected at most 65536 chunks, received more/);
     expect(byName['more than 2^22 steps']).toMatch(/expected at most 4194304 steps, received more by chunk 1024/);
+    expect(byName['a Box action space of 1e6 x 1e6 elements']).toMatch(/actionSpace of type Box \(version 2: a Box action space of 1 to 1024 elements\)/);
+    expect(byName['a MultiDiscrete action space of 100000 parts']).toMatch(/version 2: a MultiDiscrete action space with 1 to 1024 parts/);
+    expect(byName['version 2 with Discrete actions']).toMatch(/actionSpace of type Discrete \(version 2: a MultiDiscrete or Box action space\)/);
+    expect(byName['1024 Box values x 20480 steps']).toMatch(/expected at most 16777216 action values \(steps x values per action\), received 20480 x 1024/);
+    // The file's contents are described (numbers, byte lengths, types), never quoted.
+    expect(byName['Box actions as a string']).toMatch(/expected chunk 0 step data for 4 steps of 2 action values \(float32\), received actionBytes 4, actions a string, rewardBytes 4, rewards 16 bytes, flags 4 bytes; fix:/);
+    expect(byName['Box actions as a string']).not.toMatch(/xxxx/);
     expect(byName['game options rows 1e9, cellSize 1e6 (verify)']).toMatch(/^\[verifyEpisode\] expected game options in the episode header that catch accepts, received \[catch\] expected columns \* cellSize by rows \* cellSize within the frame limits/);
   });
 

@@ -43,6 +43,17 @@ function recordCatch(dir: string): string {
   return rec.files[0]!;
 }
 
+/** A Box-action episode (format version 2): flips in its float32 action rows must be caught too. */
+function recordPendulum(dir: string): string {
+  const env = make<unknown, Float32Array>('pendulum');
+  const rec = new RecordEpisode(env, { dir, keyframeInterval: 4, name: () => 'box' });
+  const rng = new SeededRng(6);
+  rec.reset({ seed: 6 });
+  for (let t = 0; t < 24; t++) rec.step(env.actionSpace.sample(rng));
+  rec.close();
+  return rec.files[0]!;
+}
+
 function episodeInputs(): Input[] {
   const dir = join(tmp, 'episodes');
   mkdirSync(dir, { recursive: true });
@@ -62,6 +73,13 @@ function episodeInputs(): Input[] {
     const bytes = good.slice();
     for (let j = 0; j < 1 + (i % 4); j++) bytes[rng.int(0, bytes.length)] ^= 1 << rng.int(0, 8);
     add(`byte flips #${i}`, bytes, ['EpisodeFormatError', 'UnsupportedVersionError', 'ok']);
+  }
+  const box = new Uint8Array(readFileSync(recordPendulum(join(tmp, 'rec'))));
+  add('the valid Box-action recording', box, ['ok'], true);
+  for (let i = 0; i < 60; i++) {
+    const bytes = box.slice();
+    for (let j = 0; j < 1 + (i % 4); j++) bytes[rng.int(0, bytes.length)] ^= 1 << rng.int(0, 8);
+    add(`Box-action byte flips #${i}`, bytes, ['EpisodeFormatError', 'UnsupportedVersionError', 'ok']);
   }
   for (let i = 0; i < 40; i++) add(`random bytes #${i}`, Uint8Array.from({ length: rng.int(1, 4000) }, () => rng.int(0, 256)), ['EpisodeFormatError']);
   execFileSync('mkfifo', [add('a FIFO', null, ['InvalidConfigError'])]);

@@ -70,6 +70,20 @@ export function smallEpisode(h: Rec = {}): Uint8Array {
   return episode([header(h), chunk(0, { frames: 4, steps: 4, frameData: frames8(4), stepData: deflate(stepBlock(4)) }), chunk(1, { frames: 1, steps: 0, frameData: frames8(1), stepData: deflate(stepBlock(0)) }), end(4, 2)]);
 }
 
+/** A version 2 header with the given MultiDiscrete or Box action space. */
+export const header2 = (actionSpace: Rec, over: Rec = {}): Rec => header({ version: 2, actionSpace, actionNames: ['a'], ...over });
+export const BOX2 = { type: 'Box', shape: [2], dtype: 'float32', low: [-2, -1], high: [2, 1] };
+export const TANK = { type: 'MultiDiscrete', nvec: [5, 3, 2] };
+
+/** Float32 LE bytes of `values`. */
+export const f32 = (values: number[]): Uint8Array => new Uint8Array(Float32Array.from(values).buffer);
+
+/** A 4-step episode of 8x8 frames with the given version-2 header and step block of the first chunk. */
+export function episode2(h: Rec, block: Rec): Uint8Array {
+  const empty = { actionBytes: block.actionBytes, actions: new Uint8Array(0), rewardBytes: 4, rewards: new Uint8Array(0), flags: new Uint8Array(0) };
+  return episode([h, chunk(0, { frames: 4, steps: 4, frameData: frames8(4), stepData: deflate(pack({ rewardBytes: 4, rewards: new Uint8Array(16), flags: new Uint8Array(4), ...block })) }), chunk(1, { frames: 1, steps: 0, frameData: frames8(1), stepData: deflate(pack(empty)) }), end(4, 2)]);
+}
+
 /** Every hostile episode with the error class its reading (or verifying) must end in. */
 export function hostileEpisodes(): Array<{ name: string; bytes: Uint8Array; expect: string; verify?: boolean }> {
   const K = 4096;
@@ -86,7 +100,26 @@ export function hostileEpisodes(): Array<{ name: string; bytes: Uint8Array; expe
     const n = (1 << 22) / K + 1;
     return episode([header({ keyframeInterval: K }), ...Array.from({ length: n }, (_, i) => chunk(i, { K, frames: K, steps: K, frameData: fd, stepData: sd }))]);
   };
+  const wideBox = (): Uint8Array => {
+    // 1024 float32 values per step x 20480 steps: over MAX_ACTION_VALUES before any step block is read.
+    const box = { type: 'Box', shape: [32, 32], dtype: 'float32', low: new Array(1024).fill(-1), high: new Array(1024).fill(1) };
+    const fd = deflate(new Uint8Array(K * 8 * 8 * 3));
+    const sd = deflate(stepBlock(0));
+    const full = Array.from({ length: 5 }, (_, i) => chunk(i, { K, frames: K, steps: K, frameData: fd, stepData: sd }));
+    return episode([header2(box, { keyframeInterval: K }), ...full, chunk(5, { K, frames: 1, steps: 0, frameData: frames8(1), stepData: sd }), end(5 * K, 6)]);
+  };
   return [
+    { name: 'Box actions with a NaN value', bytes: episode2(header2(BOX2), { actionBytes: 4, actions: f32([0, 0, 1, NaN, 0, 0, 0, 0]) }), expect: 'EpisodeFormatError' },
+    { name: 'Box actions with an infinite value', bytes: episode2(header2(BOX2), { actionBytes: 4, actions: f32([0, 0, 1, 0, Infinity, 0, 0, 0]) }), expect: 'EpisodeFormatError' },
+    { name: 'Box actions one value short', bytes: episode2(header2(BOX2), { actionBytes: 4, actions: f32([0, 0, 1, 0, 0, 0, 0]) }), expect: 'EpisodeFormatError' },
+    { name: 'Box actions stored as uint8', bytes: episode2(header2(BOX2), { actionBytes: 1, actions: new Uint8Array(8) }), expect: 'EpisodeFormatError' },
+    { name: 'Box actions as a string', bytes: episode2(header2(BOX2), { actionBytes: 4, actions: 'x'.repeat(32) }), expect: 'EpisodeFormatError' },
+    { name: 'MultiDiscrete action part out of range', bytes: episode2(header2(TANK), { actionBytes: 1, actions: Uint8Array.of(0, 0, 0, 4, 2, 1, 1, 3, 0, 0, 0, 0) }), expect: 'EpisodeFormatError' },
+    { name: 'MultiDiscrete actions of 2 parts for 3', bytes: episode2(header2(TANK), { actionBytes: 1, actions: new Uint8Array(8) }), expect: 'EpisodeFormatError' },
+    { name: 'a Box action space of 1e6 x 1e6 elements', bytes: smallEpisode({ version: 2, actionSpace: { type: 'Box', shape: [1e6, 1e6], dtype: 'float32', low: [0], high: [1] } }), expect: 'EpisodeFormatError' },
+    { name: 'a MultiDiscrete action space of 100000 parts', bytes: smallEpisode({ version: 2, actionSpace: { type: 'MultiDiscrete', nvec: new Array(100_000).fill(2) } }), expect: 'EpisodeFormatError' },
+    { name: 'version 2 with Discrete actions', bytes: smallEpisode({ version: 2 }), expect: 'EpisodeFormatError' },
+    { name: '1024 Box values x 20480 steps', bytes: wideBox(), expect: 'EpisodeFormatError' },
     { name: 'a header of 4 million one-byte values', bytes: smallEpisode({ meta: { x: new Array(4_000_000).fill(0) } }), expect: 'EpisodeFormatError' },
     { name: '65536 action names', bytes: smallEpisode({ actionNames: Array.from({ length: 65536 }, (_, i) => `a${i}`) }), expect: 'EpisodeFormatError' },
     { name: 'an action name of 100k characters', bytes: smallEpisode({ actionNames: ['x'.repeat(100_000)] }), expect: 'EpisodeFormatError' },
