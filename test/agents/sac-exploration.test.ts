@@ -254,6 +254,18 @@ describe('SacAgent with colored exploration', () => {
 });
 
 describe('SAC exploration config', () => {
+  it('a config without exploration (a run folder from before the field) builds a white-noise agent', async () => {
+    const { exploration: _gone, ...old } = config({ exploration: { kind: 'white' } });
+    const vec = new SyncVectorEnv(() => make('pendulum') as never, 1);
+    const agent = new SacAgent({ config: old as SacConfig, observationSpace: vec.singleObservationSpace, actionSpace: vec.singleActionSpace, seed: 1 });
+    await drive(agent, vec, (await vec.reset({ seed: 1 })).obs, 25);
+    const snap = await agent.save({ includeReplay: false });
+    expect(snap.blobs['noise.bin']).toBeUndefined();
+    expect('noise' in snap.json).toBe(false);
+    agent.dispose();
+  });
+
+
   it('{kind: colored} alone means pink noise over 1000 steps; bad fields are named all at once', () => {
     expect(resolveSacConfig(SAC_PRESETS.default!, { exploration: { kind: 'colored' } }).exploration).toEqual({ kind: 'colored', beta: 1, length: 1000 });
     expect(resolveSacConfig(SAC_PRESETS.default!, { exploration: { kind: 'colored', beta: 2 } }).exploration).toEqual({ kind: 'colored', beta: 2, length: 1000 });

@@ -190,7 +190,8 @@ export class SacAgent implements Agent {
     this.alphaOptimizer = new SlotOptimizer(config.alphaOptimizer, [this.logAlpha]);
     this.exploreRng = new SeededRng((seed * 2654435761 + 1) >>> 0);
     this.learnRng = new SeededRng((seed * 2246822519 + 2) >>> 0);
-    const ex = config.exploration;
+    // Run folders written before `exploration` existed hold configs without it: they trained with white noise.
+    const ex = config.exploration ?? { kind: 'white' };
     this.noise = ex.kind === 'colored' ? new ColoredNoise(ex.beta, ex.length, D, this.exploreRng) : null;
     this.replay = new ContinuousReplay({ capacity: config.bufferSize, obsSize: this.obsSize, actionSize: D, batchSize: config.batchSize });
   }
