@@ -282,14 +282,14 @@ describe('SAC exploration config', () => {
     expect(() => resolveSacConfig(SAC_PRESETS.default!, { exploration: { kind: 'ou' } })).toThrow(/exploration = .*want \{kind: 'white'\} or \{kind: 'colored', beta, length\}/);
   });
 
-  it('npcforge train mountain-car-continuous picks sac with pink noise, 50k steps, 50 evaluation episodes, stopping at 90', () => {
+  it('npcforge train mountain-car-continuous picks sac with pink noise, 50k steps, 50 evaluation episodes, no early stop', () => {
     const c = resolveRunConfig({ game: 'mountain-car-continuous' });
     expect(c.agent).toBe('sac');
     expect(c.preset).toBe('mountain-car-continuous');
     expect(c.agentConfig.exploration).toEqual({ kind: 'colored', beta: 1, length: 1000 });
     expect(c.run.steps).toBe(50_000);
     expect(c.run.evalEpisodes).toBe(50);
-    expect(c.run.stopAtEval).toBe(90);
+    expect(c.run.stopAtEval).toBeNull();
     expect(resolveRunConfig({ game: 'mountain-car-continuous', agent: 'sac' })).toEqual(c);
   });
 });

@@ -190,8 +190,9 @@ export interface SacGameRow {
 export const SAC_GAME_ROWS: Record<string, SacGameRow> = {
   // RL Zoo's budget; the last evaluation (50 greedy episodes) is the acceptance figure.
   pendulum: { preset: 'pendulum', steps: 20_000, runOverrides: { evalEvery: 5000, evalEpisodes: 50, logEvery: 1000, checkpointEvery: 5000 } },
-  // The run stops at the first 50-episode greedy evaluation >= 90 (the task's reward threshold).
-  'mountain-car-continuous': { preset: 'mountain-car-continuous', steps: 50_000, runOverrides: { evalEvery: 5000, evalEpisodes: 50, stopAtEval: 90, logEvery: 1000, checkpointEvery: 5000 } },
+  // RL Zoo's budget, no early stop: the policy passes the threshold of 90 around 10-15k steps and
+  // keeps improving to ~94 (RL Zoo's figure); the last 50-episode greedy evaluation is the result.
+  'mountain-car-continuous': { preset: 'mountain-car-continuous', steps: 50_000, runOverrides: { evalEvery: 5000, evalEpisodes: 50, logEvery: 1000, checkpointEvery: 5000 } },
 };
 
 /** Any other game: the default preset and a generic budget. */
