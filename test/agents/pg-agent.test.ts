@@ -4,15 +4,15 @@ import '../../games/index.js';
 import { make } from '../../src/envs/registry.js';
 import { SyncVectorEnv } from '../../src/envs/vector/sync-vector-env.js';
 import type { Env, ObsArray } from '../../src/envs/env.js';
-import { PgRunnerAgent } from '../../src/agents/pg/runner-agent.js';
+import { PolicyGradientAgent } from '../../src/agents/pg/learner.js';
 import { resolvePgConfig, type PgConfig } from '../../src/agents/pg/config.js';
 import { InvalidConfigError } from '../../src/errors.js';
 
-async function drive(agent: PgRunnerAgent, venv: SyncVectorEnv, steps: number, obs0: ObsArray): Promise<{ obs: ObsArray; updates: number }> {
+async function drive(agent: PolicyGradientAgent, venv: SyncVectorEnv, steps: number, obs0: ObsArray): Promise<{ obs: ObsArray; updates: number }> {
   let obs = obs0;
   let updates = 0;
   for (let i = 0; i < steps; i++) {
-    const { actions } = await agent.act(obs, { numEnvs: venv.numEnvs });
+    const { actions } = await agent.act(obs, { numEnvs: venv.numEnvs, mode: 'train' });
     const r = venv.stepSync(actions);
     const m = await agent.observe({ obs, actions, rewards: r.rewards, terminated: r.terminated, truncated: r.truncated, nextObs: r.obs, finalObs: r.infos.map((x) => x.finalObs as ObsArray | undefined) });
     if (m) updates++;
@@ -23,7 +23,7 @@ async function drive(agent: PgRunnerAgent, venv: SyncVectorEnv, steps: number, o
 
 function setup(config: Partial<PgConfig>, game = 'catch', envOptions: Record<string, unknown> = {}) {
   const venv = new SyncVectorEnv(() => make(game, envOptions) as Env<ObsArray, number>, 4);
-  const agent = new PgRunnerAgent({ config: { encoder: 'mlp', mlpHidden: [16], numSteps: 8, minibatches: 2, epochs: 2, ...config, annealSteps: 10_000 }, observationSpace: venv.singleObservationSpace, actionSpace: venv.singleActionSpace, numEnvs: 4, seed: 1 });
+  const agent = new PolicyGradientAgent({ config: { encoder: 'mlp', mlpHidden: [16], numSteps: 8, minibatches: 2, epochs: 2, ...config, annealSteps: 10_000 }, observationSpace: venv.singleObservationSpace, actionSpace: venv.singleActionSpace, numEnvs: 4, seed: 1 });
   return { venv, agent };
 }
 
@@ -40,13 +40,13 @@ describe('policy-gradient agents: leaks', () => {
       let { obs } = await venv.reset({ seed: 2 });
       ({ obs } = await drive(agent, venv, 40, obs));
       await agent.load(await agent.save());
-      const ev = await agent.act(obs, { numEnvs: 4, epsilon: 0 });
-      await agent.act(obs, { numEnvs: 4, epsilon: 0, episodeStarts: [0, 1, 0, 0] }, ev.state);
+      const ev = await agent.act(obs, { numEnvs: 4, mode: 'eval' });
+      await agent.act(obs, { numEnvs: 4, mode: 'eval', episodeStarts: [0, 1, 0, 0] }, ev.state);
       const before = tf.memory().numTensors;
       const r = await drive(agent, venv, 80, obs);
       await agent.load(await agent.save());
-      const ev2 = await agent.act(r.obs, { numEnvs: 4, epsilon: 0 });
-      await agent.act(r.obs, { numEnvs: 4, epsilon: 0 }, ev2.state);
+      const ev2 = await agent.act(r.obs, { numEnvs: 4, mode: 'eval' });
+      await agent.act(r.obs, { numEnvs: 4, mode: 'eval' }, ev2.state);
       expect(r.updates).toBeGreaterThan(0);
       expect(tf.memory().numTensors).toBe(before);
       agent.dispose();
@@ -58,7 +58,7 @@ describe('policy-gradient agents: acting info and config', () => {
   it('act() exposes action probabilities summing to 1 and a value per env', async () => {
     const { venv, agent } = setup({ algorithm: 'ppo', lstmUnits: 8 });
     const { obs } = await venv.reset({ seed: 0 });
-    const r = await agent.act(obs, { numEnvs: 4 });
+    const r = await agent.act(obs, { numEnvs: 4, mode: 'train' });
     expect(r.info.probs!.length).toBe(4 * 3);
     for (let e = 0; e < 4; e++) expect(r.info.probs![e * 3]! + r.info.probs![e * 3 + 1]! + r.info.probs![e * 3 + 2]!).toBeCloseTo(1, 5);
     expect(r.info.value!.length).toBe(4);
