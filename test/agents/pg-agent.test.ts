@@ -6,7 +6,7 @@ import { SyncVectorEnv } from '../../src/envs/vector/sync-vector-env.js';
 import type { Env, ObsArray } from '../../src/envs/env.js';
 import { PolicyGradientAgent } from '../../src/agents/pg/learner.js';
 import { resolvePgConfig, type PgConfig } from '../../src/agents/pg/config.js';
-import { InvalidConfigError } from '../../src/errors.js';
+import { CheckpointError, InvalidConfigError, SpaceMismatchError, UnsupportedVersionError } from '../../src/errors.js';
 
 async function drive(agent: PolicyGradientAgent, venv: SyncVectorEnv, steps: number, obs0: ObsArray): Promise<{ obs: ObsArray; updates: number }> {
   let obs = obs0;
@@ -75,5 +75,55 @@ describe('policy-gradient agents: acting info and config', () => {
     }
     for (const k of ['unknown key bogus', 'lr=-1', 'gamma=2', 'clip=0']) expect(msg).toContain(k);
     expect(msg).toMatch(/^\[pg config\] expected .*; fix: /);
+  });
+});
+
+describe('policy-gradient agents: the shared optimizer path and snapshot format', () => {
+  it('anneals the Adam learning rate linearly over annealSteps (metrics lr and schedule)', async () => {
+    // annealSteps 10,000 env steps; one update per 8 steps x 4 envs = 32 env steps.
+    const { venv, agent } = setup({ algorithm: 'a2c', annealLr: true, lr: 1e-3 });
+    const { obs } = await venv.reset({ seed: 0 });
+    const lrs: number[] = [];
+    let o = obs;
+    for (let i = 0; i < 16; i++) {
+      const { actions } = await agent.act(o, { numEnvs: 4, mode: 'train' });
+      const r = venv.stepSync(actions);
+      const m = await agent.observe({ obs: o, actions, rewards: r.rewards, terminated: r.terminated, truncated: r.truncated, nextObs: r.obs, finalObs: r.infos.map((x) => x.finalObs as ObsArray | undefined) });
+      if (m) lrs.push(m.lr!);
+      o = r.obs;
+    }
+    expect(lrs.length).toBe(2);
+    expect(lrs[0]).toBeCloseTo(1e-3 * (1 - 32 / 10_000), 10);
+    expect(lrs[1]).toBeCloseTo(1e-3 * (1 - 64 / 10_000), 10);
+    expect(agent.schedule().lr).toBeCloseTo(1e-3 * (1 - 64 / 10_000), 10);
+    agent.dispose();
+  });
+
+  it('snapshots are binary blobs in the shared format; another agent kind, game or a truncated blob is refused by name', async () => {
+    const { venv, agent } = setup({ algorithm: 'ppo', lstmUnits: 8 });
+    const { obs } = await venv.reset({ seed: 0 });
+    await drive(agent, venv, 12, obs);
+    const snap = await agent.save({ includeReplay: false });
+    expect(Object.keys(snap.blobs)).toEqual(expect.arrayContaining(['weights.net.bin', 'slots.adam.bin', 'rollout.obs', 'state.h']));
+    // No weights in the JSON header: it stays small.
+    expect(JSON.stringify(snap.json).length).toBeLessThan(2000);
+    const before = Array.from((await agent.net.getWeights())[0]!.data);
+    // A DQN checkpoint: the format is named.
+    const dqnLike = { json: { ...snap.json, format: 'npcforge-dqn' }, blobs: snap.blobs };
+    await expect(agent.load(dqnLike)).rejects.toThrow(CheckpointError);
+    await expect(agent.load(dqnLike)).rejects.toThrow(/\[PolicyGradientAgent\.load\] expected a snapshot of format npcforge-pg/);
+    // Another game (memory-maze: other observation shape) or another algorithm: both spaces named.
+    const other = setup({ algorithm: 'ppo', lstmUnits: 8 }, 'memory-maze');
+    await expect(other.agent.load(snap)).rejects.toThrow(SpaceMismatchError);
+    await expect(other.agent.load(snap)).rejects.toThrow(/expected a ppo run with obs \[6,3,4\] and actions Discrete\(3\), received ppo with obs \[10,5,1\] and actions Discrete\(3\); fix: load a checkpoint of the same algorithm and game/);
+    const a2c = setup({ algorithm: 'a2c', lstmUnits: 8 });
+    await expect(a2c.agent.load(snap)).rejects.toThrow(/expected a a2c run .* received ppo /);
+    // A truncated weights blob.
+    const cut = { json: snap.json, blobs: { ...snap.blobs, 'weights.net.bin': snap.blobs['weights.net.bin']!.subarray(0, 40) } };
+    await expect(agent.load(cut)).rejects.toThrow(CheckpointError);
+    expect(Array.from((await agent.net.getWeights())[0]!.data)).toEqual(before);
+    // An old (version 1) PG checkpoint is refused, not half-read.
+    await expect(agent.load({ json: { format: 'npcforge-pg', version: 1 }, blobs: {} })).rejects.toThrow(UnsupportedVersionError);
+    for (const a of [agent, other.agent, a2c.agent]) a.dispose();
   });
 });

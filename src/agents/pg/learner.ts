@@ -550,7 +550,8 @@ export class PolicyGradientAgent implements Agent {
   /** Restores a snapshot from `save` taken by an agent of the same algorithm, config, spaces and env count. */
   async load(snapshot: AgentSnapshot): Promise<void> {
     // The spaces first: loading another game's run is a SpaceMismatchError naming both.
-    const saved = (snapshot?.json as { state?: Record<string, unknown> } | undefined)?.state;
+    const json = snapshot?.json as { format?: unknown; state?: Record<string, unknown> } | undefined;
+    const saved = json?.format === SNAPSHOT_FORMAT ? json.state : undefined;
     if (saved && typeof saved === 'object') {
       const savedObs = Array.isArray(saved.obsShape) ? saved.obsShape.join(',') : describe(saved.obsShape);
       if (savedObs !== this.obsShape.join(',') || saved.actionSpace !== actionKey(this.action) || saved.algorithm !== this.kind) {
