@@ -117,6 +117,18 @@ export interface PolicyGradientAgentOptions {
 
 const SNAPSHOT_FORMAT = 'npcforge-pg';
 
+/** The next recurrent state out of a packed read whose rows (width `W`) end with [h | c]; null when `H` is 0. */
+function unpackState(flat: Float32Array, numEnvs: number, W: number, H: number): RecurrentState | null {
+  if (H === 0) return null;
+  const next = { h: new Float32Array(numEnvs * H), c: new Float32Array(numEnvs * H) };
+  for (let e = 0; e < numEnvs; e++) {
+    const end = (e + 1) * W;
+    next.h.set(flat.subarray(end - 2 * H, end - H), e * H);
+    next.c.set(flat.subarray(end - H, end), e * H);
+  }
+  return next;
+}
+
 /** REINFORCE / A2C / PPO agent. Owns a network and an optimizer: call `dispose()`. */
 export class PolicyGradientAgent implements Agent {
   readonly kind: PgAlgorithm;
@@ -281,14 +293,10 @@ export class PolicyGradientAgent implements Agent {
     const logProbs = new Float32Array(numEnvs);
     const values = new Float32Array(numEnvs);
     const probs = new Float32Array(numEnvs * A);
-    const next = H > 0 ? { h: new Float32Array(numEnvs * H), c: new Float32Array(numEnvs * H) } : null;
+    const next = unpackState(flat, numEnvs, W, H);
     for (let e = 0; e < numEnvs; e++) {
       const o = e * W;
       values[e] = flat[o + A]!;
-      if (next) {
-        next.h.set(flat.subarray(o + A + 1, o + A + 1 + H), e * H);
-        next.c.set(flat.subarray(o + A + 1 + H, o + W), e * H);
-      }
       let best = 0;
       for (let a = 0; a < A; a++) {
         probs[e * A + a] = Math.exp(flat[o + a]!);
@@ -360,7 +368,6 @@ export class PolicyGradientAgent implements Agent {
     const logProbs = new Float32Array(numEnvs);
     const values = new Float32Array(numEnvs);
     const probs = new Float32Array(numEnvs * P);
-    const next = H > 0 ? { h: new Float32Array(numEnvs * H), c: new Float32Array(numEnvs * H) } : null;
     for (let e = 0; e < numEnvs; e++) {
       const o = e * W;
       // Int32Array.set rounds nothing: MultiDiscrete indices are exact small integers in float32.
@@ -368,11 +375,8 @@ export class PolicyGradientAgent implements Agent {
       logProbs[e] = flat[o + Wa]!;
       values[e] = flat[o + Wa + 1]!;
       probs.set(flat.subarray(o + Wa + 2, o + Wa + 2 + P), e * P);
-      if (next) {
-        next.h.set(flat.subarray(o + Wa + 2 + P, o + Wa + 2 + P + H), e * H);
-        next.c.set(flat.subarray(o + Wa + 2 + P + H, o + W), e * H);
-      }
     }
+    const next = unpackState(flat, numEnvs, W, H);
     return { actions, logProbs, values, probs, state: next };
   }
 
