@@ -93,14 +93,19 @@ export interface Agent {
   dispose(): void;
 }
 
+/** The mode of an `act` call, checked: 'train' or 'eval', else an InvalidConfigError naming `component`. */
+export function actMode(options: ActOptions, component: string): ActMode {
+  if (options.mode === 'train' || options.mode === 'eval') return options.mode;
+  throw new InvalidConfigError(formatError(component, "act mode 'train' or 'eval'", describe(options.mode), "pass { mode: 'eval' } to evaluate, { mode: 'train' } to explore and learn"));
+}
+
 /**
  * The exploration rate of a DQN-family `act`: the agent's schedule (`scheduled`) in training,
- * `options.epsilon` (default 0, greedy) in evaluation. An epsilon in training, or a mode other
- * than 'train'/'eval', is refused: the mode says what the call means, never the epsilon.
+ * `options.epsilon` (default 0, greedy) in evaluation. An epsilon in training is refused: the
+ * mode says what the call means, never the epsilon.
  */
 export function actEpsilon(options: ActOptions, scheduled: number, component: string): number {
-  if (options.mode === 'eval') return options.epsilon ?? 0;
-  if (options.mode !== 'train') throw new InvalidConfigError(formatError(component, "act mode 'train' or 'eval'", describe(options.mode), "pass { mode: 'eval' } to evaluate, { mode: 'train' } to explore and learn"));
+  if (actMode(options, component) === 'eval') return options.epsilon ?? 0;
   if (options.epsilon !== undefined) throw new InvalidConfigError(formatError(component, "no epsilon in mode 'train' (the schedule decides)", `epsilon ${describe(options.epsilon)}`, "pass { mode: 'eval', epsilon } for a fixed evaluation rate"));
   return scheduled;
 }

@@ -58,6 +58,8 @@ describe("act mode: 'eval' means greedy, whatever epsilon", () => {
       const trained = new Set<string>();
       for (let i = 0; i < 12; i++) trained.add(JSON.stringify(Array.from((await agent.act(obs, { numEnvs: n, mode: 'train' })).actions)));
       expect(trained.size, name).toBeGreaterThan(1);
+      // No mode (a JavaScript caller of the old API) is refused, naming the agent.
+      await expect(agent.act(obs, { numEnvs: n } as unknown as ActOptions), name).rejects.toThrow(/expected act mode 'train' or 'eval', received undefined; fix: pass \{ mode: 'eval' \}/);
       agent.dispose();
     }
   });

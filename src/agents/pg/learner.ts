@@ -33,7 +33,7 @@ import { SeededRng } from '../../envs/rng.js';
 import type { ObsArray } from '../../envs/env.js';
 import { SlotOptimizer, applyGradients } from '../../networks/optimizers.js';
 import { Categorical, DiagGaussian, MultiCategorical, clipToBox } from '../policy/distributions.js';
-import type { ActOptions, ActResult, Agent, AgentSnapshot, StepBatch, UpdateMetrics } from '../agent.js';
+import { actMode, type ActOptions, type ActResult, type Agent, type AgentSnapshot, type StepBatch, type UpdateMetrics } from '../agent.js';
 import { badCounters, readSnapshot, writeSnapshot, type SnapshotParts } from '../snapshot.js';
 import { ActorCritic, defaultEncoder } from './actor-critic.js';
 import { resolvePgConfig, type PgAlgorithm, type PgConfig } from './config.js';
@@ -218,7 +218,7 @@ export class PolicyGradientAgent implements Agent {
    */
   async act(obs: ObsArray, options: ActOptions, state?: unknown): Promise<ActResult> {
     const n = options.numEnvs;
-    if (options.mode === 'eval') {
+    if (actMode(options, 'PolicyGradientAgent.act') === 'eval') {
       const prev = (state as PgEvalState | undefined)?.state ?? this.initialState(n);
       const starts = options.episodeStarts ?? new Float32Array(n).fill(state === undefined ? 1 : 0);
       const r = await this.policyStep(this.netObs(obs, n, false), n, prev, starts, true);

@@ -20,7 +20,7 @@ import { SlotOptimizer, applyGradients } from '../../networks/optimizers.js';
 import { badUpdateCounters, readSnapshot, writeSnapshot, type SnapshotParts } from '../snapshot.js';
 import { TanhGaussian } from '../policy/distributions.js';
 import { checkFiniteUpdate } from '../divergence.js';
-import type { ActOptions, ActResult, Agent, AgentSnapshot, StepBatch, UpdateMetrics } from '../agent.js';
+import { actMode, type ActOptions, type ActResult, type Agent, type AgentSnapshot, type StepBatch, type UpdateMetrics } from '../agent.js';
 import type { SacConfig } from './config.js';
 import { ContinuousReplay, type ContinuousSample } from './replay.js';
 
@@ -196,7 +196,7 @@ export class SacAgent implements Agent {
     if (obs.length !== n * this.obsSize) {
       throw new SpaceMismatchError(formatError('sac.act', `${n} observations of ${this.obsSize} values`, `${obs.length} values`, 'pass numEnvs matching the batch'));
     }
-    const greedy = options.mode === 'eval';
+    const greedy = actMode(options, 'sac.act') === 'eval';
     const D = this.actionDims;
     let actions: Float32Array;
     if (!greedy && this.envSteps < this.config.learningStarts) {
