@@ -6,7 +6,7 @@ import { SyncVectorEnv } from '../../src/envs/vector/sync-vector-env.js';
 import type { Env, ObsArray } from '../../src/envs/env.js';
 import { PolicyGradientAgent } from '../../src/agents/pg/learner.js';
 import { resolvePgConfig, type PgConfig } from '../../src/agents/pg/config.js';
-import { CheckpointError, InvalidConfigError, SpaceMismatchError, UnsupportedVersionError } from '../../src/errors.js';
+import { CheckpointError, InvalidConfigError, NpcforgeError, SpaceMismatchError, UnsupportedVersionError } from '../../src/errors.js';
 
 async function drive(agent: PolicyGradientAgent, venv: SyncVectorEnv, steps: number, obs0: ObsArray): Promise<{ obs: ObsArray; updates: number }> {
   let obs = obs0;
@@ -127,3 +127,35 @@ describe('policy-gradient agents: the shared optimizer path and snapshot format'
     for (const a of [agent, other.agent, a2c.agent]) a.dispose();
   });
 });
+
+describe('policy-gradient agents: hostile snapshots', () => {
+  it('any header field or blob replaced by junk is refused with a named error, never a TypeError', async () => {
+    const { venv, agent } = setup({ algorithm: 'reinforce', lstmUnits: 8 });
+    const { obs } = await venv.reset({ seed: 0 });
+    await drive(agent, venv, 12, obs);
+    const snap = await agent.save({ includeReplay: false });
+    const header = snap.json as Record<string, unknown>;
+    const state = header.state as Record<string, unknown>;
+    const junk: unknown[] = [null, 7, 'x', [], {}, -1, 1e300];
+    const cases: Array<{ json: Record<string, unknown>; blobs: Record<string, Uint8Array> }> = [];
+    for (const k of Object.keys(header)) for (const j of junk) cases.push({ json: { ...header, [k]: j }, blobs: snap.blobs });
+    for (const k of ['t', 'envSteps', 'updates', 'numEnvs', 'obsDtype', 'norm', 'algorithmState', 'clippedSinceUpdate']) for (const j of junk) cases.push({ json: { ...header, state: { ...state, [k]: j } }, blobs: snap.blobs });
+    for (const k of Object.keys(snap.blobs)) cases.push({ json: header, blobs: { ...snap.blobs, [k]: new Uint8Array(3) } });
+    let refused = 0;
+    for (const c of cases) {
+      try {
+        await agent.load(c);
+      } catch (err) {
+        expect(err, JSON.stringify(c.json).slice(0, 200)).toBeInstanceOf(NpcforgeError);
+        expect((err as Error).message).toMatch(/^\[[^\]]+\] expected .*; fix: /);
+        refused++;
+      }
+    }
+    expect(refused).toBeGreaterThan(cases.length / 2);
+    // The agent still loads its own snapshot and acts.
+    await agent.load(snap);
+    await agent.act(obs, { numEnvs: 4, mode: 'train' });
+    agent.dispose();
+  });
+});
+
