@@ -74,13 +74,14 @@ export interface OnPolicyAlgorithm {
   policyLoss(i: PolicyLossInputs): { loss: tf.Scalar; approxKl?: tf.Scalar; clipFraction?: tf.Scalar };
   /** PPO's value clip range, or null for the plain value loss. */
   valueClip(config: PgConfig): number | null;
-  /** JSON-safe state that must survive a checkpoint (REINFORCE's episodes being collected). */
-  getState?(): unknown;
-  setState?(state: unknown): void;
+  /** State that must survive a checkpoint (REINFORCE's episodes being collected): a JSON-safe header and blobs. */
+  getState?(): { json: unknown; blobs: Record<string, Uint8Array> };
+  /** Restores `getState`'s output; checks it first (it comes from a file). */
+  setState?(json: unknown, blobs: Record<string, Uint8Array>): void;
 }
 
-function algorithmFor(name: PgAlgorithm): OnPolicyAlgorithm {
-  return name === 'ppo' ? ppo : name === 'a2c' ? a2c : reinforce();
+function algorithmFor(name: PgAlgorithm, layout: RolloutLayout): OnPolicyAlgorithm {
+  return name === 'ppo' ? ppo : name === 'a2c' ? a2c : reinforce(layout);
 }
 
 /** What `policyStep` returns for a batch of envs. */
@@ -166,7 +167,6 @@ export class PolicyGradientAgent implements Agent {
     const { annealSteps = 0, ...config } = options.config;
     this.config = resolvePgConfig(config);
     this.kind = this.config.algorithm;
-    this.algorithm = algorithmFor(this.kind);
     this.annealSteps = annealSteps;
     const { observationSpace: os, actionSpace: as } = options;
     if (!(os instanceof Box)) throw new SpaceMismatchError(formatError('PolicyGradientAgent', 'a Box observation space', os.type, 'wrap the env so observations are arrays'));
@@ -184,6 +184,7 @@ export class PolicyGradientAgent implements Agent {
     this.optimizer = new SlotOptimizer({ kind: 'adam', learningRate: this.config.lr, beta1: 0.9, beta2: 0.999, epsilon: this.config.adamEps }, this.net.variables);
     this.rng = new SeededRng(options.seed);
     this.layout = { obsSize: this.obsSize, action: this.action, actionWidth: this.actionWidth, stateUnits: this.net.stateUnits };
+    this.algorithm = algorithmFor(this.kind, this.layout);
     this.rollout = newRollout(this.layout, this.config.numSteps, this.numEnvs);
     this.state = this.initialState(this.numEnvs);
     this.starts = new Float32Array(this.numEnvs).fill(1);
@@ -535,6 +536,8 @@ export class PolicyGradientAgent implements Agent {
       blobs['state.c'] = f32(this.state.c);
     }
     blobs['starts'] = f32(this.starts);
+    const algorithmState = this.algorithm.getState?.() ?? null;
+    if (algorithmState) Object.assign(blobs, algorithmState.blobs);
     const state = {
       algorithm: this.kind,
       obsShape: this.obsShape,
@@ -546,7 +549,7 @@ export class PolicyGradientAgent implements Agent {
       obsDtype: this.rollout.obs.constructor.name,
       clippedSinceUpdate: this.clippedSinceUpdate,
       norm: { obs: this.obsStats?.getState() ?? null, reward: this.rewardScaler?.getState() ?? null },
-      algorithmState: this.algorithm.getState?.() ?? null,
+      algorithmState: algorithmState?.json ?? null,
     };
     return writeSnapshot(SNAPSHOT_FORMAT, this.snapshotParts(), state, blobs);
   }
@@ -575,7 +578,7 @@ export class PolicyGradientAgent implements Agent {
     this.envSteps = state.envSteps as number;
     const norm = state.norm as { obs: RunningMeanStdState | null; reward: RewardScalerState | null } | undefined;
     if (this.obsStats) this.obsStats.setState(norm?.obs as RunningMeanStdState);
-    this.algorithm.setState?.(state.algorithmState);
+    this.algorithm.setState?.(state.algorithmState, blobs);
     this.lastState = null;
     // The training rollout and state only mean something to an agent with the run's envs (a
     // resume); one built for evaluation or export (numEnvs 1) starts them afresh.

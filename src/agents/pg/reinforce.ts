@@ -16,7 +16,7 @@
  */
 import { CheckpointError, formatError } from '../../errors.js';
 import { policyGradientLoss } from './math.js';
-import { newActions, newObsLike, type TrainBatch } from './rollout.js';
+import { newActions, newObsLike, type RolloutLayout, type TrainBatch } from './rollout.js';
 import type { OnPolicyAlgorithm } from './learner.js';
 
 /** An episode being collected: `actionWidth` action values per step. */
@@ -28,15 +28,18 @@ interface Episode {
   tail: number;
 }
 
-interface ReinforceState {
-  /** Unfinished episodes per env (the last one of each list is in progress). */
-  pending: Episode[][];
-  /** Finished episodes not yet learned from. */
-  ready: Episode[];
+/** Header of the episodes being collected in a snapshot (their numbers are blobs). */
+interface ReinforceStateJson {
+  /** Per episode: the env it is being collected in (-1 = finished, waiting for the update), steps, tail. */
+  episodes: Array<{ env: number; steps: number; tail: number }>;
+}
+
+function bytesOf(a: Float32Array): Uint8Array {
+  return new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
 }
 
 /** A REINFORCE learner (it holds the episodes being collected: one per agent). */
-export function reinforce(): OnPolicyAlgorithm {
+export function reinforce(layout: RolloutLayout): OnPolicyAlgorithm {
   let pending: Episode[][] = [];
   let ready: Episode[] = [];
   return {
@@ -89,13 +92,57 @@ export function reinforce(): OnPolicyAlgorithm {
 
     valueClip: () => null,
 
-    getState: (): ReinforceState => ({ pending, ready }),
+    // The episodes being collected, as float32 blobs (observations, actions and rewards are float32-exact).
+    getState() {
+      const all = [...pending.flatMap((list, env) => list.map((ep) => ({ env, ep }))), ...ready.map((ep) => ({ env: -1, ep }))];
+      const steps = all.reduce((n, { ep }) => n + ep.rewards.length, 0);
+      const S = layout.obsSize;
+      const Wa = layout.actionWidth;
+      const obs = new Float32Array(steps * S);
+      const actions = new Float32Array(steps * Wa);
+      const rewards = new Float32Array(steps);
+      let at = 0;
+      for (const { ep } of all) {
+        ep.obs.forEach((o, t) => obs.set(o, (at + t) * S));
+        actions.set(ep.actions, at * Wa);
+        rewards.set(ep.rewards, at);
+        at += ep.rewards.length;
+      }
+      const json: ReinforceStateJson = { episodes: all.map(({ env, ep }) => ({ env, steps: ep.rewards.length, tail: ep.tail })) };
+      return { json, blobs: { 'reinforce.obs': bytesOf(obs), 'reinforce.actions': bytesOf(actions), 'reinforce.rewards': bytesOf(rewards) } };
+    },
 
-    setState(s: unknown) {
-      const st = s as Partial<ReinforceState> | null;
-      if (!st || !Array.isArray(st.pending) || !Array.isArray(st.ready)) throw new CheckpointError(formatError('reinforce.load', 'the episodes being collected (pending, ready)', 'none', 'the checkpoint is corrupt; pick another with --checkpoint'));
-      pending = st.pending;
-      ready = st.ready;
+    setState(json, blobs) {
+      const bad = (what: string, got: string) => new CheckpointError(formatError('reinforce.load', what, got, 'the checkpoint is incomplete or corrupt; pick another with --checkpoint'));
+      const eps = (json as Partial<ReinforceStateJson> | null)?.episodes;
+      if (!Array.isArray(eps) || eps.some((e) => !e || !Number.isSafeInteger(e.env) || e.env < -1 || !Number.isSafeInteger(e.steps) || e.steps < 1 || typeof e.tail !== 'number')) {
+        throw bad('the episodes being collected ({env >= -1, steps >= 1, tail} each)', Array.isArray(eps) ? `a list of ${eps.length} with a bad entry` : 'none');
+      }
+      const S = layout.obsSize;
+      const Wa = layout.actionWidth;
+      const steps = eps.reduce((n, e) => n + e.steps, 0);
+      const floats = (name: string, length: number): Float32Array => {
+        const b = blobs[name];
+        if (!(b instanceof Uint8Array) || b.byteLength !== length * 4) throw bad(`blob ${name} of ${length * 4} bytes`, b instanceof Uint8Array ? `${b.byteLength} bytes` : 'missing');
+        return new Float32Array(Uint8Array.from(b).buffer);
+      };
+      // Sizes are checked against the blobs before any episode is built.
+      const obs = floats('reinforce.obs', steps * S);
+      const actions = floats('reinforce.actions', steps * Wa);
+      const rewards = floats('reinforce.rewards', steps);
+      pending = [];
+      ready = [];
+      let at = 0;
+      for (const e of eps) {
+        const ep: Episode = { obs: [], actions: Array.from(actions.subarray(at * Wa, (at + e.steps) * Wa)), rewards: Array.from(rewards.subarray(at, at + e.steps)), tail: e.tail };
+        for (let t = 0; t < e.steps; t++) ep.obs.push(Array.from(obs.subarray((at + t) * S, (at + t + 1) * S)));
+        at += e.steps;
+        if (e.env < 0) ready.push(ep);
+        else {
+          while (pending.length <= e.env) pending.push([]);
+          pending[e.env]!.push(ep);
+        }
+      }
     },
   };
 }
