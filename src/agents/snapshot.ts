@@ -53,8 +53,25 @@ interface SnapshotHeader {
   state: Record<string, unknown>;
 }
 
-function bytesOf(a: Float32Array): Uint8Array {
-  return new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+/** A copy of a typed array's bytes as a blob (the snapshot stays as it was when the agent goes on). */
+export function blobOf(a: ArrayBufferView): Uint8Array {
+  return new Uint8Array(a.buffer.slice(a.byteOffset, a.byteOffset + a.byteLength));
+}
+
+/**
+ * A copy of the bytes of blob `name`: exactly `bytes` long when given, else any whole number of
+ * float32 values; otherwise a CheckpointError naming `component`, the blob and its size.
+ */
+export function blobBuffer(blobs: Record<string, Uint8Array>, name: string, component: string, bytes?: number): ArrayBuffer {
+  const b = blobs[name];
+  const ok = b instanceof Uint8Array && (bytes === undefined ? b.byteLength % 4 === 0 : b.byteLength === bytes);
+  if (!ok) throw new CheckpointError(formatError(component, bytes === undefined ? `blob ${name} of whole float32 values` : `blob ${name} of ${bytes} bytes`, b instanceof Uint8Array ? `${b.byteLength} bytes` : 'missing', 'the checkpoint is incomplete, corrupt or of another config; pick another with --checkpoint'));
+  return b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer;
+}
+
+/** The float32 values of blob `name` (exactly `length` of them when given); see `blobBuffer`. */
+export function floatBlob(blobs: Record<string, Uint8Array>, name: string, component: string, length?: number): Float32Array {
+  return new Float32Array(blobBuffer(blobs, name, component, length === undefined ? undefined : length * 4));
 }
 
 /**
@@ -68,12 +85,12 @@ export function writeSnapshot(format: string, parts: SnapshotParts, state: Recor
   for (const [name, vars] of Object.entries(parts.weights)) {
     const packed = packTensors(vars);
     header.weights[name] = packed.manifest;
-    out[`weights.${name}.bin`] = bytesOf(packed.data);
+    out[`weights.${name}.bin`] = blobOf(packed.data);
   }
   for (const [name, opt] of Object.entries(parts.optimizers)) {
     const packed = packTensors(opt.slotTensors());
     header.optimizers[name] = { step: opt.step, manifest: packed.manifest };
-    out[`slots.${name}.bin`] = bytesOf(packed.data);
+    out[`slots.${name}.bin`] = blobOf(packed.data);
   }
   for (const [name, rng] of Object.entries(parts.rngs)) header.rngs[name] = rng.getState();
   return { json: header as unknown as Record<string, unknown>, blobs: out };
@@ -109,11 +126,7 @@ export function readSnapshot(
   const bad = o.checkState?.(h.state) ?? null;
   if (bad !== null) throw corrupt('the agent state of a matching checkpoint', bad);
   const blobs = snapshot.blobs ?? {};
-  const floats = (name: string): Float32Array => {
-    const b = blobs[name];
-    if (!(b instanceof Uint8Array) || b.byteLength % 4 !== 0) throw corrupt(`blob ${name} of whole float32 values`, b instanceof Uint8Array ? `${b.byteLength} bytes` : 'missing');
-    return new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
-  };
+  const floats = (name: string): Float32Array => floatBlob(blobs, name, component);
   // Everything is decoded and checked first; only then assigned.
   const weights = Object.entries(parts.weights).map(([name, vars]) => {
     const manifest = h.weights[name];

@@ -4,13 +4,13 @@
  * replay bytes) in the shared snapshot format (`agents/snapshot.ts`).
  */
 import * as tf from '@tensorflow/tfjs';
-import { CheckpointError, SpaceMismatchError, formatError } from '../../errors.js';
+import { SpaceMismatchError, formatError } from '../../errors.js';
 import { Box, Discrete, type Space } from '../../envs/spaces.js';
 import type { EncoderSpec, QNetworkSpec } from '../../networks/specs.js';
 import type { DqnConfig } from './config.js';
 import type { SeededRng } from '../../envs/rng.js';
 import type { SlotOptimizer } from '../../networks/optimizers.js';
-import { badUpdateCounters, readSnapshot, writeSnapshot, type SnapshotParts } from '../snapshot.js';
+import { badUpdateCounters, blobOf, floatBlob, readSnapshot, writeSnapshot, type SnapshotParts } from '../snapshot.js';
 import type { AgentSnapshot, UpdateMetrics } from '../agent.js';
 
 /** Picks the encoder for `network: 'auto'` from the observation shape. */
@@ -88,10 +88,6 @@ export interface QCounters {
   updateDebt: number;
 }
 
-function bytesOf(a: Float32Array): Uint8Array {
-  return new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
-}
-
 /** The parts of the shared snapshot format (`agents/snapshot.ts`) a Q-learner fills. */
 function qParts(s: QLearnerState): SnapshotParts {
   return { weights: { online: s.online, target: s.target }, optimizers: { optimizer: s.optimizer }, rngs: { explore: s.exploreRng, replay: s.replayRng } };
@@ -100,7 +96,7 @@ function qParts(s: QLearnerState): SnapshotParts {
 /** Writes the snapshot of format `format`; `extra` blobs are added as they are. */
 export function writeQSnapshot(format: string, s: QLearnerState, counters: QCounters, includeReplay: boolean, extra: Record<string, Float32Array> = {}): AgentSnapshot {
   const blobs: Record<string, Uint8Array> = {};
-  for (const [name, data] of Object.entries(extra)) blobs[name] = bytesOf(data);
+  for (const [name, data] of Object.entries(extra)) blobs[name] = blobOf(data);
   if (includeReplay) blobs['replay.bin'] = s.replay.toBytes();
   return writeSnapshot(format, qParts(s), { ...counters, hasReplay: includeReplay }, blobs);
 }
@@ -119,11 +115,7 @@ export function readQSnapshot(snapshot: AgentSnapshot, format: string, s: QLearn
     checkState: badUpdateCounters,
   });
   if (blobs['replay.bin']) s.replay.loadBytes(blobs['replay.bin']);
-  const blob = (name: string): Float32Array => {
-    const b = blobs[name];
-    if (!b || b.byteLength % 4 !== 0) throw new CheckpointError(formatError(component, `blob ${name}`, b ? `${b.byteLength} bytes` : 'missing', 'the checkpoint is incomplete or corrupt; pick another with --checkpoint'));
-    return new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
-  };
+  const blob = (name: string): Float32Array => floatBlob(blobs, name, component);
   const counters = state as unknown as QCounters;
   return { envSteps: counters.envSteps, updates: counters.updates, updateDebt: counters.updateDebt, blob };
 }

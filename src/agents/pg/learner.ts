@@ -26,7 +26,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { checkFiniteUpdate } from '../divergence.js';
-import { CheckpointError, SpaceMismatchError, formatError, describe } from '../../errors.js';
+import { SpaceMismatchError, formatError, describe } from '../../errors.js';
 import { Box, type Space } from '../../envs/spaces.js';
 import { actionWidth, type ActionBatch } from '../../envs/actions.js';
 import { SeededRng } from '../../envs/rng.js';
@@ -34,7 +34,7 @@ import type { ObsArray } from '../../envs/env.js';
 import { SlotOptimizer, applyGradients } from '../../networks/optimizers.js';
 import { Categorical, DiagGaussian, MultiCategorical, clipToBox } from '../policy/distributions.js';
 import { actMode, type ActOptions, type ActResult, type Agent, type AgentSnapshot, type StepBatch, type UpdateMetrics } from '../agent.js';
-import { badCounters, readSnapshot, writeSnapshot, type SnapshotParts } from '../snapshot.js';
+import { badCounters, blobOf, floatBlob, readSnapshot, writeSnapshot, type SnapshotParts } from '../snapshot.js';
 import { ActorCritic, defaultEncoder } from './actor-critic.js';
 import { resolvePgConfig, type PgAlgorithm, type PgConfig } from './config.js';
 import { linearSchedule, maskedMean, normalizeAdvantages, valueLoss } from './math.js';
@@ -530,12 +530,11 @@ export class PolicyGradientAgent implements Agent {
   /** Everything a resume needs, the partial rollout included (a checkpoint can fall inside one). */
   async save(): Promise<AgentSnapshot> {
     const blobs = rolloutBlobs(this.rollout);
-    const f32 = (a: Float32Array) => new Uint8Array(a.buffer.slice(a.byteOffset, a.byteOffset + a.byteLength));
     if (this.state) {
-      blobs['state.h'] = f32(this.state.h);
-      blobs['state.c'] = f32(this.state.c);
+      blobs['state.h'] = blobOf(this.state.h);
+      blobs['state.c'] = blobOf(this.state.c);
     }
-    blobs['starts'] = f32(this.starts);
+    blobs['starts'] = blobOf(this.starts);
     const algorithmState = this.algorithm.getState?.() ?? null;
     if (algorithmState) Object.assign(blobs, algorithmState.blobs);
     const state = {
@@ -584,11 +583,7 @@ export class PolicyGradientAgent implements Agent {
     // resume); one built for evaluation or export (numEnvs 1) starts them afresh.
     if (state.numEnvs !== N) return;
     loadRolloutBlobs('PolicyGradientAgent.load', this.rollout, blobs, state.obsDtype, this.net.stateUnits);
-    const f32 = (name: string, length: number): Float32Array => {
-      const b = blobs[name];
-      if (!(b instanceof Uint8Array) || b.byteLength !== length * 4) throw new CheckpointError(formatError('PolicyGradientAgent.load', `blob ${name} of ${length * 4} bytes`, b instanceof Uint8Array ? `${b.byteLength} bytes` : 'missing', 'the checkpoint is incomplete or corrupt; pick another with --checkpoint'));
-      return new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
-    };
+    const f32 = (name: string, length: number): Float32Array => floatBlob(blobs, name, 'PolicyGradientAgent.load', length);
     const H = this.net.stateUnits;
     this.state = H > 0 ? { h: f32('state.h', N * H), c: f32('state.c', N * H) } : null;
     this.starts = f32('starts', N);

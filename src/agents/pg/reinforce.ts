@@ -15,6 +15,7 @@
  * per update, advantage normalisation): see `config.ts`.
  */
 import { CheckpointError, formatError } from '../../errors.js';
+import { blobOf, floatBlob } from '../snapshot.js';
 import { policyGradientLoss } from './math.js';
 import { newActions, newObsLike, type RolloutLayout, type TrainBatch } from './rollout.js';
 import type { OnPolicyAlgorithm } from './learner.js';
@@ -32,10 +33,6 @@ interface Episode {
 interface ReinforceStateJson {
   /** Per episode: the env it is being collected in (-1 = finished, waiting for the update), steps, tail. */
   episodes: Array<{ env: number; steps: number; tail: number }>;
-}
-
-function bytesOf(a: Float32Array): Uint8Array {
-  return new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
 }
 
 /** A REINFORCE learner (it holds the episodes being collected: one per agent). */
@@ -109,7 +106,7 @@ export function reinforce(layout: RolloutLayout): OnPolicyAlgorithm {
         at += ep.rewards.length;
       }
       const json: ReinforceStateJson = { episodes: all.map(({ env, ep }) => ({ env, steps: ep.rewards.length, tail: ep.tail })) };
-      return { json, blobs: { 'reinforce.obs': bytesOf(obs), 'reinforce.actions': bytesOf(actions), 'reinforce.rewards': bytesOf(rewards) } };
+      return { json, blobs: { 'reinforce.obs': blobOf(obs), 'reinforce.actions': blobOf(actions), 'reinforce.rewards': blobOf(rewards) } };
     },
 
     setState(json, blobs) {
@@ -121,11 +118,7 @@ export function reinforce(layout: RolloutLayout): OnPolicyAlgorithm {
       const S = layout.obsSize;
       const Wa = layout.actionWidth;
       const steps = eps.reduce((n, e) => n + e.steps, 0);
-      const floats = (name: string, length: number): Float32Array => {
-        const b = blobs[name];
-        if (!(b instanceof Uint8Array) || b.byteLength !== length * 4) throw bad(`blob ${name} of ${length * 4} bytes`, b instanceof Uint8Array ? `${b.byteLength} bytes` : 'missing');
-        return new Float32Array(Uint8Array.from(b).buffer);
-      };
+      const floats = (name: string, length: number): Float32Array => floatBlob(blobs, name, 'reinforce.load', length);
       // Sizes are checked against the blobs before any episode is built.
       const obs = floats('reinforce.obs', steps * S);
       const actions = floats('reinforce.actions', steps * Wa);

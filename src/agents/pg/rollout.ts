@@ -8,6 +8,7 @@
  * the one the update reuses).
  */
 import { CheckpointError, SpaceMismatchError, formatError } from '../../errors.js';
+import { blobBuffer, blobOf } from '../snapshot.js';
 import { Box, Discrete, MultiDiscrete, type Space } from '../../envs/spaces.js';
 import type { ObsArray } from '../../envs/env.js';
 
@@ -177,19 +178,15 @@ export function gatherSequences(l: RolloutLayout, r: Rollout, envs: number[], ad
   return b;
 }
 
-function bytesOf(a: ArrayBufferView): Uint8Array {
-  return new Uint8Array(a.buffer.slice(a.byteOffset, a.byteOffset + a.byteLength));
-}
-
 const ROLLOUT_FIELDS = ['obs', 'actions', 'logProbs', 'values', 'rewards', 'terminated', 'truncated', 'truncValues', 'starts'] as const;
 
 /** A partial rollout as blobs (`rollout.<field>`), so a checkpoint inside a rollout resumes exactly. */
 export function rolloutBlobs(r: Rollout): Record<string, Uint8Array> {
   const out: Record<string, Uint8Array> = {};
-  for (const k of ROLLOUT_FIELDS) out[`rollout.${k}`] = bytesOf(r[k]);
+  for (const k of ROLLOUT_FIELDS) out[`rollout.${k}`] = blobOf(r[k]);
   if (r.initialState) {
-    out['rollout.h0'] = bytesOf(r.initialState.h);
-    out['rollout.c0'] = bytesOf(r.initialState.c);
+    out['rollout.h0'] = blobOf(r.initialState.h);
+    out['rollout.c0'] = blobOf(r.initialState.c);
   }
   return out;
 }
@@ -204,11 +201,7 @@ export function loadRolloutBlobs(component: string, r: Rollout, blobs: Record<st
   if (!obsType) throw new CheckpointError(formatError(component, 'a rollout observation type Uint8Array, Int32Array or Float32Array', typeof obsDtype === 'string' ? `a name of ${obsDtype.length} characters` : typeof obsDtype, 'the checkpoint is corrupt; pick another with --checkpoint'));
   const obsBytes = r.obs.length * obsType.BYTES_PER_ELEMENT;
   const want: Record<string, number> = { obs: obsBytes, actions: r.actions.byteLength, logProbs: rows * 4, values: rows * 4, rewards: rows * 4, terminated: rows, truncated: rows, truncValues: rows * 4, starts: rows * 4 };
-  const copy = (name: string, bytes: number): ArrayBuffer => {
-    const b = blobs[name];
-    if (!(b instanceof Uint8Array) || b.byteLength !== bytes) throw new CheckpointError(formatError(component, `blob ${name} of ${bytes} bytes`, b instanceof Uint8Array ? `${b.byteLength} bytes` : 'missing', 'resume with the config and env count that wrote the checkpoint'));
-    return Uint8Array.from(b).buffer;
-  };
+  const copy = (name: string, bytes: number): ArrayBuffer => blobBuffer(blobs, name, component, bytes);
   const buffers = Object.fromEntries(ROLLOUT_FIELDS.map((k) => [k, copy(`rollout.${k}`, want[k]!)])) as Record<(typeof ROLLOUT_FIELDS)[number], ArrayBuffer>;
   const h0 = stateUnits > 0 && blobs['rollout.h0'] ? new Float32Array(copy('rollout.h0', r.numEnvs * stateUnits * 4)) : null;
   const c0 = h0 ? new Float32Array(copy('rollout.c0', r.numEnvs * stateUnits * 4)) : null;
