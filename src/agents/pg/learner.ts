@@ -203,7 +203,7 @@ export class PolicyGradientAgent implements Agent {
   }
 
   /** A zero recurrent state for `numEnvs` envs, or null for feed-forward nets. */
-  initialState(numEnvs: number): RecurrentState | null {
+  private initialState(numEnvs: number): RecurrentState | null {
     if (!this.recurrent) return null;
     const n = numEnvs * this.net.stateUnits;
     return { h: new Float32Array(n), c: new Float32Array(n) };
@@ -273,7 +273,7 @@ export class PolicyGradientAgent implements Agent {
    * likely with `greedy`), its log-probability, V(obs), the probabilities and the next state.
    * `starts` (1 = first observation of an episode) resets the state.
    */
-  async policyStep(obs: ObsArray, numEnvs: number, state: RecurrentState | null, starts: ArrayLike<number>, greedy: boolean): Promise<PolicyStep> {
+  private async policyStep(obs: ObsArray, numEnvs: number, state: RecurrentState | null, starts: ArrayLike<number>, greedy: boolean): Promise<PolicyStep> {
     this.checkObs(obs, numEnvs);
     if (this.action.kind !== 'discrete') return this.stepFromDistribution(obs, numEnvs, state, starts, greedy);
     const A = this.numActions;
@@ -382,7 +382,7 @@ export class PolicyGradientAgent implements Agent {
   }
 
   /** V(obs) per env without acting (bootstraps); same state conventions as `policyStep`. */
-  async values(obs: ObsArray, numEnvs: number, state: RecurrentState | null, starts: ArrayLike<number>): Promise<Float32Array> {
+  private async values(obs: ObsArray, numEnvs: number, state: RecurrentState | null, starts: ArrayLike<number>): Promise<Float32Array> {
     this.checkObs(obs, numEnvs);
     const v = tf.tidy(() => {
       const st = this.stateTensors(state, numEnvs);
@@ -441,7 +441,7 @@ export class PolicyGradientAgent implements Agent {
    * Learns from one full rollout; `progress` in [0, 1] drives lr annealing. Returns the mean
    * losses of its gradient steps, or null when the algorithm has nothing to learn yet.
    */
-  async update(rollout: Rollout, progress: number): Promise<UpdateMetrics | null> {
+  private async update(rollout: Rollout, progress: number): Promise<UpdateMetrics | null> {
     const lr = this.learningRate(progress);
     this.optimizer.setLearningRate(lr);
     const batches = this.algorithm.batches(rollout, { config: this.config, layout: this.layout, recurrent: this.recurrent, permutation: (n) => this.permutation(n) });
