@@ -66,7 +66,7 @@ async function benchNet(net: 'minatar-cnn' | 'nature-cnn', shape: number[], high
   const heavy = net === 'nature-cnn';
   const envStepsPerSec = await timeIt(seconds, heavy ? 5 : 20, async () => {
     const obs = frames[t++ % frames.length]!;
-    const { actions } = await agent.act(obs, { numEnvs: 1, epsilon: 0 });
+    const { actions } = await agent.act(obs, { numEnvs: 1, mode: 'eval' });
     agent.replay.add(0, obs, 0, actions[0]!, zero[0]!, none[0] === 1, false);
   });
   for (let i = 0; i < 200; i++) agent.replay.add(0, frames[i % frames.length]!, 0, i % 6, 0, false, false);

@@ -13,7 +13,7 @@ import { isRegistered, make } from '../src/envs/registry.js';
 import type { Env, ObsArray } from '../src/envs/env.js';
 import { FrameStack, GrayScale, PixelObservation, Resize } from '../src/envs/wrappers/index.js';
 import { SyncVectorEnv } from '../src/envs/vector/sync-vector-env.js';
-import { PolicyGradientAgent, type RecurrentState, type Rollout } from '../src/agents/pg/agent.js';
+import { PolicyGradientAgent } from '../src/agents/pg/learner.js';
 import type { PgConfig } from '../src/agents/pg/config.js';
 import { parseBenchArgs, numberFlag, printTable, writeJson, type Bench, type BenchArgs } from './harness.js';
 
@@ -53,49 +53,31 @@ export interface PpoBenchRow {
 
 async function measure(c: Case, rollouts: number, warmup: number): Promise<PpoBenchRow> {
   const venv = new SyncVectorEnv(c.makeEnv, c.numEnvs);
-  const agent = new PolicyGradientAgent({ config: { ...c.config, algorithm: 'ppo' }, observationSpace: venv.singleObservationSpace, actionSpace: venv.singleActionSpace, seed: 0 });
-  const T = agent.config.numSteps;
   const N = c.numEnvs;
-  const S = agent.obsSize;
+  const agent = new PolicyGradientAgent({ config: { ...c.config, algorithm: 'ppo' }, observationSpace: venv.singleObservationSpace, actionSpace: venv.singleActionSpace, numEnvs: N, seed: 0 });
+  const T = agent.config.numSteps;
   let obs = (await venv.reset({ seed: 0 })).obs;
-  const ro: Rollout = {
-    numSteps: T, numEnvs: N, obs: new (obs.constructor as { new (n: number): ObsArray })(T * N * S), actions: new Int32Array(T * N), logProbs: new Float32Array(T * N),
-    values: new Float32Array(T * N), rewards: new Float32Array(T * N), terminated: new Uint8Array(T * N), truncated: new Uint8Array(T * N), truncValues: new Float32Array(T * N),
-    starts: new Float32Array(T * N), lastValues: new Float32Array(N), initialState: null,
-  };
-  let state: RecurrentState | null = agent.initialState(N);
-  let starts = new Float32Array(N).fill(1);
   let collectMs = 0;
   let updateMs = 0;
   let grads = 0;
   // The first `warmup` rollouts (JIT, kernel setup) are not counted.
   for (let k = 1 - warmup; k <= rollouts; k++) {
     const t0 = performance.now();
-    ro.initialState = state ? { h: Float32Array.from(state.h), c: Float32Array.from(state.c) } : null;
+    let t1 = t0;
     for (let t = 0; t < T; t++) {
-      const a = await agent.act(obs, N, state, starts);
-      ro.obs.set(obs, t * N * S);
-      ro.starts.set(starts, t * N);
-      ro.actions.set(a.actions, t * N);
-      ro.logProbs.set(a.logProbs, t * N);
-      ro.values.set(a.values, t * N);
+      const a = await agent.act(obs, { numEnvs: N, mode: 'train' });
       const r = venv.stepSync(a.actions);
-      ro.rewards.set(r.rewards, t * N);
-      ro.terminated.set(r.terminated, t * N);
-      ro.truncated.set(r.truncated, t * N);
-      starts = new Float32Array(N);
-      for (let e = 0; e < N; e++) if (r.terminated[e] || r.truncated[e]) starts[e] = 1;
+      const step = { obs, actions: a.actions, rewards: r.rewards, terminated: r.terminated, truncated: r.truncated, nextObs: r.obs, finalObs: r.infos.map((x) => x.finalObs as ObsArray | undefined) };
       obs = r.obs;
-      state = a.state;
+      // The last observe of a rollout runs the update: timed apart from collection.
+      if (t === T - 1) t1 = performance.now();
+      await agent.observe(step);
     }
-    ro.lastValues.set(await agent.values(obs, N, state, starts));
-    const t1 = performance.now();
-    const m = await agent.update(ro, 0);
     const t2 = performance.now();
     if (k > 0) {
       collectMs += t1 - t0;
       updateMs += t2 - t1;
-      grads += m?.gradientSteps ?? 0;
+      grads += agent.config.epochs * agent.config.minibatches;
     }
   }
   agent.dispose();

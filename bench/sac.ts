@@ -293,7 +293,7 @@ async function timeAct(agent: SacAgent, sizes: SacSizes, calls: number, rng: See
   const ms: number[] = [];
   for (let i = 0; i < calls + 20; i++) {
     const t0 = performance.now();
-    await agent.act(obs, { numEnvs: 1 });
+    await agent.act(obs, { numEnvs: 1, mode: 'train' });
     if (i >= 20) ms.push(performance.now() - t0);
   }
   return median(ms);

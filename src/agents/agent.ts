@@ -5,14 +5,24 @@
 import type { ObsArray } from '../envs/env.js';
 import type { Rng } from '../envs/rng.js';
 import type { ActionBatch } from '../envs/actions.js';
+import { InvalidConfigError, formatError, describe } from '../errors.js';
 
-/** How to act. Omitting `epsilon` means the agent's own training exploration. */
+/**
+ * Why the agent acts: `train` = the agent's own exploration, and the step is part of its training
+ * data (the runner then calls `observe`); `eval` = greedy (or DQN's evaluation epsilon), nothing
+ * recorded, recurrent state threaded by the caller.
+ */
+export type ActMode = 'train' | 'eval';
+
+/** How to act. */
 export interface ActOptions {
   /** Number of observations in the batch (sub-envs). */
   numEnvs: number;
-  /** Fixed exploration rate (evaluation); omit for the training schedule. */
+  /** Training or evaluation acting (see `ActMode`). */
+  mode: ActMode;
+  /** DQN/DRQN evaluation only: the exploration rate of `mode: 'eval'` (default 0 = greedy). */
   epsilon?: number;
-  /** RNG for exploration draws when `epsilon` is given (evaluation keeps its own stream). */
+  /** RNG for evaluation's exploration draws (evaluation keeps its own stream). */
   rng?: Rng;
   /** Also return the per-action values in `info` (costs a read-back). */
   withValues?: boolean;
@@ -81,4 +91,21 @@ export interface Agent {
   load(snapshot: AgentSnapshot): Promise<void>;
   /** Releases every tensor the agent owns. */
   dispose(): void;
+}
+
+/** The mode of an `act` call, checked: 'train' or 'eval', else an InvalidConfigError naming `component`. */
+export function actMode(options: ActOptions, component: string): ActMode {
+  if (options.mode === 'train' || options.mode === 'eval') return options.mode;
+  throw new InvalidConfigError(formatError(component, "act mode 'train' or 'eval'", describe(options.mode), "pass { mode: 'eval' } to evaluate, { mode: 'train' } to explore and learn"));
+}
+
+/**
+ * The exploration rate of a DQN-family `act`: the agent's schedule (`scheduled`) in training,
+ * `options.epsilon` (default 0, greedy) in evaluation. An epsilon in training is refused: the
+ * mode says what the call means, never the epsilon.
+ */
+export function actEpsilon(options: ActOptions, scheduled: number, component: string): number {
+  if (actMode(options, component) === 'eval') return options.epsilon ?? 0;
+  if (options.epsilon !== undefined) throw new InvalidConfigError(formatError(component, "no epsilon in mode 'train' (the schedule decides)", `epsilon ${describe(options.epsilon)}`, "pass { mode: 'eval', epsilon } for a fixed evaluation rate"));
+  return scheduled;
 }

@@ -20,7 +20,7 @@ import { DqnAgent } from '../agents/dqn/dqn-agent.js';
 import { DrqnAgent } from '../agents/dqn/drqn-agent.js';
 import type { LstmCore } from '../networks/lstm.js';
 import type { ActorCritic } from '../agents/pg/actor-critic.js';
-import { PgRunnerAgent } from '../agents/pg/runner-agent.js';
+import { PolicyGradientAgent } from '../agents/pg/learner.js';
 import { SacAgent } from '../agents/sac/sac-agent.js';
 import { NORMALIZE_CLIP, NORMALIZE_EPS } from '../agents/pg/normalize.js';
 import { layersModelFiles } from '../networks/weights.js';
@@ -61,13 +61,13 @@ export function policyNetwork(agent: Agent): PolicyNetwork {
     const net = agent.online;
     return { model: recurrentModel(agent.obsShape, net.encoder, net.lstm, net.head), output: 'q', inputScale: agent.obsScale, recurrentState: { shapes: [[net.lstm.units], [net.lstm.units]] }, inputNorm: null };
   }
-  if (agent instanceof PgRunnerAgent) {
-    const net = agent.pg.net;
+  if (agent instanceof PolicyGradientAgent) {
+    const net = agent.net;
     const stats = agent.obsNormStats;
     // For Box the policy head outputs the Gaussian mean: the greedy action before clipping.
     return {
       model: actorModel(net),
-      output: agent.pg.action.kind === 'box' ? 'mean' : 'logits',
+      output: agent.action.kind === 'box' ? 'mean' : 'logits',
       inputScale: net.spec.obsScale,
       recurrentState: net.lstm ? { shapes: [[net.lstm.units], [net.lstm.units]] } : null,
       inputNorm: stats ? { mean: Array.from(stats.mean), var: Array.from(stats.var), epsilon: NORMALIZE_EPS, clip: NORMALIZE_CLIP } : null,

@@ -1,6 +1,7 @@
 /**
  * Optimizers with explicit, serialisable slots (so a checkpoint restores them exactly): Adam and
- * centred RMSProp as used by DQN on MinAtar. Also global-norm gradient clipping.
+ * centred RMSProp as used by DQN on MinAtar. Also global-norm gradient clipping and the one
+ * gradient step every agent takes (`applyGradients`: clip, then the optimizer).
  */
 import * as tf from '@tensorflow/tfjs';
 import { InvalidConfigError, formatError, describe } from '../errors.js';
@@ -64,6 +65,22 @@ export function clipByGlobalNorm(grads: tf.Tensor[], maxNorm: number): { grads: 
   });
 }
 
+/**
+ * The gradient step of every agent (DQN, DRQN, SAC, the policy-gradient agents): clips the
+ * gradients (`vars` order, looked up by variable name) to a global norm of `clipNorm` when it is
+ * > 0, applies them and returns the norm before clipping. Call inside tidy.
+ */
+export function applyGradients(optimizer: SlotOptimizer, vars: tf.Variable[], grads: tf.NamedTensorMap, clipNorm: number): tf.Scalar {
+  const list = vars.map((v) => grads[v.name]!);
+  if (clipNorm > 0) {
+    const clipped = clipByGlobalNorm(list, clipNorm);
+    optimizer.apply(clipped.grads);
+    return clipped.norm;
+  }
+  optimizer.apply(list);
+  return tf.sqrt(tf.addN(list.map((g) => tf.sum(tf.square(g))))) as tf.Scalar;
+}
+
 /** Adam's bias-corrected step size at update `t` (1-based). */
 function adamStepSize(c: OptimizerConfig & { kind: 'adam' }, t: number): number {
   return (c.learningRate * Math.sqrt(1 - Math.pow(c.beta2, t))) / (1 - Math.pow(c.beta1, t));
@@ -71,7 +88,8 @@ function adamStepSize(c: OptimizerConfig & { kind: 'adam' }, t: number): number 
 
 /** An optimizer over a fixed list of variables; owns its slot variables (call `dispose`). */
 export class SlotOptimizer {
-  readonly config: OptimizerConfig;
+  /** The settings in use; `setLearningRate` replaces the learning rate (annealing). */
+  config: OptimizerConfig;
   /** Number of updates applied (Adam's bias-correction t). */
   step = 0;
   private readonly vars: tf.Variable[];
@@ -85,6 +103,17 @@ export class SlotOptimizer {
     const nSlots = config.kind === 'adam' ? 2 : config.momentum > 0 ? 3 : 2;
     // tidy frees the zero tensors the slot variables are made from (the variables themselves stay).
     this.slots = tf.tidy(() => vars.map((v) => Array.from({ length: nSlots }, () => tf.variable(tf.zerosLike(v), false))));
+  }
+
+  /**
+   * Sets the learning rate of the next updates (schedules such as PPO's linear annealing). Not
+   * part of the slots: the caller recomputes it from its own counters after a resume.
+   */
+  setLearningRate(learningRate: number): void {
+    if (!(Number.isFinite(learningRate) && learningRate >= 0 && learningRate <= 1)) {
+      throw new InvalidConfigError(formatError('Optimizer.setLearningRate', 'a learning rate 0 <= x <= 1', describe(learningRate), 'pass a finite rate'));
+    }
+    this.config = { ...this.config, learningRate };
   }
 
   /**

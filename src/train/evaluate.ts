@@ -27,7 +27,7 @@ export interface EvalOptions {
   makeEnv: () => Env<ObsArray, number>;
   episodes: number;
   baseSeed: number;
-  /** Exploration rate (0 = greedy). */
+  /** DQN/DRQN evaluation exploration rate (0 = greedy); policy agents act greedily in evaluation. */
   epsilon: number;
   /** Envs stepped together (default min(episodes, 16)). */
   parallel?: number;
@@ -114,7 +114,7 @@ export async function evaluate(agent: Agent, o: EvalOptions): Promise<EvalResult
     const batch = new (first.constructor as { new (n: number): ObsArray })(rows.length * size);
     rows.forEach((s, i) => batch.set(obsRows[s]!, i * size));
     const withValues = rows.some((s) => slotEpisode[s]! >= 0 && slotEpisode[s]! < annotateBelow);
-    const res = await agent.act(batch, { numEnvs: rows.length, epsilon: o.epsilon, rng, withValues, ...(recurrent ? { episodeStarts: starts } : {}) }, state);
+    const res = await agent.act(batch, { numEnvs: rows.length, mode: 'eval', epsilon: o.epsilon, rng, withValues, ...(recurrent ? { episodeStarts: starts } : {}) }, state);
     const actions = res.actions;
     state = res.state;
     starts.fill(0);

@@ -371,7 +371,7 @@ async function trainLoaded({ options, now, runDir, cfg, resumeFrom, progress, wa
         interrupted = true;
         break;
       }
-      const { actions } = await agent.act(obs, { numEnvs: K });
+      const { actions } = await agent.act(obs, { numEnvs: K, mode: 'train' });
       const r: VectorStepResult = await vec.step(actions);
       const finalObs = r.infos.map((inf) => inf.finalObs as ObsArray | undefined);
       const m = await agent.observe({ obs, actions, rewards: r.rewards, terminated: r.terminated, truncated: r.truncated, nextObs: r.obs, finalObs });

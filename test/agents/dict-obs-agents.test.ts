@@ -15,8 +15,7 @@ import { make } from '../../src/envs/registry.js';
 import { SeededRng } from '../../src/envs/rng.js';
 import { Box, Dict } from '../../src/envs/spaces.js';
 import { getAgentFactory } from '../../src/agents/registry.js';
-import { PolicyGradientAgent } from '../../src/agents/pg/agent.js';
-import { PgRunnerAgent } from '../../src/agents/pg/runner-agent.js';
+import { PolicyGradientAgent } from '../../src/agents/pg/learner.js';
 import { SyncVectorEnv } from '../../src/envs/vector/sync-vector-env.js';
 import type { Env, ObsArray } from '../../src/envs/env.js';
 import { SacAgent } from '../../src/agents/sac/sac-agent.js';
@@ -46,7 +45,7 @@ describe('Dict observations through every agent', () => {
 
   it('the PG network splits the flat observation per key: a CNN for the grid, a tanh MLP for the offset', () => {
     const env = make('beacon');
-    const agent = new PolicyGradientAgent({ config: {}, observationSpace: env.observationSpace, actionSpace: env.actionSpace, seed: 0 });
+    const agent = new PolicyGradientAgent({ config: {}, observationSpace: env.observationSpace, actionSpace: env.actionSpace, numEnvs: 1, seed: 0 });
     const kinds = layerKinds(agent.net.encoder);
     expect(kinds.filter((k) => k === 'Cropping2D')).toHaveLength(2);
     expect(kinds).toContain('Conv2D');
@@ -85,7 +84,7 @@ describe('Dict observations through every agent', () => {
     let obs = obsBatch();
     let updates = 0;
     for (let t = 0; t < 20; t++) {
-      const { actions } = await agent.act(obs, { numEnvs: n });
+      const { actions } = await agent.act(obs, { numEnvs: n, mode: 'train' });
       const a = actions as Float32Array;
       expect(a.length).toBe(n * 2);
       for (const v of a) expect(Math.abs(v)).toBeLessThanOrEqual(2);
@@ -114,12 +113,12 @@ describe('Dict observations through every agent', () => {
 
   it('ppo + lstm on a Dict observation: tensor count is flat over acting, updates and save/load', async () => {
     const venv = new SyncVectorEnv(() => make('beacon') as Env<ObsArray, number>, 4);
-    const agent = new PgRunnerAgent({ config: { algorithm: 'ppo', lstmUnits: 8, mlpHidden: [16], numSteps: 8, minibatches: 2, epochs: 2, annealSteps: 10_000 }, observationSpace: venv.singleObservationSpace, actionSpace: venv.singleActionSpace, numEnvs: 4, seed: 1 });
+    const agent = new PolicyGradientAgent({ config: { algorithm: 'ppo', lstmUnits: 8, mlpHidden: [16], numSteps: 8, minibatches: 2, epochs: 2, annealSteps: 10_000 }, observationSpace: venv.singleObservationSpace, actionSpace: venv.singleActionSpace, numEnvs: 4, seed: 1 });
     const drive = async (obs: ObsArray, steps: number) => {
       let updates = 0;
       let state: unknown = undefined;
       for (let t = 0; t < steps; t++) {
-        const a = await agent.act(obs, { numEnvs: 4 }, state);
+        const a = await agent.act(obs, { numEnvs: 4, mode: 'train' }, state);
         state = a.state;
         const r = venv.stepSync(a.actions);
         if (await agent.observe({ obs, actions: a.actions, rewards: r.rewards, terminated: r.terminated, truncated: r.truncated, nextObs: r.obs, finalObs: r.infos.map((x) => x.finalObs as ObsArray | undefined) })) updates++;

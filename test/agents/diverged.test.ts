@@ -16,7 +16,7 @@ import type { Env, ObsArray, StepResult } from '../../src/envs/env.js';
 import { DQN_PRESETS, resolveDqnConfig } from '../../src/agents/dqn/config.js';
 import { DqnAgent } from '../../src/agents/dqn/dqn-agent.js';
 import { DrqnAgent } from '../../src/agents/dqn/drqn-agent.js';
-import { PgRunnerAgent } from '../../src/agents/pg/runner-agent.js';
+import { PolicyGradientAgent } from '../../src/agents/pg/learner.js';
 import type { Agent } from '../../src/agents/agent.js';
 import { TrainingDivergedError } from '../../src/errors.js';
 import { initBackend } from '../../src/networks/backend.js';
@@ -41,7 +41,7 @@ async function driveUntilError(agent: Agent, steps: number): Promise<unknown> {
   let obs = (await vec.reset({ seed: 1 })).obs;
   try {
     for (let i = 0; i < steps; i++) {
-      const { actions } = await agent.act(obs, { numEnvs: 2 });
+      const { actions } = await agent.act(obs, { numEnvs: 2, mode: 'train' });
       const r = vec.stepSync(actions);
       await agent.observe({ obs, actions, rewards: r.rewards, terminated: r.terminated, truncated: r.truncated, nextObs: r.obs, finalObs: r.infos.map((x) => x.finalObs as ObsArray | undefined) });
       obs = r.obs;
@@ -77,7 +77,7 @@ describe('training that diverges stops with TrainingDivergedError', () => {
 
   it('PPO and A2C (value loss)', async () => {
     for (const algorithm of ['ppo', 'a2c'] as const) {
-      const agent = new PgRunnerAgent({ config: { algorithm, encoder: 'mlp', mlpHidden: [16], numSteps: 8, minibatches: 2, epochs: 2, annealSteps: 10_000 }, ...spaces(), numEnvs: 2, seed: 1 });
+      const agent = new PolicyGradientAgent({ config: { algorithm, encoder: 'mlp', mlpHidden: [16], numSteps: 8, minibatches: 2, epochs: 2, annealSteps: 10_000 }, ...spaces(), numEnvs: 2, seed: 1 });
       const err = await driveUntilError(agent, 100);
       expect(err, algorithm).toBeInstanceOf(TrainingDivergedError);
       expect((err as Error).message).toMatch(new RegExp(`^\\[${algorithm}\\.update\\] expected a finite loss and gradient norm, received loss`));

@@ -11,8 +11,7 @@ import { describe, it, expect } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { Box, Dict, Discrete, MultiDiscrete, type Space } from '../../src/envs/spaces.js';
 import { SeededRng } from '../../src/envs/rng.js';
-import { PgRunnerAgent } from '../../src/agents/pg/runner-agent.js';
-import { PolicyGradientAgent } from '../../src/agents/pg/agent.js';
+import { PolicyGradientAgent } from '../../src/agents/pg/learner.js';
 import type { PgConfig } from '../../src/agents/pg/config.js';
 import { SpaceMismatchError } from '../../src/errors.js';
 
@@ -87,8 +86,8 @@ class Batch {
   }
 }
 
-function makeAgent(task: Task, config: Partial<PgConfig> = {}, seed = 1): PgRunnerAgent {
-  return new PgRunnerAgent({
+function makeAgent(task: Task, config: Partial<PgConfig> = {}, seed = 1): PolicyGradientAgent {
+  return new PolicyGradientAgent({
     config: { encoder: 'mlp', mlpHidden: [32], numSteps: 16, minibatches: 4, epochs: 4, lr: 3e-3, entCoef: 0, annealLr: false, ...config },
     observationSpace: task.observationSpace,
     actionSpace: task.actionSpace,
@@ -98,12 +97,12 @@ function makeAgent(task: Task, config: Partial<PgConfig> = {}, seed = 1): PgRunn
 }
 
 /** Trains for `steps` vector steps; returns every env action the agent handed out and the metrics. */
-async function drive(agent: PgRunnerAgent, env: Batch, steps: number): Promise<{ envActions: number[]; metrics: Array<Record<string, number>> }> {
+async function drive(agent: PolicyGradientAgent, env: Batch, steps: number): Promise<{ envActions: number[]; metrics: Array<Record<string, number>> }> {
   const envActions: number[] = [];
   const metrics: Array<Record<string, number>> = [];
   for (let i = 0; i < steps; i++) {
     const obs = env.obs;
-    const { actions } = await agent.act(obs, { numEnvs: N });
+    const { actions } = await agent.act(obs, { numEnvs: N, mode: 'train' });
     envActions.push(...actions);
     const r = env.step(actions);
     const m = await agent.observe({ obs, actions, rewards: r.rewards, terminated: new Uint8Array(N).fill(1), truncated: new Uint8Array(N), nextObs: r.obs, finalObs: new Array(N).fill(undefined) });
@@ -113,11 +112,11 @@ async function drive(agent: PgRunnerAgent, env: Batch, steps: number): Promise<{
 }
 
 /** Mean greedy reward over `rounds` batches of fresh targets. */
-async function greedyScore(agent: PgRunnerAgent, task: Task, rounds = 20): Promise<number> {
+async function greedyScore(agent: PolicyGradientAgent, task: Task, rounds = 20): Promise<number> {
   const env = new Batch(task, new SeededRng(999));
   let sum = 0;
   for (let i = 0; i < rounds; i++) {
-    const { actions } = await agent.act(env.obs, { numEnvs: N, epsilon: 0 });
+    const { actions } = await agent.act(env.obs, { numEnvs: N, mode: 'eval' });
     const r = env.step(actions);
     sum += r.rewards.reduce((a, b) => a + b, 0);
   }
@@ -168,16 +167,16 @@ describe('policy-gradient agents on Box and MultiDiscrete actions: contract', ()
 
   it('act returns flat rows: Float32Array of K x dims (Box), Int32Array of K x parts (MultiDiscrete); greedy Box = mean', async () => {
     const box = makeAgent(reach);
-    const b = await box.act(new Float32Array(N).fill(0.5), { numEnvs: N });
+    const b = await box.act(new Float32Array(N).fill(0.5), { numEnvs: N, mode: 'train' });
     expect(b.actions).toBeInstanceOf(Float32Array);
     expect(b.actions).toHaveLength(N);
-    const g1 = await box.act(new Float32Array(N).fill(0.5), { numEnvs: N, epsilon: 0 });
-    const g2 = await box.act(new Float32Array(N).fill(0.5), { numEnvs: N, epsilon: 0 });
+    const g1 = await box.act(new Float32Array(N).fill(0.5), { numEnvs: N, mode: 'eval' });
+    const g2 = await box.act(new Float32Array(N).fill(0.5), { numEnvs: N, mode: 'eval' });
     expect(Array.from(g1.actions)).toEqual(Array.from(g2.actions));
     expect(new Set(Array.from(g1.actions)).size).toBe(1);
     box.dispose();
     const md = makeAgent(match);
-    const m = await md.act(new Float32Array(N * 5).fill(0), { numEnvs: N });
+    const m = await md.act(new Float32Array(N * 5).fill(0), { numEnvs: N, mode: 'train' });
     expect(m.actions).toBeInstanceOf(Int32Array);
     expect(m.actions).toHaveLength(N * 2);
     for (let e = 0; e < N; e++) expect(match.actionSpace.contains(m.actions.slice(e * 2, e * 2 + 2))).toBe(true);
@@ -193,7 +192,7 @@ describe('policy-gradient agents on Box and MultiDiscrete actions: contract', ()
     for (const actionSpace of bad) {
       let err: unknown;
       try {
-        new PolicyGradientAgent({ observationSpace: reach.observationSpace, actionSpace, seed: 0 });
+        new PolicyGradientAgent({ config: {}, observationSpace: reach.observationSpace, actionSpace, numEnvs: 1, seed: 0 });
       } catch (e) {
         err = e;
       }
@@ -215,13 +214,13 @@ describe('policy-gradient agents on Box and MultiDiscrete actions: contract', ()
       const env = new Batch(task, new SeededRng(5));
       await drive(agent, env, 12);
       await agent.load(await agent.save());
-      const ev = await agent.act(env.obs, { numEnvs: N, epsilon: 0 });
-      await agent.act(env.obs, { numEnvs: N, epsilon: 0 }, ev.state);
+      const ev = await agent.act(env.obs, { numEnvs: N, mode: 'eval' });
+      await agent.act(env.obs, { numEnvs: N, mode: 'eval' }, ev.state);
       const before = tf.memory().numTensors;
       const { metrics } = await drive(agent, env, 40);
       await agent.load(await agent.save());
-      const ev2 = await agent.act(env.obs, { numEnvs: N, epsilon: 0 });
-      await agent.act(env.obs, { numEnvs: N, epsilon: 0 }, ev2.state);
+      const ev2 = await agent.act(env.obs, { numEnvs: N, mode: 'eval' });
+      await agent.act(env.obs, { numEnvs: N, mode: 'eval' }, ev2.state);
       expect(metrics.length).toBeGreaterThan(0);
       expect(tf.memory().numTensors).toBe(before);
       agent.dispose();
@@ -248,8 +247,8 @@ describe('policy-gradient agents on Box and MultiDiscrete actions: contract', ()
       const b2 = await drive(resumed, envB, 16 * 3 - 21);
       expect([...b1.envActions, ...b2.envActions]).toEqual(a.envActions);
       expect([...b1.metrics, ...b2.metrics]).toEqual(a.metrics);
-      const wa = await straight.pg.net.getWeights();
-      const wb = await resumed.pg.net.getWeights();
+      const wa = await straight.net.getWeights();
+      const wb = await resumed.net.getWeights();
       expect(wb.map((w) => Array.from(w.data))).toEqual(wa.map((w) => Array.from(w.data)));
       straight.dispose();
       resumed.dispose();

@@ -26,7 +26,7 @@ const UPDATES = 2000;
 async function driveUpdates(agent: Agent, vec: SyncVectorEnv, obs: ObsArray, updates: number): Promise<ObsArray> {
   let done = 0;
   while (done < updates) {
-    const { actions } = await agent.act(obs, { numEnvs: ENVS });
+    const { actions } = await agent.act(obs, { numEnvs: ENVS, mode: 'train' });
     const r = vec.stepSync(actions);
     const m = await agent.observe({ obs, actions, rewards: r.rewards, terminated: r.terminated, truncated: r.truncated, nextObs: r.obs, finalObs: r.infos.map((x) => x.finalObs as ObsArray | undefined) });
     done += m?.updates ?? 0;
@@ -47,8 +47,8 @@ describe('policy-gradient agents on Box and MultiDiscrete actions: tensors flat 
     const agent = getAgentFactory(name).create({ config: config.agentConfig, observationSpace: vec.singleObservationSpace, actionSpace: vec.singleActionSpace, numEnvs: ENVS, seed: 1 });
     let obs = await driveUpdates(agent, vec, (await vec.reset({ seed: 2 })).obs, 5);
     const evaluate = async (): Promise<void> => {
-      let ev = await agent.act(obs, { numEnvs: ENVS, epsilon: 0 });
-      for (let i = 0; i < 5; i++) ev = await agent.act(obs, { numEnvs: ENVS, epsilon: 0 }, ev.state);
+      let ev = await agent.act(obs, { numEnvs: ENVS, mode: 'eval' });
+      for (let i = 0; i < 5; i++) ev = await agent.act(obs, { numEnvs: ENVS, mode: 'eval' }, ev.state);
     };
     await evaluate();
     await agent.load(await agent.save({ includeReplay: false }));

@@ -133,8 +133,9 @@ describe('ColoredNoise', () => {
       expect(outB[0]).toBe(out[0]);
     }
     expect(() => b.setState({ numEnvs: 3, positions: [0, 9, 0] }, bytes)).toThrow(CheckpointError);
-    expect(() => b.setState(undefined, bytes)).toThrow(/\[sac\.load noise\] expected numEnvs and one position in \[0, 8\] per env, received "missing"/);
-    expect(() => b.setState(json, bytes.subarray(0, 8))).toThrow(/\[sac\.load noise\] expected blob noise\.bin of 96 bytes \(3 envs x 8 steps x 1 dims\), received 8 bytes/);
+    expect(() => b.setState(undefined, bytes)).toThrow(/\[sac\.load noise\] expected the saved noise of a colored-exploration run, received noise none \(want numEnvs and one position in \[0, 8\] per env\); fix: /);
+    expect(() => b.setState(json, bytes.subarray(0, 8))).toThrow(/received blob noise\.bin of 8 bytes \(want 96 bytes: 3 envs x 8 steps x 1 dims\)/);
+    expect(b.problem(json, bytes)).toBeNull();
   });
 });
 
@@ -154,7 +155,7 @@ function setup(numEnvs: number, over: Partial<SacConfig> = {}, seed = 3) {
 async function drive(agent: SacAgent, vec: SyncVectorEnv, obs: ObsArray, steps: number, onAct?: (obs: ObsArray, actions: Float32Array) => void): Promise<{ obs: ObsArray; actions: number[] }> {
   const taken: number[] = [];
   for (let i = 0; i < steps; i++) {
-    const { actions } = await agent.act(obs, { numEnvs: vec.numEnvs });
+    const { actions } = await agent.act(obs, { numEnvs: vec.numEnvs, mode: 'train' });
     onAct?.(obs, actions as Float32Array);
     taken.push(...actions);
     const r = vec.stepSync(actions);
@@ -201,8 +202,8 @@ describe('SacAgent with colored exploration', () => {
   it('greedy actions ignore the noise: tanh(mean) scaled, the same twice', async () => {
     const { vec, agent } = setup(2);
     const { obs } = await drive(agent, vec, (await vec.reset({ seed: 2 })).obs, 30);
-    const g1 = await agent.act(obs, { numEnvs: 2, epsilon: 0 });
-    const g2 = await agent.act(obs, { numEnvs: 2, epsilon: 0 });
+    const g1 = await agent.act(obs, { numEnvs: 2, mode: 'eval' });
+    const g2 = await agent.act(obs, { numEnvs: 2, mode: 'eval' });
     expect(Array.from(g1.actions)).toEqual(Array.from(g2.actions));
     const mean = tf.tidy(() => Array.from((agent.actor.predict(tf.tensor2d(Array.from(obs), [2, 3])) as tf.Tensor).slice([0, 0], [2, 1]).dataSync()));
     mean.forEach((m, i) => expect(g1.actions[i]).toBeCloseTo(2 * Math.tanh(m), 5));
@@ -214,7 +215,7 @@ describe('SacAgent with colored exploration', () => {
     let { obs } = await drive(agent, vec, (await vec.reset({ seed: 4 })).obs, 20);
     const count = tf.memory().numTensors;
     ({ obs } = await drive(agent, vec, obs, 1000));
-    for (let i = 0; i < 100; i++) await agent.act(obs, { numEnvs: 2, epsilon: 0 });
+    for (let i = 0; i < 100; i++) await agent.act(obs, { numEnvs: 2, mode: 'eval' });
     expect(agent.updates).toBeGreaterThanOrEqual(2000);
     await agent.load(await agent.save({ includeReplay: true }));
     expect(tf.memory().numTensors).toBe(count);
@@ -228,7 +229,7 @@ describe('SacAgent with colored exploration', () => {
     let obsB = (await b.vec.reset({ seed: 7 })).obs;
     // 150 steps: past learningStarts, inside the first 200-step episode (the resumed part crosses its end).
     for (let i = 0; i < 150; i++) {
-      const { actions } = await a.agent.act(obsA, { numEnvs: 2 });
+      const { actions } = await a.agent.act(obsA, { numEnvs: 2, mode: 'train' });
       const rA = a.vec.stepSync(actions);
       await a.agent.observe({ obs: obsA, actions, rewards: rA.rewards, terminated: rA.terminated, truncated: rA.truncated, nextObs: rA.obs, finalObs: rA.infos.map((x) => x.finalObs as ObsArray | undefined) });
       obsB = b.vec.stepSync(actions).obs;
@@ -236,7 +237,7 @@ describe('SacAgent with colored exploration', () => {
     }
     const snap = await a.agent.save({ includeReplay: true });
     expect(snap.blobs['noise.bin']!.byteLength).toBe(2 * 200 * 4);
-    expect((snap.json as { noise?: { positions: number[] } }).noise?.positions).toEqual([150, 150]);
+    expect((snap.json as { state: { noise?: { positions: number[] } } }).state.noise?.positions).toEqual([150, 150]);
     const copy = { json: JSON.parse(JSON.stringify(snap.json)) as Record<string, unknown>, blobs: Object.fromEntries(Object.entries(snap.blobs).map(([k, v]) => [k, new Uint8Array(v)])) };
     b.agent.dispose();
     const resumed = new SacAgent({ config: config(), observationSpace: b.vec.singleObservationSpace, actionSpace: b.vec.singleActionSpace, seed: 99 });
@@ -247,7 +248,8 @@ describe('SacAgent with colored exploration', () => {
     expect(contB.actions).toEqual(contA.actions);
     expect(await weights(resumed.actor)).toEqual(await weights(a.agent.actor));
     const { ['noise.bin']: _gone, ...rest } = copy.blobs;
-    await expect(resumed.load({ json: copy.json, blobs: rest })).rejects.toThrow(/\[sac\.load noise\] expected blob noise\.bin of 1600 bytes.*received missing/);
+    // Checked with the counters, before any weight is assigned.
+    await expect(resumed.load({ json: copy.json, blobs: rest })).rejects.toThrow(/\[sac\.load\] expected the agent state of a matching checkpoint, received blob noise\.bin of none \(want 1600 bytes: 2 envs x 200 steps x 1 dims\)/);
     a.agent.dispose();
     resumed.dispose();
   });
@@ -261,7 +263,7 @@ describe('SAC exploration config', () => {
     await drive(agent, vec, (await vec.reset({ seed: 1 })).obs, 25);
     const snap = await agent.save({ includeReplay: false });
     expect(snap.blobs['noise.bin']).toBeUndefined();
-    expect('noise' in snap.json).toBe(false);
+    expect('noise' in (snap.json as { state: object }).state).toBe(false);
     agent.dispose();
   });
 

@@ -40,7 +40,7 @@ function setup(numEnvs = 2, over: Partial<SacConfig> = {}, seed = 3) {
 async function drive(agent: SacAgent, vec: SyncVectorEnv, obs: ObsArray, steps: number): Promise<{ obs: ObsArray; actions: number[] }> {
   const taken: number[] = [];
   for (let i = 0; i < steps; i++) {
-    const { actions } = await agent.act(obs, { numEnvs: vec.numEnvs });
+    const { actions } = await agent.act(obs, { numEnvs: vec.numEnvs, mode: 'train' });
     taken.push(...actions);
     const r = vec.stepSync(actions);
     await agent.observe({ obs, actions, rewards: r.rewards, terminated: r.terminated, truncated: r.truncated, nextObs: r.obs, finalObs: r.infos.map((x) => x.finalObs as ObsArray | undefined) });
@@ -105,13 +105,13 @@ describe('SacAgent', () => {
   it('acts inside the Box for several envs: random before learningStarts, policy samples after, tanh(mean) in evaluation', async () => {
     const { vec, agent } = setup(3);
     let obs = (await vec.reset({ seed: 1 })).obs;
-    const first = await agent.act(obs, { numEnvs: 3 });
+    const first = await agent.act(obs, { numEnvs: 3, mode: 'train' });
     expect(first.actions).toBeInstanceOf(Float32Array);
     expect(first.actions.length).toBe(3);
     ({ obs } = await drive(agent, vec, obs, 10));
-    const sampled = await agent.act(obs, { numEnvs: 3 });
-    const greedy1 = await agent.act(obs, { numEnvs: 3, epsilon: 0 });
-    const greedy2 = await agent.act(obs, { numEnvs: 3, epsilon: 0 });
+    const sampled = await agent.act(obs, { numEnvs: 3, mode: 'train' });
+    const greedy1 = await agent.act(obs, { numEnvs: 3, mode: 'eval' });
+    const greedy2 = await agent.act(obs, { numEnvs: 3, mode: 'eval' });
     for (const a of [...first.actions, ...sampled.actions, ...greedy1.actions]) expect(Math.abs(a)).toBeLessThanOrEqual(2);
     expect(Array.from(greedy1.actions)).toEqual(Array.from(greedy2.actions));
     // Greedy = tanh(mean) * 2 from the actor's own output.
@@ -161,7 +161,7 @@ describe('SacAgent', () => {
     const count = tf.memory().numTensors;
     // Two envs, one update per env step: 1000 vector steps are 2000 updates.
     ({ obs } = await drive(agent, vec, obs, 1000));
-    for (let i = 0; i < 200; i++) await agent.act(obs, { numEnvs: 2, epsilon: 0 });
+    for (let i = 0; i < 200; i++) await agent.act(obs, { numEnvs: 2, mode: 'eval' });
     expect(agent.updates).toBeGreaterThanOrEqual(2000);
     expect(tf.memory().numTensors).toBe(count);
     const snap = await agent.save({ includeReplay: true });
@@ -178,7 +178,7 @@ describe('SacAgent', () => {
     let obsA = (await a.vec.reset({ seed: seedEnv })).obs;
     let obsB = (await b.vec.reset({ seed: seedEnv })).obs;
     for (let i = 0; i < 40; i++) {
-      const { actions } = await a.agent.act(obsA, { numEnvs: 2 });
+      const { actions } = await a.agent.act(obsA, { numEnvs: 2, mode: 'train' });
       const rA = a.vec.stepSync(actions);
       await a.agent.observe({ obs: obsA, actions, rewards: rA.rewards, terminated: rA.terminated, truncated: rA.truncated, nextObs: rA.obs, finalObs: rA.infos.map((x) => x.finalObs as ObsArray | undefined) });
       obsB = b.vec.stepSync(actions).obs;
@@ -191,7 +191,7 @@ describe('SacAgent', () => {
     b.agent.dispose();
     const resumed = new SacAgent({ config: config(), observationSpace: b.vec.singleObservationSpace, actionSpace: b.vec.singleActionSpace, seed: 99 });
     await resumed.load(copy);
-    expect(Array.from((await resumed.act(obsA, { numEnvs: 2, epsilon: 0 })).actions)).toEqual(Array.from((await a.agent.act(obsA, { numEnvs: 2, epsilon: 0 })).actions));
+    expect(Array.from((await resumed.act(obsA, { numEnvs: 2, mode: 'eval' })).actions)).toEqual(Array.from((await a.agent.act(obsA, { numEnvs: 2, mode: 'eval' })).actions));
     const contA = await drive(a.agent, a.vec, obsA, 30);
     const contB = await drive(resumed, b.vec, obsB, 30);
     expect(contB.actions).toEqual(contA.actions);
@@ -208,8 +208,8 @@ describe('SacAgent', () => {
     await drive(agent, vec, (await vec.reset({ seed: 1 })).obs, 25);
     const snap = await agent.save({ includeReplay: true });
     await expect(agent.load({ json: { ...snap.json, format: 'npcforge-dqn' }, blobs: snap.blobs })).rejects.toThrow(CheckpointError);
-    const { ['critics.bin']: _gone, ...rest } = snap.blobs;
-    await expect(agent.load({ json: snap.json, blobs: rest })).rejects.toThrow(/blob critics\.bin/);
+    const { ['weights.critics.bin']: _gone, ...rest } = snap.blobs;
+    await expect(agent.load({ json: snap.json, blobs: rest })).rejects.toThrow(/blob weights\.critics\.bin/);
     const replay = snap.blobs['replay.bin']!;
     await expect(agent.load({ json: snap.json, blobs: { ...snap.blobs, 'replay.bin': replay.subarray(0, replay.length - 4) } })).rejects.toThrow(/replay\.bin.*bytes for 25 rows/);
     agent.dispose();

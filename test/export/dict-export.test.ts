@@ -46,7 +46,7 @@ describe('npcforge export: Dict observations', () => {
           let state: unknown = undefined;
           for (let t = 0; t < 30; t++) {
             const flat = flattenDictObs(layout, obs as Record<string, ArrayLike<number>>);
-            const a = await agent.act(flat, { numEnvs: 1, epsilon: 0 }, state);
+            const a = await agent.act(flat, { numEnvs: 1, mode: 'eval' }, state);
             state = a.state;
             // Alternate the two input forms; both must equal the agent.
             const p = await policy.act(t % 2 ? flat : (obs as Record<string, ArrayLike<number>>));

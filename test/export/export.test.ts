@@ -104,11 +104,11 @@ describe('npcforge export', () => {
       const dqn = agent as DqnAgent;
       const policy = await loadPolicy(out, { game });
       try {
-        const frames = await recordFrames(game, run.run.envOptions, async (o) => (await dqn.act(o, { numEnvs: 1, epsilon: 0 })).actions[0]!, 60);
+        const frames = await recordFrames(game, run.run.envOptions, async (o) => (await dqn.act(o, { numEnvs: 1, mode: 'eval' })).actions[0]!, 60);
         let maxDiff = 0;
         for (const f of frames) {
           const q = await dqn.qValues(f, 1);
-          const a = (await dqn.act(f, { numEnvs: 1, epsilon: 0 })).actions[0]!;
+          const a = (await dqn.act(f, { numEnvs: 1, mode: 'eval' })).actions[0]!;
           const r = await policy.act(f);
           expect(r.action).toBe(a);
           expect(r.actionName).toBe(policy.file.actions[a]);
@@ -149,7 +149,7 @@ async function statefulParity(
     policy.reset();
     let state: unknown = undefined;
     for (let t = 0; t < 40; t++) {
-      const a = await agent.act(obs, { numEnvs: 1, epsilon: 0, withValues: true }, state);
+      const a = await agent.act(obs, { numEnvs: 1, mode: 'eval', withValues: true }, state);
       state = a.state;
       const p = await policy.act(obs);
       expect(p.action).toBe(a.actions[0]);
@@ -226,7 +226,7 @@ async function actionParity(game: string, options: Record<string, unknown>, agen
   policy.reset();
   let state: unknown = undefined;
   for (let t = 0; t < steps; t++) {
-    const a = await agent.act(obs, { numEnvs: 1, epsilon: 0 }, state);
+    const a = await agent.act(obs, { numEnvs: 1, mode: 'eval' }, state);
     state = a.state;
     const p = await policy.act(obs);
     compare(a.actions as ArrayLike<number>, p);

@@ -39,7 +39,7 @@ describe('npcforge export: sac on mountain-car-continuous', () => {
       let maxDiff = 0;
       const seen = new Set<number>();
       for (let t = 0; t < 200; t++) {
-        const a = (await agent.act(obs, { numEnvs: 1, epsilon: 0 })).actions as Float32Array;
+        const a = (await agent.act(obs, { numEnvs: 1, mode: 'eval' })).actions as Float32Array;
         const p = await policy.act(obs);
         expect(p.action).toBeInstanceOf(Float32Array);
         const x = (p.action as Float32Array)[0]!;

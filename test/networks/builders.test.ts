@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { InvalidConfigError } from '../../src/errors.js';
 import { buildQNetwork, layersModelFiles, SlotOptimizer, clipByGlobalNorm, type QNetworkSpec } from '../../src/networks/index.js';
+import { applyGradients } from '../../src/networks/optimizers.js';
 import { initBackend } from '../../src/networks/backend.js';
 
 beforeAll(async () => {
@@ -101,6 +102,44 @@ describe('optimizers', () => {
     expect(Array.from(grads[0]!.dataSync())[0]).toBeCloseTo(0.6, 4);
     expect(grads[1]!.dataSync()[0]).toBeCloseTo(0.8, 4);
     tf.dispose([...g, ...grads, norm]);
+  });
+
+  it('setLearningRate changes the next steps, fused kernel and tfjs ops alike (PPO lr annealing)', () => {
+    for (const fused of [true, false]) {
+      const w = tf.variable(tf.tensor1d([1]));
+      const opt = new SlotOptimizer({ kind: 'adam', learningRate: 0.1, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 }, [w]);
+      const g = tf.tensor1d([0.5]);
+      opt.apply([g], { fused });
+      expect(w.dataSync()[0]).toBeCloseTo(0.9, 5);
+      opt.setLearningRate(0.01);
+      opt.apply([g], { fused });
+      // Same gradient twice: the bias-corrected step is again lr * sign(g).
+      expect(w.dataSync()[0]).toBeCloseTo(0.89, 5);
+      opt.setLearningRate(0);
+      opt.apply([g], { fused });
+      expect(w.dataSync()[0]).toBeCloseTo(0.89, 5);
+      expect(() => opt.setLearningRate(Number.NaN)).toThrow(/\[Optimizer\.setLearningRate\] expected a learning rate 0 <= x <= 1, received NaN/);
+      opt.dispose();
+      tf.dispose([w, g]);
+    }
+  });
+
+  it('applyGradients clips by the global norm (0 = off), applies in variable order and returns the norm before clipping', () => {
+    for (const [clip, expected] of [[1, [1 - 0.01, 2 - 0.01]], [0, [1 - 0.01, 2 - 0.01]]] as const) {
+      const a = tf.variable(tf.tensor1d([1]));
+      const b = tf.variable(tf.tensor1d([2]));
+      const opt = new SlotOptimizer({ kind: 'adam', learningRate: 0.01, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 }, [a, b]);
+      const norm = tf.tidy(() => {
+        const { grads } = tf.variableGrads(() => tf.add(tf.mul(3, tf.sum(a)), tf.mul(4, tf.sum(b))) as tf.Scalar, [a, b]);
+        return applyGradients(opt, [a, b], grads, clip);
+      });
+      expect(norm.dataSync()[0]).toBeCloseTo(5, 5);
+      // Adam's first step is lr * sign(g) whatever the scale, so both settings move each weight by lr.
+      expect(Array.from(a.dataSync())[0]).toBeCloseTo(expected[0], 5);
+      expect(Array.from(b.dataSync())[0]).toBeCloseTo(expected[1], 5);
+      opt.dispose();
+      tf.dispose([a, b, norm]);
+    }
   });
 });
 

@@ -215,7 +215,7 @@ describe('CLI bad input: one error line, non-zero exit, nothing overwritten', ()
     const res = await train({ config: resolveRunConfig({ game: 'catch', flags: { steps: 60, evalEpisodes: 2, logEvery: 20 } as never, file: { learningStarts: 40, batchSize: 8 } }), runDir: join(dir, 'run'), progress: null });
     const ck = res.checkpoint!;
     err.length = 0; // the in-process train() above may print the backend choice
-    writeFileSync(join(ck, 'online.bin'), new Uint8Array(10));
+    writeFileSync(join(ck, 'weights.online.bin'), new Uint8Array(10));
     const metricsBefore = readFileSync(join(dir, 'run', 'metrics.jsonl'), 'utf8');
     expect(await run(['train', '--resume', join(dir, 'run')])).toBe(2);
     expect(oneLine()).toMatch(/\[dqn.load( online)?\] expected/);

@@ -63,7 +63,7 @@ describe('resume durability', () => {
 
   it('a missing blob also counts as corrupt; when all are corrupt the newest one\'s error is reported', async () => {
     const run = copyRun('blob');
-    rmSync(join(run, 'checkpoints', '300', 'online.bin'));
+    rmSync(join(run, 'checkpoints', '300', 'weights.online.bin'));
     const c = capture();
     const res = await train({ resume: run, steps: 350, progress: c.out, showProgress: false });
     expect(res.step).toBe(350);

@@ -50,9 +50,9 @@ describe('the runner records evaluation episodes for the viewer', () => {
   for (const [game, width] of [['tank', 3], ['pendulum', 1]] as const) {
     it(`records ${game} evaluation episodes with their ${width === 3 ? 'MultiDiscrete' : 'Box'} action rows, replayable`, async () => {
       const notices: string[] = [];
-      // One env: loading a PPO run with normReward made with more envs into the one-env agent of
-      // `record --policy` fails in RewardScaler.setState (the policy-gradient snapshot, not this slice).
-      const config = resolveRunConfig({ game, agent: 'ppo', flags: { steps: 64, envs: 1, evalEvery: 64, evalEpisodes: 2, logEvery: 64 } as never, file: { numSteps: 16, minibatches: 1, epochs: 1 } });
+      // Two envs: `record --policy` below loads the run (pendulum's preset normalises rewards, whose
+      // state has one running return per training env) and must not need the env count repeated.
+      const config = resolveRunConfig({ game, agent: 'ppo', flags: { steps: 64, envs: 2, evalEvery: 64, evalEpisodes: 2, logEvery: 64 } as never, file: { numSteps: 16, minibatches: 1, epochs: 1 } });
       const res = await train({ config, runDir: join(dir, `run-${game}`), progress: { write: (s: string) => (notices.push(s), true) } as never, showProgress: false, recordEvalEpisodes: 1 });
       expect(notices.join('')).not.toMatch(/not recorded/);
       const files = readdirSync(join(res.runDir, 'episodes'));

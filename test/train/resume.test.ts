@@ -73,7 +73,7 @@ describe('resume after SIGKILL', () => {
     const b = deterministic(readFileSync(join(dir, 'straight', 'metrics.jsonl'), 'utf8'));
     expect(a.length).toBe(TOTAL / 50);
     expect(a).toEqual(b);
-    for (const blob of ['online.bin', 'target.bin', 'optimizer.bin']) {
+    for (const blob of ['weights.online.bin', 'weights.target.bin', 'slots.optimizer.bin']) {
       const wa = readFileSync(join(runDir, 'checkpoints', String(TOTAL), blob));
       const wb = readFileSync(join(dir, 'straight', 'checkpoints', String(TOTAL), blob));
       expect(wa.equals(wb), blob).toBe(true);

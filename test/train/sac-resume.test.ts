@@ -75,7 +75,7 @@ describe('sac: resume after SIGKILL', () => {
     const b = deterministic(readFileSync(join(dir, 'straight', 'metrics.jsonl'), 'utf8'));
     expect(a.length).toBe(TOTAL / 50);
     expect(a).toEqual(b);
-    for (const blob of ['actor.bin', 'critics.bin', 'targets.bin', 'logAlpha.bin', 'actorOptimizer.bin', 'criticOptimizer.bin', 'alphaOptimizer.bin', 'replay.bin', ...blobs]) {
+    for (const blob of ['weights.actor.bin', 'weights.critics.bin', 'weights.targets.bin', 'weights.logAlpha.bin', 'slots.actor.bin', 'slots.critic.bin', 'slots.alpha.bin', 'replay.bin', ...blobs]) {
       const wa = readFileSync(join(runDir, 'checkpoints', String(TOTAL), blob));
       const wb = readFileSync(join(dir, 'straight', 'checkpoints', String(TOTAL), blob));
       expect(wa.equals(wb), blob).toBe(true);

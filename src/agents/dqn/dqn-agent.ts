@@ -9,12 +9,12 @@ import type { ObsArray } from '../../envs/env.js';
 import { SeededRng, type Rng } from '../../envs/rng.js';
 import type { Box, Space } from '../../envs/spaces.js';
 import { buildQNetwork, copyWeights, polyakUpdate } from '../../networks/builders.js';
-import { SlotOptimizer } from '../../networks/optimizers.js';
-import { applyGradients, huberTensor, qNetworkShapes, readQSnapshot, runDueUpdates, scaledObsTensor, writeQSnapshot, type QLearnerState } from './q-learning.js';
+import { SlotOptimizer, applyGradients } from '../../networks/optimizers.js';
+import { huberTensor, qNetworkShapes, readQSnapshot, runDueUpdates, scaledObsTensor, writeQSnapshot, type QLearnerState } from './q-learning.js';
 import type { QNetworkSpec } from '../../networks/specs.js';
 import { checkFiniteUpdate } from '../divergence.js';
 import { ReplayBuffer, type ReplaySample } from '../../replay/buffer/replay-buffer.js';
-import type { ActOptions, ActResult, Agent, AgentSnapshot, StepBatch, UpdateMetrics } from '../agent.js';
+import { actEpsilon, type ActOptions, type ActResult, type Agent, type AgentSnapshot, type StepBatch, type UpdateMetrics } from '../agent.js';
 import type { DqnConfig } from './config.js';
 import { epsilonAt, tdTargets } from './td.js';
 
@@ -117,7 +117,7 @@ export class DqnAgent implements Agent {
     if (obs.length !== n * this.obsSize) {
       throw new SpaceMismatchError(formatError('dqn.act', `${n} observations of ${this.obsSize} values`, `${obs.length} values`, 'pass numEnvs matching the batch'));
     }
-    const eps = options.epsilon ?? this.epsilon;
+    const eps = actEpsilon(options, this.epsilon, 'dqn.act');
     const rng: Rng = options.rng ?? this.exploreRng;
     const actions = new Int32Array(n);
     // Draw exploration first so the RNG stream does not depend on the network's outputs.

@@ -21,14 +21,14 @@ import { SeededRng, type Rng } from '../../envs/rng.js';
 import type { Box, Space } from '../../envs/spaces.js';
 import { buildQNetworkParts } from '../../networks/builders.js';
 import { LstmCore, type LstmState } from '../../networks/lstm.js';
-import { SlotOptimizer } from '../../networks/optimizers.js';
+import { SlotOptimizer, applyGradients } from '../../networks/optimizers.js';
 import type { QNetworkSpec } from '../../networks/specs.js';
 import { checkFiniteUpdate } from '../divergence.js';
 import { SequenceReplay, type SequenceSample } from '../../replay/buffer/sequence-replay.js';
-import type { ActOptions, ActResult, Agent, AgentSnapshot, StepBatch, UpdateMetrics } from '../agent.js';
+import { actEpsilon, type ActOptions, type ActResult, type Agent, type AgentSnapshot, type StepBatch, type UpdateMetrics } from '../agent.js';
 import type { DqnConfig } from './config.js';
 import { epsilonAt } from './td.js';
-import { applyGradients, huberTensor, qNetworkShapes, readQSnapshot, runDueUpdates, scaledObsTensor, writeQSnapshot, type QLearnerState } from './q-learning.js';
+import { huberTensor, qNetworkShapes, readQSnapshot, runDueUpdates, scaledObsTensor, writeQSnapshot, type QLearnerState } from './q-learning.js';
 
 /** Encoder -> LSTM -> Q head. Owns its variables. */
 export class RecurrentQNetwork {
@@ -178,21 +178,21 @@ export class DrqnAgent implements Agent {
 
 
   /**
-   * Training: epsilon-greedy on the agent's schedule, state kept by the agent. Evaluation
-   * (`options.epsilon` given): the caller threads `state` and `episodeStarts`.
+   * Training (`mode: 'train'`): epsilon-greedy on the agent's schedule, state kept by the agent.
+   * Evaluation (`mode: 'eval'`, optional `epsilon`): the caller threads `state` and `episodeStarts`.
    */
   async act(obs: ObsArray, options: ActOptions, state?: unknown): Promise<ActResult> {
     const n = options.numEnvs;
     if (obs.length !== n * this.obsSize) {
       throw new SpaceMismatchError(formatError('dqn.act', `${n} observations of ${this.obsSize} values`, `${obs.length} values`, 'pass numEnvs matching the batch'));
     }
-    const training = options.epsilon === undefined;
+    const eps = actEpsilon(options, this.epsilon, 'drqn.act');
+    const training = options.mode === 'train';
     if (training && n !== this.numEnvs) {
-      throw new SpaceMismatchError(formatError('dqn.act', `${this.numEnvs} training envs`, `numEnvs ${n}`, 'act on the vector env the agent was built for, or pass epsilon to evaluate'));
+      throw new SpaceMismatchError(formatError('dqn.act', `${this.numEnvs} training envs`, `numEnvs ${n}`, "act on the vector env the agent was built for, or pass mode: 'eval' to evaluate"));
     }
     const prev = training ? this.trainState : ((state as DrqnEvalState | undefined) ?? this.zeroState(n));
     const starts = training ? this.trainStarts : Float32Array.from(options.episodeStarts ?? new Float32Array(n).fill(state === undefined ? 1 : 0));
-    const eps = options.epsilon ?? this.epsilon;
     const rng: Rng = options.rng ?? this.exploreRng;
     const actions = new Int32Array(n);
     const random = new Uint8Array(n);

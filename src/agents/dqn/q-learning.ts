@@ -1,18 +1,18 @@
 /**
- * What DQN and recurrent DQN share beyond the TD math: the gradient step (optional global-norm
- * clip, then the optimizer), the Huber loss as tensors, and the checkpoint snapshot (weights of
- * both nets, optimizer slots, counters, RNG states, optional replay bytes).
+ * What DQN and recurrent DQN share beyond the TD math: the Huber loss as tensors and what their
+ * checkpoint snapshot holds (weights of both nets, optimizer slots, counters, RNG states, optional
+ * replay bytes) in the shared snapshot format (`agents/snapshot.ts`).
  */
 import * as tf from '@tensorflow/tfjs';
-import { CheckpointError, SpaceMismatchError, formatError, describe } from '../../errors.js';
+import { SpaceMismatchError, formatError } from '../../errors.js';
 import { Box, Discrete, type Space } from '../../envs/spaces.js';
 import type { QNetworkSpec } from '../../networks/specs.js';
 import { autoEncoder } from '../../networks/encoders.js';
 import { boxInputScale, dictLayoutOf } from '../../envs/dict-obs.js';
 import type { DqnConfig } from './config.js';
-import type { RngState, SeededRng } from '../../envs/rng.js';
-import { clipByGlobalNorm, type SlotOptimizer } from '../../networks/optimizers.js';
-import { packTensors, unpackTensors, type TensorPackEntry } from '../../networks/weights.js';
+import type { SeededRng } from '../../envs/rng.js';
+import type { SlotOptimizer } from '../../networks/optimizers.js';
+import { badUpdateCounters, blobOf, floatBlob, readSnapshot, writeSnapshot, type SnapshotParts } from '../snapshot.js';
 import type { AgentSnapshot, UpdateMetrics } from '../agent.js';
 
 /**
@@ -70,21 +70,6 @@ export function huberTensor(x: tf.Tensor): tf.Tensor {
   return tf.add(tf.mul(0.5, tf.square(quad)), tf.sub(a, quad));
 }
 
-/**
- * Clips the gradients (`vars` order) to a global norm of `clipNorm` when it is > 0, applies them
- * and returns the norm before clipping. Call inside tidy.
- */
-export function applyGradients(optimizer: SlotOptimizer, vars: tf.Variable[], grads: tf.NamedTensorMap, clipNorm: number): tf.Scalar {
-  const list = vars.map((v) => grads[v.name]!);
-  if (clipNorm > 0) {
-    const clipped = clipByGlobalNorm(list, clipNorm);
-    optimizer.apply(clipped.grads);
-    return clipped.norm;
-  }
-  optimizer.apply(list);
-  return tf.sqrt(tf.addN(list.map((g) => tf.sum(tf.square(g))))) as tf.Scalar;
-}
-
 /** The learner state a snapshot carries. */
 export interface QLearnerState {
   online: tf.Variable[];
@@ -102,39 +87,17 @@ export interface QCounters {
   updateDebt: number;
 }
 
-interface QSnapshotJson extends QCounters {
-  format: string;
-  version: 1;
-  optimizerStep: number;
-  exploreRng: RngState;
-  replayRng: RngState;
-  manifests: { online: TensorPackEntry[]; target: TensorPackEntry[]; optimizer: TensorPackEntry[] };
-  hasReplay: boolean;
-}
-
-function bytesOf(a: Float32Array): Uint8Array {
-  return new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+/** The parts of the shared snapshot format (`agents/snapshot.ts`) a Q-learner fills. */
+function qParts(s: QLearnerState): SnapshotParts {
+  return { weights: { online: s.online, target: s.target }, optimizers: { optimizer: s.optimizer }, rngs: { explore: s.exploreRng, replay: s.replayRng } };
 }
 
 /** Writes the snapshot of format `format`; `extra` blobs are added as they are. */
 export function writeQSnapshot(format: string, s: QLearnerState, counters: QCounters, includeReplay: boolean, extra: Record<string, Float32Array> = {}): AgentSnapshot {
-  const online = packTensors(s.online);
-  const target = packTensors(s.target);
-  const slots = packTensors(s.optimizer.slotTensors());
-  const blobs: Record<string, Uint8Array> = { 'online.bin': bytesOf(online.data), 'target.bin': bytesOf(target.data), 'optimizer.bin': bytesOf(slots.data) };
-  for (const [name, data] of Object.entries(extra)) blobs[name] = bytesOf(data);
+  const blobs: Record<string, Uint8Array> = {};
+  for (const [name, data] of Object.entries(extra)) blobs[name] = blobOf(data);
   if (includeReplay) blobs['replay.bin'] = s.replay.toBytes();
-  const json: QSnapshotJson = {
-    format,
-    version: 1,
-    ...counters,
-    optimizerStep: s.optimizer.step,
-    exploreRng: s.exploreRng.getState(),
-    replayRng: s.replayRng.getState(),
-    manifests: { online: online.manifest, target: target.manifest, optimizer: slots.manifest },
-    hasReplay: includeReplay,
-  };
-  return { json: json as unknown as Record<string, unknown>, blobs };
+  return writeSnapshot(format, qParts(s), { ...counters, hasReplay: includeReplay }, blobs);
 }
 
 /**
@@ -142,22 +105,16 @@ export function writeQSnapshot(format: string, s: QLearnerState, counters: QCoun
  * extra blobs. `hint` says how to get a matching checkpoint when the format differs.
  */
 export function readQSnapshot(snapshot: AgentSnapshot, format: string, s: QLearnerState, hint: string): QCounters & { blob(name: string): Float32Array } {
-  const j = snapshot.json as unknown as QSnapshotJson;
-  if (j?.format !== format || j.version !== 1) throw new CheckpointError(formatError('dqn.load', `a snapshot of format ${format} version 1`, describe(j?.format ?? j), hint));
-  const blob = (name: string): Float32Array => {
-    const b = snapshot.blobs[name];
-    if (!b || b.byteLength % 4 !== 0) throw new CheckpointError(formatError('dqn.load', `blob ${name}`, b ? `${b.byteLength} bytes` : 'missing', 'the checkpoint is incomplete or corrupt; pick another with --checkpoint'));
-    return new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
-  };
-  const assign = (vars: tf.Variable[], manifest: TensorPackEntry[], data: Float32Array, what: string): void => {
-    const values = unpackTensors(manifest, data, vars.map((v) => v.shape as number[]), what);
-    tf.tidy(() => vars.forEach((v, i) => v.assign(tf.tensor(values[i]!, v.shape))));
-  };
-  assign(s.online, j.manifests.online, blob('online.bin'), 'dqn.load online');
-  assign(s.target, j.manifests.target, blob('target.bin'), 'dqn.load target');
-  s.optimizer.setSlots(unpackTensors(j.manifests.optimizer, blob('optimizer.bin'), s.optimizer.slotTensors().map((v) => v.shape), 'dqn.load optimizer'), j.optimizerStep);
-  s.exploreRng.setState(j.exploreRng);
-  s.replayRng.setState(j.replayRng);
-  if (snapshot.blobs['replay.bin']) s.replay.loadBytes(snapshot.blobs['replay.bin']);
-  return { envSteps: j.envSteps, updates: j.updates, updateDebt: j.updateDebt, blob };
+  const component = `${format.replace(/^npcforge-/, '')}.load`;
+  const { state, blobs } = readSnapshot(snapshot, {
+    component,
+    format,
+    parts: qParts(s),
+    hint,
+    checkState: badUpdateCounters,
+  });
+  if (blobs['replay.bin']) s.replay.loadBytes(blobs['replay.bin']);
+  const blob = (name: string): Float32Array => floatBlob(blobs, name, component);
+  const counters = state as unknown as QCounters;
+  return { envSteps: counters.envSteps, updates: counters.updates, updateDebt: counters.updateDebt, blob };
 }

@@ -2,7 +2,7 @@
 import type { AgentFactory } from '../registry.js';
 import { InvalidConfigError, formatError, describe } from '../../errors.js';
 import { DEFAULT_PG_CONFIG, PG_ALGORITHM_DEFAULTS, PG_FALLBACK_PRESET, PG_GAME_PRESETS, resolvePgConfig, type PgAlgorithm, type PgConfig } from './config.js';
-import { PgRunnerAgent } from './runner-agent.js';
+import { PolicyGradientAgent } from './learner.js';
 import { pgMemoryNeeds } from './memory.js';
 
 /** Runner settings of a policy-gradient run of `steps` env steps. */
@@ -43,6 +43,6 @@ export function pgAgentFactory(algorithm: PgAlgorithm): AgentFactory {
       return config.annealSteps ? config : { ...config, annealSteps: run.steps };
     },
     memoryNeeds: (config, context) => pgMemoryNeeds(config as unknown as PgConfig, context),
-    create: ({ config, observationSpace, actionSpace, numEnvs, seed }) => new PgRunnerAgent({ config: config as Partial<PgConfig> & { annealSteps?: number }, observationSpace, actionSpace, numEnvs, seed }),
+    create: ({ config, observationSpace, actionSpace, numEnvs, seed }) => new PolicyGradientAgent({ config: config as Partial<PgConfig> & { annealSteps?: number }, observationSpace, actionSpace, numEnvs, seed }),
   };
 }

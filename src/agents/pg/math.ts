@@ -143,6 +143,11 @@ export function categoricalEntropy(logits: tf.Tensor2D): tf.Tensor1D {
   return new Categorical(logits).entropy();
 }
 
+/** The vanilla policy-gradient loss -mean(A log pi(a|s)) (A2C, REINFORCE). Caller owns the result. */
+export function policyGradientLoss(args: { logProbs: tf.Tensor1D; advantages: tf.Tensor1D; mask?: tf.Tensor1D }): tf.Scalar {
+  return tf.neg(maskedMean(tf.mul(args.logProbs, args.advantages), args.mask));
+}
+
 /**
  * PPO clipped surrogate, as a loss to minimise:
  * mean(max(-A * r, -A * clip(r, 1 - eps, 1 + eps))) with r = exp(logp - oldLogp).

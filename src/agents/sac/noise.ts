@@ -141,19 +141,27 @@ export class ColoredNoise {
     return { json: { numEnvs: this.positions.length, positions: [...this.positions] }, bytes: new Uint8Array(all.buffer) };
   }
 
-  /** Restores `getState`'s output; checks every count and size before assigning anything. */
+  /** What is wrong with a saved state for this noise (counts and sizes), or null; `setState` throws it. */
+  problem(json: unknown, bytes: Uint8Array | undefined): string | null {
+    const j = json as Partial<ColoredNoiseState> | undefined;
+    const n = j?.numEnvs;
+    const positions = j?.positions;
+    if (!Number.isSafeInteger(n) || (n as number) < 0 || (n as number) > 1_000_000 || !Array.isArray(positions) || positions.length !== n || positions.some((p) => !Number.isSafeInteger(p) || p < 0 || p > this.length)) {
+      const got = j === undefined ? 'none' : `numEnvs ${describe(n)} and ${Array.isArray(positions) ? `${positions.length} positions` : describe(typeof positions)}`;
+      return `noise ${got} (want numEnvs and one position in [0, ${this.length}] per env)`;
+    }
+    const want = (n as number) * this.length * this.dims * 4;
+    if (!(bytes instanceof Uint8Array) || bytes.byteLength !== want) return `blob noise.bin of ${bytes instanceof Uint8Array ? `${bytes.byteLength} bytes` : 'none'} (want ${want} bytes: ${n} envs x ${this.length} steps x ${this.dims} dims)`;
+    return null;
+  }
+
+  /** Restores `getState`'s output; checks every count and size (`problem`) before assigning anything. */
   setState(json: ColoredNoiseState | undefined, bytes: Uint8Array | undefined): void {
-    const n = json?.numEnvs;
+    const bad = this.problem(json, bytes);
+    if (bad !== null) throw new CheckpointError(formatError('sac.load noise', 'the saved noise of a colored-exploration run', bad, 'the checkpoint is incomplete, corrupt or from another exploration config; pick another with --checkpoint'));
     const per = this.length * this.dims;
-    if (!Number.isSafeInteger(n) || (n as number) < 0 || (n as number) > 1_000_000 || !Array.isArray(json?.positions) || json.positions.length !== n || json.positions.some((p) => !Number.isSafeInteger(p) || p < 0 || p > this.length)) {
-      throw new CheckpointError(formatError('sac.load noise', `numEnvs and one position in [0, ${this.length}] per env`, describe(json === undefined ? 'missing' : { numEnvs: n, positions: Array.isArray(json?.positions) ? `${json.positions.length} values` : typeof json?.positions }), 'the checkpoint is corrupt or from another exploration config; pick another with --checkpoint'));
-    }
-    const want = (n as number) * per * 4;
-    if (!bytes || bytes.byteLength !== want) {
-      throw new CheckpointError(formatError('sac.load noise', `blob noise.bin of ${want} bytes (${n} envs x ${this.length} steps x ${this.dims} dims)`, bytes ? `${bytes.byteLength} bytes` : 'missing', 'the checkpoint is incomplete or corrupt; pick another with --checkpoint'));
-    }
-    const all = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
-    this.sequences = Array.from({ length: n as number }, (_, i) => all.slice(i * per, (i + 1) * per));
+    const all = new Float32Array(bytes!.buffer.slice(bytes!.byteOffset, bytes!.byteOffset + bytes!.byteLength));
+    this.sequences = Array.from({ length: json!.numEnvs }, (_, i) => all.slice(i * per, (i + 1) * per));
     this.positions = [...json!.positions];
   }
 }

@@ -12,17 +12,16 @@
  * - Exploration: white noise (SAC) or colored noise per env and episode (`config.exploration`).
  */
 import * as tf from '@tensorflow/tfjs';
-import { CheckpointError, SpaceMismatchError, formatError, describe } from '../../errors.js';
+import { SpaceMismatchError, formatError } from '../../errors.js';
 import type { ObsArray } from '../../envs/env.js';
-import { SeededRng, type Rng, type RngState } from '../../envs/rng.js';
+import { SeededRng, type Rng } from '../../envs/rng.js';
 import { Box, type Space } from '../../envs/spaces.js';
 import { buildQNetwork, copyWeights, polyakUpdate } from '../../networks/builders.js';
-import { SlotOptimizer } from '../../networks/optimizers.js';
-import { packTensors, unpackTensors, type TensorPackEntry } from '../../networks/weights.js';
+import { SlotOptimizer, applyGradients } from '../../networks/optimizers.js';
+import { badUpdateCounters, readSnapshot, writeSnapshot, type SnapshotParts } from '../snapshot.js';
 import { TanhGaussian } from '../policy/distributions.js';
-import { applyGradients } from '../dqn/q-learning.js';
 import { checkFiniteUpdate } from '../divergence.js';
-import type { ActOptions, ActResult, Agent, AgentSnapshot, StepBatch, UpdateMetrics } from '../agent.js';
+import { actMode, type ActOptions, type ActResult, type Agent, type AgentSnapshot, type StepBatch, type UpdateMetrics } from '../agent.js';
 import { sacEncoders, type SacConfig, type SacEncoderChoice } from './config.js';
 import { boxInputScale } from '../../envs/dict-obs.js';
 import { ContinuousReplay, type ContinuousSample } from './replay.js';
@@ -95,24 +94,6 @@ export interface SacAgentOptions {
 }
 
 const SNAPSHOT_FORMAT = 'npcforge-sac';
-
-/** Tensor groups of a snapshot, each stored as `<name>.bin` with its manifest. */
-type Group = 'actor' | 'critics' | 'targets' | 'logAlpha' | 'actorOptimizer' | 'criticOptimizer' | 'alphaOptimizer';
-
-interface SacSnapshotJson {
-  format: string;
-  version: 1;
-  envSteps: number;
-  updates: number;
-  updateDebt: number;
-  optimizerSteps: { actor: number; critic: number; alpha: number };
-  exploreRng: RngState;
-  learnRng: RngState;
-  manifests: Record<Group, TensorPackEntry[]>;
-  hasReplay: boolean;
-  /** Colored exploration only: the noise positions (its sequences are the blob `noise.bin`). */
-  noise?: ColoredNoiseState;
-}
 
 export class SacAgent implements Agent {
   readonly kind = 'sac';
@@ -217,14 +198,14 @@ export class SacAgent implements Agent {
   /**
    * Actions for `numEnvs` observations as one flat Float32Array [numEnvs * actionDims] (row i =
    * env i). Training: uniform random before `learningStarts`, then a policy sample. Evaluation
-   * (`epsilon` given or `mode: 'eval'`): tanh(mean) scaled to the bounds.
+   * (`mode: 'eval'`): tanh(mean) scaled to the bounds.
    */
   async act(obs: ObsArray, options: ActOptions): Promise<ActResult> {
     const n = options.numEnvs;
     if (obs.length !== n * this.obsSize) {
       throw new SpaceMismatchError(formatError('sac.act', `${n} observations of ${this.obsSize} values`, `${obs.length} values`, 'pass numEnvs matching the batch'));
     }
-    const greedy = options.epsilon !== undefined || (options as { mode?: string }).mode === 'eval';
+    const greedy = actMode(options, 'sac.act') === 'eval';
     const D = this.actionDims;
     let actions: Float32Array;
     const eps = greedy ? null : this.colored(n);
@@ -332,76 +313,39 @@ export class SacAgent implements Agent {
     return { loss: qLoss!, gradNorm: qNorm!, actorLoss: piLoss!, actorGradNorm: piNorm!, alphaLoss: aLoss!, alpha: alpha! };
   }
 
-  /** The tensors of each snapshot group, in a fixed order. */
-  private groups(): Record<Group, tf.Variable[]> {
+  /** What the shared snapshot format (`agents/snapshot.ts`) holds of SAC. */
+  private snapshotParts(): SnapshotParts {
     return {
-      actor: variablesOf([this.actor]),
-      critics: variablesOf([this.q1, this.q2]),
-      targets: variablesOf([this.q1Target, this.q2Target]),
-      logAlpha: [this.logAlpha],
-      actorOptimizer: this.actorOptimizer.slotTensors(),
-      criticOptimizer: this.criticOptimizer.slotTensors(),
-      alphaOptimizer: this.alphaOptimizer.slotTensors(),
+      weights: { actor: variablesOf([this.actor]), critics: variablesOf([this.q1, this.q2]), targets: variablesOf([this.q1Target, this.q2Target]), logAlpha: [this.logAlpha] },
+      optimizers: { actor: this.actorOptimizer, critic: this.criticOptimizer, alpha: this.alphaOptimizer },
+      rngs: { explore: this.exploreRng, learn: this.learnRng },
     };
   }
 
   async save(options: { includeReplay: boolean }): Promise<AgentSnapshot> {
-    const blobs: Record<string, Uint8Array> = {};
-    const manifests = {} as Record<Group, TensorPackEntry[]>;
-    for (const [name, tensors] of Object.entries(this.groups()) as Array<[Group, tf.Variable[]]>) {
-      const packed = packTensors(tensors);
-      manifests[name] = packed.manifest;
-      blobs[`${name}.bin`] = new Uint8Array(packed.data.buffer, packed.data.byteOffset, packed.data.byteLength);
-    }
-    if (options.includeReplay) blobs['replay.bin'] = this.replay.toBytes();
+    const blobs: Record<string, Uint8Array> = options.includeReplay ? { 'replay.bin': this.replay.toBytes() } : {};
+    // Colored exploration: each env's sequence as a blob, the positions in the state.
     const noise = this.noise?.getState();
     if (noise) blobs['noise.bin'] = noise.bytes;
-    const json: SacSnapshotJson = {
-      format: SNAPSHOT_FORMAT,
-      version: 1,
-      envSteps: this.envSteps,
-      updates: this.updates,
-      updateDebt: this.updateDebt,
-      optimizerSteps: { actor: this.actorOptimizer.step, critic: this.criticOptimizer.step, alpha: this.alphaOptimizer.step },
-      exploreRng: this.exploreRng.getState(),
-      learnRng: this.learnRng.getState(),
-      manifests,
-      hasReplay: options.includeReplay,
-      ...(noise ? { noise: noise.json } : {}),
-    };
-    return { json: json as unknown as Record<string, unknown>, blobs };
+    return writeSnapshot(SNAPSHOT_FORMAT, this.snapshotParts(), { envSteps: this.envSteps, updates: this.updates, updateDebt: this.updateDebt, hasReplay: options.includeReplay, ...(noise ? { noise: noise.json } : {}) }, blobs);
   }
 
   /** Restores a snapshot of `save`; every blob is checked before anything is assigned. */
   async load(snapshot: AgentSnapshot): Promise<void> {
-    const j = snapshot.json as unknown as SacSnapshotJson;
-    if (j?.format !== SNAPSHOT_FORMAT || j.version !== 1) throw new CheckpointError(formatError('sac.load', `a snapshot of format ${SNAPSHOT_FORMAT} version 1`, describe(j?.format ?? j), 'resume with the agent that wrote the checkpoint'));
-    const counters = [j.envSteps, j.updates, j.optimizerSteps?.actor, j.optimizerSteps?.critic, j.optimizerSteps?.alpha];
-    if (counters.some((v) => !Number.isSafeInteger(v) || (v as number) < 0) || !(typeof j.updateDebt === 'number' && j.updateDebt >= 0 && j.updateDebt < 1e9)) {
-      throw new CheckpointError(formatError('sac.load', 'non-negative integer counters', describe(counters), 'the checkpoint is corrupt; pick another with --checkpoint'));
-    }
-    const groups = this.groups();
-    const values = {} as Record<Group, Float32Array[]>;
-    for (const [name, tensors] of Object.entries(groups) as Array<[Group, tf.Variable[]]>) {
-      const b = snapshot.blobs[`${name}.bin`];
-      if (!b || b.byteLength % 4 !== 0) throw new CheckpointError(formatError('sac.load', `blob ${name}.bin`, b ? `${b.byteLength} bytes` : 'missing', 'the checkpoint is incomplete or corrupt; pick another with --checkpoint'));
-      const data = new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
-      values[name] = unpackTensors(j.manifests?.[name], data, tensors.map((t) => t.shape as number[]), `sac.load ${name}`);
-    }
-    if (snapshot.blobs['replay.bin']) this.replay.loadBytes(snapshot.blobs['replay.bin']);
-    this.noise?.setState(j.noise, snapshot.blobs['noise.bin']);
-    tf.tidy(() => {
-      for (const name of ['actor', 'critics', 'targets', 'logAlpha'] as const) groups[name].forEach((v, i) => v.assign(tf.tensor(values[name][i]!, v.shape)));
+    const { state, blobs } = readSnapshot(snapshot, {
+      component: 'sac.load',
+      format: SNAPSHOT_FORMAT,
+      parts: this.snapshotParts(),
+      hint: 'resume with the agent that wrote the checkpoint',
+      // The noise is checked with the counters, before anything is assigned.
+      checkState: (st) => badUpdateCounters(st) ?? this.noise?.problem(st.noise, snapshot.blobs?.['noise.bin']) ?? null,
     });
-    this.actorOptimizer.setSlots(values.actorOptimizer, j.optimizerSteps.actor);
-    this.criticOptimizer.setSlots(values.criticOptimizer, j.optimizerSteps.critic);
-    this.alphaOptimizer.setSlots(values.alphaOptimizer, j.optimizerSteps.alpha);
-    this.exploreRng.setState(j.exploreRng);
-    this.learnRng.setState(j.learnRng);
-    this.envSteps = j.envSteps;
-    this.updates = j.updates;
-    this.updateDebt = j.updateDebt;
-    this.alpha = Math.exp(values.logAlpha[0]![0]!);
+    if (blobs['replay.bin']) this.replay.loadBytes(blobs['replay.bin']);
+    this.noise?.setState(state.noise as ColoredNoiseState | undefined, blobs['noise.bin']);
+    this.envSteps = state.envSteps as number;
+    this.updates = state.updates as number;
+    this.updateDebt = state.updateDebt as number;
+    this.alpha = Math.exp(this.logAlpha.dataSync()[0]!);
   }
 
   dispose(): void {

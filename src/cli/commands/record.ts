@@ -71,7 +71,7 @@ async function recordRunPolicy(
           keyframeInterval: o.keyframeInterval,
           meta: { run: basename(runDir), agentStep: step, episode: e },
           policy: async (obs) => {
-            const res = await agent.act(obs, { numEnvs: 1, epsilon: 0, rng, withValues: true, ...(agent.recurrent ? { episodeStarts: starts } : {}) }, state);
+            const res = await agent.act(obs, { numEnvs: 1, mode: 'eval', rng, withValues: true, ...(agent.recurrent ? { episodeStarts: starts } : {}) }, state);
             state = res.state;
             starts[0] = 0;
             const info = res.info.probs ? { probs: Array.from(res.info.probs), value: res.info.value?.[0] } : res.info.values ? { q: Array.from(res.info.values) } : {};

@@ -32,7 +32,7 @@ function setup(game = 'memory-maze', numEnvs = 2, over: Record<string, unknown> 
 
 async function drive(agent: DrqnAgent, vec: SyncVectorEnv, obs: ObsArray, steps: number): Promise<ObsArray> {
   for (let i = 0; i < steps; i++) {
-    const { actions } = await agent.act(obs, { numEnvs: vec.numEnvs });
+    const { actions } = await agent.act(obs, { numEnvs: vec.numEnvs, mode: 'train' });
     const r = vec.stepSync(actions);
     await agent.observe({ obs, actions, rewards: r.rewards, terminated: r.terminated, truncated: r.truncated, nextObs: r.obs, finalObs: r.infos.map((x) => x.finalObs as ObsArray | undefined) });
     obs = r.obs;
@@ -57,7 +57,7 @@ describe('DRQN acting and training run the same cell', () => {
     for (let t = 0; t < T; t++) {
       seqObs.set(obs, t * N * S);
       starts.set(next, t * N);
-      const res = await agent.act(obs, { numEnvs: N, epsilon: 0, withValues: true, episodeStarts: next }, state);
+      const res = await agent.act(obs, { numEnvs: N, mode: 'eval', withValues: true, episodeStarts: next }, state);
       state = res.state as DrqnEvalState;
       stepQ.push(res.info.values!);
       const actions = Int32Array.from({ length: N }, () => rng.int(0, 3));
@@ -91,8 +91,8 @@ describe('DRQN leaks and checkpoints', () => {
       const before = tf.memory().numTensors;
       obs = await drive(agent, vec, obs, 200);
       expect(agent.updates).toBeGreaterThan(150);
-      const ev = await agent.act(obs, { numEnvs: 2, epsilon: 0, withValues: true });
-      await agent.act(obs, { numEnvs: 2, epsilon: 0, episodeStarts: [0, 1] }, ev.state);
+      const ev = await agent.act(obs, { numEnvs: 2, mode: 'eval', withValues: true });
+      await agent.act(obs, { numEnvs: 2, mode: 'eval', episodeStarts: [0, 1] }, ev.state);
       await agent.load(await agent.save({ includeReplay: true }));
       expect(tf.memory().numTensors).toBe(before);
       agent.dispose();
@@ -112,8 +112,8 @@ describe('DRQN leaks and checkpoints', () => {
     const actsB: number[] = [];
     let obs = obsA;
     for (let i = 0; i < 30; i++) {
-      const ra = await a.agent.act(obs, { numEnvs: 2 });
-      const rb = await b.agent.act(obs, { numEnvs: 2 });
+      const ra = await a.agent.act(obs, { numEnvs: 2, mode: 'train' });
+      const rb = await b.agent.act(obs, { numEnvs: 2, mode: 'train' });
       actsA.push(...ra.actions);
       actsB.push(...rb.actions);
       const r = a.vec.stepSync(ra.actions);
@@ -131,8 +131,8 @@ describe('DRQN leaks and checkpoints', () => {
     const one = setup('catch', 1, {}, 5);
     await one.agent.load(await a.agent.save({ includeReplay: false }));
     const o1 = obs.subarray(0, a.agent.obsSize);
-    const qa = (await a.agent.act(o1, { numEnvs: 1, epsilon: 0, withValues: true })).info.values!;
-    const q1 = (await one.agent.act(o1, { numEnvs: 1, epsilon: 0, withValues: true })).info.values!;
+    const qa = (await a.agent.act(o1, { numEnvs: 1, mode: 'eval', withValues: true })).info.values!;
+    const q1 = (await one.agent.act(o1, { numEnvs: 1, mode: 'eval', withValues: true })).info.values!;
     expect(Array.from(q1)).toEqual(Array.from(qa));
     one.agent.dispose();
     a.agent.dispose();

@@ -13,7 +13,7 @@ beforeAll(async () => {
 
 async function runSteps(agent: DqnAgent, vec: SyncVectorEnv, obs: Uint8Array, n: number): Promise<Uint8Array> {
   for (let i = 0; i < n; i++) {
-    const { actions } = await agent.act(obs, { numEnvs: vec.numEnvs });
+    const { actions } = await agent.act(obs, { numEnvs: vec.numEnvs, mode: 'train' });
     const r = vec.stepSync(actions);
     await agent.observe({ obs, actions, rewards: r.rewards, terminated: r.terminated, truncated: r.truncated, nextObs: r.obs, finalObs: r.infos.map((x) => x.finalObs as Uint8Array | undefined) });
     obs = r.obs as Uint8Array;
@@ -32,7 +32,7 @@ describe('DQN tensor leaks', () => {
     obs = await runSteps(agent, vec, obs, 1000); // 2,000 env steps, 2,000 updates
     expect(agent.updates).toBeGreaterThan(1900);
     expect(tf.memory().numTensors).toBe(before);
-    for (let i = 0; i < 200; i++) await agent.act(obs, { numEnvs: 2, epsilon: 0, withValues: true });
+    for (let i = 0; i < 200; i++) await agent.act(obs, { numEnvs: 2, mode: 'eval', withValues: true });
     expect(tf.memory().numTensors).toBe(before);
     const snap = await agent.save({ includeReplay: true });
     await agent.load(snap);
