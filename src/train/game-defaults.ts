@@ -81,7 +81,7 @@ export const GAME_DEFAULTS: GameDefaults[] = [
   // Continuous force: SAC with pink exploration noise (src/agents/sac/config.ts).
   { match: 'mountain-car-continuous', agent: 'sac', ...SAC_GAME_ROWS['mountain-car-continuous']! },
   // MultiDiscrete actions (DQN takes Discrete only): PPO with its tank preset (src/agents/pg/config.ts), same run settings.
-  { match: 'tank', agent: 'ppo', preset: 'tank', steps: 100_000, runOverrides: { envs: 8, evalEvery: 20_000, evalEpisodes: 100, logEvery: 2500, checkpointEvery: 20_000 } },
+  { match: 'tank', agent: 'ppo', preset: 'tank', steps: 200_000, runOverrides: { envs: 8, evalEvery: 20_000, evalEpisodes: 100, logEvery: 2500, checkpointEvery: 20_000 } },
   // Dict observations (an 8x8x2 grid and an offset vector, games/beacon): PPO with one encoder per key.
   {
     match: 'beacon',

@@ -103,7 +103,7 @@ describe('tank (MultiDiscrete game)', () => {
   it('trains with PPO and its tank preset by default (DQN takes Discrete actions only)', () => {
     const plain = resolveRunConfig({ game: 'tank' });
     const ppo = resolveRunConfig({ game: 'tank', agent: 'ppo' });
-    expect([plain.agent, plain.preset, plain.run.steps, plain.run.envs]).toEqual(['ppo', 'tank', 100_000, 8]);
+    expect([plain.agent, plain.preset, plain.run.steps, plain.run.envs]).toEqual(['ppo', 'tank', 200_000, 8]);
     expect(ppo).toEqual(plain);
   });
 });

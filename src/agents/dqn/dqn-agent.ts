@@ -6,17 +6,16 @@
 import * as tf from '@tensorflow/tfjs';
 import { SpaceMismatchError, formatError } from '../../errors.js';
 import type { ObsArray } from '../../envs/env.js';
-import { SeededRng, type Rng } from '../../envs/rng.js';
+import type { Rng } from '../../envs/rng.js';
 import type { Box, Space } from '../../envs/spaces.js';
 import { buildQNetwork, copyWeights, polyakUpdate } from '../../networks/builders.js';
 import { SlotOptimizer, applyGradients } from '../../networks/optimizers.js';
-import { huberTensor, qNetworkShapes, readQSnapshot, runDueUpdates, scaledObsTensor, writeQSnapshot, type QLearnerState } from './q-learning.js';
-import type { QNetworkSpec } from '../../networks/specs.js';
+import { QAgentCore, huberTensor, readQSnapshot, scaledObsTensor, writeQSnapshot, type QLearnerState } from './q-learning.js';
 import { checkFiniteUpdate } from '../divergence.js';
 import { ReplayBuffer, type ReplaySample } from '../../replay/buffer/replay-buffer.js';
 import { actEpsilon, type ActOptions, type ActResult, type Agent, type AgentSnapshot, type StepBatch, type UpdateMetrics } from '../agent.js';
 import type { DqnConfig } from './config.js';
-import { epsilonAt, tdTargets } from './td.js';
+import { tdTargets } from './td.js';
 
 export interface DqnAgentOptions {
   config: DqnConfig;
@@ -29,39 +28,17 @@ export interface DqnAgentOptions {
 }
 
 
-export class DqnAgent implements Agent {
-  readonly kind = 'dqn';
-  readonly config: DqnConfig;
+export class DqnAgent extends QAgentCore implements Agent {
   readonly online: tf.LayersModel;
   readonly target: tf.LayersModel;
   readonly replay: ReplayBuffer;
-  readonly netSpec: QNetworkSpec;
-  readonly numActions: number;
-  readonly obsShape: number[];
-  readonly obsSize: number;
-  /** Multiplier from stored observation values to network inputs (1/255 for byte pixels). */
-  readonly obsScale: number;
   private readonly optimizer: SlotOptimizer;
   private readonly vars: tf.Variable[];
-  private readonly exploreRng: SeededRng;
-  private readonly replayRng: SeededRng;
-  /** Env steps observed. */
-  envSteps = 0;
-  /** Gradient updates done. */
-  updates = 0;
-  private updateDebt = 0;
-  private inputScratch = new Float32Array(0);
   private readonly targetsOut: Float32Array;
 
   constructor(options: DqnAgentOptions) {
-    const { config, observationSpace, actionSpace, numEnvs, seed } = options;
-    const shapes = qNetworkShapes('dqn', config, observationSpace, actionSpace, seed);
-    this.config = config;
-    this.numActions = shapes.numActions;
-    this.obsShape = shapes.obsShape;
-    this.obsSize = shapes.obsSize;
-    this.obsScale = shapes.obsScale;
-    this.netSpec = shapes.netSpec;
+    super('dqn', options);
+    const { config, observationSpace, numEnvs } = options;
     const box = observationSpace as Box;
     const high = Math.max(...box.high);
     this.online = buildQNetwork(this.netSpec);
@@ -69,8 +46,6 @@ export class DqnAgent implements Agent {
     copyWeights(this.online, this.target);
     this.vars = this.online.trainableWeights.map((w) => w.read() as tf.Variable);
     this.optimizer = new SlotOptimizer(config.optimizer, this.vars);
-    this.exploreRng = new SeededRng((seed * 2654435761 + 1) >>> 0);
-    this.replayRng = new SeededRng((seed * 2246822519 + 2) >>> 0);
     this.replay = new ReplayBuffer({
       capacity: config.bufferSize + numEnvs * 64,
       numStreams: numEnvs,
@@ -83,11 +58,6 @@ export class DqnAgent implements Agent {
       prioritized: config.prioritized ?? undefined,
     });
     this.targetsOut = new Float32Array(config.batchSize);
-  }
-
-  /** Current exploration rate of the training schedule. */
-  get epsilon(): number {
-    return epsilonAt(this.envSteps, this.config);
   }
 
   schedule(): Record<string, number> {
@@ -148,12 +118,8 @@ export class DqnAgent implements Agent {
   async observe(step: StepBatch): Promise<UpdateMetrics | null> {
     const n = step.actions.length;
     this.replay.addBatch(step.obs, step.actions, step.rewards, step.terminated, step.truncated, step.finalObs);
-    this.envSteps += n;
-    if (this.envSteps < this.config.learningStarts || !this.replay.canSample(this.config.batchSize)) return null;
-    this.updateDebt += n / this.config.trainEvery;
-    const due = await runDueUpdates(this.updateDebt, () => this.update(this.replay.sample(this.config.batchSize, this.replayRng)));
-    this.updateDebt = due.debt;
-    return due.metrics;
+    const B = this.config.batchSize;
+    return this.learnWhenDue(n, () => this.replay.canSample(B), () => this.update(this.replay.sample(B, this.replayRng)));
   }
 
   /** One gradient step on a sampled batch; syncs the target network when due. */
@@ -210,14 +176,11 @@ export class DqnAgent implements Agent {
   }
 
   async save(options: { includeReplay: boolean }): Promise<AgentSnapshot> {
-    return writeQSnapshot('npcforge-dqn', this.learnerState(), { envSteps: this.envSteps, updates: this.updates, updateDebt: this.updateDebt }, options.includeReplay);
+    return writeQSnapshot('npcforge-dqn', this.learnerState(), this.counters(), options.includeReplay);
   }
 
   async load(snapshot: AgentSnapshot): Promise<void> {
-    const r = readQSnapshot(snapshot, 'npcforge-dqn', this.learnerState(), 'resume with the agent that wrote the checkpoint');
-    this.envSteps = r.envSteps;
-    this.updates = r.updates;
-    this.updateDebt = r.updateDebt;
+    this.setCounters(readQSnapshot(snapshot, 'npcforge-dqn', this.learnerState(), 'resume with the agent that wrote the checkpoint'));
   }
 
   dispose(): void {

@@ -17,7 +17,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { SpaceMismatchError, formatError } from '../../errors.js';
 import type { ObsArray } from '../../envs/env.js';
-import { SeededRng, type Rng } from '../../envs/rng.js';
+import type { Rng } from '../../envs/rng.js';
 import type { Box, Space } from '../../envs/spaces.js';
 import { buildQNetworkParts } from '../../networks/builders.js';
 import { LstmCore, type LstmState } from '../../networks/lstm.js';
@@ -27,8 +27,7 @@ import { checkFiniteUpdate } from '../divergence.js';
 import { SequenceReplay, type SequenceSample } from '../../replay/buffer/sequence-replay.js';
 import { actEpsilon, type ActOptions, type ActResult, type Agent, type AgentSnapshot, type StepBatch, type UpdateMetrics } from '../agent.js';
 import type { DqnConfig } from './config.js';
-import { epsilonAt } from './td.js';
-import { huberTensor, qNetworkShapes, readQSnapshot, runDueUpdates, scaledObsTensor, writeQSnapshot, type QLearnerState } from './q-learning.js';
+import { QAgentCore, huberTensor, readQSnapshot, scaledObsTensor, writeQSnapshot, type QLearnerState } from './q-learning.js';
 
 /** Encoder -> LSTM -> Q head. Owns its variables. */
 export class RecurrentQNetwork {
@@ -101,27 +100,15 @@ export interface DrqnAgentOptions {
   seed: number;
 }
 
-export class DrqnAgent implements Agent {
-  readonly kind = 'dqn';
+export class DrqnAgent extends QAgentCore implements Agent {
   readonly recurrent = true;
-  readonly config: DqnConfig;
   readonly online: RecurrentQNetwork;
   readonly target: RecurrentQNetwork;
   readonly replay: SequenceReplay;
-  readonly netSpec: QNetworkSpec;
-  readonly numActions: number;
-  readonly obsShape: number[];
-  readonly obsSize: number;
-  readonly obsScale: number;
   readonly units: number;
   private readonly numEnvs: number;
   private readonly optimizer: SlotOptimizer;
   private readonly vars: tf.Variable[];
-  private readonly exploreRng: SeededRng;
-  private readonly replayRng: SeededRng;
-  envSteps = 0;
-  updates = 0;
-  private updateDebt = 0;
   /** Actor state of the training envs (after their latest step) and the starts flags of their next observation. */
   private trainState: DrqnEvalState;
   private trainStarts: Float32Array;
@@ -130,23 +117,15 @@ export class DrqnAgent implements Agent {
   private sampleScratch: SequenceSample | undefined;
 
   constructor(options: DrqnAgentOptions) {
-    const { config, observationSpace, actionSpace, numEnvs, seed } = options;
-    const shapes = qNetworkShapes('dqn (recurrent)', config, observationSpace, actionSpace, seed);
-    this.config = config;
+    super('dqn (recurrent)', options);
+    const { config, observationSpace, numEnvs } = options;
     this.units = config.lstmUnits;
     this.numEnvs = numEnvs;
-    this.numActions = shapes.numActions;
-    this.obsShape = shapes.obsShape;
-    this.obsSize = shapes.obsSize;
-    this.obsScale = shapes.obsScale;
-    this.netSpec = shapes.netSpec;
     this.online = new RecurrentQNetwork(this.netSpec, this.units);
     this.target = new RecurrentQNetwork(this.netSpec, this.units);
     this.target.copyFrom(this.online);
     this.vars = this.online.trainable;
     this.optimizer = new SlotOptimizer(config.optimizer, this.vars);
-    this.exploreRng = new SeededRng((seed * 2654435761 + 1) >>> 0);
-    this.replayRng = new SeededRng((seed * 2246822519 + 2) >>> 0);
     this.replay = new SequenceReplay({
       capacity: config.bufferSize,
       numStreams: numEnvs,
@@ -157,10 +136,6 @@ export class DrqnAgent implements Agent {
     this.trainState = this.zeroState(numEnvs);
     this.trainStarts = new Float32Array(numEnvs).fill(1);
     this.pendingState = new Float32Array(numEnvs * 2 * this.units);
-  }
-
-  get epsilon(): number {
-    return epsilonAt(this.envSteps, this.config);
   }
 
   schedule(): Record<string, number> {
@@ -241,17 +216,12 @@ export class DrqnAgent implements Agent {
     const starts = new Float32Array(n);
     for (let e = 0; e < n; e++) if (step.terminated[e] || step.truncated[e]) starts[e] = 1;
     this.trainStarts = starts;
-    this.envSteps += n;
     const c = this.config;
     const length = c.burnIn + c.seqLength + 1;
-    if (this.envSteps < c.learningStarts || !this.replay.canSample(length)) return null;
-    this.updateDebt += n / c.trainEvery;
-    const due = await runDueUpdates(this.updateDebt, () => {
+    return this.learnWhenDue(n, () => this.replay.canSample(length), () => {
       this.sampleScratch = this.replay.sample(c.batchSize, length, this.replayRng, this.sampleScratch);
       return this.update(this.sampleScratch);
     });
-    this.updateDebt = due.debt;
-    return due.metrics;
   }
 
   /** One gradient step on a batch of sequences; syncs the target network when due. */
@@ -332,14 +302,12 @@ export class DrqnAgent implements Agent {
 
   async save(options: { includeReplay: boolean }): Promise<AgentSnapshot> {
     const actor = new Float32Array([...this.trainState.h, ...this.trainState.c, ...this.trainStarts]);
-    return writeQSnapshot('npcforge-drqn', this.learnerState(), { envSteps: this.envSteps, updates: this.updates, updateDebt: this.updateDebt }, options.includeReplay, { 'actor.bin': actor });
+    return writeQSnapshot('npcforge-drqn', this.learnerState(), this.counters(), options.includeReplay, { 'actor.bin': actor });
   }
 
   async load(snapshot: AgentSnapshot): Promise<void> {
     const r = readQSnapshot(snapshot, 'npcforge-drqn', this.learnerState(), 'resume with the agent that wrote the checkpoint (lstmUnits must match)');
-    this.envSteps = r.envSteps;
-    this.updates = r.updates;
-    this.updateDebt = r.updateDebt;
+    this.setCounters(r);
     // The training actor's state only means something to an agent with the run's envs (a resume);
     // one built for evaluation or export (numEnvs 1) starts its training state afresh.
     const actor = r.blob('actor.bin');

@@ -10,7 +10,8 @@ import type { QNetworkSpec } from '../../networks/specs.js';
 import { autoEncoder } from '../../networks/encoders.js';
 import { boxInputScale, dictLayoutOf } from '../../envs/dict-obs.js';
 import type { DqnConfig } from './config.js';
-import type { SeededRng } from '../../envs/rng.js';
+import { SeededRng } from '../../envs/rng.js';
+import { epsilonAt } from './td.js';
 import type { SlotOptimizer } from '../../networks/optimizers.js';
 import { badUpdateCounters, blobOf, floatBlob, readSnapshot, writeSnapshot, type SnapshotParts } from '../snapshot.js';
 import type { AgentSnapshot, UpdateMetrics } from '../agent.js';
@@ -33,6 +34,73 @@ export function qNetworkShapes(component: string, config: DqnConfig, observation
   }
   const netSpec: QNetworkSpec = { inputShape: obsShape, numActions: actionSpace.n, encoder, head: { kind: config.dueling ? 'dueling' : 'q' }, seed, ...(layout ? { layout } : {}) };
   return { numActions: actionSpace.n, obsShape, obsSize: observationSpace.size, obsScale, netSpec };
+}
+
+/**
+ * The part of DQN and recurrent DQN that does not depend on the network's shape: the config,
+ * what the spaces give (action count, observation shape, input scale, network spec), the two
+ * RNG streams (exploration; replay sampling), the counters and the epsilon schedule.
+ */
+export abstract class QAgentCore {
+  readonly kind = 'dqn';
+  readonly config: DqnConfig;
+  readonly netSpec: QNetworkSpec;
+  readonly numActions: number;
+  readonly obsShape: number[];
+  readonly obsSize: number;
+  /** Multiplier from stored observation values to network inputs (1/255 for byte pixels). */
+  readonly obsScale: number;
+  protected readonly exploreRng: SeededRng;
+  protected readonly replayRng: SeededRng;
+  /** Env steps observed. */
+  envSteps = 0;
+  /** Gradient updates done. */
+  updates = 0;
+  /** Updates owed by the env steps so far (fractional with `trainEvery` > 1 envs per step). */
+  protected updateDebt = 0;
+
+  constructor(component: string, options: { config: DqnConfig; observationSpace: Space; actionSpace: Space; seed: number }) {
+    const { config, observationSpace, actionSpace, seed } = options;
+    const shapes = qNetworkShapes(component, config, observationSpace, actionSpace, seed);
+    this.config = config;
+    this.numActions = shapes.numActions;
+    this.obsShape = shapes.obsShape;
+    this.obsSize = shapes.obsSize;
+    this.obsScale = shapes.obsScale;
+    this.netSpec = shapes.netSpec;
+    this.exploreRng = new SeededRng((seed * 2654435761 + 1) >>> 0);
+    this.replayRng = new SeededRng((seed * 2246822519 + 2) >>> 0);
+  }
+
+  /** Current exploration rate of the training schedule. */
+  get epsilon(): number {
+    return epsilonAt(this.envSteps, this.config);
+  }
+
+  /**
+   * Counts `n` env steps and runs the updates they owe (one per `trainEvery` steps) once
+   * `learningStarts` steps are in and `canSample()` holds; returns their metrics or null.
+   */
+  protected async learnWhenDue(n: number, canSample: () => boolean, update: () => Promise<UpdateMetrics>): Promise<UpdateMetrics | null> {
+    this.envSteps += n;
+    if (this.envSteps < this.config.learningStarts || !canSample()) return null;
+    this.updateDebt += n / this.config.trainEvery;
+    const due = await runDueUpdates(this.updateDebt, update);
+    this.updateDebt = due.debt;
+    return due.metrics;
+  }
+
+  /** Counters a snapshot stores. */
+  protected counters(): { envSteps: number; updates: number; updateDebt: number } {
+    return { envSteps: this.envSteps, updates: this.updates, updateDebt: this.updateDebt };
+  }
+
+  /** Restores the counters of a snapshot read by `readQSnapshot`. */
+  protected setCounters(r: { envSteps: number; updates: number; updateDebt: number }): void {
+    this.envSteps = r.envSteps;
+    this.updates = r.updates;
+    this.updateDebt = r.updateDebt;
+  }
 }
 
 /** Float32 tensor [n, ...shape] of `n` observations times `scale`. The caller owns it. */
