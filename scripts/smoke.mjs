@@ -118,7 +118,7 @@ const badInputs = [
   { argv: ['record', 'catch', '--policy', f('not-a-run'), '--out', f('rec')], codes: USAGE },
   { argv: ['record', 'catch', '--episodes', '0', '--out', f('rec')], codes: USAGE },
   { argv: ['record', 'catch', '--checkpoint', '5', '--out', f('rec')], codes: USAGE },
-  { argv: ['record', 'pendulum', '--out', f('rec')], codes: USAGE },
+  { argv: ['record', 'pendulum', '--policy', 'fixed:0', '--out', f('rec')], codes: USAGE, match: /without Discrete actions/ },
   // replay verify
   { argv: ['replay', 'verify', '/nonexistent.npcep'], codes: FAILURE },
   { argv: ['replay', 'verify', tmp], codes: FAILURE },

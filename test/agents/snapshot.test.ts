@@ -1,5 +1,5 @@
 /**
- * The shared snapshot format (src/agents/snapshot.ts): exact round trips of variable sets,
+ * The shared snapshot format (src/agents/policy/snapshot.ts): exact round trips of variable sets,
  * optimizer slots and RNG states; wrong-kind, old and mismatched snapshots refused by name
  * without touching the agent; no tensor left behind.
  */
@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { SeededRng } from '../../src/envs/rng.js';
 import { SlotOptimizer, applyGradients } from '../../src/networks/optimizers.js';
-import { SNAPSHOT_VERSION, badCounters, readSnapshot, writeSnapshot, type SnapshotParts } from '../../src/agents/snapshot.js';
+import { SNAPSHOT_VERSION, badCounters, readSnapshot, writeSnapshot, type SnapshotParts } from '../../src/agents/policy/snapshot.js';
 import { CheckpointError, UnsupportedVersionError } from '../../src/errors.js';
 
 function learner(seed: number, shape: number[] = [3, 2]): SnapshotParts & { dispose(): void } {

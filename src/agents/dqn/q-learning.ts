@@ -1,7 +1,7 @@
 /**
  * What DQN and recurrent DQN share beyond the TD math: the Huber loss as tensors and what their
  * checkpoint snapshot holds (weights of both nets, optimizer slots, counters, RNG states, optional
- * replay bytes) in the shared snapshot format (`agents/snapshot.ts`).
+ * replay bytes) in the shared snapshot format (`agents/policy/snapshot.ts`).
  */
 import * as tf from '@tensorflow/tfjs';
 import { SpaceMismatchError, formatError } from '../../errors.js';
@@ -13,7 +13,7 @@ import type { DqnConfig } from './config.js';
 import { SeededRng } from '../../envs/rng.js';
 import { epsilonAt } from './td.js';
 import type { SlotOptimizer } from '../../networks/optimizers.js';
-import { badUpdateCounters, blobOf, floatBlob, readSnapshot, writeSnapshot, type SnapshotParts } from '../snapshot.js';
+import { badUpdateCounters, blobOf, floatBlob, readSnapshot, writeSnapshot, type SnapshotParts } from '../policy/snapshot.js';
 import type { AgentSnapshot, UpdateMetrics } from '../agent.js';
 
 /**
@@ -155,7 +155,7 @@ export interface QCounters {
   updateDebt: number;
 }
 
-/** The parts of the shared snapshot format (`agents/snapshot.ts`) a Q-learner fills. */
+/** The parts of the shared snapshot format (`agents/policy/snapshot.ts`) a Q-learner fills. */
 function qParts(s: QLearnerState): SnapshotParts {
   return { weights: { online: s.online, target: s.target }, optimizers: { optimizer: s.optimizer }, rngs: { explore: s.exploreRng, replay: s.replayRng } };
 }

@@ -10,7 +10,7 @@
  *   once `numSteps` steps per env are in, runs the algorithm's batches through the gradient step.
  * - gradient step: loss = policy loss - entCoef H(pi) + vfCoef value loss, then the one gradient
  *   path of every agent (`applyGradients`: global-norm clip, fused Adam `SlotOptimizer`).
- * - save/load: the shared snapshot format (`agents/snapshot.ts`), plus the partial rollout, the
+ * - save/load: the shared snapshot format (`agents/policy/snapshot.ts`), plus the partial rollout, the
  *   training recurrent state and the normalisation statistics.
  *
  * Actions: `Discrete` (Categorical over logits), `MultiDiscrete` (MultiCategorical, one logits
@@ -34,7 +34,7 @@ import type { ObsArray } from '../../envs/env.js';
 import { SlotOptimizer, applyGradients } from '../../networks/optimizers.js';
 import { Categorical, DiagGaussian, MultiCategorical, clipToBox } from '../policy/distributions.js';
 import { actMode, type ActOptions, type ActResult, type Agent, type AgentSnapshot, type StepBatch, type UpdateMetrics } from '../agent.js';
-import { badCounters, blobOf, floatBlob, readSnapshot, writeSnapshot, type SnapshotParts } from '../snapshot.js';
+import { badCounters, blobOf, floatBlob, readSnapshot, writeSnapshot, type SnapshotParts } from '../policy/snapshot.js';
 import { ActorCritic } from './actor-critic.js';
 import { boxInputScale } from '../../envs/dict-obs.js';
 import { resolvePgConfig, type PgAlgorithm, type PgConfig } from './config.js';

@@ -15,7 +15,7 @@
  * per update, advantage normalisation): see `config.ts`.
  */
 import { CheckpointError, formatError } from '../../errors.js';
-import { blobOf, floatBlob } from '../snapshot.js';
+import { blobOf, floatBlob } from '../policy/snapshot.js';
 import { policyGradientLoss } from './math.js';
 import { newActions, newObsLike, type RolloutLayout, type TrainBatch } from './rollout.js';
 import type { OnPolicyAlgorithm } from './learner.js';

@@ -8,7 +8,7 @@
  * the one the update reuses).
  */
 import { CheckpointError, SpaceMismatchError, formatError } from '../../errors.js';
-import { blobBuffer, blobOf } from '../snapshot.js';
+import { blobBuffer, blobOf } from '../policy/snapshot.js';
 import { Box, Discrete, MultiDiscrete, type Space } from '../../envs/spaces.js';
 import type { ObsArray } from '../../envs/env.js';
 

@@ -18,7 +18,7 @@ import { SeededRng, type Rng } from '../../envs/rng.js';
 import { Box, type Space } from '../../envs/spaces.js';
 import { buildQNetwork, copyWeights, polyakUpdate } from '../../networks/builders.js';
 import { SlotOptimizer, applyGradients } from '../../networks/optimizers.js';
-import { badUpdateCounters, readSnapshot, writeSnapshot, type SnapshotParts } from '../snapshot.js';
+import { badUpdateCounters, readSnapshot, writeSnapshot, type SnapshotParts } from '../policy/snapshot.js';
 import { TanhGaussian } from '../policy/distributions.js';
 import { checkFiniteUpdate } from '../divergence.js';
 import { actMode, type ActOptions, type ActResult, type Agent, type AgentSnapshot, type StepBatch, type UpdateMetrics } from '../agent.js';
@@ -313,7 +313,7 @@ export class SacAgent implements Agent {
     return { loss: qLoss!, gradNorm: qNorm!, actorLoss: piLoss!, actorGradNorm: piNorm!, alphaLoss: aLoss!, alpha: alpha! };
   }
 
-  /** What the shared snapshot format (`agents/snapshot.ts`) holds of SAC. */
+  /** What the shared snapshot format (`agents/policy/snapshot.ts`) holds of SAC. */
   private snapshotParts(): SnapshotParts {
     return {
       weights: { actor: variablesOf([this.actor]), critics: variablesOf([this.q1, this.q2]), targets: variablesOf([this.q1Target, this.q2Target]), logAlpha: [this.logAlpha] },

@@ -13,11 +13,11 @@
  * or mismatched snapshot leaves the agent as it was and throws a `CheckpointError` naming the part.
  */
 import * as tf from '@tensorflow/tfjs';
-import { CheckpointError, UnsupportedVersionError, formatError, describe } from '../errors.js';
-import type { Rng, RngState } from '../envs/rng.js';
-import type { SlotOptimizer } from '../networks/optimizers.js';
-import { packTensors, unpackTensors, type TensorPackEntry } from '../networks/weights.js';
-import type { AgentSnapshot } from './agent.js';
+import { CheckpointError, UnsupportedVersionError, formatError, describe } from '../../errors.js';
+import type { Rng, RngState } from '../../envs/rng.js';
+import type { SlotOptimizer } from '../../networks/optimizers.js';
+import { packTensors, unpackTensors, type TensorPackEntry } from '../../networks/weights.js';
+import type { AgentSnapshot } from '../agent.js';
 
 /** Description of bad counters (each a safe integer >= 0), or null; for `checkState`. */
 export function badCounters(state: Record<string, unknown>, keys: readonly string[]): string | null {
