@@ -1,5 +1,6 @@
 /** DQN hyperparameters, presets and their validation. Step counts are env steps summed over sub-envs. */
 import { InvalidConfigError, formatError, describe } from '../../errors.js';
+import { applyOverrides, fieldChecks } from '../config-fields.js';
 import { MAX_LSTM_UNITS, checkEncoderSpec, type EncoderSpec } from '../../networks/specs.js';
 import { checkOptimizerConfig, type OptimizerConfig } from '../../networks/optimizers.js';
 import type { PrioritizedConfig } from '../../replay/buffer/replay-buffer.js';
@@ -148,25 +149,13 @@ function mergeOptimizer(base: OptimizerConfig, over: unknown): OptimizerConfig {
 export function resolveDqnConfig(base: DqnConfig, overrides: Record<string, unknown> = {}): DqnConfig {
   const errs: string[] = [];
   const c = { ...base } as DqnConfig & Record<string, unknown>;
-  for (const [k, v] of Object.entries(overrides)) {
-    if (!(DQN_KEYS as string[]).includes(k)) {
-      errs.push(`unknown key ${describe(k)}`);
-      continue;
-    }
-    if (k === 'optimizer') c.optimizer = mergeOptimizer(base.optimizer, v);
+  applyOverrides(c, overrides, DQN_KEYS, errs, (k, v) => {
+    if (k === 'optimizer') return mergeOptimizer(base.optimizer, v);
     // Only a plain object turns prioritized replay on (`[]` or `true` would merge into the defaults).
-    else if (k === 'prioritized' && isPlainObject(v)) c.prioritized = { ...(base.prioritized ?? { alpha: 0.5, betaStart: 0.4, betaSteps: 1_000_000, epsilon: 1e-6 }), ...v };
-    else c[k] = v;
-  }
-  const int = (k: keyof DqnConfig, min: number, max = Number.MAX_SAFE_INTEGER): void => {
-    if (!Number.isSafeInteger(c[k]) || (c[k] as number) < min || (c[k] as number) > max) errs.push(`${k} = ${describe(c[k])} (want an integer in [${min}, ${max}])`);
-  };
-  const num = (k: keyof DqnConfig, lo: number, hi: number): void => {
-    if (typeof c[k] !== 'number' || !Number.isFinite(c[k]) || !((c[k] as number) >= lo && (c[k] as number) <= hi)) errs.push(`${k} = ${describe(c[k])} (want a number in [${lo}, ${hi}])`);
-  };
-  const bool = (k: keyof DqnConfig): void => {
-    if (typeof c[k] !== 'boolean') errs.push(`${k} = ${describe(c[k])} (want true or false)`);
-  };
+    if (k === 'prioritized' && isPlainObject(v)) return { ...(base.prioritized ?? { alpha: 0.5, betaStart: 0.4, betaSteps: 1_000_000, epsilon: 1e-6 }), ...v };
+    return undefined;
+  });
+  const { int, num, bool } = fieldChecks(c as DqnConfig, errs);
   if (c.network !== 'auto') errs.push(...checkEncoderSpec(c.network, 'network'));
   bool('dueling');
   bool('double');

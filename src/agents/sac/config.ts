@@ -1,5 +1,6 @@
 /** SAC hyperparameters, presets and their validation. Step counts are env steps summed over sub-envs. */
 import { InvalidConfigError, formatError, describe } from '../../errors.js';
+import { applyOverrides, fieldChecks } from '../config-fields.js';
 import { MAX_LAYER_UNITS, type DictEncoderSpec, type EncoderSpec } from '../../networks/specs.js';
 import { autoEncoder } from '../../networks/encoders.js';
 import { dictLayoutOf, type DictLayout } from '../../envs/dict-obs.js';
@@ -137,23 +138,14 @@ function explorationProblems(e: unknown): string[] {
 export function resolveSacConfig(base: SacConfig, overrides: Record<string, unknown> = {}): SacConfig {
   const errs: string[] = [];
   const c = { ...base } as SacConfig & Record<string, unknown>;
-  for (const [k, v] of Object.entries(overrides)) {
-    if (!(SAC_KEYS as string[]).includes(k)) {
-      errs.push(`unknown key ${describe(k)}`);
-      continue;
-    }
+  applyOverrides(c, overrides, SAC_KEYS, errs, (k, v) => {
     // An optimizer override merges into the preset's Adam, so `{learningRate: 1e-3}` is enough.
-    if ((OPTIMIZER_KEYS as readonly string[]).includes(k) && isPlainObject(v)) c[k] = { ...(base[k as keyof SacConfig] as OptimizerConfig), ...v };
+    if ((OPTIMIZER_KEYS as readonly string[]).includes(k) && isPlainObject(v)) return { ...(base[k as keyof SacConfig] as OptimizerConfig), ...v };
     // `{kind: 'colored'}` alone means pink noise over 1000 steps.
-    else if (k === 'exploration' && isPlainObject(v) && v.kind === 'colored') c[k] = { ...COLORED_NOISE_DEFAULTS, ...(base.exploration.kind === 'colored' ? base.exploration : {}), ...v } as SacExploration;
-    else c[k] = v;
-  }
-  const int = (k: keyof SacConfig, min: number, max = Number.MAX_SAFE_INTEGER): void => {
-    if (!Number.isSafeInteger(c[k]) || (c[k] as number) < min || (c[k] as number) > max) errs.push(`${k} = ${describe(c[k])} (want an integer in [${min}, ${max}])`);
-  };
-  const num = (k: keyof SacConfig, lo: number, hi: number): void => {
-    if (typeof c[k] !== 'number' || !Number.isFinite(c[k]) || !((c[k] as number) >= lo && (c[k] as number) <= hi)) errs.push(`${k} = ${describe(c[k])} (want a number in [${lo}, ${hi}])`);
-  };
+    if (k === 'exploration' && isPlainObject(v) && v.kind === 'colored') return { ...COLORED_NOISE_DEFAULTS, ...(base.exploration.kind === 'colored' ? base.exploration : {}), ...v } as SacExploration;
+    return undefined;
+  });
+  const { int, num } = fieldChecks(c as SacConfig, errs);
   if (!Array.isArray(c.hidden) || c.hidden.length === 0 || c.hidden.length > 64 || c.hidden.some((h) => !Number.isInteger(h) || h < 1 || h > MAX_LAYER_UNITS)) {
     errs.push(`hidden = ${describe(c.hidden)} (want 1 to 64 integers in [1, ${MAX_LAYER_UNITS}])`);
   }
