@@ -74,3 +74,5 @@ export class PortInUseError extends InvalidConfigError {}
 export class TrainingDivergedError extends NpcforgeError {}
 /** An env chain cannot be snapshotted exactly: a wrapper keeps state it does not declare. */
 export class EnvStateError extends NpcforgeError {}
+/** A frame was asked of a game that has no `render()` (recording, the viewer, play). */
+export class RenderUnavailableError extends NpcforgeError {}

@@ -2,11 +2,13 @@
  * Catch (bsuite-style): a ball falls one row per step from a random column of a 10x5 grid; the
  * paddle in the bottom row moves left/stay/right. +1 when the ball lands on the paddle, -1 when it
  * misses; the episode ends when the ball reaches the bottom row (9 steps).
+ * Written on `GameEnv` (seeding, action checks, step-after-done guard, state of the base part).
  */
-import { InvalidActionError, InvalidConfigError, formatError, describe } from '../../src/errors.js';
+import { EnvStateError, InvalidConfigError, formatError, describe } from '../../src/errors.js';
 import { frameSizeProblem } from '../../src/envs/frame-limits.js';
-import type { Env, EnvSnapshot, EnvSpec, ResetArgs, ResetResult, RgbFrame, StepResult } from '../../src/envs/env.js';
-import { SeededRng } from '../../src/envs/rng.js';
+import type { RgbFrame } from '../../src/envs/env.js';
+import { GameEnv, checkOptions, type StepOutcome } from '../../src/envs/game-env.js';
+import type { SeededRng } from '../../src/envs/rng.js';
 import { Box, Discrete } from '../../src/envs/spaces.js';
 
 export interface CatchOptions {
@@ -20,66 +22,55 @@ export interface CatchOptions {
 
 export const CATCH_ACTIONS = ['left', 'stay', 'right'];
 
-interface CatchState {
-  ballX: number;
-  ballY: number;
-  paddleX: number;
-  done: boolean;
-}
+const CATCH_OPTIONS = {
+  rows: { type: 'integer', default: 10, min: 3 },
+  columns: { type: 'integer', default: 5, min: 2 },
+  cellSize: { type: 'integer', default: 8, min: 1 },
+} as const;
 
-export class CatchEnv implements Env<Uint8Array, number> {
-  readonly observationSpace: Box<'uint8'>;
-  readonly actionSpace = new Discrete(3);
-  readonly spec: EnvSpec;
+export class CatchEnv extends GameEnv<Uint8Array, number> {
   readonly rows: number;
   readonly columns: number;
   readonly cellSize: number;
-  private rng = new SeededRng(0);
-  private s: CatchState = { ballX: 0, ballY: 0, paddleX: 0, done: true };
+  private ballX = 0;
+  private ballY = 0;
+  private paddleX = 0;
 
   constructor(options: CatchOptions = {}) {
-    const { rows = 10, columns = 5, cellSize = 8, ...unknown } = options;
-    const bad = Object.keys(unknown);
-    if (bad.length) throw new InvalidConfigError(formatError('catch', 'options among rows, columns, cellSize', bad.join(', '), 'remove the unknown options'));
-    for (const [k, v, min] of [['rows', rows, 3], ['columns', columns, 2], ['cellSize', cellSize, 1]] as const) {
-      if (!Number.isInteger(v) || v < min) throw new InvalidConfigError(formatError('catch', `${k} to be an integer >= ${min}`, describe(v), `pass e.g. ${k}: ${min + 2}`));
-    }
+    const { rows, columns, cellSize } = checkOptions('catch', options as Record<string, unknown>, CATCH_OPTIONS);
     // Options can come from files (episodes, bundles): refuse frames no reader would accept.
     const tooLarge = frameSizeProblem(columns * cellSize, rows * cellSize);
     if (tooLarge) throw new InvalidConfigError(formatError('catch', 'columns * cellSize by rows * cellSize within the frame limits', tooLarge, 'pass fewer rows or columns, or a smaller cellSize'));
+    super({
+      id: 'catch',
+      observationSpace: new Box({ shape: [rows, columns, 1], dtype: 'uint8', low: 0, high: 1 }),
+      actionSpace: new Discrete(3),
+      actionNames: CATCH_ACTIONS,
+      rewardThreshold: 0.9,
+      options: { rows, columns, cellSize },
+    });
     this.rows = rows;
     this.columns = columns;
     this.cellSize = cellSize;
-    this.observationSpace = new Box({ shape: [rows, columns, 1], dtype: 'uint8', low: 0, high: 1 });
-    this.spec = { id: 'catch', actionNames: CATCH_ACTIONS, rewardThreshold: 0.9, options: { rows, columns, cellSize } };
   }
 
-  reset(args: ResetArgs = {}): ResetResult<Uint8Array> {
-    if (args.seed !== undefined) this.rng = new SeededRng(args.seed);
-    this.s = { ballX: this.rng.int(0, this.columns), ballY: 0, paddleX: Math.floor(this.columns / 2), done: false };
-    return { obs: this.observe(), info: {} };
+  protected onReset(rng: SeededRng): void {
+    this.ballX = rng.int(0, this.columns);
+    this.ballY = 0;
+    this.paddleX = Math.floor(this.columns / 2);
   }
 
-  step(action: number): StepResult<Uint8Array> {
-    if (action !== 0 && action !== 1 && action !== 2) {
-      throw new InvalidActionError(formatError('catch.step', 'an action in {0, 1, 2} (left, stay, right)', describe(action), 'pass an integer action index'));
-    }
-    const s = this.s;
-    if (s.done) return { obs: this.observe(), reward: 0, terminated: true, truncated: false, info: {} };
-    s.paddleX = Math.min(this.columns - 1, Math.max(0, s.paddleX + action - 1));
-    s.ballY += 1;
-    let reward = 0;
-    if (s.ballY === this.rows - 1) {
-      reward = s.ballX === s.paddleX ? 1 : -1;
-      s.done = true;
-    }
-    return { obs: this.observe(), reward, terminated: s.done, truncated: false, info: {} };
+  protected onStep(action: number): StepOutcome {
+    this.paddleX = Math.min(this.columns - 1, Math.max(0, this.paddleX + action - 1));
+    this.ballY += 1;
+    if (this.ballY < this.rows - 1) return { reward: 0, terminated: false };
+    return { reward: this.ballX === this.paddleX ? 1 : -1, terminated: true };
   }
 
-  private observe(): Uint8Array {
-    const o = new Uint8Array(this.rows * this.columns);
-    o[this.s.ballY * this.columns + this.s.ballX] = 1;
-    o[(this.rows - 1) * this.columns + this.s.paddleX] = 1;
+  protected observe(): Uint8Array {
+    const o = this.freshObs() as Uint8Array;
+    o[this.ballY * this.columns + this.ballX] = 1;
+    o[(this.rows - 1) * this.columns + this.paddleX] = 1;
     return o;
   }
 
@@ -98,19 +89,23 @@ export class CatchEnv implements Env<Uint8Array, number> {
         }
       }
     };
-    fill(this.s.paddleX, this.rows - 1, 80, 160, 255);
-    fill(this.s.ballX, this.s.ballY, 255, 220, 60);
+    fill(this.paddleX, this.rows - 1, 80, 160, 255);
+    fill(this.ballX, this.ballY, 255, 220, 60);
     return { width, height, data };
   }
 
-  close(): void {}
-
-  getState(): EnvSnapshot {
-    return { game: { ...this.s }, rng: this.rng.getState() };
+  protected state(): Record<string, unknown> {
+    return { ballX: this.ballX, ballY: this.ballY, paddleX: this.paddleX };
   }
 
-  setState(snapshot: EnvSnapshot): void {
-    this.s = { ...(snapshot.game as CatchState) };
-    if (snapshot.rng) this.rng.setState(snapshot.rng);
+  protected restore(game: Record<string, unknown>): void {
+    const { ballX, ballY, paddleX } = game;
+    const inRange = (v: unknown, n: number): v is number => Number.isInteger(v) && (v as number) >= 0 && (v as number) < n;
+    if (!inRange(ballX, this.columns) || !inRange(ballY, this.rows) || !inRange(paddleX, this.columns)) {
+      throw new EnvStateError(formatError('catch.setState', `ballX, paddleX in [0, ${this.columns}) and ballY in [0, ${this.rows})`, `${describe(ballX)}, ${describe(paddleX)}, ${describe(ballY)}`, 'pass the output of getState()'));
+    }
+    this.ballX = ballX;
+    this.ballY = ballY;
+    this.paddleX = paddleX;
   }
 }

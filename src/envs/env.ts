@@ -4,6 +4,7 @@
  */
 import type { Space } from './spaces.js';
 import type { RngState } from './rng.js';
+import { RenderUnavailableError, formatError } from '../errors.js';
 
 /** An observation as the framework handles it: a flat typed array in the order of the Box shape. */
 export type ObsArray = Uint8Array | Int32Array | Float32Array;
@@ -58,8 +59,8 @@ export interface Env<Obs = ObsArray, Act = number> {
   readonly spec: EnvSpec;
   reset(args?: ResetArgs): ResetResult<Obs>;
   step(action: Act): StepResult<Obs>;
-  /** An RGB picture of the current state; envs that cannot draw throw. */
-  render(): RgbFrame;
+  /** Optional: an RGB picture of the current state. Games that cannot draw leave it out (see `canRender`). */
+  render?(): RgbFrame;
   /** Releases resources; safe to call more than once. */
   close(): void;
   /** Optional: full internal state for checkpoints and replays (JSON-safe). */
@@ -113,6 +114,7 @@ export abstract class Wrapper<Obs = ObsArray, Act = number, InnerObs = Obs, Inne
     return this.env.step(action as unknown as InnerAct) as unknown as StepResult<Obs>;
   }
   render(): RgbFrame {
+    if (!this.env.render) throw renderUnavailable(this.spec.id);
     return this.env.render();
   }
   close(): void {
@@ -124,4 +126,21 @@ export abstract class Wrapper<Obs = ObsArray, Act = number, InnerObs = Obs, Inne
     while (e instanceof Wrapper) e = e.env as Env<unknown, unknown>;
     return e;
   }
+}
+
+/** The error for a game without `render()`: one line, naming the game. */
+export function renderUnavailable(id: string): RenderUnavailableError {
+  return new RenderUnavailableError(formatError(id, 'a game with render() to draw frames', 'a game without render()', 'add render() to the game, or train and evaluate without recording'));
+}
+
+/** The env's current frame; a game without `render()` throws RenderUnavailableError naming it. */
+export function drawFrame(env: Env<any, any>): RgbFrame {
+  if (!env.render) throw renderUnavailable(env.spec.id);
+  return env.render();
+}
+
+/** True when the env can draw: wrappers draw what the game inside them draws. */
+export function canRender(env: Env<unknown, unknown>): boolean {
+  const inner = env instanceof Wrapper ? env.unwrapped : env;
+  return typeof inner.render === 'function';
 }

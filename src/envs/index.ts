@@ -13,3 +13,4 @@ export * from './preprocess.js';
 export { parseFixedSequence } from './fixed-sequence.js';
 export * from './actions.js';
 export * from './dict-obs.js';
+export * from './game-env.js';

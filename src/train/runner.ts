@@ -6,7 +6,7 @@ import { existsSync, readFileSync, appendFileSync, rmSync, statSync } from 'node
 import { basename, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { CheckpointError, InvalidConfigError, formatError, describe } from '../errors.js';
-import type { Env, ObsArray } from '../envs/env.js';
+import { canRender, type Env, type ObsArray } from '../envs/env.js';
 import { make } from '../envs/registry.js';
 import { Box } from '../envs/spaces.js';
 import { SyncVectorEnv } from '../envs/vector/sync-vector-env.js';
@@ -168,6 +168,16 @@ function uniqueRunDir(base: string): string {
 }
 
 /** Re-plays an evaluation episode on a fresh env and writes it, with its annotations, as an .npcep file. */
+/** Whether the game draws (probed on a fresh env, since the training envs may live in workers). */
+function gameCanRender(game: string, envOptions: Record<string, unknown>): boolean {
+  const env = make(game, envOptions);
+  try {
+    return canRender(env as Env<unknown, unknown>);
+  } finally {
+    env.close();
+  }
+}
+
 async function recordEvalEpisode(game: string, envOptions: Record<string, unknown>, dir: string, name: string, e: EvalEpisode, meta: Record<string, unknown>): Promise<void> {
   const env = make(game, envOptions) as Env<ObsArray, number>;
   try {
@@ -286,8 +296,11 @@ async function trainLoaded({ options, now, runDir, cfg, resumeFrom, progress, wa
     // The episode format stores Discrete, MultiDiscrete and float32 Box actions: other games evaluate without recording.
     const recordable = typeof episodeActionLayout(vec.singleActionSpace.toJSON()) !== 'string';
     const boxActions = vec.singleActionSpace instanceof Box;
-    const recordEval = recordable ? (options.recordEvalEpisodes ?? 1) : 0;
+    // Episode files hold a frame per step: a game without render() trains and evaluates unrecorded.
+    const drawable = gameCanRender(cfg.game, run.envOptions);
+    const recordEval = recordable && drawable ? (options.recordEvalEpisodes ?? 1) : 0;
     if (!recordable && (options.recordEvalEpisodes ?? 1) > 0) progress.notice(`npcforge: ${cfg.game} has ${vec.singleActionSpace.type} actions; evaluation episodes are not recorded (the episode format stores Discrete, MultiDiscrete and float32 Box actions)`);
+    else if (!drawable && (options.recordEvalEpisodes ?? 1) > 0) progress.notice(`npcforge: ${cfg.game} has no render(); evaluation episodes are not recorded (episode files hold frames)`);
     const doEval = async (): Promise<void> => {
       if (run.evalEpisodes === 0) return;
       const evalIndex = st.evals++;

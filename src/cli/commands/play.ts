@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { CheckpointError, InvalidConfigError, NpcforgeError, SpaceMismatchError, UnsupportedVersionError, formatError, describe } from '../../errors.js';
-import type { Env, RgbFrame } from '../../envs/env.js';
+import { canRender, drawFrame, renderUnavailable, type Env, type RgbFrame } from '../../envs/env.js';
 import { make } from '../../envs/registry.js';
 import { Box, Discrete } from '../../envs/spaces.js';
 import { existsSync } from 'node:fs';
@@ -193,6 +193,10 @@ export function registerPlay(program: Command): void {
         env.close();
         throw new InvalidConfigError(formatError('play', 'a game with a single discrete action', env.actionSpace.type, 'use the vs-bot mode of a two-player game'));
       }
+      if (!canRender(env as Env<unknown, unknown>)) {
+        env.close();
+        throw renderUnavailable(game);
+      }
       if (!process.stdin.isTTY || !process.stdout.isTTY) {
         env.close();
         throw new InvalidConfigError(formatError('play', 'an interactive terminal', 'stdin or stdout that is not a TTY', 'run npcforge play in a terminal window'));
@@ -217,7 +221,7 @@ async function playLoop(env: Env<unknown, number>, opts: { seed: number; fps: nu
   env.reset({ seed: opts.seed });
 
   const draw = (): void => {
-    const frame = env.render();
+    const frame = drawFrame(env);
     const { cols, rows } = textGrid(env as Env<unknown, unknown>, frame);
     out.write('\u001b[H\u001b[2J' + frameToText(frame, cols, rows) + '\n');
     out.write(`${env.spec.id}  episode ${episode}  step ${steps}  return ${+ret.toFixed(3)}  ${status}\n${help}\n`);

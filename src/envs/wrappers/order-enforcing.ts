@@ -26,7 +26,7 @@ export class OrderEnforcing<Obs, Act> extends Wrapper<Obs, Act> {
     if (this.state === 'fresh') {
       throw new ResetNeededError(formatError(`${this.spec.id}.render`, 'reset() before render()', 'render() before the first reset()', 'call env.reset() first'));
     }
-    return this.env.render();
+    return super.render();
   }
 
   override getWrapperState(): WrapperState {

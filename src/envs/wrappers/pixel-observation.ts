@@ -1,5 +1,5 @@
 import { InvalidConfigError, SpaceMismatchError, formatError, describe } from '../../errors.js';
-import { Wrapper, type Env, type RgbFrame, type ResetArgs, type ResetResult, type StepResult } from '../env.js';
+import { Wrapper, drawFrame, type Env, type RgbFrame, type ResetArgs, type ResetResult, type StepResult } from '../env.js';
 import { Box } from '../spaces.js';
 import { checkOptions, integerAtLeast } from './validate.js';
 
@@ -24,7 +24,7 @@ export class PixelObservation<Act = number> extends Wrapper<Uint8Array, Act, unk
       // The innermost env draws without the OrderEnforcing check; rendering has no side effects.
       let probe: RgbFrame;
       try {
-        probe = this.unwrapped.render();
+        probe = drawFrame(this.unwrapped);
       } catch (err) {
         throw new InvalidConfigError(formatError('PixelObservation', 'an env whose render() works before reset, or explicit height and width', `render() threw: ${(err as Error).message}`, 'pass { height, width }'), { cause: err });
       }
@@ -39,7 +39,7 @@ export class PixelObservation<Act = number> extends Wrapper<Uint8Array, Act, unk
   }
 
   private frame(): Uint8Array {
-    const f = this.env.render();
+    const f = drawFrame(this.env);
     const [h, w] = this.space.shape as [number, number, number];
     if (f.height !== h || f.width !== w || f.data.length !== h * w * 3) {
       throw new SpaceMismatchError(formatError('PixelObservation', `a ${w}x${h} RGB frame`, `${f.width}x${f.height} (${describe(f.data)})`, 'pass the height and width the env renders at'));

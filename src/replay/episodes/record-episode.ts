@@ -5,7 +5,7 @@
  */
 import { join } from 'node:path';
 import { InvalidConfigError, formatError, describe } from '../../errors.js';
-import { Wrapper, type Env, type EnvSnapshot, type ResetArgs, type ResetResult, type StepResult } from '../../envs/env.js';
+import { Wrapper, canRender, drawFrame, renderUnavailable, type Env, type EnvSnapshot, type ResetArgs, type ResetResult, type StepResult } from '../../envs/env.js';
 import { Box } from '../../envs/spaces.js';
 import type { StepAnnotation } from './format.js';
 import { EPISODE_EXTENSION, episodeActionLayout } from './format.js';
@@ -82,6 +82,8 @@ export class RecordEpisode<Obs, Act extends EpisodeAction = number> extends Wrap
     if (typeof layout === 'string') {
       throw new InvalidConfigError(formatError('RecordEpisode', layout, `${env.spec.id} with ${env.actionSpace.type} actions`, 'record a game with Discrete, MultiDiscrete or float32 Box actions (see `npcforge games`)'));
     }
+    // Episode files hold a frame per step: a game that cannot draw cannot be recorded.
+    if (!canRender(env as Env<unknown, unknown>)) throw renderUnavailable(env.spec.id);
     this.options = options;
   }
 
@@ -114,7 +116,7 @@ export class RecordEpisode<Obs, Act extends EpisodeAction = number> extends Wrap
         actionSpace: this.env.actionSpace.toJSON(),
         meta,
       },
-      this.env.render(),
+      drawFrame(this.env),
     );
     this.pending = undefined;
     return r;
@@ -128,7 +130,7 @@ export class RecordEpisode<Obs, Act extends EpisodeAction = number> extends Wrap
     if (w) {
       const annotation = this.pending ?? this.options.annotate?.(w.stepsRecorded);
       this.pending = undefined;
-      w.step({ action: sent, reward: r.reward, terminated: r.terminated, truncated: r.truncated, frame: this.env.render(), annotation });
+      w.step({ action: sent, reward: r.reward, terminated: r.terminated, truncated: r.truncated, frame: drawFrame(this.env), annotation });
       if (r.terminated || r.truncated) this.finishEpisode();
     }
     return r;

@@ -4,7 +4,7 @@
  * given the reset seed and the actions.
  */
 import { InvalidConfigError, NpcforgeError, formatError } from '../../errors.js';
-import { Wrapper, type Env } from '../../envs/env.js';
+import { Wrapper, drawFrame, type Env } from '../../envs/env.js';
 import { make } from '../../envs/registry.js';
 import type { RecordedEpisode } from './reader.js';
 
@@ -59,7 +59,7 @@ export function verifyEpisode(ep: RecordedEpisode): VerifyResult {
         if (Number(r.terminated) !== ep.terminated[k - 1]) return result(k, 'terminated', `recorded ${ep.terminated[k - 1] === 1}, re-simulated ${r.terminated}`);
         if (Number(r.truncated) !== ep.truncated[k - 1]) return result(k, 'truncated', `recorded ${ep.truncated[k - 1] === 1}, re-simulated ${r.truncated}`);
       }
-      const live = env.render();
+      const live = drawFrame(env);
       const rec = ep.frame(k);
       if (live.width !== rec.width || live.height !== rec.height) return result(k, 'frame', `recorded ${rec.width}x${rec.height}, re-simulated ${live.width}x${live.height}`);
       let diff = 0;
