@@ -80,7 +80,7 @@ export function checkOptions<S extends Record<string, OptionSpec>>(component: st
 }
 
 /** Keys of `getState().game` that the base class owns; a game's own state must not use them. */
-const BASE_KEYS = ['steps', 'done'] as const;
+const BASE_KEYS = ['done', 'steps'] as const;
 
 /** How many observations one pooled chunk holds (one allocation per this many steps). */
 const OBS_PER_CHUNK = 256;
@@ -91,11 +91,13 @@ export abstract class GameEnv<Obs = ObsArray, Act = number> implements Env<Obs, 
   readonly spec: EnvSpec;
   /** The game's RNG: every random draw of the game comes from it. */
   protected rng = new SeededRng(0);
-  /** Steps taken in the current episode. */
-  protected steps = 0;
+  /** Steps taken in the current episode (for the step limit; a game that counts for its rules keeps its own). */
+  private steps = 0;
   private readonly maxSteps: number | undefined;
   /** True before the first reset and after the episode ended. */
   private done = true;
+  /** False until the first reset (or setState): names the step-before-reset mistake. */
+  private started = false;
   private chunk: ObsArray | null = null;
   private chunkOffset = 0;
 
@@ -127,6 +129,7 @@ export abstract class GameEnv<Obs = ObsArray, Act = number> implements Env<Obs, 
     if (args.seed !== undefined) this.rng = new SeededRng(args.seed);
     this.steps = 0;
     this.done = false;
+    this.started = true;
     this.onReset(this.rng, args.options);
     return { obs: this.observe(), info: {} };
   }
@@ -134,7 +137,7 @@ export abstract class GameEnv<Obs = ObsArray, Act = number> implements Env<Obs, 
   step(action: Act): StepResult<Obs> {
     const id = this.spec.id;
     if (this.done) {
-      const received = this.steps === 0 ? 'step() before the first reset()' : 'step() after the episode ended';
+      const received = !this.started ? 'step() before the first reset()' : 'step() after the episode ended';
       throw new ResetNeededError(formatError(`${id}.step`, 'reset() before stepping', received, 'call env.reset() when terminated or truncated is true'));
     }
     if (!this.actionSpace.contains(action)) {
@@ -174,20 +177,24 @@ export abstract class GameEnv<Obs = ObsArray, Act = number> implements Env<Obs, 
     for (const k of BASE_KEYS) {
       if (Object.hasOwn(own, k)) throw new EnvStateError(formatError(`${this.spec.id}.getState`, `a game state without the base keys ${BASE_KEYS.join(', ')}`, `key ${k}`, 'rename the field in state()'));
     }
-    return { game: { ...own, steps: this.steps, done: this.done }, rng: this.rng.getState() };
+    // The step count only matters under a step limit, so only then is it saved: a game without
+    // one keeps the snapshot it had before it moved to GameEnv (episode headers hold it).
+    const base = this.maxSteps === undefined ? { done: this.done } : { done: this.done, steps: this.steps };
+    return { game: { ...own, ...base }, rng: this.rng.getState() };
   }
 
   setState(snapshot: EnvSnapshot): void {
     const g = snapshot?.game as Record<string, unknown> | undefined;
-    // Snapshots written before a game moved to GameEnv carry no step count: they start at 0.
-    const steps = g?.steps ?? 0;
+    const steps = this.maxSteps === undefined ? 0 : g?.steps;
     if (!g || typeof g !== 'object' || typeof g.done !== 'boolean' || !Number.isInteger(steps) || (steps as number) < 0) {
-      throw new EnvStateError(formatError(`${this.spec.id}.setState`, 'a snapshot {game: {..., steps, done}} from getState()', describe(g), 'pass the output of getState()'));
+      const shape = this.maxSteps === undefined ? '{game: {..., done}}' : '{game: {..., done, steps}}';
+      throw new EnvStateError(formatError(`${this.spec.id}.setState`, `a snapshot ${shape} from getState()`, describe(g), 'pass the output of getState()'));
     }
     const { steps: _s, done, ...own } = g;
     this.restore(own);
     this.steps = steps as number;
     this.done = done as boolean;
+    this.started = true;
     if (snapshot.rng) this.rng.setState(snapshot.rng);
   }
 }
