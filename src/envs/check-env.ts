@@ -153,7 +153,7 @@ export function checkEnv(envOrFactory: Env<any, any> | (() => Env<any, any>), op
       if (r.terminated || r.truncated) {
         if (!afterDoneChecked) {
           afterDoneChecked = true;
-          checkStepAfterDone(env, env.actionSpace.sample(new SeededRng(seed)), problem);
+          checkStepAfterDone(env, env.actionSpace.sample(new SeededRng(seed)), snapshot(r.obs), problem);
         }
         obs = env.reset().obs;
         checkObs(obs, `reset after step ${t + 1}`);
@@ -178,15 +178,15 @@ export function checkEnv(envOrFactory: Env<any, any> | (() => Env<any, any>), op
 
 type Problem = (kind: string, expected: string, received: string, fix: string) => void;
 
-/** A step after the episode ended must be refused (throw) or answer terminated/truncated again, never play on. */
-function checkStepAfterDone(env: Env<any, any>, action: unknown, problem: Problem): void {
+/** A step after the episode ended must be refused (throw) or answer the final state again (terminated/truncated, same obs), never play on. */
+function checkStepAfterDone(env: Env<any, any>, action: unknown, finalObs: string, problem: Problem): void {
   let r;
   try {
     r = env.step(action);
   } catch {
     return;
   }
-  if (!r.terminated && !r.truncated) problem('afterDone', 'step() after the episode ended to throw (ResetNeededError)', 'a step that played on', 'refuse step() until reset(), e.g. by extending GameEnv');
+  if ((!r.terminated && !r.truncated) || snapshot(r.obs) !== finalObs) problem('afterDone', 'step() after the episode ended to throw (ResetNeededError)', 'a step that played on', 'refuse step() until reset(), e.g. by extending GameEnv');
 }
 
 /**
