@@ -10,6 +10,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { InvalidConfigError, formatError, describe } from '../errors.js';
+import { NO_FRAMES_MARKER } from '../replay/episodes/no-frames.js';
 import { HttpError, decodePath, realInside, sendBody, sendFile, startLocalServer } from './static-files.js';
 
 export interface ViewerServerOptions {
@@ -64,6 +65,8 @@ export interface RunSummary {
   episodes: number;
   /** Whether the run has a metrics.jsonl file. */
   metrics: boolean;
+  /** False when the run's game has no render(), so it records no episodes (marker file NO_FRAMES_MARKER, see replay/episodes/no-frames.ts). */
+  drawable: boolean;
 }
 
 interface CachedRun {
@@ -129,7 +132,8 @@ export class RunsListing {
     this.scans++;
     const episodes = (await listEpisodes(this.root, real)).length;
     const metrics = await fs.stat(join(real, 'metrics.jsonl')).then((s) => s.isFile(), () => false);
-    const summary = { name, episodes, metrics };
+    const drawable = !(await fs.lstat(join(real, NO_FRAMES_MARKER)).then((s) => s.isFile(), () => false));
+    const summary = { name, episodes, metrics, drawable };
     const settled = this.now() - RACY_MS;
     if (runMtime < settled && episodesMtime < settled) this.cache.set(name, { summary, runMtime, episodesMtime });
     else this.cache.delete(name);

@@ -23,6 +23,7 @@ import { recordPolicyEpisode } from '../replay/episodes/record-policy.js';
 import { episodeName } from '../replay/episodes/episode-name.js';
 import { episodeActionLayout } from '../replay/episodes/format.js';
 import type { ResolvedRunConfig } from './run-config.js';
+import { NO_FRAMES_MARKER } from '../replay/episodes/no-frames.js';
 import { RUN_FORMAT, RUN_VERSION, createRunFolder, listCheckpoints, lockRunFolder, pruneCheckpoints, readRunFile, recoverRunFolder, runFolderName, writeFileAtomic, type RunFile, type WriteAtomicOptions } from './run-folder.js';
 
 /** One line of metrics.jsonl. */
@@ -301,6 +302,8 @@ async function trainLoaded({ options, now, runDir, cfg, resumeFrom, progress, wa
     const recordEval = recordable && drawable ? (options.recordEvalEpisodes ?? 1) : 0;
     if (!recordable && (options.recordEvalEpisodes ?? 1) > 0) progress.notice(`npcforge: ${cfg.game} has ${vec.singleActionSpace.type} actions; evaluation episodes are not recorded (the episode format stores Discrete, MultiDiscrete and float32 Box actions)`);
     else if (!drawable && (options.recordEvalEpisodes ?? 1) > 0) progress.notice(`npcforge: ${cfg.game} has no render(); evaluation episodes are not recorded (episode files hold frames)`);
+    // Tells the viewer why the run has no episodes.
+    if (!drawable) writeFileAtomic(join(runDir, NO_FRAMES_MARKER), `${cfg.game} has no render(): no episodes are recorded\n`);
     const doEval = async (): Promise<void> => {
       if (run.evalEpisodes === 0) return;
       const evalIndex = st.evals++;

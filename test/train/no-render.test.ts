@@ -9,6 +9,7 @@ import { afterAll, describe, expect, it, vi } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { isRegistered, make, register } from '../../src/envs/registry.js';
 import { RenderUnavailableError } from '../../src/errors.js';
+import { startViewerServer } from '../../src/render/server.js';
 import { RecordEpisode } from '../../src/replay/episodes/record-episode.js';
 import { resolveRunConfig } from '../../src/train/run-config.js';
 import { train } from '../../src/train/runner.js';
@@ -31,6 +32,14 @@ describe('a game without render()', () => {
     const episodes = join(res.runDir, 'episodes');
     expect(existsSync(episodes) ? readdirSync(episodes) : []).toEqual([]);
     expect(existsSync(join(res.runDir, 'metrics.jsonl'))).toBe(true);
+    // The viewer lists the run as one that cannot draw (learning curves only).
+    const server = await startViewerServer({ root: dir, assetsDir: dir, port: 0 });
+    try {
+      const runs = (await (await fetch(`${server.url}api/runs`)).json()) as Array<{ name: string; drawable: boolean; metrics: boolean }>;
+      expect(runs).toEqual([expect.objectContaining({ name: 'run', drawable: false, metrics: true, episodes: 0 })]);
+    } finally {
+      await server.close();
+    }
   });
 
   it('RecordEpisode refuses it before opening a file', () => {

@@ -6,6 +6,7 @@
 import { Application, BufferImageSource, Sprite, Texture } from 'pixi.js';
 import { readEpisode, type RecordedEpisode } from '../../replay/episodes/reader.js';
 import { MAX_EPISODE_BYTES } from '../../replay/episodes/format.js';
+import { NO_FRAMES_LINE } from '../../replay/episodes/no-frames.js';
 import { actionNamesByPart } from '../../envs/actions.js';
 
 /** Largest metrics.jsonl the page reads (a longer file is cut at a line end, with a note). */
@@ -124,7 +125,7 @@ interface Current {
 }
 
 const state = {
-  runs: [] as Array<{ name: string; episodes: number; metrics: boolean }>,
+  runs: [] as Array<{ name: string; episodes: number; metrics: boolean; drawable?: boolean }>,
   run: '' as string,
   episodes: [] as Array<{ name: string; bytes: number }>,
   current: null as Current | null,
@@ -184,7 +185,7 @@ function renderRuns(): void {
       });
       const meta = document.createElement('div');
       meta.className = 'meta';
-      meta.textContent = `${r.episodes} episode${r.episodes === 1 ? '' : 's'}${r.metrics ? ', metrics' : ''}`;
+      meta.textContent = r.drawable === false ? `${NO_FRAMES_LINE}${r.metrics ? ', metrics' : ''}` : `${r.episodes} episode${r.episodes === 1 ? '' : 's'}${r.metrics ? ', metrics' : ''}`;
       li.append(a, meta);
       return li;
     }),
