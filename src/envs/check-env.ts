@@ -98,7 +98,7 @@ export function checkEnv(envOrFactory: Env<any, any> | (() => Env<any, any>), op
   const seed = opts.seed ?? 123;
   const runs: string[][] = [];
   for (let run = 0; run < 2; run++) {
-    const env = given ?? factory!();
+    const env = given ?? makeEnv(factory!, problem);
     if (!isEnv(env)) {
       problem('env', 'the factory to return an Env (with reset and step)', describe(env), 'return the env from the factory');
       report();
@@ -177,6 +177,19 @@ export function checkEnv(envOrFactory: Env<any, any> | (() => Env<any, any>), op
 }
 
 type Problem = (kind: string, expected: string, received: string, fix: string) => void;
+
+/** Calls the factory; a class passed where a factory belongs is named (calling it without new throws). */
+function makeEnv(factory: () => Env<any, any>, problem: Problem): Env<any, any> {
+  try {
+    return factory();
+  } catch (err) {
+    if (err instanceof TypeError && /class constructor/i.test(err.message)) {
+      problem('env', 'an env or a factory function', `the class ${factory.name || '(anonymous)'}`, `pass () => new ${factory.name || 'MyGame'}()`);
+      return null as never;
+    }
+    throw err;
+  }
+}
 
 /** A step after the episode ended must be refused (throw) or answer the final state again (terminated/truncated, same obs), never play on. */
 function checkStepAfterDone(env: Env<any, any>, action: unknown, finalObs: string, problem: Problem): void {

@@ -1,3 +1,5 @@
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CatchEnv } from '../../games/catch/catch.js';
 import { EnvCheckError, checkEnv } from '../../src/envs/check-env.js';
@@ -156,6 +158,10 @@ describe('checkEnv on GameEnv games', () => {
     expect(() => checkEnv(new WalkEnv({ maxSteps: 4 }), { steps: 50 })).not.toThrow();
   });
 
+  it('names a game class passed where a factory belongs', () => {
+    expect(() => checkEnv(WalkEnv as never)).toThrow('[checkEnv(env)] expected an env or a factory function, received the class WalkEnv; fix: pass () => new WalkEnv()');
+  });
+
   it('trajectories under a seed are reproducible', () => {
     expect(episode(new WalkEnv({ length: 20 }), 5, [1, 1, 0, 1, 0, 0])).toEqual(episode(new WalkEnv({ length: 20 }), 5, [1, 1, 0, 1, 0, 0]));
   });
@@ -279,5 +285,17 @@ describe('checkEnv on broken games names each problem', () => {
       }
     }
     expect(problemsOf(() => new BadDict()).join('\n')).toMatch(/received key 'where': value 2 at index 0 outside \[0, 1\]/);
+  });
+});
+
+describe('the authoring kit from the package root', () => {
+  it("exports GameEnv, checkOptions, canRender, drawFrame and RenderUnavailableError from 'npcforge' (built package)", () => {
+    const script = [
+      "import { GameEnv, checkOptions, canRender, drawFrame, RenderUnavailableError, checkEnv, make } from 'npcforge';",
+      "console.log(JSON.stringify([GameEnv, checkOptions, canRender, drawFrame, RenderUnavailableError].map((x) => typeof x).concat(canRender(make('catch')))));",
+    ].join('\n');
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { cwd: join(__dirname, '..', '..'), encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    expect(JSON.parse(r.stdout)).toEqual(['function', 'function', 'function', 'function', 'function', true]);
   });
 });
