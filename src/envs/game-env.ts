@@ -109,9 +109,8 @@ export abstract class GameEnv<Obs = ObsArray, Act = number> implements Env<Obs, 
     this.observationSpace = config.observationSpace;
     this.actionSpace = config.actionSpace;
     this.maxSteps = maxSteps;
-    this.spec = { id, actionNames: config.actionNames, rewardThreshold: config.rewardThreshold, options: config.options };
-    if (config.rewardThreshold === undefined) delete this.spec.rewardThreshold;
-    if (config.options === undefined) delete this.spec.options;
+    const { rewardThreshold, options } = config;
+    this.spec = { id, actionNames: config.actionNames, ...(rewardThreshold === undefined ? {} : { rewardThreshold }), ...(options === undefined ? {} : { options }) };
   }
 
   /** Starts a new episode: the state before the first step. */
