@@ -15,7 +15,7 @@ import { loadRunAgent } from '../../train/runner.js';
 import { runFolderName } from '../../train/run-folder.js';
 import { episodeName, gameSlug } from '../../replay/episodes/episode-name.js';
 import { CHECKPOINT_HELP, parseCheckpointStep } from './checkpoint-flag.js';
-import type { ObsArray } from '../../envs/env.js';
+import { canRender, renderUnavailable, type Env, type ObsArray } from '../../envs/env.js';
 
 interface RecordFlags {
   policy: string;
@@ -116,6 +116,10 @@ export function registerRecord(program: Command): void {
       if (typeof layout === 'string') {
         env.close();
         throw new InvalidConfigError(formatError('npcforge record', 'a game with Discrete, MultiDiscrete or float32 Box actions (what episode files store)', `${game} with ${env.actionSpace.type} actions`, 'record another game (see `npcforge games`)'));
+      }
+      if (!canRender(env as Env<unknown, unknown>)) {
+        env.close();
+        throw renderUnavailable(game);
       }
       const rng = new SeededRng(seed);
       let policy: Policy;
