@@ -49,19 +49,21 @@ describe('a game without render()', () => {
     expect(existsSync(out)).toBe(false);
   });
 
-  it('`npcforge record` and `npcforge play` refuse it in one line, non-zero exit', async () => {
+  it('`npcforge record` (random and --policy <run>) and `npcforge play` refuse it in one line, non-zero exit', async () => {
     const errs: string[] = [];
     const write = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
     const ewrite = vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => (errs.push(String(s)), true));
     try {
       expect(await main(['record', 'test/walk', '--out', join(dir, 'cli-rec')])).not.toBe(0);
       expect(await main(['play', 'test/walk'])).not.toBe(0);
+      // The trained run of the first test: its greedy policy cannot be recorded either.
+      expect(await main(['record', 'test/walk', '--policy', join(dir, 'run'), '--out', join(dir, 'cli-rec')])).not.toBe(0);
     } finally {
       write.mockRestore();
       ewrite.mockRestore();
     }
     const lines = errs.join('').split('\n').filter((l) => l.trim() !== '');
-    expect(lines).toHaveLength(2);
+    expect(lines).toHaveLength(3);
     for (const l of lines) expect(l).toContain(LINE);
     expect(existsSync(join(dir, 'cli-rec'))).toBe(false);
   });
