@@ -74,3 +74,5 @@ export class PortInUseError extends InvalidConfigError {}
 export class TrainingDivergedError extends NpcforgeError {}
 /** An env chain cannot be snapshotted exactly: a wrapper keeps state it does not declare. */
 export class EnvStateError extends NpcforgeError {}
+/** A module named by `--import` (or recorded by a run) cannot be found, throws on import, or registers games badly. */
+export class GameModuleError extends NpcforgeError {}
