@@ -173,5 +173,6 @@ export function requireGame(game: string, imports: readonly ImportResult[]): voi
     const what = imports.map((m) => `${describe(m.spec)} registered ${m.registered.map(describe).join(', ')}`).join('; ');
     throw new UnknownEnvError(formatError('--import', `a game ${describe(game)} registered by the imported modules`, what, `use one of those ids, or register ${describe(game)} in the module`));
   }
-  throw new UnknownEnvError(formatError('npcforge', `a registered game id (${known})`, describe(game), 'pick one of the listed ids, or pass --import <module> that registers your game'));
+  // The shape of make's own error, so a command says the same with or without this check.
+  throw new UnknownEnvError(formatError('make', `a registered env id (${known})`, describe(game), 'pick one of the listed ids, or pass --import <module> that registers your game'));
 }

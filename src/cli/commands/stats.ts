@@ -95,10 +95,11 @@ export function registerStats(program: Command): void {
     .action(async (game: string, o: { policy: string; episodes: string; seed: string; json?: boolean; import: string[] }) => {
       const episodes = parseInteger('--episodes', o.episodes, 'a positive integer', '100');
       const seed = parseInteger('--seed', o.seed, 'an integer in [0, 2^32)', '1');
-      requireGame(game, await importModules(o.import));
+      const imports = await importModules(o.import);
+      if (imports.length) requireGame(game, imports);
       if (!isRegistered(game)) {
         const known = listEnvs().map((e) => e.id).join(', ');
-        throw new UnknownEnvError(formatError('stats', `a registered game (${known})`, describe(game), 'run `npcforge games` for the list'));
+        throw new UnknownEnvError(formatError('stats', `a registered game (${known})`, describe(game), 'run `npcforge games` for the list, or pass --import <module> that registers it'));
       }
       const tty = process.stderr.isTTY === true;
       const startedAt = Date.now();
