@@ -5,9 +5,9 @@
  * npcforge's own node_modules. Runs record what they imported (`RunFile.imports`), so commands on
  * a run import the same modules without the flag.
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { dirname, isAbsolute, join, resolve, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { GameModuleError, UnknownEnvError, formatError, describe } from '../errors.js';
 import { isRegistered, listEnvs, observeRegistrations } from '../envs/registry.js';
@@ -89,6 +89,29 @@ export function resolveModule(spec: string, cwd: string = process.cwd()): Import
   return { spec, url: pathToFileURL(file).href };
 }
 
+/** The folder of this npcforge package (real path): the first folder above this file with npcforge's package.json. */
+function ownRoot(): string {
+  for (let dir = dirname(fileURLToPath(import.meta.url)); ; dir = dirname(dir)) {
+    try {
+      if ((JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: unknown }).name === 'npcforge') return realpathSync(dir);
+    } catch {
+      // No package.json here (or not JSON): keep going up.
+    }
+    if (dirname(dir) === dir) return dirname(fileURLToPath(import.meta.url));
+  }
+}
+
+/** The real folder of the `npcforge` a module would import, when it is not this one; null when it is or none is found. */
+function otherNpcforge(moduleUrl: string): string | null {
+  const entry = resolvePackage('npcforge', dirname(fileURLToPath(moduleUrl)));
+  if (entry === null) return null;
+  const real = realpathSync(entry);
+  const own = ownRoot();
+  if (real === own || real.startsWith(own + sep)) return null;
+  for (let dir = dirname(real); dirname(dir) !== dir; dir = dirname(dir)) if (existsSync(join(dir, 'package.json'))) return dir;
+  return dirname(real);
+}
+
 /** First line of a thrown value's message, shortened (never its stack). */
 function shortMessage(err: unknown): string {
   const raw = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
@@ -167,7 +190,13 @@ export function requireGame(game: string, imports: readonly ImportResult[]): voi
   const known = listEnvs().map((e) => e.id).join(', ');
   const empty = imports.filter((m) => m.registered.length === 0);
   if (empty.length) {
-    throw new GameModuleError(formatError('--import', `module ${describe(empty[0]!.spec)} to register game ${describe(game)}`, 'a module that registered no game', `call register(${describe(game)}, factory) in it, importing register from 'npcforge' (the same package as this CLI)`));
+    const mod = empty[0]!;
+    const other = otherNpcforge(mod.url);
+    if (other !== null) {
+      // Its register() went to another copy's registry: two copies never share games (nor Space classes).
+      throw new GameModuleError(formatError('--import', `module ${describe(mod.spec)} to register game ${describe(game)} with this npcforge (${ownRoot()})`, `a module that imports another npcforge (${other}) and registered no game here`, 'run the npcforge installed in the project (`npx npcforge ...`), or install this one there'));
+    }
+    throw new GameModuleError(formatError('--import', `module ${describe(mod.spec)} to register game ${describe(game)}`, 'a module that registered no game', `call register(${describe(game)}, factory) in it, importing register from 'npcforge'`));
   }
   if (imports.length) {
     const what = imports.map((m) => `${describe(m.spec)} registered ${m.registered.map(describe).join(', ')}`).join('; ');

@@ -81,6 +81,12 @@ writeFileSync(join(project, 'throws.mjs'), "throw new Error('boom at line one\\n
 writeFileSync(join(project, 'empty.mjs'), 'export const nothing = 1;\n');
 writeFileSync(join(project, 'twice.mjs'), "import { register } from 'npcforge';\nregister('twin', () => null);\nregister('twin', () => null);\n");
 writeFileSync(join(project, 'catch-again.mjs'), "import { register } from 'npcforge';\nregister('catch', () => null);\n");
+// A second project whose own "npcforge" is another copy: its register() does not reach this CLI.
+const elsewhere = join(project, 'elsewhere');
+mkdirSync(join(elsewhere, 'node_modules', 'npcforge'), { recursive: true });
+writeFileSync(join(elsewhere, 'node_modules', 'npcforge', 'package.json'), JSON.stringify({ name: 'npcforge', version: '0.0.1', type: 'module', exports: { '.': './index.js' } }));
+writeFileSync(join(elsewhere, 'node_modules', 'npcforge', 'index.js'), 'export function register() {}\n');
+writeFileSync(join(elsewhere, 'game.mjs'), "import { register } from 'npcforge';\nregister('corridor', () => null);\n");
 writeFileSync(join(project, 'other.mjs'), "import { register } from 'npcforge';\nregister('other', () => null);\n");
 
 describe('npcforge --import (CLI)', () => {
@@ -147,6 +153,7 @@ describe('npcforge --import (CLI)', () => {
     expectUsageLine(cli(['stats', 'catch', '--import', './catch-again.mjs', '--policy', 'random', '--episodes', '1']), '"catch" registered by npcforge (bundled game) and again by "./catch-again.mjs"');
     expectUsageLine(cli(['stats', 'corridor', '--import', './game.mjs', '--import', './game-copy.mjs', '--policy', 'random', '--episodes', '1']), '"./game-copy.mjs", not found from');
     expectUsageLine(cli(['stats', 'nope', '--import', './other.mjs', '--policy', 'random', '--episodes', '1']), 'a game "nope" registered by the imported modules', '"./other.mjs" registered "other"');
+    expectUsageLine(cli(['stats', 'corridor', '--import', './elsewhere/game.mjs', '--policy', 'random', '--episodes', '1']), 'a module that imports another npcforge', join(elsewhere, 'node_modules', 'npcforge'), 'npx npcforge');
     expectUsageLine(cli(['stats', 'nope', '--import', 'not-installed-pkg', '--policy', 'random', '--episodes', '1']), '"not-installed-pkg", not found from');
   }, 120_000);
 
