@@ -166,7 +166,8 @@ export async function importModules(specs: readonly string[], cwd: string = proc
 
 /**
  * Imports the modules a run recorded (its config.json `imports`) by their resolved URLs. A module
- * that is gone is one GameModuleError naming it and the run.
+ * that is gone is one GameModuleError naming it and the run, unless the run's game is registered
+ * already (the module was moved and `--import` names its new place).
  */
 export async function importRunModules(runDir: string): Promise<ImportResult[]> {
   const file = readRunFile(runDir);
@@ -174,6 +175,8 @@ export async function importRunModules(runDir: string): Promise<ImportResult[]> 
   for (const m of file.imports ?? []) {
     if (typeof m?.url !== 'string' || typeof m.spec !== 'string' || !m.url.startsWith('file:')) continue;
     if (!existsSync(fileURLToPath(m.url))) {
+      // Moved modules are named again with --import (imported before this): the run's game is then known.
+      if (isRegistered(file.game)) continue;
       throw new GameModuleError(formatError('--import', `module ${describe(m.spec)} recorded by run ${runDir}`, `${fileURLToPath(m.url)}, which no longer exists`, `restore the module there, or pass --import <its new path> next to the run`));
     }
     out.push(await importModule(m, `run ${runDir}`));

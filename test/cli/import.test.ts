@@ -133,6 +133,9 @@ describe('npcforge --import (CLI)', () => {
     try {
       const gone = cli(['eval', runDir, '--episodes', '1']);
       expectUsageLine(gone, '"./game.mjs"', `run ${runDir}`, 'no longer exists');
+      const moved = cli(['eval', runDir, '--episodes', '1', '--import', './game-moved.mjs']);
+      expect(moved.stderr).not.toContain('npcforge: [');
+      expect(moved.status).toBe(0);
     } finally {
       renameSync(join(project, 'game-moved.mjs'), join(project, 'game.mjs'));
     }
