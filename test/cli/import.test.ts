@@ -5,7 +5,7 @@
  * record --policy <run>, replay verify and train --resume of that run without the flag. Then the
  * bad modules, and npcforge's own version from a project with another version.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -88,9 +88,10 @@ writeFileSync(join(elsewhere, 'node_modules', 'npcforge', 'package.json'), JSON.
 writeFileSync(join(elsewhere, 'node_modules', 'npcforge', 'index.js'), 'export function register() {}\n');
 writeFileSync(join(elsewhere, 'game.mjs'), "import { register } from 'npcforge';\nregister('corridor', () => null);\n");
 writeFileSync(join(project, 'other.mjs'), "import { register } from 'npcforge';\nregister('other', () => null);\n");
+writeFileSync(join(project, 'other-too.mjs'), "import { register } from 'npcforge';\nregister('other', () => null);\n");
 
 describe('npcforge --import (CLI)', () => {
-  it('trains a user game with --import; eval, export, record --policy, replay verify and --resume of the run work without it', () => {
+  it('trains a user game with --import; eval, export, record --policy, replay verify and --resume of the run work without it', async () => {
     const t = cli(['train', 'corridor', '--import', './game.mjs', '--agent', 'ppo', '--steps', '256', '--seed', '1', '--no-progress', '--json', '--out', 'runs']);
     expect(t.stderr).not.toContain('error');
     expect(t.status).toBe(0);
@@ -119,6 +120,25 @@ describe('npcforge --import (CLI)', () => {
     const v = cli(['replay', 'verify', recorded]);
     expect(v.stdout).toContain('ok  ');
     expect(v.status).toBe(0);
+
+    // view serves the run's episodes and curves (frames are in the files: no game module needed).
+    const viewer = spawn(process.execPath, [BIN, 'view', 'runs', '--port', '0'], { cwd: project, stdio: ['ignore', 'pipe', 'pipe'] });
+    try {
+      const url = await new Promise<string>((ok, fail) => {
+        let out = '';
+        viewer.stdout.on('data', (d: Buffer) => {
+          out += String(d);
+          const m = /at (http:\/\/\S+)/.exec(out);
+          if (m) ok(m[1]!);
+        });
+        viewer.on('exit', (code) => fail(new Error(`view exited with ${code}`)));
+      });
+      const res = await fetch(new URL(`api/runs/${encodeURIComponent(runDir.split('/').pop()!)}/episodes`, url.endsWith('/') ? url : `${url}/`));
+      expect(res.status).toBe(200);
+      expect(JSON.stringify(await res.json())).toContain(recorded.split('/').pop()!.replace(/\.npcep$/, ''));
+    } finally {
+      viewer.kill('SIGTERM');
+    }
 
     const resumed = cli(['train', '--resume', runDir, '--steps', '384', '--no-progress', '--json']);
     expect(resumed.status).toBe(0);
@@ -153,6 +173,7 @@ describe('npcforge --import (CLI)', () => {
     expect(cli(['stats', 'corridor', '--import', './throws.mjs', '--policy', 'random', '--episodes', '1']).stderr).not.toContain('second line');
     expectUsageLine(cli(['stats', 'corridor', '--import', './empty.mjs', '--policy', 'random', '--episodes', '1']), 'module "./empty.mjs" to register game "corridor"', 'registered no game');
     expectUsageLine(cli(['stats', 'twin', '--import', './twice.mjs', '--policy', 'random', '--episodes', '1']), '"twin" registered by "./twice.mjs" itself and again by "./twice.mjs"');
+    expectUsageLine(cli(['stats', 'other', '--import', './other.mjs', '--import', './other-too.mjs', '--policy', 'random', '--episodes', '1']), '"other" registered by "./other.mjs" and again by "./other-too.mjs"');
     expectUsageLine(cli(['stats', 'catch', '--import', './catch-again.mjs', '--policy', 'random', '--episodes', '1']), '"catch" registered by npcforge (bundled game) and again by "./catch-again.mjs"');
     expectUsageLine(cli(['stats', 'corridor', '--import', './game.mjs', '--import', './game-copy.mjs', '--policy', 'random', '--episodes', '1']), '"./game-copy.mjs", not found from');
     expectUsageLine(cli(['stats', 'nope', '--import', './other.mjs', '--policy', 'random', '--episodes', '1']), 'a game "nope" registered by the imported modules', '"./other.mjs" registered "other"');
