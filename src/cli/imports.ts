@@ -32,6 +32,7 @@ const imported = new Map<string, ImportResult>();
 /** The `--import` option (repeatable) shared by every command that resolves a game id. */
 export const IMPORT_FLAG = '--import <module>';
 export const IMPORT_HELP = 'module that registers games (a path or a package name); repeatable; imported before the game id is resolved';
+/** Commander's collector of the repeated flag. */
 export function collectImport(value: string, acc: string[] = []): string[] {
   return [...acc, value];
 }
@@ -61,16 +62,23 @@ function packageEntry(dir: string): string | null {
 
 /** A package's entry file as seen from `cwd` (its node_modules, then the folders above). */
 function resolvePackage(spec: string, cwd: string): string | null {
+  // A bare package name: its ESM entry (what `import` loads), found the way node walks node_modules.
+  if (/^(@[^/]+\/)?[^/@.][^/]*$/.test(spec)) {
+    for (let dir = resolve(cwd); ; dir = dirname(dir)) {
+      const candidate = join(dir, 'node_modules', spec);
+      if (existsSync(join(candidate, 'package.json'))) {
+        const entry = packageEntry(candidate);
+        if (entry !== null) return entry;
+        break;
+      }
+      if (dirname(dir) === dir) break;
+    }
+  }
+  // Subpaths (`pkg/games.js`) and anything the walk above could not read: node's own resolution from the project.
   try {
     return createRequire(join(cwd, 'package.json')).resolve(spec);
   } catch {
-    // ESM-only packages (an `exports` without a require condition): find the folder and read its entry.
-  }
-  if (!/^(@[^/]+\/)?[^/@.][^/]*$/.test(spec)) return null;
-  for (let dir = resolve(cwd); ; dir = dirname(dir)) {
-    const candidate = join(dir, 'node_modules', spec);
-    if (existsSync(join(candidate, 'package.json'))) return packageEntry(candidate);
-    if (dirname(dir) === dir) return null;
+    return null;
   }
 }
 
@@ -169,7 +177,7 @@ export async function importModules(specs: readonly string[], cwd: string = proc
  * that is gone is one GameModuleError naming it and the run, unless the run's game is registered
  * already (the module was moved and `--import` names its new place).
  */
-export async function importRunModules(runDir: string): Promise<ImportResult[]> {
+export async function importRunModules(runDir: string, notice: (line: string) => void = (line) => process.stderr.write(line + '\n')): Promise<ImportResult[]> {
   const file = readRunFile(runDir);
   const out: ImportResult[] = [];
   for (const m of file.imports ?? []) {
@@ -179,6 +187,8 @@ export async function importRunModules(runDir: string): Promise<ImportResult[]> 
       if (isRegistered(file.game)) continue;
       throw new GameModuleError(formatError('--import', `module ${describe(m.spec)} recorded by run ${runDir}`, `${fileURLToPath(m.url)}, which no longer exists`, `restore the module there, or pass --import <its new path> next to the run`));
     }
+    // A run folder makes code run: say which, so a run folder from elsewhere cannot do it unseen.
+    if (!imported.has(m.url)) notice(`npcforge: importing ${m.spec} (${fileURLToPath(m.url)}), recorded by run ${runDir}`);
     out.push(await importModule(m, `run ${runDir}`));
   }
   return out;

@@ -103,6 +103,7 @@ describe('npcforge --import (CLI)', () => {
 
     const e = cli(['eval', runDir, '--episodes', '2', '--json']);
     expect(e.stderr).not.toContain('npcforge: [');
+    expect(e.stderr).toContain(`npcforge: importing ./game.mjs (${join(project, 'game.mjs')}), recorded by run ${runDir}`);
     expect(e.status).toBe(0);
     expect(JSON.parse(e.stdout).episodes).toBe(2);
 
