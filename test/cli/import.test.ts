@@ -162,6 +162,14 @@ describe('npcforge --import (CLI)', () => {
     }
   }, 240_000);
 
+  it('resolves paths, bare .mjs names, file URLs and absolute paths from the working folder; games lists the imported game', () => {
+    for (const spec of ['game.mjs', pathToFileURL(join(project, 'game.mjs')).href, join(project, 'game.mjs')]) {
+      const g = cli(['games', '--json', '--import', spec]);
+      expect(g.status).toBe(0);
+      expect((JSON.parse(g.stdout) as Array<{ id: string }>).map((r) => r.id)).toContain('corridor');
+    }
+  });
+
   it('resolves a package name from the project (not npcforge\'s node_modules) on stats', () => {
     const s = cli(['stats', 'corridor-pkg', '--import', 'corridor-pkg', '--policy', 'fixed:r', '--episodes', '2', '--json']);
     expect(s.stderr).not.toContain('npcforge: [');
