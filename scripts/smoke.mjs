@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync 
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { buildIfStale } from './build-if-stale.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -77,6 +77,17 @@ symlinkSync('/dev/zero', join(dataFolder('text-zero', '.txt', 'fine'), 'train', 
 const fifoData = dataFolder('text-fifo', '.txt', 'fine');
 const hasFifo = spawnSync('mkfifo', [join(fifoData, 'train', 'a', 'pipe.txt')]).status === 0;
 writeFileSync(join(dataFolder('image-broken', '.png', PNG_1X1), 'train', 'b', 'broken.png'), 'not a png');
+// --import modules (they import the package root, as a user's module does: npcforge is "installed" by a symlink).
+mkdirSync(f('node_modules'));
+symlinkSync(root, f('node_modules', 'npcforge'), 'dir');
+writeFileSync(f('package.json'), JSON.stringify({ name: 'smoke-project', version: '9.9.9', type: 'module', private: true }));
+writeFileSync(f('throws.mjs'), "throw new Error('boom');\n");
+writeFileSync(f('empty.mjs'), 'export const nothing = 1;\n');
+writeFileSync(f('twice.mjs'), "import { register } from 'npcforge';\nregister('twin', () => null);\nregister('twin', () => null);\n");
+writeFileSync(f('catch-again.mjs'), "import { register } from 'npcforge';\nregister('catch', () => null);\n");
+// A run folder whose recorded module is gone.
+mkdirSync(f('run-lost-module'));
+writeFileSync(f('run-lost-module', 'config.json'), JSON.stringify({ format: 'npcforge-run', version: 1, game: 'lost', imports: [{ spec: './lost.mjs', url: pathToFileURL(f('lost.mjs')).href }] }));
 // A tiny image run for predict (one epoch on two 1x1 images: a few seconds).
 const imageData = dataFolder('image-ok', '.png', PNG_1X1);
 const fit = await runCli(['fit', 'image', '--data', imageData, '--epochs', '1', '--val', '0', '--batch-size', '2', '--quiet', '--out', f('image-run')]);
@@ -124,6 +135,15 @@ const badInputs = [
   { argv: ['replay', 'verify', tmp], codes: FAILURE },
   { argv: ['replay', 'verify', f('junk.npcep')], codes: FAILURE },
   // train
+  // --import: a module that throws, registers nothing, registers an id twice; an unknown id; a run whose module is gone.
+  { argv: ['train', 'mygame', '--import', './throws.mjs'], codes: USAGE, match: /"\.\/throws\.mjs" to import cleanly, received an error on import: Error: boom/ },
+  { argv: ['stats', 'mygame', '--import', './empty.mjs', '--policy', 'random', '--episodes', '1'], codes: USAGE, match: /registered no game/ },
+  { argv: ['record', 'twin', '--import', './twice.mjs', '--out', f('rec')], codes: USAGE, match: /"twin" registered by "\.\/twice\.mjs" itself/ },
+  { argv: ['play', 'catch', '--import', './catch-again.mjs'], codes: USAGE, match: /"catch" registered by npcforge \(bundled game\) and again by "\.\/catch-again\.mjs"/ },
+  { argv: ['view', '--import', './nowhere.mjs'], codes: USAGE, match: /not found from/ },
+  { argv: ['replay', 'verify', f('junk.npcep'), '--import', 'no-such-package'], codes: USAGE, match: /not found from/ },
+  { argv: ['eval', f('run-lost-module')], codes: USAGE, match: /"\.\/lost\.mjs" recorded by run .*no longer exists/ },
+  { argv: ['export', f('run-lost-module')], codes: USAGE, match: /no longer exists/ },
   { argv: ['train'], codes: USAGE },
   { argv: ['train', 'nosuchgame'], codes: USAGE },
   { argv: ['train', 'catch', '--steps', '-1'], codes: USAGE },

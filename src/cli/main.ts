@@ -3,7 +3,7 @@
  * `src/cli/commands/<name>.ts` and exports `register(program)`.
  */
 import { Command, CommanderError, type HelpContext } from 'commander';
-import { NpcforgeError, InvalidConfigError, UnknownEnvError, CheckpointError, DatasetError, describe, formatError } from '../errors.js';
+import { NpcforgeError, InvalidConfigError, UnknownEnvError, CheckpointError, DatasetError, GameModuleError, describe, formatError } from '../errors.js';
 import { npcforgeVersion } from '../version.js';
 import '../../games/index.js';
 import { registerGames } from './commands/games.js';
@@ -22,7 +22,7 @@ import { registerPredict } from './commands/predict.js';
 
 /** Errors that mean "the user asked for something invalid": exit code 2. */
 function isUsageError(err: unknown): boolean {
-  return err instanceof InvalidConfigError || err instanceof UnknownEnvError || err instanceof CheckpointError || err instanceof DatasetError;
+  return err instanceof InvalidConfigError || err instanceof UnknownEnvError || err instanceof CheckpointError || err instanceof DatasetError || err instanceof GameModuleError;
 }
 
 /** Commander codes that end a run normally (help or version was asked for). */

@@ -32,13 +32,25 @@ interface Entry {
 
 const entries = new Map<string, Entry>();
 
+/** Called on every `register` (with whether it replaced an id): `--import` uses it to name who registered what. */
+export type RegistrationObserver = (id: string, replaced: boolean) => void;
+const observers = new Set<RegistrationObserver>();
+
+/** Watches registrations until the returned function is called. */
+export function observeRegistrations(observer: RegistrationObserver): () => void {
+  observers.add(observer);
+  return () => observers.delete(observer);
+}
+
 /** Registers a game; registering the same id twice replaces it. */
 export function register(id: string, factory: EnvFactory, defaults: EnvDefaults = {}): void {
   if (typeof id !== 'string' || !/^[a-z0-9][a-z0-9_\-/]*$/.test(id)) {
     throw new InvalidConfigError(formatError('register', 'an id of lower-case letters, digits, _ - /', describe(id), "use e.g. 'catch' or 'minatar/breakout'"));
   }
   if (typeof factory !== 'function') throw new InvalidConfigError(formatError('register', 'a factory function', describe(factory), 'pass (options) => new MyEnv(options)'));
+  const replaced = entries.has(id);
   entries.set(id, { id, factory, defaults });
+  for (const observe of observers) observe(id, replaced);
 }
 
 /** Options understood by `make` itself; the rest goes to the game's factory. */

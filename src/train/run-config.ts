@@ -59,6 +59,14 @@ export interface ResolvedRunConfig {
   preset: string;
   run: RunSettings;
   agentConfig: Record<string, unknown>;
+  /** Modules imported with `--import` before the game was made; commands on the run import them again. */
+  imports?: ImportedModule[];
+}
+
+/** A module named by `--import`: as the user gave it, and as resolved (an absolute file URL). */
+export interface ImportedModule {
+  spec: string;
+  url: string;
 }
 
 /** What the user asked for (flags and/or a config file); all optional. */

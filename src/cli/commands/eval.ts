@@ -4,6 +4,7 @@ import type { Env, ObsArray } from '../../envs/env.js';
 import { make } from '../../envs/registry.js';
 import { evaluate, summarise } from '../../train/evaluate.js';
 import { loadRunAgent } from '../../train/runner.js';
+import { IMPORT_FLAG, IMPORT_HELP, collectImport, importModules, importRunModules } from '../imports.js';
 import { CHECKPOINT_HELP, parseCheckpointStep } from './checkpoint-flag.js';
 
 function intFlag(name: string, min: number): (v: string) => number {
@@ -25,7 +26,10 @@ export function registerEval(program: Command): void {
     .option('--checkpoint <step>', CHECKPOINT_HELP, parseCheckpointStep)
     .option('--epsilon <x>', 'exploration rate (default: the run\'s evalEpsilon)')
     .option('--json', 'print one JSON object')
-    .action(async (runDir: string, f: { episodes: number; seed: number; checkpoint?: number; epsilon?: string; json?: boolean }) => {
+    .option(IMPORT_FLAG, IMPORT_HELP, collectImport, [])
+    .action(async (runDir: string, f: { episodes: number; seed: number; checkpoint?: number; epsilon?: string; json?: boolean; import: string[] }) => {
+      await importModules(f.import);
+      await importRunModules(runDir);
       const { agent, run, step, best } = await loadRunAgent(runDir, f.checkpoint);
       try {
         let epsilon = (run.agentConfig.evalEpsilon as number | undefined) ?? 0;

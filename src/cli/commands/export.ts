@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { exportPolicy } from '../../export/export-policy.js';
+import { IMPORT_FLAG, IMPORT_HELP, collectImport, importModules, importRunModules } from '../imports.js';
 import { CHECKPOINT_HELP, parseCheckpointStep } from './checkpoint-flag.js';
 
 /** `npcforge export <run>`: writes a policy bundle (policy.json + model.json + weights.bin) for the runtime. */
@@ -11,7 +12,10 @@ export function registerExport(program: Command): void {
     .option('--checkpoint <step>', CHECKPOINT_HELP, parseCheckpointStep)
     .option('--out <dir>', 'output folder (default: <run>/policy)')
     .option('--json', 'print the policy.json written')
-    .action(async (runDir: string, f: { checkpoint?: number; out?: string; json?: boolean }) => {
+    .option(IMPORT_FLAG, IMPORT_HELP, collectImport, [])
+    .action(async (runDir: string, f: { checkpoint?: number; out?: string; json?: boolean; import: string[] }) => {
+      await importModules(f.import);
+      await importRunModules(runDir);
       const r = await exportPolicy({ runDir, checkpoint: f.checkpoint, outDir: f.out });
       if (f.json) process.stdout.write(JSON.stringify(r.policy) + '\n');
       else process.stdout.write(`exported ${r.policy.game.id} ${r.policy.agent} checkpoint ${r.policy.training.checkpoint} to ${r.outDir} (weights ${r.weightBytes} bytes, eval return ${r.policy.evalReturn ?? '-'})\n`);

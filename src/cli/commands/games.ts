@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { listEnvs, make } from '../../envs/registry.js';
+import { IMPORT_FLAG, IMPORT_HELP, collectImport, importModules } from '../imports.js';
 
 /** JSON indented like `JSON.stringify(v, null, 2)`, but arrays of numbers and strings stay on one line (bounds of a 10x10x10 Box are 1000 numbers). */
 export function compactJson(value: unknown, indent = ''): string {
@@ -23,7 +24,10 @@ export function registerGames(program: Command): void {
     .command('games')
     .description('list the registered games')
     .option('--json', 'print a JSON array instead of a table')
-    .action((opts: { json?: boolean }) => {
+    .option(IMPORT_FLAG, IMPORT_HELP, collectImport, [])
+    .action(async (opts: { json?: boolean; import: string[] }) => {
+      // Lists the modules' games with the bundled ones: the quickest check that a module registers.
+      await importModules(opts.import);
       const rows = listEnvs().map((e) => {
         const env = make(e.id);
         const row = {

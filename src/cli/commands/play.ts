@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startNpcPlayServer } from '../../export/play-server.js';
+import { IMPORT_FLAG, IMPORT_HELP, collectImport, importModules, requireGame } from '../imports.js';
 
 /** Names of actions that mean "do nothing": the default in real-time play when no key is pressed. */
 const IDLE_NAMES = ['noop', 'stay', 'none', 'idle'];
@@ -129,6 +130,7 @@ interface PlayFlags {
   set: string[];
   npc?: string;
   port?: string;
+  import: string[];
 }
 
 /**
@@ -176,7 +178,9 @@ export function registerPlay(program: Command): void {
     .option('--set <key=value>', 'game option, repeatable (e.g. --set botSkill=0.8)', (v: string, acc: string[]) => [...acc, v], [] as string[])
     .option('--npc <bundle>', 'play in the browser against an exported policy: serves the game page and the bundle on 127.0.0.1 and prints the URL')
     .option('--port <n>', 'port of the --npc server (default: any free port)')
+    .option(IMPORT_FLAG, IMPORT_HELP, collectImport, [])
     .action(async (game: string, flags: PlayFlags) => {
+      requireGame(game, await importModules(flags.import));
       if (flags.npc !== undefined) {
         await playAgainstNpc(game, flags.npc, flags.port);
         return;

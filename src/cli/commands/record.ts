@@ -14,6 +14,7 @@ import { recordPolicyEpisode } from '../../replay/episodes/record-policy.js';
 import { loadRunAgent } from '../../train/runner.js';
 import { runFolderName } from '../../train/run-folder.js';
 import { episodeName, gameSlug } from '../../replay/episodes/episode-name.js';
+import { IMPORT_FLAG, IMPORT_HELP, collectImport, importModules, importRunModules, requireGame } from '../imports.js';
 import { CHECKPOINT_HELP, parseCheckpointStep } from './checkpoint-flag.js';
 import { canRender, renderUnavailable, type Env, type ObsArray } from '../../envs/env.js';
 
@@ -25,6 +26,7 @@ interface RecordFlags {
   seed: string;
   maxSteps?: string;
   keyframeInterval: string;
+  import: string[];
 }
 
 type Policy = (t: number) => EpisodeAction;
@@ -100,12 +102,17 @@ export function registerRecord(program: Command): void {
     .option('--seed <s>', 'reset seed of the first episode; episode i uses seed + i', '0')
     .option('--max-steps <n>', 'cap episodes at this many steps (TimeLimit)')
     .option('--keyframe-interval <k>', "frames per chunk (a seek decodes at most k frames), or 'auto'", 'auto')
+    .option(IMPORT_FLAG, IMPORT_HELP, collectImport, [])
     .action(async (game: string, flags: RecordFlags) => {
       const episodes = parseIntFlag('episodes', flags.episodes, 1);
       const seed = parseIntFlag('seed', flags.seed, 0);
       const keyframeInterval = flags.keyframeInterval === 'auto' ? 'auto' : parseIntFlag('keyframe-interval', flags.keyframeInterval, 1);
       const makeOptions = flags.maxSteps === undefined ? {} : { maxEpisodeSteps: parseIntFlag('max-steps', flags.maxSteps, 1) };
-      if (existsSync(join(flags.policy, 'config.json'))) {
+      const imports = await importModules(flags.import);
+      const isRun = existsSync(join(flags.policy, 'config.json'));
+      if (isRun) imports.push(...(await importRunModules(flags.policy)));
+      requireGame(game, imports);
+      if (isRun) {
         await recordRunPolicy(game, flags.policy, { episodes, seed, checkpoint: flags.checkpoint, keyframeInterval, makeOptions, out: flags.out });
         return;
       }

@@ -1,7 +1,18 @@
+import { existsSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { readEpisodeFile } from '../../replay/episodes/read-file.js';
 import { ReplayMismatchError, verifyEpisode } from '../../replay/episodes/verify.js';
 import { formatError } from '../../errors.js';
+import { IMPORT_FLAG, IMPORT_HELP, collectImport, importModules, importRunModules, requireGame } from '../imports.js';
+
+/** The run folder holding an episode at `<run>/episodes/<file>`, or null. */
+function enclosingRun(file: string): string | null {
+  const dir = dirname(resolve(file));
+  if (basename(dir) !== 'episodes') return null;
+  const run = dirname(dir);
+  return existsSync(join(run, 'config.json')) ? run : null;
+}
 
 /** `npcforge replay verify <file...>`: re-simulates recorded episodes; exit 1 on the first mismatch. */
 export function registerReplay(program: Command): void {
@@ -9,9 +20,16 @@ export function registerReplay(program: Command): void {
   replay
     .command('verify <files...>')
     .description('re-simulate episodes from their seed and actions and check that every frame matches')
-    .action((files: string[]) => {
+    .option(IMPORT_FLAG, IMPORT_HELP, collectImport, [])
+    .action(async (files: string[], f: { import: string[] }) => {
+      const imports = await importModules(f.import);
       for (const file of files) {
         const ep = readEpisodeFile(file);
+        // An episode inside a run folder (<run>/episodes/x.npcep) imports the run's modules; the
+        // episode's own metadata is never trusted to name code to run.
+        const runDir = enclosingRun(file);
+        const all = runDir ? [...imports, ...(await importRunModules(runDir))] : imports;
+        requireGame(ep.header.game.id, all);
         const r = verifyEpisode(ep);
         if (!r.ok) {
           const m = r.mismatch!;

@@ -4,6 +4,7 @@ import { isRegistered, listEnvs, make } from '../../envs/registry.js';
 import { SeededRng } from '../../envs/rng.js';
 import { Discrete } from '../../envs/spaces.js';
 import { parseFixedSequence } from '../../envs/fixed-sequence.js';
+import { IMPORT_FLAG, IMPORT_HELP, collectImport, importModules, requireGame } from '../imports.js';
 import { runEpisodes, summarize, type EpisodePolicy, type SampleSummary } from '../../envs/episode-stats.js';
 
 /** The JSON printed by `npcforge stats --json`. */
@@ -90,12 +91,15 @@ export function registerStats(program: Command): void {
     .requiredOption('--episodes <n>', 'number of episodes')
     .option('--seed <s>', 'seed of the first reset and of the random policy', '0')
     .option('--json', 'print one JSON object')
-    .action((game: string, o: { policy: string; episodes: string; seed: string; json?: boolean }) => {
+    .option(IMPORT_FLAG, IMPORT_HELP, collectImport, [])
+    .action(async (game: string, o: { policy: string; episodes: string; seed: string; json?: boolean; import: string[] }) => {
       const episodes = parseInteger('--episodes', o.episodes, 'a positive integer', '100');
       const seed = parseInteger('--seed', o.seed, 'an integer in [0, 2^32)', '1');
+      const imports = await importModules(o.import);
+      if (imports.length) requireGame(game, imports);
       if (!isRegistered(game)) {
         const known = listEnvs().map((e) => e.id).join(', ');
-        throw new UnknownEnvError(formatError('stats', `a registered game (${known})`, describe(game), 'run `npcforge games` for the list'));
+        throw new UnknownEnvError(formatError('stats', `a registered game (${known})`, describe(game), 'run `npcforge games` for the list, or pass --import <module> that registers it'));
       }
       const tty = process.stderr.isTTY === true;
       const startedAt = Date.now();

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { InvalidConfigError, formatError, describe } from '../../errors.js';
 import { RECURRENT_LSTM_UNITS, readConfigFile, resolveRunConfig, type RunSettings } from '../../train/run-config.js';
 import { train } from '../../train/runner.js';
+import { IMPORT_FLAG, IMPORT_HELP, collectImport, importModules, importRunModules, requireGame } from '../imports.js';
 
 function intFlag(name: string, min: number): (v: string) => number {
   return (v: string) => {
@@ -25,6 +26,7 @@ interface TrainFlags {
   progress?: boolean;
   recurrent?: boolean;
   json?: boolean;
+  import: string[];
 }
 
 /** Signals that stop a training cleanly, and the exit code each gives (128 + signal number, as shells report). */
@@ -50,6 +52,7 @@ export function registerTrain(program: Command): void {
     .option('--save-replay', 'include the replay memory in checkpoints (exact resume)')
     .option('--no-progress', 'no progress bar or per-interval lines (warnings and the final line still go to stderr)')
     .option('--json', 'print the result as one JSON object on stdout (human lines stay on stderr)')
+    .option(IMPORT_FLAG, IMPORT_HELP, collectImport, [])
     .addHelpText(
       'after',
       [
@@ -72,15 +75,19 @@ export function registerTrain(program: Command): void {
         if (f.checkpoint !== undefined && !f.resume) throw new InvalidConfigError(formatError('train --checkpoint', '--resume <run> next to --checkpoint', 'no --resume', 'add --resume <run>, or drop --checkpoint'));
         const common = { shouldStop: () => stopSignal !== null, showProgress: f.progress !== false };
         let result;
+        const imports = await importModules(f.import);
         if (f.resume) {
           const extra = (['agent', 'preset', 'seed', 'envs', 'config', 'out', 'saveReplay', 'recurrent'] as const).filter((k) => f[k] !== undefined);
           if (game !== undefined || extra.length) throw new InvalidConfigError(formatError('train --resume', 'only --steps and --checkpoint next to --resume', [game && `game ${game}`, ...extra.map((k) => `--${k}`)].filter(Boolean).join(', '), 'drop them: a resumed run keeps its config'));
+          await importRunModules(f.resume);
           result = await train({ ...common, resume: f.resume, steps: f.steps, checkpoint: f.checkpoint });
         } else {
           if (!game) throw new InvalidConfigError(formatError('train', 'a game id', 'none', 'run e.g. `npcforge train catch`'));
+          requireGame(game, imports);
           const flags: Partial<RunSettings> = { steps: f.steps, seed: f.seed, envs: f.envs, saveReplay: f.saveReplay };
           const file = f.config ? readConfigFile(f.config) : undefined;
           const config = resolveRunConfig({ game, agent: f.agent, preset: f.preset, file, flags, recurrent: f.recurrent === true });
+          if (imports.length) config.imports = imports.map(({ spec, url }) => ({ spec, url }));
           result = await train({ ...common, config, outDir: f.out });
         }
         if (f.json) {

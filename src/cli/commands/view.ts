@@ -2,6 +2,8 @@ import type { Command } from 'commander';
 import { InvalidConfigError, formatError, describe } from '../../errors.js';
 import { DEFAULT_VIEWER_HOST, startViewerServer } from '../../render/server.js';
 
+import { IMPORT_FLAG, IMPORT_HELP, collectImport, importModules } from '../imports.js';
+
 export const DEFAULT_VIEWER_PORT = 7070;
 
 /** `npcforge view [runs-dir]`: serves the replay viewer until interrupted. */
@@ -11,7 +13,9 @@ export function registerView(program: Command): void {
     .description('watch recorded episodes and learning curves in the browser')
     .option('--port <p>', 'TCP port (0 = any free port)', String(DEFAULT_VIEWER_PORT))
     .option('--host <h>', 'interface to bind; the default serves this machine only', DEFAULT_VIEWER_HOST)
-    .action(async (runsDir: string | undefined, flags: { port: string; host: string }) => {
+    .option(IMPORT_FLAG, IMPORT_HELP, collectImport, [])
+    .action(async (runsDir: string | undefined, flags: { port: string; host: string; import: string[] }) => {
+      await importModules(flags.import);
       const port = Number(flags.port);
       if (!Number.isInteger(port) || port < 0 || port > 65535) throw new InvalidConfigError(formatError('npcforge view', '--port in [0, 65535]', describe(flags.port), 'pass e.g. --port 7070'));
       const server = await startViewerServer({ root: runsDir ?? 'runs', port, host: flags.host });
