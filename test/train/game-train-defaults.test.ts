@@ -7,7 +7,8 @@ import { listEnvs, register } from '../../src/envs/registry.js';
 import { Box, Discrete } from '../../src/envs/spaces.js';
 import type { Env, RgbFrame } from '../../src/envs/env.js';
 import { listAgents } from '../../src/agents/registry.js';
-import { CONFIG_FILE_MAX_BYTES, readProjectFile, resolveRunConfig } from '../../src/train/run-config.js';
+import { CONFIG_FILE_MAX_BYTES, DEFAULT_RUN_SETTINGS, readProjectFile, resolveRunConfig } from '../../src/train/run-config.js';
+import { TRAIN_RUN_KEYS } from '../../src/envs/train-defaults.js';
 import { UNDECLARED_STEPS } from '../../src/train/game-defaults.js';
 import { InvalidConfigError } from '../../src/errors.js';
 import { runCli } from '../helpers/run-cli.js';
@@ -91,6 +92,10 @@ describe('a game that declares no training defaults', () => {
 });
 
 describe('bad train blocks', () => {
+  it('a train block may set every runner setting but steps and envs (fields of their own) and seed (the user\'s)', () => {
+    expect([...TRAIN_RUN_KEYS].sort()).toEqual(Object.keys(DEFAULT_RUN_SETTINGS).filter((k) => !['steps', 'envs', 'seed'].includes(k)).sort());
+  });
+
   const bad = (train: unknown): string => {
     try {
       register('test/bad-train', () => new Corridor(), { train: train as never });
