@@ -7,7 +7,7 @@ import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { InvalidConfigError, formatError, describe } from '../errors.js';
 import { make, trainDefaultsOf } from '../envs/registry.js';
 import { overrideTrainDefaults, ownVariant, trainDefaultsProblems, type TrainDefaults, type TrainVariant } from '../envs/train-defaults.js';
-import { agentsForActionSpace, getAgentFactory } from '../agents/registry.js';
+import { agentsForActionSpace, getAgentFactory, listAgents, type AgentFactory } from '../agents/registry.js';
 import { undeclaredAgent, undeclaredVariant } from './game-defaults.js';
 import { checkEnvChainDeclared } from './env-state.js';
 import { memoryProblems, spaceFacts, type MemoryNeed } from '../agents/memory.js';
@@ -216,6 +216,11 @@ export function gameTrainDefaults(game: string, project?: ProjectFile): { train:
   return own ? { train: own, source: 'game' } : undefined;
 }
 
+/** Who declared the train block in use, for messages: the game, or the project file over it. */
+function blockOwner(declared: { source: TrainDefaultsSource } | undefined, project: ProjectFile | undefined): string {
+  return declared?.source === 'project' ? project!.path : 'the game';
+}
+
 /** Most sub-envs of one run (each is a game instance stepped in this process). */
 export const MAX_ENVS = 4096;
 /** Most episodes of one evaluation. */
@@ -260,7 +265,14 @@ export function resolveRunConfig(req: RunRequest): ResolvedRunConfig {
   const defaultAgent = declared?.train.agent ?? undeclaredAgent(probe.actionSpace).agent;
   const asked = req.agent ?? (file.agent as string | undefined);
   const agent = (asked ?? defaultAgent) as string;
-  const factory = getAgentFactory(agent);
+  let factory: AgentFactory;
+  try {
+    factory = getAgentFactory(agent);
+  } catch (err) {
+    probe.close();
+    if (asked !== undefined || !(err instanceof InvalidConfigError)) throw err;
+    throw new InvalidConfigError(formatError(`train ${req.game}`, `a known agent in ${blockOwner(declared, req.project)}'s train.agent (${listAgents().join(', ')})`, describe(agent), 'fix the train block, or pass --agent'));
+  }
   const actionType = probe.actionSpace.type;
   if (factory.actionSpaces && !factory.actionSpaces.includes(actionType)) {
     probe.close();
@@ -280,10 +292,14 @@ export function resolveRunConfig(req: RunRequest): ResolvedRunConfig {
   if (req.recurrent && variant.recurrent) variant = { ...variant, ...variant.recurrent };
   const variantPreset = variant.preset ?? generic?.preset ?? Object.keys(factory.presets)[0]!;
   const presetName = (req.preset ?? (file.preset as string | undefined) ?? variantPreset) as string;
+  const preset = Object.hasOwn(factory.presets, presetName) ? factory.presets[presetName] : undefined;
+  if (!preset) {
+    const fromBlock = presetName === variant.preset && req.preset === undefined && file.preset === undefined;
+    const where = fromBlock ? `${blockOwner(declared, req.project)}'s train block for ${agent}` : 'preset';
+    throw new InvalidConfigError(formatError(fromBlock ? `train ${req.game}` : 'preset', `one of ${Object.keys(factory.presets).join(', ')}${fromBlock ? ` as the preset in ${where}` : ''}`, describe(presetName), fromBlock ? 'fix the preset of the train block, or pass --preset' : `pass --preset with a preset of agent ${agent}`));
+  }
   delete file.agent;
   delete file.preset;
-  const preset = Object.hasOwn(factory.presets, presetName) ? factory.presets[presetName] : undefined;
-  if (!preset) throw new InvalidConfigError(formatError('preset', `one of ${Object.keys(factory.presets).join(', ')}`, describe(presetName), `pass --preset with a preset of agent ${agent}`));
   const run: RunSettings = { ...DEFAULT_RUN_SETTINGS, ...(variant.run as Partial<RunSettings> | undefined) };
   if (variant.steps !== undefined) run.steps = variant.steps;
   if (variant.envs !== undefined) run.envs = variant.envs;

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import '../../games/index.js';
 import { listEnvs, register } from '../../src/envs/registry.js';
-import { Box, Discrete } from '../../src/envs/spaces.js';
+import { Box, Discrete, type Space } from '../../src/envs/spaces.js';
 import type { Env, RgbFrame } from '../../src/envs/env.js';
 import { listAgents } from '../../src/agents/registry.js';
 import { CONFIG_FILE_MAX_BYTES, DEFAULT_RUN_SETTINGS, readProjectFile, resolveRunConfig } from '../../src/train/run-config.js';
@@ -39,11 +39,11 @@ describe('training defaults declared by the games', () => {
 });
 
 /** A tiny game that declares no training defaults: walk right along 8 cells. */
-class Corridor implements Env<Float32Array, number> {
+class Corridor implements Env<Float32Array, unknown> {
   readonly observationSpace = new Box({ shape: [2], low: 0, high: 1, dtype: 'float32' });
   readonly spec = { id: 'test/corridor', actionNames: ['left', 'right'] };
   private pos = 0;
-  constructor(readonly actionSpace: Discrete | Box = new Discrete(2)) {}
+  constructor(readonly actionSpace: Space<unknown> = new Discrete(2)) {}
   private obs(): Float32Array {
     return new Float32Array([this.pos / 7, 1]);
   }
@@ -51,7 +51,7 @@ class Corridor implements Env<Float32Array, number> {
     this.pos = 0;
     return { obs: this.obs(), info: {} };
   }
-  step(a: number): { obs: Float32Array; reward: number; terminated: boolean; truncated: boolean; info: Record<string, unknown> } {
+  step(a: unknown): { obs: Float32Array; reward: number; terminated: boolean; truncated: boolean; info: Record<string, unknown> } {
     this.pos = Math.max(0, Math.min(7, this.pos + (a === 1 ? 1 : -1)));
     return { obs: this.obs(), reward: this.pos === 7 ? 1 : 0, terminated: this.pos === 7, truncated: false, info: {} };
   }
@@ -128,6 +128,15 @@ describe('bad train blocks', () => {
     }
     // Every bad field at once.
     expect(bad({ agent: 'ppo', steps: 0, envs: 0 })).toMatch(/train\.steps = 0 .*; train\.envs = 0 /);
+  });
+
+  it('an unknown agent or preset in a block is named with the game when a run is resolved', () => {
+    register('test/bad-agent', () => new Corridor(), { train: { agent: 'ppx' } });
+    expect(() => resolveRunConfig({ game: 'test/bad-agent', memoryLimitBytes: BIG })).toThrow(/^\[train test\/bad-agent\] expected a known agent in the game's train\.agent \(a2c, dqn, ppo, reinforce, sac\), received "ppx"; fix: /);
+    register('test/bad-preset', () => new Corridor(), { train: { agent: 'ppo', preset: 'fast' } });
+    expect(() => resolveRunConfig({ game: 'test/bad-preset', memoryLimitBytes: BIG })).toThrow(/^\[train test\/bad-preset\] expected one of default, .* as the preset in the game's train block for ppo, received "fast"; fix: /);
+    // --preset still names itself.
+    expect(() => resolveRunConfig({ game: 'catch', preset: 'fast', memoryLimitBytes: BIG })).toThrow(/^\[preset\] expected one of/);
   });
 
   it('values inside config are checked with the agent when a run is resolved', () => {
