@@ -75,6 +75,8 @@ export function trainDefaultsProblems(t: unknown, path: string, options: { parti
     else {
       for (const [name, v] of Object.entries(agents)) {
         if (!AGENT_NAME.test(name)) errs.push(`${path}.agents has key ${describe(name)} (want an agent name)`);
+        // The default agent's settings live at the top level; a second copy under agents would be ignored.
+        else if (name === agent) errs.push(`${path}.agents.${name} repeats the default agent (put its settings at the top level of ${path})`);
         else errs.push(...variantProblems(v, `${path}.agents.${name}`, false));
       }
     }

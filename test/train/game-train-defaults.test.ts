@@ -118,6 +118,7 @@ describe('bad train blocks', () => {
       [{ agent: 'ppo', recurrent: { recurrent: {} } }, 'train.recurrent.recurrent is not a train field'],
       [{ agent: 'ppo', agents: { sac: { preset: 3 } } }, 'train.agents.sac.preset = 3 (want a preset name)'],
       [{ agent: 'ppo', agents: { 'Bad Name': {} } }, 'train.agents has key "Bad Name" (want an agent name)'],
+      [{ agent: 'ppo', agents: { ppo: { steps: 5 } } }, 'train.agents.ppo repeats the default agent (put its settings at the top level of train)'],
       ['ppo', 'train = "ppo" (want an object'],
     ];
     for (const [train, field] of cases) {
