@@ -12,6 +12,7 @@ import { TRAIN_RUN_KEYS } from '../../src/envs/train-defaults.js';
 import { UNDECLARED_STEPS } from '../../src/train/game-defaults.js';
 import { InvalidConfigError } from '../../src/errors.js';
 import { runCli } from '../helpers/run-cli.js';
+import { train } from '../../src/train/runner.js';
 
 /** Resolved run configs of every bundled game x agent x --recurrent, generated from the code before the train blocks moved into the games. */
 const BEFORE = JSON.parse(readFileSync(new URL('./fixtures/train-defaults-before.json', import.meta.url), 'utf8')) as Record<string, unknown>;
@@ -75,6 +76,14 @@ describe('a game that declares no training defaults', () => {
     const box = resolveRunConfig({ game: 'test/corridor-box', memoryLimitBytes: BIG, note: (l) => lines.push(l) });
     expect([box.agent, box.run.steps]).toEqual(['ppo', 50_000]);
     expect(lines[1]).toContain('ppo handles its Box actions');
+  });
+
+  it('learns a small undeclared game within its budget (seeded)', async () => {
+    const config = resolveRunConfig({ game: 'test/corridor', memoryLimitBytes: BIG });
+    const r = await train({ config, outDir: mkdtempSync(join(tmpdir(), 'npcforge-undeclared-')), progress: null, recordEvalEpisodes: 0 });
+    expect(r.step).toBe(50_000);
+    // Every greedy evaluation episode walks straight to the goal: 7 steps right.
+    expect(r.lastEval).toMatchObject({ mean_return: 1, mean_length: 7 });
   });
 
   it('keeps the budget of minutes for an agent asked for with --agent', () => {
