@@ -24,7 +24,8 @@ import { availableParallelism, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import '../games/index.js';
-import { SAC_GAME_ROWS, SAC_PRESETS, resolveSacConfig, type SacConfig } from '../src/agents/sac/config.js';
+import { type SacConfig } from '../src/agents/sac/config.js';
+import { resolveRunConfig } from '../src/train/run-config.js';
 import { SacAgent } from '../src/agents/sac/sac-agent.js';
 import type { StepBatch } from '../src/agents/agent.js';
 import { InvalidConfigError, describe, formatError } from '../src/errors.js';
@@ -110,8 +111,10 @@ export interface SacSizes {
 
 /** The SAC sizes of `train <game> --agent sac`: the game's SAC preset and the env's spaces. */
 export function sacSizes(game = 'pendulum'): { sizes: SacSizes; config: SacConfig; observationSpace: Box; actionSpace: Box } {
-  const preset = SAC_GAME_ROWS[game]?.preset ?? 'default';
-  const config = resolveSacConfig(SAC_PRESETS[preset]!);
+  // What `train <game> --agent sac` resolves to (the game's train block names its SAC preset).
+  const resolved = resolveRunConfig({ game, agent: 'sac' });
+  const { preset } = resolved;
+  const config = resolved.agentConfig as unknown as SacConfig;
   const env = make(game);
   const { observationSpace, actionSpace } = env;
   env.close();

@@ -26,5 +26,7 @@ for (const game of Object.keys(DESCRIPTIONS) as MinAtarGameName[]) {
   register(`minatar/${game}`, (o) => new MinAtarEnv({ ...(o as Partial<MinAtarOptions>), game }), {
     description: DESCRIPTIONS[game],
     options: { ...MINATAR_DEFAULTS },
+    // The MinAtar paper's DQN budget (5M frames), evaluated every 100k steps.
+    train: { agent: 'dqn', preset: 'minatar', steps: 5_000_000, run: { evalEvery: 100_000, evalEpisodes: 30, logEvery: 10_000, checkpointEvery: 100_000 } },
   });
 }

@@ -7,4 +7,6 @@ register('pong', (o) => new PongEnv(o as PongOptions), {
   maxEpisodeSteps: 6000,
   rewardThreshold: 3,
   description: "Pong on a 40x40 pixel field vs a scripted bot (botSkill) or a second player (mode: 'two-player'); +1/-1 per point, first to 5.",
+  // DQN on the pixel field with the MinAtar preset and the one encoder rule (untuned).
+  train: { agent: 'dqn', preset: 'minatar', steps: 1_000_000, config: { network: 'auto' } },
 });

@@ -1,6 +1,7 @@
 /** Agent factories by name, so the runner and the CLI stay generic over the algorithm. */
 import { InvalidConfigError, formatError, describe } from '../errors.js';
 import type { Space } from '../envs/spaces.js';
+import type { TrainVariant } from '../envs/train-defaults.js';
 import type { Agent } from './agent.js';
 import { DQN_PRESETS, resolveDqnConfig } from './dqn/config.js';
 import { DqnAgent } from './dqn/dqn-agent.js';
@@ -8,7 +9,7 @@ import { DrqnAgent } from './dqn/drqn-agent.js';
 import { pgAgentFactory } from './pg/factory.js';
 import { dqnMemoryNeeds } from './dqn/memory.js';
 import type { MemoryContext, MemoryNeed } from './memory.js';
-import { SAC_FALLBACK_ROW, SAC_GAME_ROWS, SAC_PRESETS, resolveSacConfig } from './sac/config.js';
+import { SAC_PRESETS, resolveSacConfig } from './sac/config.js';
 import { SacAgent } from './sac/sac-agent.js';
 import { sacMemoryNeeds } from './sac/memory.js';
 
@@ -19,8 +20,8 @@ export interface AgentFactory {
   presets: Record<string, Record<string, unknown>>;
   /** Validates overrides on a preset; throws InvalidConfigError naming every bad key. */
   resolve(preset: Record<string, unknown>, overrides: Record<string, unknown>): Record<string, unknown>;
-  /** Optional per-game defaults of this agent (preset, step budget, runner settings) when it is not the game's default agent. */
-  gameDefaults?(game: string, observationSpace: Space, options?: { recurrent?: boolean }): { preset: string; steps: number; runOverrides?: Record<string, unknown> };
+  /** The agent's generic training defaults (preset, steps, envs, config, run) on a game whose train block does not mention it. */
+  defaultTrain?(observationSpace: Space): TrainVariant;
   /** Optional last pass over the resolved hyperparameters that needs the runner settings (e.g. the lr-annealing horizon). */
   finalize?(config: Record<string, unknown>, run: { steps: number; envs: number }): Record<string, unknown>;
   /** Optional: the big allocations the resolved hyperparameters lead to, checked before anything is built. */
@@ -57,6 +58,9 @@ registerAgent('dqn', {
   actionSpaces: ['Discrete'],
   presets: DQN_PRESETS as unknown as Record<string, Record<string, unknown>>,
   resolve: (preset, overrides) => resolveDqnConfig(preset as never, overrides) as unknown as Record<string, unknown>,
+  // Grids and images: the MinAtar preset and budget; vectors: the classic-control preset. The one encoder rule picks the network.
+  defaultTrain: (observationSpace) =>
+    (observationSpace as { shape?: readonly number[] }).shape?.length === 3 ? { preset: 'minatar', steps: 1_000_000, config: { network: 'auto' } } : { preset: 'classic', steps: 100_000, config: { network: 'auto' } },
   memoryNeeds: (config, context) => dqnMemoryNeeds(config as never, context),
   create: ({ config, observationSpace, actionSpace, numEnvs, seed }) =>
     (config.lstmUnits as number) > 0 ? new DrqnAgent({ config: config as never, observationSpace, actionSpace, numEnvs, seed }) : new DqnAgent({ config: config as never, observationSpace, actionSpace, numEnvs, seed }),
@@ -68,7 +72,7 @@ registerAgent('sac', {
   actionSpaces: ['Box'],
   presets: SAC_PRESETS as unknown as Record<string, Record<string, unknown>>,
   resolve: (preset, overrides) => resolveSacConfig(preset as never, overrides) as unknown as Record<string, unknown>,
-  gameDefaults: (game) => SAC_GAME_ROWS[game] ?? SAC_FALLBACK_ROW,
+  defaultTrain: () => ({ preset: 'default', steps: 100_000, run: { evalEvery: 10_000, evalEpisodes: 20, logEvery: 1000, checkpointEvery: 10_000 } }),
   memoryNeeds: (config, context) => sacMemoryNeeds(config as never, context),
   create: ({ config, observationSpace, actionSpace, seed }) => new SacAgent({ config: config as never, observationSpace, actionSpace, seed }),
 });

@@ -2,6 +2,7 @@ export * from './env.js';
 export * from './spaces.js';
 export * from './rng.js';
 export * from './registry.js';
+export { TRAIN_RUN_KEYS, type TrainDefaults, type TrainVariant } from './train-defaults.js';
 export * from './check-env.js';
 export * from './wrappers/index.js';
 export type * from './vector/types.js';

@@ -9,6 +9,7 @@ import { OrderEnforcing } from './wrappers/order-enforcing.js';
 import { TimeLimit } from './wrappers/time-limit.js';
 import { FlattenDictObservation } from './dict-obs.js';
 import { Dict } from './spaces.js';
+import { checkTrainDefaults, type TrainDefaults } from './train-defaults.js';
 
 export type EnvFactory = (options: Record<string, unknown>) => Env<any, any>;
 
@@ -22,6 +23,8 @@ export interface EnvDefaults {
   description?: string;
   /** Default option values, merged under the caller's options. */
   options?: Record<string, unknown>;
+  /** How `npcforge train <id>` trains it: agent, steps, envs, hyperparameters (see train-defaults.ts). */
+  train?: TrainDefaults;
 }
 
 interface Entry {
@@ -48,6 +51,7 @@ export function register(id: string, factory: EnvFactory, defaults: EnvDefaults 
     throw new InvalidConfigError(formatError('register', 'an id of lower-case letters, digits, _ - /', describe(id), "use e.g. 'catch' or 'minatar/breakout'"));
   }
   if (typeof factory !== 'function') throw new InvalidConfigError(formatError('register', 'a factory function', describe(factory), 'pass (options) => new MyEnv(options)'));
+  if (defaults.train !== undefined) checkTrainDefaults(id, defaults.train);
   const replaced = entries.has(id);
   entries.set(id, { id, factory, defaults });
   for (const observe of observers) observe(id, replaced);
@@ -86,6 +90,11 @@ export function make<Obs = any, Act = any>(id: string, options: MakeOptions = {}
 /** Registered ids with their metadata, sorted by id. */
 export function listEnvs(): Array<{ id: string } & EnvDefaults> {
   return [...entries.values()].sort((a, b) => a.id.localeCompare(b.id)).map((e) => ({ id: e.id, ...e.defaults }));
+}
+
+/** The train block a game registered with, if any. */
+export function trainDefaultsOf(id: string): TrainDefaults | undefined {
+  return entries.get(id)?.defaults.train;
 }
 
 /** True when the id is registered. */

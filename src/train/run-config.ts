@@ -1,12 +1,14 @@
 /**
  * Run configuration: runner settings plus the agent's hyperparameters. Merge order, later wins:
- * game defaults (preset + overrides) < config file < command-line flags. Unknown keys are errors.
+ * the game's train block (from its `register()` call, with the project file's entry on top; the
+ * fallback of undeclared games otherwise) < config file < command-line flags. Unknown keys are errors.
  */
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { InvalidConfigError, formatError, describe } from '../errors.js';
-import { make } from '../envs/registry.js';
-import { agentsForActionSpace, getAgentFactory } from '../agents/registry.js';
-import { gameDefaults } from './game-defaults.js';
+import { make, trainDefaultsOf } from '../envs/registry.js';
+import { overrideTrainDefaults, ownVariant, trainDefaultsProblems, type TrainDefaults, type TrainVariant } from '../envs/train-defaults.js';
+import { agentsForActionSpace, getAgentFactory, listAgents, type AgentFactory } from '../agents/registry.js';
+import { undeclaredAgent, undeclaredVariant } from './game-defaults.js';
 import { checkEnvChainDeclared } from './env-state.js';
 import { memoryProblems, spaceFacts, type MemoryNeed } from '../agents/memory.js';
 import { totalmem } from 'node:os';
@@ -82,7 +84,21 @@ export interface RunRequest {
   recurrent?: boolean;
   /** Bytes the big allocations of the run may need at most (default: `defaultMemoryLimit()`). */
   memoryLimitBytes?: number;
+  /** Parsed project file (`readProjectFile`): its entry for the game overrides the game's train block. */
+  project?: ProjectFile;
+  /** Receives one line when the defaults did not come from the game alone (undeclared game, project file). */
+  note?: (line: string) => void;
 }
+
+/** The project file (`npcforge.config.json`): per game id, a train block over the game's own. */
+export interface ProjectFile {
+  /** Where it was read from, for messages. */
+  path: string;
+  games: Record<string, Partial<TrainDefaults>>;
+}
+
+/** Name of the project file read from the working folder when no `--project` is given. */
+export const PROJECT_FILE_NAME = 'npcforge.config.json';
 
 /** LSTM units `--recurrent` puts between encoder and head when nothing else sets `lstmUnits`. */
 export const RECURRENT_LSTM_UNITS = 128;
@@ -92,8 +108,8 @@ export const CONFIG_FILE_MAX_BYTES = 1 << 20;
 /** Deepest nesting of objects and arrays accepted in a config file (the deepest setting has 2). */
 export const CONFIG_MAX_DEPTH = 16;
 
-function configError(path: string, expected: string, received: string, fix: string): InvalidConfigError {
-  return new InvalidConfigError(formatError('--config', expected, `${describe(path)} ${received}`, fix));
+function makeConfigError(path: string, expected: string, received: string, fix: string, component = '--config'): InvalidConfigError {
+  return new InvalidConfigError(formatError(component, expected, `${describe(path)} ${received}`, fix));
 }
 
 /** Line and column (1-based) of a character offset, for JSON errors that must not quote the file. */
@@ -128,7 +144,8 @@ function jsonDepth(value: unknown, limit: number): number {
  * only a regular file of at most CONFIG_FILE_MAX_BYTES is read (a FIFO or `/dev/zero` would hang or
  * fill memory), a UTF-8 BOM is skipped, and errors name the file but never quote its contents.
  */
-export function readConfigFile(path: string): Record<string, unknown> {
+export function readConfigFile(path: string, options: { component?: string } = {}): Record<string, unknown> {
+  const configError = (p: string, expected: string, received: string, fix: string): InvalidConfigError => makeConfigError(p, expected, received, fix, options.component);
   let fd: number;
   try {
     // Non-blocking: opening a FIFO for reading would otherwise wait for a writer before fstat can refuse it.
@@ -170,6 +187,48 @@ export function readConfigFile(path: string): Record<string, unknown> {
   return value as Record<string, unknown>;
 }
 
+/**
+ * Reads and checks a project file: `{ "games": { "<id>": { ...a train block, agent optional } } }`.
+ * Untrusted like a config file (same size and depth limits); every unknown key is named.
+ */
+export function readProjectFile(path: string): ProjectFile {
+  const value = readConfigFile(path, { component: '--project' });
+  const errs: string[] = [];
+  for (const k of Object.keys(value)) if (k !== 'games') errs.push(`${describe(k)} is not a project setting (want games)`);
+  const games = value.games;
+  if (games === undefined) errs.push('games is missing (want { "games": { "<game id>": { "agent": "ppo", "steps": 50000 } } })');
+  else if (!games || typeof games !== 'object' || Array.isArray(games)) errs.push(`games = ${describe(games)} (want an object of game id -> train settings)`);
+  else for (const [id, t] of Object.entries(games)) errs.push(...trainDefaultsProblems(t, `games.${JSON.stringify(id).slice(0, 62)}`, { partial: true }));
+  if (errs.length) {
+    const shown = errs.length > MAX_LISTED_PROBLEMS ? [...errs.slice(0, MAX_LISTED_PROBLEMS), `and ${errs.length - MAX_LISTED_PROBLEMS} more`] : errs;
+    throw new InvalidConfigError(formatError('--project', 'a valid project file', `${describe(path)} with ${shown.join('; ')}`, 'fix or remove the listed keys (see docs/training.md)'), { problems: errs });
+  }
+  return { path, games: games as Record<string, Partial<TrainDefaults>> };
+}
+
+/** Where a game's training defaults came from: its register() call, the project file on top of it, or the fallback. */
+export type TrainDefaultsSource = 'game' | 'project' | 'fallback';
+
+/** The train block of a game with the project file's entry on top; undefined when neither declares one. */
+export function gameTrainDefaults(game: string, project?: ProjectFile): { train: TrainDefaults; source: TrainDefaultsSource } | undefined {
+  const own = trainDefaultsOf(game);
+  const over = project && Object.hasOwn(project.games, game) ? project.games[game] : undefined;
+  if (over) {
+    try {
+      return { train: overrideTrainDefaults(own, over), source: 'project' };
+    } catch (err) {
+      if (!(err instanceof InvalidConfigError)) throw err;
+      throw new InvalidConfigError(formatError('--project', `an agent for ${game} (it declares no train block)`, `${describe(project!.path)} with no games.${game}.agent`, `add "agent": "ppo" (or another agent) to games.${game}`));
+    }
+  }
+  return own ? { train: own, source: 'game' } : undefined;
+}
+
+/** Who declared the train block in use, for messages: the game, or the project file over it. */
+function blockOwner(declared: { source: TrainDefaultsSource } | undefined, project: ProjectFile | undefined): string {
+  return declared?.source === 'project' ? project!.path : 'the game';
+}
+
 /** Most sub-envs of one run (each is a game instance stepped in this process). */
 export const MAX_ENVS = 4096;
 /** Most episodes of one evaluation. */
@@ -209,10 +268,19 @@ function setOwn(o: Record<string, unknown>, k: string, v: unknown): void {
 export function resolveRunConfig(req: RunRequest): ResolvedRunConfig {
   const probe = make(req.game);
   checkEnvChainDeclared(probe);
-  const defaults = gameDefaults(req.game, probe.observationSpace);
+  const declared = gameTrainDefaults(req.game, req.project);
   const file = { ...(req.file ?? {}) };
-  const agent = (req.agent ?? (file.agent as string | undefined) ?? defaults.agent) as string;
-  const factory = getAgentFactory(agent);
+  const defaultAgent = declared?.train.agent ?? undeclaredAgent(probe.actionSpace).agent;
+  const asked = req.agent ?? (file.agent as string | undefined);
+  const agent = (asked ?? defaultAgent) as string;
+  let factory: AgentFactory;
+  try {
+    factory = getAgentFactory(agent);
+  } catch (err) {
+    probe.close();
+    if (asked !== undefined || !(err instanceof InvalidConfigError)) throw err;
+    throw new InvalidConfigError(formatError(`train ${req.game}`, `a known agent in ${blockOwner(declared, req.project)}'s train.agent (${listAgents().join(', ')})`, describe(agent), 'fix the train block, or pass --agent'));
+  }
   const actionType = probe.actionSpace.type;
   if (factory.actionSpaces && !factory.actionSpaces.includes(actionType)) {
     probe.close();
@@ -221,21 +289,30 @@ export function resolveRunConfig(req: RunRequest): ResolvedRunConfig {
       formatError('--agent', `an agent that handles ${req.game}'s ${actionType} action space`, `${agent} (handles ${factory.actionSpaces.join(', ')} actions)`, able.length ? `use --agent ${able.join(' or ')}` : `no registered agent declares ${actionType} actions`),
     );
   }
-  // An agent other than the game's default may bring its own per-game row (policy-gradient agents do).
-  const agentRow = agent !== defaults.agent ? factory.gameDefaults?.(req.game, probe.observationSpace, { recurrent: req.recurrent === true }) : undefined;
-  const gameRow = req.recurrent && defaults.recurrent ? { ...defaults, ...defaults.recurrent } : defaults;
+  const generic = factory.defaultTrain?.(probe.observationSpace);
   probe.close();
-  const presetName = (req.preset ?? (file.preset as string | undefined) ?? (agent === defaults.agent ? defaults.preset : (agentRow?.preset ?? Object.keys(factory.presets)[0]!))) as string;
+  // The game's own variant for its default agent, what it declares for another agent, or the agent's generic one.
+  let variant: TrainVariant;
+  if (!declared) variant = undeclaredVariant(generic);
+  else if (agent === declared.train.agent) variant = ownVariant(declared.train);
+  else variant = declared.train.agents?.[agent] ?? generic ?? {};
+  // With --recurrent, the fields the recurrent variant sets replace the feed-forward ones.
+  if (req.recurrent && variant.recurrent) variant = { ...variant, ...variant.recurrent };
+  const variantPreset = variant.preset ?? generic?.preset ?? Object.keys(factory.presets)[0]!;
+  const presetName = (req.preset ?? (file.preset as string | undefined) ?? variantPreset) as string;
+  const preset = Object.hasOwn(factory.presets, presetName) ? factory.presets[presetName] : undefined;
+  if (!preset) {
+    const fromBlock = presetName === variant.preset && req.preset === undefined && file.preset === undefined;
+    const where = fromBlock ? `${blockOwner(declared, req.project)}'s train block for ${agent}` : 'preset';
+    throw new InvalidConfigError(formatError(fromBlock ? `train ${req.game}` : 'preset', `one of ${Object.keys(factory.presets).join(', ')}${fromBlock ? ` as the preset in ${where}` : ''}`, describe(presetName), fromBlock ? 'fix the preset of the train block, or pass --preset' : `pass --preset with a preset of agent ${agent}`));
+  }
   delete file.agent;
   delete file.preset;
-  const preset = Object.hasOwn(factory.presets, presetName) ? factory.presets[presetName] : undefined;
-  if (!preset) throw new InvalidConfigError(formatError('preset', `one of ${Object.keys(factory.presets).join(', ')}`, describe(presetName), `pass --preset with a preset of agent ${agent}`));
-  const useGameRow = agent === defaults.agent && presetName === defaults.preset;
-  const agentRowApplies = agentRow !== undefined && presetName === agentRow.preset;
-  const run: RunSettings = agentRowApplies
-    ? { ...DEFAULT_RUN_SETTINGS, steps: agentRow.steps, ...(agentRow.runOverrides as Partial<RunSettings> | undefined) }
-    : { ...DEFAULT_RUN_SETTINGS, steps: gameRow.steps, ...(gameRow.runOverrides as Partial<RunSettings> | undefined) };
-  const agentOver: Record<string, unknown> = { ...(useGameRow ? gameRow.agentOverrides : {}) };
+  const run: RunSettings = { ...DEFAULT_RUN_SETTINGS, ...(variant.run as Partial<RunSettings> | undefined) };
+  if (variant.steps !== undefined) run.steps = variant.steps;
+  if (variant.envs !== undefined) run.envs = variant.envs;
+  // Hyperparameters tuned over one preset do not carry over to another the user picked.
+  const agentOver: Record<string, unknown> = { ...(presetName === variantPreset ? variant.config : {}) };
   for (const [k, v] of Object.entries(file)) {
     if ((RUN_KEYS as string[]).includes(k)) (run as unknown as Record<string, unknown>)[k] = v;
     else setOwn(agentOver, k, v);
@@ -273,6 +350,13 @@ export function resolveRunConfig(req: RunRequest): ResolvedRunConfig {
     // A file can hold thousands of bad keys; the line names the first few and counts the rest.
     const shown = errs.length > MAX_LISTED_PROBLEMS ? [...errs.slice(0, MAX_LISTED_PROBLEMS), `and ${errs.length - MAX_LISTED_PROBLEMS} more`] : errs;
     throw new InvalidConfigError(formatError('train config', 'valid settings', shown.join('; '), 'fix or remove the listed keys (see docs/training.md)'), { problems: errs });
+  }
+  if (req.note && declared?.source !== 'game') {
+    const what = `${agent} (preset ${presetName}) for ${run.steps} steps on ${run.envs} env${run.envs === 1 ? '' : 's'}`;
+    if (!declared) {
+      const why = asked !== undefined ? 'the agent asked for' : undeclaredAgent(probe.actionSpace).why;
+      req.note(`npcforge: ${req.game} declares no training defaults; training ${what}: ${why}, with a budget of minutes (declare train in its register() call or in ${PROJECT_FILE_NAME})`);
+    } else req.note(`npcforge: ${req.game}: training defaults from ${req.project!.path} over the game's own; training ${what}`);
   }
   return { game: req.game, agent, preset: presetName, run, agentConfig };
 }

@@ -129,16 +129,12 @@ export function resolvePgConfig(partial: Partial<PgConfig> & Record<string, unkn
   return { ...c, mlpHidden: [...c.mlpHidden] };
 }
 
-/** What a game needs from a policy-gradient run by default. */
+/** A game-named preset of one algorithm: its hyperparameters and, for `<game>+lstm`, those of its recurrent twin. */
 export interface PgGamePreset {
-  /** Env steps (summed over envs) of the default run. */
-  steps: number;
-  /** Parallel envs. */
-  numEnvs: number;
-  /** Config overrides for this game. */
+  /** Config over the algorithm's defaults. */
   config: Partial<PgConfig>;
-  /** The run `--recurrent` asks for (its config sets lstmUnits); absent = this row plus an LSTM of the default size. */
-  recurrent?: Omit<PgGamePreset, 'recurrent'>;
+  /** Hyperparameters of the `<game>+lstm` preset (sets lstmUnits). */
+  recurrent?: Partial<PgConfig>;
 }
 
 /** PPO on the memory tasks (the feed-forward twin and, with an LSTM of 32, the recurrent run). */
@@ -148,22 +144,23 @@ const MEMORY_PPO: Partial<PgConfig> = { encoder: 'mlp', mlpHidden: [64], numStep
 const PENDULUM_PPO: Partial<PgConfig> = { numSteps: 512, epochs: 10, minibatches: 32, lr: 1e-3, gamma: 0.9, gaeLambda: 0.95, clip: 0.2, valueClip: null, entCoef: 0, vfCoef: 0.5, maxGradNorm: 0.5, mlpHidden: [64, 64], encoder: 'mlp', separateCritic: true, normObs: true, normReward: true };
 
 /**
- * Default runs per game and algorithm, chosen so that the plain command reaches the game's target
- * (figures in docs/policy-gradient.md). Games not listed use `PG_FALLBACK_PRESET`.
+ * Presets tuned on the bundled games, named after them (`catch`, `memory-maze+lstm`, ...); the games
+ * pick them, with their step budgets and env counts, in their train blocks (games/<g>/index.ts;
+ * figures in docs/policy-gradient.md).
  */
 export const PG_GAME_PRESETS: Record<string, Partial<Record<PgAlgorithm, PgGamePreset>>> = {
   catch: {
-    ppo: { steps: 40_000, numEnvs: 8, config: { encoder: 'mlp', numSteps: 32, lr: 1e-3, gamma: 0.99, entCoef: 0.01, mlpHidden: [64] } },
-    a2c: { steps: 60_000, numEnvs: 8, config: { encoder: 'mlp', numSteps: 8, lr: 2e-3, entCoef: 0.01, mlpHidden: [64] } },
-    reinforce: { steps: 60_000, numEnvs: 8, config: { encoder: 'mlp', reinforceEpisodes: 16, lr: 3e-3, entCoef: 0.01, mlpHidden: [64] } },
+    ppo: { config: { encoder: 'mlp', numSteps: 32, lr: 1e-3, gamma: 0.99, entCoef: 0.01, mlpHidden: [64] } },
+    a2c: { config: { encoder: 'mlp', numSteps: 8, lr: 2e-3, entCoef: 0.01, mlpHidden: [64] } },
+    reinforce: { config: { encoder: 'mlp', reinforceEpisodes: 16, lr: 3e-3, entCoef: 0.01, mlpHidden: [64] } },
   },
   cartpole: {
-    ppo: { steps: 150_000, numEnvs: 8, config: { numSteps: 128, lr: 2.5e-3, epochs: 4, minibatches: 4, entCoef: 0, gamma: 0.99, mlpHidden: [64, 64] } },
-    a2c: { steps: 300_000, numEnvs: 8, config: { numSteps: 5, lr: 1e-3, entCoef: 0, mlpHidden: [64, 64] } },
-    reinforce: { steps: 300_000, numEnvs: 8, config: { reinforceEpisodes: 8, lr: 1e-3, entCoef: 0, mlpHidden: [64, 64] } },
+    ppo: { config: { numSteps: 128, lr: 2.5e-3, epochs: 4, minibatches: 4, entCoef: 0, gamma: 0.99, mlpHidden: [64, 64] } },
+    a2c: { config: { numSteps: 5, lr: 1e-3, entCoef: 0, mlpHidden: [64, 64] } },
+    reinforce: { config: { reinforceEpisodes: 8, lr: 1e-3, entCoef: 0, mlpHidden: [64, 64] } },
   },
   'memory-maze': {
-    ppo: { steps: 60_000, numEnvs: 8, config: MEMORY_PPO, recurrent: { steps: 60_000, numEnvs: 8, config: { ...MEMORY_PPO, lstmUnits: 32 } } },
+    ppo: { config: MEMORY_PPO, recurrent: { ...MEMORY_PPO, lstmUnits: 32 } },
   },
   // CleanRL ppo_continuous_action.py's setup (separate actor and critic MLPs of 64-64, obs and
   // reward normalisation, no entropy bonus, 10 epochs of 64-row minibatches, annealed lr) with the
@@ -171,21 +168,13 @@ export const PG_GAME_PRESETS: Record<string, Partial<Record<PgAlgorithm, PgGameP
   // CleanRL's own numbers learned too slowly here, and 200k steps left one seed of three at -362
   // (measurements in docs/policy-gradient.md).
   pendulum: {
-    ppo: { steps: 400_000, numEnvs: 4, config: PENDULUM_PPO, recurrent: { steps: 400_000, numEnvs: 4, config: { ...PENDULUM_PPO, separateCritic: false, lstmUnits: 64 } } },
+    ppo: { config: PENDULUM_PPO, recurrent: { ...PENDULUM_PPO, separateCritic: false, lstmUnits: 64 } },
   },
   // The MultiDiscrete test game (games/tank): target greedy mean return >= 0.8.
   tank: {
-    ppo: { steps: 100_000, numEnvs: 8, config: { encoder: 'mlp', mlpHidden: [64, 64], numSteps: 64, epochs: 4, minibatches: 4, lr: 1e-3, gamma: 0.95, entCoef: 0.01 } },
+    ppo: { config: { encoder: 'mlp', mlpHidden: [64, 64], numSteps: 64, epochs: 4, minibatches: 4, lr: 1e-3, gamma: 0.95, entCoef: 0.01 } },
   },
   'catch/flicker': {
-    ppo: { steps: 160_000, numEnvs: 8, config: MEMORY_PPO, recurrent: { steps: 160_000, numEnvs: 8, config: { ...MEMORY_PPO, lstmUnits: 32 } } },
+    ppo: { config: MEMORY_PPO, recurrent: { ...MEMORY_PPO, lstmUnits: 32 } },
   },
 };
-
-/** Used for games without a preset: CleanRL-like PPO/A2C defaults, 1M steps. */
-export const PG_FALLBACK_PRESET: PgGamePreset = { steps: 1_000_000, numEnvs: 8, config: {} };
-
-/** The preset of a game and algorithm (the fallback when the game has none). */
-export function pgPresetFor(game: string, algorithm: PgAlgorithm): PgGamePreset {
-  return PG_GAME_PRESETS[game]?.[algorithm] ?? PG_FALLBACK_PRESET;
-}

@@ -1,15 +1,12 @@
-/** Runner registration of the policy-gradient agents: presets, per-game defaults, construction. */
+/** Runner registration of the policy-gradient agents: presets, generic training defaults, construction. */
 import type { AgentFactory } from '../registry.js';
 import { InvalidConfigError, formatError, describe } from '../../errors.js';
-import { DEFAULT_PG_CONFIG, PG_ALGORITHM_DEFAULTS, PG_FALLBACK_PRESET, PG_GAME_PRESETS, resolvePgConfig, type PgAlgorithm, type PgConfig } from './config.js';
+import { DEFAULT_PG_CONFIG, PG_ALGORITHM_DEFAULTS, PG_GAME_PRESETS, resolvePgConfig, type PgAlgorithm, type PgConfig } from './config.js';
 import { PolicyGradientAgent } from './learner.js';
 import { pgMemoryNeeds } from './memory.js';
 
-/** Runner settings of a policy-gradient run of `steps` env steps. */
-function runOverrides(steps: number, numEnvs: number): Record<string, unknown> {
-  const every = Math.max(1000, Math.round(steps / 5 / 1000) * 1000);
-  return { envs: numEnvs, evalEvery: every, evalEpisodes: 100, logEvery: Math.max(500, Math.round(steps / 40 / 100) * 100), checkpointEvery: every };
-}
+/** Env steps of a policy-gradient run on a game that does not mention the algorithm (CleanRL-like defaults). */
+const GENERIC_STEPS = 1_000_000;
 
 /** The AgentFactory of one policy-gradient algorithm (registered as `ppo`, `a2c`, `reinforce`). */
 export function pgAgentFactory(algorithm: PgAlgorithm): AgentFactory {
@@ -18,7 +15,7 @@ export function pgAgentFactory(algorithm: PgAlgorithm): AgentFactory {
   for (const [game, row] of Object.entries(PG_GAME_PRESETS)) {
     const p = row[algorithm];
     if (p) presets[game] = { ...base, ...p.config, annealSteps: 0 };
-    if (p?.recurrent) presets[`${game}+lstm`] = { ...base, ...p.recurrent.config, annealSteps: 0 };
+    if (p?.recurrent) presets[`${game}+lstm`] = { ...base, ...p.recurrent, annealSteps: 0 };
   }
   return {
     actionSpaces: ['Discrete', 'MultiDiscrete', 'Box'],
@@ -33,12 +30,8 @@ export function pgAgentFactory(algorithm: PgAlgorithm): AgentFactory {
       }
       return { ...resolvePgConfig({ ...(rest as Partial<PgConfig>), algorithm }), annealSteps };
     },
-    gameDefaults(game, _space, options) {
-      const p = PG_GAME_PRESETS[game]?.[algorithm];
-      if (p?.recurrent && options?.recurrent) return { preset: `${game}+lstm`, steps: p.recurrent.steps, runOverrides: runOverrides(p.recurrent.steps, p.recurrent.numEnvs) };
-      if (p) return { preset: game, steps: p.steps, runOverrides: runOverrides(p.steps, p.numEnvs) };
-      return { preset: 'default', steps: PG_FALLBACK_PRESET.steps, runOverrides: runOverrides(PG_FALLBACK_PRESET.steps, PG_FALLBACK_PRESET.numEnvs) };
-    },
+    // Five evaluations and 40 metrics lines over the run.
+    defaultTrain: () => ({ preset: 'default', steps: GENERIC_STEPS, envs: 8, run: { evalEvery: 200_000, evalEpisodes: 100, logEvery: 25_000, checkpointEvery: 200_000 } }),
     finalize(config, run) {
       return config.annealSteps ? config : { ...config, annealSteps: run.steps };
     },

@@ -170,26 +170,6 @@ export function resolveSacConfig(base: SacConfig, overrides: Record<string, unkn
   return c;
 }
 
-/** A game's SAC defaults: preset, step budget and runner settings. */
-export interface SacGameRow {
-  preset: string;
-  /** Env steps of the default training run. */
-  steps: number;
-  runOverrides: Record<string, unknown>;
-}
-
-/** Per-game SAC rows (used as the game's default row where SAC is its default agent, and by `--agent sac`). */
-export const SAC_GAME_ROWS: Record<string, SacGameRow> = {
-  // RL Zoo's budget; the last evaluation (50 greedy episodes) is the acceptance figure.
-  pendulum: { preset: 'pendulum', steps: 20_000, runOverrides: { evalEvery: 5000, evalEpisodes: 50, logEvery: 1000, checkpointEvery: 5000 } },
-  // RL Zoo's budget, no early stop: the policy passes the threshold of 90 around 10-15k steps and
-  // keeps improving to ~94 (RL Zoo's figure); the last 50-episode greedy evaluation is the result.
-  'mountain-car-continuous': { preset: 'mountain-car-continuous', steps: 50_000, runOverrides: { evalEvery: 5000, evalEpisodes: 50, logEvery: 1000, checkpointEvery: 5000 } },
-};
-
-/** Any other game: the default preset and a generic budget. */
-export const SAC_FALLBACK_ROW: SacGameRow = { preset: 'default', steps: 100_000, runOverrides: { evalEvery: 10_000, evalEpisodes: 20, logEvery: 1000, checkpointEvery: 10_000 } };
-
 /** Key of the action in the critics' input layout for Dict observations (a name no observation key can clash with: keys are sorted, this one is appended). */
 export const SAC_ACTION_KEY = '\u0000action';
 

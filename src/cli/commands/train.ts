@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { InvalidConfigError, formatError, describe } from '../../errors.js';
-import { RECURRENT_LSTM_UNITS, readConfigFile, resolveRunConfig, type RunSettings } from '../../train/run-config.js';
+import { existsSync } from 'node:fs';
+import { PROJECT_FILE_NAME, RECURRENT_LSTM_UNITS, readConfigFile, readProjectFile, resolveRunConfig, type RunSettings } from '../../train/run-config.js';
 import { train } from '../../train/runner.js';
 import { IMPORT_FLAG, IMPORT_HELP, collectImport, importModules, importRunModules, requireGame } from '../imports.js';
 
@@ -19,6 +20,7 @@ interface TrainFlags {
   seed?: number;
   envs?: number;
   config?: string;
+  project?: string;
   out?: string;
   resume?: string;
   checkpoint?: number;
@@ -46,6 +48,7 @@ export function registerTrain(program: Command): void {
     .option('--seed <n>', 'seed of envs, weights and exploration', intFlag('seed', 0))
     .option('--envs <k>', 'sub-envs stepped together', intFlag('envs', 1))
     .option('--config <file>', 'JSON file of settings over the preset')
+    .option('--project <file>', `project file whose games.<id> entry overrides the game's training defaults (default: ./${PROJECT_FILE_NAME} when present)`)
     .option('--out <dir>', 'parent folder of the run folder (default runs)')
     .option('--resume <run>', 'continue a run folder from its newest intact checkpoint')
     .option('--checkpoint <step>', 'with --resume: continue from this checkpoint (later ones are removed)', intFlag('checkpoint', 0))
@@ -77,7 +80,7 @@ export function registerTrain(program: Command): void {
         let result;
         const imports = await importModules(f.import);
         if (f.resume) {
-          const extra = (['agent', 'preset', 'seed', 'envs', 'config', 'out', 'saveReplay', 'recurrent'] as const).filter((k) => f[k] !== undefined);
+          const extra = (['agent', 'preset', 'seed', 'envs', 'config', 'project', 'out', 'saveReplay', 'recurrent'] as const).filter((k) => f[k] !== undefined);
           if (game !== undefined || extra.length) throw new InvalidConfigError(formatError('train --resume', 'only --steps and --checkpoint next to --resume', [game && `game ${game}`, ...extra.map((k) => `--${k}`)].filter(Boolean).join(', '), 'drop them: a resumed run keeps its config'));
           await importRunModules(f.resume);
           result = await train({ ...common, resume: f.resume, steps: f.steps, checkpoint: f.checkpoint });
@@ -86,7 +89,11 @@ export function registerTrain(program: Command): void {
           requireGame(game, imports);
           const flags: Partial<RunSettings> = { steps: f.steps, seed: f.seed, envs: f.envs, saveReplay: f.saveReplay };
           const file = f.config ? readConfigFile(f.config) : undefined;
-          const config = resolveRunConfig({ game, agent: f.agent, preset: f.preset, file, flags, recurrent: f.recurrent === true });
+          // The project file of the working folder applies without a flag, as package.json does for npm.
+          const projectPath = f.project ?? (existsSync(PROJECT_FILE_NAME) ? PROJECT_FILE_NAME : undefined);
+          const project = projectPath !== undefined ? readProjectFile(projectPath) : undefined;
+          const note = (line: string): void => void process.stderr.write(line + '\n');
+          const config = resolveRunConfig({ game, agent: f.agent, preset: f.preset, file, flags, recurrent: f.recurrent === true, project, note });
           if (imports.length) config.imports = imports.map(({ spec, url }) => ({ spec, url }));
           result = await train({ ...common, config, outDir: f.out });
         }
