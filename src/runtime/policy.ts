@@ -70,19 +70,32 @@ export class Policy {
     this.own = new NpcState(file, () => undefined);
   }
 
-  /** The flat frame of an array, or of a Dict observation flattened by the bundle's layout (into a buffer reused across calls). */
-  private flatFrame(x: PolicyObservation, component: string, where: string): ArrayLike<number> {
-    if (x !== null && typeof x === 'object' && typeof (x as ArrayLike<number>).length === 'number') return x as ArrayLike<number>;
+  /**
+   * Checks one NPC's observation (type, Dict keys, length) without touching any state, so a bad
+   * NPC in a batch leaves every frame stack as it was.
+   */
+  private checkObservation(x: PolicyObservation, component: string, where: string): void {
+    if (x !== null && typeof x === 'object' && typeof (x as ArrayLike<number>).length === 'number') {
+      const n = (x as ArrayLike<number>).length;
+      const frameSize = this.shared.frameSize;
+      if (n !== frameSize && n !== this.obsSize) throw new SpaceMismatchError(formatError(component, `a frame of ${frameSize} values or an observation of ${this.obsSize} values${where}`, `${describe(x)} with ${n} values`, 'pass the frame the game renders for the policy (see policy.json frame.shape)'));
+      return;
+    }
     const entries = this.file.observation.dict;
     if (!entries || x === null || typeof x !== 'object') throw new SpaceMismatchError(formatError(component, `an array of observation values${where}`, describe(x), 'pass the frame or observation as a typed array'));
     const obs = x as Record<string, ArrayLike<number>>;
-    this.dictFrame ??= new Float32Array(this.obsSize);
     entries.forEach((e, i) => {
       const v = obs[e.key];
       // Keys come from the bundle: name the entry by position, never quote it.
       if (!v || typeof v.length !== 'number' || v.length !== e.size) throw new SpaceMismatchError(formatError(component, `${e.size} values at Dict key ${i + 1} of ${entries.length} (policy.file.observation.dict order)${where}`, v && typeof v.length === 'number' ? `${v.length} values` : describe(v), 'pass every key of the Dict observation with its shape'));
     });
-    return flattenDictObs({ entries, size: this.dictFrame.length }, obs, this.dictFrame);
+  }
+
+  /** The flat frame of a checked observation: the array itself, or the Dict flattened by the bundle's layout (into a buffer reused across calls). */
+  private flatFrame(x: PolicyObservation): ArrayLike<number> {
+    if (typeof (x as ArrayLike<number>).length === 'number') return x as ArrayLike<number>;
+    this.dictFrame ??= new Float32Array(this.obsSize);
+    return flattenDictObs({ entries: this.file.observation.dict!, size: this.obsSize }, x as Record<string, ArrayLike<number>>, this.dictFrame);
   }
 
   /** Whether the network carries state between calls. */
@@ -174,19 +187,17 @@ export class Policy {
       throw new InvalidConfigError(formatError(C, 'greedy acting for a Box (Gaussian) policy', 'greedy: false', 'omit greedy (the bundle holds the mean action only)'));
     }
     const n = observations.length;
-    const batch = C === 'policy.actBatch';
+    // Only a batch names the NPC: act() has one.
+    const where = (k: number): string => (C === 'policy.actBatch' ? ` for NPC ${k} (observations[${k}])` : '');
+    for (let k = 0; k < n; k++) this.checkObservation(observations[k]!, C, where(k));
     const size = this.obsSize;
     if (this.input.length < n * size) this.input = new Float32Array(n * size);
     const input = this.input;
     const scale = this.file.inputScale;
     const norm = this.file.inputNorm;
     for (let k = 0; k < n; k++) {
-      const where = batch ? ` for NPC ${k} (observations[${k}])` : '';
-      const frame = this.flatFrame(observations[k]!, C, where);
+      const frame = this.flatFrame(observations[k]!);
       const pipeline = states ? states[k]!.pipeline : this.shared;
-      if (batch && frame.length !== pipeline.frameSize && frame.length !== size) {
-        throw new SpaceMismatchError(formatError(C, `a frame of ${pipeline.frameSize} values or an observation of ${size} values${where}`, `${describe(frame)} with ${frame.length} values`, 'pass the frame the game renders for the policy (see policy.json frame.shape)'));
-      }
       const obs = pipeline.process(frame);
       const off = k * size;
       if (norm) {

@@ -103,6 +103,7 @@ function expectSame(batch: PolicyAction, single: PolicyAction, where: string): n
   expect(x.length, where).toBe(y.length);
   let d = 0;
   for (let i = 0; i < y.length; i++) d = Math.max(d, Math.abs(x[i]! - y[i]!));
+  expect(d, where).toBeLessThan(1e-5);
   return d;
 }
 
@@ -295,8 +296,20 @@ describe('policy.actBatch: memory and bad inputs', () => {
     const rec = await loadPolicy(await lstmBundle('bad-rec'));
     await fails(rec.actBatch([new Float32Array(4)]), InvalidConfigError, /one state per NPC for a policy that is recurrent, received no states/);
     rec.dispose();
-    const cnn = await loadPolicy(await cnnBundle('bad-cnn'));
+    const cnnDir = await cnnBundle('bad-cnn');
+    const cnn = await loadPolicy(cnnDir);
     await fails(cnn.actBatch([new Uint8Array(1200)]), InvalidConfigError, /for a policy that stacks frames/);
+    // A bad NPC anywhere in the batch fails it before any NPC's frame stack moves.
+    const rng = new SeededRng(8);
+    const f = Array.from({ length: 4 }, () => pixels(rng));
+    const cs = [cnn.createState(), cnn.createState()];
+    await cnn.actBatch([f[0]!, f[0]!], cs);
+    await fails(cnn.actBatch([f[1]!, new Uint8Array(7)], cs), SpaceMismatchError, /for NPC 1/);
+    const after = await cnn.actBatch([f[2]!, f[3]!], cs);
+    const ref = await loadPolicy(cnnDir);
+    await ref.act(f[0]!);
+    expectSame(after[0]!, await ref.act(f[2]!), 'NPC 0 after a failed batch');
+    ref.dispose();
     cnn.dispose();
     const dict = await loadPolicy(await dictBundle('bad-dict'));
     await fails(dict.actBatch([{ grid: new Uint8Array(32), offset: new Float32Array(2) }, { grid: new Uint8Array(32) }]), SpaceMismatchError, /2 values at Dict key 2 of 2 \(policy.file.observation.dict order\) for NPC 1 \(observations\[1\]\), received undefined/);
