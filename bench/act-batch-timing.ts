@@ -2,13 +2,16 @@
  * The measurement of bench/act-batch.ts, shared by Node and the Chromium page: `calls` rounds,
  * each timing one `actBatch` over N observations and N separate `act()` calls on the same ones.
  */
-import type { Policy } from '../src/runtime/index.js';
+import type { Policy, PolicyAction } from '../src/runtime/index.js';
 
 export interface BatchTimes {
   /** ms of each `actBatch(observations)` call (N NPCs). */
   batch: number[];
   /** ms of each round of N `act()` calls. */
   single: number[];
+  /** Largest |actBatch - act| over the per-action numbers (probs, q or mean) of the last round, and whether every action was the same. */
+  maxDiff: number;
+  sameActions: boolean;
 }
 
 /** Times `actBatch` vs N x `act` on varied observations (a few values flip every round). */
@@ -29,14 +32,26 @@ export async function batchTimes(policy: Policy, o: { npcs: number; calls: numbe
   }
   const batch: number[] = [];
   const single: number[] = [];
+  let maxDiff = 0;
+  let sameActions = true;
   for (let r = 0; r < o.calls; r++) {
     flip(r);
     let t0 = performance.now();
-    await policy.actBatch(obs);
+    const many = await policy.actBatch(obs);
     batch.push(performance.now() - t0);
+    const ones: PolicyAction[] = [];
     t0 = performance.now();
-    for (const x of obs) await policy.act(x);
+    for (const x of obs) ones.push(await policy.act(x));
     single.push(performance.now() - t0);
+    if (r === o.calls - 1) {
+      // The figures only count if the batch answers what act() answers, on this backend too.
+      ones.forEach((one, k) => {
+        const a = (one.probs ?? one.q ?? one.mean)!;
+        const b = (many[k]!.probs ?? many[k]!.q ?? many[k]!.mean)!;
+        for (let i = 0; i < a.length; i++) maxDiff = Math.max(maxDiff, Math.abs(a[i]! - b[i]!));
+        if (String(one.action) !== String(many[k]!.action)) sameActions = false;
+      });
+    }
   }
-  return { batch, single };
+  return { batch, single, maxDiff, sameActions };
 }

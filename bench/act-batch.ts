@@ -45,12 +45,15 @@ interface Row {
   single_ms: number;
   single_ms_per_npc: number;
   speedup: number;
+  /** Largest |actBatch - act| of the per-action numbers in the last round, and whether the actions matched. */
+  max_diff: number;
+  same_actions: boolean;
 }
 
 function row(net: string, where: string, backend: string, npcs: number, t: BatchTimes): Row {
   const b = median(t.batch);
   const s = median(t.single);
-  return { net, where, backend, npcs, calls: t.batch.length, batch_ms: b, batch_ms_per_npc: b / npcs, single_ms: s, single_ms_per_npc: s / npcs, speedup: s / b };
+  return { net, where, backend, npcs, calls: t.batch.length, batch_ms: b, batch_ms_per_npc: b / npcs, single_ms: s, single_ms_per_npc: s / npcs, speedup: s / b, max_diff: t.maxDiff, same_actions: t.sameActions };
 }
 
 function findRoot(): string {
@@ -99,8 +102,8 @@ export async function run(args: BenchArgs): Promise<unknown> {
     const load = existsSync('/proc/loadavg') ? readFileSync('/proc/loadavg', 'utf8').trim() : 'n/a';
     process.stdout.write(`${npcs} NPCs; loadavg ${load}\n`);
     printTable(
-      ['net', 'where', 'backend', 'rounds', `actBatch ms`, 'per NPC', `${npcs} x act ms`, 'per NPC', 'speedup'],
-      rows.map((r) => [r.net, r.where, r.backend, String(r.calls), r.batch_ms.toFixed(3), r.batch_ms_per_npc.toFixed(4), r.single_ms.toFixed(3), r.single_ms_per_npc.toFixed(4), `${r.speedup.toFixed(1)}x`]),
+      ['net', 'where', 'backend', 'rounds', `actBatch ms`, 'per NPC', `${npcs} x act ms`, 'per NPC', 'speedup', 'max |diff|', 'same actions'],
+      rows.map((r) => [r.net, r.where, r.backend, String(r.calls), r.batch_ms.toFixed(3), r.batch_ms_per_npc.toFixed(4), r.single_ms.toFixed(3), r.single_ms_per_npc.toFixed(4), `${r.speedup.toFixed(1)}x`, r.max_diff.toExponential(1), r.same_actions ? 'yes' : 'NO']),
     );
     const result = { npcs, loadavg: load, rows, tfjs: tf.version.tfjs, machine: machine() };
     writeJson(args, 'act-batch', result);
