@@ -88,14 +88,15 @@ export class PolicyController {
     if (this.ticking) throw new InvalidConfigError(formatError('policy.controller.tick', 'one tick at a time', 'a tick while the previous one is still running', 'await controller.tick(...) before the next frame\'s tick'));
     this.ticking = true;
     try {
-      const due = this.members.filter((npc) => npc.countdown === 0);
+      const due = this.members.filter((npc) => npc.countdown <= 0);
       const observations = due.map((npc) => observe(npc));
       const actions = due.length ? await this.policy.actBatch(observations, due.map((npc) => npc.state), this.actOptions) : [];
       due.forEach((npc, i) => {
         npc.action = actions[i]!;
         npc.countdown = this.decisionPeriod;
       });
-      for (const npc of this.members) npc.countdown--;
+      // Only NPCs waiting count down: one added (or reset) during observe stays due for the next tick.
+      for (const npc of this.members) if (npc.countdown > 0) npc.countdown--;
       this.frame++;
       return due;
     } finally {

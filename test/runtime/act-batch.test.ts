@@ -363,6 +363,14 @@ describe('decision period', () => {
       const r = await ref.act(aObs[i]!);
       expectSame(h[i * k]!, r, `decision ${i}`);
     }
+    // An NPC added from inside observe decides on the next tick.
+    let d: ReturnType<typeof ctl.add> | null = null;
+    await ctl.tick(() => {
+      d ??= ctl.add();
+      return vec(4)(rng);
+    });
+    expect(d!.action).toBeNull();
+    expect((await ctl.tick(() => vec(4)(rng))).includes(d!)).toBe(true);
     ctl.remove(b);
     expect(b.state.disposed).toBe(true);
     expect(() => ctl.remove(b)).toThrow(/an NPC of this controller, received NPC 1, already removed/);
