@@ -13,6 +13,7 @@ import '../games/index.js';
 const benches: Record<string, () => Promise<{ bench: Bench }>> = {
   env: () => import('./env.js'),
   runtime: () => import('./runtime.js'),
+  'act-batch': () => import('./act-batch.js'),
   ppo: () => import('./ppo.js'),
   memory: () => import('./memory.js'),
   'ppo-cartpole': () => import('./ppo-cartpole.js'),

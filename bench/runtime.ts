@@ -3,8 +3,7 @@
  * latency (median, p99, ms per call, batch 1, greedy) of the MinAtar net (10x10x4 -> 6) and the
  * Nature net (84x84x4 -> 6) in Node (the backend `initBackend()` picks, and cpu) and in Chromium (cpu and webgl).
  */
-import { createReadStream, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:http';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -14,6 +13,7 @@ import { initBackend } from '../src/networks/backend.js';
 import { buildQNetwork } from '../src/networks/builders.js';
 import type { EncoderSpec } from '../src/networks/specs.js';
 import { loadPolicy } from '../src/runtime/index.js';
+import { openBenchPage } from './browser-page.js';
 import { machine, median, numberFlag, printTable, writeJson, type Bench, type BenchArgs } from './harness.js';
 
 const NETS: Array<{ name: string; shape: number[]; encoder: EncoderSpec; calls: number }> = [
@@ -59,37 +59,21 @@ async function nodeLatency(dir: string, net: string, calls: number): Promise<Lat
 }
 
 async function chromiumLatency(root: string, tmp: string, nets: Array<{ name: string; calls: number }>, backends: string[]): Promise<LatencyRow[]> {
-  const esbuild = await import('esbuild');
-  await esbuild.build({ entryPoints: [join(root, 'bench', 'runtime-page.ts')], outfile: join(tmp, 'page.js'), bundle: true, format: 'esm', platform: 'browser', minify: true, logLevel: 'error' });
-  writeFileSync(join(tmp, 'index.html'), '<!doctype html><meta charset="utf-8"><script type="module" src="page.js"></script>');
-  const server = createServer((req, res) => {
-    const p = join(tmp, decodeURIComponent((req.url ?? '/').split('?')[0]!));
-    if (!existsSync(p) || p.endsWith('/')) return void res.writeHead(404).end();
-    res.writeHead(200, { 'content-type': p.endsWith('.js') ? 'text/javascript' : p.endsWith('.html') ? 'text/html' : 'application/octet-stream' });
-    createReadStream(p).pipe(res);
-  });
-  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
-  const port = (server.address() as { port: number }).port;
-  const { chromium } = await import('playwright-core');
-  const browser = await chromium.launch({ executablePath: process.env.NPCFORGE_CHROMIUM ?? '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu', '--enable-unsafe-swiftshader', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'] });
+  const { page, base, close } = await openBenchPage(join(root, 'bench', 'runtime-page.ts'), tmp, 'benchAct');
   const rows: LatencyRow[] = [];
   try {
-    const page = await browser.newPage();
-    await page.goto(`http://127.0.0.1:${port}/index.html`);
-    await page.waitForFunction(() => 'benchAct' in globalThis);
     for (const backend of backends) {
       for (const n of nets) {
         const calls = backend === 'webgl' || n.name === 'nature-cnn' ? Math.min(n.calls, 200) : n.calls;
         const r = await page.evaluate(
           ([url, b, c]) => (globalThis as unknown as { benchAct: (u: string, b: string, c: number, w: number) => Promise<{ backend: string; times: number[] }> }).benchAct(url, b, c, 30),
-          [`http://127.0.0.1:${port}/${n.name}/`, backend, calls] as [string, string, number],
+          [`${base}${n.name}/`, backend, calls] as [string, string, number],
         );
         rows.push({ net: n.name, where: 'chromium', backend: r.backend, calls, median_ms: median(r.times), p99_ms: percentile(r.times, 0.99) });
       }
     }
   } finally {
-    await browser.close();
-    server.close();
+    await close();
   }
   return rows;
 }

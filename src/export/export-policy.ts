@@ -6,7 +6,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { InvalidConfigError, formatError } from '../errors.js';
+import { InvalidConfigError, describe, formatError } from '../errors.js';
 import type { Env } from '../envs/env.js';
 import { make } from '../envs/registry.js';
 import { Box, Discrete, MultiDiscrete } from '../envs/spaces.js';
@@ -26,7 +26,7 @@ import { NORMALIZE_CLIP, NORMALIZE_EPS } from '../agents/pg/normalize.js';
 import { layersModelFiles } from '../networks/weights.js';
 import { loadRunAgent } from '../train/runner.js';
 import { writeFileAtomic, type RunFile } from '../train/run-folder.js';
-import { POLICY_FORMAT, POLICY_VERSION, type ObsDtype, type PolicyActionSpace, type PolicyFile, type PreprocessStep } from '../runtime/policy-file.js';
+import { MAX_DECISION_PERIOD, POLICY_FORMAT, POLICY_VERSION, isDecisionPeriod, type ObsDtype, type PolicyActionSpace, type PolicyFile, type PreprocessStep } from '../runtime/policy-file.js';
 
 export interface ExportOptions {
   /** Run folder written by `npcforge train`. */
@@ -35,6 +35,14 @@ export interface ExportOptions {
   checkpoint?: number;
   /** Output folder (default `<runDir>/policy`). */
   outDir?: string;
+  /** Game frames per decision written to policy.json (default 1: a decision every frame, field omitted). */
+  decisionPeriod?: number;
+}
+
+/** Checks a decision period (an integer from 1 to MAX_DECISION_PERIOD frames); returns it. */
+export function checkDecisionPeriod(k: unknown, component = 'export'): number {
+  if (!isDecisionPeriod(k)) throw new InvalidConfigError(formatError(component, `a decision period, an integer from 1 to ${MAX_DECISION_PERIOD} frames`, describe(k), 'pass e.g. --decision-period 4 (the NPC acts every 4th frame, repeating its action in between)'));
+  return k;
 }
 
 export interface ExportResult {
@@ -153,8 +161,14 @@ export function evalReturnAt(runDir: string, step: number): number | null {
   return best;
 }
 
+/** What the exporter adds to policy.json beyond the run: the decision period (1 = every frame, not written). */
+export interface DescribeOptions {
+  decisionPeriod?: number;
+}
+
 /** Builds policy.json for an agent loaded from a run. */
-export function describePolicy(run: RunFile, runDir: string, step: number, net: PolicyNetwork, agent: Agent): PolicyFile {
+export function describePolicy(run: RunFile, runDir: string, step: number, net: PolicyNetwork, agent: Agent, options: DescribeOptions = {}): PolicyFile {
+  const period = checkDecisionPeriod(options.decisionPeriod ?? 1);
   const env = make(run.game, run.run.envOptions);
   try {
     const obs = env.observationSpace;
@@ -165,7 +179,7 @@ export function describePolicy(run: RunFile, runDir: string, step: number, net: 
     const { action, actions } = describeActions(env, run.game, net);
     // Plain Discrete bundles stay version 1 so runtimes from before MultiDiscrete/Box keep reading them.
     const layout = dictLayoutOf(obs);
-    const needsV2 = action.type !== 'Discrete' || net.inputNorm !== null || layout !== null;
+    const needsV2 = action.type !== 'Discrete' || net.inputNorm !== null || layout !== null || period > 1;
     return {
       format: POLICY_FORMAT,
       version: needsV2 ? POLICY_VERSION : 1,
@@ -178,6 +192,7 @@ export function describePolicy(run: RunFile, runDir: string, step: number, net: 
       inputScale: net.inputScale,
       actions,
       ...(needsV2 ? { action, inputNorm: net.inputNorm } : {}),
+      ...(period > 1 ? { decisionPeriod: period } : {}),
       recurrentState: net.recurrentState,
       model: { topology: 'model.json' },
       training: { run: basename(resolve(runDir)), checkpoint: step, seed: run.run.seed, preset: run.preset, agentConfig: run.agentConfig, backend: run.backend, versions: run.versions, trainedAt: run.createdAt },
@@ -225,10 +240,12 @@ export async function writePolicyBundle(outDir: string, policy: PolicyFile, mode
 
 /** Writes a policy bundle for a run's checkpoint. */
 export async function exportPolicy(options: ExportOptions): Promise<ExportResult> {
+  // Before the (slow) agent load: a bad flag fails at once.
+  if (options.decisionPeriod !== undefined) checkDecisionPeriod(options.decisionPeriod);
   const { agent, run, step } = await loadRunAgent(options.runDir, options.checkpoint);
   try {
     const net = policyNetwork(agent);
-    const policy = describePolicy(run, options.runDir, step, net, agent);
+    const policy = describePolicy(run, options.runDir, step, net, agent, { decisionPeriod: options.decisionPeriod });
     const outDir = options.outDir ?? join(options.runDir, 'policy');
     const weightBytes = await writePolicyBundle(outDir, policy, net.model);
     return { outDir, policy, weightBytes };

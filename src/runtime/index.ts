@@ -1,5 +1,7 @@
 export { loadPolicy, type LoadPolicyOptions } from './load-policy.js';
-export { Policy, type PolicyAction, type PolicyActOptions } from './policy.js';
+export { Policy, type PolicyAction, type PolicyActOptions, type PolicyObservation } from './policy.js';
+export { NpcState } from './npc-state.js';
+export { PolicyController, ControlledNpc, type ControllerOptions } from './controller.js';
 export { FramePipeline } from './frame-pipeline.js';
-export { POLICY_FORMAT, POLICY_VERSION, POLICY_VERSIONS, parsePolicyFile, checkPreprocessChain, outputWidth, type PolicyFile, type PolicyActionSpace, type PreprocessStep } from './policy-file.js';
+export { POLICY_FORMAT, POLICY_VERSION, POLICY_VERSIONS, MAX_DECISION_PERIOD, parsePolicyFile, checkPreprocessChain, outputWidth, type PolicyFile, type PolicyActionSpace, type PreprocessStep } from './policy-file.js';
 export * from '../errors.js';

@@ -6,7 +6,7 @@ import { CheckpointError, SpaceMismatchError, UnsupportedVersionError, formatErr
 import { MAX_DICT_KEYS, MAX_DICT_KEY_LENGTH, type DictLayoutEntry } from '../envs/dict-obs.js';
 
 export const POLICY_FORMAT = 'npcforge-policy';
-/** Version written for bundles that need the fields added in 2 (`action` other than Discrete, `inputNorm`, `observation.dict`); plain Discrete bundles stay 1 so older runtimes keep reading them. */
+/** Version written for bundles that need the fields added in 2 (`action` other than Discrete, `inputNorm`, `observation.dict`, `decisionPeriod`); plain Discrete bundles stay 1 so older runtimes keep reading them. */
 export const POLICY_VERSION = 2;
 /** Versions this reader accepts: 1 (Discrete only, no `action`) and 2. */
 export const POLICY_VERSIONS: readonly number[] = [1, 2];
@@ -61,6 +61,11 @@ export interface PolicyFile {
    * extra model output, same order), e.g. LSTM `[h, c]` with shapes `[units]`. null = feed-forward.
    */
   recurrentState: { shapes: number[][] } | null;
+  /**
+   * (version 2) Game frames per decision: the NPC acts every k-th frame and repeats its last action
+   * in between (`policy.controller()`). Absent = 1, a decision every frame.
+   */
+  decisionPeriod?: number;
   /** Where the weights are: stock tfjs layers files next to policy.json. */
   model: { topology: string };
   /** Training metadata (run folder name, checkpoint step, seed, preset, config). */
@@ -93,6 +98,13 @@ export const MAX_ACTION_NAME_LENGTH = 128;
 export const MAX_FRAME_STACK = 64;
 /** Most parts of a MultiDiscrete action, and most values of a Box action. */
 export const MAX_ACTION_PARTS = 64;
+/** Longest decision period, in frames (10 s at 60 fps). */
+export const MAX_DECISION_PERIOD = 600;
+
+/** Whether `k` is a valid decision period: an integer in [1, MAX_DECISION_PERIOD]. */
+export function isDecisionPeriod(k: unknown): k is number {
+  return Number.isInteger(k) && (k as number) >= 1 && (k as number) <= MAX_DECISION_PERIOD;
+}
 
 function isShape(v: unknown, maxValues = MAX_SHAPE_VALUES): v is number[] {
   return Array.isArray(v) && v.length >= 1 && v.length <= 8 && v.every((d) => Number.isInteger(d) && d > 0) && shapeSize(v as number[]) <= maxValues;
@@ -127,6 +139,10 @@ export function parsePolicyFile(text: string): PolicyFile {
   if (p.observation?.dict !== undefined) {
     const dictProblem = p.version === 1 ? 'observation.dict in a version 1 file' : checkDictLayout(p.observation.dict, p.observation.shape);
     if (dictProblem) bad.push(dictProblem);
+  }
+  if (p.decisionPeriod !== undefined) {
+    if (p.version === 1) bad.push('decisionPeriod in a version 1 file');
+    else if (!isDecisionPeriod(p.decisionPeriod)) bad.push(`decisionPeriod ${shown(p.decisionPeriod, [])} (an integer from 1 to ${MAX_DECISION_PERIOD} frames)`);
   }
   if (p.inputNorm !== undefined && p.inputNorm !== null && !isInputNorm(p.inputNorm, p.observation?.shape)) bad.push(`inputNorm (mean and var of one finite value per observation value, var >= 0, epsilon > 0, clip > 0)`);
   const discrete = p.action === undefined || p.action?.type === 'Discrete';
