@@ -353,10 +353,11 @@ export function resolveRunConfig(req: RunRequest): ResolvedRunConfig {
   }
   if (req.note && declared?.source !== 'game') {
     const what = `${agent} (preset ${presetName}) for ${run.steps} steps on ${run.envs} env${run.envs === 1 ? '' : 's'}`;
-    if (!declared) {
+    // Nothing to say when the user chose both the agent and the budget.
+    if (!declared && (asked === undefined || req.flags?.steps === undefined)) {
       const why = asked !== undefined ? 'the agent asked for' : undeclaredAgent(probe.actionSpace).why;
       req.note(`npcforge: ${req.game} declares no training defaults; training ${what}: ${why}, with a budget of minutes (declare train in its register() call or in ${PROJECT_FILE_NAME})`);
-    } else req.note(`npcforge: ${req.game}: training defaults from ${req.project!.path} over the game's own; training ${what}`);
+    } else if (declared) req.note(`npcforge: ${req.game}: training defaults from ${req.project!.path} over the game's own; training ${what}`);
   }
   return { game: req.game, agent, preset: presetName, run, agentConfig };
 }
