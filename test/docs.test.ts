@@ -7,8 +7,16 @@
  * `<!-- not-run: reason -->`, so skipping is visible in the markdown. Even then its `import` lines
  * run, so every import the docs show resolves from the installed package. Blocks that are not code
  * (usage synopses, layouts) are tagged `text`.
+ *
+ * Blocks share one project folder and run in document order, so a guide can build on its earlier
+ * blocks (docs/your-game.md). Other markers, on the lines right before a block:
+ * - `<!-- file: my-game.mjs -->`: the block is written to that file in the project, not run;
+ * - `<!-- server: reason -->`: a bash block that serves until stopped: it is started, its printed
+ *   http:// address is fetched (the page, then `api/runs`), and it is stopped;
+ * - `<!-- expect: regex -->` (repeatable): the block's stdout + stderr must match (for a server,
+ *   the body of `api/runs`).
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -28,7 +36,15 @@ interface Block {
   code: string;
   /** The reason given by a `<!-- not-run: reason -->` marker, or null when the block runs. */
   notRun: string | null;
+  /** `<!-- file: name -->`: the project file this block is written to instead of being run. */
+  file: string | null;
+  /** `<!-- server: reason -->`: the block serves HTTP until stopped. */
+  server: string | null;
+  /** `<!-- expect: regex -->` markers: patterns the block's output must match. */
+  expect: string[];
 }
+
+const MARKER = /^<!--\s*(not-run|file|server|expect):\s*(.*?)\s*-->$/;
 
 /** Fenced blocks of one markdown file, each with the not-run marker on the line before it (if any). */
 function parseBlocks(markdown: string, file: string): Block[] {
@@ -40,10 +56,19 @@ function parseBlocks(markdown: string, file: string): Block[] {
     const start = i;
     const body: string[] = [];
     for (i++; i < lines.length && !/^```\s*$/.test(lines[i]!); i++) body.push(lines[i]!);
-    let prev = start - 1;
-    while (prev >= 0 && lines[prev]!.trim() === '') prev--;
-    const marker = prev >= 0 ? /^<!--\s*not-run:\s*(.*?)\s*-->$/.exec(lines[prev]!.trim()) : null;
-    blocks.push({ where: `${file}:${start + 1}`, lang: open[1]!, code: body.join('\n'), notRun: marker ? marker[1]! : null });
+    const block: Block = { where: `${file}:${start + 1}`, lang: open[1]!, code: body.join('\n'), notRun: null, file: null, server: null, expect: [] };
+    // The markers are the comment lines right above the fence (blank lines between are fine).
+    for (let prev = start - 1; prev >= 0; prev--) {
+      if (lines[prev]!.trim() === '') continue;
+      const marker = MARKER.exec(lines[prev]!.trim());
+      if (!marker) break;
+      const [, kind, value] = marker as unknown as [string, string, string];
+      if (kind === 'not-run') block.notRun = value;
+      else if (kind === 'file') block.file = value;
+      else if (kind === 'server') block.server = value;
+      else block.expect.unshift(value);
+    }
+    blocks.push(block);
   }
   return blocks;
 }
@@ -63,6 +88,44 @@ function run(cmd: string, args: string[], cwd: string, timeout = BLOCK_TIMEOUT_M
     env: { ...process.env, PATH: `${join(project, 'node_modules', '.bin')}:${process.env.PATH}`, NODE_OPTIONS: '' },
   });
   return { status: r.status, stdout: r.stdout, out: `${r.stdout}\n${r.stderr}${r.error ? `\n${r.error.message}` : ''}` };
+}
+
+/**
+ * Starts a server block in its own process group, waits for the http:// address it prints, checks
+ * that its page answers with HTML, returns the body of its `api/runs`, and stops it.
+ */
+async function fetchFromServer(script: string): Promise<string> {
+  const child = spawn('bash', ['-e', '-c', script], {
+    cwd: project,
+    detached: true,
+    env: { ...process.env, PATH: `${join(project, 'node_modules', '.bin')}:${process.env.PATH}`, NODE_OPTIONS: '' },
+  });
+  let out = '';
+  try {
+    const url = await new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no http:// address within 30 s:\n${out}`)), 30_000);
+      const seen = (chunk: Buffer): void => {
+        out += chunk.toString();
+        const m = /https?:\/\/\S+?\//.exec(out);
+        if (m) {
+          clearTimeout(timer);
+          resolve(m[0]);
+        }
+      };
+      child.stdout.on('data', seen);
+      child.stderr.on('data', seen);
+      child.on('exit', (code) => reject(new Error(`server exited (${code}) before serving:\n${out}`)));
+    });
+    const page = await fetch(url);
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toMatch(/^text\/html/);
+    const runs = await fetch(new URL('api/runs', url));
+    expect(runs.status).toBe(200);
+    return await runs.text();
+  } finally {
+    // The whole group: npx, then the node process of the CLI.
+    if (child.exitCode === null) process.kill(-child.pid!, 'SIGTERM');
+  }
 }
 
 /** The block as an ES module: ts stripped by esbuild; imports kept verbatim so each one is checked. */
@@ -91,6 +154,12 @@ describe('docs code blocks', () => {
     expect(got.map((b) => [b.where, b.lang, b.notRun])).toEqual([['x.md:3', 'ts', 'needs a data folder'], ['x.md:7', 'bash', null]]);
     expect(got[0]!.code).toBe("import { make } from 'npcforge';");
   });
+
+  it('reads file, server and expect markers from the comment lines right above the block', () => {
+    const md = ['<!-- expect: not mine -->', 'prose', '<!-- file: game.mjs -->', '```js', 'x', '```', '<!-- server: stops when told -->', '', '<!-- expect: a+ -->', '<!-- expect: b -->', '```bash', 'serve', '```'].join('\n');
+    const got = parseBlocks(md, 'x.md');
+    expect(got.map((b) => [b.file, b.server, b.expect, b.notRun])).toEqual([['game.mjs', null, [], null], [null, 'stops when told', ['a+', 'b'], null]]);
+  });
 });
 
 describe('docs code blocks against the packed package', () => {
@@ -117,7 +186,14 @@ describe('docs code blocks against the packed package', () => {
     expect(r.stdout).toMatch(/mean \|npc paddle - ball\| = \d/);
   }, BLOCK_TIMEOUT_MS + 10_000);
 
+  for (const b of blocks.filter((x) => x.file !== null)) {
+    it(`${b.where} (${b.lang}, written to ${b.file})`, () => {
+      writeFileSync(join(project, b.file!), b.code + '\n');
+    });
+  }
+
   for (const b of code) {
+    if (b.file !== null) continue;
     const skipped = b.notRun !== null;
     const shell = b.lang === 'bash' || b.lang === 'sh';
     if (skipped && shell) {
@@ -125,16 +201,24 @@ describe('docs code blocks against the packed package', () => {
       continue;
     }
     const title = skipped ? `${b.where} (${b.lang}, not run: ${b.notRun}; its imports run)` : `${b.where} (${b.lang})`;
+    if (b.server !== null) {
+      it(`${b.where} (${b.lang}, a server: started, fetched, stopped)`, async () => {
+        const body = await fetchFromServer(b.code);
+        for (const pattern of b.expect) expect(body, `${b.where}: api/runs`).toMatch(new RegExp(pattern));
+      }, BLOCK_TIMEOUT_MS + 10_000);
+      continue;
+    }
     it(title, () => {
+      let r: ReturnType<typeof run>;
       if (shell) {
-        const r = run('bash', ['-e', '-o', 'pipefail', '-c', b.code], project);
-        expect(r.status, `${b.where} failed:\n${r.out}`).toBe(0);
-        return;
+        r = run('bash', ['-e', '-o', 'pipefail', '-c', b.code], project);
+      } else {
+        const file = fileName(b, 'mjs');
+        writeFileSync(join(project, file), toModule(b, skipped));
+        r = run(process.execPath, [file], project);
       }
-      const file = fileName(b, 'mjs');
-      writeFileSync(join(project, file), toModule(b, skipped));
-      const r = run(process.execPath, [file], project);
       expect(r.status, `${b.where} failed:\n${r.out}`).toBe(0);
+      for (const pattern of b.expect) expect(r.out, `${b.where}: output`).toMatch(new RegExp(pattern));
     }, BLOCK_TIMEOUT_MS + 10_000);
   }
 });
