@@ -1,7 +1,9 @@
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import '../../games/index.js';
-import { InvalidConfigError, WorkerError } from '../../src/errors.js';
+import { InvalidConfigError, SpaceMismatchError, WorkerError } from '../../src/errors.js';
+import { Box, Discrete } from '../../src/envs/spaces.js';
+import type { Env, ObsArray } from '../../src/envs/env.js';
 import { make } from '../../src/envs/registry.js';
 import { SeededRng } from '../../src/envs/rng.js';
 import { SyncVectorEnv } from '../../src/envs/vector/sync-vector-env.js';
@@ -162,5 +164,44 @@ describe('WorkerVectorEnv', () => {
     await w.reset();
     await expect(w.step([0])).rejects.toThrow(/2 actions/);
     await expect(w.step([0, 7])).rejects.toThrow(/7 at index 1/);
+  });
+});
+
+describe('SyncVectorEnv: observations that break the declared space', () => {
+  /** A one-step game whose observe() returns `bad` from step `from` on (0 = already at reset). */
+  const gameWith = (bad: () => unknown, from: number): Env<ObsArray, number> => {
+    let t = 0;
+    const space = new Box({ shape: [4], dtype: 'float32', low: -1, high: 1 });
+    const obs = () => (t >= from ? bad() : new Float32Array(4));
+    return {
+      spec: { id: 'test/bad-obs' } as never,
+      observationSpace: space,
+      actionSpace: new Discrete(2),
+      reset: () => ((t = 0), { obs: obs() as ObsArray, info: {} }),
+      step: () => ((t += 1), { obs: obs() as ObsArray, reward: 0, terminated: t >= 3, truncated: false, info: {} }),
+      close: () => undefined,
+    } as unknown as Env<ObsArray, number>;
+  };
+  const cases: Array<[string, () => unknown, number, RegExp]> = [
+    ['too short at reset', () => new Float32Array(3), 0, /received Float32Array\(3\)/],
+    ['wrong dtype in a step', () => new Uint8Array(4), 1, /received Uint8Array\(4\)/],
+    ['a plain array', () => [0, 0, 0, 0], 1, /received /],
+    ['out of bounds at a reset', () => Float32Array.of(0, 2, 0, 0), 0, /received values outside its bounds/],
+    ['NaN at a reset', () => Float32Array.of(0, NaN, 0, 0), 0, /received values outside its bounds/],
+  ];
+  for (const [what, bad, from, message] of cases) {
+    it(`names the game and the space: ${what}`, () => {
+      const venv = new SyncVectorEnv(() => gameWith(bad, from), 2);
+      const run = async () => {
+        await venv.reset({ seed: 0 });
+        for (let i = 0; i < 3; i++) venv.stepSync(Int32Array.of(0, 1));
+      };
+      return expect(run()).rejects.toThrow(SpaceMismatchError).then(() => expect(run()).rejects.toThrow(new RegExp(`\\[game "test/bad-obs"\\] expected observations in its observationSpace \\(Float32Array\\(4\\)\\), ${message.source}`)));
+    });
+  }
+  it('accepts observations that match the space, also after an autoreset', async () => {
+    const venv = new SyncVectorEnv(() => gameWith(() => new Float32Array(4), 0), 2);
+    await venv.reset({ seed: 0 });
+    for (let i = 0; i < 5; i++) expect(venv.stepSync(Int32Array.of(0, 1)).obs).toHaveLength(8);
   });
 });

@@ -3,7 +3,7 @@
  * (see types.ts): an ended sub-env is reset inside the same step, its last observation kept in
  * `infos[i].finalObs`.
  */
-import { InvalidConfigError, formatError, describe } from '../../errors.js';
+import { InvalidConfigError, SpaceMismatchError, formatError, describe } from '../../errors.js';
 import { actionAt, actionWidth, checkActionBatch, type ActionBatch } from '../actions.js';
 import type { Env, ObsArray, Info } from '../env.js';
 import { Box, type Space, allocObs } from '../spaces.js';
@@ -15,6 +15,23 @@ function allocLike(space: Space, n: number): ObsArray {
   }
   const size = space.size * n;
   return allocObs(space.dtype, size);
+}
+
+const ARRAY_OF_DTYPE = { uint8: Uint8Array, int32: Int32Array, float32: Float32Array } as const;
+
+/**
+ * A game's observation must be the typed array its Box declares: `set` into the batch would
+ * otherwise pad a short array with stale values, drop the tail of a long one or truncate floats
+ * into bytes, and training would go on silently on garbage. Length and type are checked on every
+ * step (O(1)); the values (bounds, NaN) on every reset, where an O(size) pass costs nothing.
+ */
+function checkObservation(env: Env<ObsArray, number>, obs: unknown, full: boolean): void {
+  const space = env.observationSpace as Box;
+  const Want = ARRAY_OF_DTYPE[space.dtype];
+  const ok = obs instanceof Want && obs.length === space.size && (!full || space.contains(obs as never));
+  if (ok) return;
+  const got = obs instanceof Want && obs.length === space.size ? `values outside its bounds (or NaN)` : ArrayBuffer.isView(obs) ? `${obs.constructor.name}(${(obs as unknown as ArrayLike<number>).length})` : describe(obs);
+  throw new SpaceMismatchError(formatError(`game ${describe(env.spec?.id ?? 'unknown')}`, `observations in its observationSpace (${space.dtype === 'float32' ? 'Float32Array' : space.dtype === 'int32' ? 'Int32Array' : 'Uint8Array'}(${space.size}))`, got, 'make observe() return arrays of the declared dtype, size and bounds (checkEnv(factory) lists every problem)'));
 }
 
 export class SyncVectorEnv implements VectorEnv {
@@ -48,6 +65,7 @@ export class SyncVectorEnv implements VectorEnv {
     const infos: Info[] = [];
     for (let i = 0; i < this.numEnvs; i++) {
       const r = this.envs[i]!.reset(args.seed === undefined ? {} : { seed: args.seed + i });
+      checkObservation(this.envs[i]!, r.obs, true);
       obs.set(r.obs, i * this.obsSize);
       infos.push(r.info);
     }
@@ -75,8 +93,10 @@ export class SyncVectorEnv implements VectorEnv {
       rewards[i] = r.reward;
       terminated[i] = r.terminated ? 1 : 0;
       truncated[i] = r.truncated ? 1 : 0;
+      checkObservation(env, r.obs, false);
       if (r.terminated || r.truncated) {
         const next = env.reset();
+        checkObservation(env, next.obs, true);
         obs.set(next.obs, i * this.obsSize);
         infos[i] = { ...next.info, finalObs: r.obs, finalInfo: r.info };
       } else {
