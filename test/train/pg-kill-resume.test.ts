@@ -5,32 +5,21 @@
  * checkpoint (every blob byte for byte, the JSON minus wall time and process-wide layer names)
  * must equal an uninterrupted run.
  */
-import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import '../../games/index.js';
 import { resolveRunConfig } from '../../src/train/run-config.js';
 import { train } from '../../src/train/runner.js';
 import { listCheckpoints } from '../../src/train/run-folder.js';
+import { deterministicMetrics, resumeRun, trainUntilCheckpointThenKill } from '../helpers/kill-resume.js';
 
-const root = resolve(__dirname, '..', '..');
 /** 12 steps x 4 envs = 48 env steps per rollout: checkpoints every 240 steps fall inside rollouts. */
 const N = 240;
 const TOTAL = 720;
 const RUN = { envs: 4, checkpointEvery: N, logEvery: 48, evalEvery: 240, evalEpisodes: 2, seed: 3, saveReplay: true };
 
-function deterministic(text: string): unknown[] {
-  return text
-    .trim()
-    .split('\n')
-    .map((l) => {
-      // Timings and the process-wide tensor count depend on the process, not on the run.
-      const { env_steps_per_s: _a, updates_per_s: _b, wall_time_s: _c, tensors: _d, ...rest } = JSON.parse(l);
-      return rest;
-    });
-}
 
 /** checkpoint.json without what depends on the process: wall time and tfjs layer/slot names (global counters). */
 function comparableJson(file: string): unknown {
@@ -49,34 +38,15 @@ describe('ppo on Box and MultiDiscrete actions: resume after SIGKILL', () => {
     { game: 'tank', agent: { numSteps: 12, minibatches: 2, epochs: 2, mlpHidden: [16], encoder: 'mlp', annealLr: false, lstmUnits: 8 } },
   ])('continues exactly like an uninterrupted run ($game)', async ({ game, agent }) => {
     const dir = mkdtempSync(join(tmpdir(), 'npcforge-pg-kill-'));
-    const cli = join(root, 'bin', 'npcforge.js');
     writeFileSync(join(dir, 'cfg.json'), JSON.stringify({ ...agent, ...RUN }));
 
-    const killedRun = join(dir, 'killed');
-    const child = spawn(process.execPath, [cli, 'train', game, '--agent', 'ppo', '--config', join(dir, 'cfg.json'), '--steps', '1000000', '--no-progress', '--out', killedRun], { stdio: 'ignore' });
-    const exited = new Promise<void>((ok) => child.on('exit', () => ok()));
-    let runDir = '';
-    for (let i = 0; i < 90_000 / 5; i++) {
-      await new Promise((r) => setTimeout(r, 5));
-      if (existsSync(killedRun)) {
-        const sub = readdirSync(killedRun)[0];
-        if (sub && listCheckpoints(join(killedRun, sub)).includes(N)) {
-          runDir = join(killedRun, sub);
-          break;
-        }
-      }
-    }
-    child.kill('SIGKILL');
-    await exited;
+    const { runDir } = await trainUntilCheckpointThenKill({ args: ['train', game, '--agent', 'ppo', '--config', join(dir, 'cfg.json'), '--steps', '1000000', '--no-progress'], outDir: join(dir, 'killed'), step: N, pollMs: 5, timeoutMs: 90_000 });
     expect(runDir).not.toBe('');
     // Killed after its first checkpoint and before the end (a loaded machine may let it write a second).
     expect(listCheckpoints(runDir)[0]).toBe(N);
     expect(Math.max(...listCheckpoints(runDir))).toBeLessThan(TOTAL);
 
-    const resumed = spawn(process.execPath, [cli, 'train', '--resume', runDir, '--steps', String(TOTAL), '--no-progress'], { stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    resumed.stderr!.on('data', (d) => (stderr += String(d)));
-    const code = await new Promise<number | null>((ok) => resumed.on('close', (c) => ok(c)));
+    const { code, stderr } = await resumeRun(runDir, TOTAL);
     expect(stderr).toMatch(new RegExp(`npcforge: done at step ${TOTAL}; .*; run .*\\n$`));
     expect(code).toBe(0);
 
@@ -85,8 +55,8 @@ describe('ppo on Box and MultiDiscrete actions: resume after SIGKILL', () => {
     const straight = await train({ config, runDir: join(dir, 'straight'), progress: null });
     expect(straight.step).toBe(TOTAL);
 
-    const a = deterministic(readFileSync(join(runDir, 'metrics.jsonl'), 'utf8'));
-    const b = deterministic(readFileSync(join(dir, 'straight', 'metrics.jsonl'), 'utf8'));
+    const a = deterministicMetrics(readFileSync(join(runDir, 'metrics.jsonl'), 'utf8'), ['tensors']);
+    const b = deterministicMetrics(readFileSync(join(dir, 'straight', 'metrics.jsonl'), 'utf8'), ['tensors']);
     expect(a.length).toBe(TOTAL / 48);
     expect(a).toEqual(b);
     const ca = join(runDir, 'checkpoints', String(TOTAL));
