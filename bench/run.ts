@@ -18,6 +18,7 @@ const benches: Record<string, () => Promise<{ bench: Bench }>> = {
   memory: () => import('./memory.js'),
   'ppo-cartpole': () => import('./ppo-cartpole.js'),
   sac: () => import('./sac.js'),
+  'install-size': () => import('./install-size.js'),
 };
 
 /** Standalone benchmark scripts in dist/bench, with their one-line descriptions. */

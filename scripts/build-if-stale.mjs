@@ -12,8 +12,9 @@ function newestSource(dir) {
   if (!existsSync(dir)) return newest;
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
     const p = join(dir, entry.name);
-    if (entry.isDirectory()) newest = Math.max(newest, newestSource(p));
-    else if (/\.(ts|mts|json)$/.test(entry.name)) newest = Math.max(newest, statSync(p).mtimeMs);
+    // Build output inside a source folder (packages/runtime/dist) is not a source.
+    if (entry.isDirectory()) newest = entry.name === 'dist' || entry.name === 'node_modules' ? newest : Math.max(newest, newestSource(p));
+    else if (/\.(ts|mts|mjs|js|json|html)$/.test(entry.name)) newest = Math.max(newest, statSync(p).mtimeMs);
   }
   return newest;
 }
@@ -22,7 +23,7 @@ function newestSource(dir) {
 export function buildIfStale(root = defaultRoot) {
   const stamp = join(root, 'dist', '.build-stamp');
   const sources = Math.max(
-    ...['src', 'games', 'bench', 'examples'].map((d) => newestSource(join(root, d))),
+    ...['src', 'games', 'bench', 'examples', 'packages'].map((d) => newestSource(join(root, d))),
     ...['tsconfig.json', 'package.json'].map((f) => statSync(join(root, f)).mtimeMs),
   );
   if (existsSync(stamp) && statSync(stamp).mtimeMs >= sources) return false;

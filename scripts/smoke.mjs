@@ -5,7 +5,7 @@
 // Fixtures (a tiny image run, config files, data folders, a broken bundle, a busy port) are made in
 // a temp folder, which is also the working directory of every case (runs/ lands there, not here).
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -62,6 +62,13 @@ writeFileSync(f('not-json.json'), '{\n"steps": x\n}');
 mkdirSync(f('broken-bundle'));
 writeFileSync(f('broken-bundle', 'policy.json'), '{"format": "npcforge-policy", "version": 1');
 writeFileSync(f('broken-bundle', 'model.json'), 'not json');
+// A sound bundle exported for another game (catch) than the one played (pong).
+cpSync(join(root, 'examples', 'pong', 'npc'), f('catch-bundle'), { recursive: true });
+{
+  const policy = JSON.parse(readFileSync(f('catch-bundle', 'policy.json'), 'utf8'));
+  policy.game = { id: 'catch', options: {} };
+  writeFileSync(f('catch-bundle', 'policy.json'), JSON.stringify(policy));
+}
 // Data folders with something that is not a sample file.
 function dataFolder(name, ext, body) {
   for (const c of ['a', 'b']) {
@@ -188,6 +195,7 @@ const badInputs = [
   { argv: ['view', tmp, '--port', '99999'], codes: USAGE },
   { argv: ['play', 'pong', '--npc', f('broken-bundle'), '--port', '0'], codes: FAILURE },
   { argv: ['play', 'pong', '--npc', f('nowhere')], codes: FAILURE },
+  { argv: ['play', 'pong', '--npc', f('catch-bundle'), '--port', '0'], codes: USAGE, match: /a policy for game "pong", received a policy for "catch"; fix: load the bundle exported from a run of this game/ },
 ];
 
 /** `--help` of every command and subcommand, found in the program itself so none is forgotten. */

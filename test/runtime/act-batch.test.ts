@@ -14,6 +14,7 @@ import { SeededRng } from '../../src/envs/rng.js';
 import { Box, Dict } from '../../src/envs/spaces.js';
 import { basicPolicyFile, writePolicyBundle } from '../../src/export/export-policy.js';
 import { buildQNetwork } from '../../src/networks/builders.js';
+import { writeLstmBundle, writePixelCnnBundle } from '../helpers/policy-bundles.js';
 import { loadPolicy, type Policy, type PolicyAction, type PolicyFile, type PolicyObservation } from '../../src/runtime/index.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'npcforge-act-batch-'));
@@ -39,20 +40,12 @@ function mlpBundle(name: string): Promise<string> {
 
 /** Pixel CNN: RGB 20x20 frames -> grayscale -> resize 10x10 -> stack 4 -> minatar-cnn -> Q. */
 function cnnBundle(name: string): Promise<string> {
-  const model = buildQNetwork({ inputShape: [10, 10, 4], numActions: 6, encoder: { kind: 'minatar-cnn' }, head: { kind: 'q' }, seed: 3 });
-  return bundle(name, model, basicPolicyFile({ game: 'pix', frame: { shape: [20, 20, 3], dtype: 'uint8' }, preprocess: [{ kind: 'grayscale' }, { kind: 'resize', height: 10, width: 10 }, { kind: 'frameStack', k: 4 }], observation: { shape: [10, 10, 4], dtype: 'uint8', high: 255 }, inputScale: 1 / 255, actions: ['a', 'b', 'c', 'd', 'e', 'f'] }));
+  return writePixelCnnBundle(join(tmp, name));
 }
 
 /** One-step LSTM policy: inputs [obs, h, c], outputs [logits, h', c']. */
 function lstmBundle(name: string): Promise<string> {
-  const obs = tf.input({ shape: [4] });
-  const h = tf.input({ shape: [8] });
-  const c = tf.input({ shape: [8] });
-  const seq = tf.layers.reshape({ targetShape: [1, 4] }).apply(obs) as tf.SymbolicTensor;
-  const [out, h2, c2] = tf.layers.lstm({ units: 8, returnState: true, kernelInitializer: tf.initializers.glorotUniform({ seed: 1 }), recurrentInitializer: tf.initializers.glorotUniform({ seed: 2 }) }).apply(seq, { initialState: [h, c] }) as tf.SymbolicTensor[];
-  const logits = tf.layers.dense({ units: 3, kernelInitializer: tf.initializers.glorotUniform({ seed: 3 }) }).apply(out!) as tf.SymbolicTensor;
-  const model = tf.model({ inputs: [obs, h, c], outputs: [logits, h2!, c2!] });
-  return bundle(name, model, basicPolicyFile({ game: 'memory-maze', agent: 'ppo', output: 'logits', observation: { shape: [4], dtype: 'float32', low: -1, high: 1 }, actions: ['a', 'b', 'c'], recurrentState: { shapes: [[8], [8]] } }));
+  return writeLstmBundle(join(tmp, name));
 }
 
 const DICT_SPACE = new Dict({ grid: new Box({ shape: [4, 4, 2], dtype: 'uint8', low: 0, high: 1 }), offset: new Box({ shape: [2], dtype: 'float32', low: -1, high: 1 }) });

@@ -17,6 +17,7 @@ import { Flicker, FrameStack, GrayScale, PixelObservation, Resize } from '../../
 import { basicPolicyFile, preprocessChain, writePolicyBundle } from '../../src/export/export-policy.js';
 import { buildQNetwork } from '../../src/networks/builders.js';
 import { FramePipeline, loadPolicy, type PolicyFile } from '../../src/runtime/index.js';
+import { writeLstmBundle } from '../helpers/policy-bundles.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'npcforge-runtime-'));
 beforeAll(async () => {
@@ -460,16 +461,6 @@ async function memoryArtifacts(dir: string): Promise<tf.io.ModelArtifacts> {
 }
 
 /** A one-step LSTM policy: inputs [obs, h, c], outputs [logits, h', c']. */
-async function lstmBundle(name: string): Promise<string> {
-  const obs = tf.input({ shape: [4] });
-  const h = tf.input({ shape: [8] });
-  const c = tf.input({ shape: [8] });
-  const seq = tf.layers.reshape({ targetShape: [1, 4] }).apply(obs) as tf.SymbolicTensor;
-  const [out, h2, c2] = tf.layers.lstm({ units: 8, returnState: true, kernelInitializer: tf.initializers.glorotUniform({ seed: 1 }), recurrentInitializer: tf.initializers.glorotUniform({ seed: 2 }) }).apply(seq, { initialState: [h, c] }) as tf.SymbolicTensor[];
-  const logits = tf.layers.dense({ units: 3, kernelInitializer: tf.initializers.glorotUniform({ seed: 3 }) }).apply(out!) as tf.SymbolicTensor;
-  const model = tf.model({ inputs: [obs, h, c], outputs: [logits, h2!, c2!] });
-  const dir = join(tmp, name);
-  await writePolicyBundle(dir, basicPolicyFile({ game: 'memory-maze', agent: 'ppo', output: 'logits', observation: { shape: [4], dtype: 'float32', low: -1, high: 1 }, actions: ['a', 'b', 'c'], recurrentState: { shapes: [[8], [8]] } }), model);
-  model.dispose();
-  return dir;
+function lstmBundle(name: string): Promise<string> {
+  return writeLstmBundle(join(tmp, name));
 }

@@ -4,14 +4,13 @@
  * exercised on real files. Both packages are read through their per-class JSON files directly.
  */
 import sharp from 'sharp';
-import { createRequire } from 'node:module';
 import { mkdir, readFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { SeededRng } from '../../envs/rng.js';
 import { stratifiedSplit } from '../data-source.js';
+import { datasetPackageDir } from './dataset-package.js';
 import { DatasetError, formatError } from '../../errors.js';
 
-const require = createRequire(import.meta.url);
 const SIDE = 28;
 const PIXELS = SIDE * SIDE;
 
@@ -50,13 +49,13 @@ async function readJson(path: string): Promise<{ data: unknown }> {
 /** Loads one class of `mnist` (floats in [0,1], flat) or `fashion-mnist` (arrays of 0..255) as bytes. */
 async function loadClass(dataset: 'mnist' | 'fashion-mnist', c: number): Promise<Uint8Array[]> {
   if (dataset === 'mnist') {
-    const dir = join(dirname(require.resolve('mnist/package.json')), 'src', 'digits');
+    const dir = join(datasetPackageDir('mnist'), 'src', 'digits');
     const flat = (await readJson(join(dir, `${c}.json`))).data as number[];
     const out: Uint8Array[] = [];
     for (let i = 0; i + PIXELS <= flat.length; i += PIXELS) out.push(Uint8Array.from(flat.slice(i, i + PIXELS), (v) => Math.round(v * 255)));
     return out;
   }
-  const dir = join(dirname(require.resolve('fashion-mnist/package.json')), 'src', 'clothes');
+  const dir = join(datasetPackageDir('fashion-mnist'), 'src', 'clothes');
   const rows = (await readJson(join(dir, `${c}.json`))).data as number[][];
   // The package's class-0 file ends with two empty records; only whole 28x28 images count.
   return rows.filter((r) => Array.isArray(r) && r.length === PIXELS).map((r) => Uint8Array.from(r));

