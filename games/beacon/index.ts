@@ -15,7 +15,7 @@ register('beacon', (o) => new BeaconEnv(o as BeaconOptions), {
     envs: 8,
     config: { numSteps: 64, lr: 1e-3, gamma: 0.95, entCoef: 0.01 },
     run: { evalEvery: 5000, evalEpisodes: 100, logEvery: 1000, checkpointEvery: 5000 },
-    // DQN's first preset with the same budget (untuned).
-    agents: { dqn: { preset: 'minatar', steps: 20_000, envs: 8, run: { evalEvery: 5000, evalEpisodes: 100, logEvery: 1000, checkpointEvery: 5000 } } },
+    // DQN's MinAtar preset with the same budget (untuned); 'auto' gives it one encoder per key of the Dict.
+    agents: { dqn: { preset: 'minatar', config: { network: 'auto' }, steps: 20_000, envs: 8, run: { evalEvery: 5000, evalEpisodes: 100, logEvery: 1000, checkpointEvery: 5000 } } },
   },
 });

@@ -33,9 +33,15 @@ describe('training defaults declared by the games', () => {
         }
       }
     }
-    // Every game of the fixture is still bundled, and each combination resolves as before (or fails as before).
+    // Every game of the fixture is still bundled, and each combination resolves as before (or fails as
+    // before), except the changes made on purpose since, listed here with what they change.
+    const changed: Record<string, (before: Record<string, unknown>) => Record<string, unknown>> = {
+      // beacon's DQN variant names network 'auto': the MinAtar preset's CNN over the flat Dict observation refused to build.
+      'beacon dqn': (b) => ({ ...b, agentConfig: { ...(b.agentConfig as object), network: 'auto' } }),
+      'beacon dqn --recurrent': (b) => ({ ...b, agentConfig: { ...(b.agentConfig as object), network: 'auto' } }),
+    };
     expect(Object.keys(now).sort()).toEqual(Object.keys(BEFORE).sort());
-    for (const key of Object.keys(BEFORE)) expect(now[key], key).toEqual(BEFORE[key]);
+    for (const key of Object.keys(BEFORE)) expect(now[key], key).toEqual(changed[key] ? changed[key](BEFORE[key] as Record<string, unknown>) : BEFORE[key]);
   });
 });
 
