@@ -122,5 +122,5 @@ export class ArenaEnv extends GameEnv {
 
 register('arena', (options) => new ArenaEnv(options), {
   description: 'top-down arena: an NPC corners a fleeing player around pillars (examples/arena)',
-  train: { agent: 'ppo', steps: 200_000, envs: 8, run: { evalEvery: 50_000, evalEpisodes: 20 } },
+  train: { agent: 'ppo', steps: 400_000, envs: 8, config: { lr: 1e-3, mlpHidden: [64, 64] }, run: { evalEvery: 100_000, evalEpisodes: 50 } },
 });
