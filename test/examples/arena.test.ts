@@ -12,7 +12,7 @@ import { loadPolicy } from '../../src/runtime/index.js';
 import * as core from '../../examples/arena/arena-core.mjs';
 // @ts-expect-error plain ES module without types
 import { ArenaEnv } from '../../examples/arena/arena.mjs';
-// @ts-expect-error resolved by Node's package self-reference to dist/ (built by the global setup)
+// Node's package self-reference: dist/, as a game module outside npcforge sees it (built by the global setup).
 import { checkEnv, EnvStateError, InvalidConfigError, SeededRng } from 'npcforge';
 
 const NPC_DIR = join(__dirname, '..', '..', 'examples', 'arena', 'npc');
