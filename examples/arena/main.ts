@@ -112,7 +112,7 @@ async function main(): Promise<void> {
   };
 
   const app = new Application();
-  await app.init({ width: ARENA_SIZE * SCALE, height: ARENA_SIZE * SCALE, preference: 'webgl', background: '#181818', antialias: true, autoStart: false });
+  await app.init({ width: ARENA_SIZE * SCALE, height: ARENA_SIZE * SCALE, preference: 'webgl', background: '#181818', antialias: false, autoStart: false });
   $('stage').appendChild(app.canvas);
   const walls = new Graphics().rect(0, 0, ARENA_SIZE * SCALE, ARENA_SIZE * SCALE).stroke({ width: 4, color: 0x666677 });
   for (let p = 0; p < PILLARS.length; p += 3) walls.circle(PILLARS[p]! * SCALE, PILLARS[p + 1]! * SCALE, PILLARS[p + 2]! * SCALE).fill(0x6e6e78);
