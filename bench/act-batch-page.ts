@@ -3,12 +3,12 @@ import * as tf from '@tensorflow/tfjs';
 import { loadPolicy } from '../src/runtime/index.js';
 import { batchTimes, type BatchTimes } from './act-batch-timing.js';
 
-async function benchActBatch(url: string, backend: string, npcs: number, calls: number, warmup: number): Promise<BatchTimes & { backend: string }> {
+async function benchActBatch(url: string, backend: string, npcs: number, calls: number, warmup: number, observations?: number[][]): Promise<BatchTimes & { backend: string }> {
   await tf.setBackend(backend);
   await tf.ready();
   const policy = await loadPolicy(url);
   try {
-    return { ...(await batchTimes(policy, { npcs, calls, warmup })), backend: tf.getBackend() };
+    return { ...(await batchTimes(policy, { npcs, calls, warmup, observations })), backend: tf.getBackend() };
   } finally {
     policy.dispose();
   }

@@ -2,6 +2,7 @@
  * The measurement of bench/act-batch.ts, shared by Node and the Chromium page: `calls` rounds,
  * each timing one `actBatch` over N observations and N separate `act()` calls on the same ones.
  */
+import { InvalidConfigError, formatError } from '../src/errors.js';
 import type { Policy, PolicyAction } from '../src/runtime/index.js';
 
 export interface BatchTimes {
@@ -14,13 +15,20 @@ export interface BatchTimes {
   sameActions: boolean;
 }
 
-/** Times `actBatch` vs N x `act` on varied observations (a few values flip every round). */
-export async function batchTimes(policy: Policy, o: { npcs: number; calls: number; warmup: number }): Promise<BatchTimes> {
+/**
+ * Times `actBatch` vs N x `act` on varied observations (a few values flip every round). Starts
+ * from `observations` (N of them, copied; e.g. the game's own) when given, else synthetic ones.
+ */
+export async function batchTimes(policy: Policy, o: { npcs: number; calls: number; warmup: number; observations?: ArrayLike<number>[] }): Promise<BatchTimes> {
   const size = policy.file.observation.shape.reduce((a, b) => a * b, 1);
   const byte = policy.file.observation.dtype === 'uint8';
+  if (o.observations && (o.observations.length !== o.npcs || o.observations.some((x) => x.length !== size))) {
+    throw new InvalidConfigError(formatError('bench act-batch', `${o.npcs} observations of ${size} values`, `${o.observations.length} observations`, 'pass one observation per NPC, shaped like the policy\'s'));
+  }
   const obs = Array.from({ length: o.npcs }, (_, k) => {
     const x = byte ? new Uint8Array(size) : new Float32Array(size);
-    for (let i = 0; i < size; i++) x[i] = byte ? ((i + k) * 7919) % 2 : Math.sin(i * 0.7 + k);
+    if (o.observations) x.set(o.observations[k]!);
+    else for (let i = 0; i < size; i++) x[i] = byte ? ((i + k) * 7919) % 2 : Math.sin(i * 0.7 + k);
     return x;
   });
   const flip = (round: number): void => {
