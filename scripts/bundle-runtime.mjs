@@ -10,8 +10,26 @@ import { dirname, join, posix, relative } from 'node:path';
 
 const TFJS_PARTS = ['@tensorflow/tfjs-core', '@tensorflow/tfjs-layers', '@tensorflow/tfjs-backend-cpu', '@tensorflow/tfjs-backend-webgl', '@tensorflow/tfjs-backend-wasm'];
 
-/** esbuild options for src/runtime with the light tfjs stand-in; `outfile` and `minify` vary. */
-export function runtimeBuildOptions(root, { outFile, minify }) {
+/**
+ * The tfjs packages stay imports of the built package (its dependencies). In the Node build only
+ * their names do: a deep import into one (tfjs-core's chained-op registrations) is bundled in,
+ * as @tensorflow/tfjs's own Node build does, because Node cannot load tfjs-core's ES module files
+ * and its CommonJS build does not register them. The ops they reach share tfjs's engine and
+ * Tensor class through tfjs's global registry. The browser build leaves deep imports to the
+ * page's bundler, which resolves them next to the tfjs-core the rest imports.
+ */
+function tfjsExternals(browser) {
+  const names = TFJS_PARTS.map((n) => n.replace(/[/.-]/g, (c) => `\\${c}`)).join('|');
+  const filter = new RegExp(`^(${names})${browser ? '(/.*)?' : ''}$`);
+  return { name: 'tfjs-externals', setup: (b) => b.onResolve({ filter }, (args) => ({ path: args.path, external: true })) };
+}
+
+/**
+ * esbuild options for src/runtime with the light tfjs stand-in; `outfile` and `minify` vary.
+ * `browser`: the build bundlers pick for pages (package.json's "browser" condition), which also
+ * registers tfjs-core's chained ops (see packages/runtime/src/tfjs.browser.js).
+ */
+export function runtimeBuildOptions(root, { outFile, minify, browser = true }) {
   return {
     entryPoints: [join(root, 'src', 'runtime', 'index.ts')],
     outfile: outFile,
@@ -19,31 +37,47 @@ export function runtimeBuildOptions(root, { outFile, minify }) {
     format: 'esm',
     platform: 'browser',
     target: 'es2022',
-    alias: { '@tensorflow/tfjs': join(root, 'packages', 'runtime', 'src', 'tfjs.js') },
-    external: TFJS_PARTS,
+    alias: { '@tensorflow/tfjs': join(root, 'packages', 'runtime', 'src', browser ? 'tfjs.browser.js' : 'tfjs.node.js') },
+    plugins: [tfjsExternals(browser)],
     minify,
     metafile: true,
     legalComments: 'none',
-    logLevel: 'error',
+    logLevel: 'silent',
   };
 }
 
+/** One esbuild run; fails on any warning or Node built-in. */
+async function build(esbuild, root, options) {
+  const result = await esbuild.build(runtimeBuildOptions(root, options));
+  // A tf.<name> that packages/runtime/src/tfjs.js does not export would be undefined at run time.
+  if (result.warnings.length) {
+    const text = (await esbuild.formatMessages(result.warnings, { kind: 'warning' })).join('\n');
+    throw new Error(`bundle-runtime: esbuild warnings (add a missing tfjs name to packages/runtime/src/tfjs.js):\n${text}`);
+  }
+  const inputs = Object.keys(result.metafile.inputs);
+  const nodeBuiltins = inputs.filter((f) => f.startsWith('node:'));
+  if (nodeBuiltins.length) throw new Error(`bundle-runtime: Node built-ins in the browser bundle: ${nodeBuiltins.join(', ')}`);
+  return inputs;
+}
+
 /**
- * Builds packages/runtime/dist (or bundles to `outFile` alone when given, minified by default:
- * the size the runtime adds to a game next to tfjs). Returns the bundle's path and size in bytes.
+ * Builds packages/runtime/dist: index.js (Node) and browser.js (pages). With `outFile`, bundles
+ * the browser build there alone, minified by default: the size the runtime adds to a game next
+ * to tfjs. Returns the (browser) bundle's path and size in bytes.
  */
 export async function bundle(root, { outFile, minify } = {}) {
   const esbuild = await import('esbuild');
   const pkgDir = join(root, 'packages', 'runtime');
-  const only = outFile !== undefined;
-  const file = outFile ?? join(pkgDir, 'dist', 'index.js');
-  if (!only) await rm(join(pkgDir, 'dist'), { recursive: true, force: true });
-  await mkdir(dirname(file), { recursive: true });
-  const result = await esbuild.build(runtimeBuildOptions(root, { outFile: file, minify: minify ?? only }));
-  const inputs = Object.keys(result.metafile.inputs);
-  const nodeBuiltins = inputs.filter((f) => f.startsWith('node:'));
-  if (nodeBuiltins.length) throw new Error(`bundle-runtime: Node built-ins in the browser bundle: ${nodeBuiltins.join(', ')}`);
-  if (!only) await writePackageExtras(root, pkgDir);
+  if (outFile !== undefined) {
+    await mkdir(dirname(outFile), { recursive: true });
+    const inputs = await build(esbuild, root, { outFile, minify: minify ?? true });
+    return { path: outFile, bytes: (await stat(outFile)).size, inputs };
+  }
+  await rm(join(pkgDir, 'dist'), { recursive: true, force: true });
+  const file = join(pkgDir, 'dist', 'browser.js');
+  const inputs = await build(esbuild, root, { outFile: file, minify: minify ?? false });
+  await build(esbuild, root, { outFile: join(pkgDir, 'dist', 'index.js'), minify: minify ?? false, browser: false });
+  await writePackageExtras(root, pkgDir);
   return { path: file, bytes: (await stat(file)).size, inputs };
 }
 

@@ -7,10 +7,9 @@
  * cpu); `?autopilot=1` lets the player flee by itself. `window.arenaDemo` exposes the state for
  * tests.
  */
-import * as tf from '@tensorflow/tfjs';
 import { Application, Graphics } from 'pixi.js';
-// The one line that ties the page to npcforge's runtime.
-import { loadPolicy, type ControlledNpc } from '../../src/runtime/index.js';
+// The light runtime package (packages/runtime in this repository): the page needs nothing else of npcforge.
+import { getBackend, loadPolicy, setBackend, type ControlledNpc } from '@npcforge/runtime';
 import {
   ARENA_SIZE,
   BODY_RADIUS,
@@ -78,10 +77,10 @@ function seededRandom(seed: number): () => number {
 
 async function pickBackend(): Promise<string> {
   // setBackend resolves false (or throws) when the backend cannot start, e.g. no WebGL.
-  const ok = await tf.setBackend(wantBackend).catch(() => false);
-  if (!ok) await tf.setBackend('cpu');
-  await tf.ready();
-  return tf.getBackend();
+  // setBackend resolves once the backend is ready, to false when it cannot start.
+  const ok = await setBackend(wantBackend).catch(() => false);
+  if (!ok) await setBackend('cpu');
+  return getBackend();
 }
 
 function meanDistance(world: ReturnType<typeof createWorld>): number {

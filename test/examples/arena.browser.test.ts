@@ -100,12 +100,13 @@ describe('arena page', () => {
   for (const backend of ['webgl', 'cpu']) {
     it(`${NPCS} NPCs from one policy at 60 fps for ${MEASURE_S} s on tfjs ${backend}, chasing the player, no console error`, async () => {
       const { demo, frames, errors } = await runPage(backend);
+      expect(errors).toEqual([]);
+      expect(frames.length).toBeGreaterThan(0);
       const sorted = [...frames].sort((a, b) => a - b);
       const sum = frames.reduce((a, b) => a + b, 0);
       const fps = (1000 * frames.length) / sum;
       const [median, p95, max] = [quantile(sorted, 0.5), quantile(sorted, 0.95), sorted[sorted.length - 1]!];
       console.log(`arena page, tfjs ${demo.backend}, ${demo.npcCount} NPCs, decision every ${demo.decisionPeriod} frames: ${frames.length} frames in ${(sum / 1000).toFixed(2)} s = ${fps.toFixed(1)} fps; frame time median ${median.toFixed(2)} ms, p95 ${p95.toFixed(2)} ms, max ${max.toFixed(2)} ms; ${demo.batches} actBatch calls, decisions per NPC ${Math.min(...demo.decisions)}..${Math.max(...demo.decisions)}; ${demo.catches} catches; mean NPC-player distance ${demo.startDistance.toFixed(2)} at start, ${demo.meanDistance.toFixed(2)} at the end`);
-      expect(errors).toEqual([]);
       expect(demo.backend).toBe(backend);
       expect(demo.npcCount).toBe(NPCS);
       expect(demo.decisions.length).toBe(NPCS);

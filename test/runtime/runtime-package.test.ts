@@ -2,16 +2,19 @@
  * The light runtime package, packages/runtime (@npcforge/runtime), as a game installs it: packed
  * with `npm pack -w`, installed alone in a fresh project. Its node_modules stays small (no training
  * code, data sets, sharp or pixi), its declarations type-check a game's use of it, and its
- * policies act exactly as npcforge/runtime's do (an MLP, a pixel CNN with frame preprocessing and
- * an LSTM policy, act() and actBatch()).
+ * policies act exactly as npcforge/runtime's do (DQN and PPO MLPs, a pixel CNN with frame
+ * preprocessing and an LSTM policy; act() and actBatch()), in Node and, bundled for a page, in Chromium.
  */
 import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { extname, join } from 'node:path';
+import { build } from 'esbuild';
+import { chromium } from 'playwright-core';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SeededRng } from '../../src/envs/rng.js';
+import { decodePath, sendFile, startLocalServer } from '../../src/render/static-files.js';
 import { loadPolicy } from '../../src/runtime/index.js';
 import { treeBytes } from '../../bench/install-size.js';
 import { writeLstmBundle, writePixelCnnBundle } from '../helpers/policy-bundles.js';
@@ -37,6 +40,7 @@ function observations(): Record<string, { frames: number[][]; batch: number[][] 
     pong: { frames: Array.from({ length: SEQ }, () => vec(6, -2, 2)), batch: Array.from({ length: NPCS }, () => vec(6, -2, 2)) },
     cnn: { frames: Array.from({ length: SEQ }, () => vec(20 * 20 * 3, 0, 255, true)), batch: Array.from({ length: NPCS }, () => vec(20 * 20 * 3, 0, 255, true)) },
     lstm: { frames: Array.from({ length: SEQ }, () => vec(4, -1, 1)), batch: Array.from({ length: NPCS }, () => vec(4, -1, 1)) },
+    arena: { frames: Array.from({ length: SEQ }, () => vec(14, -1, 1)), batch: Array.from({ length: NPCS }, () => vec(14, -1, 1)) },
   };
 }
 
@@ -59,12 +63,15 @@ const BUNDLES = [
   { name: 'pong', game: 'pong', typed: 'Float32Array' },
   { name: 'cnn', game: 'pix', typed: 'Uint8Array' },
   { name: 'lstm', game: 'memory-maze', typed: 'Float32Array' },
+  // PPO's orthogonal initializer calls chained tensor ops that the browser build must register.
+  { name: 'arena', game: 'arena', typed: 'Float32Array' },
 ] as const;
 
 beforeAll(async () => {
   await tf.ready();
-  // The bundles: the committed pong NPC, and two written here.
+  // The bundles: the committed pong and arena NPCs, and two written here.
   cpSync(join(root, 'examples', 'pong', 'npc'), join(scratch, 'npc', 'pong'), { recursive: true });
+  cpSync(join(root, 'examples', 'arena', 'npc'), join(scratch, 'npc', 'arena'), { recursive: true });
   await writePixelCnnBundle(join(scratch, 'npc', 'cnn'));
   await writeLstmBundle(join(scratch, 'npc', 'lstm'));
 
@@ -76,6 +83,10 @@ beforeAll(async () => {
   writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'my-game', private: true, type: 'module' }, null, 2));
   const install = run('npm', ['install', tarball, '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error'], project);
   expect(install.status, install.out).toBe(0);
+  // What the game's scripts and page play: the observations, the play loop and the bundles.
+  writeFileSync(join(project, 'obs.json'), JSON.stringify(observations()));
+  writeFileSync(join(project, 'play.mjs'), PLAY);
+  cpSync(join(scratch, 'npc'), join(project, 'npc'), { recursive: true });
 }, 300_000);
 
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
@@ -117,37 +128,100 @@ describe('@npcforge/runtime installed alone in a fresh project', () => {
   }, 120_000);
 
   it('acts exactly as npcforge/runtime does (MLP, pixel CNN with preprocessing, LSTM; act and actBatch)', async () => {
-    const obs = observations();
-    writeFileSync(join(project, 'obs.json'), JSON.stringify(obs));
-    writeFileSync(join(project, 'play.mjs'), PLAY);
-    cpSync(join(scratch, 'npc'), join(project, 'npc'), { recursive: true });
-    writeFileSync(
-      join(project, 'run.mjs'),
-      [
-        "import { readFileSync } from 'node:fs';",
-        "import { loadPolicy, setBackend } from '@npcforge/runtime';",
-        "import { play } from './play.mjs';",
-        "await setBackend('cpu');",
-        "const obs = JSON.parse(readFileSync('obs.json', 'utf8'));",
-        'const out = {};',
-        `for (const b of ${JSON.stringify(BUNDLES)}) out[b.name] = await play(loadPolicy, './npc/' + b.name + '/', b.game, obs[b.name], globalThis[b.typed]);`,
-        'console.log(JSON.stringify(out));',
-      ].join('\n'),
-    );
-    const r = run(process.execPath, ['run.mjs'], project, 120_000);
-    expect(r.status, r.out).toBe(0);
-    const theirs = JSON.parse(r.stdout.trim().split('\n').pop()!) as Record<string, { seq: { action: number; values: number[] }[]; batch: { action: number; values: number[] }[] }>;
-    writeFileSync(join(scratch, 'play.mjs'), PLAY);
-    const { play } = (await import(join(scratch, 'play.mjs'))) as { play: (...a: unknown[]) => Promise<typeof theirs[string]> };
-    for (const b of BUNDLES) {
-      const ours = await play(loadPolicy, join(scratch, 'npc', b.name), b.game, obs[b.name], b.typed === 'Uint8Array' ? Uint8Array : Float32Array);
-      const got = theirs[b.name]!;
-      for (const [kind, a, e] of [['seq', got.seq, ours.seq], ['batch', got.batch, ours.batch]] as const) {
-        expect(a.map((x) => x.action), `${b.name} ${kind} actions`).toEqual(e.map((x) => x.action));
-        const diff = Math.max(...a.flatMap((x, i) => x.values.map((v, j) => Math.abs(v - e[i]!.values[j]!))));
-        expect(diff, `${b.name} ${kind} values`).toBeLessThanOrEqual(1e-5);
-        expect(a[0]!.values.length).toBeGreaterThan(0);
-      }
+    expect(await nodeVsInstalled()).toBeGreaterThan(0);
+  }, 180_000);
+
+  it("bundles for a page through its browser build and acts there as in Node (Chromium, tfjs cpu)", async () => {
+    // The game's page, bundled by the game's bundler from the installed package.
+    writeFileSync(join(project, 'page.mjs'), [
+      "import { loadPolicy, setBackend } from '@npcforge/runtime';",
+      "import { play } from './play.mjs';",
+      'try {',
+      "  await setBackend('cpu');",
+      "  const obs = await (await fetch('./obs.json')).json();",
+      '  const out = {};',
+      `  for (const b of ${JSON.stringify(BUNDLES)}) out[b.name] = await play(loadPolicy, './npc/' + b.name + '/', b.game, obs[b.name], globalThis[b.typed]);`,
+      '  globalThis.result = out;',
+      '} catch (err) {',
+      '  globalThis.result = { error: String(err && err.stack || err) };',
+      '}',
+    ].join('\n'));
+    const r = await build({ entryPoints: [join(project, 'page.mjs')], outfile: join(project, 'page', 'app.js'), bundle: true, format: 'esm', platform: 'browser', target: 'es2022', minify: true, metafile: true, logLevel: 'silent', absWorkingDir: project });
+    const inputs = Object.keys(r.metafile.inputs);
+    expect(inputs.filter((f) => f.includes('@npcforge/runtime/'))).toEqual(['node_modules/@npcforge/runtime/dist/browser.js']);
+    expect(inputs.filter((f) => f.startsWith('node:'))).toEqual([]);
+    writeFileSync(join(project, 'page', 'index.html'), '<!doctype html><meta charset="utf-8"><link rel="icon" href="data:,"><script type="module" src="app.js"></script>');
+    const server = await startLocalServer({
+      component: 'runtime package page',
+      host: '127.0.0.1',
+      port: 0,
+      handle: async (req, res, head) => {
+        const seg = decodePath(req.url ?? '/');
+        // The page and the files the Node run used (obs.json, npc/).
+        const path = seg[0] === '' ? join(project, 'page', 'index.html') : seg[0] === 'app.js' ? join(project, 'page', 'app.js') : join(project, ...seg);
+        const type = { '.html': 'text/html', '.js': 'text/javascript', '.json': 'application/json' }[extname(path)] ?? 'application/octet-stream';
+        await sendFile(res, { root: project, path, type, head });
+      },
+    });
+    const browser = await chromium.launch({ executablePath: process.env.NPCFORGE_CHROMIUM ?? '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu', '--enable-unsafe-swiftshader', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'] });
+    try {
+      const page = await browser.newPage();
+      const errors: string[] = [];
+      page.on('console', (m) => {
+        if (m.type() === 'error') errors.push(m.text());
+      });
+      page.on('pageerror', (e) => errors.push(e.message));
+      await page.goto(server.url);
+      await page.waitForFunction(() => (globalThis as { result?: unknown }).result !== undefined, undefined, { timeout: 60_000 });
+      const got = (await page.evaluate(() => (globalThis as { result?: unknown }).result)) as Played & { error?: string };
+      expect(got.error).toBeUndefined();
+      expect(errors).toEqual([]);
+      expect(await compareWithOurs(got)).toBeGreaterThan(0);
+    } finally {
+      await browser.close();
+      await server.close();
     }
   }, 180_000);
 });
+
+type Played = Record<string, { seq: { action: number; values: number[] }[]; batch: { action: number; values: number[] }[] }>;
+
+/** Asserts `theirs` equals what npcforge/runtime gives in this process (actions, values within 1e-5); returns how many values were compared. */
+async function compareWithOurs(theirs: Played): Promise<number> {
+  const obs = observations();
+  writeFileSync(join(scratch, 'play.mjs'), PLAY);
+  const { play } = (await import(join(scratch, 'play.mjs'))) as { play: (...a: unknown[]) => Promise<Played[string]> };
+  let compared = 0;
+  for (const b of BUNDLES) {
+    const ours = await play(loadPolicy, join(scratch, 'npc', b.name), b.game, obs[b.name], b.typed === 'Uint8Array' ? Uint8Array : Float32Array);
+    const got = theirs[b.name]!;
+    for (const [kind, a, e] of [['seq', got.seq, ours.seq], ['batch', got.batch, ours.batch]] as const) {
+      expect(a.map((x) => x.action), `${b.name} ${kind} actions`).toEqual(e.map((x) => x.action));
+      const diff = Math.max(...a.flatMap((x, i) => x.values.map((v, j) => Math.abs(v - e[i]!.values[j]!))));
+      expect(diff, `${b.name} ${kind} values`).toBeLessThanOrEqual(1e-5);
+      expect(a[0]!.values.length).toBeGreaterThan(0);
+      compared += a.reduce((n, x) => n + x.values.length, 0);
+    }
+  }
+  return compared;
+}
+
+/** Runs the three bundles with the installed package in Node (tfjs cpu) and compares. */
+async function nodeVsInstalled(): Promise<number> {
+  writeFileSync(
+    join(project, 'run.mjs'),
+    [
+      "import { readFileSync } from 'node:fs';",
+      "import { loadPolicy, setBackend } from '@npcforge/runtime';",
+      "import { play } from './play.mjs';",
+      "await setBackend('cpu');",
+      "const obs = JSON.parse(readFileSync('obs.json', 'utf8'));",
+      'const out = {};',
+      `for (const b of ${JSON.stringify(BUNDLES)}) out[b.name] = await play(loadPolicy, './npc/' + b.name + '/', b.game, obs[b.name], globalThis[b.typed]);`,
+      'console.log(JSON.stringify(out));',
+    ].join('\n'),
+  );
+  const r = run(process.execPath, ['run.mjs'], project, 120_000);
+  expect(r.status, r.out).toBe(0);
+  return compareWithOurs(JSON.parse(r.stdout.trim().split('\n').pop()!) as Played);
+}
