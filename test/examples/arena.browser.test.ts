@@ -8,15 +8,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { collectPageErrors, launchChromium } from '../../bench/browser-page.js';
 import { decodePath, sendFile, startLocalServer, type LocalServer } from '../../src/render/static-files.js';
 // @ts-expect-error plain .mjs build helper without type declarations
 import { bundle } from '../../scripts/bundle-arena.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const CHROMIUM_PATH = process.env.NPCFORGE_CHROMIUM ?? '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--enable-unsafe-swiftshader', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 const NPCS = 12;
 /** Seconds of frames measured, after a second of warm-up (first decisions, shader compiles). */
 const MEASURE_S = 10;
@@ -39,7 +38,7 @@ beforeAll(async () => {
       await sendFile(res, { root: pageDir, path, type: TYPES[extname(path)] ?? 'application/octet-stream', head });
     },
   });
-  browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
+  browser = await launchChromium();
 }, 120_000);
 
 afterAll(async () => {
@@ -66,11 +65,7 @@ const quantile = (sorted: number[], q: number): number => sorted[Math.min(sorted
 
 async function runPage(backend: string): Promise<{ demo: DemoState; frames: number[]; errors: string[] }> {
   const page = await browser.newPage();
-  const errors: string[] = [];
-  page.on('console', (m) => {
-    if (m.type() === 'error') errors.push(m.text());
-  });
-  page.on('pageerror', (e) => errors.push(e.message));
+  const errors = collectPageErrors(page);
   try {
     await page.goto(`${server.url}?autopilot=1&npcs=${NPCS}&backend=${backend}`);
     await page.waitForFunction(() => {

@@ -9,15 +9,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
+import { collectPageErrors, launchChromium } from '../../bench/browser-page.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startNpcPlayServer, type NpcPlayServer } from '../../src/export/play-server.js';
 // @ts-expect-error plain .mjs build helper without type declarations
 import { bundle } from '../../scripts/bundle-pong-npc.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const CHROMIUM_PATH = process.env.NPCFORGE_CHROMIUM ?? '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--enable-unsafe-swiftshader', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 const BUNDLE = join(ROOT, 'examples', 'pong', 'npc');
 const STEPS = 400;
 
@@ -36,7 +35,7 @@ interface TraceStep {
 beforeAll(async () => {
   const pageDir = await bundle(ROOT, { outDir: join(tmp, 'page') });
   server = await startNpcPlayServer({ game: 'pong', bundleDir: BUNDLE, root: ROOT, pageDir });
-  browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
+  browser = await launchChromium();
 });
 
 afterAll(async () => {
@@ -48,11 +47,7 @@ afterAll(async () => {
 /** Plays STEPS steps with no key pressed; returns the mean |paddle centre - ball centre| (px) while the ball approaches the NPC's half, and the page's errors. */
 async function play(query: string): Promise<{ gap: number; samples: number; actions: Set<number>; errors: string[] }> {
   const page = await browser.newPage();
-  const errors: string[] = [];
-  page.on('console', (m) => {
-    if (m.type() === 'error') errors.push(m.text());
-  });
-  page.on('pageerror', (e) => errors.push(e.message));
+  const errors = collectPageErrors(page);
   try {
     await page.goto(`${server.url}?fps=120&seed=4${query}`);
     await page.waitForFunction((n) => {

@@ -6,7 +6,8 @@ import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, truncateS
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium } from '../../bench/browser-page.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import '../../games/index.js';
 import { make } from '../../src/envs/registry.js';
@@ -18,8 +19,6 @@ import { GridGame, fakeAnnotation } from '../replay/episodes/grid-game.js';
 import { TANK_ACTIONS } from '../../games/tank/tank.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-export const CHROMIUM_PATH = process.env.NPCFORGE_CHROMIUM ?? '/usr/bin/chromium';
-export const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--enable-unsafe-swiftshader', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 
 const tmp = mkdtempSync(join(tmpdir(), 'npcview-'));
 const runs = join(tmp, 'runs');
@@ -183,7 +182,7 @@ beforeAll(async () => {
   appendFileSync(join(runs, 'big-run', 'metrics.jsonl'), 'x');
   truncateSync(join(runs, 'big-run', 'metrics.jsonl'), 65 * 1024 * 1024);
   server = await startViewerServer({ root: runs, assetsDir: assets, port: 0 });
-  browser = await chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: CHROMIUM_ARGS });
+  browser = await launchChromium();
   page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
   page.on('pageerror', (e) => pageErrors.push(e.message));
   await page.goto(server.url + '#catch-run/catch-s1/0');

@@ -10,12 +10,12 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, write
 import { tmpdir } from 'node:os';
 import { extname, join } from 'node:path';
 import { build } from 'esbuild';
-import { chromium } from 'playwright-core';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SeededRng } from '../../src/envs/rng.js';
 import { decodePath, sendFile, startLocalServer } from '../../src/render/static-files.js';
 import { loadPolicy } from '../../src/runtime/index.js';
+import { collectPageErrors, launchChromium } from '../../bench/browser-page.js';
 import { treeBytes } from '../../bench/install-size.js';
 import { writeLstmBundle, writePixelCnnBundle } from '../helpers/policy-bundles.js';
 
@@ -163,14 +163,10 @@ describe('@npcforge/runtime installed alone in a fresh project', () => {
         await sendFile(res, { root: project, path, type, head });
       },
     });
-    const browser = await chromium.launch({ executablePath: process.env.NPCFORGE_CHROMIUM ?? '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu', '--enable-unsafe-swiftshader', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'] });
+    const browser = await launchChromium();
     try {
       const page = await browser.newPage();
-      const errors: string[] = [];
-      page.on('console', (m) => {
-        if (m.type() === 'error') errors.push(m.text());
-      });
-      page.on('pageerror', (e) => errors.push(e.message));
+      const errors = collectPageErrors(page);
       await page.goto(server.url);
       await page.waitForFunction(() => (globalThis as { result?: unknown }).result !== undefined, undefined, { timeout: 60_000 });
       const got = (await page.evaluate(() => (globalThis as { result?: unknown }).result)) as Played & { error?: string };
