@@ -151,7 +151,7 @@ function addRunsBody(): { locals: number[][]; code: number[] } {
   return { locals: [[...uleb(5), I32]], code };
 }
 
-function assemble(shared: boolean, fma: boolean): Uint8Array<ArrayBuffer> {
+export function assemble(shared: boolean, fma: boolean): Uint8Array<ArrayBuffer> {
   const gemmType = [0x60, ...vec(Array(12).fill([I32])), 0x00];
   const gatherType = [0x60, ...vec(Array(6).fill([I32])), 0x00];
   const addRunsType = [0x60, ...vec(Array(5).fill([I32])), 0x00];

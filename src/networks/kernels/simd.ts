@@ -254,7 +254,7 @@ function colsumBody(): { locals: number[][]; code: number[] } {
   return { locals: [[...uleb(4), I32], [...uleb(1), V128]], code };
 }
 
-function assemble(shared: boolean): Uint8Array<ArrayBuffer> {
+export function assemble(shared: boolean): Uint8Array<ArrayBuffer> {
   const adamType = [0x60, ...vec([...Array(8).fill([I32]), ...Array(6).fill([F32])]), 0x00];
   const rmsType = [0x60, ...vec([...Array(10).fill([I32]), ...Array(5).fill([F32]), [I32]]), 0x00];
   // Shared memories must be imported as shared with a maximum; 65536 pages is the wasm32 limit.
