@@ -11,7 +11,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { compileKernels, expandTemplate } from '../../scripts/build-kernels.mjs';
 import { SeededRng } from '../../src/envs/rng.js';
 import { type GemmKernels, TILE_M, TILE_N, enableRelaxedSimd, gemmVariant } from '../../src/networks/kernels/gemm.js';
-import { kernelModuleBytes } from '../../src/networks/kernels/modules.js';
+import { heapKind, kernelInstance, kernelModuleBytes } from '../../src/networks/kernels/modules.js';
+import type { SimdKernels } from '../../src/networks/kernels/simd.js';
+import type { WasmBackend } from '../../src/networks/kernels/wasm-util.js';
 import type { HeapKind } from '../../src/networks/kernels/kernel-config.js';
 
 interface FixtureModule {
@@ -27,6 +29,9 @@ interface Compiled {
 }
 
 const fixture = JSON.parse(readFileSync(new URL('../fixtures/kernels/modules.json', import.meta.url), 'utf8')) as { format: string; version: number; modules: Record<string, FixtureModule> };
+// Before any module is compiled: the fma variant needs V8's relaxed SIMD (a flag on Node 20).
+beforeAll(() => enableRelaxedSimd());
+
 const keyOf = (m: { kernel: string; variant: string; heap: string }) => `${m.kernel}.${m.variant}.${m.heap}`;
 
 /** "" when equal, else where the bytes first differ (a bare hash mismatch says nothing). */
@@ -66,6 +71,34 @@ describe('kernel modules: .wat sources against the hand-assembled bytes', () => 
       const loaded = kernelModuleBytes(m.kernel as 'gemm', m.variant as 'fma', m.heap);
       expect(firstDifference(loaded, m.bytes), keyOf(m)).toBe('');
     }
+  });
+});
+
+describe('module registry', () => {
+  /** A stand-in for the tfjs wasm backend: all the registry reads is its heap memory. */
+  const onMemory = (memory: WebAssembly.Memory) => ({ wasm: { wasmMemory: memory } }) as unknown as WasmBackend;
+
+  it('compiles one instance per heap, kernel and variant, on that heap', () => {
+    const one = onMemory(new WebAssembly.Memory({ initial: 1 }));
+    const two = onMemory(new WebAssembly.Memory({ initial: 1 }));
+    const fma = kernelInstance<GemmKernels, 'gemm'>(one, 'gemm', 'fma');
+    expect(kernelInstance<GemmKernels, 'gemm'>(one, 'gemm', 'fma')).toBe(fma);
+    expect(kernelInstance<GemmKernels, 'gemm'>(one, 'gemm', 'mul-add')).not.toBe(fma);
+    expect(kernelInstance<GemmKernels, 'gemm'>(two, 'gemm', 'fma')).not.toBe(fma);
+    expect(kernelInstance<SimdKernels, 'simd'>(one, 'simd', 'default').kernels.colsum).toBeTypeOf('function');
+  });
+
+  it('a shared heap (the threaded build) gets the modules that import a shared memory', () => {
+    const memory = new WebAssembly.Memory({ initial: 1, maximum: 65536, shared: true });
+    const backend = onMemory(memory);
+    expect(heapKind(backend)).toBe('shared');
+    expect(heapKind(onMemory(new WebAssembly.Memory({ initial: 1 })))).toBe('private');
+    const simd = kernelInstance<SimdKernels, 'simd'>(backend, 'simd', 'default').kernels;
+    // colsum of a [2, 4] matrix, in place on the shared heap.
+    const heap = new Float32Array(memory.buffer);
+    heap.set([1, 2, 3, 4, 10, 20, 30, 40], 4);
+    simd.colsum(16, 64, 2, 4);
+    expect(Array.from(heap.subarray(16, 20))).toEqual([11, 22, 33, 44]);
   });
 });
 

@@ -32,8 +32,8 @@ export interface HeapModule<K> {
   module: WebAssembly.Module;
 }
 
-/** heap -> `kernel.variant` -> its module and instance. */
-const registry = new WeakMap<WebAssembly.Memory, Map<string, HeapModule<unknown>>>();
+/** heap -> kernel -> variant -> its module and instance (nested maps: a lookup allocates nothing). */
+const registry = new WeakMap<WebAssembly.Memory, Map<KernelName, Map<string, HeapModule<unknown>>>>();
 
 /**
  * The module `name` in `variant` compiled and instantiated on the backend's heap, once per heap.
@@ -41,18 +41,22 @@ const registry = new WeakMap<WebAssembly.Memory, Map<string, HeapModule<unknown>
  */
 export function kernelInstance<K, N extends KernelName = KernelName>(backend: WasmBackend, name: N, variant: KernelVariant<N>): HeapModule<K> {
   const memory = heapMemory(backend);
-  let modules = registry.get(memory);
-  if (modules === undefined) {
-    modules = new Map();
-    registry.set(memory, modules);
+  let kernels = registry.get(memory);
+  if (kernels === undefined) {
+    kernels = new Map();
+    registry.set(memory, kernels);
   }
-  const key = `${String(name)}.${variant}`;
-  let entry = modules.get(key);
+  let variants = kernels.get(name);
+  if (variants === undefined) {
+    variants = new Map();
+    kernels.set(name, variants);
+  }
+  let entry = variants.get(variant);
   if (entry === undefined) {
     const module = new WebAssembly.Module(kernelModuleBytes(name, variant, heapKind(backend)));
     const instance = new WebAssembly.Instance(module, { env: { memory } });
     entry = { kernels: instance.exports, module };
-    modules.set(key, entry);
+    variants.set(variant, entry);
   }
   return entry as HeapModule<K>;
 }
