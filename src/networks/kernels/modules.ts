@@ -3,7 +3,7 @@
  * (scripts/build-kernels.mjs -> generated/modules.ts), and the one registry of their instances:
  * one compiled module and instance per heap, kernel and variant, on the tfjs `wasm` backend's memory.
  */
-import { KERNEL_MODULES } from './generated/modules.js';
+import { type HeapBytes, KERNEL_MODULES } from './generated/modules.js';
 import type { HeapKind } from './kernel-config.js';
 import { type WasmBackend, heapMemory } from './wasm-util.js';
 
@@ -15,7 +15,7 @@ export type KernelVariant<N extends KernelName> = keyof Modules[N] & string;
 
 /** The compiled bytes of one variant of a module, for a private or a shared heap. */
 export function kernelModuleBytes<N extends KernelName>(name: N, variant: KernelVariant<N>, heap: HeapKind): Uint8Array<ArrayBuffer> {
-  const base64 = (KERNEL_MODULES[name][variant] as Record<HeapKind, string>)[heap];
+  const base64 = (KERNEL_MODULES[name][variant] as HeapBytes)[heap];
   return Uint8Array.from(atob(base64), (ch) => ch.charCodeAt(0));
 }
 
