@@ -1,7 +1,8 @@
 /**
  * Our own single-precision matrix product for the tfjs `wasm` backend, as a WebAssembly SIMD module
- * written in wat/gemm.wat (variants in gemm.kernel.ts, compiled at build time). XNNPACK's wasm build, which the stock kernels use, multiplies with
- * separate f32x4 mul and add and re-packs every new right operand; here:
+ * written in wat/gemm.wat (its variants in gemm.kernel.ts, compiled at build time). XNNPACK's wasm
+ * build, which the stock kernels use, multiplies with separate f32x4 mul and add and re-packs every
+ * new right operand; here:
  * - 4x8 register tiles (8 f32x4 accumulators) with fused multiply-add (relaxed SIMD's
  *   `f32x4.relaxed_madd`, which V8 lowers to `vfmadd231ps` on x64 with FMA). Node 20 has relaxed
  *   SIMD behind `--experimental-wasm-relaxed-simd`, which `enableRelaxedSimd()` sets at start-up;

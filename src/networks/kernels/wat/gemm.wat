@@ -24,7 +24,8 @@
   (func $gemmK (export "gemmK") (type $gemm)
     (param $mt i32) (param $nt i32) (param $k i32) (param $a i32) (param $aTile i32) (param $aK i32)
     (param $b i32) (param $bTile i32) (param $bK i32) (param $c i32) (param $ldc i32) (param $accumulate i32)
-    ;; $p1 .. $p3 are gemmR's row pointers, declared here too so both functions share one layout.
+    ;; $p1 .. $p3 (gemmR's row pointers) are unused here: both functions declare the same locals, as
+    ;; the hand-assembled module these bytes must equal did.
     (local $i i32) (local $j i32) (local $ap i32) (local $bp i32) (local $cp i32) (local $kk i32)
     (local $p1 i32) (local $p2 i32) (local $p3 i32)
     (local $acc00 v128) (local $acc01 v128) (local $acc10 v128) (local $acc11 v128)
@@ -98,7 +99,8 @@
   (func $gemmR (export "gemmR") (type $gemm)
     (param $mt i32) (param $nt i32) (param $k i32) (param $a i32) (param $aTile i32) (param $aK i32)
     (param $b i32) (param $bTile i32) (param $bK i32) (param $c i32) (param $ldc i32) (param $accumulate i32)
-    ;; $ap, $p1, $p2, $p3: the tile's 4 rows of A, each advancing 4 bytes per k. $av is gemmK's.
+    ;; $ap, $p1, $p2, $p3: the tile's 4 rows of A, each advancing 4 bytes per k. $av is gemmK's,
+    ;; unused here (the same locals in both functions, as in the hand-assembled module).
     (local $i i32) (local $j i32) (local $ap i32) (local $bp i32) (local $cp i32) (local $kk i32)
     (local $p1 i32) (local $p2 i32) (local $p3 i32)
     (local $acc00 v128) (local $acc01 v128) (local $acc10 v128) (local $acc11 v128)
