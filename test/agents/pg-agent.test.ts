@@ -103,7 +103,7 @@ describe('policy-gradient agents: the shared optimizer path and snapshot format'
     const { venv, agent } = setup({ algorithm: 'ppo', lstmUnits: 8 });
     const { obs } = await venv.reset({ seed: 0 });
     await drive(agent, venv, 12, obs);
-    const snap = await agent.save({ includeReplay: false });
+    const snap = await agent.save();
     expect(Object.keys(snap.blobs)).toEqual(expect.arrayContaining(['weights.net.bin', 'slots.adam.bin', 'rollout.obs', 'state.h']));
     // No weights in the JSON header: it stays small.
     expect(JSON.stringify(snap.json).length).toBeLessThan(2000);
@@ -133,7 +133,7 @@ describe('policy-gradient agents: hostile snapshots', () => {
     const { venv, agent } = setup({ algorithm: 'reinforce', lstmUnits: 8 });
     const { obs } = await venv.reset({ seed: 0 });
     await drive(agent, venv, 12, obs);
-    const snap = await agent.save({ includeReplay: false });
+    const snap = await agent.save();
     const header = snap.json as Record<string, unknown>;
     const state = header.state as Record<string, unknown>;
     const junk: unknown[] = [null, 7, 'x', [], {}, -1, 1e300];
@@ -181,7 +181,7 @@ describe('REINFORCE snapshots', () => {
     const straight = await run(a.agent, a.venv, (await a.venv.reset({ seed: 5 })).obs, 60);
     const b = setup(cfg);
     const first = await run(b.agent, b.venv, (await b.venv.reset({ seed: 5 })).obs, 30);
-    const snap = await b.agent.save({ includeReplay: false });
+    const snap = await b.agent.save();
     expect(snap.blobs['reinforce.obs']!.byteLength).toBeGreaterThan(0);
     const episodes = ((snap.json as { state: { algorithmState: { episodes: Array<{ env: number }> } } }).state.algorithmState.episodes);
     expect(episodes.some((e) => e.env >= 0)).toBe(true);

@@ -40,13 +40,13 @@ describe('npcforge play helpers', () => {
   it('samples grid games on their observation grid and large frames to fit 80 columns', () => {
     const snake = make('snake');
     snake.reset({ seed: 1 });
-    expect(textGrid(snake, snake.render())).toEqual({ cols: 18, rows: 18 });
+    expect(textGrid(snake, snake.render!())).toEqual({ cols: 18, rows: 18 });
     const pong = make('pong');
     pong.reset({ seed: 1 });
-    expect(textGrid(pong, pong.render())).toEqual({ cols: 40, rows: 40 });
+    expect(textGrid(pong, pong.render!())).toEqual({ cols: 40, rows: 40 });
     const cartpole = make('cartpole');
     cartpole.reset({ seed: 1 });
-    expect(textGrid(cartpole, cartpole.render())).toEqual({ cols: 80, rows: 53 });
+    expect(textGrid(cartpole, cartpole.render!())).toEqual({ cols: 80, rows: 53 });
   });
 
   it('parses --set options as JSON when possible', () => {

@@ -192,7 +192,7 @@ describe('GrayScale', () => {
   it('applies ITU-R 601 luma weights', () => {
     const inner = new ScriptEnv([1, 4, 3]);
     inner.frames = [new Uint8Array([255, 0, 0, 0, 255, 0, 0, 0, 255, 255, 255, 255])];
-    const env = new GrayScale(inner);
+    const env = new GrayScale(inner as unknown as Env<Uint8Array, number>);
     expect(env.observationSpace.shape).toEqual([1, 4, 1]);
     const { obs } = env.reset();
     expect(Array.from(obs)).toEqual([76, 150, 29, 255]);
@@ -200,8 +200,8 @@ describe('GrayScale', () => {
   });
 
   it('rejects non-RGB observations', () => {
-    expect(() => new GrayScale(new ScriptEnv([2, 2, 1]))).toThrow(SpaceMismatchError);
-    expect(() => new GrayScale(new ScriptEnv([2, 2, 1]))).toThrow(/\[H, W, 3\].*uint8 \[2, 2, 1\]/);
+    expect(() => new GrayScale(new ScriptEnv([2, 2, 1]) as unknown as Env<Uint8Array, number>)).toThrow(SpaceMismatchError);
+    expect(() => new GrayScale(new ScriptEnv([2, 2, 1]) as unknown as Env<Uint8Array, number>)).toThrow(/\[H, W, 3\].*uint8 \[2, 2, 1\]/);
   });
 });
 

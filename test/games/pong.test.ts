@@ -47,9 +47,9 @@ describe('pong', () => {
   it('draws paddles and ball with distinct intensities at their positions', () => {
     const env = new PongEnv();
     const { obs, info } = env.reset({ seed: 2 });
-    expect(countValue(obs, PONG_INTENSITY.player)).toBe(6);
-    expect(countValue(obs, PONG_INTENSITY.opponent)).toBe(6);
-    expect(countValue(obs, PONG_INTENSITY.ball)).toBe(4);
+    expect(countValue(obs as Uint8Array, PONG_INTENSITY.player)).toBe(6);
+    expect(countValue(obs as Uint8Array, PONG_INTENSITY.opponent)).toBe(6);
+    expect(countValue(obs as Uint8Array, PONG_INTENSITY.ball)).toBe(4);
     expect(obs[(info.paddleY as number) * 40 + 38]).toBe(PONG_INTENSITY.player);
     expect(obs[Math.round(info.opponentY as number) * 40 + 1]).toBe(PONG_INTENSITY.opponent);
     expect(obs[Math.floor(info.ballY as number) * 40 + Math.floor(info.ballX as number)]).toBe(PONG_INTENSITY.ball);
@@ -196,7 +196,7 @@ describe('pong', () => {
   it('mirrorPongObs gives player 1 the same picture player 0 sees', () => {
     const env = new PongEnv({ mode: 'two-player' });
     const { obs } = env.reset({ seed: 3 });
-    const m = mirrorPongObs(obs, 40, 40);
+    const m = mirrorPongObs(obs as Uint8Array, 40, 40);
     expect(Array.from(mirrorPongObs(m, 40, 40))).toEqual(Array.from(obs));
     let own = 0;
     for (let y = 0; y < 40; y++) if (m[y * 40 + 38] === PONG_INTENSITY.player) own++;

@@ -272,7 +272,7 @@ describe('SIMD transposes (simd.ts) vs tfjs Transpose', () => {
   ] as const) {
     it(`[${a}, ${b}, ${c}] -> [c, b, a] and -> [b, a, c]`, () => {
       const backend = tf.backend() as unknown as WasmBackend;
-      const ids = backend.numDataIds();
+      const ids = (backend as unknown as { numDataIds(): number }).numDataIds();
       const x = tf.tensor3d(values(a * b * c, 64), [a, b, c]);
       const t02 = tf.engine().makeTensorFromTensorInfo(swap02(backend, x, a, b, c, [c, b, a])!);
       const t01 = tf.engine().makeTensorFromTensorInfo(swap01(backend, x, a, b, c, [b, a, c])!);
@@ -282,7 +282,7 @@ describe('SIMD transposes (simd.ts) vs tfjs Transpose', () => {
       expect(Array.from(t01.dataSync())).toEqual(Array.from(want01.dataSync()));
       expect(swap02(backend, x, a, b, c + 1, [c + 1, b, a])).toBeUndefined();
       tf.dispose([x, t02, t01, want02, want01]);
-      expect(backend.numDataIds()).toBe(ids);
+      expect((backend as unknown as { numDataIds(): number }).numDataIds()).toBe(ids);
     });
   }
 });

@@ -43,7 +43,7 @@ function recordEpisode(env: Env<unknown, number>, run: string, name: string, see
   const rec: Rec = { name, frames: new Map(), actions: [], rewards: [], actionNames: env.spec.actionNames };
   const wrapper = new RecordEpisode(env, { dir: join(runs, run, 'episodes'), name: () => name });
   wrapper.reset({ seed });
-  if (!keep || keep.has(0)) rec.frames.set(0, env.render());
+  if (!keep || keep.has(0)) rec.frames.set(0, env.render!());
   for (let t = 0; t < (opts.steps ?? 1e9); t++) {
     const a = opts.policy ? opts.policy(t) : rng.int(0, nA);
     if (opts.annotate) {
@@ -53,7 +53,7 @@ function recordEpisode(env: Env<unknown, number>, run: string, name: string, see
     const r = wrapper.step(a);
     rec.actions.push(a);
     rec.rewards.push(r.reward);
-    if (!keep || keep.has(t + 1)) rec.frames.set(t + 1, env.render());
+    if (!keep || keep.has(t + 1)) rec.frames.set(t + 1, env.render!());
     if (r.terminated || r.truncated) break;
   }
   wrapper.close();
@@ -118,12 +118,12 @@ function recordPixelEpisode(path: string): Map<number, RgbFrame> {
   const w = new EpisodeFileWriter({ path, compressionLevel: 6 });
   let inner: any = env;
   while (inner.env) inner = inner.env;
-  w.begin({ game: { id: 'cartpole', options: env.spec.options ?? {}, maxEpisodeSteps: null }, seed: 4, resetOptions: null, stateBeforeReset: null, stateAtReset: inner.getState(), actionNames: env.spec.actionNames, observationSpace: env.observationSpace.toJSON(), actionSpace: env.actionSpace.toJSON() }, env.render());
-  keep.set(0, env.render());
+  w.begin({ game: { id: 'cartpole', options: env.spec.options ?? {}, maxEpisodeSteps: null }, seed: 4, resetOptions: null, stateBeforeReset: null, stateAtReset: inner.getState(), actionNames: env.spec.actionNames, observationSpace: env.observationSpace.toJSON(), actionSpace: env.actionSpace.toJSON() }, env.render!());
+  keep.set(0, env.render!());
   for (let t = 0; t < PIXEL_STEPS; t++) {
     const a = Math.floor(t / 3) % 2;
     const r = env.step(a);
-    const frame = env.render();
+    const frame = env.render!();
     if (PIXEL_CHECKS.includes(t + 1)) keep.set(t + 1, frame);
     w.step({ action: a, reward: r.reward, terminated: r.terminated, truncated: false, frame });
   }
@@ -137,7 +137,7 @@ function recordControl(game: 'pendulum' | 'tank', seed: number, steps: number): 
   const rec = new RecordEpisode(env, { dir: join(runs, 'control-run', 'episodes'), name: () => `${game}-s${seed}` });
   const out = { actions: [] as Array<Float32Array | Int32Array>, frames: [] as RgbFrame[] };
   rec.reset({ seed });
-  out.frames.push(env.render());
+  out.frames.push(env.render!());
   for (let t = 0; t < steps; t++) {
     // Tank: also the agent's probabilities per flat action name, so the bars mark one choice per part.
     if (game === 'tank') rec.annotateNext({ probs: Array.from({ length: 10 }, (_, i) => (i % 3) / 3), value: 0.5 });
@@ -145,7 +145,7 @@ function recordControl(game: 'pendulum' | 'tank', seed: number, steps: number): 
     const a = game === 'pendulum' ? Float32Array.of(2 * Math.sin(t / 3)) : (env.actionSpace.sample(rng) as Int32Array);
     const r = rec.step(a);
     out.actions.push(a);
-    out.frames.push(env.render());
+    out.frames.push(env.render!());
     if (r.terminated || r.truncated) break;
   }
   rec.close();

@@ -89,7 +89,7 @@ function expectSame(batch: PolicyAction, single: PolicyAction, where: string): n
     expect(batch.action.constructor, where).toBe(single.action.constructor);
     // Box: the clipped mean, compared within the tolerance; indices exactly.
     if (single.action instanceof Float32Array) Array.from(single.action).forEach((v, i) => expect(Math.abs((batch.action as Float32Array)[i]! - v), where).toBeLessThan(1e-5));
-    else expect(Array.from(batch.action), where).toEqual(Array.from(single.action));
+    else expect(Array.from(batch.action as ArrayLike<number>), where).toEqual(Array.from(single.action as ArrayLike<number>));
   }
   const x = numbers(batch);
   const y = numbers(single);

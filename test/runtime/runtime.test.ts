@@ -199,7 +199,7 @@ describe('loadPolicy: hostile bundles stay inside their folder', () => {
       const name = path.startsWith('/npc/') ? path.slice(5) : null;
       if (name === 'secret') return new Response(SECRET);
       const body = name !== null ? files[name] : undefined;
-      return body ? new Response(body) : new Response('nope', { status: 404 });
+      return body ? new Response(body as unknown as BodyInit) : new Response('nope', { status: 404 });
     }) as typeof fetch;
     const ok = await loadPolicy('http://game.local/npc/', { fetch: fetchImpl });
     ok.dispose();
@@ -324,8 +324,8 @@ describe('loadPolicy: MultiDiscrete and Box bundles', () => {
     model.dispose();
     const policy = await loadPolicy(dir);
     const r = await policy.act(Float32Array.from([5, 0]));
-    expect(r.action[0]).toBeCloseTo(2, 5);
-    expect(r.action[1]).toBe(10);
+    expect((r.action as Float32Array)[0]).toBeCloseTo(2, 5);
+    expect((r.action as Float32Array)[1]).toBe(10);
     policy.dispose();
   });
 

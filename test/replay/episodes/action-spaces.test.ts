@@ -34,14 +34,14 @@ function play(id: string, seed: number, steps: number, annotate?: (t: number) =>
   const rec = new RecordEpisode(env, { dir: join(tmp, id), name: () => `${id}-s${seed}`, keyframeInterval: 8 });
   const out: Played = { file: '', actions: [], rewards: [], frames: [] };
   rec.reset({ seed });
-  out.frames.push(env.render());
+  out.frames.push(env.render!());
   for (let t = 0; t < steps; t++) {
     const a = env.actionSpace.sample(rng) as EpisodeAction;
     if (annotate) rec.annotateNext(annotate(t));
     const r = rec.step(a);
     out.actions.push(a);
     out.rewards.push(r.reward);
-    out.frames.push(env.render());
+    out.frames.push(env.render!());
     if (r.terminated || r.truncated) break;
   }
   rec.close();
@@ -182,14 +182,14 @@ describe('reading version 1 and version 2 files', () => {
     let inner: any = env;
     while (inner.env) inner = inner.env;
     env.reset({ seed: 3 });
-    const first = env.render();
+    const first = env.render!();
     const stateAtReset = JSON.parse(JSON.stringify(inner.getState()));
     const rng = new SeededRng(3);
     const steps: RecordedStep[] = [];
     for (let t = 0; ; t++) {
       const a = rng.int(0, 3);
       const r = env.step(a);
-      steps.push({ action: a, reward: r.reward, terminated: r.terminated, truncated: r.truncated, frame: env.render(), annotation: { q: [t * 0.1, -t * 0.2, 0.5] } });
+      steps.push({ action: a, reward: r.reward, terminated: r.terminated, truncated: r.truncated, frame: env.render!(), annotation: { q: [t * 0.1, -t * 0.2, 0.5] } });
       if (r.terminated || r.truncated) break;
     }
     const start = { game: { id: 'catch', options: env.spec.options!, maxEpisodeSteps: env.spec.maxEpisodeSteps ?? null }, seed: 3, resetOptions: null, stateBeforeReset: null, stateAtReset, actionNames: env.spec.actionNames, observationSpace: env.observationSpace.toJSON(), actionSpace: env.actionSpace.toJSON(), meta: { fixture: 'episode format version 1' }, createdAt: '2026-12-06T00:00:00.000Z' };

@@ -55,14 +55,14 @@ function record(env: Env<unknown, number>, dir: string, seed: number, opts: { ma
   const out: Recorded = { file: '', frames: [], actions: [], rewards: [], terminated: [], truncated: [], annotations: [] };
   const rec = new RecordEpisode(env, { dir, keyframeInterval: opts.keyframeInterval ?? 4, name: () => `ep-s${seed}`, meta: { test: true, seed } });
   rec.reset({ seed });
-  out.frames.push(env.render());
+  out.frames.push(env.render!());
   for (let t = 0; t < (opts.maxSteps ?? 10_000); t++) {
     const a = rng.int(0, nA);
     // Annotate two steps out of three, with a different field mix, to exercise the presence masks.
     const ann = opts.annotate && t % 3 !== 2 ? (t % 2 === 0 ? { q: fakeAnnotation(t, nA, rng).q } : { probs: fakeAnnotation(t, nA, rng).probs, value: t * 0.5 - 3 }) : undefined;
     if (ann) rec.annotateNext(ann);
     const r = rec.step(a);
-    out.frames.push(env.render());
+    out.frames.push(env.render!());
     out.actions.push(a);
     out.rewards.push(r.reward);
     out.terminated.push(r.terminated);
@@ -306,7 +306,10 @@ describe('episode reader rejects what is not a valid episode', () => {
     let corruptedRejected = 0;
     for (let i = 0; i < 300; i++) {
       const bytes = good.slice();
-      for (let j = 0; j < 1 + (i % 4); j++) bytes[rng.int(0, bytes.length)] ^= 1 << rng.int(0, 8);
+      for (let j = 0; j < 1 + (i % 4); j++) {
+        const at = rng.int(0, bytes.length);
+        bytes[at] = bytes[at]! ^ (1 << rng.int(0, 8));
+      }
       if (onlyFormatErrors(bytes, true) === 'rejected') corruptedRejected++;
     }
     // A flip inside a free-form string (createdAt, a name) can leave a valid file; most flips must be caught.
@@ -501,7 +504,7 @@ describe('file size of the registered games', () => {
       }
       rec.close();
       const bytes = readFileSync(rec.files[0]!).length;
-      const f = env.render();
+      const f = env.render!();
       console.log(`[episode size] ${id}: ${steps} steps, ${f.width}x${f.height} frames, Q-values: ${bytes} B (${(bytes / steps).toFixed(1)} B/step)`);
       expect(readEpisode(new Uint8Array(readFileSync(rec.files[0]!))).stepCount).toBe(steps);
       // A fixed part (header with the env's reset state: MinAtar's MT19937 state alone is 624

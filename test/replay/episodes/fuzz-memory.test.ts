@@ -71,14 +71,20 @@ function episodeInputs(): Input[] {
   for (let i = 0; i < 40; i++) add(`truncated to ${Math.floor((good.length * i) / 40)} bytes`, good.subarray(0, Math.floor((good.length * i) / 40)), ['EpisodeFormatError']);
   for (let i = 0; i < 120; i++) {
     const bytes = good.slice();
-    for (let j = 0; j < 1 + (i % 4); j++) bytes[rng.int(0, bytes.length)] ^= 1 << rng.int(0, 8);
+    for (let j = 0; j < 1 + (i % 4); j++) {
+        const at = rng.int(0, bytes.length);
+        bytes[at] = bytes[at]! ^ (1 << rng.int(0, 8));
+      }
     add(`byte flips #${i}`, bytes, ['EpisodeFormatError', 'UnsupportedVersionError', 'ok']);
   }
   const box = new Uint8Array(readFileSync(recordPendulum(join(tmp, 'rec'))));
   add('the valid Box-action recording', box, ['ok'], true);
   for (let i = 0; i < 60; i++) {
     const bytes = box.slice();
-    for (let j = 0; j < 1 + (i % 4); j++) bytes[rng.int(0, bytes.length)] ^= 1 << rng.int(0, 8);
+    for (let j = 0; j < 1 + (i % 4); j++) {
+        const at = rng.int(0, bytes.length);
+        bytes[at] = bytes[at]! ^ (1 << rng.int(0, 8));
+      }
     add(`Box-action byte flips #${i}`, bytes, ['EpisodeFormatError', 'UnsupportedVersionError', 'ok']);
   }
   for (let i = 0; i < 40; i++) add(`random bytes #${i}`, Uint8Array.from({ length: rng.int(1, 4000) }, () => rng.int(0, 256)), ['EpisodeFormatError']);
