@@ -4,7 +4,7 @@
  * with PyTorch CPU when /usr/bin/python3 has torch (optional). Rounds alternate PyTorch and tfjs
  * (the order flips each round) so load from other processes hits both alike; each side reports its
  * median round and its best round, and the ratio of both. PyTorch runs at its best: denormals
- * flushed, warmed up, the threads of --torch-threads (bench/torch_reference.py).
+ * flushed, warmed up, passive OpenMP workers, the threads of --torch-threads (bench/torch_reference.py).
  * Run: node scripts/build.mjs && node dist/bench/backend.js [--json out.json] [--rounds 3]
  *      [--steps 20] [--nets minatar,nature] [--backends wasm,wasm-stock,cpu] [--cpu-all]
  *      [--leak-steps 2000] [--no-torch] [--torch-threads 2] [--threads 2 (wasm pool)]
@@ -40,7 +40,7 @@ export interface BackendBenchResult {
   steps: number;
   /** results[backend][net] */
   results: Record<string, Partial<Record<NetName, Cell>>>;
-  torch?: { version: string; threads: number; flushDenormal: boolean; blas: string; nets: Partial<Record<NetName, Cell>> } | { error: string };
+  torch?: { version: string; threads: number; flushDenormal: boolean; ompWaitPolicy: string; blas: string; nets: Partial<Record<NetName, Cell>> } | { error: string };
   /** train-step time of the default backend over PyTorch's, per net: median round over median round */
   ratios: Partial<Record<NetName, number>>;
   /** the same, best round over best round: each side at its best (the issue's fair ratio) */
@@ -181,7 +181,7 @@ function profile(o: Options, backend: string): void {
   }
 }
 
-type TorchRound = { version: string; threads: number; flushDenormal: boolean; blas: string; nets: Partial<Record<NetName, Cell>> } | { error: string };
+type TorchRound = { version: string; threads: number; flushDenormal: boolean; ompWaitPolicy: string; blas: string; nets: Partial<Record<NetName, Cell>> } | { error: string };
 
 /** One PyTorch round in its own process (denormals flushed, warmed up: bench/torch_reference.py). */
 function torchRun(nets: NetName[], steps: number, threads: number): TorchRound {
@@ -190,8 +190,8 @@ function torchRun(nets: NetName[], steps: number, threads: number): TorchRound {
   const r = spawnSync('/usr/bin/python3', [script, '--nets', nets.join(','), '--steps', String(steps), '--warmup', String(WARMUP_STEPS), '--threads', String(threads)], { encoding: 'utf8', timeout: 30 * 60_000 });
   if (r.status === 3) return { error: `${(r.stderr || '').trim().split('\n').pop()}; install: apt-get install -y python3-torch libopenblas0-pthread` };
   if (r.status !== 0) return { error: (r.stderr || r.error?.message || 'python3 failed').trim().split('\n').pop()! };
-  const parsed = JSON.parse(r.stdout) as { torch: string; threads: number; flushDenormal: boolean; blas: string; nets: Record<string, Cell> };
-  return { version: parsed.torch, threads: parsed.threads, flushDenormal: parsed.flushDenormal, blas: parsed.blas, nets: parsed.nets };
+  const parsed = JSON.parse(r.stdout) as { torch: string; threads: number; flushDenormal: boolean; ompWaitPolicy: string; blas: string; nets: Record<string, Cell> };
+  return { version: parsed.torch, threads: parsed.threads, flushDenormal: parsed.flushDenormal, ompWaitPolicy: parsed.ompWaitPolicy, blas: parsed.blas, nets: parsed.nets };
 }
 
 function fmt(x: number | undefined): string {
@@ -239,7 +239,7 @@ export async function run(args: string[] = []): Promise<BackendBenchResult> {
     else {
       const nets: Partial<Record<NetName, Cell>> = {};
       for (const net of o.nets) nets[net] = summarizeRounds(good.map((g) => g.nets[net] ?? { error: 'not measured' }));
-      torch = { version: good[0]!.version, threads: good[0]!.threads, flushDenormal: good.every((g) => g.flushDenormal), blas: good[0]!.blas, nets };
+      torch = { version: good[0]!.version, threads: good[0]!.threads, flushDenormal: good.every((g) => g.flushDenormal), ompWaitPolicy: good[0]!.ompWaitPolicy, blas: good[0]!.blas, nets };
     }
   }
   const ratios: BackendBenchResult['ratios'] = {};
@@ -317,7 +317,7 @@ function print(r: BackendBenchResult, nets: NetName[]): void {
   console.log(line(head));
   for (const row of rows) console.log(line(row));
   if (r.torch !== undefined && 'error' in r.torch) console.log(`torch column skipped: ${r.torch.error}`);
-  else if (r.torch !== undefined) console.log(`torch ${r.torch.version}, ${r.torch.threads} threads, BLAS ${r.torch.blas}, denormals ${r.torch.flushDenormal ? 'flushed' : 'NOT flushed'}, one process per round, warmed up`);
+  else if (r.torch !== undefined) console.log(`torch ${r.torch.version}, ${r.torch.threads} threads, BLAS ${r.torch.blas}, denormals ${r.torch.flushDenormal ? 'flushed' : 'NOT flushed'}, OMP_WAIT_POLICY ${r.torch.ompWaitPolicy}, one process per round, warmed up`);
   for (const [c, nets2] of Object.entries(r.results)) {
     for (const [net, cell] of Object.entries(nets2)) if (cell?.error !== undefined) console.log(`${c} ${net}: ${cell.error}`);
   }

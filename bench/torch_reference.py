@@ -6,14 +6,35 @@
 PyTorch at its best, so that the ratio against it is fair: denormals flushed to zero (Adam's second
 moments of tiny gradients decay into the denormal range, where x86 arithmetic is many times slower:
 without the flush the Nature step measured 54-70 ms here, with it 18-24 ms), warm-up steps before
-timing, and the thread count the bench asks for. --keep-denormals measures the unflushed step.
+timing, the thread count the bench asks for (one pool size for OpenMP and OpenBLAS), and passive
+OpenMP workers: on this shared 2-core machine under load 9-12, spinning workers made the 2-thread
+Nature step 481-715 ms against 39 ms passive (OMP_WAIT_POLICY=ACTIVE in the environment restores
+spinning). --keep-denormals measures the unflushed step.
 Optional: nothing in npcforge needs Python. Run: /usr/bin/python3 bench/torch_reference.py
 """
 import argparse
 import json
+import os
 import statistics
 import sys
 import time
+
+
+def parse_args():
+    p = argparse.ArgumentParser()
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--steps", type=int, default=20)
+    p.add_argument("--warmup", type=int, default=10, help="untimed steps first (allocator, caches, Adam state)")
+    p.add_argument("--nets", default="minatar,nature,lstm,transformer")
+    p.add_argument("--keep-denormals", action="store_true", help="do not flush denormals (to measure their cost)")
+    return p.parse_args()
+
+
+ARGS = parse_args()
+# Thread settings must be in the environment before torch loads (see the module doc).
+os.environ["OMP_NUM_THREADS"] = str(ARGS.threads)
+os.environ["OPENBLAS_NUM_THREADS"] = str(ARGS.threads)
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 try:
     import torch
@@ -130,17 +151,11 @@ def median_ms(fn, steps, warmup):
 
 
 def main():
-    p = argparse.ArgumentParser()
-    p.add_argument("--threads", type=int, default=2)
-    p.add_argument("--steps", type=int, default=20)
-    p.add_argument("--warmup", type=int, default=10, help="untimed steps first (allocator, caches, Adam state)")
-    p.add_argument("--nets", default="minatar,nature,lstm,transformer")
-    p.add_argument("--keep-denormals", action="store_true", help="do not flush denormals (to measure their cost)")
-    args = p.parse_args()
+    args = ARGS
     torch.set_num_threads(args.threads)
     flushed = torch.set_flush_denormal(not args.keep_denormals) and not args.keep_denormals
     torch.manual_seed(1)
-    result = {"torch": torch.__version__, "threads": torch.get_num_threads(), "flushDenormal": flushed, "nets": {}}
+    result = {"torch": torch.__version__, "threads": torch.get_num_threads(), "flushDenormal": flushed, "ompWaitPolicy": os.environ["OMP_WAIT_POLICY"], "nets": {}}
     for name in args.nets.split(","):
         net, x, x1, batch = build(name)
         opt = torch.optim.Adam(net.parameters(), lr=1e-4)

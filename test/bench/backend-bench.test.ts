@@ -32,12 +32,14 @@ describe.skipIf(noTorch !== undefined)('bench/torch_reference.py', () => {
   const run = (extra: string[]) => {
     const r = spawnSync('/usr/bin/python3', [script, '--nets', 'minatar', '--steps', '2', '--warmup', '1', '--threads', '1', ...extra], { encoding: 'utf8', timeout: 120_000 });
     expect(r.status, r.stderr).toBe(0);
-    return JSON.parse(r.stdout) as { threads: number; flushDenormal: boolean; blas: string; nets: Record<string, { trainMs: number }> };
+    return JSON.parse(r.stdout) as { threads: number; flushDenormal: boolean; ompWaitPolicy: string; blas: string; nets: Record<string, { trainMs: number }> };
   };
 
-  it('flushes denormals and uses the threads asked for', () => {
+  it('flushes denormals, keeps OpenMP workers passive, and uses the threads asked for', () => {
     const r = run([]);
     expect(r.flushDenormal).toBe(true);
+    // Unless the caller's environment says otherwise (OMP_WAIT_POLICY=ACTIVE restores spinning).
+    if (process.env.OMP_WAIT_POLICY === undefined) expect(r.ompWaitPolicy).toBe('PASSIVE');
     expect(r.threads).toBe(1);
     expect(r.nets.minatar!.trainMs).toBeGreaterThan(0);
     expect(typeof r.blas).toBe('string');
