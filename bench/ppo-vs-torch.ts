@@ -11,6 +11,8 @@
  * Train frames/s = frames / the training loop's wall time (process start and imports excluded on
  * both sides; ours runs no evaluation and checkpoints only at the end, after the loop's clock).
  * Last-100 return = mean return of the last 100 training episodes (sticky actions on) at the end.
+ * Frames/CPU s = frames / the whole child process's CPU seconds (start-up included on both sides):
+ * it moves far less than wall time when other processes load the machine.
  *
  * Flags: --frames N (200000; rounded up to whole rollouts of envs x steps) --rounds N (1) --seed N (0)
  *   --envs N (the preset's, 8) --num-steps N (the preset's, 128) --no-torch --python PATH --json FILE
@@ -112,6 +114,10 @@ export interface SideRun {
   /** The training loop alone. */
   trainWallS: number;
   trainFps: number;
+  /** The whole process's CPU seconds (all threads, start-up included): less moved by other processes' load than wall time. */
+  processCpuS: number;
+  /** frames / processCpuS */
+  framesPerCpuS: number;
   meanReturn100: number | null;
   episodes: number;
 }
@@ -144,10 +150,11 @@ async function runOurs(o: PpoVsTorchOptions, round: number, seed: number, expect
   const out = mkdtempSync(join(tmpdir(), 'npcforge-ppo-vs-torch-'));
   try {
     const configPath = join(out, 'settings.json');
+    const cpuPath = join(out, 'cpu.json');
     // No evaluation and one checkpoint at the end: the loop's time is env steps, acting and updates, as PyTorch's.
     writeFileSync(configPath, JSON.stringify({ ...o.overrides, evalEpisodes: 0, evalEvery: 0, checkpointEvery: 0, logEvery: 25_000 }));
-    const argv = [repoFile('bin/npcforge.js'), 'train', GAME, '--agent', 'ppo', '--steps', String(o.frames), '--envs', String(o.envs), '--seed', String(seed), '--config', configPath, '--out', out, '--no-progress', '--json'];
-    const r = await runChild(process.execPath, argv, { ...process.env, NPCFORGE_WASM_THREADS: '1' });
+    const argv = ['--import', new URL('./cpu-at-exit.js', import.meta.url).href, repoFile('bin/npcforge.js'), 'train', GAME, '--agent', 'ppo', '--steps', String(o.frames), '--envs', String(o.envs), '--seed', String(seed), '--config', configPath, '--out', out, '--no-progress', '--json'];
+    const r = await runChild(process.execPath, argv, { ...process.env, NPCFORGE_WASM_THREADS: '1', NPCFORGE_BENCH_CPU_FILE: cpuPath });
     if (r.status !== 0) throw new Error(`bench ppo-vs-torch: npcforge train exited with ${r.status}: ${lastLine(r.stderr)}`);
     const runDir = readdirSync(out).map((d) => join(out, d)).find((d) => existsSync(join(d, 'metrics.jsonl')));
     if (runDir === undefined) throw new Error(`bench ppo-vs-torch: no run folder with metrics.jsonl in ${out}`);
@@ -159,7 +166,8 @@ async function runOurs(o: PpoVsTorchOptions, round: number, seed: number, expect
     }
     const lines = readFileSync(join(runDir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { step: number; wall_time_s: number; mean_return_100: number | null; episodes: number });
     const last = lines[lines.length - 1]!;
-    return { side: 'npcforge', round, seed, frames: last.step, processWallS: r.wallS, trainWallS: last.wall_time_s, trainFps: last.step / last.wall_time_s, meanReturn100: last.mean_return_100, episodes: last.episodes };
+    const { cpuS } = JSON.parse(readFileSync(cpuPath, 'utf8')) as { cpuS: number };
+    return { side: 'npcforge', round, seed, frames: last.step, processWallS: r.wallS, trainWallS: last.wall_time_s, trainFps: last.step / last.wall_time_s, processCpuS: cpuS, framesPerCpuS: last.step / cpuS, meanReturn100: last.mean_return_100, episodes: last.episodes };
   } finally {
     rmSync(out, { recursive: true, force: true });
   }
@@ -178,7 +186,9 @@ export function parseTorchOutput(stdout: string, round: number, seed: number, pr
   };
   const ret = done.meanReturn100;
   if (ret !== null && typeof ret !== 'number') throw new Error('"done" line with a non-number meanReturn100');
-  return { side: 'pytorch', round, seed, frames: num('frames'), processWallS, trainWallS: num('trainWallS'), trainFps: num('trainFps'), meanReturn100: ret, episodes: num('episodes') };
+  const frames = num('frames');
+  const processCpuS = num('processCpuS');
+  return { side: 'pytorch', round, seed, frames, processWallS, trainWallS: num('trainWallS'), trainFps: num('trainFps'), processCpuS, framesPerCpuS: frames / processCpuS, meanReturn100: ret, episodes: num('episodes') };
 }
 
 async function runTorch(o: PpoVsTorchOptions, round: number, seed: number, agent: PgConfig): Promise<TorchOutcome> {
@@ -208,12 +218,16 @@ export interface PpoVsTorchResult {
   medianTrainFps: { npcforge: number; pytorch?: number };
   /** npcforge's median train frames/s over PyTorch's (> 1: npcforge is faster). */
   ratio?: number;
+  /** Median frames per CPU second per side, and npcforge's over PyTorch's. */
+  medianFramesPerCpuS: { npcforge: number; pytorch?: number };
+  cpuRatio?: number;
   torch?: { missing: string; install: string } | { error: string };
 }
 
 /** The result from the rounds' runs: medians per side and their ratio. */
 export function summarize(o: { frames: number; envs: number; agentConfig: PgConfig; loadAverage: PpoVsTorchResult['loadAverage'] }, runs: SideRun[], torchProblem?: TorchOutcome): PpoVsTorchResult {
   const fps = (side: SideRun['side']) => runs.filter((r) => r.side === side).map((r) => r.trainFps);
+  const perCpu = (side: SideRun['side']) => runs.filter((r) => r.side === side).map((r) => r.framesPerCpuS);
   const ours = median(fps('npcforge'));
   const theirs = fps('pytorch');
   const result: PpoVsTorchResult = {
@@ -225,8 +239,12 @@ export function summarize(o: { frames: number; envs: number; agentConfig: PgConf
     loadAverage: o.loadAverage,
     runs,
     medianTrainFps: theirs.length ? { npcforge: ours, pytorch: median(theirs) } : { npcforge: ours },
+    medianFramesPerCpuS: theirs.length ? { npcforge: median(perCpu('npcforge')), pytorch: median(perCpu('pytorch')) } : { npcforge: median(perCpu('npcforge')) },
   };
-  if (theirs.length) result.ratio = ours / median(theirs);
+  if (theirs.length) {
+    result.ratio = ours / median(theirs);
+    result.cpuRatio = result.medianFramesPerCpuS.npcforge / result.medianFramesPerCpuS.pytorch!;
+  }
   if (torchProblem !== undefined && 'missing' in torchProblem) result.torch = { missing: torchProblem.missing, install: TORCH_INSTALL_HINT };
   else if (torchProblem !== undefined && 'error' in torchProblem) result.torch = torchProblem;
   return result;
@@ -242,10 +260,10 @@ function print(r: PpoVsTorchResult): void {
   );
   const fmt = (x: number | null, d: number) => (x === null ? '-' : x.toFixed(d));
   printTable(
-    ['round', 'side', 'seed', 'frames', 'process wall s', 'train wall s', 'train frames/s', 'last-100 return', 'episodes'],
-    r.runs.map((x) => [String(x.round), x.side, String(x.seed), String(x.frames), fmt(x.processWallS, 1), fmt(x.trainWallS, 1), fmt(x.trainFps, 0), fmt(x.meanReturn100, 2), String(x.episodes)]),
+    ['round', 'side', 'seed', 'frames', 'process wall s', 'train wall s', 'train frames/s', 'process CPU s', 'frames/CPU s', 'last-100 return', 'episodes'],
+    r.runs.map((x) => [String(x.round), x.side, String(x.seed), String(x.frames), fmt(x.processWallS, 1), fmt(x.trainWallS, 1), fmt(x.trainFps, 0), fmt(x.processCpuS, 1), fmt(x.framesPerCpuS, 0), fmt(x.meanReturn100, 2), String(x.episodes)]),
   );
-  if (r.ratio !== undefined) process.stdout.write(`median train frames/s: npcforge ${r.medianTrainFps.npcforge.toFixed(0)}, PyTorch ${r.medianTrainFps.pytorch!.toFixed(0)}; ratio npcforge/PyTorch ${r.ratio.toFixed(2)}x (acceptance: >= 1.5x)\n`);
+  if (r.ratio !== undefined) process.stdout.write(`median train frames/s: npcforge ${r.medianTrainFps.npcforge.toFixed(0)}, PyTorch ${r.medianTrainFps.pytorch!.toFixed(0)}; ratio npcforge/PyTorch ${r.ratio.toFixed(2)}x (acceptance: >= 1.5x); per CPU second ${r.cpuRatio!.toFixed(2)}x\n`);
   if (r.torch !== undefined && 'missing' in r.torch) process.stdout.write(`PyTorch side skipped: ${r.torch.missing}; to add it: ${r.torch.install}\n`);
   else if (r.torch !== undefined) process.stdout.write(`PyTorch side failed: ${r.torch.error}\n`);
 }

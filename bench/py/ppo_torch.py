@@ -11,7 +11,8 @@ The bench passes npcforge's resolved PPO settings, so both sides train with the 
 PyTorch runs at its best on one thread: torch.set_num_threads(1), denormals flushed.
 
 Prints JSON lines on stdout: {"kind": "progress", ...} every --log-every frames and one
-{"kind": "done", "frames", "trainWallS", "trainFps", "meanReturn100", "episodes", ...} at the end.
+{"kind": "done", "frames", "trainWallS", "trainFps", "meanReturn100", "episodes", "processCpuS", ...}
+at the end (processCpuS: the whole process's CPU seconds, imports included, as the bench measures npcforge's).
 Exit code 3 when torch cannot be imported (the bench then says how to install it).
 Run: /usr/bin/python3 bench/py/ppo_torch.py --frames 200704 --envs 8 --num-steps 128
 """
@@ -19,6 +20,7 @@ import argparse
 import json
 import math
 import os
+import resource
 import sys
 import time
 from collections import deque
@@ -233,7 +235,8 @@ def main():
                     nn.utils.clip_grad_norm_(agent.parameters(), args.max_grad_norm)
                 optimizer.step()
 
-    line("done", updates=iterations, threads=torch.get_num_threads(), torch=torch.__version__, flushDenormal=True,
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    line("done", processCpuS=usage.ru_utime + usage.ru_stime, updates=iterations, threads=torch.get_num_threads(), torch=torch.__version__, flushDenormal=True,
          config={k: getattr(args, k) for k in vars(args)})
 
 

@@ -5,7 +5,10 @@
  * the bench passes (skipped with the reason when torch is missing).
  */
 import { spawnSync } from 'node:child_process';
-import { resolve } from 'node:path';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import '../../games/index.js';
 import { parseBenchArgs } from '../../bench/harness.js';
@@ -63,23 +66,46 @@ describe('bench ppo-vs-torch settings', () => {
 });
 
 describe('bench ppo-vs-torch results', () => {
-  const run = (side: SideRun['side'], trainFps: number): SideRun => ({ side, round: 0, seed: 0, frames: 1024, processWallS: 2, trainWallS: 1024 / trainFps, trainFps, meanReturn100: 1, episodes: 10 });
+  const run = (side: SideRun['side'], trainFps: number): SideRun => ({ side, round: 0, seed: 0, frames: 1024, processWallS: 2, trainWallS: 1024 / trainFps, trainFps, processCpuS: 1024 / (trainFps / 2), framesPerCpuS: trainFps / 2, meanReturn100: 1, episodes: 10 });
 
   it('read the "done" line of the PyTorch output and reject output without one', () => {
-    const out = '{"kind": "progress", "frames": 512}\n{"kind": "done", "frames": 1024, "trainWallS": 2, "trainFps": 512, "episodes": 9, "meanReturn100": null}\n';
-    expect(parseTorchOutput(out, 1, 4, 3)).toEqual({ side: 'pytorch', round: 1, seed: 4, frames: 1024, processWallS: 3, trainWallS: 2, trainFps: 512, meanReturn100: null, episodes: 9 });
+    const out = '{"kind": "progress", "frames": 512}\n{"kind": "done", "frames": 1024, "trainWallS": 2, "trainFps": 512, "episodes": 9, "meanReturn100": null, "processCpuS": 4}\n';
+    expect(parseTorchOutput(out, 1, 4, 3)).toEqual({ side: 'pytorch', round: 1, seed: 4, frames: 1024, processWallS: 3, trainWallS: 2, trainFps: 512, processCpuS: 4, framesPerCpuS: 256, meanReturn100: null, episodes: 9 });
     expect(() => parseTorchOutput('{"kind": "progress", "frames": 512}', 0, 0, 1)).toThrow('no "done" line');
-    expect(() => parseTorchOutput('{"kind": "done", "frames": 1024, "meanReturn100": null}', 0, 0, 1)).toThrow('trainWallS');
-    expect(() => parseTorchOutput('{"kind": "done", "frames": 1024, "trainWallS": 2, "trainFps": 512, "episodes": 9}', 0, 0, 1)).toThrow('meanReturn100');
+    expect(() => parseTorchOutput('{"kind": "done", "frames": 1024, "meanReturn100": null}', 0, 0, 1)).toThrow('without a number');
+    expect(() => parseTorchOutput('{"kind": "done", "frames": 1024, "trainWallS": 2, "trainFps": 512, "episodes": 9, "processCpuS": 4}', 0, 0, 1)).toThrow('meanReturn100');
   });
 
   it('give the ratio as npcforge over PyTorch of the median train frames/s', () => {
     const r = summarize({ frames: 1024, envs: 8, agentConfig: { ...DEFAULT_PG_CONFIG }, loadAverage: { before: [1], after: [1] } }, [run('npcforge', 300), run('pytorch', 1000), run('npcforge', 600), run('pytorch', 400), run('npcforge', 500), run('pytorch', 500)]);
     expect(r.medianTrainFps).toEqual({ npcforge: 500, pytorch: 500 });
     expect(r.ratio).toBe(1);
+    expect(r.medianFramesPerCpuS).toEqual({ npcforge: 250, pytorch: 250 });
+    expect(r.cpuRatio).toBe(1);
     const noTorch = summarize({ frames: 1024, envs: 8, agentConfig: { ...DEFAULT_PG_CONFIG }, loadAverage: { before: [1], after: [1] } }, [run('npcforge', 300)], { missing: 'torch not importable' });
     expect(noTorch.ratio).toBeUndefined();
     expect(noTorch.torch).toEqual({ missing: 'torch not importable', install: 'apt-get install -y python3-torch python3-numpy libopenblas0-pthread' });
+  });
+});
+
+describe('bench/cpu-at-exit (preloaded into the npcforge child)', () => {
+  it("writes the process's CPU seconds at exit, only when NPCFORGE_BENCH_CPU_FILE names a file", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'npcforge-cpu-at-exit-'));
+    try {
+      const file = join(dir, 'cpu.json');
+      const preload = pathToFileURL(resolve(__dirname, '..', '..', 'dist', 'bench', 'cpu-at-exit.js')).href;
+      // About 0.2 s of CPU, then an explicit exit code (process.exit still fires 'exit').
+      const busy = 'const t = Date.now(); while (Date.now() - t < 200); process.exit(7)';
+      const r = spawnSync(process.execPath, ['--import', preload, '-e', busy], { env: { ...process.env, NPCFORGE_BENCH_CPU_FILE: file }, encoding: 'utf8' });
+      expect(r.status, r.stderr).toBe(7);
+      const { cpuS } = JSON.parse(readFileSync(file, 'utf8')) as { cpuS: number };
+      expect(cpuS).toBeGreaterThan(0.1);
+      expect(cpuS).toBeLessThan(10);
+      const none = spawnSync(process.execPath, ['--import', preload, '-e', '0'], { env: { ...process.env, NPCFORGE_BENCH_CPU_FILE: '' }, encoding: 'utf8' });
+      expect(none.status).toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
@@ -98,6 +124,7 @@ describe.skipIf(noTorch !== undefined)('bench/py/ppo_torch.py', () => {
     const last = JSON.parse(r.stdout.trim().split('\n').pop()!) as { updates: number; threads: number; config: Record<string, unknown> };
     expect(last.updates).toBe(2);
     expect(last.threads).toBe(1);
+    expect(done.processCpuS).toBeGreaterThan(0);
     expect(last.config).toMatchObject({ num_steps: 16, minibatches: 2, envs: 2, lr: agent.lr, value_clip: agent.valueClip ?? 0 });
   });
 });
