@@ -3,9 +3,10 @@
 {"torch": version, "threads": n, "flushDenormal": bool, "blas": name,
  "nets": {name: {"trainMs", "actMs", "trainCpuMs"}}} (medians, ms).
 
-PyTorch at its best, so that the ratio against it is fair: denormals flushed to zero (Adam's second
-moments of tiny gradients decay into the denormal range, where x86 arithmetic is many times slower:
-without the flush the Nature step measured 54-70 ms here, with it 18-24 ms), warm-up steps before
+PyTorch at its best, so that the ratio against it is fair: denormals flushed to zero (a guard:
+Adam's second moments of tiny gradients can decay into the denormal range, where x86 arithmetic is
+many times slower; over this script's 30 steps from fresh weights the flush changed nothing
+measurable, Nature step 1 thread 54-61 ms flushed vs 41-51 kept, under load 9), warm-up steps before
 timing, the thread count the bench asks for (one pool size for OpenMP and OpenBLAS), and passive
 OpenMP workers: on this shared 2-core machine under load 9-12, spinning workers made the 2-thread
 Nature step 481-715 ms against 39 ms passive (OMP_WAIT_POLICY=ACTIVE in the environment restores
