@@ -30,7 +30,9 @@ import { type Bench, type BenchArgs, median, printTable, writeJson } from './har
 export const GAME = 'minatar/breakout';
 export const TORCH_INSTALL_HINT = 'apt-get install -y python3-torch python3-numpy libopenblas0-pthread';
 
-const repoFile = (rel: string): string => fileURLToPath(new URL(`../../${rel}`, import.meta.url));
+// This module runs compiled from dist/bench (npm run bench) and as source from bench/ (tests).
+const REPO_ROOT = new URL(import.meta.url.includes('/dist/bench/') ? '../../' : '../', import.meta.url);
+const repoFile = (rel: string): string => fileURLToPath(new URL(rel, REPO_ROOT));
 
 export interface PpoVsTorchOptions {
   /** Env steps per side per round, a whole number of rollouts (envs x numSteps). */
@@ -153,7 +155,7 @@ async function runOurs(o: PpoVsTorchOptions, round: number, seed: number, expect
     const cpuPath = join(out, 'cpu.json');
     // No evaluation and one checkpoint at the end: the loop's time is env steps, acting and updates, as PyTorch's.
     writeFileSync(configPath, JSON.stringify({ ...o.overrides, evalEpisodes: 0, evalEvery: 0, checkpointEvery: 0, logEvery: 25_000 }));
-    const argv = ['--import', new URL('./cpu-at-exit.js', import.meta.url).href, repoFile('bin/npcforge.js'), 'train', GAME, '--agent', 'ppo', '--steps', String(o.frames), '--envs', String(o.envs), '--seed', String(seed), '--config', configPath, '--out', out, '--no-progress', '--json'];
+    const argv = ['--import', new URL('dist/bench/cpu-at-exit.js', REPO_ROOT).href, repoFile('bin/npcforge.js'), 'train', GAME, '--agent', 'ppo', '--steps', String(o.frames), '--envs', String(o.envs), '--seed', String(seed), '--config', configPath, '--out', out, '--no-progress', '--json'];
     const r = await runChild(process.execPath, argv, { ...process.env, NPCFORGE_WASM_THREADS: '1', NPCFORGE_BENCH_CPU_FILE: cpuPath });
     if (r.status !== 0) throw new Error(`bench ppo-vs-torch: npcforge train exited with ${r.status}: ${lastLine(r.stderr)}`);
     const runDir = readdirSync(out).map((d) => join(out, d)).find((d) => existsSync(join(d, 'metrics.jsonl')));
@@ -191,7 +193,8 @@ export function parseTorchOutput(stdout: string, round: number, seed: number, pr
   return { side: 'pytorch', round, seed, frames, processWallS, trainWallS: num('trainWallS'), trainFps: num('trainFps'), processCpuS, framesPerCpuS: frames / processCpuS, meanReturn100: ret, episodes: num('episodes') };
 }
 
-async function runTorch(o: PpoVsTorchOptions, round: number, seed: number, agent: PgConfig): Promise<TorchOutcome> {
+/** Trains the PyTorch PPO in a child process with the same settings; `missing` when python3, torch or numpy is not there. */
+export async function runTorch(o: Pick<PpoVsTorchOptions, 'frames' | 'envs' | 'python'>, round: number, seed: number, agent: PgConfig): Promise<TorchOutcome> {
   const script = repoFile('bench/py/ppo_torch.py');
   if (!existsSync(script)) return { error: `${script} not found (run the bench from the repository)` };
   const r = await runChild(o.python, [script, ...torchFlags(agent, { frames: o.frames, seed, envs: o.envs })], { ...process.env, OMP_NUM_THREADS: '1' });

@@ -5,14 +5,14 @@
  * the bench passes (skipped with the reason when torch is missing).
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import '../../games/index.js';
 import { parseBenchArgs } from '../../bench/harness.js';
-import { parseTorchOutput, ppoVsTorchOptions, resolvePpo, summarize, torchFlags, type SideRun } from '../../bench/ppo-vs-torch.js';
+import { parseTorchOutput, ppoVsTorchOptions, resolvePpo, runTorch, summarize, torchFlags, type SideRun } from '../../bench/ppo-vs-torch.js';
 import { DEFAULT_PG_CONFIG, type PgConfig } from '../../src/agents/pg/config.js';
 import { InvalidConfigError } from '../../src/errors.js';
 
@@ -85,6 +85,27 @@ describe('bench ppo-vs-torch results', () => {
     const noTorch = summarize({ frames: 1024, envs: 8, agentConfig: { ...DEFAULT_PG_CONFIG }, loadAverage: { before: [1], after: [1] } }, [run('npcforge', 300)], { missing: 'torch not importable' });
     expect(noTorch.ratio).toBeUndefined();
     expect(noTorch.torch).toEqual({ missing: 'torch not importable', install: 'apt-get install -y python3-torch python3-numpy libopenblas0-pthread' });
+  });
+});
+
+describe('bench ppo-vs-torch without PyTorch', () => {
+  it('reports torch or python3 as missing (the bench then prints the apt command) and a crash as an error', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'npcforge-ppo-vs-torch-'));
+    try {
+      const fake = (name: string, body: string): string => {
+        const path = join(dir, name);
+        writeFileSync(path, `#!/bin/sh\n${body}\n`);
+        chmodSync(path, 0o755);
+        return path;
+      };
+      const { agent } = resolvePpo(undefined, {});
+      const base = { frames: 1024, envs: 8 };
+      expect(await runTorch({ ...base, python: fake('no-torch', "echo \"torch not importable: No module named 'torch'\" >&2; exit 3") }, 0, 0, agent)).toEqual({ missing: "torch not importable: No module named 'torch'" });
+      expect(await runTorch({ ...base, python: join(dir, 'absent') }, 0, 0, agent)).toEqual({ missing: `${join(dir, 'absent')} not found` });
+      expect(await runTorch({ ...base, python: fake('crash', 'echo boom >&2; exit 1') }, 0, 0, agent)).toEqual({ error: 'ppo_torch.py exited with 1: boom' });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
