@@ -8,8 +8,8 @@
  */
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import { basicPolicyFile, writePolicyBundle } from '../src/export/export-policy.js';
 import { initBackend } from '../src/networks/backend.js';
@@ -20,7 +20,7 @@ import type { QNetworkSpec } from '../src/networks/specs.js';
 import { loadPolicy } from '../src/runtime/index.js';
 import { batchTimes, type BatchTimes } from './act-batch-timing.js';
 import { openBenchPage } from './browser-page.js';
-import { machine, median, numberFlag, printTable, writeJson, type Bench, type BenchArgs } from './harness.js';
+import { machine, median, numberFlag, printTable, writeJson, type Bench, type BenchArgs, repoRoot } from './harness.js';
 
 interface NetCase {
   name: string;
@@ -86,15 +86,10 @@ function row(net: string, where: string, backend: string, npcs: number, t: Batch
   return { net, where, backend, npcs, calls: t.batch.length, batch_ms: b, batch_ms_per_npc: b / npcs, single_ms: s, single_ms_per_npc: s / npcs, speedup: s / b, max_diff: t.maxDiff, same_actions: t.sameActions };
 }
 
-function findRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, 'package.json'))) dir = dirname(dir);
-  return dir;
-}
 
 /** Builds both bundles, measures, prints the table; writes --json when asked. */
 export async function run(args: BenchArgs): Promise<unknown> {
-  const root = findRoot();
+  const root = repoRoot();
   const npcs = Math.round(numberFlag(args, 'npcs', 64));
   const scale = numberFlag(args, 'scale', 1);
   const tmp = mkdtempSync(join(tmpdir(), 'npcforge-bench-act-batch-'));

@@ -1,7 +1,8 @@
 /** Shared helpers of the benchmarks: argument parsing, repeat-and-median timing, table and JSON output. */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus } from 'node:os';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { InvalidConfigError, formatError, describe } from '../src/errors.js';
 
 /** A benchmark module: `run(argv)` prints its table and returns the JSON-able result. */
@@ -110,4 +111,11 @@ export function writeJson(args: BenchArgs, name: string, result: unknown): void 
 /** 1234567.8 -> "1,234,568". */
 export function formatRate(v: number): string {
   return Math.round(v).toLocaleString('en-US');
+}
+
+/** The repository root (the folder of package.json above this file, from bench/ or dist/bench/). */
+export function repoRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, 'package.json'))) dir = dirname(dir);
+  return dir;
 }

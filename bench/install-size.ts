@@ -9,15 +9,9 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { machine, printTable, writeJson, type Bench, type BenchArgs } from './harness.js';
+import { join } from 'node:path';
+import { machine, printTable, writeJson, type Bench, type BenchArgs, repoRoot } from './harness.js';
 
-function findRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, 'package.json')) || !existsSync(join(dir, 'packages', 'runtime'))) dir = dirname(dir);
-  return dir;
-}
 
 const MB = 2 ** 20;
 
@@ -80,7 +74,7 @@ async function bundleSize(root: string, page: string, entry: string, outDir: str
 }
 
 async function run(args: BenchArgs): Promise<unknown> {
-  const root = findRoot();
+  const root = repoRoot();
   const tmp = mkdtempSync(join(tmpdir(), 'npcforge-bench-install-'));
   try {
     const pack = (extra: string[]) => join(tmp, (JSON.parse(npm(['pack', ...extra, '--ignore-scripts', '--json', '--pack-destination', tmp], root)) as Array<{ filename: string }>)[0]!.filename);

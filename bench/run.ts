@@ -20,6 +20,7 @@ const benches: Record<string, () => Promise<{ bench: Bench }>> = {
   sac: () => import('./sac.js'),
   'install-size': () => import('./install-size.js'),
   'ppo-vs-torch': () => import('./ppo-vs-torch.js'),
+  'arena-page': () => import('./arena-page.js'),
 };
 
 /** Standalone benchmark scripts in dist/bench, with their one-line descriptions. */

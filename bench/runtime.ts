@@ -3,10 +3,10 @@
  * latency (median, p99, ms per call, batch 1, greedy) of the MinAtar net (10x10x4 -> 6) and the
  * Nature net (84x84x4 -> 6) in Node (the backend `initBackend()` picks, and cpu) and in Chromium (cpu and webgl).
  */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import { basicPolicyFile, writePolicyBundle } from '../src/export/export-policy.js';
 import { initBackend } from '../src/networks/backend.js';
@@ -14,18 +14,13 @@ import { buildQNetwork } from '../src/networks/builders.js';
 import type { EncoderSpec } from '../src/networks/specs.js';
 import { loadPolicy } from '../src/runtime/index.js';
 import { openBenchPage } from './browser-page.js';
-import { machine, median, numberFlag, printTable, writeJson, type Bench, type BenchArgs } from './harness.js';
+import { machine, median, numberFlag, printTable, writeJson, type Bench, type BenchArgs, repoRoot } from './harness.js';
 
 const NETS: Array<{ name: string; shape: number[]; encoder: EncoderSpec; calls: number }> = [
   { name: 'minatar-cnn', shape: [10, 10, 4], encoder: { kind: 'minatar-cnn' }, calls: 2000 },
   { name: 'nature-cnn', shape: [84, 84, 4], encoder: { kind: 'nature-cnn' }, calls: 200 },
 ];
 
-function findRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, 'package.json'))) dir = dirname(dir);
-  return dir;
-}
 
 function percentile(values: number[], p: number): number {
   const s = [...values].sort((a, b) => a - b);
@@ -80,7 +75,7 @@ async function chromiumLatency(root: string, tmp: string, nets: Array<{ name: st
 
 /** Measures bundle size and act() latency; prints a table, writes --json when asked. */
 export async function run(args: BenchArgs): Promise<unknown> {
-  const root = findRoot();
+  const root = repoRoot();
   const scale = numberFlag(args, 'scale', 1);
   const tmp = mkdtempSync(join(tmpdir(), 'npcforge-bench-runtime-'));
   try {

@@ -14,7 +14,7 @@ function newestSource(dir) {
     const p = join(dir, entry.name);
     // Build output inside a source folder (packages/runtime/dist) is not a source.
     if (entry.isDirectory()) newest = entry.name === 'dist' || entry.name === 'node_modules' ? newest : Math.max(newest, newestSource(p));
-    else if (/\.(ts|mts|mjs|js|json|html)$/.test(entry.name)) newest = Math.max(newest, statSync(p).mtimeMs);
+    else if (/\.(ts|mts|mjs|js|json|html|wat)$/.test(entry.name)) newest = Math.max(newest, statSync(p).mtimeMs);
   }
   return newest;
 }
@@ -24,7 +24,7 @@ export function buildIfStale(root = defaultRoot) {
   const stamp = join(root, 'dist', '.build-stamp');
   const sources = Math.max(
     ...['src', 'games', 'bench', 'examples', 'packages'].map((d) => newestSource(join(root, d))),
-    ...['tsconfig.json', 'package.json'].map((f) => statSync(join(root, f)).mtimeMs),
+    ...['tsconfig.json', 'package.json', 'scripts/build-kernels.mjs'].map((f) => statSync(join(root, f)).mtimeMs),
   );
   if (existsSync(stamp) && statSync(stamp).mtimeMs >= sources) return false;
   const startedAt = Date.now();

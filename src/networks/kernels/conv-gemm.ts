@@ -133,6 +133,47 @@ function pixelRanges(geo: ConvGeometry, parts: number, unit: number): Array<[num
   return ranges.every(([p0, p1]) => p0 % 4 === 0 && p1 % 4 === 0) ? ranges : [[0, geo.pixels]];
 }
 
+/** How one convolution's pixels are shared out: each thread's range, the chunk size, and the chunks' im2col buffer. */
+interface Chunking {
+  ranges: Array<[number, number]>;
+  /** Pixels per chunk. */
+  pc: number;
+  /** One chunk's cols per thread: [threads, pc, kf]. */
+  cols: tf.TensorInfo;
+}
+
+/** One chunk of a thread's pixel range, handed to the code that emits its calls. */
+interface Chunk {
+  prog: Program;
+  /** The thread (0: the caller). */
+  thread: number;
+  /** First pixel of the chunk, and whether it is the first of its thread's range. */
+  p0: number;
+  first: boolean;
+  /** Pixels in the chunk. */
+  count: number;
+  /** Byte offset of the thread's cols. */
+  cols: number;
+}
+
+/** Threads take ranges of whole `unit`s of pixels (4, or an image where they must not overlap). */
+function chunking(backend: WasmBackend, geo: ConvGeometry, unit: number): Chunking {
+  const ranges = pixelRanges(geo, gemmThreads(backend, geo.pixels * geo.kf * geo.info.outChannels), unit);
+  const pc = chunkPixels(geo, ranges.length);
+  return { ranges, pc, cols: backend.makeOutput([ranges.length * pc * geo.kf], 'float32') };
+}
+
+/** Runs one program per thread over its range, chunk by chunk, with the calls `emit` appends per chunk. */
+function runChunks(backend: WasmBackend, geo: ConvGeometry, { ranges, pc, cols }: Chunking, emit: (chunk: Chunk) => void): void {
+  const programs = ranges.map(([r0, r1], thread) => {
+    const prog: Program = [];
+    const cp = offsetOf(backend, cols) + thread * pc * geo.kf * 4;
+    for (let p0 = r0; p0 < r1; p0 += pc) emit({ prog, thread, p0, first: p0 === r0, count: Math.min(pc, r1 - p0), cols: cp });
+    return prog;
+  });
+  runPrograms(backend, programs);
+}
+
 /**
  * y = conv(x, filter) (+ bias when given, a [Co] vector), or undefined when our product does not
  * apply. Activations are the caller's. Threads take contiguous pixel ranges.
@@ -142,26 +183,17 @@ export function gemmConvForward(backend: WasmBackend, x: tf.TensorInfo, filter: 
   if (co % TILE_N !== 0) return undefined;
   if (bias !== undefined && (bias.dtype !== 'float32' || tf.util.sizeFromShape(bias.shape) !== co || co % 4 !== 0)) return undefined;
   const { info, kf, run, runsPerPixel } = geo;
-  const ranges = pixelRanges(geo, gemmThreads(backend, geo.pixels * kf * co), 4);
-  const pc = chunkPixels(geo, ranges.length);
+  const chunks = chunking(backend, geo, 4);
   const plan = gatherPlan(backend, geo);
   const out = backend.makeOutput([info.batchSize, info.outHeight, info.outWidth, co], 'float32');
-  const cols = backend.makeOutput([ranges.length * pc * kf], 'float32');
   const zp = bias === undefined ? 0 : zeroPlanOffset(backend);
   const [xp, wp, yp, pp] = [offsetOf(backend, x), offsetOf(backend, filter), offsetOf(backend, out), offsetOf(backend, plan)];
-  const programs = ranges.map(([r0, r1], t) => {
-    const prog: Program = [];
-    const cp = offsetOf(backend, cols) + t * pc * kf * 4;
-    for (let p0 = r0; p0 < r1; p0 += pc) {
-      const count = Math.min(pc, r1 - p0);
-      if (bias !== undefined) prog.push(CALL.gather, 6, offsetOf(backend, bias), yp + p0 * co * 4, zp, count, co, 0);
-      prog.push(CALL.gather, 6, xp, cp, pp + p0 * runsPerPixel * 4, count * runsPerPixel, run, 4);
-      emitGemm(prog, true, count, co, kf, cp, kf * 4, wp, co * 4, yp + p0 * co * 4, co * 4, bias !== undefined);
-    }
-    return prog;
+  runChunks(backend, geo, chunks, ({ prog, p0, count, cols }) => {
+    if (bias !== undefined) prog.push(CALL.gather, 6, offsetOf(backend, bias), yp + p0 * co * 4, zp, count, co, 0);
+    prog.push(CALL.gather, 6, xp, cols, pp + p0 * runsPerPixel * 4, count * runsPerPixel, run, 4);
+    emitGemm(prog, true, count, co, kf, cols, kf * 4, wp, co * 4, yp + p0 * co * 4, co * 4, bias !== undefined);
   });
-  runPrograms(backend, programs);
-  disposeAll(backend, cols);
+  disposeAll(backend, chunks.cols);
   return out;
 }
 
@@ -173,32 +205,24 @@ export function gemmConvFilterGrad(backend: WasmBackend, x: tf.TensorInfo, dy: t
   const { info, kf, run, runsPerPixel } = geo;
   const co = info.outChannels;
   if (co % TILE_N !== 0 || kf % 4 !== 0) return undefined;
-  const ranges = pixelRanges(geo, gemmThreads(backend, geo.pixels * kf * co), 4);
-  const pc = chunkPixels(geo, ranges.length);
+  const chunks = chunking(backend, geo, 4);
+  const threads = chunks.ranges.length;
   const plan = gatherPlan(backend, geo);
   const out = backend.makeOutput([info.filterHeight, info.filterWidth, info.inChannels, co], 'float32');
-  const cols = backend.makeOutput([ranges.length * pc * kf], 'float32');
-  const partials = ranges.length > 1 ? backend.makeOutput([(ranges.length - 1) * kf * co], 'float32') : undefined;
+  const partials = threads > 1 ? backend.makeOutput([(threads - 1) * kf * co], 'float32') : undefined;
   const [xp, dyp, pp] = [offsetOf(backend, x), offsetOf(backend, dy), offsetOf(backend, plan)];
-  const programs = ranges.map(([r0, r1], t) => {
-    const prog: Program = [];
-    const cp = offsetOf(backend, cols) + t * pc * kf * 4;
-    const wp = t === 0 ? offsetOf(backend, out) : offsetOf(backend, partials!) + (t - 1) * kf * co * 4;
-    for (let p0 = r0; p0 < r1; p0 += pc) {
-      const count = Math.min(pc, r1 - p0);
-      prog.push(CALL.gather, 6, xp, cp, pp + p0 * runsPerPixel * 4, count * runsPerPixel, run, 4);
-      emitGemm(prog, false, kf, co, count, cp, kf * 4, dyp + p0 * co * 4, co * 4, wp, co * 4, p0 > r0);
-    }
-    return prog;
+  runChunks(backend, geo, chunks, ({ prog, thread, p0, first, count, cols }) => {
+    const wp = thread === 0 ? offsetOf(backend, out) : offsetOf(backend, partials!) + (thread - 1) * kf * co * 4;
+    prog.push(CALL.gather, 6, xp, cols, pp + p0 * runsPerPixel * 4, count * runsPerPixel, run, 4);
+    emitGemm(prog, false, kf, co, count, cols, kf * 4, dyp + p0 * co * 4, co * 4, wp, co * 4, !first);
   });
-  runPrograms(backend, programs);
   if (partials !== undefined) {
     const dw = f32(backend, out);
     const part = f32(backend, partials);
     const size = kf * co;
-    for (let t = 0; t < ranges.length - 1; t++) for (let i = 0; i < size; i++) dw[i]! += part[t * size + i]!;
+    for (let t = 0; t < threads - 1; t++) for (let i = 0; i < size; i++) dw[i]! += part[t * size + i]!;
   }
-  disposeAll(backend, cols, ...(partials === undefined ? [] : [partials]));
+  disposeAll(backend, chunks.cols, ...(partials === undefined ? [] : [partials]));
   return out;
 }
 
@@ -212,24 +236,15 @@ export function gemmConvInputGrad(backend: WasmBackend, dy: tf.TensorInfo, filte
   if (kf % TILE_N !== 0 || co % 4 !== 0) return undefined;
   const wT = swap02(backend, { dataId: filter.dataId, shape: [kf, co], dtype: 'float32' }, kf, 1, co, [co, kf]);
   if (wT === undefined) return undefined;
-  const ranges = pixelRanges(geo, gemmThreads(backend, geo.pixels * kf * co), info.outHeight * info.outWidth);
-  const pc = chunkPixels(geo, ranges.length);
+  const chunks = chunking(backend, geo, info.outHeight * info.outWidth);
   const plan = gatherPlan(backend, geo);
   const out = backend.makeOutput([info.batchSize, info.inHeight, info.inWidth, info.inChannels], 'float32');
-  const cols = backend.makeOutput([ranges.length * pc * kf], 'float32');
   f32(backend, out).fill(0);
   const [dyp, wtp, dxp, pp] = [offsetOf(backend, dy), offsetOf(backend, wT), offsetOf(backend, out), offsetOf(backend, plan)];
-  const programs = ranges.map(([r0, r1], t) => {
-    const prog: Program = [];
-    const cp = offsetOf(backend, cols) + t * pc * kf * 4;
-    for (let p0 = r0; p0 < r1; p0 += pc) {
-      const count = Math.min(pc, r1 - p0);
-      emitGemm(prog, true, count, kf, co, dyp + p0 * co * 4, co * 4, wtp, kf * 4, cp, kf * 4, false);
-      prog.push(CALL.addRuns, 5, cp, dxp, pp + p0 * runsPerPixel * 4, count * runsPerPixel, run);
-    }
-    return prog;
+  runChunks(backend, geo, chunks, ({ prog, p0, count, cols }) => {
+    emitGemm(prog, true, count, kf, co, dyp + p0 * co * 4, co * 4, wtp, kf * 4, cols, kf * 4, false);
+    prog.push(CALL.addRuns, 5, cols, dxp, pp + p0 * runsPerPixel * 4, count * runsPerPixel, run);
   });
-  runPrograms(backend, programs);
-  disposeAll(backend, cols, wT);
+  disposeAll(backend, chunks.cols, wT);
   return out;
 }

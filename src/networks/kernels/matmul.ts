@@ -80,6 +80,23 @@ function fast(stock: StockKernels, backend: WasmBackend, a: tf.TensorInfo, b: tf
 const MIN_TILED_WORK = 1 << 15;
 
 /**
+ * One product out = opA(A) opB(B) as a kernel receives it: A is [batchA, m, k] (or [batchA, k, m]
+ * with ta), B is [k, n] (or [n, k] with tb), per batch entry or shared.
+ */
+interface Product {
+  a: tf.TensorInfo;
+  b: tf.TensorInfo;
+  /** A, B stored transposed. */
+  ta: boolean;
+  tb: boolean;
+  /** Entries of A's batch. */
+  batchA: number;
+  m: number;
+  k: number;
+  n: number;
+}
+
+/**
  * out[rows, n] = opA(A) opB(B) on our FMA product (gemm.ts), which reads A in either layout but
  * needs the right operand k-major ([K, N] row-major). So:
  * - B untransposed: as asked, no copies;
@@ -91,18 +108,8 @@ const MIN_TILED_WORK = 1 << 15;
  * (rows or n not multiples of 4 or 8 in the orientation used) or the product is small; the
  * caller then uses the XNNPACK path.
  */
-function tiled(
-  backend: WasmBackend,
-  a: tf.TensorInfo,
-  b: tf.TensorInfo,
-  ta: boolean,
-  tb: boolean,
-  batchA: number,
-  m: number,
-  k: number,
-  n: number,
-  initial?: tf.TensorInfo,
-): tf.TensorInfo | undefined {
+function tiled(backend: WasmBackend, product: Product, initial?: tf.TensorInfo): tf.TensorInfo | undefined {
+  const { a, b, ta, tb, batchA, m, k, n } = product;
   const rows = batchA * m;
   if ((ta && batchA !== 1) || rows * n * k < MIN_TILED_WORK) return undefined;
   const g = gemmKernels(backend);
@@ -145,7 +152,8 @@ function tiled(
  * Stock wasm runs these in a naive loop (~1 GFLOP/s): 7-8.5 ms per product for the reference
  * Transformer block (128 entries of 32x32x16). Undefined when the tiles do not fit.
  */
-function batched(backend: WasmBackend, a: tf.TensorInfo, b: tf.TensorInfo, ta: boolean, tb: boolean, batch: number, m: number, k: number, n: number): tf.TensorInfo | undefined {
+function batched(backend: WasmBackend, product: Product): tf.TensorInfo | undefined {
+  const { a, b, ta, tb, batchA: batch, m, k, n } = product;
   const work = batch * m * n * k;
   if (m % TILE_M !== 0 || n % TILE_N !== 0 || work < MIN_TILED_WORK || (tb && k % 4 !== 0)) return undefined;
   const out = backend.makeOutput([batch, m, n], 'float32');
@@ -169,20 +177,10 @@ function batched(backend: WasmBackend, a: tf.TensorInfo, b: tf.TensorInfo, ta: b
  * out[M,N] = opA(A) opB(B) for one product (A's batch folded into M when B is shared).
  * Plan 1 packs opB(B) [K,N]; plan 2 computes out^T = opB(B)^T opA(A)^T and packs opA(A)^T [K,M].
  */
-function single(
-  stock: StockKernels,
-  backend: WasmBackend,
-  a: tf.TensorInfo,
-  b: tf.TensorInfo,
-  ta: boolean,
-  tb: boolean,
-  batchA: number,
-  m: number,
-  k: number,
-  n: number,
-): tf.TensorInfo {
+function single(stock: StockKernels, backend: WasmBackend, product: Product): tf.TensorInfo {
+  const { a, b, ta, tb, batchA, m, k, n } = product;
   const rows = batchA * m;
-  const ours = tiled(backend, a, b, ta, tb, batchA, m, k, n);
+  const ours = tiled(backend, product);
   if (ours !== undefined) return ours;
   if (!ta && !tb) return untransposed(stock, backend, a, b, rows, k, n);
   // A's batch can only be folded into rows when A is untransposed or has batch 1.
@@ -280,7 +278,7 @@ export function makeFusedMatMul(stock: StockKernels, stockFused: WasmKernelFunc,
     if (tf.util.sizeFromShape(b.shape.slice(0, -2)) !== 1 || b.shape[br - 2] !== k) return stockFused(args);
     const bias = inputs.bias ?? undefined;
     const biasFolds = bias !== undefined && bias.dtype === 'float32' && tf.util.sizeFromShape(bias.shape) === n;
-    let out = tiled(backend, a, b, false, false, batchA, m, k, n, biasFolds ? bias : undefined);
+    let out = tiled(backend, { a, b, ta: false, tb: false, batchA, m, k, n }, biasFolds ? bias : undefined);
     const biasDone = out !== undefined && biasFolds;
     if (out === undefined) {
       if (!mirrorB(backend, b, batchA * m, k, n)) return stockFused(args);
@@ -322,9 +320,9 @@ export function makeBatchMatMul(stock: StockKernels): WasmKernelFunc {
     const batchB = tf.util.sizeFromShape(b.shape.slice(0, -2));
     const outShape = [...tf.broadcast_util.assertAndGetBroadcastShape(a.shape.slice(0, -2), b.shape.slice(0, -2)), m, n];
     let out: tf.TensorInfo;
-    if (batchB === 1) out = single(stock, backend, a, b, ta, tb, batchA, m, k, n);
+    if (batchB === 1) out = single(stock, backend, { a, b, ta, tb, batchA, m, k, n });
     else {
-      const perEntry = batchA === batchB && tf.util.arraysEqual(a.shape.slice(0, -2), b.shape.slice(0, -2)) ? batched(backend, a, b, ta, tb, batchA, m, k, n) : undefined;
+      const perEntry = batchA === batchB && tf.util.arraysEqual(a.shape.slice(0, -2), b.shape.slice(0, -2)) ? batched(backend, { a, b, ta, tb, batchA, m, k, n }) : undefined;
       if (perEntry === undefined) return stock.batchMatMul({ inputs, backend, attrs });
       out = perEntry;
     }

@@ -99,26 +99,3 @@ export function heapMemory(backend: WasmBackend): WebAssembly.Memory {
   return mem;
 }
 
-
-/** A module of ours compiled for one heap, and its instance on that heap. */
-export interface HeapModule<K> {
-  kernels: K;
-  module: WebAssembly.Module;
-}
-
-/**
- * Compiles `bytes(shared)` once per heap (shared: the threaded build's memory, which a module
- * must import as shared) and instantiates it on the backend's memory; `cache` holds one per heap.
- */
-export function heapModule<K>(backend: WasmBackend, cache: WeakMap<WebAssembly.Memory, HeapModule<K>>, bytes: (shared: boolean) => Uint8Array<ArrayBuffer>): HeapModule<K> {
-  const mem = heapMemory(backend);
-  let e = cache.get(mem);
-  if (e === undefined) {
-    const shared = typeof SharedArrayBuffer !== 'undefined' && mem.buffer instanceof SharedArrayBuffer;
-    const module = new WebAssembly.Module(bytes(shared));
-    const instance = new WebAssembly.Instance(module, { env: { memory: mem } });
-    e = { kernels: instance.exports as unknown as K, module };
-    cache.set(mem, e);
-  }
-  return e;
-}
