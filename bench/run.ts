@@ -19,6 +19,7 @@ const benches: Record<string, () => Promise<{ bench: Bench }>> = {
   'ppo-cartpole': () => import('./ppo-cartpole.js'),
   sac: () => import('./sac.js'),
   'install-size': () => import('./install-size.js'),
+  'ppo-vs-torch': () => import('./ppo-vs-torch.js'),
   'arena-page': () => import('./arena-page.js'),
 };
 

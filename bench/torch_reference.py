@@ -1,16 +1,49 @@
 """PyTorch CPU reference for bench/backend.ts: the same four networks, batch sizes, optimiser
 (Adam) and loss (Huber on Q(s, a)) as bench/backend-nets.ts. Prints one JSON object on stdout:
-{"torch": version, "threads": n, "nets": {name: {"trainMs", "actMs", "trainCpuMs"}}} (medians, ms).
+{"torch": version, "threads": n, "flushDenormal": bool, "blas": name,
+ "nets": {name: {"trainMs", "actMs", "trainCpuMs"}}} (medians, ms).
+
+PyTorch at its best, so that the ratio against it is fair: denormals flushed to zero (a guard:
+Adam's second moments of tiny gradients can decay into the denormal range, where x86 arithmetic is
+many times slower; over this script's 30 steps from fresh weights the flush changed nothing
+measurable, Nature step 1 thread 54-61 ms flushed vs 41-51 kept, under load 9), warm-up steps before
+timing, the thread count the bench asks for (one pool size for OpenMP and OpenBLAS), and passive
+OpenMP workers: on this shared 2-core machine under load 9-12, spinning workers made the 2-thread
+Nature step 481-715 ms against 39 ms passive (OMP_WAIT_POLICY=ACTIVE in the environment restores
+spinning). --keep-denormals measures the unflushed step.
 Optional: nothing in npcforge needs Python. Run: /usr/bin/python3 bench/torch_reference.py
 """
 import argparse
 import json
+import os
 import statistics
+import sys
 import time
 
-import torch
-import torch.nn as nn
-import torch.nn.functional as F
+
+def parse_args():
+    p = argparse.ArgumentParser()
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--steps", type=int, default=20)
+    p.add_argument("--warmup", type=int, default=10, help="untimed steps first (allocator, caches, Adam state)")
+    p.add_argument("--nets", default="minatar,nature,lstm,transformer")
+    p.add_argument("--keep-denormals", action="store_true", help="do not flush denormals (to measure their cost)")
+    return p.parse_args()
+
+
+ARGS = parse_args()
+# Thread settings must be in the environment before torch loads (see the module doc).
+os.environ["OMP_NUM_THREADS"] = str(ARGS.threads)
+os.environ["OPENBLAS_NUM_THREADS"] = str(ARGS.threads)
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+try:
+    import torch
+    import torch.nn as nn
+    import torch.nn.functional as F
+except ImportError as err:  # bench/backend.ts reports the column as skipped with this line
+    print(f"torch not importable: {err}", file=sys.stderr)
+    sys.exit(3)
 
 ACTIONS = 6
 
@@ -90,6 +123,20 @@ def build(name):
     return TransformerNet(), torch.randint(0, 500, (32, 32), generator=g), torch.randint(0, 500, (1, 32), generator=g), 32
 
 
+def blas():
+    """The BLAS library torch multiplies with (Debian's torch uses the libblas.so.3 alternative)."""
+    try:
+        with open("/proc/self/maps") as f:
+            maps = f.read()
+    except OSError:
+        return "unknown"
+    for name in ("openblas", "mkl", "blis", "atlas"):
+        if name in maps:
+            return name
+    # Netlib's reference BLAS: ~10x slower products.
+    return "reference" if "/blas/libblas.so" in maps else "unknown"
+
+
 def median_ms(fn, steps, warmup):
     """Median wall ms and median process CPU ms (all threads) per call."""
     for _ in range(warmup):
@@ -105,15 +152,11 @@ def median_ms(fn, steps, warmup):
 
 
 def main():
-    p = argparse.ArgumentParser()
-    p.add_argument("--threads", type=int, default=2)
-    p.add_argument("--steps", type=int, default=20)
-    p.add_argument("--warmup", type=int, default=3)
-    p.add_argument("--nets", default="minatar,nature,lstm,transformer")
-    args = p.parse_args()
+    args = ARGS
     torch.set_num_threads(args.threads)
+    flushed = torch.set_flush_denormal(not args.keep_denormals) and not args.keep_denormals
     torch.manual_seed(1)
-    result = {"torch": torch.__version__, "threads": torch.get_num_threads(), "nets": {}}
+    result = {"torch": torch.__version__, "threads": torch.get_num_threads(), "flushDenormal": flushed, "ompWaitPolicy": os.environ["OMP_WAIT_POLICY"], "nets": {}}
     for name in args.nets.split(","):
         net, x, x1, batch = build(name)
         opt = torch.optim.Adam(net.parameters(), lr=1e-4)
@@ -135,6 +178,8 @@ def main():
         train_wall, train_cpu = median_ms(train, args.steps, args.warmup)
         act_wall, _ = median_ms(act, args.steps * 2, args.warmup)
         result["nets"][name] = {"trainMs": train_wall, "actMs": act_wall, "trainCpuMs": train_cpu}
+    # blas() after the products ran: the library is mapped once torch first multiplies.
+    result["blas"] = blas()
     print(json.dumps(result))
 
 
