@@ -63,6 +63,9 @@ describe('policy-gradient run configs', () => {
     // BPTT must reach the step-0 cue from the arm choice: an episode cut by the rollout boundary loses that path.
     expect(agent.numSteps).toBeGreaterThanOrEqual(100);
     expect(agent.init).toBe('glorot');
+    // A corridor wall bump must cost more than the entropy bonus (gamma 0.99: 1% of the value; 0.9: 10%).
+    expect((c.agentConfig as { gamma: number }).gamma).toBe(0.9);
+    expect(c.run.steps).toBe(120_000);
     // Whole-env minibatches: 8 envs over 4 minibatches, 2 sequences each.
     expect(agent.minibatches).toBe(4);
   });

@@ -171,14 +171,18 @@ export const PG_GAME_PRESETS: Record<string, Partial<Record<PgAlgorithm, PgGameP
     a2c: { config: { numSteps: 5, lr: 1e-3, entCoef: 0, mlpHidden: [64, 64] } },
     reinforce: { config: { reinforceEpisodes: 8, lr: 1e-3, entCoef: 0, mlpHidden: [64, 64] } },
   },
-  // Recurrent: rollouts of 128 steps (>= the 100-step time limit, CleanRL's horizon) so that most
-  // episodes lie inside one rollout and backpropagation through time reaches the cue of step 0
-  // from the arm choice (with 32, about half of the episodes were cut, the cue in an earlier
-  // rollout); 4 minibatches keep 8 gradient steps per update. Keras initialisation: the LSTM's
-  // forget-gate bias 1 keeps the cue across the corridor walk; CleanRL's zero biases (init
-  // 'orthogonal') lost it. Seeds 0-4 before and after: docs/policy-gradient.md.
+  // Recurrent (seeds 0-4 before and after: docs/policy-gradient.md, "Seed robustness"):
+  // - rollouts of 128 steps (>= the 100-step time limit) so that most episodes lie inside one
+  //   rollout and backpropagation through time reaches the step-0 cue from the arm choice (with 32
+  //   about half of the early ~18-step episodes were cut, their cue in the previous rollout);
+  //   4 minibatches of 2 whole sequences;
+  // - gamma 0.9, as the game's DQN: with 0.99 a wall bump in the corridor costs 1% of the value,
+  //   less than the entropy bonus, and policies that had learned the cue leaked the arm choice
+  //   into the corridor (left/right there bump the wall), so the greedy policy never arrived;
+  // - Keras initialisation: the LSTM's forget-gate bias 1 keeps the cue across the corridor walk;
+  //   CleanRL's zero biases (init 'orthogonal') lost it.
   'memory-maze': {
-    ppo: { config: MEMORY_PPO, recurrent: { ...MEMORY_PPO, lstmUnits: 32, numSteps: 128, minibatches: 4, init: 'glorot' } },
+    ppo: { config: MEMORY_PPO, recurrent: { ...MEMORY_PPO, lstmUnits: 32, numSteps: 128, minibatches: 4, gamma: 0.9, init: 'glorot' } },
   },
   // CleanRL ppo_continuous_action.py's setup (separate actor and critic MLPs of 64-64, obs and
   // reward normalisation, no entropy bonus, 10 epochs of 64-row minibatches, annealed lr) with the
