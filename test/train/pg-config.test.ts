@@ -66,6 +66,8 @@ describe('policy-gradient run configs', () => {
     // A corridor wall bump must cost more than the entropy bonus (gamma 0.99: 1% of the value; 0.9: 10%).
     expect((c.agentConfig as { gamma: number }).gamma).toBe(0.9);
     expect(c.run.steps).toBe(120_000);
+    // 16 envs: twice the episodes behind each arm-choice gradient (seed 0 stalled with 8).
+    expect(c.run.envs).toBe(16);
     // Whole-env minibatches: 8 envs over 4 minibatches, 2 sequences each.
     expect(agent.minibatches).toBe(4);
   });
