@@ -180,7 +180,9 @@ export const PG_GAME_PRESETS: Record<string, Partial<Record<PgAlgorithm, PgGameP
   //   less than the entropy bonus, and policies that had learned the cue leaked the arm choice
   //   into the corridor (left/right there bump the wall), so the greedy policy never arrived;
   // - Keras initialisation: the LSTM's forget-gate bias 1 keeps the cue across the corridor walk;
-  //   CleanRL's zero biases (init 'orthogonal') lost it.
+  //   CleanRL's zero biases (init 'orthogonal') lost it;
+  // - 16 envs (games/memory-maze/index.ts): with 8, seed 0 never found the cue and drifted to
+  //   bumping walls; 16 put twice the episodes behind each arm-choice gradient (5 of 5 seeds).
   'memory-maze': {
     ppo: { config: MEMORY_PPO, recurrent: { ...MEMORY_PPO, lstmUnits: 32, numSteps: 128, minibatches: 4, gamma: 0.9, init: 'glorot' } },
   },
