@@ -28,7 +28,7 @@ register('memory-maze', (o) => new MemoryMazeEnv(o as MemoryMazeOptions), {
     run: MEMORY_RUN,
     recurrent: { config: { ...MEMORY_DRQN, gamma: 0.9 } },
     agents: {
-      ppo: { preset: 'memory-maze', steps: 60_000, envs: 8, run: { evalEvery: 12_000, evalEpisodes: 100, logEvery: 1500, checkpointEvery: 12_000 }, recurrent: { preset: 'memory-maze+lstm' } },
+      ppo: { preset: 'memory-maze', steps: 60_000, envs: 8, run: { evalEvery: 12_000, evalEpisodes: 100, logEvery: 1500, checkpointEvery: 12_000 }, recurrent: { preset: 'memory-maze+lstm', steps: 120_000, envs: 16 } },
     },
   },
 });

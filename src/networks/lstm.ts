@@ -16,6 +16,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { InvalidConfigError, formatError, describe } from '../errors.js';
+import { orthogonalMatrix } from './orthogonal.js';
 
 /** Recurrent state of a batch: hidden and cell, each [batch, units]. */
 export interface LstmState {
@@ -30,6 +31,12 @@ export interface LstmCoreSpec {
   units: number;
   /** Seed of the initialisers (same seed, same weights). */
   seed: number;
+  /**
+   * 'keras' (default): glorot-uniform input kernel, orthogonal recurrent kernel, forget-gate bias 1.
+   * 'orthogonal': CleanRL `ppo_atari_lstm.py` (PyTorch's LSTM re-initialised): both kernels
+   * orthogonal with gain 1, all biases 0.
+   */
+  init?: 'keras' | 'orthogonal';
 }
 
 /** An LSTM cell owning its three weight variables. */
@@ -51,11 +58,17 @@ export class LstmCore {
     const I = spec.inputSize;
     // Initialise in Keras' [in, 4H] layout (fan-in/out as Keras sees them), then go gate-major.
     const gateMajor = (w: tf.Tensor, rows: number) => tf.transpose(tf.reshape(w, [rows, 4, H]), [1, 0, 2]);
-    this.kernel = tf.variable(tf.tidy(() => gateMajor(tf.initializers.glorotUniform({ seed: spec.seed }).apply([I, 4 * H]) as tf.Tensor, I)));
-    this.recurrentKernel = tf.variable(tf.tidy(() => gateMajor(tf.initializers.orthogonal({ gain: 1, seed: spec.seed + 1 }).apply([H, 4 * H]) as tf.Tensor, H)));
-    // Forget-gate bias 1 (Jozefowicz et al. 2015): the state is kept by default early in training.
     const b = new Float32Array(4 * H);
-    b.fill(1, H, 2 * H);
+    if (spec.init === 'orthogonal') {
+      // PyTorch's weight_ih [4H, in] is our [in, 4H] transposed: orthogonal either way.
+      this.kernel = tf.variable(tf.tidy(() => gateMajor(tf.tensor2d(orthogonalMatrix(I, 4 * H, { gain: 1, seed: spec.seed }), [I, 4 * H]), I)));
+      this.recurrentKernel = tf.variable(tf.tidy(() => gateMajor(tf.tensor2d(orthogonalMatrix(H, 4 * H, { gain: 1, seed: spec.seed + 1 }), [H, 4 * H]), H)));
+    } else {
+      this.kernel = tf.variable(tf.tidy(() => gateMajor(tf.initializers.glorotUniform({ seed: spec.seed }).apply([I, 4 * H]) as tf.Tensor, I)));
+      this.recurrentKernel = tf.variable(tf.tidy(() => gateMajor(tf.initializers.orthogonal({ gain: 1, seed: spec.seed + 1 }).apply([H, 4 * H]) as tf.Tensor, H)));
+      // Forget-gate bias 1 (Jozefowicz et al. 2015): the state is kept by default early in training.
+      b.fill(1, H, 2 * H);
+    }
     this.bias = tf.variable(tf.tensor3d(b, [4, 1, H]));
   }
 

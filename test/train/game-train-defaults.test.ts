@@ -39,9 +39,16 @@ describe('training defaults declared by the games', () => {
       // beacon's DQN variant names network 'auto': the MinAtar preset's CNN over the flat Dict observation refused to build.
       'beacon dqn': (b) => ({ ...b, agentConfig: { ...(b.agentConfig as object), network: 'auto' } }),
       'beacon dqn --recurrent': (b) => ({ ...b, agentConfig: { ...(b.agentConfig as object), network: 'auto' } }),
+      // memory-maze's recurrent PPO: 128-step rollouts, 4 minibatches, gamma 0.9, the Keras LSTM init, 16 envs, 120k steps (seeds 3 and 4 never learned).
+      'memory-maze ppo --recurrent': (b) => ({ ...b, run: { ...(b.run as object), steps: 120_000, envs: 16 }, agentConfig: { ...(b.agentConfig as object), numSteps: 128, minibatches: 4, gamma: 0.9, init: 'glorot', annealSteps: 120_000 } }),
+    };
+    // Every policy-gradient config gained `init` (CleanRL's orthogonal initialisation by default).
+    const withInit = (b: Record<string, unknown>): Record<string, unknown> => {
+      const cfg = b.agentConfig as Record<string, unknown> | undefined;
+      return cfg && ['ppo', 'a2c', 'reinforce'].includes(cfg.algorithm as string) ? { ...b, agentConfig: { init: 'orthogonal', ...cfg } } : b;
     };
     expect(Object.keys(now).sort()).toEqual(Object.keys(BEFORE).sort());
-    for (const key of Object.keys(BEFORE)) expect(now[key], key).toEqual(changed[key] ? changed[key](BEFORE[key] as Record<string, unknown>) : BEFORE[key]);
+    for (const key of Object.keys(BEFORE)) expect(now[key], key).toEqual(withInit(changed[key] ? changed[key](BEFORE[key] as Record<string, unknown>) : (BEFORE[key] as Record<string, unknown>)));
   });
 });
 

@@ -56,4 +56,19 @@ describe('policy-gradient run configs', () => {
     expect(resolveRunConfig({ game: 'catch', agent: 'a2c', recurrent: true }).agentConfig.lstmUnits).toBe(128);
     expect(resolveRunConfig({ game: 'catch', recurrent: true, file: { lstmUnits: 16 } }).agentConfig.lstmUnits).toBe(16);
   });
+
+  it("memory-maze's recurrent PPO rollout spans the 100-step time limit and keeps the LSTM's forget-gate bias (seeds 3-4 learned nothing with 32 steps)", () => {
+    const c = resolveRunConfig({ game: 'memory-maze', agent: 'ppo', recurrent: true });
+    const agent = c.agentConfig as { numSteps: number; minibatches: number; init: string };
+    // BPTT must reach the step-0 cue from the arm choice: an episode cut by the rollout boundary loses that path.
+    expect(agent.numSteps).toBeGreaterThanOrEqual(100);
+    expect(agent.init).toBe('glorot');
+    // A corridor wall bump must cost more than the entropy bonus (gamma 0.99: 1% of the value; 0.9: 10%).
+    expect((c.agentConfig as { gamma: number }).gamma).toBe(0.9);
+    expect(c.run.steps).toBe(120_000);
+    // 16 envs: twice the episodes behind each arm-choice gradient (seed 0 stalled with 8).
+    expect(c.run.envs).toBe(16);
+    // Whole-env minibatches: 8 envs over 4 minibatches, 2 sequences each.
+    expect(agent.minibatches).toBe(4);
+  });
 });

@@ -18,6 +18,8 @@ import { dictLayoutOf } from '../../envs/dict-obs.js';
 import { InitSeeds, autoEncoder, buildEncoderModel } from '../../networks/encoders.js';
 import type { EncoderSpec } from '../../networks/specs.js';
 import { LstmCore, type LstmState } from '../../networks/lstm.js';
+import { orthogonalizeLayers } from '../../networks/orthogonal.js';
+import type { PgInit } from './config.js';
 
 /** Which encoder turns an observation into a feature vector; 'auto' applies the one rule of `networks/encoders.ts`. */
 export type EncoderKind = 'mlp' | 'minatar-cnn' | 'nature-cnn';
@@ -41,6 +43,8 @@ export interface ActorCriticSpec {
   mlpHidden: number[];
   /** LSTM units between encoder and heads; 0 for a feed-forward network. */
   lstmUnits: number;
+  /** Initialisation of the encoder and LSTM (default 'orthogonal', CleanRL's; see `PgConfig.init`). */
+  init?: PgInit;
   /** Seed of every initialiser. */
   seed: number;
 }
@@ -54,7 +58,11 @@ export function pgEncoderSpec(encoder: EncoderKind | 'auto', mlpHidden: readonly
 
 function buildPgEncoder(spec: ActorCriticSpec, space: Space, seed: number): tf.LayersModel {
   if (spec.mlpHidden.length === 0) throw new InvalidConfigError(formatError('ActorCritic', 'at least one mlpHidden layer', '[]', 'pass e.g. mlpHidden: [64, 64]'));
-  return buildEncoderModel(spec.obsShape, pgEncoderSpec(spec.encoder, spec.mlpHidden, space), { seeds: new InitSeeds(seed), layout: dictLayoutOf(space) });
+  const seeds = new InitSeeds(seed);
+  const model = buildEncoderModel(spec.obsShape, pgEncoderSpec(spec.encoder, spec.mlpHidden, space), { seeds, layout: dictLayoutOf(space) });
+  // CleanRL's layer_init: orthogonal, gain sqrt(2) (the ReLU/tanh hidden layers), zero biases.
+  if ((spec.init ?? 'orthogonal') === 'orthogonal') orthogonalizeLayers(model, { gain: Math.SQRT2, nextSeed: () => seeds.next() });
+  return model;
 }
 
 /** Outputs of a forward pass; every tensor belongs to the enclosing tidy. */
@@ -91,7 +99,7 @@ export class ActorCritic {
     const space = spec.observationSpace ?? new Box({ shape: this.spec.obsShape, dtype: 'float32', low: -Infinity, high: Infinity });
     this.encoder = buildPgEncoder(this.spec, space, spec.seed);
     const featureSize = (this.encoder.outputs[0]!.shape[1] as number) ?? 0;
-    this.lstm = spec.lstmUnits > 0 ? new LstmCore({ inputSize: featureSize, units: spec.lstmUnits, seed: spec.seed + 101 }) : null;
+    this.lstm = spec.lstmUnits > 0 ? new LstmCore({ inputSize: featureSize, units: spec.lstmUnits, seed: spec.seed + 101, init: (spec.init ?? 'orthogonal') === 'orthogonal' ? 'orthogonal' : 'keras' }) : null;
     const headIn = this.lstm ? spec.lstmUnits : featureSize;
     // Small policy init (gain 0.01) starts near-uniform; value head gain 1 (Andrychowicz et al. 2021).
     this.policyHead = tf.sequential({ layers: [tf.layers.dense({ inputShape: [headIn], units: spec.numActions, kernelInitializer: tf.initializers.orthogonal({ gain: 0.01, seed: spec.seed + 201 }) })] });

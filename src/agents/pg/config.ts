@@ -8,6 +8,9 @@ import { MAX_LAYER_UNITS, MAX_LSTM_UNITS } from '../../networks/specs.js';
 
 export type PgAlgorithm = 'reinforce' | 'a2c' | 'ppo';
 
+/** Weight initialisation of a PG network (see `PgConfig.init`). */
+export type PgInit = 'orthogonal' | 'glorot';
+
 export interface PgConfig {
   /** Which algorithm's update to run. */
   algorithm: PgAlgorithm;
@@ -43,6 +46,13 @@ export interface PgConfig {
   reinforceEpisodes: number;
   /** LSTM units between encoder and heads; 0 = feed-forward. */
   lstmUnits: number;
+  /**
+   * Weight initialisation of the encoder and LSTM (the heads are always orthogonal, gain 0.01 for
+   * the policy and 1 for the value): 'orthogonal' = CleanRL's `layer_init` (hidden layers gain
+   * sqrt(2), LSTM gain 1, zero biases); 'glorot' = the Keras defaults used before (glorot-uniform,
+   * LSTM forget-gate bias 1).
+   */
+  init: PgInit;
   /** Encoder; 'auto' applies the one rule of networks/encoders.ts (Dict observations: one encoder per key). */
   encoder: EncoderKind | 'auto';
   /** MLP encoder hidden sizes (units). */
@@ -73,6 +83,7 @@ export const DEFAULT_PG_CONFIG: Readonly<PgConfig> = Object.freeze({
   normAdv: true,
   reinforceEpisodes: 16,
   lstmUnits: 0,
+  init: 'orthogonal',
   encoder: 'auto',
   mlpHidden: [64, 64],
   separateCritic: false,
@@ -121,6 +132,7 @@ export function resolvePgConfig(partial: Partial<PgConfig> & Record<string, unkn
   if (typeof c.annealLr !== 'boolean') problems.push(`annealLr=${describe(c.annealLr)} (boolean)`);
   for (const k of ['normAdv', 'separateCritic', 'normObs', 'normReward'] as const) if (typeof c[k] !== 'boolean') problems.push(`${k}=${describe(c[k])} (boolean)`);
   if (c.separateCritic === true && typeof c.lstmUnits === 'number' && c.lstmUnits > 0) problems.push('separateCritic=true with lstmUnits > 0 (the LSTM core is shared; use one or the other)');
+  if (!['orthogonal', 'glorot'].includes(c.init)) problems.push(`init=${describe(c.init)} (orthogonal or glorot)`);
   if (!['auto', 'mlp', 'minatar-cnn', 'nature-cnn'].includes(c.encoder)) problems.push(`encoder=${describe(c.encoder)} (auto, mlp, minatar-cnn, nature-cnn)`);
   if (!Array.isArray(c.mlpHidden) || c.mlpHidden.length === 0 || c.mlpHidden.length > 64 || c.mlpHidden.some((u) => !Number.isInteger(u) || u < 1 || u > MAX_LAYER_UNITS)) problems.push(`mlpHidden=${describe(c.mlpHidden)} (1 to 64 integers in [1, ${MAX_LAYER_UNITS}])`);
   if (problems.length) {
@@ -159,8 +171,20 @@ export const PG_GAME_PRESETS: Record<string, Partial<Record<PgAlgorithm, PgGameP
     a2c: { config: { numSteps: 5, lr: 1e-3, entCoef: 0, mlpHidden: [64, 64] } },
     reinforce: { config: { reinforceEpisodes: 8, lr: 1e-3, entCoef: 0, mlpHidden: [64, 64] } },
   },
+  // Recurrent (seeds 0-4 before and after: docs/policy-gradient.md, "Seed robustness"):
+  // - rollouts of 128 steps (>= the 100-step time limit) so that most episodes lie inside one
+  //   rollout and backpropagation through time reaches the step-0 cue from the arm choice (with 32
+  //   about half of the early ~18-step episodes were cut, their cue in the previous rollout);
+  //   4 minibatches of 2 whole sequences;
+  // - gamma 0.9, as the game's DQN: with 0.99 a wall bump in the corridor costs 1% of the value,
+  //   less than the entropy bonus, and policies that had learned the cue leaked the arm choice
+  //   into the corridor (left/right there bump the wall), so the greedy policy never arrived;
+  // - Keras initialisation: the LSTM's forget-gate bias 1 keeps the cue across the corridor walk;
+  //   CleanRL's zero biases (init 'orthogonal') lost it;
+  // - 16 envs (games/memory-maze/index.ts): with 8, seed 0 never found the cue and drifted to
+  //   bumping walls; 16 put twice the episodes behind each arm-choice gradient (5 of 5 seeds).
   'memory-maze': {
-    ppo: { config: MEMORY_PPO, recurrent: { ...MEMORY_PPO, lstmUnits: 32 } },
+    ppo: { config: MEMORY_PPO, recurrent: { ...MEMORY_PPO, lstmUnits: 32, numSteps: 128, minibatches: 4, gamma: 0.9, init: 'glorot' } },
   },
   // CleanRL ppo_continuous_action.py's setup (separate actor and critic MLPs of 64-64, obs and
   // reward normalisation, no entropy bonus, 10 epochs of 64-row minibatches, annealed lr) with the

@@ -179,7 +179,7 @@ export class PolicyGradientAgent implements Agent {
     this.numEnvs = options.numEnvs;
     // uint8 pixels (0..255) are scaled to [0, 1]; 0/1 grids and float vectors are used as they are.
     const obsScale = boxInputScale(os);
-    this.net = new ActorCritic({ obsShape: this.obsShape, observationSpace: os, numActions: this.numActions, obsScale, encoder: this.config.encoder, mlpHidden: this.config.mlpHidden, lstmUnits: this.config.lstmUnits, seed: options.seed, logStdDims: this.action.kind === 'box' ? this.action.dims : 0, separateCritic: this.config.separateCritic });
+    this.net = new ActorCritic({ obsShape: this.obsShape, observationSpace: os, numActions: this.numActions, obsScale, encoder: this.config.encoder, mlpHidden: this.config.mlpHidden, lstmUnits: this.config.lstmUnits, init: this.config.init, seed: options.seed, logStdDims: this.action.kind === 'box' ? this.action.dims : 0, separateCritic: this.config.separateCritic });
     this.optimizer = new SlotOptimizer({ kind: 'adam', learningRate: this.config.lr, beta1: 0.9, beta2: 0.999, epsilon: this.config.adamEps }, this.net.variables);
     this.rng = new SeededRng(options.seed);
     this.layout = { obsSize: this.obsSize, action: this.action, actionWidth: this.actionWidth, stateUnits: this.net.stateUnits };
