@@ -24,7 +24,9 @@ const tmp = mkdtempSync(join(tmpdir(), 'npcforge-dict-export-'));
 describe('npcforge export: Dict observations', () => {
   for (const lstmUnits of [0, 16]) {
     it(`parity for ppo on beacon${lstmUnits ? ' with an LSTM' : ''}: flat array or Dict object, probabilities within 1e-5 of the agent`, async () => {
-      const config = resolveRunConfig({ game: 'beacon', agent: 'ppo', file: { numSteps: 32, lstmUnits }, flags: { steps: 256, envs: 2, seed: 2, evalEvery: 0, evalEpisodes: 1, checkpointEvery: 0, logEvery: 128 } });
+      // Glorot init: CleanRL's orthogonal one starts the policy head near uniform (gain 0.01), and
+      // after 256 steps greedy acting would pick one action everywhere, which compares little.
+      const config = resolveRunConfig({ game: 'beacon', agent: 'ppo', file: { numSteps: 32, lstmUnits, init: 'glorot' }, flags: { steps: 256, envs: 2, seed: 2, evalEvery: 0, evalEpisodes: 1, checkpointEvery: 0, logEvery: 128 } });
       const res = await train({ config, outDir: join(tmp, 'runs'), progress: null });
       const out = join(tmp, `beacon-${lstmUnits}`);
       const r = await exportPolicy({ runDir: res.runDir, outDir: out });
