@@ -16,6 +16,7 @@ import { ReplayBuffer, type ReplaySample } from '../../replay/buffer/replay-buff
 import { actEpsilon, type ActOptions, type ActResult, type Agent, type AgentSnapshot, type StepBatch, type UpdateMetrics } from '../agent.js';
 import type { DqnConfig } from './config.js';
 import { tdTargets } from './td.js';
+import type { PhaseTimer } from '../../train/phases.js';
 
 export interface DqnAgentOptions {
   config: DqnConfig;
@@ -25,6 +26,8 @@ export interface DqnAgentOptions {
   numEnvs: number;
   /** Seed of the weights, exploration and replay sampling. */
   seed: number;
+  /** Profile: replay add, sample, update and target sync are charged to it (see `train/phases.ts`). */
+  phases?: PhaseTimer;
 }
 
 
@@ -35,9 +38,11 @@ export class DqnAgent extends QAgentCore implements Agent {
   private readonly optimizer: SlotOptimizer;
   private readonly vars: tf.Variable[];
   private readonly targetsOut: Float32Array;
+  private readonly phases: PhaseTimer | undefined;
 
   constructor(options: DqnAgentOptions) {
     super('dqn', options);
+    this.phases = options.phases;
     const { config, observationSpace, numEnvs } = options;
     const box = observationSpace as Box;
     const high = Math.max(...box.high);
@@ -117,9 +122,15 @@ export class DqnAgent extends QAgentCore implements Agent {
 
   async observe(step: StepBatch): Promise<UpdateMetrics | null> {
     const n = step.actions.length;
+    this.phases?.lap('other');
     this.replay.addBatch(step.obs, step.actions, step.rewards, step.terminated, step.truncated, step.finalObs);
+    this.phases?.lap('replayAdd');
     const B = this.config.batchSize;
-    return this.learnWhenDue(n, () => this.replay.canSample(B), () => this.update(this.replay.sample(B, this.replayRng)));
+    return this.learnWhenDue(n, () => this.replay.canSample(B), () => {
+      const batch = this.replay.sample(B, this.replayRng);
+      this.phases?.lap('sample');
+      return this.update(batch);
+    });
   }
 
   /** One gradient step on a sampled batch; syncs the target network when due. */
@@ -165,8 +176,10 @@ export class DqnAgent extends QAgentCore implements Agent {
     checkFiniteUpdate('dqn.update', { loss, gradNorm }, this.updates + 1);
     if (tdData) this.replay.updatePriorities(batch.indices, tdData);
     this.updates++;
+    this.phases?.lap('update');
     if (c.targetTau > 0) polyakUpdate(this.online, this.target, c.targetTau);
     else if (this.updates % c.targetUpdateEvery === 0) copyWeights(this.online, this.target);
+    this.phases?.lap('targetSync');
     return { loss, gradNorm };
   }
 
