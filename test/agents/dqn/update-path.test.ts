@@ -67,6 +67,23 @@ async function referenceLoss(agent: DqnAgent, batch: ReplaySample): Promise<numb
 }
 
 describe('DQN update and acting path', () => {
+  it('scaledObsTensor copies typed arrays (also longer ones, by their first n rows) and plain arrays, and scales', async () => {
+    const shape = [2, 2];
+    const cases: Array<[ArrayLike<number>, number, number[]]> = [
+      [Uint8Array.of(1, 0, 255, 3, 9, 9, 9, 9), 1, [1, 0, 255, 3]],
+      [Float32Array.of(0.5, -2, 3.25, 1e-30), 1, [0.5, -2, 3.25, 1e-30]],
+      [Int32Array.of(7, 8, 9, 10), 1, [7, 8, 9, 10]],
+      [[1, 2, 3, 4, 5], 1, [1, 2, 3, 4]],
+      [Uint8Array.of(255, 0, 51, 102), 1 / 255, [1, 0, 51 / 255, 102 / 255]],
+    ];
+    for (const [obs, scale, expected] of cases) {
+      const t = scaledObsTensor(obs, 1, shape, scale);
+      expect(t.shape).toEqual([1, 2, 2]);
+      expect(Array.from(await t.data())).toEqual(Array.from(Float32Array.from(expected)));
+      t.dispose();
+    }
+  });
+
   it('oneHotRows puts a 1 at each action', () => {
     expect(Array.from(oneHotRows([2, 0], 3))).toEqual([0, 0, 1, 1, 0, 0]);
   });
