@@ -3,6 +3,9 @@
  * on a MinAtar game with the `minatar` preset and prints wall and CPU ms per frame by phase (env
  * step, act, replay add, sample, update, target sync, metrics, eval, checkpoint, other).
  * `--no-phases` runs without the profile and reports only the totals (for A/B runs of two builds).
+ * The CPU clock (process.cpuUsage) is the whole process's and here lags by up to ~0.2 ms, so a
+ * short phase right after a long one (target sync after update) shows some of the long one's
+ * CPU; the wall column and the CPU total are exact.
  * Usage: node dist/bench/dqn-frame.js [--game breakout] [--frames 20000] [--seed 0] [--no-phases] [--json f]
  * `--frames` counts frames after `learningStarts` (5,000 with the preset), so every one of them trains.
  */

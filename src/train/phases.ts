@@ -24,14 +24,18 @@ export class PhaseTimer {
 
   /** Starts a new lap without charging the time since the last one to any phase. */
   mark(): void {
-    this.lastWall = performance.now();
     this.lastCpu = cpuNowMs();
+    this.lastWall = performance.now();
   }
 
   /** Charges the time since the last lap (or mark) to `phase` and starts the next lap. */
   lap(phase: Phase): void {
-    const wall = performance.now();
+    // CPU first: reading it is a system call, and a process the scheduler wants to preempt is
+    // switched out on its way back; read in this order, the wait goes to the phase that ran
+    // before it, not to the next phase (on a loaded machine the reverse order charged seconds of
+    // the update's waits to the empty target-sync lap).
     const cpu = cpuNowMs();
+    const wall = performance.now();
     this.wallMs[phase] += wall - this.lastWall;
     this.cpuMs[phase] += cpu - this.lastCpu;
     this.lastWall = wall;
