@@ -29,6 +29,7 @@ const scripts: Record<string, { file: string; description: string }> = {
   backend: { file: 'backend.js', description: 'train-step and act ms of the four reference nets per backend, side by side with PyTorch when present' },
   dqn: { file: 'dqn.js', description: 'DQN updates/s and env steps/s (MinAtar net, Nature net), replay bytes per transition' },
   'dqn-cartpole': { file: 'dqn-cartpole.js', description: 'DQN on cartpole with the default settings: eval return over 100 episodes (long)' },
+  'dqn-frame': { file: 'dqn-frame.js', description: 'a MinAtar DQN training frame by phase (env, act, replay add, sample, update, target sync, eval, metrics): wall and CPU ms per frame' },
   'minatar-dqn': { file: 'minatar-dqn.js', description: 'the MinAtar-paper DQN preset on --game G --frames N, writes the learning curve (long)' },
   episodes: { file: 'episodes.bench.js', description: 'episode file bytes per 1,000 steps per game, recording cost, seek time' },
   'view-runs': { file: 'view-runs.bench.js', description: 'view server /api/runs with 500 runs x 20 episodes: cold, cached, after one change' },

@@ -3,6 +3,7 @@ import { InvalidConfigError, formatError, describe } from '../errors.js';
 import type { Space } from '../envs/spaces.js';
 import type { TrainVariant } from '../envs/train-defaults.js';
 import type { Agent } from './agent.js';
+import type { PhaseTimer } from '../train/phases.js';
 import { DQN_PRESETS, resolveDqnConfig } from './dqn/config.js';
 import { DqnAgent } from './dqn/dqn-agent.js';
 import { DrqnAgent } from './dqn/drqn-agent.js';
@@ -27,7 +28,7 @@ export interface AgentFactory {
   /** Optional: the big allocations the resolved hyperparameters lead to, checked before anything is built. */
   memoryNeeds?(config: Record<string, unknown>, context: MemoryContext): MemoryNeed[];
   /** Builds the agent from resolved hyperparameters. */
-  create(options: { config: Record<string, unknown>; observationSpace: Space; actionSpace: Space; numEnvs: number; seed: number }): Agent;
+  create(options: { config: Record<string, unknown>; observationSpace: Space; actionSpace: Space; numEnvs: number; seed: number; phases?: PhaseTimer }): Agent;
 }
 
 const factories = new Map<string, AgentFactory>();
@@ -62,8 +63,8 @@ registerAgent('dqn', {
   defaultTrain: (observationSpace) =>
     (observationSpace as { shape?: readonly number[] }).shape?.length === 3 ? { preset: 'minatar', steps: 1_000_000, config: { network: 'auto' } } : { preset: 'classic', steps: 100_000, config: { network: 'auto' } },
   memoryNeeds: (config, context) => dqnMemoryNeeds(config as never, context),
-  create: ({ config, observationSpace, actionSpace, numEnvs, seed }) =>
-    (config.lstmUnits as number) > 0 ? new DrqnAgent({ config: config as never, observationSpace, actionSpace, numEnvs, seed }) : new DqnAgent({ config: config as never, observationSpace, actionSpace, numEnvs, seed }),
+  create: ({ config, observationSpace, actionSpace, numEnvs, seed, phases }) =>
+    (config.lstmUnits as number) > 0 ? new DrqnAgent({ config: config as never, observationSpace, actionSpace, numEnvs, seed }) : new DqnAgent({ config: config as never, observationSpace, actionSpace, numEnvs, seed, phases }),
 });
 
 for (const algorithm of ['ppo', 'a2c', 'reinforce'] as const) registerAgent(algorithm, pgAgentFactory(algorithm));

@@ -23,6 +23,7 @@ import { recordPolicyEpisode } from '../replay/episodes/record-policy.js';
 import { episodeName } from '../replay/episodes/episode-name.js';
 import { episodeActionLayout } from '../replay/episodes/format.js';
 import type { ResolvedRunConfig } from './run-config.js';
+import type { PhaseTimer } from './phases.js';
 import { NO_FRAMES_MARKER } from '../replay/episodes/no-frames.js';
 import { RUN_FORMAT, RUN_VERSION, createRunFolder, listCheckpoints, lockRunFolder, pruneCheckpoints, readRunFile, recoverRunFolder, runFolderName, writeFileAtomic, type RunFile, type WriteAtomicOptions } from './run-folder.js';
 
@@ -76,6 +77,8 @@ export interface TrainOptions {
   showProgress?: boolean;
   /** Clock in ms (tests pass a fake one). */
   now?: () => number;
+  /** Profile of the loop by phase (the `dqn-frame` benchmark); the agent charges its own phases to it too. */
+  phases?: PhaseTimer;
 }
 
 export interface TrainResult {
@@ -243,7 +246,8 @@ async function trainLoaded({ options, now, runDir, cfg, resumeFrom, progress, wa
   const factory = getAgentFactory(cfg.agent);
   let agent: Agent | null = null;
   try {
-    agent = factory.create({ config: cfg.agentConfig, observationSpace: vec.singleObservationSpace, actionSpace: vec.singleActionSpace, numEnvs: K, seed: run.seed });
+    const phases = options.phases;
+    agent = factory.create({ config: cfg.agentConfig, observationSpace: vec.singleObservationSpace, actionSpace: vec.singleActionSpace, numEnvs: K, seed: run.seed, phases });
     const metricsPath = join(runDir, 'metrics.jsonl');
     const obsSize = (vec.singleObservationSpace as Box).size;
     let st: RunnerState;
@@ -376,6 +380,7 @@ async function trainLoaded({ options, now, runDir, cfg, resumeFrom, progress, wa
     const speedStart = now();
     const speedStep0 = st.step;
     let lastYield = now();
+    phases?.mark();
     while (st.step < run.steps) {
       // The loop's awaits resolve as microtasks; yield to the event loop now and then so signal
       // handlers (Ctrl-C) and I/O callbacks get to run.
@@ -387,8 +392,11 @@ async function trainLoaded({ options, now, runDir, cfg, resumeFrom, progress, wa
         interrupted = true;
         break;
       }
+      phases?.lap('other');
       const { actions } = await agent.act(obs, { numEnvs: K, mode: 'train' });
+      phases?.lap('act');
       const r: VectorStepResult = await vec.step(actions);
+      phases?.lap('env');
       const finalObs = r.infos.map((inf) => inf.finalObs as ObsArray | undefined);
       const m = await agent.observe({ obs, actions, rewards: r.rewards, terminated: r.terminated, truncated: r.truncated, nextObs: r.obs, finalObs });
       if (m) {
@@ -414,15 +422,19 @@ async function trainLoaded({ options, now, runDir, cfg, resumeFrom, progress, wa
       intervalSteps += K;
       // The last iteration always evaluates, logs and checkpoints, so the final numbers are in metrics.jsonl.
       let last = st.step >= run.steps;
+      phases?.lap('other');
       if (crossed(prev, st.step, run.evalEvery) || last) {
         await doEval();
+        phases?.lap('eval');
         if (run.stopAtEval !== null && st.lastEval !== null && st.lastEval >= run.stopAtEval) {
           stoppedEarly = !last;
           last = true;
         }
       }
       if (crossed(prev, st.step, run.logEvery) || last) writeMetrics();
+      phases?.lap('metrics');
       if (crossed(prev, st.step, run.checkpointEvery) || last) await checkpoint();
+      phases?.lap('checkpoint');
       const sps = (st.step - speedStep0) / Math.max(1e-3, (now() - speedStart) / 1000);
       progress.tick({ step: st.step, total: run.steps, meanReturn: meanRecent(), evalReturn: st.lastEval, loss: lastLoss, stepsPerSec: sps });
       if (stoppedEarly) break;
