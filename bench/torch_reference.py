@@ -45,6 +45,8 @@ except ImportError as err:  # bench/backend.ts reports the column as skipped wit
     print(f"torch not importable: {err}", file=sys.stderr)
     sys.exit(3)
 
+from torch_blas import blas  # noqa: E402 (after the torch check)
+
 ACTIONS = 6
 
 
@@ -121,20 +123,6 @@ def build(name):
     if name == "lstm":
         return LstmNet(), torch.rand(16, 16, 32, generator=g) * 2 - 1, torch.rand(1, 16, 32, generator=g) * 2 - 1, 16
     return TransformerNet(), torch.randint(0, 500, (32, 32), generator=g), torch.randint(0, 500, (1, 32), generator=g), 32
-
-
-def blas():
-    """The BLAS library torch multiplies with (Debian's torch uses the libblas.so.3 alternative)."""
-    try:
-        with open("/proc/self/maps") as f:
-            maps = f.read()
-    except OSError:
-        return "unknown"
-    for name in ("openblas", "mkl", "blis", "atlas"):
-        if name in maps:
-            return name
-    # Netlib's reference BLAS: ~10x slower products.
-    return "reference" if "/blas/libblas.so" in maps else "unknown"
 
 
 def median_ms(fn, steps, warmup):

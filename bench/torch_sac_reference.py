@@ -66,22 +66,8 @@ except ImportError as err:  # the bench prints how to install it and goes on wit
     print(f"torch not importable: {err}", file=sys.stderr)
     sys.exit(3)
 
+from torch_blas import blas  # noqa: E402 (after the torch check)
 
-def blas():
-    """The BLAS torch multiplies with: its own build's (pip: mkl) or, for Debian's generic build, the libblas.so.3 selected."""
-    info = next((part.split("=")[1] for part in torch.__config__.show().replace(",", " ").split() if part.startswith("BLAS_INFO=")), "unknown")
-    if info != "generic":
-        return info
-    try:
-        with open("/proc/self/maps") as f:
-            maps = f.read()
-    except OSError:
-        return "generic"
-    for name in ("openblas", "mkl", "blis", "atlas"):
-        if name in maps:
-            return name
-    # Netlib's reference BLAS (Debian's default alternative): ~10x slower products.
-    return "reference" if "/blas/libblas.so" in maps else "generic"
 
 # CleanRL's log-std bounds (also src/agents/sac/sac-agent.ts LOG_STD_MIN / LOG_STD_MAX).
 LOG_STD_MIN = -5.0

@@ -14,6 +14,9 @@ const PAD = { left: 70, right: 20, top: 40, bottom: 55 };
 /** Reads `metric` against `x` from a run folder or a metrics.jsonl; rows without the metric are skipped. */
 export function readCurve(source, metric, x = 'step') {
   const file = statSync(source).isDirectory() ? join(source, 'metrics.jsonl') : source;
+  // The same limits as the trainer's own reader (src/train/runner.ts MAX_METRICS_BYTES): a regular file of at most 512 MiB.
+  const st = statSync(file);
+  if (!st.isFile() || st.size > 512 * 1024 * 1024) throw new Error(`plot-curves: expected a regular metrics.jsonl of at most 512 MiB, received ${JSON.stringify(file)} (${st.isFile() ? `${st.size} bytes` : 'not a regular file'})`);
   const points = [];
   for (const line of readFileSync(file, 'utf8').split('\n')) {
     if (!line.trim()) continue;

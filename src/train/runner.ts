@@ -171,7 +171,6 @@ function uniqueRunDir(base: string): string {
   return dir;
 }
 
-/** Re-plays an evaluation episode on a fresh env and writes it, with its annotations, as an .npcep file. */
 /** Whether the game draws (probed on a fresh env, since the training envs may live in workers). */
 function gameCanRender(game: string, envOptions: Record<string, unknown>): boolean {
   const env = make(game, envOptions);
@@ -182,6 +181,7 @@ function gameCanRender(game: string, envOptions: Record<string, unknown>): boole
   }
 }
 
+/** Re-plays an evaluation episode on a fresh env and writes it, with its annotations, as an .npcep file. */
 async function recordEvalEpisode(game: string, envOptions: Record<string, unknown>, dir: string, name: string, e: EvalEpisode, meta: Record<string, unknown>): Promise<void> {
   const env = make(game, envOptions) as Env<ObsArray, number>;
   try {

@@ -23,6 +23,9 @@ describe('plot-curves', () => {
   it('reads the rows where the metric was measured and skips a torn last line', () => {
     const dir = run('a', ['{"step":100,"eval_return":1}', '{"step":200,"loss":0.5}', '{"step":300,"eval_return":null}', '{"step":400,"eval_return":3}', '{"step":5']);
     expect(readCurve(dir, 'eval_return')).toEqual([[100, 1], [400, 3]]);
+    // A folder where the file should be is refused by name, not read.
+    mkdirSync(join(tmp, 'd', 'metrics.jsonl'), { recursive: true });
+    expect(() => readCurve(join(tmp, 'd'), 'eval_return')).toThrow(/regular metrics\.jsonl of at most 512 MiB/);
   });
 
   it('draws one line per run, a legend and the reference lines', () => {
