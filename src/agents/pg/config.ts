@@ -156,7 +156,7 @@ const MEMORY_PPO: Partial<PgConfig> = { encoder: 'mlp', mlpHidden: [64], numStep
 const PENDULUM_PPO: Partial<PgConfig> = { numSteps: 512, epochs: 10, minibatches: 32, lr: 1e-3, gamma: 0.9, gaeLambda: 0.95, clip: 0.2, valueClip: null, entCoef: 0, vfCoef: 0.5, maxGradNorm: 0.5, mlpHidden: [64, 64], encoder: 'mlp', separateCritic: true, normObs: true, normReward: true };
 
 /** PPO on the MinAtar games (see the `minatar` row below). */
-const MINATAR_PPO: Partial<PgConfig> = { numSteps: 128, epochs: 4, minibatches: 8, lr: 5e-4, annealLr: false, gamma: 0.999, gaeLambda: 0.95, clip: 0.2, entCoef: 0.01, vfCoef: 0.5, maxGradNorm: 0.5 };
+const MINATAR_PPO: Partial<PgConfig> = { numSteps: 128, epochs: 4, minibatches: 8, lr: 1e-3, annealLr: false, gamma: 0.999, gaeLambda: 0.95, clip: 0.2, entCoef: 0.01, vfCoef: 0.5, maxGradNorm: 0.5 };
 
 /**
  * Presets tuned on the bundled games, named after them (`catch`, `memory-maze+lstm`, ...); the games
