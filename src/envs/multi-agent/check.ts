@@ -74,7 +74,13 @@ export function checkMultiAgentEnv(envOrFactory: AnyMultiEnv | (() => AnyMultiEn
     id = env.spec?.id ?? 'env';
     checkDeclarations(env, problem);
     if (problems.size) report();
-    runs.push(checkRun(env, { steps, seed, skipRender: opts.skipRender === true }, problem));
+    try {
+      runs.push(checkRun(env, { steps, seed, skipRender: opts.skipRender === true }, problem));
+    } catch (err) {
+      // A contract break seen earlier can make a later, valid-looking call fail: report both.
+      problem('threw', 'reset() and step() with one valid action per agent in env.agents to succeed', `${(err as Error)?.name ?? 'an error'}: ${String((err as Error)?.message ?? err).split('\n')[0]}`, 'fix the problems listed with it, or the error');
+      runs.push([]);
+    }
     if (!given) {
       env.close();
       env.close();
@@ -200,7 +206,7 @@ function checkRun(env: AnyMultiEnv, o: { steps: number; seed: number; skipRender
   let afterDoneChecked = false;
   let stateChecked = false;
   for (let t = 0; t < o.steps; t++) {
-    if (!stateChecked && t === 2) stateChecked = checkStateRoundTrip(env, rng, problem);
+    if (!stateChecked && t === 2) stateChecked = checkStateRoundTrip(env, live, rng, problem);
     const actions = randomActions(live);
     const earlier = snapshot(obs);
     const r = env.step(actions);
@@ -249,7 +255,7 @@ function checkRun(env: AnyMultiEnv, o: { steps: number; seed: number; skipRender
  * getState, three steps, setState, the same three steps: the two runs must agree. The env is left
  * in the saved state. Returns false when the env has no getState/setState (they are optional).
  */
-function checkStateRoundTrip(env: AnyMultiEnv, rng: SeededRng, problem: Problem): boolean {
+function checkStateRoundTrip(env: AnyMultiEnv, liveNow: readonly string[], rng: SeededRng, problem: Problem): boolean {
   if (typeof env.getState !== 'function' || typeof env.setState !== 'function') return false;
   const saved = JSON.stringify(env.getState());
   // Both replays draw the same actions from one seed.
@@ -257,11 +263,14 @@ function checkStateRoundTrip(env: AnyMultiEnv, rng: SeededRng, problem: Problem)
   const play = (): string[] => {
     const r2 = new SeededRng(actionSeed);
     const out: string[] = [];
-    for (let i = 0; i < 3 && env.agents.length > 0; i++) {
+    // The live agents as the step results say (not env.agents, which the main loop checks).
+    let live = [...liveNow];
+    for (let i = 0; i < 3 && live.length > 0; i++) {
       const actions: AgentDict<unknown> = {};
-      for (const a of env.agents) actions[a] = env.actionSpace(a).sample(r2);
+      for (const a of live) actions[a] = env.actionSpace(a).sample(r2);
       const r = env.step(actions);
       out.push(`${snapshot(r.obs)}|${snapshot(r.rewards)}|${snapshot(r.terminated)}|${snapshot(r.truncated)}`);
+      live = live.filter((a) => !r.terminated[a] && !r.truncated[a]);
     }
     return out;
   };
