@@ -1,0 +1,113 @@
+import { describe, expect, it } from 'vitest';
+import '../../../games/index.js';
+import { checkEnv } from '../../../src/envs/check-env.js';
+import { InvalidConfigError, ResetNeededError } from '../../../src/errors.js';
+import type { ResetArgs } from '../../../src/envs/env.js';
+import type { AgentDict, MultiAgentStepResult } from '../../../src/envs/multi-agent/multi-agent-env.js';
+import { makeMultiAgent } from '../../../src/envs/multi-agent/registry.js';
+import { asSingleAgent, randomPolicy, type PolicyContext } from '../../../src/envs/multi-agent/single-agent.js';
+import { RaceEnv } from '../../fixtures/race-game.js';
+
+/** RaceEnv that keeps every result it hands out, to compare with what the policies saw. */
+class RecordingRace extends RaceEnv {
+  readonly handedOut: Array<AgentDict<Float32Array>> = [];
+  override reset(args?: ResetArgs) {
+    const r = super.reset(args);
+    this.handedOut.push(r.obs);
+    return r;
+  }
+  override step(actions: AgentDict<number>): MultiAgentStepResult<Float32Array> {
+    const r = super.step(actions);
+    this.handedOut.push(r.obs);
+    return r;
+  }
+}
+
+describe('asSingleAgent', () => {
+  it('ends the episode when the controlled agent is done, although the others play on', () => {
+    const env = asSingleAgent(new RaceEnv(), { agent: 'hare', others: { tortoise: () => 1 } });
+    env.reset({ seed: 0 });
+    expect(env.step(1)).toMatchObject({ reward: 0, terminated: false, truncated: false });
+    expect(env.step(1)).toMatchObject({ reward: 1, terminated: true, truncated: false });
+    expect(env.multi.agents).toEqual(['tortoise']);
+    expect(() => env.step(1)).toThrow(ResetNeededError);
+    expect(() => env.step(1)).toThrow("[test/race.step] expected reset() before stepping, received step() after hare's episode ended (or before the first reset()); fix: call env.reset() when terminated or truncated is true");
+  });
+
+  it('returns the controlled agent\'s rewards and stops asking an agent that is done', () => {
+    const calls: string[] = [];
+    const env = asSingleAgent(new RaceEnv(), { agent: 'tortoise', others: { hare: (_obs, ctx) => (calls.push(ctx.agent), 1) } });
+    env.reset({ seed: 0 });
+    const rewards: number[] = [];
+    for (let done = false; !done; ) {
+      const r = env.step(1);
+      rewards.push(r.reward);
+      done = r.terminated || r.truncated;
+    }
+    // The tortoise finishes at cell 5; the hare left after its 2nd step and was not asked again.
+    expect(rewards).toEqual([0, 0, 0, 0, 1]);
+    expect(calls).toEqual(['hare', 'hare']);
+  });
+
+  it('hands each other seat its own latest observation, and says when an episode starts', () => {
+    const race = new RecordingRace();
+    const seen: Array<{ obs: number[]; start: boolean }> = [];
+    const env = asSingleAgent(race, { agent: 'tortoise', others: { hare: (obs, ctx: PolicyContext) => (seen.push({ obs: Array.from(obs), start: ctx.episodeStart }), 1) } });
+    env.reset({ seed: 4 });
+    env.step(0);
+    env.step(0);
+    expect(seen.map((s) => s.obs)).toEqual([Array.from(race.handedOut[0]!.hare!), Array.from(race.handedOut[1]!.hare!)]);
+    expect(seen.map((s) => s.start)).toEqual([true, false]);
+    // The hare's observation differs from the tortoise's (its own cell), so the seat is right.
+    expect(seen[1]!.obs[0]).toBeCloseTo(0.1);
+    expect(Array.from(race.handedOut[1]!.tortoise!)[0]).toBe(0);
+  });
+
+  it('is an Env that passes checkEnv with random other seats (their draws follow the seed)', () => {
+    for (const [id, agent] of [
+      ['tag', 'chaser_0'],
+      ['tag', 'evader'],
+      ['pong', 'left'],
+    ] as const) {
+      const make = () => {
+        const multi = makeMultiAgent(id);
+        const others = Object.fromEntries(multi.possibleAgents.filter((a) => a !== agent).map((a) => [a, randomPolicy(multi.actionSpace(a))]));
+        return asSingleAgent(multi, { agent, others });
+      };
+      expect(() => checkEnv(make, { steps: 250 })).not.toThrow();
+      expect(make().spec).toMatchObject({ id, actionNames: makeMultiAgent(id).spec.actionNames[agent] });
+    }
+  });
+
+  it('reseeds the other seats\' random policies with reset({seed}) and restores them with setState', () => {
+    const make = () => asSingleAgent(makeMultiAgent('tag'), { agent: 'evader', others: { chaser_0: randomPolicy(makeMultiAgent('tag').actionSpace('chaser_0')), chaser_1: randomPolicy(makeMultiAgent('tag').actionSpace('chaser_1')) } });
+    const play = (env: ReturnType<typeof make>, n: number): string[] => {
+      const out: string[] = [];
+      for (let i = 0; i < n; i++) {
+        const r = env.step(0);
+        out.push(Array.from(r.obs).join(''));
+        if (r.terminated || r.truncated) break;
+      }
+      return out;
+    };
+    const a = make();
+    a.reset({ seed: 11 });
+    const first = play(a, 20);
+    a.reset({ seed: 11 });
+    expect(play(a, 20)).toEqual(first);
+    a.reset({ seed: 12 });
+    play(a, 3);
+    const saved = JSON.parse(JSON.stringify(a.getState()));
+    const rest = play(a, 10);
+    const b = make();
+    b.setState(saved);
+    expect(play(b, 10)).toEqual(rest);
+  });
+
+  it('names the missing or extra seats and an unknown agent in one message', () => {
+    expect(() => asSingleAgent(new RaceEnv(), { agent: 'fox', others: { hare: () => 0, owl: () => 0 } })).toThrow(InvalidConfigError);
+    expect(() => asSingleAgent(new RaceEnv(), { agent: 'fox', others: { hare: () => 0, owl: () => 0 } })).toThrow(
+      '[asSingleAgent(test/race)] expected agent: one of hare, tortoise and others: a policy function for each other seat, received agent "fox" (possible agents: hare, tortoise); no policy for tortoise; policies for "owl", which is not another seat; fix:',
+    );
+  });
+});
