@@ -8,15 +8,16 @@ import '../../../games/index.js';
 import type { Env, ObsArray } from '../../../src/envs/env.js';
 import { SyncVectorEnv } from '../../../src/envs/vector/sync-vector-env.js';
 import { makeMultiAgent } from '../../../src/envs/multi-agent/registry.js';
+import type { MultiAgentEnv } from '../../../src/envs/multi-agent/multi-agent-env.js';
 import { asSingleAgent, randomPolicy, type FixedPolicy } from '../../../src/envs/multi-agent/single-agent.js';
 import { PolicyGradientAgent } from '../../../src/agents/pg/learner.js';
 import type { PgConfig } from '../../../src/agents/pg/config.js';
 
 /** One seat of `id`, every other seat played by `policy(seat)`. */
-function seat(id: string, agent: string, options: Record<string, unknown>, policy: (other: string, env: ReturnType<typeof makeMultiAgent>) => FixedPolicy): Env<ObsArray, number> {
-  const multi = makeMultiAgent(id, options);
+function seat(id: string, agent: string, options: Record<string, unknown>, policy: (other: string, env: MultiAgentEnv) => FixedPolicy): Env<ObsArray, number> {
+  const multi = makeMultiAgent<ObsArray, number>(id, options);
   const others = Object.fromEntries(multi.possibleAgents.filter((a) => a !== agent).map((a) => [a, policy(a, multi)]));
-  return asSingleAgent(multi, { agent, others }) as Env<ObsArray, number>;
+  return asSingleAgent(multi, { agent, others });
 }
 
 async function trainBriefly(makeEnv: () => Env<ObsArray, number>, config: Partial<PgConfig>, steps: number): Promise<{ updates: number; episodes: number; tensorsBefore: number; tensorsAfter: number }> {
