@@ -6,7 +6,7 @@
  * the controlled one are no longer asked for actions.
  */
 import { InvalidConfigError, ResetNeededError, describe, formatError } from '../../errors.js';
-import { renderUnavailable, type Env, type EnvSnapshot, type EnvSpec, type ObsArray, type ResetArgs, type ResetResult, type RgbFrame, type StepResult } from '../env.js';
+import { type Env, type EnvSnapshot, type EnvSpec, type ObsArray, type ResetArgs, type ResetResult, type RgbFrame, type StepResult } from '../env.js';
 import { SeededRng, type Rng } from '../rng.js';
 import { Box, type Space } from '../spaces.js';
 import type { AgentDict, MultiAgentEnv } from './multi-agent-env.js';
@@ -60,6 +60,14 @@ export class SingleAgentEnv<Obs = ObsArray, Act = number> implements Env<Obs, Ac
   private otherObs = new Map<string, Obs>();
   private episodeStart = true;
   private done = true;
+  /**
+   * Present only when the game has getState/setState: the runner then checkpoints episodes exactly,
+   * and restarts them (saying so) for a game that cannot snapshot itself, as for any Env.
+   */
+  getState?: () => EnvSnapshot;
+  setState?: (snapshot: EnvSnapshot) => void;
+  /** Present only when the game draws (`canRender` then says false, as for a game without render()). */
+  render?: () => RgbFrame;
 
   constructor(
     readonly multi: MultiAgentEnv<Obs, Act>,
@@ -90,6 +98,11 @@ export class SingleAgentEnv<Obs = ObsArray, Act = number> implements Env<Obs, Ac
       ...(maxEpisodeSteps === undefined ? {} : { maxEpisodeSteps }),
       options: { ...(gameOptions ?? {}), agent },
     };
+    if (typeof multi.render === 'function') this.render = () => multi.render!();
+    if (typeof multi.getState === 'function' && typeof multi.setState === 'function') {
+      this.getState = () => this.snapshot();
+      this.setState = (snapshot) => this.restoreSnapshot(snapshot);
+    }
   }
 
   reset(args: ResetArgs = {}): ResetResult<Obs> {
@@ -126,30 +139,20 @@ export class SingleAgentEnv<Obs = ObsArray, Act = number> implements Env<Obs, Ac
     return { obs: r.obs[this.agent]!, reward: r.rewards[this.agent]!, terminated, truncated, info: r.infos[this.agent] ?? {} };
   }
 
-  render(): RgbFrame {
-    if (!this.multi.render) throw renderUnavailable(this.spec.id);
-    return this.multi.render();
-  }
-
   close(): void {
     this.multi.close();
   }
 
-  /**
-   * The game's state, the other seats' RNG and their pending observations. Present only when the
-   * game has getState/setState (see the constructor).
-   */
-  getState(): EnvSnapshot {
-    if (!this.multi.getState) throw new InvalidConfigError(formatError(`${this.spec.id}.getState`, 'a multi-agent game with getState()', 'a game without it', 'add getState()/setState() to the game'));
+  /** The game's state, the other seats' RNG and their pending observations (JSON-safe). */
+  private snapshot(): EnvSnapshot {
     const pending: Record<string, number[]> = {};
     for (const [a, o] of this.otherObs) pending[a] = Array.from(o as unknown as ArrayLike<number>);
-    return { game: { multi: this.multi.getState(), otherObs: pending, episodeStart: this.episodeStart, done: this.done }, rng: this.rng.getState() };
+    return { game: { multi: this.multi.getState!(), otherObs: pending, episodeStart: this.episodeStart, done: this.done }, rng: this.rng.getState() };
   }
 
-  setState(snapshot: EnvSnapshot): void {
+  private restoreSnapshot(snapshot: EnvSnapshot): void {
     const g = snapshot?.game as { multi?: EnvSnapshot; otherObs?: Record<string, unknown>; episodeStart?: unknown; done?: unknown } | undefined;
     const where = `${this.spec.id}.setState`;
-    if (!this.multi.setState) throw new InvalidConfigError(formatError(where, 'a multi-agent game with setState()', 'a game without it', 'add getState()/setState() to the game'));
     const bad: () => never = () => {
       throw new InvalidConfigError(formatError(where, 'a snapshot from getState() of this wrapper', describe(g), 'pass the output of getState()'));
     };
@@ -163,7 +166,7 @@ export class SingleAgentEnv<Obs = ObsArray, Act = number> implements Env<Obs, Ac
       if (!space.contains(obs)) bad();
       pending.set(a, obs);
     }
-    this.multi.setState(g!.multi!);
+    this.multi.setState!(g!.multi!);
     this.otherObs = pending;
     this.episodeStart = g!.episodeStart as boolean;
     this.done = g!.done as boolean;

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import '../../../games/index.js';
 import { checkEnv } from '../../../src/envs/check-env.js';
 import { InvalidConfigError, ResetNeededError } from '../../../src/errors.js';
-import type { ResetArgs } from '../../../src/envs/env.js';
+import { canRender, type ResetArgs } from '../../../src/envs/env.js';
 import type { AgentDict, MultiAgentStepResult } from '../../../src/envs/multi-agent/multi-agent-env.js';
 import { makeMultiAgent } from '../../../src/envs/multi-agent/registry.js';
 import { asSingleAgent, randomPolicy, type PolicyContext } from '../../../src/envs/multi-agent/single-agent.js';
@@ -102,6 +102,21 @@ describe('asSingleAgent', () => {
     const b = make();
     b.setState(saved);
     expect(play(b, 10)).toEqual(rest);
+  });
+
+  it('has render and getState/setState only when the game has them, and refuses a snapshot that is not its own', () => {
+    class StatelessRace extends RaceEnv {}
+    const stateless = new StatelessRace();
+    Object.defineProperty(stateless, 'getState', { value: undefined });
+    const bare = asSingleAgent(stateless, { agent: 'hare', others: { tortoise: () => 0 } });
+    expect(bare.getState).toBeUndefined();
+    expect(canRender(bare)).toBe(false);
+    expect(canRender(asSingleAgent(makeMultiAgent('tag'), { agent: 'evader', others: { chaser_0: () => 0, chaser_1: () => 0 } }))).toBe(true);
+    expect(() => checkEnv(bare, { steps: 30 })).not.toThrow();
+    const env = asSingleAgent(new RaceEnv(), { agent: 'hare', others: { tortoise: () => 0 } });
+    env.reset({ seed: 0 });
+    expect(typeof env.getState).toBe('function');
+    expect(() => env.setState!({ game: { multi: env.getState!().game, otherObs: { tortoise: [1, 2, 3] }, episodeStart: true, done: false } })).toThrow('[test/race.setState] expected a snapshot from getState() of this wrapper');
   });
 
   it('names the missing or extra seats and an unknown agent in one message', () => {
