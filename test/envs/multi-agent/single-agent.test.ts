@@ -97,10 +97,10 @@ describe('asSingleAgent', () => {
     expect(play(a, 20)).toEqual(first);
     a.reset({ seed: 12 });
     play(a, 3);
-    const saved = JSON.parse(JSON.stringify(a.getState()));
+    const saved = JSON.parse(JSON.stringify(a.getState!()));
     const rest = play(a, 10);
     const b = make();
-    b.setState(saved);
+    b.setState!(saved);
     expect(play(b, 10)).toEqual(rest);
   });
 
