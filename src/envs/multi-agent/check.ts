@@ -183,7 +183,10 @@ function checkRun(env: AnyMultiEnv, o: { steps: number; seed: number; skipRender
     return trace;
   }
   let live = [...env.agents];
-  if (live.length === 0 || live.some((a) => !possible.includes(a))) problem('agentsAfterReset', 'agents after reset() to be a non-empty subset of possibleAgents', describe(live), 'set agents = [...possibleAgents] in reset()');
+  if (live.length === 0 || live.some((a) => !possible.includes(a))) {
+    problem('agentsAfterReset', 'agents after reset() to be a non-empty subset of possibleAgents', describe(live), 'set agents = [...possibleAgents] in reset()');
+    return trace;
+  }
   checkKeys(reset.obs, 'obs', live, 'reset');
   checkKeys(reset.infos, 'infos', live, 'reset');
   checkObsDict(reset.obs, 'reset');

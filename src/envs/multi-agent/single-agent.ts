@@ -5,7 +5,7 @@
  * for the others, but the wrapper then refuses `step` until `reset`. Agents that drop out before
  * the controlled one are no longer asked for actions.
  */
-import { InvalidConfigError, ResetNeededError, describe, formatError } from '../../errors.js';
+import { InvalidActionError, InvalidConfigError, ResetNeededError, describe, formatError } from '../../errors.js';
 import { type Env, type EnvSnapshot, type EnvSpec, type ObsArray, type ResetArgs, type ResetResult, type RgbFrame, type StepResult } from '../env.js';
 import { SeededRng, type Rng } from '../rng.js';
 import { Box, type Space } from '../spaces.js';
@@ -27,11 +27,19 @@ export interface PolicyContext {
 /** A fixed policy for one seat: its own observation in, its action out (synchronously). */
 export type FixedPolicy<Obs = ObsArray, Act = number> = (obs: Obs, context: PolicyContext) => Act;
 
+/**
+ * A seat whose actions come from outside: before every `step`, the caller reads the seat's
+ * observation with `otherObservations()` and hands its action to `setOtherActions()`. For
+ * policies that cannot answer synchronously (an agent's `act` is async) or that act for many envs
+ * in one batch (self-play opponents).
+ */
+export const EXTERNAL_SEAT = 'external';
+
 export interface SingleAgentOptions<Obs = ObsArray, Act = number> {
   /** The seat the learner plays (one of `possibleAgents`). */
   agent: string;
-  /** One fixed policy for each other possible agent (teammates and opponents alike). */
-  others: AgentDict<FixedPolicy<Obs, Act>>;
+  /** For each other possible agent (teammates and opponents alike): a fixed policy, or `'external'`. */
+  others: AgentDict<FixedPolicy<Obs, Act> | typeof EXTERNAL_SEAT>;
 }
 
 /** A policy that samples uniformly from the seat's action space (with the wrapper's RNG). */
@@ -54,7 +62,9 @@ export class SingleAgentEnv<Obs = ObsArray, Act = number> implements Env<Obs, Ac
   readonly actionSpace: Space<Act>;
   readonly spec: EnvSpec;
   readonly agent: string;
-  private readonly others: ReadonlyArray<[string, FixedPolicy<Obs, Act>]>;
+  private readonly others: ReadonlyArray<[string, FixedPolicy<Obs, Act> | typeof EXTERNAL_SEAT]>;
+  /** Actions of external seats for the next step (see `setOtherActions`). */
+  private externalActions = new Map<string, Act>();
   private rng: SeededRng = new SeededRng(othersSeed(0));
   /** The other live seats' latest observations (what their policies act on next). */
   private otherObs = new Map<string, Obs>();
@@ -80,12 +90,12 @@ export class SingleAgentEnv<Obs = ObsArray, Act = number> implements Env<Obs, Ac
     if (!possible.includes(agent)) problems.push(`agent ${describe(agent)} (possible agents: ${possible.join(', ')})`);
     const given = others && typeof others === 'object' ? Object.keys(others) : [];
     const needed = possible.filter((a) => a !== agent);
-    const missing = needed.filter((a) => typeof others?.[a] !== 'function');
+    const missing = needed.filter((a) => typeof others?.[a] !== 'function' && others?.[a] !== EXTERNAL_SEAT);
     const extra = given.filter((a) => !needed.includes(a));
-    if (missing.length) problems.push(`no policy for ${missing.join(', ')}`);
+    if (missing.length) problems.push(`no policy (or '${EXTERNAL_SEAT}') for ${missing.join(', ')}`);
     if (extra.length) problems.push(`policies for ${extra.map((a) => describe(a)).join(', ')}, which ${extra.length === 1 ? 'is not another seat' : 'are not other seats'}`);
     if (problems.length) {
-      throw new InvalidConfigError(formatError(`asSingleAgent(${id})`, `agent: one of ${possible.join(', ')} and others: a policy function for each other seat`, problems.join('; '), 'pass e.g. { agent, others: { [seat]: randomPolicy(env.actionSpace(seat)) } } for every other seat'));
+      throw new InvalidConfigError(formatError(`asSingleAgent(${id})`, `agent: one of ${possible.join(', ')} and others: a policy function or '${EXTERNAL_SEAT}' for each other seat`, problems.join('; '), 'pass e.g. { agent, others: { [seat]: randomPolicy(env.actionSpace(seat)) } } for every other seat'));
     }
     this.agent = agent;
     this.others = needed.map((a) => [a, others[a]!]);
@@ -109,6 +119,7 @@ export class SingleAgentEnv<Obs = ObsArray, Act = number> implements Env<Obs, Ac
     if (args.seed !== undefined) this.rng = new SeededRng(othersSeed(args.seed));
     const r = this.multi.reset(args);
     this.otherObs.clear();
+    this.externalActions.clear();
     for (const [a] of this.others) if (Object.hasOwn(r.obs, a)) this.otherObs.set(a, r.obs[a]!);
     this.episodeStart = true;
     this.done = false;
@@ -121,12 +132,21 @@ export class SingleAgentEnv<Obs = ObsArray, Act = number> implements Env<Obs, Ac
     }
     const live = this.multi.agents;
     const actions: AgentDict<Act> = { [this.agent]: action };
+    const unset = this.others.filter(([a, p]) => p === EXTERNAL_SEAT && live.includes(a) && !this.externalActions.has(a)).map(([a]) => a);
+    if (unset.length) {
+      throw new InvalidActionError(formatError(`${this.spec.id}.step`, `actions for the external seats ${unset.join(', ')} from setOtherActions() before step()`, 'none', 'read otherObservations(), then call setOtherActions({ [seat]: action }) before every step'));
+    }
     const context: PolicyContext = { agent: '', rng: this.rng, episodeStart: this.episodeStart };
     for (const [a, policy] of this.others) {
       if (!live.includes(a)) continue;
+      if (policy === EXTERNAL_SEAT) {
+        actions[a] = this.externalActions.get(a)!;
+        continue;
+      }
       context.agent = a;
       actions[a] = policy(this.otherObs.get(a)!, context);
     }
+    this.externalActions.clear();
     const r = this.multi.step(actions);
     this.episodeStart = false;
     for (const [a] of this.others) {
@@ -141,6 +161,26 @@ export class SingleAgentEnv<Obs = ObsArray, Act = number> implements Env<Obs, Ac
 
   close(): void {
     this.multi.close();
+  }
+
+  /** The observations the other live seats act on next (each seat's own view; never overwritten). */
+  otherObservations(): AgentDict<Obs> {
+    return Object.fromEntries(this.otherObs);
+  }
+
+  /**
+   * Actions of external seats for the next `step` only (checked against their action spaces). A
+   * seat that is not external, or no longer live, is refused by name.
+   */
+  setOtherActions(actions: AgentDict<Act>): void {
+    const where = `${this.spec.id}.setOtherActions`;
+    const external = this.others.filter(([a, p]) => p === EXTERNAL_SEAT && this.otherObs.has(a)).map(([a]) => a);
+    for (const [a, act] of Object.entries(actions)) {
+      if (!external.includes(a)) throw new InvalidActionError(formatError(where, `actions for the live external seats (${external.join(', ') || 'none'})`, `an action for ${describe(a)}`, `declare the seat as others: { ${a}: '${EXTERNAL_SEAT}' }, and set actions only for seats still playing`));
+      const space = this.multi.actionSpace(a);
+      if (!space.contains(act)) throw new InvalidActionError(formatError(where, `an action for ${a} in ${JSON.stringify(space.toJSON())}`, describe(act), `pass an action from actionSpace('${a}')`));
+      this.externalActions.set(a, act);
+    }
   }
 
   /** The game's state, the other seats' RNG and their pending observations (JSON-safe). */

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import '../../../games/index.js';
 import { checkEnv } from '../../../src/envs/check-env.js';
-import { InvalidConfigError, ResetNeededError } from '../../../src/errors.js';
+import { InvalidActionError, InvalidConfigError, ResetNeededError } from '../../../src/errors.js';
 import { canRender, type ResetArgs } from '../../../src/envs/env.js';
 import type { AgentDict, MultiAgentStepResult } from '../../../src/envs/multi-agent/multi-agent-env.js';
 import { makeMultiAgent } from '../../../src/envs/multi-agent/registry.js';
@@ -119,10 +119,35 @@ describe('asSingleAgent', () => {
     expect(() => env.setState!({ game: { multi: env.getState!().game, otherObs: { tortoise: [1, 2, 3] }, episodeStart: true, done: false } })).toThrow('[test/race.setState] expected a snapshot from getState() of this wrapper');
   });
 
+  it("plays an 'external' seat with the actions set before each step, from the observations it reads", () => {
+    const race = new RecordingRace();
+    const env = asSingleAgent(race, { agent: 'tortoise', others: { hare: 'external' } });
+    env.reset({ seed: 2 });
+    expect(Array.from(env.otherObservations().hare!)).toEqual(Array.from(race.handedOut[0]!.hare!));
+    expect(() => env.step(1)).toThrow(InvalidActionError);
+    expect(() => env.step(1)).toThrow('[test/race.step] expected actions for the external seats hare from setOtherActions() before step(), received none; fix:');
+    expect(race.played).toBe(0);
+    env.setOtherActions({ hare: 0 });
+    env.step(1);
+    // The action is for one step only.
+    expect(() => env.step(1)).toThrow(InvalidActionError);
+    env.setOtherActions({ hare: 1 });
+    env.step(1);
+    env.setOtherActions({ hare: 1 });
+    env.step(1);
+    // The hare waited once, then moved twice: it finished at cell 2 and is no longer asked.
+    expect(Object.keys(env.otherObservations())).toEqual([]);
+    expect(() => env.setOtherActions({ hare: 1 })).toThrow("[test/race.setOtherActions] expected actions for the live external seats (none), received an action for \"hare\"; fix:");
+    expect(env.step(1).reward).toBe(0);
+    const other = asSingleAgent(new RaceEnv(), { agent: 'hare', others: { tortoise: 'external' } });
+    other.reset({ seed: 0 });
+    expect(() => other.setOtherActions({ tortoise: 5 })).toThrow('[test/race.setOtherActions] expected an action for tortoise in {"type":"Discrete","n":2,"start":0}, received 5; fix:');
+  });
+
   it('names the missing or extra seats and an unknown agent in one message', () => {
     expect(() => asSingleAgent(new RaceEnv(), { agent: 'fox', others: { hare: () => 0, owl: () => 0 } })).toThrow(InvalidConfigError);
     expect(() => asSingleAgent(new RaceEnv(), { agent: 'fox', others: { hare: () => 0, owl: () => 0 } })).toThrow(
-      '[asSingleAgent(test/race)] expected agent: one of hare, tortoise and others: a policy function for each other seat, received agent "fox" (possible agents: hare, tortoise); no policy for tortoise; policies for "owl", which is not another seat; fix:',
+      "[asSingleAgent(test/race)] expected agent: one of hare, tortoise and others: a policy function or 'external' for each other seat, received agent \"fox\" (possible agents: hare, tortoise); no policy (or 'external') for tortoise; policies for \"owl\", which is not another seat; fix:",
     );
   });
 });
