@@ -43,7 +43,9 @@ export class PongMultiAgentEnv extends MultiAgentGameEnv<Uint8Array | Float32Arr
     }
     const pong = new PongEnv({ ...pongOptions, mode: 'two-player' });
     const seat = { observationSpace: pong.observationSpace, actionSpace: new Discrete(3), actionNames: PONG_ACTIONS };
-    super({ id: 'pong', agents: { right: seat, left: seat }, maxSteps, options: { ...(pong.spec.options ?? {}), maxSteps } });
+    // The options this class accepts, resolved: `new PongMultiAgentEnv(spec.options)` builds the same game.
+    const { mode: _m, botSkill: _b, trackReward: _t, ...resolved } = pong.config;
+    super({ id: 'pong', agents: { right: seat, left: seat }, maxSteps, options: { ...resolved, maxSteps } });
     this.pong = pong;
   }
 

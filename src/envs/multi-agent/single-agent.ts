@@ -38,6 +38,12 @@ export const EXTERNAL_SEAT = 'external';
 export interface SingleAgentOptions<Obs = ObsArray, Act = number> {
   /** The seat the learner plays (one of `possibleAgents`). */
   agent: string;
+  /**
+   * The id the env is registered under with `register` (default: the multi-agent game's id). Runs
+   * and recorded episodes name it, and `make(spec.id, spec.options)` must build it again (replay
+   * verification does), so a registered seat passes its own id.
+   */
+  id?: string;
   /** For each other possible agent (teammates and opponents alike): a fixed policy, or `'external'`. */
   others: AgentDict<FixedPolicy<Obs, Act> | typeof EXTERNAL_SEAT>;
 }
@@ -103,10 +109,11 @@ export class SingleAgentEnv<Obs = ObsArray, Act = number> implements Env<Obs, Ac
     this.actionSpace = multi.actionSpace(agent);
     const { maxEpisodeSteps, options: gameOptions } = multi.spec;
     this.spec = {
-      id,
+      id: options.id ?? id,
       actionNames: multi.spec.actionNames[agent] ?? [],
       ...(maxEpisodeSteps === undefined ? {} : { maxEpisodeSteps }),
-      options: { ...(gameOptions ?? {}), agent },
+      // The game's options only: the seat and the other policies belong to the registered id.
+      ...(gameOptions === undefined ? {} : { options: { ...gameOptions } }),
     };
     if (typeof multi.render === 'function') this.render = () => multi.render!();
     if (typeof multi.getState === 'function' && typeof multi.setState === 'function') {
@@ -208,6 +215,7 @@ export class SingleAgentEnv<Obs = ObsArray, Act = number> implements Env<Obs, Ac
     }
     this.multi.setState!(g!.multi!);
     this.otherObs = pending;
+    this.externalActions.clear();
     this.episodeStart = g!.episodeStart as boolean;
     this.done = g!.done as boolean;
     if (snapshot.rng) this.rng.setState(snapshot.rng);

@@ -1,4 +1,7 @@
-import { describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import '../../../games/index.js';
 import { checkEnv } from '../../../src/envs/check-env.js';
 import { InvalidActionError, InvalidConfigError, ResetNeededError } from '../../../src/errors.js';
@@ -7,6 +10,18 @@ import type { AgentDict, MultiAgentStepResult } from '../../../src/envs/multi-ag
 import { makeMultiAgent } from '../../../src/envs/multi-agent/registry.js';
 import { asSingleAgent, randomPolicy, type PolicyContext } from '../../../src/envs/multi-agent/single-agent.js';
 import { RaceEnv } from '../../fixtures/race-game.js';
+import { make, register } from '../../../src/envs/registry.js';
+import { SeededRng } from '../../../src/envs/rng.js';
+import type { Discrete } from '../../../src/envs/spaces.js';
+import { recordPolicyEpisode } from '../../../src/replay/episodes/record-policy.js';
+import { readEpisodeFile } from '../../../src/replay/episodes/read-file.js';
+import { verifyEpisode } from '../../../src/replay/episodes/verify.js';
+
+let dir = '';
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'npcforge-single-agent-'));
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** RaceEnv that keeps every result it hands out, to compare with what the policies saw. */
 class RecordingRace extends RaceEnv {
@@ -142,6 +157,27 @@ describe('asSingleAgent', () => {
     const other = asSingleAgent(new RaceEnv(), { agent: 'hare', others: { tortoise: 'external' } });
     other.reset({ seed: 0 });
     expect(() => other.setOtherActions({ tortoise: 5 })).toThrow('[test/race.setOtherActions] expected an action for tortoise in {"type":"Discrete","n":2,"start":0}, received 5; fix:');
+  });
+
+  it('a seat registered under its own id records episodes that replay exactly (make(spec.id, spec.options) rebuilds it)', async () => {
+    for (const [id, game, agent] of [
+      ['test/tag-evader', 'tag', 'evader'],
+      ['test/pong-left', 'pong', 'left'],
+    ] as const) {
+      register(id, (o) => {
+        const multi = makeMultiAgent(game, o);
+        const others = Object.fromEntries(multi.possibleAgents.filter((a) => a !== agent).map((a) => [a, randomPolicy(multi.actionSpace(a))]));
+        return asSingleAgent(multi, { id, agent, others });
+      });
+      const env = make(id, { maxSteps: 60 });
+      expect(env.spec.id).toBe(id);
+      const rng = new SeededRng(3);
+      const file = await recordPolicyEpisode({ env, policy: () => ({ action: rng.int(0, (env.actionSpace as Discrete).n) }), dir, name: id.replace('/', '-'), seed: 7 });
+      expect(file.steps).toBeGreaterThan(5);
+      const ep = readEpisodeFile(file.path);
+      expect(ep.header.game.id).toBe(id);
+      expect(verifyEpisode(ep).ok).toBe(true);
+    }
   });
 
   it('names the missing or extra seats and an unknown agent in one message', () => {
