@@ -10,6 +10,7 @@
  *   cell when the move is blocked by a wall); (2) two chasers never share a cell: when their targets
  *   are equal, or they would swap cells, every chaser of the pair that moved stays instead, repeated
  *   until no two chasers collide (a chaser moving into the cell of one that stays is stopped too);
+ *   the one exception is the evader's target cell, which both chasers may enter (both catch);
  *   (3) the evader is stopped by walls only; (4) a catch happens when a chaser ends in the evader's
  *   cell (either moving in, or the evader walking into it) or a chaser and the evader swap cells.
  * - Rewards: a catch gives each chaser +1 (shared, whichever caught) and the evader -1, and ends
@@ -148,11 +149,14 @@ export class TagEnv extends MultiAgentGameEnv<Uint8Array, number> {
   protected onStep(actions: AgentDict<number>): MultiAgentStepOutcome {
     const start = this.pos.slice();
     const target = TAG_AGENTS.map((a, i) => this.target(start[i]!, actions[a]!));
+    const evaderFrom = start[2]!;
+    const evaderTo = target[2]!;
     // Chasers never share a cell: a pair that collides (same cell or a swap) keeps its movers home,
-    // until no pair collides (one stopped chaser can stop the other).
+    // until no pair collides (one stopped chaser can stop the other). The evader's cell is the
+    // exception: two chasers closing in on it from both sides both catch it.
     for (let changed = true; changed; ) {
       changed = false;
-      const same = target[0] === target[1];
+      const same = target[0] === target[1] && target[0] !== evaderTo;
       const swap = target[0] === start[1] && target[1] === start[0];
       if (same || swap) {
         for (const i of [0, 1]) {
@@ -163,8 +167,6 @@ export class TagEnv extends MultiAgentGameEnv<Uint8Array, number> {
         }
       }
     }
-    const evaderFrom = start[2]!;
-    const evaderTo = target[2]!;
     const caughtBy = TAG_CHASERS.filter((_, i) => target[i] === evaderTo || (target[i] === evaderFrom && start[i] === evaderTo));
     for (let i = 0; i < 3; i++) this.pos[i] = target[i]!;
     const caught = caughtBy.length > 0;
@@ -211,9 +213,11 @@ export class TagEnv extends MultiAgentGameEnv<Uint8Array, number> {
     const { walls, pos } = game as { walls?: unknown; pos?: unknown };
     const okWalls = Array.isArray(walls) && walls.length === n * n && walls.every((w) => w === 0 || w === 1);
     const okPos = Array.isArray(pos) && pos.length === 3 && pos.every((p) => Number.isInteger(p) && p >= 0 && p < n * n && okWalls && (walls as number[])[p] === 0);
-    const chasersApart = okPos && (pos as number[])[0] !== (pos as number[])[1];
+    // Chasers share a cell only at a double catch, on the evader's cell.
+    const p = pos as number[];
+    const chasersApart = okPos && (p[0] !== p[1] || p[0] === p[2]);
     if (!okWalls || !okPos || !chasersApart) {
-      throw new InvalidConfigError(formatError('tag.setState', `walls: ${n * n} cells of 0/1 and pos: 3 distinct free cells for the chasers and a free cell for the evader`, describe({ walls: Array.isArray(walls) ? `array(${walls.length})` : walls, pos }), 'pass the output of getState() of a tag env of the same size'));
+      throw new InvalidConfigError(formatError('tag.setState', `walls: ${n * n} cells of 0/1 and pos: 3 free cells, the chasers' distinct unless both are on the evader's`, describe({ walls: Array.isArray(walls) ? `array(${walls.length})` : walls, pos }), 'pass the output of getState() of a tag env of the same size'));
     }
     this.walls = Uint8Array.from(walls as number[]);
     this.pos = Int32Array.from(pos as number[]);

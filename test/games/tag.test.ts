@@ -51,6 +51,18 @@ describe('tag: catches', () => {
     expect(env.step({ chaser_0: RIGHT, chaser_1: STAY, evader: LEFT }).rewards.evader).toBe(-1);
   });
 
+  it('two chasers closing in on the evader from both sides both catch it (the one cell chasers may share)', () => {
+    const env = game({ chaser_0: [1, 1], chaser_1: [3, 1], evader: [2, 1] });
+    const r = env.step({ chaser_0: RIGHT, chaser_1: LEFT, evader: STAY });
+    expect(r.infos.evader).toEqual({ caught: true, caughtBy: ['chaser_0', 'chaser_1'] });
+    expect(cellsOf(env)).toEqual({ chaser_0: [2, 1], chaser_1: [2, 1], evader: [2, 1] });
+    // The end state round-trips (checkpoints and recorded episodes snapshot it).
+    const copy = new TagEnv({ size: 5, obstacles: 0 });
+    copy.setState(JSON.parse(JSON.stringify(env.getState())));
+    expect(cellsOf(copy)).toEqual(cellsOf(env));
+    expect(() => copy.setState({ game: { walls: new Array(25).fill(0), pos: [3, 3, 4], agents: [], steps: 0 } })).toThrow(/\[tag\.setState\] expected walls: 25 cells/);
+  });
+
   it('a chaser moving into the cell the evader leaves does not catch it', () => {
     const env = game({ chaser_0: [1, 1], chaser_1: [4, 4], evader: [2, 1] });
     const r = env.step({ chaser_0: RIGHT, chaser_1: STAY, evader: RIGHT });
