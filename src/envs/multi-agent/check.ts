@@ -197,11 +197,9 @@ function checkRun(env: AnyMultiEnv, o: { steps: number; seed: number; skipRender
   const before = stateText();
   const fix = 'validate the action dict before playing (MultiAgentGameEnv does)';
   expectRefusal(() => env.step({ ...randomActions(live), [UNKNOWN_AGENT]: env.actionSpace(live[0]!).sample(rng) }), 'unknownAgent', 'an action for an unknown agent', problem, fix);
-  if (live.length > 0) {
-    const partial = randomActions(live);
-    delete partial[live[0]!];
-    expectRefusal(() => env.step(partial), 'missingAgent', `an action dict without the live agent ${live[0]}`, problem, fix);
-  }
+  const partial = randomActions(live);
+  delete partial[live[0]!];
+  expectRefusal(() => env.step(partial), 'missingAgent', `an action dict without the live agent ${live[0]}`, problem, fix);
   if (before !== null && stateText() !== before) problem('refusedChanged', 'a refused step to leave the game unchanged', 'a different getState() after it', 'validate every action before changing any state');
 
   let obs: AgentDict<unknown> = reset.obs;
@@ -235,7 +233,7 @@ function checkRun(env: AnyMultiEnv, o: { steps: number; seed: number; skipRender
     if (!deadChecked && done.length > 0 && live.length > 0) {
       deadChecked = true;
       const saved = stateText();
-      expectRefusal(() => env.step({ ...randomActions(live), [done[0]!]: env.actionSpace(done[0]!).sample(rng) }), 'deadAgent', `an action for ${done[0]}, which is done`, problem, fix);
+      expectRefusal(() => env.step({ ...randomActions(live), [done[0]!]: env.actionSpace(done[0]!).sample(rng) }), 'deadAgent', `an action for ${done[0]} (an agent that is done)`, problem, fix);
       if (saved !== null && stateText() !== saved) problem('refusedChanged', 'a refused step to leave the game unchanged', 'a different getState() after it', 'validate every action before changing any state');
     }
     if (live.length === 0) {

@@ -3,7 +3,7 @@ import '../../../games/index.js';
 import { EnvCheckError } from '../../../src/envs/check-env.js';
 import { checkMultiAgentEnv } from '../../../src/envs/multi-agent/check.js';
 import { listMultiAgentEnvs, makeMultiAgent } from '../../../src/envs/multi-agent/registry.js';
-import { BrokenAcceptsAnyAgent, BrokenKeepsDoneAgents, BrokenObsOutOfSpace, BrokenUnseeded, RaceEnv } from '../../fixtures/race-game.js';
+import { BrokenAcceptsAnyAgent, BrokenKeepsDoneAgents, BrokenObsOutOfSpace, BrokenPlainError, BrokenUnseeded, RaceEnv } from '../../fixtures/race-game.js';
 
 // Iterates the registry, so multi-agent games added later are covered without editing this file.
 const ids = listMultiAgentEnvs().map((e) => e.id);
@@ -45,8 +45,14 @@ describe('checkMultiAgentEnv on test games', () => {
   it('names actions for unknown agents and for agents that are done that were played', () => {
     const problems = problemsOf(() => checkMultiAgentEnv(() => new BrokenAcceptsAnyAgent(), { steps: 50 }));
     expect(problems).toContain('[checkMultiAgentEnv(test/race)] expected an action for an unknown agent to be refused (InvalidActionError), received a step that was played; fix: validate the action dict before playing (MultiAgentGameEnv does)');
-    expect(problems).toContain('[checkMultiAgentEnv(test/race)] expected an action for hare, which is done to be refused (InvalidActionError), received a step that was played; fix: validate the action dict before playing (MultiAgentGameEnv does)');
+    expect(problems).toContain('[checkMultiAgentEnv(test/race)] expected an action for hare (an agent that is done) to be refused (InvalidActionError), received a step that was played; fix: validate the action dict before playing (MultiAgentGameEnv does)');
     expect(problems.some((p) => p.includes('expected a refused step to leave the game unchanged'))).toBe(true);
+  });
+
+  it('names refusals that are not our error in the standard shape', () => {
+    const problems = problemsOf(() => checkMultiAgentEnv(() => new BrokenPlainError(), { steps: 50 }));
+    expect(problems).toContain("[checkMultiAgentEnv(test/race)] expected an action for an unknown agent to be refused with a NpcforgeError '[Component] expected ..., received ...; fix: ...', received Error: bad actions; fix: throw InvalidActionError(formatError(...))");
+    expect(problems.some((p) => p.includes('expected an action dict without the live agent hare to be refused with a NpcforgeError'))).toBe(true);
   });
 
   it('names agents that stay in agents after they terminated', () => {
