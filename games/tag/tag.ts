@@ -46,7 +46,8 @@ const MOVES: ReadonlyArray<readonly [number, number]> = [
   [-1, 0],
 ];
 
-const TAG_SCHEMA = {
+/** The options of tag: type, range and default of each (see checkOptions). */
+export const TAG_OPTIONS = {
   /** Side of the grid (cells); at most 32 so observations stay MinAtar-sized. */
   size: { type: 'integer', default: 10, min: 5, max: 32 },
   /** Wall cells placed at every reset (at most a quarter of the grid). */
@@ -66,7 +67,7 @@ export type TagConfig = Required<TagOptions>;
 
 /** Validates options (every bad field at once) and fills in defaults. */
 export function resolveTagConfig(options: TagOptions = {}): TagConfig {
-  const c = checkOptions('tag', options as Record<string, unknown>, TAG_SCHEMA) as TagConfig;
+  const c = checkOptions('tag', options as Record<string, unknown>, TAG_OPTIONS) as TagConfig;
   const problems: string[] = [];
   const maxObstacles = Math.floor((c.size * c.size) / 4);
   if (c.obstacles > maxObstacles) problems.push(`obstacles ${c.obstacles} (at most a quarter of the ${c.size}x${c.size} grid: ${maxObstacles})`);
