@@ -19,7 +19,8 @@
  *   survived: with the defaults its return is +1).
  * - Observation per agent: `[size, size, 4]` uint8 0/1 channels like MinAtar's: 0 the agent
  *   itself, 1 the chasers, 2 the evader, 3 the walls. So the MinAtar CNN (and MLPs) apply, and
- *   one network can serve both chasers (each sees itself in channel 0).
+ *   one network can serve both chasers (each sees itself in channel 0). `view: 'centred'`: the same
+ *   channels on a `2 * size - 1` square centred on the agent, beyond the edge read as walls.
  */
 import { InvalidConfigError, formatError, describe } from '../../src/errors.js';
 import type { RgbFrame } from '../../src/envs/env.js';
@@ -60,9 +61,16 @@ export const TAG_OPTIONS = {
   minStartDistance: { type: 'integer', default: 4, min: 1 },
   /** Pixels per cell in `render()`. */
   renderScale: { type: 'integer', default: 16, min: 1, max: 64 },
+  /**
+   * `'grid'`: the whole grid as it is. `'centred'`: a `(2 * size - 1)` square grid centred on the
+   * observing agent (cells beyond the edge read as walls), so what is near the agent always appears
+   * in the same place of the picture: easier to learn from.
+   */
+  view: { type: 'string', default: 'grid' },
 } as const;
 
-export type TagOptions = Partial<{ size: number; obstacles: number; maxSteps: number; stepReward: number; minStartDistance: number; renderScale: number }>;
+export type TagView = 'grid' | 'centred';
+export type TagOptions = Partial<{ size: number; obstacles: number; maxSteps: number; stepReward: number; minStartDistance: number; renderScale: number; view: TagView }>;
 export type TagConfig = Required<TagOptions>;
 
 /** Validates options (every bad field at once) and fills in defaults. */
@@ -72,7 +80,8 @@ export function resolveTagConfig(options: TagOptions = {}): TagConfig {
   const maxObstacles = Math.floor((c.size * c.size) / 4);
   if (c.obstacles > maxObstacles) problems.push(`obstacles ${c.obstacles} (at most a quarter of the ${c.size}x${c.size} grid: ${maxObstacles})`);
   if (c.minStartDistance > c.size) problems.push(`minStartDistance ${c.minStartDistance} (at most size ${c.size})`);
-  if (problems.length) throw new InvalidConfigError(formatError('tag', 'obstacles <= size*size/4 and minStartDistance <= size', problems.join('; '), 'lower the listed options or raise size'));
+  if (c.view !== 'grid' && c.view !== 'centred') problems.push(`view ${describe(c.view)} ('grid' | 'centred')`);
+  if (problems.length) throw new InvalidConfigError(formatError('tag', "obstacles <= size*size/4, minStartDistance <= size and view 'grid' or 'centred'", problems.join('; '), 'lower the listed options or raise size'));
   return c;
 }
 
@@ -86,7 +95,8 @@ export class TagEnv extends MultiAgentGameEnv<Uint8Array, number> {
 
   constructor(options: TagOptions = {}) {
     const c = resolveTagConfig(options);
-    const observationSpace = new Box({ shape: [c.size, c.size, TAG_CHANNELS.length], dtype: 'uint8', low: 0, high: 1 });
+    const side = c.view === 'centred' ? 2 * c.size - 1 : c.size;
+    const observationSpace = new Box({ shape: [side, side, TAG_CHANNELS.length], dtype: 'uint8', low: 0, high: 1 });
     const seat = { observationSpace, actionSpace: new Discrete(MOVES.length), actionNames: TAG_ACTIONS };
     super({ id: 'tag', agents: { chaser_0: seat, chaser_1: seat, evader: seat }, maxSteps: c.maxSteps, options: { ...c } });
     this.config = c;
@@ -197,11 +207,31 @@ export class TagEnv extends MultiAgentGameEnv<Uint8Array, number> {
     const n = this.config.size;
     const C = TAG_CHANNELS.length;
     const o = this.pool.take();
+    const self = this.pos[TAG_AGENTS.indexOf(agent as (typeof TAG_AGENTS)[number])]!;
+    if (this.config.view === 'centred') {
+      // Output cell (rx, ry) shows grid cell (x0 + rx, y0 + ry): the agent sits at (n - 1, n - 1).
+      const side = 2 * n - 1;
+      const x0 = (self % n) - (n - 1);
+      const y0 = Math.floor(self / n) - (n - 1);
+      for (let ry = 0; ry < side; ry++) {
+        const y = y0 + ry;
+        for (let rx = 0; rx < side; rx++) {
+          const x = x0 + rx;
+          if (x < 0 || y < 0 || x >= n || y >= n || this.walls[y * n + x] === 1) o[(ry * side + rx) * C + 3] = 1;
+        }
+      }
+      const at = (cell: number): number => ((Math.floor(cell / n) - y0) * side + (cell % n) - x0) * C;
+      o[at(this.pos[0]!) + 1] = 1;
+      o[at(this.pos[1]!) + 1] = 1;
+      o[at(this.pos[2]!) + 2] = 1;
+      o[at(self)] = 1;
+      return o;
+    }
     for (let cell = 0; cell < n * n; cell++) if (this.walls[cell] === 1) o[cell * C + 3] = 1;
     o[this.pos[0]! * C + 1] = 1;
     o[this.pos[1]! * C + 1] = 1;
     o[this.pos[2]! * C + 2] = 1;
-    o[this.pos[TAG_AGENTS.indexOf(agent as (typeof TAG_AGENTS)[number])]! * C] = 1;
+    o[self * C] = 1;
     return o;
   }
 

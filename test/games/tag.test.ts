@@ -134,6 +134,30 @@ describe('tag: episodes, observations, seeds', () => {
     expect(r.obs.evader!.reduce((s, v) => s + v, 0)).toBe(5);
   });
 
+  it("view: 'centred' shows a (2 size - 1) grid centred on the agent, the grid's surroundings as walls", () => {
+    const env = game({ chaser_0: [0, 0], chaser_1: [4, 4], evader: [2, 1] }, [[1, 0]], { view: 'centred' });
+    expect(env.observationSpace('evader').shape).toEqual([9, 9, 4]);
+    const r = env.step({ chaser_0: STAY, chaser_1: STAY, evader: STAY });
+    // Relative cell (dx, dy) of an agent's view is at (4 + dx, 4 + dy).
+    const at = (obs: Uint8Array, dx: number, dy: number) => Array.from(obs.subarray(((4 + dy) * 9 + 4 + dx) * 4, ((4 + dy) * 9 + 4 + dx) * 4 + 4));
+    const c0 = r.obs.chaser_0!;
+    expect(at(c0, 0, 0)).toEqual([1, 1, 0, 0]);
+    expect(at(c0, 2, 1)).toEqual([0, 0, 1, 0]);
+    expect(at(c0, 4, 4)).toEqual([0, 1, 0, 0]);
+    expect(at(c0, 1, 0)).toEqual([0, 0, 0, 1]);
+    // Beyond the grid's edge: walls (chaser_0 is in the top-left corner).
+    expect(at(c0, -1, 0)).toEqual([0, 0, 0, 1]);
+    expect(at(c0, 0, -4)).toEqual([0, 0, 0, 1]);
+    const ev = r.obs.evader!;
+    expect(at(ev, 0, 0)).toEqual([1, 0, 1, 0]);
+    expect(at(ev, -2, -1)).toEqual([0, 1, 0, 0]);
+    expect(at(ev, 2, 3)).toEqual([0, 1, 0, 0]);
+    expect(at(ev, 3, 0)).toEqual([0, 0, 0, 1]);
+    // 81 cells: 25 inside the grid (one of them a wall), 56 beyond it.
+    expect(Array.from({ length: 81 }, (_, i) => ev[i * 4 + 3]!).reduce((a, b) => a + b, 0)).toBe(57);
+    expect(() => new TagEnv({ view: 'ego' as never })).toThrow(`view "ego" ('grid' | 'centred')`);
+  });
+
   it('reset places the obstacles without cutting the grid apart and the evader away from the chasers; a seed means one layout', () => {
     const env = new TagEnv();
     const layouts = new Set<string>();
@@ -156,7 +180,7 @@ describe('tag: episodes, observations, seeds', () => {
 
   it('reports bad options together, and draws a stable-size frame', () => {
     expect(() => resolveTagConfig({ size: 6, obstacles: 10, minStartDistance: 7 })).toThrow(InvalidConfigError);
-    expect(() => resolveTagConfig({ size: 6, obstacles: 10, minStartDistance: 7 })).toThrow('[tag] expected obstacles <= size*size/4 and minStartDistance <= size, received obstacles 10 (at most a quarter of the 6x6 grid: 9); minStartDistance 7 (at most size 6); fix:');
+    expect(() => resolveTagConfig({ size: 6, obstacles: 10, minStartDistance: 7 })).toThrow("[tag] expected obstacles <= size*size/4, minStartDistance <= size and view 'grid' or 'centred', received obstacles 10 (at most a quarter of the 6x6 grid: 9); minStartDistance 7 (at most size 6); fix:");
     expect(() => new TagEnv({ size: 40 } as never)).toThrow(/size 40/);
     const env = new TagEnv({ renderScale: 8 });
     env.reset({ seed: 1 });

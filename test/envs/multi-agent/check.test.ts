@@ -27,9 +27,10 @@ describe('checkMultiAgentEnv on every registered multi-agent game', () => {
     expect(() => checkMultiAgentEnv(() => makeMultiAgent(id), { steps: 300 })).not.toThrow();
   });
 
-  it('pong passes with state observations, tag on a small crowded grid (many catches and resets)', () => {
+  it('pong passes with state observations, tag on a small crowded grid (many catches and resets) and with the centred view', () => {
     expect(() => checkMultiAgentEnv(() => makeMultiAgent('pong', { obsType: 'state', pointsToWin: 1 }), { steps: 400 })).not.toThrow();
     expect(() => checkMultiAgentEnv(() => makeMultiAgent('tag', { size: 5, obstacles: 6, minStartDistance: 1, maxSteps: 10 }), { steps: 300 })).not.toThrow();
+    expect(() => checkMultiAgentEnv(() => makeMultiAgent('tag', { view: 'centred' }), { steps: 150 })).not.toThrow();
   });
 });
 
