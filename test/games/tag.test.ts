@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { TagEnv, TAG_AGENTS, resolveTagConfig } from '../../games/tag/tag.js';
 import { InvalidConfigError } from '../../src/errors.js';
+import type { Box } from '../../src/envs/spaces.js';
 
 const STAY = 0;
 const UP = 1;
@@ -136,7 +137,7 @@ describe('tag: episodes, observations, seeds', () => {
 
   it("view: 'centred' shows a (2 size - 1) grid centred on the agent, the grid's surroundings as walls", () => {
     const env = game({ chaser_0: [0, 0], chaser_1: [4, 4], evader: [2, 1] }, [[1, 0]], { view: 'centred' });
-    expect(env.observationSpace('evader').shape).toEqual([9, 9, 4]);
+    expect((env.observationSpace('evader') as Box).shape).toEqual([9, 9, 4]);
     const r = env.step({ chaser_0: STAY, chaser_1: STAY, evader: STAY });
     // Relative cell (dx, dy) of an agent's view is at (4 + dx, 4 + dy).
     const at = (obs: Uint8Array, dx: number, dy: number) => Array.from(obs.subarray(((4 + dy) * 9 + 4 + dx) * 4, ((4 + dy) * 9 + 4 + dx) * 4 + 4));
