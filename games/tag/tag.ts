@@ -64,7 +64,7 @@ export const TAG_OPTIONS = {
   /**
    * `'grid'`: the whole grid as it is. `'centred'`: a `(2 * size - 1)` square grid centred on the
    * observing agent (cells beyond the edge read as walls), so what is near the agent always appears
-   * in the same place of the picture: easier to learn from.
+   * in the same place of the picture.
    */
   view: { type: 'string', default: 'grid' },
 } as const;
