@@ -6,9 +6,9 @@
  */
 import type { ObsArray } from '../src/envs/env.js';
 import { SeededRng } from '../src/envs/rng.js';
-import type { AgentDict, MultiAgentEnv } from '../src/envs/multi-agent/multi-agent-env.js';
-import { listMultiAgentEnvs, makeMultiAgent } from '../src/envs/multi-agent/registry.js';
-import { asSingleAgent, randomPolicy } from '../src/envs/multi-agent/single-agent.js';
+import type { AgentDict, MultiAgentEnv } from '../src/envs/multi/multi-agent-env.js';
+import { listMultiAgentEnvs, makeMultiAgent } from '../src/envs/multi/registry.js';
+import { asSingleAgent, randomPolicy } from '../src/envs/multi/single-agent.js';
 import { formatRate, measureRate, median, numberFlag, printTable, writeJson, type Bench, type BenchArgs } from './harness.js';
 
 /** Joint steps with random actions for the live agents; resets when every agent is done. */

@@ -1,5 +1,5 @@
 import { register } from '../../src/envs/registry.js';
-import { registerMultiAgent } from '../../src/envs/multi-agent/registry.js';
+import { registerMultiAgent } from '../../src/envs/multi/registry.js';
 import { PongEnv, type PongOptions } from './pong.js';
 import { PongMultiAgentEnv, type PongMultiAgentOptions } from './pong-multi-agent.js';
 

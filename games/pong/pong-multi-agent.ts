@@ -11,8 +11,8 @@ import { InvalidConfigError, describe, formatError } from '../../src/errors.js';
 import type { RgbFrame } from '../../src/envs/env.js';
 import type { SeededRng } from '../../src/envs/rng.js';
 import { Discrete } from '../../src/envs/spaces.js';
-import type { AgentDict } from '../../src/envs/multi-agent/multi-agent-env.js';
-import { MultiAgentGameEnv, type MultiAgentStepOutcome } from '../../src/envs/multi-agent/game.js';
+import type { AgentDict } from '../../src/envs/multi/multi-agent-env.js';
+import { MultiAgentGameEnv, type MultiAgentStepOutcome } from '../../src/envs/multi/game.js';
 import { PONG_ACTIONS, PongEnv, type PongOptions } from './pong.js';
 
 /** The two seats: `right` is player 0 of `PongEnv`, `left` player 1. */

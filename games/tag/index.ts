@@ -1,4 +1,4 @@
-import { registerMultiAgent } from '../../src/envs/multi-agent/registry.js';
+import { registerMultiAgent } from '../../src/envs/multi/registry.js';
 import { TagEnv, type TagOptions } from './tag.js';
 
 export { TagEnv, TAG_ACTIONS, TAG_AGENTS, TAG_CHANNELS, TAG_CHASERS, TAG_OPTIONS, resolveTagConfig, type TagConfig, type TagOptions, type TagView } from './tag.js';

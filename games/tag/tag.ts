@@ -28,8 +28,8 @@ import { checkOptions } from '../../src/envs/game-env.js';
 import type { SeededRng } from '../../src/envs/rng.js';
 import { Box, Discrete } from '../../src/envs/spaces.js';
 import { ObsPool } from '../../src/envs/obs-pool.js';
-import type { AgentDict } from '../../src/envs/multi-agent/multi-agent-env.js';
-import { MultiAgentGameEnv, type MultiAgentStepOutcome } from '../../src/envs/multi-agent/game.js';
+import type { AgentDict } from '../../src/envs/multi/multi-agent-env.js';
+import { MultiAgentGameEnv, type MultiAgentStepOutcome } from '../../src/envs/multi/game.js';
 import { fillRect, solidFrame } from '../common/raster.js';
 
 export const TAG_AGENTS = ['chaser_0', 'chaser_1', 'evader'] as const;

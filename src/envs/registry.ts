@@ -10,7 +10,7 @@ import { TimeLimit } from './wrappers/time-limit.js';
 import { FlattenDictObservation } from './dict-obs.js';
 import { Dict } from './spaces.js';
 import { checkTrainDefaults, type TrainDefaults } from './train-defaults.js';
-import { isMultiAgentRegistered } from './multi-agent/registry.js';
+import { isMultiAgentRegistered } from './multi/registry.js';
 
 export type EnvFactory = (options: Record<string, unknown>) => Env<any, any>;
 

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { compactJson } from '../../src/cli/commands/games.js';
 import { listEnvs } from '../../src/envs/registry.js';
-import { listMultiAgentEnvs } from '../../src/envs/multi-agent/registry.js';
+import { listMultiAgentEnvs } from '../../src/envs/multi/registry.js';
 
 afterEach(() => vi.restoreAllMocks());
 

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { listEnvs, make } from '../../envs/registry.js';
-import { listMultiAgentEnvs, makeMultiAgent } from '../../envs/multi-agent/registry.js';
+import { listMultiAgentEnvs, makeMultiAgent } from '../../envs/multi/registry.js';
 import type { SpaceJSON } from '../../envs/spaces.js';
 import { IMPORT_FLAG, IMPORT_HELP, collectImport, importModules } from '../imports.js';
 

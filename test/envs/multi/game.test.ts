@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import '../../../games/index.js';
 import { InvalidActionError, InvalidConfigError, ResetNeededError, UnknownEnvError } from '../../../src/errors.js';
-import { listMultiAgentEnvs, makeMultiAgent, registerMultiAgent } from '../../../src/envs/multi-agent/registry.js';
+import { listMultiAgentEnvs, makeMultiAgent, registerMultiAgent } from '../../../src/envs/multi/registry.js';
 import { make } from '../../../src/envs/registry.js';
 import { RaceEnv } from '../../fixtures/race-game.js';
 

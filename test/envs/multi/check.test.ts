@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import '../../../games/index.js';
 import { EnvCheckError } from '../../../src/envs/check-env.js';
-import { checkMultiAgentEnv } from '../../../src/envs/multi-agent/check.js';
-import { listMultiAgentEnvs, makeMultiAgent } from '../../../src/envs/multi-agent/registry.js';
+import { checkMultiAgentEnv } from '../../../src/envs/multi/check.js';
+import { listMultiAgentEnvs, makeMultiAgent } from '../../../src/envs/multi/registry.js';
 import { BrokenAcceptsAnyAgent, BrokenKeepsDoneAgents, BrokenObsOutOfSpace, BrokenPlainError, BrokenUnseeded, RaceEnv } from '../../fixtures/race-game.js';
 
 // Iterates the registry, so multi-agent games added later are covered without editing this file.

@@ -7,9 +7,9 @@ import * as tf from '@tensorflow/tfjs';
 import '../../../games/index.js';
 import type { Env, ObsArray } from '../../../src/envs/env.js';
 import { SyncVectorEnv } from '../../../src/envs/vector/sync-vector-env.js';
-import { makeMultiAgent } from '../../../src/envs/multi-agent/registry.js';
-import type { MultiAgentEnv } from '../../../src/envs/multi-agent/multi-agent-env.js';
-import { asSingleAgent, randomPolicy, type FixedPolicy } from '../../../src/envs/multi-agent/single-agent.js';
+import { makeMultiAgent } from '../../../src/envs/multi/registry.js';
+import type { MultiAgentEnv } from '../../../src/envs/multi/multi-agent-env.js';
+import { asSingleAgent, randomPolicy, type FixedPolicy } from '../../../src/envs/multi/single-agent.js';
 import { PolicyGradientAgent } from '../../../src/agents/pg/learner.js';
 import type { PgConfig } from '../../../src/agents/pg/config.js';
 
