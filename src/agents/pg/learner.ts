@@ -69,8 +69,11 @@ export interface PolicyLossInputs {
 /** What differs between PPO, A2C and REINFORCE. */
 export interface OnPolicyAlgorithm {
   readonly name: PgAlgorithm;
-  /** Training batches of a full rollout, in order; null = nothing to learn yet (REINFORCE collecting episodes). */
-  batches(r: Rollout, ctx: BatchContext): TrainBatch[] | null;
+  /**
+   * Training batches of a full rollout, in order; null = nothing to learn yet (REINFORCE collecting
+   * episodes). A batch may be overwritten by the next one (reused buffers): use it before asking.
+   */
+  batches(r: Rollout, ctx: BatchContext): Iterable<TrainBatch> | null;
   /** The policy loss of a batch (and PPO's diagnostics); new scalars the caller owns. */
   policyLoss(i: PolicyLossInputs): { loss: tf.Scalar; approxKl?: tf.Scalar; clipFraction?: tf.Scalar };
   /** PPO's value clip range, or null for the plain value loss. */
@@ -446,12 +449,13 @@ export class PolicyGradientAgent implements Agent {
     const batches = this.algorithm.batches(rollout, { config: this.config, layout: this.layout, recurrent: this.recurrent, permutation: (n) => this.permutation(n) });
     if (!batches) return null;
     const sums = { loss: 0, policy_loss: 0, value_loss: 0, entropy: 0, approx_kl: 0, clip_fraction: 0, grad_norm: 0 };
+    let n = 0;
     for (const batch of batches) {
       const m = await this.gradientStep(batch);
       for (const k of Object.keys(sums) as Array<keyof typeof sums>) sums[k] += m[k];
+      n++;
     }
     this.updates++;
-    const n = batches.length;
     const out: UpdateMetrics = { loss: sums.loss / n, policy_loss: sums.policy_loss / n, value_loss: sums.value_loss / n, entropy: sums.entropy / n, grad_norm: sums.grad_norm / n, lr, updates: 1 };
     // Only PPO's loss measures how far the policy moved.
     if (this.kind === 'ppo') {
