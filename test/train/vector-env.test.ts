@@ -47,7 +47,7 @@ describe('PPO over worker envs', () => {
       for (const vectorEnv of ['sync', 'workers'] as const) {
         const config = resolveRunConfig({ game, agent: 'ppo', file, flags: { ...flags, vectorEnv } });
         const lines: string[] = [];
-        const r = await train({ config, runDir: join(dir, vectorEnv), progress: { write: (s) => (lines.push(s), true) } });
+        const r = await train({ config, runDir: join(dir, vectorEnv), progress: { write: (s: string) => (lines.push(s), true) } });
         expect(r.step).toBe(TOTAL);
         if (vectorEnv === 'workers') expect(lines.join('')).toContain('5 envs in worker threads, double-buffered');
         runs[vectorEnv] = outcome(join(dir, vectorEnv), TOTAL);
