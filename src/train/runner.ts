@@ -18,7 +18,7 @@ import { initBackend } from '../networks/backend.js';
 import { npcforgeVersion } from '../version.js';
 import { BEST_DIR, readCheckpoint, writeBest, writeCheckpoint, type RunnerState } from './checkpoint.js';
 import { availableParallelism } from 'node:os';
-import { chooseVectorEnv, measureEnvStepUs, openTrainEnvs, type TrainEnvs, type VectorEnvMode } from './train-envs.js';
+import { AUTO_WORKERS_MIN_ENVS, chooseVectorEnv, measureEnvStepUs, openTrainEnvs, type TrainEnvs, type VectorEnvMode } from './train-envs.js';
 import { evaluate, summarise, type EvalEpisode } from './evaluate.js';
 import { Progress, formatNumber } from './progress.js';
 import { recordPolicyEpisode } from '../replay/episodes/record-policy.js';
@@ -86,6 +86,12 @@ export interface TrainOptions {
    * the speed, not the run). See `chooseVectorEnv`.
    */
   vectorEnv?: VectorEnvMode;
+  /**
+   * Module URLs worker envs import before the bundled games (the game's own registration): the
+   * modules this process imported for the run. Default: the new run's `config.imports` (none on a
+   * resume: a run folder's modules run only when the caller imported them, as `train --resume` does).
+   */
+  modules?: string[];
 }
 
 export interface TrainResult {
@@ -292,7 +298,7 @@ async function trainLoaded({ options, now, runDir, cfg, resumeFrom, progress, wa
     if (mode === 'workers' && !discrete) throw new InvalidConfigError(formatError('--vector-env workers', 'a game with Discrete actions (worker envs share one action index per env)', `${cfg.game} with ${spaces.actionSpace.type} actions`, 'use --vector-env sync or auto'));
     const cores = availableParallelism();
     // Measured only when the rest of the rule would allow workers (the measurement costs a second or so on pixel games).
-    const measure = mode === 'auto' && discrete && cores >= 2 && K >= 16;
+    const measure = mode === 'auto' && discrete && cores >= 2 && K >= AUTO_WORKERS_MIN_ENVS;
     const choice = chooseVectorEnv({
       mode,
       numEnvs: K,
@@ -301,7 +307,7 @@ async function trainLoaded({ options, now, runDir, cfg, resumeFrom, progress, wa
       envStepUs: measure ? measureEnvStepUs(cfg.game, run.envOptions) : 0,
       actUsPerEnv: measure ? await measureActUsPerEnv(agent, spaces.observationSpace as Box, Math.ceil(K / 2)) : 0,
     });
-    vec = await openTrainEnvs({ game: cfg.game, numEnvs: K, envOptions: run.envOptions, kind: choice.kind, modules: cfg.imports?.map((m) => m.url) });
+    vec = await openTrainEnvs({ game: cfg.game, numEnvs: K, envOptions: run.envOptions, kind: choice.kind, modules: options.modules ?? (options.resume ? [] : cfg.imports?.map((m) => m.url)) });
     const envs = vec;
     if (choice.kind === 'workers') progress.message(`npcforge: ${K} envs in worker threads${envs.split !== null && agent.slicedTraining ? ', double-buffered' : ''} (${choice.reason})`);
     const metricsPath = join(runDir, 'metrics.jsonl');

@@ -22,8 +22,20 @@ import { restoreEnvChain, snapshotEnvChain, type EnvChainSnapshot } from './env-
 export type VectorEnvMode = 'sync' | 'workers' | 'auto';
 export const VECTOR_ENV_MODES: readonly VectorEnvMode[] = ['sync', 'workers', 'auto'];
 
-/** Fewest sub-envs `auto` runs in workers: each half of a double-buffered batch keeps 8 envs to act on. */
-export const AUTO_WORKERS_MIN_ENVS = 16;
+/**
+ * Smallest half of a double-buffered batch, and the multiple of 8 both halves' sizes must be. Our
+ * kernels pick their code path by the size of a product (rows x n x k work thresholds, rows in
+ * multiples of the 4-row tile; conv-gemm.ts, matmul.ts), and two paths round differently: a forward
+ * pass over half the envs gives each env the bits of the whole-batch pass only when both take the
+ * same paths. Measured: halves of 4 rows (8 envs) differ in the last bits on the MinAtar CNN (its
+ * convolution takes XNNPACK below 8 rows) and on a 64-64 MLP; halves of 8-64 rows agree on both.
+ * Smaller or unaligned halves step in the workers all at once and act on the whole batch instead.
+ */
+export const DOUBLE_BUFFER_MIN_HALF = 16;
+const DOUBLE_BUFFER_ALIGN = 8;
+
+/** Fewest sub-envs `auto` runs in workers: two halves of `DOUBLE_BUFFER_MIN_HALF`. */
+export const AUTO_WORKERS_MIN_ENVS = 2 * DOUBLE_BUFFER_MIN_HALF;
 
 /** What `chooseVectorEnv` decides from (measured by `measureCosts` where it says so). */
 export interface VectorEnvFacts {
@@ -79,7 +91,7 @@ export interface TrainEnvs {
   readonly numEnvs: number;
   readonly singleObservationSpace: Space;
   readonly singleActionSpace: Space;
-  /** First sub-env of the second half (worker envs of 2+ workers), or null: no double buffering. */
+  /** First sub-env of the second half (worker envs; see `DOUBLE_BUFFER_MIN_HALF`), or null: no double buffering. */
   readonly split: number | null;
   /** Resets every sub-env (sub-env i with seed + i); the observation batch. */
   reset(seed: number): Promise<ObsArray>;
@@ -141,7 +153,9 @@ function syncTrainEnvs(vec: SyncVectorEnv): TrainEnvs {
 
 function workerTrainEnvs(vec: WorkerVectorEnv): TrainEnvs {
   // The halves are whole worker blocks: the first half's workers step while the agent acts on the second.
-  const split = vec.numWorkers >= 2 && vec.numWorkers % 2 === 0 ? vec.firsts[vec.numWorkers / 2]! : null;
+  const cut = vec.numWorkers >= 2 && vec.numWorkers % 2 === 0 ? vec.firsts[vec.numWorkers / 2]! : null;
+  const ok = (half: number): boolean => half >= DOUBLE_BUFFER_MIN_HALF && half % DOUBLE_BUFFER_ALIGN === 0;
+  const split = cut !== null && ok(cut) && ok(vec.numEnvs - cut) ? cut : null;
   return {
     kind: 'workers',
     numEnvs: vec.numEnvs,

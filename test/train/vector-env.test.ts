@@ -30,29 +30,30 @@ function outcome(dir: string, step: number) {
   return { metrics: deterministic(readFileSync(join(dir, 'metrics.jsonl'), 'utf8')), weights: at('weights.net.bin'), slots: at('slots.adam.bin') };
 }
 
-const TOTAL = 320;
-
 describe('PPO over worker envs', () => {
   // cartpole with a 20-step cap: truncations every episode, so the bootstrap of V(finalObs) runs on both halves.
-  for (const [game, envOptions, lstmUnits] of [
-    ['cartpole', { maxEpisodeSteps: 20 }, 0],
-    ['catch', {}, 8],
-  ] as Array<[string, Record<string, unknown>, number]>) {
-    it(`gives the run of the in-process loop for the same seed (${game}, lstmUnits ${lstmUnits})`, async () => {
+  // 32 envs: two halves of 16 (double-buffered); 5 envs: halves too small, the workers step all at once.
+  for (const [game, envOptions, lstmUnits, envs, hidden] of [
+    ['cartpole', { maxEpisodeSteps: 20 }, 0, 32, [64, 64]],
+    ['catch', {}, 8, 32, [16]],
+    ['cartpole', { maxEpisodeSteps: 20 }, 0, 5, [16]],
+  ] as Array<[string, Record<string, unknown>, number, number, number[]]>) {
+    it(`gives the run of the in-process loop for the same seed (${game}, lstmUnits ${lstmUnits}, ${envs} envs)`, async () => {
       const dir = mkdtempSync(join(tmpdir(), 'npcforge-vec-'));
-      const file = { numSteps: 8, minibatches: 2, epochs: 2, mlpHidden: [16], lstmUnits, encoder: 'mlp', envOptions };
-      // Evaluation and checkpoints at 64-step multiples, off the 40-step rollouts: both halves are finished before them.
-      const flags = { steps: TOTAL, envs: 5, checkpointEvery: 64, logEvery: 16, evalEvery: 96, evalEpisodes: 2, seed: 4 };
+      const file = { numSteps: 4, minibatches: 2, epochs: 2, mlpHidden: hidden, lstmUnits, encoder: 'mlp', envOptions };
+      // 3 rollouts; evaluations and checkpoints fall inside rollouts, where both halves are finished first.
+      const total = envs * 4 * 3;
+      const flags = { steps: total, envs, checkpointEvery: envs * 3, logEvery: envs, evalEvery: envs * 5, evalEpisodes: 2, seed: 4 };
       const runs: Record<string, ReturnType<typeof outcome>> = {};
       for (const vectorEnv of ['sync', 'workers'] as const) {
         const config = resolveRunConfig({ game, agent: 'ppo', file, flags: { ...flags, vectorEnv } });
         const lines: string[] = [];
         const r = await train({ config, runDir: join(dir, vectorEnv), progress: { write: (s: string) => (lines.push(s), true) } });
-        expect(r.step).toBe(TOTAL);
-        if (vectorEnv === 'workers') expect(lines.join('')).toContain('5 envs in worker threads, double-buffered');
-        runs[vectorEnv] = outcome(join(dir, vectorEnv), TOTAL);
+        expect(r.step).toBe(total);
+        if (vectorEnv === 'workers') expect(lines.join('')).toContain(envs >= 32 ? `${envs} envs in worker threads, double-buffered` : `${envs} envs in worker threads (vectorEnv workers)`);
+        runs[vectorEnv] = outcome(join(dir, vectorEnv), total);
       }
-      expect(runs.workers!.metrics.length).toBe(TOTAL / 16);
+      expect(runs.workers!.metrics.length).toBe(12);
       expect(runs.workers!.metrics).toEqual(runs.sync!.metrics);
       expect(runs.workers!.weights.equals(runs.sync!.weights)).toBe(true);
       expect(runs.workers!.slots.equals(runs.sync!.slots)).toBe(true);
@@ -61,27 +62,30 @@ describe('PPO over worker envs', () => {
 
   it('checkpoints on a stop and resumes (in workers or in this process) exactly', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'npcforge-vec-resume-'));
-    const file = { numSteps: 8, minibatches: 2, epochs: 2, mlpHidden: [16], encoder: 'mlp', envOptions: { maxEpisodeSteps: 30 } };
-    const flags = { steps: TOTAL, envs: 4, checkpointEvery: 64, logEvery: 32, evalEvery: 64, evalEpisodes: 2, seed: 9 };
+    const file = { numSteps: 4, minibatches: 2, epochs: 2, mlpHidden: [16], encoder: 'mlp', envOptions: { maxEpisodeSteps: 30 } };
+    // 32 envs x 4 steps: 128-step rollouts; 12 iterations in all.
+    const total = 384;
+    const flags = { steps: total, envs: 32, checkpointEvery: 64, logEvery: 32, evalEvery: 96, evalEpisodes: 2, seed: 9 };
     const config = resolveRunConfig({ game: 'cartpole', agent: 'ppo', file, flags: { ...flags, vectorEnv: 'workers' } });
     let polls = 0;
-    const stopped = await train({ config, runDir: join(dir, 'a'), progress: null, shouldStop: () => ++polls > 37 });
+    const stopped = await train({ config, runDir: join(dir, 'a'), progress: null, shouldStop: () => ++polls > 5 });
     expect(stopped.interrupted).toBe(true);
     const at = stopped.step;
-    // Stopped between checkpoints, inside a rollout (rollouts are 32 steps).
+    // Stopped between checkpoints, inside a rollout.
     expect(at % 64).not.toBe(0);
-    expect(at % 32).not.toBe(0);
+    expect(at % 128).not.toBe(0);
     expect(listCheckpoints(join(dir, 'a'))).toContain(at);
     // Part of the rest in workers (stopped again), then the rest in this process.
     polls = 0;
-    const again = await train({ resume: join(dir, 'a'), progress: null, shouldStop: () => ++polls > 15 });
+    const again = await train({ resume: join(dir, 'a'), progress: null, shouldStop: () => ++polls > 3 });
     expect(again.interrupted).toBe(true);
     expect(again.step).toBeGreaterThan(at);
-    expect((await train({ resume: join(dir, 'a'), progress: null, vectorEnv: 'sync' })).step).toBe(TOTAL);
+    expect(again.step).toBeLessThan(total);
+    expect((await train({ resume: join(dir, 'a'), progress: null, vectorEnv: 'sync' })).step).toBe(total);
     const straight = resolveRunConfig({ game: 'cartpole', agent: 'ppo', file, flags: { ...flags, vectorEnv: 'sync' } });
-    expect((await train({ config: straight, runDir: join(dir, 'b'), progress: null })).step).toBe(TOTAL);
-    const a = outcome(join(dir, 'a'), TOTAL);
-    const b = outcome(join(dir, 'b'), TOTAL);
+    expect((await train({ config: straight, runDir: join(dir, 'b'), progress: null })).step).toBe(total);
+    const a = outcome(join(dir, 'a'), total);
+    const b = outcome(join(dir, 'b'), total);
     expect(a.metrics).toEqual(b.metrics);
     expect(a.weights.equals(b.weights)).toBe(true);
   });

@@ -90,8 +90,10 @@ export function registerTrain(program: Command): void {
         if (f.resume) {
           const extra = (['agent', 'preset', 'seed', 'envs', 'config', 'project', 'out', 'saveReplay', 'recurrent'] as const).filter((k) => f[k] !== undefined);
           if (game !== undefined || extra.length) throw new InvalidConfigError(formatError('train --resume', 'only --steps and --checkpoint next to --resume', [game && `game ${game}`, ...extra.map((k) => `--${k}`)].filter(Boolean).join(', '), 'drop them: a resumed run keeps its config'));
-          await importRunModules(f.resume);
-          result = await train({ ...common, resume: f.resume, steps: f.steps, checkpoint: f.checkpoint, vectorEnv: f.vectorEnv });
+          const runImports = await importRunModules(f.resume);
+          // Worker envs import what this process imported for the run.
+          const modules = [...imports, ...runImports].map((m) => m.url);
+          result = await train({ ...common, resume: f.resume, steps: f.steps, checkpoint: f.checkpoint, vectorEnv: f.vectorEnv, modules });
         } else {
           if (!game) throw new InvalidConfigError(formatError('train', 'a game id', 'none', 'run e.g. `npcforge train catch`'));
           requireGame(game, imports);
