@@ -4,20 +4,19 @@
  */
 import { existsSync, readFileSync, appendFileSync, rmSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
+import { availableParallelism } from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import { CheckpointError, InvalidConfigError, formatError, describe } from '../errors.js';
 import { canRender, type Env, type ObsArray } from '../envs/env.js';
 import { make } from '../envs/registry.js';
-import { Box } from '../envs/spaces.js';
+import { Box, Discrete } from '../envs/spaces.js';
 import { SyncVectorEnv } from '../envs/vector/sync-vector-env.js';
 import type { VectorStepResult } from '../envs/vector/types.js';
-import { Discrete } from '../envs/spaces.js';
 import type { Agent, UpdateMetrics } from '../agents/agent.js';
 import { getAgentFactory } from '../agents/registry.js';
 import { initBackend } from '../networks/backend.js';
 import { npcforgeVersion } from '../version.js';
 import { BEST_DIR, readCheckpoint, writeBest, writeCheckpoint, type RunnerState } from './checkpoint.js';
-import { availableParallelism } from 'node:os';
 import { AUTO_WORKERS_MIN_ENVS, chooseVectorEnv, measureEnvStepUs, openTrainEnvs, type TrainEnvs, type VectorEnvMode } from './train-envs.js';
 import { evaluate, summarise, type EvalEpisode } from './evaluate.js';
 import { Progress, formatNumber } from './progress.js';
