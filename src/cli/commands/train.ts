@@ -89,7 +89,7 @@ export function registerTrain(program: Command): void {
         const imports = await importModules(f.import);
         if (f.resume) {
           const extra = (['agent', 'preset', 'seed', 'envs', 'config', 'project', 'out', 'saveReplay', 'recurrent'] as const).filter((k) => f[k] !== undefined);
-          if (game !== undefined || extra.length) throw new InvalidConfigError(formatError('train --resume', 'only --steps and --checkpoint next to --resume', [game && `game ${game}`, ...extra.map((k) => `--${k}`)].filter(Boolean).join(', '), 'drop them: a resumed run keeps its config'));
+          if (game !== undefined || extra.length) throw new InvalidConfigError(formatError('train --resume', 'only --steps, --checkpoint and --vector-env next to --resume', [game && `game ${game}`, ...extra.map((k) => `--${k}`)].filter(Boolean).join(', '), 'drop them: a resumed run keeps its config'));
           const runImports = await importRunModules(f.resume);
           // Worker envs import what this process imported for the run.
           const modules = [...imports, ...runImports].map((m) => m.url);
