@@ -15,7 +15,8 @@
  * it moves far less than wall time when other processes load the machine.
  *
  * Flags: --frames N (200000; rounded up to whole rollouts of envs x steps) --rounds N (1) --seed N (0)
- *   --envs N (the preset's, 8) --num-steps N (the preset's, 128) --no-torch --python PATH --json FILE
+ *   --envs N (the game's, 64) --num-steps N (the preset's, 128) --preset NAME (the game's PPO preset,
+ *   minatar; `--preset default --envs 8` = CleanRL's Atari settings, 8 x 128) --no-torch --python PATH --json FILE
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -41,15 +42,17 @@ export interface PpoVsTorchOptions {
   seed: number;
   /** Sub-envs on both sides. */
   envs: number;
-  /** Agent settings over the game's PPO preset (e.g. numSteps from --num-steps). */
+  /** Agent settings over the PPO preset (e.g. numSteps from --num-steps). */
   overrides: Partial<PgConfig>;
+  /** PPO preset of both sides; undefined = the game's. */
+  preset?: string;
   torch: boolean;
   python: string;
 }
 
 /** Reads the flags; frames are rounded up to whole rollouts so both sides run the same updates. */
 export function ppoVsTorchOptions(args: BenchArgs): PpoVsTorchOptions {
-  const known = ['frames', 'rounds', 'seed', 'envs', 'num-steps', 'no-torch', 'python'];
+  const known = ['frames', 'rounds', 'seed', 'envs', 'num-steps', 'preset', 'no-torch', 'python'];
   const problems: string[] = [];
   for (const k of Object.keys(args.flags)) if (!known.includes(k)) problems.push(`unknown flag --${k}`);
   const int = (name: string, fallback: number | undefined, min: number): number | undefined => {
@@ -66,7 +69,8 @@ export function ppoVsTorchOptions(args: BenchArgs): PpoVsTorchOptions {
   const numSteps = int('num-steps', undefined, 1);
   if (problems.length) throw new InvalidConfigError(formatError('bench ppo-vs-torch', 'valid flags', problems.join('; '), `known: ${known.map((k) => `--${k}`).join(' ')}`));
   const overrides: Partial<PgConfig> = numSteps === undefined ? {} : { numSteps };
-  const preset = resolvePpo(envs, overrides);
+  const presetName = args.flags.preset;
+  const preset = resolvePpo(envs, overrides, presetName);
   const rollout = preset.envs * preset.agent.numSteps;
   return {
     frames: Math.ceil(frames / rollout) * rollout,
@@ -74,14 +78,15 @@ export function ppoVsTorchOptions(args: BenchArgs): PpoVsTorchOptions {
     seed,
     envs: preset.envs,
     overrides,
+    ...(presetName === undefined ? {} : { preset: presetName }),
     torch: args.flags['no-torch'] === undefined,
     python: args.flags.python ?? (existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3'),
   };
 }
 
 /** npcforge's resolved PPO settings for the game (its preset, then the overrides), as `train` resolves them. */
-export function resolvePpo(envs: number | undefined, overrides: Partial<PgConfig>): { envs: number; agent: PgConfig } {
-  const cfg = resolveRunConfig({ game: GAME, agent: 'ppo', file: { ...overrides }, flags: envs === undefined ? {} : { envs } });
+export function resolvePpo(envs: number | undefined, overrides: Partial<PgConfig>, preset?: string): { envs: number; agent: PgConfig } {
+  const cfg = resolveRunConfig({ game: GAME, agent: 'ppo', ...(preset === undefined ? {} : { preset }), file: { ...overrides }, flags: envs === undefined ? {} : { envs } });
   return { envs: cfg.run.envs, agent: cfg.agentConfig as unknown as PgConfig };
 }
 
@@ -155,7 +160,7 @@ async function runOurs(o: PpoVsTorchOptions, round: number, seed: number, expect
     const cpuPath = join(out, 'cpu.json');
     // No evaluation and one checkpoint at the end: the loop's time is env steps, acting and updates, as PyTorch's.
     writeFileSync(configPath, JSON.stringify({ ...o.overrides, evalEpisodes: 0, evalEvery: 0, checkpointEvery: 0, logEvery: 25_000 }));
-    const argv = ['--import', new URL('dist/bench/cpu-at-exit.js', REPO_ROOT).href, repoFile('bin/npcforge.js'), 'train', GAME, '--agent', 'ppo', '--steps', String(o.frames), '--envs', String(o.envs), '--seed', String(seed), '--config', configPath, '--out', out, '--no-progress', '--json'];
+    const argv = ['--import', new URL('dist/bench/cpu-at-exit.js', REPO_ROOT).href, repoFile('bin/npcforge.js'), 'train', GAME, '--agent', 'ppo', '--steps', String(o.frames), '--envs', String(o.envs), ...(o.preset === undefined ? [] : ['--preset', o.preset]), '--seed', String(seed), '--config', configPath, '--out', out, '--no-progress', '--json'];
     const r = await runChild(process.execPath, argv, { ...process.env, NPCFORGE_WASM_THREADS: '1', NPCFORGE_BENCH_CPU_FILE: cpuPath });
     if (r.status !== 0) throw new Error(`bench ppo-vs-torch: npcforge train exited with ${r.status}: ${lastLine(r.stderr)}`);
     const runDir = readdirSync(out).map((d) => join(out, d)).find((d) => existsSync(join(d, 'metrics.jsonl')));
@@ -274,7 +279,7 @@ function print(r: PpoVsTorchResult): void {
 /** Runs the rounds, prints the table, writes JSON when asked. */
 export async function runPpoVsTorch(args: BenchArgs): Promise<PpoVsTorchResult> {
   const o = ppoVsTorchOptions(args);
-  const { agent } = resolvePpo(o.envs, o.overrides);
+  const { agent } = resolvePpo(o.envs, o.overrides, o.preset);
   const before = loadavg();
   const runs: SideRun[] = [];
   let torchProblem: TorchOutcome | undefined;

@@ -12,6 +12,7 @@ import '../games/index.js';
 
 const benches: Record<string, () => Promise<{ bench: Bench }>> = {
   env: () => import('./env.js'),
+  'multi-agent-env': () => import('./multi-agent-env.js'),
   runtime: () => import('./runtime.js'),
   'act-batch': () => import('./act-batch.js'),
   ppo: () => import('./ppo.js'),

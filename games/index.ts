@@ -12,3 +12,4 @@ export * from './pendulum/index.js';
 export * from './mountain-car-continuous/index.js';
 export * from './tank/index.js';
 export * from './beacon/index.js';
+export * from './tag/index.js';

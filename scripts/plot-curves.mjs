@@ -1,8 +1,11 @@
 // `node scripts/plot-curves.mjs --out curve.png [--metric eval_return] [--x step] [--title T]
-//   [--ref "label=value"]... <label>=<run folder or metrics.jsonl> ...`
-// Draws one learning curve per run from its metrics.jsonl (only the rows where the metric was
+//   [--every N] [--ref "label=value"]... <label>=<run folder or metrics.jsonl>[,<another>...] ...`
+// Draws one learning curve per label from metrics.jsonl files (only the rows where the metric was
 // measured) into a PNG (SVG rendered by sharp), with axes, ticks, a legend and optional
-// horizontal reference lines (e.g. a paper's score). Used for docs/results.md.
+// horizontal reference lines (e.g. a paper's score). A label with several runs (seeds, comma-
+// separated) is drawn as their mean with a min-max band over the x values all of them logged.
+// `--every N` keeps only rows whose x is a multiple of N (e.g. the evaluation interval, for a
+// metric carried forward between measurements). Used for docs/results.md.
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -33,6 +36,24 @@ export function readCurve(source, metric, x = 'step') {
   return points;
 }
 
+/**
+ * Several runs' curves as one: the mean and the min-max band at the x values every run has
+ * (runs of one setting log at the same steps); `n` is the number of runs.
+ */
+export function meanBand(curves) {
+  if (curves.length === 1) return { points: curves[0], band: null, n: 1 };
+  const maps = curves.map((c) => new Map(c));
+  const xs = curves[0].map((p) => p[0]).filter((x) => maps.every((m) => m.has(x)));
+  const points = [];
+  const band = [];
+  for (const x of xs) {
+    const v = maps.map((m) => m.get(x));
+    points.push([x, v.reduce((a, b) => a + b, 0) / v.length]);
+    band.push([x, Math.min(...v), Math.max(...v)]);
+  }
+  return { points, band, n: curves.length };
+}
+
 /** A round tick step for a span, giving about `n` ticks. */
 function tickStep(span, n) {
   const raw = span / n;
@@ -45,7 +66,7 @@ const esc = (s) => String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replac
 
 /** The chart as SVG text: `series` [{label, points}], `refs` [{label, value}]. */
 export function curveSvg({ series, refs = [], title = '', xLabel = 'step', yLabel = 'value' }) {
-  const all = series.flatMap((s) => s.points);
+  const all = series.flatMap((s) => [...s.points, ...(s.band ?? []).flatMap((b) => [[b[0], b[1]], [b[0], b[2]]])]);
   if (all.length === 0) throw new Error('plot-curves: no points to draw (is the metric written in these runs?)');
   const xs = all.map((p) => p[0]);
   const ys = [...all.map((p) => p[1]), ...refs.map((r) => r.value)];
@@ -70,6 +91,11 @@ export function curveSvg({ series, refs = [], title = '', xLabel = 'step', yLabe
   refs.forEach((r) => out.push(`<line x1="${PAD.left}" x2="${PAD.left + pw}" y1="${sy(r.value)}" y2="${sy(r.value)}" stroke="#666" stroke-dasharray="6 4"/><text x="${PAD.left + pw - 4}" y="${sy(r.value) - 4}" text-anchor="end" fill="#444">${esc(r.label)}</text>`));
   series.forEach((s, i) => {
     const color = COLORS[i % COLORS.length];
+    if (s.band && s.band.length) {
+      const upper = s.band.map((b, j) => `${j ? 'L' : 'M'}${sx(b[0]).toFixed(1)} ${sy(b[2]).toFixed(1)}`).join(' ');
+      const lower = [...s.band].reverse().map((b) => `L${sx(b[0]).toFixed(1)} ${sy(b[1]).toFixed(1)}`).join(' ');
+      out.push(`<path class="band" d="${upper} ${lower} Z" fill="${color}" fill-opacity="0.18" stroke="none"/>`);
+    }
     const d = s.points.map((p, j) => `${j ? 'L' : 'M'}${sx(p[0]).toFixed(1)} ${sy(p[1]).toFixed(1)}`).join(' ');
     out.push(`<path d="${d}" fill="none" stroke="${color}" stroke-width="2"/>`);
     out.push(`<rect x="${PAD.left + 10}" y="${PAD.top + 8 + i * 18}" width="14" height="3" fill="${color}"/><text x="${PAD.left + 30}" y="${PAD.top + 13 + i * 18}">${esc(s.label)}</text>`);
@@ -79,7 +105,7 @@ export function curveSvg({ series, refs = [], title = '', xLabel = 'step', yLabe
 }
 
 function parseArgs(argv) {
-  const o = { metric: 'eval_return', x: 'step', title: '', refs: [], runs: [], out: null };
+  const o = { metric: 'eval_return', x: 'step', title: '', refs: [], runs: [], out: null, every: 0 };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const next = () => {
@@ -90,6 +116,10 @@ function parseArgs(argv) {
     else if (a === '--metric') o.metric = next();
     else if (a === '--x') o.x = next();
     else if (a === '--title') o.title = next();
+    else if (a === '--every') {
+      o.every = Number(next());
+      if (!Number.isFinite(o.every) || o.every <= 0) throw new Error('plot-curves: --every wants a positive number');
+    }
     else if (a === '--ref') {
       const [label, value] = next().split('=');
       if (!label || !Number.isFinite(Number(value))) throw new Error('plot-curves: --ref wants "label=number"');
@@ -98,7 +128,7 @@ function parseArgs(argv) {
     else {
       const eq = a.indexOf('=');
       if (eq <= 0) throw new Error(`plot-curves: expected <label>=<run folder or metrics.jsonl>, received ${JSON.stringify(a)}`);
-      o.runs.push({ label: a.slice(0, eq), source: a.slice(eq + 1) });
+      o.runs.push({ label: a.slice(0, eq), sources: a.slice(eq + 1).split(',').filter(Boolean) });
     }
   }
   return o;
@@ -108,10 +138,14 @@ if (process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).
   try {
     const o = parseArgs(process.argv.slice(2));
     if (o.help || !o.out || o.runs.length === 0) {
-      process.stdout.write('usage: node scripts/plot-curves.mjs --out curve.png [--metric eval_return] [--x step] [--title T] [--ref "label=value"]... <label>=<run folder or metrics.jsonl>...\n');
+      process.stdout.write('usage: node scripts/plot-curves.mjs --out curve.png [--metric eval_return] [--x step] [--title T] [--every N] [--ref "label=value"]... <label>=<run folder or metrics.jsonl>[,<more runs: mean and min-max band>]...\n');
       process.exit(o.help ? 0 : 2);
     }
-    const series = o.runs.map((r) => ({ label: r.label, points: readCurve(r.source, o.metric, o.x) }));
+    const series = o.runs.map((r) => {
+      const curves = r.sources.map((src) => readCurve(src, o.metric, o.x).filter((p) => !o.every || p[0] % o.every === 0));
+      const m = meanBand(curves);
+      return { label: m.n > 1 ? `${r.label} (mean of ${m.n}, min-max band)` : r.label, points: m.points, band: m.band };
+    });
     const svg = curveSvg({ series, refs: o.refs, title: o.title, xLabel: o.x === 'step' ? 'frames (env steps)' : o.x, yLabel: o.metric });
     const { default: sharp } = await import('sharp');
     if (o.out.endsWith('.svg')) writeFileSync(o.out, svg);

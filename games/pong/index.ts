@@ -1,7 +1,10 @@
 import { register } from '../../src/envs/registry.js';
+import { registerMultiAgent } from '../../src/envs/multi/registry.js';
 import { PongEnv, type PongOptions } from './pong.js';
+import { PongMultiAgentEnv, type PongMultiAgentOptions } from './pong-multi-agent.js';
 
 export { PongEnv, PONG_ACTIONS, PONG_DEFAULTS, PONG_INTENSITY, mirrorPongObs, pongStateObs, resolvePongConfig, PONG_STATE_SIZE, type PongObsType, type PongAction, type PongConfig, type PongMode, type PongOptions } from './pong.js';
+export { PongMultiAgentEnv, PONG_AGENTS, PONG_MULTI_AGENT_MAX_STEPS, type PongAgent, type PongMultiAgentOptions } from './pong-multi-agent.js';
 
 register('pong', (o) => new PongEnv(o as PongOptions), {
   maxEpisodeSteps: 6000,
@@ -9,4 +12,8 @@ register('pong', (o) => new PongEnv(o as PongOptions), {
   description: "Pong on a 40x40 pixel field vs a scripted bot (botSkill) or a second player (mode: 'two-player'); +1/-1 per point, first to 5.",
   // DQN on the pixel field with the MinAtar preset and the one encoder rule (untuned).
   train: { agent: 'dqn', preset: 'minatar', steps: 1_000_000, config: { network: 'auto' } },
+});
+
+registerMultiAgent('pong', (o) => new PongMultiAgentEnv(o as PongMultiAgentOptions), {
+  description: "Pong with both paddles as agents (right, left); each sees itself as the right paddle; +1/-1 zero-sum per point, first to 5.",
 });

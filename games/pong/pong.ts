@@ -331,18 +331,38 @@ export class PongEnv implements Env<Uint8Array | Float32Array, PongAction> {
   }
 
   private observe(): Uint8Array | Float32Array {
+    return this.observePlayer(0);
+  }
+
+  /**
+   * The observation of the current state from `player`'s view (a fresh array): player 0's is what
+   * `step` returns; player 1's is the mirrored game (ball x -> width - ballSize - x, paddles
+   * swapped), drawn rather than flipped pixel by pixel, so that it equals player 0's observation
+   * of the mirrored state exactly, also for a ball between pixels. One policy can play both sides.
+   */
+  observePlayer(player: 0 | 1): Uint8Array | Float32Array {
     const c = this.config;
     const s = this.s;
+    if (player === 1) {
+      const ballX = c.width - c.ballSize - s.ballX;
+      if (c.obsType === 'state') return pongStateObs(ballX, s.ballY, -s.ballVx, s.ballVy, Math.round(s.paddleY[1]), s.paddleY[0], c);
+      return this.drawObs(Math.round(s.paddleY[1]), s.paddleY[0], ballX, s.ballY);
+    }
     if (c.obsType === 'state') return pongStateObs(s.ballX, s.ballY, s.ballVx, s.ballVy, s.paddleY[0], s.paddleY[1], c);
+    return this.drawObs(s.paddleY[0], Math.round(s.paddleY[1]), s.ballX, s.ballY);
+  }
+
+  /** The pixel observation of one view: own paddle at the right, the opponent's at the left (integer tops). */
+  private drawObs(ownTop: number, opponentTop: number, ballX: number, ballY: number): Uint8Array {
+    const c = this.config;
     const w = c.width;
     const o = this.pool.take();
-    const left = Math.round(s.paddleY[1]);
     for (let k = 0; k < c.paddleHeight; k++) {
-      o[(s.paddleY[0] + k) * w + this.rightCol] = PONG_INTENSITY.player;
-      o[(left + k) * w + this.leftCol] = PONG_INTENSITY.opponent;
+      o[(ownTop + k) * w + this.rightCol] = PONG_INTENSITY.player;
+      o[(opponentTop + k) * w + this.leftCol] = PONG_INTENSITY.opponent;
     }
-    const bx = Math.floor(s.ballX);
-    const by = Math.floor(s.ballY);
+    const bx = Math.floor(ballX);
+    const by = Math.floor(ballY);
     for (let dy = 0; dy < c.ballSize; dy++) {
       const yy = by + dy;
       if (yy < 0 || yy >= c.height) continue;

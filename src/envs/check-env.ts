@@ -8,7 +8,7 @@
 import { NpcforgeError, formatError, describe } from '../errors.js';
 import { Wrapper, canRender, type Env } from './env.js';
 import { SeededRng } from './rng.js';
-import { Box, Dict, type Space } from './spaces.js';
+import { isSpace, snapshot, whyNotIn } from './check-shared.js';
 
 export class EnvCheckError extends NpcforgeError {
   /** Every problem found, one formatted line each. */
@@ -24,45 +24,9 @@ export interface CheckEnvOptions {
   skipRender?: boolean;
 }
 
-function snapshot(x: unknown): string {
-  if (ArrayBuffer.isView(x)) return Array.from(x as unknown as ArrayLike<number>).join(',');
-  if (x && typeof x === 'object' && !Array.isArray(x)) return Object.keys(x).sort().map((k) => `${k}:${snapshot((x as Record<string, unknown>)[k])}`).join(';');
-  return JSON.stringify(x);
-}
-
 function isEnv(x: unknown): x is Env<any, any> {
   const e = x as Partial<Env<any, any>> | null;
   return typeof e === 'object' && e !== null && typeof e.reset === 'function' && typeof e.step === 'function';
-}
-
-function isSpace(x: unknown): x is Space {
-  const s = x as Partial<Space> | null;
-  return typeof s === 'object' && s !== null && typeof s.contains === 'function' && typeof s.sample === 'function' && typeof s.toJSON === 'function';
-}
-
-/** Why `x` is not in `space`, naming the Dict key, the dtype, the length or the first out-of-bounds index. */
-function whyNotIn(space: Space, x: unknown): string {
-  if (space instanceof Dict) {
-    if (!x || typeof x !== 'object' || ArrayBuffer.isView(x)) return `${describe(x)} (a Dict observation is an object of arrays)`;
-    const keys = Object.keys(space.spaces);
-    const extra = Object.keys(x).filter((k) => !keys.includes(k));
-    if (extra.length) return `extra keys ${extra.join(', ')}`;
-    for (const k of keys) {
-      const v = (x as Record<string, unknown>)[k];
-      if (!space.spaces[k]!.contains(v)) return `key '${k}': ${whyNotIn(space.spaces[k]!, v)}`;
-    }
-    return 'a value outside the space';
-  }
-  if (space instanceof Box) {
-    const ctor = space.dtype === 'uint8' ? Uint8Array : space.dtype === 'int32' ? Int32Array : Float32Array;
-    if (!(x instanceof ctor)) return `${describe(x)} (expected a ${ctor.name} of ${space.size} values, shape [${space.shape.join(', ')}])`;
-    if (x.length !== space.size) return `length ${x.length} (shape [${space.shape.join(', ')}] has ${space.size} values)`;
-    for (let i = 0; i < space.size; i++) {
-      const v = x[i]!;
-      if (!(v >= space.low[i]! && v <= space.high[i]!)) return `value ${v} at index ${i} outside [${space.low[i]}, ${space.high[i]}]`;
-    }
-  }
-  return describe(x);
 }
 
 /**

@@ -15,3 +15,4 @@ export { parseFixedSequence } from './fixed-sequence.js';
 export * from './actions.js';
 export * from './dict-obs.js';
 export * from './game-env.js';
+export * from './multi/index.js';

@@ -10,6 +10,7 @@ import { TimeLimit } from './wrappers/time-limit.js';
 import { FlattenDictObservation } from './dict-obs.js';
 import { Dict } from './spaces.js';
 import { checkTrainDefaults, type TrainDefaults } from './train-defaults.js';
+import { isMultiAgentRegistered } from './multi/registry.js';
 
 export type EnvFactory = (options: Record<string, unknown>) => Env<any, any>;
 
@@ -71,7 +72,10 @@ export function make<Obs = any, Act = any>(id: string, options: MakeOptions = {}
   const entry = entries.get(id);
   if (!entry) {
     const known = listEnvs().map((e) => e.id).join(', ');
-    throw new UnknownEnvError(formatError('make', `a registered env id (${known})`, describe(id), 'pick one of the listed ids, or register() your game first'));
+    const fix = isMultiAgentRegistered(id)
+      ? `'${id}' is a multi-agent game: build it with makeMultiAgent('${id}'), or play one seat with asSingleAgent(makeMultiAgent('${id}'), { agent, others })`
+      : 'pick one of the listed ids, or register() your game first';
+    throw new UnknownEnvError(formatError('make', `a registered env id (${known})`, describe(id), fix));
   }
   const { maxEpisodeSteps, orderEnforcing = true, ...rest } = options;
   const gameOptions = { ...(entry.defaults.options ?? {}), ...rest };

@@ -20,9 +20,18 @@ const opts = (argv: string[]) => ppoVsTorchOptions(parseBenchArgs(argv));
 const flagMap = (argv: string[]): Record<string, string> => Object.fromEntries(argv.flatMap((a, i) => (a.startsWith('--') ? [[a.slice(2), argv[i + 1]!]] : [])));
 
 describe('bench ppo-vs-torch options', () => {
-  it("default to the issue's setting: 8 envs x 128 steps, 200k frames rounded up to whole rollouts (196 x 1024), 1 round", () => {
+  it("default to the game's PPO preset (64 envs x 128 steps), 200k frames rounded up to whole rollouts (25 x 8192), 1 round", () => {
     const o = opts([]);
-    expect(o).toMatchObject({ frames: 200_704, rounds: 1, seed: 0, envs: 8, torch: true });
+    expect(o).toMatchObject({ frames: 204_800, rounds: 1, seed: 0, envs: 64, torch: true });
+    expect(o.preset).toBeUndefined();
+  });
+
+  it("--preset default --envs 8 compares the issue's 8 x 128 CleanRL settings on both sides", () => {
+    const o = opts(['--preset', 'default', '--envs', '8']);
+    expect(o).toMatchObject({ frames: 200_704, envs: 8, preset: 'default' });
+    const { agent } = resolvePpo(undefined, {}, 'default');
+    expect(agent).toMatchObject({ numSteps: 128, minibatches: 4, lr: 2.5e-4, annealLr: true, gamma: 0.99 });
+    expect(resolvePpo(undefined, {}).agent).toMatchObject({ minibatches: 8, lr: 1e-3, annealLr: false, gamma: 0.999 });
   });
 
   it('follow --envs and --num-steps, rounding the frames to their rollout', () => {

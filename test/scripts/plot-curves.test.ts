@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, describe, expect, it } from 'vitest';
 // @ts-expect-error plain .mjs script without type declarations
-import { curveSvg, readCurve } from '../../scripts/plot-curves.mjs';
+import { curveSvg, meanBand, readCurve } from '../../scripts/plot-curves.mjs';
 
 const root = join(__dirname, '..', '..');
 const tmp = mkdtempSync(join(tmpdir(), 'npcforge-plot-'));
@@ -51,5 +51,25 @@ describe('plot-curves', () => {
     const bad = spawnSync(process.execPath, [join(root, 'scripts', 'plot-curves.mjs'), '--out', out, 'no-label'], { encoding: 'utf8' });
     expect(bad.status).toBe(2);
     expect(bad.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
+  it('draws several seeds of one label as their mean with a min-max band at the steps all of them logged', () => {
+    const m = meanBand([[[0, 1], [10, 3], [20, 5]], [[0, 3], [10, 5]], [[0, 2], [10, 1], [20, 9]]]);
+    expect(m.n).toBe(3);
+    expect(m.points).toEqual([[0, 2], [10, 3]]);
+    expect(m.band).toEqual([[0, 1, 3], [10, 1, 5]]);
+    expect(meanBand([[[0, 1]]])).toEqual({ points: [[0, 1]], band: null, n: 1 });
+    const svg: string = curveSvg({ series: [{ label: 'ppo', points: m.points, band: m.band }] });
+    expect(svg.match(/class="band"/g)).toHaveLength(1);
+  });
+
+  it('keeps only multiples of --every and labels a multi-run series with its run count', () => {
+    const rows = (k: number) => Array.from({ length: 10 }, (_, i) => JSON.stringify({ step: i * 50, eval_return: i + k }));
+    const a = run('e1', rows(0));
+    const b = run('e2', rows(2));
+    const out = join(tmp, 'e.svg');
+    const r = spawnSync(process.execPath, [join(root, 'scripts', 'plot-curves.mjs'), '--out', out, '--every', '100', `ppo=${a},${b}`], { encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toContain('ppo (mean of 2, min-max band): 5 points');
   });
 });

@@ -155,6 +155,9 @@ const MEMORY_PPO: Partial<PgConfig> = { encoder: 'mlp', mlpHidden: [64], numStep
 /** PPO on pendulum (see the `pendulum` row below). `--recurrent` shares the encoder and LSTM (not measured). */
 const PENDULUM_PPO: Partial<PgConfig> = { numSteps: 512, epochs: 10, minibatches: 32, lr: 1e-3, gamma: 0.9, gaeLambda: 0.95, clip: 0.2, valueClip: null, entCoef: 0, vfCoef: 0.5, maxGradNorm: 0.5, mlpHidden: [64, 64], encoder: 'mlp', separateCritic: true, normObs: true, normReward: true };
 
+/** PPO on the MinAtar games (see the `minatar` row below). */
+const MINATAR_PPO: Partial<PgConfig> = { numSteps: 128, epochs: 4, minibatches: 8, lr: 1e-3, annealLr: false, gamma: 0.999, gaeLambda: 0.95, clip: 0.2, entCoef: 0.01, vfCoef: 0.5, maxGradNorm: 0.5 };
+
 /**
  * Presets tuned on the bundled games, named after them (`catch`, `memory-maze+lstm`, ...); the games
  * pick them, with their step budgets and env counts, in their train blocks (games/<g>/index.ts;
@@ -200,5 +203,13 @@ export const PG_GAME_PRESETS: Record<string, Partial<Record<PgAlgorithm, PgGameP
   },
   'catch/flicker': {
     ppo: { config: MEMORY_PPO, recurrent: { ...MEMORY_PPO, lstmUnits: 32 } },
+  },
+  // The MinAtar games (games/minatar/index.ts runs it with 64 envs): gymnax's MinAtar PPO settings
+  // (64 envs x 128 steps, 8 minibatches of 1024, 4 epochs, constant lr 5e-4, gamma 0.999) on the
+  // MinAtar paper's CNN. Chosen by the Breakout sweep in docs/results.md: CleanRL's Atari settings
+  // (8 x 128, lr 2.5e-4 annealed, gamma 0.99), the same with lr 5e-4, with 16 or 32 envs, or with
+  // gamma 0.999 alone all stalled at a return of 5-6 from about 500k frames on.
+  minatar: {
+    ppo: { config: MINATAR_PPO },
   },
 };

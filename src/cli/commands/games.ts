@@ -1,5 +1,7 @@
 import type { Command } from 'commander';
 import { listEnvs, make } from '../../envs/registry.js';
+import { listMultiAgentEnvs, makeMultiAgent } from '../../envs/multi/registry.js';
+import type { SpaceJSON } from '../../envs/spaces.js';
 import { IMPORT_FLAG, IMPORT_HELP, collectImport, importModules } from '../imports.js';
 
 /** JSON indented like `JSON.stringify(v, null, 2)`, but arrays of numbers and strings stay on one line (bounds of a 10x10x10 Box are 1000 numbers). */
@@ -32,6 +34,7 @@ export function registerGames(program: Command): void {
         const env = make(e.id);
         const row = {
           id: e.id,
+          kind: 'single-agent' as const,
           actions: env.spec.actionNames,
           observation: env.observationSpace.toJSON(),
           maxEpisodeSteps: e.maxEpisodeSteps ?? null,
@@ -41,14 +44,39 @@ export function registerGames(program: Command): void {
         env.close();
         return row;
       });
+      // Multi-agent games follow, marked: their spaces and actions are per agent.
+      const multiRows = listMultiAgentEnvs().map((e) => {
+        const env = makeMultiAgent(e.id);
+        const agents = [...env.possibleAgents];
+        const row = {
+          id: e.id,
+          kind: 'multi-agent' as const,
+          agents,
+          actions: Object.fromEntries(agents.map((a) => [a, env.spec.actionNames[a] ?? []])),
+          observation: Object.fromEntries(agents.map((a) => [a, env.observationSpace(a).toJSON()])),
+          maxEpisodeSteps: env.spec.maxEpisodeSteps ?? null,
+          description: e.description ?? '',
+        };
+        env.close();
+        return row;
+      });
       if (opts.json) {
-        process.stdout.write(compactJson(rows) + '\n');
+        process.stdout.write(compactJson([...rows, ...multiRows]) + '\n');
         return;
       }
-      const width = Math.max(...rows.map((r) => r.id.length), 4);
+      const marker = ' [multi-agent]';
+      const width = Math.max(...rows.map((r) => r.id.length), ...multiRows.map((r) => r.id.length + marker.length), 4);
       for (const r of rows) {
-        const shape = r.observation.type === 'Box' ? `[${r.observation.shape.join('x')}] ${r.observation.dtype}` : r.observation.type;
-        process.stdout.write(`${r.id.padEnd(width)}  ${shape.padEnd(18)} actions: ${r.actions.join(',')}\n    ${r.description}\n`);
+        process.stdout.write(`${r.id.padEnd(width)}  ${describeSpace(r.observation).padEnd(18)} actions: ${r.actions.join(',')}\n    ${r.description}\n`);
+      }
+      for (const r of multiRows) {
+        const first = r.agents[0]!;
+        process.stdout.write(`${(r.id + marker).padEnd(width)}  ${describeSpace(r.observation[first]!).padEnd(18)} agents: ${r.agents.join(',')}; actions: ${r.actions[first]!.join(',')}\n    ${r.description}\n`);
       }
     });
+}
+
+/** `[10x10x4] uint8` for a Box, the type name otherwise. */
+function describeSpace(json: SpaceJSON): string {
+  return json.type === 'Box' ? `[${json.shape.join('x')}] ${json.dtype}` : json.type;
 }
