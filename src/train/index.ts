@@ -6,3 +6,4 @@ export * from './env-state.js';
 export * from './evaluate.js';
 export * from './progress.js';
 export * from './runner.js';
+export * from './train-envs.js';
