@@ -9,7 +9,7 @@ import { make, trainDefaultsOf } from '../envs/registry.js';
 import { overrideTrainDefaults, ownVariant, trainDefaultsProblems, type TrainDefaults, type TrainVariant } from '../envs/train-defaults.js';
 import { agentsForActionSpace, getAgentFactory, listAgents, type AgentFactory } from '../agents/registry.js';
 import { undeclaredAgent, undeclaredVariant } from './game-defaults.js';
-import { checkEnvChainDeclared } from './env-state.js';
+import { checkEnvChainDeclared } from '../envs/env-state.js';
 import { vectorEnvProblem, type VectorEnvMode } from './train-envs.js';
 import { memoryProblems, spaceFacts, type MemoryNeed } from '../agents/memory.js';
 import { totalmem } from 'node:os';

@@ -16,7 +16,7 @@ import { Discrete, type Space } from '../envs/spaces.js';
 import { SyncVectorEnv } from '../envs/vector/sync-vector-env.js';
 import { WorkerVectorEnv } from '../envs/vector/worker-vector-env.js';
 import type { VectorStepResult } from '../envs/vector/types.js';
-import { restoreEnvChain, snapshotEnvChain, type EnvChainSnapshot } from './env-state.js';
+import { restoreEnvChain, snapshotEnvChain, type EnvChainSnapshot } from '../envs/env-state.js';
 
 /** Where a run steps its sub-envs: in this process, in worker threads, or picked by `chooseVectorEnv`. */
 export type VectorEnvMode = 'sync' | 'workers' | 'auto';

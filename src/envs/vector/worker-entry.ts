@@ -9,7 +9,7 @@ import { make } from '../registry.js';
 import type { Env, ObsArray, Info } from '../env.js';
 import type { Box } from '../spaces.js';
 // Checkpoints of a run over workers snapshot the sub-envs where they live, with the one snapshot format.
-import { restoreEnvChain, snapshotEnvChain, type EnvChainSnapshot } from '../../train/env-state.js';
+import { restoreEnvChain, snapshotEnvChain, type EnvChainSnapshot } from '../env-state.js';
 import { Command, CONTROL_SLOTS, Slot, type ParentMessage, type SharedBuffers, type WorkerInit, type WorkerMessage } from './worker-protocol.js';
 
 const init = workerData as WorkerInit;

@@ -15,7 +15,7 @@ import type { EnvSpec, Info, ObsArray } from '../env.js';
 import { Box, Discrete, spaceFromJSON, type Space } from '../spaces.js';
 import { observationSpaceFromJSON } from '../dict-obs.js';
 import type { AutoresetMode, VectorEnv, VectorResetResult, VectorStepResult } from './types.js';
-import type { EnvChainSnapshot } from '../../train/env-state.js';
+import type { EnvChainSnapshot } from '../env-state.js';
 import { Command, CONTROL_SLOTS, Slot, type ParentMessage, type SharedBuffers, type WorkerInit, type WorkerMessage } from './worker-protocol.js';
 
 // Atomics.waitAsync is in Node >= 16 but not in the ES2022 lib typings.
