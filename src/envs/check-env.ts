@@ -6,9 +6,9 @@
  * `render()` is optional (a game without it is checked without frames).
  */
 import { NpcforgeError, formatError, describe } from '../errors.js';
-import { Wrapper, canRender, type Env } from './env.js';
+import { Wrapper, canRender, type Env, type EnvSnapshot } from './env.js';
 import { SeededRng } from './rng.js';
-import { isSpace, snapshot, whyNotIn } from './check-shared.js';
+import { compareStateReplay, isSpace, type CheckProblem, snapshot, whyNotIn } from './check-shared.js';
 
 export class EnvCheckError extends NpcforgeError {
   /** Every problem found, one formatted line each. */
@@ -140,7 +140,7 @@ export function checkEnv(envOrFactory: Env<any, any> | (() => Env<any, any>), op
   report();
 }
 
-type Problem = (kind: string, expected: string, received: string, fix: string) => void;
+type Problem = CheckProblem;
 
 /** Calls the factory; a class passed where a factory belongs is named (calling it without new throws). */
 function makeEnv(factory: () => Env<any, any>, problem: Problem): Env<any, any> {
@@ -185,14 +185,6 @@ function checkStateRoundTrip(env: Env<any, any>, rng: SeededRng, problem: Proble
     }
     return out;
   };
-  try {
-    const first = play();
-    game.setState(JSON.parse(saved));
-    const second = play();
-    if (first.join('/') !== second.join('/')) problem('state', 'the same steps after setState(getState()) (JSON round trip)', `a difference at step ${first.findIndex((s, i) => s !== second[i]) + 1}`, 'save every field the game reads in getState(), RNG included');
-    game.setState(JSON.parse(saved));
-  } catch (err) {
-    problem('state', 'getState()/setState() to round-trip through JSON', `an error: ${(err as Error).message.split('\n')[0]}`, 'save every field the game reads in getState(), RNG included');
-  }
+  compareStateReplay(saved, (state) => game.setState!(state as EnvSnapshot), play, problem);
   return true;
 }

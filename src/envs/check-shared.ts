@@ -12,6 +12,27 @@ export function snapshot(x: unknown): string {
   return JSON.stringify(x);
 }
 
+/** A checker's way to file one problem: kind, what was expected, what was received, the fix. */
+export type CheckProblem = (kind: string, expected: string, received: string, fix: string) => void;
+
+/**
+ * The state round trip both checkers make: `play()` (a few steps as comparable text), restore the
+ * JSON-cloned `saved` state, `play()` again; the two must agree. The env is left in the saved
+ * state. A throwing getState/setState or step is filed as a problem, not thrown.
+ */
+export function compareStateReplay(saved: string, setState: (state: unknown) => void, play: () => string[], problem: CheckProblem): void {
+  const fix = 'save every field the game reads in getState(), RNG included';
+  try {
+    const first = play();
+    setState(JSON.parse(saved));
+    const second = play();
+    if (first.join('/') !== second.join('/')) problem('state', 'the same steps after setState(getState()) (JSON round trip)', `a difference at step ${first.findIndex((s, i) => s !== second[i]) + 1}`, fix);
+    setState(JSON.parse(saved));
+  } catch (err) {
+    problem('state', 'getState()/setState() to round-trip through JSON', `an error: ${(err as Error).message.split('\n')[0]}`, fix);
+  }
+}
+
 /** True for anything shaped like a Space (contains, sample, toJSON). */
 export function isSpace(x: unknown): x is Space {
   const s = x as Partial<Space> | null;

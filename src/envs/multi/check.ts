@@ -5,7 +5,8 @@
  */
 import { NpcforgeError, describe, formatError } from '../../errors.js';
 import { EnvCheckError } from '../check-env.js';
-import { isSpace, snapshot, whyNotIn } from '../check-shared.js';
+import { compareStateReplay, isSpace, type CheckProblem, snapshot, whyNotIn } from '../check-shared.js';
+import type { EnvSnapshot } from '../env.js';
 import { SeededRng } from '../rng.js';
 import type { AgentDict, MultiAgentEnv } from './multi-agent-env.js';
 
@@ -23,7 +24,7 @@ const UNKNOWN_AGENT = 'not_an_agent_of_this_game';
 /** The message shape of every error the framework throws on purpose. */
 const ERROR_SHAPE = /^\[[^\]]+\] expected .+, received .+; fix: .+/s;
 
-type Problem = (kind: string, expected: string, received: string, fix: string) => void;
+type Problem = CheckProblem;
 type AnyMultiEnv = MultiAgentEnv<any, any>;
 
 function isMultiAgentEnv(x: unknown): x is AnyMultiEnv {
@@ -275,14 +276,6 @@ function checkStateRoundTrip(env: AnyMultiEnv, liveNow: readonly string[], rng: 
     }
     return out;
   };
-  try {
-    const first = play();
-    env.setState(JSON.parse(saved));
-    const second = play();
-    if (first.join('/') !== second.join('/')) problem('state', 'the same steps after setState(getState()) (JSON round trip)', `a difference at step ${first.findIndex((s, i) => s !== second[i]) + 1}`, 'save every field the game reads in getState(), RNG included');
-    env.setState(JSON.parse(saved));
-  } catch (err) {
-    problem('state', 'getState()/setState() to round-trip through JSON', `an error: ${(err as Error).message.split('\n')[0]}`, 'save every field the game reads in getState(), RNG included');
-  }
+  compareStateReplay(saved, (state) => env.setState!(state as EnvSnapshot), play, problem);
   return true;
 }
