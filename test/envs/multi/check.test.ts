@@ -3,7 +3,7 @@ import '../../../games/index.js';
 import { EnvCheckError } from '../../../src/envs/check-env.js';
 import { checkMultiAgentEnv } from '../../../src/envs/multi/check.js';
 import { listMultiAgentEnvs, makeMultiAgent } from '../../../src/envs/multi/registry.js';
-import { BrokenAcceptsAnyAgent, BrokenKeepsDoneAgents, BrokenObsOutOfSpace, BrokenPlainError, BrokenUnseeded, RaceEnv } from '../../fixtures/race-game.js';
+import { BrokenAcceptsAnyAgent, BrokenForgetsCells, BrokenKeepsDoneAgents, BrokenObsOutOfSpace, BrokenPlainError, BrokenUnseeded, RaceEnv } from '../../fixtures/race-game.js';
 
 // Iterates the registry, so multi-agent games added later are covered without editing this file.
 const ids = listMultiAgentEnvs().map((e) => e.id);
@@ -70,6 +70,11 @@ describe('checkMultiAgentEnv on test games', () => {
   it('finds randomness that does not come from the seeded RNG', () => {
     const problems = problemsOf(() => checkMultiAgentEnv(() => new BrokenUnseeded(), { steps: 30 }));
     expect(problems).toEqual(['[checkMultiAgentEnv(test/race)] expected identical episodes for the same seed and actions, received a difference at transition 0; fix: draw every random number from the env RNG seeded in reset({seed})']);
+  });
+
+  it('finds a saved state that leaves out what the game reads (the replay after setState differs)', () => {
+    const problems = problemsOf(() => checkMultiAgentEnv(() => new BrokenForgetsCells(), { steps: 30 }));
+    expect(problems).toContain('[checkMultiAgentEnv(test/race)] expected the same steps after setState(getState()) (JSON round trip), received a difference at step 1; fix: save every field the game reads in getState(), RNG included');
   });
 
   it('refuses something that is not a multi-agent env, in one line', () => {
