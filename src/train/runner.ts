@@ -24,6 +24,8 @@ import { episodeName } from '../replay/episodes/episode-name.js';
 import { episodeActionLayout } from '../replay/episodes/format.js';
 import type { ResolvedRunConfig } from './run-config.js';
 import type { PhaseTimer } from './phases.js';
+import { SelfPlay, makeRunEnv } from './selfplay/selfplay.js';
+import { resolveSelfPlayConfig } from './selfplay/config.js';
 import { NO_FRAMES_MARKER } from '../replay/episodes/no-frames.js';
 import { RUN_FORMAT, RUN_VERSION, createRunFolder, listCheckpoints, lockRunFolder, pruneCheckpoints, readRunFile, recoverRunFolder, runFolderName, writeFileAtomic, type RunFile, type WriteAtomicOptions } from './run-folder.js';
 
@@ -45,6 +47,11 @@ export interface MetricsLine {
   tensors: number;
   /** Box-action games: action values outside the bounds (clipped before the env saw them) over the interval's updates. */
   clipped_actions?: number;
+  /** Self-play: the learner's Elo against its pool (once an episode against a snapshot was rated). */
+  elo?: number;
+  /** Self-play: who plays the other seats (`latest` or a snapshot's step) and the pool's size. */
+  opponent?: string;
+  pool_size?: number;
 }
 
 export interface TrainOptions {
@@ -172,8 +179,8 @@ function uniqueRunDir(base: string): string {
 }
 
 /** Whether the game draws (probed on a fresh env, since the training envs may live in workers). */
-function gameCanRender(game: string, envOptions: Record<string, unknown>): boolean {
-  const env = make(game, envOptions);
+function gameCanRender(makeEnv: () => Env<ObsArray, number>): boolean {
+  const env = makeEnv();
   try {
     return canRender(env as Env<unknown, unknown>);
   } finally {
@@ -182,8 +189,8 @@ function gameCanRender(game: string, envOptions: Record<string, unknown>): boole
 }
 
 /** Re-plays an evaluation episode on a fresh env and writes it, with its annotations, as an .npcep file. */
-async function recordEvalEpisode(game: string, envOptions: Record<string, unknown>, dir: string, name: string, e: EvalEpisode, meta: Record<string, unknown>): Promise<void> {
-  const env = make(game, envOptions) as Env<ObsArray, number>;
+async function recordEvalEpisode(makeEnv: () => Env<ObsArray, number>, dir: string, name: string, e: EvalEpisode, meta: Record<string, unknown>): Promise<void> {
+  const env = makeEnv();
   try {
     await recordPolicyEpisode({ env, dir, name, seed: e.seed, meta, policy: (_obs, t) => ({ action: e.actions[t]!, info: e.annotations?.[t] }) });
   } finally {
@@ -200,6 +207,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     runDir = options.resume;
     const file = readRunFile(runDir);
     cfg = { game: file.game, agent: file.agent, preset: file.preset, run: { ...file.run, stopAtEval: file.run.stopAtEval ?? null }, agentConfig: file.agentConfig };
+    if (file.selfplay !== undefined) cfg.selfplay = resolveSelfPlayConfig(file.selfplay, undefined, 'run folder selfplay');
     if (options.steps !== undefined) cfg.run.steps = options.steps;
   } else {
     if (options.checkpoint !== undefined) throw new InvalidConfigError(formatError('train', '--checkpoint only with --resume', `checkpoint ${options.checkpoint} for a new run`, 'add --resume <run>, or drop --checkpoint'));
@@ -242,7 +250,10 @@ async function trainLoaded({ options, now, runDir, cfg, resumeFrom, progress, wa
   const backend = await initBackend();
   const run = cfg.run;
   const K = run.envs;
-  const vec = createTrainEnvs(cfg.game, K, run.envOptions);
+  // Self-play: the learner's seat of a multi-agent game, the other seats played by the opponent pool.
+  const selfplay = cfg.selfplay ? new SelfPlay({ cfg: { ...cfg, selfplay: cfg.selfplay }, runDir, numEnvs: K }) : null;
+  const vec = selfplay ? selfplay.createEnvs() : createTrainEnvs(cfg.game, K, run.envOptions);
+  const makeEvalEnv = (): Env<ObsArray, number> => makeRunEnv(cfg);
   const factory = getAgentFactory(cfg.agent);
   let agent: Agent | null = null;
   try {
@@ -262,6 +273,7 @@ async function trainLoaded({ options, now, runDir, cfg, resumeFrom, progress, wa
       }
       if ((cfg.agent === 'dqn' || cfg.agent === 'sac') && !ck.agent.blobs['replay.bin']) warn(`npcforge: checkpoint ${ck.runner.step} holds no replay memory (the run was trained without --save-replay); learning restarts from an empty replay memory`);
       st = ck.runner;
+      await selfplay?.setState(st.selfplay);
       if (st.envs.length !== K || st.obs.length !== K * obsSize) throw new CheckpointError(formatError('checkpoint', `${K} env states`, `${st.envs.length}`, 'resume with the same --envs'));
       const first = (await vec.reset({ seed: run.seed })).obs;
       obs = new (first.constructor as { new (a: number[]): ObsArray })(st.obs);
@@ -285,6 +297,7 @@ async function trainLoaded({ options, now, runDir, cfg, resumeFrom, progress, wa
       createRunFolder(runDir, file);
       lock(runDir);
       obs = (await vec.reset({ seed: run.seed })).obs;
+      await selfplay?.start(agent);
       st = { step: 0, episodes: 0, evals: 0, lastEval: null, wallTime: 0, recentReturns: [], episodeReturns: new Array(K).fill(0), episodeLengths: new Array(K).fill(0), obs: [], envs: [], acc: { loss: 0, lossCount: 0, updates: 0 } };
     }
     progress.message(`npcforge: ${resumeFrom ? `resuming from step ${resumeFrom.ck.runner.step},` : 'training'} ${cfg.game} with ${cfg.agent}/${cfg.preset} on ${backend}, ${run.steps} steps -> ${runDir}`);
@@ -302,7 +315,7 @@ async function trainLoaded({ options, now, runDir, cfg, resumeFrom, progress, wa
     const recordable = typeof episodeActionLayout(vec.singleActionSpace.toJSON()) !== 'string';
     const boxActions = vec.singleActionSpace instanceof Box;
     // Episode files hold a frame per step: a game without render() trains and evaluates unrecorded.
-    const drawable = gameCanRender(cfg.game, run.envOptions);
+    const drawable = gameCanRender(makeEvalEnv);
     const recordEval = recordable && drawable ? (options.recordEvalEpisodes ?? 1) : 0;
     if (!recordable && (options.recordEvalEpisodes ?? 1) > 0) progress.notice(`npcforge: ${cfg.game} has ${vec.singleActionSpace.type} actions; evaluation episodes are not recorded (the episode format stores Discrete, MultiDiscrete and float32 Box actions)`);
     else if (!drawable && (options.recordEvalEpisodes ?? 1) > 0) progress.notice(`npcforge: ${cfg.game} has no render(); evaluation episodes are not recorded (episode files hold frames)`);
@@ -313,13 +326,13 @@ async function trainLoaded({ options, now, runDir, cfg, resumeFrom, progress, wa
       const evalIndex = st.evals++;
       const epsilon = (cfg.agentConfig.evalEpsilon as number | undefined) ?? 0;
       const res = await evaluate(agent!, {
-        makeEnv: () => make(cfg.game, run.envOptions) as Env<ObsArray, number>,
+        makeEnv: makeEvalEnv,
         episodes: run.evalEpisodes,
         baseSeed: evalSeed(run.seed, evalIndex),
         epsilon,
         annotateEpisodes: recordEval,
         onEpisode: async (e) => {
-          if (e.index < recordEval) await recordEvalEpisode(cfg.game, run.envOptions, join(runDir, 'episodes'), episodeName({ source: `eval-step${st.step}`, seed: e.seed, index: e.index }), e, { run: basename(runDir), agentStep: st.step });
+          if (e.index < recordEval) await recordEvalEpisode(makeEvalEnv, join(runDir, 'episodes'), episodeName({ source: `eval-step${st.step}`, seed: e.seed, index: e.index }), e, { run: basename(runDir), agentStep: st.step });
           await options.onEvalEpisode?.({ ...e, step: st.step, evalIndex, runDir });
         },
       });
@@ -349,6 +362,7 @@ async function trainLoaded({ options, now, runDir, cfg, resumeFrom, progress, wa
         env_steps_per_s: intervalSteps / elapsed,
         updates_per_s: st.acc.updates / elapsed,
         ...(boxActions ? { clipped_actions: st.acc.clipped ?? 0 } : {}),
+        ...selfplay?.metrics(),
         wall_time_s: wall(),
         tensors: tf.memory().numTensors,
       };
@@ -370,6 +384,7 @@ async function trainLoaded({ options, now, runDir, cfg, resumeFrom, progress, wa
       st.wallTime = wall();
       st.obs = Array.from(obs);
       st.envs = vec.envs.map((e) => snapshotEnvChain(e as Env<unknown, unknown>));
+      if (selfplay) st.selfplay = selfplay.getState();
       const snap = await agent!.save({ includeReplay: run.saveReplay });
       lastCheckpoint = writeCheckpoint(runDir, st, snap);
       pruneCheckpoints(runDir, run.keepCheckpoints);
@@ -394,6 +409,7 @@ async function trainLoaded({ options, now, runDir, cfg, resumeFrom, progress, wa
       }
       phases?.lap('other');
       const { actions } = await agent.act(obs, { numEnvs: K, mode: 'train' });
+      await selfplay?.actOthers(agent);
       phases?.lap('act');
       const r: VectorStepResult = await vec.step(actions);
       phases?.lap('env');
@@ -419,6 +435,7 @@ async function trainLoaded({ options, now, runDir, cfg, resumeFrom, progress, wa
       obs = r.obs;
       const prev = st.step;
       st.step += K;
+      await selfplay?.afterStep({ prevStep: prev, step: st.step, rewards: r.rewards, terminated: r.terminated, truncated: r.truncated, learner: agent });
       intervalSteps += K;
       // The last iteration always evaluates, logs and checkpoints, so the final numbers are in metrics.jsonl.
       let last = st.step >= run.steps;
@@ -449,6 +466,7 @@ async function trainLoaded({ options, now, runDir, cfg, resumeFrom, progress, wa
     return { runDir, step: st.step, interrupted, lastEval: lastEvalSummary, bestEval: st.bestEval ?? null, stoppedEarly, checkpoint: lastCheckpoint };
   } finally {
     agent?.dispose();
+    selfplay?.dispose();
     await vec.close();
   }
 }
@@ -481,7 +499,7 @@ export async function loadRunAgent(runDir: string, checkpointStep?: number, opti
     throw new CheckpointError(formatError('run folder', `${BEST_DIR}/ with the best-evaluated weights (the run's best eval return is ${formatNumber(bestEval)})`, `${JSON.stringify(runDir)} without ${BEST_DIR}/`, `use a checkpoint instead: eval and export take --checkpoint <step> (one of ${steps.join(', ')})`));
   }
   await initBackend();
-  const probe = make(run.game, run.run.envOptions);
+  const probe = makeRunEnv(run);
   const agent = getAgentFactory(run.agent).create({ config: run.agentConfig, observationSpace: probe.observationSpace, actionSpace: probe.actionSpace, numEnvs: 1, seed: run.run.seed });
   probe.close();
   try {
