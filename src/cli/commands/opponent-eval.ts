@@ -3,7 +3,7 @@ import { InvalidConfigError, describe, formatError } from '../../errors.js';
 import { loadMatchAgent, playMatch, summariseMatch, type MatchOpponent } from '../../train/selfplay/match.js';
 import { importRunModules } from '../imports.js';
 
-export const OPPONENT_HELP = 'multi-agent games: play against bot (the game\'s scripted opponent), random, or another run (<run>[:step], a checkpoint or pool snapshot step) and print win/draw/loss rates';
+export const OPPONENT_HELP = 'multi-agent games: play against bot (the game\'s scripted opponent), random, or another run (<run>[:step]: a self-play pool snapshot, else a checkpoint) and print win/draw/loss rates';
 
 export async function evalAgainstOpponent(runDir: string, f: { opponent: string; episodes: number; seed: number; checkpoint?: number; json?: boolean }): Promise<void> {
   if (f.opponent.trim() === '') throw new InvalidConfigError(formatError('--opponent', 'bot, random or <run>[:step]', describe(f.opponent), 'pass e.g. --opponent bot'));

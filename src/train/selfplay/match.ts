@@ -14,7 +14,7 @@ import { isRegistered, make } from '../../envs/registry.js';
 import { isMultiAgentRegistered, makeMultiAgent } from '../../envs/multi/registry.js';
 import { EXTERNAL_SEAT, asSingleAgent, randomPolicy, type SingleAgentEnv } from '../../envs/multi/single-agent.js';
 import { initBackend } from '../../networks/backend.js';
-import { listCheckpoints, readRunFile, type RunFile } from '../run-folder.js';
+import { readRunFile, type RunFile } from '../run-folder.js';
 import { loadRunAgent } from '../runner.js';
 import { actRows } from './act.js';
 import { scoreOfReturn } from './elo.js';
@@ -136,7 +136,7 @@ export function parseRunRef(ref: string): { runDir: string; step?: number } {
 
 /**
  * Loads a run's agent for matches: the run must be of a multi-agent game (its own or `game`, when
- * given). `step` is a checkpoint, else a self-play pool snapshot; without it the run's best
+ * given). `step` is a self-play pool snapshot, else a checkpoint; without it the run's best
  * weights (else its latest checkpoint). The caller disposes the agent.
  */
 export async function loadMatchAgent(ref: string, game?: string): Promise<{ agent: Agent; run: RunFile; seat: string; label: string }> {
@@ -151,7 +151,8 @@ export async function loadMatchAgent(ref: string, game?: string): Promise<{ agen
   const multi = makeMultiAgent(run.game);
   const seat = learnerSeat(multi.possibleAgents, run.selfplay ?? DEFAULT_SELFPLAY, 0);
   multi.close();
-  const inPool = step !== undefined && !listCheckpoints(runDir).includes(step) && existsSync(join(runDir, POOL_DIR, String(step)));
+  // A pool snapshot and a checkpoint of the same step hold the same weights (both taken after that step's update).
+  const inPool = step !== undefined && existsSync(join(runDir, POOL_DIR, String(step)));
   if (!inPool) {
     const { agent, step: loaded, best } = await loadRunAgent(runDir, step);
     return { agent, run, seat, label: `${runDir}${best ? ' (best)' : `:${loaded}`}` };

@@ -213,7 +213,8 @@ export async function loadPoolSnapshot(agent: Agent, runDir: string, step: numbe
     const ck = readCheckpoint(dir);
     await agent.load({ json: ck.agent.json, blobs: Object.fromEntries(Object.entries(ck.agent.blobs).filter(([k]) => k !== 'replay.bin')) });
   } catch (err) {
-    const why = String((err as Error)?.message ?? err).split('\n')[0]!.replace(/^\[[^\]]*\] /, '');
+    // The cause's own message without its component and fix: ours says what to do with a pool snapshot.
+    const why = String((err as Error)?.message ?? err).split('\n')[0]!.replace(/^\[[^\]]*\] /, '').replace(/; fix: .*$/, '');
     throw new CheckpointError(formatError('selfplay pool', `a loadable pool snapshot ${JSON.stringify(dir)}`, `one that fails to load (${why.slice(0, 200)})`, 'restore the folder from a backup, or resume from an earlier checkpoint'), { cause: err });
   }
 }

@@ -91,3 +91,24 @@ describe('resolveSelfPlayConfig', () => {
     for (const w of ['window = 0', 'playLatestProb = 2', 'agent = "middle"', '"extra" is not']) expect(m).toContain(w);
   });
 });
+
+describe('league and match summaries', () => {
+  it('rates games in order from 1200 with K = 16 (hand-computed)', async () => {
+    const { leagueTable, interleaveGames } = await import('../../../src/train/selfplay/league.js');
+    // Pair (0, 1): 0 wins, then draws. Game 1: +8 / -8. Game 2: 1208 vs 1192, draw: 16 * (0.5 - E).
+    const games = interleaveGames([{ a: 0, b: 1, returns: [2, 0] }]);
+    expect(games).toEqual([{ a: 0, b: 1, score: 1 }, { a: 0, b: 1, score: 0.5 }]);
+    const t = leagueTable(2, games);
+    const e = 1 / (1 + Math.pow(10, -16 / 400));
+    expect(t[0]).toMatchObject({ player: 0, wins: 1, draws: 1, losses: 0, games: 2 });
+    expect(t[0]!.elo).toBeCloseTo(1208 + 16 * (0.5 - e), 10);
+    expect(t[1]!.elo).toBeCloseTo(1192 - 16 * (0.5 - e), 10);
+    // Round by round: episode 0 of every pair before episode 1.
+    expect(interleaveGames([{ a: 0, b: 1, returns: [1, -1] }, { a: 0, b: 2, returns: [-1] }]).map((g) => `${g.b}:${g.score}`)).toEqual(['1:1', '2:0', '1:0']);
+  });
+
+  it('summarises a match from the return signs', async () => {
+    const { summariseMatch } = await import('../../../src/train/selfplay/match.js');
+    expect(summariseMatch([3, -1, 0, 2])).toEqual({ episodes: 4, win_rate: 0.5, draw_rate: 0.25, loss_rate: 0.25, mean_return: 1 });
+  });
+});
