@@ -22,6 +22,7 @@ const benches: Record<string, () => Promise<{ bench: Bench }>> = {
   'install-size': () => import('./install-size.js'),
   'ppo-vs-torch': () => import('./ppo-vs-torch.js'),
   'arena-page': () => import('./arena-page.js'),
+  'selfplay-pong': () => import('./selfplay-pong.js'),
 };
 
 /** Standalone benchmark scripts in dist/bench, with their one-line descriptions. */
