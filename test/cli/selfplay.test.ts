@@ -93,6 +93,12 @@ describe('self-play bad input', () => {
     expect(r.err).toEqual([expect.stringMatching(/^npcforge: \[train --selfplay\] expected a multi-agent game .*received "catch", a single-agent game; fix: .*\n$/)]);
   });
 
+  it('--selfplay with a recurrent agent: refused by name', async () => {
+    const r = await cli(['train', 'pong', '--selfplay', '--recurrent', '--steps', '10']);
+    expect(r.code).toBe(2);
+    expect(r.err).toEqual([expect.stringMatching(/^npcforge: \[train --selfplay\] expected a feed-forward agent .*received lstmUnits \d+ \(--recurrent\); fix: /)]);
+  });
+
   it('a pool snapshot that fails to load: one line, non-zero exit (eval and resume)', async () => {
     const copy = join(dir, 'corrupt');
     cpSync(pong, copy, { recursive: true });

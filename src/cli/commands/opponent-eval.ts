@@ -1,12 +1,15 @@
 /** `npcforge eval <run> --opponent bot|random|<run>[:step]`: win/draw/loss rates on a multi-agent game. */
 import { InvalidConfigError, describe, formatError } from '../../errors.js';
-import { loadMatchAgent, playMatch, summariseMatch, type MatchOpponent } from '../../train/selfplay/match.js';
+import { readRunFile } from '../../train/run-folder.js';
+import { loadMatchAgent, playMatch, requireBot, summariseMatch, type MatchOpponent } from '../../train/selfplay/match.js';
 import { importRunModules } from '../imports.js';
 
 export const OPPONENT_HELP = 'multi-agent games: play against bot (the game\'s scripted opponent), random, or another run (<run>[:step]: a self-play pool snapshot, else a checkpoint) and print win/draw/loss rates';
 
 export async function evalAgainstOpponent(runDir: string, f: { opponent: string; episodes: number; seed: number; checkpoint?: number; json?: boolean }): Promise<void> {
   if (f.opponent.trim() === '') throw new InvalidConfigError(formatError('--opponent', 'bot, random or <run>[:step]', describe(f.opponent), 'pass e.g. --opponent bot'));
+  // Refused before any weights are loaded.
+  if (f.opponent === 'bot') requireBot(readRunFile(runDir).game);
   const me = await loadMatchAgent(f.checkpoint === undefined ? runDir : `${runDir}:${f.checkpoint}`);
   let opponentAgent: Awaited<ReturnType<typeof loadMatchAgent>> | null = null;
   try {

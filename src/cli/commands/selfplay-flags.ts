@@ -1,5 +1,6 @@
 /** The `--selfplay` flags of `npcforge train` (kept out of train.ts: the command only hooks them in). */
 import type { Command } from 'commander';
+import { InvalidConfigError, formatError } from '../../errors.js';
 import { resolveRunConfig, type RunRequest, type ResolvedRunConfig } from '../../train/run-config.js';
 import { resolveSelfPlayConfig } from '../../train/selfplay/config.js';
 import { makeRunEnv, requireMultiAgentGame } from '../../train/selfplay/selfplay.js';
@@ -38,5 +39,10 @@ export function resolveSelfPlayRunConfig(req: RunRequest, f: SelfPlayFlags): Res
   const envOptions = ((file.envOptions ?? req.flags?.envOptions ?? {}) as Record<string, unknown>);
   const probe = () => makeRunEnv({ game: req.game, run: { envOptions } as ResolvedRunConfig['run'], selfplay });
   const config = resolveRunConfig({ ...req, agent: req.agent ?? (file.agent as string | undefined) ?? 'ppo', file, probe });
+  // Opponents act in batches without a recurrent state per seat: a recurrent policy would forget at every step.
+  const lstm = config.agentConfig.lstmUnits;
+  if (typeof lstm === 'number' && lstm > 0) {
+    throw new InvalidConfigError(formatError('train --selfplay', 'a feed-forward agent (self-play opponents keep no recurrent state)', `lstmUnits ${lstm}${req.recurrent ? ' (--recurrent)' : ''}`, 'drop --recurrent (or set lstmUnits to 0)'));
+  }
   return { ...config, selfplay };
 }

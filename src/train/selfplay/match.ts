@@ -119,12 +119,17 @@ function matchEnv(o: MatchOptions): Env<ObsArray, number> {
  * is refused in one line.
  */
 function botEnv(game: string, envOptions: Record<string, unknown>, seat: string): Env<ObsArray, number> {
+  requireBot(game);
   const multi = makeMultiAgent(game);
   const first = multi.possibleAgents[0]!;
   multi.close();
-  if (!isRegistered(game)) throw new InvalidConfigError(formatError('--opponent bot', `a game with a scripted opponent (a single-agent registration of ${describe(game)})`, `${describe(game)}, which has none`, 'use --opponent random or --opponent <run>[:step]'));
   if (seat !== first) throw new InvalidConfigError(formatError('--opponent bot', `the player in seat ${first} (the seat the scripted game seats it in)`, `seat ${seat}`, 'evaluate a run that plays that seat'));
   return makeRunEnv({ game, run: { envOptions } as RunFile['run'], selfplay: { ...DEFAULT_SELFPLAY } });
+}
+
+/** Refuses `--opponent bot` for a game without a scripted opponent, in one line. */
+export function requireBot(game: string): void {
+  if (!isRegistered(game)) throw new InvalidConfigError(formatError('--opponent bot', `a game with a scripted opponent (a single-agent registration of ${describe(game)})`, `${describe(game)}, which has none`, 'use --opponent random or --opponent <run>[:step]'));
 }
 
 /** `<run>` or `<run>:<step>`: a run folder and, optionally, a checkpoint or pool snapshot step. */
