@@ -17,7 +17,7 @@ export function registerLeague(program: Command): void {
   program
     .command('league')
     .description('play every pair of runs of one multi-agent game and print an Elo table')
-    .argument('<runs...>', 'run folders, each optionally <run>:<step> (a checkpoint or self-play pool snapshot)')
+    .argument('<runs...>', 'run folders, each optionally <run>:<step> (a self-play pool snapshot, else a checkpoint)')
     .option('--episodes <n>', 'episodes per pair', intFlag('episodes', 1), 20)
     .option('--seed <n>', 'seed of the first episode of each pair (episode j: seed + j)', intFlag('seed', 0), 12345)
     .option('--json', 'print one JSON object: {episodes_per_pair, players: [{run, elo, wins, draws, losses, games}]}')
@@ -30,7 +30,7 @@ export function registerLeague(program: Command): void {
       try {
         for (const ref of refs) {
           await importRunModules(ref.replace(/:\d+$/, ''));
-          players.push(await loadMatchAgent(ref, players[0]?.run.game));
+          players.push(await loadMatchAgent(ref, players[0]?.run.game, 'league'));
         }
         const pairs: Array<{ a: number; b: number; returns: number[] }> = [];
         for (let a = 0; a < players.length; a++) {

@@ -144,11 +144,11 @@ export function parseRunRef(ref: string): { runDir: string; step?: number } {
  * given). `step` is a self-play pool snapshot, else a checkpoint; without it the run's best
  * weights (else its latest checkpoint). The caller disposes the agent.
  */
-export async function loadMatchAgent(ref: string, game?: string): Promise<{ agent: Agent; run: RunFile; seat: string; label: string }> {
+export async function loadMatchAgent(ref: string, game?: string, component = '--opponent'): Promise<{ agent: Agent; run: RunFile; seat: string; label: string }> {
   const { runDir, step } = parseRunRef(ref);
   const run = readRunFile(runDir);
   if (game !== undefined && run.game !== game) {
-    throw new InvalidConfigError(formatError('--opponent', `a run of ${describe(game)}`, `${describe(runDir)}, a run of ${describe(run.game)}`, `pass a run trained on ${game}`));
+    throw new InvalidConfigError(formatError(component, `a run of ${describe(game)}`, `${describe(runDir)}, a run of ${describe(run.game)}`, `pass a run trained on ${game}`));
   }
   if (!isMultiAgentRegistered(run.game)) {
     throw new InvalidConfigError(formatError('match', 'a run of a multi-agent game (trained with --selfplay, or on a game that is also multi-agent)', `${describe(runDir)}, a run of ${describe(run.game)}`, 'use npcforge eval without --opponent for single-agent games'));
