@@ -54,6 +54,10 @@ describe('npcforge eval --opponent', () => {
       const b = await cli(['eval', pong, '--opponent', opponent, '--episodes', '6', '--json']);
       expect(b.out).toBe(a.out);
     }
+    // <run>:<step> names the evaluated weights too (a pool snapshot here).
+    const step = await cli(['eval', `${pong}:64`, '--opponent', 'random', '--episodes', '2']);
+    expect(step.code, step.err.join('')).toBe(0);
+    expect(step.out).toMatch(/^pong .*:64 \(right\) vs random: 2 episodes/);
     const text = await cli(['eval', pong, '--opponent', 'random', '--episodes', '2']);
     expect(text.out).toMatch(/^pong .* \(right\) vs random: 2 episodes, win \d+\.\d%, draw \d+\.\d%, loss \d+\.\d%, mean return -?\d+\.\d{3}\n$/);
   }, 120_000);

@@ -31,8 +31,9 @@ export function registerEval(program: Command): void {
     .option(IMPORT_FLAG, IMPORT_HELP, collectImport, [])
     .action(async (runDir: string, f: { episodes: number; seed: number; checkpoint?: number; epsilon?: string; opponent?: string; json?: boolean; import: string[] }) => {
       await importModules(f.import);
-      await importRunModules(runDir);
+      // Before the run's own modules: with --opponent, <run> may name a step (<run>:<step>).
       if (f.opponent !== undefined) return evalAgainstOpponent(runDir, { ...f, opponent: f.opponent });
+      await importRunModules(runDir);
       const { agent, run, step, best } = await loadRunAgent(runDir, f.checkpoint);
       try {
         let epsilon = (run.agentConfig.evalEpsilon as number | undefined) ?? 0;

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { InvalidConfigError, describe, formatError } from '../../errors.js';
 import { interleaveGames, leagueTable } from '../../train/selfplay/league.js';
-import { loadMatchAgent, playMatch } from '../../train/selfplay/match.js';
+import { loadMatchAgent, parseRunRef, playMatch } from '../../train/selfplay/match.js';
 import { IMPORT_FLAG, IMPORT_HELP, collectImport, importModules, importRunModules } from '../imports.js';
 
 function intFlag(name: string, min: number): (v: string) => number {
@@ -29,7 +29,7 @@ export function registerLeague(program: Command): void {
       const players: Array<Awaited<ReturnType<typeof loadMatchAgent>>> = [];
       try {
         for (const ref of refs) {
-          await importRunModules(ref.replace(/:\d+$/, ''));
+          await importRunModules(parseRunRef(ref).runDir);
           players.push(await loadMatchAgent(ref, players[0]?.run.game, 'league'));
         }
         const pairs: Array<{ a: number; b: number; returns: number[] }> = [];
