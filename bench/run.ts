@@ -21,6 +21,7 @@ const benches: Record<string, () => Promise<{ bench: Bench }>> = {
   sac: () => import('./sac.js'),
   'install-size': () => import('./install-size.js'),
   'ppo-vs-torch': () => import('./ppo-vs-torch.js'),
+  'ppo-batch': () => import('./ppo-batch.js'),
   'arena-page': () => import('./arena-page.js'),
   'selfplay-pong': () => import('./selfplay-pong.js'),
 };

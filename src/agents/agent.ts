@@ -28,6 +28,11 @@ export interface ActOptions {
   withValues?: boolean;
   /** Recurrent agents in evaluation: 1 where the observation is the first of an episode (resets that row's state). */
   episodeStarts?: ArrayLike<number>;
+  /**
+   * Training with `slicedTraining` only: the batch holds training sub-envs `first..first+numEnvs-1`
+   * (default 0, with `numEnvs` = all of them). See `Agent.slicedTraining`.
+   */
+  first?: number;
 }
 
 export interface ActResult {
@@ -63,6 +68,8 @@ export interface StepBatch {
   nextObs: ObsArray;
   /** Last observation of each ended episode (undefined where the episode goes on). */
   finalObs: Array<ObsArray | undefined>;
+  /** With `slicedTraining`: the rows are training sub-envs `first..` (default 0 = the whole batch). */
+  first?: number;
 }
 
 /** Scalars an agent reports after learning (loss, gradient norm, ...). */
@@ -79,6 +86,17 @@ export interface Agent {
   readonly kind: string;
   /** True when `act` threads a recurrent state (evaluation then passes it back with `episodeStarts`). */
   readonly recurrent?: boolean;
+  /**
+   * True when training `act`/`observe` take a contiguous slice of the sub-envs (`first`) and acting
+   * on slices in order (all slices of step t, then those of t + 1) gives the same run as acting on
+   * the whole batch: the double-buffered loop over worker envs acts on one half while the other steps.
+   */
+  readonly slicedTraining?: boolean;
+  /**
+   * With `slicedTraining`: true when the step being observed is the last before an update, so the
+   * runner observes every slice of it before acting on the next step (which must see the new weights).
+   */
+  updateDue?(): boolean;
   /** Chooses actions for a batch of observations. */
   act(obs: ObsArray, options: ActOptions, state?: unknown): Promise<ActResult>;
   /** Records one vector step and learns when due; returns the metrics of the updates done, or null. */

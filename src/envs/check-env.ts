@@ -168,7 +168,7 @@ function checkStepAfterDone(env: Env<any, any>, action: unknown, finalObs: strin
 
 /**
  * getState, three steps, setState, the same three steps: the two runs must agree. Run on the game
- * inside the wrappers (wrappers keep their own state, see `train/env-state.ts`); the game is left
+ * inside the wrappers (wrappers keep their own state, see `envs/env-state.ts`); the game is left
  * in the saved state. Returns false when the env has no getState/setState (they are optional).
  */
 function checkStateRoundTrip(env: Env<any, any>, rng: SeededRng, problem: Problem): boolean {

@@ -85,7 +85,7 @@ export type WrapperState = Record<string, unknown>;
  * `static override readonly stateless = true`; any other implements `getWrapperState()` and
  * `setWrapperState()` for its own fields (RNGs included). A subclass inherits the methods but not
  * `stateless`: a class that extends a stateless wrapper declares again. Snapshots of a chain with
- * an undeclared wrapper fail (see `train/env-state.ts`). These are not `getState`/`setState`: on
+ * an undeclared wrapper fail (see `envs/env-state.ts`). These are not `getState`/`setState`: on
  * an env those mean the whole env, and a wrapper's own fields are only part of it.
  */
 export abstract class Wrapper<Obs = ObsArray, Act = number, InnerObs = Obs, InnerAct = Act> implements Env<Obs, Act> {

@@ -31,7 +31,7 @@ export interface TrainDefaults extends TrainVariant {
 }
 
 /** Runner settings a train block may set (`steps` and `envs` are fields of their own). */
-export const TRAIN_RUN_KEYS = ['evalEvery', 'evalEpisodes', 'logEvery', 'checkpointEvery', 'keepCheckpoints', 'saveReplay', 'envOptions', 'stopAtEval'] as const;
+export const TRAIN_RUN_KEYS = ['evalEvery', 'evalEpisodes', 'logEvery', 'checkpointEvery', 'keepCheckpoints', 'saveReplay', 'envOptions', 'stopAtEval', 'vectorEnv'] as const;
 
 const VARIANT_KEYS = ['preset', 'steps', 'envs', 'config', 'run', 'recurrent'];
 const AGENT_NAME = /^[a-z0-9][a-z0-9_-]*$/;

@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writ
 import { dirname, join } from 'node:path';
 import { CheckpointError, UnsupportedVersionError, formatError } from '../errors.js';
 import type { AgentSnapshot } from '../agents/agent.js';
-import type { EnvChainSnapshot } from './env-state.js';
+import type { EnvChainSnapshot } from '../envs/env-state.js';
 import type { SelfPlayState } from './selfplay/selfplay.js';
 
 export const CHECKPOINT_FORMAT = 'npcforge-checkpoint';

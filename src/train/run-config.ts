@@ -9,7 +9,8 @@ import { make, trainDefaultsOf } from '../envs/registry.js';
 import { overrideTrainDefaults, ownVariant, trainDefaultsProblems, type TrainDefaults, type TrainVariant } from '../envs/train-defaults.js';
 import { agentsForActionSpace, getAgentFactory, listAgents, type AgentFactory } from '../agents/registry.js';
 import { undeclaredAgent, undeclaredVariant } from './game-defaults.js';
-import { checkEnvChainDeclared } from './env-state.js';
+import { checkEnvChainDeclared } from '../envs/env-state.js';
+import { vectorEnvProblem, type VectorEnvMode } from './train-envs.js';
 import { memoryProblems, spaceFacts, type MemoryNeed } from '../agents/memory.js';
 import { totalmem } from 'node:os';
 import type { SelfPlaySettings } from './selfplay/config.js';
@@ -37,6 +38,12 @@ export interface RunSettings {
   envOptions: Record<string, unknown>;
   /** Stop training once a periodic evaluation's mean return reaches this value (null = never). */
   stopAtEval: number | null;
+  /**
+   * Where the sub-envs step: `sync` in this process, `workers` in worker threads (double-buffered
+   * for PPO/A2C/REINFORCE), `auto` by measurement (`chooseVectorEnv` in train-envs.ts). The same
+   * seed gives the same run with each.
+   */
+  vectorEnv: VectorEnvMode;
 }
 
 export const DEFAULT_RUN_SETTINGS: RunSettings = {
@@ -51,6 +58,7 @@ export const DEFAULT_RUN_SETTINGS: RunSettings = {
   saveReplay: false,
   envOptions: {},
   stopAtEval: null,
+  vectorEnv: 'auto',
 };
 
 const RUN_KEYS = Object.keys(DEFAULT_RUN_SETTINGS) as Array<keyof RunSettings>;
@@ -254,6 +262,8 @@ function checkRunSettings(r: RunSettings, errs: string[]): void {
   if (typeof r.saveReplay !== 'boolean') errs.push(`saveReplay = ${describe(r.saveReplay)} (want true or false)`);
   if (r.stopAtEval !== null && (typeof r.stopAtEval !== 'number' || !Number.isFinite(r.stopAtEval))) errs.push(`stopAtEval = ${describe(r.stopAtEval)} (want a number or null)`);
   if (!r.envOptions || typeof r.envOptions !== 'object' || Array.isArray(r.envOptions)) errs.push(`envOptions = ${describe(r.envOptions)} (want an object)`);
+  const ve = vectorEnvProblem(r.vectorEnv);
+  if (ve) errs.push(ve);
 }
 
 /** Problems named in one error line; the rest are counted. */

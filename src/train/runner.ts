@@ -4,19 +4,20 @@
  */
 import { existsSync, readFileSync, appendFileSync, rmSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
+import { availableParallelism } from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import { CheckpointError, InvalidConfigError, formatError, describe } from '../errors.js';
 import { canRender, type Env, type ObsArray } from '../envs/env.js';
 import { make } from '../envs/registry.js';
-import { Box } from '../envs/spaces.js';
+import { Box, Discrete } from '../envs/spaces.js';
 import { SyncVectorEnv } from '../envs/vector/sync-vector-env.js';
 import type { VectorStepResult } from '../envs/vector/types.js';
-import type { Agent } from '../agents/agent.js';
+import type { Agent, UpdateMetrics } from '../agents/agent.js';
 import { getAgentFactory } from '../agents/registry.js';
 import { initBackend } from '../networks/backend.js';
 import { npcforgeVersion } from '../version.js';
 import { BEST_DIR, readCheckpoint, writeBest, writeCheckpoint, type RunnerState } from './checkpoint.js';
-import { restoreEnvChain, snapshotEnvChain } from './env-state.js';
+import { AUTO_WORKERS_MIN_ENVS, chooseVectorEnv, measureEnvStepUs, openTrainEnvs, syncTrainEnvs, type TrainEnvs, type VectorEnvMode } from './train-envs.js';
 import { evaluate, summarise, type EvalEpisode } from './evaluate.js';
 import { Progress, formatNumber } from './progress.js';
 import { recordPolicyEpisode } from '../replay/episodes/record-policy.js';
@@ -86,6 +87,17 @@ export interface TrainOptions {
   now?: () => number;
   /** Profile of the loop by phase (the `dqn-frame` benchmark); the agent charges its own phases to it too. */
   phases?: PhaseTimer;
+  /**
+   * Where the sub-envs step, over the run's `vectorEnv` setting (also with `resume`: it changes
+   * the speed, not the run). See `chooseVectorEnv`.
+   */
+  vectorEnv?: VectorEnvMode;
+  /**
+   * Module URLs worker envs import before the bundled games (the game's own registration): the
+   * modules this process imported for the run. Default: the new run's `config.imports` (none on a
+   * resume: a run folder's modules run only when the caller imported them, as `train --resume` does).
+   */
+  modules?: string[];
 }
 
 export interface TrainResult {
@@ -101,9 +113,36 @@ export interface TrainResult {
   checkpoint: string | null;
 }
 
-/** Builds the vector env of a run (the seam for a worker-thread vector env). */
+/** Builds the in-process vector env of a run (`openTrainEnvs` builds either kind). */
 export function createTrainEnvs(game: string, numEnvs: number, envOptions: Record<string, unknown>): SyncVectorEnv {
   return new SyncVectorEnv(() => make(game, envOptions) as Env<ObsArray, number>, numEnvs);
+}
+
+/** Microseconds of acting per env: the fastest of 3 evaluation-mode forward passes over `rows` zero observations (after a warm-up). */
+async function measureActUsPerEnv(agent: Agent, space: Box, rows: number): Promise<number> {
+  const obs = space.dtype === 'uint8' ? new Uint8Array(rows * space.size) : space.dtype === 'int32' ? new Int32Array(rows * space.size) : new Float32Array(rows * space.size);
+  await agent.act(obs, { numEnvs: rows, mode: 'eval' });
+  let best = Infinity;
+  for (let i = 0; i < 3; i++) {
+    const t0 = performance.now();
+    await agent.act(obs, { numEnvs: rows, mode: 'eval' });
+    best = Math.min(best, performance.now() - t0);
+  }
+  return (best * 1000) / rows;
+}
+
+/** One vector step of two halves (sub-envs 0..split-1, then the rest) as one. */
+function joinHalves(a: VectorStepResult, b: VectorStepResult): VectorStepResult {
+  const obs = new (a.obs.constructor as { new (n: number): ObsArray })(a.obs.length + b.obs.length);
+  obs.set(a.obs);
+  obs.set(b.obs, a.obs.length);
+  const cat = <T extends Float32Array | Uint8Array>(x: T, y: T): T => {
+    const out = new (x.constructor as { new (n: number): T })(x.length + y.length);
+    out.set(x);
+    out.set(y, x.length);
+    return out;
+  };
+  return { obs, rewards: cat(a.rewards, b.rewards), terminated: cat(a.terminated, b.terminated), truncated: cat(a.truncated, b.truncated), infos: [...a.infos, ...b.infos] };
 }
 
 /** Seed of evaluation number `evalIndex` of a run seeded `seed` (episode j adds j). */
@@ -252,15 +291,38 @@ async function trainLoaded({ options, now, runDir, cfg, resumeFrom, progress, wa
   const K = run.envs;
   // Self-play: the learner's seat of a multi-agent game, the other seats played by the opponent pool.
   const selfplay = cfg.selfplay ? new SelfPlay({ cfg: { ...cfg, selfplay: cfg.selfplay }, runDir, numEnvs: K }) : null;
-  const vec = selfplay ? selfplay.createEnvs() : createTrainEnvs(cfg.game, K, run.envOptions);
   const makeEvalEnv = (): Env<ObsArray, number> => makeRunEnv(cfg);
   const factory = getAgentFactory(cfg.agent);
   let agent: Agent | null = null;
+  let vec: TrainEnvs | null = null;
   try {
     const phases = options.phases;
-    agent = factory.create({ config: cfg.agentConfig, observationSpace: vec.singleObservationSpace, actionSpace: vec.singleActionSpace, numEnvs: K, seed: run.seed, phases });
+    // The agent is built from a probe env's spaces: where the envs live is chosen with the agent at hand.
+    const probe = makeEvalEnv();
+    const spaces = { observationSpace: probe.observationSpace, actionSpace: probe.actionSpace };
+    probe.close();
+    agent = factory.create({ config: cfg.agentConfig, ...spaces, numEnvs: K, seed: run.seed, phases });
+    // Runs written before the setting existed stepped in this process.
+    const mode: VectorEnvMode = options.vectorEnv ?? run.vectorEnv ?? 'sync';
+    const discrete = spaces.actionSpace instanceof Discrete;
+    if (mode === 'workers' && !discrete) throw new InvalidConfigError(formatError('--vector-env workers', 'a game with Discrete actions (worker envs share one action index per env)', `${cfg.game} with ${spaces.actionSpace.type} actions`, 'use --vector-env sync or auto'));
+    const cores = availableParallelism();
+    // Measured only when the rest of the rule would allow workers (the measurement costs a second or so on pixel games).
+    const measure = !selfplay && mode === 'auto' && discrete && cores >= 2 && K >= AUTO_WORKERS_MIN_ENVS;
+    const choice = chooseVectorEnv({
+      mode,
+      numEnvs: K,
+      cores,
+      discrete,
+      envStepUs: measure ? measureEnvStepUs(cfg.game, run.envOptions) : 0,
+      actUsPerEnv: measure ? await measureActUsPerEnv(agent, spaces.observationSpace as Box, Math.ceil(K / 2)) : 0,
+    });
+    // Self-play steps in this process: the opponents act on every sub-env's other seats before each step.
+    vec = selfplay ? syncTrainEnvs(selfplay.createEnvs()) : await openTrainEnvs({ game: cfg.game, numEnvs: K, envOptions: run.envOptions, kind: choice.kind, modules: options.modules ?? (options.resume ? [] : cfg.imports?.map((m) => m.url)) });
+    const envs = vec;
+    if (envs.kind === 'workers') progress.message(`npcforge: ${K} envs in worker threads${envs.split !== null && agent.slicedTraining ? ', double-buffered' : ''} (${choice.reason})`);
     const metricsPath = join(runDir, 'metrics.jsonl');
-    const obsSize = (vec.singleObservationSpace as Box).size;
+    const obsSize = (envs.singleObservationSpace as Box).size;
     let st: RunnerState;
     let obs: ObsArray;
     if (resumeFrom) {
@@ -275,16 +337,14 @@ async function trainLoaded({ options, now, runDir, cfg, resumeFrom, progress, wa
       st = ck.runner;
       await selfplay?.setState(st.selfplay);
       if (st.envs.length !== K || st.obs.length !== K * obsSize) throw new CheckpointError(formatError('checkpoint', `${K} env states`, `${st.envs.length}`, 'resume with the same --envs'));
-      const first = (await vec.reset({ seed: run.seed })).obs;
+      const first = await envs.reset(run.seed);
       obs = new (first.constructor as { new (a: number[]): ObsArray })(st.obs);
-      st.envs.forEach((snap, i) => {
-        if (snap) restoreEnvChain(vec.envs[i]!, snap);
-        else {
-          const r = vec.envs[i]!.reset({ seed: (run.seed + 7919 * (st.step + i + 1)) % 0x7fff0000 });
-          obs.set(r.obs, i * obsSize);
-          st.episodeReturns[i] = 0;
-          st.episodeLengths[i] = 0;
-        }
+      const fresh = await envs.restore(st.envs, st.envs.map((_, i) => (run.seed + 7919 * (st.step + i + 1)) % 0x7fff0000));
+      fresh.forEach((o, i) => {
+        if (!o) return;
+        obs.set(o, i * obsSize);
+        st.episodeReturns[i] = 0;
+        st.episodeLengths[i] = 0;
       });
       if (st.envs.some((s) => s === null)) warn(`npcforge: ${cfg.game} cannot snapshot its state; resumed episodes restart (not an exact resume)`);
       // Checkpoints after the resumed one belong to the abandoned continuation; a later --resume must not pick them.
@@ -296,7 +356,7 @@ async function trainLoaded({ options, now, runDir, cfg, resumeFrom, progress, wa
       const file: RunFile = { format: RUN_FORMAT, version: RUN_VERSION, ...cfg, backend, versions: { npcforge: npcforgeVersion(), tfjs: tf.version.tfjs }, createdAt: new Date(now()).toISOString() };
       createRunFolder(runDir, file);
       lock(runDir);
-      obs = (await vec.reset({ seed: run.seed })).obs;
+      obs = await envs.reset(run.seed);
       await selfplay?.start(agent);
       st = { step: 0, episodes: 0, evals: 0, lastEval: null, wallTime: 0, recentReturns: [], episodeReturns: new Array(K).fill(0), episodeLengths: new Array(K).fill(0), obs: [], envs: [], acc: { loss: 0, lossCount: 0, updates: 0 } };
     }
@@ -312,12 +372,12 @@ async function trainLoaded({ options, now, runDir, cfg, resumeFrom, progress, wa
 
     const meanRecent = (): number | null => (st.recentReturns.length ? st.recentReturns.reduce((a, b) => a + b, 0) / st.recentReturns.length : null);
     // The episode format stores Discrete, MultiDiscrete and float32 Box actions: other games evaluate without recording.
-    const recordable = typeof episodeActionLayout(vec.singleActionSpace.toJSON()) !== 'string';
-    const boxActions = vec.singleActionSpace instanceof Box;
+    const recordable = typeof episodeActionLayout(envs.singleActionSpace.toJSON()) !== 'string';
+    const boxActions = envs.singleActionSpace instanceof Box;
     // Episode files hold a frame per step: a game without render() trains and evaluates unrecorded.
     const drawable = gameCanRender(makeEvalEnv);
     const recordEval = recordable && drawable ? (options.recordEvalEpisodes ?? 1) : 0;
-    if (!recordable && (options.recordEvalEpisodes ?? 1) > 0) progress.notice(`npcforge: ${cfg.game} has ${vec.singleActionSpace.type} actions; evaluation episodes are not recorded (the episode format stores Discrete, MultiDiscrete and float32 Box actions)`);
+    if (!recordable && (options.recordEvalEpisodes ?? 1) > 0) progress.notice(`npcforge: ${cfg.game} has ${envs.singleActionSpace.type} actions; evaluation episodes are not recorded (the episode format stores Discrete, MultiDiscrete and float32 Box actions)`);
     else if (!drawable && (options.recordEvalEpisodes ?? 1) > 0) progress.notice(`npcforge: ${cfg.game} has no render(); evaluation episodes are not recorded (episode files hold frames)`);
     // Tells the viewer why the run has no episodes.
     if (!drawable) writeFileAtomic(join(runDir, NO_FRAMES_MARKER), `${cfg.game} has no render(): no episodes are recorded\n`);
@@ -383,7 +443,7 @@ async function trainLoaded({ options, now, runDir, cfg, resumeFrom, progress, wa
       checkpointStep = st.step;
       st.wallTime = wall();
       st.obs = Array.from(obs);
-      st.envs = vec.envs.map((e) => snapshotEnvChain(e as Env<unknown, unknown>));
+      st.envs = await envs.snapshots();
       if (selfplay) st.selfplay = selfplay.getState();
       const snap = await agent!.save({ includeReplay: run.saveReplay });
       lastCheckpoint = writeCheckpoint(runDir, st, snap);
@@ -395,32 +455,15 @@ async function trainLoaded({ options, now, runDir, cfg, resumeFrom, progress, wa
     const speedStart = now();
     const speedStep0 = st.step;
     let lastYield = now();
-    phases?.mark();
-    while (st.step < run.steps) {
-      // The loop's awaits resolve as microtasks; yield to the event loop now and then so signal
-      // handlers (Ctrl-C) and I/O callbacks get to run.
-      if (now() - lastYield > 100) {
-        await new Promise((r) => setImmediate(r));
-        lastYield = now();
-      }
-      if (options.shouldStop?.()) {
-        interrupted = true;
-        break;
-      }
-      phases?.lap('other');
-      const { actions } = await agent.act(obs, { numEnvs: K, mode: 'train' });
-      await selfplay?.actOthers(agent);
-      phases?.lap('act');
-      const r: VectorStepResult = await vec.step(actions);
-      phases?.lap('env');
-      const finalObs = r.infos.map((inf) => inf.finalObs as ObsArray | undefined);
-      const m = await agent.observe({ obs, actions, rewards: r.rewards, terminated: r.terminated, truncated: r.truncated, nextObs: r.obs, finalObs });
-      if (m) {
-        st.acc.loss += (m.loss ?? 0) * (m.updates ?? 1);
-        st.acc.lossCount += m.updates ?? 1;
-        st.acc.updates += m.updates ?? 1;
-        if (m.clipped_actions !== undefined) st.acc.clipped = (st.acc.clipped ?? 0) + m.clipped_actions;
-      }
+    const addMetrics = (m: UpdateMetrics | null): void => {
+      if (!m) return;
+      st.acc.loss += (m.loss ?? 0) * (m.updates ?? 1);
+      st.acc.lossCount += m.updates ?? 1;
+      st.acc.updates += m.updates ?? 1;
+      if (m.clipped_actions !== undefined) st.acc.clipped = (st.acc.clipped ?? 0) + m.clipped_actions;
+    };
+    /** The runner's part of a finished vector step: episode statistics, counters, evaluation, metrics, checkpoint. True = stop. */
+    const finishStep = async (r: VectorStepResult): Promise<boolean> => {
       for (let i = 0; i < K; i++) {
         st.episodeReturns[i]! += r.rewards[i]!;
         st.episodeLengths[i]! += 1;
@@ -435,7 +478,7 @@ async function trainLoaded({ options, now, runDir, cfg, resumeFrom, progress, wa
       obs = r.obs;
       const prev = st.step;
       st.step += K;
-      await selfplay?.afterStep({ prevStep: prev, step: st.step, rewards: r.rewards, terminated: r.terminated, truncated: r.truncated, learner: agent });
+      await selfplay?.afterStep({ prevStep: prev, step: st.step, rewards: r.rewards, terminated: r.terminated, truncated: r.truncated, learner: agent! });
       intervalSteps += K;
       // The last iteration always evaluates, logs and checkpoints, so the final numbers are in metrics.jsonl.
       let last = st.step >= run.steps;
@@ -454,7 +497,93 @@ async function trainLoaded({ options, now, runDir, cfg, resumeFrom, progress, wa
       phases?.lap('checkpoint');
       const sps = (st.step - speedStep0) / Math.max(1e-3, (now() - speedStart) / 1000);
       progress.tick({ step: st.step, total: run.steps, meanReturn: meanRecent(), evalReturn: st.lastEval, loss: lastLoss, stepsPerSec: sps });
-      if (stoppedEarly) break;
+      return stoppedEarly;
+    };
+    const finals = (r: VectorStepResult) => r.infos.map((inf) => inf.finalObs as ObsArray | undefined);
+    /** True when the loop should stop before the next step (Ctrl-C); yields to the event loop now and then first. */
+    const stopRequested = async (): Promise<boolean> => {
+      // The loop's awaits resolve as microtasks; yield to the event loop now and then so signal
+      // handlers (Ctrl-C) and I/O callbacks get to run.
+      if (now() - lastYield > 100) {
+        await new Promise((r) => setImmediate(r));
+        lastYield = now();
+      }
+      return options.shouldStop?.() === true;
+    };
+
+    phases?.mark();
+    const split = envs.split;
+    if (split !== null && agent.slicedTraining === true && typeof agent.updateDue === 'function') {
+      // Double buffering (as Sample Factory's): the workers step one half of the envs while the
+      // agent acts on the other. Per step t: act A(t), A steps | finish B(t-1), act B(t), B steps |
+      // observe A(t), act A(t+1) ... The agent acts on A(t) before B(t) before A(t+1), so it draws
+      // its samples in the order of a whole-batch step, and a step is finished (B observed) before
+      // acting on the next wherever that could change the run: before an update (the next actions
+      // must come from the new weights), an evaluation, a checkpoint, the last step or a stop.
+      const a = agent;
+      const S = obsSize;
+      let obsA: ObsArray = obs.slice(0, split * S);
+      let obsB: ObsArray = obs.slice(split * S);
+      let heldA: VectorStepResult | null = null;
+      let pendingB: { result: Promise<VectorStepResult>; obs: ObsArray; actions: Awaited<ReturnType<Agent['act']>>['actions'] } | null = null;
+      const finishB = async (): Promise<boolean> => {
+        const p = pendingB!;
+        pendingB = null;
+        const rB = await p.result;
+        phases?.lap('env');
+        addMetrics(await a.observe({ obs: p.obs, actions: p.actions, rewards: rB.rewards, terminated: rB.terminated, truncated: rB.truncated, nextObs: rB.obs, finalObs: finals(rB), first: split }));
+        obsB = rB.obs;
+        return finishStep(joinHalves(heldA!, rB));
+      };
+      // A step in flight when an error ends training is rejected by close(); nobody awaits it then.
+      const started = (p: Promise<VectorStepResult>): Promise<VectorStepResult> => {
+        p.catch(() => undefined);
+        return p;
+      };
+      for (;;) {
+        if (pendingB) {
+          const next = st.step + K;
+          const mustFinish = a.updateDue!() || next >= run.steps || crossed(st.step, next, run.evalEvery) || crossed(st.step, next, run.checkpointEvery) || (await stopRequested());
+          if (mustFinish && (await finishB())) break;
+        }
+        if (!pendingB) {
+          if (st.step >= run.steps) break;
+          if (await stopRequested()) {
+            interrupted = true;
+            break;
+          }
+        }
+        phases?.lap('other');
+        const actA = (await a.act(obsA, { numEnvs: split, mode: 'train', first: 0 })).actions;
+        phases?.lap('act');
+        const stepA = started(envs.stepBlock(0, actA));
+        // Only eval, checkpoint, the last step or a stop end the loop, and those finished B above.
+        if (pendingB) await finishB();
+        phases?.lap('other');
+        const actB = (await a.act(obsB, { numEnvs: K - split, mode: 'train', first: split })).actions;
+        phases?.lap('act');
+        pendingB = { result: started(envs.stepBlock(split, actB)), obs: obsB, actions: actB };
+        const rA = await stepA;
+        phases?.lap('env');
+        addMetrics(await a.observe({ obs: obsA, actions: actA, rewards: rA.rewards, terminated: rA.terminated, truncated: rA.truncated, nextObs: rA.obs, finalObs: finals(rA), first: 0 }));
+        heldA = rA;
+        obsA = rA.obs;
+      }
+    } else {
+      while (st.step < run.steps) {
+        if (await stopRequested()) {
+          interrupted = true;
+          break;
+        }
+        phases?.lap('other');
+        const { actions } = await agent.act(obs, { numEnvs: K, mode: 'train' });
+        await selfplay?.actOthers(agent);
+        phases?.lap('act');
+        const r: VectorStepResult = await envs.step(actions);
+        phases?.lap('env');
+        addMetrics(await agent.observe({ obs, actions, rewards: r.rewards, terminated: r.terminated, truncated: r.truncated, nextObs: r.obs, finalObs: finals(r) }));
+        if (await finishStep(r)) break;
+      }
     }
     // The step just checkpointed by the loop needs no second copy.
     if (interrupted && checkpointStep !== st.step) await checkpoint();
@@ -467,7 +596,7 @@ async function trainLoaded({ options, now, runDir, cfg, resumeFrom, progress, wa
   } finally {
     agent?.dispose();
     selfplay?.dispose();
-    await vec.close();
+    await vec?.close();
   }
 }
 

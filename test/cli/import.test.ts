@@ -162,6 +162,33 @@ describe('npcforge --import (CLI)', () => {
     }
   }, 240_000);
 
+  it('trains a user game over worker envs: the workers import the module, also on --resume', () => {
+    // With progress lines: the start lines say where the envs step.
+    const args = ['--agent', 'ppo', '--envs', '4', '--seed', '2', '--json'];
+    const workers = cli(['train', 'corridor', '--import', './game.mjs', '--vector-env', 'workers', '--steps', '1024', '--out', 'runs-workers', ...args]);
+    // 4 envs: halves too small to double-buffer (see DOUBLE_BUFFER_MIN_HALF); the workers step all at once.
+    expect(workers.stderr).toContain('4 envs in worker threads (vectorEnv workers)');
+    expect(workers.status).toBe(0);
+    const runDir = (JSON.parse(workers.stdout.trim().split('\n').pop()!) as { runDir: string }).runDir;
+    const resumed = cli(['train', '--resume', runDir, '--vector-env', 'workers', '--steps', '1536', '--json']);
+    expect(resumed.stderr).toContain('4 envs in worker threads');
+    expect(resumed.status).toBe(0);
+    expect(JSON.parse(resumed.stdout.trim().split('\n').pop()!).step).toBe(1536);
+    // The same seed in this process: the same metrics (timings aside).
+    const sync = cli(['train', 'corridor', '--import', './game.mjs', '--vector-env', 'sync', '--steps', '1024', '--out', 'runs-sync', ...args]);
+    expect(sync.status).toBe(0);
+    const metrics = (out: string) => {
+      const dir = join(project, (JSON.parse(out.trim().split('\n').pop()!) as { runDir: string }).runDir);
+      const lines = readFileSync(join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => {
+        const { env_steps_per_s: _a, updates_per_s: _b, wall_time_s: _c, tensors: _d, ...rest } = JSON.parse(l);
+        return rest as { step: number };
+      });
+      return lines.filter((l) => l.step <= 1024);
+    };
+    expect(metrics(workers.stdout).length).toBeGreaterThan(1);
+    expect(metrics(workers.stdout)).toEqual(metrics(sync.stdout));
+  }, 120_000);
+
   it('resolves paths, bare .mjs names, file URLs and absolute paths from the working folder; games lists the imported game', () => {
     for (const spec of ['game.mjs', pathToFileURL(join(project, 'game.mjs')).href, join(project, 'game.mjs')]) {
       const g = cli(['games', '--json', '--import', spec]);

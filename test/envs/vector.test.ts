@@ -165,6 +165,52 @@ describe('WorkerVectorEnv', () => {
     await expect(w.step([0])).rejects.toThrow(/2 actions/);
     await expect(w.step([0, 7])).rejects.toThrow(/7 at index 1/);
   });
+
+  it('steps worker blocks separately (one while the other is in flight) with the results of one whole step', async () => {
+    const options = { maxEpisodeSteps: 7 };
+    const w = await worker({ id: 'cartpole', options, numEnvs: 5, numWorkers: 2 });
+    const s = new SyncVectorEnv(() => make('cartpole', options), 5);
+    open.push(s);
+    expect(w.firsts).toEqual([0, 3]);
+    await w.reset({ seed: 11 });
+    await s.reset({ seed: 11 });
+    for (let t = 0; t < 20; t++) {
+      const actions = Int32Array.from({ length: 5 }, (_, i) => (t + i) % 2);
+      // Both blocks in flight at once, the second started first.
+      const [b, a] = await Promise.all([w.stepBlock(3, actions.subarray(3)), w.stepBlock(0, actions.subarray(0, 3))]);
+      const whole = await s.step(actions);
+      expect([...a.obs, ...b.obs]).toEqual([...whole.obs]);
+      expect([...a.rewards, ...b.rewards]).toEqual([...whole.rewards]);
+      expect([...a.truncated, ...b.truncated]).toEqual([...whole.truncated]);
+      const finals = [...a.infos, ...b.infos].map((i) => (i.finalObs ? Array.from(i.finalObs as Float32Array) : null));
+      expect(finals).toEqual(whole.infos.map((i) => (i.finalObs ? Array.from(i.finalObs as Float32Array) : null)));
+    }
+    await expect(w.stepBlock(1, [0, 1])).rejects.toThrow(/expected actions for whole worker blocks \(0\.\.2, 3\.\.4\), received 2 actions from sub-env 1/);
+  });
+
+  it('snapshots and restores its sub-envs in the workers; a null state resets with the given seed', async () => {
+    const w = await worker({ id: 'cartpole', options: { maxEpisodeSteps: 50 }, numEnvs: 3, numWorkers: 2 });
+    await w.reset({ seed: 5 });
+    for (let t = 0; t < 4; t++) await w.step([1, 0, 1]);
+    const states = await w.getStates();
+    expect(states.every((x) => x !== null)).toBe(true);
+    const trace = async (): Promise<number[][]> => {
+      const out: number[][] = [];
+      for (let t = 0; t < 6; t++) out.push([...(await w.step([0, 1, 1])).obs]);
+      return out;
+    };
+    const first = await trace();
+    const obs = await w.setStates([states[0]!, null, states[2]!], [0, 77, 0]);
+    const again = await trace();
+    const fresh = make('cartpole', { maxEpisodeSteps: 50 }).reset({ seed: 77 }).obs as Float32Array;
+    expect([...obs.subarray(4, 8)]).toEqual([...fresh]);
+    // Sub-envs 0 and 2 replay exactly; sub-env 1 started over.
+    for (let t = 0; t < 6; t++) {
+      expect(again[t]!.slice(0, 4)).toEqual(first[t]!.slice(0, 4));
+      expect(again[t]!.slice(8)).toEqual(first[t]!.slice(8));
+    }
+    expect(again[0]!.slice(4, 8)).not.toEqual(first[0]!.slice(4, 8));
+  });
 });
 
 describe('SyncVectorEnv: observations that break the declared space', () => {

@@ -5,7 +5,7 @@ import type { Env, ObsArray, ResetArgs, StepResult } from '../../src/envs/env.js
 import { make } from '../../src/envs/registry.js';
 import { Box, Discrete } from '../../src/envs/spaces.js';
 import { checkEnv } from '../../src/envs/check-env.js';
-import { restoreEnvChain, snapshotEnvChain } from '../../src/train/env-state.js';
+import { restoreEnvChain, snapshotEnvChain } from '../../src/envs/env-state.js';
 import {
   ClipReward,
   Flicker,

@@ -6,7 +6,7 @@ import { Wrapper, type Env, type ObsArray, type StepResult } from '../../src/env
 import { SeededRng } from '../../src/envs/rng.js';
 import { CheckpointError, EnvStateError } from '../../src/errors.js';
 import { ClipReward, Flicker, FrameSkip, FrameStack, GrayScale, PixelObservation, RecordEpisodeStatistics, Resize, StickyActions, TimeLimit } from '../../src/envs/wrappers/index.js';
-import { ENV_CHAIN_SNAPSHOT_VERSION, restoreEnvChain, snapshotEnvChain, type EnvChainSnapshot } from '../../src/train/env-state.js';
+import { ENV_CHAIN_SNAPSHOT_VERSION, restoreEnvChain, snapshotEnvChain, type EnvChainSnapshot } from '../../src/envs/env-state.js';
 
 type AnyEnv = Env<ObsArray, number>;
 

@@ -42,6 +42,19 @@ describe('training defaults declared by the games', () => {
       // memory-maze's recurrent PPO: 128-step rollouts, 4 minibatches, gamma 0.9, the Keras LSTM init, 16 envs, 120k steps (seeds 3 and 4 never learned).
       'memory-maze ppo --recurrent': (b) => ({ ...b, run: { ...(b.run as object), steps: 120_000, envs: 16 }, agentConfig: { ...(b.agentConfig as object), numSteps: 128, minibatches: 4, gamma: 0.9, init: 'glorot', annealSteps: 120_000 } }),
     };
+    // MinAtar (issue 17): DQN's default budget 5M -> 1M frames (the paper's run is --steps 5000000);
+    // PPO the tuned `minatar` preset over 64 envs for 10M frames (docs/results.md).
+    for (const game of ['asterix', 'breakout', 'freeway', 'seaquest', 'space_invaders']) {
+      for (const r of ['', ' --recurrent']) {
+        for (const a of ['(default)', 'dqn']) changed[`minatar/${game} ${a}${r}`] = (b) => ({ ...b, run: { ...(b.run as object), steps: 1_000_000 } });
+        changed[`minatar/${game} ppo${r}`] = (b) => ({
+          ...b,
+          preset: 'minatar',
+          run: { ...(b.run as object), steps: 10_000_000, envs: 64, evalEvery: 500_000, evalEpisodes: 30, checkpointEvery: 500_000 },
+          agentConfig: { ...(b.agentConfig as object), lr: 1e-3, annealLr: false, gamma: 0.999, minibatches: 8, annealSteps: 10_000_000 },
+        });
+      }
+    }
     // Every policy-gradient config gained `init` (CleanRL's orthogonal initialisation by default).
     const withInit = (b: Record<string, unknown>): Record<string, unknown> => {
       const cfg = b.agentConfig as Record<string, unknown> | undefined;

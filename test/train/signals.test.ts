@@ -86,6 +86,25 @@ describe('train stopped by a signal', () => {
     expect(steps).toEqual(Array.from({ length: total / 50 }, (_, i) => (i + 1) * 50));
   }, 400_000);
 
+  it('SIGTERM during double-buffered PPO over worker envs: checkpoint, exit 143 (workers closed), --resume continues', async () => {
+    const out = join(dir, 'workers');
+    writeFileSync(join(dir, 'ppo.json'), JSON.stringify({ numSteps: 4, mlpHidden: [16], encoder: 'mlp', checkpointEvery: 256, logEvery: 128, evalEvery: 1_000_000, evalEpisodes: 1 }));
+    const { child, done } = run(['train', 'cartpole', '--agent', 'ppo', '--envs', '32', '--vector-env', 'workers', '--config', join(dir, 'ppo.json'), '--steps', '1000000', '--json', '--out', out]);
+    const runDir = await firstCheckpoint(out);
+    child.kill('SIGTERM');
+    // The process ends only once its worker threads are gone.
+    const r = await done;
+    expect(r.code).toBe(143);
+    expect(r.stderr).toContain('32 envs in worker threads, double-buffered');
+    const result = JSON.parse(r.stdout) as { step: number; checkpoint: string };
+    expect(readCheckpoint(result.checkpoint).runner.step).toBe(result.step);
+    expect(result.step % 32).toBe(0);
+    const total = Math.ceil((result.step + 1) / 128) * 128 + 128;
+    const rr = await run(['train', '--resume', runDir, '--vector-env', 'workers', '--steps', String(total), '--no-progress']).done;
+    expect(rr.code).toBe(0);
+    expect(rr.stderr).toContain(`done at step ${total}`);
+  }, 300_000);
+
   it('SIGHUP exits 129 after a final checkpoint', async () => {
     const out = join(dir, 'hup');
     const { child, done } = run(['train', 'catch', '--config', join(dir, 'cfg.json'), '--steps', '1000000', '--no-progress', '--out', out]);

@@ -26,7 +26,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { checkFiniteUpdate } from '../divergence.js';
-import { SpaceMismatchError, formatError, describe } from '../../errors.js';
+import { InvalidConfigError, SpaceMismatchError, formatError, describe } from '../../errors.js';
 import { Box, type Space } from '../../envs/spaces.js';
 import { actionWidth, type ActionBatch } from '../../envs/actions.js';
 import { SeededRng } from '../../envs/rng.js';
@@ -69,8 +69,11 @@ export interface PolicyLossInputs {
 /** What differs between PPO, A2C and REINFORCE. */
 export interface OnPolicyAlgorithm {
   readonly name: PgAlgorithm;
-  /** Training batches of a full rollout, in order; null = nothing to learn yet (REINFORCE collecting episodes). */
-  batches(r: Rollout, ctx: BatchContext): TrainBatch[] | null;
+  /**
+   * Training batches of a full rollout, in order; null = nothing to learn yet (REINFORCE collecting
+   * episodes). A batch may be overwritten by the next one (reused buffers): use it before asking.
+   */
+  batches(r: Rollout, ctx: BatchContext): Iterable<TrainBatch> | null;
   /** The policy loss of a batch (and PPO's diagnostics); new scalars the caller owns. */
   policyLoss(i: PolicyLossInputs): { loss: tf.Scalar; approxKl?: tf.Scalar; clipFraction?: tf.Scalar };
   /** PPO's value clip range, or null for the plain value loss. */
@@ -158,7 +161,12 @@ export class PolicyGradientAgent implements Agent {
   /** Training recurrent state and episode-start flags of the next `act`. */
   private state: RecurrentState | null;
   private starts: Float32Array;
-  private lastState: RecurrentState | null = null;
+  /** State after each sub-env's latest training act; it becomes `state` when that step is observed (null for feed-forward nets). */
+  private readonly pending: RecurrentState | null;
+  /** Rollout step each sub-env's next training act writes: a slice acts on step t + 1 before the others observed step t. */
+  private readonly actT: Int32Array;
+  /** Sub-envs observed so far in step `t`. */
+  private observed = 0;
   /** Box actions clipped to the bounds since the last update (training acts only). */
   private clippedSinceUpdate = 0;
   private readonly obsStats: RunningMeanStd | null;
@@ -186,6 +194,8 @@ export class PolicyGradientAgent implements Agent {
     this.algorithm = algorithmFor(this.kind, this.layout);
     this.rollout = newRollout(this.layout, this.config.numSteps, this.numEnvs);
     this.state = this.initialState(this.numEnvs);
+    this.pending = this.initialState(this.numEnvs);
+    this.actT = new Int32Array(this.numEnvs);
     this.starts = new Float32Array(this.numEnvs).fill(1);
     this.obsStats = this.config.normObs ? new RunningMeanStd(this.obsSize) : null;
     this.rewardScaler = this.config.normReward ? new RewardScaler(this.numEnvs, this.config.gamma) : null;
@@ -194,6 +204,38 @@ export class PolicyGradientAgent implements Agent {
   /** True when the policy carries an LSTM state (evaluation must thread it). */
   get recurrent(): boolean {
     return this.net.recurrent;
+  }
+
+  /**
+   * Slices of the training envs act and observe as the whole batch would: each env's row of a
+   * forward pass depends on that row only, and the Discrete sampler draws one number per env in
+   * env order. Not with `normObs`/`normReward`, whose statistics are updated per call (a slice
+   * would normalise with statistics that lack the other slice's values), nor for MultiDiscrete and
+   * Box actions, whose samplers draw from tensors of the whole batch.
+   */
+  get slicedTraining(): boolean {
+    return !this.obsStats && !this.rewardScaler && this.action.kind === 'discrete';
+  }
+
+  /** True when observing the step being filled completes the rollout (an update follows). */
+  updateDue(): boolean {
+    return this.t === this.rollout.numSteps - 1;
+  }
+
+  /** Rows `first..first+n-1` of a per-env state, as views (the state itself for the whole batch). */
+  private stateRows(s: RecurrentState | null, first: number, n: number): RecurrentState | null {
+    if (!s || (first === 0 && n === this.numEnvs)) return s;
+    const H = this.net.stateUnits;
+    return { h: s.h.subarray(first * H, (first + n) * H), c: s.c.subarray(first * H, (first + n) * H) };
+  }
+
+  /** Checks a training slice `first..first+n-1` (the whole batch unless `slicedTraining`). */
+  private checkSlice(component: string, first: number, n: number): void {
+    const N = this.numEnvs;
+    const whole = first === 0 && n === N;
+    if (Number.isInteger(first) && first >= 0 && first + n <= N && (whole || this.slicedTraining)) return;
+    const want = this.slicedTraining ? `a slice of the ${N} training sub-envs` : `all ${N} training sub-envs (this agent does not act on slices: normObs, normReward or non-Discrete actions)`;
+    throw new InvalidConfigError(formatError(component, want, `${n} sub-envs from ${describe(first)}`, 'act and observe on the whole batch of training envs'));
   }
 
   /** Observation normalisation statistics (`normObs`), read by export; null when off. */
@@ -224,18 +266,33 @@ export class PolicyGradientAgent implements Agent {
       const r = await this.policyStep(this.netObs(obs, n, false), n, prev, starts, true);
       return { actions: this.envActions(r.actions, false), state: { state: r.state } satisfies PgEvalState, info: { probs: r.probs, value: r.values } };
     }
+    const N = this.numEnvs;
+    const first = options.first ?? 0;
+    this.checkSlice('PolicyGradientAgent.act', first, n);
+    const T = this.actT[first]!;
     obs = this.netObs(obs, n, true);
-    const r = await this.policyStep(obs, n, this.state, this.starts, false);
-    const { t: T, numEnvs: N, obsSize: S } = this;
+    const starts = this.starts.subarray(first, first + n);
+    const r = await this.policyStep(obs, n, this.stateRows(this.state, first, n), starts, false);
+    const { obsSize: S, actionWidth: Wa } = this;
+    const H = this.net.stateUnits;
     const ro = this.rollout;
-    if (T === 0) ro.initialState = this.state ? { h: Float32Array.from(this.state.h), c: Float32Array.from(this.state.c) } : null;
+    const at = T * N + first;
+    if (T === 0 && this.state) {
+      ro.initialState ??= this.initialState(N);
+      ro.initialState!.h.set(this.stateRows(this.state, first, n)!.h, first * H);
+      ro.initialState!.c.set(this.stateRows(this.state, first, n)!.c, first * H);
+    }
     if (ro.obs.constructor !== obs.constructor) ro.obs = new (obs.constructor as { new (n: number): ObsArray })(ro.obs.length);
-    ro.obs.set(obs, T * N * S);
-    ro.starts.set(this.starts, T * N);
-    ro.actions.set(r.actions, T * N * this.actionWidth);
-    ro.logProbs.set(r.logProbs, T * N);
-    ro.values.set(r.values, T * N);
-    this.lastState = r.state;
+    ro.obs.set(obs, at * S);
+    ro.starts.set(starts, at);
+    ro.actions.set(r.actions, at * Wa);
+    ro.logProbs.set(r.logProbs, at);
+    ro.values.set(r.values, at);
+    if (this.pending && r.state) {
+      this.pending.h.set(r.state.h, first * H);
+      this.pending.c.set(r.state.c, first * H);
+    }
+    this.actT.fill(T + 1, first, first + n);
     return { actions: this.envActions(r.actions, true), info: { probs: r.probs, value: r.values } };
   }
 
@@ -397,28 +454,42 @@ export class PolicyGradientAgent implements Agent {
 
   async observe(step: StepBatch): Promise<UpdateMetrics | null> {
     const { t: T, numEnvs: N, obsSize: S } = this;
+    const first = step.first ?? 0;
+    const n = step.rewards.length;
+    this.checkSlice('PolicyGradientAgent.observe', first, n);
+    if (this.actT[first] !== T + 1 || this.actT[first + n - 1] !== T + 1) {
+      throw new InvalidConfigError(formatError('PolicyGradientAgent.observe', `the step of sub-envs ${first}..${first + n - 1} acted on last (rollout step ${T})`, `sub-envs at rollout step ${this.actT[first]! - 1}`, 'call observe once after each training act, every slice of a step before the next step'));
+    }
     const ro = this.rollout;
-    ro.rewards.set(this.rewardScaler ? this.rewardScaler.scale(step.rewards, step.terminated, step.truncated) : step.rewards, T * N);
-    ro.terminated.set(step.terminated, T * N);
-    ro.truncated.set(step.truncated, T * N);
-    const post = this.lastState;
-    ro.truncValues.fill(0, T * N, (T + 1) * N);
+    const at = T * N + first;
+    ro.rewards.set(this.rewardScaler ? this.rewardScaler.scale(step.rewards, step.terminated, step.truncated) : step.rewards, at);
+    ro.terminated.set(step.terminated, at);
+    ro.truncated.set(step.truncated, at);
+    const post = this.stateRows(this.pending, first, n);
+    ro.truncValues.fill(0, at, at + n);
     if (step.truncated.some((x, e) => x === 1 && !step.terminated[e])) {
       // Bootstrap truncated episodes from V(finalObs), continuing each env's own recurrent state.
-      const finalObs = new (step.nextObs.constructor as { new (n: number): ObsArray })(N * S);
+      const finalObs = new (step.nextObs.constructor as { new (n: number): ObsArray })(n * S);
       finalObs.set(step.nextObs);
-      for (let e = 0; e < N; e++) if (step.truncated[e] && step.finalObs[e]) finalObs.set(step.finalObs[e]!, e * S);
-      const v = await this.values(this.netObs(finalObs, N, false), N, post, new Float32Array(N));
-      for (let e = 0; e < N; e++) if (step.truncated[e]) ro.truncValues[T * N + e] = v[e]!;
+      for (let e = 0; e < n; e++) if (step.truncated[e] && step.finalObs[e]) finalObs.set(step.finalObs[e]!, e * S);
+      const v = await this.values(this.netObs(finalObs, n, false), n, post, new Float32Array(n));
+      for (let e = 0; e < n; e++) if (step.truncated[e]) ro.truncValues[at + e] = v[e]!;
     }
-    this.state = post;
-    this.starts = new Float32Array(N);
-    for (let e = 0; e < N; e++) if (step.terminated[e] || step.truncated[e]) this.starts[e] = 1;
+    if (this.state && post) {
+      this.state.h.set(post.h, first * this.net.stateUnits);
+      this.state.c.set(post.c, first * this.net.stateUnits);
+    }
+    for (let e = 0; e < n; e++) this.starts[first + e] = step.terminated[e] || step.truncated[e] ? 1 : 0;
+    this.envSteps += n;
+    // Each slice bootstraps its own rows after the rollout's last step.
+    if (T === ro.numSteps - 1) ro.lastValues.set(await this.values(this.netObs(step.nextObs, n, false), n, this.stateRows(this.state, first, n), this.starts.subarray(first, first + n)), first);
+    this.observed += n;
+    if (this.observed < N) return null;
+    this.observed = 0;
     this.t++;
-    this.envSteps += N;
     if (this.t < ro.numSteps) return null;
     this.t = 0;
-    ro.lastValues.set(await this.values(this.netObs(step.nextObs, N, false), N, this.state, this.starts));
+    this.actT.fill(0);
     const m = await this.update(ro, this.annealSteps > 0 ? this.envSteps / this.annealSteps : 0);
     if (!m) return null;
     if (this.action.kind === 'box') {
@@ -446,12 +517,13 @@ export class PolicyGradientAgent implements Agent {
     const batches = this.algorithm.batches(rollout, { config: this.config, layout: this.layout, recurrent: this.recurrent, permutation: (n) => this.permutation(n) });
     if (!batches) return null;
     const sums = { loss: 0, policy_loss: 0, value_loss: 0, entropy: 0, approx_kl: 0, clip_fraction: 0, grad_norm: 0 };
+    let n = 0;
     for (const batch of batches) {
       const m = await this.gradientStep(batch);
       for (const k of Object.keys(sums) as Array<keyof typeof sums>) sums[k] += m[k];
+      n++;
     }
     this.updates++;
-    const n = batches.length;
     const out: UpdateMetrics = { loss: sums.loss / n, policy_loss: sums.policy_loss / n, value_loss: sums.value_loss / n, entropy: sums.entropy / n, grad_norm: sums.grad_norm / n, lr, updates: 1 };
     // Only PPO's loss measures how far the policy moved.
     if (this.kind === 'ppo') {
@@ -577,7 +649,7 @@ export class PolicyGradientAgent implements Agent {
     const norm = state.norm as { obs: RunningMeanStdState | null; reward: RewardScalerState | null } | undefined;
     if (this.obsStats) this.obsStats.setState(norm?.obs as RunningMeanStdState);
     this.algorithm.setState?.(state.algorithmState, blobs);
-    this.lastState = null;
+    this.observed = 0;
     // The training rollout and state only mean something to an agent with the run's envs (a
     // resume); one built for evaluation or export (numEnvs 1) starts them afresh.
     if (state.numEnvs !== N) return;
@@ -587,6 +659,7 @@ export class PolicyGradientAgent implements Agent {
     this.state = H > 0 ? { h: f32('state.h', N * H), c: f32('state.c', N * H) } : null;
     this.starts = f32('starts', N);
     this.t = state.t as number;
+    this.actT.fill(this.t);
     this.clippedSinceUpdate = state.clippedSinceUpdate as number;
     if (this.rewardScaler) this.rewardScaler.setState(norm?.reward as RewardScalerState);
   }

@@ -108,14 +108,16 @@ export function gae(s: RolloutSignals & { values: ArrayLike<number>; lambda: num
 }
 
 /** (a - mean) / (std + eps) over the entries where `mask` is 1 (all when no mask); others become 0. */
-export function normalizeAdvantages(adv: ArrayLike<number>, options: { eps?: number; mask?: ArrayLike<number> } = {}): Float32Array {
+export function normalizeAdvantages(adv: ArrayLike<number>, options: { eps?: number; mask?: ArrayLike<number>; out?: Float32Array } = {}): Float32Array {
   const eps = options.eps ?? 1e-8;
   const mask = options.mask;
   let n = 0;
   let sum = 0;
   for (let i = 0; i < adv.length; i++) if (!mask || mask[i]) { sum += adv[i]!; n++; }
-  const out = new Float32Array(adv.length);
-  if (n === 0) return out;
+  // `out` may be `adv` itself (in place): each value is read before it is written.
+  const out = options.out ?? new Float32Array(adv.length);
+  if (options.out) for (let i = 0; i < adv.length; i++) if (mask && !mask[i]) out[i] = 0;
+  if (n === 0) return out.fill(0);
   const mean = sum / n;
   let sq = 0;
   for (let i = 0; i < adv.length; i++) if (!mask || mask[i]) sq += (adv[i]! - mean) ** 2;

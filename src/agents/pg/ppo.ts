@@ -17,30 +17,55 @@
  * "The 37 Implementation Details of PPO" (Huang et al. 2022); see `config.ts`.
  */
 import { clippedSurrogateLoss, gae, normalizeAdvantages } from './math.js';
-import { gatherRows, gatherSequences, type TrainBatch } from './rollout.js';
-import type { OnPolicyAlgorithm } from './learner.js';
+import { gatherRows, gatherSequences, newRowBatch, type Rollout, type RolloutLayout, type TrainBatch } from './rollout.js';
+import type { BatchContext, OnPolicyAlgorithm } from './learner.js';
+import type { PgConfig } from './config.js';
+
+/**
+ * Feed-forward minibatches, made one at a time as the learner asks for them, into two buffers
+ * reused for the whole update (the minibatches of a 32-256 env rollout are megabytes each). The
+ * permutation of an epoch is drawn when its first minibatch is asked for; the gradient steps
+ * between draw nothing from the RNG, so the stream is the one of drawing every epoch up front.
+ */
+function* rowBatches(r: Rollout, config: PgConfig, layout: RolloutLayout, permutation: BatchContext['permutation'], advantages: Float32Array, returns: Float32Array): Generator<TrainBatch> {
+  const rows = r.numSteps * r.numEnvs;
+  const mbs = Math.max(1, Math.min(config.minibatches, rows));
+  // Minibatch m takes the permutation's entries m, m + mbs, ...: sizes differ by at most one.
+  const sizes = [Math.ceil(rows / mbs), Math.floor(rows / mbs)];
+  const buffers = new Map<number, TrainBatch>(sizes.filter((n) => n > 0).map((n) => [n, newRowBatch(layout, r.obs, n)]));
+  const picked = new Int32Array(sizes[0]!);
+  for (let epoch = 0; epoch < config.epochs; epoch++) {
+    const perm = permutation(rows);
+    for (let m = 0; m < mbs; m++) {
+      let n = 0;
+      for (let i = m; i < rows; i += mbs) picked[n++] = perm[i]!;
+      const b = gatherRows(layout, r, picked.subarray(0, n), advantages, returns, buffers.get(n));
+      if (config.normAdv) normalizeAdvantages(b.advantages!, { mask: b.mask, out: b.advantages! });
+      yield b;
+    }
+  }
+}
+
+/** Recurrent minibatches: whole per-env sequences, each with its stored start state. */
+function* sequenceBatches(r: Rollout, config: PgConfig, layout: RolloutLayout, permutation: BatchContext['permutation'], advantages: Float32Array, returns: Float32Array): Generator<TrainBatch> {
+  const N = r.numEnvs;
+  const mbs = Math.max(1, Math.min(config.minibatches, N));
+  for (let epoch = 0; epoch < config.epochs; epoch++) {
+    const perm = permutation(N);
+    for (let m = 0; m < mbs; m++) {
+      const b = gatherSequences(layout, r, perm.filter((_, i) => i % mbs === m), advantages, returns);
+      if (config.normAdv) b.advantages = normalizeAdvantages(b.advantages!, { mask: b.mask });
+      yield b;
+    }
+  }
+}
 
 export const ppo: OnPolicyAlgorithm = {
   name: 'ppo',
 
   batches(r, { config, layout, recurrent, permutation }) {
     const { advantages, returns } = gae({ ...r, gamma: config.gamma, lambda: config.gaeLambda });
-    const { numSteps: T, numEnvs: N } = r;
-    const out: TrainBatch[] = [];
-    for (let epoch = 0; epoch < config.epochs; epoch++) {
-      if (recurrent) {
-        // Whole sequences: minibatches split the envs, each keeps its stored start state.
-        const mbs = Math.max(1, Math.min(config.minibatches, N));
-        const perm = permutation(N);
-        for (let m = 0; m < mbs; m++) out.push(gatherSequences(layout, r, perm.filter((_, i) => i % mbs === m), advantages, returns));
-      } else {
-        const mbs = Math.max(1, Math.min(config.minibatches, T * N));
-        const perm = permutation(T * N);
-        for (let m = 0; m < mbs; m++) out.push(gatherRows(layout, r, perm.filter((_, i) => i % mbs === m), advantages, returns));
-      }
-    }
-    if (config.normAdv) for (const b of out) b.advantages = normalizeAdvantages(b.advantages!, { mask: b.mask });
-    return out;
+    return recurrent ? sequenceBatches(r, config, layout, permutation, advantages, returns) : rowBatches(r, config, layout, permutation, advantages, returns);
   },
 
   policyLoss({ logProbs, oldLogProbs, advantages, mask, config }) {

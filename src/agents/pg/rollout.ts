@@ -133,19 +133,37 @@ export function wholeRollout(r: Rollout, advantages: Float32Array, returns: Floa
   };
 }
 
-/** Rows `rows` of the rollout as a batch of single steps (feed-forward minibatches). */
-export function gatherRows(l: RolloutLayout, r: Rollout, rows: number[], adv: Float32Array, ret: Float32Array): TrainBatch {
+/** An empty feed-forward batch of `rows` rows (obs of the type of `like`) for `gatherRows` to fill again and again. */
+export function newRowBatch(l: RolloutLayout, like: ObsArray, rows: number): TrainBatch {
+  const f = () => new Float32Array(rows);
+  return { steps: 1, batch: rows, obs: newObsLike(like, rows * l.obsSize), actions: newActions(l.action, rows), starts: f().fill(1), mask: f().fill(1), advantages: f(), returns: f(), oldLogProbs: f(), oldValues: f(), h0: null, c0: null };
+}
+
+/**
+ * Rows `rows` of the rollout as a batch of single steps (feed-forward minibatches). With `into`
+ * (a `newRowBatch` of as many rows, observations of the rollout's type) the rows are written into
+ * its arrays, which the caller reuses minibatch after minibatch; otherwise a new batch is made.
+ */
+export function gatherRows(l: RolloutLayout, r: Rollout, rows: ArrayLike<number>, adv: Float32Array, ret: Float32Array, into?: TrainBatch): TrainBatch {
   const B = rows.length;
   const S = l.obsSize;
   const Wa = l.actionWidth;
-  const obs = newObsLike(r.obs, B * S);
-  const actions = newActions(l.action, B);
-  const pick = (src: Float32Array) => Float32Array.from(rows, (row) => src[row]!);
-  rows.forEach((row, i) => {
+  const b = into && into.batch === B && into.obs.constructor === r.obs.constructor ? into : newRowBatch(l, r.obs, B);
+  const { obs, actions } = b;
+  const advantages = b.advantages!;
+  const oldLogProbs = b.oldLogProbs!;
+  const oldValues = b.oldValues!;
+  for (let i = 0; i < B; i++) {
+    const row = rows[i]!;
     obs.set(r.obs.subarray(row * S, (row + 1) * S), i * S);
-    actions.set(r.actions.subarray(row * Wa, (row + 1) * Wa), i * Wa);
-  });
-  return { steps: 1, batch: B, obs, actions, starts: new Float32Array(B).fill(1), mask: new Float32Array(B).fill(1), advantages: pick(adv), returns: pick(ret), oldLogProbs: pick(r.logProbs), oldValues: pick(r.values), h0: null, c0: null };
+    if (Wa === 1) actions[i] = r.actions[row]!;
+    else actions.set(r.actions.subarray(row * Wa, (row + 1) * Wa), i * Wa);
+    advantages[i] = adv[row]!;
+    b.returns[i] = ret[row]!;
+    oldLogProbs[i] = r.logProbs[row]!;
+    oldValues[i] = r.values[row]!;
+  }
+  return b;
 }
 
 /** The whole sequences of envs `envs`, each with its stored start state (recurrent minibatches). */

@@ -4,6 +4,12 @@ import { existsSync } from 'node:fs';
 import { PROJECT_FILE_NAME, RECURRENT_LSTM_UNITS, readConfigFile, readProjectFile, resolveRunConfig, type RunSettings } from '../../train/run-config.js';
 import { train } from '../../train/runner.js';
 import { addSelfPlayOptions, resolveSelfPlayRunConfig, wantsSelfPlay, type SelfPlayFlags } from './selfplay-flags.js';
+import { AUTO_WORKERS_MIN_ENVS, VECTOR_ENV_MODES, type VectorEnvMode } from '../../train/train-envs.js';
+
+function vectorEnvFlag(v: string): VectorEnvMode {
+  if ((VECTOR_ENV_MODES as readonly string[]).includes(v)) return v as VectorEnvMode;
+  throw new InvalidConfigError(formatError('--vector-env', `one of ${VECTOR_ENV_MODES.join(', ')}`, describe(v), 'pass e.g. --vector-env workers'));
+}
 import { IMPORT_FLAG, IMPORT_HELP, collectImport, importModules, importRunModules, requireGame } from '../imports.js';
 
 function intFlag(name: string, min: number): (v: string) => number {
@@ -20,6 +26,7 @@ interface TrainFlags extends SelfPlayFlags {
   steps?: number;
   seed?: number;
   envs?: number;
+  vectorEnv?: VectorEnvMode;
   config?: string;
   project?: string;
   out?: string;
@@ -47,7 +54,8 @@ export function registerTrain(program: Command): void {
     .option('--preset <name>', 'hyperparameter preset (dqn: minatar, rainbow-lite, classic; sac: default, pendulum)')
     .option('--steps <n>', 'total env steps (with --resume: a new total, above the checkpoint\'s step)', intFlag('steps', 1))
     .option('--seed <n>', 'seed of envs, weights and exploration', intFlag('seed', 0))
-    .option('--envs <k>', 'sub-envs stepped together', intFlag('envs', 1))
+    .option('--envs <k>', 'sub-envs stepped together (PPO acts on all of them in one forward pass per step)', intFlag('envs', 1))
+    .option('--vector-env <mode>', `where the sub-envs step: sync (this process), workers (worker threads; PPO/A2C/REINFORCE step one half while acting on the other), auto (default: workers from ${AUTO_WORKERS_MIN_ENVS} envs when a game step costs more than acting per env); the same seed gives the same run with each; also with --resume`, vectorEnvFlag)
     .option('--config <file>', 'JSON file of settings over the preset')
     .option('--project <file>', `project file whose games.<id> entry overrides the game's training defaults (default: ./${PROJECT_FILE_NAME} when present)`)
     .option('--out <dir>', 'parent folder of the run folder (default runs)')
@@ -83,13 +91,15 @@ export function registerTrain(program: Command): void {
         const imports = await importModules(f.import);
         if (f.resume) {
           const extra = (['agent', 'preset', 'seed', 'envs', 'config', 'project', 'out', 'saveReplay', 'recurrent', 'selfplay', 'selfplayAgent'] as const).filter((k) => f[k] !== undefined);
-          if (game !== undefined || extra.length) throw new InvalidConfigError(formatError('train --resume', 'only --steps and --checkpoint next to --resume', [game && `game ${game}`, ...extra.map((k) => `--${k}`)].filter(Boolean).join(', '), 'drop them: a resumed run keeps its config'));
-          await importRunModules(f.resume);
-          result = await train({ ...common, resume: f.resume, steps: f.steps, checkpoint: f.checkpoint });
+          if (game !== undefined || extra.length) throw new InvalidConfigError(formatError('train --resume', 'only --steps, --checkpoint and --vector-env next to --resume', [game && `game ${game}`, ...extra.map((k) => `--${k}`)].filter(Boolean).join(', '), 'drop them: a resumed run keeps its config'));
+          const runImports = await importRunModules(f.resume);
+          // Worker envs import what this process imported for the run.
+          const modules = [...imports, ...runImports].map((m) => m.url);
+          result = await train({ ...common, resume: f.resume, steps: f.steps, checkpoint: f.checkpoint, vectorEnv: f.vectorEnv, modules });
         } else {
           if (!game) throw new InvalidConfigError(formatError('train', 'a game id', 'none', 'run e.g. `npcforge train catch`'));
           if (!wantsSelfPlay(f)) requireGame(game, imports);
-          const flags: Partial<RunSettings> = { steps: f.steps, seed: f.seed, envs: f.envs, saveReplay: f.saveReplay };
+          const flags: Partial<RunSettings> = { steps: f.steps, seed: f.seed, envs: f.envs, saveReplay: f.saveReplay, vectorEnv: f.vectorEnv };
           const file = f.config ? readConfigFile(f.config) : undefined;
           // The project file of the working folder applies without a flag, as package.json does for npm.
           const projectPath = f.project ?? (existsSync(PROJECT_FILE_NAME) ? PROJECT_FILE_NAME : undefined);

@@ -4,10 +4,12 @@
  * writing observations, rewards and flags into the shared buffers. Only non-empty infos and
  * errors travel as messages.
  */
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
 import { make } from '../registry.js';
 import type { Env, ObsArray, Info } from '../env.js';
 import type { Box } from '../spaces.js';
+// Checkpoints of a run over workers snapshot the sub-envs where they live, with the one snapshot format.
+import { restoreEnvChain, snapshotEnvChain, type EnvChainSnapshot } from '../env-state.js';
 import { Command, CONTROL_SLOTS, Slot, type ParentMessage, type SharedBuffers, type WorkerInit, type WorkerMessage } from './worker-protocol.js';
 
 const init = workerData as WorkerInit;
@@ -77,7 +79,38 @@ function step(v: Views): Array<Info | null> {
   return infos;
 }
 
-function errorMessage(seq: number, phase: 'init' | 'reset' | 'step' | 'close', err: unknown): WorkerMessage {
+function getStates(): Array<Info | null> {
+  return envs.map((env, k) => {
+    current = init.first + k;
+    return { state: snapshotEnvChain(env as Env<unknown, unknown>) };
+  });
+}
+
+/** The 'states' message the parent posted before signalling setState (it is queued by then; a short wait covers a slow delivery). */
+function takeStatesMessage(c: Int32Array): Extract<ParentMessage, { type: 'states' }> {
+  for (let tries = 0; tries < 1000; tries++) {
+    const m = receiveMessageOnPort(port)?.message as ParentMessage | undefined;
+    if (m?.type === 'states') return m;
+    if (m) throw new Error(`expected a 'states' message, received '${m.type}'`);
+    Atomics.wait(c, base + Slot.request, Atomics.load(c, base + Slot.request), 1);
+  }
+  throw new Error("no 'states' message arrived for setState");
+}
+
+function setStates(v: Views): void {
+  const m = takeStatesMessage(v.control);
+  if (m.states.length !== envs.length || m.seeds.length !== envs.length) throw new Error(`expected ${envs.length} states and seeds, received ${m.states.length} and ${m.seeds.length}`);
+  for (let k = 0; k < envs.length; k++) {
+    const g = init.first + k;
+    current = g;
+    const snap = m.states[k];
+    if (snap) restoreEnvChain(envs[k] as Env<unknown, unknown>, snap as EnvChainSnapshot);
+    else v.obs.set(envs[k]!.reset({ seed: m.seeds[k]! }).obs, g * obsSize);
+  }
+  current = null;
+}
+
+function errorMessage(seq: number, phase: 'init' | 'reset' | 'step' | 'close' | 'getState' | 'setState', err: unknown): WorkerMessage {
   const e = err instanceof Error ? err : new Error(String(err));
   return { type: 'error', seq, phase, step: stepCount, envIndex: current, message: `${e.name}: ${e.message}`, stack: e.stack };
 }
@@ -92,7 +125,7 @@ function serve(v: Views): void {
     if (next === seq) continue;
     seq = next;
     const command = c[base + Slot.command];
-    const phase = command === Command.reset ? 'reset' : command === Command.step ? 'step' : 'close';
+    const phase = command === Command.reset ? 'reset' : command === Command.step ? 'step' : command === Command.getState ? 'getState' : command === Command.setState ? 'setState' : 'close';
     let status = 0;
     try {
       let infos: Array<Info | null> = [];
@@ -100,7 +133,9 @@ function serve(v: Views): void {
       else if (command === Command.step) {
         stepCount = c[base + Slot.step]!;
         infos = step(v);
-      } else {
+      } else if (command === Command.getState) infos = getStates();
+      else if (command === Command.setState) setStates(v);
+      else {
         for (const e of envs) e.close();
       }
       if (infos.some((x) => x !== null)) {
@@ -143,7 +178,7 @@ async function start(): Promise<void> {
     send(errorMessage(0, 'init', err));
     return;
   }
-  port.once('message', (m: ParentMessage) => {
+  port.once('message', (m: Extract<ParentMessage, { type: 'attach' }>) => {
     const views = attach(m.buffers);
     send({ type: 'attached' });
     serve(views);

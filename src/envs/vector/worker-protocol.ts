@@ -59,13 +59,21 @@ export const Slot = {
   status: 6,
 } as const;
 
-export const Command = { reset: 1, step: 2, close: 3 } as const;
+/**
+ * `getState` replies with a 'done' message whose `infos[k]` is `{ state }` (the sub-env's chain
+ * snapshot, or null when the game cannot snapshot itself). `setState` reads a 'states' message
+ * posted just before the command.
+ */
+export const Command = { reset: 1, step: 2, close: 3, getState: 4, setState: 5 } as const;
 
-export type ParentMessage = { type: 'attach'; buffers: SharedBuffers };
+export type ParentMessage =
+  | { type: 'attach'; buffers: SharedBuffers }
+  /** Per local sub-env: a chain snapshot to restore, or null = reset with `seeds[k]` (its observation goes to the shared buffer). */
+  | { type: 'states'; states: Array<unknown | null>; seeds: number[] };
 
 export type WorkerMessage =
   | { type: 'ready'; observationSpace: SpaceJSON; actionSpace: SpaceJSON; spec: EnvSpec }
   | { type: 'attached' }
   /** `infos[k]` for local sub-env k; null = empty info (saves cloning). */
   | { type: 'done'; seq: number; infos: Array<Info | null> }
-  | { type: 'error'; seq: number; phase: 'init' | 'reset' | 'step' | 'close'; step: number; envIndex: number | null; message: string; stack?: string };
+  | { type: 'error'; seq: number; phase: 'init' | 'reset' | 'step' | 'close' | 'getState' | 'setState'; step: number; envIndex: number | null; message: string; stack?: string };

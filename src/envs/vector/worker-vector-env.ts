@@ -15,6 +15,7 @@ import type { EnvSpec, Info, ObsArray } from '../env.js';
 import { Box, Discrete, spaceFromJSON, type Space } from '../spaces.js';
 import { observationSpaceFromJSON } from '../dict-obs.js';
 import type { AutoresetMode, VectorEnv, VectorResetResult, VectorStepResult } from './types.js';
+import type { EnvChainSnapshot } from '../env-state.js';
 import { Command, CONTROL_SLOTS, Slot, type ParentMessage, type SharedBuffers, type WorkerInit, type WorkerMessage } from './worker-protocol.js';
 
 // Atomics.waitAsync is in Node >= 16 but not in the ES2022 lib typings.
@@ -96,8 +97,8 @@ export class WorkerVectorEnv implements VectorEnv {
   readonly spec: EnvSpec;
   private readonly id: string;
   private readonly workers: Worker[];
-  /** First global sub-env index of each worker. */
-  private readonly firsts: number[];
+  /** First global sub-env index of each worker (blocks are contiguous; `stepBlock` steps whole ones). */
+  readonly firsts: readonly number[];
   private readonly pending: Array<Pending | null>;
   /** Messages that arrived before their request's Atomics signal was seen. */
   private readonly mailbox: Array<WorkerMessage | null>;
@@ -108,7 +109,8 @@ export class WorkerVectorEnv implements VectorEnv {
   private failure: WorkerError | null = null;
   private closed = false;
   private stepCount = 0;
-  private busy = false;
+  /** Workers with a command in flight (blocks of workers step independently: `stepBlock`). */
+  private readonly busy: boolean[];
 
   private constructor(cfg: ResolvedConfig, workers: Worker[], firsts: number[], ready: Extract<WorkerMessage, { type: 'ready' }>) {
     this.id = cfg.id;
@@ -119,6 +121,7 @@ export class WorkerVectorEnv implements VectorEnv {
     this.pending = workers.map(() => null);
     this.mailbox = workers.map(() => null);
     this.seqs = workers.map(() => 0);
+    this.busy = workers.map(() => false);
     this.singleObservationSpace = observationSpaceFromJSON(ready.observationSpace);
     this.singleActionSpace = spaceFromJSON(ready.actionSpace);
     this.spec = ready.spec;
@@ -285,27 +288,32 @@ export class WorkerVectorEnv implements VectorEnv {
     });
   }
 
-  private async broadcast(command: number, what: string, seed?: number): Promise<Array<Array<Info | null> | null>> {
+  /** Sends `command` to workers `from..to-1` and awaits them all; replies indexed by worker. */
+  private async broadcast(command: number, what: string, seed?: number, from = 0, to = this.workers.length): Promise<Array<Array<Info | null> | null>> {
     if (this.closed) throw new WorkerError(formatError(`WorkerVectorEnv(${this.id})`, `an open vector env for ${what}`, 'a closed one', 'create a new WorkerVectorEnv'));
     if (this.failure) throw this.failure;
-    if (this.busy) throw new WorkerError(formatError(`WorkerVectorEnv(${this.id})`, `one call at a time (${what})`, 'a call while another reset/step is pending', 'await each reset() and step() before the next'));
-    this.busy = true;
+    const ws = Array.from({ length: to - from }, (_, i) => from + i);
+    if (ws.some((w) => this.busy[w])) throw new WorkerError(formatError(`WorkerVectorEnv(${this.id})`, `one call at a time per sub-env (${what})`, 'a call while another reset/step of the same sub-envs is pending', 'await each reset() and step() before the next'));
+    for (const w of ws) this.busy[w] = true;
     try {
       // allSettled: wait for every worker so none is left running a command when we report.
-      const results = await Promise.allSettled(this.workers.map((_, w) => this.request(w, command, seed)));
+      const results = await Promise.allSettled(ws.map((w) => this.request(w, command, seed)));
       const bad = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
       if (bad) throw this.failure ?? bad.reason;
-      return results.map((r) => (r as PromiseFulfilledResult<Array<Info | null> | null>).value);
+      const replies: Array<Array<Info | null> | null> = this.workers.map(() => null);
+      results.forEach((r, i) => (replies[from + i] = (r as PromiseFulfilledResult<Array<Info | null> | null>).value));
+      return replies;
     } finally {
-      this.busy = false;
+      for (const w of ws) this.busy[w] = false;
     }
   }
 
-  private gatherInfos(replies: Array<Array<Info | null> | null>): Info[] {
-    const infos: Info[] = new Array(this.numEnvs);
-    for (let i = 0; i < this.numEnvs; i++) infos[i] = {};
+  /** Infos of sub-envs `first..first+count-1` out of per-worker replies. */
+  private gatherInfos(replies: Array<Array<Info | null> | null>, first = 0, count = this.numEnvs): Info[] {
+    const infos: Info[] = new Array(count);
+    for (let i = 0; i < count; i++) infos[i] = {};
     replies.forEach((list, w) => {
-      if (list) for (let k = 0; k < list.length; k++) if (list[k]) infos[this.firsts[w]! + k] = list[k]!;
+      if (list) for (let k = 0; k < list.length; k++) if (list[k]) infos[this.firsts[w]! + k - first] = list[k]!;
     });
     return infos;
   }
@@ -321,35 +329,82 @@ export class WorkerVectorEnv implements VectorEnv {
 
   /** Steps every sub-env with its action; ended sub-envs are reset in the same call. */
   async step(actions: Int32Array | number[]): Promise<VectorStepResult> {
+    return this.stepBlock(0, actions);
+  }
+
+  /** The worker range whose sub-env blocks cover exactly `first..first+count-1`, or null. */
+  private workerRange(first: number, count: number): { from: number; to: number } | null {
+    const from = this.firsts.indexOf(first);
+    const end = first + count;
+    const to = end === this.numEnvs ? this.workers.length : this.firsts.indexOf(end);
+    return count > 0 && from >= 0 && to > from ? { from, to } : null;
+  }
+
+  /**
+   * Steps sub-envs `first..first+actions.length-1` (whole worker blocks, see `firsts`) while the
+   * others may be stepping in another call: the double-buffered training loop steps one half of
+   * the envs while the agent acts on the other. Results hold that slice's rows only.
+   */
+  async stepBlock(first: number, actions: Int32Array | number[]): Promise<VectorStepResult> {
     // The shared action buffer holds one index per sub-env.
     if (!(this.singleActionSpace instanceof Discrete)) {
       throw new InvalidActionError(formatError(`WorkerVectorEnv(${this.id}).step`, 'a game with a Discrete action space', `${this.singleActionSpace.type} actions`, 'step this game in a SyncVectorEnv'));
     }
-    if (actions.length !== this.numEnvs) {
-      throw new InvalidActionError(formatError(`WorkerVectorEnv(${this.id}).step`, `${this.numEnvs} actions`, `${actions.length}`, 'pass one action per sub-env'));
+    const count = actions.length;
+    const range = this.workerRange(first, count);
+    if (!range) {
+      const blocks = this.firsts.map((f, w) => `${f}..${(this.firsts[w + 1] ?? this.numEnvs) - 1}`).join(', ');
+      throw new InvalidActionError(formatError(`WorkerVectorEnv(${this.id}).step`, first === 0 ? `${this.numEnvs} actions` : `actions for whole worker blocks (${blocks})`, `${count} actions from sub-env ${first}`, first === 0 ? 'pass one action per sub-env' : 'step a slice that starts and ends on block boundaries'));
     }
     for (let i = 0; i < actions.length; i++) {
       if (!this.singleActionSpace.contains(actions[i])) {
         throw new InvalidActionError(formatError(`WorkerVectorEnv(${this.id}).step`, `actions in ${JSON.stringify(this.singleActionSpace.toJSON())}`, `${describe(actions[i])} at index ${i}`, 'pass valid action indices'));
       }
     }
-    this.views.actions.set(actions);
-    this.stepCount++;
-    const replies = await this.broadcast(Command.step, 'step');
+    this.views.actions.set(actions, first);
+    if (first === 0) this.stepCount++;
+    const replies = await this.broadcast(Command.step, 'step', undefined, range.from, range.to);
     const v = this.views;
-    const infos = this.gatherInfos(replies);
-    const terminated = v.terminated.slice();
-    const truncated = v.truncated.slice();
-    for (let i = 0; i < this.numEnvs; i++) {
-      if (terminated[i] || truncated[i]) infos[i] = { ...infos[i], finalObs: v.finalObs.slice(i * this.obsSize, (i + 1) * this.obsSize) };
+    const end = first + count;
+    const S = this.obsSize;
+    const infos = this.gatherInfos(replies, first, count);
+    const terminated = v.terminated.slice(first, end);
+    const truncated = v.truncated.slice(first, end);
+    for (let i = 0; i < count; i++) {
+      if (terminated[i] || truncated[i]) infos[i] = { ...infos[i], finalObs: v.finalObs.slice((first + i) * S, (first + i + 1) * S) };
     }
-    return { obs: v.obs.slice(), rewards: Float32Array.from(v.rewards), terminated, truncated, infos };
+    return { obs: v.obs.slice(first * S, end * S), rewards: Float32Array.from(v.rewards.subarray(first, end)), terminated, truncated, infos };
+  }
+
+  /** Each sub-env's chain snapshot (`snapshotEnvChain`, taken in its worker), null for games that cannot snapshot themselves. */
+  async getStates(): Promise<Array<EnvChainSnapshot | null>> {
+    const replies = await this.broadcast(Command.getState, 'getState');
+    return this.gatherInfos(replies).map((info) => (info.state ?? null) as EnvChainSnapshot | null);
+  }
+
+  /**
+   * Restores sub-env i from `states[i]`, or resets it with `seeds[i]` where the state is null;
+   * returns the observation batch, whose rows of reset sub-envs hold their first observations
+   * (the others keep whatever the buffer held: the caller has them from its checkpoint).
+   */
+  async setStates(states: Array<EnvChainSnapshot | null>, seeds: number[]): Promise<ObsArray> {
+    if (states.length !== this.numEnvs || seeds.length !== this.numEnvs) {
+      throw new InvalidConfigError(formatError(`WorkerVectorEnv(${this.id}).setStates`, `${this.numEnvs} states and seeds`, `${states.length} and ${seeds.length}`, 'pass one per sub-env'));
+    }
+    // Posted before the command is signalled, so each worker finds it queued when it wakes.
+    this.workers.forEach((w, i) => {
+      const a = this.firsts[i]!;
+      const b = this.firsts[i + 1] ?? this.numEnvs;
+      w.postMessage({ type: 'states', states: states.slice(a, b), seeds: seeds.slice(a, b) } satisfies ParentMessage);
+    });
+    await this.broadcast(Command.setState, 'setState');
+    return this.views.obs.slice();
   }
 
   /** Closes the sub-envs and stops the workers; safe to call more than once. */
   async close(): Promise<void> {
     if (this.closed) return;
-    if (!this.failure && !this.busy) {
+    if (!this.failure && !this.busy.some(Boolean)) {
       await this.broadcast(Command.close, 'close').catch(() => undefined);
     }
     this.closed = true;

@@ -6,7 +6,7 @@
  * itself (the runner then restarts those episodes and says so).
  */
 import { CheckpointError, EnvStateError, formatError, describe } from '../errors.js';
-import { Wrapper, type Env, type EnvSnapshot, type WrapperState } from '../envs/env.js';
+import { Wrapper, type Env, type EnvSnapshot, type WrapperState } from './env.js';
 
 /** Version of the snapshot layout: 2 = explicit wrapper states (1, unversioned, held reflected fields). */
 export const ENV_CHAIN_SNAPSHOT_VERSION = 2;
