@@ -23,6 +23,7 @@ const benches: Record<string, () => Promise<{ bench: Bench }>> = {
   'ppo-vs-torch': () => import('./ppo-vs-torch.js'),
   'ppo-batch': () => import('./ppo-batch.js'),
   'arena-page': () => import('./arena-page.js'),
+  'selfplay-pong': () => import('./selfplay-pong.js'),
 };
 
 /** Standalone benchmark scripts in dist/bench, with their one-line descriptions. */

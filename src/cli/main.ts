@@ -14,6 +14,7 @@ import { registerReplay } from './commands/replay.js';
 import { registerView } from './commands/view.js';
 import { registerTrain } from './commands/train.js';
 import { registerEval } from './commands/eval.js';
+import { registerLeague } from './commands/league.js';
 import { registerExport } from './commands/export.js';
 import { registerData } from './commands/data.js';
 import { registerFit } from './commands/fit.js';
@@ -142,6 +143,7 @@ export function buildProgram(): Command {
   registerView(program);
   registerTrain(program);
   registerEval(program);
+  registerLeague(program);
   registerExport(program);
   registerData(program);
   registerFit(program);

@@ -4,10 +4,11 @@
  * leaves a half-written checkpoint under its final name.
  */
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { CheckpointError, UnsupportedVersionError, formatError } from '../errors.js';
 import type { AgentSnapshot } from '../agents/agent.js';
 import type { EnvChainSnapshot } from '../envs/env-state.js';
+import type { SelfPlayState } from './selfplay/selfplay.js';
 
 export const CHECKPOINT_FORMAT = 'npcforge-checkpoint';
 export const CHECKPOINT_VERSION = 1;
@@ -32,6 +33,8 @@ export interface RunnerState {
   envs: Array<EnvChainSnapshot | null>;
   /** Interval accumulators of the metrics line. */
   acc: { loss: number; lossCount: number; updates: number; clipped?: number };
+  /** Self-play runs: the opponent pool, its RNGs and the learner's running returns. */
+  selfplay?: SelfPlayState;
 }
 
 export interface CheckpointFile {
@@ -101,6 +104,22 @@ export function writeBest(runDir: string, runner: RunnerState, agent: AgentSnaps
   const old = join(runDir, `.old-best-${process.pid}`);
   rmSync(old, { recursive: true, force: true });
   fillCheckpointDir(tmp, `the best weights (step ${runner.step})`, runner, agent, options);
+  if (existsSync(final)) renameSync(final, old);
+  renameSync(tmp, final);
+  rmSync(old, { recursive: true, force: true });
+  return final;
+}
+
+/**
+ * Writes a checkpoint-layout folder at `final` (e.g. a self-play pool snapshot): built in a
+ * temporary sibling and renamed, replacing an existing `final`, so `final` is always complete.
+ */
+export function writeCheckpointFolder(final: string, what: string, runner: RunnerState, agent: AgentSnapshot, options: CheckpointWriteOptions = {}): string {
+  mkdirSync(dirname(final), { recursive: true });
+  const tmp = `${final}.tmp-${process.pid}`;
+  const old = `${final}.old-${process.pid}`;
+  rmSync(old, { recursive: true, force: true });
+  fillCheckpointDir(tmp, what, runner, agent, options);
   if (existsSync(final)) renameSync(final, old);
   renameSync(tmp, final);
   rmSync(old, { recursive: true, force: true });

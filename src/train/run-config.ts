@@ -13,6 +13,7 @@ import { checkEnvChainDeclared } from '../envs/env-state.js';
 import { vectorEnvProblem, type VectorEnvMode } from './train-envs.js';
 import { memoryProblems, spaceFacts, type MemoryNeed } from '../agents/memory.js';
 import { totalmem } from 'node:os';
+import type { SelfPlaySettings } from './selfplay/config.js';
 
 export interface RunSettings {
   /** Total env steps (summed over sub-envs). */
@@ -71,6 +72,8 @@ export interface ResolvedRunConfig {
   agentConfig: Record<string, unknown>;
   /** Modules imported with `--import` before the game was made; commands on the run import them again. */
   imports?: ImportedModule[];
+  /** Self-play settings (`train --selfplay`): `game` is then a multi-agent id (src/train/selfplay). */
+  selfplay?: SelfPlaySettings;
 }
 
 /** A module named by `--import`: as the user gave it, and as resolved (an absolute file URL). */
@@ -96,6 +99,8 @@ export interface RunRequest {
   project?: ProjectFile;
   /** Receives one line when the defaults did not come from the game alone (undeclared game, project file). */
   note?: (line: string) => void;
+  /** The env whose spaces the agent is checked against, instead of `make(game)` (self-play: the learner's seat). */
+  probe?: () => import('../envs/env.js').Env<unknown, unknown>;
 }
 
 /** The project file (`npcforge.config.json`): per game id, a train block over the game's own. */
@@ -276,7 +281,7 @@ function setOwn(o: Record<string, unknown>, k: string, v: unknown): void {
 
 /** Resolves a run request into a full, validated config. Throws naming every bad or unknown key. */
 export function resolveRunConfig(req: RunRequest): ResolvedRunConfig {
-  const probe = make(req.game);
+  const probe = req.probe ? req.probe() : make(req.game);
   checkEnvChainDeclared(probe);
   const declared = gameTrainDefaults(req.game, req.project);
   const file = { ...(req.file ?? {}) };

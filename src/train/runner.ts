@@ -17,7 +17,7 @@ import { getAgentFactory } from '../agents/registry.js';
 import { initBackend } from '../networks/backend.js';
 import { npcforgeVersion } from '../version.js';
 import { BEST_DIR, readCheckpoint, writeBest, writeCheckpoint, type RunnerState } from './checkpoint.js';
-import { AUTO_WORKERS_MIN_ENVS, chooseVectorEnv, measureEnvStepUs, openTrainEnvs, type TrainEnvs, type VectorEnvMode } from './train-envs.js';
+import { AUTO_WORKERS_MIN_ENVS, chooseVectorEnv, measureEnvStepUs, openTrainEnvs, syncTrainEnvs, type TrainEnvs, type VectorEnvMode } from './train-envs.js';
 import { evaluate, summarise, type EvalEpisode } from './evaluate.js';
 import { Progress, formatNumber } from './progress.js';
 import { recordPolicyEpisode } from '../replay/episodes/record-policy.js';
@@ -25,6 +25,8 @@ import { episodeName } from '../replay/episodes/episode-name.js';
 import { episodeActionLayout } from '../replay/episodes/format.js';
 import type { ResolvedRunConfig } from './run-config.js';
 import type { PhaseTimer } from './phases.js';
+import { SelfPlay, makeRunEnv } from './selfplay/selfplay.js';
+import { resolveSelfPlayConfig } from './selfplay/config.js';
 import { NO_FRAMES_MARKER } from '../replay/episodes/no-frames.js';
 import { RUN_FORMAT, RUN_VERSION, createRunFolder, listCheckpoints, lockRunFolder, pruneCheckpoints, readRunFile, recoverRunFolder, runFolderName, writeFileAtomic, type RunFile, type WriteAtomicOptions } from './run-folder.js';
 
@@ -46,6 +48,11 @@ export interface MetricsLine {
   tensors: number;
   /** Box-action games: action values outside the bounds (clipped before the env saw them) over the interval's updates. */
   clipped_actions?: number;
+  /** Self-play: the learner's Elo against its pool (once an episode against a snapshot was rated). */
+  elo?: number;
+  /** Self-play: who plays the other seats (`latest` or a snapshot's step) and the pool's size. */
+  opponent?: string;
+  pool_size?: number;
 }
 
 export interface TrainOptions {
@@ -211,8 +218,8 @@ function uniqueRunDir(base: string): string {
 }
 
 /** Whether the game draws (probed on a fresh env, since the training envs may live in workers). */
-function gameCanRender(game: string, envOptions: Record<string, unknown>): boolean {
-  const env = make(game, envOptions);
+function gameCanRender(makeEnv: () => Env<ObsArray, number>): boolean {
+  const env = makeEnv();
   try {
     return canRender(env as Env<unknown, unknown>);
   } finally {
@@ -221,8 +228,8 @@ function gameCanRender(game: string, envOptions: Record<string, unknown>): boole
 }
 
 /** Re-plays an evaluation episode on a fresh env and writes it, with its annotations, as an .npcep file. */
-async function recordEvalEpisode(game: string, envOptions: Record<string, unknown>, dir: string, name: string, e: EvalEpisode, meta: Record<string, unknown>): Promise<void> {
-  const env = make(game, envOptions) as Env<ObsArray, number>;
+async function recordEvalEpisode(makeEnv: () => Env<ObsArray, number>, dir: string, name: string, e: EvalEpisode, meta: Record<string, unknown>): Promise<void> {
+  const env = makeEnv();
   try {
     await recordPolicyEpisode({ env, dir, name, seed: e.seed, meta, policy: (_obs, t) => ({ action: e.actions[t]!, info: e.annotations?.[t] }) });
   } finally {
@@ -239,6 +246,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     runDir = options.resume;
     const file = readRunFile(runDir);
     cfg = { game: file.game, agent: file.agent, preset: file.preset, run: { ...file.run, stopAtEval: file.run.stopAtEval ?? null }, agentConfig: file.agentConfig };
+    if (file.selfplay !== undefined) cfg.selfplay = resolveSelfPlayConfig(file.selfplay, undefined, 'run folder selfplay');
     if (options.steps !== undefined) cfg.run.steps = options.steps;
   } else {
     if (options.checkpoint !== undefined) throw new InvalidConfigError(formatError('train', '--checkpoint only with --resume', `checkpoint ${options.checkpoint} for a new run`, 'add --resume <run>, or drop --checkpoint'));
@@ -281,13 +289,16 @@ async function trainLoaded({ options, now, runDir, cfg, resumeFrom, progress, wa
   const backend = await initBackend();
   const run = cfg.run;
   const K = run.envs;
+  // Self-play: the learner's seat of a multi-agent game, the other seats played by the opponent pool.
+  const selfplay = cfg.selfplay ? new SelfPlay({ cfg: { ...cfg, selfplay: cfg.selfplay }, runDir, numEnvs: K }) : null;
+  const makeEvalEnv = (): Env<ObsArray, number> => makeRunEnv(cfg);
   const factory = getAgentFactory(cfg.agent);
   let agent: Agent | null = null;
   let vec: TrainEnvs | null = null;
   try {
     const phases = options.phases;
     // The agent is built from a probe env's spaces: where the envs live is chosen with the agent at hand.
-    const probe = make(cfg.game, run.envOptions);
+    const probe = makeEvalEnv();
     const spaces = { observationSpace: probe.observationSpace, actionSpace: probe.actionSpace };
     probe.close();
     agent = factory.create({ config: cfg.agentConfig, ...spaces, numEnvs: K, seed: run.seed, phases });
@@ -297,7 +308,7 @@ async function trainLoaded({ options, now, runDir, cfg, resumeFrom, progress, wa
     if (mode === 'workers' && !discrete) throw new InvalidConfigError(formatError('--vector-env workers', 'a game with Discrete actions (worker envs share one action index per env)', `${cfg.game} with ${spaces.actionSpace.type} actions`, 'use --vector-env sync or auto'));
     const cores = availableParallelism();
     // Measured only when the rest of the rule would allow workers (the measurement costs a second or so on pixel games).
-    const measure = mode === 'auto' && discrete && cores >= 2 && K >= AUTO_WORKERS_MIN_ENVS;
+    const measure = !selfplay && mode === 'auto' && discrete && cores >= 2 && K >= AUTO_WORKERS_MIN_ENVS;
     const choice = chooseVectorEnv({
       mode,
       numEnvs: K,
@@ -306,9 +317,10 @@ async function trainLoaded({ options, now, runDir, cfg, resumeFrom, progress, wa
       envStepUs: measure ? measureEnvStepUs(cfg.game, run.envOptions) : 0,
       actUsPerEnv: measure ? await measureActUsPerEnv(agent, spaces.observationSpace as Box, Math.ceil(K / 2)) : 0,
     });
-    vec = await openTrainEnvs({ game: cfg.game, numEnvs: K, envOptions: run.envOptions, kind: choice.kind, modules: options.modules ?? (options.resume ? [] : cfg.imports?.map((m) => m.url)) });
+    // Self-play steps in this process: the opponents act on every sub-env's other seats before each step.
+    vec = selfplay ? syncTrainEnvs(selfplay.createEnvs()) : await openTrainEnvs({ game: cfg.game, numEnvs: K, envOptions: run.envOptions, kind: choice.kind, modules: options.modules ?? (options.resume ? [] : cfg.imports?.map((m) => m.url)) });
     const envs = vec;
-    if (choice.kind === 'workers') progress.message(`npcforge: ${K} envs in worker threads${envs.split !== null && agent.slicedTraining ? ', double-buffered' : ''} (${choice.reason})`);
+    if (envs.kind === 'workers') progress.message(`npcforge: ${K} envs in worker threads${envs.split !== null && agent.slicedTraining ? ', double-buffered' : ''} (${choice.reason})`);
     const metricsPath = join(runDir, 'metrics.jsonl');
     const obsSize = (envs.singleObservationSpace as Box).size;
     let st: RunnerState;
@@ -323,6 +335,7 @@ async function trainLoaded({ options, now, runDir, cfg, resumeFrom, progress, wa
       }
       if ((cfg.agent === 'dqn' || cfg.agent === 'sac') && !ck.agent.blobs['replay.bin']) warn(`npcforge: checkpoint ${ck.runner.step} holds no replay memory (the run was trained without --save-replay); learning restarts from an empty replay memory`);
       st = ck.runner;
+      await selfplay?.setState(st.selfplay);
       if (st.envs.length !== K || st.obs.length !== K * obsSize) throw new CheckpointError(formatError('checkpoint', `${K} env states`, `${st.envs.length}`, 'resume with the same --envs'));
       const first = await envs.reset(run.seed);
       obs = new (first.constructor as { new (a: number[]): ObsArray })(st.obs);
@@ -344,6 +357,7 @@ async function trainLoaded({ options, now, runDir, cfg, resumeFrom, progress, wa
       createRunFolder(runDir, file);
       lock(runDir);
       obs = await envs.reset(run.seed);
+      await selfplay?.start(agent);
       st = { step: 0, episodes: 0, evals: 0, lastEval: null, wallTime: 0, recentReturns: [], episodeReturns: new Array(K).fill(0), episodeLengths: new Array(K).fill(0), obs: [], envs: [], acc: { loss: 0, lossCount: 0, updates: 0 } };
     }
     progress.message(`npcforge: ${resumeFrom ? `resuming from step ${resumeFrom.ck.runner.step},` : 'training'} ${cfg.game} with ${cfg.agent}/${cfg.preset} on ${backend}, ${run.steps} steps -> ${runDir}`);
@@ -361,7 +375,7 @@ async function trainLoaded({ options, now, runDir, cfg, resumeFrom, progress, wa
     const recordable = typeof episodeActionLayout(envs.singleActionSpace.toJSON()) !== 'string';
     const boxActions = envs.singleActionSpace instanceof Box;
     // Episode files hold a frame per step: a game without render() trains and evaluates unrecorded.
-    const drawable = gameCanRender(cfg.game, run.envOptions);
+    const drawable = gameCanRender(makeEvalEnv);
     const recordEval = recordable && drawable ? (options.recordEvalEpisodes ?? 1) : 0;
     if (!recordable && (options.recordEvalEpisodes ?? 1) > 0) progress.notice(`npcforge: ${cfg.game} has ${envs.singleActionSpace.type} actions; evaluation episodes are not recorded (the episode format stores Discrete, MultiDiscrete and float32 Box actions)`);
     else if (!drawable && (options.recordEvalEpisodes ?? 1) > 0) progress.notice(`npcforge: ${cfg.game} has no render(); evaluation episodes are not recorded (episode files hold frames)`);
@@ -372,13 +386,13 @@ async function trainLoaded({ options, now, runDir, cfg, resumeFrom, progress, wa
       const evalIndex = st.evals++;
       const epsilon = (cfg.agentConfig.evalEpsilon as number | undefined) ?? 0;
       const res = await evaluate(agent!, {
-        makeEnv: () => make(cfg.game, run.envOptions) as Env<ObsArray, number>,
+        makeEnv: makeEvalEnv,
         episodes: run.evalEpisodes,
         baseSeed: evalSeed(run.seed, evalIndex),
         epsilon,
         annotateEpisodes: recordEval,
         onEpisode: async (e) => {
-          if (e.index < recordEval) await recordEvalEpisode(cfg.game, run.envOptions, join(runDir, 'episodes'), episodeName({ source: `eval-step${st.step}`, seed: e.seed, index: e.index }), e, { run: basename(runDir), agentStep: st.step });
+          if (e.index < recordEval) await recordEvalEpisode(makeEvalEnv, join(runDir, 'episodes'), episodeName({ source: `eval-step${st.step}`, seed: e.seed, index: e.index }), e, { run: basename(runDir), agentStep: st.step });
           await options.onEvalEpisode?.({ ...e, step: st.step, evalIndex, runDir });
         },
       });
@@ -408,6 +422,7 @@ async function trainLoaded({ options, now, runDir, cfg, resumeFrom, progress, wa
         env_steps_per_s: intervalSteps / elapsed,
         updates_per_s: st.acc.updates / elapsed,
         ...(boxActions ? { clipped_actions: st.acc.clipped ?? 0 } : {}),
+        ...selfplay?.metrics(),
         wall_time_s: wall(),
         tensors: tf.memory().numTensors,
       };
@@ -429,6 +444,7 @@ async function trainLoaded({ options, now, runDir, cfg, resumeFrom, progress, wa
       st.wallTime = wall();
       st.obs = Array.from(obs);
       st.envs = await envs.snapshots();
+      if (selfplay) st.selfplay = selfplay.getState();
       const snap = await agent!.save({ includeReplay: run.saveReplay });
       lastCheckpoint = writeCheckpoint(runDir, st, snap);
       pruneCheckpoints(runDir, run.keepCheckpoints);
@@ -462,6 +478,7 @@ async function trainLoaded({ options, now, runDir, cfg, resumeFrom, progress, wa
       obs = r.obs;
       const prev = st.step;
       st.step += K;
+      await selfplay?.afterStep({ prevStep: prev, step: st.step, rewards: r.rewards, terminated: r.terminated, truncated: r.truncated, learner: agent! });
       intervalSteps += K;
       // The last iteration always evaluates, logs and checkpoints, so the final numbers are in metrics.jsonl.
       let last = st.step >= run.steps;
@@ -560,6 +577,7 @@ async function trainLoaded({ options, now, runDir, cfg, resumeFrom, progress, wa
         }
         phases?.lap('other');
         const { actions } = await agent.act(obs, { numEnvs: K, mode: 'train' });
+        await selfplay?.actOthers(agent);
         phases?.lap('act');
         const r: VectorStepResult = await envs.step(actions);
         phases?.lap('env');
@@ -577,6 +595,7 @@ async function trainLoaded({ options, now, runDir, cfg, resumeFrom, progress, wa
     return { runDir, step: st.step, interrupted, lastEval: lastEvalSummary, bestEval: st.bestEval ?? null, stoppedEarly, checkpoint: lastCheckpoint };
   } finally {
     agent?.dispose();
+    selfplay?.dispose();
     await vec?.close();
   }
 }
@@ -609,7 +628,7 @@ export async function loadRunAgent(runDir: string, checkpointStep?: number, opti
     throw new CheckpointError(formatError('run folder', `${BEST_DIR}/ with the best-evaluated weights (the run's best eval return is ${formatNumber(bestEval)})`, `${JSON.stringify(runDir)} without ${BEST_DIR}/`, `use a checkpoint instead: eval and export take --checkpoint <step> (one of ${steps.join(', ')})`));
   }
   await initBackend();
-  const probe = make(run.game, run.run.envOptions);
+  const probe = makeRunEnv(run);
   const agent = getAgentFactory(run.agent).create({ config: run.agentConfig, observationSpace: probe.observationSpace, actionSpace: probe.actionSpace, numEnvs: 1, seed: run.run.seed });
   probe.close();
   try {

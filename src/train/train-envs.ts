@@ -128,7 +128,8 @@ export async function openTrainEnvs(o: TrainEnvsOptions): Promise<TrainEnvs> {
   return workerTrainEnvs(vec);
 }
 
-function syncTrainEnvs(vec: SyncVectorEnv): TrainEnvs {
+/** In-process envs as a run's `TrainEnvs` (self-play builds its own `SyncVectorEnv`). */
+export function syncTrainEnvs(vec: SyncVectorEnv): TrainEnvs {
   return {
     kind: 'sync',
     numEnvs: vec.numEnvs,

@@ -3,6 +3,7 @@ import { InvalidConfigError, formatError, describe } from '../../errors.js';
 import { existsSync } from 'node:fs';
 import { PROJECT_FILE_NAME, RECURRENT_LSTM_UNITS, readConfigFile, readProjectFile, resolveRunConfig, type RunSettings } from '../../train/run-config.js';
 import { train } from '../../train/runner.js';
+import { addSelfPlayOptions, resolveSelfPlayRunConfig, wantsSelfPlay, type SelfPlayFlags } from './selfplay-flags.js';
 import { AUTO_WORKERS_MIN_ENVS, VECTOR_ENV_MODES, type VectorEnvMode } from '../../train/train-envs.js';
 
 function vectorEnvFlag(v: string): VectorEnvMode {
@@ -19,7 +20,7 @@ function intFlag(name: string, min: number): (v: string) => number {
   };
 }
 
-interface TrainFlags {
+interface TrainFlags extends SelfPlayFlags {
   agent?: string;
   preset?: string;
   steps?: number;
@@ -44,7 +45,7 @@ type StopSignal = keyof typeof STOP_SIGNALS;
 
 /** `npcforge train <game>`: trains (or resumes) a run; Ctrl-C, SIGTERM and SIGHUP write a final checkpoint. */
 export function registerTrain(program: Command): void {
-  program
+  const cmd = program
     .command('train')
     .description('train an agent on a game (runs/<game>__<agent>__s<seed>__<time>/)')
     .argument('[game]', 'registered game id (see `npcforge games`)')
@@ -63,7 +64,8 @@ export function registerTrain(program: Command): void {
     .option('--save-replay', 'include the replay memory in checkpoints (exact resume)')
     .option('--no-progress', 'no progress bar or per-interval lines (warnings and the final line still go to stderr)')
     .option('--json', 'print the result as one JSON object on stdout (human lines stay on stderr)')
-    .option(IMPORT_FLAG, IMPORT_HELP, collectImport, [])
+    .option(IMPORT_FLAG, IMPORT_HELP, collectImport, []);
+  addSelfPlayOptions(cmd)
     .addHelpText(
       'after',
       [
@@ -88,7 +90,7 @@ export function registerTrain(program: Command): void {
         let result;
         const imports = await importModules(f.import);
         if (f.resume) {
-          const extra = (['agent', 'preset', 'seed', 'envs', 'config', 'project', 'out', 'saveReplay', 'recurrent'] as const).filter((k) => f[k] !== undefined);
+          const extra = (['agent', 'preset', 'seed', 'envs', 'config', 'project', 'out', 'saveReplay', 'recurrent', 'selfplay', 'selfplayAgent'] as const).filter((k) => f[k] !== undefined);
           if (game !== undefined || extra.length) throw new InvalidConfigError(formatError('train --resume', 'only --steps, --checkpoint and --vector-env next to --resume', [game && `game ${game}`, ...extra.map((k) => `--${k}`)].filter(Boolean).join(', '), 'drop them: a resumed run keeps its config'));
           const runImports = await importRunModules(f.resume);
           // Worker envs import what this process imported for the run.
@@ -96,14 +98,15 @@ export function registerTrain(program: Command): void {
           result = await train({ ...common, resume: f.resume, steps: f.steps, checkpoint: f.checkpoint, vectorEnv: f.vectorEnv, modules });
         } else {
           if (!game) throw new InvalidConfigError(formatError('train', 'a game id', 'none', 'run e.g. `npcforge train catch`'));
-          requireGame(game, imports);
+          if (!wantsSelfPlay(f)) requireGame(game, imports);
           const flags: Partial<RunSettings> = { steps: f.steps, seed: f.seed, envs: f.envs, saveReplay: f.saveReplay, vectorEnv: f.vectorEnv };
           const file = f.config ? readConfigFile(f.config) : undefined;
           // The project file of the working folder applies without a flag, as package.json does for npm.
           const projectPath = f.project ?? (existsSync(PROJECT_FILE_NAME) ? PROJECT_FILE_NAME : undefined);
           const project = projectPath !== undefined ? readProjectFile(projectPath) : undefined;
           const note = (line: string): void => void process.stderr.write(line + '\n');
-          const config = resolveRunConfig({ game, agent: f.agent, preset: f.preset, file, flags, recurrent: f.recurrent === true, project, note });
+          const request = { game, agent: f.agent, preset: f.preset, file, flags, recurrent: f.recurrent === true, project, note };
+          const config = wantsSelfPlay(f) ? resolveSelfPlayRunConfig(request, f) : resolveRunConfig(request);
           if (imports.length) config.imports = imports.map(({ spec, url }) => ({ spec, url }));
           result = await train({ ...common, config, outDir: f.out });
         }

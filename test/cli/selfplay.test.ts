@@ -1,0 +1,124 @@
+/**
+ * The self-play commands end to end on tiny runs: `eval --opponent`, `league`, and the bad inputs
+ * of issue 18 (one line each, non-zero exit).
+ */
+import { cpSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import '../../games/index.js';
+import { main } from '../../src/cli/main.js';
+import { train } from '../../src/train/runner.js';
+import { readCheckpoint } from '../../src/train/checkpoint.js';
+import { resolveSelfPlayRunConfig } from '../../src/cli/commands/selfplay-flags.js';
+
+const FILE = { numSteps: 16, minibatches: 2, epochs: 1, envs: 2, checkpointEvery: 128, logEvery: 64, evalEvery: 0, evalEpisodes: 1, envOptions: { pointsToWin: 1 } };
+let dir = '';
+let pong = '';
+let tag = '';
+
+/** Runs the CLI; returns the exit code, stdout and the stderr lines. */
+async function cli(args: string[]): Promise<{ code: number; out: string; err: string[] }> {
+  const out = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+  const err = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+  try {
+    const code = await main(args);
+    return { code, out: out.mock.calls.map((c) => String(c[0])).join(''), err: err.mock.calls.map((c) => String(c[0])).filter((l) => !l.startsWith('npcforge: compute backend')) };
+  } finally {
+    out.mockRestore();
+    err.mockRestore();
+  }
+}
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'npcforge-selfplay-cli-'));
+  // playLatestProb 0: after the first snapshot every opponent is a pool snapshot.
+  const sp = { saveEvery: 64, swapEvery: 32, playLatestProb: 0 };
+  pong = (await train({ config: resolveSelfPlayRunConfig({ game: 'pong', file: { ...FILE, selfplay: sp }, flags: { steps: 256 } }, { selfplay: true }), runDir: join(dir, 'pong'), progress: null })).runDir;
+  tag = (await train({ config: resolveSelfPlayRunConfig({ game: 'tag', file: { ...FILE, envOptions: {}, selfplay: sp }, flags: { steps: 128 } }, { selfplay: true }), runDir: join(dir, 'tag'), progress: null })).runDir;
+}, 120_000);
+
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('npcforge eval --opponent', () => {
+  it('prints win/draw/loss rates against the bot, random moves and another run, reproducibly', async () => {
+    for (const opponent of ['bot', 'random', `${pong}:64`]) {
+      const a = await cli(['eval', pong, '--opponent', opponent, '--episodes', '6', '--json']);
+      expect(a.code, a.err.join('')).toBe(0);
+      const s = JSON.parse(a.out) as Record<string, number>;
+      expect(Object.keys(s).sort()).toEqual(['draw_rate', 'episodes', 'loss_rate', 'mean_return', 'win_rate']);
+      expect(s.episodes).toBe(6);
+      expect(s.win_rate! + s.draw_rate! + s.loss_rate!).toBeCloseTo(1, 12);
+      // One-point games: every episode is won or lost, so the mean return is win rate - loss rate.
+      expect(s.mean_return).toBeCloseTo(s.win_rate! - s.loss_rate!, 12);
+      const b = await cli(['eval', pong, '--opponent', opponent, '--episodes', '6', '--json']);
+      expect(b.out).toBe(a.out);
+    }
+    // <run>:<step> names the evaluated weights too (a pool snapshot here).
+    const step = await cli(['eval', `${pong}:64`, '--opponent', 'random', '--episodes', '2']);
+    expect(step.code, step.err.join('')).toBe(0);
+    expect(step.out).toMatch(/^pong .*:64 \(right\) vs random: 2 episodes/);
+    const text = await cli(['eval', pong, '--opponent', 'random', '--episodes', '2']);
+    expect(text.out).toMatch(/^pong .* \(right\) vs random: 2 episodes, win \d+\.\d%, draw \d+\.\d%, loss \d+\.\d%, mean return -?\d+\.\d{3}\n$/);
+  }, 120_000);
+
+  it('refuses bot for a game without a scripted opponent and a run of another game, in one line', async () => {
+    const bot = await cli(['eval', tag, '--opponent', 'bot', '--episodes', '1']);
+    expect(bot.code).toBe(2);
+    expect(bot.err).toHaveLength(1);
+    expect(bot.err[0]).toMatch(/^npcforge: \[--opponent bot\] expected a game with a scripted opponent .*"tag", which has none; fix: /);
+    const other = await cli(['eval', pong, '--opponent', tag, '--episodes', '1']);
+    expect(other.code).toBe(2);
+    expect(other.err).toHaveLength(1);
+    expect(other.err[0]).toMatch(/^npcforge: \[--opponent\] expected a run of "pong", received .*a run of "tag"; fix: /);
+  });
+});
+
+describe('npcforge league', () => {
+  it('plays every pair and prints an Elo table', async () => {
+    const r = await cli(['league', `${pong}:0`, `${pong}:128`, pong, '--episodes', '4', '--json']);
+    expect(r.code, r.err.join('')).toBe(0);
+    const t = JSON.parse(r.out) as { episodes_per_pair: number; players: Array<{ run: string; elo: number; wins: number; draws: number; losses: number; games: number }> };
+    expect(t.episodes_per_pair).toBe(4);
+    expect(t.players.map((p) => p.run).sort()).toEqual([`${pong}:0`, `${pong}:128`, pong].sort());
+    // Each plays the two others 4 times; Elo is zero-sum around 1200.
+    for (const p of t.players) expect(p.games).toBe(8);
+    expect(t.players.reduce((s, p) => s + p.elo, 0)).toBeCloseTo(3600, 6);
+    expect(t.players.reduce((s, p) => s + p.wins, 0)).toBe(t.players.reduce((s, p) => s + p.losses, 0));
+    const text = await cli(['league', `${pong}:0`, pong, '--episodes', '2']);
+    expect(text.out.split('\n')[0]).toMatch(/^#\s+run\s+elo\s+win\s+draw\s+loss$/);
+  }, 120_000);
+});
+
+describe('self-play bad input', () => {
+  it('--selfplay on a single-agent game: one line, exit 2', async () => {
+    const r = await cli(['train', 'catch', '--selfplay', '--steps', '10']);
+    expect(r.code).toBe(2);
+    expect(r.err).toEqual([expect.stringMatching(/^npcforge: \[train --selfplay\] expected a multi-agent game .*received "catch", a single-agent game; fix: .*\n$/)]);
+  });
+
+  it('--selfplay with a recurrent agent: refused by name', async () => {
+    const r = await cli(['train', 'pong', '--selfplay', '--recurrent', '--steps', '10']);
+    expect(r.code).toBe(2);
+    expect(r.err).toEqual([expect.stringMatching(/^npcforge: \[train --selfplay\] expected a feed-forward agent .*received lstmUnits \d+ \(--recurrent\); fix: /)]);
+  });
+
+  it('a pool snapshot that fails to load: one line, non-zero exit (eval and resume)', async () => {
+    const copy = join(dir, 'corrupt');
+    cpSync(pong, copy, { recursive: true });
+    // The opponent the last checkpoint was playing: a pool snapshot (playLatestProb 0).
+    const opponent = readCheckpoint(join(copy, 'checkpoints', '256')).runner.selfplay!.pool.opponent;
+    expect(opponent.kind).toBe('snapshot');
+    const step = (opponent as { step: number }).step;
+    const snap = join(copy, 'pool', String(step));
+    const blob = readdirSync(snap).find((f) => f.startsWith('weights.'))!;
+    writeFileSync(join(snap, blob), new Uint8Array(10));
+    const e = await cli(['eval', pong, '--opponent', `${copy}:${step}`, '--episodes', '1']);
+    expect(e.code).not.toBe(0);
+    expect(e.err).toHaveLength(1);
+    expect(e.err[0]).toMatch(new RegExp(`^npcforge: \\[selfplay pool\\] expected a loadable pool snapshot ".*pool/${step}", received one that fails to load \\([^;]*\\); fix: `));
+    const r = await cli(['train', '--resume', copy, '--steps', '512', '--no-progress']);
+    expect(r.code).not.toBe(0);
+    expect(r.err.filter((l) => l.includes('[selfplay pool]'))).toHaveLength(1);
+  }, 60_000);
+});
