@@ -28,7 +28,7 @@ for (const game of Object.keys(DESCRIPTIONS) as MinAtarGameName[]) {
     options: { ...MINATAR_DEFAULTS },
     // DQN: the MinAtar paper's settings on a budget of about half an hour (1M frames at ~540 frames/s
     // on one core here); the paper's full run is `--steps 5000000`. PPO (`--agent ppo`): the tuned
-    // `minatar` preset over 64 envs, 10M frames (gymnax's budget; about 30-50 minutes here; figures
+    // `minatar` preset over 64 envs, 10M frames (gymnax's budget; 20 minutes on this machine; figures
     // in docs/results.md).
     train: {
       agent: 'dqn',
