@@ -8,7 +8,7 @@
 import { NpcforgeError, formatError, describe } from '../errors.js';
 import { Wrapper, canRender, type Env, type EnvSnapshot } from './env.js';
 import { SeededRng } from './rng.js';
-import { compareStateReplay, isSpace, type CheckProblem, snapshot, whyNotIn } from './check-shared.js';
+import { compareStateReplay, isSpace, renderChecker, type CheckProblem, snapshot, whyNotIn } from './check-shared.js';
 
 export class EnvCheckError extends NpcforgeError {
   /** Every problem found, one formatted line each. */
@@ -75,21 +75,11 @@ export function checkEnv(envOrFactory: Env<any, any> | (() => Env<any, any>), op
     const drawable = !opts.skipRender && canRender(env);
     const rng = new SeededRng(seed);
     const trace: string[] = [];
-    let frameShape: string | null = null;
     const checkObs = (o: unknown, where: string): void => {
       if (!env.observationSpace.contains(o)) problem('obs', `observations in observationSpace ${JSON.stringify(env.observationSpace.toJSON())} (first seen at ${where})`, whyNotIn(env.observationSpace, o), 'make observations match the declared space (shape, dtype, bounds)');
     };
-    const checkRender = (): void => {
-      if (!drawable) return;
-      const f = env.render!();
-      if (!f || !(f.data instanceof Uint8Array) || f.data.length !== f.width * f.height * 3) {
-        problem('render', 'render() to return {width, height, data: Uint8Array(w*h*3)}', describe(f), 'return an RGB frame, or leave render() out');
-        return;
-      }
-      const shape = `${f.width}x${f.height}`;
-      if (frameShape !== null && frameShape !== shape) problem('renderSize', `a stable render shape ${frameShape}`, shape, 'render every state at the same size');
-      frameShape = shape;
-    };
+    const renderCheck = drawable ? renderChecker(() => env.render!(), problem) : null;
+    const checkRender = (): void => renderCheck?.();
     const reset = env.reset({ seed });
     if (!reset || typeof reset !== 'object' || !('obs' in reset) || typeof reset.info !== 'object' || reset.info === null) {
       problem('reset', 'reset() to return {obs, info}', describe(reset), 'return { obs, info: {} }');

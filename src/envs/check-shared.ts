@@ -33,6 +33,24 @@ export function compareStateReplay(saved: string, setState: (state: unknown) => 
   }
 }
 
+/**
+ * A render check for one run: each call renders and files a problem when the frame is not an RGB
+ * frame or its size differs from the run's first frame.
+ */
+export function renderChecker(render: () => unknown, problem: CheckProblem): () => void {
+  let frameShape: string | null = null;
+  return () => {
+    const f = render() as { width: number; height: number; data: unknown } | null | undefined;
+    if (!f || !(f.data instanceof Uint8Array) || f.data.length !== f.width * f.height * 3) {
+      problem('render', 'render() to return {width, height, data: Uint8Array(w*h*3)}', describe(f), 'return an RGB frame, or leave render() out');
+      return;
+    }
+    const shape = `${f.width}x${f.height}`;
+    if (frameShape !== null && frameShape !== shape) problem('renderSize', `a stable render shape ${frameShape}`, shape, 'render every state at the same size');
+    frameShape = shape;
+  };
+}
+
 /** True for anything shaped like a Space (contains, sample, toJSON). */
 export function isSpace(x: unknown): x is Space {
   const s = x as Partial<Space> | null;

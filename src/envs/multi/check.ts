@@ -5,7 +5,7 @@
  */
 import { NpcforgeError, describe, formatError } from '../../errors.js';
 import { EnvCheckError } from '../check-env.js';
-import { compareStateReplay, isSpace, type CheckProblem, snapshot, whyNotIn } from '../check-shared.js';
+import { compareStateReplay, isSpace, renderChecker, type CheckProblem, snapshot, whyNotIn } from '../check-shared.js';
 import type { EnvSnapshot } from '../env.js';
 import { SeededRng } from '../rng.js';
 import type { AgentDict, MultiAgentEnv } from './multi-agent-env.js';
@@ -143,18 +143,8 @@ function checkRun(env: AnyMultiEnv, o: { steps: number; seed: number; skipRender
   const possible = env.possibleAgents;
   const trace: string[] = [];
   const drawable = !o.skipRender && typeof env.render === 'function';
-  let frameShape: string | null = null;
-  const checkRender = (): void => {
-    if (!drawable) return;
-    const f = env.render!();
-    if (!f || !(f.data instanceof Uint8Array) || f.data.length !== f.width * f.height * 3) {
-      problem('render', 'render() to return {width, height, data: Uint8Array(w*h*3)}', describe(f), 'return an RGB frame, or leave render() out');
-      return;
-    }
-    const shape = `${f.width}x${f.height}`;
-    if (frameShape !== null && frameShape !== shape) problem('renderSize', `a stable render shape ${frameShape}`, shape, 'render every state at the same size');
-    frameShape = shape;
-  };
+  const renderCheck = drawable ? renderChecker(() => env.render!(), problem) : null;
+  const checkRender = (): void => renderCheck?.();
   const checkObsDict = (obs: AgentDict<unknown>, where: string): void => {
     for (const [a, x] of Object.entries(obs)) {
       if (!possible.includes(a)) continue;
