@@ -57,6 +57,9 @@ describe('PPO over worker envs', () => {
       expect(runs.workers!.metrics).toEqual(runs.sync!.metrics);
       expect(runs.workers!.weights.equals(runs.sync!.weights)).toBe(true);
       expect(runs.workers!.slots.equals(runs.sync!.slots)).toBe(true);
+      // Tensors stay flat once the first update has run (line 4 of 12: one rollout is 4 lines).
+      const tensors = readFileSync(join(dir, 'workers', 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as { tensors: number }).tensors);
+      expect(new Set(tensors.slice(4)).size, tensors.join(' ')).toBe(1);
     });
   }
 
