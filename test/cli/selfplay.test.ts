@@ -11,6 +11,8 @@ import { main } from '../../src/cli/main.js';
 import { train } from '../../src/train/runner.js';
 import { readCheckpoint } from '../../src/train/checkpoint.js';
 import { resolveSelfPlayRunConfig } from '../../src/cli/commands/selfplay-flags.js';
+import { resolveRunConfig } from '../../src/train/run-config.js';
+import { makeMultiAgent, registerMultiAgent } from '../../src/envs/multi/registry.js';
 
 const FILE = { numSteps: 16, minibatches: 2, epochs: 1, envs: 2, checkpointEvery: 128, logEvery: 64, evalEvery: 0, evalEpisodes: 1, envOptions: { pointsToWin: 1 } };
 let dir = '';
@@ -121,4 +123,29 @@ describe('self-play bad input', () => {
     expect(r.code).not.toBe(0);
     expect(r.err.filter((l) => l.includes('[selfplay pool]'))).toHaveLength(1);
   }, 60_000);
+});
+
+describe('self-play training defaults (the multi-agent registration train block)', () => {
+  it('`train pong --selfplay` takes the block: PPO on the state vector, 16 envs, lr 5e-4; the vs-bot defaults stay DQN', () => {
+    const sp = resolveSelfPlayRunConfig({ game: 'pong' }, { selfplay: true });
+    expect(sp.agent).toBe('ppo');
+    expect(sp.run.envOptions).toEqual({ obsType: 'state' });
+    expect(sp.run.envs).toBe(16);
+    expect(sp.run.steps).toBe(2_000_000);
+    expect(sp.agentConfig.lr).toBe(5e-4);
+    // The single-agent registration of the same id keeps its own block.
+    const vsBot = resolveRunConfig({ game: 'pong' });
+    expect(vsBot.agent).toBe('dqn');
+    expect(vsBot.run.envOptions).toEqual({});
+    // Another agent does not inherit the block's env options or hyperparameters.
+    const a2c = resolveSelfPlayRunConfig({ game: 'pong', agent: 'a2c' }, { selfplay: true });
+    expect(a2c.run.envOptions).toEqual({});
+    expect(a2c.run.envs).not.toBe(16);
+    // A game without a block trains PPO with its generic settings.
+    expect(resolveSelfPlayRunConfig({ game: 'tag' }, { selfplay: true }).agent).toBe('ppo');
+  });
+
+  it('a bad self-play train block is refused at registration, naming the field', () => {
+    expect(() => registerMultiAgent('bad-block', () => makeMultiAgent('tag'), { train: { agent: 'ppo', steps: -1 } })).toThrow(/register bad-block.*train\.steps = -1/);
+  });
 });
