@@ -76,6 +76,29 @@ describe('npcforge eval --opponent', () => {
   });
 });
 
+describe('npcforge eval --opponent --seats', () => {
+  it('plays a team of seats with the run (tag: both chasers), reproducibly; bad seat lists are one line', async () => {
+    const one = await cli(['eval', tag, '--opponent', 'random', '--episodes', '8', '--json']);
+    const team = await cli(['eval', tag, '--opponent', 'random', '--seats', 'chaser_0,chaser_1', '--episodes', '8', '--json']);
+    const vsRun = await cli(['eval', tag, '--opponent', `${tag}:64`, '--seats', 'chaser_0,chaser_1', '--episodes', '8']);
+    for (const r of [one, team, vsRun]) expect(r.code, r.err.join('')).toBe(0);
+    expect(vsRun.out).toMatch(/\(chaser_0, chaser_1\) vs .*:64: 8 episodes/);
+    expect((await cli(['eval', tag, '--opponent', 'random', '--seats', 'chaser_0,chaser_1', '--episodes', '8', '--json'])).out).toBe(team.out);
+    // With the random evader and chaser_1 played by the run instead of at random, the games differ.
+    expect(team.out).not.toBe(one.out);
+    for (const [args, want] of [
+      [['--opponent', 'random', '--seats', 'chaser_0,prey'], /^npcforge: \[--seats\] expected seats of tag \(chaser_0, chaser_1, evader\), received chaser_0, prey; fix: /],
+      [['--opponent', 'random', '--seats', 'evader,evader'], /^npcforge: \[--seats\] expected distinct seat names/],
+      [['--seats', 'evader'], /^npcforge: \[--seats\] expected an --opponent to play the other seats/],
+      [['--opponent', 'bot', '--seats', 'right,left'], /^npcforge: \[--seats\] expected one seat against the scripted bot, received right, left; fix: /],
+    ] as const) {
+      const r = await cli(['eval', args[1] === 'bot' ? pong : tag, ...args, '--episodes', '1']);
+      expect(r.code).not.toBe(0);
+      expect(r.err).toEqual([expect.stringMatching(want)]);
+    }
+  }, 60_000);
+});
+
 describe('npcforge league', () => {
   it('plays every pair and prints an Elo table', async () => {
     const r = await cli(['league', `${pong}:0`, `${pong}:128`, pong, '--episodes', '4', '--json']);

@@ -1,6 +1,7 @@
 /**
  * Matches between a trained run and a fixed opponent (`npcforge eval <run> --opponent`) and
- * between runs (`npcforge league`): the run's agent plays one seat, the opponent every other seat;
+ * between runs (`npcforge league`): the run's agent plays one seat (or a team of seats, `--seats`),
+ * the opponent every other seat;
  * both act greedily, batched over the episodes played side by side. Win, draw or loss is the sign
  * of the seat's episode return.
  */
@@ -29,8 +30,10 @@ export interface MatchOptions {
   game: string;
   /** Options of the multi-agent game. */
   envOptions: Record<string, unknown>;
-  /** The seat `player` plays. */
+  /** The seat `player` plays; its return is the one reported. */
   seat: string;
+  /** Further seats `player` also plays (tag: both chasers); the opponent plays the rest. */
+  teamSeats?: readonly string[];
   player: Agent;
   opponent: MatchOpponent;
   episodes: number;
@@ -57,6 +60,8 @@ export function summariseMatch(returns: readonly number[]): MatchSummary {
 
 /** Plays the episodes; returns the player's return of each, by episode index. */
 export async function playMatch(o: MatchOptions): Promise<number[]> {
+  const team = new Set((o.teamSeats ?? []).filter((t) => t !== o.seat));
+  if (team.size && o.opponent.kind === 'bot') throw new InvalidConfigError(formatError('--seats', 'one seat against the scripted bot', [o.seat, ...team].join(', '), 'drop --seats, or play another opponent'));
   const k = Math.max(1, Math.min(o.parallel ?? 16, o.episodes));
   const envs: Array<Env<ObsArray, number>> = Array.from({ length: k }, () => matchEnv(o));
   const returns = new Array<number>(o.episodes).fill(0);
@@ -78,18 +83,25 @@ export async function playMatch(o: MatchOptions): Promise<number[]> {
       const live = [...slot.keys()].filter((s) => slot[s]! >= 0);
       if (!live.length) break;
       const actions = await actRows(o.player, live.map((s) => obs[s]!), null);
-      if (o.opponent.kind === 'agent') {
-        const rows: ObsArray[] = [];
-        const where: Array<[number, string]> = [];
+      if (o.opponent.kind === 'agent' || team.size) {
+        // External seats: the player's team seats, and the opponent agent's seats; each agent acts on its rows in one batch.
+        const per = new Map<number, Record<string, number>>();
+        const byAgent = new Map<Agent, { rows: ObsArray[]; where: Array<[number, string]> }>();
         for (const s of live) {
           for (const [seat, x] of Object.entries((envs[s] as SingleAgentEnv<ObsArray, number>).otherObservations())) {
-            rows.push(x);
-            where.push([s, seat]);
+            // otherObservations() also has the seats a random policy plays inside the env.
+            const agent = team.has(seat) ? o.player : o.opponent.kind === 'agent' ? o.opponent.agent : null;
+            if (!agent) continue;
+            const group = byAgent.get(agent) ?? { rows: [], where: [] };
+            group.rows.push(x);
+            group.where.push([s, seat]);
+            byAgent.set(agent, group);
           }
         }
-        const other = await actRows(o.opponent.agent, rows, null);
-        const per = new Map<number, Record<string, number>>();
-        where.forEach(([s, seat], j) => (per.set(s, { ...(per.get(s) ?? {}), [seat]: other[j]! })));
+        for (const [agent, group] of byAgent) {
+          const acts = await actRows(agent, group.rows, null);
+          group.where.forEach(([s, seat], j) => per.set(s, { ...(per.get(s) ?? {}), [seat]: acts[j]! }));
+        }
         for (const s of live) (envs[s] as SingleAgentEnv<ObsArray, number>).setOtherActions(per.get(s) ?? {});
       }
       live.forEach((s, i) => {
@@ -109,7 +121,13 @@ export async function playMatch(o: MatchOptions): Promise<number[]> {
 function matchEnv(o: MatchOptions): Env<ObsArray, number> {
   if (o.opponent.kind === 'bot') return botEnv(o.game, o.envOptions, o.seat);
   const multi = makeMultiAgent<ObsArray, number>(o.game, o.envOptions);
-  const others = Object.fromEntries(multi.possibleAgents.filter((a) => a !== o.seat).map((a) => [a, o.opponent.kind === 'random' ? randomPolicy<ObsArray, number>(multi.actionSpace(a)) : (EXTERNAL_SEAT as typeof EXTERNAL_SEAT)]));
+  const team = o.teamSeats ?? [];
+  const bad = team.filter((t) => !multi.possibleAgents.includes(t));
+  if (bad.length || !multi.possibleAgents.includes(o.seat)) {
+    multi.close();
+    throw new InvalidConfigError(formatError('--seats', `seats of ${o.game} (${multi.possibleAgents.join(', ')})`, [o.seat, ...team].join(', '), 'name seats the game has'));
+  }
+  const others = Object.fromEntries(multi.possibleAgents.filter((a) => a !== o.seat).map((a) => [a, o.opponent.kind === 'random' && !team.includes(a) ? randomPolicy<ObsArray, number>(multi.actionSpace(a)) : (EXTERNAL_SEAT as typeof EXTERNAL_SEAT)]));
   return asSingleAgent(multi, { agent: o.seat, others });
 }
 

@@ -39,9 +39,14 @@ export interface SelfPlayState {
   returns: number[];
 }
 
-/** The learner's seat in sub-env `i`: the fixed seat, or the seats in turn (one shared policy). */
-export function learnerSeat(possibleAgents: readonly string[], settings: Pick<SelfPlaySettings, 'agent'>, i: number): string {
-  return settings.agent ?? possibleAgents[i % possibleAgents.length]!;
+/**
+ * The learner's seat in sub-env `i`: the fixed seat, or the seats in turn (one shared policy),
+ * leaving out the seats random moves play.
+ */
+export function learnerSeat(possibleAgents: readonly string[], settings: Pick<SelfPlaySettings, 'agent'> & Partial<Pick<SelfPlaySettings, 'randomSeats'>>, i: number): string {
+  if (settings.agent !== null && settings.agent !== undefined) return settings.agent;
+  const seats = possibleAgents.filter((a) => !(settings.randomSeats ?? []).includes(a));
+  return seats[i % seats.length]!;
 }
 
 /** `--selfplay` on a game without a multi-agent registration: one line naming the game. */
@@ -106,7 +111,7 @@ export class SelfPlay {
     return new SyncVectorEnv((i) => {
       const multi = makeMultiAgent<ObsArray, number>(game, run.envOptions);
       const seat = learnerSeat(multi.possibleAgents, this.settings, i);
-      const others = Object.fromEntries(multi.possibleAgents.filter((a) => a !== seat).map((a) => [a, EXTERNAL_SEAT] as const));
+      const others = Object.fromEntries(multi.possibleAgents.filter((a) => a !== seat).map((a) => [a, this.settings.randomSeats.includes(a) ? randomPolicy<ObsArray, number>(multi.actionSpace(a)) : (EXTERNAL_SEAT as typeof EXTERNAL_SEAT)]));
       const env = asSingleAgent(multi, { agent: seat, others });
       this.envs[i] = env;
       return env;
@@ -125,6 +130,7 @@ export class SelfPlay {
     const where: Array<[number, string]> = [];
     this.envs.forEach((env, i) => {
       for (const [seat, obs] of Object.entries(env.otherObservations())) {
+        if (this.settings.randomSeats.includes(seat)) continue;
         rows.push(obs);
         where.push([i, seat]);
       }
