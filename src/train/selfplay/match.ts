@@ -41,6 +41,8 @@ export interface MatchOptions {
   seed: number;
   /** Episodes played side by side (default min(episodes, 16)). */
   parallel?: number;
+  /** When given, receives each episode's length in steps, by episode index. */
+  lengths?: number[];
 }
 
 /** What `eval --opponent --json` prints. */
@@ -107,6 +109,7 @@ export async function playMatch(o: MatchOptions): Promise<number[]> {
       live.forEach((s, i) => {
         const r = envs[s]!.step(actions[i]!);
         returns[slot[s]!]! += r.reward;
+        if (o.lengths) o.lengths[slot[s]!] = (o.lengths[slot[s]!] ?? 0) + 1;
         obs[s] = r.obs;
         if (r.terminated || r.truncated) start(s);
       });
