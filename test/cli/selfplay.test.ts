@@ -164,8 +164,10 @@ describe('self-play training defaults (the multi-agent registration train block)
     const a2c = resolveSelfPlayRunConfig({ game: 'pong', agent: 'a2c' }, { selfplay: true });
     expect(a2c.run.envOptions).toEqual({});
     expect(a2c.run.envs).not.toBe(16);
-    // A game without a block trains PPO with its generic settings.
-    expect(resolveSelfPlayRunConfig({ game: 'tag' }, { selfplay: true }).agent).toBe('ppo');
+    // Tag's block: the centred view; a config file's envOptions replace the block's.
+    const tag = resolveSelfPlayRunConfig({ game: 'tag' }, { selfplay: true });
+    expect([tag.agent, tag.run.envOptions, tag.run.envs]).toEqual(['ppo', { view: 'centred' }, 16]);
+    expect(resolveSelfPlayRunConfig({ game: 'tag', file: { envOptions: { size: 8 } } }, { selfplay: true }).run.envOptions).toEqual({ size: 8 });
   });
 
   it('a bad self-play train block is refused at registration, naming the field', () => {
