@@ -29,13 +29,16 @@ export function registerReplay(program: Command): void {
         // episode's own metadata is never trusted to name code to run.
         const runDir = enclosingRun(file);
         const all = runDir ? [...imports, ...(await importRunModules(runDir))] : imports;
-        requireGame(ep.header.game.id, all);
+        // Multi-agent episodes are rebuilt with makeMultiAgent (verifyEpisode names an unknown id).
+        if (!ep.agents) requireGame(ep.header.game.id, all);
         const r = verifyEpisode(ep);
         if (!r.ok) {
           const m = r.mismatch!;
-          throw new ReplayMismatchError(formatError(`replay verify ${file}`, `frame ${m.frame} (${m.field}) to match the recording`, m.detail, 'the game is not deterministic given seed and actions, or its rules changed since recording'));
+          const at = m.step === null ? `frame 0 (after reset, ${m.field})` : `step ${m.step} (frame ${m.frame}, ${m.field}${m.agent ? ` of ${m.agent}` : ''})`;
+          throw new ReplayMismatchError(formatError(`replay verify ${file}`, `${at} to match the recording`, m.detail, 'the game is not deterministic given seed and actions, or its rules changed since recording'));
         }
-        process.stdout.write(`ok  ${file}: ${ep.header.game.id}, seed ${ep.header.seed ?? 'state'}, ${r.steps} steps, all ${r.frames} frames match\n`);
+        const agents = ep.agents ? `, ${ep.agents.length} agents (${ep.agents.map((a) => a.name).join(', ')})` : '';
+        process.stdout.write(`ok  ${file}: ${ep.header.game.id}${agents}, seed ${ep.header.seed ?? 'state'}, ${r.steps} steps, all ${r.frames} frames match\n`);
       }
     });
 }

@@ -58,19 +58,30 @@ export function requireMultiAgentGame(game: string): MultiAgentEnv<ObsArray, num
   }
 }
 
+/** Hooks of `makeRunEnv`: a recorder wraps the multi-agent game of a game that is multi-agent only. */
+export interface RunEnvHooks {
+  /**
+   * Called with the multi-agent game (before the seats are assigned), the learner's seat and who
+   * plays the other seats; returns the game to seat them at. Not called when the run env is a
+   * single-agent game (`make`): its episodes are single-agent ones.
+   */
+  wrapMultiAgent?: (multi: MultiAgentEnv<ObsArray, number>, seats: { learner: string; others: 'random' }) => MultiAgentEnv<ObsArray, number>;
+}
+
 /**
  * The single-agent env the run is evaluated (and its episodes recorded) in: a self-play run's
  * learner seat against the game's scripted opponent when the id is also a single-agent game
  * (`make('pong')`: the right paddle against the bot; the multi-agent `maxSteps` option is dropped),
  * else against uniformly random other seats. A run without self-play: `make(game, envOptions)`.
  */
-export function makeRunEnv(cfg: Pick<ResolvedRunConfig, 'game' | 'run' | 'selfplay'>): Env<ObsArray, number> {
+export function makeRunEnv(cfg: Pick<ResolvedRunConfig, 'game' | 'run' | 'selfplay'>, hooks: RunEnvHooks = {}): Env<ObsArray, number> {
   if (!cfg.selfplay) return make(cfg.game, cfg.run.envOptions) as Env<ObsArray, number>;
   if (isRegistered(cfg.game)) {
     const { maxSteps: _drop, ...options } = cfg.run.envOptions;
     return make(cfg.game, options) as Env<ObsArray, number>;
   }
-  const multi = makeMultiAgent<ObsArray, number>(cfg.game, cfg.run.envOptions);
+  const made = makeMultiAgent<ObsArray, number>(cfg.game, cfg.run.envOptions);
+  const multi = hooks.wrapMultiAgent ? hooks.wrapMultiAgent(made, { learner: learnerSeat(made.possibleAgents, cfg.selfplay, 0), others: 'random' }) : made;
   const seat = learnerSeat(multi.possibleAgents, cfg.selfplay, 0);
   const others = Object.fromEntries(multi.possibleAgents.filter((a) => a !== seat).map((a) => [a, randomPolicy<ObsArray, number>(multi.actionSpace(a))]));
   return asSingleAgent(multi, { agent: seat, others });
