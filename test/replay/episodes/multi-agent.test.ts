@@ -39,7 +39,7 @@ function play(game: string, seed: number, o: { options?: Record<string, unknown>
   rec.reset({ seed });
   out.frames.push(env.render!());
   for (let t = 0; rec.agents.length > 0; t++) {
-    const actions = Object.fromEntries(rec.agents.map((a) => [a, rng.int(0, env.actionSpace(a).n as number)]));
+    const actions = Object.fromEntries(rec.agents.map((a) => [a, rng.int(0, env.spec.actionNames[a]!.length)]));
     if (o.annotate) rec.annotateNext(o.annotate, { q: [0, 1, 2, 3, 4].slice(0, env.spec.actionNames[o.annotate]!.length).map((x) => x + t / 10), value: t });
     const r = rec.step(actions);
     out.actions.push(actions);
