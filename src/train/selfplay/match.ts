@@ -17,7 +17,8 @@ import { EXTERNAL_SEAT, asSingleAgent, randomPolicy, type SingleAgentEnv } from 
 import { initBackend } from '../../networks/backend.js';
 import { readRunFile, type RunFile } from '../run-folder.js';
 import { loadRunAgent } from '../runner.js';
-import { actRows } from './act.js';
+import { actRows, type RowInfo } from './act.js';
+import type { MultiAgentEnv } from '../../envs/multi/multi-agent-env.js';
 import { scoreOfReturn } from './elo.js';
 import { POOL_DIR, learnerSeat, loadPoolSnapshot, makeRunEnv } from './selfplay.js';
 import { DEFAULT_SELFPLAY } from './config.js';
@@ -43,6 +44,18 @@ export interface MatchOptions {
   parallel?: number;
   /** When given, receives each episode's length in steps, by episode index. */
   lengths?: number[];
+  /** Records the episodes (`npcforge record --opponent`): wraps each side-by-side env, gets what the agents thought. */
+  recorder?: MatchRecorder;
+}
+
+/** Recording hooks of a match; `slot` is the side-by-side env (0 .. parallel-1) the call is about. */
+export interface MatchRecorder {
+  /** Wraps the multi-agent game of a slot (opponents `random` or a trained agent). */
+  wrapMultiAgent(multi: MultiAgentEnv<ObsArray, number>, slot: number): MultiAgentEnv<ObsArray, number>;
+  /** Wraps the single-agent game of a slot (`bot`: the game's scripted opponent plays inside it). */
+  wrapBotGame(env: Env<ObsArray, number>, slot: number): Env<ObsArray, number>;
+  /** What the agent in `seat` of a slot thought before the slot's next step. */
+  annotate(slot: number, seat: string, info: RowInfo): void;
 }
 
 /** What `eval --opponent --json` prints. */
@@ -65,7 +78,8 @@ export async function playMatch(o: MatchOptions): Promise<number[]> {
   const team = new Set((o.teamSeats ?? []).filter((t) => t !== o.seat));
   if (team.size && o.opponent.kind === 'bot') throw new InvalidConfigError(formatError('--seats', 'one seat against the scripted bot', [o.seat, ...team].join(', '), 'drop --seats, or play another opponent'));
   const k = Math.max(1, Math.min(o.parallel ?? 16, o.episodes));
-  const envs: Array<Env<ObsArray, number>> = Array.from({ length: k }, () => matchEnv(o));
+  const envs: Array<Env<ObsArray, number>> = Array.from({ length: k }, (_, slot) => matchEnv(o, slot));
+  const rec = o.recorder;
   const returns = new Array<number>(o.episodes).fill(0);
   const slot = new Int32Array(k).fill(-1);
   const obs: ObsArray[] = new Array(k);
@@ -84,7 +98,7 @@ export async function playMatch(o: MatchOptions): Promise<number[]> {
     for (;;) {
       const live = [...slot.keys()].filter((s) => slot[s]! >= 0);
       if (!live.length) break;
-      const actions = await actRows(o.player, live.map((s) => obs[s]!), null);
+      const actions = await actRows(o.player, live.map((s) => obs[s]!), null, rec && ((i, info) => rec.annotate(live[i]!, o.seat, info)));
       if (o.opponent.kind === 'agent' || team.size) {
         // External seats: the player's team seats, and the opponent agent's seats; each agent acts on its rows in one batch.
         const per = new Map<number, Record<string, number>>();
@@ -101,7 +115,7 @@ export async function playMatch(o: MatchOptions): Promise<number[]> {
           }
         }
         for (const [agent, group] of byAgent) {
-          const acts = await actRows(agent, group.rows, null);
+          const acts = await actRows(agent, group.rows, null, rec && ((j, info) => rec.annotate(group.where[j]![0], group.where[j]![1], info)));
           group.where.forEach(([s, seat], j) => per.set(s, { ...(per.get(s) ?? {}), [seat]: acts[j]! }));
         }
         for (const s of live) (envs[s] as SingleAgentEnv<ObsArray, number>).setOtherActions(per.get(s) ?? {});
@@ -121,15 +135,19 @@ export async function playMatch(o: MatchOptions): Promise<number[]> {
 }
 
 /** The player's seat as a single-agent env, the other seats played by the opponent. */
-function matchEnv(o: MatchOptions): Env<ObsArray, number> {
-  if (o.opponent.kind === 'bot') return botEnv(o.game, o.envOptions, o.seat);
-  const multi = makeMultiAgent<ObsArray, number>(o.game, o.envOptions);
-  const team = o.teamSeats ?? [];
-  const bad = team.filter((t) => !multi.possibleAgents.includes(t));
-  if (bad.length || !multi.possibleAgents.includes(o.seat)) {
-    multi.close();
-    throw new InvalidConfigError(formatError('--seats', `seats of ${o.game} (${multi.possibleAgents.join(', ')})`, [o.seat, ...team].join(', '), 'name seats the game has'));
+function matchEnv(o: MatchOptions, slot: number): Env<ObsArray, number> {
+  if (o.opponent.kind === 'bot') {
+    const env = botEnv(o.game, o.envOptions, o.seat);
+    return o.recorder ? o.recorder.wrapBotGame(env, slot) : env;
   }
+  const made = makeMultiAgent<ObsArray, number>(o.game, o.envOptions);
+  const team = o.teamSeats ?? [];
+  const bad = team.filter((t) => !made.possibleAgents.includes(t));
+  if (bad.length || !made.possibleAgents.includes(o.seat)) {
+    made.close();
+    throw new InvalidConfigError(formatError('--seats', `seats of ${o.game} (${made.possibleAgents.join(', ')})`, [o.seat, ...team].join(', '), 'name seats the game has'));
+  }
+  const multi = o.recorder ? o.recorder.wrapMultiAgent(made, slot) : made;
   const others = Object.fromEntries(multi.possibleAgents.filter((a) => a !== o.seat).map((a) => [a, o.opponent.kind === 'random' && !team.includes(a) ? randomPolicy<ObsArray, number>(multi.actionSpace(a)) : (EXTERNAL_SEAT as typeof EXTERNAL_SEAT)]));
   return asSingleAgent(multi, { agent: o.seat, others });
 }
