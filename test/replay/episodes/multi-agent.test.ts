@@ -4,7 +4,7 @@
  * caught at its step; malformed files (an agent missing or extra, a wrong action count per step,
  * agents acting after they were done, truncations) end in one EpisodeFormatError.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inflateRawSync } from 'node:zlib';
@@ -192,6 +192,35 @@ describe('multi-agent episodes (format version 3)', () => {
       const cut = good.subarray(0, Math.floor((good.length * i) / 30));
       expect(() => readEpisode(cut)).toThrowError(EpisodeFormatError);
     }
+  });
+
+  it('an episode reset without a seed replays from the state recorded before its reset', () => {
+    const env = makeMultiAgent<Uint8Array, number>('tag', { maxSteps: 12 });
+    const rec = new RecordMultiAgentEpisode(env, { dir: join(tmp, 'unseeded') });
+    const rng = new SeededRng(9);
+    for (const args of [{ seed: 9 }, {}]) {
+      rec.reset(args);
+      while (rec.agents.length > 0) rec.step(Object.fromEntries(rec.agents.map((a) => [a, rng.int(0, 5)])));
+    }
+    rec.close();
+    expect(rec.files.map((f) => f.split('/').pop())).toEqual(['tag-s9-e000.npcep', 'tag-e001.npcep']);
+    const second = read(rec.files[1]!);
+    expect(second.header.seed).toBeNull();
+    expect(second.header.stateBeforeReset).not.toBeNull();
+    expect(verifyEpisode(second).ok).toBe(true);
+    // The same actions from the first episode's seed are another game.
+    const other = encodeEpisode({ ...second.header, stateBeforeReset: null, seed: 9 }, second.frame(0), stepsOf(second));
+    expect(verifyEpisode(readEpisode(other)).mismatch?.frame).toBe(0);
+  });
+
+  it('the recorder refuses unknown controllers or learner, and a game without render(), before any file', () => {
+    const dir = join(tmp, 'refused');
+    const tag = (): ReturnType<typeof makeMultiAgent<Uint8Array, number>> => makeMultiAgent<Uint8Array, number>('tag');
+    expect(() => new RecordMultiAgentEpisode(tag(), { dir, controllers: { ghost: 'random' } })).toThrowError(/\[RecordMultiAgentEpisode\(tag\)\] expected controllers and learner among the agents chaser_0, chaser_1, evader, .*received controllers for "ghost", which is not an agent; fix: /);
+    expect(() => new RecordMultiAgentEpisode(tag(), { dir, learner: 'ghost' })).toThrowError(/received learner "ghost"/);
+    const blind = Object.assign(Object.create(Object.getPrototypeOf(tag())), tag(), { render: undefined });
+    expect(() => new RecordMultiAgentEpisode(blind, { dir })).toThrowError(/expected a game with render\(\)/);
+    expect(existsSync(dir)).toBe(false);
   });
 
   it('verify names a game whose agents differ from the recording', () => {
