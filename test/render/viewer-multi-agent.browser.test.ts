@@ -122,7 +122,7 @@ beforeAll(async () => {
   const { bundle } = (await import(join(ROOT, 'scripts', 'bundle-viewer.mjs'))) as { bundle: (root: string, o: { outDir: string }) => Promise<string> };
   await bundle(ROOT, { outDir: assets });
   pong = record('pong', 3, { options: { maxSteps: 120 }, probs: ['right'], q: ['left'], learner: 'right', controllers: { right: 'runs/pong-sp:40000', left: 'runs/pong-sp:20000' } });
-  tag = record('tag', 4, { options: { maxSteps: 40 }, probs: ['evader'], learner: 'evader', controllers: { chaser_0: 'random', chaser_1: 'random', evader: 'runs/tag-sp:8000' } });
+  tag = record('tag', 4, { options: { maxSteps: 40 }, probs: ['evader'], q: ['chaser_0'], learner: 'evader', controllers: { chaser_0: 'runs/tag-sp:4000', chaser_1: 'random', evader: 'runs/tag-sp:8000' } });
   // A self-play run's metrics: `elo` only on the lines where it was measured (after the first rated episode).
   const lines = Array.from({ length: 12 }, (_, i) => ({ step: (i + 1) * 1000, mean_return: i / 10, opponent: 'latest', pool_size: 1 + (i >> 2), ...(i >= 3 && i % 2 === 1 ? { elo: 1200 + 10 * i } : {}) }));
   writeFileSync(join(runs, 'selfplay-run', 'metrics.jsonl'), lines.map((l) => JSON.stringify(l)).join('\n') + '\n');
@@ -172,13 +172,14 @@ describe('multi-agent episodes in the viewer (Chromium)', () => {
     expect(same(await canvasFrame(page, ref.width, ref.height), ref)).toBe(true);
   });
 
-  it('tag: three panels, the evader annotated; stepping changes its bars, actions, rewards and the frame', async () => {
+  it('tag: three panels, the annotated agents with bars; stepping changes the bars, actions, rewards and the frame', async () => {
     const k = 5;
     await open(`#selfplay-run/tag-s4/${k}`, 'tag-s4', k);
     const before = await panels();
     expect(before.map((x) => x.name)).toEqual(['chaser_0', 'chaser_1', 'evader']);
-    expect(before.map((x) => x.controller)).toEqual(['random', 'random', 'runs/tag-sp:8000 (learner)']);
-    expect(before.map((x) => x.bars.length)).toEqual([0, 0, 5]);
+    expect(before.map((x) => x.controller)).toEqual(['runs/tag-sp:4000', 'random', 'runs/tag-sp:8000 (learner)']);
+    expect(before.map((x) => x.bars.length)).toEqual([5, 0, 5]);
+    expect(before.map((x) => x.title)).toEqual(['Q-values', '', 'action probabilities']);
     for (const [i, a] of ['chaser_0', 'chaser_1', 'evader'].entries()) {
       expect(before[i]!.rows.action).toBe(tag.names[a]![tag.actions[k]![a]!]);
       expect(before[i]!.rows.reward).toBe(fmt(tag.rewards[k - 1]![a]!));
@@ -188,7 +189,9 @@ describe('multi-agent episodes in the viewer (Chromium)', () => {
     await page.keyboard.press('ArrowRight');
     await page.waitForFunction(() => (window as any).npcforgeViewer.status().step === 6);
     const after = await panels();
+    expect(after[0]!.bars).not.toEqual(before[0]!.bars);
     expect(after[2]!.bars).not.toEqual(before[2]!.bars);
+    expect(after[0]!.chosen).toEqual([tag.names.chaser_0![tag.actions[6]!.chaser_0!]]);
     expect(after[2]!.rows.value).toBe(Math.sin(6 / 5).toFixed(3));
     expect(after[2]!.chosen).toEqual([tag.names.evader![tag.actions[6]!.evader!]]);
     const ref = tag.frames[6]!;
