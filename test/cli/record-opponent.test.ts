@@ -111,6 +111,18 @@ describe('npcforge record <run> --opponent', () => {
     for (const p of files(out, 'vs-random')) expect(verifyEpisode(read(p)).ok).toBe(true);
   });
 
+  it('eval --seats (a team) --record: the run\'s seats labelled and annotated, the first one the learner', async () => {
+    const out = join(tmp, 'team');
+    const r = await run(['eval', tagRun, '--opponent', 'random', '--seats', 'chaser_0,chaser_1', '--episodes', '1', '--record', '1', '--out', out]);
+    expect(r.code).toBe(0);
+    const ep = read(files(out, 'vs-random')[0]!);
+    expect(ep.learner).toBe('chaser_0');
+    expect(ep.agents!.map((a) => a.controller === 'random')).toEqual([false, false, true]);
+    expect(ep.agentAnnotation(1, 0)!.probs).toHaveLength(5);
+    expect(ep.header.meta).toMatchObject({ seat: 'chaser_0', team: ['chaser_1'] });
+    expect(verifyEpisode(ep).ok).toBe(true);
+  });
+
   it('bad input: one line, exit 2, no file', async () => {
     const out = join(tmp, 'bad');
     const cases: Array<[string[], RegExp]> = [
