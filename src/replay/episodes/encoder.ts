@@ -23,6 +23,7 @@ import {
   MAX_NAME_LENGTH,
   MAX_AGENTS,
   MAX_AGENT_STEP_VALUES,
+  MAX_AGENT_CHUNK_STEP_BYTES,
   MULTI_AGENT_EPISODE_VERSION,
   ACTED_FLAG,
   agentsProblem,
@@ -349,7 +350,11 @@ export class EpisodeEncoder {
     const { mode, block: frameBlock, palette, planes } = this.encodeFrames(frames);
     const frameData = deflateSync(planes, { level: this.level });
     const block = this.agents ? encodeAgentSteps(steps, this.agents.map((a) => a.actionNames.length)) : encodeSteps(steps, this.nActions, this.layout);
-    const stepData = deflateSync(packr.pack(block), { level: this.level });
+    const packed = packr.pack(block);
+    if (this.agents && packed.length > MAX_AGENT_CHUNK_STEP_BYTES) {
+      throw new InvalidConfigError(formatError('EpisodeEncoder', `at most ${MAX_AGENT_CHUNK_STEP_BYTES} bytes of step data per multi-agent chunk`, `${packed.length} (${steps.length} steps of ${this.agents.length} agents)`, "record with keyframeInterval 'auto' or a smaller one"));
+    }
+    const stepData = deflateSync(packed, { level: this.level });
     const chunk: EpisodeChunk = {
       kind: 'chunk',
       index: this.chunkIndex,

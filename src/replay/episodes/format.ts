@@ -31,6 +31,12 @@ export const MULTI_AGENT_EPISODE_VERSION = 3;
 export const MAX_AGENTS = 64;
 /** Most agent-steps (steps x agents) of a multi-agent episode: each costs ~24 bytes of decoded arrays. */
 export const MAX_AGENT_STEP_VALUES = 1 << 22;
+/**
+ * Most bytes the step data of one multi-agent chunk inflates to (32 MiB): many agents of many
+ * actions could otherwise declare gigabytes for one chunk. 64 steps (the largest automatic
+ * keyframe interval) of 64 agents of 1024 actions with Q-values and probabilities fit.
+ */
+export const MAX_AGENT_CHUNK_STEP_BYTES = 1 << 25;
 /** Longest `controller` label of an agent (a run path and a step). */
 export const MAX_CONTROLLER_LENGTH = 512;
 /** File name extension of episode files. */

@@ -25,6 +25,7 @@ import {
   MAX_RECORD_VALUES,
   MAX_STEP_BYTES_TOTAL,
   MAX_AGENT_STEP_VALUES,
+  MAX_AGENT_CHUNK_STEP_BYTES,
   MULTI_AGENT_EPISODE_VERSION,
   ACTED_FLAG,
   PALETTE_CAPACITY,
@@ -510,9 +511,9 @@ export class RecordedEpisode {
   private decodeAgentSteps(c: EpisodeChunk, A: number, budget: number): { block: AgentStepBlock; bytes: number } {
     const n = c.steps;
     const counts = this.header.agents!.map((a) => a.actionNames.length);
-    // Many agents of many actions could declare gigabytes for one chunk: what is left of the
-    // episode's step-data budget caps it too.
-    const limit = Math.min(maxAgentStepBlockBytes(n, counts), budget);
+    // Many agents of many actions could declare gigabytes for one chunk: a chunk's own limit and
+    // what is left of the episode's step-data budget cap it too.
+    const limit = Math.min(maxAgentStepBlockBytes(n, counts), MAX_AGENT_CHUNK_STEP_BYTES, budget);
     let raw: unknown;
     let bytes = 0;
     try {

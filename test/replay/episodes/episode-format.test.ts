@@ -362,8 +362,8 @@ describe('episode format limits (checked before allocating)', () => {
     expect(byName['step data inflating to 1 GiB (valid CRC)']).toMatch(/expected chunk 0 step data to inflate to at most \d+ bytes \(4 steps, 3 actions\), received more/);
     expect(byName['1024 actions x 20480 steps of zeroed Q-data']).toMatch(/expected at most 16777216 values of annotation q \(steps x width\), received 20480 x 1024/);
     expect(byName['multi-agent: 64 agents x 65537 steps']).toMatch(/expected at most 4194304 agent-steps \(steps x agents\), received 65537 x 64/);
-    expect(byName['multi-agent: 64 agents of 1024 actions, 4096 steps of Q-values']).toMatch(/expected chunk 0 step data to inflate to at most 134217728 bytes \(4096 steps of 64 agents\), received more/);
-    expect(byName['multi-agent: 64 agents of 1024 actions, 512 steps of Q-values']).toMatch(/expected at most 16777216 values of annotation q over all agents \(steps x widths\), received 512 x 65536/);
+    expect(byName['multi-agent: 64 agents of 1024 actions, 4096 steps, step data inflating to 64 MiB']).toMatch(/expected chunk 0 step data to inflate to at most 33554432 bytes \(4096 steps of 64 agents\), received more/);
+    expect(byName['multi-agent: 64 agents of 1024 actions, 384 steps of Q-values']).toMatch(/expected at most 16777216 values of annotation q over all agents \(steps x widths\), received 384 x 65536/);
     expect(byName['multi-agent: 65 agents']).toMatch(/received agents \(1 to 64 agents\)/);
     expect(byName['more than 2^16 chunks of one step']).toMatch(/expected at most 65536 chunks, received more/);
     expect(byName['more than 2^22 steps']).toMatch(/expected at most 4194304 steps, received more by chunk 1024/);

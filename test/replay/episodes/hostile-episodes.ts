@@ -97,10 +97,12 @@ export function agentStepBlock(n: number, agents: number, q?: number): Uint8Arra
   return pack({ actionBytes: 1, actions: new Uint8Array(n * agents), rewardBytes: 4, rewards: new Uint8Array(n * agents * 4), flags: new Uint8Array(n * agents).fill(4), agents: Array.from({ length: agents }, () => fields) });
 }
 
-/** A multi-agent episode of one chunk of `n` steps of `agents` agents with `nA` actions each (Q-values on every agent with `q`), and the last frame. */
-export function multiAgentEpisode(agents: number, nA: number, n: number, q: boolean): Uint8Array {
+/** A multi-agent episode of `chunks` chunks of `n` steps of `agents` agents with `nA` actions each (Q-values on every agent with `q`), and the last frame. */
+export function multiAgentEpisode(agents: number, nA: number, n: number, q: boolean, chunks = 1): Uint8Array {
   const sd = deflate(agentStepBlock(n, agents, q ? nA : undefined));
-  return episode([header3(agents, nA, { keyframeInterval: n }), chunk(0, { K: n, frames: n, steps: n, frameData: deflate(new Uint8Array(n * 8 * 8 * 3)), stepData: sd }), chunk(1, { K: n, frames: 1, steps: 0, frameData: frames8(1), stepData: deflate(agentStepBlock(0, agents)) }), end(n, 2)]);
+  const fd = deflate(new Uint8Array(n * 8 * 8 * 3));
+  const full = Array.from({ length: chunks }, (_, i) => chunk(i, { K: n, frames: n, steps: n, frameData: fd, stepData: sd }));
+  return episode([header3(agents, nA, { keyframeInterval: n }), ...full, chunk(chunks, { K: n, frames: 1, steps: 0, frameData: frames8(1), stepData: deflate(agentStepBlock(0, agents)) }), end(n * chunks, chunks + 1)]);
 }
 
 /** Every hostile episode with the error class its reading (or verifying) must end in. */
@@ -137,10 +139,14 @@ export function hostileEpisodes(): Array<{ name: string; bytes: Uint8Array; expe
   };
   return [
     { name: 'multi-agent: 64 agents x 65537 steps', bytes: manyAgentSteps(), expect: 'EpisodeFormatError' },
-    // 64 agents x 1024 actions x 4096 steps of Q-data: 512 MiB declared in one chunk, cut at the step-data budget.
-    { name: 'multi-agent: 64 agents of 1024 actions, 4096 steps of Q-values', bytes: multiAgent(64, 1024, K, true), expect: 'EpisodeFormatError' },
-    // 512 steps x 65,536 actions in all: over MAX_ANNOTATION_VALUES, refused before the arrays are allocated.
-    { name: 'multi-agent: 64 agents of 1024 actions, 512 steps of Q-values', bytes: multiAgent(64, 1024, 512, true), expect: 'EpisodeFormatError' },
+    // 64 agents x 1024 actions x 4096 steps may hold ~1 GiB of annotations: the chunk's step data is cut at 32 MiB (a 64 MiB zero bomb here).
+    {
+      name: 'multi-agent: 64 agents of 1024 actions, 4096 steps, step data inflating to 64 MiB',
+      bytes: episode([header3(64, 1024, { keyframeInterval: K }), chunk(0, { K, frames: K, steps: K, frameData: deflate(new Uint8Array(K * 8 * 8 * 3)), stepData: zeroBomb(1 << 26) }), chunk(1, { K, frames: 1, steps: 0, frameData: frames8(1), stepData: deflate(agentStepBlock(0, 64)) }), end(K, 2)]),
+      expect: 'EpisodeFormatError',
+    },
+    // 3 chunks of 128 steps x 65,536 actions in all: over MAX_ANNOTATION_VALUES, refused before the arrays are allocated.
+    { name: 'multi-agent: 64 agents of 1024 actions, 384 steps of Q-values', bytes: multiAgent(64, 1024, 128, true, 3), expect: 'EpisodeFormatError' },
     { name: 'multi-agent: 65 agents', bytes: multiAgent(65, 2, 4, false), expect: 'EpisodeFormatError' },
     { name: 'Box actions with a NaN value', bytes: episode2(header2(BOX2), { actionBytes: 4, actions: f32([0, 0, 1, NaN, 0, 0, 0, 0]) }), expect: 'EpisodeFormatError' },
     { name: 'Box actions with an infinite value', bytes: episode2(header2(BOX2), { actionBytes: 4, actions: f32([0, 0, 1, 0, Infinity, 0, 0, 0]) }), expect: 'EpisodeFormatError' },

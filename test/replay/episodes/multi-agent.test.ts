@@ -223,6 +223,22 @@ describe('multi-agent episodes (format version 3)', () => {
     expect(existsSync(dir)).toBe(false);
   });
 
+  it('the encoder refuses a multi-agent chunk whose step data would pass the reader\'s 32 MiB limit', () => {
+    const names = Array.from({ length: 1024 }, (_, i) => `a${i}`);
+    const agents = Array.from({ length: 64 }, (_, i) => ({ name: `p${i}`, actionNames: names, actionSpace: { type: 'Discrete' as const, n: 1024, start: 0 }, observationSpace: { type: 'Discrete' as const, n: 2, start: 0 }, controller: 'random' }));
+    const frame = { width: 8, height: 8, data: new Uint8Array(8 * 8 * 3) };
+    const values = Float32Array.from(names, (_, i) => i / 1024);
+    const row = Object.fromEntries(agents.map((a) => [a.name, 0]));
+    const flags = Object.fromEntries(agents.map((a) => [a.name, false]));
+    const annotations = Object.fromEntries(agents.map((a) => [a.name, { q: values, probs: values }]));
+    // 130 steps x 64 agents x 1024 actions x (Q-values + probabilities) x 2 bytes: ~34 MB in one chunk of K = 256.
+    const steps = Array.from({ length: 130 }, () => ({ actions: row, rewards: row, terminated: flags, truncated: flags, frame, annotations }));
+    const start = { game: { id: 'x', options: {}, maxEpisodeSteps: null }, seed: 0, resetOptions: null, stateBeforeReset: null, stateAtReset: null, actionNames: names, actionSpace: agents[0]!.actionSpace, observationSpace: agents[0]!.observationSpace, agents, learner: null };
+    expect(() => encodeEpisode(start, frame, steps, { keyframeInterval: 256 })).toThrowError(/\[EpisodeEncoder\] expected at most 33554432 bytes of step data per multi-agent chunk, received \d+ \(130 steps of 64 agents\); fix: record with keyframeInterval 'auto' or a smaller one/);
+    // The same steps in chunks of 64 (the automatic interval's largest) are fine.
+    expect(readEpisode(encodeEpisode(start, frame, steps.slice(0, 70), { keyframeInterval: 64 })).agents).toHaveLength(64);
+  });
+
   it('verify names a game whose agents differ from the recording', () => {
     const ep = read(play('pong', 1, { options: { maxSteps: 20 } }).path);
     const bytes = encodeEpisode({ ...ep.header, game: { ...ep.header.game, id: 'tag', options: {} }, agents: ep.header.agents!.map((a) => ({ ...a, actionNames: ['stay', 'up', 'right', 'down', 'left'], actionSpace: { type: 'Discrete', n: 5, start: 0 } })) }, ep.frame(0), []);
