@@ -5,7 +5,7 @@
  * episodes, stepping changes the bars; a self-play run's `elo` (present only where it was
  * measured) plots. No console errors.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -123,6 +123,8 @@ beforeAll(async () => {
   await bundle(ROOT, { outDir: assets });
   pong = record('pong', 3, { options: { maxSteps: 120 }, probs: ['right'], q: ['left'], learner: 'right', controllers: { right: 'runs/pong-sp:40000', left: 'runs/pong-sp:20000' } });
   tag = record('tag', 4, { options: { maxSteps: 40 }, probs: ['evader'], q: ['chaser_0'], learner: 'evader', controllers: { chaser_0: 'runs/tag-sp:4000', chaser_1: 'random', evader: 'runs/tag-sp:8000' } });
+  const tagFile = readFileSync(join(runs, 'selfplay-run', 'episodes', 'tag-s4.npcep'));
+  writeFileSync(join(runs, 'selfplay-run', 'episodes', 'tag-cut.npcep'), tagFile.subarray(0, Math.floor(tagFile.length * 0.6)));
   // A self-play run's metrics: `elo` only on the lines where it was measured (after the first rated episode).
   const lines = Array.from({ length: 12 }, (_, i) => ({ step: (i + 1) * 1000, mean_return: i / 10, opponent: 'latest', pool_size: 1 + (i >> 2), ...(i >= 3 && i % 2 === 1 ? { elo: 1200 + 10 * i } : {}) }));
   writeFileSync(join(runs, 'selfplay-run', 'metrics.jsonl'), lines.map((l) => JSON.stringify(l)).join('\n') + '\n');
@@ -232,6 +234,18 @@ describe('multi-agent episodes in the viewer (Chromium)', () => {
     // Lines 4, 6, 8, 10 and 12 have it: 5 points at steps 4000 ... 12000, no values carried in between.
     expect(points).toHaveLength(5);
     expect(await page.textContent('#curve-note')).toMatch(/^elo vs step: 5 points/);
+  });
+
+  it('a truncated multi-agent file shows one readable error, and the next episode clears it', async () => {
+    await page.evaluate(() => {
+      location.hash = '#selfplay-run/tag-cut/0';
+    });
+    await page.waitForSelector('#error:not([hidden])');
+    expect(await page.textContent('#error')).toMatch(/^Could not open episode "tag-cut" of run "selfplay-run": \[readEpisode tag-cut\.npcep\] expected .*; fix: /);
+    expect(await page.locator('#ov-agents .agent-panel').count()).toBe(0);
+    await open('#selfplay-run/tag-s4/2', 'tag-s4', 2);
+    expect(await page.isHidden('#error')).toBe(true);
+    expect(await page.locator('#ov-agents .agent-panel').count()).toBe(3);
   });
 
   it('raised no console errors', () => {
