@@ -3,7 +3,9 @@ import { basename, dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { readEpisodeFile } from '../../replay/episodes/read-file.js';
 import { ReplayMismatchError, verifyEpisode } from '../../replay/episodes/verify.js';
-import { formatError } from '../../errors.js';
+import { UnknownEnvError, formatError } from '../../errors.js';
+import { isRegistered } from '../../envs/registry.js';
+import { isMultiAgentRegistered } from '../../envs/multi/registry.js';
 import { IMPORT_FLAG, IMPORT_HELP, collectImport, importModules, importRunModules, requireGame } from '../imports.js';
 
 /** The run folder holding an episode at `<run>/episodes/<file>`, or null. */
@@ -30,7 +32,12 @@ export function registerReplay(program: Command): void {
         const runDir = enclosingRun(file);
         const all = runDir ? [...imports, ...(await importRunModules(runDir))] : imports;
         // Multi-agent episodes are rebuilt with makeMultiAgent (verifyEpisode names an unknown id).
-        if (!ep.agents) requireGame(ep.header.game.id, all);
+        const id = ep.header.game.id;
+        if (!ep.agents && !isRegistered(id) && isMultiAgentRegistered(id)) {
+          // Single-agent files named after a multi-agent-only game (tag evaluation episodes of earlier versions): make() cannot rebuild them.
+          throw new UnknownEnvError(formatError(`replay verify ${file}`, `a single-agent game to rebuild (make()), or a multi-agent episode`, `a single-agent episode of ${JSON.stringify(id)}, a multi-agent-only game (recorded by an earlier npcforge)`, `record it again as a multi-agent episode: npcforge record <run> --opponent random`));
+        }
+        if (!ep.agents) requireGame(id, all);
         const r = verifyEpisode(ep);
         if (!r.ok) {
           const m = r.mismatch!;

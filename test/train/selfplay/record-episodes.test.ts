@@ -3,7 +3,7 @@
  * (the learner's seat against random seats) that `replay verify` re-simulates; a pong run keeps
  * its single-agent episodes against the scripted bot.
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
@@ -13,6 +13,7 @@ import { train } from '../../../src/train/runner.js';
 import { resolveSelfPlayRunConfig } from '../../../src/cli/commands/selfplay-flags.js';
 import { readEpisode } from '../../../src/replay/episodes/reader.js';
 import { verifyEpisode } from '../../../src/replay/episodes/verify.js';
+import { encodeEpisode } from '../../../src/replay/episodes/encoder.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'npcforge-selfplay-rec-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -55,6 +56,24 @@ describe('self-play runs record replayable episodes', () => {
       spy.mockRestore();
     }
     expect(out).toMatch(/^ok .*\.npcep: tag, 3 agents \(chaser_0, chaser_1, evader\), seed \d+, \d+ steps, all \d+ frames match\n/);
+  });
+
+  it('replay verify names a single-agent file of tag (as earlier versions recorded) in one line, exit 2', async () => {
+    const ep = episodes(join(dir, 'tag'))[0]!;
+    // The learner's seat as a single-agent episode named tag: what the runner wrote before multi-agent episodes.
+    const { agents: _a, learner: _l, ...header } = ep.header;
+    const old = join(dir, 'old-tag.npcep');
+    const steps = Array.from({ length: ep.stepCount }, (_, t) => ({ action: ep.actions[t]!, reward: ep.rewards[t]!, terminated: ep.terminated[t] === 1, truncated: ep.truncated[t] === 1, frame: ep.frame(t + 1) }));
+    writeFileSync(old, encodeEpisode(header, ep.frame(0), steps));
+    let err = '';
+    const spy = vi.spyOn(process.stderr, 'write').mockImplementation((s) => ((err += String(s)), true));
+    try {
+      expect(await main(['replay', 'verify', old])).toBe(2);
+    } finally {
+      spy.mockRestore();
+    }
+    expect(err.trim().split('\n')).toHaveLength(1);
+    expect(err).toMatch(/expected a single-agent game to rebuild \(make\(\)\), or a multi-agent episode, received a single-agent episode of "tag", a multi-agent-only game \(recorded by an earlier npcforge\); fix: record it again as a multi-agent episode: npcforge record <run> --opponent random/);
   });
 
   it('pong: single-agent episodes against the scripted bot (the game pong of make()), replayable', async () => {
