@@ -28,7 +28,7 @@ export function parseSeats(v: string): string[] {
 }
 
 /** The loaded players of a match: the run's seat (the first of `--seats`, else its learner seat) and team seats, the opponent. */
-type MatchPlayers = { me: Awaited<ReturnType<typeof loadMatchAgent>>; seat: string; team: string[]; opponent: MatchOpponent; opponentLabel: string };
+type MatchPlayers = { me: Awaited<ReturnType<typeof loadMatchAgent>>; seat: string; team: string[]; opponent: MatchOpponent; opponentLabel: string; opponentArg: string };
 
 /** Loads the run's agent and the opponent (refusing a bad `--opponent` or `--seats` before any weights load), runs `fn`, disposes both. */
 async function withMatchPlayers(runDir: string, f: { opponent: string; checkpoint?: number; seats?: string }, fn: (p: MatchPlayers) => Promise<void>): Promise<void> {
@@ -48,7 +48,7 @@ async function withMatchPlayers(runDir: string, f: { opponent: string; checkpoin
       opponentAgent = await loadMatchAgent(f.opponent, me.run.game);
       opponent = { kind: 'agent', agent: opponentAgent.agent };
     }
-    await fn({ me, seat: seats?.[0] ?? me.seat, team: seats?.slice(1) ?? [], opponent, opponentLabel: opponentAgent ? opponentAgent.label : f.opponent });
+    await fn({ me, seat: seats?.[0] ?? me.seat, team: seats?.slice(1) ?? [], opponent, opponentLabel: opponentAgent ? opponentAgent.label : f.opponent, opponentArg: f.opponent });
   } finally {
     me.agent.dispose();
     opponentAgent?.agent.dispose();
@@ -80,9 +80,9 @@ export async function recordAgainstOpponent(runDir: string, f: { opponent: strin
  * agents' values; the player's seat is the learner), or against `bot` the single-agent game the
  * bot plays in. File names `vs-<opponent>-s<seed>-e<index>`.
  */
-async function recordMatch({ me, seat, team, opponent, opponentLabel }: MatchPlayers, o: { runDir: string; episodes: number; seed: number; out?: string; keyframeInterval?: number | 'auto'; print?: (line: string) => void }): Promise<void> {
+async function recordMatch({ me, seat, team, opponent, opponentLabel, opponentArg }: MatchPlayers, o: { runDir: string; episodes: number; seed: number; out?: string; keyframeInterval?: number | 'auto'; print?: (line: string) => void }): Promise<void> {
   const dir = o.out ?? join(parseRunRef(o.runDir).runDir, 'episodes');
-  const ref = opponent.kind === 'agent' ? parseRunRef(opponentLabel.replace(/ \(best\)$/, '')) : null;
+  const ref = opponent.kind === 'agent' ? parseRunRef(opponentArg) : null;
   const source = `vs-${ref ? `${basename(ref.runDir)}${ref.step === undefined ? '' : `-${ref.step}`}` : opponent.kind}`;
   const name = (seed: number | null): string => episodeName({ source, seed, index: (seed ?? o.seed) - o.seed });
   const meta = { run: basename(parseRunRef(o.runDir).runDir), player: me.label, seat, ...(team.length ? { team } : {}), opponent: opponentLabel };

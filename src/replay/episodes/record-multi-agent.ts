@@ -7,7 +7,7 @@
  */
 import { join } from 'node:path';
 import { InvalidConfigError, formatError, describe } from '../../errors.js';
-import type { EnvSnapshot, ResetArgs } from '../../envs/env.js';
+import type { EnvSnapshot, ResetArgs, RgbFrame } from '../../envs/env.js';
 import type { Space } from '../../envs/spaces.js';
 import type { AgentDict, MultiAgentEnv, MultiAgentEnvSpec, MultiAgentResetResult, MultiAgentStepResult } from '../../envs/multi/multi-agent-env.js';
 import { EPISODE_EXTENSION, MAX_CONTROLLER_LENGTH, type EpisodeAgent, type StepAnnotation } from './format.js';
@@ -103,7 +103,7 @@ export class RecordMultiAgentEpisode<Obs = unknown> implements MultiAgentEnv<Obs
     return this.env.actionSpace(agent);
   }
 
-  render() {
+  render(): RgbFrame {
     return this.env.render!();
   }
 
