@@ -202,6 +202,10 @@ describe('multi-agent episodes in the viewer (Chromium)', () => {
     await page.evaluate(() => (window as any).npcforgeViewer.seek(1e9));
     const end = await panels();
     expect(end.map((x) => x.rows.action)).toEqual(['(episode over)', '(episode over)', '(episode over)']);
+    const last = tag.actions.length - 1;
+    const caught = tag.rewards[last]!.evader === -1;
+    expect(end.map((x) => x.rows.status)).toEqual(new Array(3).fill(caught ? 'terminated' : 'truncated'));
+    expect(before.map((x) => x.rows.status)).toEqual(['running', 'running', 'running']);
     expect(end.map((x) => x.bars.length)).toEqual([0, 0, 0]);
     expect(await page.textContent('#ov-status')).toMatch(/^(terminated|truncated)$/);
   });

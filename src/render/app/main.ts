@@ -326,10 +326,9 @@ function updateOverlay(): void {
   const term = k > 0 && ep.terminated[k - 1] === 1;
   const trunc = k > 0 && ep.truncated[k - 1] === 1;
   if (multi) {
-    // Over when no agent acts from frame k; the single-agent flags are the learner's only.
-    const over = k === last && ep.agents!.every((a) => k === 0 || a.acted[k - 1] === 0 || a.terminated[k - 1] === 1 || a.truncated[k - 1] === 1);
-    const anyTerm = k > 0 && ep.agents!.some((a) => a.terminated[k - 1] === 1);
-    $('ov-status').textContent = over ? (anyTerm ? 'terminated' : ep.end ? 'truncated' : 'recording cut') : 'running';
+    // The episode's status is the game's (each panel has its agent's): the single-agent flags are the learner's only.
+    const ended = k > 0 && k === last;
+    $('ov-status').textContent = !ended ? 'running' : ep.agents!.some((a) => a.terminated[k - 1] === 1) ? 'terminated' : 'truncated';
     showAgents(ep, k);
     return;
   }
@@ -391,6 +390,8 @@ function showAgents(ep: RecordedEpisode, k: number): void {
       const action = k >= ep.stepCount ? '(episode over)' : acting ? (a.actionNames[a.actions[k]!] ?? `#${a.actions[k]}`) : '(done)';
       const ann = acting ? ep.agentAnnotation(i, k) : undefined;
       const rewardShown = k > 0 && a.acted[k - 1] === 1;
+      // Done at step k - 1 (terminated or truncated), or at an earlier step.
+      const status = k === 0 || a.acted[k - 1] === 1 ? (k > 0 && a.terminated[k - 1] ? 'terminated' : k > 0 && a.truncated[k - 1] ? 'truncated' : 'running') : 'done';
       const bars = el('div', 'bars');
       bars.append(...valueBars(ann, a.actionNames, acting ? [a.actions[k]!] : []));
       panel.append(
@@ -399,6 +400,7 @@ function showAgents(ep: RecordedEpisode, k: number): void {
         labelRow('reward', rewardShown ? fmt(a.rewards[k - 1]!) : '-'),
         labelRow('return', fmt(a.returns[k]!)),
         labelRow('value', ann?.value !== undefined ? ann.value.toFixed(3) : '-'),
+        labelRow('status', status),
         el('div', 'bars-title', barsTitle(ann)),
         bars,
       );
