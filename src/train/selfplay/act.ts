@@ -9,7 +9,7 @@ import type { Rng } from '../../envs/rng.js';
  * that RNG (inverse CDF, one draw per row); agents without probabilities (DQN) and calls without
  * `sample` take the agent's greedy action.
  */
-export async function actRows(agent: Agent, rows: readonly ObsArray[], sample: Rng | null): Promise<number[]> {
+export async function actRows(agent: Pick<Agent, 'act'>, rows: readonly ObsArray[], sample: Rng | null): Promise<number[]> {
   if (rows.length === 0) return [];
   const size = rows[0]!.length;
   const batch = new (rows[0]!.constructor as { new (n: number): ObsArray })(rows.length * size);

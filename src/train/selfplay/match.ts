@@ -21,8 +21,11 @@ import { scoreOfReturn } from './elo.js';
 import { POOL_DIR, learnerSeat, loadPoolSnapshot, makeRunEnv } from './selfplay.js';
 import { DEFAULT_SELFPLAY } from './config.js';
 
+/** What plays a seat in a match: an agent, or anything that acts like one (an exported policy: `policyActor`). */
+export type MatchActor = Pick<Agent, 'act'>;
+
 /** A fixed opponent: the game's scripted bot, uniform random moves, or a trained agent. */
-export type MatchOpponent = { kind: 'bot' } | { kind: 'random' } | { kind: 'agent'; agent: Agent };
+export type MatchOpponent = { kind: 'bot' } | { kind: 'random' } | { kind: 'agent'; agent: MatchActor };
 
 export interface MatchOptions {
   /** Multi-agent game id. */
@@ -31,7 +34,7 @@ export interface MatchOptions {
   envOptions: Record<string, unknown>;
   /** The seat `player` plays. */
   seat: string;
-  player: Agent;
+  player: MatchActor;
   opponent: MatchOpponent;
   episodes: number;
   /** Episode j is reset with seed `seed + j`. */
