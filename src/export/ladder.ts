@@ -28,8 +28,11 @@ import type { Agent } from '../agents/agent.js';
 import { LADDER_FORMAT, LADDER_NAME, LADDER_VERSION, MAX_LADDER_LEVELS, parseLadderFile, type LadderFile, type LadderLevel } from '../runtime/ladder-file.js';
 import { checkDecisionPeriod, describePolicy, policyNetwork, writePolicyBundle } from './export-policy.js';
 
-/** League games per pair of candidates by default: enough to tell apart levels 60/40, about a minute for a pong pool. */
-export const DEFAULT_LADDER_GAMES = 40;
+/**
+ * League games per pair of candidates by default: the standard error of a 60% win rate over 100
+ * games is about 5 points. A ladder of 5 from a pong pool (10 candidates, 45 pairs): about 2 minutes here.
+ */
+export const DEFAULT_LADDER_GAMES = 100;
 /** Seed of the first league game (game j: seed + j), the default of `npcforge league`. */
 export const LADDER_SEED = 12345;
 /** Aliases of a ladder of three, weakest first. */
