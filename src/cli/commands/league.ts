@@ -26,7 +26,7 @@ export function registerLeague(program: Command): void {
     .option('--seed <n>', 'seed of the first episode of each pair (episode j: seed + j)', intFlag('seed', 0), 12345)
     .option('--json', 'print one JSON object: {episodes_per_pair, players: [{run, elo, wins, draws, losses, games}], ladders: [{ladder, pairs: [{lower, higher, games, wins, draws, losses, win_rate}]}]}')
     .option(IMPORT_FLAG, IMPORT_HELP, collectImport, [])
-    .addHelpText('after', '\nThe first player of a pair (in the order given; a ladder\'s levels weakest first) plays its seat (its self-play seat, else the first seat), the second every other seat; both act greedily.\nRatings start at 1200 and move by K = 16 per game, rated round by round (episode j of every pair before episode j + 1).\nFor a whole ladder folder it also prints, per adjacent pair of levels, the higher level\'s win rate against the lower one.')
+    .addHelpText('after', '\nIn the first half of a pair\'s games the first player (in the order given; a ladder\'s levels weakest first) plays its seat (its self-play seat, else the first seat) and the second every other seat; in the second half the seats are swapped. Both act greedily.\nRatings start at 1200 and move by K = 16 per game, rated round by round (episode j of every pair before episode j + 1).\nFor a whole ladder folder it also prints, per adjacent pair of levels, the higher level\'s win rate against the lower one.')
     .action(async (refs: string[], f: { episodes: number; seed: number; json?: boolean; import: string[] }) => {
       await importModules(f.import);
       const players: Player[] = [];

@@ -67,16 +67,22 @@ export interface LeaguePair {
 }
 
 /**
- * Round robin: every pair (a < b) plays `episodes` games, a in its seat, b in every other seat,
- * episode j reset with seed `seed + j` (the same seeds for every pair).
+ * Round robin: every pair (a < b) plays `episodes` games with episode j reset with seed `seed + j`
+ * (the same seeds for every pair). In the first ceil(episodes / 2) games a plays its seat and b
+ * every other seat; in the rest b plays its seat and a the others, so a side's advantage (pong's
+ * serve, tag's roles) is shared out. Returns are from a's side: in the swapped games, the negated
+ * return of b's seat (zero-sum games: the margin is the other side's loss).
  */
 export async function playLeague(players: readonly LeaguePlayer[], o: { episodes: number; seed: number }): Promise<LeaguePair[]> {
   const pairs: LeaguePair[] = [];
+  const first = Math.ceil(o.episodes / 2);
+  const play = (p: LeaguePlayer, q: LeaguePlayer, episodes: number, seed: number): Promise<number[]> => (episodes > 0 ? playMatch({ game: p.game, envOptions: p.envOptions, seat: p.seat, player: p.actor, opponent: { kind: 'agent', agent: q.actor }, episodes, seed }) : Promise.resolve([]));
   for (let a = 0; a < players.length; a++) {
     for (let b = a + 1; b < players.length; b++) {
-      const p = players[a]!;
-      const returns = await playMatch({ game: p.game, envOptions: p.envOptions, seat: p.seat, player: p.actor, opponent: { kind: 'agent', agent: players[b]!.actor }, episodes: o.episodes, seed: o.seed });
-      pairs.push({ a, b, returns });
+      const [pa, pb] = [players[a]!, players[b]!];
+      const asA = await play(pa, pb, first, o.seed);
+      const asB = await play(pb, pa, o.episodes - first, o.seed + first);
+      pairs.push({ a, b, returns: [...asA, ...asB.map((r) => (r === 0 ? 0 : -r))] });
     }
   }
   return pairs;
