@@ -8,9 +8,10 @@
  *    are more than `candidates` (default 2N), that many are kept by the spread rule (3) on their
  *    training Elo, so the league stays affordable.
  * 2. Ratings: a round-robin league among the candidates (`gamesPerPair` games per pair, the league
- *    code of `npcforge league`), rated like `league` does. Training ratings are noisy (each snapshot
- *    met only a few opponents) and say nothing about snapshots never played; `gamesPerPair` 0
- *    skips the league and uses them anyway.
+ *    code of `npcforge league`), rated by the maximum-likelihood Elo fit of all its games
+ *    (`fitElo`: unlike `league`'s sequential updates, independent of the order of the games).
+ *    Training ratings are noisy (each snapshot met only a few opponents) and say nothing about
+ *    snapshots never played; `gamesPerPair` 0 skips the league and uses them anyway.
  * 3. Spread: N target ratings evenly spaced from the lowest to the highest rating; each target in
  *    turn takes the nearest candidate not taken yet (ties: the earlier snapshot); the picks sorted
  *    by rating are the levels, weakest first.
@@ -22,7 +23,8 @@ import { readCheckpoint } from '../train/checkpoint.js';
 import { listCheckpoints, readRunFile, writeFileAtomic } from '../train/run-folder.js';
 import { OpponentPool, type PoolEntry } from '../train/selfplay/pool.js';
 import { POOL_DIR } from '../train/selfplay/selfplay.js';
-import { interleaveGames, leagueTable, pairRecord, playLeague, type LeaguePair } from '../train/selfplay/league.js';
+import { pairRecord, playLeague, type LeaguePair } from '../train/selfplay/league.js';
+import { fitElo, scoreOfReturn } from '../train/selfplay/elo.js';
 import { loadMatchAgent } from '../train/selfplay/match.js';
 import type { Agent } from '../agents/agent.js';
 import { LADDER_FORMAT, LADDER_NAME, LADDER_VERSION, MAX_LADDER_LEVELS, parseLadderFile, type LadderFile, type LadderLevel } from '../runtime/ladder-file.js';
@@ -164,7 +166,7 @@ export async function exportLadder(o: LadderExportOptions): Promise<LadderExport
         players.push({ actor: agent, game: run.game, envOptions: run.run.envOptions, seat });
       }
       pairs = await playLeague(players, { episodes: games, seed: o.seed ?? LADDER_SEED });
-      for (const row of leagueTable(candidates.length, interleaveGames(pairs))) candidates[row.player]!.elo = row.elo;
+      fitElo(candidates.length, pairs.map((p) => ({ a: p.a, b: p.b, games: p.returns.length, score: p.returns.reduce((t, r) => t + scoreOfReturn(r), 0) }))).forEach((elo, i) => (candidates[i]!.elo = elo));
     }
     const picks = pickSpread(candidates, n);
     const index = (c: LadderCandidate): number => candidates.indexOf(c);

@@ -13,7 +13,8 @@ import { train } from '../../src/train/runner.js';
 import { resolveRunConfig } from '../../src/train/run-config.js';
 import { resolveSelfPlayRunConfig } from '../../src/cli/commands/selfplay-flags.js';
 import { exportLadder, pickSpread, readRunPool } from '../../src/export/ladder.js';
-import { leagueTable, interleaveGames, pairRecord } from '../../src/train/selfplay/league.js';
+import { pairRecord } from '../../src/train/selfplay/league.js';
+import { fitElo, scoreOfReturn } from '../../src/train/selfplay/elo.js';
 import { loadPolicy, parseLadderFile } from '../../src/runtime/index.js';
 
 /** A tiny self-play pong run: 9 pool snapshots (0, 128, ..., 1024). */
@@ -72,9 +73,10 @@ describe('exportLadder', () => {
     expect(r.candidates.map((x) => x.step)).toEqual(pickSpread(entries.map((e) => ({ step: e.step, elo: e.rating })), 5).map((x) => x.step).sort((a, b) => a - b));
     expect(r.pairs).toHaveLength(10);
     for (const p of r.pairs) expect(p.returns).toHaveLength(6);
-    // The levels' ratings are the league table's, and the picks follow the spread rule on them.
-    const table = leagueTable(5, interleaveGames(r.pairs));
-    for (const row of table) expect(r.candidates[row.player]!.elo).toBe(row.elo);
+    // The ratings are the maximum-likelihood fit of the league's games, and the picks follow the spread rule on them.
+    const fit = fitElo(5, r.pairs.map((p) => ({ a: p.a, b: p.b, games: 6, score: p.returns.reduce((t, x) => t + scoreOfReturn(x), 0) })));
+    expect(r.candidates.map((x) => x.elo)).toEqual(fit);
+    expect(new Set(fit).size).toBeGreaterThan(1);
     expect(r.file.levels.map((l) => l.step)).toEqual(pickSpread(r.candidates, 3).map((x) => x.step));
 
     const file = parseLadderFile(readFileSync(join(out, 'ladder.json'), 'utf8'));
