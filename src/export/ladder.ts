@@ -35,6 +35,8 @@ import { checkDecisionPeriod, describePolicy, policyNetwork, writePolicyBundle }
  * games is about 5 points. A ladder of 5 from a pong pool (10 candidates, 45 pairs): about 2 minutes here.
  */
 export const DEFAULT_LADDER_GAMES = 100;
+/** Issue 18's bar for a ladder: each level wins at least this share of its games against the level below. */
+export const LADDER_TARGET_WIN_RATE = 0.6;
 /** Seed of the first league game (game j: seed + j), the default of `npcforge league`. */
 export const LADDER_SEED = 12345;
 /** Aliases of a ladder of three, weakest first. */

@@ -15,7 +15,8 @@ import { resolveSelfPlayRunConfig } from '../../src/cli/commands/selfplay-flags.
 import { exportLadder, pickSpread, readRunPool } from '../../src/export/ladder.js';
 import { pairRecord } from '../../src/train/selfplay/league.js';
 import { fitElo, scoreOfReturn } from '../../src/train/selfplay/elo.js';
-import { loadPolicy, parseLadderFile } from '../../src/runtime/index.js';
+import { loadPolicy, parseLadderFile, type LadderFile } from '../../src/runtime/index.js';
+import { formatLadderTable } from '../../src/cli/commands/export.js';
 
 /** A tiny self-play pong run: 9 pool snapshots (0, 128, ..., 1024). */
 const TINY_SELFPLAY = { numSteps: 16, minibatches: 2, epochs: 1, envs: 2, checkpointEvery: 512, logEvery: 256, evalEvery: 0, evalEpisodes: 1, envOptions: { pointsToWin: 1 }, selfplay: { saveEvery: 128, swapEvery: 32, playLatestProb: 0 } };
@@ -60,6 +61,17 @@ describe('pickSpread', () => {
     expect(pickSpread([c(10, 1300), c(20, 1000), c(30, 1150)], 2).map((x) => x.step)).toEqual([20, 10]);
     // All N of N.
     expect(pickSpread([c(1, 5), c(2, 5)], 2).map((x) => x.step)).toEqual([1, 2]);
+  });
+});
+
+describe('formatLadderTable', () => {
+  it('one row per level; a note when a level won less than 60% against the level below', () => {
+    const file = (rates: Array<number | null>): LadderFile => ({ format: 'npcforge-ladder', version: 1, game: 'pong', seat: 'right', rating: 'league', gamesPerPair: 10, run: 'r', createdAt: '', levels: rates.map((w, i) => ({ name: `level-${i + 1}`, aliases: [], step: 100 * i, elo: 1100 + 50 * i, winRateVsBelow: w })) });
+    const text = (rates: Array<number | null>) => formatLadderTable({ outDir: '/x', file: file(rates), candidates: [], pairs: [] });
+    const ok = text([null, 0.7, 0.6]);
+    expect(ok.split('\n').slice(1, 5)).toEqual(['level        step     elo win vs below', 'level-1         0  1100.0            -', 'level-2       100  1150.0        70.0%', 'level-3       200  1200.0        60.0%']);
+    expect(ok).not.toContain('note');
+    expect(text([null, 0.59, 0.8, 0.5])).toMatch(/\nnote: level-2, level-4 won less than 60% of the league games against the level below; with fewer levels \(--ladder 3\) or a longer run the steps are larger\n$/);
   });
 });
 

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { checkDecisionPeriod, exportPolicy } from '../../export/export-policy.js';
-import { DEFAULT_LADDER_GAMES, checkLadderLevels, exportLadder, type LadderExportResult } from '../../export/ladder.js';
+import { DEFAULT_LADDER_GAMES, LADDER_TARGET_WIN_RATE, checkLadderLevels, exportLadder, type LadderExportResult } from '../../export/ladder.js';
 import { InvalidConfigError, describe, formatError } from '../../errors.js';
 import { IMPORT_FLAG, IMPORT_HELP, collectImport, importModules, importRunModules } from '../imports.js';
 import { CHECKPOINT_HELP, parseCheckpointStep } from './checkpoint-flag.js';
@@ -59,5 +59,8 @@ export function formatLadderTable(r: LadderExportResult): string {
   const head = `ladder of ${f.levels.length} levels for ${f.game} (${f.rating === 'league' ? `rated by a league of ${r.candidates.length} snapshots, ${f.gamesPerPair} games per pair` : 'rated by training Elo'}) in ${r.outDir}\n`;
   const width = Math.max(5, ...f.levels.map((l) => (l.name + (l.aliases.length ? ` (${l.aliases.join(', ')})` : '')).length));
   const rows = f.levels.map((l) => `${(l.name + (l.aliases.length ? ` (${l.aliases.join(', ')})` : '')).padEnd(width)} ${String(l.step).padStart(9)} ${l.elo.toFixed(1).padStart(7)} ${(l.winRateVsBelow === null ? '-' : `${(100 * l.winRateVsBelow).toFixed(1)}%`).padStart(12)}\n`);
-  return head + `${'level'.padEnd(width)} ${'step'.padStart(9)} ${'elo'.padStart(7)} ${'win vs below'.padStart(12)}\n` + rows.join('');
+  const close = f.levels.filter((l) => l.winRateVsBelow !== null && l.winRateVsBelow < LADDER_TARGET_WIN_RATE);
+  // Not an error: the levels are still ordered by rating, but a player may not feel the step up.
+  const note = close.length ? `note: ${close.map((l) => l.name).join(', ')} won less than ${100 * LADDER_TARGET_WIN_RATE}% of the league games against the level below; with fewer levels (--ladder ${Math.max(2, f.levels.length - 1)}) or a longer run the steps are larger\n` : '';
+  return head + `${'level'.padEnd(width)} ${'step'.padStart(9)} ${'elo'.padStart(7)} ${'win vs below'.padStart(12)}\n` + rows.join('') + note;
 }
