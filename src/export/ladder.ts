@@ -12,9 +12,15 @@
  *    (`fitElo`: unlike `league`'s sequential updates, independent of the order of the games).
  *    Training ratings are noisy (each snapshot met only a few opponents) and say nothing about
  *    snapshots never played; `gamesPerPair` 0 skips the league and uses them anyway.
- * 3. Spread: N target ratings evenly spaced from the lowest to the highest rating; each target in
- *    turn takes the nearest candidate not taken yet (ties: the earlier snapshot); the picks sorted
- *    by rating are the levels, weakest first.
+ * 3. Levels, after a league: of the chains of N candidates in rating order, the one whose smallest
+ *    step is largest, a step being the share of games the higher of two adjacent levels won
+ *    against the lower one in the league (`pickChain`). That is the issue's measure of a ladder
+ *    (each level beats the one below in at least 60% of games); on a pong pool it beat evenly
+ *    spaced ratings on fresh games (docs/export.md).
+ *    Without a league (and to thin the candidates): the spread rule (`pickSpread`), N target
+ *    ratings evenly spaced from the lowest to the highest rating, each target in turn taking the
+ *    nearest candidate not taken yet (ties: the earlier snapshot).
+ *    Either way the picks sorted by rating are the levels, weakest first.
  */
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
@@ -118,6 +124,37 @@ export function pickSpread<T extends { step: number; elo: number }>(items: reado
   return [...taken].sort((a, b) => a.elo - b.elo || a.step - b.step);
 }
 
+/**
+ * The chain rule: `n` of `items` (taken in rating order, ties by step) whose smallest adjacent step
+ * `step(higher, lower)` is largest; among equal chains, the first found (dynamic programming over
+ * chain ends in rating order, O(n * items^2)). Sorted by elo (then step).
+ */
+export function pickChain<T extends { step: number; elo: number }>(items: readonly T[], n: number, step: (higher: T, lower: T) => number): T[] {
+  if (items.length < n || n < 1) throw new RangeError(`pickChain: ${n} of ${items.length}`);
+  const sorted = [...items].sort((a, b) => a.elo - b.elo || a.step - b.step);
+  const m = sorted.length;
+  // best[k][j]: the largest smallest step of a chain of k + 1 items ending at j; from[k][j]: its previous item.
+  const best = Array.from({ length: n }, () => new Array<number>(m).fill(-Infinity));
+  const from = Array.from({ length: n }, () => new Array<number>(m).fill(-1));
+  for (let j = 0; j < m; j++) best[0]![j] = Infinity;
+  for (let k = 1; k < n; k++) {
+    for (let j = k; j < m; j++) {
+      for (let i = k - 1; i < j; i++) {
+        const v = Math.min(best[k - 1]![i]!, step(sorted[j]!, sorted[i]!));
+        if (v > best[k]![j]!) {
+          best[k]![j] = v;
+          from[k]![j] = i;
+        }
+      }
+    }
+  }
+  let end = n - 1;
+  for (let j = n - 1; j < m; j++) if (best[n - 1]![j]! > best[n - 1]![end]!) end = j;
+  const chain: T[] = [];
+  for (let k = n - 1, j = end; k >= 0; j = from[k]![j]!, k--) chain.unshift(sorted[j]!);
+  return chain;
+}
+
 /** The pool of a self-play run at a checkpoint: its snapshots with their training ratings, by step. */
 export function readRunPool(runDir: string, checkpoint?: number): { entries: PoolEntry[]; checkpoint: number } {
   const run = readRunFile(runDir);
@@ -170,16 +207,15 @@ export async function exportLadder(o: LadderExportOptions): Promise<LadderExport
       pairs = await playLeague(players, { episodes: games, seed: o.seed ?? LADDER_SEED });
       fitElo(candidates.length, pairs.map((p) => ({ a: p.a, b: p.b, games: p.returns.length, score: p.returns.reduce((t, r) => t + scoreOfReturn(r), 0) }))).forEach((elo, i) => (candidates[i]!.elo = elo));
     }
-    const picks = pickSpread(candidates, n);
     const index = (c: LadderCandidate): number => candidates.indexOf(c);
+    const winRate = (higher: LadderCandidate, lower: LadderCandidate): number => {
+      const [x, y] = [index(lower), index(higher)];
+      const r = pairRecord(pairs.find((p) => (p.a === x && p.b === y) || (p.a === y && p.b === x))!, y);
+      return r.wins / r.games;
+    };
+    const picks = pairs.length ? pickChain(candidates, n, winRate) : pickSpread(candidates, n);
     const levels: LadderLevel[] = picks.map((c, i) => {
-      let winRateVsBelow: number | null = null;
-      if (i > 0 && pairs.length) {
-        const [x, y] = [index(picks[i - 1]!), index(c)];
-        const pair = pairs.find((p) => (p.a === x && p.b === y) || (p.a === y && p.b === x))!;
-        const r = pairRecord(pair, y);
-        winRateVsBelow = r.wins / r.games;
-      }
+      const winRateVsBelow = i > 0 && pairs.length ? winRate(c, picks[i - 1]!) : null;
       return { name: names[i]!.name, aliases: names[i]!.aliases, step: c.step, elo: c.elo, winRateVsBelow };
     });
     const file: LadderFile = { format: LADDER_FORMAT, version: LADDER_VERSION, game: run.game, seat: '', rating: games > 0 ? 'league' : 'training', gamesPerPair: games, run: basename(resolve(o.runDir)), levels, createdAt: new Date().toISOString() };

@@ -12,7 +12,7 @@ import { main } from '../../src/cli/main.js';
 import { train } from '../../src/train/runner.js';
 import { resolveRunConfig } from '../../src/train/run-config.js';
 import { resolveSelfPlayRunConfig } from '../../src/cli/commands/selfplay-flags.js';
-import { exportLadder, pickSpread, readRunPool } from '../../src/export/ladder.js';
+import { exportLadder, pickChain, pickSpread, readRunPool } from '../../src/export/ladder.js';
 import { pairRecord } from '../../src/train/selfplay/league.js';
 import { fitElo, scoreOfReturn } from '../../src/train/selfplay/elo.js';
 import { loadPolicy, parseLadderFile, type LadderFile } from '../../src/runtime/index.js';
@@ -64,6 +64,22 @@ describe('pickSpread', () => {
   });
 });
 
+describe('pickChain', () => {
+  it('takes the chain in rating order whose smallest step (win rate of the higher over the lower) is largest', () => {
+    const [A, B, C, D] = [{ step: 0, elo: 1000 }, { step: 1, elo: 1100 }, { step: 2, elo: 1200 }, { step: 3, elo: 1300 }];
+    const table = new Map<string, number>([['B>A', 0.65], ['C>A', 0.7], ['D>A', 0.8], ['C>B', 0.6], ['D>B', 0.75], ['D>C', 0.52]]);
+    const names = new Map([[A, 'A'], [B, 'B'], [C, 'C'], [D, 'D']]);
+    const step = (hi: typeof A, lo: typeof A) => table.get(`${names.get(hi)}>${names.get(lo)}`)!;
+    const pick = (n: number) => pickChain([D, B, A, C], n, step).map((x) => names.get(x)).join('');
+    // Chains of 3: ABC min .6, ABD min .65, ACD .52, BCD .52.
+    expect(pick(3)).toBe('ABD');
+    expect(pick(2)).toBe('AD');
+    expect(pick(4)).toBe('ABCD');
+    // Ties: the first chain found (the lower end, then the lower middle).
+    expect(pickChain([A, B, C], 2, () => 0.5).map((x) => names.get(x)).join('')).toBe('AB');
+  });
+});
+
 describe('formatLadderTable', () => {
   it('one row per level; a note when a level won less than 60% against the level below', () => {
     const file = (rates: Array<number | null>): LadderFile => ({ format: 'npcforge-ladder', version: 1, game: 'pong', seat: 'right', rating: 'league', gamesPerPair: 10, run: 'r', createdAt: '', levels: rates.map((w, i) => ({ name: `level-${i + 1}`, aliases: [], step: 100 * i, elo: 1100 + 50 * i, winRateVsBelow: w })) });
@@ -85,11 +101,15 @@ describe('exportLadder', () => {
     expect(r.candidates.map((x) => x.step)).toEqual(pickSpread(entries.map((e) => ({ step: e.step, elo: e.rating })), 5).map((x) => x.step).sort((a, b) => a - b));
     expect(r.pairs).toHaveLength(10);
     for (const p of r.pairs) expect(p.returns).toHaveLength(6);
-    // The ratings are the maximum-likelihood fit of the league's games, and the picks follow the spread rule on them.
+    // The ratings are the maximum-likelihood fit of the league's games; the picks follow the chain rule on the league's win rates.
     const fit = fitElo(5, r.pairs.map((p) => ({ a: p.a, b: p.b, games: 6, score: p.returns.reduce((t, x) => t + scoreOfReturn(x), 0) })));
     expect(r.candidates.map((x) => x.elo)).toEqual(fit);
     expect(new Set(fit).size).toBeGreaterThan(1);
-    expect(r.file.levels.map((l) => l.step)).toEqual(pickSpread(r.candidates, 3).map((x) => x.step));
+    const winRate = (hi: (typeof r.candidates)[number], lo: (typeof r.candidates)[number]) => {
+      const [x, y] = [r.candidates.indexOf(lo), r.candidates.indexOf(hi)];
+      return pairRecord(r.pairs.find((p) => (p.a === x && p.b === y) || (p.a === y && p.b === x))!, y).wins / 6;
+    };
+    expect(r.file.levels.map((l) => l.step)).toEqual(pickChain(r.candidates, 3, winRate).map((x) => x.step));
 
     const file = parseLadderFile(readFileSync(join(out, 'ladder.json'), 'utf8'));
     expect(file).toEqual(r.file);
