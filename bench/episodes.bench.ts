@@ -2,7 +2,8 @@
  * Episode file benchmark: for every registered game, records episodes (seeded random policy,
  * synthetic Q-value annotations on every step) until `--steps` steps, then reports the file size per
  * 1,000 steps, encode time per step, and the time to seek to random frames in Node (decode only).
- * Run: `node dist/bench/episodes.bench.js [--steps 1000] [--json]`.
+ * Multi-agent games (rows `<id> (n agents)`): every agent moves at random and carries Q-values.
+ * Run: `node dist/bench/episodes.bench.js [--steps 1000] [--multi-agent] [--json]` (`--multi-agent`: those games only).
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,7 +12,8 @@ import '../games/index.js';
 import { listEnvs, make } from '../src/envs/registry.js';
 import { SeededRng } from '../src/envs/rng.js';
 import { Discrete } from '../src/envs/spaces.js';
-import { RecordEpisode, readEpisode, type EpisodeAction } from '../src/replay/episodes/index.js';
+import { RecordEpisode, RecordMultiAgentEpisode, readEpisode, type EpisodeAction } from '../src/replay/episodes/index.js';
+import { listMultiAgentEnvs, makeMultiAgent } from '../src/envs/multi/registry.js';
 
 interface Row {
   game: string;
@@ -48,8 +50,41 @@ function benchGame(id: string, steps: number, dir: string): Row {
     }
   }
   rec.close();
-  const sizes = rec.files.map((f) => readFileSync(f).length);
-  const biggest = rec.files[sizes.indexOf(Math.max(...sizes))]!;
+  env.close();
+  return measure(id, rec.files, total, encodeMs, rng);
+}
+
+/** A multi-agent game: every live agent moves at random and carries synthetic Q-values. */
+function benchMultiAgentGame(id: string, steps: number, dir: string): Row {
+  const env = makeMultiAgent<unknown, number>(id);
+  const rng = new SeededRng(1);
+  const rec = new RecordMultiAgentEpisode(env, { dir, learner: env.possibleAgents[0]! });
+  let total = 0;
+  let encodeMs = 0;
+  for (let e = 0; total < steps; e++) {
+    rec.reset({ seed: e });
+    while (rec.agents.length > 0 && total < steps) {
+      const t = total;
+      const actions: Record<string, number> = {};
+      for (const a of rec.agents) {
+        const nA = env.spec.actionNames[a]!.length;
+        rec.annotateNext(a, { q: Array.from({ length: nA }, (_, i) => Math.sin(t / 17 + i) + 0.05 * rng.normal()) });
+        actions[a] = rng.int(0, nA);
+      }
+      const t0 = performance.now();
+      rec.step(actions);
+      encodeMs += performance.now() - t0;
+      total++;
+    }
+  }
+  rec.close();
+  return measure(`${id} (${env.possibleAgents.length} agents)`, rec.files, total, encodeMs, rng);
+}
+
+/** Sizes of the files and the seek times in the largest. */
+function measure(game: string, files: string[], total: number, encodeMs: number, rng: SeededRng): Row {
+  const sizes = files.map((f) => readFileSync(f).length);
+  const biggest = files[sizes.indexOf(Math.max(...sizes))]!;
   const ep = readEpisode(new Uint8Array(readFileSync(biggest)));
   const times: number[] = [];
   const out = new Uint8Array(ep.width * ep.height * 4);
@@ -62,12 +97,11 @@ function benchGame(id: string, steps: number, dir: string): Row {
     times.push(performance.now() - t0);
   }
   times.sort((a, b) => a - b);
-  env.close();
   return {
-    game: id,
+    game,
     frame: `${ep.width}x${ep.height}`,
     steps: total,
-    episodes: rec.files.length,
+    episodes: files.length,
     bytesPer1000Steps: Math.round((sizes.reduce((a, b) => a + b, 0) / total) * 1000),
     largestFileBytes: Math.max(...sizes),
     // Includes the env's own step and render, which the wrapper calls.
@@ -82,7 +116,11 @@ const stepsArg = args.indexOf('--steps');
 const steps = stepsArg >= 0 ? Number(args[stepsArg + 1]) : 1000;
 const dir = mkdtempSync(join(tmpdir(), 'npcep-bench-'));
 try {
-  const rows = listEnvs().map((e) => benchGame(e.id, steps, join(dir, e.id.replace(/\//g, '_'))));
+  const only = args.includes('--multi-agent');
+  const rows = [
+    ...(only ? [] : listEnvs().map((e) => benchGame(e.id, steps, join(dir, e.id.replace(/\//g, '_'))))),
+    ...listMultiAgentEnvs().map((e) => benchMultiAgentGame(e.id, steps, join(dir, `multi-${e.id.replace(/\//g, '_')}`))),
+  ];
   if (args.includes('--json')) process.stdout.write(JSON.stringify(rows, null, 2) + '\n');
   else {
     const cols = Object.keys(rows[0]!) as Array<keyof Row>;

@@ -24,6 +24,7 @@ const benches: Record<string, () => Promise<{ bench: Bench }>> = {
   'ppo-batch': () => import('./ppo-batch.js'),
   'arena-page': () => import('./arena-page.js'),
   'selfplay-pong': () => import('./selfplay-pong.js'),
+  'selfplay-tag': () => import('./selfplay-tag.js'),
   ladder: () => import('./ladder.js'),
 };
 

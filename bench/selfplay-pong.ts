@@ -35,6 +35,16 @@ async function versusBot(ref: string, episodes: number): Promise<MatchSummary> {
   }
 }
 
+/** The last point at or before each multiple of `every` (the printed curve; the JSON has them all). */
+function thin(points: Array<[number, number]>, every: number): Array<[number, number]> {
+  const out: Array<[number, number]> = [];
+  for (let k = 1; k * every <= (points.at(-1)?.[0] ?? 0) + 1e-9; k++) {
+    const p = points.filter(([s]) => s <= k * every).at(-1);
+    if (p && out.at(-1) !== p) out.push(p);
+  }
+  return out;
+}
+
 export async function runSelfPlayPong(args: BenchArgs): Promise<SelfPlayPongSeed[]> {
   const seeds = (args.flags.seeds ?? '0').split(',').map(Number);
   const steps = args.flags.steps ? numberFlag(args, 'steps', 1_000_000) : undefined;
@@ -50,7 +60,7 @@ export async function runSelfPlayPong(args: BenchArgs): Promise<SelfPlayPongSeed
     const final = await versusBot(`${res.runDir}:${res.step}`, episodes);
     const best = res.bestEval === null ? null : await versusBot(res.runDir, episodes);
     out.push({ seed, steps: res.step, wallTimeS, elo, final, best, runDir: res.runDir, loadAvg: loadavg() });
-    process.stdout.write(`selfplay-pong seed ${seed}: ${res.step} steps in ${wallTimeS.toFixed(0)} s (load ${loadavg().map((x) => x.toFixed(1)).join(' ')}); elo ${elo.map(([s, e]) => `${s}:${e.toFixed(0)}`).join(' ')}\n`);
+    process.stdout.write(`selfplay-pong seed ${seed}: ${res.step} steps in ${wallTimeS.toFixed(0)} s (load ${loadavg().map((x) => x.toFixed(1)).join(' ')}); elo ${thin(elo, res.step / 10).map(([s, e]) => `${s}:${e.toFixed(0)}`).join(' ')}\n`);
   }
   const pct = (x: number): string => `${(100 * x).toFixed(1)}%`;
   printTable(

@@ -16,4 +16,7 @@ register('pong', (o) => new PongEnv(o as PongOptions), {
 
 registerMultiAgent('pong', (o) => new PongMultiAgentEnv(o as PongMultiAgentOptions), {
   description: "Pong with both paddles as agents (right, left); each sees itself as the right paddle; +1/-1 zero-sum per point, first to 5.",
+  // `train pong --selfplay`: PPO on the game's state (ball, paddles), chosen by the runs in
+  // docs/selfplay.md; an NPC reads the game's state, and pixels would cost ~20x the frames/s.
+  train: { agent: 'ppo', steps: 2_000_000, envs: 16, config: { lr: 5e-4 }, run: { envOptions: { obsType: 'state' }, evalEvery: 250_000, evalEpisodes: 50 } },
 });

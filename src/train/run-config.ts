@@ -6,6 +6,7 @@
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { InvalidConfigError, formatError, describe } from '../errors.js';
 import { make, trainDefaultsOf } from '../envs/registry.js';
+import { multiAgentTrainDefaultsOf } from '../envs/multi/registry.js';
 import { overrideTrainDefaults, ownVariant, trainDefaultsProblems, type TrainDefaults, type TrainVariant } from '../envs/train-defaults.js';
 import { agentsForActionSpace, getAgentFactory, listAgents, type AgentFactory } from '../agents/registry.js';
 import { undeclaredAgent, undeclaredVariant } from './game-defaults.js';
@@ -99,6 +100,11 @@ export interface RunRequest {
   project?: ProjectFile;
   /** Receives one line when the defaults did not come from the game alone (undeclared game, project file). */
   note?: (line: string) => void;
+  /**
+   * Self-play (`train --selfplay`): the game's defaults are the multi-agent registration's train
+   * block, and a project file does not apply (its `games.<id>` entries are single-agent blocks).
+   */
+  selfplay?: boolean;
   /** The env whose spaces the agent is checked against, instead of `make(game)` (self-play: the learner's seat). */
   probe?: () => import('../envs/env.js').Env<unknown, unknown>;
 }
@@ -223,7 +229,11 @@ export function readProjectFile(path: string): ProjectFile {
 export type TrainDefaultsSource = 'game' | 'project' | 'fallback';
 
 /** The train block of a game with the project file's entry on top; undefined when neither declares one. */
-export function gameTrainDefaults(game: string, project?: ProjectFile): { train: TrainDefaults; source: TrainDefaultsSource } | undefined {
+export function gameTrainDefaults(game: string, project?: ProjectFile, options: { selfplay?: boolean } = {}): { train: TrainDefaults; source: TrainDefaultsSource } | undefined {
+  if (options.selfplay) {
+    const block = multiAgentTrainDefaultsOf(game);
+    return block ? { train: block, source: 'game' } : undefined;
+  }
   const own = trainDefaultsOf(game);
   const over = project && Object.hasOwn(project.games, game) ? project.games[game] : undefined;
   if (over) {
@@ -283,7 +293,7 @@ function setOwn(o: Record<string, unknown>, k: string, v: unknown): void {
 export function resolveRunConfig(req: RunRequest): ResolvedRunConfig {
   const probe = req.probe ? req.probe() : make(req.game);
   checkEnvChainDeclared(probe);
-  const declared = gameTrainDefaults(req.game, req.project);
+  const declared = gameTrainDefaults(req.game, req.project, { selfplay: req.selfplay });
   const file = { ...(req.file ?? {}) };
   const defaultAgent = declared?.train.agent ?? undeclaredAgent(probe.actionSpace).agent;
   const asked = req.agent ?? (file.agent as string | undefined);

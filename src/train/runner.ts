@@ -21,6 +21,7 @@ import { AUTO_WORKERS_MIN_ENVS, chooseVectorEnv, measureEnvStepUs, openTrainEnvs
 import { evaluate, summarise, type EvalEpisode } from './evaluate.js';
 import { Progress, formatNumber } from './progress.js';
 import { recordPolicyEpisode } from '../replay/episodes/record-policy.js';
+import { RecordMultiAgentEpisode } from '../replay/episodes/record-multi-agent.js';
 import { episodeName } from '../replay/episodes/episode-name.js';
 import { episodeActionLayout } from '../replay/episodes/format.js';
 import type { ResolvedRunConfig } from './run-config.js';
@@ -227,11 +228,25 @@ function gameCanRender(makeEnv: () => Env<ObsArray, number>): boolean {
   }
 }
 
-/** Re-plays an evaluation episode on a fresh env and writes it, with its annotations, as an .npcep file. */
-async function recordEvalEpisode(makeEnv: () => Env<ObsArray, number>, dir: string, name: string, e: EvalEpisode, meta: Record<string, unknown>): Promise<void> {
-  const env = makeEnv();
+/**
+ * Re-plays an evaluation episode on a fresh env and writes it, with its annotations, as an .npcep
+ * file. A self-play run of a game that is multi-agent only (tag) is evaluated in the learner's seat
+ * of the multi-agent game: its episodes are multi-agent ones (`makeMultiAgent` rebuilds them), with
+ * the learner labelled `<run>:<step>` and the other seats `random`. A game that is also
+ * single-agent (pong) keeps its single-agent episodes against the scripted bot.
+ */
+async function recordEvalEpisode(cfg: ResolvedRunConfig, dir: string, name: string, e: EvalEpisode, meta: { run: string; agentStep: number }): Promise<void> {
+  let multiAgent: { recorder: RecordMultiAgentEpisode<ObsArray>; seat: string } | undefined;
+  const env = makeRunEnv(cfg, {
+    wrapMultiAgent: (multi, seats) => {
+      const controllers = Object.fromEntries(multi.possibleAgents.map((a) => [a, a === seats.learner ? `${meta.run}:${meta.agentStep}` : seats.others]));
+      const recorder = new RecordMultiAgentEpisode(multi, { dir, name: () => name, meta, learner: seats.learner, controllers });
+      multiAgent = { recorder, seat: seats.learner };
+      return recorder;
+    },
+  });
   try {
-    await recordPolicyEpisode({ env, dir, name, seed: e.seed, meta, policy: (_obs, t) => ({ action: e.actions[t]!, info: e.annotations?.[t] }) });
+    await recordPolicyEpisode({ env, dir, name, seed: e.seed, meta, multiAgent, policy: (_obs, t) => ({ action: e.actions[t]!, info: e.annotations?.[t] }) });
   } finally {
     env.close();
   }
@@ -392,7 +407,7 @@ async function trainLoaded({ options, now, runDir, cfg, resumeFrom, progress, wa
         epsilon,
         annotateEpisodes: recordEval,
         onEpisode: async (e) => {
-          if (e.index < recordEval) await recordEvalEpisode(makeEvalEnv, join(runDir, 'episodes'), episodeName({ source: `eval-step${st.step}`, seed: e.seed, index: e.index }), e, { run: basename(runDir), agentStep: st.step });
+          if (e.index < recordEval) await recordEvalEpisode(cfg, join(runDir, 'episodes'), episodeName({ source: `eval-step${st.step}`, seed: e.seed, index: e.index }), e, { run: basename(runDir), agentStep: st.step });
           await options.onEvalEpisode?.({ ...e, step: st.step, evalIndex, runDir });
         },
       });

@@ -120,7 +120,7 @@ describe('npcforge record / replay verify', () => {
     const bad = await run(['replay', 'verify', path, other]);
     expect(bad.code).toBe(1);
     expect(bad.out).toMatch(/^ok .*catch-s9-e000\.npcep/);
-    expect(bad.err).toMatch(/\[replay verify .*other\.npcep\] expected frame 1 \(frame\) to match the recording, received \d+ of 3200 pixels differ/);
+    expect(bad.err).toMatch(/\[replay verify .*other\.npcep\] expected step 0 \(frame 1, frame\) to match the recording, received \d+ of 3200 pixels differ/);
     writeFileSync(join(dir, 'junk.npcep'), 'hello');
     const junk = await run(['replay', 'verify', join(dir, 'junk.npcep')]);
     expect(junk.code).toBe(1);

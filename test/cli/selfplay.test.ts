@@ -11,6 +11,8 @@ import { main } from '../../src/cli/main.js';
 import { train } from '../../src/train/runner.js';
 import { readCheckpoint } from '../../src/train/checkpoint.js';
 import { resolveSelfPlayRunConfig } from '../../src/cli/commands/selfplay-flags.js';
+import { resolveRunConfig } from '../../src/train/run-config.js';
+import { makeMultiAgent, registerMultiAgent } from '../../src/envs/multi/registry.js';
 
 const FILE = { numSteps: 16, minibatches: 2, epochs: 1, envs: 2, checkpointEvery: 128, logEvery: 64, evalEvery: 0, evalEpisodes: 1, envOptions: { pointsToWin: 1 } };
 let dir = '';
@@ -74,6 +76,29 @@ describe('npcforge eval --opponent', () => {
   });
 });
 
+describe('npcforge eval --opponent --seats', () => {
+  it('plays a team of seats with the run (tag: both chasers), reproducibly; bad seat lists are one line', async () => {
+    const one = await cli(['eval', tag, '--opponent', 'random', '--episodes', '8', '--json']);
+    const team = await cli(['eval', tag, '--opponent', 'random', '--seats', 'chaser_0,chaser_1', '--episodes', '8', '--json']);
+    const vsRun = await cli(['eval', tag, '--opponent', `${tag}:64`, '--seats', 'chaser_0,chaser_1', '--episodes', '8']);
+    for (const r of [one, team, vsRun]) expect(r.code, r.err.join('')).toBe(0);
+    expect(vsRun.out).toMatch(/\(chaser_0, chaser_1\) vs .*:64: 8 episodes/);
+    expect((await cli(['eval', tag, '--opponent', 'random', '--seats', 'chaser_0,chaser_1', '--episodes', '8', '--json'])).out).toBe(team.out);
+    // With the random evader and chaser_1 played by the run instead of at random, the games differ.
+    expect(team.out).not.toBe(one.out);
+    for (const [args, want] of [
+      [['--opponent', 'random', '--seats', 'chaser_0,prey'], /^npcforge: \[--seats\] expected seats of tag \(chaser_0, chaser_1, evader\), received chaser_0, prey; fix: /],
+      [['--opponent', 'random', '--seats', 'evader,evader'], /^npcforge: \[--seats\] expected distinct seat names/],
+      [['--seats', 'evader'], /^npcforge: \[--seats\] expected an --opponent to play the other seats/],
+      [['--opponent', 'bot', '--seats', 'right,left'], /^npcforge: \[--seats\] expected one seat against the scripted bot, received right, left; fix: /],
+    ] as const) {
+      const r = await cli(['eval', args[1] === 'bot' ? pong : tag, ...args, '--episodes', '1']);
+      expect(r.code).not.toBe(0);
+      expect(r.err).toEqual([expect.stringMatching(want)]);
+    }
+  }, 60_000);
+});
+
 describe('npcforge league', () => {
   it('plays every pair and prints an Elo table', async () => {
     const r = await cli(['league', `${pong}:0`, `${pong}:128`, pong, '--episodes', '4', '--json']);
@@ -121,4 +146,31 @@ describe('self-play bad input', () => {
     expect(r.code).not.toBe(0);
     expect(r.err.filter((l) => l.includes('[selfplay pool]'))).toHaveLength(1);
   }, 60_000);
+});
+
+describe('self-play training defaults (the multi-agent registration train block)', () => {
+  it('`train pong --selfplay` takes the block: PPO on the state vector, 16 envs, lr 5e-4; the vs-bot defaults stay DQN', () => {
+    const sp = resolveSelfPlayRunConfig({ game: 'pong' }, { selfplay: true });
+    expect(sp.agent).toBe('ppo');
+    expect(sp.run.envOptions).toEqual({ obsType: 'state' });
+    expect(sp.run.envs).toBe(16);
+    expect(sp.run.steps).toBe(2_000_000);
+    expect(sp.agentConfig.lr).toBe(5e-4);
+    // The single-agent registration of the same id keeps its own block.
+    const vsBot = resolveRunConfig({ game: 'pong' });
+    expect(vsBot.agent).toBe('dqn');
+    expect(vsBot.run.envOptions).toEqual({});
+    // Another agent does not inherit the block's env options or hyperparameters.
+    const a2c = resolveSelfPlayRunConfig({ game: 'pong', agent: 'a2c' }, { selfplay: true });
+    expect(a2c.run.envOptions).toEqual({});
+    expect(a2c.run.envs).not.toBe(16);
+    // Tag's block: the centred view; a config file's envOptions replace the block's.
+    const tag = resolveSelfPlayRunConfig({ game: 'tag' }, { selfplay: true });
+    expect([tag.agent, tag.run.envOptions, tag.run.envs]).toEqual(['ppo', { view: 'centred' }, 16]);
+    expect(resolveSelfPlayRunConfig({ game: 'tag', file: { envOptions: { size: 8 } } }, { selfplay: true }).run.envOptions).toEqual({ size: 8 });
+  });
+
+  it('a bad self-play train block is refused at registration, naming the field', () => {
+    expect(() => registerMultiAgent('bad-block', () => makeMultiAgent('tag'), { train: { agent: 'ppo', steps: -1 } })).toThrow(/register bad-block.*train\.steps = -1/);
+  });
 });

@@ -6,7 +6,7 @@ import { evaluate, summarise } from '../../train/evaluate.js';
 import { loadRunAgent } from '../../train/runner.js';
 import { IMPORT_FLAG, IMPORT_HELP, collectImport, importModules, importRunModules } from '../imports.js';
 import { CHECKPOINT_HELP, parseCheckpointStep } from './checkpoint-flag.js';
-import { OPPONENT_HELP, evalAgainstOpponent } from './opponent-eval.js';
+import { OPPONENT_HELP, SEATS_HELP, evalAgainstOpponent } from './opponent-eval.js';
 
 function intFlag(name: string, min: number): (v: string) => number {
   return (v: string) => {
@@ -27,12 +27,17 @@ export function registerEval(program: Command): void {
     .option('--checkpoint <step>', CHECKPOINT_HELP, parseCheckpointStep)
     .option('--epsilon <x>', 'exploration rate (default: the run\'s evalEpsilon)')
     .option('--opponent <who>', OPPONENT_HELP)
+    .option('--seats <list>', SEATS_HELP)
+    .option('--record <n>', 'with --opponent: also record the first n matches as episode files (to <run>/episodes, or --out)', intFlag('record', 0))
+    .option('--out <dir>', 'with --record: folder for the episode files')
     .option('--json', 'print one JSON object')
     .option(IMPORT_FLAG, IMPORT_HELP, collectImport, [])
-    .action(async (runDir: string, f: { episodes: number; seed: number; checkpoint?: number; epsilon?: string; opponent?: string; json?: boolean; import: string[] }) => {
+    .action(async (runDir: string, f: { episodes: number; seed: number; checkpoint?: number; epsilon?: string; opponent?: string; seats?: string; json?: boolean; record?: number; out?: string; import: string[] }) => {
       await importModules(f.import);
+      if (f.opponent === undefined && (f.record !== undefined || f.out !== undefined)) throw new InvalidConfigError(formatError('npcforge eval', '--record and --out only with --opponent', f.record !== undefined ? `--record ${f.record}` : `--out ${describe(f.out)}`, 'add --opponent bot|random|<run>[:step], or record single-agent episodes with npcforge record <game> --policy <run>'));
       // Before the run's own modules: with --opponent, <run> may name a step (<run>:<step>).
       if (f.opponent !== undefined) return evalAgainstOpponent(runDir, { ...f, opponent: f.opponent });
+      if (f.seats !== undefined) throw new InvalidConfigError(formatError('--seats', 'an --opponent to play the other seats', '--seats without --opponent', 'add --opponent random, bot or <run>[:step]'));
       await importRunModules(runDir);
       const { agent, run, step, best } = await loadRunAgent(runDir, f.checkpoint);
       try {

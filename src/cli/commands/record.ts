@@ -17,9 +17,13 @@ import { episodeName, gameSlug } from '../../replay/episodes/episode-name.js';
 import { IMPORT_FLAG, IMPORT_HELP, collectImport, importModules, importRunModules, requireGame } from '../imports.js';
 import { CHECKPOINT_HELP, parseCheckpointStep } from './checkpoint-flag.js';
 import { canRender, renderUnavailable, type Env, type ObsArray } from '../../envs/env.js';
+import { parseRunRef } from '../../train/selfplay/match.js';
+import { readRunFile } from '../../train/run-folder.js';
+import { recordAgainstOpponent } from './opponent-eval.js';
 
 interface RecordFlags {
   policy: string;
+  opponent?: string;
   checkpoint?: number;
   episodes: string;
   out?: string;
@@ -90,13 +94,32 @@ async function recordRunPolicy(
   }
 }
 
+/**
+ * `record <run>[:step] --opponent <who>`, or `record <game> --policy <run> --opponent <who>`: the
+ * run's matches against the opponent, recorded (see recordAgainstOpponent).
+ */
+async function recordOpponentMatches(target: string, flags: RecordFlags, o: { episodes: number; seed: number; keyframeInterval: number | 'auto' }): Promise<void> {
+  const isRunRef = (ref: string): boolean => existsSync(join(parseRunRef(ref).runDir, 'config.json'));
+  const usage = 'pass the run folder: npcforge record <run> --opponent bot|random|<run>[:step]';
+  if (flags.maxSteps !== undefined) throw new InvalidConfigError(formatError('npcforge record --opponent', 'no --max-steps (matches end as the game ends them)', `--max-steps ${describe(flags.maxSteps)}`, 'drop --max-steps'));
+  let run: string;
+  if (flags.policy !== 'random' && isRunRef(flags.policy)) {
+    run = flags.policy;
+    const game = readRunFile(parseRunRef(run).runDir).game;
+    if (game !== target) throw new InvalidConfigError(formatError('npcforge record --opponent', `a run of ${describe(target)}`, `a run of ${describe(game)} (${parseRunRef(run).runDir})`, `record ${game}, or pass a run of ${target}`));
+  } else if (flags.policy === 'random' && isRunRef(target)) run = target;
+  else throw new InvalidConfigError(formatError('npcforge record --opponent', 'a trained run (a folder with config.json) to play the matches', `${describe(target)}${flags.policy === 'random' ? '' : ` with --policy ${describe(flags.policy)}`}`, usage));
+  await recordAgainstOpponent(run, { opponent: flags.opponent!, episodes: o.episodes, seed: o.seed, checkpoint: flags.checkpoint, out: flags.out, keyframeInterval: o.keyframeInterval });
+}
+
 /** `npcforge record <game>`: records episodes of a simple policy to .npcep files. */
 export function registerRecord(program: Command): void {
   program
     .command('record <game>')
-    .description('record episodes of a game to .npcep files (view them with `npcforge view`)')
+    .description('record episodes of a game to .npcep files (view them with `npcforge view`); `record <run> --opponent <who>` records a trained run\'s matches on a multi-agent game')
     .option('--policy <policy>', "'random', 'fixed:<seq>' (action initials/digits, or names/indices separated by commas; cycled), or a run folder of `npcforge train` (greedy; its best-evaluated weights in <run>/best/ when present, else its latest checkpoint; see --checkpoint)", 'random')
     .option('--checkpoint <step>', `with --policy <run>: ${CHECKPOINT_HELP}`, parseCheckpointStep)
+    .option('--opponent <who>', "multi-agent games: the run (<game> given as a run folder, or --policy <run>) plays bot (the game's scripted opponent; a single-agent episode of that game), random, or another run (<run>[:step]); every seat's actions and the agents' values are recorded (default folder: <run>/episodes)")
     .option('--episodes <n>', 'number of episodes', '1')
     .option('--out <dir>', 'folder for the files (default: <run>/episodes for --policy <run>, else runs/<game>__<policy>__s<seed>__<time>/episodes)')
     .option('--seed <s>', 'reset seed of the first episode; episode i uses seed + i', '0')
@@ -109,6 +132,7 @@ export function registerRecord(program: Command): void {
       const keyframeInterval = flags.keyframeInterval === 'auto' ? 'auto' : parseIntFlag('keyframe-interval', flags.keyframeInterval, 1);
       const makeOptions = flags.maxSteps === undefined ? {} : { maxEpisodeSteps: parseIntFlag('max-steps', flags.maxSteps, 1) };
       const imports = await importModules(flags.import);
+      if (flags.opponent !== undefined) return recordOpponentMatches(game, flags, { episodes, seed, keyframeInterval });
       const isRun = existsSync(join(flags.policy, 'config.json'));
       if (isRun) imports.push(...(await importRunModules(flags.policy)));
       requireGame(game, imports);

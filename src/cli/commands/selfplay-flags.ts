@@ -4,6 +4,7 @@ import { InvalidConfigError, formatError } from '../../errors.js';
 import { resolveRunConfig, type RunRequest, type ResolvedRunConfig } from '../../train/run-config.js';
 import { resolveSelfPlayConfig } from '../../train/selfplay/config.js';
 import { makeRunEnv, requireMultiAgentGame } from '../../train/selfplay/selfplay.js';
+import { multiAgentTrainDefaultsOf } from '../../envs/multi/registry.js';
 
 export interface SelfPlayFlags {
   selfplay?: boolean;
@@ -36,9 +37,13 @@ export function resolveSelfPlayRunConfig(req: RunRequest, f: SelfPlayFlags): Res
   // A non-object "selfplay" goes to the resolver as it is, which names it.
   const given = typeof base === 'object' && !Array.isArray(base) && f.selfplayAgent !== undefined ? { ...base, agent: f.selfplayAgent } : base;
   const selfplay = resolveSelfPlayConfig(given, possible, 'selfplay');
-  const envOptions = ((file.envOptions ?? req.flags?.envOptions ?? {}) as Record<string, unknown>);
+  // The game's self-play train block (its env options too, e.g. pong's state observations) applies to its own agent.
+  const declared = multiAgentTrainDefaultsOf(req.game);
+  const agent = req.agent ?? (file.agent as string | undefined) ?? declared?.agent ?? 'ppo';
+  const blockOptions = declared?.agent === agent ? declared.run?.envOptions : undefined;
+  const envOptions = ((file.envOptions ?? req.flags?.envOptions ?? blockOptions ?? {}) as Record<string, unknown>);
   const probe = () => makeRunEnv({ game: req.game, run: { envOptions } as ResolvedRunConfig['run'], selfplay });
-  const config = resolveRunConfig({ ...req, agent: req.agent ?? (file.agent as string | undefined) ?? 'ppo', file, probe });
+  const config = resolveRunConfig({ ...req, agent, file, probe, selfplay: true });
   // Opponents act in batches without a recurrent state per seat: a recurrent policy would forget at every step.
   const lstm = config.agentConfig.lstmUnits;
   if (typeof lstm === 'number' && lstm > 0) {

@@ -5,6 +5,7 @@
  */
 import { InvalidConfigError, UnknownEnvError, formatError, describe } from '../../errors.js';
 import type { MultiAgentEnv } from './multi-agent-env.js';
+import { checkTrainDefaults, type TrainDefaults } from '../train-defaults.js';
 
 export type MultiAgentEnvFactory = (options: Record<string, unknown>) => MultiAgentEnv<any, any>;
 
@@ -14,6 +15,12 @@ export interface MultiAgentEnvDefaults {
   description?: string;
   /** Default option values, merged under the caller's options. */
   options?: Record<string, unknown>;
+  /**
+   * How `npcforge train <id> --selfplay` trains it (the single-agent train block's shape: agent,
+   * steps, envs, hyperparameters, runner settings such as `envOptions`). The single-agent
+   * registration of the same id keeps its own block for training against the game's bot.
+   */
+  train?: TrainDefaults;
 }
 
 interface Entry {
@@ -30,6 +37,7 @@ export function registerMultiAgent(id: string, factory: MultiAgentEnvFactory, de
     throw new InvalidConfigError(formatError('registerMultiAgent', 'an id of lower-case letters, digits, _ - /', describe(id), "use e.g. 'tag'"));
   }
   if (typeof factory !== 'function') throw new InvalidConfigError(formatError('registerMultiAgent', 'a factory function', describe(factory), 'pass (options) => new MyGame(options)'));
+  if (defaults.train !== undefined) checkTrainDefaults(id, defaults.train);
   entries.set(id, { id, factory, defaults });
 }
 
@@ -46,6 +54,11 @@ export function makeMultiAgent<Obs = any, Act = any>(id: string, options: Record
 /** Registered multi-agent ids with their metadata, sorted by id. */
 export function listMultiAgentEnvs(): Array<{ id: string } & MultiAgentEnvDefaults> {
   return [...entries.values()].sort((a, b) => a.id.localeCompare(b.id)).map((e) => ({ id: e.id, ...e.defaults }));
+}
+
+/** The self-play train block of a multi-agent id, if it declares one. */
+export function multiAgentTrainDefaultsOf(id: string): TrainDefaults | undefined {
+  return entries.get(id)?.defaults.train;
 }
 
 /** True when the id is registered as a multi-agent game. */

@@ -5,7 +5,7 @@
  */
 import { Application, BufferImageSource, Sprite, Texture } from 'pixi.js';
 import { readEpisode, type RecordedEpisode } from '../../replay/episodes/reader.js';
-import { MAX_EPISODE_BYTES } from '../../replay/episodes/format.js';
+import { MAX_EPISODE_BYTES, type StepAnnotation } from '../../replay/episodes/format.js';
 import { NO_FRAMES_LINE } from '../../replay/episodes/no-frames.js';
 import { actionNamesByPart } from '../../envs/actions.js';
 
@@ -261,7 +261,9 @@ async function openEpisode(run: string, episode: string, step: number): Promise<
   app.stage.addChild(sprite);
   state.current = { run, episode, ep, actions: actionView(ep), rgba, source, sprite, scale };
   const h = ep.header;
-  $('title').textContent = `${run} / ${episode}: ${h.game.id}, seed ${h.seed ?? '-'}, ${ep.stepCount} steps, return ${ep.returns[ep.frameCount - 1]}${ep.end ? '' : ' (incomplete recording)'}`;
+  // Multi-agent episodes: every agent's return (the learner's is the episode's).
+  const returns = ep.agents ? `returns ${ep.agents.map((a) => `${a.name} ${fmt(a.returns[ep.frameCount - 1]!)}`).join(', ')}` : `return ${ep.returns[ep.frameCount - 1]}`;
+  $('title').textContent = `${run} / ${episode}: ${h.game.id}${ep.agents ? ` (${ep.agents.length} agents)` : ''}, seed ${h.seed ?? '-'}, ${ep.stepCount} steps, ${returns}${ep.end ? '' : ' (incomplete recording)'}`;
   const scrub = $<HTMLInputElement>('scrub');
   scrub.max = String(ep.frameCount - 1);
   renderEpisodes();
@@ -305,6 +307,7 @@ function updateOverlay(): void {
     $('ov-bars').replaceChildren();
     $('ov-bars-title').textContent = '';
     $('ov-act').replaceChildren();
+    $('ov-agents').replaceChildren();
     $('pos').textContent = '0 / 0';
     scrub.value = '0';
     return;
@@ -316,42 +319,92 @@ function updateOverlay(): void {
   $('ov-step').textContent = `${k} / ${last}`;
   $('pos').textContent = `${k} / ${last}`;
   scrub.value = String(k);
+  const multi = ep.agents !== null;
+  $('ov-single').hidden = multi;
+  $('ov-single-bars').hidden = multi;
+  $('ov-agents').hidden = !multi;
+  const term = k > 0 && ep.terminated[k - 1] === 1;
+  const trunc = k > 0 && ep.truncated[k - 1] === 1;
+  if (multi) {
+    // The episode's status is the game's (each panel has its agent's): the single-agent flags are the learner's only.
+    const ended = k > 0 && k === last;
+    $('ov-status').textContent = !ended ? 'running' : ep.agents!.some((a) => a.terminated[k - 1] === 1) ? 'terminated' : 'truncated';
+    showAgents(ep, k);
+    return;
+  }
   // The action shown at frame k is the one taken from it (step k). `chosen`: the flat action indices taken (bars).
   const chosen = showAction(c, k);
   $('ov-reward').textContent = k > 0 ? fmt(ep.rewards[k - 1]!) : '-';
   $('ov-return').textContent = fmt(ep.returns[k]!);
   const ann = k < ep.stepCount ? ep.annotation(k) : undefined;
   $('ov-value').textContent = ann?.value !== undefined ? ann.value.toFixed(3) : '-';
-  const term = k > 0 && ep.terminated[k - 1] === 1;
-  const trunc = k > 0 && ep.truncated[k - 1] === 1;
   $('ov-status').textContent = term ? 'terminated' : trunc ? 'truncated' : k === last && !ep.end ? 'recording cut' : 'running';
+  $('ov-bars-title').textContent = barsTitle(ann);
+  $('ov-bars').replaceChildren(...valueBars(ann, names, chosen));
+}
+
+/** The heading of an annotation's bars: what they show. */
+function barsTitle(ann: StepAnnotation | undefined): string {
+  return ann?.q ? 'Q-values' : ann?.probs ? 'action probabilities' : '';
+}
+
+/**
+ * One bar per action of an annotation's Q-values (from min(0, q) to max q) or probabilities (0 to
+ * 1), the actions in `chosen` highlighted; none without an annotation.
+ */
+function valueBars(ann: StepAnnotation | undefined, names: readonly string[], chosen: readonly number[]): HTMLElement[] {
   const values = ann?.q ? Array.from(ann.q) : ann?.probs ? Array.from(ann.probs) : undefined;
-  $('ov-bars-title').textContent = ann?.q ? 'Q-values' : ann?.probs ? 'action probabilities' : '';
-  if (!values) {
-    $('ov-bars').replaceChildren();
-    return;
-  }
+  if (!values) return [];
   const lo = ann?.q ? Math.min(0, ...values) : 0;
   const hi = ann?.q ? Math.max(...values) : 1;
   const span = hi - lo || 1;
-  $('ov-bars').replaceChildren(
-    ...values.map((v, a) => {
-      const row = document.createElement('div');
-      row.className = chosen.includes(a) ? 'bar chosen' : 'bar';
-      const name = document.createElement('span');
-      name.className = 'name';
-      name.textContent = names[a] ?? `#${a}`;
-      const track = document.createElement('span');
-      track.className = 'track';
-      const fill = document.createElement('span');
-      fill.className = 'fill';
-      fill.style.width = `${(((v - lo) / span) * 100).toFixed(1)}%`;
-      track.append(fill);
-      const num = document.createElement('span');
-      num.className = 'num';
-      num.textContent = v.toFixed(3);
-      row.append(name, track, num);
-      return row;
+  return values.map((v, a) => {
+    const row = el('div', chosen.includes(a) ? 'bar chosen' : 'bar');
+    const track = el('span', 'track');
+    const fill = el('span', 'fill');
+    fill.style.width = `${(((v - lo) / span) * 100).toFixed(1)}%`;
+    track.append(fill);
+    row.append(el('span', 'name', names[a] ?? `#${a}`), track, el('span', 'num', v.toFixed(3)));
+    return row;
+  });
+}
+
+const labelRow = (label: string, value: string): HTMLElement => {
+  const r = el('div', 'row');
+  r.append(el('span', 'label', label), el('span', 'value', value));
+  return r;
+};
+
+/**
+ * Multi-agent episodes: one panel per agent (its name, who controlled it, the learner marked), with
+ * the action it took from frame k, its reward and return, its value and its bars.
+ */
+function showAgents(ep: RecordedEpisode, k: number): void {
+  $('ov-agents').replaceChildren(
+    ...ep.agents!.map((a, i) => {
+      const panel = el('div', 'agent-panel');
+      panel.dataset.agent = a.name;
+      const head = el('div', 'agent-head');
+      head.append(el('span', 'agent-name', a.name), el('span', 'agent-controller', `${a.controller}${ep.learner === a.name ? ' (learner)' : ''}`));
+      const acting = k < ep.stepCount && a.acted[k] === 1;
+      const action = k >= ep.stepCount ? '(episode over)' : acting ? (a.actionNames[a.actions[k]!] ?? `#${a.actions[k]}`) : '(done)';
+      const ann = acting ? ep.agentAnnotation(i, k) : undefined;
+      const rewardShown = k > 0 && a.acted[k - 1] === 1;
+      // Done at step k - 1 (terminated or truncated), or at an earlier step.
+      const status = k === 0 || a.acted[k - 1] === 1 ? (k > 0 && a.terminated[k - 1] ? 'terminated' : k > 0 && a.truncated[k - 1] ? 'truncated' : 'running') : 'done';
+      const bars = el('div', 'bars');
+      bars.append(...valueBars(ann, a.actionNames, acting ? [a.actions[k]!] : []));
+      panel.append(
+        head,
+        labelRow('action', action),
+        labelRow('reward', rewardShown ? fmt(a.rewards[k - 1]!) : '-'),
+        labelRow('return', fmt(a.returns[k]!)),
+        labelRow('value', ann?.value !== undefined ? ann.value.toFixed(3) : '-'),
+        labelRow('status', status),
+        el('div', 'bars-title', barsTitle(ann)),
+        bars,
+      );
+      return panel;
     }),
   );
 }

@@ -21,12 +21,20 @@ import {
   MAX_EPISODE_STEPS,
   MAX_KEYFRAME_INTERVAL,
   MAX_NAME_LENGTH,
+  MAX_AGENTS,
+  MAX_AGENT_STEP_VALUES,
+  MAX_AGENT_CHUNK_STEP_BYTES,
+  MULTI_AGENT_EPISODE_VERSION,
+  ACTED_FLAG,
+  agentsProblem,
   chunkFrameBytes,
   PALETTE_CAPACITY,
   crc32,
   detectBlockSize,
   episodeActionLayout,
   type AnnotationField,
+  type AgentStepBlock,
+  type EpisodeAgent,
   type EpisodeActionLayout,
   type ChunkMode,
   type EpisodeChunk,
@@ -61,6 +69,22 @@ export interface RecordedStep {
   annotation?: StepAnnotation;
 }
 
+/**
+ * One step of a multi-agent game as recorded (`EpisodeEncoder.stepAgents`): the dicts the game's
+ * `step` took and returned. `actions` holds exactly the agents that were live (every agent at the
+ * first step; an agent is live until a step returns it terminated or truncated).
+ */
+export interface MultiAgentRecordedStep {
+  actions: Record<string, number>;
+  rewards: Record<string, number>;
+  terminated: Record<string, boolean>;
+  truncated: Record<string, boolean>;
+  /** The frame rendered after the step. */
+  frame: RgbFrame;
+  /** What each agent's policy thought, where known. */
+  annotations?: Record<string, StepAnnotation | undefined>;
+}
+
 export interface EpisodeEncoderOptions {
   /**
    * Frames per chunk: a seek decodes at most this many frames. Default 'auto': 64 for small or
@@ -83,6 +107,8 @@ interface PendingStep {
   reward: number;
   flags: number;
   annotation?: StepAnnotation;
+  /** Multi-agent episodes: every agent's row (agent i at index i, in header order). */
+  agents?: { actions: Int32Array; rewards: Float64Array; flags: Uint8Array; annotations: Array<StepAnnotation | undefined> };
 }
 
 /** Streams one episode into records; call begin, step..., finish. */
@@ -104,6 +130,10 @@ export class EpisodeEncoder {
   private totalReward = 0;
   private lastFlags = 0;
   private readonly paletteIndex = new Map<number, number>();
+  /** Multi-agent episodes: the agents in header order, the primary agent's index and who is live. */
+  private agents: EpisodeAgent[] | null = null;
+  private primary = 0;
+  private live: boolean[] = [];
 
   constructor(options: EpisodeEncoderOptions) {
     const { keyframeInterval = 'auto', compressionLevel = DEFAULT_COMPRESSION_LEVEL, onRecord } = options;
@@ -127,6 +157,17 @@ export class EpisodeEncoder {
     if (!Array.isArray(start.actionNames) || start.actionNames.length < 1 || start.actionNames.length > MAX_ACTIONS || !start.actionNames.every((a) => typeof a === 'string' && a.length <= MAX_NAME_LENGTH)) {
       throw new InvalidConfigError(formatError('EpisodeEncoder.begin', `1 to ${MAX_ACTIONS} action names of at most ${MAX_NAME_LENGTH} characters`, describe(start.actionNames), 'pass env.spec.actionNames'));
     }
+    if (start.agents !== undefined) {
+      const problem = agentsProblem(start.agents, start.learner ?? null);
+      if (problem) throw new InvalidConfigError(formatError('EpisodeEncoder.begin', problem, describe(start.agents), "pass one entry per possible agent: { name, actionNames, actionSpace, observationSpace, controller } (Discrete actions)"));
+      this.agents = start.agents.map((a) => ({ ...a, actionNames: [...a.actionNames] }));
+      const learner = start.learner ?? null;
+      this.primary = learner === null ? 0 : this.agents.findIndex((a) => a.name === learner);
+      this.live = this.agents.map(() => true);
+      // The base fields describe the primary agent, so single-agent readers of the header see the learner.
+      const p = this.agents[this.primary]!;
+      start = { ...start, learner, actionNames: p.actionNames, actionSpace: p.actionSpace, observationSpace: p.observationSpace };
+    }
     const layout = episodeActionLayout(start.actionSpace);
     if (typeof layout === 'string') {
       throw new InvalidConfigError(formatError('EpisodeEncoder.begin', layout, describe(start.actionSpace), 'record a game with Discrete, MultiDiscrete or float32 Box actions'));
@@ -141,7 +182,7 @@ export class EpisodeEncoder {
     this.nActions = start.actionNames.length;
     const header: EpisodeHeader = {
       format: EPISODE_FORMAT,
-      version: layout.kind === 'discrete' ? DISCRETE_EPISODE_VERSION : EPISODE_VERSION,
+      version: this.agents ? MULTI_AGENT_EPISODE_VERSION : layout.kind === 'discrete' ? DISCRETE_EPISODE_VERSION : EPISODE_VERSION,
       kind: 'header',
       game: start.game,
       seed: start.seed,
@@ -156,6 +197,7 @@ export class EpisodeEncoder {
       keyframeInterval: this.K,
       meta: start.meta ?? {},
       createdAt: start.createdAt ?? new Date().toISOString(),
+      ...(this.agents ? { agents: this.agents, learner: start.learner ?? null } : {}),
     };
     this.state = 'open';
     this.pushFrame(firstFrame);
@@ -165,6 +207,7 @@ export class EpisodeEncoder {
   /** Adds one step and the frame rendered after it; emits a chunk every `keyframeInterval` steps. */
   step(s: RecordedStep): void {
     if (this.state !== 'open') throw new ResetNeededError(formatError('EpisodeEncoder.step', 'begin() before step()', `an encoder that is ${this.state}`, 'call begin() first; make one encoder per episode'));
+    if (this.agents) throw new InvalidConfigError(formatError('EpisodeEncoder.step', 'stepAgents() for a multi-agent episode', 'step()', 'call stepAgents() with every agent\'s action, reward and flags'));
     const action = this.checkAction(s.action);
     if (typeof s.reward !== 'number' || !Number.isFinite(s.reward)) throw new InvalidConfigError(formatError('EpisodeEncoder.step', 'a finite reward', describe(s.reward), 'check the env reward'));
     if (s.annotation) this.checkAnnotation(s.annotation);
@@ -176,6 +219,55 @@ export class EpisodeEncoder {
     this.stepCount++;
     this.totalReward += s.reward;
     this.lastFlags = flags;
+    if (this.steps.length === this.K) this.flush(this.K);
+  }
+
+  /**
+   * Adds one step of a multi-agent episode (begun with `agents`) and the frame rendered after it.
+   * Refuses a step whose actions are not exactly the live agents', an action outside its agent's
+   * actions, a missing or non-finite reward: what the reader would refuse.
+   */
+  stepAgents(s: MultiAgentRecordedStep): void {
+    const where = 'EpisodeEncoder.stepAgents';
+    if (this.state !== 'open') throw new ResetNeededError(formatError(where, 'begin() before stepAgents()', `an encoder that is ${this.state}`, 'call begin() first; make one encoder per episode'));
+    const agents = this.agents;
+    if (!agents) throw new InvalidConfigError(formatError(where, 'an episode begun with agents (multi-agent)', 'a single-agent episode', 'call step(), or pass agents to begin()'));
+    const A = agents.length;
+    const liveNames = agents.filter((_, i) => this.live[i]).map((a) => a.name);
+    const given = s && typeof s.actions === 'object' && s.actions !== null ? Object.keys(s.actions) : [];
+    if (given.length !== liveNames.length || !liveNames.every((n) => Object.hasOwn(s.actions, n))) {
+      throw new InvalidConfigError(formatError(where, `actions for the live agents ${liveNames.join(', ') || '(none: the episode is over)'}`, `actions for ${given.map((n) => describe(n)).join(', ') || 'none'}`, 'pass the action dict the game stepped with'));
+    }
+    if (liveNames.length === 0) throw new InvalidConfigError(formatError(where, 'a live agent', 'a step after every agent was done', 'finish() the episode'));
+    const maxSteps = Math.min(MAX_EPISODE_STEPS, MAX_CHUNKS * this.K - 1, Math.floor(MAX_AGENT_STEP_VALUES / A));
+    if (this.stepCount >= maxSteps) throw new InvalidConfigError(formatError(where, `at most ${maxSteps} steps per episode of ${A} agents`, 'one more', 'end the episode (a step limit) before it reaches the format limit'));
+    const row = { actions: new Int32Array(A), rewards: new Float64Array(A), flags: new Uint8Array(A), annotations: new Array<StepAnnotation | undefined>(A) };
+    agents.forEach((a, i) => {
+      if (!this.live[i]) return;
+      const act = s.actions[a.name];
+      const n = a.actionNames.length;
+      if (!Number.isInteger(act) || act! < 0 || act! >= n) throw new InvalidConfigError(formatError(where, `an action of ${a.name} in [0, ${n})`, describe(act), 'pass the action dict the game stepped with'));
+      const reward = s.rewards?.[a.name];
+      if (typeof reward !== 'number' || !Number.isFinite(reward)) throw new InvalidConfigError(formatError(where, `a finite reward for ${a.name}`, describe(reward), 'pass the rewards dict the game returned'));
+      const ann = s.annotations?.[a.name];
+      if (ann) this.checkAnnotation(ann, n);
+      const term = s.terminated?.[a.name] === true;
+      const trunc = s.truncated?.[a.name] === true;
+      row.actions[i] = act!;
+      row.rewards[i] = reward;
+      row.flags[i] = ACTED_FLAG | (term ? 1 : 0) | (trunc ? 2 : 0);
+      row.annotations[i] = ann;
+    });
+    this.pushFrame(s.frame);
+    // Agents done at this step act no more (the multi-agent contract).
+    agents.forEach((_, i) => {
+      if (row.flags[i]! & 3) this.live[i] = false;
+    });
+    const p = this.primary;
+    this.steps.push({ action: row.actions[p]!, reward: row.rewards[p]!, flags: row.flags[p]! & 3, annotation: row.annotations[p], agents: row });
+    this.stepCount++;
+    this.totalReward += row.rewards[p]!;
+    this.lastFlags = row.flags[p]! & 3;
     if (this.steps.length === this.K) this.flush(this.K);
   }
 
@@ -241,11 +333,11 @@ export class EpisodeEncoder {
     return out;
   }
 
-  private checkAnnotation(a: StepAnnotation): void {
+  private checkAnnotation(a: StepAnnotation, nActions = this.nActions): void {
     for (const f of ['q', 'probs'] as const) {
       const v = a[f];
       if (v === undefined) continue;
-      if (typeof v.length !== 'number' || v.length !== this.nActions) throw new InvalidConfigError(formatError('EpisodeEncoder.step', `annotation.${f} with one value per action (${this.nActions})`, describe(v), 'pass the agent info for this step'));
+      if (typeof v.length !== 'number' || v.length !== nActions) throw new InvalidConfigError(formatError('EpisodeEncoder.step', `annotation.${f} with one value per action (${nActions})`, describe(v), 'pass the agent info for this step'));
       for (let i = 0; i < v.length; i++) if (!Number.isFinite(v[i])) throw new InvalidConfigError(formatError('EpisodeEncoder.step', `finite annotation.${f} values`, describe(v[i]), 'check the agent output for NaN'));
     }
     if (a.value !== undefined && !Number.isFinite(a.value)) throw new InvalidConfigError(formatError('EpisodeEncoder.step', 'a finite annotation.value', describe(a.value), 'check the agent output for NaN'));
@@ -255,9 +347,14 @@ export class EpisodeEncoder {
   private flush(nFrames: number): void {
     const frames = this.frames.slice(0, nFrames);
     const steps = this.steps;
-    const { mode, block, palette, planes } = this.encodeFrames(frames);
+    const { mode, block: frameBlock, palette, planes } = this.encodeFrames(frames);
     const frameData = deflateSync(planes, { level: this.level });
-    const stepData = deflateSync(packr.pack(encodeSteps(steps, this.nActions, this.layout)), { level: this.level });
+    const block = this.agents ? encodeAgentSteps(steps, this.agents.map((a) => a.actionNames.length)) : encodeSteps(steps, this.nActions, this.layout);
+    const packed = packr.pack(block);
+    if (this.agents && packed.length > MAX_AGENT_CHUNK_STEP_BYTES) {
+      throw new InvalidConfigError(formatError('EpisodeEncoder', `at most ${MAX_AGENT_CHUNK_STEP_BYTES} bytes of step data per multi-agent chunk`, `${packed.length} (${steps.length} steps of ${this.agents.length} agents)`, "record with keyframeInterval 'auto' or a smaller one"));
+    }
+    const stepData = deflateSync(packed, { level: this.level });
     const chunk: EpisodeChunk = {
       kind: 'chunk',
       index: this.chunkIndex,
@@ -265,7 +362,7 @@ export class EpisodeEncoder {
       frames: frames.length,
       steps: steps.length,
       mode,
-      block,
+      block: frameBlock,
       palette,
       frameData,
       stepData,
@@ -395,11 +492,50 @@ function encodeSteps(steps: PendingStep[], nActions: number, layout: EpisodeActi
     flags[i] = s.flags;
   });
   const block: StepBlock = { actionBytes, actions, rewardBytes, rewards, flags };
+  const annotations = steps.map((s) => s.annotation);
   for (const field of ANNOTATION_FIELDS) {
-    const q = quantise(steps, field, field === 'value' ? 1 : nActions);
+    const q = quantise(annotations, field, field === 'value' ? 1 : nActions);
     if (q) block[field] = q;
   }
   return block;
+}
+
+/** The step block of a multi-agent chunk: every agent-step's action, reward and flags, each agent's annotations. */
+function encodeAgentSteps(steps: PendingStep[], actionCounts: number[]): AgentStepBlock {
+  const A = actionCounts.length;
+  const n = steps.length;
+  let hi = 0;
+  for (const s of steps) for (const a of s.agents!.actions) hi = Math.max(hi, a);
+  const actionBytes = hi < 256 ? 1 : hi < 65536 ? 2 : 4;
+  const rewardBytes = steps.every((s) => s.agents!.rewards.every((r) => Math.fround(r) === r)) ? 4 : 8;
+  const actions = new Uint8Array(n * A * actionBytes);
+  const rewards = new Uint8Array(n * A * rewardBytes);
+  const flags = new Uint8Array(n * A);
+  const av = new DataView(actions.buffer);
+  const rv = new DataView(rewards.buffer);
+  steps.forEach((s, t) => {
+    const row = s.agents!;
+    for (let i = 0; i < A; i++) {
+      const j = t * A + i;
+      const a = row.actions[i]!;
+      if (actionBytes === 1) actions[j] = a;
+      else if (actionBytes === 2) av.setUint16(j * 2, a, true);
+      else av.setInt32(j * 4, a, true);
+      if (rewardBytes === 4) rv.setFloat32(j * 4, row.rewards[i]!, true);
+      else rv.setFloat64(j * 8, row.rewards[i]!, true);
+      flags[j] = row.flags[i]!;
+    }
+  });
+  const agents = actionCounts.map((nA, i) => {
+    const annotations = steps.map((s) => s.agents!.annotations[i]);
+    const out: AgentStepBlock['agents'][number] = {};
+    for (const field of ANNOTATION_FIELDS) {
+      const q = quantise(annotations, field, field === 'value' ? 1 : nA);
+      if (q) out[field] = q;
+    }
+    return out;
+  });
+  return { actionBytes, actions, rewardBytes, rewards, flags, agents };
 }
 
 function fieldValues(a: StepAnnotation | undefined, field: AnnotationField): ArrayLike<number> | undefined {
@@ -409,12 +545,12 @@ function fieldValues(a: StepAnnotation | undefined, field: AnnotationField): Arr
 }
 
 /** 12-bit quantisation over the chunk's range; components delta-coded so that deflate finds runs. */
-function quantise(steps: PendingStep[], field: AnnotationField, width: number): QuantisedField | undefined {
+function quantise(steps: Array<StepAnnotation | undefined>, field: AnnotationField, width: number): QuantisedField | undefined {
   let lo = Infinity;
   let hi = -Infinity;
   let count = 0;
   for (const s of steps) {
-    const v = fieldValues(s.annotation, field);
+    const v = fieldValues(s, field);
     if (!v) continue;
     count++;
     for (let i = 0; i < width; i++) {
@@ -429,7 +565,7 @@ function quantise(steps: PendingStep[], field: AnnotationField, width: number): 
   const prev = new Uint16Array(width);
   const present = count === steps.length ? undefined : new Uint8Array(steps.length);
   steps.forEach((s, t) => {
-    const v = fieldValues(s.annotation, field);
+    const v = fieldValues(s, field);
     if (present) present[t] = v ? 1 : 0;
     for (let i = 0; i < width; i++) {
       const q = v && scale > 0 ? Math.min(ANNOTATION_LEVELS, Math.max(0, Math.round((v[i]! - lo) / scale))) : 0;
@@ -443,11 +579,13 @@ function quantise(steps: PendingStep[], field: AnnotationField, width: number): 
 }
 
 /** Encodes a whole episode in memory (tests, small tools). `frames[0]` is the frame after reset. */
-export function encodeEpisode(start: EpisodeStart, firstFrame: RgbFrame, steps: RecordedStep[], options: Omit<EpisodeEncoderOptions, 'onRecord'> = {}): Uint8Array {
+export function encodeEpisode(start: EpisodeStart, firstFrame: RgbFrame, steps: Array<RecordedStep | MultiAgentRecordedStep>, options: Omit<EpisodeEncoderOptions, 'onRecord'> = {}): Uint8Array {
   const parts: Uint8Array[] = [];
   const enc = new EpisodeEncoder({ ...options, onRecord: (b) => parts.push(b) });
   enc.begin(start, firstFrame);
-  for (const s of steps) enc.step(s);
+  // Multi-agent episodes (begun with agents) take MultiAgentRecordedSteps.
+  for (const s of steps) if (start.agents) enc.stepAgents(s as MultiAgentRecordedStep);
+  else enc.step(s as RecordedStep);
   enc.finish();
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   let off = 0;

@@ -21,6 +21,24 @@ export const EPISODE_VERSION = 2;
  * its step data.
  */
 export const DISCRETE_EPISODE_VERSION = 1;
+/**
+ * The version of multi-agent episodes (a game built with `makeMultiAgent`): every agent's action,
+ * reward, end flags and annotations per step, and who controlled each agent. Single-agent episodes
+ * keep versions 1 and 2, byte for byte.
+ */
+export const MULTI_AGENT_EPISODE_VERSION = 3;
+/** Most agents in a multi-agent episode. */
+export const MAX_AGENTS = 64;
+/** Most agent-steps (steps x agents) of a multi-agent episode: each costs ~24 bytes of decoded arrays. */
+export const MAX_AGENT_STEP_VALUES = 1 << 22;
+/**
+ * Most bytes the step data of one multi-agent chunk inflates to (32 MiB): many agents of many
+ * actions could otherwise declare gigabytes for one chunk. 64 steps (the largest automatic
+ * keyframe interval) of 64 agents of 1024 actions with Q-values and probabilities fit.
+ */
+export const MAX_AGENT_CHUNK_STEP_BYTES = 1 << 25;
+/** Longest `controller` label of an agent (a run path and a step). */
+export const MAX_CONTROLLER_LENGTH = 512;
 /** File name extension of episode files. */
 export const EPISODE_EXTENSION = '.npcep';
 /** Largest automatic number of frames per chunk (one keyframe + K-1 XOR deltas). */
@@ -68,6 +86,17 @@ const STEP_BLOCK_OVERHEAD = 1024;
  */
 export function maxStepBlockBytes(steps: number, actions: number, actionWidth = 1): number {
   return steps * (4 * actionWidth + 8 + 1) + 2 * (steps * actions * 2 + steps) + (steps * 2 + steps) + STEP_BLOCK_OVERHEAD;
+}
+
+/**
+ * Most bytes the `stepData` of a multi-agent chunk of `steps` steps can inflate to, the agents
+ * having `actionCounts` actions each: actions (int32), rewards (float64) and flags per agent-step,
+ * every annotation field of every agent with its presence mask, and the msgpack framing.
+ */
+export function maxAgentStepBlockBytes(steps: number, actionCounts: readonly number[]): number {
+  let annotations = 0;
+  for (const n of actionCounts) annotations += 2 * (steps * n * 2 + steps) + (steps * 2 + steps) + 64;
+  return steps * actionCounts.length * (4 + 8 + 1) + annotations + STEP_BLOCK_OVERHEAD;
 }
 
 /**
@@ -228,6 +257,21 @@ export interface EpisodeGame {
   maxEpisodeSteps: number | null;
 }
 
+/** One agent of a multi-agent episode (header field `agents`, in the game's `possibleAgents` order). */
+export interface EpisodeAgent {
+  /** The agent's name in the game (`right`, `chaser_0`). */
+  name: string;
+  /** One name per action index (the agent's action space is Discrete). */
+  actionNames: string[];
+  actionSpace: SpaceJSON;
+  observationSpace: SpaceJSON;
+  /**
+   * Who chose its actions: `bot`, `random`, a run (`<run>:<step>`, the learner's own run included),
+   * or another short label (at most 512 characters).
+   */
+  controller: string;
+}
+
 /** First record of a file. */
 export interface EpisodeHeader {
   format: typeof EPISODE_FORMAT;
@@ -255,6 +299,13 @@ export interface EpisodeHeader {
   meta: Record<string, unknown>;
   /** ISO-8601 time the recording started. */
   createdAt: string;
+  /**
+   * Version 3 (multi-agent) only: every possible agent, in order. `actionNames`, `actionSpace` and
+   * `observationSpace` above are then those of the primary agent (the learner, else the first).
+   */
+  agents?: EpisodeAgent[];
+  /** Version 3 only: the agent that was being trained or evaluated, or null when none was. */
+  learner?: string | null;
 }
 
 /** How the frames of a chunk are stored. */
@@ -326,6 +377,61 @@ export interface StepBlock {
   probs?: QuantisedField;
   value?: QuantisedField;
 }
+
+/** Agent names, as the multi-agent games name them (`MultiAgentGameEnv`). */
+const AGENT_NAME = /^[a-z][a-z0-9_]*$/;
+
+/**
+ * The problem with a header's `agents` / `learner` (for errors), or null. Shared by the encoder
+ * and the reader, so that the encoder refuses to write what the reader would refuse to read.
+ */
+export function agentsProblem(agents: unknown, learner: unknown): string | null {
+  if (!Array.isArray(agents) || agents.length < 1 || agents.length > MAX_AGENTS) return `1 to ${MAX_AGENTS} agents`;
+  const names = new Set<string>();
+  for (let i = 0; i < agents.length; i++) {
+    const a = agents[i] as Partial<EpisodeAgent> | null;
+    if (typeof a !== 'object' || a === null || Array.isArray(a)) return `agent ${i} as a map`;
+    if (typeof a.name !== 'string' || a.name.length > MAX_NAME_LENGTH || !AGENT_NAME.test(a.name) || names.has(a.name)) return `agent ${i} with a unique name of lower-case letters, digits and _ (at most ${MAX_NAME_LENGTH} characters)`;
+    names.add(a.name);
+    const n = Array.isArray(a.actionNames) ? a.actionNames.length : -1;
+    if (n < 1 || n > MAX_ACTIONS || !a.actionNames!.every((x) => typeof x === 'string' && x.length <= MAX_NAME_LENGTH)) return `agent ${a.name} with 1 to ${MAX_ACTIONS} action names of at most ${MAX_NAME_LENGTH} characters`;
+    const space = a.actionSpace as { type?: unknown; n?: unknown } | undefined;
+    if (typeof space !== 'object' || space === null || space.type !== 'Discrete' || space.n !== n) return `agent ${a.name} with a Discrete action space of ${n} actions (one per action name)`;
+    const obs = a.observationSpace as { type?: unknown } | undefined;
+    if (typeof obs !== 'object' || obs === null || typeof obs.type !== 'string') return `agent ${a.name} with an observation space`;
+    if (typeof a.controller !== 'string' || a.controller.length > MAX_CONTROLLER_LENGTH) return `agent ${a.name} with a controller label of at most ${MAX_CONTROLLER_LENGTH} characters`;
+  }
+  if (!(learner === null || (typeof learner === 'string' && names.has(learner)))) return 'learner: null or the name of an agent';
+  return null;
+}
+
+/** Annotation fields of one agent in a multi-agent step block (each present when some step has it). */
+export interface AgentAnnotationBlock {
+  q?: QuantisedField;
+  probs?: QuantisedField;
+  value?: QuantisedField;
+}
+
+/**
+ * Decompressed `stepData` of a multi-agent chunk (version 3): A agents, n steps, agent-steps in
+ * step-major order (step t, agent i at `t * A + i`). An agent that did not act at a step (it was
+ * done) has action 0, reward 0 and flags 0.
+ */
+export interface AgentStepBlock {
+  /** Bytes per action index: 1, 2 or 4 (uint8, uint16 LE, int32 LE). */
+  actionBytes: 1 | 2 | 4;
+  actions: Uint8Array;
+  /** 4 (float32 LE, when every reward of the chunk is exact in float32) or 8 (float64 LE). */
+  rewardBytes: 4 | 8;
+  rewards: Uint8Array;
+  /** One byte per agent-step: bit 0 terminated, bit 1 truncated, bit 2 acted (the agent was live). */
+  flags: Uint8Array;
+  /** One entry per agent: its annotation fields (width = its action count for q/probs, 1 for value). */
+  agents: AgentAnnotationBlock[];
+}
+
+/** Bit of `AgentStepBlock.flags`: the agent acted at this step. */
+export const ACTED_FLAG = 4;
 
 /** What an agent thought at one step (all optional). */
 export interface StepAnnotation {

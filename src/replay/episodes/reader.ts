@@ -24,13 +24,20 @@ import {
   MAX_NAME_LENGTH,
   MAX_RECORD_VALUES,
   MAX_STEP_BYTES_TOTAL,
+  MAX_AGENT_STEP_VALUES,
+  MAX_AGENT_CHUNK_STEP_BYTES,
+  MULTI_AGENT_EPISODE_VERSION,
+  ACTED_FLAG,
   PALETTE_CAPACITY,
   chunkFrameBytes,
   crc32,
   episodeActionLayout,
   inflateBounded,
   maxStepBlockBytes,
+  maxAgentStepBlockBytes,
+  agentsProblem,
   msgpackExtent,
+  type AgentStepBlock,
   type EpisodeActionLayout,
   type EpisodeChunk,
   type EpisodeEnd,
@@ -83,6 +90,27 @@ function gameOptionsOk(o: Record<string, unknown>): boolean {
   return entries.length <= MAX_GAME_OPTIONS && entries.every(([k, v]) => k.length <= MAX_NAME_LENGTH && (v === null || typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v)) || isName(v)));
 }
 
+/** One agent of a multi-agent episode, decoded: per-step arrays indexed by step (returns by frame). */
+export interface AgentTrack {
+  name: string;
+  /** Who chose its actions (`bot`, `random`, `<run>:<step>`, ...). */
+  controller: string;
+  actionNames: string[];
+  /** The action index of each step (0 where the agent did not act). */
+  actions: Int32Array;
+  /** 1 where the agent acted (it was live), 0 after it was done. */
+  acted: Uint8Array;
+  rewards: Float64Array;
+  terminated: Uint8Array;
+  truncated: Uint8Array;
+  /** Sum of the agent's rewards of steps 0..k-1 (length frameCount). */
+  returns: Float64Array;
+  /** Per-step annotations (`stepCount * width`, NaN where a step had none), or null if no step had any. */
+  q: Float32Array | null;
+  probs: Float32Array | null;
+  value: Float32Array | null;
+}
+
 /** A decoded, validated episode. Per-step arrays are indexed by step; frames by frame (steps + 1). */
 export class RecordedEpisode {
   /** Number of steps; frame k is the picture after k steps (frame 0 after reset). */
@@ -104,6 +132,14 @@ export class RecordedEpisode {
   readonly q: Float32Array | null;
   readonly probs: Float32Array | null;
   readonly value: Float32Array | null;
+  /**
+   * Multi-agent episodes (version 3): one track per agent, in the game's order; the single-agent
+   * fields above (`actions`, `rewards`, `q`, ...) are then the primary agent's (the learner, else the
+   * first). Null for single-agent episodes.
+   */
+  readonly agents: AgentTrack[] | null = null;
+  /** Multi-agent episodes: the learner's name, or null (also for single-agent episodes). */
+  readonly learner: string | null = null;
   private readonly palette: Uint8Array;
   private readonly paletteSizeAt: number[];
   private cache: { index: number; planes: Uint8Array; upTo: number } | null = null;
@@ -118,6 +154,21 @@ export class RecordedEpisode {
   ) {
     this.stepCount = chunks.reduce((n, c) => n + c.steps, 0);
     this.frameCount = chunks.reduce((n, c) => n + c.frames, 0);
+    if (header.version === MULTI_AGENT_EPISODE_VERSION) {
+      const tracks = this.decodeAgents(chunks, source);
+      const primary = header.learner ? tracks.find((t) => t.name === header.learner)! : tracks[0]!;
+      this.agents = tracks;
+      this.learner = header.learner ?? null;
+      this.actionLayout = { kind: 'discrete', width: 1 };
+      this.actions = primary.actions;
+      this.rewards = primary.rewards;
+      this.terminated = primary.terminated;
+      this.truncated = primary.truncated;
+      this.returns = primary.returns;
+      this.q = primary.q;
+      this.probs = primary.probs;
+      this.value = primary.value;
+    } else {
     const nA = header.actionNames.length;
     // Version 1 stores Discrete actions whatever the header's action space says (as it always did).
     const layout = header.version === DISCRETE_EPISODE_VERSION ? { kind: 'discrete' as const, width: 1 } : (episodeActionLayout(header.actionSpace) as EpisodeActionLayout);
@@ -173,6 +224,7 @@ export class RecordedEpisode {
     this.value = fields.value;
     this.returns = new Float64Array(this.frameCount);
     for (let k = 1; k < this.frameCount; k++) this.returns[k] = this.returns[k - 1]! + (this.rewards[k - 1] ?? 0);
+    }
     // The palette is append-only: chunk c may use the colours added by chunks 0..c.
     let size = 0;
     this.paletteSizeAt = chunks.map((c) => (size += c.palette.length / 3));
@@ -196,6 +248,27 @@ export class RecordedEpisode {
     this.checkIndex('action', t, this.stepCount);
     const w = this.actionLayout.width;
     return this.actionLayout.kind === 'discrete' ? this.actions[t]! : this.actions.slice(t * w, (t + 1) * w);
+  }
+
+  /** Multi-agent episodes: the actions of step t of the agents that acted, keyed by agent (what the game's `step` took). */
+  agentActions(t: number): Record<string, number> {
+    this.checkIndex('agentActions', t, this.stepCount);
+    const out: Record<string, number> = {};
+    for (const a of this.agents ?? []) if (a.acted[t]) out[a.name] = a.actions[t]!;
+    return out;
+  }
+
+  /** Multi-agent episodes: what agent `i` (header order) thought at step t, if known. */
+  agentAnnotation(i: number, t: number): StepAnnotation | undefined {
+    this.checkIndex('agentAnnotation', t, this.stepCount);
+    const a = this.agents?.[i];
+    if (!a) throw new InvalidConfigError(formatError('RecordedEpisode.agentAnnotation', `an agent index in [0, ${this.agents?.length ?? 0})`, describe(i), 'use an index of episode.agents'));
+    const nA = a.actionNames.length;
+    const out: StepAnnotation = {};
+    if (a.q && !Number.isNaN(a.q[t * nA]!)) out.q = Array.from(a.q.subarray(t * nA, (t + 1) * nA));
+    if (a.probs && !Number.isNaN(a.probs[t * nA]!)) out.probs = Array.from(a.probs.subarray(t * nA, (t + 1) * nA));
+    if (a.value && !Number.isNaN(a.value[t]!)) out.value = a.value[t]!;
+    return out.q || out.probs || out.value !== undefined ? out : undefined;
   }
 
   /** The agent annotation of step t, if any. */
@@ -357,6 +430,130 @@ export class RecordedEpisode {
     return { block: raw as unknown as StepBlock, bytes };
   }
 
+  /**
+   * Decodes the step blocks of a multi-agent episode into one track per agent, checking every
+   * action against its agent's actions and that agents act exactly while they are live (all at the
+   * first step; none after a step that returned them terminated or truncated).
+   */
+  private decodeAgents(chunks: EpisodeChunk[], source: string | undefined): AgentTrack[] {
+    const agents = this.header.agents!;
+    const A = agents.length;
+    const n = this.stepCount;
+    if (n * A > MAX_AGENT_STEP_VALUES) fail(source, `at most ${MAX_AGENT_STEP_VALUES} agent-steps (steps x agents)`, `${n} x ${A}`);
+    const totalActions = agents.reduce((sum, a) => sum + a.actionNames.length, 0);
+    const tracks: AgentTrack[] = agents.map((a) => ({
+      name: a.name,
+      controller: a.controller,
+      actionNames: a.actionNames,
+      actions: new Int32Array(n),
+      acted: new Uint8Array(n),
+      rewards: new Float64Array(n),
+      terminated: new Uint8Array(n),
+      truncated: new Uint8Array(n),
+      returns: new Float64Array(this.frameCount),
+      q: null,
+      probs: null,
+      value: null,
+    }));
+    const live = agents.map(() => true);
+    let inflated = 0;
+    let t0 = 0;
+    for (const c of chunks) {
+      const { block: b, bytes } = this.decodeAgentSteps(c, A, MAX_STEP_BYTES_TOTAL - inflated);
+      inflated += bytes;
+      if (inflated > MAX_STEP_BYTES_TOTAL) fail(source, `at most ${MAX_STEP_BYTES_TOTAL} bytes of step data in all (inflated)`, `more by chunk ${c.index}`);
+      const av = new DataView(b.actions.buffer, b.actions.byteOffset, b.actions.byteLength);
+      const rv = new DataView(b.rewards.buffer, b.rewards.byteOffset, b.rewards.byteLength);
+      for (let s = 0; s < c.steps; s++) {
+        const t = t0 + s;
+        if (!live.some(Boolean)) fail(source, `no step after every agent was done`, `step ${t} (chunk ${c.index})`);
+        for (let i = 0; i < A; i++) {
+          const j = s * A + i;
+          const tr = tracks[i]!;
+          const flags = b.flags[j]!;
+          const acted = (flags & ACTED_FLAG) !== 0;
+          const action = b.actionBytes === 1 ? b.actions[j]! : b.actionBytes === 2 ? av.getUint16(j * 2, true) : av.getInt32(j * 4, true);
+          const reward = b.rewardBytes === 4 ? rv.getFloat32(j * 4, true) : rv.getFloat64(j * 8, true);
+          if (acted !== live[i] || flags > 7) fail(source, `agent ${tr.name} to ${live[i] ? 'act' : 'not act (it was done)'} at step ${t}`, `flags ${flags} (chunk ${c.index})`);
+          if (!acted && (action !== 0 || reward !== 0)) fail(source, `action and reward 0 for agent ${tr.name} after it was done`, `a value at step ${t} (chunk ${c.index})`);
+          if (!(action >= 0 && action < tr.actionNames.length)) fail(source, `an action of agent ${tr.name} in [0, ${tr.actionNames.length})`, `${action} at step ${t} (chunk ${c.index})`);
+          if (!Number.isFinite(reward)) fail(source, `a finite reward of agent ${tr.name}`, `${reward} at step ${t} (chunk ${c.index})`);
+          tr.actions[t] = action;
+          tr.acted[t] = acted ? 1 : 0;
+          tr.rewards[t] = reward;
+          tr.terminated[t] = flags & 1;
+          tr.truncated[t] = (flags >> 1) & 1;
+          if (flags & 3) live[i] = false;
+        }
+      }
+      agents.forEach((a, i) => {
+        const fields = b.agents[i]!;
+        for (const f of ['q', 'probs', 'value'] as const) {
+          const q = fields[f];
+          if (!q) continue;
+          const width = f === 'value' ? 1 : a.actionNames.length;
+          const tr = tracks[i]!;
+          if (!tr[f]) {
+            // Summed over agents: 64 agents of 1024 actions must not reach 64 x the single-agent limit.
+            if (n * (f === 'value' ? A : totalActions) > MAX_ANNOTATION_VALUES) fail(source, `at most ${MAX_ANNOTATION_VALUES} values of annotation ${f} over all agents (steps x widths)`, `${n} x ${f === 'value' ? A : totalActions}`);
+            tr[f] = new Float32Array(n * width).fill(NaN);
+          }
+          this.dequantise(q, width, c.steps, t0, tr[f]!);
+        }
+      });
+      t0 += c.steps;
+    }
+    for (const tr of tracks) for (let k = 1; k < this.frameCount; k++) tr.returns[k] = tr.returns[k - 1]! + (tr.rewards[k - 1] ?? 0);
+    return tracks;
+  }
+
+  /** Inflates (bounded by its size limit and by `budget`) and checks the step block of a multi-agent chunk of A agents. */
+  private decodeAgentSteps(c: EpisodeChunk, A: number, budget: number): { block: AgentStepBlock; bytes: number } {
+    const n = c.steps;
+    const counts = this.header.agents!.map((a) => a.actionNames.length);
+    // Many agents of many actions could declare gigabytes for one chunk: a chunk's own limit and
+    // what is left of the episode's step-data budget cap it too.
+    const limit = Math.min(maxAgentStepBlockBytes(n, counts), MAX_AGENT_CHUNK_STEP_BYTES, budget);
+    let raw: unknown;
+    let bytes = 0;
+    try {
+      const inflated = inflateBounded(c.stepData, limit);
+      bytes = inflated.length;
+      raw = unpackr.unpack(inflated);
+    } catch (err) {
+      if (err instanceof InflateLimitExceeded) fail(this.source, `chunk ${c.index} step data to inflate to at most ${limit} bytes (${n} steps of ${A} agents)`, 'more');
+      fail(this.source, `chunk ${c.index} step data to decode`, err instanceof Error ? err.message : String(err), err);
+    }
+    if (
+      !isObj(raw) ||
+      !(raw.actionBytes === 1 || raw.actionBytes === 2 || raw.actionBytes === 4) ||
+      !(raw.rewardBytes === 4 || raw.rewardBytes === 8) ||
+      !isBytes(raw.actions) ||
+      raw.actions.length !== n * A * (raw.actionBytes as number) ||
+      !isBytes(raw.rewards) ||
+      raw.rewards.length !== n * A * (raw.rewardBytes as number) ||
+      !isBytes(raw.flags) ||
+      raw.flags.length !== n * A ||
+      !Array.isArray(raw.agents) ||
+      raw.agents.length !== A
+    ) {
+      fail(this.source, `chunk ${c.index} step data for ${n} steps of ${A} agents`, shapeOf(raw, ['actionBytes', 'actions', 'rewardBytes', 'rewards', 'flags']) + (isObj(raw) ? `, agents ${Array.isArray(raw.agents) ? raw.agents.length : describe(raw.agents)}` : ''));
+    }
+    (raw.agents as unknown[]).forEach((fields, i) => {
+      const name = this.header.agents![i]!.name;
+      if (!isObj(fields)) fail(this.source, `chunk ${c.index} annotations of agent ${name} as a map`, describe(fields));
+      for (const f of ['q', 'probs', 'value'] as const) {
+        const q = fields[f];
+        if (q === undefined) continue;
+        const width = f === 'value' ? 1 : counts[i]!;
+        if (!isObj(q) || q.width !== width || !Number.isFinite(q.lo) || !Number.isFinite(q.scale) || !isBytes(q.data) || q.data.length !== n * width * 2 || (q.present !== undefined && (!isBytes(q.present) || q.present.length !== n))) {
+          fail(this.source, `chunk ${c.index} annotation ${f} of agent ${name} of width ${width}`, shapeOf(q, ['width', 'lo', 'scale', 'data', 'present']));
+        }
+      }
+    });
+    return { block: raw as unknown as AgentStepBlock, bytes };
+  }
+
   private dequantise(q: QuantisedField, width: number, n: number, t0: number, out: Float32Array): void {
     const dv = new DataView(q.data.buffer, q.data.byteOffset, q.data.byteLength);
     const acc = new Uint16Array(width);
@@ -373,8 +570,8 @@ export class RecordedEpisode {
 function checkHeader(v: unknown, source: string | undefined): EpisodeHeader {
   if (!isObj(v) || v.format !== EPISODE_FORMAT) fail(source, `a first record with format '${EPISODE_FORMAT}'`, isObj(v) ? `format ${describe(v.format)}` : describe(v));
   if (!Number.isInteger(v.version)) fail(source, 'an integer version', describe(v.version));
-  if (v.version !== DISCRETE_EPISODE_VERSION && v.version !== EPISODE_VERSION) {
-    throw new UnsupportedVersionError(formatError(source ? `${COMPONENT} ${source}` : COMPONENT, `episode format version ${DISCRETE_EPISODE_VERSION} or ${EPISODE_VERSION}`, `version ${describe(v.version)}`, 'upgrade npcforge to read this file'));
+  if (v.version !== DISCRETE_EPISODE_VERSION && v.version !== EPISODE_VERSION && v.version !== MULTI_AGENT_EPISODE_VERSION) {
+    throw new UnsupportedVersionError(formatError(source ? `${COMPONENT} ${source}` : COMPONENT, `episode format version ${DISCRETE_EPISODE_VERSION}, ${EPISODE_VERSION} or ${MULTI_AGENT_EPISODE_VERSION}`, `version ${describe(v.version)}`, 'upgrade npcforge to read this file'));
   }
   const bad: string[] = [];
   if (v.kind !== 'header') bad.push(`kind=${describe(v.kind)}`);
@@ -400,6 +597,18 @@ function checkHeader(v: unknown, source: string | undefined): EpisodeHeader {
   else if (frameOk && chunkFrameBytes(v.keyframeInterval, v.frameWidth as number, v.frameHeight as number) > MAX_CHUNK_FRAME_BYTES) {
     bad.push(`keyframeInterval=${v.keyframeInterval} (at most ${MAX_CHUNK_FRAME_BYTES} frame bytes per chunk: ${v.keyframeInterval} x ${v.frameWidth}x${v.frameHeight} x 3)`);
   }
+  if (v.version === MULTI_AGENT_EPISODE_VERSION) {
+    const problem = agentsProblem(v.agents, v.learner);
+    if (problem) bad.push(`agents (${problem})`);
+    else {
+      // The base fields are the primary agent's: a reader of them alone sees the learner.
+      const agents = v.agents as Array<{ name: string; actionNames: string[] }>;
+      const primary = v.learner ? agents.find((a) => a.name === v.learner)! : agents[0]!;
+      const names = v.actionNames;
+      if (!Array.isArray(names) || names.length !== primary.actionNames.length || names.some((x, i) => x !== primary.actionNames[i])) bad.push(`actionNames (the primary agent ${primary.name}'s)`);
+      if (!isObj(v.actionSpace) || v.actionSpace.type !== 'Discrete') bad.push('actionSpace (Discrete, the primary agent\'s)');
+    }
+  } else if (v.agents !== undefined || v.learner !== undefined) bad.push(`agents or learner in a version ${v.version} header (multi-agent episodes are version ${MULTI_AGENT_EPISODE_VERSION})`);
   if (!isObj(v.meta)) bad.push(`meta=${describe(v.meta)}`);
   if (typeof v.createdAt !== 'string') bad.push(`createdAt=${describe(v.createdAt)}`);
   if (bad.length) fail(source, 'a valid episode header', bad.join(', '));

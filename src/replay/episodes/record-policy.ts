@@ -8,6 +8,7 @@ import type { Env } from '../../envs/env.js';
 import type { StepAnnotation } from './format.js';
 import type { EpisodeAction } from './encoder.js';
 import { RecordEpisode, type RecordedFile } from './record-episode.js';
+import type { RecordMultiAgentEpisode } from './record-multi-agent.js';
 
 /** What a policy returns for one observation. */
 export interface PolicyDecision {
@@ -35,6 +36,12 @@ export interface RecordPolicyEpisodeOptions<Obs> {
   meta?: Record<string, unknown>;
   /** Frames per chunk, or 'auto' (default): see EpisodeEncoderOptions. */
   keyframeInterval?: number | 'auto';
+  /**
+   * A multi-agent episode instead: `env` is one seat (`asSingleAgent`) of the game that `recorder`
+   * wraps and records (its own dir, name and meta apply; those above are ignored); the policy's
+   * annotations go to `seat`.
+   */
+  multiAgent?: { recorder: RecordMultiAgentEpisode<Obs>; seat: string };
 }
 
 const isNumbers = (v: unknown): v is ArrayLike<number> =>
@@ -55,18 +62,21 @@ export async function recordPolicyEpisode<Obs>(options: RecordPolicyEpisodeOptio
   const { env, policy, dir, name, seed, maxSteps = Infinity, meta, keyframeInterval } = options;
   if (typeof policy !== 'function') throw new InvalidConfigError(formatError('recordPolicyEpisode', 'a policy function', describe(policy), 'pass (obs, step) => ({ action, info })'));
   let file: RecordedFile | undefined;
-  const rec = new RecordEpisode(env as Env<Obs, EpisodeAction>, { dir, name: () => name, meta, keyframeInterval, onEpisode: (f) => (file = f) });
+  const ma = options.multiAgent;
+  const single = ma ? null : new RecordEpisode(env as Env<Obs, EpisodeAction>, { dir, name: () => name, meta, keyframeInterval, onEpisode: (f) => (file = f) });
+  const rec = single ?? (env as Env<Obs, EpisodeAction>);
   const nA = env.spec.actionNames.length;
   let obs = rec.reset(seed === undefined ? {} : { seed }).obs;
   for (let t = 0; t < maxSteps; t++) {
     const d = await policy(obs, t);
     const ann = annotationFromInfo(d.info, nA);
-    if (ann) rec.annotateNext(ann);
+    if (ann) (single ? single.annotateNext(ann) : ma!.recorder.annotateNext(ma!.seat, ann));
     const r = rec.step(d.action);
     obs = r.obs;
     if (r.terminated || r.truncated) break;
   }
-  // Finishes an episode cut by maxSteps without closing the caller's env.
-  rec.finishEpisode();
+  // Finishes an episode cut by maxSteps (or by the seat's end, the game going on for others) without closing the caller's env.
+  if (single) single.finishEpisode();
+  else file = ma!.recorder.finishEpisode() ?? ma!.recorder.lastFile ?? undefined;
   return file!;
 }

@@ -7,7 +7,7 @@ import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSyn
 import { dirname } from 'node:path';
 import { InvalidConfigError, formatError, describe } from '../../errors.js';
 import type { RgbFrame } from '../../envs/env.js';
-import { EpisodeEncoder, type EpisodeStart, type RecordedStep } from './encoder.js';
+import { EpisodeEncoder, type EpisodeStart, type MultiAgentRecordedStep, type RecordedStep } from './encoder.js';
 import { EPISODE_EXTENSION, type EpisodeEnd } from './format.js';
 
 export interface EpisodeFileWriterOptions {
@@ -50,6 +50,11 @@ export class EpisodeFileWriter {
   /** Adds one step (written to disk whenever a chunk completes). */
   step(s: RecordedStep): void {
     this.encoder.step(s);
+  }
+
+  /** Adds one step of a multi-agent episode (written to disk whenever a chunk completes). */
+  stepAgents(s: MultiAgentRecordedStep): void {
+    this.encoder.stepAgents(s);
   }
 
   /** Steps recorded so far. */

@@ -24,6 +24,11 @@ export interface SelfPlaySettings {
    * tag's chasers and evader, told apart by its observation).
    */
   agent: string | null;
+  /**
+   * Seats played by uniformly random actions for the whole run instead of the pool (default none):
+   * the learner never plays them (tag: chasers trained against a random evader, `["evader"]`).
+   */
+  randomSeats: string[];
 }
 
 export const DEFAULT_SELFPLAY: SelfPlaySettings = {
@@ -34,6 +39,7 @@ export const DEFAULT_SELFPLAY: SelfPlaySettings = {
   k: DEFAULT_ELO_K,
   initialElo: INITIAL_ELO,
   agent: null,
+  randomSeats: [],
 };
 
 const KEYS = Object.keys(DEFAULT_SELFPLAY) as Array<keyof SelfPlaySettings>;
@@ -72,6 +78,15 @@ export function resolveSelfPlayConfig(partial: unknown, possibleAgents?: readonl
   if (p.agent !== undefined && p.agent !== null) {
     if (typeof p.agent !== 'string' || (possibleAgents && !possibleAgents.includes(p.agent))) errs.push(`agent = ${describe(p.agent)} (want ${possibleAgents ? `one of ${possibleAgents.join(', ')}` : 'a seat name'}, or null)`);
     else out.agent = p.agent;
+  }
+  if (p.randomSeats !== undefined) {
+    const v = p.randomSeats;
+    const shown = Array.isArray(v) ? JSON.stringify(v).slice(0, 120) : describe(v);
+    const seats = Array.isArray(v) && v.length <= 64 && v.every((x) => typeof x === 'string') ? (v as string[]) : null;
+    if (!seats || new Set(seats).size !== seats.length || (possibleAgents && seats.some((x) => !possibleAgents.includes(x)))) errs.push(`randomSeats = ${shown} (want distinct seat names${possibleAgents ? ` of ${possibleAgents.join(', ')}` : ''})`);
+    else if (possibleAgents && seats.length >= possibleAgents.length) errs.push(`randomSeats = ${shown} leaves no seat for the learner`);
+    else if (out.agent !== null && seats.includes(out.agent)) errs.push(`randomSeats = ${shown} has the learner's seat ${out.agent}`);
+    else out.randomSeats = [...seats];
   }
   if (errs.length) throw new InvalidConfigError(formatError(component, 'valid self-play settings', errs.join('; '), `fix the listed fields (defaults: ${JSON.stringify(DEFAULT_SELFPLAY)})`));
   return out;

@@ -1,6 +1,7 @@
 /**
  * Matches between a trained run and a fixed opponent (`npcforge eval <run> --opponent`) and
- * between runs (`npcforge league`): the run's agent plays one seat, the opponent every other seat;
+ * between runs (`npcforge league`): the run's agent plays one seat (or a team of seats, `--seats`),
+ * the opponent every other seat;
  * both act greedily, batched over the episodes played side by side. Win, draw or loss is the sign
  * of the seat's episode return.
  */
@@ -16,7 +17,8 @@ import { EXTERNAL_SEAT, asSingleAgent, randomPolicy, type SingleAgentEnv } from 
 import { initBackend } from '../../networks/backend.js';
 import { readRunFile, type RunFile } from '../run-folder.js';
 import { loadRunAgent } from '../runner.js';
-import { actRows } from './act.js';
+import { actRows, type RowInfo } from './act.js';
+import type { MultiAgentEnv } from '../../envs/multi/multi-agent-env.js';
 import { scoreOfReturn } from './elo.js';
 import { POOL_DIR, learnerSeat, loadPoolSnapshot, makeRunEnv } from './selfplay.js';
 import { DEFAULT_SELFPLAY } from './config.js';
@@ -32,8 +34,10 @@ export interface MatchOptions {
   game: string;
   /** Options of the multi-agent game. */
   envOptions: Record<string, unknown>;
-  /** The seat `player` plays. */
+  /** The seat `player` plays; its return is the one reported. */
   seat: string;
+  /** Further seats `player` also plays (tag: both chasers); the opponent plays the rest. */
+  teamSeats?: readonly string[];
   player: MatchActor;
   opponent: MatchOpponent;
   episodes: number;
@@ -41,6 +45,20 @@ export interface MatchOptions {
   seed: number;
   /** Episodes played side by side (default min(episodes, 16)). */
   parallel?: number;
+  /** When given, receives each episode's length in steps, by episode index. */
+  lengths?: number[];
+  /** Records the episodes (`npcforge record --opponent`): wraps each side-by-side env, gets what the agents thought. */
+  recorder?: MatchRecorder;
+}
+
+/** Recording hooks of a match; `slot` is the side-by-side env (0 .. parallel-1) the call is about. */
+export interface MatchRecorder {
+  /** Wraps the multi-agent game of a slot (opponents `random` or a trained agent). */
+  wrapMultiAgent(multi: MultiAgentEnv<ObsArray, number>, slot: number): MultiAgentEnv<ObsArray, number>;
+  /** Wraps the single-agent game of a slot (`bot`: the game's scripted opponent plays inside it). */
+  wrapBotGame(env: Env<ObsArray, number>, slot: number): Env<ObsArray, number>;
+  /** What the agent in `seat` of a slot thought before the slot's next step. */
+  annotate(slot: number, seat: string, info: RowInfo): void;
 }
 
 /** What `eval --opponent --json` prints. */
@@ -60,8 +78,11 @@ export function summariseMatch(returns: readonly number[]): MatchSummary {
 
 /** Plays the episodes; returns the player's return of each, by episode index. */
 export async function playMatch(o: MatchOptions): Promise<number[]> {
+  const team = new Set((o.teamSeats ?? []).filter((t) => t !== o.seat));
+  if (team.size && o.opponent.kind === 'bot') throw new InvalidConfigError(formatError('--seats', 'one seat against the scripted bot', [o.seat, ...team].join(', '), 'drop --seats, or play another opponent'));
   const k = Math.max(1, Math.min(o.parallel ?? 16, o.episodes));
-  const envs: Array<Env<ObsArray, number>> = Array.from({ length: k }, () => matchEnv(o));
+  const envs: Array<Env<ObsArray, number>> = Array.from({ length: k }, (_, slot) => matchEnv(o, slot));
+  const rec = o.recorder;
   const returns = new Array<number>(o.episodes).fill(0);
   const slot = new Int32Array(k).fill(-1);
   const obs: ObsArray[] = new Array(k);
@@ -80,24 +101,32 @@ export async function playMatch(o: MatchOptions): Promise<number[]> {
     for (;;) {
       const live = [...slot.keys()].filter((s) => slot[s]! >= 0);
       if (!live.length) break;
-      const actions = await actRows(o.player, live.map((s) => obs[s]!), null);
-      if (o.opponent.kind === 'agent') {
-        const rows: ObsArray[] = [];
-        const where: Array<[number, string]> = [];
+      const actions = await actRows(o.player, live.map((s) => obs[s]!), null, rec && ((i, info) => rec.annotate(live[i]!, o.seat, info)));
+      if (o.opponent.kind === 'agent' || team.size) {
+        // External seats: the player's team seats, and the opponent agent's seats; each agent acts on its rows in one batch.
+        const per = new Map<number, Record<string, number>>();
+        const byAgent = new Map<MatchActor, { rows: ObsArray[]; where: Array<[number, string]> }>();
         for (const s of live) {
           for (const [seat, x] of Object.entries((envs[s] as SingleAgentEnv<ObsArray, number>).otherObservations())) {
-            rows.push(x);
-            where.push([s, seat]);
+            // otherObservations() also has the seats a random policy plays inside the env.
+            const agent = team.has(seat) ? o.player : o.opponent.kind === 'agent' ? o.opponent.agent : null;
+            if (!agent) continue;
+            const group = byAgent.get(agent) ?? { rows: [], where: [] };
+            group.rows.push(x);
+            group.where.push([s, seat]);
+            byAgent.set(agent, group);
           }
         }
-        const other = await actRows(o.opponent.agent, rows, null);
-        const per = new Map<number, Record<string, number>>();
-        where.forEach(([s, seat], j) => (per.set(s, { ...(per.get(s) ?? {}), [seat]: other[j]! })));
+        for (const [agent, group] of byAgent) {
+          const acts = await actRows(agent, group.rows, null, rec && ((j, info) => rec.annotate(group.where[j]![0], group.where[j]![1], info)));
+          group.where.forEach(([s, seat], j) => per.set(s, { ...(per.get(s) ?? {}), [seat]: acts[j]! }));
+        }
         for (const s of live) (envs[s] as SingleAgentEnv<ObsArray, number>).setOtherActions(per.get(s) ?? {});
       }
       live.forEach((s, i) => {
         const r = envs[s]!.step(actions[i]!);
         returns[slot[s]!]! += r.reward;
+        if (o.lengths) o.lengths[slot[s]!] = (o.lengths[slot[s]!] ?? 0) + 1;
         obs[s] = r.obs;
         if (r.terminated || r.truncated) start(s);
       });
@@ -109,10 +138,20 @@ export async function playMatch(o: MatchOptions): Promise<number[]> {
 }
 
 /** The player's seat as a single-agent env, the other seats played by the opponent. */
-function matchEnv(o: MatchOptions): Env<ObsArray, number> {
-  if (o.opponent.kind === 'bot') return botEnv(o.game, o.envOptions, o.seat);
-  const multi = makeMultiAgent<ObsArray, number>(o.game, o.envOptions);
-  const others = Object.fromEntries(multi.possibleAgents.filter((a) => a !== o.seat).map((a) => [a, o.opponent.kind === 'random' ? randomPolicy<ObsArray, number>(multi.actionSpace(a)) : (EXTERNAL_SEAT as typeof EXTERNAL_SEAT)]));
+function matchEnv(o: MatchOptions, slot: number): Env<ObsArray, number> {
+  if (o.opponent.kind === 'bot') {
+    const env = botEnv(o.game, o.envOptions, o.seat);
+    return o.recorder ? o.recorder.wrapBotGame(env, slot) : env;
+  }
+  const made = makeMultiAgent<ObsArray, number>(o.game, o.envOptions);
+  const team = o.teamSeats ?? [];
+  const bad = team.filter((t) => !made.possibleAgents.includes(t));
+  if (bad.length || !made.possibleAgents.includes(o.seat)) {
+    made.close();
+    throw new InvalidConfigError(formatError('--seats', `seats of ${o.game} (${made.possibleAgents.join(', ')})`, [o.seat, ...team].join(', '), 'name seats the game has'));
+  }
+  const multi = o.recorder ? o.recorder.wrapMultiAgent(made, slot) : made;
+  const others = Object.fromEntries(multi.possibleAgents.filter((a) => a !== o.seat).map((a) => [a, o.opponent.kind === 'random' && !team.includes(a) ? randomPolicy<ObsArray, number>(multi.actionSpace(a)) : (EXTERNAL_SEAT as typeof EXTERNAL_SEAT)]));
   return asSingleAgent(multi, { agent: o.seat, others });
 }
 

@@ -39,9 +39,14 @@ export interface SelfPlayState {
   returns: number[];
 }
 
-/** The learner's seat in sub-env `i`: the fixed seat, or the seats in turn (one shared policy). */
-export function learnerSeat(possibleAgents: readonly string[], settings: Pick<SelfPlaySettings, 'agent'>, i: number): string {
-  return settings.agent ?? possibleAgents[i % possibleAgents.length]!;
+/**
+ * The learner's seat in sub-env `i`: the fixed seat, or the seats in turn (one shared policy),
+ * leaving out the seats random moves play.
+ */
+export function learnerSeat(possibleAgents: readonly string[], settings: Pick<SelfPlaySettings, 'agent'> & Partial<Pick<SelfPlaySettings, 'randomSeats'>>, i: number): string {
+  if (settings.agent !== null && settings.agent !== undefined) return settings.agent;
+  const seats = possibleAgents.filter((a) => !(settings.randomSeats ?? []).includes(a));
+  return seats[i % seats.length]!;
 }
 
 /** `--selfplay` on a game without a multi-agent registration: one line naming the game. */
@@ -53,19 +58,30 @@ export function requireMultiAgentGame(game: string): MultiAgentEnv<ObsArray, num
   }
 }
 
+/** Hooks of `makeRunEnv`: a recorder wraps the multi-agent game of a game that is multi-agent only. */
+export interface RunEnvHooks {
+  /**
+   * Called with the multi-agent game (before the seats are assigned), the learner's seat and who
+   * plays the other seats; returns the game to seat them at. Not called when the run env is a
+   * single-agent game (`make`): its episodes are single-agent ones.
+   */
+  wrapMultiAgent?: (multi: MultiAgentEnv<ObsArray, number>, seats: { learner: string; others: 'random' }) => MultiAgentEnv<ObsArray, number>;
+}
+
 /**
  * The single-agent env the run is evaluated (and its episodes recorded) in: a self-play run's
  * learner seat against the game's scripted opponent when the id is also a single-agent game
  * (`make('pong')`: the right paddle against the bot; the multi-agent `maxSteps` option is dropped),
  * else against uniformly random other seats. A run without self-play: `make(game, envOptions)`.
  */
-export function makeRunEnv(cfg: Pick<ResolvedRunConfig, 'game' | 'run' | 'selfplay'>): Env<ObsArray, number> {
+export function makeRunEnv(cfg: Pick<ResolvedRunConfig, 'game' | 'run' | 'selfplay'>, hooks: RunEnvHooks = {}): Env<ObsArray, number> {
   if (!cfg.selfplay) return make(cfg.game, cfg.run.envOptions) as Env<ObsArray, number>;
   if (isRegistered(cfg.game)) {
     const { maxSteps: _drop, ...options } = cfg.run.envOptions;
     return make(cfg.game, options) as Env<ObsArray, number>;
   }
-  const multi = makeMultiAgent<ObsArray, number>(cfg.game, cfg.run.envOptions);
+  const made = makeMultiAgent<ObsArray, number>(cfg.game, cfg.run.envOptions);
+  const multi = hooks.wrapMultiAgent ? hooks.wrapMultiAgent(made, { learner: learnerSeat(made.possibleAgents, cfg.selfplay, 0), others: 'random' }) : made;
   const seat = learnerSeat(multi.possibleAgents, cfg.selfplay, 0);
   const others = Object.fromEntries(multi.possibleAgents.filter((a) => a !== seat).map((a) => [a, randomPolicy<ObsArray, number>(multi.actionSpace(a))]));
   return asSingleAgent(multi, { agent: seat, others });
@@ -106,7 +122,7 @@ export class SelfPlay {
     return new SyncVectorEnv((i) => {
       const multi = makeMultiAgent<ObsArray, number>(game, run.envOptions);
       const seat = learnerSeat(multi.possibleAgents, this.settings, i);
-      const others = Object.fromEntries(multi.possibleAgents.filter((a) => a !== seat).map((a) => [a, EXTERNAL_SEAT] as const));
+      const others = Object.fromEntries(multi.possibleAgents.filter((a) => a !== seat).map((a) => [a, this.settings.randomSeats.includes(a) ? randomPolicy<ObsArray, number>(multi.actionSpace(a)) : (EXTERNAL_SEAT as typeof EXTERNAL_SEAT)]));
       const env = asSingleAgent(multi, { agent: seat, others });
       this.envs[i] = env;
       return env;
@@ -125,6 +141,7 @@ export class SelfPlay {
     const where: Array<[number, string]> = [];
     this.envs.forEach((env, i) => {
       for (const [seat, obs] of Object.entries(env.otherObservations())) {
+        if (this.settings.randomSeats.includes(seat)) continue;
         rows.push(obs);
         where.push([i, seat]);
       }

@@ -196,13 +196,15 @@ describe('reading version 1 and version 2 files', () => {
     expect(Buffer.from(encodeEpisode(start, first, steps, { keyframeInterval: 4 })).equals(Buffer.from(golden))).toBe(true);
   });
 
-  it('a hand-built version 2 file with Box actions reads; version 3 asks for an upgrade', () => {
+  it('a hand-built version 2 file with Box actions reads; version 4 asks for an upgrade', () => {
     const ep = readEpisode(episode2(header2(BOX2), { actionBytes: 4, actions: f32([0.5, -1, 2, 1, -2, 0, 0.25, 0.75]) }));
     expect(Array.from(ep.actions)).toEqual([0.5, -1, 2, 1, -2, 0, 0.25, 0.75]);
     expect(ep.action(3)).toEqual(Float32Array.of(0.25, 0.75));
     expect(() => ep.action(4)).toThrow(InvalidConfigError);
-    expect(() => readEpisode(episode2(header2(BOX2, { version: 3 }), { actionBytes: 4, actions: f32(new Array(8).fill(0)) }))).toThrow(UnsupportedVersionError);
-    expect(() => readEpisode(episode2(header2(BOX2, { version: 3 }), { actionBytes: 4, actions: f32(new Array(8).fill(0)) }))).toThrow(/expected episode format version 1 or 2, received version 3/);
+    expect(() => readEpisode(episode2(header2(BOX2, { version: 4 }), { actionBytes: 4, actions: f32(new Array(8).fill(0)) }))).toThrow(UnsupportedVersionError);
+    expect(() => readEpisode(episode2(header2(BOX2, { version: 4 }), { actionBytes: 4, actions: f32(new Array(8).fill(0)) }))).toThrow(/expected episode format version 1, 2 or 3, received version 4/);
+    // Version 3 is the multi-agent format: a single-agent header claiming it lacks its agents.
+    expect(() => readEpisode(episode2(header2(BOX2, { version: 3 }), { actionBytes: 4, actions: f32(new Array(8).fill(0)) }))).toThrow(/received .*agents \(1 to 64 agents\)/);
   });
 
   it('names what is wrong with the actions of a hostile file', () => {

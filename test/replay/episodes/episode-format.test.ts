@@ -31,7 +31,7 @@ import {
   type StepAnnotation,
 } from '../../../src/replay/episodes/index.js';
 import { GridGame, fakeAnnotation } from './grid-game.js';
-import { header, hostileEpisodes, smallEpisode } from './hostile-episodes.js';
+import { header, hostileEpisodes, multiAgentEpisode, smallEpisode } from './hostile-episodes.js';
 import { readEpisodeFile } from '../../../src/replay/episodes/index.js';
 import { MAX_CHUNK_FRAME_BYTES, MAX_EPISODE_BYTES, msgpackExtent } from '../../../src/replay/episodes/format.js';
 
@@ -275,9 +275,9 @@ describe('episode reader rejects what is not a valid episode', () => {
   }
 
   it('rejects unknown versions with UnsupportedVersionError', () => {
-    const bytes = pack({ format: EPISODE_FORMAT, version: 3, kind: 'header' });
+    const bytes = pack({ format: EPISODE_FORMAT, version: 4, kind: 'header' });
     expect(() => readEpisode(bytes)).toThrow(UnsupportedVersionError);
-    expect(() => readEpisode(bytes)).toThrow(/expected episode format version 1 or 2, received version 3/);
+    expect(() => readEpisode(bytes)).toThrow(/expected episode format version 1, 2 or 3, received version 4/);
   });
 
   it('rejects other files, empty input and non-integer versions', () => {
@@ -336,6 +336,10 @@ describe('episode format limits (checked before allocating)', () => {
 
   it('the hand-built base episode is valid', () => {
     expect(readEpisode(smallEpisode()).stepCount).toBe(4);
+    // And the multi-agent builder's, so its hostile variants fail on what they aim at.
+    const ma = readEpisode(multiAgentEpisode(3, 2, 4, true));
+    expect(ma.agents!.map((a) => a.name)).toEqual(['p0', 'p1', 'p2']);
+    expect(ma.agentAnnotation(1, 3)!.q).toEqual([0, 0]);
   });
 
   for (const h of hostileEpisodes()) {
@@ -357,6 +361,10 @@ describe('episode format limits (checked before allocating)', () => {
     expect(byName['frame chunk inflating to 1 GiB (valid CRC)']).toMatch(/expected chunk 0 frames to inflate to their declared 768 bytes, received more/);
     expect(byName['step data inflating to 1 GiB (valid CRC)']).toMatch(/expected chunk 0 step data to inflate to at most \d+ bytes \(4 steps, 3 actions\), received more/);
     expect(byName['1024 actions x 20480 steps of zeroed Q-data']).toMatch(/expected at most 16777216 values of annotation q \(steps x width\), received 20480 x 1024/);
+    expect(byName['multi-agent: 64 agents x 65537 steps']).toMatch(/expected at most 4194304 agent-steps \(steps x agents\), received 65537 x 64/);
+    expect(byName['multi-agent: 64 agents of 1024 actions, 4096 steps, step data inflating to 64 MiB']).toMatch(/expected chunk 0 step data to inflate to at most 33554432 bytes \(4096 steps of 64 agents\), received more/);
+    expect(byName['multi-agent: 64 agents of 1024 actions, 384 steps of Q-values']).toMatch(/expected at most 16777216 values of annotation q over all agents \(steps x widths\), received 384 x 65536/);
+    expect(byName['multi-agent: 65 agents']).toMatch(/received agents \(1 to 64 agents\)/);
     expect(byName['more than 2^16 chunks of one step']).toMatch(/expected at most 65536 chunks, received more/);
     expect(byName['more than 2^22 steps']).toMatch(/expected at most 4194304 steps, received more by chunk 1024/);
     expect(byName['a Box action space of 1e6 x 1e6 elements']).toMatch(/actionSpace of type Box \(version 2: a Box action space of 1 to 1024 elements\)/);

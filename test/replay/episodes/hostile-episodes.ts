@@ -84,6 +84,27 @@ export function episode2(h: Rec, block: Rec): Uint8Array {
   return episode([h, chunk(0, { frames: 4, steps: 4, frameData: frames8(4), stepData: deflate(pack({ rewardBytes: 4, rewards: new Uint8Array(16), flags: new Uint8Array(4), ...block })) }), chunk(1, { frames: 1, steps: 0, frameData: frames8(1), stepData: deflate(pack(empty)) }), end(4, 2)]);
 }
 
+/** A version 3 (multi-agent) header of `agents` agents with `nA` actions each; `over` replaces fields. */
+export function header3(agents: number, nA: number, over: Rec = {}): Rec {
+  const actionNames = Array.from({ length: nA }, (_, i) => `a${i}`);
+  const list = Array.from({ length: agents }, (_, i) => ({ name: `p${i}`, actionNames, actionSpace: { type: 'Discrete', n: nA, start: 0 }, observationSpace: { type: 'Discrete', n: 2, start: 0 }, controller: 'random' }));
+  return header({ version: 3, agents: list, learner: null, actionNames, actionSpace: { type: 'Discrete', n: nA, start: 0 }, ...over });
+}
+
+/** A multi-agent step block of `n` steps of `agents` agents, all acting; `q` (nA actions) on every agent when given. */
+export function agentStepBlock(n: number, agents: number, q?: number): Uint8Array {
+  const fields = q === undefined ? {} : { q: { width: q, lo: 0, scale: 1, data: new Uint8Array(n * q * 2) } };
+  return pack({ actionBytes: 1, actions: new Uint8Array(n * agents), rewardBytes: 4, rewards: new Uint8Array(n * agents * 4), flags: new Uint8Array(n * agents).fill(4), agents: Array.from({ length: agents }, () => fields) });
+}
+
+/** A multi-agent episode of `chunks` chunks of `n` steps of `agents` agents with `nA` actions each (Q-values on every agent with `q`), and the last frame. */
+export function multiAgentEpisode(agents: number, nA: number, n: number, q: boolean, chunks = 1): Uint8Array {
+  const sd = deflate(agentStepBlock(n, agents, q ? nA : undefined));
+  const fd = deflate(new Uint8Array(n * 8 * 8 * 3));
+  const full = Array.from({ length: chunks }, (_, i) => chunk(i, { K: n, frames: n, steps: n, frameData: fd, stepData: sd }));
+  return episode([header3(agents, nA, { keyframeInterval: n }), ...full, chunk(chunks, { K: n, frames: 1, steps: 0, frameData: frames8(1), stepData: deflate(agentStepBlock(0, agents)) }), end(n * chunks, chunks + 1)]);
+}
+
 /** Every hostile episode with the error class its reading (or verifying) must end in. */
 export function hostileEpisodes(): Array<{ name: string; bytes: Uint8Array; expect: string; verify?: boolean }> {
   const K = 4096;
@@ -108,7 +129,25 @@ export function hostileEpisodes(): Array<{ name: string; bytes: Uint8Array; expe
     const full = Array.from({ length: 5 }, (_, i) => chunk(i, { K, frames: K, steps: K, frameData: fd, stepData: sd }));
     return episode([header2(box, { keyframeInterval: K }), ...full, chunk(5, { K, frames: 1, steps: 0, frameData: frames8(1), stepData: sd }), end(5 * K, 6)]);
   };
+  const multiAgent = multiAgentEpisode;
+  const manyAgentSteps = (): Uint8Array => {
+    // 64 agents x 65,537 steps: over MAX_AGENT_STEP_VALUES before any step block is read.
+    const sd = deflate(agentStepBlock(0, 64));
+    const fd = deflate(new Uint8Array(K * 8 * 8 * 3));
+    const full = Array.from({ length: 16 }, (_, i) => chunk(i, { K, frames: K, steps: K, frameData: fd, stepData: sd }));
+    return episode([header3(64, 2, { keyframeInterval: K }), ...full, chunk(16, { K, frames: 2, steps: 1, frameData: frames8(2), stepData: sd }), end(16 * K + 1, 17)]);
+  };
   return [
+    { name: 'multi-agent: 64 agents x 65537 steps', bytes: manyAgentSteps(), expect: 'EpisodeFormatError' },
+    // 64 agents x 1024 actions x 4096 steps may hold ~1 GiB of annotations: the chunk's step data is cut at 32 MiB (a 64 MiB zero bomb here).
+    {
+      name: 'multi-agent: 64 agents of 1024 actions, 4096 steps, step data inflating to 64 MiB',
+      bytes: episode([header3(64, 1024, { keyframeInterval: K }), chunk(0, { K, frames: K, steps: K, frameData: deflate(new Uint8Array(K * 8 * 8 * 3)), stepData: zeroBomb(1 << 26) }), chunk(1, { K, frames: 1, steps: 0, frameData: frames8(1), stepData: deflate(agentStepBlock(0, 64)) }), end(K, 2)]),
+      expect: 'EpisodeFormatError',
+    },
+    // 3 chunks of 128 steps x 65,536 actions in all: over MAX_ANNOTATION_VALUES, refused before the arrays are allocated.
+    { name: 'multi-agent: 64 agents of 1024 actions, 384 steps of Q-values', bytes: multiAgent(64, 1024, 128, true, 3), expect: 'EpisodeFormatError' },
+    { name: 'multi-agent: 65 agents', bytes: multiAgent(65, 2, 4, false), expect: 'EpisodeFormatError' },
     { name: 'Box actions with a NaN value', bytes: episode2(header2(BOX2), { actionBytes: 4, actions: f32([0, 0, 1, NaN, 0, 0, 0, 0]) }), expect: 'EpisodeFormatError' },
     { name: 'Box actions with an infinite value', bytes: episode2(header2(BOX2), { actionBytes: 4, actions: f32([0, 0, 1, 0, Infinity, 0, 0, 0]) }), expect: 'EpisodeFormatError' },
     { name: 'Box actions one value short', bytes: episode2(header2(BOX2), { actionBytes: 4, actions: f32([0, 0, 1, 0, 0, 0, 0]) }), expect: 'EpisodeFormatError' },

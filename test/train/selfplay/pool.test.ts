@@ -90,6 +90,19 @@ describe('resolveSelfPlayConfig', () => {
     const m = (err as Error).message;
     for (const w of ['window = 0', 'playLatestProb = 2', 'agent = "middle"', '"extra" is not']) expect(m).toContain(w);
   });
+
+  it('checks randomSeats against the seats: distinct known names, at least one seat left, not the learner\'s', () => {
+    const seats = ['chaser_0', 'chaser_1', 'evader'];
+    expect(resolveSelfPlayConfig({ randomSeats: ['evader'] }, seats).randomSeats).toEqual(['evader']);
+    const bad: Array<[unknown, string]> = [
+      [{ randomSeats: ['prey'] }, 'randomSeats = ["prey"] (want distinct seat names of chaser_0'],
+      [{ randomSeats: ['evader', 'evader'] }, 'want distinct seat names'],
+      [{ randomSeats: 'evader' }, 'randomSeats = "evader"'],
+      [{ randomSeats: seats }, 'leaves no seat for the learner'],
+      [{ randomSeats: ['evader'], agent: 'evader' }, "has the learner's seat evader"],
+    ];
+    for (const [given, want] of bad) expect(() => resolveSelfPlayConfig(given, seats)).toThrow(want);
+  });
 });
 
 describe('league and match summaries', () => {

@@ -71,4 +71,24 @@ describe('SelfPlay seats', () => {
     await vec.close();
     rmSync(dir, { recursive: true, force: true });
   });
+
+  it('randomSeats: the learner takes the other seats in turn; random moves play those seats, the pool only the rest', async () => {
+    const seats = ['chaser_0', 'chaser_1', 'evader'];
+    expect([0, 1, 2, 3].map((i) => learnerSeat(seats, { agent: null, randomSeats: ['evader'] }, i))).toEqual(['chaser_0', 'chaser_1', 'chaser_0', 'chaser_1']);
+    const dir = mkdtempSync(join(tmpdir(), 'npcforge-selfplay-random-'));
+    const cfg = config(null);
+    const sp = new SelfPlay({ cfg: { ...cfg, selfplay: { ...cfg.selfplay, randomSeats: ['evader'] } }, runDir: dir, numEnvs: 3 });
+    const vec = sp.createEnvs();
+    expect(vec.envs.map((e) => (e as SingleAgentEnv<ObsArray, number>).agent)).toEqual(['chaser_0', 'chaser_1', 'chaser_0']);
+    await vec.reset({ seed: 1 });
+    const learner = stubAgent(2, 5);
+    for (let t = 0; t < 3; t++) {
+      await sp.actOthers(learner);
+      // One teammate chaser per env acts through the pool; the evader moves at random inside the env.
+      expect(learner.calls.at(-1)!.rows).toBe(3);
+      await vec.step(new Int32Array(3));
+    }
+    await vec.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
 });
