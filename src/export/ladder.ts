@@ -5,8 +5,10 @@
  *
  * The rule (docs/export.md, "Difficulty ladders"):
  * 1. Candidates: the pool snapshots of the run's latest checkpoint (or `--checkpoint`). When there
- *    are more than `candidates` (default 2N), that many are kept by the spread rule (3) on their
- *    training Elo, so the league stays affordable.
+ *    are more than `candidates` (default 2N), that many are kept evenly spaced over the pool in
+ *    step order, the first and the last always (`thinPool`), so the league stays affordable. Not
+ *    by training Elo: a snapshot is rated only while it is among the `window` newest, so old
+ *    snapshots keep the learner's rating of their time, which says little about them later.
  * 2. Ratings: a round-robin league among the candidates (`gamesPerPair` games per pair, the league
  *    code of `npcforge league`), rated by the maximum-likelihood Elo fit of all its games
  *    (`fitElo`: unlike `league`'s sequential updates, independent of the order of the games).
@@ -17,7 +19,7 @@
  *    against the lower one in the league (`pickChain`). That is the issue's measure of a ladder
  *    (each level beats the one below in at least 60% of games); on a pong pool it beat evenly
  *    spaced ratings on fresh games (docs/export.md).
- *    Without a league (and to thin the candidates): the spread rule (`pickSpread`), N target
+ *    Without a league: the spread rule (`pickSpread`), N target
  *    ratings evenly spaced from the lowest to the highest rating, each target in turn taking the
  *    nearest candidate not taken yet (ties: the earlier snapshot).
  *    Either way the picks sorted by rating are the levels, weakest first.
@@ -124,6 +126,15 @@ export function pickSpread<T extends { step: number; elo: number }>(items: reado
   return [...taken].sort((a, b) => a.elo - b.elo || a.step - b.step);
 }
 
+/** `k` of `items` (in step order) evenly spaced by index, the first and the last included; all of them when k >= their number. */
+export function thinPool<T extends { step: number }>(items: readonly T[], k: number): T[] {
+  const sorted = [...items].sort((a, b) => a.step - b.step);
+  if (k >= sorted.length) return sorted;
+  if (k === 1) return [sorted[sorted.length - 1]!];
+  // Spacing (m - 1) / (k - 1) >= 1 when k <= m, so the rounded indices are distinct.
+  return Array.from({ length: k }, (_, i) => sorted[Math.round((i * (sorted.length - 1)) / (k - 1))]!);
+}
+
 /**
  * The chain rule: `n` of `items` (taken in rating order, ties by step) whose smallest adjacent step
  * `step(higher, lower)` is largest; among equal chains, the first found (dynamic programming over
@@ -186,7 +197,7 @@ export async function exportLadder(o: LadderExportOptions): Promise<LadderExport
   const { entries } = readRunPool(o.runDir, o.checkpoint);
   if (entries.length < n) ladderError(`at least ${n} distinct pool snapshots for ${n} levels`, `${entries.length} in ${describe(join(o.runDir, POOL_DIR))}`, `pass --ladder ${Math.max(2, entries.length)} or fewer, or train longer (or with a smaller selfplay.saveEvery)`);
   const pool = entries.map((e) => ({ step: e.step, trainingElo: e.rating, elo: e.rating }));
-  const candidates = games > 0 && pool.length > maxCandidates ? pickSpread(pool, maxCandidates).sort((a, b) => a.step - b.step) : pool;
+  const candidates = games > 0 ? thinPool(pool, maxCandidates) : pool;
 
   const agents = new Map<number, { agent: Agent; seat: string }>();
   const load = async (step: number): Promise<{ agent: Agent; seat: string }> => {

@@ -12,7 +12,7 @@ import { main } from '../../src/cli/main.js';
 import { train } from '../../src/train/runner.js';
 import { resolveRunConfig } from '../../src/train/run-config.js';
 import { resolveSelfPlayRunConfig } from '../../src/cli/commands/selfplay-flags.js';
-import { exportLadder, pickChain, pickSpread, readRunPool } from '../../src/export/ladder.js';
+import { exportLadder, pickChain, pickSpread, readRunPool, thinPool } from '../../src/export/ladder.js';
 import { pairRecord } from '../../src/train/selfplay/league.js';
 import { fitElo, scoreOfReturn } from '../../src/train/selfplay/elo.js';
 import { loadPolicy, parseLadderFile, type LadderFile } from '../../src/runtime/index.js';
@@ -64,6 +64,16 @@ describe('pickSpread', () => {
   });
 });
 
+describe('thinPool', () => {
+  it('keeps k snapshots evenly spaced in step order, the first and the last always', () => {
+    const pool = [40, 0, 10, 30, 20, 50, 60].map((step) => ({ step }));
+    expect(thinPool(pool, 3).map((x) => x.step)).toEqual([0, 30, 60]);
+    expect(thinPool(pool, 4).map((x) => x.step)).toEqual([0, 20, 40, 60]);
+    expect(thinPool(pool, 6).map((x) => x.step)).toEqual([0, 10, 20, 40, 50, 60]);
+    expect(thinPool(pool, 9).map((x) => x.step)).toEqual([0, 10, 20, 30, 40, 50, 60]);
+  });
+});
+
 describe('pickChain', () => {
   it('takes the chain in rating order whose smallest step (win rate of the higher over the lower) is largest', () => {
     const [A, B, C, D] = [{ step: 0, elo: 1000 }, { step: 1, elo: 1100 }, { step: 2, elo: 1200 }, { step: 3, elo: 1300 }];
@@ -97,8 +107,8 @@ describe('exportLadder', () => {
     const r = await exportLadder({ runDir: pong, levels: 3, outDir: out, gamesPerPair: 6, candidates: 5 });
     const { entries } = readRunPool(pong);
     expect(entries.map((e) => e.step)).toEqual([0, 128, 256, 384, 512, 640, 768, 896, 1024]);
-    // Thinned to 5 candidates by the training Elo, with the same rule.
-    expect(r.candidates.map((x) => x.step)).toEqual(pickSpread(entries.map((e) => ({ step: e.step, elo: e.rating })), 5).map((x) => x.step).sort((a, b) => a - b));
+    // Thinned to 5 candidates evenly spaced over the pool.
+    expect(r.candidates.map((x) => x.step)).toEqual([0, 256, 512, 768, 1024]);
     expect(r.pairs).toHaveLength(10);
     for (const p of r.pairs) expect(p.returns).toHaveLength(6);
     // The ratings are the maximum-likelihood fit of the league's games; the picks follow the chain rule on the league's win rates.

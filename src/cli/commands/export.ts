@@ -17,7 +17,7 @@ export function registerExport(program: Command): void {
     .option('--json', 'print the policy.json written (with --ladder: the ladder.json)')
     .option('--ladder <n>', 'export a difficulty ladder of n >= 2 levels from a self-play run\'s pool (default out: <run>/ladder)', parseLadder)
     .option('--ladder-games <g>', `with --ladder: league games per pair of candidates before picking (0: pick by the training Elo)`, intArg('--ladder-games', 0), DEFAULT_LADDER_GAMES)
-    .option('--ladder-candidates <c>', 'with --ladder: most pool snapshots in the league (default 2n; more are thinned by training Elo)', intArg('--ladder-candidates', 2))
+    .option('--ladder-candidates <c>', 'with --ladder: most pool snapshots in the league (default 2n; more are thinned evenly in step order)', intArg('--ladder-candidates', 2))
     .option('--ladder-names <list>', 'with --ladder: comma-separated level names, weakest first (default level-1..level-n; a ladder of 3 also answers to easy, medium, hard)', (v: string) => v.split(',').map((x) => x.trim()))
     .option(IMPORT_FLAG, IMPORT_HELP, collectImport, [])
     .addHelpText('after', '\nWith --ladder: candidates = the pool snapshots of the checkpoint; they play a round-robin league\n(--ladder-games per pair) and the levels are the snapshots nearest to n ratings evenly spaced\nfrom the lowest to the highest, weakest first. See docs/export.md, "Difficulty ladders".')
