@@ -25,6 +25,7 @@ const benches: Record<string, () => Promise<{ bench: Bench }>> = {
   'arena-page': () => import('./arena-page.js'),
   'selfplay-pong': () => import('./selfplay-pong.js'),
   'selfplay-tag': () => import('./selfplay-tag.js'),
+  ladder: () => import('./ladder.js'),
 };
 
 /** Standalone benchmark scripts in dist/bench, with their one-line descriptions. */

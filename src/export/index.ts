@@ -1,1 +1,2 @@
 export * from './export-policy.js';
+export * from './ladder.js';

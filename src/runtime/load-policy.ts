@@ -29,27 +29,29 @@ export const MAX_WEIGHT_BYTES = 512 << 20;
  * (files; null for URLs); `read` fails with CheckpointError when the file holds more than `max`
  * bytes, without reading (or keeping) more than that.
  */
-interface Reader {
+export interface BundleReader {
   size(name: string): Promise<number | null>;
   read(name: string, max: number): Promise<Uint8Array>;
 }
+type Reader = BundleReader;
 
 function isUrl(source: string): boolean {
   return /^(https?:|blob:|data:)/.test(source) || typeof (globalThis as { document?: unknown }).document !== 'undefined';
 }
 
-function bundleError(expected: string, received: string, fix = 'export the policy again with npcforge export'): never {
-  throw new CheckpointError(formatError('loadPolicy', expected, received, fix));
+function bundleError(expected: string, received: string, fix = 'export the policy again with npcforge export', component = 'loadPolicy'): never {
+  throw new CheckpointError(formatError(component, expected, received, fix));
 }
 
-function missing(source: string, name: string, cause: unknown): never {
+function missing(source: string, name: string, cause: unknown, component: string): never {
   const code = (cause as { code?: unknown })?.code;
   const why = typeof code === 'string' ? code : ((cause as Error)?.message ?? String(cause));
-  throw new CheckpointError(formatError('loadPolicy', `${name} in the policy bundle`, `${describe(source)} without a readable ${name} (${why})`, 'pass the folder or URL written by npcforge export, with all its files'), { cause });
+  const what = component === 'loadPolicy' ? 'the policy bundle' : 'the ladder folder';
+  throw new CheckpointError(formatError(component, `${name} in ${what}`, `${describe(source)} without a readable ${name} (${why})`, 'pass the folder or URL written by npcforge export, with all its files'), { cause });
 }
 
-function tooLarge(name: string, max: number, size: number | string): never {
-  bundleError(`${name} of at most ${max} bytes`, `${size} bytes`);
+function tooLarge(name: string, max: number, size: number | string, component: string): never {
+  bundleError(`${name} of at most ${max} bytes`, `${size} bytes`, undefined, component);
 }
 
 /**
@@ -62,18 +64,18 @@ function checkBundlePath(name: unknown, field: string): string {
   return name;
 }
 
-function urlReader(source: string, fetchImpl: typeof globalThis.fetch): Reader {
+function urlReader(source: string, fetchImpl: typeof globalThis.fetch, component: string): Reader {
   const page = (globalThis as { location?: { href?: string } }).location?.href;
   let base: URL;
   try {
     base = new URL(source.endsWith('/') ? source : `${source}/`, page);
   } catch {
-    bundleError('a URL of a policy bundle folder', describe(source), "pass e.g. '/npc/' or 'https://host/npc/'");
+    bundleError('a URL of a policy bundle folder', describe(source), "pass e.g. '/npc/' or 'https://host/npc/'", component);
   }
   const resolve = (name: string): URL => {
     const u = new URL(name, base);
     // Same origin and under the bundle's path: a bundle cannot make the runtime fetch elsewhere.
-    if (u.origin !== base.origin || u.protocol !== base.protocol || !u.pathname.startsWith(base.pathname)) bundleError(`${name} under ${base.href}`, 'a URL outside the bundle');
+    if (u.origin !== base.origin || u.protocol !== base.protocol || !u.pathname.startsWith(base.pathname)) bundleError(`${name} under ${base.href}`, 'a URL outside the bundle', undefined, component);
     return u;
   };
   return {
@@ -84,15 +86,15 @@ function urlReader(source: string, fetchImpl: typeof globalThis.fetch): Reader {
         res = await fetchImpl(resolve(name).href);
       } catch (err) {
         if (err instanceof CheckpointError) throw err;
-        missing(source, name, err);
+        missing(source, name, err, component);
       }
-      if (!res.ok) missing(source, name, new Error(`HTTP ${res.status}`));
+      if (!res.ok) missing(source, name, new Error(`HTTP ${res.status}`), component);
       const declared = res.headers?.get?.('content-length');
-      if (declared !== null && declared !== undefined && Number(declared) > max) tooLarge(name, max, declared);
+      if (declared !== null && declared !== undefined && Number(declared) > max) tooLarge(name, max, declared, component);
       const body = res.body as ReadableStream<Uint8Array> | null;
       if (!body || typeof body.getReader !== 'function') {
         const all = new Uint8Array(await res.arrayBuffer());
-        if (all.length > max) tooLarge(name, max, all.length);
+        if (all.length > max) tooLarge(name, max, all.length, component);
         return all;
       }
       // Count while streaming: a server that sends more than it declared (or declares nothing) is cut off at the limit.
@@ -105,7 +107,7 @@ function urlReader(source: string, fetchImpl: typeof globalThis.fetch): Reader {
         total += value.length;
         if (total > max) {
           await reader.cancel().catch(() => undefined);
-          tooLarge(name, max, `more than ${max}`);
+          tooLarge(name, max, `more than ${max}`, component);
         }
         parts.push(value);
       }
@@ -120,7 +122,7 @@ function urlReader(source: string, fetchImpl: typeof globalThis.fetch): Reader {
   };
 }
 
-async function fileReader(dir: string): Promise<Reader> {
+async function fileReader(dir: string, component: string, manifest: string): Promise<Reader> {
   // Variable specifiers keep bundlers from resolving (and shipping) Node built-ins for the browser.
   const fsSpecifier = 'node:fs/promises';
   const pathSpecifier = 'node:path';
@@ -131,7 +133,7 @@ async function fileReader(dir: string): Promise<Reader> {
   try {
     root = await fs.realpath(dir);
   } catch (err) {
-    missing(dir, 'policy.json', err);
+    missing(dir, manifest, err, component);
   }
   const inside = (p: string): boolean => p.startsWith(root.endsWith(path.sep) ? root : root + path.sep);
   const kind = (st: import('node:fs').Stats): string => (st.isDirectory() ? 'a folder' : st.isFIFO() ? 'a FIFO' : st.isCharacterDevice() || st.isBlockDevice() ? 'a device' : 'not a regular file');
@@ -141,24 +143,24 @@ async function fileReader(dir: string): Promise<Reader> {
     try {
       real = await fs.realpath(path.resolve(root, name));
     } catch (err) {
-      missing(dir, name, err);
+      missing(dir, name, err, component);
     }
-    if (!inside(real)) bundleError(`${name} inside the bundle folder`, 'a link to a file outside it');
+    if (!inside(real)) bundleError(`${name} inside the bundle folder`, 'a link to a file outside it', undefined, component);
     const st = await fs.stat(real);
-    if (!st.isFile()) bundleError(`${name} to be a regular file`, kind(st));
+    if (!st.isFile()) bundleError(`${name} to be a regular file`, kind(st), undefined, component);
     return { real, size: st.size };
   };
   return {
     size: async (name) => (await locate(name)).size,
     read: async (name, max) => {
       const { real, size } = await locate(name);
-      if (size > max) tooLarge(name, max, size);
+      if (size > max) tooLarge(name, max, size, component);
       // O_NONBLOCK: a file swapped for a FIFO after the stat must not block the open.
       const fh = await fs.open(real, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
       try {
         const st = await fh.stat();
-        if (!st.isFile()) bundleError(`${name} to be a regular file`, kind(st));
-        if (st.size > max) tooLarge(name, max, st.size);
+        if (!st.isFile()) bundleError(`${name} to be a regular file`, kind(st), undefined, component);
+        if (st.size > max) tooLarge(name, max, st.size, component);
         const out = new Uint8Array(st.size);
         let off = 0;
         while (off < out.length) {
@@ -172,6 +174,15 @@ async function fileReader(dir: string): Promise<Reader> {
       }
     },
   };
+}
+
+/**
+ * A reader of the files of one folder (a bundle, a ladder): fetch for URLs (and always in a page),
+ * the file system for paths. Every name is checked to stay inside the folder. `component` names the
+ * caller in errors, `manifest` the file a missing folder is reported as missing.
+ */
+export async function openBundleReader(source: string, fetchImpl: typeof globalThis.fetch, component = 'loadPolicy', manifest = 'policy.json'): Promise<BundleReader> {
+  return isUrl(source) ? urlReader(source, fetchImpl, component) : fileReader(source, component, manifest);
 }
 
 /** Parses JSON without quoting the text in errors (the file could be anything). */
@@ -191,7 +202,7 @@ export async function loadPolicy(source: string, options: LoadPolicyOptions = {}
   // The embedding program may have registered a backend that still initialises (wasm).
   await tf.ready();
   const fetchImpl = options.fetch ?? globalThis.fetch;
-  const reader = isUrl(source) ? urlReader(source, fetchImpl) : await fileReader(source);
+  const reader = await openBundleReader(source, fetchImpl);
   const file = parsePolicyFile(new TextDecoder().decode(await reader.read('policy.json', MAX_POLICY_JSON_BYTES)));
   checkPreprocessChain(file);
   if (options.game !== undefined && options.game !== file.game.id) {

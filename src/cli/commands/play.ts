@@ -129,6 +129,7 @@ interface PlayFlags {
   stepMode?: string;
   set: string[];
   npc?: string;
+  level?: string;
   port?: string;
   import: string[];
 }
@@ -153,16 +154,31 @@ export async function checkBundle(game: string, bundle: string): Promise<void> {
   policy.dispose();
 }
 
+/**
+ * Loads every level of a ladder folder with the runtime (as `checkBundle` does for one bundle);
+ * returns the level `level` names (resolved from an alias), else the first.
+ */
+export async function checkLadder(game: string, dir: string, level: string | undefined): Promise<string> {
+  const { loadLadder } = await import('../../runtime/load-ladder.js');
+  const ladder = await loadLadder(dir, { game });
+  const first = level === undefined ? ladder.levels[0]! : ladder.resolve(level);
+  for (const name of ladder.levels) await checkBundle(game, join(dir, name));
+  return first;
+}
+
 /** Serves the NPC page until Ctrl-C. */
-async function playAgainstNpc(game: string, bundle: string, portFlag: string | undefined): Promise<void> {
+async function playAgainstNpc(game: string, bundle: string, portFlag: string | undefined, level: string | undefined): Promise<void> {
   const port = Number(portFlag ?? 0);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new InvalidConfigError(formatError('play', '--port to be an integer in [0, 65535]', describe(portFlag), 'pass e.g. --port 8080'));
   // The package root, from src/ (tests) or dist/src/ (installed CLI).
   let root = dirname(fileURLToPath(import.meta.url));
   while (!existsSync(join(root, 'package.json')) && dirname(root) !== root) root = dirname(root);
-  await checkBundle(game, bundle);
-  const s = await startNpcPlayServer({ game, bundleDir: bundle, root, port });
-  process.stdout.write(`npcforge: ${game} vs NPC ${bundle} at ${s.url} (Ctrl-C stops)\n`);
+  const isLadder = existsSync(join(bundle, 'ladder.json'));
+  if (level !== undefined && !isLadder) throw new InvalidConfigError(formatError('play --level', 'a ladder folder in --npc (written by npcforge export --ladder)', `${describe(bundle)}, a single policy bundle`, 'drop --level, or pass a ladder folder'));
+  const first = isLadder ? await checkLadder(game, bundle, level) : undefined;
+  if (!isLadder) await checkBundle(game, bundle);
+  const s = await startNpcPlayServer({ game, bundleDir: bundle, root, port, ladderLevel: first });
+  process.stdout.write(`npcforge: ${game} vs NPC ${bundle}${first ? ` (ladder, opening at ${first})` : ''} at ${s.url} (Ctrl-C stops)\n`);
   await new Promise<void>((ok) => process.once('SIGINT', () => ok()));
   await s.close();
 }
@@ -176,13 +192,14 @@ export function registerPlay(program: Command): void {
     .option('--fps <n>', 'steps per second in real-time mode (try 25 for pong)', '10')
     .option('--step-mode <mode>', "'realtime' (the clock steps the game) or 'turn' (each key steps it); default: realtime when the game has a noop action")
     .option('--set <key=value>', 'game option, repeatable (e.g. --set botSkill=0.8)', (v: string, acc: string[]) => [...acc, v], [] as string[])
-    .option('--npc <bundle>', 'play in the browser against an exported policy: serves the game page and the bundle on 127.0.0.1 and prints the URL')
+    .option('--npc <bundle>', 'play in the browser against an exported policy (a bundle, or a ladder folder of levels): serves the game page and the bundle on 127.0.0.1 and prints the URL')
+    .option('--level <name>', 'with a ladder folder in --npc (export --ladder): the level the page opens at (a name or alias; default the weakest); the page has a level picker')
     .option('--port <n>', 'port of the --npc server (default: any free port)')
     .option(IMPORT_FLAG, IMPORT_HELP, collectImport, [])
     .action(async (game: string, flags: PlayFlags) => {
       requireGame(game, await importModules(flags.import));
       if (flags.npc !== undefined) {
-        await playAgainstNpc(game, flags.npc, flags.port);
+        await playAgainstNpc(game, flags.npc, flags.port, flags.level);
         return;
       }
       const seed = Number(flags.seed);

@@ -27,7 +27,7 @@ function rowInfo(info: { values?: Float32Array; probs?: Float32Array; value?: Fl
  * `sample` take the agent's greedy action. `onInfo` (recording) also asks for the values and gets
  * each row's probabilities and value, or Q-values.
  */
-export async function actRows(agent: Agent, rows: readonly ObsArray[], sample: Rng | null, onInfo?: (row: number, info: RowInfo) => void): Promise<number[]> {
+export async function actRows(agent: Pick<Agent, 'act'>, rows: readonly ObsArray[], sample: Rng | null, onInfo?: (row: number, info: RowInfo) => void): Promise<number[]> {
   if (rows.length === 0) return [];
   const size = rows[0]!.length;
   const batch = new (rows[0]!.constructor as { new (n: number): ObsArray })(rows.length * size);

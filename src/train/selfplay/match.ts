@@ -23,8 +23,11 @@ import { scoreOfReturn } from './elo.js';
 import { POOL_DIR, learnerSeat, loadPoolSnapshot, makeRunEnv } from './selfplay.js';
 import { DEFAULT_SELFPLAY } from './config.js';
 
+/** What plays a seat in a match: an agent, or anything that acts like one (an exported policy: `policyActor`). */
+export type MatchActor = Pick<Agent, 'act'>;
+
 /** A fixed opponent: the game's scripted bot, uniform random moves, or a trained agent. */
-export type MatchOpponent = { kind: 'bot' } | { kind: 'random' } | { kind: 'agent'; agent: Agent };
+export type MatchOpponent = { kind: 'bot' } | { kind: 'random' } | { kind: 'agent'; agent: MatchActor };
 
 export interface MatchOptions {
   /** Multi-agent game id. */
@@ -35,7 +38,7 @@ export interface MatchOptions {
   seat: string;
   /** Further seats `player` also plays (tag: both chasers); the opponent plays the rest. */
   teamSeats?: readonly string[];
-  player: Agent;
+  player: MatchActor;
   opponent: MatchOpponent;
   episodes: number;
   /** Episode j is reset with seed `seed + j`. */
@@ -102,7 +105,7 @@ export async function playMatch(o: MatchOptions): Promise<number[]> {
       if (o.opponent.kind === 'agent' || team.size) {
         // External seats: the player's team seats, and the opponent agent's seats; each agent acts on its rows in one batch.
         const per = new Map<number, Record<string, number>>();
-        const byAgent = new Map<Agent, { rows: ObsArray[]; where: Array<[number, string]> }>();
+        const byAgent = new Map<MatchActor, { rows: ObsArray[]; where: Array<[number, string]> }>();
         for (const s of live) {
           for (const [seat, x] of Object.entries((envs[s] as SingleAgentEnv<ObsArray, number>).otherObservations())) {
             // otherObservations() also has the seats a random policy plays inside the env.
