@@ -7,13 +7,13 @@
 import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import '../../games/index.js';
-import { main } from '../../src/cli/main.js';
 import { train } from '../../src/train/runner.js';
 import { resolveSelfPlayRunConfig } from '../../src/cli/commands/selfplay-flags.js';
 import { exportLadder, LADDER_SEED } from '../../src/export/ladder.js';
 import type { LadderFile } from '../../src/runtime/index.js';
+import { runCliWrites } from '../helpers/run-cli.js';
 
 const TINY_SELFPLAY = { numSteps: 16, minibatches: 2, epochs: 1, envs: 2, checkpointEvery: 512, logEvery: 256, evalEvery: 0, evalEpisodes: 1, envOptions: { pointsToWin: 1 }, selfplay: { saveEvery: 128, swapEvery: 32, playLatestProb: 0 } };
 const GAMES = 8;
@@ -23,17 +23,7 @@ let run = '';
 let ladder = '';
 let file: LadderFile;
 
-async function cli(args: string[]): Promise<{ code: number; out: string; err: string[] }> {
-  const out = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
-  const err = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
-  try {
-    const code = await main(args);
-    return { code, out: out.mock.calls.map((c) => String(c[0])).join(''), err: err.mock.calls.map((c) => String(c[0])).filter((l) => !l.startsWith('npcforge: compute backend')) };
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-  }
-}
+const cli = runCliWrites;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'npcforge-league-ladder-'));

@@ -5,32 +5,21 @@
 import { cpSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import '../../games/index.js';
-import { main } from '../../src/cli/main.js';
 import { train } from '../../src/train/runner.js';
 import { readCheckpoint } from '../../src/train/checkpoint.js';
 import { resolveSelfPlayRunConfig } from '../../src/cli/commands/selfplay-flags.js';
 import { resolveRunConfig } from '../../src/train/run-config.js';
 import { makeMultiAgent, registerMultiAgent } from '../../src/envs/multi/registry.js';
+import { runCliWrites } from '../helpers/run-cli.js';
 
 const FILE = { numSteps: 16, minibatches: 2, epochs: 1, envs: 2, checkpointEvery: 128, logEvery: 64, evalEvery: 0, evalEpisodes: 1, envOptions: { pointsToWin: 1 } };
 let dir = '';
 let pong = '';
 let tag = '';
 
-/** Runs the CLI; returns the exit code, stdout and the stderr lines. */
-async function cli(args: string[]): Promise<{ code: number; out: string; err: string[] }> {
-  const out = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
-  const err = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
-  try {
-    const code = await main(args);
-    return { code, out: out.mock.calls.map((c) => String(c[0])).join(''), err: err.mock.calls.map((c) => String(c[0])).filter((l) => !l.startsWith('npcforge: compute backend')) };
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-  }
-}
+const cli = runCliWrites;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'npcforge-selfplay-cli-'));

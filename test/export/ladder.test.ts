@@ -6,9 +6,8 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import '../../games/index.js';
-import { main } from '../../src/cli/main.js';
 import { train } from '../../src/train/runner.js';
 import { resolveRunConfig } from '../../src/train/run-config.js';
 import { resolveSelfPlayRunConfig } from '../../src/cli/commands/selfplay-flags.js';
@@ -17,6 +16,7 @@ import { pairRecord } from '../../src/train/selfplay/league.js';
 import { fitElo, scoreOfReturn } from '../../src/train/selfplay/elo.js';
 import { loadPolicy, parseLadderFile, type LadderFile } from '../../src/runtime/index.js';
 import { formatLadderTable } from '../../src/cli/commands/export.js';
+import { runCliWrites } from '../helpers/run-cli.js';
 
 /** A tiny self-play pong run: 9 pool snapshots (0, 128, ..., 1024). */
 const TINY_SELFPLAY = { numSteps: 16, minibatches: 2, epochs: 1, envs: 2, checkpointEvery: 512, logEvery: 256, evalEvery: 0, evalEpisodes: 1, envOptions: { pointsToWin: 1 }, selfplay: { saveEvery: 128, swapEvery: 32, playLatestProb: 0 } };
@@ -25,17 +25,7 @@ let dir = '';
 let pong = '';
 let single = '';
 
-async function cli(args: string[]): Promise<{ code: number; out: string; err: string[] }> {
-  const out = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
-  const err = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
-  try {
-    const code = await main(args);
-    return { code, out: out.mock.calls.map((c) => String(c[0])).join(''), err: err.mock.calls.map((c) => String(c[0])).filter((l) => !l.startsWith('npcforge: compute backend')) };
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-  }
-}
+const cli = runCliWrites;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'npcforge-ladder-'));

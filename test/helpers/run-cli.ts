@@ -21,3 +21,19 @@ export async function runCli(argv: string[]): Promise<CliResult> {
     e.mockRestore();
   }
 }
+
+/**
+ * Like `runCli`, with stderr as one entry per write (a one-line error is one entry) and without
+ * the compute-backend notice that the first model build prints.
+ */
+export async function runCliWrites(argv: string[]): Promise<{ code: number; out: string; err: string[] }> {
+  const out = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+  const err = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+  try {
+    const code = await main(argv);
+    return { code, out: out.mock.calls.map((c) => String(c[0])).join(''), err: err.mock.calls.map((c) => String(c[0])).filter((l) => !l.startsWith('npcforge: compute backend')) };
+  } finally {
+    out.mockRestore();
+    err.mockRestore();
+  }
+}
