@@ -37,7 +37,7 @@ export interface MetricsLine {
   episodes: number;
   /** Mean return of the last 100 finished training episodes (null before the first). */
   mean_return_100: number | null;
-  /** Mean return of the latest evaluation (null before the first). */
+  /** Mean return of the evaluation run at this line's step; null on lines without one (never carried forward). */
   eval_return: number | null;
   /** Mean loss over the interval's updates (null when no update happened). */
   loss: number | null;
@@ -423,14 +423,16 @@ async function trainLoaded({ options, now, runDir, cfg, resumeFrom, progress, wa
     };
     // Loss of the latest interval that had updates (the TTY bar shows it between metrics lines).
     let lastLoss: number | null = null;
-    const writeMetrics = (): void => {
+    // `evaluated`: an evaluation ran at this step; other lines carry no eval_return (null), so a chart
+    // of it shows only what was measured.
+    const writeMetrics = (evaluated: boolean): void => {
       const elapsed = Math.max(1e-9, (now() - intervalStart) / 1000);
       const sched = agent!.schedule();
       const line: MetricsLine = {
         step: st.step,
         episodes: st.episodes,
         mean_return_100: meanRecent(),
-        eval_return: st.lastEval,
+        eval_return: evaluated ? st.lastEval : null,
         loss: st.acc.lossCount ? st.acc.loss / st.acc.lossCount : null,
         epsilon: sched.epsilon ?? null,
         updates: sched.updates ?? 0,
@@ -498,7 +500,8 @@ async function trainLoaded({ options, now, runDir, cfg, resumeFrom, progress, wa
       // The last iteration always evaluates, logs and checkpoints, so the final numbers are in metrics.jsonl.
       let last = st.step >= run.steps;
       phases?.lap('other');
-      if (crossed(prev, st.step, run.evalEvery) || last) {
+      const evaluate = crossed(prev, st.step, run.evalEvery) || last;
+      if (evaluate) {
         await doEval();
         phases?.lap('eval');
         if (run.stopAtEval !== null && st.lastEval !== null && st.lastEval >= run.stopAtEval) {
@@ -506,7 +509,8 @@ async function trainLoaded({ options, now, runDir, cfg, resumeFrom, progress, wa
           last = true;
         }
       }
-      if (crossed(prev, st.step, run.logEvery) || last) writeMetrics();
+      // An evaluation off the log interval gets a line of its own, at its step.
+      if (crossed(prev, st.step, run.logEvery) || last || evaluate) writeMetrics(evaluate);
       phases?.lap('metrics');
       if (crossed(prev, st.step, run.checkpointEvery) || last) await checkpoint();
       phases?.lap('checkpoint');

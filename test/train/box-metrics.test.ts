@@ -34,3 +34,16 @@ describe('metrics.jsonl counts clipped actions of Box-action games', () => {
     for (const l of lines(res.runDir)) expect('clipped_actions' in l).toBe(false);
   });
 });
+
+describe('metrics.jsonl eval_return', () => {
+  it('is a number only on the lines of the steps an evaluation ran (never carried forward); an evaluation off the log interval gets its own line', async () => {
+    const config = resolveRunConfig({ game: 'catch', agent: 'ppo', file: { numSteps: 16 }, flags: { steps: 384, envs: 1, seed: 3, evalEvery: 96, evalEpisodes: 1, checkpointEvery: 0, logEvery: 64 } });
+    const res = await train({ config, outDir: tmp, progress: null });
+    const ls = lines(res.runDir);
+    // Log steps 64, 128, ..., 384 and evaluation steps 96, 192, 288, 384.
+    expect(ls.map((l) => l.step)).toEqual([64, 96, 128, 192, 256, 288, 320, 384]);
+    const evaluated = ls.filter((l) => typeof l.eval_return === 'number').map((l) => l.step);
+    expect(evaluated).toEqual([96, 192, 288, 384]);
+    for (const l of ls) if (!evaluated.includes(l.step as number)) expect(l.eval_return).toBeNull();
+  });
+});
