@@ -160,7 +160,15 @@ async function listEpisodes(root: string, runDir: string): Promise<Array<{ name:
       }
     }),
   );
-  return rows.filter((r) => r !== null).sort((a, b) => a.name.localeCompare(b.name));
+  return rows.filter((r) => r !== null).sort((a, b) => compareEpisodeNames(a.name, b.name));
+}
+
+/**
+ * Episode names in the order they were made: digit runs compare as numbers, so
+ * `eval-step2500-s7-e000` comes before `eval-step10000-s7-e000` (by step, then seed and index).
+ */
+export function compareEpisodeNames(a: string, b: string): number {
+  return a.localeCompare(b, 'en', { numeric: true }) || (a < b ? -1 : a > b ? 1 : 0);
 }
 
 /** Starts the viewer server; resolves once it listens. */

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InvalidConfigError } from '../../src/errors.js';
-import { RunsListing, startViewerServer, type ViewerServer } from '../../src/render/server.js';
+import { RunsListing, compareEpisodeNames, startViewerServer, type ViewerServer } from '../../src/render/server.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'npcview-srv-'));
 const root = join(tmp, 'runs');
@@ -50,6 +50,13 @@ beforeAll(async () => {
 afterAll(async () => {
   await server.close();
   rmSync(tmp, { recursive: true, force: true });
+});
+
+describe('episode order', () => {
+  it('sorts by step, then seed and index, with digit runs as numbers', () => {
+    const names = ['eval-step10000-s12-e001', 'eval-step2500-s3-e010', 'eval-step10000-s12-e000', 'eval-step2500-s3-e002', 'record-step500-e000'];
+    expect([...names].sort(compareEpisodeNames)).toEqual(['eval-step2500-s3-e002', 'eval-step2500-s3-e010', 'eval-step10000-s12-e000', 'eval-step10000-s12-e001', 'record-step500-e000']);
+  });
 });
 
 describe('viewer server', () => {
