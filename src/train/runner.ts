@@ -27,6 +27,7 @@ import { episodeActionLayout } from '../replay/episodes/format.js';
 import type { ResolvedRunConfig } from './run-config.js';
 import type { PhaseTimer } from './phases.js';
 import { SelfPlay, makeRunEnv } from './selfplay/selfplay.js';
+import { TensorBoardWriter } from './tensorboard.js';
 import { resolveSelfPlayConfig } from './selfplay/config.js';
 import { NO_FRAMES_MARKER } from '../replay/episodes/no-frames.js';
 import { RUN_FORMAT, RUN_VERSION, createRunFolder, listCheckpoints, lockRunFolder, pruneCheckpoints, readRunFile, recoverRunFolder, runFolderName, writeFileAtomic, type RunFile, type WriteAtomicOptions } from './run-folder.js';
@@ -375,6 +376,8 @@ async function trainLoaded({ options, now, runDir, cfg, resumeFrom, progress, wa
       await selfplay?.start(agent);
       st = { step: 0, episodes: 0, evals: 0, lastEval: null, wallTime: 0, recentReturns: [], episodeReturns: new Array(K).fill(0), episodeLengths: new Array(K).fill(0), obs: [], envs: [], acc: { loss: 0, lossCount: 0, updates: 0 } };
     }
+    // TensorBoard's copy of metrics.jsonl (a new file per process; a resume marks where it continues).
+    const tensorboard = new TensorBoardWriter(runDir, { resumedAt: resumeFrom ? st.step : undefined });
     progress.message(`npcforge: ${resumeFrom ? `resuming from step ${resumeFrom.ck.runner.step},` : 'training'} ${cfg.game} with ${cfg.agent}/${cfg.preset} on ${backend}, ${run.steps} steps -> ${runDir}`);
 
     const t0 = now();
@@ -449,6 +452,7 @@ async function trainLoaded({ options, now, runDir, cfg, resumeFrom, progress, wa
         const code = (err as NodeJS.ErrnoException).code ?? (err as Error).name;
         throw new CheckpointError(formatError('metrics', `to append step ${st.step} to ${JSON.stringify(metricsPath)}`, code, code === 'ENOSPC' ? 'free disk space, then continue with --resume' : 'check that the run folder is writable, then continue with --resume'), { cause: err });
       }
+      tensorboard.scalars(line.step, now() / 1000, line as unknown as Record<string, unknown>);
       if (line.loss !== null) lastLoss = line.loss;
       progress.line({ step: st.step, total: run.steps, meanReturn: line.mean_return_100, evalReturn: st.lastEval, loss: line.loss, stepsPerSec: line.env_steps_per_s });
       st.acc = { loss: 0, lossCount: 0, updates: 0, ...(boxActions ? { clipped: 0 } : {}) };
