@@ -28,6 +28,7 @@ import type { ResolvedRunConfig } from './run-config.js';
 import type { PhaseTimer } from './phases.js';
 import { SelfPlay, makeRunEnv } from './selfplay/selfplay.js';
 import { TensorBoardWriter } from './tensorboard.js';
+import { METRICS_CSV, MetricsCsv, metricsColumns, truncateMetricsCsv } from './metrics-csv.js';
 import { resolveSelfPlayConfig } from './selfplay/config.js';
 import { NO_FRAMES_MARKER } from '../replay/episodes/no-frames.js';
 import { RUN_FORMAT, RUN_VERSION, createRunFolder, listCheckpoints, lockRunFolder, pruneCheckpoints, readRunFile, recoverRunFolder, runFolderName, writeFileAtomic, type RunFile, type WriteAtomicOptions } from './run-folder.js';
@@ -368,6 +369,7 @@ async function trainLoaded({ options, now, runDir, cfg, resumeFrom, progress, wa
       for (const s of later) rmSync(join(runDir, 'checkpoints', String(s)), { recursive: true, force: true });
       if (later.length) warn(`npcforge: removed checkpoint${later.length > 1 ? 's' : ''} ${later.join(', ')}, newer than the resumed checkpoint ${st.step}`);
       truncateMetrics(metricsPath, st.step);
+      truncateMetricsCsv(join(runDir, METRICS_CSV), st.step);
     } else {
       const file: RunFile = { format: RUN_FORMAT, version: RUN_VERSION, ...cfg, backend, versions: { npcforge: npcforgeVersion(), tfjs: tf.version.tfjs }, createdAt: new Date(now()).toISOString() };
       createRunFolder(runDir, file);
@@ -376,8 +378,9 @@ async function trainLoaded({ options, now, runDir, cfg, resumeFrom, progress, wa
       await selfplay?.start(agent);
       st = { step: 0, episodes: 0, evals: 0, lastEval: null, wallTime: 0, recentReturns: [], episodeReturns: new Array(K).fill(0), episodeLengths: new Array(K).fill(0), obs: [], envs: [], acc: { loss: 0, lossCount: 0, updates: 0 } };
     }
-    // TensorBoard's copy of metrics.jsonl (a new file per process; a resume marks where it continues).
+    // TensorBoard's copy of metrics.jsonl (a new file per process; a resume marks where it continues) and a CSV one.
     const tensorboard = new TensorBoardWriter(runDir, { resumedAt: resumeFrom ? st.step : undefined });
+    const csv = new MetricsCsv(join(runDir, METRICS_CSV), metricsColumns({ boxActions: envs.singleActionSpace instanceof Box, selfplay: selfplay !== null }));
     progress.message(`npcforge: ${resumeFrom ? `resuming from step ${resumeFrom.ck.runner.step},` : 'training'} ${cfg.game} with ${cfg.agent}/${cfg.preset} on ${backend}, ${run.steps} steps -> ${runDir}`);
 
     const t0 = now();
@@ -453,6 +456,7 @@ async function trainLoaded({ options, now, runDir, cfg, resumeFrom, progress, wa
         throw new CheckpointError(formatError('metrics', `to append step ${st.step} to ${JSON.stringify(metricsPath)}`, code, code === 'ENOSPC' ? 'free disk space, then continue with --resume' : 'check that the run folder is writable, then continue with --resume'), { cause: err });
       }
       tensorboard.scalars(line.step, now() / 1000, line as unknown as Record<string, unknown>);
+      csv.append(line as unknown as Record<string, unknown>);
       if (line.loss !== null) lastLoss = line.loss;
       progress.line({ step: st.step, total: run.steps, meanReturn: line.mean_return_100, evalReturn: st.lastEval, loss: line.loss, stepsPerSec: line.env_steps_per_s });
       st.acc = { loss: 0, lossCount: 0, updates: 0, ...(boxActions ? { clipped: 0 } : {}) };

@@ -1,5 +1,5 @@
 /**
- * TensorBoard event files: read back with our own reader (every record's CRCs checked), the
+ * metrics.csv and TensorBoard event files: read back with our own reader (every record's CRCs checked), the
  * scalars equal metrics.jsonl's, also across a resume from an earlier checkpoint; damaged files
  * give one error, a torn tail is reported.
  */
@@ -31,6 +31,18 @@ const scalarsOf = (runDir: string) => readRunScalars(runDir).map(({ step, tag, v
 
 const config = (steps: number) => resolveRunConfig({ game: 'catch', agent: 'ppo', file: { numSteps: 32 }, flags: { steps, envs: 2, seed: 4, evalEvery: 128, evalEpisodes: 2, checkpointEvery: 128, logEvery: 64 } });
 
+/** metrics.csv as rows of strings keyed by its header, and what metrics.jsonl says they should be. */
+function csvMatchesJsonl(runDir: string): void {
+  const [header, ...rows] = readFileSync(join(runDir, 'metrics.csv'), 'utf8').trim().split('\n').map((l) => l.split(','));
+  const lines = readFileSync(join(runDir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+  expect(header!.slice(0, 4)).toEqual(['step', 'episodes', 'mean_return_100', 'eval_return']);
+  expect(rows.length).toBe(lines.length);
+  rows.forEach((r, i) => {
+    const want = header!.map((c) => (lines[i]![c] === null || lines[i]![c] === undefined ? '' : JSON.stringify(lines[i]![c])));
+    expect(r).toEqual(want);
+  });
+}
+
 describe('CRC-32C', () => {
   it('matches the standard check value and TFRecord masking', () => {
     expect(crc32c(new TextEncoder().encode('123456789'))).toBe(0xe3069283);
@@ -52,6 +64,9 @@ describe('TensorBoard event files of a training run', () => {
     const want = expectedScalars(res.runDir);
     expect(want.filter((s) => s.tag === 'eval_return').map((s) => s.step)).toEqual([128, 256, 384, 512]);
     expect(scalarsOf(res.runDir)).toEqual(want);
+    // metrics.csv: the same lines, an empty eval_return cell between evaluations.
+    csvMatchesJsonl(res.runDir);
+    expect(readFileSync(join(res.runDir, 'metrics.csv'), 'utf8').split('\n')[1]).toMatch(/^64,\d+,[^,]*,,/);
   });
 
   it('a resume from an earlier checkpoint: TensorBoard semantics (SessionLog.START) give exactly the truncated metrics.jsonl', async () => {
@@ -62,6 +77,7 @@ describe('TensorBoard event files of a training run', () => {
     // The second file starts with the resume marker at the step after the checkpoint.
     expect(readEventFile(listEventFiles(first.runDir)[1]!).events[0]).toEqual({ kind: 'start', step: 129 });
     expect(scalarsOf(first.runDir)).toEqual(expectedScalars(first.runDir));
+    csvMatchesJsonl(first.runDir);
     // Without the marker the first file's steps 192..384 would be there twice.
     const raw = listEventFiles(first.runDir).flatMap((f) => readEventFile(f).events.filter((e) => e.kind === 'scalars').map((e) => e.step));
     expect(raw.filter((s) => s === 256)).toHaveLength(2);
