@@ -8,7 +8,7 @@
  * `evaluation.json` (after evaluate).
  */
 import * as tf from '@tensorflow/tfjs';
-import { appendFile, mkdir, rename, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { CheckpointError, InvalidConfigError, UnsupportedVersionError, describe, formatError } from '../errors.js';
 import { SeededRng, type Rng } from '../envs/rng.js';
@@ -26,6 +26,8 @@ import { resolveFeatureConfig, type FeatureConfig } from './speech/features.js';
 import { loadSpeechFolder, wavFeatures } from './speech/loader.js';
 import { loadTextFolder } from './text/loader.js';
 import { WordTokenizer, splitWords, type TokenizerJson } from './text/tokenizer.js';
+import { TensorBoardWriter } from '../train/tensorboard.js';
+import { METRICS_CSV, MetricsCsv } from '../train/metrics-csv.js';
 
 export type Task = 'image' | 'speech' | 'text';
 export type ModelKind = 'cnn' | 'lstm' | 'gru' | 'transformer';
@@ -249,6 +251,10 @@ export async function fitTask(opts: FitTaskOptions): Promise<{ runDir: string; r
   await mkdir(runDir, { recursive: true });
   const metricsPath = join(runDir, 'metrics.jsonl');
   await writeFile(metricsPath, '');
+  // The same lines for TensorBoard (step = epoch) and as a table; --out may name an existing folder.
+  await rm(join(runDir, METRICS_CSV), { force: true });
+  const tensorboard = new TensorBoardWriter(runDir);
+  const csv = new MetricsCsv(join(runDir, METRICS_CSV), ['epoch', 'loss', 'accuracy', 'valLoss', 'valAccuracy', 'seconds']);
   const makeRun = (history: EpochMetrics[], bestEpoch: number, stoppedEarly: boolean, complete: boolean): RunJson => ({
     format: 'npcforge-supervised-run',
     version: 1,
@@ -278,7 +284,12 @@ export async function fitTask(opts: FitTaskOptions): Promise<{ runDir: string; r
     if (tokenizer) await writeJsonAtomic(join(runDir, 'tokenizer.json'), tokenizer.toJSON());
     const result = await fitClassifier(model, train, validation, classes.length, fitConfig, {
       progress: opts.progress,
-      onEpochEnd: (m) => appendFile(metricsPath, JSON.stringify(m) + '\n'),
+      onEpochEnd: async (m) => {
+        await appendFile(metricsPath, JSON.stringify(m) + '\n');
+        const { epoch: _e, ...scalars } = m;
+        tensorboard.scalars(m.epoch, Date.now() / 1000, scalars);
+        csv.append(m as unknown as Record<string, unknown>);
+      },
       // The best model so far is always on disk, so an interrupted run can still be evaluated.
       onImprovement: (epoch, history) => save(makeRun([...history], epoch, false, false)),
     });

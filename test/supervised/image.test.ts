@@ -11,6 +11,7 @@ import { augmentImage, decodeImage, listImageFolder } from '../../src/supervised
 import { SupervisedRun, fitTask } from '../../src/supervised/run.js';
 import { main } from '../../src/cli/main.js';
 import { initBackend } from '../../src/networks/backend.js';
+import { readRunScalars } from '../../src/train/tensorboard.js';
 
 let root: string;
 beforeAll(async () => {
@@ -114,6 +115,15 @@ describe('image CNN', () => {
     // Metrics of every epoch are in the run folder.
     const lines = (await readFile(join(out, 'metrics.jsonl'), 'utf8')).trim().split('\n');
     expect(lines.length).toBe(result.history.length);
+    // The same epochs as TensorBoard scalars (step = epoch, every record's CRCs checked) and as metrics.csv rows.
+    const scalars = readRunScalars(out);
+    for (const m of result.history) {
+      for (const tag of ['loss', 'accuracy', 'seconds'] as const) expect(scalars.find((s) => s.step === m.epoch && s.tag === tag)?.value).toBe(Math.fround(m[tag]));
+    }
+    expect(scalars.some((s) => s.tag === 'epoch')).toBe(false);
+    const csv = (await readFile(join(out, 'metrics.csv'), 'utf8')).trim().split('\n');
+    expect(csv[0]).toBe('epoch,loss,accuracy,valLoss,valAccuracy,seconds');
+    expect(csv.slice(1).map((r) => Number(r.split(',')[1]))).toEqual(result.history.map((m) => m.loss));
     // CLI: evaluate --json gives accuracy, per_class, confusion.
     const chunks: string[] = [];
     const write = process.stdout.write.bind(process.stdout);
