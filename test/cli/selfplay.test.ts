@@ -13,6 +13,8 @@ import { resolveSelfPlayRunConfig } from '../../src/cli/commands/selfplay-flags.
 import { resolveRunConfig } from '../../src/train/run-config.js';
 import { makeMultiAgent, registerMultiAgent } from '../../src/envs/multi/registry.js';
 import { runCliWrites } from '../helpers/run-cli.js';
+import * as tf from '@tensorflow/tfjs';
+import { loadMatchAgent, playMatch } from '../../src/train/selfplay/match.js';
 
 const FILE = { numSteps: 16, minibatches: 2, epochs: 1, envs: 2, checkpointEvery: 128, logEvery: 64, evalEvery: 0, evalEpisodes: 1, envOptions: { pointsToWin: 1 } };
 let dir = '';
@@ -85,6 +87,20 @@ describe('npcforge eval --opponent --seats', () => {
       expect(r.code).not.toBe(0);
       expect(r.err).toEqual([expect.stringMatching(want)]);
     }
+  }, 60_000);
+});
+
+describe('matches keep tensors flat', () => {
+  it('playMatch with a team of seats against an agent, recording values: tf.memory().numTensors unchanged over 40 episodes', async () => {
+    const me = await loadMatchAgent(tag);
+    const other = await loadMatchAgent(`${tag}:64`, 'tag');
+    const play = (episodes: number) => playMatch({ game: 'tag', envOptions: me.run.run.envOptions, seat: 'chaser_0', teamSeats: ['chaser_1'], player: me.agent, opponent: { kind: 'agent', agent: other.agent }, episodes, seed: 3, lengths: [] });
+    await play(2);
+    const before = tf.memory().numTensors;
+    await play(40);
+    expect(tf.memory().numTensors).toBe(before);
+    me.agent.dispose();
+    other.agent.dispose();
   }, 60_000);
 });
 
