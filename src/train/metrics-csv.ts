@@ -6,7 +6,7 @@
  */
 import { appendFileSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { CheckpointError, formatError } from '../errors.js';
-import { writeFileAtomic, type WriteAtomicOptions } from './run-folder.js';
+import { writeFileAtomic, writeRunFile, type WriteAtomicOptions } from './run-folder.js';
 
 export const METRICS_CSV = 'metrics.csv';
 const BASE_COLUMNS = ['step', 'episodes', 'mean_return_100', 'eval_return', 'loss', 'epsilon', 'updates', 'env_steps_per_s', 'updates_per_s', 'wall_time_s', 'tensors'];
@@ -36,12 +36,7 @@ export class MetricsCsv {
   }
 
   private write(fn: () => void): void {
-    try {
-      fn();
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code ?? (err as Error).name;
-      throw new CheckpointError(formatError('metrics', `to write ${JSON.stringify(this.path)}`, code, code === 'ENOSPC' ? 'free disk space, then continue with --resume' : 'check that the run folder is writable, then continue with --resume'), { cause: err });
-    }
+    writeRunFile('metrics', `write ${JSON.stringify(this.path)}`, fn);
   }
 }
 

@@ -290,3 +290,13 @@ export function recoverRunFolder(dir: string, options: { holdsLock?: boolean } =
   }
   return done;
 }
+
+/** Runs a write into a run folder; a failure is one CheckpointError of `component` naming what it was doing (`to <what>`). */
+export function writeRunFile(component: string, what: string, write: () => void): void {
+  try {
+    write();
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? (err as Error).name;
+    throw new CheckpointError(formatError(component, `to ${what}`, code, code === 'ENOSPC' ? 'free disk space, then continue with --resume' : 'check that the run folder is writable, then continue with --resume'), { cause: err });
+  }
+}

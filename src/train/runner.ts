@@ -31,7 +31,7 @@ import { TensorBoardWriter } from './tensorboard.js';
 import { METRICS_CSV, MetricsCsv, metricsColumns, truncateMetricsCsv } from './metrics-csv.js';
 import { resolveSelfPlayConfig } from './selfplay/config.js';
 import { NO_FRAMES_MARKER } from '../replay/episodes/no-frames.js';
-import { RUN_FORMAT, RUN_VERSION, createRunFolder, listCheckpoints, lockRunFolder, pruneCheckpoints, readRunFile, recoverRunFolder, runFolderName, writeFileAtomic, type RunFile, type WriteAtomicOptions } from './run-folder.js';
+import { RUN_FORMAT, RUN_VERSION, createRunFolder, listCheckpoints, lockRunFolder, pruneCheckpoints, readRunFile, recoverRunFolder, runFolderName, writeFileAtomic, writeRunFile, type RunFile, type WriteAtomicOptions } from './run-folder.js';
 
 /** One line of metrics.jsonl. */
 export interface MetricsLine {
@@ -449,12 +449,7 @@ async function trainLoaded({ options, now, runDir, cfg, resumeFrom, progress, wa
         wall_time_s: wall(),
         tensors: tf.memory().numTensors,
       };
-      try {
-        appendFileSync(metricsPath, JSON.stringify(line) + '\n');
-      } catch (err) {
-        const code = (err as NodeJS.ErrnoException).code ?? (err as Error).name;
-        throw new CheckpointError(formatError('metrics', `to append step ${st.step} to ${JSON.stringify(metricsPath)}`, code, code === 'ENOSPC' ? 'free disk space, then continue with --resume' : 'check that the run folder is writable, then continue with --resume'), { cause: err });
-      }
+      writeRunFile('metrics', `append step ${st.step} to ${JSON.stringify(metricsPath)}`, () => appendFileSync(metricsPath, JSON.stringify(line) + '\n'));
       tensorboard.scalars(line.step, now() / 1000, line as unknown as Record<string, unknown>);
       csv.append(line as unknown as Record<string, unknown>);
       if (line.loss !== null) lastLoss = line.loss;

@@ -14,7 +14,8 @@ import { appendFileSync, closeSync, existsSync, fstatSync, openSync, readSync, r
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import protobuf from 'protobufjs';
-import { CheckpointError, InvalidConfigError, describe, formatError } from '../errors.js';
+import { InvalidConfigError, describe, formatError } from '../errors.js';
+import { writeRunFile } from './run-folder.js';
 
 /** Prefix of every event file; TensorBoard loads the files whose names contain `tfevents`. */
 export const EVENT_FILE_PREFIX = 'events.out.tfevents.';
@@ -122,12 +123,7 @@ export class TensorBoardWriter {
   }
 
   private write(fn: () => void): void {
-    try {
-      fn();
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code ?? (err as Error).name;
-      throw new CheckpointError(formatError('tensorboard', `to write ${JSON.stringify(this.path)}`, code, code === 'ENOSPC' ? 'free disk space, then continue with --resume' : 'check that the run folder is writable, then continue with --resume'), { cause: err });
-    }
+    writeRunFile('tensorboard', `write ${JSON.stringify(this.path)}`, fn);
   }
 }
 

@@ -5,9 +5,9 @@
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import '../../games/index.js';
-import { main } from '../../src/cli/main.js';
+import { runCli } from '../helpers/run-cli.js';
 import { train } from '../../src/train/runner.js';
 import { resolveSelfPlayRunConfig } from '../../src/cli/commands/selfplay-flags.js';
 import { readEpisode, type RecordedEpisode } from '../../src/replay/episodes/reader.js';
@@ -16,18 +16,7 @@ import { verifyEpisode } from '../../src/replay/episodes/verify.js';
 const tmp = mkdtempSync(join(tmpdir(), 'npcforge-rec-opp-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s) => ((out += String(s)), true));
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation((s) => ((err += String(s)), true));
-  try {
-    return { code: await main(args), out, err };
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-  }
-}
+const run = runCli;
 
 async function trainRun(game: string, envOptions: Record<string, unknown>): Promise<string> {
   const file = { numSteps: 16, minibatches: 1, epochs: 1, envs: 3, logEvery: 48, evalEvery: 48, evalEpisodes: 1, seed: 4, envOptions, selfplay: { saveEvery: 48, swapEvery: 48 } };

@@ -390,22 +390,24 @@ export class RecordedEpisode {
     return planes;
   }
 
+  /** Inflates chunk c's step data to at most `limit` bytes and unpacks it; `what` describes the chunk in errors. */
+  private inflateSteps(c: EpisodeChunk, limit: number, what: string): { raw: unknown; bytes: number } {
+    try {
+      const inflated = inflateBounded(c.stepData, limit);
+      return { raw: unpackr.unpack(inflated), bytes: inflated.length };
+    } catch (err) {
+      if (err instanceof InflateLimitExceeded) fail(this.source, `chunk ${c.index} step data to inflate to at most ${limit} bytes (${what})`, 'more');
+      fail(this.source, `chunk ${c.index} step data to decode`, err instanceof Error ? err.message : String(err), err);
+    }
+  }
+
   /** Inflates (bounded) and checks the step block of chunk c; `bytes` is its inflated size. */
   private decodeSteps(c: EpisodeChunk): { block: StepBlock; bytes: number } {
     const n = c.steps;
     const nA = this.header.actionNames.length;
     const aw = this.actionLayout.width;
     const limit = maxStepBlockBytes(n, nA, aw);
-    let raw: unknown;
-    let bytes = 0;
-    try {
-      const inflated = inflateBounded(c.stepData, limit);
-      bytes = inflated.length;
-      raw = unpackr.unpack(inflated);
-    } catch (err) {
-      if (err instanceof InflateLimitExceeded) fail(this.source, `chunk ${c.index} step data to inflate to at most ${limit} bytes (${n} steps, ${nA} actions${aw > 1 ? ` of ${aw} values` : ''})`, 'more');
-      fail(this.source, `chunk ${c.index} step data to decode`, err instanceof Error ? err.message : String(err), err);
-    }
+    const { raw, bytes } = this.inflateSteps(c, limit, `${n} steps, ${nA} actions${aw > 1 ? ` of ${aw} values` : ''}`);
     if (
       !isObj(raw) ||
       !(this.actionLayout.kind === 'box' ? raw.actionBytes === 4 : raw.actionBytes === 1 || raw.actionBytes === 2 || raw.actionBytes === 4) ||
@@ -514,16 +516,7 @@ export class RecordedEpisode {
     // Many agents of many actions could declare gigabytes for one chunk: a chunk's own limit and
     // what is left of the episode's step-data budget cap it too.
     const limit = Math.min(maxAgentStepBlockBytes(n, counts), MAX_AGENT_CHUNK_STEP_BYTES, budget);
-    let raw: unknown;
-    let bytes = 0;
-    try {
-      const inflated = inflateBounded(c.stepData, limit);
-      bytes = inflated.length;
-      raw = unpackr.unpack(inflated);
-    } catch (err) {
-      if (err instanceof InflateLimitExceeded) fail(this.source, `chunk ${c.index} step data to inflate to at most ${limit} bytes (${n} steps of ${A} agents)`, 'more');
-      fail(this.source, `chunk ${c.index} step data to decode`, err instanceof Error ? err.message : String(err), err);
-    }
+    const { raw, bytes } = this.inflateSteps(c, limit, `${n} steps of ${A} agents`);
     if (
       !isObj(raw) ||
       !(raw.actionBytes === 1 || raw.actionBytes === 2 || raw.actionBytes === 4) ||
