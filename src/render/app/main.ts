@@ -8,59 +8,14 @@ import { readEpisode, type RecordedEpisode } from '../../replay/episodes/reader.
 import { MAX_EPISODE_BYTES, type StepAnnotation } from '../../replay/episodes/format.js';
 import { NO_FRAMES_LINE } from '../../replay/episodes/no-frames.js';
 import { actionNamesByPart } from '../../envs/actions.js';
-
-/** Largest metrics.jsonl the page reads (a longer file is cut at a line end, with a note). */
-const MAX_METRICS_BYTES = 64 * 1024 * 1024;
-
-/**
- * Fetches at most `limit` bytes of `url`: refused before reading when Content-Length says more,
- * cut while streaming otherwise, so a huge file never fills the tab's memory. `truncated` tells
- * whether the body went on past `limit` (only where `cut` allows it; else that is an error).
- */
-async function fetchBounded(url: string, limit: number, what: string, cut = false): Promise<{ bytes: Uint8Array; truncated: boolean }> {
-  // Aborting (not just cancelling the body) closes the connection, so the server stops sending.
-  const abort = new AbortController();
-  const r = await fetch(url, { signal: abort.signal });
-  if (!r.ok) throw new Error(`HTTP ${r.status} ${r.statusText}`.trim());
-  const declared = Number(r.headers.get('content-length') ?? NaN);
-  const tooBig = `${what} is larger than the viewer reads (${limit} bytes)`;
-  if (!cut && Number.isFinite(declared) && declared > limit) {
-    abort.abort();
-    throw new Error(tooBig);
-  }
-  const reader = r.body!.getReader();
-  const parts: Uint8Array[] = [];
-  let n = 0;
-  let truncated = false;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    if (n + value.length > limit) {
-      abort.abort();
-      if (!cut) throw new Error(tooBig);
-      parts.push(value.subarray(0, limit - n));
-      n = limit;
-      truncated = true;
-      break;
-    }
-    parts.push(value);
-    n += value.length;
-  }
-  const bytes = new Uint8Array(n);
-  let o = 0;
-  for (const p of parts) {
-    bytes.set(p, o);
-    o += p.length;
-  }
-  return { bytes, truncated };
-}
+import { $, el, fmt } from './dom.js';
+import { enc, fetchBounded, getJson } from './net.js';
+import { loadMetrics } from './curves.js';
 
 const SPEEDS = [0.25, 0.5, 1, 2, 4, 8];
 /** Steps per second at speed 1x. */
 const BASE_RATE = 15;
 const MAX_STAGE = { width: 640, height: 480 };
-
-const $ = <T extends HTMLElement>(id: string): T => document.getElementById(id) as T;
 
 /** How the actions of the open episode are shown (computed once per episode). */
 type ActionView =
@@ -146,14 +101,6 @@ function showError(message: string | null): void {
   el.textContent = message ?? '';
 }
 
-async function getJson<T>(url: string): Promise<T> {
-  const r = await fetch(url);
-  if (!r.ok) throw new Error(`${url}: HTTP ${r.status}`);
-  return (await r.json()) as T;
-}
-
-const enc = encodeURIComponent;
-
 function parseHash(): { run: string; episode: string; step: number } | null {
   const parts = location.hash.replace(/^#/, '').split('/');
   if (parts.length < 2 || !parts[0] || !parts[1]) return null;
@@ -221,7 +168,7 @@ async function selectRun(run: string): Promise<void> {
     showError(`Could not list the episodes of ${run}: ${(err as Error).message}`);
   }
   renderEpisodes();
-  void loadMetrics(run);
+  void loadMetrics(run, state.runs.find((r) => r.name === run)?.metrics === true, () => state.run);
 }
 
 /** Loads an episode; a bad file shows its error and leaves the rest of the page working. */
@@ -296,8 +243,6 @@ function seek(k: number): number {
   if (!state.playing) writeHash();
   return step;
 }
-
-const fmt = (v: number): string => (Number.isInteger(v) ? String(v) : v.toFixed(3));
 
 function updateOverlay(): void {
   const c = state.current;
@@ -409,13 +354,6 @@ function showAgents(ep: RecordedEpisode, k: number): void {
   );
 }
 
-const el = (tag: string, className: string, text?: string): HTMLElement => {
-  const e = document.createElement(tag);
-  e.className = className;
-  if (text !== undefined) e.textContent = text;
-  return e;
-};
-
 /**
  * Writes the action of step k: the `#ov-action` line, and for MultiDiscrete one label per part,
  * for Box one number and one bar per element (the bar spans the bounds; a tick marks 0, the fill
@@ -495,108 +433,6 @@ function tick(deltaMs: number): void {
   state.acc -= n * interval;
   const shown = seek(state.step + n);
   if (shown >= c.ep.frameCount - 1) setPlaying(false);
-}
-
-interface MetricRow {
-  [key: string]: unknown;
-}
-
-async function loadMetrics(run: string): Promise<void> {
-  const select = $<HTMLSelectElement>('metric');
-  const svg = $('curve-svg');
-  const note = $('curve-note');
-  select.replaceChildren();
-  svg.replaceChildren();
-  note.textContent = '';
-  const meta = state.runs.find((r) => r.name === run);
-  if (!meta?.metrics) {
-    note.textContent = 'This run has no metrics.jsonl.';
-    return;
-  }
-  const rows: MetricRow[] = [];
-  let skipped = 0;
-  let cutAt: number | null = null;
-  try {
-    const { bytes, truncated } = await fetchBounded(`api/runs/${enc(run)}/metrics`, MAX_METRICS_BYTES, 'metrics.jsonl', true);
-    if (truncated) cutAt = MAX_METRICS_BYTES;
-    const text = new TextDecoder().decode(bytes);
-    // A cut file ends mid-line: drop the partial last line.
-    for (const line of (truncated ? text.slice(0, text.lastIndexOf('\n') + 1) : text).split('\n')) {
-      if (!line.trim()) continue;
-      try {
-        const v = JSON.parse(line) as unknown;
-        if (v && typeof v === 'object' && !Array.isArray(v)) rows.push(v as MetricRow);
-        else skipped++;
-      } catch {
-        skipped++;
-      }
-    }
-  } catch (err) {
-    note.textContent = `Could not load metrics.jsonl: ${(err as Error).message}`;
-    return;
-  }
-  if (state.run !== run) return;
-  const fields = [...new Set(rows.flatMap((r) => Object.keys(r).filter((k) => typeof r[k] === 'number' && Number.isFinite(r[k]))))];
-  const xField = fields.includes('step') ? 'step' : null;
-  const yFields = fields.filter((f) => f !== xField);
-  if (!yFields.length) {
-    note.textContent = 'metrics.jsonl has no numeric fields.';
-    return;
-  }
-  const preferred = ['eval_return', 'mean_return', 'return_mean', 'mean_return_100', 'episode_return', 'loss'];
-  const initial = preferred.find((p) => yFields.includes(p)) ?? yFields[0]!;
-  select.replaceChildren(
-    ...yFields.map((f) => {
-      const o = document.createElement('option');
-      o.value = f;
-      o.textContent = f;
-      return o;
-    }),
-  );
-  select.value = initial;
-  const draw = (): void => plotCurve(rows, xField, select.value, skipped, cutAt);
-  select.onchange = draw;
-  draw();
-}
-
-function plotCurve(rows: MetricRow[], xField: string | null, yField: string, skipped: number, cutAt: number | null): void {
-  const svg = $('curve-svg');
-  const ns = 'http://www.w3.org/2000/svg';
-  const pts: Array<[number, number]> = [];
-  rows.forEach((r, i) => {
-    const y = r[yField];
-    const x = xField ? r[xField] : i;
-    if (typeof y === 'number' && Number.isFinite(y) && typeof x === 'number' && Number.isFinite(x)) pts.push([x, y]);
-  });
-  svg.replaceChildren();
-  $('curve-note').textContent = `${yField} vs ${xField ?? 'line'}: ${pts.length} points${skipped ? `, ${skipped} unreadable line${skipped === 1 ? '' : 's'} skipped` : ''}${cutAt ? `; only the first ${cutAt / (1024 * 1024)} MiB of metrics.jsonl read` : ''}`;
-  if (!pts.length) return;
-  const W = 640;
-  const H = 220;
-  const pad = { l: 56, r: 10, t: 10, b: 24 };
-  const xs = pts.map((p) => p[0]);
-  const ys = pts.map((p) => p[1]);
-  const x0 = Math.min(...xs);
-  const x1 = Math.max(...xs);
-  const y0 = Math.min(...ys);
-  const y1 = Math.max(...ys);
-  const sx = (x: number): number => pad.l + ((x - x0) / (x1 - x0 || 1)) * (W - pad.l - pad.r);
-  const sy = (y: number): number => H - pad.b - ((y - y0) / (y1 - y0 || 1)) * (H - pad.t - pad.b);
-  const el = (name: string, attrs: Record<string, string>, text?: string): SVGElement => {
-    const e = document.createElementNS(ns, name);
-    for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
-    if (text !== undefined) e.textContent = text;
-    return e;
-  };
-  svg.append(
-    el('line', { x1: String(pad.l), y1: String(H - pad.b), x2: String(W - pad.r), y2: String(H - pad.b), stroke: '#3a404b' }),
-    el('line', { x1: String(pad.l), y1: String(pad.t), x2: String(pad.l), y2: String(H - pad.b), stroke: '#3a404b' }),
-    el('text', { x: String(pad.l - 4), y: String(pad.t + 10), fill: '#9aa3b2', 'font-size': '11', 'text-anchor': 'end' }, fmt(y1)),
-    el('text', { x: String(pad.l - 4), y: String(H - pad.b), fill: '#9aa3b2', 'font-size': '11', 'text-anchor': 'end' }, fmt(y0)),
-    el('text', { x: String(pad.l), y: String(H - 6), fill: '#9aa3b2', 'font-size': '11' }, fmt(x0)),
-    el('text', { x: String(W - pad.r), y: String(H - 6), fill: '#9aa3b2', 'font-size': '11', 'text-anchor': 'end' }, fmt(x1)),
-    el('polyline', { points: pts.map((p) => `${sx(p[0]).toFixed(1)},${sy(p[1]).toFixed(1)}`).join(' '), fill: 'none', stroke: '#8fd3ff', 'stroke-width': '1.5' }),
-  );
 }
 
 async function route(): Promise<void> {
