@@ -7,14 +7,21 @@
  */
 import { existsSync, promises as fs } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { InvalidConfigError, formatError, describe } from '../errors.js';
 import { NO_FRAMES_MARKER } from '../replay/episodes/no-frames.js';
 import { HttpError, decodePath, realInside, sendBody, sendFile, startLocalServer } from './static-files.js';
+import { EpisodeSummaries } from './episode-summaries.js';
+import type { EpisodeSummary } from '../replay/episodes/summary.js';
+import { readSupervisedView } from './supervised-view.js';
 
 export interface ViewerServerOptions {
-  /** Folder holding the run folders. */
+  /**
+   * What to serve: a folder of run folders, one run folder (it holds `config.json`, `run.json`,
+   * `metrics.jsonl` or `episodes/`), any folder of `.npcep` files, or one `.npcep` file. A folder
+   * of episodes or a single file is shown as one pseudo-run named after it.
+   */
   root: string;
   /** TCP port; 0 picks a free one (default 0). */
   port?: number;
@@ -61,12 +68,23 @@ function segments(rawUrl: string): string[] {
 /** One row of `/api/runs`. */
 export interface RunSummary {
   name: string;
+  /** `rl`: a run of `npcforge train` (or any run folder); `supervised`: a run of `npcforge fit` (it holds run.json); `episodes`: a folder of episode files or one file. */
+  kind: RunKind;
   /** Number of episode files. */
   episodes: number;
   /** Whether the run has a metrics.jsonl file. */
   metrics: boolean;
   /** False when the run's game has no render(), so it records no episodes (marker file NO_FRAMES_MARKER, see replay/episodes/no-frames.ts). */
   drawable: boolean;
+}
+
+export type RunKind = 'rl' | 'supervised' | 'episodes';
+
+/** What `npcforge view` serves (`/api/source`): the kind of path it was given and the name shown for it. */
+export interface ViewerSource {
+  kind: 'runs' | 'run' | 'episodes' | 'episode';
+  /** Base name of the folder or file (as a run name; never a full path). */
+  name: string;
 }
 
 interface CachedRun {
@@ -130,10 +148,7 @@ export class RunsListing {
     const hit = this.cache.get(name);
     if (hit && hit.runMtime === runMtime && hit.episodesMtime === episodesMtime) return hit.summary;
     this.scans++;
-    const episodes = (await listEpisodes(this.root, real)).length;
-    const metrics = await fs.stat(join(real, 'metrics.jsonl')).then((s) => s.isFile(), () => false);
-    const drawable = !(await fs.lstat(join(real, NO_FRAMES_MARKER)).then((s) => s.isFile(), () => false));
-    const summary = { name, episodes, metrics, drawable };
+    const summary = await summarizeRun(this.root, name, real, join(real, 'episodes'));
     const settled = this.now() - RACY_MS;
     if (runMtime < settled && episodesMtime < settled) this.cache.set(name, { summary, runMtime, episodesMtime });
     else this.cache.delete(name);
@@ -141,26 +156,118 @@ export class RunsListing {
   }
 }
 
-async function listEpisodes(root: string, runDir: string): Promise<Array<{ name: string; bytes: number; modified: string }>> {
+/** The `/api/runs` row of one run folder (`real`, its real path) whose episodes are in `episodesDir`. */
+async function summarizeRun(root: string, name: string, real: string, episodesDir: string, only?: string): Promise<RunSummary> {
+  const isFile = (f: string): Promise<boolean> => fs.lstat(join(real, f)).then((s) => s.isFile(), () => false);
+  const episodes = (await episodeFiles(root, episodesDir, only)).length;
+  const metrics = await fs.stat(join(real, 'metrics.jsonl')).then((s) => s.isFile(), () => false);
+  const drawable = !(await isFile(NO_FRAMES_MARKER));
+  const kind: RunKind = only !== undefined || real === episodesDir ? 'episodes' : (await isFile('run.json')) ? 'supervised' : 'rl';
+  return { name, kind, episodes, metrics, drawable };
+}
+
+/** One row of `/api/runs/<run>/episodes`: the file, and its return and length or why they are unknown. */
+export interface EpisodeRow {
+  name: string;
+  bytes: number;
+  modified: string;
+  /** From the file's header and end record; absent when `error` says why. */
+  summary?: EpisodeSummary;
+  /** One short line (no file contents): the file is not a whole episode. */
+  error?: string;
+}
+
+/** The `.npcep` files of a folder (real paths inside `root`, regular files only), unsorted; `only` keeps one name. */
+async function episodeFiles(root: string, episodesDir: string, only?: string): Promise<Array<{ name: string; real: string; bytes: number; modified: string }>> {
   let dir: string;
   try {
-    dir = await realInside(root, join(runDir, 'episodes'));
+    dir = await realInside(root, episodesDir);
   } catch {
     return [];
   }
-  const files = (await fs.readdir(dir).catch(() => [] as string[])).filter((f) => f.endsWith(EPISODE_EXT) && NAME.test(f));
+  const files = (await fs.readdir(dir).catch(() => [] as string[])).filter((f) => f.endsWith(EPISODE_EXT) && NAME.test(f) && (only === undefined || f === only));
   const rows = await Promise.all(
     files.map(async (f) => {
       try {
         const real = await realInside(root, join(dir, f));
         const st = await fs.stat(real);
-        return st.isFile() ? { name: f.slice(0, -EPISODE_EXT.length), bytes: st.size, modified: st.mtime.toISOString() } : null;
+        return st.isFile() ? { name: f.slice(0, -EPISODE_EXT.length), real, bytes: st.size, modified: st.mtime.toISOString() } : null;
       } catch {
         return null;
       }
     }),
   );
-  return rows.filter((r) => r !== null).sort((a, b) => compareEpisodeNames(a.name, b.name));
+  return rows.filter((r) => r !== null);
+}
+
+/** Episodes listed in the order they were made (compareEpisodeNames), each with its return and length. */
+async function listEpisodes(root: string, episodesDir: string, summaries: EpisodeSummaries, only?: string): Promise<EpisodeRow[]> {
+  const files = (await episodeFiles(root, episodesDir, only)).sort((a, b) => compareEpisodeNames(a.name, b.name));
+  const out: EpisodeRow[] = [];
+  // A few at a time: each read is two small reads of one file.
+  for (let i = 0; i < files.length; i += SCAN_CONCURRENCY) {
+    const part = files.slice(i, i + SCAN_CONCURRENCY);
+    const results = await Promise.all(part.map((f) => summaries.get(f.real)));
+    part.forEach((f, j) => {
+      const r = results[j]!;
+      out.push({ name: f.name, bytes: f.bytes, modified: f.modified, ...(r.ok ? { summary: r.summary } : { error: r.problem }) });
+    });
+  }
+  return out;
+}
+
+/** A name for a folder or file given on the command line, as the API accepts run names. */
+function sourceName(path: string, fallback: string): string {
+  const n = basename(path).replace(/[^A-Za-z0-9._-]/g, '_').replace(/^[.-]+/, '').slice(0, 200);
+  return NAME.test(n) ? n : fallback;
+}
+
+/** Where the served runs are: the containment root, and how run names map to folders. */
+interface Layout {
+  source: ViewerSource;
+  /** Real folder nothing is served from outside of. */
+  root: string;
+  /** The real run folder of a run name (a 404 for names it does not serve). */
+  runDir(name: string): Promise<string>;
+  /** The folder of a run's episode files. */
+  episodesDir(runDir: string): string;
+  /** Single-file mode: the one file name served. */
+  only?: string;
+}
+
+/** Episode folders and files are served as episodes only: no metrics or run files from around them. */
+const episodesOnly = (source: ViewerSource): boolean => source.kind === 'episodes' || source.kind === 'episode';
+
+/**
+ * Decides what the path given to `view` is: a `.npcep` file, a folder holding `.npcep` files, one
+ * run folder, or (otherwise) a folder of runs. Returns null when the path is neither a folder nor a
+ * regular file.
+ */
+async function layoutOf(given: string): Promise<Layout | null> {
+  const real = await fs.realpath(resolve(given));
+  const st = await fs.stat(real);
+  if (st.isFile()) {
+    if (!real.endsWith(EPISODE_EXT) || !NAME.test(basename(real))) return null;
+    const name = sourceName(real.slice(0, -EPISODE_EXT.length), 'episode');
+    const root = dirname(real);
+    return { source: { kind: 'episode', name }, root, only: basename(real), runDir: async (n) => single(n, name, root), episodesDir: (d) => d };
+  }
+  if (!st.isDirectory()) return null;
+  const entries = await fs.readdir(real, { withFileTypes: true });
+  const name = sourceName(real, 'run');
+  if (entries.some((e) => e.name.endsWith(EPISODE_EXT) && NAME.test(e.name) && (e.isFile() || e.isSymbolicLink()))) {
+    return { source: { kind: 'episodes', name }, root: real, runDir: async (n) => single(n, name, real), episodesDir: (d) => d };
+  }
+  const runMarkers = ['config.json', 'run.json', 'metrics.jsonl', 'episodes'];
+  if (entries.some((e) => runMarkers.includes(e.name))) {
+    return { source: { kind: 'run', name }, root: real, runDir: async (n) => single(n, name, real), episodesDir: (d) => join(d, 'episodes') };
+  }
+  return { source: { kind: 'runs', name }, root: real, runDir: (n) => realInside(real, join(real, n)), episodesDir: (d) => join(d, 'episodes') };
+}
+
+function single(requested: string, name: string, dir: string): string {
+  if (requested !== name) throw new HttpError(404, 'not found');
+  return dir;
 }
 
 /**
@@ -177,16 +284,24 @@ export async function startViewerServer(options: ViewerServerOptions): Promise<V
   const bad: string[] = [];
   if (!Number.isInteger(port) || port < 0 || port > 65535) bad.push(`port=${describe(port)}`);
   if (typeof host !== 'string' || host === '') bad.push(`host=${describe(host)}`);
-  let root = '';
+  let layout: Layout | null = null;
   try {
-    root = await fs.realpath(resolve(options.root));
-    if (!(await fs.stat(root)).isDirectory()) bad.push(`root=${describe(options.root)} (not a folder)`);
+    layout = await layoutOf(options.root);
+    if (!layout) bad.push(`root=${describe(options.root)} (neither a folder nor a .npcep file)`);
   } catch {
     bad.push(`root=${describe(options.root)} (missing)`);
   }
-  if (bad.length) throw new InvalidConfigError(formatError('npcforge view', 'an existing runs folder, a port in [0, 65535] and a host', bad.join(', '), 'pass e.g. `npcforge view runs --port 7070`'));
+  if (bad.length || !layout) throw new InvalidConfigError(formatError('npcforge view', 'an existing runs folder, run folder, folder of .npcep files or .npcep file, a port in [0, 65535] and a host', bad.join(', '), 'pass e.g. `npcforge view runs --port 7070`'));
+  const { root, source } = layout;
   const assets = resolve(options.assetsDir ?? defaultAssetsDir());
   const runs = new RunsListing(root);
+  const summaries = new EpisodeSummaries();
+  const listRuns = async (): Promise<RunSummary[]> => {
+    if (source.kind === 'runs') return runs.list();
+    const dir = await layout!.runDir(source.name);
+    const row = await summarizeRun(root, source.name, dir, layout!.episodesDir(dir), layout!.only);
+    return [episodesOnly(source) ? { ...row, kind: 'episodes', metrics: false } : row];
+  };
 
   const handle = async (req: IncomingMessage, res: ServerResponse, head: boolean): Promise<void> => {
     const seg = segments(req.url ?? '/');
@@ -209,15 +324,21 @@ export async function startViewerServer(options: ViewerServerOptions): Promise<V
       return;
     }
     if (seg[0] !== 'api') throw new HttpError(404, 'not found');
-    if (seg.length === 2 && seg[1] === 'runs') return json(await runs.list());
+    if (seg.length === 2 && seg[1] === 'source') return json(source);
+    if (seg.length === 2 && seg[1] === 'runs') return json(await listRuns());
     if (seg.length >= 4 && seg[1] === 'runs') {
-      const runDir = await realInside(root, join(root, seg[2]!));
-      if (seg.length === 4 && seg[3] === 'episodes') return json(await listEpisodes(root, runDir));
+      const runDir = await layout!.runDir(seg[2]!);
+      const episodesDir = layout!.episodesDir(runDir);
+      if (seg.length === 4 && seg[3] === 'episodes') return json(await listEpisodes(root, episodesDir, summaries, layout!.only));
+      if (seg.length === 4 && (seg[3] === 'metrics' || seg[3] === 'supervised') && episodesOnly(source)) throw new HttpError(404, 'not found');
       if (seg.length === 4 && seg[3] === 'metrics') {
         return sendFile(res, { root, path: join(runDir, 'metrics.jsonl'), type: 'application/x-ndjson; charset=utf-8', head });
       }
+      if (seg.length === 4 && seg[3] === 'supervised') return json(await readSupervisedView(root, runDir));
       if (seg.length === 5 && seg[3] === 'episodes') {
-        return sendFile(res, { root, path: join(runDir, 'episodes', seg[4]! + EPISODE_EXT), type: 'application/octet-stream', head });
+        const file = seg[4]! + EPISODE_EXT;
+        if (layout!.only !== undefined && file !== layout!.only) throw new HttpError(404, 'not found');
+        return sendFile(res, { root, path: join(episodesDir, file), type: 'application/octet-stream', head });
       }
     }
     throw new HttpError(404, 'not found');

@@ -72,7 +72,7 @@ describe('viewer server', () => {
 
   it('lists runs and episodes under the root only', async () => {
     const runs = JSON.parse((await get('/api/runs')).body) as Array<{ name: string; episodes: number; metrics: boolean }>;
-    expect(runs).toEqual([{ name: 'run-a', episodes: 1, metrics: true, drawable: true }]);
+    expect(runs).toEqual([{ name: 'run-a', kind: 'rl', episodes: 1, metrics: true, drawable: true }]);
     const eps = JSON.parse((await get('/api/runs/run-a/episodes')).body) as Array<{ name: string }>;
     expect(eps.map((e) => e.name)).toEqual(['ep1']);
     const ep = await get('/api/runs/run-a/episodes/ep1');
@@ -185,7 +185,7 @@ describe('runs listing cache', () => {
     const listing = new RunsListing(big);
     const first = await listing.list();
     expect(first).toHaveLength(200);
-    expect(first[3]).toEqual({ name: 'run-003', episodes: 5, metrics: false, drawable: true });
+    expect(first[3]).toEqual({ name: 'run-003', kind: 'rl', episodes: 5, metrics: false, drawable: true });
     expect(listing.scans).toBe(200);
     expect(await listing.list()).toEqual(first);
     expect(listing.scans).toBe(200);

@@ -560,7 +560,8 @@ export class RecordedEpisode {
   }
 }
 
-function checkHeader(v: unknown, source: string | undefined): EpisodeHeader {
+/** Validates a decoded header record (shared with the cheap header/footer summary in summary.ts). */
+export function checkHeader(v: unknown, source: string | undefined): EpisodeHeader {
   if (!isObj(v) || v.format !== EPISODE_FORMAT) fail(source, `a first record with format '${EPISODE_FORMAT}'`, isObj(v) ? `format ${describe(v.format)}` : describe(v));
   if (!Number.isInteger(v.version)) fail(source, 'an integer version', describe(v.version));
   if (v.version !== DISCRETE_EPISODE_VERSION && v.version !== EPISODE_VERSION && v.version !== MULTI_AGENT_EPISODE_VERSION) {
