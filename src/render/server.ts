@@ -13,8 +13,10 @@ import { InvalidConfigError, formatError, describe } from '../errors.js';
 import { NO_FRAMES_MARKER } from '../replay/episodes/no-frames.js';
 import { HttpError, decodePath, realInside, sendBody, sendFile, startLocalServer } from './static-files.js';
 import { EpisodeSummaries } from './episode-summaries.js';
-import type { EpisodeSummary } from '../replay/episodes/summary.js';
-import { readSupervisedView } from './supervised-view.js';
+import type { EpisodeRow, RunKind, ViewerSource } from './api-types.js';
+
+export type { EpisodeRow, RunKind, ViewerSource };
+import { readSupervisedView } from './supervised-files.js';
 
 export interface ViewerServerOptions {
   /**
@@ -78,14 +80,6 @@ export interface RunSummary {
   drawable: boolean;
 }
 
-export type RunKind = 'rl' | 'supervised' | 'episodes';
-
-/** What `npcforge view` serves (`/api/source`): the kind of path it was given and the name shown for it. */
-export interface ViewerSource {
-  kind: 'runs' | 'run' | 'episodes' | 'episode';
-  /** Base name of the folder or file (as a run name; never a full path). */
-  name: string;
-}
 
 interface CachedRun {
   summary: RunSummary;
@@ -166,16 +160,6 @@ async function summarizeRun(root: string, name: string, real: string, episodesDi
   return { name, kind, episodes, metrics, drawable };
 }
 
-/** One row of `/api/runs/<run>/episodes`: the file, and its return and length or why they are unknown. */
-export interface EpisodeRow {
-  name: string;
-  bytes: number;
-  modified: string;
-  /** From the file's header and end record; absent when `error` says why. */
-  summary?: EpisodeSummary;
-  /** One short line (no file contents): the file is not a whole episode. */
-  error?: string;
-}
 
 /** The `.npcep` files of a folder (real paths inside `root`, regular files only), unsorted; `only` keeps one name. */
 async function episodeFiles(root: string, episodesDir: string, only?: string): Promise<Array<{ name: string; real: string; bytes: number; modified: string }>> {

@@ -3,10 +3,9 @@
  * (task, classes, per-epoch history) and `evaluation.json` (accuracy, per-class metrics, confusion
  * matrix, misclassified examples), read bounded and checked field by field on the server, so the
  * page gets one clean object or one short line per file that could not be used. Both files are
- * untrusted: problems name the file and the limit, never its contents.
+ * untrusted: problems name the file and the limit, never its contents. Browser-safe (the page
+ * imports the types); the file reading is in supervised-files.ts.
  */
-import { join } from 'node:path';
-import { openRegularFile, realInside } from './static-files.js';
 
 /** Largest run.json / evaluation.json read (bytes); a real one is a few KB (evaluation.json with 32 inline images ~0.5 MB). */
 export const MAX_SUPERVISED_FILE_BYTES = 8 * 1024 * 1024;
@@ -88,7 +87,7 @@ const isBool = (v: unknown): v is boolean => typeof v === 'boolean';
 const shortName = (v: unknown): v is string => typeof v === 'string' && v.length > 0 && v.length <= MAX_NAME;
 
 /** A problem line for a file: what was expected, without the file's contents. */
-class ViewProblem extends Error {}
+export class ViewProblem extends Error {}
 const need = (cond: boolean, what: string): void => {
   if (!cond) throw new ViewProblem(what);
 };
@@ -164,74 +163,4 @@ export function checkEvaluationJson(v: unknown, runClasses: string[]): Supervise
   need(Array.isArray(raw), 'misclassified as a list');
   const misclassified = (raw as unknown[]).slice(0, MAX_VIEW_EXAMPLES).map((x) => checkExample(x, runClasses));
   return { accuracy: e.accuracy as number, samples: e.samples as number, confusion: (e.confusion as number[][]).map((r) => [...r]), perClass, misclassified };
-}
-
-/** Reads a run file bounded: null when missing, else its parsed JSON; a problem line otherwise. */
-async function readJsonFile(root: string, path: string, name: string): Promise<{ value: unknown } | { problem: string } | null> {
-  let real: string;
-  try {
-    real = await realInside(root, path);
-  } catch {
-    return null;
-  }
-  let opened: Awaited<ReturnType<typeof openRegularFile>>;
-  try {
-    opened = await openRegularFile(real);
-  } catch {
-    return { problem: `${name}: not a regular file` };
-  }
-  const { handle, size } = opened;
-  try {
-    if (size > MAX_SUPERVISED_FILE_BYTES) return { problem: `${name}: larger than ${MAX_SUPERVISED_FILE_BYTES} bytes (${size})` };
-    const buf = Buffer.alloc(size);
-    let off = 0;
-    while (off < size) {
-      const { bytesRead } = await handle.read(buf, off, size - off, off);
-      if (bytesRead === 0) break;
-      off += bytesRead;
-    }
-    try {
-      return { value: JSON.parse(buf.subarray(0, off).toString('utf8')) };
-    } catch {
-      // Half-written (fit and evaluate write in place) or not JSON.
-      return { problem: `${name}: not valid JSON (${off} bytes; half-written?)` };
-    }
-  } catch {
-    return { problem: `${name}: unreadable` };
-  } finally {
-    await handle.close().catch(() => undefined);
-  }
-}
-
-/**
- * The supervised page of the run folder `runDir` (real path inside `root`). run.json must be
- * usable (else the whole answer is a problem line); a missing or bad evaluation.json leaves
- * `evaluation` null with a problem line for a bad one.
- */
-export async function readSupervisedView(root: string, runDir: string): Promise<SupervisedView | { error: string }> {
-  const run = await readJsonFile(root, join(runDir, 'run.json'), 'run.json');
-  if (run === null) return { error: 'run.json: missing (not a run of `npcforge fit`)' };
-  if ('problem' in run) return { error: run.problem };
-  let base: ReturnType<typeof checkRunJson>;
-  try {
-    base = checkRunJson(run.value);
-  } catch (err) {
-    if (err instanceof ViewProblem) return { error: `run.json: expected ${err.message}` };
-    throw err;
-  }
-  const problems: string[] = [];
-  let evaluation: SupervisedEvaluationView | null = null;
-  const ev = await readJsonFile(root, join(runDir, 'evaluation.json'), 'evaluation.json');
-  if (ev !== null) {
-    if ('problem' in ev) problems.push(ev.problem);
-    else {
-      try {
-        evaluation = checkEvaluationJson(ev.value, base.classes);
-      } catch (err) {
-        if (!(err instanceof ViewProblem)) throw err;
-        problems.push(`evaluation.json: expected ${err.message}`);
-      }
-    }
-  }
-  return { ...base, evaluation, problems };
 }

@@ -11,6 +11,8 @@ import { actionNamesByPart } from '../../envs/actions.js';
 import { $, el, fmt } from './dom.js';
 import { enc, fetchBounded, getJson } from './net.js';
 import { loadMetrics } from './curves.js';
+import { showSupervised, supervisedStatus, type SupervisedStatus } from './supervised.js';
+import { episodeMeta, renderEmptyState, type EpisodeListRow, type SourceInfo } from './lists.js';
 
 const SPEEDS = [0.25, 0.5, 1, 2, 4, 8];
 /** Steps per second at speed 1x. */
@@ -80,9 +82,12 @@ interface Current {
 }
 
 const state = {
-  runs: [] as Array<{ name: string; episodes: number; metrics: boolean; drawable?: boolean }>,
+  source: null as SourceInfo | null,
+  runs: [] as Array<{ name: string; kind?: 'rl' | 'supervised' | 'episodes'; episodes: number; metrics: boolean; drawable?: boolean }>,
   run: '' as string,
-  episodes: [] as Array<{ name: string; bytes: number }>,
+  episodes: [] as EpisodeListRow[],
+  /** Which page the main area shows. */
+  view: 'player' as 'player' | 'supervised' | 'empty',
   current: null as Current | null,
   step: 0,
   playing: false,
@@ -99,6 +104,15 @@ function showError(message: string | null): void {
   const el = $('error');
   el.hidden = message === null;
   el.textContent = message ?? '';
+}
+
+/** Shows one page of the main area: the episode player (with the run's curve), a supervised run, or the empty state. */
+function showView(view: 'player' | 'supervised' | 'empty'): void {
+  state.view = view;
+  $('rl-view').hidden = view !== 'player';
+  $('supervised').hidden = view !== 'supervised';
+  $('empty').hidden = view !== 'empty';
+  $('episodes-panel').hidden = view === 'supervised';
 }
 
 function parseHash(): { run: string; episode: string; step: number } | null {
@@ -132,7 +146,13 @@ function renderRuns(): void {
       });
       const meta = document.createElement('div');
       meta.className = 'meta';
-      meta.textContent = r.drawable === false ? `${NO_FRAMES_LINE}${r.metrics ? ', metrics' : ''}` : `${r.episodes} episode${r.episodes === 1 ? '' : 's'}${r.metrics ? ', metrics' : ''}`;
+      meta.textContent =
+        r.kind === 'supervised'
+          ? `supervised (fit)${r.metrics ? ', metrics' : ''}`
+          : r.drawable === false
+            ? `${NO_FRAMES_LINE}${r.metrics ? ', metrics' : ''}`
+            : `${r.episodes} episode${r.episodes === 1 ? '' : 's'}${r.metrics ? ', metrics' : ''}`;
+      if (r.kind === 'supervised') li.classList.add('supervised');
       li.append(a, meta);
       return li;
     }),
@@ -149,8 +169,8 @@ function renderEpisodes(): void {
       a.textContent = e.name;
       a.className = state.current && state.current.run === state.run && state.current.episode === e.name ? 'active' : '';
       const meta = document.createElement('div');
-      meta.className = 'meta';
-      meta.textContent = `${(e.bytes / 1024).toFixed(1)} KB`;
+      meta.className = e.error ? 'meta ep-error' : 'meta';
+      meta.textContent = episodeMeta(e);
       li.append(a, meta);
       return li;
     }),
@@ -158,9 +178,21 @@ function renderEpisodes(): void {
 }
 
 async function selectRun(run: string): Promise<void> {
-  if (state.run === run && state.episodes.length) return;
+  if (state.run === run && (state.episodes.length || state.view === 'supervised')) return;
+  const previous = state.run;
   state.run = run;
   renderRuns();
+  // A listing error of the run left behind is not this run's.
+  if (previous !== run) showError(null);
+  if (state.runs.find((r) => r.name === run)?.kind === 'supervised') {
+    state.episodes = [];
+    renderEpisodes();
+    unloadEpisode();
+    showView('supervised');
+    await showSupervised(run);
+    return;
+  }
+  showView('player');
   try {
     state.episodes = await getJson(`api/runs/${enc(run)}/episodes`);
   } catch (err) {
@@ -188,6 +220,7 @@ async function openEpisode(run: string, episode: string, step: number): Promise<
     ep = readEpisode(bytes, { source: `${episode}.npcep` });
   } catch (err) {
     if (token !== state.loadToken) return;
+    // The canvas is cleared too: the frame of the episode shown before must not pass for this one's.
     unloadEpisode();
     $('title').textContent = `${run} / ${episode}`;
     showError(`Could not open episode "${episode}" of run "${run}": ${(err as Error).message}`);
@@ -220,10 +253,17 @@ async function openEpisode(run: string, episode: string, step: number): Promise<
 function unloadEpisode(): void {
   const c = state.current;
   if (!c) return;
+  // Not setPlaying(false): that writes the hash of the episode going away.
+  state.playing = false;
+  app.ticker.stop();
+  $('btn-play').textContent = 'play';
   app.stage.removeChild(c.sprite);
   c.sprite.destroy({ texture: true, textureSource: true });
   state.current = null;
   state.step = 0;
+  // Draw the empty stage: the canvas keeps its last picture otherwise (preserveDrawingBuffer).
+  app.render();
+  $<HTMLInputElement>('scrub').max = '0';
   updateOverlay();
 }
 
@@ -436,6 +476,7 @@ function tick(deltaMs: number): void {
 }
 
 async function route(): Promise<void> {
+  if (state.view === 'empty') return;
   const h = parseHash();
   if (h) await openEpisode(h.run, h.episode, h.step);
   else {
@@ -496,6 +537,10 @@ export interface ViewerHandle {
   status(): { run: string; episode: string; step: number; frameCount: number; playing: boolean; scale: number; speed: number; lastSeek: { decodeMs: number; drawMs: number } } | null;
   /** Blocks until the GPU has finished drawing (gl.finish): lets a benchmark time a seek end to end. */
   finish(): void;
+  /** The page shown (`player`, `supervised`, `empty`), the selected run and the error banner's text (null when hidden). */
+  page(): { view: 'player' | 'supervised' | 'empty'; run: string; error: string | null };
+  /** What the supervised run page shows (null before one is loaded). */
+  supervised(): SupervisedStatus | null;
   ready: Promise<void>;
 }
 
@@ -506,12 +551,25 @@ async function start(): Promise<void> {
   app.ticker.add((t) => tick(t.deltaMS));
   bindControls();
   try {
+    state.source = await getJson<SourceInfo>('api/source');
     state.runs = await getJson('api/runs');
   } catch (err) {
     showError(`Could not list runs: ${(err as Error).message}`);
   }
   renderRuns();
-  if (!location.hash && state.runs.length) await selectRun(state.runs[0]!.name);
+  if (state.source && !state.runs.some((r) => r.episodes > 0 || r.metrics || r.kind === 'supervised')) {
+    renderEmptyState($('empty'), state.source, state.runs.length);
+    showView('empty');
+    return;
+  }
+  if (!location.hash && state.runs.length) {
+    await selectRun(state.runs[0]!.name);
+    // `view <file.npcep>`: the one episode opens at once.
+    if (state.source?.kind === 'episode' && state.episodes.length === 1) {
+      location.hash = `#${enc(state.run)}/${enc(state.episodes[0]!.name)}/0`;
+      return;
+    }
+  }
   await route();
 }
 
@@ -523,6 +581,8 @@ const handle: ViewerHandle = {
     return c ? { run: c.run, episode: c.episode, step: state.step, frameCount: c.ep.frameCount, playing: state.playing, scale: c.scale, speed: SPEEDS[state.speedIndex]!, lastSeek: { ...state.lastSeek } } : null;
   },
   finish: () => (app.renderer as unknown as { gl?: WebGLRenderingContext }).gl?.finish(),
+  page: () => ({ view: state.view, run: state.run, error: $('error').hidden ? null : $('error').textContent }),
+  supervised: () => (state.view === 'supervised' ? supervisedStatus() : null),
   ready: ready.then(() => undefined),
 };
 (window as unknown as { npcforgeViewer: ViewerHandle }).npcforgeViewer = handle;

@@ -1,0 +1,78 @@
+/**
+ * Server side of the supervised run page: reads `run.json` and `evaluation.json` of a run folder
+ * bounded (regular files only, size checked before reading, never blocking on a FIFO) and checks
+ * them with supervised-view.ts.
+ */
+import { join } from 'node:path';
+import { openRegularFile, realInside } from './static-files.js';
+import { MAX_SUPERVISED_FILE_BYTES, ViewProblem, checkEvaluationJson, checkRunJson, type SupervisedEvaluationView, type SupervisedView } from './supervised-view.js';
+
+/** Reads a run file bounded: null when missing, else its parsed JSON; a problem line otherwise. */
+async function readJsonFile(root: string, path: string, name: string): Promise<{ value: unknown } | { problem: string } | null> {
+  let real: string;
+  try {
+    real = await realInside(root, path);
+  } catch {
+    return null;
+  }
+  let opened: Awaited<ReturnType<typeof openRegularFile>>;
+  try {
+    opened = await openRegularFile(real);
+  } catch {
+    return { problem: `${name}: not a regular file` };
+  }
+  const { handle, size } = opened;
+  try {
+    if (size > MAX_SUPERVISED_FILE_BYTES) return { problem: `${name}: larger than ${MAX_SUPERVISED_FILE_BYTES} bytes (${size})` };
+    const buf = Buffer.alloc(size);
+    let off = 0;
+    while (off < size) {
+      const { bytesRead } = await handle.read(buf, off, size - off, off);
+      if (bytesRead === 0) break;
+      off += bytesRead;
+    }
+    try {
+      return { value: JSON.parse(buf.subarray(0, off).toString('utf8')) };
+    } catch {
+      // Half-written (fit and evaluate write in place) or not JSON.
+      return { problem: `${name}: not valid JSON (${off} bytes; half-written?)` };
+    }
+  } catch {
+    return { problem: `${name}: unreadable` };
+  } finally {
+    await handle.close().catch(() => undefined);
+  }
+}
+
+/**
+ * The supervised page of the run folder `runDir` (real path inside `root`). run.json must be
+ * usable (else the whole answer is a problem line); a missing or bad evaluation.json leaves
+ * `evaluation` null with a problem line for a bad one.
+ */
+export async function readSupervisedView(root: string, runDir: string): Promise<SupervisedView | { error: string }> {
+  const run = await readJsonFile(root, join(runDir, 'run.json'), 'run.json');
+  if (run === null) return { error: 'run.json: missing (not a run of `npcforge fit`)' };
+  if ('problem' in run) return { error: run.problem };
+  let base: ReturnType<typeof checkRunJson>;
+  try {
+    base = checkRunJson(run.value);
+  } catch (err) {
+    if (err instanceof ViewProblem) return { error: `run.json: expected ${err.message}` };
+    throw err;
+  }
+  const problems: string[] = [];
+  let evaluation: SupervisedEvaluationView | null = null;
+  const ev = await readJsonFile(root, join(runDir, 'evaluation.json'), 'evaluation.json');
+  if (ev !== null) {
+    if ('problem' in ev) problems.push(ev.problem);
+    else {
+      try {
+        evaluation = checkEvaluationJson(ev.value, base.classes);
+      } catch (err) {
+        if (!(err instanceof ViewProblem)) throw err;
+        problems.push(`evaluation.json: expected ${err.message}`);
+      }
+    }
+  }
+  return { ...base, evaluation, problems };
+}
