@@ -116,6 +116,8 @@ describe('npcforge view <folder of .npcep files>', () => {
     await page.evaluate(() => (window as any).npcforgeViewer.ready);
     expect(await page.locator('#runs li a').allTextContents()).toEqual(['recorded']);
     const names = [...episodes, 'broken'].sort(compareEpisodeNames);
+    // No learning-curve panel for a folder of episodes (it has no metrics).
+    await page.waitForSelector('#curve', { state: 'hidden' });
     await expect.poll(() => page.locator('#episodes li a').allTextContents()).toEqual(names);
     const metas = await page.locator('#episodes li .meta').allTextContents();
     for (const [i, n] of names.entries()) {
@@ -125,6 +127,13 @@ describe('npcforge view <folder of .npcep files>', () => {
       }
       const ep = readEpisodeFile(join(recorded, `${n}.npcep`));
       expect(metas[i]).toMatch(new RegExp(`^${ep.stepCount} steps, return ${ep.returns[ep.stepCount]}(, truncated)? · `));
+    }
+    // The integrator's screenshot script: NPCFORGE_EPISODES_SCREENSHOT=docs/viewer-episodes.png.
+    const shot = process.env.NPCFORGE_EPISODES_SCREENSHOT;
+    if (shot) {
+      await openHash(`#recorded/${names.find((n) => n !== 'broken')}/5`);
+      await page.waitForFunction(() => (window as any).npcforgeViewer.status()?.step === 5);
+      await page.screenshot({ path: shot });
     }
   });
 

@@ -189,6 +189,7 @@ describe('supervised run page', () => {
     });
     await page.waitForFunction(() => (window as any).npcforgeViewer.page().view === 'player');
     expect(await page.isHidden('#supervised')).toBe(true);
+    expect(await page.isVisible('#curve')).toBe(true);
     await expect.poll(() => page.textContent('#curve-note')).toMatch(/2 points/);
   });
 

@@ -193,6 +193,8 @@ async function selectRun(run: string): Promise<void> {
     return;
   }
   showView('player');
+  // A folder of episodes or one file has no learning curve to show.
+  $('curve').hidden = state.runs.find((r) => r.name === run)?.kind === 'episodes';
   try {
     state.episodes = await getJson(`api/runs/${enc(run)}/episodes`);
   } catch (err) {
