@@ -130,7 +130,7 @@ describe('supervised run page', () => {
     });
     expect((await page.evaluate(() => (window as any).npcforgeViewer.supervised())).mode).toBe('normalised');
     // Per-class table.
-    const rows = await page.locator('#per-class tr').evaluateAll((trs) => trs.slice(1).map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent)));
+    const rows = await page.locator('#per-class tr').evaluateAll((trs) => trs.slice(1).map((tr) => Array.from(tr.querySelectorAll('td'), (td) => td.textContent)));
     expect(rows).toEqual(ev.classes.map((c) => [c, ev.per_class[c]!.precision.toFixed(3), ev.per_class[c]!.recall.toFixed(3), ev.per_class[c]!.f1.toFixed(3), String(ev.per_class[c]!.support)]));
     // Train and validation curves of loss and accuracy.
     expect(await page.locator('.sup-chart figcaption').allTextContents()).toEqual(['loss', 'accuracy']);
