@@ -142,12 +142,21 @@ export class RunsListing {
     const hit = this.cache.get(name);
     if (hit && hit.runMtime === runMtime && hit.episodesMtime === episodesMtime) return hit.summary;
     this.scans++;
-    const summary = await summarizeRun(this.root, name, real, join(real, 'episodes'));
+    const summary = await summarizeRun(this.root, name, real, await runEpisodesDir(real));
     const settled = this.now() - RACY_MS;
     if (runMtime < settled && episodesMtime < settled) this.cache.set(name, { summary, runMtime, episodesMtime });
     else this.cache.delete(name);
     return summary;
   }
+}
+
+/**
+ * Where a run folder keeps its episodes: `episodes/` as train and record write them, else the
+ * folder itself (a folder of `.npcep` files in the runs folder, e.g. `record --out runs/<name>`).
+ */
+async function runEpisodesDir(runDir: string): Promise<string> {
+  const sub = join(runDir, 'episodes');
+  return (await fs.stat(sub).then((st) => st.isDirectory(), () => false)) ? sub : runDir;
 }
 
 /** The `/api/runs` row of one run folder (`real`, its real path) whose episodes are in `episodesDir`. */
@@ -156,7 +165,9 @@ async function summarizeRun(root: string, name: string, real: string, episodesDi
   const episodes = (await episodeFiles(root, episodesDir, only)).length;
   const metrics = await fs.stat(join(real, 'metrics.jsonl')).then((s) => s.isFile(), () => false);
   const drawable = !(await isFile(NO_FRAMES_MARKER));
-  const kind: RunKind = only !== undefined || real === episodesDir ? 'episodes' : (await isFile('run.json')) ? 'supervised' : 'rl';
+  const supervised = await isFile('run.json');
+  // A folder that holds its episodes itself (not in episodes/) was made by `record --out` or by hand.
+  const kind: RunKind = only !== undefined || (real === episodesDir && episodes > 0 && !supervised) ? 'episodes' : supervised ? 'supervised' : 'rl';
   return { name, kind, episodes, metrics, drawable };
 }
 
@@ -214,7 +225,7 @@ interface Layout {
   /** The real run folder of a run name (a 404 for names it does not serve). */
   runDir(name: string): Promise<string>;
   /** The folder of a run's episode files. */
-  episodesDir(runDir: string): string;
+  episodesDir(runDir: string): Promise<string>;
   /** Single-file mode: the one file name served. */
   only?: string;
 }
@@ -234,19 +245,19 @@ async function layoutOf(given: string): Promise<Layout | null> {
     if (!real.endsWith(EPISODE_EXT) || !NAME.test(basename(real))) return null;
     const name = sourceName(real.slice(0, -EPISODE_EXT.length), 'episode');
     const root = dirname(real);
-    return { source: { kind: 'episode', name }, root, only: basename(real), runDir: async (n) => single(n, name, root), episodesDir: (d) => d };
+    return { source: { kind: 'episode', name }, root, only: basename(real), runDir: async (n) => single(n, name, root), episodesDir: async (d) => d };
   }
   if (!st.isDirectory()) return null;
   const entries = await fs.readdir(real, { withFileTypes: true });
   const name = sourceName(real, 'run');
   if (entries.some((e) => e.name.endsWith(EPISODE_EXT) && NAME.test(e.name) && (e.isFile() || e.isSymbolicLink()))) {
-    return { source: { kind: 'episodes', name }, root: real, runDir: async (n) => single(n, name, real), episodesDir: (d) => d };
+    return { source: { kind: 'episodes', name }, root: real, runDir: async (n) => single(n, name, real), episodesDir: async (d) => d };
   }
   const runMarkers = ['config.json', 'run.json', 'metrics.jsonl', 'episodes'];
   if (entries.some((e) => runMarkers.includes(e.name))) {
-    return { source: { kind: 'run', name }, root: real, runDir: async (n) => single(n, name, real), episodesDir: (d) => join(d, 'episodes') };
+    return { source: { kind: 'run', name }, root: real, runDir: async (n) => single(n, name, real), episodesDir: runEpisodesDir };
   }
-  return { source: { kind: 'runs', name }, root: real, runDir: (n) => realInside(real, join(real, n)), episodesDir: (d) => join(d, 'episodes') };
+  return { source: { kind: 'runs', name }, root: real, runDir: (n) => realInside(real, join(real, n)), episodesDir: runEpisodesDir };
 }
 
 function single(requested: string, name: string, dir: string): string {
@@ -283,7 +294,7 @@ export async function startViewerServer(options: ViewerServerOptions): Promise<V
   const listRuns = async (): Promise<RunSummary[]> => {
     if (source.kind === 'runs') return runs.list();
     const dir = await layout!.runDir(source.name);
-    const row = await summarizeRun(root, source.name, dir, layout!.episodesDir(dir), layout!.only);
+    const row = await summarizeRun(root, source.name, dir, await layout!.episodesDir(dir), layout!.only);
     return [episodesOnly(source) ? { ...row, kind: 'episodes', metrics: false } : row];
   };
 
@@ -312,7 +323,7 @@ export async function startViewerServer(options: ViewerServerOptions): Promise<V
     if (seg.length === 2 && seg[1] === 'runs') return json(await listRuns());
     if (seg.length >= 4 && seg[1] === 'runs') {
       const runDir = await layout!.runDir(seg[2]!);
-      const episodesDir = layout!.episodesDir(runDir);
+      const episodesDir = await layout!.episodesDir(runDir);
       if (seg.length === 4 && seg[3] === 'episodes') return json(await listEpisodes(root, episodesDir, summaries, layout!.only));
       if (seg.length === 4 && (seg[3] === 'metrics' || seg[3] === 'supervised') && episodesOnly(source)) throw new HttpError(404, 'not found');
       if (seg.length === 4 && seg[3] === 'metrics') {

@@ -121,6 +121,26 @@ describe('view <folder of .npcep files>', () => {
     expect((await get(s, '/api/runs/run/metrics')).body).toContain('mean_return');
   });
 
+  it('a runs folder lists a folder of .npcep files in it (record --out runs/<name>) as a run of episodes', async () => {
+    const root = join(tmp, 'runs-root');
+    mkdirSync(join(root, 'train-run', 'episodes'), { recursive: true });
+    copyFileSync(join(folder, 'eval-step2500-s7-e000.npcep'), join(root, 'train-run', 'episodes', 'e.npcep'));
+    mkdirSync(join(root, 'recorded'));
+    for (const n of ['eval-step2500-s7-e001', 'eval-step10000-s7-e000']) copyFileSync(join(folder, `${n}.npcep`), join(root, 'recorded', `${n}.npcep`));
+    mkdirSync(join(root, 'empty'));
+    const s = await serve(root);
+    expect(await getJson<RunSummary[]>(s, '/api/runs')).toEqual([
+      { name: 'empty', kind: 'rl', episodes: 0, metrics: false, drawable: true },
+      { name: 'recorded', kind: 'episodes', episodes: 2, metrics: false, drawable: true },
+      { name: 'train-run', kind: 'rl', episodes: 1, metrics: false, drawable: true },
+    ]);
+    expect((await getJson<EpisodeRow[]>(s, '/api/runs/recorded/episodes')).map((r) => [r.name, r.summary?.steps])).toEqual([
+      ['eval-step2500-s7-e001', readEpisodeFile(join(folder, 'eval-step2500-s7-e001.npcep')).stepCount],
+      ['eval-step10000-s7-e000', readEpisodeFile(join(folder, 'eval-step10000-s7-e000.npcep')).stepCount],
+    ]);
+    expect((await get(s, '/api/runs/recorded/episodes/eval-step10000-s7-e000')).status).toBe(200);
+  });
+
   it('refuses a path that is neither a folder nor a .npcep file', async () => {
     writeFileSync(join(tmp, 'notes.txt'), 'x');
     await expect(startViewerServer({ root: join(tmp, 'notes.txt') })).rejects.toThrow(/\(neither a folder nor a \.npcep file\); fix: /);
