@@ -201,6 +201,12 @@ describe('an empty runs folder', () => {
     const text = (await page.textContent('#empty'))!;
     expect(text).toContain('The folder "empty-runs" holds no runs yet.');
     expect(await page.locator('#empty code').allTextContents()).toEqual(['npx npcforge train catch', 'npx npcforge record catch --episodes 3 --out episodes/catch', 'npx npcforge view runs']);
+    // A first run appears (a training just started): the page leaves the empty state by itself.
+    mkdirSync(join(empty, 'first-run', 'episodes'), { recursive: true });
+    writeFileSync(join(empty, 'first-run', 'episodes', `${episodes[0]}.npcep`), readFileSync(join(recorded, `${episodes[0]}.npcep`)));
+    await page.waitForFunction(() => (window as any).npcforgeViewer?.page().view === 'player', undefined, { timeout: 30_000 });
+    await expect.poll(() => page.locator('#runs li a').allTextContents()).toEqual(['first-run']);
+    expect(await page.isHidden('#empty')).toBe(true);
   });
 
   it('raised no uncaught page errors', () => {

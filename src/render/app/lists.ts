@@ -20,12 +20,12 @@ export function episodeMeta(e: EpisodeListRow): string {
  * Fills `box` with what to do when the served folder holds nothing to show: the commands that
  * make a run (or an episode) and the one that views it.
  */
-export function renderEmptyState(box: HTMLElement, source: SourceInfo, runs: number): void {
-  const where = source.kind === 'runs' ? `The folder "${source.name}" holds no runs yet${runs ? ` (${runs} empty run folder${runs === 1 ? '' : 's'})` : ''}.` : `"${source.name}" holds no episodes, metrics or supervised results yet.`;
+export function renderEmptyState(box: HTMLElement, source: SourceInfo): void {
+  const where = `The folder "${source.name}" holds no runs yet. This page shows them as soon as one appears.`;
   const steps: Array<[string, string]> = [
     ['Train an agent (a few minutes on a laptop; evaluation episodes and metrics land in runs/):', 'npx npcforge train catch'],
     ['Or record episodes of any game without training:', 'npx npcforge record catch --episodes 3 --out episodes/catch'],
-    ['Then view them (this page refreshes its lists on reload):', 'npx npcforge view runs'],
+    ['Then view them:', 'npx npcforge view runs'],
   ];
   box.replaceChildren(
     el('h2', '', 'Nothing to show yet'),

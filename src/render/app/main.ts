@@ -546,6 +546,23 @@ export interface ViewerHandle {
   ready: Promise<void>;
 }
 
+/** How often the empty state looks for a first run (ms). */
+const EMPTY_POLL_MS = 2000;
+
+/** While the empty state shows, looks for runs now and then and starts over once there is one (a training just begun). */
+function waitForRuns(): void {
+  const timer = setInterval(() => {
+    getJson<unknown[]>('api/runs').then(
+      (runs) => {
+        if (runs.length === 0) return;
+        clearInterval(timer);
+        location.reload();
+      },
+      () => undefined,
+    );
+  }, EMPTY_POLL_MS);
+}
+
 async function start(): Promise<void> {
   app = new Application();
   await app.init({ width: 320, height: 240, preference: 'webgl', background: '#000000', antialias: false, resolution: 1, autoDensity: false, preserveDrawingBuffer: true, autoStart: false });
@@ -559,9 +576,10 @@ async function start(): Promise<void> {
     showError(`Could not list runs: ${(err as Error).message}`);
   }
   renderRuns();
-  if (state.source && !state.runs.some((r) => r.episodes > 0 || r.metrics || r.kind === 'supervised')) {
-    renderEmptyState($('empty'), state.source, state.runs.length);
+  if (state.source && state.runs.length === 0) {
+    renderEmptyState($('empty'), state.source);
     showView('empty');
+    waitForRuns();
     return;
   }
   if (!location.hash && state.runs.length) {
