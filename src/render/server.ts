@@ -13,10 +13,10 @@ import { InvalidConfigError, formatError, describe } from '../errors.js';
 import { NO_FRAMES_MARKER } from '../replay/episodes/no-frames.js';
 import { HttpError, decodePath, realInside, sendBody, sendFile, startLocalServer } from './static-files.js';
 import { EpisodeSummaries } from './episode-summaries.js';
+import { readSupervisedView } from './supervised-files.js';
 import type { EpisodeRow, RunKind, ViewerSource } from './api-types.js';
 
 export type { EpisodeRow, RunKind, ViewerSource };
-import { readSupervisedView } from './supervised-files.js';
 
 export interface ViewerServerOptions {
   /**
@@ -170,7 +170,6 @@ async function summarizeRun(root: string, name: string, real: string, episodesDi
   const kind: RunKind = only !== undefined || (real === episodesDir && episodes > 0 && !supervised) ? 'episodes' : supervised ? 'supervised' : 'rl';
   return { name, kind, episodes, metrics, drawable };
 }
-
 
 /** The `.npcep` files of a folder (real paths inside `root`, regular files only), unsorted; `only` keeps one name. */
 async function episodeFiles(root: string, episodesDir: string, only?: string): Promise<Array<{ name: string; real: string; bytes: number; modified: string }>> {
@@ -329,7 +328,11 @@ export async function startViewerServer(options: ViewerServerOptions): Promise<V
       if (seg.length === 4 && seg[3] === 'metrics') {
         return sendFile(res, { root, path: join(runDir, 'metrics.jsonl'), type: 'application/x-ndjson; charset=utf-8', head });
       }
-      if (seg.length === 4 && seg[3] === 'supervised') return json(await readSupervisedView(root, runDir));
+      if (seg.length === 4 && seg[3] === 'supervised') {
+        const view = await readSupervisedView(root, runDir);
+        if (view === null) throw new HttpError(404, 'not found');
+        return json(view);
+      }
       if (seg.length === 5 && seg[3] === 'episodes') {
         const file = seg[4]! + EPISODE_EXT;
         if (layout!.only !== undefined && file !== layout!.only) throw new HttpError(404, 'not found');

@@ -45,13 +45,13 @@ async function readJsonFile(root: string, path: string, name: string): Promise<{
 }
 
 /**
- * The supervised page of the run folder `runDir` (real path inside `root`). run.json must be
- * usable (else the whole answer is a problem line); a missing or bad evaluation.json leaves
- * `evaluation` null with a problem line for a bad one.
+ * The supervised page of the run folder `runDir` (real path inside `root`): null without
+ * run.json (or one outside the root); an error line when run.json is unusable; a missing or bad
+ * evaluation.json leaves `evaluation` null, with a problem line for a bad one.
  */
-export async function readSupervisedView(root: string, runDir: string): Promise<SupervisedView | { error: string }> {
+export async function readSupervisedView(root: string, runDir: string): Promise<SupervisedView | { error: string } | null> {
   const run = await readJsonFile(root, join(runDir, 'run.json'), 'run.json');
-  if (run === null) return { error: 'run.json: missing (not a run of `npcforge fit`)' };
+  if (run === null) return null;
   if ('problem' in run) return { error: run.problem };
   let base: ReturnType<typeof checkRunJson>;
   try {
