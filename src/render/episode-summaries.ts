@@ -3,7 +3,7 @@
  * bytes of each file (see replay/episodes/summary.ts), never the chunks in between, and cached by
  * file identity and mtime so that a listing refresh reads nothing that did not change.
  */
-import { promises as fs } from 'node:fs';
+import { promises as fs, type Stats } from 'node:fs';
 import { SUMMARY_HEAD_BYTES, SUMMARY_TAIL_BYTES, summarizeEpisode, type EpisodeSummaryResult } from '../replay/episodes/summary.js';
 import { openRegularFile } from './static-files.js';
 
@@ -16,6 +16,9 @@ interface Cached {
   key: string;
   result: EpisodeSummaryResult;
 }
+
+/** What identifies one version of a file: device, inode, size and mtime. */
+const keyOf = (st: Stats): string => `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}`;
 
 async function readAt(handle: fs.FileHandle, length: number, position: number): Promise<Uint8Array> {
   const buf = new Uint8Array(length);
@@ -36,8 +39,14 @@ export class EpisodeSummaries {
 
   constructor(private readonly now: () => number = Date.now) {}
 
-  /** The summary of the regular file at `real` (a real path already checked to be inside the served folder). */
-  async get(real: string): Promise<EpisodeSummaryResult> {
+  /**
+   * The summary of the regular file at `real` (a real path already checked to be inside the served
+   * folder). `known`: the file's stat from the caller's listing, so that a cached file is not even
+   * opened (the key is checked again on the open handle when it is read).
+   */
+  async get(real: string, known?: Stats): Promise<EpisodeSummaryResult> {
+    const hit = this.cache.get(real);
+    if (hit && known && hit.key === keyOf(known)) return hit.result;
     let opened: Awaited<ReturnType<typeof openRegularFile>>;
     try {
       opened = await openRegularFile(real);
@@ -47,8 +56,7 @@ export class EpisodeSummaries {
     const { handle, size } = opened;
     try {
       const st = await handle.stat();
-      const key = `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}`;
-      const hit = this.cache.get(real);
+      const key = keyOf(st);
       if (hit && hit.key === key) return hit.result;
       this.reads++;
       const head = await readAt(handle, Math.min(size, SUMMARY_HEAD_BYTES), 0);

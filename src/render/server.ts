@@ -5,7 +5,7 @@
  * pattern, and the resolved real path (symlinks followed) must stay inside the root. The request
  * checks and file streaming shared with the play server live in `static-files.ts`.
  */
-import { existsSync, promises as fs } from 'node:fs';
+import { existsSync, promises as fs, type Stats } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -172,7 +172,7 @@ async function summarizeRun(root: string, name: string, real: string, episodesDi
 }
 
 /** The `.npcep` files of a folder (real paths inside `root`, regular files only), unsorted; `only` keeps one name. */
-async function episodeFiles(root: string, episodesDir: string, only?: string): Promise<Array<{ name: string; real: string; bytes: number; modified: string }>> {
+async function episodeFiles(root: string, episodesDir: string, only?: string): Promise<Array<{ name: string; real: string; stat: Stats; bytes: number; modified: string }>> {
   let dir: string;
   try {
     dir = await realInside(root, episodesDir);
@@ -185,7 +185,7 @@ async function episodeFiles(root: string, episodesDir: string, only?: string): P
       try {
         const real = await realInside(root, join(dir, f));
         const st = await fs.stat(real);
-        return st.isFile() ? { name: f.slice(0, -EPISODE_EXT.length), real, bytes: st.size, modified: st.mtime.toISOString() } : null;
+        return st.isFile() ? { name: f.slice(0, -EPISODE_EXT.length), real, stat: st, bytes: st.size, modified: st.mtime.toISOString() } : null;
       } catch {
         return null;
       }
@@ -201,7 +201,7 @@ async function listEpisodes(root: string, episodesDir: string, summaries: Episod
   // A few at a time: each read is two small reads of one file.
   for (let i = 0; i < files.length; i += SCAN_CONCURRENCY) {
     const part = files.slice(i, i + SCAN_CONCURRENCY);
-    const results = await Promise.all(part.map((f) => summaries.get(f.real)));
+    const results = await Promise.all(part.map((f) => summaries.get(f.real, f.stat)));
     part.forEach((f, j) => {
       const r = results[j]!;
       out.push({ name: f.name, bytes: f.bytes, modified: f.modified, ...(r.ok ? { summary: r.summary } : { error: r.problem }) });

@@ -4,7 +4,7 @@
  * record only, cached), and the summary reader over hostile files under a memory cap.
  */
 import { spawnSync, execFileSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, truncateSync, utimesSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, truncateSync, utimesSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -166,6 +166,15 @@ describe('episode summaries', () => {
     // A file written within the racy window is read again on every call.
     expect(await summaries.get(path)).toEqual(b);
     expect(summaries.reads).toBe(3);
+    // With the listing's stat, a cached file is not even opened: gone since, it still answers from the cache.
+    utimesSync(path, past, past);
+    const st = statSync(path);
+    const c = await summaries.get(path, st);
+    expect(summaries.reads).toBe(4);
+    rmSync(path);
+    expect(await summaries.get(path, st)).toEqual(c);
+    expect(await summaries.get(path)).toEqual({ ok: false, problem: 'not a readable regular file' });
+    expect(summaries.reads).toBe(4);
   });
 
   it('reads only the header and the end record: chunks zeroed in between change nothing', async () => {
