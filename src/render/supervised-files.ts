@@ -7,6 +7,30 @@ import { join } from 'node:path';
 import { openRegularFile, realInside } from './static-files.js';
 import { MAX_SUPERVISED_FILE_BYTES, ViewProblem, checkEvaluationJson, checkRunJson, type SupervisedEvaluationView, type SupervisedView } from './supervised-view.js';
 
+/** Deepest nesting of arrays and objects accepted (the real files nest 4 levels). */
+const MAX_JSON_DEPTH = 32;
+
+/**
+ * Whether the arrays and objects of a JSON text nest at most `max` levels (strings skipped).
+ * Checked before JSON.parse: a few MiB of `[[[[...` would otherwise become millions of nested
+ * arrays, tens of times the file's size in memory.
+ */
+function nestingWithin(text: string, max: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) {
+      if (++depth > max) return false;
+    } else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return true;
+}
+
 /** Reads a run file bounded: null when missing, else its parsed JSON; a problem line otherwise. */
 async function readJsonFile(root: string, path: string, name: string): Promise<{ value: unknown } | { problem: string } | null> {
   let real: string;
@@ -31,8 +55,10 @@ async function readJsonFile(root: string, path: string, name: string): Promise<{
       if (bytesRead === 0) break;
       off += bytesRead;
     }
+    const text = buf.subarray(0, off).toString('utf8');
+    if (!nestingWithin(text, MAX_JSON_DEPTH)) return { problem: `${name}: nested deeper than ${MAX_JSON_DEPTH} levels` };
     try {
-      return { value: JSON.parse(buf.subarray(0, off).toString('utf8')) };
+      return { value: JSON.parse(text) };
     } catch {
       // Half-written (fit and evaluate write in place) or not JSON.
       return { problem: `${name}: not valid JSON (${off} bytes; half-written?)` };

@@ -232,7 +232,7 @@ describe('episode summaries', () => {
     truncateSync(add('sparse 4 GiB', new Uint8Array(0)), 4 * 1024 ** 3);
     const list = join(tmp, 'fuzz-list.json');
     writeFileSync(list, JSON.stringify(paths));
-    const child = spawnSync(process.execPath, ['--max-old-space-size=128', join(import.meta.dirname, 'summary-fuzz-child.mjs'), list], { encoding: 'utf8', timeout: 60_000, maxBuffer: 1 << 24 });
+    const child = spawnSync(process.execPath, ['--max-old-space-size=128', join(import.meta.dirname, 'summary-fuzz-child.mjs'), 'episode', list], { encoding: 'utf8', timeout: 60_000, maxBuffer: 1 << 24 });
     expect(child.status, child.stderr).toBe(0);
     const lines = child.stdout.trim().split('\n').map((l) => JSON.parse(l) as { path: string; ok: boolean; problem?: string; threw?: string });
     expect(lines).toHaveLength(paths.length);

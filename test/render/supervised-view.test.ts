@@ -2,7 +2,7 @@
  * The supervised run page's server side: run.json and evaluation.json are untrusted (bounded
  * reads, regular files only, one short problem line per bad file, nothing of the file quoted).
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -104,5 +104,38 @@ describe('supervised run view', () => {
     const half = runFolder('eval-half', { 'run.json': JSON.stringify(RUN), 'evaluation.json': JSON.stringify(EVAL).slice(0, 50) });
     const v = await view(half);
     expect(!('error' in v) && v.problems).toEqual([expect.stringMatching(/^evaluation\.json: not valid JSON/)]);
+  });
+
+  it('hostile run.json / evaluation.json under a memory cap (child process, 128 MB heap): never throws, one short line each', () => {
+    const dirs: string[] = [];
+    const big = (n: number, unit: string): string => unit.repeat(Math.floor(n / unit.length));
+    const files: Array<[string, string, string]> = [
+      ['deep arrays', big(7 * 1024 * 1024, '['), ''],
+      ['deep objects', big(7 * 1024 * 1024, '{"a":'), ''],
+      ['deep evaluation', JSON.stringify(RUN), big(7 * 1024 * 1024, '[')],
+      ['a huge confusion matrix', JSON.stringify(RUN), JSON.stringify({ ...EVAL, confusion: Array.from({ length: 2 }, () => new Array(500_000).fill(1)) })],
+      ['millions of numbers', `{"format":"npcforge-supervised-run","version":1,"history":[${big(7 * 1024 * 1024, '0,')}0]}`, ''],
+      ['brackets inside strings', JSON.stringify({ ...RUN, task: '['.repeat(100) }), JSON.stringify(EVAL)],
+      ['the good pair', JSON.stringify(RUN), JSON.stringify(EVAL)],
+    ];
+    for (const [name, run, ev] of files) {
+      const dir = runFolder(`fuzz-${name.replace(/\W+/g, '-')}`, { 'run.json': run, ...(ev ? { 'evaluation.json': ev } : {}) });
+      dirs.push(dir);
+    }
+    const list = join(tmp, 'fuzz-list.json');
+    writeFileSync(list, JSON.stringify(dirs));
+    const child = spawnSync(process.execPath, ['--max-old-space-size=128', join(import.meta.dirname, 'summary-fuzz-child.mjs'), 'supervised', list], { encoding: 'utf8', timeout: 60_000, maxBuffer: 1 << 24 });
+    expect(child.status, child.stderr).toBe(0);
+    const lines = child.stdout.trim().split('\n').map((l) => JSON.parse(l) as { path: string; ok: boolean; problem?: string; threw?: string });
+    expect(lines.map((l) => [l.ok, l.problem ?? null])).toEqual([
+      [false, 'run.json: nested deeper than 32 levels'],
+      [false, 'run.json: nested deeper than 32 levels'],
+      [false, 'evaluation.json: nested deeper than 32 levels'],
+      [false, 'evaluation.json: expected a 2 x 2 confusion matrix of counts'],
+      [false, 'run.json: expected task and model names'],
+      // Brackets inside strings do not count as nesting.
+      [true, null],
+      [true, null],
+    ]);
   });
 });
