@@ -110,9 +110,10 @@ describe('supervised run view', () => {
     const dirs: string[] = [];
     const big = (n: number, unit: string): string => unit.repeat(Math.floor(n / unit.length));
     const files: Array<[string, string, string]> = [
-      ['deep arrays', big(7 * 1024 * 1024, '['), ''],
+      // Valid JSON nested 3.5 million levels: JSON.parse alone runs a 128 MB heap out of memory (a fatal crash).
+      ['deep arrays', big(3.5 * 1024 * 1024, '[') + big(3.5 * 1024 * 1024, ']'), ''],
       ['deep objects', big(7 * 1024 * 1024, '{"a":'), ''],
-      ['deep evaluation', JSON.stringify(RUN), big(7 * 1024 * 1024, '[')],
+      ['deep evaluation', JSON.stringify(RUN), big(3.5 * 1024 * 1024, '[') + big(3.5 * 1024 * 1024, ']')],
       ['a huge confusion matrix', JSON.stringify(RUN), JSON.stringify({ ...EVAL, confusion: Array.from({ length: 2 }, () => new Array(500_000).fill(1)) })],
       ['millions of numbers', `{"format":"npcforge-supervised-run","version":1,"history":[${big(7 * 1024 * 1024, '0,')}0]}`, ''],
       ['brackets inside strings', JSON.stringify({ ...RUN, task: '['.repeat(100) }), JSON.stringify(EVAL)],
