@@ -1,11 +1,11 @@
 /**
- * Server side of the supervised run page: reads `run.json` and `evaluation.json` of a run folder
- * bounded (regular files only, size checked before reading, never blocking on a FIFO) and checks
- * them with supervised-view.ts.
+ * Server side of the supervised run page: reads `run.json`, `evaluation.json` and (for the epochs
+ * of a fit still running) `metrics.jsonl` of a run folder bounded (regular files only, size checked
+ * before reading, never blocking on a FIFO) and checks them with supervised-view.ts.
  */
 import { join } from 'node:path';
 import { openRegularFile, realInside } from './static-files.js';
-import { MAX_SUPERVISED_FILE_BYTES, ViewProblem, checkEvaluationJson, checkRunJson, type SupervisedEvaluationView, type SupervisedView } from './supervised-view.js';
+import { MAX_SUPERVISED_FILE_BYTES, ViewProblem, checkEvaluationJson, checkRunJson, epochsFromMetrics, type SupervisedEvaluationView, type SupervisedView } from './supervised-view.js';
 
 /** Deepest nesting of arrays and objects accepted (the real files nest 4 levels). */
 const MAX_JSON_DEPTH = 32;
@@ -31,8 +31,8 @@ function nestingWithin(text: string, max: number): boolean {
   return true;
 }
 
-/** Reads a run file bounded: null when missing, else its parsed JSON; a problem line otherwise. */
-async function readJsonFile(root: string, path: string, name: string): Promise<{ value: unknown } | { problem: string } | null> {
+/** Reads a run file bounded: null when missing, else its text; a problem line otherwise. */
+async function readTextFile(root: string, path: string, name: string): Promise<{ text: string } | { problem: string } | null> {
   let real: string;
   try {
     real = await realInside(root, path);
@@ -55,18 +55,24 @@ async function readJsonFile(root: string, path: string, name: string): Promise<{
       if (bytesRead === 0) break;
       off += bytesRead;
     }
-    const text = buf.subarray(0, off).toString('utf8');
-    if (!nestingWithin(text, MAX_JSON_DEPTH)) return { problem: `${name}: nested deeper than ${MAX_JSON_DEPTH} levels` };
-    try {
-      return { value: JSON.parse(text) };
-    } catch {
-      // Half-written (fit and evaluate write in place) or not JSON.
-      return { problem: `${name}: not valid JSON (${off} bytes; half-written?)` };
-    }
+    return { text: buf.subarray(0, off).toString('utf8') };
   } catch {
     return { problem: `${name}: unreadable` };
   } finally {
     await handle.close().catch(() => undefined);
+  }
+}
+
+/** Reads a run file bounded and parses it as JSON: null when missing, else its value; a problem line otherwise. */
+async function readJsonFile(root: string, path: string, name: string): Promise<{ value: unknown } | { problem: string } | null> {
+  const r = await readTextFile(root, path, name);
+  if (r === null || 'problem' in r) return r;
+  if (!nestingWithin(r.text, MAX_JSON_DEPTH)) return { problem: `${name}: nested deeper than ${MAX_JSON_DEPTH} levels` };
+  try {
+    return { value: JSON.parse(r.text) };
+  } catch {
+    // Half-written (fit and evaluate write in place) or not JSON.
+    return { problem: `${name}: not valid JSON (${Buffer.byteLength(r.text)} bytes; half-written?)` };
   }
 }
 
@@ -87,6 +93,12 @@ export async function readSupervisedView(root: string, runDir: string): Promise<
     throw err;
   }
   const problems: string[] = [];
+  // metrics.jsonl gets every epoch as it ends; run.json only when the validation loss improved.
+  const metrics = await readTextFile(root, join(runDir, 'metrics.jsonl'), 'metrics.jsonl');
+  if (metrics !== null && 'text' in metrics) {
+    const epochs = epochsFromMetrics(metrics.text);
+    if (epochs.length > base.history.length) base = { ...base, history: epochs };
+  }
   let evaluation: SupervisedEvaluationView | null = null;
   const ev = await readJsonFile(root, join(runDir, 'evaluation.json'), 'evaluation.json');
   if (ev !== null) {

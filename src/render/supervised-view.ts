@@ -120,6 +120,30 @@ export function checkRunJson(v: unknown): Omit<SupervisedView, 'evaluation' | 'p
   };
 }
 
+/**
+ * The epochs of a supervised run's metrics.jsonl (one JSON object per epoch, appended as each
+ * ends): lines without a finite epoch, loss and accuracy, unreadable ones and a half-written last
+ * line are skipped. It is ahead of run.json's history while `fit` runs (run.json is rewritten only
+ * when the validation loss improves).
+ */
+export function epochsFromMetrics(text: string): EpochPoint[] {
+  const out: EpochPoint[] = [];
+  for (const line of text.split('\n')) {
+    if (out.length >= MAX_VIEW_EPOCHS) break;
+    // The lines fit writes are flat: anything nested is not one of them (and is not parsed).
+    if (!line.trim() || line.length > 4096 || /[[{].*[[{]/.test(line)) continue;
+    let v: unknown;
+    try {
+      v = JSON.parse(line);
+    } catch {
+      continue;
+    }
+    if (!isObj(v) || !count(v.epoch) || !finite(v.loss) || !finite(v.accuracy)) continue;
+    out.push({ epoch: v.epoch, loss: v.loss, accuracy: v.accuracy, valLoss: orNull(v.valLoss, finite), valAccuracy: orNull(v.valAccuracy, finite) });
+  }
+  return out;
+}
+
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
 function checkExample(v: unknown, classes: string[]): MisclassifiedView {

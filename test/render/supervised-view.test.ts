@@ -73,6 +73,19 @@ describe('supervised run view', () => {
     });
   }
 
+  it('while fit runs, the epochs come from metrics.jsonl (ahead of run.json); bad and half-written lines are skipped', async () => {
+    const line = (epoch: number): string => JSON.stringify({ epoch, loss: 1 / epoch, accuracy: 0.5, valLoss: 1.2 / epoch, valAccuracy: 0.4, seconds: 1 });
+    const metrics = [line(1), 'not json', line(2), JSON.stringify({ epoch: 9, loss: [SECRET], accuracy: 0 }), '{"epoch":4,"loss":"x","accuracy":0}', line(3), line(4).slice(0, 20)].join('\n');
+    const dir = runFolder('running', { 'run.json': JSON.stringify({ ...RUN, history: RUN.history.slice(0, 1), complete: false }), 'metrics.jsonl': metrics });
+    const v = await view(dir);
+    if ('error' in v) throw new Error(v.error);
+    expect(v.history.map((h) => [h.epoch, h.loss, h.valLoss])).toEqual([[1, 1, 1.2], [2, 0.5, 0.6], [3, 1 / 3, 1.2 / 3]]);
+    expect(v.complete).toBe(false);
+    // A metrics.jsonl behind run.json (or none) leaves run.json's history.
+    const behind = runFolder('behind', { 'run.json': JSON.stringify(RUN), 'metrics.jsonl': line(1) });
+    expect((await view(behind) as { history: unknown[] }).history).toHaveLength(2);
+  });
+
   it('a long text is cut; the other checks reject bad run.json fields by name', () => {
     const long = checkEvaluationJson({ ...EVAL, misclassified: [{ index: 0, true: 'a', predicted: 'b', text: 'x'.repeat(5000) }] }, ['a', 'b']);
     expect(long.misclassified[0]!.text).toHaveLength(2003);
