@@ -51,7 +51,9 @@ async function prepare() {
   mkdirSync(runs, { recursive: true });
   for (const seed of SEEDS) {
     const dir = breakoutRun(seed);
-    if (dir && existsSync(join(dir, 'checkpoints', String(STEPS)))) continue;
+    // PPO stops at the first whole rollout past the budget (e.g. 300032): any checkpoint >= STEPS is done.
+    const done = dir && existsSync(join(dir, 'checkpoints')) && readdirSync(join(dir, 'checkpoints')).some((n) => Number(n) >= STEPS);
+    if (done) continue;
     if (dir) await npcforge(['train', '--resume', dir, '--steps', String(STEPS), '--no-progress']);
     else await npcforge(['train', 'minatar/breakout', '--agent', 'ppo', '--seed', String(seed), '--steps', String(STEPS), '--config', writeJson('breakout.json', { evalEvery: 25_000, evalEpisodes: 20 }), '--out', runs, '--no-progress']);
   }
