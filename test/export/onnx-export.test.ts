@@ -231,6 +231,16 @@ describe('ONNX export: MultiDiscrete and Gaussian heads', () => {
   });
 });
 
+describe('ONNX export: Dict observations', () => {
+  it('ppo on beacon (per-key encoders: Reshape, Cropping2D, Concatenate) on the flat observation: probabilities within 1e-5', async () => {
+    // Glorot init, as the Dict export test: the orthogonal policy head starts near uniform.
+    const dir = await exportRun('ppo-beacon', 'beacon', 'ppo', { numSteps: 32, init: 'glorot' }, { steps: 64, envs: 1 });
+    const s = await playBoth(dir, 60);
+    expect(s.maxDiff).toBeLessThan(TOL);
+    expect(s.actions.size).toBeGreaterThan(1);
+  });
+});
+
 describe('ONNX export: the file', () => {
   it('states opset 13, names its inputs and outputs, puts 1/255 in the graph and carries the metadata', async () => {
     const model = tf.sequential({ layers: [tf.layers.flatten({ inputShape: [4, 4, 2] }), tf.layers.dense({ units: 3, kernelInitializer: tf.initializers.glorotUniform({ seed: 1 }), biasInitializer: 'ones' })] });
