@@ -19,6 +19,7 @@ import * as tf from '@tensorflow/tfjs';
 import { InvalidConfigError, UnsupportedLayerError, describe, formatError } from '../errors.js';
 import { npcforgeVersion } from '../version.js';
 import type { PolicyFile } from '../runtime/policy-file.js';
+import { loadPolicy } from '../runtime/load-policy.js';
 import { ONNX_IR_VERSION, OnnxAttributeType, OnnxDataType, encodeModel, type OnnxAttribute, type OnnxNode, type OnnxTensor, type OnnxValueInfo } from './onnx-proto.js';
 
 /** Opset of the default ONNX domain the graphs use (Softmax over one axis, Split/Unsqueeze/Slice with tensor inputs). */
@@ -484,4 +485,21 @@ export async function writePolicyOnnx(outDir: string, policy: PolicyFile, model:
   const bytes = await policyToOnnx(policy, model);
   writeFileSync(join(outDir, ONNX_FILE), bytes);
   return bytes.byteLength;
+}
+
+/**
+ * Writes policy.onnx for an existing tfjs bundle folder (policy.json + model.json + weights.bin),
+ * next to its policy.json or into `outDir`. The bundle is read with `loadPolicy`'s checks (it is
+ * untrusted). Returns the path written and its bytes.
+ */
+export async function bundleToOnnx(bundleDir: string, outDir: string = bundleDir): Promise<{ path: string; bytes: number; policy: PolicyFile }> {
+  const policy = await loadPolicy(bundleDir);
+  try {
+    const bytes = await policyToOnnx(policy.file, policy.model);
+    const path = join(outDir, ONNX_FILE);
+    writeFileSync(path, bytes);
+    return { path, bytes: bytes.byteLength, policy: policy.file };
+  } finally {
+    policy.dispose();
+  }
 }

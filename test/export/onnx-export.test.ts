@@ -6,7 +6,7 @@
  * with the `onnx` module is present (Debian: python3-onnx; the test says so when it is not).
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
@@ -295,5 +295,20 @@ describe('ONNX export: the file', () => {
     expect(bad.code).toBe(2);
     expect(bad.err).toMatch(/\[--format\] expected a format, one of tfjs, onnx, all, received "pt"; fix: /);
     expect(() => checkExportFormat('tflite')).toThrow(/\[export\] expected a format/);
+  });
+
+  it('npcforge export <bundle folder> --format onnx converts an exported tfjs bundle in place (the committed pong NPC)', async () => {
+    const dir = join(tmp, 'pong-bundle');
+    cpSync(join(__dirname, '..', '..', 'examples', 'pong', 'npc'), dir, { recursive: true });
+    const r = await runCli(['export', dir, '--format', 'onnx']);
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toMatch(/^wrote .*policy\.onnx \(\d+ bytes\) from the pong dqn bundle\n$/);
+    expectCheckerPasses(join(dir, 'policy.onnx'));
+    const s = await playBoth(dir, 60);
+    expect(s.maxDiff).toBeLessThan(TOL);
+    expect(s.actions.size).toBeGreaterThan(1);
+    const bad = await runCli(['export', dir, '--format', 'onnx', '--checkpoint', '5']);
+    expect(bad.code).toBe(2);
+    expect(bad.err).toMatch(/\[export\] expected a run folder with --checkpoint or --decision-period, received the policy bundle/);
   });
 });
