@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import * as ort from 'onnxruntime-node';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import '../../games/index.js';
 import type { Env, ObsArray } from '../../src/envs/env.js';
 import { make } from '../../src/envs/registry.js';
@@ -26,6 +26,8 @@ import { train } from '../../src/train/runner.js';
 import { runCli } from '../helpers/run-cli.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'npcforge-onnx-'));
+// The backend the setup registered (wasm) initialises asynchronously; the file tests build models at once.
+beforeAll(() => tf.ready());
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 const TOL = 1e-5;
@@ -245,7 +247,11 @@ describe('ONNX export: the file', () => {
   it('states opset 13, names its inputs and outputs, puts 1/255 in the graph and carries the metadata', async () => {
     const model = tf.sequential({ layers: [tf.layers.flatten({ inputShape: [4, 4, 2] }), tf.layers.dense({ units: 3, kernelInitializer: tf.initializers.glorotUniform({ seed: 1 }), biasInitializer: 'ones' })] });
     const policy = basicPolicyFile({ game: 'pix', frame: { shape: [8, 8, 3], dtype: 'uint8' }, preprocess: [{ kind: 'grayscale' }, { kind: 'resize', height: 4, width: 4 }, { kind: 'frameStack', k: 2 }], observation: { shape: [4, 4, 2], dtype: 'uint8', high: 255 }, inputScale: 1 / 255, actions: ['left', 'stay', 'right'] });
+    const before = tf.memory().numTensors;
     const bytes = await policyToOnnx(policy, model);
+    await policyToOnnx(policy, model);
+    // Reading the weights makes no tensors to leak.
+    expect(tf.memory().numTensors).toBe(before);
     const m = decodeModel(bytes);
     // The default domain is '' (proto3 leaves it off the wire).
     expect(m.opsetImport.map((o) => [o.domain ?? '', o.version])).toEqual([['', ONNX_OPSET]]);
