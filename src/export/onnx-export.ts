@@ -374,7 +374,7 @@ export function onnxMetadata(policy: PolicyFile): Array<{ key: string; value: st
     'npcforge.action_names': policy.actions,
     'npcforge.frame': policy.frame,
     'npcforge.preprocess': policy.preprocess,
-    'npcforge.observation': { shape: policy.observation.shape, dtype: policy.observation.dtype, layout: policy.observation.shape.length === 3 ? 'NHWC' : 'flat', inputScale: policy.inputScale, normalized: !!policy.inputNorm },
+    'npcforge.observation': { shape: policy.observation.shape, dtype: policy.observation.dtype, layout: policy.observation.shape.length === 3 ? 'NHWC' : policy.observation.shape.length === 1 ? 'flat' : 'row-major', inputScale: policy.inputScale, normalized: !!policy.inputNorm },
     'npcforge.recurrent_state': policy.recurrentState,
     'npcforge.decision_period': policy.decisionPeriod ?? 1,
     // The whole bundle description, so the .onnx alone carries everything policy.json does.

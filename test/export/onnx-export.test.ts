@@ -275,6 +275,30 @@ describe('ONNX export: the file', () => {
     model.dispose();
   });
 
+  it('layer options beyond the trained nets: same padding with stride, dilation, Activation, Dropout, Dense on a sequence, Concatenate, an LSTM without initial state returning sequences with hard-sigmoid gates', async () => {
+    const seed = (k: number) => tf.initializers.glorotUniform({ seed: k });
+    const x = tf.input({ shape: [7, 6, 2] });
+    const a = tf.layers.conv2d({ filters: 3, kernelSize: 3, strides: 2, padding: 'same', kernelInitializer: seed(1), biasInitializer: 'ones' }).apply(x) as tf.SymbolicTensor;
+    const b = tf.layers.conv2d({ filters: 2, kernelSize: 2, dilationRate: 2, activation: 'tanh', kernelInitializer: seed(2) }).apply(x) as tf.SymbolicTensor;
+    const fa = tf.layers.flatten().apply(tf.layers.activation({ activation: 'sigmoid' }).apply(a)) as tf.SymbolicTensor;
+    const fb = tf.layers.flatten().apply(tf.layers.dropout({ rate: 0.5 }).apply(b)) as tf.SymbolicTensor;
+    const joined = tf.layers.concatenate().apply([fa, fb]) as tf.SymbolicTensor;
+    const seq = tf.layers.reshape({ targetShape: [3, 4] }).apply(tf.layers.dense({ units: 12, kernelInitializer: seed(3) }).apply(joined)) as tf.SymbolicTensor;
+    const perStep = tf.layers.dense({ units: 5, activation: 'relu', kernelInitializer: seed(4), biasInitializer: 'ones' }).apply(seq) as tf.SymbolicTensor;
+    const lstm = tf.layers.lstm({ units: 4, returnSequences: true, recurrentActivation: 'hardSigmoid', kernelInitializer: seed(5), recurrentInitializer: seed(6), biasInitializer: 'ones' }).apply(perStep) as tf.SymbolicTensor;
+    const out = tf.layers.dense({ units: 3, activation: 'softmax', kernelInitializer: seed(7) }).apply(tf.layers.flatten().apply(lstm)) as tf.SymbolicTensor;
+    const model = tf.model({ inputs: x, outputs: out });
+    const policy = basicPolicyFile({ game: 'x', observation: { shape: [7, 6, 2], dtype: 'float32' }, actions: ['a', 'b', 'c'] });
+    const bytes = await policyToOnnx(policy, model);
+    const obs = Float32Array.from({ length: 2 * 84 }, (_, i) => Math.sin(i * 0.7) * 2);
+    const s = await ort.InferenceSession.create(bytes);
+    const q = (await s.run({ obs: new ort.Tensor('float32', obs, [2, 7, 6, 2]) })).q!.data as Float32Array;
+    const ref = tf.tidy(() => (model.predict(tf.tensor(obs, [2, 7, 6, 2])) as tf.Tensor).dataSync());
+    expect(maxAbsDiff(q, ref)).toBeLessThan(TOL);
+    await s.release();
+    model.dispose();
+  });
+
   it('names a layer it cannot export, with its class', async () => {
     const model = tf.sequential({ layers: [tf.layers.dense({ inputShape: [4], units: 8, name: 'hidden' }), tf.layers.batchNormalization({ name: 'bn' }), tf.layers.dense({ units: 2 })] });
     const policy = basicPolicyFile({ game: 'x', observation: { shape: [4], dtype: 'float32' }, actions: ['a', 'b'] });
