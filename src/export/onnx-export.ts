@@ -393,7 +393,9 @@ export function onnxMetadata(policy: PolicyFile): Array<{ key: string; value: st
  */
 export async function policyToOnnx(policy: PolicyFile, model: tf.LayersModel): Promise<Uint8Array> {
   const g = new GraphBuilder();
-  const reserved = ['obs', 'q', 'logits', 'probs', 'mean', 'action'];
+  // Graph input and output names first, so no internal value takes one.
+  const parts = policy.action?.type === 'MultiDiscrete' ? policy.action.nvec.length : 0;
+  const reserved = ['obs', 'q', 'logits', 'probs', 'mean', 'action', ...Array.from({ length: parts }, (_, k) => [`logits_${k}`, `probs_${k}`]).flat()];
   reserved.forEach((n) => g.reserve(n));
   const obsShape = policy.observation.shape;
   const inputs: OnnxValueInfo[] = [valueInfo('obs', OnnxDataType.FLOAT, [BATCH, ...obsShape], `observation after the preprocessing chain (${policy.preprocess.length ? policy.preprocess.map((s) => s.kind).join(' -> ') : 'none'}), raw values, ${obsShape.length === 3 ? 'NHWC' : 'flat'}`)];

@@ -12,7 +12,7 @@ import { CHECKPOINT_HELP, parseCheckpointStep } from './checkpoint-flag.js';
 export function registerExport(program: Command): void {
   program
     .command('export')
-    .description('export a trained run as a policy bundle for npcforge/runtime')
+    .description('export a trained run as a policy bundle for npcforge/runtime, and/or as policy.onnx (--format)')
     .argument('<run>', 'run folder (runs/...); with --format onnx also a policy bundle folder (policy.json + model.json), converted in place')
     .option('--checkpoint <step>', CHECKPOINT_HELP, parseCheckpointStep)
     .option('--out <dir>', 'output folder (default: <run>/policy)')
