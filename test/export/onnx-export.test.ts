@@ -20,6 +20,7 @@ import { UnsupportedLayerError } from '../../src/errors.js';
 import { basicPolicyFile, checkExportFormat, exportPolicy } from '../../src/export/export-policy.js';
 import { ONNX_OPSET, policyToOnnx } from '../../src/export/onnx-export.js';
 import { decodeModel } from '../../src/export/onnx-proto.js';
+import { MaskedMeanPooling } from '../../src/networks/transformer.js';
 import { loadPolicy, type Policy } from '../../src/runtime/index.js';
 import { resolveRunConfig } from '../../src/train/run-config.js';
 import { train } from '../../src/train/runner.js';
@@ -193,6 +194,15 @@ describe('ONNX export: DQN', () => {
   });
 });
 
+describe('ONNX export: recurrent DQN', () => {
+  it('dqn --recurrent (catch, LSTM 16): Q-values within 1e-5 with h/c carried, identical greedy actions', async () => {
+    const dir = await exportRun('drqn-catch', 'catch', 'dqn', { network: { kind: 'mlp', hidden: [16] }, lstmUnits: 16, seqLength: 4, burnIn: 2, learningStarts: 64, batchSize: 8, trainEvery: 4 }, { steps: 200 });
+    expect(JSON.parse(readFileSync(join(dir, 'policy.json'), 'utf8')).recurrentState).toEqual({ shapes: [[16], [16]] });
+    const s = await playBoth(dir, 60);
+    expect(s.maxDiff).toBeLessThan(TOL);
+  });
+});
+
 describe('ONNX export: PPO', () => {
   const ppo = { numSteps: 32, minibatches: 2, epochs: 1 };
   for (const [game, kind] of [['cartpole', 'MLP'], ['minatar/breakout', 'CNN']] as const) {
@@ -307,8 +317,13 @@ describe('ONNX export: the file', () => {
     expect((err as Error).message).toMatch(/^\[export --format onnx\] expected a layer ONNX export supports \(.*\), received layer "bn" \(BatchNormalization\); fix: /);
     const elu = tf.sequential({ layers: [tf.layers.dense({ inputShape: [4], units: 2, activation: 'elu', name: 'act' })] });
     await expect(policyToOnnx(policy, elu)).rejects.toThrow(/received layer "act" \(Dense\): activation "elu"/);
+    // Our own layers (the supervised Transformer's) are named by their registered class.
+    const seq = tf.input({ shape: [3, 4] });
+    const pooled = tf.model({ inputs: seq, outputs: new MaskedMeanPooling({ name: 'pool' }).apply(seq) as tf.SymbolicTensor });
+    await expect(policyToOnnx(basicPolicyFile({ game: 'x', observation: { shape: [3, 4], dtype: 'float32' }, actions: ['a', 'b', 'c', 'd'] }), pooled)).rejects.toThrow(/received layer "pool" \(NpcforgeMaskedMeanPooling\); fix: /);
     model.dispose();
     elu.dispose();
+    pooled.dispose();
   });
 
   it('npcforge export --format onnx writes policy.onnx alone; a bad --format is a usage error', async () => {
