@@ -55,6 +55,8 @@ writeFileSync(f('junk.npcep'), 'hello');
 // Config files: each stays an error once the BOM is accepted (the BOM must not be the complaint).
 writeFileSync(f('bom.json'), '\uFEFF{"learningRate": -1}');
 writeFileSync(f('nested-unknown.json'), JSON.stringify({ network: { kind: 'mlp', hidden: [8], evil: 1 } }));
+writeFileSync(f('bad-sweep.json'), JSON.stringify({ game: 'catch', seeds: [1, 1] }));
+writeFileSync(f('ok-sweep.json'), JSON.stringify({ game: 'catch', steps: 100, seeds: [0] }));
 // learningRate lives in optimizer (a top-level one is an unknown key, which would not test the range).
 writeFileSync(f('lr-huge.json'), JSON.stringify({ optimizer: { learningRate: 1e30 } }));
 writeFileSync(f('not-json.json'), '{\n"steps": x\n}');
@@ -190,6 +192,16 @@ const badInputs = [
         { argv: ['predict', imageRun, tmp], codes: USAGE },
       ]
     : []),
+  // sweeps and workers
+  { argv: ['sweep'], codes: USAGE },
+  { argv: ['sweep', f('nowhere.json')], codes: USAGE },
+  { argv: ['sweep', f('bad-sweep.json')], codes: USAGE, match: /seeds lists a seed twice/ },
+  { argv: ['sweep', f('ok-sweep.json'), '--queue', 'http://x'], codes: USAGE },
+  { argv: ['sweep', f('ok-sweep.json'), '--queue', 'redis://127.0.0.1:1/q'], codes: FAILURE, match: /reachable Redis/ },
+  { argv: ['sweep', 'status'], codes: USAGE },
+  { argv: ['sweep', 'status', 'x'], codes: USAGE, match: /--queue/ },
+  { argv: ['worker', 'redis://127.0.0.1:1'], codes: FAILURE, match: /reachable Redis/ },
+  { argv: ['worker', 'redis://127.0.0.1:6379/a:b'], codes: USAGE },
   // servers
   { argv: ['view', tmp, '--port', busyPort], codes: FAILURE, match: /port/ },
   { argv: ['view', tmp, '--port', '99999'], codes: USAGE },

@@ -76,5 +76,9 @@ export class TrainingDivergedError extends NpcforgeError {}
 export class EnvStateError extends NpcforgeError {}
 /** A frame was asked of a game that has no `render()` (recording, the viewer, play). */
 export class RenderUnavailableError extends NpcforgeError {}
+/** A service the command needs (Redis) cannot be reached, or refused the request. */
+export class ConnectionError extends NpcforgeError {}
 /** A module named by `--import` (or recorded by a run) cannot be found, throws on import, or registers games badly. */
 export class GameModuleError extends NpcforgeError {}
+/** A network holds a layer (or a layer option) that the ONNX exporter cannot translate. */
+export class UnsupportedLayerError extends NpcforgeError {}

@@ -1,7 +1,8 @@
 /**
  * `npcforge export`: turns a run's checkpoint into a policy bundle for `src/runtime`:
  * policy.json (what to feed the network and how to read it) + model.json + weights.bin (stock
- * tfjs layers files, loadable by `tf.loadLayersModel`).
+ * tfjs layers files, loadable by `tf.loadLayersModel`), and/or policy.onnx (`onnx-export.ts`) for
+ * ONNX runtimes (onnxruntime, Unity Sentis, Godot).
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
@@ -26,6 +27,7 @@ import { NORMALIZE_CLIP, NORMALIZE_EPS } from '../agents/pg/normalize.js';
 import { layersModelFiles } from '../networks/weights.js';
 import { loadRunAgent } from '../train/runner.js';
 import { writeFileAtomic, type RunFile } from '../train/run-folder.js';
+import { writePolicyOnnx } from './onnx-export.js';
 import { MAX_DECISION_PERIOD, POLICY_FORMAT, POLICY_VERSION, isDecisionPeriod, type ObsDtype, type PolicyActionSpace, type PolicyFile, type PreprocessStep } from '../runtime/policy-file.js';
 
 export interface ExportOptions {
@@ -37,6 +39,18 @@ export interface ExportOptions {
   outDir?: string;
   /** Game frames per decision written to policy.json (default 1: a decision every frame, field omitted). */
   decisionPeriod?: number;
+  /** What to write: the tfjs bundle (default), policy.onnx alone, or both. */
+  format?: ExportFormat;
+}
+
+/** Files `npcforge export` writes: `tfjs` = policy.json + model.json + weights.bin, `onnx` = policy.onnx (self-describing), `all` = both. */
+export type ExportFormat = 'tfjs' | 'onnx' | 'all';
+export const EXPORT_FORMATS: readonly ExportFormat[] = ['tfjs', 'onnx', 'all'];
+
+/** Checks an export format name; returns it. */
+export function checkExportFormat(f: unknown, component = 'export'): ExportFormat {
+  if (!EXPORT_FORMATS.includes(f as ExportFormat)) throw new InvalidConfigError(formatError(component, `a format, one of ${EXPORT_FORMATS.join(', ')}`, describe(f), 'pass e.g. --format all (the tfjs bundle and policy.onnx)'));
+  return f as ExportFormat;
 }
 
 /** Checks a decision period (an integer from 1 to MAX_DECISION_PERIOD frames); returns it. */
@@ -48,8 +62,10 @@ export function checkDecisionPeriod(k: unknown, component = 'export'): number {
 export interface ExportResult {
   outDir: string;
   policy: PolicyFile;
-  /** Bytes of weights.bin. */
+  /** Bytes of weights.bin (0 when the tfjs bundle was not written). */
   weightBytes: number;
+  /** Bytes of policy.onnx, or null when it was not written. */
+  onnxBytes: number | null;
 }
 
 /** The acting network of an agent and how to read it; throws for agents that cannot be exported. */
@@ -242,13 +258,17 @@ export async function writePolicyBundle(outDir: string, policy: PolicyFile, mode
 export async function exportPolicy(options: ExportOptions): Promise<ExportResult> {
   // Before the (slow) agent load: a bad flag fails at once.
   if (options.decisionPeriod !== undefined) checkDecisionPeriod(options.decisionPeriod);
+  const format = checkExportFormat(options.format ?? 'tfjs');
   const { agent, run, step } = await loadRunAgent(options.runDir, options.checkpoint);
   try {
     const net = policyNetwork(agent);
     const policy = describePolicy(run, options.runDir, step, net, agent, { decisionPeriod: options.decisionPeriod });
     const outDir = options.outDir ?? join(options.runDir, 'policy');
-    const weightBytes = await writePolicyBundle(outDir, policy, net.model);
-    return { outDir, policy, weightBytes };
+    mkdirSync(outDir, { recursive: true });
+    // policy.onnx before the tfjs files: policy.json, written last, marks a complete folder.
+    const onnxBytes = format === 'tfjs' ? null : await writePolicyOnnx(outDir, policy, net.model);
+    const weightBytes = format === 'onnx' ? 0 : await writePolicyBundle(outDir, policy, net.model);
+    return { outDir, policy, weightBytes, onnxBytes };
   } finally {
     agent.dispose();
   }

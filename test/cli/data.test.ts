@@ -55,4 +55,9 @@ describe('npcforge data progress (fashion-mnist and speech take minutes)', () =>
     const files = ['train', 'test'].flatMap((s) => readdirSync(join(out, s)).flatMap((c) => readdirSync(join(out, s, c))));
     expect(files).toHaveLength(30);
   });
+
+  it('a set cut by --limit-per-class keeps a 1/7 test share (not everything in test)', async () => {
+    const summary = await exportImageDataset('fashion-mnist', { out: join(tmp, 'fm'), seed: 0, limitPerClass: 7 });
+    expect(summary).toMatchObject({ train: 60, test: 10 });
+  });
 });

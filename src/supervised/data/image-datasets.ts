@@ -88,7 +88,10 @@ export async function exportImageDataset(dataset: 'mnist' | 'fashion-mnist', opt
       labels.push(c);
     }
   }
-  const testCount = opts.testCount ?? (dataset === 'mnist' ? 2000 : 10000);
+  // The full sets' test share is at most 1/7 (fashion-mnist: 10,000 of 70,000); a set cut by
+  // --limit-per-class keeps that share, so it is not all test and no training.
+  const fullTest = dataset === 'mnist' ? 2000 : 10000;
+  const testCount = opts.testCount ?? (opts.limitPerClass === undefined ? fullTest : Math.min(fullTest, Math.round(images.length / 7)));
   const { first: train, second: test } = stratifiedSplit(labels, Math.min(1, testCount / images.length), new SeededRng(opts.seed));
   const jobs: { split: string; index: number; n: number }[] = [];
   train.forEach((index, n) => jobs.push({ split: 'train', index, n }));
