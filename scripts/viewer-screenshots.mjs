@@ -79,13 +79,18 @@ async function shoot() {
   const browser = await launchChromium();
   try {
     const page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
+    const run0 = basename(breakoutRun(0));
     const shots = [
-      { file: 'viewer.png', hash: `#${encodeURIComponent(basename(breakoutRun(0)))}/${encodeURIComponent(lastEpisode(breakoutRun(0)))}/40` },
+      // The player on the last evaluation of seed 0, at step 40, with its learning curve.
+      { file: 'viewer.png', hash: `#${encodeURIComponent(run0)}/${encodeURIComponent(lastEpisode(breakoutRun(0)))}/40`, ready: () => window.npcforgeViewer?.status()?.step === 40 },
+      // The supervised page: curves per epoch, confusion matrix, per-class table, misclassified images.
+      { file: 'viewer-supervised.png', hash: `#${basename(supervisedRun)}`, ready: () => !!window.npcforgeViewer?.supervised?.()?.confusion },
     ];
     for (const s of shots) {
+      await page.goto('about:blank');
       await page.goto(`${server.url}${s.hash}`);
-      await page.waitForFunction(() => window.npcforgeViewer?.status()?.step === 40, undefined, { timeout: 60_000 });
-      await page.waitForTimeout(500);
+      await page.waitForFunction(s.ready, undefined, { timeout: 60_000 });
+      await page.waitForTimeout(800);
       await page.screenshot({ path: join(outDir, s.file) });
       process.stderr.write(`screenshots: wrote ${join(outDir, s.file)}\n`);
     }
