@@ -220,6 +220,23 @@ function checkActionSpace(p: PolicyFile): string | null {
   return `action.type ${shown(o.type, ['Discrete', 'MultiDiscrete', 'Box'])} (Discrete, MultiDiscrete or Box)`;
 }
 
+/**
+ * Writes the network input of one observation (after preprocessing) into `out` at `offset`: each
+ * value normalised by `inputNorm` when present (the training agent's normalizeObs arithmetic:
+ * float64, then clip), then times `inputScale`. Shared by acting and saliency, so both feed the
+ * network the same numbers.
+ */
+export function writeNetworkInput(p: PolicyFile, obs: ArrayLike<number>, out: Float32Array, offset = 0): void {
+  const size = shapeSize(p.observation.shape);
+  const scale = p.inputScale;
+  const norm = p.inputNorm;
+  if (norm) {
+    for (let i = 0; i < size; i++) out[offset + i] = Math.min(norm.clip, Math.max(-norm.clip, (obs[i]! - norm.mean[i]!) / Math.sqrt(norm.var[i]! + norm.epsilon))) * scale;
+  } else {
+    for (let i = 0; i < size; i++) out[offset + i] = obs[i]! * scale;
+  }
+}
+
 /** Width of the network's first output for this bundle: actions, sum of nvec, or Box values (twice that for squashed-mean: mean and log-std). */
 export function outputWidth(p: PolicyFile): number {
   const a = p.action;
