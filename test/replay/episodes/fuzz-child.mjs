@@ -24,6 +24,7 @@ for (const input of inputs) {
       const ep = readEpisodeFile(input.path);
       // Frames inflate lazily: decode them all, as the viewer would when played through.
       for (let k = 0; k < ep.frameCount; k++) ep.frame(k);
+      if (ep.observations) for (let k = 0; k < ep.frameCount; k++) ep.observation(k);
       if (input.verify) verifyEpisode(ep);
     } else {
       const policy = await loadPolicy(input.path);
