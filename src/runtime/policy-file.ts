@@ -68,6 +68,12 @@ export interface PolicyFile {
   decisionPeriod?: number;
   /** Where the weights are: stock tfjs layers files next to policy.json. */
   model: { topology: string };
+  /**
+   * Actor-critic bundles: the critic as its own stock layers model (observation -> [value]), for
+   * tools that explain the policy (the viewer's value saliency); acting never reads it, so runtimes
+   * that predate the field ignore it. Absent = none.
+   */
+  valueModel?: { topology: string };
   /** Training metadata (run folder name, checkpoint step, seed, preset, config). */
   training: Record<string, unknown>;
   /** Mean return of the latest evaluation at or before the checkpoint (null if none). */
@@ -150,6 +156,7 @@ export function parsePolicyFile(text: string): PolicyFile {
   if (!Array.isArray(p.preprocess)) bad.push(`preprocess ${describe(p.preprocess)}`);
   if (p.recurrentState !== null && !(p.recurrentState && Array.isArray(p.recurrentState.shapes) && p.recurrentState.shapes.length <= 16 && p.recurrentState.shapes.every((sh) => isShape(sh, MAX_STATE_VALUES)))) bad.push(`recurrentState ${describe(p.recurrentState)}`);
   if (!p.model || typeof p.model.topology !== 'string') bad.push(`model.topology ${describe(p.model?.topology)}`);
+  if (p.valueModel !== undefined && (!p.valueModel || typeof p.valueModel.topology !== 'string')) bad.push(`valueModel.topology ${describe(p.valueModel?.topology)}`);
   if (bad.length) fail('a complete policy description', bad.join('; '), 'export the policy again with npcforge export');
   return p;
 }

@@ -16,6 +16,16 @@ import { shapeSize, writeNetworkInput, type PolicyFile } from './policy-file.js'
 
 export type SaliencyMethod = 'gradient' | 'perturbation';
 
+/** The networks a map is computed from: a bundle's policy network and, when it has one, its critic. A loaded `Policy` is one. */
+export interface SaliencyNetwork {
+  /** The bundle's policy.json. */
+  file: PolicyFile;
+  /** The policy network (Q-values or logits first). */
+  model: tf.LayersModel;
+  /** The critic (observation -> [value], `loadValueModel`), or null/absent. */
+  valueModel?: tf.LayersModel | null;
+}
+
 /** The network output a map explains: the Q-value or logit of one action, or the value. */
 export type SaliencyTarget = { kind: 'action'; action: number } | { kind: 'value' };
 
@@ -87,9 +97,10 @@ export function saliencyUnsupported(file: PolicyFile, model: tf.LayersModel): st
   return null;
 }
 
-/** Why `target` cannot be explained for this bundle (one line), or null. */
-export function saliencyTargetUnsupported(file: PolicyFile, target: SaliencyTarget): string | null {
-  if (target.kind === 'value') return file.output === 'q' ? null : 'the bundle holds the actor only (policy logits), no value head: pick the action output';
+/** Why `target` cannot be explained with these networks (one line), or null. */
+export function saliencyTargetUnsupported(net: SaliencyNetwork, target: SaliencyTarget): string | null {
+  const file = net.file;
+  if (target.kind === 'value') return file.output === 'q' || net.valueModel ? null : 'the bundle has no value model (exported before bundles carried the critic, or a recurrent policy): pick the action output, or export the run again';
   const n = file.actions.length;
   return Number.isInteger(target.action) && target.action >= 0 && target.action < n ? null : `action ${describe(target.action)} is not one of the policy's ${n} actions`;
 }
@@ -107,10 +118,12 @@ export function saliencyInput(file: PolicyFile, obs: ArrayLike<number>): Float32
 
 /**
  * The explained output per batch row, `[N]`: the Q-value or logit of the target action (raw, not
- * softmaxed), or the value, max_a Q(s, a) (Q policies). Runs inside the caller's tidy / grad.
+ * softmaxed), or the value: the critic's where the bundle has one, else max_a Q(s, a) (Q
+ * policies). Runs inside the caller's tidy / grad.
  */
-function targetOutput(model: tf.LayersModel, x: tf.Tensor, target: SaliencyTarget): tf.Tensor1D {
-  const out = model.apply(x, { training: false }) as tf.Tensor | tf.Tensor[];
+function targetOutput(net: SaliencyNetwork, x: tf.Tensor, target: SaliencyTarget): tf.Tensor1D {
+  if (target.kind === 'value' && net.valueModel) return tf.reshape(net.valueModel.apply(x, { training: false }) as tf.Tensor, [-1]) as tf.Tensor1D;
+  const out = net.model.apply(x, { training: false }) as tf.Tensor | tf.Tensor[];
   const first = (Array.isArray(out) ? out[0]! : out) as tf.Tensor2D;
   return (target.kind === 'value' ? tf.max(first, 1) : tf.reshape(tf.slice(first, [0, target.action], [-1, 1]), [-1])) as tf.Tensor1D;
 }
@@ -122,24 +135,25 @@ export function defaultPerturbation(height: number, width: number): Required<Omi
 }
 
 /**
- * The saliency map of `model` (a bundle's network, `file` its policy.json) for one stored
- * observation `obs` (the preprocessed observation the policy read, before scaling). Checks the
- * bundle and the target first (InvalidConfigError naming the reason). Tensors are freed before it
- * returns; the caller keeps owning the model.
+ * The saliency map of a bundle's networks (`net`: a loaded `Policy`, plus its critic for value
+ * maps of actor-critics) for one stored observation `obs` (the preprocessed observation the
+ * policy read, before scaling). Checks the bundle and the target first (InvalidConfigError naming
+ * the reason). Tensors are freed before it returns; the caller keeps owning the models.
  */
-export async function computeSaliency(file: PolicyFile, model: tf.LayersModel, obs: ArrayLike<number>, target: SaliencyTarget, options: SaliencyOptions): Promise<SaliencyMap> {
-  const problem = saliencyUnsupported(file, model) ?? saliencyTargetUnsupported(file, target);
+export async function computeSaliency(net: SaliencyNetwork, obs: ArrayLike<number>, target: SaliencyTarget, options: SaliencyOptions): Promise<SaliencyMap> {
+  const file = net.file;
+  const problem = saliencyUnsupported(file, net.model) ?? saliencyTargetUnsupported(net, target);
   if (problem) throw new InvalidConfigError(formatError('saliency', 'a feed-forward CNN policy with Q-values or logits and an output it has', problem, 'pick another output, or train a CNN policy'));
   const input = saliencyInput(file, obs);
   const [H, W, C] = file.observation.shape as [number, number, number];
-  return options.method === 'gradient' ? gradientMap(model, input, [H, W, C], target, options.reduce ?? 'max') : perturbationMap(model, input, [H, W, C], target, options);
+  return options.method === 'gradient' ? gradientMap(net, input, [H, W, C], target, options.reduce ?? 'max') : perturbationMap(net, input, [H, W, C], target, options);
 }
 
-async function gradientMap(model: tf.LayersModel, input: Float32Array, [H, W, C]: [number, number, number], target: SaliencyTarget, reduce: ChannelReduce): Promise<SaliencyMap> {
+async function gradientMap(net: SaliencyNetwork, input: Float32Array, [H, W, C]: [number, number, number], target: SaliencyTarget, reduce: ChannelReduce): Promise<SaliencyMap> {
   if (reduce !== 'max' && reduce !== 'sum') throw new InvalidConfigError(formatError('saliency', "reduce 'max' or 'sum'", describe(reduce), "pass reduce: 'max'"));
   const { grad, out } = tf.tidy(() => {
     const x = tf.tensor4d(input, [1, H, W, C]);
-    const { value, grad } = tf.valueAndGrad((v: tf.Tensor) => tf.sum(targetOutput(model, v, target)))(x);
+    const { value, grad } = tf.valueAndGrad((v: tf.Tensor) => tf.sum(targetOutput(net, v, target)))(x);
     return { grad, out: value };
   });
   const gradient = (await grad.data()) as Float32Array;
@@ -201,7 +215,7 @@ export function gaussianBlur(x: ArrayLike<number>, [H, W, C]: readonly [number, 
   return out;
 }
 
-async function perturbationMap(model: tf.LayersModel, input: Float32Array, shape: [number, number, number], target: SaliencyTarget, options: PerturbationSaliencyOptions): Promise<SaliencyMap> {
+async function perturbationMap(net: SaliencyNetwork, input: Float32Array, shape: [number, number, number], target: SaliencyTarget, options: PerturbationSaliencyOptions): Promise<SaliencyMap> {
   const [H, W, C] = shape;
   const d = defaultPerturbation(H, W);
   const stride = options.stride ?? d.stride;
@@ -219,7 +233,7 @@ async function perturbationMap(model: tf.LayersModel, input: Float32Array, shape
   const cols = Math.ceil(W / stride);
   const points = rows * cols;
   const size = H * W * C;
-  const base = await evaluate(model, input, 1, shape, target);
+  const base = await evaluate(net, input, 1, shape, target);
   const output = base[0]!;
   const raw = new Float32Array(points);
   const buf = new Float32Array(Math.min(batch, points) * size);
@@ -237,15 +251,15 @@ async function perturbationMap(model: tf.LayersModel, input: Float32Array, shape
         }
       }
     }
-    const outs = await evaluate(model, buf, n, shape, target);
+    const outs = await evaluate(net, buf, n, shape, target);
     for (let b = 0; b < n; b++) raw[p0 + b] = 0.5 * (output - outs[b]!) ** 2;
   }
   return { method: 'perturbation', height: H, width: W, rows, cols, stride, ...normalise(raw), output };
 }
 
 /** The explained output for the first `n` inputs of `buf`. */
-async function evaluate(model: tf.LayersModel, buf: Float32Array, n: number, [H, W, C]: [number, number, number], target: SaliencyTarget): Promise<Float32Array> {
-  const y = tf.tidy(() => targetOutput(model, tf.tensor4d(buf.subarray(0, n * H * W * C), [n, H, W, C]), target));
+async function evaluate(net: SaliencyNetwork, buf: Float32Array, n: number, [H, W, C]: [number, number, number], target: SaliencyTarget): Promise<Float32Array> {
+  const y = tf.tidy(() => targetOutput(net, tf.tensor4d(buf.subarray(0, n * H * W * C), [n, H, W, C]), target));
   const v = (await y.data()) as Float32Array;
   y.dispose();
   return v;

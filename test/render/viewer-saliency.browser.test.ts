@@ -67,7 +67,7 @@ async function open(hash: string, episodeName: string, step: number): Promise<vo
 
 /** The same map in Node: the same observation (read from the same file), the same code, the cpu backend. */
 async function nodeMap(frame: number, target: SaliencyTarget, options: SaliencyOptions): Promise<Float32Array> {
-  const map = await computeSaliency(policy.file, policy.model, episode.observation(frame)!, target, options);
+  const map = await computeSaliency(policy, episode.observation(frame)!, target, options);
   return map.values;
 }
 

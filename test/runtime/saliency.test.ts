@@ -48,7 +48,7 @@ describe('gradient saliency', () => {
   it('the gradient of a linear map equals its weights: d out_a / d x_pc = k_c D_pa', async () => {
     const m = linearCnn(K, D);
     for (const a of [0, 1, 2]) {
-      const s = await computeSaliency(file(), m, obs, { kind: 'action', action: a }, { method: 'gradient' });
+      const s = await computeSaliency({ file: file(), model: m }, obs, { kind: 'action', action: a }, { method: 'gradient' });
       for (let p = 0; p < H * W; p++) for (let c = 0; c < C; c++) expect(s.gradient![p * C + c]).toBeCloseTo(K[c]! * D[p]![a]!, 6);
       // max over channels of |k_c D_pa| = 2 |D_pa|; normalised by the largest.
       const raw = D.map((row) => 2 * Math.abs(row[a]!));
@@ -65,11 +65,11 @@ describe('gradient saliency', () => {
 
   it('sum over channels adds |k_c| D; the value of a Q-net is max_a Q and its gradient that action\'s', async () => {
     const m = linearCnn(K, D);
-    const sum = await computeSaliency(file(), m, obs, { kind: 'action', action: 1 }, { method: 'gradient', reduce: 'sum' });
+    const sum = await computeSaliency({ file: file(), model: m }, obs, { kind: 'action', action: 1 }, { method: 'gradient', reduce: 'sum' });
     D.forEach((row, p) => expect(sum.raw[p]).toBeCloseTo(3 * Math.abs(row[1]!), 6));
     const q = D[0]!.map((_, a) => D.reduce((acc, row, p) => acc + row[a]! * (K[0]! * obs[p * C]! + K[1]! * obs[p * C + 1]!), 0));
     const best = q.indexOf(Math.max(...q));
-    const v = await computeSaliency(file(), m, obs, { kind: 'value' }, { method: 'gradient' });
+    const v = await computeSaliency({ file: file(), model: m }, obs, { kind: 'value' }, { method: 'gradient' });
     expect(v.output).toBeCloseTo(q[best]!, 5);
     for (let p = 0; p < H * W; p++) expect(v.gradient![p * C]).toBeCloseTo(K[0]! * D[p]![best]!, 6);
     m.dispose();
@@ -77,8 +77,8 @@ describe('gradient saliency', () => {
 
   it('the input is scaled as when acting (inputScale), so the output is the policy\'s', async () => {
     const m = linearCnn(K, D);
-    const s1 = await computeSaliency(file(), m, obs, { kind: 'action', action: 0 }, { method: 'gradient' });
-    const s2 = await computeSaliency(file({ inputScale: 0.5 }), m, obs, { kind: 'action', action: 0 }, { method: 'gradient' });
+    const s1 = await computeSaliency({ file: file(), model: m }, obs, { kind: 'action', action: 0 }, { method: 'gradient' });
+    const s2 = await computeSaliency({ file: file({ inputScale: 0.5 }), model: m }, obs, { kind: 'action', action: 0 }, { method: 'gradient' });
     expect(s2.output).toBeCloseTo(s1.output / 2, 6);
     m.dispose();
   });
@@ -89,12 +89,12 @@ describe('perturbation saliency (Greydanus et al. 2018)', () => {
     // Channel 0 constant (its blur is itself), channel 1 varies: a net reading channel 0 only sees no change.
     const x = Float32Array.from({ length: H * W * C }, (_, i) => (i % C === 0 ? 0.5 : ((i * 13) % 7) / 7));
     const ignores = linearCnn([1, 0], D);
-    const s = await computeSaliency(file(), ignores, x, { kind: 'action', action: 1 }, { method: 'perturbation', stride: 1, maskSigma: 1, blurSigma: 1 });
+    const s = await computeSaliency({ file: file(), model: ignores }, x, { kind: 'action', action: 1 }, { method: 'perturbation', stride: 1, maskSigma: 1, blurSigma: 1 });
     expect(s.rows * s.cols).toBe(H * W);
     for (const v of s.raw) expect(v).toBeLessThan(1e-12);
     expect(Array.from(s.values)).toEqual(new Array(H * W).fill(0));
     const reads = linearCnn([0, 1], D);
-    const r = await computeSaliency(file(), reads, x, { kind: 'action', action: 1 }, { method: 'perturbation', stride: 1, maskSigma: 1, blurSigma: 1 });
+    const r = await computeSaliency({ file: file(), model: reads }, x, { kind: 'action', action: 1 }, { method: 'perturbation', stride: 1, maskSigma: 1, blurSigma: 1 });
     expect(r.peak).toBeGreaterThan(1e-4);
     ignores.dispose();
     reads.dispose();
@@ -106,7 +106,7 @@ describe('perturbation saliency (Greydanus et al. 2018)', () => {
     const m = linearCnn([1, 0], Dp);
     const sigma = 0.8;
     const blurSigma = 1.2;
-    const s: SaliencyMap = await computeSaliency(file(), m, obs, { kind: 'action', action: 0 }, { method: 'perturbation', stride: 2, maskSigma: sigma, blurSigma, batch: 3 });
+    const s: SaliencyMap = await computeSaliency({ file: file(), model: m }, obs, { kind: 'action', action: 0 }, { method: 'perturbation', stride: 2, maskSigma: sigma, blurSigma, batch: 3 });
     expect([s.rows, s.cols, s.stride]).toEqual([1, 2, 2]);
     const A = gaussianBlur(obs, [H, W, C], blurSigma);
     const q = (W + 2) * C;
@@ -131,6 +131,17 @@ describe('perturbation saliency (Greydanus et al. 2018)', () => {
   });
 });
 
+describe('value maps of actor-critics', () => {
+  it('use the critic where the bundle has one: its gradient is the critic\'s weights', async () => {
+    const actor = linearCnn(K, D);
+    const critic = linearCnn([1, 3], D.map((row) => [row[2]!]));
+    const s = await computeSaliency({ file: file({ output: 'logits' }), model: actor, valueModel: critic }, obs, { kind: 'value' }, { method: 'gradient' });
+    for (let p = 0; p < H * W; p++) for (let c = 0; c < C; c++) expect(s.gradient![p * C + c]).toBeCloseTo([1, 3][c]! * D[p]![2]!, 6);
+    actor.dispose();
+    critic.dispose();
+  });
+});
+
 describe('what saliency refuses', () => {
   it('an MLP policy, a recurrent one and the value of a logits bundle are named, not computed', async () => {
     const mlp = tf.sequential({ layers: [tf.layers.dense({ inputShape: [4], units: 2 })] });
@@ -141,18 +152,18 @@ describe('what saliency refuses', () => {
     const m = linearCnn(K, D);
     expect(saliencyUnsupported(file({ recurrentState: { shapes: [[4], [4]] } }), m)).toMatch(/recurrent/);
     expect(saliencyUnsupported(file(), m)).toBeNull();
-    await expect(computeSaliency(file({ output: 'logits' }), m, obs, { kind: 'value' }, { method: 'gradient' })).rejects.toThrow(InvalidConfigError);
-    await expect(computeSaliency(file({ output: 'logits' }), m, obs, { kind: 'value' }, { method: 'gradient' })).rejects.toThrow(/^\[saliency\] expected .*no value head/);
-    await expect(computeSaliency(file(), m, obs.subarray(1), { kind: 'action', action: 0 }, { method: 'gradient' })).rejects.toThrow(/observation of 12 values/);
-    await expect(computeSaliency(file(), m, obs, { kind: 'action', action: 0 }, { method: 'perturbation', stride: 0 })).rejects.toThrow(/stride=0/);
+    await expect(computeSaliency({ file: file({ output: 'logits' }), model: m }, obs, { kind: 'value' }, { method: 'gradient' })).rejects.toThrow(InvalidConfigError);
+    await expect(computeSaliency({ file: file({ output: 'logits' }), model: m }, obs, { kind: 'value' }, { method: 'gradient' })).rejects.toThrow(/^\[saliency\] expected .*no value model/);
+    await expect(computeSaliency({ file: file(), model: m }, obs.subarray(1), { kind: 'action', action: 0 }, { method: 'gradient' })).rejects.toThrow(/observation of 12 values/);
+    await expect(computeSaliency({ file: file(), model: m }, obs, { kind: 'action', action: 0 }, { method: 'perturbation', stride: 0 })).rejects.toThrow(/stride=0/);
     for (const x of [mlp, noConv, m]) x.dispose();
   });
 
   it('leaks no tensor: both methods, repeated, keep the tensor count', async () => {
     const m = linearCnn(K, D);
     const run = async (): Promise<void> => {
-      await computeSaliency(file(), m, obs, { kind: 'action', action: 2 }, { method: 'gradient' });
-      await computeSaliency(file(), m, obs, { kind: 'value' }, { method: 'perturbation', stride: 1, batch: 4 });
+      await computeSaliency({ file: file(), model: m }, obs, { kind: 'action', action: 2 }, { method: 'gradient' });
+      await computeSaliency({ file: file(), model: m }, obs, { kind: 'value' }, { method: 'perturbation', stride: 1, batch: 4 });
     };
     await run();
     const before = tf.memory().numTensors;

@@ -12,9 +12,9 @@
  * for pixel games whose observation is the rendered frame resized (the resize maps the whole frame).
  */
 import * as tf from '@tensorflow/tfjs';
-import { loadPolicy } from '../../runtime/load-policy.js';
+import { loadPolicy, loadValueModel } from '../../runtime/load-policy.js';
 import type { Policy } from '../../runtime/policy.js';
-import { computeSaliency, saliencyInput, saliencyTargetUnsupported, saliencyUnsupported, type SaliencyMap, type SaliencyTarget } from '../../runtime/saliency.js';
+import { computeSaliency, saliencyInput, saliencyTargetUnsupported, saliencyUnsupported, type SaliencyMap, type SaliencyNetwork, type SaliencyTarget } from '../../runtime/saliency.js';
 import { $ } from './dom.js';
 import { enc } from './net.js';
 import type { SaliencyHost, SaliencyMethodName, SaliencyOutputName, SaliencyPanel, SaliencyRequest, SaliencyState, ShownFrame } from './saliency-host.js';
@@ -24,7 +24,8 @@ const CACHE_SIZE = 256;
 /** Overlay colour (r, g, b); alpha is value x opacity. */
 const COLOUR = '255, 48, 48';
 
-type Loaded = { policy: Policy } | { status: 'unavailable' | 'error'; message: string };
+/** A run's bundle: the policy, its critic when the bundle has one (else why not), or why nothing loads. */
+type Loaded = { policy: Policy; net: SaliencyNetwork; valueProblem: string | null } | { status: 'unavailable' | 'error'; message: string };
 
 /** Attaches the panel to the page; called once by main.ts after loading this bundle. */
 export async function attach(host: SaliencyHost): Promise<SaliencyPanel> {
@@ -75,12 +76,22 @@ export async function attach(host: SaliencyHost): Promise<SaliencyPanel> {
       p = (async (): Promise<Loaded> => {
         const head = await fetch(`${base}policy.json`, { method: 'HEAD' }).catch(() => null);
         if (head && head.status === 404) return { status: 'unavailable', message: `Run ${run} has no exported policy: run \`npcforge export runs/${run}\` to see saliency maps.` };
+        let policy: Policy;
         try {
-          return { policy: await loadPolicy(base) };
+          policy = await loadPolicy(base);
         } catch (err) {
           // loadPolicy's errors are one line and never quote the files.
           return { status: 'error', message: `The policy bundle of ${run} cannot be loaded: ${(err as Error).message}` };
         }
+        // A broken critic costs the value maps only: the action maps still work.
+        let valueModel: tf.LayersModel | null = null;
+        let valueProblem: string | null = null;
+        try {
+          valueModel = await loadValueModel(base, policy.file);
+        } catch (err) {
+          valueProblem = `the value model of the bundle cannot be loaded: ${(err as Error).message}`;
+        }
+        return { policy, net: { file: policy.file, model: policy.model, valueModel }, valueProblem };
       })();
       policies.set(run, p);
     }
@@ -141,7 +152,7 @@ export async function attach(host: SaliencyHost): Promise<SaliencyPanel> {
     let label: string;
     if (st.output === 'value') {
       target = { kind: 'value' };
-      label = policy.file.output === 'q' ? 'the value (max Q)' : 'the value';
+      label = loaded.net.valueModel ? 'the value (critic)' : 'the value (max Q)';
     } else {
       const taken = step < ep.stepCount;
       const a = taken ? ep.actions[step]! : await greedy(policy, saliencyInput(policy.file, obs));
@@ -149,7 +160,7 @@ export async function attach(host: SaliencyHost): Promise<SaliencyPanel> {
       target = { kind: 'action', action: a };
       label = `${policy.file.output === 'q' ? 'the Q-value' : 'the logit'} of ${policy.file.actions[a] ?? `#${a}`}${taken ? '' : ' (greedy: no action at the last frame)'}`;
     }
-    const bad = saliencyTargetUnsupported(policy.file, target);
+    const bad = (target.kind === 'value' ? loaded.valueProblem : null) ?? saliencyTargetUnsupported(loaded.net, target);
     if (bad) return (clear(), set('unavailable', `No ${st.output} saliency for run ${run}: ${bad}.`));
     const key = [run, episode, step, st.method, st.output].join('\u0000');
     let map = cache.get(key);
@@ -157,7 +168,7 @@ export async function attach(host: SaliencyHost): Promise<SaliencyPanel> {
       if (st.method === 'perturbation' && !now) return (clear(), set('idle', `Perturbation saliency of ${label} is computed on demand (one forward pass per grid point): press compute.`));
       set('loading', `Computing ${st.method} saliency ...`);
       try {
-        map = await computeSaliency(policy.file, policy.model, obs, target, { method: st.method });
+        map = await computeSaliency(loaded.net, obs, target, { method: st.method });
       } catch (err) {
         if (!stale()) (clear(), set('error', (err as Error).message));
         return;
