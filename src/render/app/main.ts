@@ -467,9 +467,10 @@ function tick(deltaMs: number): void {
 async function route(): Promise<void> {
   const h = parseHash();
   const extra = location.hash.replace(/^#/, '').split('/')[3] ?? '';
-  if (h) await openEpisode(h.run, h.episode, h.step);
-  if (h && extra.startsWith('saliency-') && extra !== saliencyLink) await (await loadSaliency()).fromLink(extra);
-  else {
+  if (h) {
+    await openEpisode(h.run, h.episode, h.step);
+    if (extra.startsWith('saliency-') && extra !== saliencyLink) await (await loadSaliency()).fromLink(extra);
+  } else {
     const run = decodeURIComponent(location.hash.replace(/^#/, '').split('/')[0] ?? '');
     if (run) await selectRun(run);
   }
