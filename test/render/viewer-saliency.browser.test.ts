@@ -23,7 +23,7 @@ import { readEpisodeFile } from '../../src/replay/episodes/read-file.js';
 import type { RecordedEpisode } from '../../src/replay/episodes/reader.js';
 import { startViewerServer, type ViewerServer } from '../../src/render/server.js';
 import type { SaliencyRequest, SaliencyState } from '../../src/render/app/saliency-host.js';
-import { loadPolicy } from '../../src/runtime/load-policy.js';
+import { loadPolicy, loadValueModel } from '../../src/runtime/load-policy.js';
 import type { Policy } from '../../src/runtime/policy.js';
 import { computeSaliency, type SaliencyOptions, type SaliencyTarget } from '../../src/runtime/saliency.js';
 
@@ -36,6 +36,9 @@ let server: ViewerServer;
 let browser: Browser;
 let page: Page;
 let policy: Policy;
+/** An actor-critic bundle (logits + critic) of hand-made CNNs, and its critic. */
+let pg: Policy;
+let critic: tf.LayersModel;
 let episode: RecordedEpisode;
 const pageErrors: string[] = [];
 
@@ -100,7 +103,7 @@ beforeAll(async () => {
   expect(episode.frameCount).toBe(41);
   // The same episode without observations; and in runs without a usable policy.
   await record('cnn-run', 'no-obs', false, policy);
-  for (const run of ['mlp-run', 'bare-run', 'corrupt-run']) {
+  for (const run of ['mlp-run', 'bare-run', 'corrupt-run', 'pg-run']) {
     mkdirSync(join(runs, run, 'episodes'), { recursive: true });
     copyFileSync(join(runs, 'cnn-run', 'episodes', 'greedy.npcep'), join(runs, run, 'episodes', 'greedy.npcep'));
   }
@@ -108,6 +111,15 @@ beforeAll(async () => {
   const mlp = tf.sequential({ layers: [tf.layers.dense({ inputShape: [flat], units: 16, activation: 'relu' }), tf.layers.dense({ units: actions.length })] });
   await writePolicyBundle(join(runs, 'mlp-run', 'policy'), basicPolicyFile({ game: GAME, observation: { shape: [flat], dtype: 'uint8' }, actions }), mlp);
   mlp.dispose();
+  // An actor-critic bundle as `export` writes one for ppo: logits, and the critic as value.json.
+  const actor = buildQNetwork({ inputShape: shape.shape, numActions: actions.length, encoder: { kind: 'minatar-cnn' }, head: { kind: 'q' }, seed: 21 });
+  const value = buildQNetwork({ inputShape: shape.shape, numActions: 1, encoder: { kind: 'minatar-cnn' }, head: { kind: 'q' }, seed: 22 });
+  const pgDir = join(runs, 'pg-run', 'policy');
+  await writePolicyBundle(pgDir, { ...basicPolicyFile({ game: GAME, agent: 'ppo', output: 'logits', observation: { shape: shape.shape, dtype: 'uint8' }, actions }), valueModel: { topology: 'value.json' } }, actor, value);
+  actor.dispose();
+  value.dispose();
+  pg = await loadPolicy(pgDir);
+  critic = (await loadValueModel(pgDir, pg.file))!;
   mkdirSync(join(runs, 'corrupt-run', 'policy'));
   writeFileSync(join(runs, 'corrupt-run', 'policy', 'policy.json'), '{"format": "npcforge-policy", "version": 2, \n TOP-SECRET');
   server = await startViewerServer({ root: runs, assetsDir: assets, port: 0 });
@@ -120,6 +132,8 @@ beforeAll(async () => {
 
 afterAll(async () => {
   policy?.dispose();
+  pg?.dispose();
+  critic?.dispose();
   await browser?.close();
   await server?.close();
   rmSync(tmp, { recursive: true, force: true });
@@ -168,6 +182,17 @@ describe('saliency overlay in Chromium', () => {
     const v = await saliency({ output: 'value', compute: true });
     expect(v.map!.action).toBeNull();
     expectClose(v.map!.values, await nodeMap(5, { kind: 'value' }, { method: 'perturbation' }));
+  });
+
+  it('explains an actor-critic\'s logit and its critic\'s value (policy-gradient bundles)', async () => {
+    await open('#pg-run/greedy/4', 'greedy', 4);
+    const v = await saliency({ enabled: true, method: 'gradient', output: 'value' });
+    expect(v.status, v.message).toBe('ready');
+    expect(v.message).toMatch(/of the value \(critic\) at frame 4/);
+    expectClose(v.map!.values, (await computeSaliency({ file: pg.file, model: pg.model, valueModel: critic }, episode.observation(4)!, { kind: 'value' }, { method: 'gradient' })).values);
+    const a = await saliency({ output: 'action' });
+    expect(a.message).toMatch(/of the logit of /);
+    expectClose(a.map!.values, (await computeSaliency(pg, episode.observation(4)!, { kind: 'action', action: episode.actions[4]! }, { method: 'gradient' })).values);
   });
 
   it('opens from a deep link with saliency on', async () => {
