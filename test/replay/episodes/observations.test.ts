@@ -15,6 +15,13 @@ import { RecordEpisode } from '../../../src/replay/episodes/record-episode.js';
 import { recordPolicyEpisode } from '../../../src/replay/episodes/record-policy.js';
 import { SeededRng } from '../../../src/envs/rng.js';
 import { GridGame } from './grid-game.js';
+import '../../../games/index.js';
+import { make } from '../../../src/envs/registry.js';
+import { FrameStack } from '../../../src/envs/wrappers/frame-stack.js';
+import { GrayScale } from '../../../src/envs/wrappers/gray-scale.js';
+import { Resize } from '../../../src/envs/wrappers/resize.js';
+import { basicPolicyFile, preprocessChain } from '../../../src/export/export-policy.js';
+import { FramePipeline } from '../../../src/runtime/frame-pipeline.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'npcep-obs-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -103,6 +110,25 @@ describe('episode observations', () => {
     const bytes = new Uint8Array(Buffer.concat(records.map((r) => packr.pack(r))));
     expect(() => readEpisode(bytes)).toThrow(EpisodeFormatError);
     expect(() => readEpisode(bytes)).toThrow(/expected chunk 0 observations with a matching CRC-32/);
+  });
+
+  it('pixel games: the stored observation is the network input, the policy\'s preprocessing of the recorded frames', () => {
+    // MinAtar drawn as pixels (its rgb observation is its rendered frame), grayscaled, resized to 42x42 and stacked by 4.
+    const raw = make<Uint8Array, number>('minatar/breakout', { obsType: 'rgb', maxEpisodeSteps: 30 });
+    const env = new FrameStack(new Resize(new GrayScale(raw), { height: 42, width: 42 }), { k: 4 });
+    const rec = new RecordEpisode(env, { dir: tmp, name: () => 'pixels', observations: true });
+    const rng = new SeededRng(8);
+    rec.reset({ seed: 8 });
+    for (;;) {
+      const r = rec.step(rng.int(0, 3));
+      if (r.terminated || r.truncated) break;
+    }
+    rec.close();
+    const ep = readEpisodeFile(rec.files[0]!);
+    expect(ep.observations).toEqual({ dtype: 'uint8', shape: [42, 42, 4] });
+    const { steps, frame } = preprocessChain(env);
+    const pipeline = new FramePipeline(basicPolicyFile({ game: 'minatar/breakout', frame, preprocess: steps, observation: { shape: [42, 42, 4], dtype: 'uint8', high: 255 }, actions: ['a', 'b', 'c'] }));
+    for (let k = 0; k < ep.frameCount; k++) expect(Array.from(pipeline.process(ep.frame(k).data))).toEqual(Array.from(ep.observation(k)!));
   });
 
   it('recordPolicyEpisode stores the observations its policy was given', async () => {
