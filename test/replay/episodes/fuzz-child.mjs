@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 const root = new URL('../../../', import.meta.url);
 const { readEpisodeFile } = await import(new URL('dist/src/replay/episodes/read-file.js', root).href);
 const { verifyEpisode } = await import(new URL('dist/src/replay/episodes/verify.js', root).href);
-const { loadPolicy } = await import(new URL('dist/src/runtime/load-policy.js', root).href);
+const { loadPolicy, loadValueModel } = await import(new URL('dist/src/runtime/load-policy.js', root).href);
 const { NpcforgeError } = await import(new URL('dist/src/errors.js', root).href);
 await import(new URL('dist/games/index.js', root).href);
 
@@ -28,7 +28,12 @@ for (const input of inputs) {
       if (input.verify) verifyEpisode(ep);
     } else {
       const policy = await loadPolicy(input.path);
-      policy.dispose();
+      try {
+        // The critic, when policy.json names one (the viewer's value saliency reads it).
+        (await loadValueModel(input.path, policy.file))?.dispose();
+      } finally {
+        policy.dispose();
+      }
     }
   } catch (err) {
     error = err?.constructor?.name ?? typeof err;

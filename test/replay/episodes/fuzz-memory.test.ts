@@ -171,6 +171,14 @@ async function bundleInputs(): Promise<Input[]> {
   variant('model.json not a model', (d) => writeFileSync(join(d, 'model.json'), `{"secret": "${SECRET}"}`));
   variant('dtype int64 weights', (d) => editJson(d, 'model.json', (m) => (m.weightsManifest[0].weights[0].dtype = 'int64')));
   variant('policy.json missing', (d) => rmSync(join(d, 'policy.json')));
+  // The critic (policy.json valueModel, read by the viewer's saliency panel) goes through the same loader.
+  const withValue = (d: string, topology: string): void => editJson(d, 'policy.json', (p) => (p.valueModel = { topology }));
+  variant('valueModel.topology ../secret.bin', (d) => withValue(d, '../secret.bin'));
+  variant('valueModel: the policy network (6 outputs, not 1)', (d) => withValue(d, 'model.json'), ['SpaceMismatchError']);
+  variant('value.json -> /dev/zero', (d) => (withValue(d, 'value.json'), symlinkSync('/dev/zero', join(d, 'value.json'))));
+  variant('value.json sparse 4 GiB', (d) => (withValue(d, 'value.json'), writeFileSync(join(d, 'value.json'), ''), truncateSync(join(d, 'value.json'), 4 * 1024 ** 3)));
+  variant('value.json missing', (d) => withValue(d, 'value.json'));
+  variant('valueModel.topology a number', (d) => editJson(d, 'policy.json', (p) => (p.valueModel = { topology: 7 })));
   // Layer sizes live in the topology, which tfjs builds (allocating every weight) before it sees the weights.
   for (const units of [1e5, 1e9]) {
     variant(`a dense layer of ${units} units in the topology`, (d) =>
