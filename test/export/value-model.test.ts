@@ -48,7 +48,7 @@ describe('export: the critic of actor-critic runs', () => {
         tf.dispose([x, v]);
         const p = await policy.act(obs);
         expect(p.action).toBe(a.actions[0]);
-        const step = env.step(rng.int(0, env.actionSpace.n));
+        const step = env.step(rng.int(0, policy.file.actions.length));
         if (step.terminated || step.truncated) obs = env.reset({ seed: 10 + t }).obs;
         else obs = step.obs;
       }

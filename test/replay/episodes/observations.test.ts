@@ -44,7 +44,7 @@ const start = (shape: number[], dtype: 'uint8' | 'int32' | 'float32'): EpisodeSt
   stateBeforeReset: null,
   stateAtReset: null,
   actionNames: ['a', 'b'],
-  observationSpace: { type: 'Box', shape, dtype, low: 0, high: 1 } as EpisodeStart['observationSpace'],
+  observationSpace: { type: 'Box', shape, dtype, low: [0], high: [1] },
   actionSpace: { type: 'Discrete', n: 2, start: 0 } as EpisodeStart['actionSpace'],
 });
 
