@@ -1,7 +1,7 @@
 /**
  * `npcforge record <game> --policy <run>` stores the observation of every frame (for the viewer's
  * saliency maps) unless `--no-observations`: the stored observations are those the run's agent
- * acted on.
+ * acted on. `train`'s evaluation episodes store them too.
  */
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -21,7 +21,7 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 describe('npcforge record --policy <run>: observations', () => {
   it('stores every frame\'s observation by default, none with --no-observations', async () => {
     const game = 'minatar/breakout';
-    const config = resolveRunConfig({ game, agent: 'dqn', flags: { steps: 64, seed: 2, evalEvery: 0, evalEpisodes: 1, checkpointEvery: 0, logEvery: 32 } });
+    const config = resolveRunConfig({ game, agent: 'dqn', flags: { steps: 64, seed: 2, evalEvery: 64, evalEpisodes: 1, checkpointEvery: 0, logEvery: 32 } });
     const res = await train({ config, outDir: join(tmp, 'runs'), progress: null });
     const withDir = join(tmp, 'with');
     const r = await runCli(['record', game, '--policy', res.runDir, '--out', withDir, '--seed', '5', '--max-steps', '30']);
@@ -41,5 +41,18 @@ describe('npcforge record --policy <run>: observations', () => {
     const bare = readEpisodeFile(join(withoutDir, readdirSync(withoutDir)[0]!));
     expect(bare.observations).toBeNull();
     expect(Array.from(bare.actions)).toEqual(Array.from(ep.actions));
+    // The run's own evaluation episodes carry them as well.
+    const evalDir = join(res.runDir, 'episodes');
+    const evals = readdirSync(evalDir).filter((f) => f.startsWith('eval-'));
+    expect(evals.length).toBeGreaterThan(0);
+    const evalEp = readEpisodeFile(join(evalDir, evals[0]!));
+    expect(evalEp.observations).toEqual({ dtype: 'uint8', shape: [10, 10, 4] });
+    const replay = make(game) as Env<ObsArray, number>;
+    let o = replay.reset({ seed: evalEp.header.seed! }).obs;
+    for (let k = 0; k < evalEp.frameCount; k++) {
+      expect(evalEp.observation(k)).toEqual(o);
+      if (k < evalEp.stepCount) o = replay.step(evalEp.actions[k]!).obs;
+    }
+    replay.close();
   }, 120_000);
 });
