@@ -103,7 +103,7 @@ beforeAll(async () => {
   expect(episode.frameCount).toBe(41);
   // The same episode without observations; and in runs without a usable policy.
   await record('cnn-run', 'no-obs', false, policy);
-  for (const run of ['mlp-run', 'bare-run', 'corrupt-run', 'pg-run']) {
+  for (const run of ['mlp-run', 'bare-run', 'corrupt-run', 'pg-run', 'other-game-run']) {
     mkdirSync(join(runs, run, 'episodes'), { recursive: true });
     copyFileSync(join(runs, 'cnn-run', 'episodes', 'greedy.npcep'), join(runs, run, 'episodes', 'greedy.npcep'));
   }
@@ -120,6 +120,9 @@ beforeAll(async () => {
   value.dispose();
   pg = await loadPolicy(pgDir);
   critic = (await loadValueModel(pgDir, pg.file))!;
+  const other = buildQNetwork({ inputShape: shape.shape, numActions: actions.length, encoder: { kind: 'minatar-cnn' }, head: { kind: 'q' }, seed: 23 });
+  await writePolicyBundle(join(runs, 'other-game-run', 'policy'), basicPolicyFile({ game: 'minatar/asterix', observation: { shape: shape.shape, dtype: 'uint8' }, actions }), other);
+  other.dispose();
   mkdirSync(join(runs, 'corrupt-run', 'policy'));
   writeFileSync(join(runs, 'corrupt-run', 'policy', 'policy.json'), '{"format": "npcforge-policy", "version": 2, \n TOP-SECRET');
   server = await startViewerServer({ root: runs, assetsDir: assets, port: 0 });
@@ -205,11 +208,12 @@ describe('saliency overlay in Chromium', () => {
     expect(await page.evaluate(() => location.hash)).toBe('#cnn-run/greedy/3/saliency-gradient-value');
   });
 
-  it('says why there is no map: no observations, no exported policy, an MLP policy, a corrupt bundle', async () => {
+  it('says why there is no map: no observations, no exported policy, an MLP policy, another game\'s policy, a corrupt bundle', async () => {
     const cases: Array<[string, RegExp]> = [
       ['#cnn-run/no-obs/2', /Episode no-obs stores no observations: record episodes of this run with `npcforge record minatar\/freeway --policy runs\/cnn-run`/],
       ['#bare-run/greedy/2', /Run bare-run has no exported policy: run `npcforge export runs\/bare-run`/],
       ['#mlp-run/greedy/2', /No saliency for run mlp-run: the policy reads a flat observation of shape \[700\] \(an MLP policy\)/],
+      ['#other-game-run/greedy/2', /^Episode greedy is a minatar\/freeway episode; the policy of run other-game-run plays minatar\/asterix\.$/],
       ['#corrupt-run/greedy/2', /^The policy bundle of corrupt-run cannot be loaded: \[[^\]]+\] expected .*; fix: /],
     ];
     for (const [hash, message] of cases) {

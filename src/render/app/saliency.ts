@@ -143,6 +143,8 @@ export async function attach(host: SaliencyHost): Promise<SaliencyPanel> {
     const { policy } = loaded;
     const why = saliencyUnsupported(policy.file, policy.model);
     if (why) return (clear(), set('unavailable', `No saliency for run ${run}: ${why}.`));
+    // Names from the files are shown only after the checks that bound them (game ids: at most 128 characters).
+    if (policy.file.game.id !== ep.header.game.id) return (clear(), set('unavailable', `Episode ${episode} is a ${ep.header.game.id} episode; the policy of run ${run} plays ${policy.file.game.id.slice(0, 128)}.`));
     const o = ep.observations;
     if (!o) return (clear(), set('unavailable', `Episode ${episode} stores no observations: record episodes of this run with \`npcforge record ${ep.header.game.id} --policy runs/${run}\` to see saliency.`));
     const want = policy.file.observation.shape;
