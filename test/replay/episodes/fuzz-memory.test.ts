@@ -44,6 +44,19 @@ function recordCatch(dir: string): string {
   return rec.files[0]!;
 }
 
+/** A MinAtar episode storing every frame's observation (for saliency): flips in its obsData must be caught too. */
+function recordWithObservations(dir: string): string {
+  const rec = new RecordEpisode(make<unknown, number>('minatar/breakout', { maxEpisodeSteps: 30 }), { dir, keyframeInterval: 4, name: () => 'obs', observations: true });
+  const rng = new SeededRng(8);
+  rec.reset({ seed: 8 });
+  for (;;) {
+    const r = rec.step(rng.int(0, 3));
+    if (r.terminated || r.truncated) break;
+  }
+  rec.close();
+  return rec.files[0]!;
+}
+
 /** A Box-action episode (format version 2): flips in its float32 action rows must be caught too. */
 function recordPendulum(dir: string): string {
   const env = make<unknown, Float32Array>('pendulum');
@@ -91,6 +104,17 @@ function episodeInputs(): Input[] {
         bytes[at] = bytes[at]! ^ (1 << rng.int(0, 8));
       }
     add(`byte flips #${i}`, bytes, ['EpisodeFormatError', 'UnsupportedVersionError', 'ok']);
+  }
+  const withObs = new Uint8Array(readFileSync(recordWithObservations(join(tmp, 'rec'))));
+  add('the valid recording with observations', withObs, ['ok'], true);
+  for (let i = 0; i < 20; i++) add(`with observations truncated to ${Math.floor((withObs.length * i) / 20)} bytes`, withObs.subarray(0, Math.floor((withObs.length * i) / 20)), ['EpisodeFormatError']);
+  for (let i = 0; i < 60; i++) {
+    const bytes = withObs.slice();
+    for (let j = 0; j < 1 + (i % 4); j++) {
+      const at = rng.int(0, bytes.length);
+      bytes[at] = bytes[at]! ^ (1 << rng.int(0, 8));
+    }
+    add(`with observations byte flips #${i}`, bytes, ['EpisodeFormatError', 'UnsupportedVersionError', 'ok']);
   }
   const box = new Uint8Array(readFileSync(recordPendulum(join(tmp, 'rec'))));
   add('the valid Box-action recording', box, ['ok'], true);
