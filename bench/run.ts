@@ -27,6 +27,7 @@ const benches: Record<string, () => Promise<{ bench: Bench }>> = {
   'selfplay-tag': () => import('./selfplay-tag.js'),
   ladder: () => import('./ladder.js'),
   'onnx-act': () => import('./onnx-act.js'),
+  saliency: () => import('./saliency.js'),
 };
 
 /** Standalone benchmark scripts in dist/bench, with their one-line descriptions. */

@@ -1,6 +1,7 @@
 /**
  * Local HTTP server of the replay viewer (`npcforge view`). Serves the bundled app and, read-only,
- * the run folders under one root: `runs/<run>/episodes/*.npcep` and `runs/<run>/metrics.jsonl`.
+ * the run folders under one root: `runs/<run>/episodes/*.npcep`, `runs/<run>/metrics.jsonl` and the
+ * `.json`/`.bin` files of the exported policy bundle `runs/<run>/policy/`.
  * Nothing else is reachable: every path segment is decoded once and checked against a strict name
  * pattern, and the resolved real path (symlinks followed) must stay inside the root. The request
  * checks and file streaming shared with the play server live in `static-files.ts`.
@@ -47,6 +48,8 @@ export const DEFAULT_VIEWER_HOST = '127.0.0.1';
 const NAME = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,199}$/;
 const ASSET = /^[A-Za-z0-9_-]+\.(html|js|css|png|map)$/;
 const EPISODE_EXT = '.npcep';
+/** Files of a run's exported policy bundle the viewer may read (policy.json, model.json, weights): JSON and weight shards only. */
+const POLICY_FILE = /\.(json|bin)$/;
 const TYPES: Record<string, string> = { html: 'text/html; charset=utf-8', js: 'text/javascript; charset=utf-8', css: 'text/css; charset=utf-8', png: 'image/png', map: 'application/json' };
 
 /** The package's `dist/viewer` folder, found from this module's location (src/ or dist/src/). */
@@ -324,7 +327,7 @@ export async function startViewerServer(options: ViewerServerOptions): Promise<V
       const runDir = await layout!.runDir(seg[2]!);
       const episodesDir = await layout!.episodesDir(runDir);
       if (seg.length === 4 && seg[3] === 'episodes') return json(await listEpisodes(root, episodesDir, summaries, layout!.only));
-      if (seg.length === 4 && (seg[3] === 'metrics' || seg[3] === 'supervised') && episodesOnly(source)) throw new HttpError(404, 'not found');
+      if ((seg[3] === 'metrics' || seg[3] === 'supervised' || seg[3] === 'policy') && episodesOnly(source)) throw new HttpError(404, 'not found');
       if (seg.length === 4 && seg[3] === 'metrics') {
         return sendFile(res, { root, path: join(runDir, 'metrics.jsonl'), type: 'application/x-ndjson; charset=utf-8', head });
       }
@@ -332,6 +335,10 @@ export async function startViewerServer(options: ViewerServerOptions): Promise<V
         const view = await readSupervisedView(root, runDir);
         if (view === null) throw new HttpError(404, 'not found');
         return json(view);
+      }
+      // The run's exported policy bundle (`npcforge export` writes <run>/policy/): the saliency panel loads it with loadPolicy.
+      if (seg.length === 5 && seg[3] === 'policy' && POLICY_FILE.test(seg[4]!)) {
+        return sendFile(res, { root, path: join(runDir, 'policy', seg[4]!), type: seg[4]!.endsWith('.json') ? 'application/json; charset=utf-8' : 'application/octet-stream', head });
       }
       if (seg.length === 5 && seg[3] === 'episodes') {
         const file = seg[4]! + EPISODE_EXT;

@@ -248,7 +248,10 @@ async function recordEvalEpisode(cfg: ResolvedRunConfig, dir: string, name: stri
     },
   });
   try {
-    await recordPolicyEpisode({ env, dir, name, seed: e.seed, meta, multiAgent, policy: (_obs, t) => ({ action: e.actions[t]!, info: e.annotations?.[t] }) });
+    // The observations the agent read go in too (~10 bytes per step for the bundled games): with the
+    // run exported, the viewer computes saliency maps of its evaluation episodes from them.
+    const observations = !multiAgent && env.observationSpace.type === 'Box';
+    await recordPolicyEpisode({ env, dir, name, seed: e.seed, meta, multiAgent, observations, policy: (_obs, t) => ({ action: e.actions[t]!, info: e.annotations?.[t] }) });
   } finally {
     env.close();
   }

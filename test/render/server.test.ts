@@ -41,6 +41,14 @@ beforeAll(async () => {
   // Symlinks that lead out of the served folder: a whole run and a single episode file.
   symlinkSync(outside, join(root, 'escape'));
   symlinkSync(join(outside, 'episodes', 'secret.npcep'), join(root, 'run-a', 'episodes', 'linked.npcep'));
+  // An exported policy bundle: its .json and .bin files are served, nothing else in the folder.
+  mkdirSync(join(root, 'run-a', 'policy'));
+  writeFileSync(join(root, 'run-a', 'policy', 'policy.json'), '{"format":"npcforge-policy"}');
+  writeFileSync(join(root, 'run-a', 'policy', 'weights.bin'), Buffer.from([9, 8, 7]));
+  writeFileSync(join(root, 'run-a', 'policy', 'policy.onnx'), 'onnx');
+  mkdirSync(join(outside, 'policy'));
+  writeFileSync(join(outside, 'policy', 'policy.json'), SECRET);
+  symlinkSync(join(outside, 'policy', 'policy.json'), join(root, 'run-a', 'policy', 'linked.json'));
   mkdirSync(assets);
   writeFileSync(join(assets, 'index.html'), '<!doctype html><title>viewer</title>');
   writeFileSync(join(assets, 'app.js'), 'console.log(1)');
@@ -82,6 +90,17 @@ describe('viewer server', () => {
     expect((await get('/api/runs/run-a/metrics')).body).toContain('mean_return');
   });
 
+  it("serves the .json and .bin files of a run's exported policy bundle", async () => {
+    const p = await get('/api/runs/run-a/policy/policy.json');
+    expect(p.status).toBe(200);
+    expect(p.type).toMatch(/application\/json/);
+    expect(p.body).toBe('{"format":"npcforge-policy"}');
+    const w = await get('/api/runs/run-a/policy/weights.bin');
+    expect(w.type).toBe('application/octet-stream');
+    expect(Array.from(Buffer.from(w.body, 'latin1'))).toEqual([9, 8, 7]);
+    expect((await get('/api/runs/run-a/policy/model.json')).status).toBe(404);
+  });
+
   const attacks = [
     '/../secret.txt',
     '/../../etc/passwd',
@@ -115,6 +134,13 @@ describe('viewer server', () => {
     '/api/',
     '/runs/run-a/episodes/ep1.npcep',
     '/api/runs/%00/metrics',
+    '/api/runs/run-a/policy/policy.onnx',
+    '/api/runs/run-a/policy/linked.json',
+    '/api/runs/escape/policy/policy.json',
+    '/api/runs/run-a/policy/..%2fconfig.json',
+    '/api/runs/run-a/policy/%2e%2e',
+    '/api/runs/run-a/policy',
+    '/api/runs/run-a/policy/sub/policy.json',
     '/api/runs/%/metrics',
   ];
 

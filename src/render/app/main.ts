@@ -13,6 +13,7 @@ import { enc, fetchBounded, getJson } from './net.js';
 import { loadMetrics } from './curves.js';
 import { showSupervised, supervisedStatus, type SupervisedStatus } from './supervised.js';
 import { episodeMeta, renderEmptyState, type EpisodeListRow, type SourceInfo } from './lists.js';
+import type { SaliencyHost, SaliencyPanel, SaliencyRequest, SaliencyState } from './saliency-host.js';
 
 const SPEEDS = [0.25, 0.5, 1, 2, 4, 8];
 /** Steps per second at speed 1x. */
@@ -128,7 +129,33 @@ function parseHash(): { run: string; episode: string; step: number } | null {
 function writeHash(): void {
   const c = state.current;
   if (!c) return;
-  history.replaceState(null, '', `#${enc(c.run)}/${enc(c.episode)}/${state.step}`);
+  history.replaceState(null, '', `#${enc(c.run)}/${enc(c.episode)}/${state.step}${saliencyLink ? `/${saliencyLink}` : ''}`);
+}
+
+// Saliency: the panel is its own bundle (it carries TensorFlow.js), loaded when first switched on.
+/** Deep-link segment of the saliency panel (`saliency-<method>-<output>`), '' when off. */
+let saliencyLink = '';
+const frameListeners: Array<() => void> = [];
+let saliencyPanel: Promise<SaliencyPanel> | null = null;
+
+function loadSaliency(): Promise<SaliencyPanel> {
+  saliencyPanel ??= (async () => {
+    // A URL, not a module path: the page's bundle must not pull the panel (and tfjs) in.
+    const mod = (await import(/* @vite-ignore */ new URL('saliency.js', document.baseURI).href)) as { attach(host: SaliencyHost): Promise<SaliencyPanel> };
+    return mod.attach({
+      shown: () => {
+        const c = state.current;
+        return c ? { run: c.run, episode: c.episode, ep: c.ep, step: state.step, scale: c.scale } : null;
+      },
+      onFrame: (listener) => frameListeners.push(listener),
+      stage: $('stage'),
+      setLink: (segment) => {
+        saliencyLink = segment;
+        if (!state.playing) writeHash();
+      },
+    });
+  })();
+  return saliencyPanel;
 }
 
 function renderRuns(): void {
@@ -267,6 +294,7 @@ function unloadEpisode(): void {
   app.render();
   $<HTMLInputElement>('scrub').max = '0';
   updateOverlay();
+  for (const f of frameListeners) f();
 }
 
 /** Shows frame k (clamped) and refreshes overlays; returns the frame shown. */
@@ -282,6 +310,7 @@ function seek(k: number): number {
   app.render();
   state.lastSeek = { decodeMs: t1 - t0, drawMs: performance.now() - t1 };
   updateOverlay();
+  for (const f of frameListeners) f();
   if (!state.playing) writeHash();
   return step;
 }
@@ -480,8 +509,11 @@ function tick(deltaMs: number): void {
 async function route(): Promise<void> {
   if (state.view === 'empty') return;
   const h = parseHash();
-  if (h) await openEpisode(h.run, h.episode, h.step);
-  else {
+  const extra = location.hash.replace(/^#/, '').split('/')[3] ?? '';
+  if (h) {
+    await openEpisode(h.run, h.episode, h.step);
+    if (extra.startsWith('saliency-') && extra !== saliencyLink) await (await loadSaliency()).fromLink(extra);
+  } else {
     const run = decodeURIComponent(location.hash.replace(/^#/, '').split('/')[0] ?? '');
     if (run) await selectRun(run);
   }
@@ -531,6 +563,8 @@ function bindControls(): void {
     e.preventDefault();
   });
   window.addEventListener('hashchange', () => void route());
+  // The panel binds its own controls once loaded; this first switch-on loads it.
+  $<HTMLInputElement>('sal-on').addEventListener('change', () => void loadSaliency().then((p) => p.request({ enabled: $<HTMLInputElement>('sal-on').checked })), { once: true });
 }
 
 /** Hooks for tests and automation (the browser tests drive the page through it). */
@@ -543,6 +577,8 @@ export interface ViewerHandle {
   page(): { view: 'player' | 'supervised' | 'empty'; run: string; error: string | null };
   /** What the supervised run page shows (null before one is loaded). */
   supervised(): SupervisedStatus | null;
+  /** Loads the saliency panel when needed, applies `request` and resolves with its state once the map (or the reason there is none) is shown. */
+  saliency(request?: SaliencyRequest): Promise<SaliencyState>;
   ready: Promise<void>;
 }
 
@@ -603,6 +639,7 @@ const handle: ViewerHandle = {
   finish: () => (app.renderer as unknown as { gl?: WebGLRenderingContext }).gl?.finish(),
   page: () => ({ view: state.view, run: state.run, error: $('error').hidden ? null : $('error').textContent }),
   supervised: () => (state.view === 'supervised' ? supervisedStatus() : null),
+  saliency: async (request = {}) => (await loadSaliency()).request(request),
   ready: ready.then(() => undefined),
 };
 (window as unknown as { npcforgeViewer: ViewerHandle }).npcforgeViewer = handle;
