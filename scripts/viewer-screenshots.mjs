@@ -8,7 +8,7 @@
 // shoot: serves DIR/runs with `npcforge view` and writes docs/viewer.png (the player),
 //   viewer-compare.png, viewer-saliency.png and viewer-supervised.png.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { buildIfStale } from './build-if-stale.mjs';
@@ -46,6 +46,14 @@ function breakoutRun(seed) {
   return name ? join(runs, name) : null;
 }
 const supervisedRun = join(runs, 'fashion-mnist-cnn');
+/** The greedy episode of seed 0's final policy that the saliency shot shows. */
+const SALIENCY_EPISODE = 'greedy-seed7';
+
+/** Moves the one recorded episode into the run's episodes folder under a fixed name. */
+function renameRecorded(run) {
+  const file = readdirSync(join(work, 'recorded')).find((f) => f.endsWith('.npcep'));
+  renameSync(join(work, 'recorded', file), join(run, 'episodes', SALIENCY_EPISODE + '.npcep'));
+}
 
 async function prepare() {
   mkdirSync(runs, { recursive: true });
@@ -57,7 +65,10 @@ async function prepare() {
     if (dir) await npcforge(['train', '--resume', dir, '--steps', String(STEPS), '--no-progress']);
     else await npcforge(['train', 'minatar/breakout', '--agent', 'ppo', '--seed', String(seed), '--steps', String(STEPS), '--config', writeJson('breakout.json', { evalEvery: 25_000, evalEpisodes: 20 }), '--out', runs, '--no-progress']);
   }
-  if (!existsSync(join(breakoutRun(0), 'policy', 'policy.json'))) await npcforge(['export', breakoutRun(0), '--out', join(breakoutRun(0), 'policy')]);
+  // The exported policy (with its critic) is what the saliency panel runs, on an episode that
+  // stores the observations the policy read: record one greedy episode of the final policy.
+  if (!existsSync(join(breakoutRun(0), 'policy', 'value.json'))) await npcforge(['export', breakoutRun(0), '--out', join(breakoutRun(0), 'policy')]);
+  if (!existsSync(join(breakoutRun(0), 'episodes', SALIENCY_EPISODE + '.npcep'))) await npcforge(['record', 'minatar/breakout', '--policy', breakoutRun(0), '--episodes', '1', '--seed', '7', '--out', join(work, 'recorded')]).then(() => renameRecorded(breakoutRun(0)));
   if (!existsSync(join(work, 'fm', 'test'))) await npcforge(['data', 'fashion-mnist', '--out', join(work, 'fm'), '--limit-per-class', '300']);
   if (!existsSync(join(supervisedRun, 'evaluation.json'))) {
     if (!existsSync(join(supervisedRun, 'model.json'))) await npcforge(['fit', 'image', '--data', join(work, 'fm'), '--epochs', '6', '--out', supervisedRun, '--quiet']);
@@ -84,12 +95,15 @@ async function shoot() {
       // The player on the last evaluation of seed 0, at step 40, with its learning curve.
       { file: 'viewer.png', hash: `#${encodeURIComponent(run0)}/${encodeURIComponent(lastEpisode(breakoutRun(0)))}/40`, ready: () => window.npcforgeViewer?.status()?.step === 40 },
       // The supervised page: curves per epoch, confusion matrix, per-class table, misclassified images.
+      // Gradient saliency of the action taken, over the frame, on the greedy episode.
+      { file: 'viewer-saliency.png', hash: `#${encodeURIComponent(run0)}/${SALIENCY_EPISODE}/30/saliency-gradient-action`, ready: () => window.npcforgeViewer?.status()?.step === 30, after: (page) => page.evaluate(() => window.npcforgeViewer.saliency({ enabled: true, method: 'gradient', output: 'action', opacity: 0.7 })) },
       { file: 'viewer-supervised.png', hash: `#${basename(supervisedRun)}`, ready: () => !!window.npcforgeViewer?.supervised?.()?.confusion },
     ];
     for (const s of shots) {
       await page.goto('about:blank');
       await page.goto(`${server.url}${s.hash}`);
       await page.waitForFunction(s.ready, undefined, { timeout: 60_000 });
+      if (s.after) await s.after(page);
       await page.waitForTimeout(800);
       await page.screenshot({ path: join(outDir, s.file) });
       process.stderr.write(`screenshots: wrote ${join(outDir, s.file)}\n`);
