@@ -7,11 +7,14 @@
  */
 import { existsSync, promises as fs } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { hostname } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { InvalidConfigError, formatError, describe } from '../errors.js';
 import { NO_FRAMES_MARKER } from '../replay/episodes/no-frames.js';
-import { HttpError, decodePath, realInside, sendBody, sendFile, startLocalServer } from './static-files.js';
+import { HttpError, decodePath, openRegularFile, realInside, sendBody, sendFile, startLocalServer } from './static-files.js';
+import { STATUS_FILE, classifyRunStatus, readRunStatus, type RunState, type RunStatusFile } from '../train/run-status.js';
+import { pidAlive } from '../train/run-folder.js';
 
 export interface ViewerServerOptions {
   /** Folder holding the run folders. */
@@ -67,6 +70,49 @@ export interface RunSummary {
   metrics: boolean;
   /** False when the run's game has no render(), so it records no episodes (marker file NO_FRAMES_MARKER, see replay/episodes/no-frames.ts). */
   drawable: boolean;
+  /** Game id, agent and seed from the run's config.json (absent when it has none, or it is unreadable or too large). */
+  game?: string;
+  agent?: string;
+  seed?: number;
+  /** From status.json (absent for runs written before it existed): see train/run-status.ts. */
+  status?: RunState;
+}
+
+/** The game, agent and seed of a run's config.json, each only where it has its type. */
+type RunMeta = Pick<RunSummary, 'game' | 'agent' | 'seed'>;
+
+/** Largest config.json the listing reads (a resolved config is a few kB; larger ones get no metadata). */
+export const MAX_LISTED_CONFIG_BYTES = 256 * 1024;
+/** Game and agent ids shown and filtered on: printable, short, no markup. */
+const META_ID = /^[A-Za-z0-9_][A-Za-z0-9._:/-]{0,99}$/;
+
+/** Reads the game, agent and seed of `<runDir>/config.json` (untrusted: regular file, bounded, fields checked). */
+export async function readRunMeta(runDir: string): Promise<RunMeta> {
+  let opened: Awaited<ReturnType<typeof openRegularFile>>;
+  try {
+    opened = await openRegularFile(join(runDir, 'config.json'));
+  } catch {
+    return {};
+  }
+  const { handle, size } = opened;
+  try {
+    if (size > MAX_LISTED_CONFIG_BYTES) return {};
+    const buf = Buffer.alloc(size);
+    const { bytesRead } = await handle.read(buf, 0, size, 0);
+    const v = JSON.parse(buf.subarray(0, bytesRead).toString('utf8')) as unknown;
+    if (!v || typeof v !== 'object' || Array.isArray(v)) return {};
+    const o = v as { game?: unknown; agent?: unknown; run?: { seed?: unknown } };
+    const meta: RunMeta = {};
+    if (typeof o.game === 'string' && META_ID.test(o.game)) meta.game = o.game;
+    if (typeof o.agent === 'string' && META_ID.test(o.agent)) meta.agent = o.agent;
+    const seed = o.run && typeof o.run === 'object' ? o.run.seed : undefined;
+    if (Number.isSafeInteger(seed)) meta.seed = seed as number;
+    return meta;
+  } catch {
+    return {};
+  } finally {
+    await handle.close().catch(() => undefined);
+  }
 }
 
 interface CachedRun {
@@ -74,6 +120,8 @@ interface CachedRun {
   /** mtimes (ms) of the run folder and of its episodes folder (-1 = none) when it was scanned. */
   runMtime: number;
   episodesMtime: number;
+  /** status.json as read at the scan (null: none or invalid). */
+  status: RunStatusFile | null;
 }
 
 /**
@@ -94,7 +142,12 @@ export class RunsListing {
   /** Run folders scanned since creation (tests check that a repeated listing scans none). */
   scans = 0;
 
-  constructor(private readonly root: string, private readonly now: () => number = Date.now) {}
+  constructor(
+    private readonly root: string,
+    private readonly now: () => number = Date.now,
+    private readonly host: string = hostname(),
+    private readonly alive: (pid: number) => boolean = pidAlive,
+  ) {}
 
   /** The runs under the root, sorted by name. */
   async list(): Promise<RunSummary[]> {
@@ -128,16 +181,27 @@ export class RunsListing {
     }
     const episodesMtime = await fs.stat(join(real, 'episodes')).then((st) => st.mtimeMs, () => -1);
     const hit = this.cache.get(name);
-    if (hit && hit.runMtime === runMtime && hit.episodesMtime === episodesMtime) return hit.summary;
+    if (hit && hit.runMtime === runMtime && hit.episodesMtime === episodesMtime) return this.withStatus(hit, real);
     this.scans++;
     const episodes = (await listEpisodes(this.root, real)).length;
     const metrics = await fs.stat(join(real, 'metrics.jsonl')).then((s) => s.isFile(), () => false);
     const drawable = !(await fs.lstat(join(real, NO_FRAMES_MARKER)).then((s) => s.isFile(), () => false));
-    const summary = { name, episodes, metrics, drawable };
+    const summary: RunSummary = { name, episodes, metrics, drawable, ...(await readRunMeta(real)) };
+    // status.json is replaced (renamed over) at every change of state, which moves the folder's mtime:
+    // its content is read with the rest of the scan; only its heartbeat (mtime) is checked every time.
+    const status = await readRunStatus(real);
+    const entry: CachedRun = { summary, runMtime, episodesMtime, status: status?.file ?? null };
     const settled = this.now() - RACY_MS;
-    if (runMtime < settled && episodesMtime < settled) this.cache.set(name, { summary, runMtime, episodesMtime });
+    if (runMtime < settled && episodesMtime < settled) this.cache.set(name, entry);
     else this.cache.delete(name);
-    return summary;
+    return this.withStatus(entry, real, status?.mtimeMs);
+  }
+
+  /** The summary with the run's current state (a `running` file's heartbeat goes stale without any write). */
+  private async withStatus(entry: CachedRun, real: string, mtimeMs?: number): Promise<RunSummary> {
+    if (!entry.status) return entry.summary;
+    const heartbeat = mtimeMs ?? (await fs.stat(join(real, STATUS_FILE)).then((st) => st.mtimeMs, () => 0));
+    return { ...entry.summary, status: classifyRunStatus({ file: entry.status, mtimeMs: heartbeat }, { now: this.now(), host: this.host, pidAlive: this.alive }) };
   }
 }
 
@@ -214,7 +278,8 @@ export async function startViewerServer(options: ViewerServerOptions): Promise<V
       const runDir = await realInside(root, join(root, seg[2]!));
       if (seg.length === 4 && seg[3] === 'episodes') return json(await listEpisodes(root, runDir));
       if (seg.length === 4 && seg[3] === 'metrics') {
-        return sendFile(res, { root, path: join(runDir, 'metrics.jsonl'), type: 'application/x-ndjson; charset=utf-8', head });
+        // Byte ranges: a live page fetches only what was appended since its last read.
+        return sendFile(res, { root, path: join(runDir, 'metrics.jsonl'), type: 'application/x-ndjson; charset=utf-8', head, range: req.headers.range ?? '' });
       }
       if (seg.length === 5 && seg[3] === 'episodes') {
         return sendFile(res, { root, path: join(runDir, 'episodes', seg[4]! + EPISODE_EXT), type: 'application/octet-stream', head });

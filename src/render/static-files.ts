@@ -63,7 +63,7 @@ export async function realInside(root: string, path: string): Promise<string> {
 const OPEN_FLAGS = fsConstants.O_RDONLY | (fsConstants.O_NONBLOCK ?? 0);
 
 /** Opens a regular file for reading (never blocking on a FIFO or device); a 404 for anything else. */
-export async function openRegularFile(path: string): Promise<{ handle: fs.FileHandle; size: number }> {
+export async function openRegularFile(path: string): Promise<{ handle: fs.FileHandle; size: number; id: string }> {
   let handle: fs.FileHandle;
   try {
     handle = await fs.open(path, OPEN_FLAGS);
@@ -73,7 +73,7 @@ export async function openRegularFile(path: string): Promise<{ handle: fs.FileHa
   try {
     const st = await handle.stat();
     if (!st.isFile()) throw new HttpError(404, 'not found');
-    return { handle, size: st.size };
+    return { handle, size: st.size, id: `${st.dev}-${st.ino}` };
   } catch (err) {
     await handle.close().catch(() => undefined);
     throw err instanceof HttpError ? err : new HttpError(404, 'not found');
@@ -97,6 +97,27 @@ export interface SendFileOptions {
   type: string;
   /** true for HEAD: headers only. */
   head: boolean;
+  /**
+   * The request's Range header, where the route serves byte ranges (a growing log read in pieces).
+   * One range `bytes=<from>-[<to>]` is served as 206; a start at or past the end is 416 with the
+   * size; anything else (several ranges, suffix ranges, junk) gets the whole file, as RFC 9110 allows.
+   */
+  range?: string;
+}
+
+/** Response header naming the file's identity (device and inode): a client reading a file in pieces sees it was replaced. */
+export const FILE_ID_HEADER = 'X-Npcforge-File-Id';
+
+/** The byte range of a `Range` header for a file of `size` bytes: [start, end] inclusive, 'unsatisfiable', or null (serve it whole). */
+export function parseByteRange(header: string | undefined, size: number): { start: number; end: number } | 'unsatisfiable' | null {
+  if (header === undefined) return null;
+  const m = /^bytes=(\d{1,15})-(\d{0,15})$/.exec(header.trim());
+  if (!m) return null;
+  const start = Number(m[1]);
+  const end = m[2] ? Number(m[2]) : size - 1;
+  if (end < start) return null;
+  if (start >= size) return 'unsatisfiable';
+  return { start, end: Math.min(end, size - 1) };
 }
 
 /**
@@ -107,14 +128,24 @@ export interface SendFileOptions {
  */
 export async function sendFile(res: ServerResponse, o: SendFileOptions): Promise<void> {
   const real = await realInside(o.root, o.path);
-  const { handle, size } = await openRegularFile(real);
-  res.writeHead(200, { ...COMMON_HEADERS, 'Content-Type': o.type, 'Content-Length': size });
-  if (o.head || size === 0) {
+  const { handle, size, id } = await openRegularFile(real);
+  const ranged = o.range !== undefined ? parseByteRange(o.range, size) : null;
+  const extra: Record<string, string> = o.range !== undefined ? { 'Accept-Ranges': 'bytes', [FILE_ID_HEADER]: id } : {};
+  if (ranged === 'unsatisfiable') {
+    await handle.close().catch(() => undefined);
+    res.writeHead(416, { ...COMMON_HEADERS, ...extra, 'Content-Range': `bytes */${size}`, 'Content-Length': 0 });
+    res.end();
+    return;
+  }
+  const start = ranged ? ranged.start : 0;
+  const length = ranged ? ranged.end - ranged.start + 1 : size;
+  res.writeHead(ranged ? 206 : 200, { ...COMMON_HEADERS, ...extra, 'Content-Type': o.type, 'Content-Length': length, ...(ranged ? { 'Content-Range': `bytes ${ranged.start}-${ranged.end}/${size}` } : {}) });
+  if (o.head || length === 0) {
     await handle.close().catch(() => undefined);
     res.end();
     return;
   }
-  const stream = handle.createReadStream({ start: 0, end: size - 1, highWaterMark: 64 * 1024 });
+  const stream = handle.createReadStream({ start, end: start + length - 1, highWaterMark: 64 * 1024 });
   await new Promise<void>((done) => {
     let finished = false;
     const finish = (ok: boolean): void => {
@@ -128,7 +159,7 @@ export async function sendFile(res: ServerResponse, o: SendFileOptions): Promise
       done();
     };
     stream.on('error', () => finish(false));
-    stream.on('end', () => finish(stream.bytesRead === size));
+    stream.on('end', () => finish(stream.bytesRead === length));
     res.on('close', () => finish(res.writableFinished));
     stream.pipe(res, { end: false });
   });
