@@ -12,7 +12,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { InvalidConfigError, formatError, describe } from '../errors.js';
 import { NO_FRAMES_MARKER } from '../replay/episodes/no-frames.js';
-import { HttpError, decodePath, openRegularFile, realInside, sendBody, sendFile, startLocalServer } from './static-files.js';
+import { HttpError, decodePath, fromOffset, openRegularFile, realInside, sendBody, sendFile, startLocalServer } from './static-files.js';
 import { STATUS_FILE, classifyRunStatus, readRunStatus, type RunState, type RunStatusFile } from '../train/run-status.js';
 import { pidAlive } from '../train/run-folder.js';
 
@@ -278,8 +278,8 @@ export async function startViewerServer(options: ViewerServerOptions): Promise<V
       const runDir = await realInside(root, join(root, seg[2]!));
       if (seg.length === 4 && seg[3] === 'episodes') return json(await listEpisodes(root, runDir));
       if (seg.length === 4 && seg[3] === 'metrics') {
-        // Byte ranges: a live page fetches only what was appended since its last read.
-        return sendFile(res, { root, path: join(runDir, 'metrics.jsonl'), type: 'application/x-ndjson; charset=utf-8', head, range: req.headers.range ?? '' });
+        // ?from=<byte offset>: a live page fetches only what was appended since its last read.
+        return sendFile(res, { root, path: join(runDir, 'metrics.jsonl'), type: 'application/x-ndjson; charset=utf-8', head, from: fromOffset(req.url ?? '') ?? 0 });
       }
       if (seg.length === 5 && seg[3] === 'episodes') {
         return sendFile(res, { root, path: join(runDir, 'episodes', seg[4]! + EPISODE_EXT), type: 'application/octet-stream', head });

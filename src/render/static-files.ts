@@ -98,26 +98,28 @@ export interface SendFileOptions {
   /** true for HEAD: headers only. */
   head: boolean;
   /**
-   * The request's Range header, where the route serves byte ranges (a growing log read in pieces).
-   * One range `bytes=<from>-[<to>]` is served as 206; a start at or past the end is 416 with the
-   * size; anything else (several ranges, suffix ranges, junk) gets the whole file, as RFC 9110 allows.
+   * Serve the bytes from this offset on (a growing log read in pieces), with the file's size and
+   * identity in FILE_SIZE_HEADER / FILE_ID_HEADER; an offset past the end gives an empty body (the
+   * size tells the client the file shrank). An offset rather than a Range header: "nothing new yet"
+   * would be a 416, which browsers log as a console error at every poll.
    */
-  range?: string;
+  from?: number;
 }
 
 /** Response header naming the file's identity (device and inode): a client reading a file in pieces sees it was replaced. */
 export const FILE_ID_HEADER = 'X-Npcforge-File-Id';
+/** Response header with the file's whole size when a part of it is served (`from`). */
+export const FILE_SIZE_HEADER = 'X-Npcforge-File-Size';
 
-/** The byte range of a `Range` header for a file of `size` bytes: [start, end] inclusive, 'unsatisfiable', or null (serve it whole). */
-export function parseByteRange(header: string | undefined, size: number): { start: number; end: number } | 'unsatisfiable' | null {
-  if (header === undefined) return null;
-  const m = /^bytes=(\d{1,15})-(\d{0,15})$/.exec(header.trim());
-  if (!m) return null;
-  const start = Number(m[1]);
-  const end = m[2] ? Number(m[2]) : size - 1;
-  if (end < start) return null;
-  if (start >= size) return 'unsatisfiable';
-  return { start, end: Math.min(end, size - 1) };
+/** The `from` query parameter of a request target: a byte offset, undefined when absent; a 400 when malformed. */
+export function fromOffset(rawUrl: string): number | undefined {
+  const q = rawUrl.indexOf('?');
+  if (q < 0) return undefined;
+  const params = new URLSearchParams(rawUrl.slice(q + 1));
+  const v = params.get('from');
+  if (v === null) return undefined;
+  if (!/^\d{1,15}$/.test(v)) throw new HttpError(400, 'from must be a byte offset');
+  return Number(v);
 }
 
 /**
@@ -129,17 +131,10 @@ export function parseByteRange(header: string | undefined, size: number): { star
 export async function sendFile(res: ServerResponse, o: SendFileOptions): Promise<void> {
   const real = await realInside(o.root, o.path);
   const { handle, size, id } = await openRegularFile(real);
-  const ranged = o.range !== undefined ? parseByteRange(o.range, size) : null;
-  const extra: Record<string, string> = o.range !== undefined ? { 'Accept-Ranges': 'bytes', [FILE_ID_HEADER]: id } : {};
-  if (ranged === 'unsatisfiable') {
-    await handle.close().catch(() => undefined);
-    res.writeHead(416, { ...COMMON_HEADERS, ...extra, 'Content-Range': `bytes */${size}`, 'Content-Length': 0 });
-    res.end();
-    return;
-  }
-  const start = ranged ? ranged.start : 0;
-  const length = ranged ? ranged.end - ranged.start + 1 : size;
-  res.writeHead(ranged ? 206 : 200, { ...COMMON_HEADERS, ...extra, 'Content-Type': o.type, 'Content-Length': length, ...(ranged ? { 'Content-Range': `bytes ${ranged.start}-${ranged.end}/${size}` } : {}) });
+  const start = Math.min(o.from ?? 0, size);
+  const length = size - start;
+  const extra = o.from !== undefined ? { [FILE_ID_HEADER]: id, [FILE_SIZE_HEADER]: String(size) } : {};
+  res.writeHead(200, { ...COMMON_HEADERS, ...extra, 'Content-Type': o.type, 'Content-Length': length });
   if (o.head || length === 0) {
     await handle.close().catch(() => undefined);
     res.end();

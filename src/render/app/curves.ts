@@ -3,7 +3,7 @@
  * smoothing (raw values drawn faintly), and across two or more runs their mean and min-max band
  * (see `aggregate` for how different step grids combine), with axis titles, a hover read-out and a
  * legend. metrics.jsonl is read as a stream and parsed in slices that yield to the page, so a file
- * of a million lines never blocks it; live runs are re-read from the last byte read (HTTP Range),
+ * of a million lines never blocks it; live runs are re-read from the last byte read (`?from=`),
  * the half-written last line kept for the next read. Deep link: `#compare/<metric>/<run,run,...>`.
  */
 import { $, el, fmt } from './dom.js';
@@ -222,29 +222,19 @@ export class CurvePanel {
       m.missing = true;
       return;
     }
-    const headers: Record<string, string> = m.offset > 0 ? { Range: `bytes=${m.offset}-` } : {};
     const abort = new AbortController();
-    const r = await fetch(`api/runs/${enc(m.name)}/metrics`, { headers, signal: abort.signal });
+    const r = await fetch(`api/runs/${enc(m.name)}/metrics?from=${m.offset}`, { signal: abort.signal });
     m.error = null;
     if (r.status === 404) {
       m.missing = true;
       return;
     }
+    if (!r.ok) throw new Error(`HTTP ${r.status}`);
     m.missing = false;
     const id = r.headers.get('x-npcforge-file-id');
-    const replaced = m.fileId !== null && id !== m.fileId;
-    if (r.status === 416) {
-      const size = Number(/\/(\d+)$/.exec(r.headers.get('content-range') ?? '')?.[1] ?? NaN);
-      // Replaced or shrunk (a resume cuts metrics back to its checkpoint): read it again from the start.
-      if ((replaced || size < m.offset) && again) {
-        m.reset();
-        return this.read(m, false);
-      }
-      this.finishIfEnded(m);
-      return;
-    }
-    if (!r.ok) throw new Error(`HTTP ${r.status}`);
-    if (replaced || (r.status === 200 && m.offset > 0)) {
+    const size = Number(r.headers.get('x-npcforge-file-size'));
+    // Replaced or shrunk (a resume rewrites metrics.jsonl up to its checkpoint): read it again from the start.
+    if ((m.fileId !== null && id !== m.fileId) || size < m.offset) {
       abort.abort();
       m.reset();
       if (again) return this.read(m, false);
@@ -401,6 +391,8 @@ export class CurvePanel {
     parts.push(mk('line', { id: 'curve-cursor', x1: '0', x2: '0', y1: String(PAD.t), y2: String(H - PAD.b), stroke: '#9aa3b2', 'stroke-dasharray': '2 2', visibility: 'hidden' }));
     svg.append(...parts);
     this.drawn = { runs: withPoints.map((c) => ({ name: c.name, color: c.color, s: c.s, smooth: c.smooth })), sx, ix };
+    // A read-out open over the chart follows the redraw (new points, other smoothing).
+    if (this.pointer) this.hover(this.pointer);
   }
 
   private xField(loaded: RunMetrics[]): string {
@@ -474,7 +466,11 @@ export class CurvePanel {
     );
   }
 
+  /** The last pointer position over the chart (null once it left). */
+  private pointer: MouseEvent | null = null;
+
   private hover(e: MouseEvent | null): void {
+    this.pointer = e;
     const box = $('curve-hover');
     const cursor = document.getElementById('curve-cursor');
     const d = this.drawn;
