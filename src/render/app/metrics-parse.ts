@@ -31,9 +31,10 @@ class Column<T extends Float32Array | Float64Array> {
     this.data = make(capacity);
     this.data.fill(fill);
   }
-  ensure(n: number, fill: number): void {
+  /** Grows to hold n values (doubling, but never past `cap`, so the cell bound is not overshot twofold). */
+  ensure(n: number, fill: number, cap = Infinity): void {
     if (n <= this.data.length) return;
-    const next = this.make(Math.max(n, this.data.length * 2));
+    const next = this.make(Math.max(n, Math.min(this.data.length * 2, cap)));
     next.set(this.data);
     next.fill(fill, this.data.length);
     this.data = next;
@@ -174,7 +175,9 @@ export class MetricsParser {
     }
     const r = this.rows;
     if (r > 0 && x < this.x.data[r - 1]!) this.monotonic = false;
-    this.x.ensure(r + 1, NaN);
+    // Rows the cell bound allows with the fields known now.
+    const cap = Math.floor(MAX_CELLS / width);
+    this.x.ensure(r + 1, NaN, cap);
     this.x.data[r] = x;
     for (const key in o) {
       if (key === this.xField) continue;
@@ -186,10 +189,10 @@ export class MetricsParser {
             this.droppedFields++;
             continue;
           }
-          c = new Column((n) => new Float32Array(n), Math.max(1024, this.x.data.length), NaN);
+          c = new Column((n) => new Float32Array(n), Math.max(r + 1, Math.min(1024, cap)), NaN);
           this.cols.set(key, c);
         }
-        c.ensure(r + 1, NaN);
+        c.ensure(r + 1, NaN, cap);
         c.data[r] = val;
       } else {
         const counts = this.countsOf(key);
