@@ -34,8 +34,9 @@ function writeRun(name: string, o: { game: string; agent: string; seed: number; 
 
 const seedCurve = (seed: number, i: number): number => 1 - Math.exp(-i / 10) + 0.1 * seed;
 
-type Hook = { curves(): { metric: string | null; runs: Array<{ name: string; points: number; lastStep: number | null; lastValue: number | null; nonNumeric: number; nulls: number; badLines: number; loading: boolean; status: string | null }>; legend: string[]; band: boolean; drawnPoints: number } };
-const curves = (): Promise<ReturnType<Hook['curves']>> => page.evaluate(() => (window as unknown as Hook).npcforgeViewer.curves());
+type CurvesHook = { curves(): { metric: string | null; runs: Array<{ name: string; points: number; lastStep: number | null; lastValue: number | null; nonNumeric: number; nulls: number; badLines: number; loading: boolean; status: string | null }>; legend: string[]; band: boolean; drawnPoints: number } };
+type Hook = { npcforgeViewer: CurvesHook };
+const curves = (): Promise<ReturnType<CurvesHook['curves']>> => page.evaluate(() => (window as unknown as Hook).npcforgeViewer.curves());
 const statusOf = (run: string): Promise<string | null> => page.evaluate((r) => document.querySelector(`#runs li[data-run="${r}"] .run-status`)?.textContent ?? null, run);
 
 /** Starts `npcforge train catch` into the runs folder; resolves with the child and its run folder name once it exists. */
@@ -207,7 +208,7 @@ describe('learning curves in Chromium', () => {
           if (!seen.includes(p)) seen.push(p);
           return seen.filter((n) => n > 0).length;
         },
-        { timeout: 90_000, intervals: [300] },
+        { timeout: 90_000, interval: 300 },
       )
       .toBeGreaterThanOrEqual(2);
     expect(await statusOf(run)).toMatch(/running|finished/);
