@@ -120,8 +120,8 @@ interface CachedRun {
   /** mtimes (ms) of the run folder and of its episodes folder (-1 = none) when it was scanned. */
   runMtime: number;
   episodesMtime: number;
-  /** status.json as read at the scan (null: none or invalid). */
-  status: RunStatusFile | null;
+  /** status.json as last read (file null: not a valid status file), with the inode and size it was read at. */
+  status: { file: RunStatusFile | null; ino: number; size: number } | null;
 }
 
 /**
@@ -187,21 +187,27 @@ export class RunsListing {
     const metrics = await fs.stat(join(real, 'metrics.jsonl')).then((s) => s.isFile(), () => false);
     const drawable = !(await fs.lstat(join(real, NO_FRAMES_MARKER)).then((s) => s.isFile(), () => false));
     const summary: RunSummary = { name, episodes, metrics, drawable, ...(await readRunMeta(real)) };
-    // status.json is replaced (renamed over) at every change of state, which moves the folder's mtime:
-    // its content is read with the rest of the scan; only its heartbeat (mtime) is checked every time.
-    const status = await readRunStatus(real);
-    const entry: CachedRun = { summary, runMtime, episodesMtime, status: status?.file ?? null };
+    const entry: CachedRun = { summary, runMtime, episodesMtime, status: null };
     const settled = this.now() - RACY_MS;
     if (runMtime < settled && episodesMtime < settled) this.cache.set(name, entry);
     else this.cache.delete(name);
-    return this.withStatus(entry, real, status?.mtimeMs);
+    return this.withStatus(entry, real);
   }
 
-  /** The summary with the run's current state (a `running` file's heartbeat goes stale without any write). */
-  private async withStatus(entry: CachedRun, real: string, mtimeMs?: number): Promise<RunSummary> {
-    if (!entry.status) return entry.summary;
-    const heartbeat = mtimeMs ?? (await fs.stat(join(real, STATUS_FILE)).then((st) => st.mtimeMs, () => 0));
-    return { ...entry.summary, status: classifyRunStatus({ file: entry.status, mtimeMs: heartbeat }, { now: this.now(), host: this.host, pidAlive: this.alive }) };
+  /**
+   * The summary with the run's current state: one stat of status.json per listing, since a
+   * `running` file's heartbeat (its mtime) goes stale without any write. Its content is read again
+   * only when the file is another one (the writer renames a new file in) or changed size.
+   */
+  private async withStatus(entry: CachedRun, real: string): Promise<RunSummary> {
+    const st = await fs.stat(join(real, STATUS_FILE)).catch(() => null);
+    if (!st) return entry.summary;
+    if (!entry.status || entry.status.ino !== st.ino || entry.status.size !== st.size) {
+      entry.status = { file: (await readRunStatus(real))?.file ?? null, ino: st.ino, size: st.size };
+    }
+    const file = entry.status.file;
+    if (!file) return entry.summary;
+    return { ...entry.summary, status: classifyRunStatus({ file, mtimeMs: st.mtimeMs }, { now: this.now(), host: this.host, pidAlive: this.alive }) };
   }
 }
 
