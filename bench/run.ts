@@ -26,6 +26,7 @@ const benches: Record<string, () => Promise<{ bench: Bench }>> = {
   'selfplay-pong': () => import('./selfplay-pong.js'),
   'selfplay-tag': () => import('./selfplay-tag.js'),
   ladder: () => import('./ladder.js'),
+  'view-curves': () => import('./view-curves.js'),
 };
 
 /** Standalone benchmark scripts in dist/bench, with their one-line descriptions. */

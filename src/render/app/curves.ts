@@ -92,6 +92,8 @@ export interface CurveRunStatus {
   /** Lines that were not JSON objects, half-written ones included once the run ended. */
   badLines: number;
   bytes: number;
+  /** Bytes of the parsed columns kept in memory. */
+  columnBytes: number;
   loading: boolean;
   status: string | null;
 }
@@ -519,7 +521,7 @@ export class CurvePanel {
         const s = m && this.metric ? m.series(this.metric) : null;
         const c = m && this.metric ? m.parser.counts.get(this.metric) : undefined;
         const k = s ? s.x.length : 0;
-        return { name: n, rows: m?.parser.rows ?? 0, points: k, lastStep: k ? s!.x[k - 1]! : null, lastValue: k ? s!.y[k - 1]! : null, nonNumeric: c?.nonNumeric ?? 0, nulls: c?.nulls ?? 0, badLines: m?.parser.badLines ?? 0, bytes: m?.offset ?? 0, loading: !!m?.loading, status: this.info.get(n)?.status ?? null };
+        return { name: n, rows: m?.parser.rows ?? 0, points: k, lastStep: k ? s!.x[k - 1]! : null, lastValue: k ? s!.y[k - 1]! : null, nonNumeric: c?.nonNumeric ?? 0, nulls: c?.nulls ?? 0, badLines: m?.parser.badLines ?? 0, bytes: m?.offset ?? 0, columnBytes: m?.parser.columnBytes() ?? 0, loading: !!m?.loading, status: this.info.get(n)?.status ?? null };
       }),
       legend: [...this.stats.legend],
       band: this.stats.band,

@@ -112,6 +112,13 @@ export class MetricsParser {
   /** Set while the rest of a line over MAX_LINE_CHARS is skipped up to its newline. */
   private skipping = false;
 
+  /** Bytes held by the columns (their capacity), for the memory figures of the benchmark. */
+  columnBytes(): number {
+    let n = this.x.data.byteLength;
+    for (const c of this.cols.values()) n += c.data.byteLength;
+    return n;
+  }
+
   /** Numeric fields (x field excluded), in order of first appearance. */
   fields(): string[] {
     return [...this.cols.keys()];
