@@ -92,3 +92,33 @@ describe('downsampleMinMax', () => {
     expect(Math.min(...d.y)).toBeCloseTo(-1, 5);
   });
 });
+
+describe('RunMetrics: series and smoothing extended as the file grows', () => {
+  it('equals a full recompute after every piece, and after x goes back (rebuild) or the weight changes', async () => {
+    const { RunMetrics } = await import('../../src/render/app/curves.js');
+    const m = new RunMetrics('r');
+    const enc = new TextEncoder();
+    const lines = Array.from({ length: 500 }, (_, i) => JSON.stringify({ step: i + 1, v: i % 7 === 0 ? null : Math.sin(i / 9) * 10 }) + '\n').join('');
+    const check = (w: number): void => {
+      const s = m.series('v')!;
+      const col = m.parser.column('v')!;
+      const full = finitePoints(col.x, col.y, m.parser.monotonic);
+      expect(Array.from(s.x)).toEqual(Array.from(full.x));
+      expect(Array.from(s.y)).toEqual(Array.from(full.y));
+      const smooth = Array.from(m.smoothed('v', s, w));
+      expect(smooth.map((v) => +v.toFixed(9))).toEqual(Array.from(emaSmooth(full.y, w)).map((v) => +v.toFixed(9)));
+    };
+    for (let o = 0; o < lines.length; o += 997) {
+      m.parser.push(enc.encode(lines.slice(o, o + 997)));
+      m.version++;
+      check(0.8);
+    }
+    check(0.3);
+    check(0);
+    m.parser.push(enc.encode('{"step":0.5,"v":100}\n{"step":501,"v":1}\n'));
+    m.version++;
+    expect(m.parser.monotonic).toBe(false);
+    check(0.3);
+    expect(m.series('v')!.x[0]).toBe(0.5);
+  });
+});

@@ -9,7 +9,7 @@
 import { $, el, fmt } from './dom.js';
 import { enc } from './net.js';
 import { MetricsParser } from './metrics-parse.js';
-import { aggregate, downsampleMinMax, emaSmooth, finitePoints, nearestIndex, type Series } from './curve-math.js';
+import { aggregate, downsampleMinMax, finitePoints, nearestIndex, type Series } from './curve-math.js';
 
 /** What the panel knows of a run from `/api/runs`. */
 export interface CurveRunInfo {
@@ -40,8 +40,8 @@ const SVG_NS = 'http://www.w3.org/2000/svg';
 
 const sleep0 = (): Promise<void> => new Promise((ok) => setTimeout(ok, 0));
 
-/** One run's metrics.jsonl as read so far. */
-class RunMetrics {
+/** One run's metrics.jsonl as read so far (exported for its unit test). */
+export class RunMetrics {
   parser = new MetricsParser();
   /** Bytes of the file consumed (the next read starts here). */
   offset = 0;
@@ -53,7 +53,7 @@ class RunMetrics {
   cut = false;
   /** Bumped whenever rows are added (series caches key on it). */
   version = 0;
-  private cache = new Map<string, { version: number; series: Series }>();
+  private cache = new Map<string, { version: number; rows: number; x: Float64Array; y: Float64Array; n: number }>();
 
   constructor(readonly name: string) {}
 
@@ -64,16 +64,78 @@ class RunMetrics {
     this.cut = false;
     this.version++;
     this.cache.clear();
+    this.smoothCache.clear();
   }
 
+  /** Per metric: the EMA state after the first n points (dropped whenever the series is rebuilt rather than appended to). */
+  private smoothCache = new Map<string, { w: number; n: number; last: number; debias: number; out: Float64Array }>();
+
+  /**
+   * TensorBoard smoothing of the metric's points (as emaSmooth), extended over the appended points
+   * only while the series just grew; recomputed after a rebuild or for another weight.
+   */
+  smoothed(metric: string, s: Series, w: number): Float64Array {
+    let c = this.smoothCache.get(metric);
+    const n = s.y.length;
+    if (!c || c.w !== w || n < c.n) {
+      c = { w, n: 0, last: 0, debias: 1, out: new Float64Array(Math.max(1024, n)) };
+      this.smoothCache.set(metric, c);
+    }
+    if (c.out.length < n) {
+      const out = new Float64Array(Math.max(n, c.out.length * 2));
+      out.set(c.out.subarray(0, c.n));
+      c.out = out;
+    }
+    if (!(w > 0)) c.out.set(s.y.subarray(c.n), c.n);
+    else {
+      for (let i = c.n; i < n; i++) {
+        c.last = c.last * w + (1 - w) * s.y[i]!;
+        c.debias *= w;
+        c.out[i] = c.last / (1 - c.debias);
+      }
+    }
+    c.n = n;
+    return c.out.subarray(0, n);
+  }
+
+  /**
+   * The metric's finite points. While the file only grows in x (the usual case) the rows added
+   * since the last call are appended, so redrawing a growing million-line file costs only the new
+   * lines here; otherwise the whole column is sorted again.
+   */
   series(metric: string): Series | null {
-    const hit = this.cache.get(metric);
-    if (hit && hit.version === this.version) return hit.series;
     const col = this.parser.column(metric);
     if (!col) return null;
-    const series = finitePoints(col.x, col.y, this.parser.monotonic);
-    this.cache.set(metric, { version: this.version, series });
-    return series;
+    let c = this.cache.get(metric);
+    if (c && c.version === this.version) return { x: c.x.subarray(0, c.n), y: c.y.subarray(0, c.n) };
+    if (!c || !this.parser.monotonic || c.rows > col.x.length) {
+      const s = finitePoints(col.x, col.y, this.parser.monotonic);
+      c = { version: this.version, rows: col.x.length, x: s.x, y: s.y, n: s.x.length };
+      // Rebuilt, not appended to: its smoothing starts over.
+      this.smoothCache.delete(metric);
+    } else {
+      let add = 0;
+      for (let i = c.rows; i < col.x.length; i++) if (Number.isFinite(col.y[i]!)) add++;
+      if (c.n + add > c.x.length) {
+        const cap = Math.max(c.n + add, c.x.length * 2, 1024);
+        const x = new Float64Array(cap);
+        const y = new Float64Array(cap);
+        x.set(c.x.subarray(0, c.n));
+        y.set(c.y.subarray(0, c.n));
+        c.x = x;
+        c.y = y;
+      }
+      for (let i = c.rows; i < col.x.length; i++) {
+        const v = col.y[i]!;
+        if (!Number.isFinite(v)) continue;
+        c.x[c.n] = col.x[i]!;
+        c.y[c.n++] = v;
+      }
+      c.rows = col.x.length;
+      c.version = this.version;
+    }
+    this.cache.set(metric, c);
+    return { x: c.x.subarray(0, c.n), y: c.y.subarray(0, c.n) };
   }
 }
 
@@ -113,6 +175,10 @@ export interface CurvesStatus {
   draws: number;
   /** ms from the start of the newest load to the first draw with points (null before). */
   firstCurveMs: number | null;
+  /** Longest redraw (ms). */
+  maxDrawMs: number;
+  /** performance.now() when the newest load started (the benchmark splits long tasks at it). */
+  loadStartMs: number;
 }
 
 export class CurvePanel {
@@ -127,6 +193,9 @@ export class CurvePanel {
   private lastDraw = 0;
   private stats = { drawnPoints: 0, draws: 0, band: false, legend: [] as string[] };
   private loadStart = 0;
+  /** Longest redraw so far (ms): the benchmark's view of what a draw costs. */
+  private maxDrawMs = 0;
+  private lastDrawMs = 0;
   private firstCurveMs: number | null = null;
   /** What was drawn last (hover reads it). */
   private drawn: { runs: Array<{ name: string; color: string; s: Series; smooth: Float64Array }>; sx: (x: number) => number; ix: (px: number) => number } | null = null;
@@ -280,12 +349,15 @@ export class CurvePanel {
   /** Redraws on the next frame; while loading (`urgent` false) at most every LOADING_REDRAW_MS. */
   private scheduleDraw(urgent: boolean): void {
     if (this.drawPending) return;
-    if (!urgent && performance.now() - this.lastDraw < LOADING_REDRAW_MS) return;
+    // While loading, drawing takes at most ~10% of the main thread however long a draw of the file gets.
+    if (!urgent && performance.now() - this.lastDraw < Math.max(LOADING_REDRAW_MS, 10 * this.lastDrawMs)) return;
     this.drawPending = true;
     requestAnimationFrame(() => {
       this.drawPending = false;
       this.lastDraw = performance.now();
       this.draw();
+      this.lastDrawMs = performance.now() - this.lastDraw;
+      this.maxDrawMs = Math.max(this.maxDrawMs, this.lastDrawMs);
     });
   }
 
@@ -320,7 +392,7 @@ export class CurvePanel {
     const xField = this.xField(loaded);
     const curves = loaded.map((m, i) => {
       const s = metric ? m.series(metric) : null;
-      return { m, name: m.name, color: COLORS[i % COLORS.length]!, s, smooth: s ? emaSmooth(s.y, this.smoothing) : null };
+      return { m, name: m.name, color: COLORS[i % COLORS.length]!, s, smooth: s && metric ? m.smoothed(metric, s, this.smoothing) : null };
     });
     const withPoints = curves.filter((c) => c.s && c.s.x.length > 0) as Array<(typeof curves)[number] & { s: Series; smooth: Float64Array }>;
     note.textContent = this.noteText(curves, xField);
@@ -528,6 +600,8 @@ export class CurvePanel {
       drawnPoints: this.stats.drawnPoints,
       draws: this.stats.draws,
       firstCurveMs: this.firstCurveMs,
+      maxDrawMs: this.maxDrawMs,
+      loadStartMs: this.loadStart,
     };
   }
 }
