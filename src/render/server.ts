@@ -181,7 +181,7 @@ export class RunsListing {
     }
     const episodesMtime = await fs.stat(join(real, 'episodes')).then((st) => st.mtimeMs, () => -1);
     const hit = this.cache.get(name);
-    if (hit && hit.runMtime === runMtime && hit.episodesMtime === episodesMtime) return this.withStatus(hit, real);
+    if (hit && hit.runMtime === runMtime && hit.episodesMtime === episodesMtime) return this.withStatus(hit, real, false);
     this.scans++;
     const episodes = (await listEpisodes(this.root, real)).length;
     const metrics = await fs.stat(join(real, 'metrics.jsonl')).then((s) => s.isFile(), () => false);
@@ -191,17 +191,22 @@ export class RunsListing {
     const settled = this.now() - RACY_MS;
     if (runMtime < settled && episodesMtime < settled) this.cache.set(name, entry);
     else this.cache.delete(name);
-    return this.withStatus(entry, real);
+    return this.withStatus(entry, real, true);
   }
 
   /**
-   * The summary with the run's current state: one stat of status.json per listing, since a
-   * `running` file's heartbeat (its mtime) goes stale without any write. Its content is read again
-   * only when the file is another one (the writer renames a new file in) or changed size.
+   * The summary with the run's current state. Only a `running` file costs a stat per listing (its
+   * heartbeat, the mtime, goes stale without any write); every other change renames a new
+   * status.json in, which moves the folder's mtime and rescans the run (`scanned`). The content is
+   * read again only when the file is another one or changed size.
    */
-  private async withStatus(entry: CachedRun, real: string): Promise<RunSummary> {
+  private async withStatus(entry: CachedRun, real: string, scanned: boolean): Promise<RunSummary> {
+    if (!scanned && entry.status?.file?.state !== 'running') return entry.status?.file ? { ...entry.summary, status: entry.status.file.state } : entry.summary;
     const st = await fs.stat(join(real, STATUS_FILE)).catch(() => null);
-    if (!st) return entry.summary;
+    if (!st) {
+      entry.status = null;
+      return entry.summary;
+    }
     if (!entry.status || entry.status.ino !== st.ino || entry.status.size !== st.size) {
       entry.status = { file: (await readRunStatus(real))?.file ?? null, ino: st.ino, size: st.size };
     }

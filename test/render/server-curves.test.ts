@@ -89,12 +89,13 @@ describe('run status in the listing', () => {
     writeFileSync(join(dir, 'r', 'tmp'), status('finished', 4242, 'here'));
     renameSync(join(dir, 'r', 'tmp'), join(dir, 'r', STATUS_FILE));
     expect((await listing.list())[0]!.status).toBe('finished');
-    // Another host's run (written in place, as by hand: another size): only the heartbeat counts.
-    writeFileSync(join(dir, 'r', STATUS_FILE), status('running', 1, 'elsewhere'));
+    // Another host's run (resumed there): only the heartbeat counts.
+    writeFileSync(join(dir, 'r', 'tmp'), status('running', 1, 'elsewhere'));
+    renameSync(join(dir, 'r', 'tmp'), join(dir, 'r', STATUS_FILE));
     alive = false;
     utimesSync(join(dir, 'r', STATUS_FILE), new Date(now), new Date(now));
     expect((await listing.list())[0]!.status).toBe('running');
-    // Not a status file: no status at all.
+    // Rewritten in place while running (by hand: another size): read again; not a status file, so no status at all.
     writeFileSync(join(dir, 'r', STATUS_FILE), '{"state":"running"}');
     expect((await listing.list())[0]!.status).toBeUndefined();
     rmSync(join(dir, 'r', STATUS_FILE));
