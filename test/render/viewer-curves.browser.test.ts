@@ -42,7 +42,7 @@ const statusOf = (run: string): Promise<string | null> => page.evaluate((r) => d
 /** Starts `npcforge train catch` into the runs folder; resolves with the child and its run folder name once it exists. */
 async function startTrain(steps: number, seed: number): Promise<{ child: ChildProcess; run: string }> {
   const cfg = join(tmp, `cfg-${seed}.json`);
-  writeFileSync(cfg, JSON.stringify({ logEvery: 200, evalEvery: 2000, evalEpisodes: 1, learningStarts: 100, batchSize: 16, bufferSize: 5000, checkpointEvery: 100000 }));
+  writeFileSync(cfg, JSON.stringify({ logEvery: 200, evalEvery: 3000, evalEpisodes: 1, learningStarts: 100, batchSize: 16, bufferSize: 5000, checkpointEvery: 100000 }));
   const before = new Set(readdirSync(runs));
   const child = spawn(process.execPath, [CLI, 'train', 'catch', '--steps', String(steps), '--seed', String(seed), '--out', runs, '--config', cfg, '--no-progress'], { stdio: ['ignore', 'ignore', 'pipe'] });
   children.push(child);
@@ -193,7 +193,8 @@ describe('learning curves in Chromium', () => {
   });
 
   it('shows a run trained while the page is open: it appears, its curve grows, then it shows finished', async () => {
-    const { child, run } = await startTrain(12_000, 11);
+    // Long enough (~10 s on an idle machine) for several of the page's 2 s polls.
+    const { child, run } = await startTrain(24_000, 11);
     await expect.poll(() => page.locator('#runs li a').allTextContents(), { timeout: 30_000 }).toContain(run);
     await page.click(`#runs li[data-run="${run}"] a`);
     // Untick the runs of the earlier deep links: the chart shows the selected run.
@@ -219,10 +220,10 @@ describe('learning curves in Chromium', () => {
     await new Promise<void>((ok) => (child.exitCode !== null ? ok() : child.once('exit', () => ok())));
     expect(child.exitCode).toBe(0);
     await expect.poll(() => statusOf(run), { timeout: 15_000 }).toBe('finished');
-    await expect.poll(async () => (await curves()).runs[0]?.lastStep, { timeout: 15_000 }).toBe(12_000);
-    // All six evaluations' episodes (every 2,000 steps) listed in the end.
-    await expect.poll(() => page.locator('#episodes li').count(), { timeout: 15_000 }).toBe(6);
-  });
+    await expect.poll(async () => (await curves()).runs[0]?.lastStep, { timeout: 15_000 }).toBe(24_000);
+    // All eight evaluations' episodes (every 3,000 steps) listed in the end.
+    await expect.poll(() => page.locator('#episodes li').count(), { timeout: 15_000 }).toBe(8);
+  }, 300_000);
 
   it('shows a SIGKILLed training as interrupted', async () => {
     const { child, run } = await startTrain(10_000_000, 12);
@@ -230,6 +231,11 @@ describe('learning curves in Chromium', () => {
     child.kill('SIGKILL');
     await new Promise<void>((ok) => (child.exitCode !== null || child.signalCode !== null ? ok() : child.once('exit', () => ok())));
     await expect.poll(() => statusOf(run), { timeout: 15_000 }).toBe('interrupted');
+  });
+
+  it('keeps the parsed metrics of the plotted run and of at most four others (eight were plotted)', async () => {
+    const kept = (): Promise<number> => page.evaluate(() => (window as unknown as { npcforgeViewer: { curves(): { keptRuns: number } } }).npcforgeViewer.curves().keptRuns);
+    await expect.poll(kept).toBe(5);
   });
 
   it('logged no console errors', () => {

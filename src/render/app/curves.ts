@@ -29,6 +29,8 @@ const SLICE_MS = 8;
 const SLICE_BYTES = 64 * 1024;
 /** While a file loads, the chart is redrawn at most this often (ms). */
 const LOADING_REDRAW_MS = 250;
+/** Runs not plotted whose parsed metrics are kept (the oldest beyond are dropped). */
+const KEEP_IDLE_RUNS = 4;
 /** Runs drawn at once (one colour each). */
 export const MAX_COMPARED = 16;
 const COLORS = ['#8fd3ff', '#f0b429', '#7bd88f', '#ff7a90', '#c792ea', '#ffcb6b', '#5ccfe6', '#f78c6c', '#a3be8c', '#d08770', '#b48ead', '#88c0d0', '#ebcb8b', '#bf616a', '#81a1c1', '#e5c07b'];
@@ -179,6 +181,8 @@ export interface CurvesStatus {
   maxDrawMs: number;
   /** performance.now() when the newest load started (the benchmark splits long tasks at it). */
   loadStartMs: number;
+  /** Runs whose parsed metrics are in memory (plotted ones and up to KEEP_IDLE_RUNS others). */
+  keptRuns: number;
 }
 
 export class CurvePanel {
@@ -256,9 +260,17 @@ export class CurvePanel {
   private update(): void {
     this.loadStart = performance.now();
     this.firstCurveMs = null;
+    this.evict();
     for (const r of this.shown()) void this.load(r);
     this.scheduleDraw(true);
     this.onChange();
+  }
+
+  /** Runs no longer plotted give their columns back (the newest few are kept for switching back); a run still loading goes once it is done. */
+  private evict(): void {
+    const shown = this.shown();
+    const idle = [...this.runs.keys()].filter((n) => !shown.includes(n));
+    for (const n of idle.slice(0, Math.max(0, idle.length - KEEP_IDLE_RUNS))) if (!this.runs.get(n)!.loading) this.runs.delete(n);
   }
 
   /** Reads what was appended to the shown runs' metrics since the last read (the live refresh). */
@@ -281,6 +293,7 @@ export class CurvePanel {
       })
       .finally(() => {
         run.loading = null;
+        this.evict();
         this.scheduleDraw(true);
       });
     return run.loading;
@@ -602,6 +615,7 @@ export class CurvePanel {
       firstCurveMs: this.firstCurveMs,
       maxDrawMs: this.maxDrawMs,
       loadStartMs: this.loadStart,
+      keptRuns: this.runs.size,
     };
   }
 }
