@@ -463,15 +463,16 @@ export class CurvePanel {
     }
     parts.push(mk('text', { class: 'axis-title x-title', x: String(PAD.l + plotW / 2), y: String(H - 6), fill: '#c9d1dc', 'font-size': '12', 'text-anchor': 'middle' }, xField));
     parts.push(mk('text', { class: 'axis-title y-title', x: '12', y: String(PAD.t + plotH / 2), fill: '#c9d1dc', 'font-size': '12', 'text-anchor': 'middle', transform: `rotate(-90 12 ${PAD.t + plotH / 2})` }, metric));
-    // Band and mean under the runs' lines.
+    // The band under the runs' lines, the mean over them.
+    const means: SVGElement[] = [];
     if (withPoints.length >= 2) {
       const agg = aggregate(withPoints.map((c) => ({ x: c.s.x, y: c.smooth })));
       // Only where at least two runs have points: one run is not a spread.
       for (const [a, b] of segments(agg.count, 2)) {
         const top = poly(agg.x.subarray(a, b), agg.max.subarray(a, b));
         const bottom = poly(agg.x.subarray(a, b), agg.min.subarray(a, b)).split(' ').reverse().join(' ');
-        parts.push(mk('polygon', { class: 'band', points: `${top} ${bottom}`, fill: '#e6e6e6', 'fill-opacity': '0.12', stroke: 'none' }));
-        parts.push(mk('polyline', { class: 'mean', points: poly(agg.x.subarray(a, b), agg.mean.subarray(a, b)), fill: 'none', stroke: '#e6e6e6', 'stroke-width': '2', 'stroke-dasharray': '5 3' }));
+        parts.push(mk('polygon', { class: 'band', points: `${top} ${bottom}`, fill: '#e6e6e6', 'fill-opacity': '0.16', stroke: 'none' }));
+        means.push(mk('polyline', { class: 'mean', points: poly(agg.x.subarray(a, b), agg.mean.subarray(a, b)), fill: 'none', stroke: '#e6e6e6', 'stroke-width': '2', 'stroke-dasharray': '5 3' }));
         this.stats.band = true;
       }
     }
@@ -480,6 +481,7 @@ export class CurvePanel {
       parts.push(mk('polyline', { class: 'raw', 'data-run': c.name, points: poly(c.s.x, c.s.y), fill: 'none', stroke: c.color, 'stroke-opacity': '0.25', 'stroke-width': '1' }));
       parts.push(mk('polyline', { class: 'smooth', 'data-run': c.name, points: poly(c.s.x, c.smooth), fill: 'none', stroke: c.color, 'stroke-width': '1.6' }));
     }
+    parts.push(...means);
     parts.push(mk('line', { id: 'curve-cursor', x1: '0', x2: '0', y1: String(PAD.t), y2: String(H - PAD.b), stroke: '#9aa3b2', 'stroke-dasharray': '2 2', visibility: 'hidden' }));
     svg.append(...parts);
     this.drawn = { runs: withPoints.map((c) => ({ name: c.name, color: c.color, s: c.s, smooth: c.smooth })), sx, ix };
@@ -534,7 +536,7 @@ export class CurvePanel {
       if (m.error) text = `could not load metrics.jsonl: ${m.error}`;
       return curves.length === 1 ? text : `${m.name}: ${text}`;
     });
-    const combine = curves.length > 1 ? ` Mean and band: smoothed values aligned on ${xField} (linear between logged points, each run within its own range), where two or more runs have points.` : '';
+    const combine = curves.length > 1 ? `. Mean and band: smoothed values aligned on ${xField} (linear between logged points, each run within its own range), where two or more runs have points.` : '';
     return `${metric} vs ${xField}: ${each.join('; ')}${combine}`;
   }
 
@@ -594,8 +596,9 @@ export class CurvePanel {
       }),
     );
     box.hidden = false;
-    const left = e.clientX - rect.left + 14;
-    box.style.left = `${Math.min(left, rect.width - 260)}px`;
+    // Right of the pointer, or left of it where the box would leave the chart.
+    const at = e.clientX - rect.left;
+    box.style.left = `${at + 14 + box.offsetWidth <= rect.width ? at + 14 : Math.max(0, at - 14 - box.offsetWidth)}px`;
     box.style.top = `${e.clientY - rect.top + 10}px`;
   }
 
