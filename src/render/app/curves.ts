@@ -425,15 +425,17 @@ export class CurvePanel {
     for (const c of withPoints) {
       x0 = Math.min(x0, c.s.x[0]!);
       x1 = Math.max(x1, c.s.x[c.s.x.length - 1]!);
-      for (let i = 0; i < c.s.y.length; i++) {
-        const v = c.s.y[i]!;
-        if (v < y0) y0 = v;
-        if (v > y1) y1 = v;
-      }
     }
-    if (y0 === y1) (y0 -= 1), (y1 += 1);
     if (x0 === x1) (x0 -= 1), (x1 += 1);
     const plotW = W - PAD.l - PAD.r;
+    // One pass per curve: the per-column minima and maxima are also the y range (a smoothed value,
+    // a weighted mean of raw ones, never leaves the raw range).
+    const reduced = withPoints.map((c) => {
+      const raw = downsampleMinMax(c.s.x, c.s.y, x0, x1, plotW);
+      for (const v of raw.y) (y0 = Math.min(y0, v)), (y1 = Math.max(y1, v));
+      return { raw, smooth: downsampleMinMax(c.s.x, c.smooth, x0, x1, plotW) };
+    });
+    if (y0 === y1) (y0 -= 1), (y1 += 1);
     const plotH = H - PAD.t - PAD.b;
     const sx = (x: number): number => PAD.l + ((x - x0) / (x1 - x0)) * plotW;
     const sy = (y: number): number => H - PAD.b - ((y - y0) / (y1 - y0)) * plotH;
@@ -444,8 +446,8 @@ export class CurvePanel {
       if (text !== undefined) e.textContent = text;
       return e;
     };
-    const poly = (xs: ArrayLike<number>, ys: ArrayLike<number>): string => {
-      const d = downsampleMinMax(xs, ys, x0, x1, plotW);
+    const poly = (xs: ArrayLike<number>, ys: ArrayLike<number>): string => points(downsampleMinMax(xs, ys, x0, x1, plotW));
+    const points = (d: { x: number[]; y: number[] }): string => {
       this.stats.drawnPoints += d.x.length;
       let out = '';
       for (let i = 0; i < d.x.length; i++) out += `${sx(d.x[i]!).toFixed(1)},${sy(d.y[i]!).toFixed(1)} `;
@@ -476,11 +478,11 @@ export class CurvePanel {
         this.stats.band = true;
       }
     }
-    for (const c of withPoints) {
+    withPoints.forEach((c, i) => {
       // Raw values faintly, the smoothed curve on top (as TensorBoard draws them).
-      parts.push(mk('polyline', { class: 'raw', 'data-run': c.name, points: poly(c.s.x, c.s.y), fill: 'none', stroke: c.color, 'stroke-opacity': '0.25', 'stroke-width': '1' }));
-      parts.push(mk('polyline', { class: 'smooth', 'data-run': c.name, points: poly(c.s.x, c.smooth), fill: 'none', stroke: c.color, 'stroke-width': '1.6' }));
-    }
+      parts.push(mk('polyline', { class: 'raw', 'data-run': c.name, points: points(reduced[i]!.raw), fill: 'none', stroke: c.color, 'stroke-opacity': '0.25', 'stroke-width': '1' }));
+      parts.push(mk('polyline', { class: 'smooth', 'data-run': c.name, points: points(reduced[i]!.smooth), fill: 'none', stroke: c.color, 'stroke-width': '1.6' }));
+    });
     parts.push(...means);
     parts.push(mk('line', { id: 'curve-cursor', x1: '0', x2: '0', y1: String(PAD.t), y2: String(H - PAD.b), stroke: '#9aa3b2', 'stroke-dasharray': '2 2', visibility: 'hidden' }));
     svg.append(...parts);
