@@ -28,6 +28,7 @@ const benches: Record<string, () => Promise<{ bench: Bench }>> = {
   ladder: () => import('./ladder.js'),
   'onnx-act': () => import('./onnx-act.js'),
   saliency: () => import('./saliency.js'),
+  'view-curves': () => import('./view-curves.js'),
 };
 
 /** Standalone benchmark scripts in dist/bench, with their one-line descriptions. */

@@ -8,11 +8,14 @@
  */
 import { existsSync, promises as fs, type Stats } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { hostname } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { InvalidConfigError, formatError, describe } from '../errors.js';
 import { NO_FRAMES_MARKER } from '../replay/episodes/no-frames.js';
-import { HttpError, decodePath, realInside, sendBody, sendFile, startLocalServer } from './static-files.js';
+import { HttpError, decodePath, fromOffset, openRegularFile, realInside, sendBody, sendFile, startLocalServer } from './static-files.js';
+import { STATUS_FILE, classifyRunStatus, readRunStatus, type RunState, type RunStatusFile } from '../train/run-status.js';
+import { pidAlive } from '../train/run-folder.js';
 import { EpisodeSummaries } from './episode-summaries.js';
 import { readSupervisedView } from './supervised-files.js';
 import type { EpisodeRow, RunKind, ViewerSource } from './api-types.js';
@@ -81,6 +84,49 @@ export interface RunSummary {
   metrics: boolean;
   /** False when the run's game has no render(), so it records no episodes (marker file NO_FRAMES_MARKER, see replay/episodes/no-frames.ts). */
   drawable: boolean;
+  /** Game id, agent and seed from the run's config.json (absent when it has none, or it is unreadable or too large). */
+  game?: string;
+  agent?: string;
+  seed?: number;
+  /** From status.json (absent for runs written before it existed): see train/run-status.ts. */
+  status?: RunState;
+}
+
+/** The game, agent and seed of a run's config.json, each only where it has its type. */
+type RunMeta = Pick<RunSummary, 'game' | 'agent' | 'seed'>;
+
+/** Largest config.json the listing reads (a resolved config is a few kB; larger ones get no metadata). */
+export const MAX_LISTED_CONFIG_BYTES = 256 * 1024;
+/** Game and agent ids shown and filtered on: printable, short, no markup. */
+const META_ID = /^[A-Za-z0-9_][A-Za-z0-9._:/-]{0,99}$/;
+
+/** Reads the game, agent and seed of `<runDir>/config.json` (untrusted: regular file, bounded, fields checked). */
+export async function readRunMeta(runDir: string): Promise<RunMeta> {
+  let opened: Awaited<ReturnType<typeof openRegularFile>>;
+  try {
+    opened = await openRegularFile(join(runDir, 'config.json'));
+  } catch {
+    return {};
+  }
+  const { handle, size } = opened;
+  try {
+    if (size > MAX_LISTED_CONFIG_BYTES) return {};
+    const buf = Buffer.alloc(size);
+    const { bytesRead } = await handle.read(buf, 0, size, 0);
+    const v = JSON.parse(buf.subarray(0, bytesRead).toString('utf8')) as unknown;
+    if (!v || typeof v !== 'object' || Array.isArray(v)) return {};
+    const o = v as { game?: unknown; agent?: unknown; run?: { seed?: unknown } };
+    const meta: RunMeta = {};
+    if (typeof o.game === 'string' && META_ID.test(o.game)) meta.game = o.game;
+    if (typeof o.agent === 'string' && META_ID.test(o.agent)) meta.agent = o.agent;
+    const seed = o.run && typeof o.run === 'object' ? o.run.seed : undefined;
+    if (Number.isSafeInteger(seed)) meta.seed = seed as number;
+    return meta;
+  } catch {
+    return {};
+  } finally {
+    await handle.close().catch(() => undefined);
+  }
 }
 
 
@@ -89,6 +135,8 @@ interface CachedRun {
   /** mtimes (ms) of the run folder and of its episodes folder (-1 = none) when it was scanned. */
   runMtime: number;
   episodesMtime: number;
+  /** status.json as last read (file null: not a valid status file), with the inode and size it was read at. */
+  status: { file: RunStatusFile | null; ino: number; size: number } | null;
 }
 
 /**
@@ -109,7 +157,12 @@ export class RunsListing {
   /** Run folders scanned since creation (tests check that a repeated listing scans none). */
   scans = 0;
 
-  constructor(private readonly root: string, private readonly now: () => number = Date.now) {}
+  constructor(
+    private readonly root: string,
+    private readonly now: () => number = Date.now,
+    private readonly host: string = hostname(),
+    private readonly alive: (pid: number) => boolean = pidAlive,
+  ) {}
 
   /** The runs under the root, sorted by name. */
   async list(): Promise<RunSummary[]> {
@@ -143,13 +196,35 @@ export class RunsListing {
     }
     const episodesMtime = await fs.stat(join(real, 'episodes')).then((st) => st.mtimeMs, () => -1);
     const hit = this.cache.get(name);
-    if (hit && hit.runMtime === runMtime && hit.episodesMtime === episodesMtime) return hit.summary;
+    if (hit && hit.runMtime === runMtime && hit.episodesMtime === episodesMtime) return this.withStatus(hit, real, false);
     this.scans++;
     const summary = await summarizeRun(this.root, name, real, await runEpisodesDir(real));
+    const entry: CachedRun = { summary, runMtime, episodesMtime, status: null };
     const settled = this.now() - RACY_MS;
-    if (runMtime < settled && episodesMtime < settled) this.cache.set(name, { summary, runMtime, episodesMtime });
+    if (runMtime < settled && episodesMtime < settled) this.cache.set(name, entry);
     else this.cache.delete(name);
-    return summary;
+    return this.withStatus(entry, real, true);
+  }
+
+  /**
+   * The summary with the run's current state. Only a `running` file costs a stat per listing (its
+   * heartbeat, the mtime, goes stale without any write); every other change renames a new
+   * status.json in, which moves the folder's mtime and rescans the run (`scanned`). The content is
+   * read again only when the file is another one or changed size.
+   */
+  private async withStatus(entry: CachedRun, real: string, scanned: boolean): Promise<RunSummary> {
+    if (!scanned && entry.status?.file?.state !== 'running') return entry.status?.file ? { ...entry.summary, status: entry.status.file.state } : entry.summary;
+    const st = await fs.stat(join(real, STATUS_FILE)).catch(() => null);
+    if (!st) {
+      entry.status = null;
+      return entry.summary;
+    }
+    if (!entry.status || entry.status.ino !== st.ino || entry.status.size !== st.size) {
+      entry.status = { file: (await readRunStatus(real))?.file ?? null, ino: st.ino, size: st.size };
+    }
+    const file = entry.status.file;
+    if (!file) return entry.summary;
+    return { ...entry.summary, status: classifyRunStatus({ file, mtimeMs: st.mtimeMs }, { now: this.now(), host: this.host, pidAlive: this.alive }) };
   }
 }
 
@@ -171,7 +246,7 @@ async function summarizeRun(root: string, name: string, real: string, episodesDi
   const supervised = await isFile('run.json');
   // A folder that holds its episodes itself (not in episodes/) was made by `record --out` or by hand.
   const kind: RunKind = only !== undefined || (real === episodesDir && episodes > 0 && !supervised) ? 'episodes' : supervised ? 'supervised' : 'rl';
-  return { name, kind, episodes, metrics, drawable };
+  return { name, kind, episodes, metrics, drawable, ...(await readRunMeta(real)) };
 }
 
 /** The `.npcep` files of a folder (real paths inside `root`, regular files only), unsorted; `only` keeps one name. */
@@ -329,7 +404,8 @@ export async function startViewerServer(options: ViewerServerOptions): Promise<V
       if (seg.length === 4 && seg[3] === 'episodes') return json(await listEpisodes(root, episodesDir, summaries, layout!.only));
       if ((seg[3] === 'metrics' || seg[3] === 'supervised' || seg[3] === 'policy') && episodesOnly(source)) throw new HttpError(404, 'not found');
       if (seg.length === 4 && seg[3] === 'metrics') {
-        return sendFile(res, { root, path: join(runDir, 'metrics.jsonl'), type: 'application/x-ndjson; charset=utf-8', head });
+        // ?from=<byte offset>: a live page fetches only what was appended since its last read.
+        return sendFile(res, { root, path: join(runDir, 'metrics.jsonl'), type: 'application/x-ndjson; charset=utf-8', head, from: fromOffset(req.url ?? '') ?? 0 });
       }
       if (seg.length === 4 && seg[3] === 'supervised') {
         const view = await readSupervisedView(root, runDir);

@@ -28,6 +28,7 @@ import { loadTextFolder } from './text/loader.js';
 import { WordTokenizer, splitWords, type TokenizerJson } from './text/tokenizer.js';
 import { TensorBoardWriter } from '../train/tensorboard.js';
 import { METRICS_CSV, MetricsCsv } from '../train/metrics-csv.js';
+import { RunStatusWriter } from '../train/run-status.js';
 
 export type Task = 'image' | 'speech' | 'text';
 export type ModelKind = 'cnn' | 'lstm' | 'gru' | 'transformer';
@@ -256,6 +257,9 @@ export async function fitTask(opts: FitTaskOptions): Promise<{ runDir: string; r
   await mkdir(runDir, { recursive: true });
   const metricsPath = join(runDir, 'metrics.jsonl');
   await writeFile(metricsPath, '');
+  // running / finished / interrupted for the viewer (train writes the same file).
+  const status = new RunStatusWriter(runDir);
+  status.start();
   // The same lines for TensorBoard (step = epoch) and as a table; --out may name an existing folder.
   await rm(join(runDir, METRICS_CSV), { force: true });
   const tensorboard = new TensorBoardWriter(runDir);
@@ -294,13 +298,18 @@ export async function fitTask(opts: FitTaskOptions): Promise<{ runDir: string; r
         const { epoch: _e, ...scalars } = m;
         tensorboard.scalars(m.epoch, Date.now() / 1000, scalars);
         csv.append(m as unknown as Record<string, unknown>);
+        status.beat();
       },
       // The best model so far is always on disk, so an interrupted run can still be evaluated.
       onImprovement: (epoch, history) => save(makeRun([...history], epoch, false, false)),
     });
     const run = makeRun(result.history, result.bestEpoch, result.stoppedEarly, true);
     await save(run);
+    status.end('finished');
     return { runDir, result, run };
+  } catch (err) {
+    status.end('interrupted', err instanceof Error ? err.name : 'error');
+    throw err;
   } finally {
     model.dispose();
   }

@@ -1,7 +1,8 @@
 /**
  * The replay viewer app (browser). Lists runs and episodes from the server's JSON API, plays an
  * episode with Pixi (one texture updated from the decoded RGB frame, nearest-neighbour integer
- * scaling), shows the agent overlays and the run's learning curve. Deep link: #<run>/<episode>/<step>.
+ * scaling), shows the agent overlays and the learning curves of one or several runs (curves.ts),
+ * refreshed while runs train. Deep links: #<run>/<episode>/<step>, #compare/<metric>/<run,run,...>.
  */
 import { Application, BufferImageSource, Sprite, Texture } from 'pixi.js';
 import { readEpisode, type RecordedEpisode } from '../../replay/episodes/reader.js';
@@ -10,15 +11,23 @@ import { NO_FRAMES_LINE } from '../../replay/episodes/no-frames.js';
 import { actionNamesByPart } from '../../envs/actions.js';
 import { $, el, fmt } from './dom.js';
 import { enc, fetchBounded, getJson } from './net.js';
-import { loadMetrics } from './curves.js';
 import { showSupervised, supervisedStatus, type SupervisedStatus } from './supervised.js';
 import { episodeMeta, renderEmptyState, type EpisodeListRow, type SourceInfo } from './lists.js';
 import type { SaliencyHost, SaliencyPanel, SaliencyRequest, SaliencyState } from './saliency-host.js';
+import { CurvePanel, type CurveRunInfo, type CurvesStatus } from './curves.js';
+import { filterRuns, renderRunFilters, runRowExtras, seedsOf, type RunFilter } from './run-filters.js';
 
 const SPEEDS = [0.25, 0.5, 1, 2, 4, 8];
 /** Steps per second at speed 1x. */
 const BASE_RATE = 15;
 const MAX_STAGE = { width: 640, height: 480 };
+/**
+ * Live refresh: the run list (with each run's status) and the new bytes of the plotted metrics are
+ * polled at this interval (ms) while the tab is visible. Polling rather than server-sent events: the
+ * server stays stateless and watches no files (fs.watch misses writes on network file systems), and
+ * a poll costs one cached listing plus one Range request per plotted run (416 when nothing is new).
+ */
+const POLL_MS = 2000;
 
 /** How the actions of the open episode are shown (computed once per episode). */
 type ActionView =
@@ -84,7 +93,8 @@ interface Current {
 
 const state = {
   source: null as SourceInfo | null,
-  runs: [] as Array<{ name: string; kind?: 'rl' | 'supervised' | 'episodes'; episodes: number; metrics: boolean; drawable?: boolean }>,
+  runs: [] as Array<CurveRunInfo & { kind?: 'rl' | 'supervised' | 'episodes'; episodes: number; drawable?: boolean }>,
+  filter: { game: '', agent: '' } as RunFilter,
   run: '' as string,
   episodes: [] as EpisodeListRow[],
   /** Which page the main area shows. */
@@ -100,6 +110,7 @@ const state = {
 };
 
 let app: Application;
+let curves: CurvePanel;
 
 function showError(message: string | null): void {
   const el = $('error');
@@ -159,9 +170,10 @@ function loadSaliency(): Promise<SaliencyPanel> {
 }
 
 function renderRuns(): void {
+  renderRunFilters(state.runs, state.filter, () => renderRuns());
   const ul = $('runs');
   ul.replaceChildren(
-    ...state.runs.map((r) => {
+    ...filterRuns(state.runs, state.filter).map((r) => {
       const li = document.createElement('li');
       const a = document.createElement('a');
       a.href = `#${enc(r.name)}`;
@@ -181,6 +193,7 @@ function renderRuns(): void {
             : `${r.episodes} episode${r.episodes === 1 ? '' : 's'}${r.metrics ? ', metrics' : ''}`;
       if (r.kind === 'supervised') li.classList.add('supervised');
       li.append(a, meta);
+      runRowExtras(li, r, curves.checked.has(r.name), (on) => curves.toggle(r.name, on));
       return li;
     }),
   );
@@ -229,7 +242,48 @@ async function selectRun(run: string): Promise<void> {
     showError(`Could not list the episodes of ${run}: ${(err as Error).message}`);
   }
   renderEpisodes();
-  void loadMetrics(run, state.runs.find((r) => r.name === run)?.metrics === true, () => state.run);
+  curves.setFocus(run);
+}
+
+/** The compare deep link of the runs plotted, when runs are ticked (else the episode link stays). */
+function writeCompareHash(): void {
+  if (!curves.checked.size || !curves.currentMetric) return;
+  history.replaceState(null, '', `#compare/${enc(curves.currentMetric)}/${[...curves.checked].map(enc).join(',')}`);
+}
+
+/** One live refresh: the run list and statuses, the selected run's new episodes, the plotted runs' new metrics. */
+async function poll(): Promise<void> {
+  let runs: typeof state.runs;
+  try {
+    runs = await getJson('api/runs');
+  } catch {
+    return;
+  }
+  const before = new Map(state.runs.map((r) => [r.name, JSON.stringify(r)]));
+  const changed = runs.length !== state.runs.length || runs.some((r) => before.get(r.name) !== JSON.stringify(r));
+  const episodesBefore = state.runs.find((r) => r.name === state.run)?.episodes;
+  state.runs = runs;
+  curves.setRunInfo(runs);
+  if (changed) renderRuns();
+  const now = runs.find((r) => r.name === state.run);
+  if (now && now.episodes !== episodesBefore) {
+    try {
+      state.episodes = await getJson(`api/runs/${enc(state.run)}/episodes`);
+      renderEpisodes();
+    } catch {
+      // The next poll tries again.
+    }
+  }
+  await curves.refresh();
+}
+
+function startPolling(): void {
+  let busy = false;
+  setInterval(() => {
+    if (busy || document.hidden) return;
+    busy = true;
+    void poll().finally(() => (busy = false));
+  }, POLL_MS);
 }
 
 /** Loads an episode; a bad file shows its error and leaves the rest of the page working. */
@@ -508,6 +562,18 @@ function tick(deltaMs: number): void {
 
 async function route(): Promise<void> {
   if (state.view === 'empty') return;
+  const compare = /^#compare\/([^/]*)\/(.+)$/.exec(location.hash);
+  if (compare) {
+    try {
+      const runs = compare[2]!.split(',').map(decodeURIComponent).filter((r) => state.runs.some((x) => x.name === r));
+      curves.compare(runs, decodeURIComponent(compare[1]!) || undefined);
+      if (runs[0] && state.run !== runs[0]) await selectRun(runs[0]);
+      renderRuns();
+    } catch {
+      showError('Could not read the compare link: expected #compare/<metric>/<run,run,...>');
+    }
+    return;
+  }
   const h = parseHash();
   const extra = location.hash.replace(/^#/, '').split('/')[3] ?? '';
   if (h) {
@@ -580,6 +646,10 @@ export interface ViewerHandle {
   /** Loads the saliency panel when needed, applies `request` and resolves with its state once the map (or the reason there is none) is shown. */
   saliency(request?: SaliencyRequest): Promise<SaliencyState>;
   ready: Promise<void>;
+  /** The learning-curve panel: runs shown, points, skipped values, band and legend. */
+  curves(): CurvesStatus;
+  /** Runs one live refresh now (the page also polls every POLL_MS). */
+  poll(): Promise<void>;
 }
 
 /** How often the empty state looks for a first run (ms). */
@@ -611,7 +681,17 @@ async function start(): Promise<void> {
   } catch (err) {
     showError(`Could not list runs: ${(err as Error).message}`);
   }
+  curves.setRunInfo(state.runs);
   renderRuns();
+  $('btn-all-seeds').addEventListener('click', () => {
+    const seeds = seedsOf(state.runs, state.run);
+    if (seeds.length) curves.compare(seeds);
+    renderRuns();
+  });
+  $('btn-only-run').addEventListener('click', () => {
+    curves.compare([]);
+    renderRuns();
+  });
   if (state.source && state.runs.length === 0) {
     renderEmptyState($('empty'), state.source);
     showView('empty');
@@ -627,8 +707,10 @@ async function start(): Promise<void> {
     }
   }
   await route();
+  startPolling();
 }
 
+curves = new CurvePanel(() => writeCompareHash());
 const ready = start().catch((err: unknown) => showError(`The viewer failed to start: ${(err as Error).message}`));
 const handle: ViewerHandle = {
   seek,
@@ -641,5 +723,7 @@ const handle: ViewerHandle = {
   supervised: () => (state.view === 'supervised' ? supervisedStatus() : null),
   saliency: async (request = {}) => (await loadSaliency()).request(request),
   ready: ready.then(() => undefined),
+  curves: () => curves.status(),
+  poll,
 };
 (window as unknown as { npcforgeViewer: ViewerHandle }).npcforgeViewer = handle;
