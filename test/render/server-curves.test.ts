@@ -57,8 +57,8 @@ describe('/api/runs metadata', () => {
     const r = await get('/api/runs');
     expect(r.status).toBe(200);
     const rows = Object.fromEntries((JSON.parse(r.body) as Array<{ name: string }>).map((x) => [x.name, x]));
-    expect(rows.good).toEqual({ name: 'good', episodes: 0, metrics: true, drawable: true, game: 'minatar/breakout', agent: 'dqn', seed: 7 });
-    for (const name of ['markup', 'not-json', 'array', 'huge', 'folder-config', 'fifo-config']) expect(rows[name], name).toEqual({ name, episodes: 0, metrics: false, drawable: true });
+    expect(rows.good).toEqual({ name: 'good', kind: 'rl', episodes: 0, metrics: true, drawable: true, game: 'minatar/breakout', agent: 'dqn', seed: 7 });
+    for (const name of ['markup', 'not-json', 'array', 'huge', 'folder-config', 'fifo-config']) expect(rows[name], name).toEqual({ name, kind: 'rl', episodes: 0, metrics: false, drawable: true });
     expect(r.body).not.toContain('onerror');
   });
 });

@@ -104,7 +104,7 @@ describe('supervised run page', () => {
     expect(await page.locator('#runs li a').allTextContents()).toEqual(['img-half', 'img-noeval', 'img-run', 'rl-run', 'txt-run']);
     expect(await page.locator('#runs li.supervised a').allTextContents()).toEqual(['img-half', 'img-noeval', 'img-run', 'txt-run']);
     expect(await page.locator('#runs li .meta').nth(3).textContent()).toBe('0 episodes, metrics');
-    expect(await page.locator('#runs li .meta').nth(2).textContent()).toBe('supervised (fit), metrics');
+    expect(await page.locator('#runs li .meta').nth(2).textContent()).toBe('finished supervised (fit), metrics');
   });
 
   it('an image run: curves per epoch, the confusion matrix of evaluation.json with class names on both axes, per-class metrics, misclassified images', async () => {
