@@ -96,7 +96,14 @@ async function shoot() {
       { file: 'viewer.png', hash: `#${encodeURIComponent(run0)}/${encodeURIComponent(lastEpisode(breakoutRun(0)))}/40`, ready: () => window.npcforgeViewer?.status()?.step === 40 },
       // The supervised page: curves per epoch, confusion matrix, per-class table, misclassified images.
       // Gradient saliency of the action taken, over the frame, on the greedy episode.
-      { file: 'viewer-saliency.png', hash: `#${encodeURIComponent(run0)}/${SALIENCY_EPISODE}/30/saliency-gradient-action`, ready: () => window.npcforgeViewer?.status()?.step === 30, after: (page) => page.evaluate(() => window.npcforgeViewer.saliency({ enabled: true, method: 'gradient', output: 'action', opacity: 0.7 })) },
+      { file: 'viewer-saliency.png', hash: `#${encodeURIComponent(run0)}/${SALIENCY_EPISODE}/30/saliency-gradient-action`, ready: () => window.npcforgeViewer?.status()?.step === 30, after: (page) => page.evaluate(() => window.npcforgeViewer.saliency({ enabled: true, method: 'gradient', output: 'action', opacity: 0.55 })) },
+      // Three seeds of one game/agent: each run smoothed, their mean and min-max band, the legend.
+      {
+        file: 'viewer-compare.png',
+        hash: `#compare/eval_return/${SEEDS.map((seed) => encodeURIComponent(basename(breakoutRun(seed)))).join(',')}`,
+        ready: () => window.npcforgeViewer?.curves?.()?.band === true,
+        after: (page) => page.evaluate(() => document.getElementById('curve').scrollIntoView({ block: 'end' })),
+      },
       { file: 'viewer-supervised.png', hash: `#${basename(supervisedRun)}`, ready: () => !!window.npcforgeViewer?.supervised?.()?.confusion },
     ];
     for (const s of shots) {

@@ -128,7 +128,7 @@ describe('npcforge view <folder of .npcep files>', () => {
       const ep = readEpisodeFile(join(recorded, `${n}.npcep`));
       expect(metas[i]).toMatch(new RegExp(`^${ep.stepCount} steps, return ${ep.returns[ep.stepCount]}(, truncated)? · `));
     }
-    // The integrator's screenshot script: NPCFORGE_EPISODES_SCREENSHOT=docs/viewer-episodes.png.
+    // NPCFORGE_EPISODES_SCREENSHOT=<file.png> writes a screenshot of this fixture.
     const shot = process.env.NPCFORGE_EPISODES_SCREENSHOT;
     if (shot) {
       await openHash(`#recorded/${names.find((n) => n !== 'broken')}/5`);

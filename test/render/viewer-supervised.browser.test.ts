@@ -153,7 +153,7 @@ describe('supervised run page', () => {
     expect(drawn).toEqual(Array.from({ length: width * height }, () => [value, value, value, 255]).flat());
     expect(await page.locator('#misclassified figcaption .sup-true').first().textContent()).toBe(first.true);
     expect(await page.locator('#misclassified figcaption .sup-pred').first().textContent()).toBe(first.predicted);
-    // The integrator's screenshot script: NPCFORGE_SUPERVISED_SCREENSHOT=docs/viewer-supervised.png.
+    // NPCFORGE_SUPERVISED_SCREENSHOT=<file.png> writes a screenshot of this fixture.
     const shot = process.env.NPCFORGE_SUPERVISED_SCREENSHOT;
     if (shot) {
       await page.click('.sup-modes button[data-mode="counts"]');
