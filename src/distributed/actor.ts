@@ -216,11 +216,18 @@ export async function runActor(o: ActorOptions): Promise<ActorResult> {
       };
       const bytes = Buffer.from(encodeExperience(batch));
       // Rate limit (as Reverb's): wait while the learner has more than maxBacklog batches to take.
+      let finished = false;
       for (let wait = 10; (await redis.xlen(keys.stream)) > o.maxBacklog; wait = Math.min(1000, wait * 2)) {
         if (!throttledSaid) o.say(`${who}: ${actorId}: the stream holds more than ${o.maxBacklog} batches; waiting for the learner`);
         throttledSaid = true;
-        if (o.shouldStop()) break;
+        // A learner that finished leaves a backlog behind for good.
+        if (o.shouldStop() || (finished = !(await runGoesOn()))) break;
         await sleep(wait);
+      }
+      if (finished) {
+        reason = 'done';
+        o.say(`${who}: ${actorId}: run ${meta.runId} is done`);
+        break;
       }
       // The entry and this actor's pushed count change together: a kill leaves both or neither.
       await redis.multi().xadd(keys.stream, '*', 'b', bytes).hincrby(keys.pushed, actorId, E * T).exec();

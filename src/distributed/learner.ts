@@ -132,6 +132,8 @@ export class RedisLearner implements ExperienceSource {
       const name = String(c[1]);
       if (name !== this.consumer) await redis.xgroup('DELCONSUMER', this.keys.stream, this.keys.group, name);
     }
+    // What a killed learner acknowledged but had not trimmed yet would hold actors back.
+    await this.trim();
     this.ctx!.warn(`npcforge learner: waiting for actors: npcforge actor ${this.options.target.display}`);
   }
 
@@ -218,7 +220,9 @@ export class RedisLearner implements ExperienceSource {
     await tx.exec();
     this.acked += steps;
     for (const [actor, n] of perActor) this.ackedByActor.set(actor, (this.ackedByActor.get(actor) ?? 0) + n);
-    if (++this.untrimmed >= 4) await this.trim();
+    // Every read: actors measure the backlog by the stream's length, so acknowledged entries must not linger.
+    this.untrimmed++;
+    await this.trim();
     const metrics = steps ? await agent.learnCollected(steps) : null;
     if (agent.updates - this.lastUpdatesPublished >= this.publishEvery) await this.publish();
     return { steps, episodeReturns: returns, metrics };
