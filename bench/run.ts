@@ -39,6 +39,7 @@ const scripts: Record<string, { file: string; description: string }> = {
   episodes: { file: 'episodes.bench.js', description: 'episode file bytes per 1,000 steps per game, recording cost, seek time' },
   'view-runs': { file: 'view-runs.bench.js', description: 'view server /api/runs with 500 runs x 20 episodes: cold, cached, after one change' },
   seeds: { file: 'seeds.js', description: 'one setting over --seeds 0-4 (e.g. --game memory-maze --agent ppo --recurrent): each seed\'s final eval and wall time, worst vs best (long)' },
+  distributed: { file: 'distributed.js', description: 'transitions/s into a distributed DQN learner from 1, 2, 4 actor processes vs the Redis transport ceiling (needs redis-server; --game --seconds --actors)' },
   'sigterm-resume': { file: 'sigterm-resume.js', description: 'SIGTERM `train catch` at random moments 20 times, resuming each time: every stop checkpoints, metrics have no gap (acceptance, ~2-3 min)' },
 };
 

@@ -124,7 +124,8 @@ export async function runActor(o: ActorOptions): Promise<ActorResult> {
     /** Loads newer weights when the learner published some; waits for the first ones. False = told to stop. */
     const refreshWeights = async (): Promise<boolean> => {
       for (;;) {
-        const version = await redis.hget(keys.weights, 'version');
+        const [version, steps] = await redis.hmget(keys.weights, 'version', 'envSteps');
+        if (steps !== null) learnerSteps = Number(steps);
         if (version !== null && Number(version) !== weightsVersion) {
           const [blob, steps, v] = await redis.hmgetBuffer(keys.weights, 'blob', 'envSteps', 'version');
           if (blob && steps && v) {
@@ -165,7 +166,7 @@ export async function runActor(o: ActorOptions): Promise<ActorResult> {
         break;
       }
       if (!(await refreshWeights())) break;
-      // The run's schedule at the learner's step count, advanced by what this actor stepped since.
+      // The run's schedule at the learner's step count (advanced below by what this actor steps in the batch).
       agent.envSteps = learnerSteps;
       const batchObs = allocObs(box.dtype, E * (T + 1) * obsSize);
       const actions = new Int32Array(E * T);

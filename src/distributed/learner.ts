@@ -215,7 +215,8 @@ export class RedisLearner implements ExperienceSource {
       returns.push(...batch.header.episodeReturns);
     }
     // Acknowledged once the data is in the replay memory; the per-actor counts change in the same transaction.
-    const tx = redis.multi().xack(this.keys.stream, this.keys.group, ...entries.map(([id]) => String(id)));
+    // The learner's step count goes along: actors follow the run's epsilon schedule at it.
+    const tx = redis.multi().xack(this.keys.stream, this.keys.group, ...entries.map(([id]) => String(id))).hset(this.keys.weights, 'envSteps', String(agent.envSteps + steps));
     for (const [actor, n] of perActor) tx.hincrby(this.keys.acked, actor, n);
     await tx.exec();
     this.acked += steps;
