@@ -232,7 +232,15 @@ export class RedisLearner implements ExperienceSource {
   /** Drops acknowledged entries: everything older than the oldest pending one (or than the last read when none is pending). */
   private async trim(): Promise<void> {
     const redis = this.redis!;
-    const summary = (await redis.xpending(this.keys.stream, this.keys.group)) as [number, string | null, string | null, unknown];
+    let summary: [number, string | null, string | null, unknown];
+    try {
+      summary = (await redis.xpending(this.keys.stream, this.keys.group)) as typeof summary;
+    } catch (err) {
+      // Redis restarted without the stream: `restore` recreates it before the next read.
+      if (!/NOGROUP/.test((err as Error).message)) throw err;
+      this.restoreNeeded = true;
+      return;
+    }
     const minId = summary[0] > 0 && summary[1] ? summary[1] : this.lastReadId ? nextId(this.lastReadId) : null;
     if (minId) await redis.xtrim(this.keys.stream, 'MINID', minId);
     this.untrimmed = 0;

@@ -179,6 +179,36 @@ describe.skipIf(skipWithoutRedis)('actors and a learner over Redis Streams (real
     expect(JSON.parse(actor.out()).reason).toBe('done');
   }, 180_000);
 
+  it('a restarted Redis: learner and actor retry with backoff, say so once each, and the run finishes', async () => {
+    // A server of its own: a restart without persistence loses every key of it.
+    const own = await startRedis();
+    const own2 = new Redis({ host: '127.0.0.1', port: own.port, retryStrategy: () => 100 });
+    own2.on('error', () => undefined);
+    try {
+      const url = own.url('restart');
+      const keys = distKeys('restart');
+      const learner = start(['train', 'catch', '--agent', 'dqn', '--preset', 'classic', '--config', configPath, '--steps', '2500', '--distributed', url, '--out', join(tmp, 'restart'), '--no-progress', '--json']);
+      await until('the learner', async () => (await own2.exists(keys.meta)) === 1);
+      const actor = start(actorArgs(url));
+      await until('acknowledged batches', async () => Number(await own2.hget(keys.acked, 'a1')) >= 5 * PER_BATCH);
+      await own.stop();
+      await new Promise((r) => setTimeout(r, 1500));
+      await own.restart();
+      const [code, actorCode] = await Promise.all([learner.done, actor.done]);
+      expect(code, learner.err()).toBe(0);
+      expect(actorCode, actor.err()).toBe(0);
+      expect(JSON.parse(learner.out()).step).toBeGreaterThanOrEqual(2500);
+      for (const [who, err] of [['learner', learner.err()], ['actor', actor.err()]] as const) {
+        expect(lines(err).filter((l) => l.startsWith(`npcforge ${who}: lost Redis at ${url}`))).toHaveLength(1);
+        expect(lines(err).filter((l) => l === `npcforge ${who}: Redis at ${url} is back`)).toHaveLength(1);
+      }
+      expect(lines(learner.err()).find((l) => l.includes('lost Redis'))).toMatch(/retrying with backoff/);
+    } finally {
+      own2.disconnect();
+      await own.stop();
+    }
+  }, 180_000);
+
   it('an unreachable Redis is one line and a non-zero exit, with nothing written', async () => {
     const out = join(tmp, 'unreachable');
     const closed = await redis.url('x').replace(/:(\d+)\//, ':1/');
