@@ -49,7 +49,7 @@ export interface ActorOptions {
   say: (line: string) => void;
 }
 
-export const DEFAULT_ACTOR_OPTIONS = { envs: 4, batchSteps: 32, maxBacklog: 64 } as const;
+export const DEFAULT_ACTOR_OPTIONS = { envs: 4, batchSteps: 32, maxBacklog: 16 } as const;
 
 export interface ActorResult {
   actorId: string;
