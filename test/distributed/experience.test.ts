@@ -169,3 +169,30 @@ describe('run meta and weights', () => {
     expect(() => decodeWeights(raw, [[2, 1]], 'k')).toThrow(SpaceMismatchError);
   });
 });
+
+describe('a checked batch in the learner\'s replay memory', () => {
+  it('keeps each env\'s final observation with its ended episode and the next episode apart', async () => {
+    const { DqnAgent } = await import('../../src/agents/dqn/dqn-agent.js');
+    const { addBatch } = await import('../../src/distributed/learner.js');
+    const obsSpace = new Box({ low: 0, high: 100, shape: [2], dtype: 'float32' });
+    const agent = new DqnAgent({ config: { ...DQN_PRESETS.classic!, bufferSize: 64, batchSize: 2 }, observationSpace: obsSpace, actionSpace: new Discrete(3), numEnvs: 1, seed: 0 });
+    try {
+      // Env 0: 0 -> 1 -> 2 (continues). Env 1: 10 ends (final 99), then 11 -> 12.
+      expect(addBatch(agent, decodeExperience(encodeExperience(batch()), expect1, 'e'))).toBe(4);
+      const seen = new Map<number, { next: number; terminated: number; action: number }>();
+      const rng = new SeededRng(2);
+      for (let i = 0; i < 60; i++) {
+        const s = agent.replay.sample(2, rng);
+        for (let b = 0; b < 2; b++) seen.set(s.obs[2 * b]!, { next: s.nextObs[2 * b]!, terminated: s.terminated[b]!, action: s.actions[b]! });
+      }
+      expect(Object.fromEntries(seen)).toEqual({
+        0: { next: 1, terminated: 0, action: 0 },
+        1: { next: 2, terminated: 0, action: 1 },
+        10: { next: 99, terminated: 1, action: 2 },
+        11: { next: 12, terminated: 0, action: 0 },
+      });
+    } finally {
+      agent.dispose();
+    }
+  });
+});
