@@ -64,6 +64,12 @@ export interface ActorResult {
 
 const who = 'npcforge actor';
 
+/** Writes weights decoded by `decodeWeights` (same order and shapes) into `model`; leaves no tensor behind. */
+export function setModelWeights(model: tf.LayersModel, data: Float32Array[]): void {
+  // A variable keeps the data of the tensor it is assigned; the tensor itself is tidy's to dispose.
+  tf.tidy(() => model.weights.forEach((w, i) => w.write(tf.tensor(data[i]!, [...w.shape] as number[], 'float32'))));
+}
+
 /** Checks the options of `runActor`, every bad field at once. */
 export function checkActorOptions(o: Pick<ActorOptions, 'envs' | 'batchSteps' | 'maxBacklog'>): void {
   const bad: string[] = [];
@@ -129,8 +135,7 @@ export async function runActor(o: ActorOptions): Promise<ActorResult> {
         if (version !== null && Number(version) !== weightsVersion) {
           const [blob, steps, v] = await redis.hmgetBuffer(keys.weights, 'blob', 'envSteps', 'version');
           if (blob && steps && v) {
-            const data = decodeWeights(blob, shapes, keys.weights);
-            tf.tidy(() => agent!.online.weights.forEach((w, i) => w.write(tf.tensor(data[i]!, shapes[i]!, 'float32'))));
+            setModelWeights(agent!.online, decodeWeights(blob, shapes, keys.weights));
             weightsVersion = Number(String(v));
             learnerSteps = Number(String(steps));
             return true;

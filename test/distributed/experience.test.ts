@@ -196,3 +196,30 @@ describe('a checked batch in the learner\'s replay memory', () => {
     }
   });
 });
+
+describe('weights an actor loads', () => {
+  it('arrive as the learner sent them and leave no tensor behind (leak test)', async () => {
+    const tf = await import('@tensorflow/tfjs');
+    const { DqnAgent } = await import('../../src/agents/dqn/dqn-agent.js');
+    const { setModelWeights } = await import('../../src/distributed/actor.js');
+    const obsSpace = new Box({ low: 0, high: 1, shape: [4], dtype: 'float32' });
+    const make = (seed: number) => new DqnAgent({ config: { ...DQN_PRESETS.classic!, bufferSize: 64 }, observationSpace: obsSpace, actionSpace: new Discrete(2), numEnvs: 1, seed });
+    const learner = make(1);
+    const actor = make(2);
+    try {
+      const tensors = await Promise.all(learner.online.weights.map(async (w) => ({ shape: [...w.shape] as number[], data: (await w.read().data()) as Float32Array })));
+      const shapes = tensors.map((t) => t.shape);
+      const load = () => setModelWeights(actor.online, decodeWeights(encodeWeights(tensors), shapes, 'k'));
+      load();
+      const before = tf.memory().numTensors;
+      load();
+      load();
+      expect(tf.memory().numTensors).toBe(before);
+      const obs = Float32Array.from([0.1, 0.2, 0.3, 0.4]);
+      expect(Array.from(await actor.qValues(obs, 1))).toEqual(Array.from(await learner.qValues(obs, 1)));
+    } finally {
+      learner.dispose();
+      actor.dispose();
+    }
+  });
+});
