@@ -120,6 +120,22 @@ describe.skipIf(skipWithoutRedis)('actors and a learner over Redis Streams (real
     expect(await client.xlen(keys.stream)).toBe(waiting);
   }, 180_000);
 
+  it('a new learner takes over the name of a finished run of the same game, without its old data', async () => {
+    const url = redis.url('kill-actor');
+    const keys = distKeys('kill-actor');
+    const old = JSON.parse((await client.get(keys.meta))!) as { runId: string; state: string };
+    expect(old.state).toBe('done');
+    const learner = start(['train', 'catch', '--agent', 'dqn', '--preset', 'classic', '--config', configPath, '--steps', '600', '--distributed', url, '--out', join(tmp, 'take-over'), '--no-progress', '--json']);
+    await until('the new learner', async () => JSON.parse((await client.get(keys.meta))!).runId !== old.runId);
+    const actor = start(actorArgs(url));
+    const [code] = await Promise.all([learner.done, actor.done]);
+    expect(code, learner.err()).toBe(0);
+    const result = JSON.parse(learner.out()) as { step: number; distributed: { acked_by_actor: Record<string, number> } };
+    // Only the new actor's transitions are counted: the old run's counts and actor ids were deleted.
+    expect(await client.hgetall(keys.acked)).toEqual({ a1: String(result.step) });
+    expect(result.distributed.acked_by_actor).toEqual({ a1: result.step });
+  }, 120_000);
+
   it('a learner killed with SIGKILL resumes from its checkpoint, takes over what it read without acknowledging, and its actor reconnects', async () => {
     const url = redis.url('kill-learner');
     const keys = distKeys('kill-learner');
@@ -157,9 +173,12 @@ describe.skipIf(skipWithoutRedis)('actors and a learner over Redis Streams (real
     // The killed learner may itself have died between a read and its acknowledgement: those are pending too.
     const pendingBefore = Number(((await client.xpending(keys.stream, keys.group)) as unknown[])[0]);
     expect(pendingBefore).toBeGreaterThanOrEqual(orphaned);
-    // The actor waits (backlog, no learner) instead of exiting.
+    // The actor waits (backlog, no learner) instead of exiting, and the stream stays bounded:
+    // its --max-backlog 4, plus the batch in hand when it last looked, plus the orphan.
+    await until('the actor throttled', () => actor.err().includes('waiting for the learner'));
     await new Promise((r) => setTimeout(r, 1000));
     expect(actor.proc.exitCode).toBe(null);
+    expect(await client.xlen(keys.stream)).toBeLessThanOrEqual(4 + 1 + 1);
     const resumed = start(['train', '--resume', runDir, '--no-progress', '--json']);
     const [code, actorCode] = await Promise.all([resumed.done, actor.done]);
     expect(code, resumed.err()).toBe(0);
