@@ -26,6 +26,9 @@ const benches: Record<string, () => Promise<{ bench: Bench }>> = {
   'selfplay-pong': () => import('./selfplay-pong.js'),
   'selfplay-tag': () => import('./selfplay-tag.js'),
   ladder: () => import('./ladder.js'),
+  'onnx-act': () => import('./onnx-act.js'),
+  saliency: () => import('./saliency.js'),
+  'view-curves': () => import('./view-curves.js'),
 };
 
 /** Standalone benchmark scripts in dist/bench, with their one-line descriptions. */
@@ -38,6 +41,7 @@ const scripts: Record<string, { file: string; description: string }> = {
   'minatar-dqn': { file: 'minatar-dqn.js', description: 'the MinAtar-paper DQN preset on --game G --frames N, writes the learning curve (long)' },
   episodes: { file: 'episodes.bench.js', description: 'episode file bytes per 1,000 steps per game, recording cost, seek time' },
   'view-runs': { file: 'view-runs.bench.js', description: 'view server /api/runs with 500 runs x 20 episodes: cold, cached, after one change' },
+  'view-episodes': { file: 'view-episodes.bench.js', description: 'view episode list (return and length of 200 CartPole episodes from header and end record): cold, cached, vs reading whole files' },
   seeds: { file: 'seeds.js', description: 'one setting over --seeds 0-4 (e.g. --game memory-maze --agent ppo --recurrent): each seed\'s final eval and wall time, worst vs best (long)' },
   distributed: { file: 'distributed.js', description: 'transitions/s into a distributed DQN learner from 1, 2, 4 actor processes vs the Redis transport ceiling (needs redis-server; --game --seconds --actors)' },
   'distributed-learning': { file: 'distributed-learning.js', description: 'DQN with --actors distributed actors vs one process on --game G, --seeds 0,1,2: eval return per frame (long)' },

@@ -80,3 +80,5 @@ export class RenderUnavailableError extends NpcforgeError {}
 export class ConnectionError extends NpcforgeError {}
 /** A module named by `--import` (or recorded by a run) cannot be found, throws on import, or registers games badly. */
 export class GameModuleError extends NpcforgeError {}
+/** A network holds a layer (or a layer option) that the ONNX exporter cannot translate. */
+export class UnsupportedLayerError extends NpcforgeError {}

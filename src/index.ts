@@ -12,3 +12,4 @@ export * from './train/index.js';
 export { initBackend, backendInfo, BACKEND_NAMES } from './networks/backend.js';
 export type { BackendName, BackendInfo, InitBackendOptions } from './networks/backend.js';
 export { selectActionValues } from './networks/select.js';
+export { computeSaliency, saliencyUnsupported, saliencyTargetUnsupported, saliencyInput, defaultPerturbation, gaussianBlur, type SaliencyMap, type SaliencyMethod, type SaliencyOptions, type SaliencyTarget, type ChannelReduce, type GradientSaliencyOptions, type PerturbationSaliencyOptions } from './runtime/saliency.js';

@@ -1,7 +1,8 @@
 /**
  * `npcforge export`: turns a run's checkpoint into a policy bundle for `src/runtime`:
  * policy.json (what to feed the network and how to read it) + model.json + weights.bin (stock
- * tfjs layers files, loadable by `tf.loadLayersModel`).
+ * tfjs layers files, loadable by `tf.loadLayersModel`), and/or policy.onnx (`onnx-export.ts`) for
+ * ONNX runtimes (onnxruntime, Unity Sentis, Godot).
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
@@ -26,6 +27,7 @@ import { NORMALIZE_CLIP, NORMALIZE_EPS } from '../agents/pg/normalize.js';
 import { layersModelFiles } from '../networks/weights.js';
 import { loadRunAgent } from '../train/runner.js';
 import { writeFileAtomic, type RunFile } from '../train/run-folder.js';
+import { writePolicyOnnx } from './onnx-export.js';
 import { MAX_DECISION_PERIOD, POLICY_FORMAT, POLICY_VERSION, isDecisionPeriod, type ObsDtype, type PolicyActionSpace, type PolicyFile, type PreprocessStep } from '../runtime/policy-file.js';
 
 export interface ExportOptions {
@@ -37,6 +39,18 @@ export interface ExportOptions {
   outDir?: string;
   /** Game frames per decision written to policy.json (default 1: a decision every frame, field omitted). */
   decisionPeriod?: number;
+  /** What to write: the tfjs bundle (default), policy.onnx alone, or both. */
+  format?: ExportFormat;
+}
+
+/** Files `npcforge export` writes: `tfjs` = policy.json + model.json + weights.bin, `onnx` = policy.onnx (self-describing), `all` = both. */
+export type ExportFormat = 'tfjs' | 'onnx' | 'all';
+export const EXPORT_FORMATS: readonly ExportFormat[] = ['tfjs', 'onnx', 'all'];
+
+/** Checks an export format name; returns it. */
+export function checkExportFormat(f: unknown, component = 'export'): ExportFormat {
+  if (!EXPORT_FORMATS.includes(f as ExportFormat)) throw new InvalidConfigError(formatError(component, `a format, one of ${EXPORT_FORMATS.join(', ')}`, describe(f), 'pass e.g. --format all (the tfjs bundle and policy.onnx)'));
+  return f as ExportFormat;
 }
 
 /** Checks a decision period (an integer from 1 to MAX_DECISION_PERIOD frames); returns it. */
@@ -48,8 +62,10 @@ export function checkDecisionPeriod(k: unknown, component = 'export'): number {
 export interface ExportResult {
   outDir: string;
   policy: PolicyFile;
-  /** Bytes of weights.bin. */
+  /** Bytes of weights.bin (0 when the tfjs bundle was not written). */
   weightBytes: number;
+  /** Bytes of policy.onnx, or null when it was not written. */
+  onnxBytes: number | null;
 }
 
 /** The acting network of an agent and how to read it; throws for agents that cannot be exported. */
@@ -60,6 +76,8 @@ export interface PolicyNetwork {
   recurrentState: { shapes: number[][] } | null;
   /** Observation normalisation the network was trained behind (PG `normObs`), or null. */
   inputNorm: PolicyFile['inputNorm'];
+  /** Feed-forward actor-critics: the critic (observation -> [value]), written as policy.json `valueModel`; else absent. */
+  valueModel?: tf.LayersModel;
 }
 
 /** The network `act` runs for an agent of a known kind. */
@@ -79,6 +97,8 @@ export function policyNetwork(agent: Agent): PolicyNetwork {
       inputScale: net.spec.obsScale,
       recurrentState: net.lstm ? { shapes: [[net.lstm.units], [net.lstm.units]] } : null,
       inputNorm: stats ? { mean: Array.from(stats.mean), var: Array.from(stats.var), epsilon: NORMALIZE_EPS, clip: NORMALIZE_CLIP } : null,
+      // A recurrent critic would need the LSTM state too: only feed-forward critics travel.
+      ...(net.lstm ? {} : { valueModel: criticModel(net) }),
     };
   }
   // The SAC actor outputs [mean | raw log-std]; the runtime reads the mean and squashes it (greedy = tanh(mean) scaled).
@@ -93,6 +113,16 @@ export function policyNetwork(agent: Agent): PolicyNetwork {
  */
 export function actorModel(net: ActorCritic): tf.LayersModel {
   return recurrentModel(net.spec.obsShape, net.encoder, net.lstm, net.policyHead);
+}
+
+/**
+ * The critic of a feed-forward actor-critic as one stock LayersModel: (critic) encoder -> value
+ * head, observation -> [value]. Layers are shared with the agent, which must outlive the model.
+ */
+export function criticModel(net: ActorCritic): tf.LayersModel {
+  const obs = tf.input({ shape: [...net.spec.obsShape], dtype: 'float32' });
+  const features = (net.criticEncoder ?? net.encoder).apply(obs) as tf.SymbolicTensor;
+  return tf.model({ inputs: obs, outputs: net.valueHead.apply(features) as tf.SymbolicTensor });
 }
 
 /**
@@ -195,6 +225,7 @@ export function describePolicy(run: RunFile, runDir: string, step: number, net: 
       ...(period > 1 ? { decisionPeriod: period } : {}),
       recurrentState: net.recurrentState,
       model: { topology: 'model.json' },
+      ...(net.valueModel ? { valueModel: { topology: VALUE_TOPOLOGY } } : {}),
       training: { run: basename(resolve(runDir)), checkpoint: step, seed: run.run.seed, preset: run.preset, agentConfig: run.agentConfig, backend: run.backend, versions: run.versions, trainedAt: run.createdAt },
       evalReturn: evalReturnAt(runDir, step),
       createdAt: new Date().toISOString(),
@@ -227,12 +258,28 @@ function describeActions(env: Env<unknown, unknown>, game: string, net: PolicyNe
   throw new InvalidConfigError(formatError('export', 'a Discrete, MultiDiscrete or float vector Box action space with the matching network head', `${game} with ${space.type} actions and a ${net.output} head`, 'export a run of a supported agent and game'));
 }
 
-/** Writes policy.json + model.json + weights.bin to `outDir`; returns the weight bytes. */
-export async function writePolicyBundle(outDir: string, policy: PolicyFile, model: tf.LayersModel): Promise<number> {
+/** File names of the critic in a bundle (policy.json `valueModel`). */
+export const VALUE_TOPOLOGY = 'value.json';
+const VALUE_WEIGHTS = 'value.weights.bin';
+
+/**
+ * Writes policy.json + model.json + weights.bin to `outDir` (and value.json + value.weights.bin
+ * with `valueModel`, when policy.json names it); returns the weight bytes of the policy network.
+ */
+export async function writePolicyBundle(outDir: string, policy: PolicyFile, model: tf.LayersModel, valueModel?: tf.LayersModel): Promise<number> {
   const files = await layersModelFiles(model, 'weights.bin');
   mkdirSync(outDir, { recursive: true });
   writeFileSync(join(outDir, 'weights.bin'), files.weights);
   writeFileSync(join(outDir, policy.model.topology), files.modelJson);
+  if (valueModel && policy.valueModel) {
+    const critic = await layersModelFiles(valueModel, VALUE_WEIGHTS);
+    writeFileSync(join(outDir, VALUE_WEIGHTS), critic.weights);
+    writeFileSync(join(outDir, policy.valueModel.topology), critic.modelJson);
+  } else if (policy.valueModel) {
+    // Named but not given: a bundle must never point at a file it does not hold.
+    const { valueModel: _, ...rest } = policy;
+    policy = rest;
+  }
   // policy.json last: a folder with it is complete.
   writeFileAtomic(join(outDir, 'policy.json'), JSON.stringify(policy, null, 2) + '\n');
   return files.weights.byteLength;
@@ -242,13 +289,17 @@ export async function writePolicyBundle(outDir: string, policy: PolicyFile, mode
 export async function exportPolicy(options: ExportOptions): Promise<ExportResult> {
   // Before the (slow) agent load: a bad flag fails at once.
   if (options.decisionPeriod !== undefined) checkDecisionPeriod(options.decisionPeriod);
+  const format = checkExportFormat(options.format ?? 'tfjs');
   const { agent, run, step } = await loadRunAgent(options.runDir, options.checkpoint);
   try {
     const net = policyNetwork(agent);
     const policy = describePolicy(run, options.runDir, step, net, agent, { decisionPeriod: options.decisionPeriod });
     const outDir = options.outDir ?? join(options.runDir, 'policy');
-    const weightBytes = await writePolicyBundle(outDir, policy, net.model);
-    return { outDir, policy, weightBytes };
+    mkdirSync(outDir, { recursive: true });
+    // policy.onnx before the tfjs files: policy.json, written last, marks a complete folder.
+    const onnxBytes = format === 'tfjs' ? null : await writePolicyOnnx(outDir, policy, net.model);
+    const weightBytes = format === 'onnx' ? 0 : await writePolicyBundle(outDir, policy, net.model, net.valueModel);
+    return { outDir, policy, weightBytes, onnxBytes };
   } finally {
     agent.dispose();
   }

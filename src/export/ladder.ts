@@ -240,7 +240,7 @@ export async function exportLadder(o: LadderExportOptions): Promise<LadderExport
         file.seat = seat;
         const net = policyNetwork(agent);
         const policy = describePolicy(run, o.runDir, level.step, net, agent, { decisionPeriod: o.decisionPeriod });
-        await writePolicyBundle(join(tmp, level.name), policy, net.model);
+        await writePolicyBundle(join(tmp, level.name), policy, net.model, net.valueModel);
       }
       // What the runtime will read: the writer's own output passes the reader's checks.
       const text = JSON.stringify(file, null, 2) + '\n';

@@ -46,7 +46,8 @@ export interface NpcPlayServer {
   close(): Promise<void>;
 }
 
-const TYPES: Record<string, string> = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.json': 'application/json', '.bin': 'application/octet-stream', '.css': 'text/css' };
+// .mjs/.wasm: onnxruntime-web's runtime files (a module script and WebAssembly need their MIME types); .onnx: policy.onnx.
+const TYPES: Record<string, string> = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.mjs': 'text/javascript; charset=utf-8', '.json': 'application/json', '.bin': 'application/octet-stream', '.onnx': 'application/octet-stream', '.wasm': 'application/wasm', '.css': 'text/css' };
 
 /** Starts the server; resolves once it listens. */
 export async function startNpcPlayServer(o: NpcPlayServerOptions): Promise<NpcPlayServer> {

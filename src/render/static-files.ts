@@ -63,7 +63,7 @@ export async function realInside(root: string, path: string): Promise<string> {
 const OPEN_FLAGS = fsConstants.O_RDONLY | (fsConstants.O_NONBLOCK ?? 0);
 
 /** Opens a regular file for reading (never blocking on a FIFO or device); a 404 for anything else. */
-export async function openRegularFile(path: string): Promise<{ handle: fs.FileHandle; size: number }> {
+export async function openRegularFile(path: string): Promise<{ handle: fs.FileHandle; size: number; id: string }> {
   let handle: fs.FileHandle;
   try {
     handle = await fs.open(path, OPEN_FLAGS);
@@ -73,7 +73,7 @@ export async function openRegularFile(path: string): Promise<{ handle: fs.FileHa
   try {
     const st = await handle.stat();
     if (!st.isFile()) throw new HttpError(404, 'not found');
-    return { handle, size: st.size };
+    return { handle, size: st.size, id: `${st.dev}-${st.ino}` };
   } catch (err) {
     await handle.close().catch(() => undefined);
     throw err instanceof HttpError ? err : new HttpError(404, 'not found');
@@ -97,6 +97,29 @@ export interface SendFileOptions {
   type: string;
   /** true for HEAD: headers only. */
   head: boolean;
+  /**
+   * Serve the bytes from this offset on (a growing log read in pieces), with the file's size and
+   * identity in FILE_SIZE_HEADER / FILE_ID_HEADER; an offset past the end gives an empty body (the
+   * size tells the client the file shrank). An offset rather than a Range header: "nothing new yet"
+   * would be a 416, which browsers log as a console error at every poll.
+   */
+  from?: number;
+}
+
+/** Response header naming the file's identity (device and inode): a client reading a file in pieces sees it was replaced. */
+export const FILE_ID_HEADER = 'X-Npcforge-File-Id';
+/** Response header with the file's whole size when a part of it is served (`from`). */
+export const FILE_SIZE_HEADER = 'X-Npcforge-File-Size';
+
+/** The `from` query parameter of a request target: a byte offset, undefined when absent; a 400 when malformed. */
+export function fromOffset(rawUrl: string): number | undefined {
+  const q = rawUrl.indexOf('?');
+  if (q < 0) return undefined;
+  const params = new URLSearchParams(rawUrl.slice(q + 1));
+  const v = params.get('from');
+  if (v === null) return undefined;
+  if (!/^\d{1,15}$/.test(v)) throw new HttpError(400, 'from must be a byte offset');
+  return Number(v);
 }
 
 /**
@@ -107,14 +130,17 @@ export interface SendFileOptions {
  */
 export async function sendFile(res: ServerResponse, o: SendFileOptions): Promise<void> {
   const real = await realInside(o.root, o.path);
-  const { handle, size } = await openRegularFile(real);
-  res.writeHead(200, { ...COMMON_HEADERS, 'Content-Type': o.type, 'Content-Length': size });
-  if (o.head || size === 0) {
+  const { handle, size, id } = await openRegularFile(real);
+  const start = Math.min(o.from ?? 0, size);
+  const length = size - start;
+  const extra = o.from !== undefined ? { [FILE_ID_HEADER]: id, [FILE_SIZE_HEADER]: String(size) } : {};
+  res.writeHead(200, { ...COMMON_HEADERS, ...extra, 'Content-Type': o.type, 'Content-Length': length });
+  if (o.head || length === 0) {
     await handle.close().catch(() => undefined);
     res.end();
     return;
   }
-  const stream = handle.createReadStream({ start: 0, end: size - 1, highWaterMark: 64 * 1024 });
+  const stream = handle.createReadStream({ start, end: start + length - 1, highWaterMark: 64 * 1024 });
   await new Promise<void>((done) => {
     let finished = false;
     const finish = (ok: boolean): void => {
@@ -128,7 +154,7 @@ export async function sendFile(res: ServerResponse, o: SendFileOptions): Promise
       done();
     };
     stream.on('error', () => finish(false));
-    stream.on('end', () => finish(stream.bytesRead === size));
+    stream.on('end', () => finish(stream.bytesRead === length));
     res.on('close', () => finish(res.writableFinished));
     stream.pipe(res, { end: false });
   });

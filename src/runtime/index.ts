@@ -1,4 +1,4 @@
-export { loadPolicy, type LoadPolicyOptions } from './load-policy.js';
+export { loadPolicy, loadValueModel, type LoadPolicyOptions } from './load-policy.js';
 export { loadLadder, type Ladder, type LoadLadderOptions } from './load-ladder.js';
 export { LADDER_FORMAT, LADDER_VERSION, LADDER_NAME, MAX_LADDER_LEVELS, parseLadderFile, type LadderFile, type LadderLevel } from './ladder-file.js';
 export { Policy, type PolicyAction, type PolicyActOptions, type PolicyObservation } from './policy.js';

@@ -211,15 +211,33 @@ export async function loadPolicy(source: string, options: LoadPolicyOptions = {}
   if (options.frameShape !== undefined && options.frameShape.join('x') !== file.frame.shape.join('x') && options.frameShape.join('x') !== file.observation.shape.join('x')) {
     throw new SpaceMismatchError(formatError('loadPolicy', `frames of shape [${file.frame.shape}] (or observations [${file.observation.shape}])`, `[${options.frameShape}]`, 'feed the policy the frames of the game options it was trained with (policy.json game.options)'));
   }
-  const model = await loadModel(reader, file, source);
+  const model = await loadModel(reader, file.model.topology, 'policy.json model.topology', source);
   checkModel(model, file);
   return new Policy(file, model);
 }
 
+/**
+ * The critic of an actor-critic bundle (policy.json `valueModel`: observation -> [value]), loaded
+ * with the same checks as the policy's network, or null when the bundle has none. `file` is the
+ * bundle's parsed policy.json (`policy.file`). The caller owns (disposes) the model.
+ */
+export async function loadValueModel(source: string, file: PolicyFile, options: Pick<LoadPolicyOptions, 'fetch'> = {}): Promise<tf.LayersModel | null> {
+  if (!file.valueModel) return null;
+  const reader = await openBundleReader(source, options.fetch ?? globalThis.fetch);
+  const model = await loadModel(reader, file.valueModel.topology, 'policy.json valueModel.topology', source);
+  const inShape = (model.inputs[0]!.shape ?? []).slice(1);
+  const outShape = model.outputs[0]!.shape ?? [];
+  if (model.inputs.length !== 1 || inShape.join('x') !== file.observation.shape.join('x') || outShape.length !== 2 || outShape[1] !== 1) {
+    model.dispose();
+    throw new SpaceMismatchError(formatError('loadPolicy', `a value model reading observations [${file.observation.shape}] into one value`, `inputs [${inShape}] (${model.inputs.length} in all), output [${outShape}]`, 'export the policy again'));
+  }
+  return model;
+}
+
 const WEIGHT_DTYPE_BYTES: Record<string, number> = { float32: 4 };
 
-async function loadModel(reader: Reader, file: PolicyFile, source: string): Promise<tf.LayersModel> {
-  const topologyName = checkBundlePath(file.model.topology, 'policy.json model.topology');
+async function loadModel(reader: Reader, topology: string, field: string, source: string): Promise<tf.LayersModel> {
+  const topologyName = checkBundlePath(topology, field);
   const json = parseJson(await reader.read(topologyName, MAX_MODEL_JSON_BYTES), topologyName) as { modelTopology?: unknown; weightsManifest?: unknown } | null;
   if (!json || typeof json !== 'object' || !json.modelTopology || typeof json.modelTopology !== 'object' || !Array.isArray(json.weightsManifest)) {
     bundleError(`a tfjs layers model in ${topologyName}`, json && typeof json === 'object' ? `an object of ${Object.keys(json).length} keys without modelTopology or weightsManifest` : `a JSON ${json === null ? 'null' : typeof json}`);

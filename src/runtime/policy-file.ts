@@ -68,6 +68,12 @@ export interface PolicyFile {
   decisionPeriod?: number;
   /** Where the weights are: stock tfjs layers files next to policy.json. */
   model: { topology: string };
+  /**
+   * Actor-critic bundles: the critic as its own stock layers model (observation -> [value]), for
+   * tools that explain the policy (the viewer's value saliency); acting never reads it, so runtimes
+   * that predate the field ignore it. Absent = none.
+   */
+  valueModel?: { topology: string };
   /** Training metadata (run folder name, checkpoint step, seed, preset, config). */
   training: Record<string, unknown>;
   /** Mean return of the latest evaluation at or before the checkpoint (null if none). */
@@ -150,6 +156,7 @@ export function parsePolicyFile(text: string): PolicyFile {
   if (!Array.isArray(p.preprocess)) bad.push(`preprocess ${describe(p.preprocess)}`);
   if (p.recurrentState !== null && !(p.recurrentState && Array.isArray(p.recurrentState.shapes) && p.recurrentState.shapes.length <= 16 && p.recurrentState.shapes.every((sh) => isShape(sh, MAX_STATE_VALUES)))) bad.push(`recurrentState ${describe(p.recurrentState)}`);
   if (!p.model || typeof p.model.topology !== 'string') bad.push(`model.topology ${describe(p.model?.topology)}`);
+  if (p.valueModel !== undefined && (!p.valueModel || typeof p.valueModel.topology !== 'string')) bad.push(`valueModel.topology ${describe(p.valueModel?.topology)}`);
   if (bad.length) fail('a complete policy description', bad.join('; '), 'export the policy again with npcforge export');
   return p;
 }
@@ -218,6 +225,23 @@ function checkActionSpace(p: PolicyFile): string | null {
     return boxOutput ? null : `output ${shown(p.output, OUTPUTS)} with a Box action (mean or squashed-mean needed)`;
   }
   return `action.type ${shown(o.type, ['Discrete', 'MultiDiscrete', 'Box'])} (Discrete, MultiDiscrete or Box)`;
+}
+
+/**
+ * Writes the network input of one observation (after preprocessing) into `out` at `offset`: each
+ * value normalised by `inputNorm` when present (the training agent's normalizeObs arithmetic:
+ * float64, then clip), then times `inputScale`. Shared by acting and saliency, so both feed the
+ * network the same numbers.
+ */
+export function writeNetworkInput(p: PolicyFile, obs: ArrayLike<number>, out: Float32Array, offset = 0): void {
+  const size = shapeSize(p.observation.shape);
+  const scale = p.inputScale;
+  const norm = p.inputNorm;
+  if (norm) {
+    for (let i = 0; i < size; i++) out[offset + i] = Math.min(norm.clip, Math.max(-norm.clip, (obs[i]! - norm.mean[i]!) / Math.sqrt(norm.var[i]! + norm.epsilon))) * scale;
+  } else {
+    for (let i = 0; i < size; i++) out[offset + i] = obs[i]! * scale;
+  }
 }
 
 /** Width of the network's first output for this bundle: actions, sum of nvec, or Box values (twice that for squashed-mean: mean and log-std). */

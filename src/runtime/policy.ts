@@ -10,7 +10,7 @@ import type { Rng } from '../envs/rng.js';
 import { FramePipeline } from './frame-pipeline.js';
 import { NpcState } from './npc-state.js';
 import { PolicyController, type ControllerOptions } from './controller.js';
-import { outputWidth, shapeSize, type PolicyFile } from './policy-file.js';
+import { outputWidth, shapeSize, writeNetworkInput, type PolicyFile } from './policy-file.js';
 
 export interface PolicyActOptions {
   /** Pick the best action (default true). false: sample from the probabilities (logits policies) or act epsilon-greedily (Q policies), drawing from `rng`. */
@@ -193,19 +193,10 @@ export class Policy {
     const size = this.obsSize;
     if (this.input.length < n * size) this.input = new Float32Array(n * size);
     const input = this.input;
-    const scale = this.file.inputScale;
-    const norm = this.file.inputNorm;
     for (let k = 0; k < n; k++) {
       const frame = this.flatFrame(observations[k]!);
       const pipeline = states ? states[k]!.pipeline : this.shared;
-      const obs = pipeline.process(frame);
-      const off = k * size;
-      if (norm) {
-        // Same arithmetic as the training agent's normalizeObs (float64, then clip), so actions match.
-        for (let i = 0; i < size; i++) input[off + i] = Math.min(norm.clip, Math.max(-norm.clip, (obs[i]! - norm.mean[i]!) / Math.sqrt(norm.var[i]! + norm.epsilon))) * scale;
-      } else {
-        for (let i = 0; i < size; i++) input[off + i] = obs[i]! * scale;
-      }
+      writeNetworkInput(this.file, pipeline.process(frame), input, k * size);
     }
     const space = this.file.action;
     const nvec = space?.type === 'MultiDiscrete' ? space.nvec : null;

@@ -46,6 +46,46 @@ export function classificationReport(classes: string[], truth: ArrayLike<number>
   return { accuracy: truth.length > 0 ? correct / truth.length : 0, samples: truth.length, classes: [...classes], per_class: perClass, confusion };
 }
 
+/** Most misclassified examples `evaluate` keeps in evaluation.json (the viewer shows them). */
+export const MAX_MISCLASSIFIED = 16;
+
+/** One test sample the model got wrong, as evaluation.json stores it. */
+export interface MisclassifiedExample {
+  /** Position of the sample in the test split (the order `evaluate` read it). */
+  index: number;
+  true: string;
+  predicted: string;
+  /** Probability the model gave its prediction. */
+  confidence: number;
+  /** The sample file, relative to the test folder (image and speech samples). */
+  file?: string;
+  /** Text samples: the text, cut to MAX_MISCLASSIFIED_TEXT characters. */
+  text?: string;
+  /** Image samples: the pixels as the model saw them (after resizing), row-major uint8, base64. */
+  image?: { width: number; height: number; channels: number; pixels: string };
+}
+
+/**
+ * Indices of at most `max` misclassified samples, a few of every true class: classes take turns
+ * (in class order), each giving its next mistake in test order, so one bad class does not fill
+ * the list. Deterministic.
+ */
+export function pickMisclassified(truth: ArrayLike<number>, predicted: ArrayLike<number>, max = MAX_MISCLASSIFIED): number[] {
+  const byClass = new Map<number, number[]>();
+  for (let i = 0; i < truth.length; i++) {
+    if (truth[i] === predicted[i]) continue;
+    const list = byClass.get(truth[i]!) ?? [];
+    list.push(i);
+    byClass.set(truth[i]!, list);
+  }
+  const queues = [...byClass.keys()].sort((a, b) => a - b).map((c) => byClass.get(c)!);
+  const out: number[] = [];
+  for (let round = 0; out.length < max && queues.some((q) => q.length > round); round++) {
+    for (const q of queues) if (round < q.length && out.length < max) out.push(q[round]!);
+  }
+  return out;
+}
+
 /** Index of the largest value in each row of a row-major [rows, cols] matrix. */
 export function argmaxRows(values: ArrayLike<number>, cols: number): Int32Array {
   const rows = values.length / cols;

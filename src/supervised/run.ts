@@ -9,7 +9,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { appendFile, mkdir, rename, rm, writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { CheckpointError, InvalidConfigError, UnsupportedVersionError, describe, formatError } from '../errors.js';
 import { SeededRng, type Rng } from '../envs/rng.js';
 import '../networks/transformer.js';
@@ -19,7 +19,7 @@ import { buildTransformerClassifier } from '../networks/transformer.js';
 import { initBackend } from '../networks/backend.js';
 import { ArraySource, permutation, stratifiedSplit, type BatchSource } from './data-source.js';
 import { fitClassifier, predictProbabilities, type EpochMetrics, type FitConfig, type FitResult } from './fit.js';
-import { argmaxRows, classificationReport, type ClassificationReport } from './metrics.js';
+import { MAX_MISCLASSIFIED, argmaxRows, classificationReport, pickMisclassified, type ClassificationReport, type MisclassifiedExample } from './metrics.js';
 import { MAX_RUN_FILE_BYTES, loadLayersModel, readRunFolderFile, saveLayersModel } from './model-io.js';
 import { ImageFileSource, decodeImage, listImageFolder, splitImageSource, type AugmentConfig, type ImageFormat } from './image/loader.js';
 import { resolveFeatureConfig, type FeatureConfig } from './speech/features.js';
@@ -28,6 +28,7 @@ import { loadTextFolder } from './text/loader.js';
 import { WordTokenizer, splitWords, type TokenizerJson } from './text/tokenizer.js';
 import { TensorBoardWriter } from '../train/tensorboard.js';
 import { METRICS_CSV, MetricsCsv } from '../train/metrics-csv.js';
+import { RunStatusWriter } from '../train/run-status.js';
 
 export type Task = 'image' | 'speech' | 'text';
 export type ModelKind = 'cnn' | 'lstm' | 'gru' | 'transformer';
@@ -79,6 +80,11 @@ interface SpeechPreprocessing {
   mean: number[];
   std: number[];
 }
+
+/** Largest side (pixels) of an image kept inline in evaluation.json's misclassified examples; larger ones keep their file path only. */
+export const MAX_INLINE_IMAGE_SIDE = 64;
+/** Longest text (characters) of a misclassified text example in evaluation.json. */
+export const MAX_MISCLASSIFIED_TEXT = 1000;
 
 /** Saved description of a run. */
 export interface RunJson {
@@ -251,6 +257,9 @@ export async function fitTask(opts: FitTaskOptions): Promise<{ runDir: string; r
   await mkdir(runDir, { recursive: true });
   const metricsPath = join(runDir, 'metrics.jsonl');
   await writeFile(metricsPath, '');
+  // running / finished / interrupted for the viewer (train writes the same file).
+  const status = new RunStatusWriter(runDir);
+  status.start();
   // The same lines for TensorBoard (step = epoch) and as a table; --out may name an existing folder.
   await rm(join(runDir, METRICS_CSV), { force: true });
   const tensorboard = new TensorBoardWriter(runDir);
@@ -289,13 +298,18 @@ export async function fitTask(opts: FitTaskOptions): Promise<{ runDir: string; r
         const { epoch: _e, ...scalars } = m;
         tensorboard.scalars(m.epoch, Date.now() / 1000, scalars);
         csv.append(m as unknown as Record<string, unknown>);
+        status.beat();
       },
       // The best model so far is always on disk, so an interrupted run can still be evaluated.
       onImprovement: (epoch, history) => save(makeRun([...history], epoch, false, false)),
     });
     const run = makeRun(result.history, result.bestEpoch, result.stoppedEarly, true);
     await save(run);
+    status.end('finished');
     return { runDir, result, run };
+  } catch (err) {
+    status.end('interrupted', err instanceof Error ? err.name : 'error');
+    throw err;
   } finally {
     model.dispose();
   }
@@ -349,37 +363,69 @@ export class SupervisedRun {
 
   /** Scores a labelled source; returns the report. */
   async evaluateSource(source: BatchSource): Promise<ClassificationReport> {
+    const { truth, pred } = await this.score(source);
+    return classificationReport(this.info.classes, truth, pred);
+  }
+
+  /** True class, predicted class and the prediction's probability of every sample, in storage order. */
+  private async score(source: BatchSource): Promise<{ truth: number[]; pred: number[]; confidence: number[] }> {
     const k = this.info.classes.length;
     const truth: number[] = [];
     const pred: number[] = [];
+    const confidence: number[] = [];
     for await (const batch of source.batches(128)) {
       const probs = await predictProbabilities(this.model, batch.x, k);
       batch.x.dispose();
       truth.push(...batch.labels);
-      pred.push(...argmaxRows(probs, k));
+      const best = argmaxRows(probs, k);
+      best.forEach((p, i) => confidence.push(probs[i * k + p]!));
+      pred.push(...best);
     }
-    return classificationReport(this.info.classes, truth, pred);
+    return { truth, pred, confidence };
   }
 
-  /** Scores `<data>/test` (default: the test split of the data the run was trained on). */
-  async evaluate(dataDir?: string): Promise<ClassificationReport> {
+  /**
+   * Scores `<data>/test` (default: the test split of the data the run was trained on). Besides the
+   * report, keeps up to MAX_MISCLASSIFIED wrong predictions with what the viewer shows of them:
+   * the image as the model saw it, the text, or the file.
+   */
+  async evaluate(dataDir?: string): Promise<ClassificationReport & { misclassified: MisclassifiedExample[] }> {
     const testDir = join(dataDir ?? this.info.data, 'test');
     const { task, classes, preprocessing } = this.info;
+    const finish = async (source: BatchSource, describeSample: (i: number) => Promise<Partial<MisclassifiedExample>>) => {
+      const { truth, pred, confidence } = await this.score(source);
+      const misclassified: MisclassifiedExample[] = [];
+      for (const i of pickMisclassified(truth, pred, MAX_MISCLASSIFIED)) {
+        misclassified.push({ index: i, true: classes[truth[i]!]!, predicted: classes[pred[i]!]!, confidence: confidence[i]!, ...(await describeSample(i)) });
+      }
+      return { ...classificationReport(classes, truth, pred), misclassified };
+    };
     if (task === 'image') {
       const src = await listImageFolder(testDir, preprocessing.image);
       const remap = src.classes.map((c) => classes.indexOf(c));
       if (remap.some((i) => i < 0)) throw new InvalidConfigError(formatError('evaluate', `only the trained classes (${classes.join(', ')})`, `classes ${src.classes.join(', ')}`, 'evaluate on data with the same classes'));
       const labels = Int32Array.from(src.labels, (l) => remap[l]!);
-      return this.evaluateSource(new ImageFileSource(src.files, labels, classes, src.format, null));
+      const fmt = src.format;
+      return finish(new ImageFileSource(src.files, labels, classes, fmt, null), async (i) => {
+        const file = relative(testDir, src.files[i]!);
+        // Small inline pixels (what the model saw) keep evaluation.json self-contained; the viewer never reads the data folder.
+        if (fmt.width > MAX_INLINE_IMAGE_SIDE || fmt.height > MAX_INLINE_IMAGE_SIDE || (fmt.channels !== 1 && fmt.channels !== 3)) return { file };
+        const px = await decodeImage(src.files[i]!, fmt);
+        const bytes = Uint8Array.from(px, (v) => Math.round(Math.min(1, Math.max(0, v)) * 255));
+        return { file, image: { width: fmt.width, height: fmt.height, channels: fmt.channels, pixels: Buffer.from(bytes).toString('base64') } };
+      });
     }
     if (task === 'speech') {
       const set = await loadSpeechFolder(testDir, preprocessing.speech!.features, classes);
       const data = set.source.data as Float32Array;
       standardise(data, preprocessing.speech!.mean.length, preprocessing.speech!.mean, preprocessing.speech!.std);
-      return this.evaluateSource(set.source);
+      return finish(set.source, async () => ({}));
     }
     const set = await loadTextFolder(testDir, classes);
-    return this.evaluateSource(await this.sourceFor(set.texts, set.labels));
+    return finish(await this.sourceFor(set.texts, set.labels), async (i) => ({
+      file: relative(testDir, set.files[i]!),
+      text: set.texts[i]!.length > MAX_MISCLASSIFIED_TEXT ? set.texts[i]!.slice(0, MAX_MISCLASSIFIED_TEXT) : set.texts[i]!,
+    }));
   }
 
   /** Class probabilities of one input (a file path for image/speech, a text for text). */

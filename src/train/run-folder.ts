@@ -284,7 +284,7 @@ export function recoverRunFolder(dir: string, options: { holdsLock?: boolean } =
     rmSync(join(dir, n), { recursive: true, force: true });
     done.push(`npcforge: removed ${join(dir, n)} left by an interrupted update of best/`);
   }
-  for (const n of top.filter((x) => /^(config\.json|metrics\.jsonl)\.tmp-\d+$/.test(x) && ours(x))) {
+  for (const n of top.filter((x) => /^(config\.json|metrics\.jsonl|status\.json)\.tmp-\d+$/.test(x) && ours(x))) {
     rmSync(join(dir, n), { force: true });
     done.push(`npcforge: removed ${join(dir, n)} left by an interrupted rewrite (the file itself is intact)`);
   }

@@ -31,6 +31,7 @@ import { TensorBoardWriter } from './tensorboard.js';
 import { METRICS_CSV, MetricsCsv, metricsColumns, truncateMetricsCsv } from './metrics-csv.js';
 import { resolveSelfPlayConfig } from './selfplay/config.js';
 import { NO_FRAMES_MARKER } from '../replay/episodes/no-frames.js';
+import { RunStatusWriter } from './run-status.js';
 import { RUN_FORMAT, RUN_VERSION, createRunFolder, listCheckpoints, lockRunFolder, pruneCheckpoints, readRunFile, recoverRunFolder, runFolderName, writeFileAtomic, writeRunFile, type RunFile, type WriteAtomicOptions } from './run-folder.js';
 
 /** One line of metrics.jsonl. */
@@ -287,7 +288,10 @@ async function recordEvalEpisode(cfg: ResolvedRunConfig, dir: string, name: stri
     },
   });
   try {
-    await recordPolicyEpisode({ env, dir, name, seed: e.seed, meta, multiAgent, policy: (_obs, t) => ({ action: e.actions[t]!, info: e.annotations?.[t] }) });
+    // The observations the agent read go in too (~10 bytes per step for the bundled games): with the
+    // run exported, the viewer computes saliency maps of its evaluation episodes from them.
+    const observations = !multiAgent && env.observationSpace.type === 'Box';
+    await recordPolicyEpisode({ env, dir, name, seed: e.seed, meta, multiAgent, observations, policy: (_obs, t) => ({ action: e.actions[t]!, info: e.annotations?.[t] }) });
   } finally {
     env.close();
   }
@@ -352,6 +356,7 @@ async function trainLoaded({ options, now, runDir, cfg, resumeFrom, progress, wa
   const factory = getAgentFactory(cfg.agent);
   let agent: Agent | null = null;
   let vec: TrainEnvs | null = null;
+  let status: RunStatusWriter | null = null;
   try {
     const phases = options.phases;
     // The agent is built from a probe env's spaces: where the envs live is chosen with the agent at hand.
@@ -420,6 +425,9 @@ async function trainLoaded({ options, now, runDir, cfg, resumeFrom, progress, wa
       await selfplay?.start(agent);
       st = { step: 0, episodes: 0, evals: 0, lastEval: null, wallTime: 0, recentReturns: [], episodeReturns: new Array(K).fill(0), episodeLengths: new Array(K).fill(0), obs: [], envs: [], acc: { loss: 0, lossCount: 0, updates: 0 } };
     }
+    // Running from here on (a resume too); the viewer reads it to show running/finished/interrupted.
+    status = new RunStatusWriter(runDir);
+    status.start();
     // TensorBoard's copy of metrics.jsonl (a new file per process; a resume marks where it continues) and a CSV one.
     await source?.start();
     const tensorboard = new TensorBoardWriter(runDir, { resumedAt: resumeFrom ? st.step : undefined });
@@ -495,6 +503,7 @@ async function trainLoaded({ options, now, runDir, cfg, resumeFrom, progress, wa
       writeRunFile('metrics', `append step ${st.step} to ${JSON.stringify(metricsPath)}`, () => appendFileSync(metricsPath, JSON.stringify(line) + '\n'));
       tensorboard.scalars(line.step, now() / 1000, line as unknown as Record<string, unknown>);
       csv.append(line as unknown as Record<string, unknown>);
+      status!.beat();
       if (line.loss !== null) lastLoss = line.loss;
       progress.line({ step: st.step, total: run.steps, meanReturn: line.mean_return_100, evalReturn: st.lastEval, loss: line.loss, stepsPerSec: line.env_steps_per_s });
       st.acc = { loss: 0, lossCount: 0, updates: 0, ...(boxActions ? { clipped: 0 } : {}) };
@@ -675,12 +684,16 @@ async function trainLoaded({ options, now, runDir, cfg, resumeFrom, progress, wa
     if (interrupted && checkpointStep !== st.step) await checkpoint();
     await source?.close(!interrupted);
     const experience = source ? await source.stats() : undefined;
+    status.end(interrupted ? 'interrupted' : 'finished', interrupted ? 'stop requested' : null);
     progress.notice(
       interrupted
         ? `npcforge: interrupted at step ${st.step}; checkpoint ${lastCheckpoint}; continue with --resume ${runDir}`
         : `npcforge: ${stoppedEarly ? `eval return reached stopAtEval ${formatNumber(run.stopAtEval)}; stopped` : 'done'} at step ${st.step}; eval return ${formatNumber(st.lastEval)} (best ${formatNumber(st.bestEval)}); run ${runDir}`,
     );
     return { runDir, step: st.step, interrupted, lastEval: lastEvalSummary, bestEval: st.bestEval ?? null, stoppedEarly, checkpoint: lastCheckpoint, ...(experience ? { experience } : {}) };
+  } catch (err) {
+    status?.end('interrupted', err instanceof Error ? err.name : 'error');
+    throw err;
   } finally {
     // Closes the source's connections when training ended with an error (a no-op after the close above).
     await options.experience?.close(false).catch(() => undefined);

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { PortInUseError } from '../../src/errors.js';
+import { runCli } from '../helpers/run-cli.js';
 import { startViewerServer } from '../../src/render/server.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'npcforge-view-cli-'));
@@ -26,5 +27,12 @@ describe('npcforge view', () => {
       err.mockRestore();
       blocker.close();
     }
+  });
+
+  it('--help says what a path may be: runs, a run, a folder of .npcep files, one .npcep file', async () => {
+    const r = await runCli(['view', '--help']);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/^Usage: npcforge view \[options\] \[path\]/);
+    for (const line of ['a folder of runs', 'a run folder', 'a folder of .npcep', 'a .npcep file', '--out <dir>']) expect(r.out).toContain(line);
   });
 });

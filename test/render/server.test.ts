@@ -41,6 +41,14 @@ beforeAll(async () => {
   // Symlinks that lead out of the served folder: a whole run and a single episode file.
   symlinkSync(outside, join(root, 'escape'));
   symlinkSync(join(outside, 'episodes', 'secret.npcep'), join(root, 'run-a', 'episodes', 'linked.npcep'));
+  // An exported policy bundle: its .json and .bin files are served, nothing else in the folder.
+  mkdirSync(join(root, 'run-a', 'policy'));
+  writeFileSync(join(root, 'run-a', 'policy', 'policy.json'), '{"format":"npcforge-policy"}');
+  writeFileSync(join(root, 'run-a', 'policy', 'weights.bin'), Buffer.from([9, 8, 7]));
+  writeFileSync(join(root, 'run-a', 'policy', 'policy.onnx'), 'onnx');
+  mkdirSync(join(outside, 'policy'));
+  writeFileSync(join(outside, 'policy', 'policy.json'), SECRET);
+  symlinkSync(join(outside, 'policy', 'policy.json'), join(root, 'run-a', 'policy', 'linked.json'));
   mkdirSync(assets);
   writeFileSync(join(assets, 'index.html'), '<!doctype html><title>viewer</title>');
   writeFileSync(join(assets, 'app.js'), 'console.log(1)');
@@ -72,7 +80,7 @@ describe('viewer server', () => {
 
   it('lists runs and episodes under the root only', async () => {
     const runs = JSON.parse((await get('/api/runs')).body) as Array<{ name: string; episodes: number; metrics: boolean }>;
-    expect(runs).toEqual([{ name: 'run-a', episodes: 1, metrics: true, drawable: true }]);
+    expect(runs).toEqual([{ name: 'run-a', kind: 'rl', episodes: 1, metrics: true, drawable: true }]);
     const eps = JSON.parse((await get('/api/runs/run-a/episodes')).body) as Array<{ name: string }>;
     expect(eps.map((e) => e.name)).toEqual(['ep1']);
     const ep = await get('/api/runs/run-a/episodes/ep1');
@@ -80,6 +88,17 @@ describe('viewer server', () => {
     expect(ep.type).toBe('application/octet-stream');
     expect(Array.from(Buffer.from(ep.body, 'latin1'))).toEqual([1, 2, 3, 4]);
     expect((await get('/api/runs/run-a/metrics')).body).toContain('mean_return');
+  });
+
+  it("serves the .json and .bin files of a run's exported policy bundle", async () => {
+    const p = await get('/api/runs/run-a/policy/policy.json');
+    expect(p.status).toBe(200);
+    expect(p.type).toMatch(/application\/json/);
+    expect(p.body).toBe('{"format":"npcforge-policy"}');
+    const w = await get('/api/runs/run-a/policy/weights.bin');
+    expect(w.type).toBe('application/octet-stream');
+    expect(Array.from(Buffer.from(w.body, 'latin1'))).toEqual([9, 8, 7]);
+    expect((await get('/api/runs/run-a/policy/model.json')).status).toBe(404);
   });
 
   const attacks = [
@@ -115,6 +134,13 @@ describe('viewer server', () => {
     '/api/',
     '/runs/run-a/episodes/ep1.npcep',
     '/api/runs/%00/metrics',
+    '/api/runs/run-a/policy/policy.onnx',
+    '/api/runs/run-a/policy/linked.json',
+    '/api/runs/escape/policy/policy.json',
+    '/api/runs/run-a/policy/..%2fconfig.json',
+    '/api/runs/run-a/policy/%2e%2e',
+    '/api/runs/run-a/policy',
+    '/api/runs/run-a/policy/sub/policy.json',
     '/api/runs/%/metrics',
   ];
 
@@ -185,7 +211,7 @@ describe('runs listing cache', () => {
     const listing = new RunsListing(big);
     const first = await listing.list();
     expect(first).toHaveLength(200);
-    expect(first[3]).toEqual({ name: 'run-003', episodes: 5, metrics: false, drawable: true });
+    expect(first[3]).toEqual({ name: 'run-003', kind: 'rl', episodes: 5, metrics: false, drawable: true });
     expect(listing.scans).toBe(200);
     expect(await listing.list()).toEqual(first);
     expect(listing.scans).toBe(200);

@@ -145,6 +145,8 @@ describe('image CNN', () => {
     const before = tf.memory().numTensors;
     await fitTask({ task: 'image', data: join(root, 'mnist'), out: join(root, 'leak'), epochs: 1, limitPerClass: 5, image: { height: 8, width: 8 }, network: { blockFilters: [4], denseUnits: [8] }, progress: null });
     expect(tf.memory().numTensors).toBe(before);
+    // The viewer's running/finished/interrupted (train writes the same file).
+    expect(JSON.parse(await readFile(join(root, 'leak', 'status.json'), 'utf8'))).toMatchObject({ format: 'npcforge-run-status', state: 'finished', pid: process.pid });
     const err: string[] = [];
     const write = process.stderr.write.bind(process.stderr);
     process.stderr.write = ((s: string) => (err.push(String(s)), true)) as typeof process.stderr.write;

@@ -149,10 +149,12 @@ describe('recoverRunFolder', () => {
   it('removes stray temp files of atomic rewrites and touches nothing in a run locked by a live process', () => {
     writeFileSync(join(dir, 'metrics.jsonl'), '{"step":50}\n');
     writeFileSync(join(dir, `metrics.jsonl.tmp-${deadPid()}`), '');
+    // status.json (the viewer's running/finished/interrupted) is rewritten the same way.
+    writeFileSync(join(dir, `status.json.tmp-${deadPid()}`), '');
     writeFileSync(join(dir, LOCK_FILE), `${process.ppid}\n`);
     expect(recoverRunFolder(dir)).toEqual([]);
     rmSync(join(dir, LOCK_FILE));
-    expect(recoverRunFolder(dir)).toHaveLength(1);
+    expect(recoverRunFolder(dir)).toHaveLength(2);
     expect(readdirSync(dir)).toEqual(['metrics.jsonl']);
   });
 });

@@ -30,6 +30,8 @@ interface RecordFlags {
   seed: string;
   maxSteps?: string;
   keyframeInterval: string;
+  /** false with --no-observations. */
+  observations: boolean;
   import: string[];
 }
 
@@ -56,7 +58,7 @@ function parsePolicy(spec: string, actionNames: string[], sample: () => EpisodeA
 async function recordRunPolicy(
   game: string,
   runDir: string,
-  o: { episodes: number; seed: number; checkpoint?: number; keyframeInterval: number | 'auto'; makeOptions: Record<string, unknown>; out?: string },
+  o: { episodes: number; seed: number; checkpoint?: number; keyframeInterval: number | 'auto'; makeOptions: Record<string, unknown>; out?: string; observations: boolean },
 ): Promise<void> {
   const { agent, run, step } = await loadRunAgent(runDir, o.checkpoint);
   try {
@@ -75,6 +77,8 @@ async function recordRunPolicy(
           name: episodeName({ source: `record-step${step}`, seed: o.seed + e, index: e }),
           seed: o.seed + e,
           keyframeInterval: o.keyframeInterval,
+          // The network's own input, for the viewer's saliency overlay (multi-agent games have no Box space per seat to store).
+          observations: o.observations && env.observationSpace.type === 'Box',
           meta: { run: basename(runDir), agentStep: step, episode: e },
           policy: async (obs) => {
             const res = await agent.act(obs, { numEnvs: 1, mode: 'eval', rng, withValues: true, ...(agent.recurrent ? { episodeStarts: starts } : {}) }, state);
@@ -125,6 +129,7 @@ export function registerRecord(program: Command): void {
     .option('--seed <s>', 'reset seed of the first episode; episode i uses seed + i', '0')
     .option('--max-steps <n>', 'cap episodes at this many steps (TimeLimit)')
     .option('--keyframe-interval <k>', "frames per chunk (a seek decodes at most k frames), or 'auto'", 'auto')
+    .option('--no-observations', 'with --policy <run>: do not store the observation of every frame (stored by default: the viewer computes saliency maps from them)')
     .option(IMPORT_FLAG, IMPORT_HELP, collectImport, [])
     .action(async (game: string, flags: RecordFlags) => {
       const episodes = parseIntFlag('episodes', flags.episodes, 1);
@@ -137,7 +142,7 @@ export function registerRecord(program: Command): void {
       if (isRun) imports.push(...(await importRunModules(flags.policy)));
       requireGame(game, imports);
       if (isRun) {
-        await recordRunPolicy(game, flags.policy, { episodes, seed, checkpoint: flags.checkpoint, keyframeInterval, makeOptions, out: flags.out });
+        await recordRunPolicy(game, flags.policy, { episodes, seed, checkpoint: flags.checkpoint, keyframeInterval, makeOptions, out: flags.out, observations: flags.observations });
         return;
       }
       if (flags.checkpoint !== undefined) throw new InvalidConfigError(formatError('npcforge record', '--checkpoint only with --policy <run folder>', `--policy ${describe(flags.policy)}`, 'drop --checkpoint, or pass the folder of a run made by `npcforge train`'));

@@ -1,7 +1,8 @@
 /**
  * The replay viewer app (browser). Lists runs and episodes from the server's JSON API, plays an
  * episode with Pixi (one texture updated from the decoded RGB frame, nearest-neighbour integer
- * scaling), shows the agent overlays and the run's learning curve. Deep link: #<run>/<episode>/<step>.
+ * scaling), shows the agent overlays and the learning curves of one or several runs (curves.ts),
+ * refreshed while runs train. Deep links: #<run>/<episode>/<step>, #compare/<metric>/<run,run,...>.
  */
 import { Application, BufferImageSource, Sprite, Texture } from 'pixi.js';
 import { readEpisode, type RecordedEpisode } from '../../replay/episodes/reader.js';
@@ -10,12 +11,23 @@ import { NO_FRAMES_LINE } from '../../replay/episodes/no-frames.js';
 import { actionNamesByPart } from '../../envs/actions.js';
 import { $, el, fmt } from './dom.js';
 import { enc, fetchBounded, getJson } from './net.js';
-import { loadMetrics } from './curves.js';
+import { showSupervised, supervisedStatus, type SupervisedStatus } from './supervised.js';
+import { episodeMeta, renderEmptyState, type EpisodeListRow, type SourceInfo } from './lists.js';
+import type { SaliencyHost, SaliencyPanel, SaliencyRequest, SaliencyState } from './saliency-host.js';
+import { CurvePanel, type CurveRunInfo, type CurvesStatus } from './curves.js';
+import { filterRuns, renderRunFilters, runRowExtras, seedsOf, type RunFilter } from './run-filters.js';
 
 const SPEEDS = [0.25, 0.5, 1, 2, 4, 8];
 /** Steps per second at speed 1x. */
 const BASE_RATE = 15;
 const MAX_STAGE = { width: 640, height: 480 };
+/**
+ * Live refresh: the run list (with each run's status) and the new bytes of the plotted metrics are
+ * polled at this interval (ms) while the tab is visible. Polling rather than server-sent events: the
+ * server stays stateless and watches no files (fs.watch misses writes on network file systems), and
+ * a poll costs one cached listing plus one Range request per plotted run (416 when nothing is new).
+ */
+const POLL_MS = 2000;
 
 /** How the actions of the open episode are shown (computed once per episode). */
 type ActionView =
@@ -80,9 +92,13 @@ interface Current {
 }
 
 const state = {
-  runs: [] as Array<{ name: string; episodes: number; metrics: boolean; drawable?: boolean }>,
+  source: null as SourceInfo | null,
+  runs: [] as Array<CurveRunInfo & { kind?: 'rl' | 'supervised' | 'episodes'; episodes: number; drawable?: boolean }>,
+  filter: { game: '', agent: '' } as RunFilter,
   run: '' as string,
-  episodes: [] as Array<{ name: string; bytes: number }>,
+  episodes: [] as EpisodeListRow[],
+  /** Which page the main area shows. */
+  view: 'player' as 'player' | 'supervised' | 'empty',
   current: null as Current | null,
   step: 0,
   playing: false,
@@ -94,11 +110,21 @@ const state = {
 };
 
 let app: Application;
+let curves: CurvePanel;
 
 function showError(message: string | null): void {
   const el = $('error');
   el.hidden = message === null;
   el.textContent = message ?? '';
+}
+
+/** Shows one page of the main area: the episode player (with the run's curve), a supervised run, or the empty state. */
+function showView(view: 'player' | 'supervised' | 'empty'): void {
+  state.view = view;
+  $('rl-view').hidden = view !== 'player';
+  $('supervised').hidden = view !== 'supervised';
+  $('empty').hidden = view !== 'empty';
+  $('episodes-panel').hidden = view === 'supervised';
 }
 
 function parseHash(): { run: string; episode: string; step: number } | null {
@@ -114,13 +140,40 @@ function parseHash(): { run: string; episode: string; step: number } | null {
 function writeHash(): void {
   const c = state.current;
   if (!c) return;
-  history.replaceState(null, '', `#${enc(c.run)}/${enc(c.episode)}/${state.step}`);
+  history.replaceState(null, '', `#${enc(c.run)}/${enc(c.episode)}/${state.step}${saliencyLink ? `/${saliencyLink}` : ''}`);
+}
+
+// Saliency: the panel is its own bundle (it carries TensorFlow.js), loaded when first switched on.
+/** Deep-link segment of the saliency panel (`saliency-<method>-<output>`), '' when off. */
+let saliencyLink = '';
+const frameListeners: Array<() => void> = [];
+let saliencyPanel: Promise<SaliencyPanel> | null = null;
+
+function loadSaliency(): Promise<SaliencyPanel> {
+  saliencyPanel ??= (async () => {
+    // A URL, not a module path: the page's bundle must not pull the panel (and tfjs) in.
+    const mod = (await import(/* @vite-ignore */ new URL('saliency.js', document.baseURI).href)) as { attach(host: SaliencyHost): Promise<SaliencyPanel> };
+    return mod.attach({
+      shown: () => {
+        const c = state.current;
+        return c ? { run: c.run, episode: c.episode, ep: c.ep, step: state.step, scale: c.scale } : null;
+      },
+      onFrame: (listener) => frameListeners.push(listener),
+      stage: $('stage'),
+      setLink: (segment) => {
+        saliencyLink = segment;
+        if (!state.playing) writeHash();
+      },
+    });
+  })();
+  return saliencyPanel;
 }
 
 function renderRuns(): void {
+  renderRunFilters(state.runs, state.filter, () => renderRuns());
   const ul = $('runs');
   ul.replaceChildren(
-    ...state.runs.map((r) => {
+    ...filterRuns(state.runs, state.filter).map((r) => {
       const li = document.createElement('li');
       const a = document.createElement('a');
       a.href = `#${enc(r.name)}`;
@@ -132,8 +185,15 @@ function renderRuns(): void {
       });
       const meta = document.createElement('div');
       meta.className = 'meta';
-      meta.textContent = r.drawable === false ? `${NO_FRAMES_LINE}${r.metrics ? ', metrics' : ''}` : `${r.episodes} episode${r.episodes === 1 ? '' : 's'}${r.metrics ? ', metrics' : ''}`;
+      meta.textContent =
+        r.kind === 'supervised'
+          ? `supervised (fit)${r.metrics ? ', metrics' : ''}`
+          : r.drawable === false
+            ? `${NO_FRAMES_LINE}${r.metrics ? ', metrics' : ''}`
+            : `${r.episodes} episode${r.episodes === 1 ? '' : 's'}${r.metrics ? ', metrics' : ''}`;
+      if (r.kind === 'supervised') li.classList.add('supervised');
       li.append(a, meta);
+      runRowExtras(li, r, curves.checked.has(r.name), (on) => curves.toggle(r.name, on));
       return li;
     }),
   );
@@ -149,8 +209,8 @@ function renderEpisodes(): void {
       a.textContent = e.name;
       a.className = state.current && state.current.run === state.run && state.current.episode === e.name ? 'active' : '';
       const meta = document.createElement('div');
-      meta.className = 'meta';
-      meta.textContent = `${(e.bytes / 1024).toFixed(1)} KB`;
+      meta.className = e.error ? 'meta ep-error' : 'meta';
+      meta.textContent = episodeMeta(e);
       li.append(a, meta);
       return li;
     }),
@@ -158,9 +218,23 @@ function renderEpisodes(): void {
 }
 
 async function selectRun(run: string): Promise<void> {
-  if (state.run === run && state.episodes.length) return;
+  if (state.run === run && (state.episodes.length || state.view === 'supervised')) return;
+  const previous = state.run;
   state.run = run;
   renderRuns();
+  // A listing error of the run left behind is not this run's.
+  if (previous !== run) showError(null);
+  if (state.runs.find((r) => r.name === run)?.kind === 'supervised') {
+    state.episodes = [];
+    renderEpisodes();
+    unloadEpisode();
+    showView('supervised');
+    await showSupervised(run);
+    return;
+  }
+  showView('player');
+  // A folder of episodes or one file has no learning curve to show.
+  $('curve').hidden = state.runs.find((r) => r.name === run)?.kind === 'episodes';
   try {
     state.episodes = await getJson(`api/runs/${enc(run)}/episodes`);
   } catch (err) {
@@ -168,7 +242,48 @@ async function selectRun(run: string): Promise<void> {
     showError(`Could not list the episodes of ${run}: ${(err as Error).message}`);
   }
   renderEpisodes();
-  void loadMetrics(run, state.runs.find((r) => r.name === run)?.metrics === true, () => state.run);
+  curves.setFocus(run);
+}
+
+/** The compare deep link of the runs plotted, when runs are ticked (else the episode link stays). */
+function writeCompareHash(): void {
+  if (!curves.checked.size || !curves.currentMetric) return;
+  history.replaceState(null, '', `#compare/${enc(curves.currentMetric)}/${[...curves.checked].map(enc).join(',')}`);
+}
+
+/** One live refresh: the run list and statuses, the selected run's new episodes, the plotted runs' new metrics. */
+async function poll(): Promise<void> {
+  let runs: typeof state.runs;
+  try {
+    runs = await getJson('api/runs');
+  } catch {
+    return;
+  }
+  const before = new Map(state.runs.map((r) => [r.name, JSON.stringify(r)]));
+  const changed = runs.length !== state.runs.length || runs.some((r) => before.get(r.name) !== JSON.stringify(r));
+  const episodesBefore = state.runs.find((r) => r.name === state.run)?.episodes;
+  state.runs = runs;
+  curves.setRunInfo(runs);
+  if (changed) renderRuns();
+  const now = runs.find((r) => r.name === state.run);
+  if (now && now.episodes !== episodesBefore) {
+    try {
+      state.episodes = await getJson(`api/runs/${enc(state.run)}/episodes`);
+      renderEpisodes();
+    } catch {
+      // The next poll tries again.
+    }
+  }
+  await curves.refresh();
+}
+
+function startPolling(): void {
+  let busy = false;
+  setInterval(() => {
+    if (busy || document.hidden) return;
+    busy = true;
+    void poll().finally(() => (busy = false));
+  }, POLL_MS);
 }
 
 /** Loads an episode; a bad file shows its error and leaves the rest of the page working. */
@@ -188,6 +303,7 @@ async function openEpisode(run: string, episode: string, step: number): Promise<
     ep = readEpisode(bytes, { source: `${episode}.npcep` });
   } catch (err) {
     if (token !== state.loadToken) return;
+    // The canvas is cleared too: the frame of the episode shown before must not pass for this one's.
     unloadEpisode();
     $('title').textContent = `${run} / ${episode}`;
     showError(`Could not open episode "${episode}" of run "${run}": ${(err as Error).message}`);
@@ -220,11 +336,19 @@ async function openEpisode(run: string, episode: string, step: number): Promise<
 function unloadEpisode(): void {
   const c = state.current;
   if (!c) return;
+  // Not setPlaying(false): that writes the hash of the episode going away.
+  state.playing = false;
+  app.ticker.stop();
+  $('btn-play').textContent = 'play';
   app.stage.removeChild(c.sprite);
   c.sprite.destroy({ texture: true, textureSource: true });
   state.current = null;
   state.step = 0;
+  // Draw the empty stage: the canvas keeps its last picture otherwise (preserveDrawingBuffer).
+  app.render();
+  $<HTMLInputElement>('scrub').max = '0';
   updateOverlay();
+  for (const f of frameListeners) f();
 }
 
 /** Shows frame k (clamped) and refreshes overlays; returns the frame shown. */
@@ -240,6 +364,7 @@ function seek(k: number): number {
   app.render();
   state.lastSeek = { decodeMs: t1 - t0, drawMs: performance.now() - t1 };
   updateOverlay();
+  for (const f of frameListeners) f();
   if (!state.playing) writeHash();
   return step;
 }
@@ -436,9 +561,25 @@ function tick(deltaMs: number): void {
 }
 
 async function route(): Promise<void> {
+  if (state.view === 'empty') return;
+  const compare = /^#compare\/([^/]*)\/(.+)$/.exec(location.hash);
+  if (compare) {
+    try {
+      const runs = compare[2]!.split(',').map(decodeURIComponent).filter((r) => state.runs.some((x) => x.name === r));
+      curves.compare(runs, decodeURIComponent(compare[1]!) || undefined);
+      if (runs[0] && state.run !== runs[0]) await selectRun(runs[0]);
+      renderRuns();
+    } catch {
+      showError('Could not read the compare link: expected #compare/<metric>/<run,run,...>');
+    }
+    return;
+  }
   const h = parseHash();
-  if (h) await openEpisode(h.run, h.episode, h.step);
-  else {
+  const extra = location.hash.replace(/^#/, '').split('/')[3] ?? '';
+  if (h) {
+    await openEpisode(h.run, h.episode, h.step);
+    if (extra.startsWith('saliency-') && extra !== saliencyLink) await (await loadSaliency()).fromLink(extra);
+  } else {
     const run = decodeURIComponent(location.hash.replace(/^#/, '').split('/')[0] ?? '');
     if (run) await selectRun(run);
   }
@@ -488,6 +629,8 @@ function bindControls(): void {
     e.preventDefault();
   });
   window.addEventListener('hashchange', () => void route());
+  // The panel binds its own controls once loaded; this first switch-on loads it.
+  $<HTMLInputElement>('sal-on').addEventListener('change', () => void loadSaliency().then((p) => p.request({ enabled: $<HTMLInputElement>('sal-on').checked })), { once: true });
 }
 
 /** Hooks for tests and automation (the browser tests drive the page through it). */
@@ -496,7 +639,34 @@ export interface ViewerHandle {
   status(): { run: string; episode: string; step: number; frameCount: number; playing: boolean; scale: number; speed: number; lastSeek: { decodeMs: number; drawMs: number } } | null;
   /** Blocks until the GPU has finished drawing (gl.finish): lets a benchmark time a seek end to end. */
   finish(): void;
+  /** The page shown (`player`, `supervised`, `empty`), the selected run and the error banner's text (null when hidden). */
+  page(): { view: 'player' | 'supervised' | 'empty'; run: string; error: string | null };
+  /** What the supervised run page shows (null before one is loaded). */
+  supervised(): SupervisedStatus | null;
+  /** Loads the saliency panel when needed, applies `request` and resolves with its state once the map (or the reason there is none) is shown. */
+  saliency(request?: SaliencyRequest): Promise<SaliencyState>;
   ready: Promise<void>;
+  /** The learning-curve panel: runs shown, points, skipped values, band and legend. */
+  curves(): CurvesStatus;
+  /** Runs one live refresh now (the page also polls every POLL_MS). */
+  poll(): Promise<void>;
+}
+
+/** How often the empty state looks for a first run (ms). */
+const EMPTY_POLL_MS = 2000;
+
+/** While the empty state shows, looks for runs now and then and starts over once there is one (a training just begun). */
+function waitForRuns(): void {
+  const timer = setInterval(() => {
+    getJson<unknown[]>('api/runs').then(
+      (runs) => {
+        if (runs.length === 0) return;
+        clearInterval(timer);
+        location.reload();
+      },
+      () => undefined,
+    );
+  }, EMPTY_POLL_MS);
 }
 
 async function start(): Promise<void> {
@@ -506,15 +676,41 @@ async function start(): Promise<void> {
   app.ticker.add((t) => tick(t.deltaMS));
   bindControls();
   try {
+    state.source = await getJson<SourceInfo>('api/source');
     state.runs = await getJson('api/runs');
   } catch (err) {
     showError(`Could not list runs: ${(err as Error).message}`);
   }
+  curves.setRunInfo(state.runs);
   renderRuns();
-  if (!location.hash && state.runs.length) await selectRun(state.runs[0]!.name);
+  $('btn-all-seeds').addEventListener('click', () => {
+    const seeds = seedsOf(state.runs, state.run);
+    if (seeds.length) curves.compare(seeds);
+    renderRuns();
+  });
+  $('btn-only-run').addEventListener('click', () => {
+    curves.compare([]);
+    renderRuns();
+  });
+  if (state.source && state.runs.length === 0) {
+    renderEmptyState($('empty'), state.source);
+    showView('empty');
+    waitForRuns();
+    return;
+  }
+  if (!location.hash && state.runs.length) {
+    await selectRun(state.runs[0]!.name);
+    // `view <file.npcep>`: the one episode opens at once.
+    if (state.source?.kind === 'episode' && state.episodes.length === 1) {
+      location.hash = `#${enc(state.run)}/${enc(state.episodes[0]!.name)}/0`;
+      return;
+    }
+  }
   await route();
+  startPolling();
 }
 
+curves = new CurvePanel(() => writeCompareHash());
 const ready = start().catch((err: unknown) => showError(`The viewer failed to start: ${(err as Error).message}`));
 const handle: ViewerHandle = {
   seek,
@@ -523,6 +719,11 @@ const handle: ViewerHandle = {
     return c ? { run: c.run, episode: c.episode, step: state.step, frameCount: c.ep.frameCount, playing: state.playing, scale: c.scale, speed: SPEEDS[state.speedIndex]!, lastSeek: { ...state.lastSeek } } : null;
   },
   finish: () => (app.renderer as unknown as { gl?: WebGLRenderingContext }).gl?.finish(),
+  page: () => ({ view: state.view, run: state.run, error: $('error').hidden ? null : $('error').textContent }),
+  supervised: () => (state.view === 'supervised' ? supervisedStatus() : null),
+  saliency: async (request = {}) => (await loadSaliency()).request(request),
   ready: ready.then(() => undefined),
+  curves: () => curves.status(),
+  poll,
 };
 (window as unknown as { npcforgeViewer: ViewerHandle }).npcforgeViewer = handle;

@@ -44,9 +44,10 @@ import {
   type StepAnnotation,
   type StepBlock,
 } from './format.js';
+import { encodeObservationPlanes, observationToBytes, observationsOf, observationsProblem, type EpisodeObservations } from './observations.js';
 
 /** Everything known when an episode starts (the header minus what the encoder fills in). */
-export type EpisodeStart = Omit<EpisodeHeader, 'format' | 'version' | 'kind' | 'frameWidth' | 'frameHeight' | 'keyframeInterval' | 'meta' | 'createdAt'> & {
+export type EpisodeStart = Omit<EpisodeHeader, 'format' | 'version' | 'kind' | 'frameWidth' | 'frameHeight' | 'keyframeInterval' | 'meta' | 'createdAt' | 'observations'> & {
   meta?: Record<string, unknown>;
   /** Defaults to now. */
   createdAt?: string;
@@ -67,6 +68,8 @@ export interface RecordedStep {
   /** The frame rendered after the step. */
   frame: RgbFrame;
   annotation?: StepAnnotation;
+  /** The observation returned by the step: required when `begin` was given one, else ignored. */
+  obs?: ArrayLike<number>;
 }
 
 /**
@@ -134,6 +137,9 @@ export class EpisodeEncoder {
   private agents: EpisodeAgent[] | null = null;
   private primary = 0;
   private live: boolean[] = [];
+  /** With observations: their layout, and the stored bytes of each buffered frame's observation. */
+  private observations: EpisodeObservations | null = null;
+  private obsRows: Uint8Array[] = [];
 
   constructor(options: EpisodeEncoderOptions) {
     const { keyframeInterval = 'auto', compressionLevel = DEFAULT_COMPRESSION_LEVEL, onRecord } = options;
@@ -147,8 +153,12 @@ export class EpisodeEncoder {
     this.onRecord = onRecord;
   }
 
-  /** Writes the header; `firstFrame` is the frame rendered right after reset. */
-  begin(start: EpisodeStart, firstFrame: RgbFrame): void {
+  /**
+   * Writes the header; `firstFrame` is the frame rendered right after reset. With `firstObs` (the
+   * observation reset returned) the episode also stores every frame's observation, and every
+   * `step` must then pass its `obs` (single-agent episodes with a Box observation space).
+   */
+  begin(start: EpisodeStart, firstFrame: RgbFrame, firstObs?: ArrayLike<number>): void {
     if (this.state !== 'fresh') throw new ResetNeededError(formatError('EpisodeEncoder.begin', 'a fresh encoder', `an encoder that is ${this.state}`, 'make one encoder per episode'));
     const { width, height } = firstFrame;
     if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1 || frameSizeProblem(width, height)) {
@@ -180,6 +190,12 @@ export class EpisodeEncoder {
       throw new InvalidConfigError(formatError('EpisodeEncoder.begin', `keyframeInterval x width x height x 3 <= ${MAX_CHUNK_FRAME_BYTES} (frame bytes per chunk)`, `${this.K} x ${width}x${height}`, "use keyframeInterval 'auto' or a smaller one"));
     }
     this.nActions = start.actionNames.length;
+    if (firstObs !== undefined) {
+      const o = start.agents ? 'a single-agent episode (multi-agent episodes store no observations)' : observationsOf(firstObs, start.observationSpace);
+      const problem = typeof o === 'string' ? o : observationsProblem(o, this.K);
+      if (problem) throw new InvalidConfigError(formatError('EpisodeEncoder.begin', problem, describe(firstObs), 'record without observations (they are only needed for saliency)'));
+      this.observations = o as EpisodeObservations;
+    }
     const header: EpisodeHeader = {
       format: EPISODE_FORMAT,
       version: this.agents ? MULTI_AGENT_EPISODE_VERSION : layout.kind === 'discrete' ? DISCRETE_EPISODE_VERSION : EPISODE_VERSION,
@@ -198,9 +214,11 @@ export class EpisodeEncoder {
       meta: start.meta ?? {},
       createdAt: start.createdAt ?? new Date().toISOString(),
       ...(this.agents ? { agents: this.agents, learner: start.learner ?? null } : {}),
+      ...(this.observations ? { observations: this.observations } : {}),
     };
     this.state = 'open';
     this.pushFrame(firstFrame);
+    if (this.observations) this.pushObs(firstObs!, 'EpisodeEncoder.begin');
     this.onRecord(packr.pack(header));
   }
 
@@ -213,6 +231,7 @@ export class EpisodeEncoder {
     if (s.annotation) this.checkAnnotation(s.annotation);
     const maxSteps = Math.min(MAX_EPISODE_STEPS, MAX_CHUNKS * this.K - 1);
     if (this.stepCount >= maxSteps) throw new InvalidConfigError(formatError('EpisodeEncoder.step', `at most ${maxSteps} steps per episode (${MAX_EPISODE_STEPS} steps, ${MAX_CHUNKS} chunks of ${this.K})`, 'one more', 'end the episode (a time limit) before it reaches the format limit, or record with a larger keyframeInterval'));
+    if (this.observations) this.pushObs(s.obs, 'EpisodeEncoder.step');
     this.pushFrame(s.frame);
     const flags = (s.terminated ? 1 : 0) | (s.truncated ? 2 : 0);
     this.steps.push({ action, reward: s.reward, flags, annotation: s.annotation });
@@ -308,6 +327,16 @@ export class EpisodeEncoder {
     this.frameCount++;
   }
 
+  /** Buffers the stored bytes of one frame's observation (a copy: the env may reuse its array). */
+  private pushObs(obs: ArrayLike<number> | undefined, where: string): void {
+    const o = this.observations!;
+    const n = o.shape.reduce((a, b) => a * b, 1);
+    if (typeof obs !== 'object' || obs === null || obs.length !== n) {
+      throw new SpaceMismatchError(formatError(where, `an observation of ${n} values (the episode stores observations)`, describe(obs), 'pass the obs the env returned with every step'));
+    }
+    this.obsRows.push(observationToBytes(obs, o));
+  }
+
   /** The step's action as stored (a copy of a row), or a named error when it does not fit the action space. */
   private checkAction(a: EpisodeAction): number | Int32Array | Float32Array {
     const L = this.layout;
@@ -368,6 +397,12 @@ export class EpisodeEncoder {
       stepData,
       crc: crc32(frameData, stepData),
     };
+    if (this.observations) {
+      const obsData = deflateSync(encodeObservationPlanes(this.obsRows.slice(0, nFrames)), { level: this.level });
+      chunk.obsData = obsData;
+      chunk.obsCrc = crc32(obsData);
+      this.obsRows = this.obsRows.slice(nFrames);
+    }
     this.onRecord(packr.pack(chunk));
     this.chunkIndex++;
     this.frames = this.frames.slice(nFrames);

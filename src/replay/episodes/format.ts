@@ -7,6 +7,7 @@ import { Inflate } from 'fflate';
 import type { SpaceJSON } from '../../envs/spaces.js';
 import type { EnvSnapshot } from '../../envs/env.js';
 import { MAX_FRAME_PIXELS, MAX_FRAME_SIDE } from '../../envs/frame-limits.js';
+import type { EpisodeObservations } from './observations.js';
 
 export { MAX_FRAME_PIXELS, MAX_FRAME_SIDE };
 
@@ -306,6 +307,11 @@ export interface EpisodeHeader {
   agents?: EpisodeAgent[];
   /** Version 3 only: the agent that was being trained or evaluated, or null when none was. */
   learner?: string | null;
+  /**
+   * Present when every chunk also stores the observation of each of its frames (`obsData`), for
+   * saliency: their dtype and shape (see observations.ts). Older readers ignore it.
+   */
+  observations?: EpisodeObservations;
 }
 
 /** How the frames of a chunk are stored. */
@@ -329,6 +335,10 @@ export interface EpisodeChunk {
   stepData: Uint8Array;
   /** CRC-32 of frameData followed by stepData. */
   crc: number;
+  /** With header `observations`: the deflated observations of the chunk's frames (see observations.ts). */
+  obsData?: Uint8Array;
+  /** CRC-32 of obsData. */
+  obsCrc?: number;
 }
 
 /** Last record of a complete file. */

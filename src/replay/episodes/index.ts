@@ -7,3 +7,4 @@ export { RecordEpisode, type RecordEpisodeOptions, type RecordedFile } from './r
 export { verifyEpisode, ReplayMismatchError, type VerifyResult } from './verify.js';
 export { recordPolicyEpisode, annotationFromInfo, type PolicyDecision, type RecordingPolicy, type RecordPolicyEpisodeOptions } from './record-policy.js';
 export { RecordMultiAgentEpisode, type RecordMultiAgentEpisodeOptions } from './record-multi-agent.js';
+export { MAX_OBSERVATION_VALUES, MAX_CHUNK_OBS_BYTES, type EpisodeObservations, type ObservationArray, type ObservationDtype } from './observations.js';

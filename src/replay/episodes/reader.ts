@@ -46,6 +46,7 @@ import {
   type StepAnnotation,
   type StepBlock,
 } from './format.js';
+import { decodeObservationPlanes, observationBytes, observationFromPlanes, observationSize, observationsProblem, type EpisodeObservations, type ObservationArray } from './observations.js';
 
 export interface ReadEpisodeOptions {
   /**
@@ -143,6 +144,8 @@ export class RecordedEpisode {
   private readonly palette: Uint8Array;
   private readonly paletteSizeAt: number[];
   private cache: { index: number; planes: Uint8Array; upTo: number } | null = null;
+  /** The decoded observation planes of one chunk (the last one asked for). */
+  private obsCache: { index: number; planes: Uint8Array } | null = null;
 
   constructor(
     readonly header: EpisodeHeader,
@@ -390,6 +393,41 @@ export class RecordedEpisode {
     return planes;
   }
 
+  /** Layout of the stored observations, or null when the episode has none (recorded without them, or before they existed). */
+  get observations(): EpisodeObservations | null {
+    return this.header.observations ?? null;
+  }
+
+  /**
+   * The observation of frame k (what the agent read before step k), as a new typed array of the
+   * stored dtype; null when the episode stores none. Inflates one chunk (bounded by its declared
+   * size) and keeps it for the next call.
+   */
+  observation(k: number): ObservationArray | null {
+    const o = this.header.observations;
+    if (!o) return null;
+    if (!Number.isInteger(k) || k < 0 || k >= this.frameCount) throw new InvalidConfigError(formatError('RecordedEpisode.observation', `a frame index in [0, ${this.frameCount})`, describe(k), 'pass 0 .. frameCount - 1'));
+    const ci = Math.floor(k / this.header.keyframeInterval);
+    const c = this.chunks[ci]!;
+    if (!this.obsCache || this.obsCache.index !== ci) {
+      const row = observationSize(o) * observationBytes(o.dtype);
+      // <= MAX_CHUNK_OBS_BYTES: checked on the header (keyframeInterval x values x bytes).
+      const size = row * c.frames;
+      let planes: Uint8Array;
+      try {
+        planes = inflateBounded(c.obsData!, size);
+      } catch (err) {
+        if (err instanceof InflateLimitExceeded) fail(this.source, `chunk ${ci} observations to inflate to their declared ${size} bytes`, 'more');
+        fail(this.source, `chunk ${ci} observations to inflate`, err instanceof Error ? err.message : String(err), err);
+      }
+      if (planes.length !== size) fail(this.source, `chunk ${ci} to hold ${size} observation bytes`, `${planes.length}`);
+      planes = planes.slice();
+      decodeObservationPlanes(planes, row);
+      this.obsCache = { index: ci, planes };
+    }
+    return observationFromPlanes(this.obsCache.planes, k - c.firstFrame, o);
+  }
+
   /** Inflates chunk c's step data to at most `limit` bytes and unpacks it; `what` describes the chunk in errors. */
   private inflateSteps(c: EpisodeChunk, limit: number, what: string): { raw: unknown; bytes: number } {
     try {
@@ -560,7 +598,8 @@ export class RecordedEpisode {
   }
 }
 
-function checkHeader(v: unknown, source: string | undefined): EpisodeHeader {
+/** Validates a decoded header record (shared with the cheap header/footer summary in summary.ts). */
+export function checkHeader(v: unknown, source: string | undefined): EpisodeHeader {
   if (!isObj(v) || v.format !== EPISODE_FORMAT) fail(source, `a first record with format '${EPISODE_FORMAT}'`, isObj(v) ? `format ${describe(v.format)}` : describe(v));
   if (!Number.isInteger(v.version)) fail(source, 'an integer version', describe(v.version));
   if (v.version !== DISCRETE_EPISODE_VERSION && v.version !== EPISODE_VERSION && v.version !== MULTI_AGENT_EPISODE_VERSION) {
@@ -602,6 +641,11 @@ function checkHeader(v: unknown, source: string | undefined): EpisodeHeader {
       if (!isObj(v.actionSpace) || v.actionSpace.type !== 'Discrete') bad.push('actionSpace (Discrete, the primary agent\'s)');
     }
   } else if (v.agents !== undefined || v.learner !== undefined) bad.push(`agents or learner in a version ${v.version} header (multi-agent episodes are version ${MULTI_AGENT_EPISODE_VERSION})`);
+  if (v.observations !== undefined) {
+    const problem = isInt(v.keyframeInterval, 1, MAX_KEYFRAME_INTERVAL) ? observationsProblem(v.observations, v.keyframeInterval) : null;
+    if (problem) bad.push(`observations (${problem})`);
+    else if (v.version === MULTI_AGENT_EPISODE_VERSION) bad.push('observations in a multi-agent header');
+  }
   if (!isObj(v.meta)) bad.push(`meta=${describe(v.meta)}`);
   if (typeof v.createdAt !== 'string') bad.push(`createdAt=${describe(v.createdAt)}`);
   if (bad.length) fail(source, 'a valid episode header', bad.join(', '));
@@ -621,8 +665,12 @@ function checkChunk(v: Record<string, unknown>, h: EpisodeHeader, expectedIndex:
   if (!isBytes(v.frameData)) bad.push(`frameData=${describe(v.frameData)}`);
   if (!isBytes(v.stepData)) bad.push(`stepData=${describe(v.stepData)}`);
   if (!isInt(v.crc, 0, 0xffffffff)) bad.push(`crc=${describe(v.crc)}`);
+  // Observations are checked only where the header declares them; other readers ignore the fields.
+  if (h.observations && !isBytes(v.obsData)) bad.push(`obsData=${describe(v.obsData)}`);
+  if (h.observations && !isInt(v.obsCrc, 0, 0xffffffff)) bad.push(`obsCrc=${describe(v.obsCrc)}`);
   if (bad.length) fail(source, `a valid chunk record #${expectedIndex}`, bad.join(', '));
   if (crc32(v.frameData as Uint8Array, v.stepData as Uint8Array) !== v.crc) fail(source, `chunk ${expectedIndex} with a matching CRC-32`, 'a different checksum (the bytes were altered)');
+  if (h.observations && crc32(v.obsData as Uint8Array) !== v.obsCrc) fail(source, `chunk ${expectedIndex} observations with a matching CRC-32`, 'a different checksum (the bytes were altered)');
   return v as unknown as EpisodeChunk;
 }
 

@@ -30,6 +30,12 @@ export interface RecordEpisodeOptions {
   annotate?: (stepIndex: number) => StepAnnotation | undefined;
   /** Called with every finished file. */
   onEpisode?: (file: RecordedFile) => void;
+  /**
+   * Also store every frame's observation (the obs reset and step return, i.e. what the policy
+   * reads), so that the viewer can compute saliency maps from it; default false. Needs a Box
+   * observation space; costs file size (little for grid games, more for frame-stacked pixels).
+   */
+  observations?: boolean;
 }
 
 /** A finished recording. */
@@ -117,6 +123,7 @@ export class RecordEpisode<Obs, Act extends EpisodeAction = number> extends Wrap
         meta,
       },
       drawFrame(this.env),
+      this.options.observations ? (r.obs as ArrayLike<number>) : undefined,
     );
     this.pending = undefined;
     return r;
@@ -130,7 +137,7 @@ export class RecordEpisode<Obs, Act extends EpisodeAction = number> extends Wrap
     if (w) {
       const annotation = this.pending ?? this.options.annotate?.(w.stepsRecorded);
       this.pending = undefined;
-      w.step({ action: sent, reward: r.reward, terminated: r.terminated, truncated: r.truncated, frame: drawFrame(this.env), annotation });
+      w.step({ action: sent, reward: r.reward, terminated: r.terminated, truncated: r.truncated, frame: drawFrame(this.env), annotation, ...(this.options.observations ? { obs: r.obs as ArrayLike<number> } : {}) });
       if (r.terminated || r.truncated) this.finishEpisode();
     }
     return r;

@@ -36,6 +36,8 @@ export interface RecordPolicyEpisodeOptions<Obs> {
   meta?: Record<string, unknown>;
   /** Frames per chunk, or 'auto' (default): see EpisodeEncoderOptions. */
   keyframeInterval?: number | 'auto';
+  /** Store every frame's observation for saliency (single-agent only; see RecordEpisodeOptions.observations). */
+  observations?: boolean;
   /**
    * A multi-agent episode instead: `env` is one seat (`asSingleAgent`) of the game that `recorder`
    * wraps and records (its own dir, name and meta apply; those above are ignored); the policy's
@@ -59,11 +61,11 @@ export function annotationFromInfo(info: Record<string, unknown> | undefined, nA
 
 /** Plays and records one episode; resolves with the finished file. The env is not closed. */
 export async function recordPolicyEpisode<Obs>(options: RecordPolicyEpisodeOptions<Obs>): Promise<RecordedFile> {
-  const { env, policy, dir, name, seed, maxSteps = Infinity, meta, keyframeInterval } = options;
+  const { env, policy, dir, name, seed, maxSteps = Infinity, meta, keyframeInterval, observations } = options;
   if (typeof policy !== 'function') throw new InvalidConfigError(formatError('recordPolicyEpisode', 'a policy function', describe(policy), 'pass (obs, step) => ({ action, info })'));
   let file: RecordedFile | undefined;
   const ma = options.multiAgent;
-  const single = ma ? null : new RecordEpisode(env as Env<Obs, EpisodeAction>, { dir, name: () => name, meta, keyframeInterval, onEpisode: (f) => (file = f) });
+  const single = ma ? null : new RecordEpisode(env as Env<Obs, EpisodeAction>, { dir, name: () => name, meta, keyframeInterval, observations, onEpisode: (f) => (file = f) });
   const rec = single ?? (env as Env<Obs, EpisodeAction>);
   const nA = env.spec.actionNames.length;
   let obs = rec.reset(seed === undefined ? {} : { seed }).obs;

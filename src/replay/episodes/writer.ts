@@ -42,9 +42,9 @@ export class EpisodeFileWriter {
     this.fd = openSync(this.partialPath, 'w');
   }
 
-  /** Writes the header; `firstFrame` is the frame rendered right after reset. */
-  begin(start: EpisodeStart, firstFrame: RgbFrame): void {
-    this.encoder.begin(start, firstFrame);
+  /** Writes the header; `firstFrame` is the frame rendered right after reset; `firstObs`: see EpisodeEncoder.begin. */
+  begin(start: EpisodeStart, firstFrame: RgbFrame, firstObs?: ArrayLike<number>): void {
+    this.encoder.begin(start, firstFrame, firstObs);
   }
 
   /** Adds one step (written to disk whenever a chunk completes). */

@@ -5,6 +5,8 @@ import { MAX_SAMPLE_BYTES, listClassFiles, readSampleFile } from '../data-files.
 /** Texts and class indices of a folder. */
 export interface TextSet {
   texts: string[];
+  /** The file of each text. */
+  files: string[];
   labels: Int32Array;
   classes: string[];
 }
@@ -22,12 +24,14 @@ export async function loadTextFolder(dir: string, classes?: string[]): Promise<T
   const unknown = found.map((c) => c.name).filter((f) => !order.includes(f));
   if (unknown.length > 0) throw new DatasetError(formatError('loadTextFolder', `only the trained classes (${order.join(', ')})`, `folders ${unknown.join(', ')}`, 'evaluate on data with the same classes'));
   const texts: string[] = [];
+  const files: string[] = [];
   const labels: number[] = [];
   for (const c of found) {
     for (const f of c.files) {
+      files.push(f);
       texts.push((await readSampleFile(f, MAX_SAMPLE_BYTES.text, 'loadTextFolder')).toString('utf8'));
       labels.push(order.indexOf(c.name));
     }
   }
-  return { texts, labels: Int32Array.from(labels), classes: order };
+  return { texts, files, labels: Int32Array.from(labels), classes: order };
 }

@@ -327,6 +327,8 @@ describe('episode format limits (checked before allocating)', () => {
     try {
       const ep = readEpisode(bytes);
       for (let k = 0; k < ep.frameCount; k++) ep.frame(k);
+      // Observations inflate lazily too, as the viewer's saliency panel asks for them.
+      if (ep.observations) for (let k = 0; k < ep.frameCount; k++) ep.observation(k);
       if (verify) verifyEpisode(ep);
       return null;
     } catch (err) {
@@ -365,6 +367,12 @@ describe('episode format limits (checked before allocating)', () => {
     expect(byName['multi-agent: 64 agents of 1024 actions, 4096 steps, step data inflating to 64 MiB']).toMatch(/expected chunk 0 step data to inflate to at most 33554432 bytes \(4096 steps of 64 agents\), received more/);
     expect(byName['multi-agent: 64 agents of 1024 actions, 384 steps of Q-values']).toMatch(/expected at most 16777216 values of annotation q over all agents \(steps x widths\), received 384 x 65536/);
     expect(byName['multi-agent: 65 agents']).toMatch(/received agents \(1 to 64 agents\)/);
+    expect(byName['observations inflating to 1 GiB (valid CRC)']).toMatch(/expected chunk 0 observations to inflate to their declared 1600 bytes, received more/);
+    expect(byName['observations one value short']).toMatch(/expected chunk 0 to hold 1600 observation bytes, received 1599/);
+    expect(byName['observations of 1e6 x 1e6 values']).toMatch(/observations \(observations of at most 1048576 values\)/);
+    expect(byName['observations of 2^20 float32 values x 4096 frames per chunk']).toMatch(/observations \(at most 67108864 observation bytes per chunk/);
+    expect(byName['observations of an unknown dtype']).toMatch(/observations \(observations.dtype 'uint8', 'int32' or 'float32'\)/);
+    expect(byName['observations declared, a chunk without obsData']).toMatch(/obsData=undefined, obsCrc=undefined/);
     expect(byName['more than 2^16 chunks of one step']).toMatch(/expected at most 65536 chunks, received more/);
     expect(byName['more than 2^22 steps']).toMatch(/expected at most 4194304 steps, received more by chunk 1024/);
     expect(byName['a Box action space of 1e6 x 1e6 elements']).toMatch(/actionSpace of type Box \(version 2: a Box action space of 1 to 1024 elements\)/);

@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 const root = new URL('../../../', import.meta.url);
 const { readEpisodeFile } = await import(new URL('dist/src/replay/episodes/read-file.js', root).href);
 const { verifyEpisode } = await import(new URL('dist/src/replay/episodes/verify.js', root).href);
-const { loadPolicy } = await import(new URL('dist/src/runtime/load-policy.js', root).href);
+const { loadPolicy, loadValueModel } = await import(new URL('dist/src/runtime/load-policy.js', root).href);
 const { NpcforgeError } = await import(new URL('dist/src/errors.js', root).href);
 await import(new URL('dist/games/index.js', root).href);
 
@@ -24,10 +24,16 @@ for (const input of inputs) {
       const ep = readEpisodeFile(input.path);
       // Frames inflate lazily: decode them all, as the viewer would when played through.
       for (let k = 0; k < ep.frameCount; k++) ep.frame(k);
+      if (ep.observations) for (let k = 0; k < ep.frameCount; k++) ep.observation(k);
       if (input.verify) verifyEpisode(ep);
     } else {
       const policy = await loadPolicy(input.path);
-      policy.dispose();
+      try {
+        // The critic, when policy.json names one (the viewer's value saliency reads it).
+        (await loadValueModel(input.path, policy.file))?.dispose();
+      } finally {
+        policy.dispose();
+      }
     }
   } catch (err) {
     error = err?.constructor?.name ?? typeof err;

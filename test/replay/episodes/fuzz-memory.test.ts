@@ -44,6 +44,19 @@ function recordCatch(dir: string): string {
   return rec.files[0]!;
 }
 
+/** A MinAtar episode storing every frame's observation (for saliency): flips in its obsData must be caught too. */
+function recordWithObservations(dir: string): string {
+  const rec = new RecordEpisode(make<unknown, number>('minatar/breakout', { maxEpisodeSteps: 30 }), { dir, keyframeInterval: 4, name: () => 'obs', observations: true });
+  const rng = new SeededRng(8);
+  rec.reset({ seed: 8 });
+  for (;;) {
+    const r = rec.step(rng.int(0, 3));
+    if (r.terminated || r.truncated) break;
+  }
+  rec.close();
+  return rec.files[0]!;
+}
+
 /** A Box-action episode (format version 2): flips in its float32 action rows must be caught too. */
 function recordPendulum(dir: string): string {
   const env = make<unknown, Float32Array>('pendulum');
@@ -91,6 +104,17 @@ function episodeInputs(): Input[] {
         bytes[at] = bytes[at]! ^ (1 << rng.int(0, 8));
       }
     add(`byte flips #${i}`, bytes, ['EpisodeFormatError', 'UnsupportedVersionError', 'ok']);
+  }
+  const withObs = new Uint8Array(readFileSync(recordWithObservations(join(tmp, 'rec'))));
+  add('the valid recording with observations', withObs, ['ok'], true);
+  for (let i = 0; i < 20; i++) add(`with observations truncated to ${Math.floor((withObs.length * i) / 20)} bytes`, withObs.subarray(0, Math.floor((withObs.length * i) / 20)), ['EpisodeFormatError']);
+  for (let i = 0; i < 60; i++) {
+    const bytes = withObs.slice();
+    for (let j = 0; j < 1 + (i % 4); j++) {
+      const at = rng.int(0, bytes.length);
+      bytes[at] = bytes[at]! ^ (1 << rng.int(0, 8));
+    }
+    add(`with observations byte flips #${i}`, bytes, ['EpisodeFormatError', 'UnsupportedVersionError', 'ok']);
   }
   const box = new Uint8Array(readFileSync(recordPendulum(join(tmp, 'rec'))));
   add('the valid Box-action recording', box, ['ok'], true);
@@ -171,6 +195,14 @@ async function bundleInputs(): Promise<Input[]> {
   variant('model.json not a model', (d) => writeFileSync(join(d, 'model.json'), `{"secret": "${SECRET}"}`));
   variant('dtype int64 weights', (d) => editJson(d, 'model.json', (m) => (m.weightsManifest[0].weights[0].dtype = 'int64')));
   variant('policy.json missing', (d) => rmSync(join(d, 'policy.json')));
+  // The critic (policy.json valueModel, read by the viewer's saliency panel) goes through the same loader.
+  const withValue = (d: string, topology: string): void => editJson(d, 'policy.json', (p) => (p.valueModel = { topology }));
+  variant('valueModel.topology ../secret.bin', (d) => withValue(d, '../secret.bin'));
+  variant('valueModel: the policy network (6 outputs, not 1)', (d) => withValue(d, 'model.json'), ['SpaceMismatchError']);
+  variant('value.json -> /dev/zero', (d) => (withValue(d, 'value.json'), symlinkSync('/dev/zero', join(d, 'value.json'))));
+  variant('value.json sparse 4 GiB', (d) => (withValue(d, 'value.json'), writeFileSync(join(d, 'value.json'), ''), truncateSync(join(d, 'value.json'), 4 * 1024 ** 3)));
+  variant('value.json missing', (d) => withValue(d, 'value.json'));
+  variant('valueModel.topology a number', (d) => editJson(d, 'policy.json', (p) => (p.valueModel = { topology: 7 })));
   // Layer sizes live in the topology, which tfjs builds (allocating every weight) before it sees the weights.
   for (const units of [1e5, 1e9]) {
     variant(`a dense layer of ${units} units in the topology`, (d) =>

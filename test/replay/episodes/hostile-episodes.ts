@@ -137,7 +137,23 @@ export function hostileEpisodes(): Array<{ name: string; bytes: Uint8Array; expe
     const full = Array.from({ length: 16 }, (_, i) => chunk(i, { K, frames: K, steps: K, frameData: fd, stepData: sd }));
     return episode([header3(64, 2, { keyframeInterval: K }), ...full, chunk(16, { K, frames: 2, steps: 1, frameData: frames8(2), stepData: sd }), end(16 * K + 1, 17)]);
   };
+  // Observations (saliency): chunks carry obsData with its own CRC when the header declares them.
+  const OBS = { dtype: 'uint8', shape: [10, 10, 4] };
+  const withObs = (c: Rec, obsData: Uint8Array): Rec => ({ ...c, obsData, obsCrc: crc32(obsData) });
+  const obsEpisode = (first: Uint8Array, h: Rec = {}): Uint8Array =>
+    episode([
+      header({ observations: OBS, ...h }),
+      withObs(chunk(0, { frames: 4, steps: 4, frameData: frames8(4), stepData: deflate(stepBlock(4)) }), first),
+      withObs(chunk(1, { frames: 1, steps: 0, frameData: frames8(1), stepData: deflate(stepBlock(0)) }), deflate(new Uint8Array(400))),
+      end(4, 2),
+    ]);
   return [
+    { name: 'observations inflating to 1 GiB (valid CRC)', bytes: obsEpisode(zeroBomb(1 << 30)), expect: 'EpisodeFormatError' },
+    { name: 'observations one value short', bytes: obsEpisode(deflate(new Uint8Array(4 * 400 - 1))), expect: 'EpisodeFormatError' },
+    { name: 'observations of 1e6 x 1e6 values', bytes: obsEpisode(deflate(new Uint8Array(1600)), { observations: { dtype: 'uint8', shape: [1e6, 1e6] } }), expect: 'EpisodeFormatError' },
+    { name: 'observations of 2^20 float32 values x 4096 frames per chunk', bytes: obsEpisode(deflate(new Uint8Array(1600)), { keyframeInterval: 4096, observations: { dtype: 'float32', shape: [1024, 1024] } }), expect: 'EpisodeFormatError' },
+    { name: 'observations of an unknown dtype', bytes: obsEpisode(deflate(new Uint8Array(1600)), { observations: { dtype: 'float64', shape: [10, 10, 4] } }), expect: 'EpisodeFormatError' },
+    { name: 'observations declared, a chunk without obsData', bytes: episode([header({ observations: OBS }), chunk(0, { frames: 4, steps: 4, frameData: frames8(4), stepData: deflate(stepBlock(4)) }), end(4, 1)]), expect: 'EpisodeFormatError' },
     { name: 'multi-agent: 64 agents x 65537 steps', bytes: manyAgentSteps(), expect: 'EpisodeFormatError' },
     // 64 agents x 1024 actions x 4096 steps may hold ~1 GiB of annotations: the chunk's step data is cut at 32 MiB (a 64 MiB zero bomb here).
     {
