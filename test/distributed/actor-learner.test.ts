@@ -120,6 +120,23 @@ describe.skipIf(skipWithoutRedis)('actors and a learner over Redis Streams (real
     expect(await client.xlen(keys.stream)).toBe(waiting);
   }, 180_000);
 
+  it('with prioritized replay, actors send Ape-X initial priorities the learner takes', async () => {
+    const url = redis.url('prioritized');
+    const per = join(tmp, 'per.json');
+    writeFileSync(per, JSON.stringify({ learningStarts: 200, batchSize: 32, bufferSize: 5000, evalEvery: 0, evalEpisodes: 2, checkpointEvery: 0, nStep: 3, prioritized: { alpha: 0.6, betaStart: 0.4, betaSteps: 10000, epsilon: 1e-6 } }));
+    const learner = start(['train', 'catch', '--agent', 'dqn', '--preset', 'classic', '--config', per, '--steps', '1500', '--distributed', url, '--out', join(tmp, 'prioritized'), '--no-progress', '--json']);
+    await until('the learner', async () => (await client.exists(distKeys('prioritized').meta)) === 1);
+    const actor = start(actorArgs(url));
+    const [code, actorCode] = await Promise.all([learner.done, actor.done]);
+    expect(code, learner.err()).toBe(0);
+    expect(actorCode).toBe(0);
+    // A batch without priorities would have been dropped (the learner requires them for this run).
+    const r = JSON.parse(learner.out()) as { step: number; distributed: { dropped_batches: number; acked_transitions: number } };
+    expect(r.distributed.dropped_batches).toBe(0);
+    expect(r.distributed.acked_transitions).toBe(r.step);
+    expect(r.step).toBeGreaterThanOrEqual(1500);
+  }, 120_000);
+
   it('a new learner takes over the name of a finished run of the same game, without its old data', async () => {
     const url = redis.url('kill-actor');
     const keys = distKeys('kill-actor');
