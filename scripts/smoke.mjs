@@ -199,6 +199,12 @@ const badInputs = [
   { argv: ['sweep', f('ok-sweep.json'), '--queue', 'http://x'], codes: USAGE },
   { argv: ['sweep', f('ok-sweep.json'), '--queue', 'redis://127.0.0.1:1/q'], codes: FAILURE, match: /reachable Redis/ },
   { argv: ['sweep', 'status'], codes: USAGE },
+  // actors and a learner
+  { argv: ['actor'], codes: USAGE },
+  { argv: ['actor', 'http://x/y'], codes: USAGE },
+  { argv: ['actor', 'redis://127.0.0.1:1/run', '--envs', '0'], codes: USAGE },
+  { argv: ['actor', 'redis://127.0.0.1:1/run'], codes: FAILURE, match: /reachable Redis/ },
+  { argv: ['train', 'catch', '--distributed', 'redis://127.0.0.1:1/run'], codes: FAILURE, match: /reachable Redis/ },
   { argv: ['sweep', 'status', 'x'], codes: USAGE, match: /--queue/ },
   { argv: ['worker', 'redis://127.0.0.1:1'], codes: FAILURE, match: /reachable Redis/ },
   { argv: ['worker', 'redis://127.0.0.1:6379/a:b'], codes: USAGE },

@@ -21,6 +21,7 @@ import { registerFit } from './commands/fit.js';
 import { registerEvaluate } from './commands/evaluate.js';
 import { registerPredict } from './commands/predict.js';
 import { registerSweep } from './commands/sweep.js';
+import { registerActor } from './commands/actor.js';
 
 /** Errors that mean "the user asked for something invalid": exit code 2. */
 function isUsageError(err: unknown): boolean {
@@ -151,6 +152,7 @@ export function buildProgram(): Command {
   registerEvaluate(program);
   registerPredict(program);
   registerSweep(program);
+  registerActor(program);
   configureTree(program);
   return program;
 }

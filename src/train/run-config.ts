@@ -75,6 +75,11 @@ export interface ResolvedRunConfig {
   imports?: ImportedModule[];
   /** Self-play settings (`train --selfplay`): `game` is then a multi-agent id (src/train/selfplay). */
   selfplay?: SelfPlaySettings;
+  /**
+   * A distributed learner's Redis address (`train --distributed`), without its password: actors
+   * feed the run and `train --resume` joins the same stream again.
+   */
+  distributed?: { url: string };
 }
 
 /** A module named by `--import`: as the user gave it, and as resolved (an absolute file URL). */

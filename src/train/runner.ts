@@ -9,7 +9,7 @@ import * as tf from '@tensorflow/tfjs';
 import { CheckpointError, InvalidConfigError, formatError, describe } from '../errors.js';
 import { canRender, type Env, type ObsArray } from '../envs/env.js';
 import { make } from '../envs/registry.js';
-import { Box, Discrete } from '../envs/spaces.js';
+import { Box, Discrete, type Space } from '../envs/spaces.js';
 import { SyncVectorEnv } from '../envs/vector/sync-vector-env.js';
 import type { VectorStepResult } from '../envs/vector/types.js';
 import type { Agent, UpdateMetrics } from '../agents/agent.js';
@@ -102,6 +102,43 @@ export interface TrainOptions {
    * resume: a run folder's modules run only when the caller imported them, as `train --resume` does).
    */
   modules?: string[];
+  /**
+   * Where the experience comes from instead of the run's own envs (the distributed learner,
+   * `distributed/learner.ts`). The run's envs are then built in this process but never stepped
+   * (they keep the checkpoint format); the step counter counts the transitions the source added.
+   */
+  experience?: ExperienceSource;
+}
+
+/** What a source of experience collected elsewhere gets once the agent is built (see `TrainOptions.experience`). */
+export interface ExperienceContext {
+  agent: Agent;
+  cfg: ResolvedRunConfig;
+  /** The run folder's name. */
+  runId: string;
+  observationSpace: Space;
+  actionSpace: Space;
+  /** True when the run resumes from a checkpoint. */
+  resumed: boolean;
+  warn: (line: string) => void;
+}
+
+/** A source of experience collected outside the runner (actors over Redis). */
+export interface ExperienceSource {
+  /** Before the run folder is created or changed: throws to refuse the run (nothing is written then). */
+  check(ctx: ExperienceContext): Promise<void>;
+  /** Once the run folder exists (new or resumed) and the agent holds its weights. */
+  start(): Promise<void>;
+  /**
+   * Waits a short while for experience, adds it to the agent's memory and runs the updates it owes.
+   * Returns the transitions added (0 when none came), the returns of the episodes that ended in
+   * them, and the update metrics.
+   */
+  next(): Promise<{ steps: number; episodeReturns: number[]; metrics: UpdateMetrics | null }>;
+  /** At the end: `finished` = the step budget is spent (false: stopped, to be resumed). */
+  close(finished: boolean): Promise<void>;
+  /** Figures for the result (`TrainResult.experience`). */
+  stats(): Promise<Record<string, unknown>>;
 }
 
 export interface TrainResult {
@@ -115,6 +152,8 @@ export interface TrainResult {
   /** True when `stopAtEval` ended the run before its step budget. */
   stoppedEarly: boolean;
   checkpoint: string | null;
+  /** With `TrainOptions.experience`: the source's figures (the distributed learner's acknowledged transitions). */
+  experience?: Record<string, unknown>;
 }
 
 /** Builds the in-process vector env of a run (`openTrainEnvs` builds either kind). */
@@ -268,6 +307,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     const file = readRunFile(runDir);
     cfg = { game: file.game, agent: file.agent, preset: file.preset, run: { ...file.run, stopAtEval: file.run.stopAtEval ?? null }, agentConfig: file.agentConfig };
     if (file.selfplay !== undefined) cfg.selfplay = resolveSelfPlayConfig(file.selfplay, undefined, 'run folder selfplay');
+    if (file.distributed !== undefined) cfg.distributed = file.distributed;
     if (options.steps !== undefined) cfg.run.steps = options.steps;
   } else {
     if (options.checkpoint !== undefined) throw new InvalidConfigError(formatError('train', '--checkpoint only with --resume', `checkpoint ${options.checkpoint} for a new run`, 'add --resume <run>, or drop --checkpoint'));
@@ -330,7 +370,8 @@ async function trainLoaded({ options, now, runDir, cfg, resumeFrom, progress, wa
     if (mode === 'workers' && !discrete) throw new InvalidConfigError(formatError('--vector-env workers', 'a game with Discrete actions (worker envs share one action index per env)', `${cfg.game} with ${spaces.actionSpace.type} actions`, 'use --vector-env sync or auto'));
     const cores = availableParallelism();
     // Measured only when the rest of the rule would allow workers (the measurement costs a second or so on pixel games).
-    const measure = !selfplay && mode === 'auto' && discrete && cores >= 2 && K >= AUTO_WORKERS_MIN_ENVS;
+    const source = options.experience;
+    const measure = !source && !selfplay && mode === 'auto' && discrete && cores >= 2 && K >= AUTO_WORKERS_MIN_ENVS;
     const choice = chooseVectorEnv({
       mode,
       numEnvs: K,
@@ -340,13 +381,14 @@ async function trainLoaded({ options, now, runDir, cfg, resumeFrom, progress, wa
       actUsPerEnv: measure ? await measureActUsPerEnv(agent, spaces.observationSpace as Box, Math.ceil(K / 2)) : 0,
     });
     // Self-play steps in this process: the opponents act on every sub-env's other seats before each step.
-    vec = selfplay ? syncTrainEnvs(selfplay.createEnvs()) : await openTrainEnvs({ game: cfg.game, numEnvs: K, envOptions: run.envOptions, kind: choice.kind, modules: options.modules ?? (options.resume ? [] : cfg.imports?.map((m) => m.url)) });
+    vec = selfplay ? syncTrainEnvs(selfplay.createEnvs()) : await openTrainEnvs({ game: cfg.game, numEnvs: K, envOptions: run.envOptions, kind: source ? 'sync' : choice.kind, modules: options.modules ?? (options.resume ? [] : cfg.imports?.map((m) => m.url)) });
     const envs = vec;
     if (envs.kind === 'workers') progress.message(`npcforge: ${K} envs in worker threads${envs.split !== null && agent.slicedTraining ? ', double-buffered' : ''} (${choice.reason})`);
     const metricsPath = join(runDir, 'metrics.jsonl');
     const obsSize = (envs.singleObservationSpace as Box).size;
     let st: RunnerState;
     let obs: ObsArray;
+    await source?.check({ agent, cfg, runId: basename(runDir), ...spaces, resumed: resumeFrom !== null, warn });
     if (resumeFrom) {
       // Everything was read before touching the run folder, so a corrupt checkpoint changes nothing.
       const ck = resumeFrom.ck;
@@ -387,6 +429,7 @@ async function trainLoaded({ options, now, runDir, cfg, resumeFrom, progress, wa
     status = new RunStatusWriter(runDir);
     status.start();
     // TensorBoard's copy of metrics.jsonl (a new file per process; a resume marks where it continues) and a CSV one.
+    await source?.start();
     const tensorboard = new TensorBoardWriter(runDir, { resumedAt: resumeFrom ? st.step : undefined });
     const csv = new MetricsCsv(join(runDir, METRICS_CSV), metricsColumns({ boxActions: envs.singleActionSpace instanceof Box, selfplay: selfplay !== null }));
     progress.message(`npcforge: ${resumeFrom ? `resuming from step ${resumeFrom.ck.runner.step},` : 'training'} ${cfg.game} with ${cfg.agent}/${cfg.preset} on ${backend}, ${run.steps} steps -> ${runDir}`);
@@ -505,10 +548,14 @@ async function trainLoaded({ options, now, runDir, cfg, resumeFrom, progress, wa
         }
       }
       obs = r.obs;
+      return advance(K, (prev) => selfplay?.afterStep({ prevStep: prev, step: st.step, rewards: r.rewards, terminated: r.terminated, truncated: r.truncated, learner: agent! }));
+    };
+    /** Counts `steps` new transitions, then evaluates, logs and checkpoints where due. True = stop. */
+    const advance = async (steps: number, afterStep?: (prev: number) => Promise<void> | undefined): Promise<boolean> => {
       const prev = st.step;
-      st.step += K;
-      await selfplay?.afterStep({ prevStep: prev, step: st.step, rewards: r.rewards, terminated: r.terminated, truncated: r.truncated, learner: agent! });
-      intervalSteps += K;
+      st.step += steps;
+      await afterStep?.(prev);
+      intervalSteps += steps;
       // The last iteration always evaluates, logs and checkpoints, so the final numbers are in metrics.jsonl.
       let last = st.step >= run.steps;
       phases?.lap('other');
@@ -544,7 +591,24 @@ async function trainLoaded({ options, now, runDir, cfg, resumeFrom, progress, wa
 
     phases?.mark();
     const split = envs.split;
-    if (split !== null && agent.slicedTraining === true && typeof agent.updateDue === 'function') {
+    if (source) {
+      // The learner of a distributed run: actors step their own envs; the step budget counts the transitions that arrived.
+      while (st.step < run.steps) {
+        if (await stopRequested()) {
+          interrupted = true;
+          break;
+        }
+        const got = await source.next();
+        if (got.steps === 0) continue;
+        addMetrics(got.metrics);
+        for (const ret of got.episodeReturns) {
+          st.recentReturns.push(ret);
+          if (st.recentReturns.length > 100) st.recentReturns.shift();
+          st.episodes++;
+        }
+        if (await advance(got.steps)) break;
+      }
+    } else if (split !== null && agent.slicedTraining === true && typeof agent.updateDue === 'function') {
       // Double buffering (as Sample Factory's): the workers step one half of the envs while the
       // agent acts on the other. Per step t: act A(t), A steps | finish B(t-1), act B(t), B steps |
       // observe A(t), act A(t+1) ... The agent acts on A(t) before B(t) before A(t+1), so it draws
@@ -618,17 +682,21 @@ async function trainLoaded({ options, now, runDir, cfg, resumeFrom, progress, wa
     }
     // The step just checkpointed by the loop needs no second copy.
     if (interrupted && checkpointStep !== st.step) await checkpoint();
+    await source?.close(!interrupted);
+    const experience = source ? await source.stats() : undefined;
     status.end(interrupted ? 'interrupted' : 'finished', interrupted ? 'stop requested' : null);
     progress.notice(
       interrupted
         ? `npcforge: interrupted at step ${st.step}; checkpoint ${lastCheckpoint}; continue with --resume ${runDir}`
         : `npcforge: ${stoppedEarly ? `eval return reached stopAtEval ${formatNumber(run.stopAtEval)}; stopped` : 'done'} at step ${st.step}; eval return ${formatNumber(st.lastEval)} (best ${formatNumber(st.bestEval)}); run ${runDir}`,
     );
-    return { runDir, step: st.step, interrupted, lastEval: lastEvalSummary, bestEval: st.bestEval ?? null, stoppedEarly, checkpoint: lastCheckpoint };
+    return { runDir, step: st.step, interrupted, lastEval: lastEvalSummary, bestEval: st.bestEval ?? null, stoppedEarly, checkpoint: lastCheckpoint, ...(experience ? { experience } : {}) };
   } catch (err) {
     status?.end('interrupted', err instanceof Error ? err.name : 'error');
     throw err;
   } finally {
+    // Closes the source's connections when training ended with an error (a no-op after the close above).
+    await options.experience?.close(false).catch(() => undefined);
     agent?.dispose();
     selfplay?.dispose();
     await vec?.close();

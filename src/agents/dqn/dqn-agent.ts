@@ -54,6 +54,8 @@ export class DqnAgent extends QAgentCore implements Agent {
   private readonly vars: tf.Variable[];
   private readonly targetsOut: Float32Array;
   private readonly phases: PhaseTimer | undefined;
+  /** Replay stream the next collected segment goes to. */
+  private nextStream = 0;
 
   constructor(options: DqnAgentOptions) {
     super('dqn', options);
@@ -146,6 +148,27 @@ export class DqnAgent extends QAgentCore implements Agent {
       this.phases?.lap('sample');
       return this.update(batch);
     });
+  }
+
+  /**
+   * Distributed learner: adds segments an actor collected (`ReplayBuffer.addSegment`), spread
+   * over the replay streams in turn. Learning is separate (`learnCollected`) so the caller can
+   * acknowledge the data once it is in memory and before the updates run.
+   */
+  addCollected(segments: ReadonlyArray<Omit<Parameters<ReplayBuffer['addSegment']>[0], 'stream'>>): number {
+    let n = 0;
+    for (const seg of segments) {
+      this.replay.addSegment({ ...seg, stream: this.nextStream });
+      this.nextStream = (this.nextStream + 1) % this.replay.config.numStreams;
+      n += seg.steps;
+    }
+    return n;
+  }
+
+  /** Runs the updates `n` transitions added by `addCollected` owe, as `observe` does for local steps. */
+  async learnCollected(n: number): Promise<UpdateMetrics | null> {
+    const B = this.config.batchSize;
+    return this.learnWhenDue(n, () => this.replay.canSample(B), () => this.update(this.replay.sample(B, this.replayRng)));
   }
 
   /** One gradient step on a sampled batch; syncs the target network when due. */

@@ -50,3 +50,63 @@ export function huber(x: number, delta = 1): number {
   const a = Math.abs(x);
   return a <= delta ? 0.5 * x * x : delta * (a - 0.5 * delta);
 }
+
+/** One actor's segment of transitions for `segmentPriorities` (layout of `distributed/experience.ts`). */
+export interface SegmentPriorityInput {
+  numEnvs: number;
+  /** Steps per sub-env. */
+  steps: number;
+  numActions: number;
+  /** Q(obs row, .) of every observation row `[numEnvs, steps + 1, numActions]` (row `steps`: after the last step). */
+  q: ArrayLike<number>;
+  /** Q(final obs, .) of the ended episodes `[ends, numActions]`, env-major then step order. */
+  qFinal: ArrayLike<number>;
+  actions: ArrayLike<number>;
+  rewards: ArrayLike<number>;
+  terminated: ArrayLike<number>;
+  truncated: ArrayLike<number>;
+  gamma: number;
+  nStep: number;
+}
+
+/**
+ * Ape-X initial priorities: |G - Q(s_t, a_t)| per transition, with G the n-step return folded
+ * inside the segment as the replay memory folds it (stopping at an episode end or the segment's
+ * end) and bootstrapped with max_a Q of the state it stops at (0 after termination; the final
+ * observation after truncation). All Q-values come from the actor's copy of the online network.
+ */
+export function segmentPriorities(input: SegmentPriorityInput, out: Float32Array = new Float32Array(input.numEnvs * input.steps)): Float32Array {
+  const { numEnvs: E, steps: T, numActions: A, q, qFinal, actions, rewards, terminated, truncated, gamma, nStep } = input;
+  const maxQ = (values: ArrayLike<number>, row: number): number => {
+    let m = values[row * A]!;
+    for (let a = 1; a < A; a++) m = Math.max(m, values[row * A + a]!);
+    return m;
+  };
+  // Index of each transition's final observation (ended episodes only).
+  const finalIndex = new Int32Array(E * T).fill(-1);
+  let ends = 0;
+  for (let i = 0; i < E * T; i++) if (terminated[i] || truncated[i]) finalIndex[i] = ends++;
+  for (let e = 0; e < E; e++) {
+    for (let t = 0; t < T; t++) {
+      let g = 0;
+      let discount = 1;
+      let bootstrap = 0;
+      for (let m = 0; ; m++) {
+        const i = e * T + t + m;
+        g += discount * rewards[i]!;
+        discount *= gamma;
+        if (terminated[i]) break;
+        if (truncated[i]) {
+          bootstrap = discount * maxQ(qFinal, finalIndex[i]!);
+          break;
+        }
+        if (m + 1 === nStep || t + m + 1 === T) {
+          bootstrap = discount * maxQ(q, e * (T + 1) + t + m + 1);
+          break;
+        }
+      }
+      out[e * T + t] = Math.abs(g + bootstrap - q[(e * (T + 1) + t) * A + actions[e * T + t]!]!);
+    }
+  }
+  return out;
+}

@@ -2,7 +2,10 @@ import type { Command } from 'commander';
 import { InvalidConfigError, formatError, describe } from '../../errors.js';
 import { existsSync } from 'node:fs';
 import { PROJECT_FILE_NAME, RECURRENT_LSTM_UNITS, readConfigFile, readProjectFile, resolveRunConfig, type RunSettings } from '../../train/run-config.js';
-import { train } from '../../train/runner.js';
+import { train, type ExperienceSource } from '../../train/runner.js';
+import { readRunFile } from '../../train/run-folder.js';
+import { checkRedis, parseRedisUrl } from '../../distributed/redis-url.js';
+import { RedisLearner } from '../../distributed/learner.js';
 import { addSelfPlayOptions, resolveSelfPlayRunConfig, wantsSelfPlay, type SelfPlayFlags } from './selfplay-flags.js';
 import { AUTO_WORKERS_MIN_ENVS, VECTOR_ENV_MODES, type VectorEnvMode } from '../../train/train-envs.js';
 
@@ -36,7 +39,19 @@ interface TrainFlags extends SelfPlayFlags {
   progress?: boolean;
   recurrent?: boolean;
   json?: boolean;
+  distributed?: string;
   import: string[];
+}
+
+/**
+ * The learner's experience source of `--distributed <url>` (or of a resumed run that remembers
+ * one): checks that Redis answers first, so an unreachable one is one line and nothing is written.
+ */
+async function distributedSource(url: string | undefined): Promise<{ source: ExperienceSource; display: string } | null> {
+  if (url === undefined) return null;
+  const target = parseRedisUrl(url, { component: 'train --distributed' });
+  await checkRedis(target, { component: 'train --distributed' });
+  return { source: new RedisLearner({ target }), display: target.display };
 }
 
 /** Signals that stop a training cleanly, and the exit code each gives (128 + signal number, as shells report). */
@@ -64,6 +79,7 @@ export function registerTrain(program: Command): void {
     .option('--save-replay', 'include the replay memory in checkpoints (exact resume)')
     .option('--no-progress', 'no progress bar or per-interval lines (warnings and the final line still go to stderr)')
     .option('--json', 'print the result as one JSON object on stdout (human lines stay on stderr)')
+    .option('--distributed <url>', 'learn from `npcforge actor`s: redis://host:port/<name> (dqn; the run remembers it for --resume, where the flag can give the address again, e.g. with a password)')
     .option(IMPORT_FLAG, IMPORT_HELP, collectImport, []);
   addSelfPlayOptions(cmd)
     .addHelpText(
@@ -90,12 +106,15 @@ export function registerTrain(program: Command): void {
         let result;
         const imports = await importModules(f.import);
         if (f.resume) {
+          const saved = readRunFile(f.resume).distributed?.url;
+          if (f.distributed !== undefined && saved === undefined) throw new InvalidConfigError(formatError('train --resume --distributed', 'a run started with --distributed', `run ${f.resume} trained in one process`, 'drop --distributed'));
+          const dist = await distributedSource(f.distributed ?? saved);
           const extra = (['agent', 'preset', 'seed', 'envs', 'config', 'project', 'out', 'saveReplay', 'recurrent', 'selfplay', 'selfplayAgent'] as const).filter((k) => f[k] !== undefined);
-          if (game !== undefined || extra.length) throw new InvalidConfigError(formatError('train --resume', 'only --steps, --checkpoint and --vector-env next to --resume', [game && `game ${game}`, ...extra.map((k) => `--${k}`)].filter(Boolean).join(', '), 'drop them: a resumed run keeps its config'));
+          if (game !== undefined || extra.length) throw new InvalidConfigError(formatError('train --resume', 'only --steps, --checkpoint, --vector-env and --distributed next to --resume', [game && `game ${game}`, ...extra.map((k) => `--${k}`)].filter(Boolean).join(', '), 'drop them: a resumed run keeps its config'));
           const runImports = await importRunModules(f.resume);
           // Worker envs import what this process imported for the run.
           const modules = [...imports, ...runImports].map((m) => m.url);
-          result = await train({ ...common, resume: f.resume, steps: f.steps, checkpoint: f.checkpoint, vectorEnv: f.vectorEnv, modules });
+          result = await train({ ...common, resume: f.resume, steps: f.steps, checkpoint: f.checkpoint, vectorEnv: f.vectorEnv, modules, ...(dist ? { experience: dist.source } : {}) });
         } else {
           if (!game) throw new InvalidConfigError(formatError('train', 'a game id', 'none', 'run e.g. `npcforge train catch`'));
           if (!wantsSelfPlay(f)) requireGame(game, imports);
@@ -108,11 +127,13 @@ export function registerTrain(program: Command): void {
           const request = { game, agent: f.agent, preset: f.preset, file, flags, recurrent: f.recurrent === true, project, note };
           const config = wantsSelfPlay(f) ? resolveSelfPlayRunConfig(request, f) : resolveRunConfig(request);
           if (imports.length) config.imports = imports.map(({ spec, url }) => ({ spec, url }));
-          result = await train({ ...common, config, outDir: f.out });
+          const dist = await distributedSource(f.distributed);
+          if (dist) config.distributed = { url: dist.display };
+          result = await train({ ...common, config, outDir: f.out, ...(dist ? { experience: dist.source } : {}) });
         }
         if (f.json) {
-          const { runDir, step, interrupted, stoppedEarly, lastEval, bestEval, checkpoint } = result;
-          process.stdout.write(JSON.stringify({ runDir, step, interrupted, signal: interrupted ? stopSignal : null, stoppedEarly, checkpoint, lastEval, bestEval }) + '\n');
+          const { runDir, step, interrupted, stoppedEarly, lastEval, bestEval, checkpoint, experience } = result;
+          process.stdout.write(JSON.stringify({ runDir, step, interrupted, signal: interrupted ? stopSignal : null, stoppedEarly, checkpoint, lastEval, bestEval, ...(experience ? { distributed: experience } : {}) }) + '\n');
         }
         if (result.interrupted && stopSignal !== null) process.exitCode = STOP_SIGNALS[stopSignal];
       } finally {

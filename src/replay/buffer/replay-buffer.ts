@@ -114,6 +114,11 @@ export function resolveReplayConfig(partial: Partial<ReplayBufferConfig> & Pick<
   return c;
 }
 
+/** `n` values of `a` from `offset` (a view where `a` is a typed array). */
+function subarrayOf(a: ArrayLike<number>, offset: number, n: number): ArrayLike<number> {
+  return ArrayBuffer.isView(a) ? (a as Float32Array).subarray(offset, offset + n) : Array.prototype.slice.call(a, offset, offset + n);
+}
+
 export class ReplayBuffer {
   readonly config: ReplayBufferConfig;
   /** Values per (stacked) observation. */
@@ -326,12 +331,12 @@ export class ReplayBuffer {
     }
   }
 
-  /** Adds one transition of stream `stream`; `obs` is read from `offset`. */
-  add(stream: number, obs: ArrayLike<number>, offset: number, action: number, reward: number, terminated: boolean, truncated: boolean, finalObs?: ArrayLike<number>): void {
+  /** Adds one transition of stream `stream`; `obs` is read from `offset`. Returns the transition's row (for `updatePriorities`). */
+  add(stream: number, obs: ArrayLike<number>, offset: number, action: number, reward: number, terminated: boolean, truncated: boolean, finalObs?: ArrayLike<number>): number {
     let flags = (terminated ? F_TERMINATED : 0) | (truncated ? F_TRUNCATED : 0);
     if (this.needStart[stream]) flags |= F_START;
     this.needStart[stream] = 0;
-    this.writeRow(stream, obs, offset, action, reward, flags);
+    const transitionRow = this.writeRow(stream, obs, offset, action, reward, flags);
     this.added++;
     if (terminated || truncated) {
       if (!finalObs) throw new InvalidConfigError(formatError('ReplayBuffer.add', 'the final observation of an ended episode', 'none', 'pass infos[i].finalObs'));
@@ -339,6 +344,30 @@ export class ReplayBuffer {
       if (this.tree) this.tree.set(row, 0);
       this.needStart[stream] = 1;
     }
+    return transitionRow;
+  }
+
+  /**
+   * Adds a segment of consecutive transitions of one env collected elsewhere (a distributed
+   * actor) to stream `stream`: `obs` holds `steps + 1` observations from `offset` (the last one
+   * follows the last step). The segment is closed like a truncated episode, so its last transition
+   * bootstraps from that observation and the next segment on the stream starts fresh (n-step
+   * returns stop at segment ends). `finalObs(t)` gives the final observation where step t ended an
+   * episode. `priorities` (|TD error|, prioritized memory only) replace the maximum-priority default.
+   * Frame stacks would be rebuilt across the cut, so it needs `frameStack` 1.
+   */
+  addSegment(seg: { stream: number; steps: number; obs: ArrayLike<number>; offset: number; actions: ArrayLike<number>; rewards: ArrayLike<number>; terminated: ArrayLike<number>; truncated: ArrayLike<number>; at: number; finalObs: (t: number) => ArrayLike<number>; priorities?: ArrayLike<number> | null }): void {
+    if (this.config.frameStack !== 1) throw new InvalidConfigError(formatError('ReplayBuffer.addSegment', 'frameStack 1 (segments are cut where stacks would continue)', `frameStack ${this.config.frameStack}`, 'stack frames in the env (a wrapper) instead of the replay memory'));
+    const rows = seg.priorities ? new Int32Array(seg.steps) : null;
+    for (let t = 0; t < seg.steps; t++) {
+      const i = seg.at + t;
+      const ended = seg.terminated[i] === 1 || seg.truncated[i] === 1;
+      const last = t === seg.steps - 1;
+      const final = ended ? seg.finalObs(t) : last ? subarrayOf(seg.obs, seg.offset + seg.steps * this.obsSize, this.obsSize) : undefined;
+      const row = this.add(seg.stream, seg.obs, seg.offset + t * this.obsSize, seg.actions[i]!, seg.rewards[i]!, seg.terminated[i] === 1, seg.truncated[i] === 1 || (last && !ended), final);
+      if (rows) rows[t] = row;
+    }
+    if (rows) this.updatePriorities(rows, Array.prototype.slice.call(seg.priorities, seg.at, seg.at + seg.steps) as number[]);
   }
 
   /** True when row `row` starts a sampleable transition. */

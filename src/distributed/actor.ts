@@ -1,0 +1,254 @@
+/**
+ * An actor of a distributed DQN run (`npcforge actor redis://host:port/<name>`): joins the run its
+ * learner announced in the meta key (refusing another game or network shape), steps its own vector
+ * env with the latest weights it has, and pushes batches of transitions (`experience.ts`) to the
+ * run's stream, with Ape-X initial priorities when the run's replay is prioritized.
+ *
+ * Exploration follows the run's own epsilon schedule at the learner's step count (published with
+ * the weights), not Ape-X's fixed per-actor epsilons: the same schedule as a single-process run, so
+ * that the two learn from comparable data per frame.
+ *
+ * It waits while the stream's backlog (XLEN: entries not yet read or not yet acknowledged, since the
+ * learner trims acknowledged ones) is above `maxBacklog`, while the learner is away (killed and not
+ * yet resumed) and while Redis is down; it exits when the learner marks the run done.
+ */
+import type { Redis } from 'ioredis';
+import * as tf from '@tensorflow/tfjs';
+import { InvalidConfigError, formatError } from '../errors.js';
+import { make } from '../envs/registry.js';
+import type { Box } from '../envs/spaces.js';
+import type { Env, ObsArray } from '../envs/env.js';
+import { allocObs } from '../envs/spaces.js';
+import { SyncVectorEnv } from '../envs/vector/sync-vector-env.js';
+import { DqnAgent } from '../agents/dqn/dqn-agent.js';
+import { DQN_PRESETS, resolveDqnConfig } from '../agents/dqn/config.js';
+import { segmentPriorities } from '../agents/dqn/td.js';
+import { initBackend } from '../networks/backend.js';
+import { encodeExperience, MAX_BATCH_TRANSITIONS, type ExperienceBatch } from './experience.js';
+import { checkJoin, decodeWeights, distKeys, networkHash, parseRunMeta, type RunMeta } from './run-meta.js';
+import { retryingRedis, sleep } from './redis-retry.js';
+import type { RedisTarget } from './redis-url.js';
+
+export interface ActorOptions {
+  target: RedisTarget;
+  /** Sub-envs this actor steps. */
+  envs: number;
+  /** Steps per sub-env in one batch (a batch holds `envs * batchSteps` transitions). */
+  batchSteps: number;
+  /** Stream entries (batches) above which the actor waits before pushing. */
+  maxBacklog: number;
+  /** Seed of the envs and exploration (default: the run's seed + 7919 x the actor's number). */
+  seed?: number;
+  /** The game this actor expects; another game on the stream is refused. */
+  game?: string;
+  /** Stop after pushing this many transitions (default: until the learner is done). */
+  maxTransitions?: number;
+  /** Polled between steps: true = stop after the batch in hand. */
+  shouldStop: () => boolean;
+  /** One-line reports (stderr). */
+  say: (line: string) => void;
+}
+
+export const DEFAULT_ACTOR_OPTIONS = { envs: 4, batchSteps: 32, maxBacklog: 16 } as const;
+
+export interface ActorResult {
+  actorId: string;
+  /** Transitions this actor added to the stream (XADD succeeded). */
+  pushed: number;
+  /** Of those, transitions the learner acknowledged (its per-actor count in Redis). */
+  acked: number;
+  batches: number;
+  /** Why it stopped: the learner finished (`done`), a stop signal (`stopped`), `maxTransitions` (`limit`). */
+  reason: 'done' | 'stopped' | 'limit';
+}
+
+const who = 'npcforge actor';
+
+/** Writes weights decoded by `decodeWeights` (same order and shapes) into `model`; leaves no tensor behind. */
+export function setModelWeights(model: tf.LayersModel, data: Float32Array[]): void {
+  // A variable keeps the data of the tensor it is assigned; the tensor itself is tidy's to dispose.
+  tf.tidy(() => model.weights.forEach((w, i) => w.write(tf.tensor(data[i]!, [...w.shape] as number[], 'float32'))));
+}
+
+/** Checks the options of `runActor`, every bad field at once. */
+export function checkActorOptions(o: Pick<ActorOptions, 'envs' | 'batchSteps' | 'maxBacklog'>): void {
+  const bad: string[] = [];
+  if (!Number.isSafeInteger(o.envs) || o.envs < 1 || o.envs > 4096) bad.push(`--envs ${o.envs} (want 1..4096)`);
+  if (!Number.isSafeInteger(o.batchSteps) || o.batchSteps < 1) bad.push(`--batch-steps ${o.batchSteps} (want >= 1)`);
+  if (o.envs * o.batchSteps > MAX_BATCH_TRANSITIONS) bad.push(`--envs x --batch-steps = ${o.envs * o.batchSteps} (want <= ${MAX_BATCH_TRANSITIONS})`);
+  if (!Number.isSafeInteger(o.maxBacklog) || o.maxBacklog < 1) bad.push(`--max-backlog ${o.maxBacklog} (want >= 1)`);
+  if (bad.length) throw new InvalidConfigError(formatError(who, 'valid actor options', bad.join('; '), 'fix the listed flags'));
+}
+
+/** Waits for the run's meta (a learner that has not started yet); null when told to stop. */
+async function waitForMeta(redis: Redis, key: string, o: ActorOptions): Promise<RunMeta | null> {
+  let said = false;
+  for (;;) {
+    const meta = parseRunMeta(await redis.get(key), key);
+    if (meta && meta.state === 'running') return meta;
+    if (o.shouldStop()) return null;
+    if (!said) o.say(`${who}: waiting for a learner on ${o.target.display} (start one with npcforge train <game> --distributed ${o.target.display})`);
+    said = true;
+    await sleep(250);
+  }
+}
+
+/** Runs an actor until the learner is done, a stop or `maxTransitions`. */
+export async function runActor(o: ActorOptions): Promise<ActorResult> {
+  checkActorOptions(o);
+  const keys = distKeys(o.target.name);
+  const redis = retryingRedis(o.target, { who, say: o.say });
+  let agent: DqnAgent | null = null;
+  let vec: SyncVectorEnv | null = null;
+  try {
+    const first = await waitForMeta(redis, keys.meta, o);
+    if (!first) return { actorId: '', pushed: 0, acked: 0, batches: 0, reason: 'stopped' };
+    const meta = first;
+    if (o.game !== undefined && o.game !== meta.game) {
+      checkJoin(meta, { game: o.game, netHash: meta.netHash, observationSpace: meta.observationSpace, actionSpace: meta.actionSpace }, who, o.target.display);
+    }
+    if (meta.agent !== 'dqn') throw new InvalidConfigError(formatError(who, 'a dqn run', `a ${meta.agent} run at ${o.target.display}`, 'actors feed DQN learners only'));
+    vec = new SyncVectorEnv(() => make(meta.game, meta.envOptions) as Env<ObsArray, number>, o.envs);
+    const observationSpace = vec.singleObservationSpace;
+    const actionSpace = vec.singleActionSpace;
+    const config = resolveDqnConfig(DQN_PRESETS.minatar!, meta.agentConfig);
+    checkJoin(meta, { game: meta.game, netHash: networkHash(config, observationSpace, actionSpace), observationSpace: observationSpace.toJSON(), actionSpace: actionSpace.toJSON() }, who, o.target.display);
+    const actorNumber = await redis.incr(keys.actors);
+    const actorId = `a${actorNumber}`;
+    const seed = o.seed ?? (meta.seed + 7919 * actorNumber) % 0x7fff0000;
+    await initBackend();
+    // The actor never learns: a replay memory of the minimum size keeps its memory small.
+    agent = new DqnAgent({ config: { ...config, bufferSize: o.envs * 64 }, observationSpace, actionSpace, numEnvs: o.envs, seed });
+    const box = observationSpace as Box;
+    const obsSize = box.size;
+    const E = o.envs;
+    const T = o.batchSteps;
+    o.say(`${who}: ${actorId} joined run ${meta.runId} (${meta.game}) on ${o.target.display} with ${E} envs, ${E * T} transitions per batch`);
+    const shapes = agent.online.weights.map((w) => [...w.shape] as number[]);
+    let weightsVersion = -1;
+    let learnerSteps = 0;
+    /** Loads newer weights when the learner published some; waits for the first ones. False = told to stop. */
+    const refreshWeights = async (): Promise<boolean> => {
+      for (;;) {
+        const [version, steps] = await redis.hmget(keys.weights, 'version', 'envSteps');
+        if (steps !== null) learnerSteps = Number(steps);
+        if (version !== null && Number(version) !== weightsVersion) {
+          const [blob, steps, v] = await redis.hmgetBuffer(keys.weights, 'blob', 'envSteps', 'version');
+          if (blob && steps && v) {
+            setModelWeights(agent!.online, decodeWeights(blob, shapes, keys.weights));
+            weightsVersion = Number(String(v));
+            learnerSteps = Number(String(steps));
+            return true;
+          }
+        }
+        if (weightsVersion >= 0) return true;
+        if (o.shouldStop()) return false;
+        await sleep(100);
+      }
+    };
+    /** The meta is still this run's and running: false = the learner finished (or another run took the name). */
+    const runGoesOn = async (): Promise<boolean> => {
+      for (;;) {
+        const now = parseRunMeta(await redis.get(keys.meta), keys.meta);
+        // No meta: Redis restarted without persistence and the learner has not restored it yet.
+        if (now) return now.runId === meta.runId && now.state === 'running';
+        if (o.shouldStop()) return true;
+        await sleep(250);
+      }
+    };
+
+    let obs = (await vec.reset({ seed })).obs;
+    const episodeReturns = new Float64Array(E);
+    let pushed = 0;
+    let batches = 0;
+    let throttledSaid = false;
+    let reason: ActorResult['reason'] = 'stopped';
+    for (;;) {
+      if (o.shouldStop()) break;
+      if (!(await runGoesOn())) {
+        reason = 'done';
+        o.say(`${who}: ${actorId}: run ${meta.runId} is done`);
+        break;
+      }
+      if (!(await refreshWeights())) break;
+      // The run's schedule at the learner's step count (advanced below by what this actor steps in the batch).
+      agent.envSteps = learnerSteps;
+      const batchObs = allocObs(box.dtype, E * (T + 1) * obsSize);
+      const actions = new Int32Array(E * T);
+      const rewards = new Float32Array(E * T);
+      const terminated = new Uint8Array(E * T);
+      const truncated = new Uint8Array(E * T);
+      const finals: ObsArray[][] = Array.from({ length: E }, () => []);
+      const ended: number[] = [];
+      for (let t = 0; t < T; t++) {
+        for (let e = 0; e < E; e++) batchObs.set(obs.subarray(e * obsSize, (e + 1) * obsSize), (e * (T + 1) + t) * obsSize);
+        const { actions: a } = await agent.act(obs, { numEnvs: E, mode: 'train' });
+        const r = await vec.step(a);
+        for (let e = 0; e < E; e++) {
+          const i = e * T + t;
+          actions[i] = (a as Int32Array)[e]!;
+          rewards[i] = r.rewards[e]!;
+          terminated[i] = r.terminated[e]!;
+          truncated[i] = r.truncated[e]!;
+          episodeReturns[e]! += r.rewards[e]!;
+          if (r.terminated[e] || r.truncated[e]) {
+            finals[e]!.push(r.infos[e]!.finalObs as ObsArray);
+            ended.push(episodeReturns[e]!);
+            episodeReturns[e] = 0;
+          }
+        }
+        obs = r.obs;
+        agent.envSteps += E;
+      }
+      for (let e = 0; e < E; e++) batchObs.set(obs.subarray(e * obsSize, (e + 1) * obsSize), (e * (T + 1) + T) * obsSize);
+      const allFinals = finals.flat();
+      const finalObs = allocObs(box.dtype, allFinals.length * obsSize);
+      allFinals.forEach((f, k) => finalObs.set(f, k * obsSize));
+      let priorities: Float32Array | null = null;
+      if (config.prioritized) {
+        const q = await agent.qValues(batchObs, E * (T + 1));
+        const qFinal = allFinals.length ? await agent.qValues(finalObs, allFinals.length) : new Float32Array(0);
+        priorities = segmentPriorities({ numEnvs: E, steps: T, numActions: agent.numActions, q, qFinal, actions, rewards, terminated, truncated, gamma: config.gamma, nStep: config.nStep });
+      }
+      const batch: ExperienceBatch = {
+        header: { game: meta.game, runId: meta.runId, netHash: meta.netHash, obsShape: [...box.shape], obsDtype: box.dtype, numActions: agent.numActions, weightsVersion, actorId, seq: batches, numEnvs: E, steps: T, episodeReturns: ended },
+        obs: batchObs,
+        actions,
+        rewards,
+        terminated,
+        truncated,
+        finalObs,
+        priorities,
+      };
+      const bytes = Buffer.from(encodeExperience(batch));
+      // Rate limit (as Reverb's): wait while the learner has more than maxBacklog batches to take.
+      let finished = false;
+      for (let wait = 10; (await redis.xlen(keys.stream)) > o.maxBacklog; wait = Math.min(1000, wait * 2)) {
+        if (!throttledSaid) o.say(`${who}: ${actorId}: the stream holds more than ${o.maxBacklog} batches; waiting for the learner`);
+        throttledSaid = true;
+        // A learner that finished leaves a backlog behind for good.
+        if (o.shouldStop() || (finished = !(await runGoesOn()))) break;
+        await sleep(wait);
+      }
+      if (finished) {
+        reason = 'done';
+        o.say(`${who}: ${actorId}: run ${meta.runId} is done`);
+        break;
+      }
+      // The entry and this actor's pushed count change together: a kill leaves both or neither.
+      await redis.multi().xadd(keys.stream, '*', 'b', bytes).hincrby(keys.pushed, actorId, E * T).exec();
+      pushed += E * T;
+      batches++;
+      if (o.maxTransitions !== undefined && pushed >= o.maxTransitions) {
+        reason = 'limit';
+        break;
+      }
+    }
+    const acked = Number((await redis.hget(keys.acked, actorId)) ?? 0);
+    return { actorId, pushed, acked, batches, reason };
+  } finally {
+    agent?.dispose();
+    await vec?.close();
+    redis.disconnect();
+  }
+}

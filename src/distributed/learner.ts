@@ -1,0 +1,300 @@
+/**
+ * The learner of a distributed DQN run (Ape-X style): the runner's experience source
+ * (`TrainOptions.experience`). It reads actors' batches from the run's Redis Stream with a consumer
+ * group, checks each one (untrusted), adds it to the agent's replay memory, acknowledges it (XACK
+ * and the per-actor count in one MULTI), then runs the updates the new transitions owe, exactly as
+ * the in-process loop does per env step. It publishes the online weights every `publishEvery`
+ * updates and trims acknowledged entries so the stream stays bounded.
+ *
+ * Restarts: entries a dead learner read but did not acknowledge are claimed (XAUTOCLAIM) and read
+ * first; acknowledged entries after the last checkpoint are lost with that learner's memory (the
+ * replay memory is off-policy data; nothing else depends on them).
+ */
+import type { Redis } from 'ioredis';
+import * as tf from '@tensorflow/tfjs';
+import { InvalidConfigError, SpaceMismatchError, formatError } from '../errors.js';
+import type { Box } from '../envs/spaces.js';
+import type { DqnAgent } from '../agents/dqn/dqn-agent.js';
+import type { DqnConfig } from '../agents/dqn/config.js';
+import type { UpdateMetrics } from '../agents/agent.js';
+import type { ExperienceContext, ExperienceSource } from '../train/runner.js';
+import { ExperienceError, decodeExperience, type ExperienceBatch, type ExperienceExpect } from './experience.js';
+import { checkJoin, distKeys, encodeWeights, META_FORMAT, META_VERSION, networkHash, parseRunMeta, type RunMeta } from './run-meta.js';
+import { retryingRedis } from './redis-retry.js';
+import type { RedisTarget } from './redis-url.js';
+
+export interface LearnerOptions {
+  target: RedisTarget;
+  /** Gradient updates between weight publications (Ape-X: actors refresh every ~400 frames). */
+  publishEvery?: number;
+  /** Stream entries read per XREADGROUP. */
+  readCount?: number;
+  /** Milliseconds an XREADGROUP waits for new entries. */
+  blockMs?: number;
+}
+
+export const DEFAULT_PUBLISH_EVERY = 50;
+
+type Entry = [Buffer, Buffer[] | null];
+
+/** `id` + 1 in the stream's id order (XTRIM MINID keeps ids >= it). */
+function nextId(id: string): string {
+  const [ms, seq] = id.split('-');
+  return `${ms}-${BigInt(seq ?? '0') + 1n}`;
+}
+
+export class RedisLearner implements ExperienceSource {
+  private readonly keys: ReturnType<typeof distKeys>;
+  private readonly publishEvery: number;
+  private readonly readCount: number;
+  private readonly blockMs: number;
+  private redis: Redis | null = null;
+  private ctx: ExperienceContext | null = null;
+  private agent: DqnAgent | null = null;
+  private meta: RunMeta | null = null;
+  private expect: ExperienceExpect | null = null;
+  private readonly consumer = `learner-${process.pid}-${Date.now()}`;
+  /** Where the next read of this consumer's pending history starts; null once it is read ('>' from then on). */
+  private historyFrom: string | null = '0';
+  private lastUpdatesPublished = -1;
+  /** Reads since the last trim. */
+  private untrimmed = 0;
+  private lastReadId: string | null = null;
+  private restoreNeeded = false;
+  private closed = false;
+  /** Transitions this process acknowledged, per actor. */
+  readonly ackedByActor = new Map<string, number>();
+  acked = 0;
+  dropped = 0;
+  reclaimed = 0;
+
+  constructor(private readonly options: LearnerOptions) {
+    this.keys = distKeys(options.target.name);
+    this.publishEvery = options.publishEvery ?? DEFAULT_PUBLISH_EVERY;
+    this.readCount = options.readCount ?? 16;
+    this.blockMs = options.blockMs ?? 100;
+  }
+
+  async check(ctx: ExperienceContext): Promise<void> {
+    this.ctx = ctx;
+    const { cfg, agent } = ctx;
+    if (cfg.selfplay) throw new InvalidConfigError(formatError('train --distributed', 'a single-agent run', 'a self-play run', 'train self-play without --distributed'));
+    if (cfg.agent !== 'dqn' || agent.recurrent) throw new InvalidConfigError(formatError('train --distributed', 'agent dqn (feed-forward; Ape-X actors and a learner)', `agent ${cfg.agent}${agent.recurrent ? ' (recurrent)' : ''}`, 'train without --distributed, or with --agent dqn'));
+    const config = cfg.agentConfig as unknown as DqnConfig;
+    if (config.frameStack !== 1) throw new InvalidConfigError(formatError('train --distributed', 'frameStack 1 (actors send segments; stacks would be rebuilt across their cuts)', `frameStack ${config.frameStack}`, 'stack frames with an env wrapper instead'));
+    this.agent = agent as DqnAgent;
+    const box = ctx.observationSpace as Box;
+    const netHash = networkHash(config, ctx.observationSpace, ctx.actionSpace);
+    this.meta = {
+      format: META_FORMAT,
+      version: META_VERSION,
+      runId: ctx.runId,
+      game: cfg.game,
+      agent: cfg.agent,
+      envOptions: cfg.run.envOptions,
+      observationSpace: ctx.observationSpace.toJSON(),
+      actionSpace: ctx.actionSpace.toJSON(),
+      agentConfig: cfg.agentConfig,
+      netHash,
+      seed: cfg.run.seed,
+      state: 'running',
+    };
+    this.expect = { game: cfg.game, runId: ctx.runId, netHash, obsShape: [...box.shape], obsDtype: box.dtype, numActions: this.agent.numActions, prioritized: config.prioritized !== null };
+    const who = 'npcforge learner';
+    this.redis = retryingRedis(this.options.target, { who, say: ctx.warn, onBack: () => void (this.restoreNeeded = true) });
+    const existing = parseRunMeta(await this.redis.get(this.keys.meta), this.keys.meta);
+    if (existing && existing.runId !== ctx.runId) {
+      checkJoin(existing, { game: cfg.game, netHash, observationSpace: this.meta.observationSpace, actionSpace: this.meta.actionSpace }, who, this.options.target.display);
+      if (existing.state === 'running') {
+        throw new SpaceMismatchError(formatError(who, `no other learner on ${this.options.target.display}`, `run ${existing.runId} (not finished)`, `resume it with \`npcforge train --resume <runs>/${existing.runId}\`, or use another name after the host`));
+      }
+    }
+    if (existing && existing.runId === ctx.runId && !ctx.resumed) throw new SpaceMismatchError(formatError(who, `a new name for a new run`, `run ${existing.runId} already on ${this.options.target.display}`, 'use another name after the host'));
+  }
+
+  async start(): Promise<void> {
+    const redis = this.redis!;
+    const existing = parseRunMeta(await redis.get(this.keys.meta), this.keys.meta);
+    // A finished run of the same game and shape on this name: its data is not this run's.
+    if (existing && existing.runId !== this.meta!.runId) await redis.del(this.keys.stream, this.keys.weights, this.keys.acked, this.keys.pushed, this.keys.actors);
+    await this.restore();
+    // Entries a previous learner of this run read but never acknowledged: this consumer takes them and reads them first.
+    let cursor = '0-0';
+    do {
+      const [next, ids] = (await redis.xautoclaim(this.keys.stream, this.keys.group, this.consumer, 0, cursor, 'COUNT', 1000, 'JUSTID')) as [string, string[]];
+      this.reclaimed += ids.length;
+      cursor = next;
+    } while (cursor !== '0-0');
+    if (this.reclaimed) this.ctx!.warn(`npcforge learner: reclaimed ${this.reclaimed} batch${this.reclaimed === 1 ? '' : 'es'} a previous learner read but had not acknowledged`);
+    // Consumers of dead learners hold nothing now.
+    const consumers = (await redis.xinfo('CONSUMERS', this.keys.stream, this.keys.group)) as unknown[][];
+    for (const c of consumers) {
+      const name = String(c[1]);
+      if (name !== this.consumer) await redis.xgroup('DELCONSUMER', this.keys.stream, this.keys.group, name);
+    }
+    // What a killed learner acknowledged but had not trimmed yet would hold actors back.
+    await this.trim();
+    this.ctx!.warn(`npcforge learner: waiting for actors: npcforge actor ${this.options.target.display}`);
+  }
+
+  /** (Re)writes what Redis must hold for actors: the meta, the consumer group, the weights (after a start or a Redis restart). */
+  private async restore(): Promise<void> {
+    const redis = this.redis!;
+    await redis.set(this.keys.meta, JSON.stringify(this.meta));
+    try {
+      await redis.xgroup('CREATE', this.keys.stream, this.keys.group, '0', 'MKSTREAM');
+    } catch (err) {
+      if (!/BUSYGROUP/.test((err as Error).message)) throw err;
+    }
+    await this.publish();
+  }
+
+  /** Publishes the online weights under a new version (HINCRBY keeps versions rising over learner restarts). */
+  private async publish(): Promise<void> {
+    const agent = this.agent!;
+    const tensors = await Promise.all(agent.online.weights.map(async (w) => ({ shape: [...w.shape] as number[], data: (await (w.read() as tf.Tensor).data()) as Float32Array })));
+    const blob = Buffer.from(encodeWeights(tensors));
+    const res = await this.redis!.multi().hincrby(this.keys.weights, 'version', 1).hset(this.keys.weights, 'envSteps', String(agent.envSteps), 'blob', blob).exec();
+    const version = Number(res?.[0]?.[1]);
+    await this.redis!.publish(this.keys.channel, String(version));
+    this.lastUpdatesPublished = agent.updates;
+  }
+
+  async next(): Promise<{ steps: number; episodeReturns: number[]; metrics: UpdateMetrics | null }> {
+    const redis = this.redis!;
+    if (this.restoreNeeded) {
+      this.restoreNeeded = false;
+      // A Redis restarted without persistence lost the meta, group and weights; with persistence this rewrites the same.
+      await this.restore();
+    }
+    let reply: Array<[Buffer, Entry[]]> | null;
+    try {
+      const from = this.historyFrom ?? '>';
+      // Only new entries are waited for; reading this consumer's pending history answers at once.
+      const r = from === '>' ? await redis.xreadgroupBuffer('GROUP', this.keys.group, this.consumer, 'COUNT', this.readCount, 'BLOCK', this.blockMs, 'STREAMS', this.keys.stream, from) : await redis.xreadgroupBuffer('GROUP', this.keys.group, this.consumer, 'COUNT', this.readCount, 'STREAMS', this.keys.stream, from);
+      reply = r as Array<[Buffer, Entry[]]> | null;
+    } catch (err) {
+      if (!/NOGROUP/.test((err as Error).message)) throw err;
+      this.restoreNeeded = true;
+      return { steps: 0, episodeReturns: [], metrics: null };
+    }
+    const entries = reply?.[0]?.[1] ?? [];
+    if (this.historyFrom !== null) {
+      if (!entries.length) this.historyFrom = null;
+      else this.historyFrom = String(entries[entries.length - 1]![0]);
+    }
+    if (!entries.length) {
+      // Idle: trim what the last reads acknowledged, or actors waiting on the backlog would wait forever.
+      if (this.untrimmed) await this.trim();
+      return { steps: 0, episodeReturns: [], metrics: null };
+    }
+    const agent = this.agent!;
+    const returns: number[] = [];
+    const perActor = new Map<string, number>();
+    let steps = 0;
+    for (const [idBuf, fields] of entries) {
+      const id = String(idBuf);
+      this.lastReadId = id;
+      // A pending entry that was trimmed away reads back without fields: only its acknowledgement is left to do.
+      if (!fields) continue;
+      let batch: ExperienceBatch;
+      try {
+        const raw = fields.length === 2 && String(fields[0]) === 'b' ? fields[1]! : null;
+        if (!raw) throw new ExperienceError(formatError('experience', "one field 'b' with the batch", `${fields.length / 2} fields in entry ${id}`, 'actors must run the same npcforge version as the learner; the batch was dropped'));
+        batch = decodeExperience(raw, this.expect!, `entry ${id}`);
+      } catch (err) {
+        if (!(err instanceof ExperienceError)) throw err;
+        // Dropped, not fatal: one writer's bad batch must not stop a learner that many actors feed.
+        this.dropped++;
+        this.ctx!.warn(`npcforge learner: dropped a batch: ${err.message}`);
+        continue;
+      }
+      const n = addBatch(agent, batch);
+      steps += n;
+      perActor.set(batch.header.actorId, (perActor.get(batch.header.actorId) ?? 0) + n);
+      returns.push(...batch.header.episodeReturns);
+    }
+    // Acknowledged once the data is in the replay memory; the per-actor counts change in the same transaction.
+    // The learner's step count goes along: actors follow the run's epsilon schedule at it.
+    const tx = redis.multi().xack(this.keys.stream, this.keys.group, ...entries.map(([id]) => String(id))).hset(this.keys.weights, 'envSteps', String(agent.envSteps + steps));
+    for (const [actor, n] of perActor) tx.hincrby(this.keys.acked, actor, n);
+    await tx.exec();
+    this.acked += steps;
+    for (const [actor, n] of perActor) this.ackedByActor.set(actor, (this.ackedByActor.get(actor) ?? 0) + n);
+    // Every read: actors measure the backlog by the stream's length, so acknowledged entries must not linger.
+    this.untrimmed++;
+    await this.trim();
+    const metrics = steps ? await agent.learnCollected(steps) : null;
+    if (agent.updates - this.lastUpdatesPublished >= this.publishEvery) await this.publish();
+    return { steps, episodeReturns: returns, metrics };
+  }
+
+  /** Drops acknowledged entries: everything older than the oldest pending one (or than the last read when none is pending). */
+  private async trim(): Promise<void> {
+    const redis = this.redis!;
+    let summary: [number, string | null, string | null, unknown];
+    try {
+      summary = (await redis.xpending(this.keys.stream, this.keys.group)) as typeof summary;
+    } catch (err) {
+      // Redis restarted without the stream: `restore` recreates it before the next read.
+      if (!/NOGROUP/.test((err as Error).message)) throw err;
+      this.restoreNeeded = true;
+      return;
+    }
+    const minId = summary[0] > 0 && summary[1] ? summary[1] : this.lastReadId ? nextId(this.lastReadId) : null;
+    if (minId) await redis.xtrim(this.keys.stream, 'MINID', minId);
+    this.untrimmed = 0;
+  }
+
+  async close(finished: boolean): Promise<void> {
+    if (this.closed || !this.redis) return;
+    this.closed = true;
+    const redis = this.redis;
+    try {
+      if (finished && redis.status === 'ready') {
+        await this.trim();
+        await this.publish();
+        // Actors exit when they see it; a later learner on the name may take it over.
+        await redis.set(this.keys.meta, JSON.stringify({ ...this.meta, state: 'done' }));
+      }
+    } finally {
+      redis.disconnect();
+    }
+  }
+
+  async stats(): Promise<Record<string, unknown>> {
+    return { acked_transitions: this.acked, acked_by_actor: Object.fromEntries(this.ackedByActor), dropped_batches: this.dropped, reclaimed_batches: this.reclaimed };
+  }
+}
+
+/** Adds a checked batch to the agent's replay memory, one segment per actor sub-env; returns the transitions added. */
+export function addBatch(agent: DqnAgent, b: ExperienceBatch): number {
+  const { numEnvs: E, steps: T } = b.header;
+  const obsSize = agent.obsSize;
+  // Final observations are stored env-major then step order: the segment of env e starts at finalStart[e].
+  const finalStart: number[] = [];
+  let ends = 0;
+  for (let e = 0; e < E; e++) {
+    finalStart.push(ends);
+    for (let t = 0; t < T; t++) if (b.terminated[e * T + t] || b.truncated[e * T + t]) ends++;
+  }
+  const segments = [];
+  for (let e = 0; e < E; e++) {
+    let k = finalStart[e]!;
+    const finalAt = new Map<number, number>();
+    for (let t = 0; t < T; t++) if (b.terminated[e * T + t] || b.truncated[e * T + t]) finalAt.set(t, k++);
+    segments.push({
+      steps: T,
+      obs: b.obs,
+      offset: e * (T + 1) * obsSize,
+      actions: b.actions,
+      rewards: b.rewards,
+      terminated: b.terminated,
+      truncated: b.truncated,
+      at: e * T,
+      finalObs: (t: number) => b.finalObs.subarray(finalAt.get(t)! * obsSize, (finalAt.get(t)! + 1) * obsSize),
+      priorities: b.priorities,
+    });
+  }
+  return agent.addCollected(segments);
+}
