@@ -6,7 +6,7 @@
  * non-numeric values and a half-written last line. No console errors.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { appendFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, utimesSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -167,6 +167,10 @@ describe('learning curves in Chromium', () => {
     expect(bad).toMatchObject({ name: 'bad-values', points: 2, nonNumeric: 7, nulls: 1, badLines: 1, lastStep: 10, lastValue: 0.25 });
     expect(await page.textContent('#curve-note')).toMatch(/2 points, 1 unreadable line skipped, 7 non-numeric values skipped/);
 
+    // A live run's heartbeat is its status.json's mtime: fresh now, however long the earlier tests took.
+    const now = new Date();
+    utimesSync(join(runs, 'half-written', 'status.json'), now, now);
+    await page.evaluate(() => (window as any).npcforgeViewer.poll());
     await page.evaluate(() => {
       location.hash = '#compare/loss/half-written';
     });
