@@ -9,10 +9,10 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { startRedis } from './redis-server.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const cli = join(here, '..', '..', 'bin', 'npcforge.js');
@@ -22,16 +22,6 @@ function flag(argv: string[], name: string, def: string | undefined): string | u
   return i >= 0 && argv[i + 1] !== undefined ? argv[i + 1]! : def;
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((ok, fail) => {
-    const s = createServer();
-    s.once('error', fail);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => ok(port));
-    });
-  });
-}
 
 function run(args: string[]): Promise<number | null> {
   const child = spawn(process.execPath, [cli, ...args], { stdio: ['ignore', 'ignore', 'inherit'] });
@@ -67,9 +57,8 @@ async function main(argv: string[]): Promise<void> {
   const config = flag(argv, 'config', undefined);
   const keep = flag(argv, 'out', undefined);
   const out = keep ?? mkdtempSync(join(tmpdir(), 'npcbench-distlearn-'));
-  const port = await freePort();
-  const server = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
-  await new Promise((r) => setTimeout(r, 500));
+  const server = await startRedis();
+  const { port } = server;
   const common = ['--agent', 'dqn', '--no-progress', ...(steps ? ['--steps', steps] : []), ...(config ? ['--config', config] : [])];
   const curves: Array<{ seed: number; single: Map<number, number>; distributed: Map<number, number> }> = [];
   try {
@@ -88,7 +77,7 @@ async function main(argv: string[]): Promise<void> {
       curves.push({ seed, single: evals(single), distributed: evals(dist) });
     }
   } finally {
-    server.kill('SIGTERM');
+    await server.stop();
     if (!keep) rmSync(out, { recursive: true, force: true });
   }
   const points = [...curves[0]!.single.keys()].sort((a, b) => a - b);

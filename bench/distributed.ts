@@ -9,7 +9,6 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,6 +16,7 @@ import { Redis } from 'ioredis';
 import '../games/index.js';
 import { make } from '../src/envs/registry.js';
 import type { Box, Discrete } from '../src/envs/spaces.js';
+import { startRedis } from './redis-server.js';
 import { encodeExperience } from '../src/distributed/experience.js';
 import { distKeys } from '../src/distributed/run-meta.js';
 import { allocObs } from '../src/envs/spaces.js';
@@ -29,16 +29,6 @@ function flag(argv: string[], name: string, def: string): string {
   return i >= 0 && argv[i + 1] !== undefined ? argv[i + 1]! : def;
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((ok, fail) => {
-    const s = createServer();
-    s.once('error', fail);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => ok(port));
-    });
-  });
-}
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const load = (): string => loadavg().map((l) => l.toFixed(2)).join(' ');
@@ -166,14 +156,9 @@ async function main(argv: string[]): Promise<void> {
   const config = join(out, 'config.json');
   // No updates (the learner only takes batches in), epsilon 0.05 from the start (actors run the network every step), no evaluation.
   writeFileSync(config, JSON.stringify({ learningStarts: 32, trainEvery: 1e8, epsilonStart: 0.05, epsilonEnd: 0.05, evalEvery: 0, evalEpisodes: 0, checkpointEvery: 0, logEvery: 1e8 }));
-  const port = await freePort();
-  const server = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+  const server = await startRedis();
+  const { port } = server;
   try {
-    const probe = new Redis({ host: '127.0.0.1', port, retryStrategy: (t) => (t > 100 ? null : 50) });
-    // The server may still be starting: the first attempts are refused.
-    probe.on('error', () => undefined);
-    await probe.ping();
-    probe.disconnect();
     // A batch of the actors' shape (the content does not change the transport's cost).
     const env = make(game);
     const box = env.observationSpace as Box;
@@ -208,7 +193,7 @@ async function main(argv: string[]): Promise<void> {
     for (const r of rows) process.stdout.write(`${r.setup.padEnd(48)} ${Math.round(r.rate).toLocaleString('en-US').padStart(14)} ${`${((100 * r.rate) / ceil).toFixed(0)}%`.padStart(11)}  ${(r.perActor?.map((v) => Math.round(v)).join(', ') ?? '').padEnd(17)} ${r.load}\n`);
     if (jsonOut) writeFileSync(jsonOut, JSON.stringify({ game, envs, batchSteps, batchBytes: batch.byteLength, seconds, loadStart, rows }, null, 2) + '\n');
   } finally {
-    server.kill('SIGTERM');
+    await server.stop();
     rmSync(out, { recursive: true, force: true });
   }
 }
