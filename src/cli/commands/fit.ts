@@ -47,7 +47,8 @@ export function registerFit(program: Command): void {
     .option('--limit-per-class <n>', 'use at most n training samples per class')
     .option('--max-len <n>', 'text: tokens per sample')
     .option('--seed <n>', 'seed (split, shuffling, initial weights are tfjs-random)', '0')
-    .option('--out <dir>', 'run folder (default runs/<task>__<model>__s<seed>__<time>)')
+    .option('--out <dir>', 'run folder (default runs/<task>__<model>__s<seed>__<time>); must be new or empty unless --force')
+    .option('--force', 'replace the run in a non-empty --out folder (its old evaluation.json is removed)')
     .option('--quiet', 'no progress output')
     .option('--json', 'print the result as one JSON object on stdout (progress and the summary line go to stderr)')
     .action(async (task: string, opts: Record<string, string | boolean | undefined>) => {
@@ -75,6 +76,7 @@ export function registerFit(program: Command): void {
         maxLen: num('max-len', s('maxLen'), posInt, 'a positive integer'),
         fit: fit as Record<string, number | 'balanced'>,
         progress: opts.quiet ? null : process.stderr,
+        overwrite: opts.force === true,
       });
       const best = result.history[result.bestEpoch - 1];
       const summary = `trained ${run.model} on ${run.trainSamples} samples (${run.validationSamples} validation), best epoch ${result.bestEpoch}` + (best?.valAccuracy != null ? `, val_acc ${(best.valAccuracy * 100).toFixed(2)}%` : '') + `\nrun: ${runDir}\n`;
