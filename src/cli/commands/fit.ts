@@ -46,7 +46,7 @@ export function registerFit(program: Command): void {
     .option('--class-weights <mode>', "'balanced' to weight classes by inverse frequency")
     .option('--limit-per-class <n>', 'use at most n training samples per class')
     .option('--max-len <n>', 'text: tokens per sample')
-    .option('--seed <n>', 'seed (split, shuffling, initial weights are tfjs-random)', '0')
+    .option('--seed <n>', 'seed of the split, shuffling, augmentation, initial weights and dropout (same seed, same backend: same weights)', '0')
     .option('--out <dir>', 'run folder (default runs/<task>__<model>__s<seed>__<time>); must be new or empty unless --force')
     .option('--force', 'replace the run in a non-empty --out folder (its old evaluation.json is removed)')
     .option('--quiet', 'no progress output')
