@@ -17,7 +17,7 @@ import { buildConvClassifier } from '../networks/conv-classifier.js';
 import { buildSequenceClassifier, buildTokenRnnClassifier } from '../networks/lstm-classifier.js';
 import { buildTransformerClassifier } from '../networks/transformer.js';
 import { initBackend } from '../networks/backend.js';
-import { ArraySource, permutation, stratifiedSplit, type BatchSource } from './data-source.js';
+import { ArraySource, oversampleIndices, permutation, stratifiedSplit, type BatchSource } from './data-source.js';
 import { fitClassifier, predictProbabilities, type EpochMetrics, type FitConfig, type FitResult } from './fit.js';
 import { MAX_MISCLASSIFIED, argmaxRows, classificationReport, pickMisclassified, type ClassificationReport, type MisclassifiedExample } from './metrics.js';
 import { MAX_RUN_FILE_BYTES, loadLayersModel, readRunFolderFile, saveLayersModel } from './model-io.js';
@@ -63,6 +63,11 @@ export interface FitTaskOptions {
   network?: Record<string, unknown>;
   /** Progress output (default stderr; null = silent). */
   progress?: NodeJS.WritableStream | null;
+  /**
+   * Oversample the training part (after the validation split) so that every class has as many
+   * samples as the largest; the other answer to imbalance besides `fit.classWeights`.
+   */
+  oversample?: boolean;
   /** Replace the run in an `out` folder that is not empty (default: refuse, so a trained model is never lost by accident). */
   overwrite?: boolean;
 }
@@ -107,6 +112,8 @@ export interface RunJson {
   trainSamples: number;
   validationSamples: number;
   preprocessing: { image?: ImageFormat; augment?: AugmentConfig | null; speech?: SpeechPreprocessing; text?: { maxLen: number } };
+  /** Whether the training part was oversampled to balance the classes (absent in older runs: no). */
+  oversample?: boolean;
   history: EpochMetrics[];
   bestEpoch: number;
   stoppedEarly: boolean;
@@ -177,6 +184,11 @@ async function writeJsonAtomic(path: string, value: unknown): Promise<void> {
   await rename(tmp, path);
 }
 
+/** A source that can be cut (and oversampled) by sample indices; both kinds of source are. */
+interface SubsetSource extends BatchSource {
+  subset(indices: ArrayLike<number>): SubsetSource;
+}
+
 /** Entries of `dir`, or null when it does not exist. */
 async function listFolder(dir: string): Promise<string[] | null> {
   try {
@@ -213,6 +225,9 @@ export async function fitTask(opts: FitTaskOptions): Promise<{ runDir: string; r
   }
   const seed = opts.seed ?? 0;
   const valFraction = opts.validationFraction ?? 0.1;
+  if (opts.oversample === true && opts.fit?.classWeights != null) {
+    throw new InvalidConfigError(formatError('fit', 'one answer to class imbalance', 'both oversampling and class weights (together they correct twice)', 'pass either --oversample or --class-weights'));
+  }
   if (!(valFraction >= 0 && valFraction < 1)) throw new InvalidConfigError(formatError('fit', 'a validation fraction in [0, 1)', describe(valFraction), 'pass e.g. 0.1'));
   const fitConfig: Partial<FitConfig> = { ...TASK_FIT_DEFAULTS[task], seed, ...(opts.epochs !== undefined ? { epochs: opts.epochs } : {}), ...opts.fit };
   const rng = new SeededRng(seed);
@@ -220,7 +235,7 @@ export async function fitTask(opts: FitTaskOptions): Promise<{ runDir: string; r
   const outDir = opts.out === undefined ? null : resolve(opts.out);
   if (outDir !== null) await prepareOutFolder(outDir, opts.overwrite === true);
   let model: tf.LayersModel;
-  let train: BatchSource;
+  let train: SubsetSource;
   let validation: BatchSource;
   let classes: string[];
   const preprocessing: RunJson['preprocessing'] = {};
@@ -283,6 +298,7 @@ export async function fitTask(opts: FitTaskOptions): Promise<{ runDir: string; r
       : buildTransformerClassifier({ seed, ...opts.network, vocabSize: tokenizer.vocabSize, maxLen, numClasses: classes.length });
   }
 
+  if (opts.oversample === true) train = train.subset(oversampleIndices(train.labels, rng));
   const runDir = outDir ?? resolve(join('runs', `${task}__${modelKind}__s${seed}__${stamp(new Date())}`));
   await mkdir(runDir, { recursive: true });
   const metricsPath = join(runDir, 'metrics.jsonl');
@@ -310,6 +326,7 @@ export async function fitTask(opts: FitTaskOptions): Promise<{ runDir: string; r
     trainSamples: train.size,
     validationSamples: validation.size,
     preprocessing,
+    oversample: opts.oversample === true,
     history,
     bestEpoch,
     stoppedEarly,
