@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SeededRng } from '../../src/envs/rng.js';
 import { fitTask, type FitTaskOptions } from '../../src/supervised/run.js';
 import { writeWav } from '../../src/supervised/speech/wav.js';
+import { runCli } from '../helpers/run-cli.js';
 
 let root: string;
 beforeAll(async () => {
@@ -107,6 +108,19 @@ describe('the same seed gives the same run', () => {
     });
     expect(weights[0]!.equals(weights[1]!)).toBe(true);
     expect(histories[1]).toEqual(histories[0]);
+  }, 120_000);
+
+  it('`npcforge fit image` twice with the default model, augmentation and seed: same weights, same metrics.jsonl but for seconds', async () => {
+    const outs = [join(root, 'cli-1'), join(root, 'cli-2')];
+    for (const out of outs) {
+      const r = await runCli(['fit', 'image', '--data', join(root, 'img'), '--epochs', '2', '--batch-size', '4', '--val', '0.25', '--out', out, '--quiet']);
+      expect(r.code, r.err).toBe(0);
+    }
+    const [a, b] = await Promise.all(outs.map((o) => readFile(join(o, 'model', 'weights.bin'))));
+    expect(a!.equals(b!)).toBe(true);
+    const metrics = await Promise.all(outs.map(async (o) => (await readFile(join(o, 'metrics.jsonl'), 'utf8')).trim().split('\n').map((l) => ({ ...JSON.parse(l), seconds: 0 }))));
+    expect(metrics[0]).toHaveLength(2);
+    expect(metrics[1]).toEqual(metrics[0]);
   }, 120_000);
 
   it('a different seed gives different weights (the comparison can fail)', async () => {
