@@ -29,6 +29,7 @@ const benches: Record<string, () => Promise<{ bench: Bench }>> = {
   'onnx-act': () => import('./onnx-act.js'),
   saliency: () => import('./saliency.js'),
   'view-curves': () => import('./view-curves.js'),
+  'supervised-imbalance': () => import('./supervised-imbalance.js'),
 };
 
 /** Standalone benchmark scripts in dist/bench, with their one-line descriptions. */

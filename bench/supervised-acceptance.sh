@@ -10,7 +10,7 @@ mkdir -p "$W"
 acc() { node -e 'const r=JSON.parse(require("fs").readFileSync(0,"utf8"));console.log(process.argv[1].padEnd(28),(r.accuracy*100).toFixed(2)+"%",r.samples)' "$1"; }
 run() { # name task data model
   local name=$1 task=$2 data=$3 model=$4
-  $CLI fit "$task" --data "$data" --model "$model" --out "$W/runs/$name" --seed 0 >&2
+  $CLI fit "$task" --data "$data" --model "$model" --out "$W/runs/$name" --force --seed 0 >&2
   $CLI evaluate "$W/runs/$name" --json | acc "$name"
 }
 [ -d "$W/mnist" ] || $CLI data mnist --out "$W/mnist" >&2

@@ -71,7 +71,7 @@ async function prepare() {
   if (!existsSync(join(breakoutRun(0), 'episodes', SALIENCY_EPISODE + '.npcep'))) await npcforge(['record', 'minatar/breakout', '--policy', breakoutRun(0), '--episodes', '1', '--seed', '7', '--out', join(work, 'recorded')]).then(() => renameRecorded(breakoutRun(0)));
   if (!existsSync(join(work, 'fm', 'test'))) await npcforge(['data', 'fashion-mnist', '--out', join(work, 'fm'), '--limit-per-class', '300']);
   if (!existsSync(join(supervisedRun, 'evaluation.json'))) {
-    if (!existsSync(join(supervisedRun, 'model.json'))) await npcforge(['fit', 'image', '--data', join(work, 'fm'), '--epochs', '6', '--out', supervisedRun, '--quiet']);
+    if (!existsSync(join(supervisedRun, 'model', 'model.json'))) await npcforge(['fit', 'image', '--data', join(work, 'fm'), '--epochs', '6', '--out', supervisedRun, '--force', '--quiet']);
     await npcforge(['evaluate', supervisedRun]);
   }
 }

@@ -18,7 +18,7 @@ export interface ConvClassifierConfig {
   denseUnits: number[];
   /** Dropout rate after the conv stack and after each dense layer (0 disables). */
   dropout: number;
-  /** Seed of the weight initialisers (omitted: unseeded); dropout masks stay unseeded. */
+  /** Seed of the weight initialisers (omitted: unseeded); dropout masks are seeded per step by the training loop (networks/seeding.ts). */
   seed?: number;
 }
 

@@ -10,6 +10,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { InvalidConfigError, describe, formatError } from '../errors.js';
+import { tfjsSeed, type DropoutSeedable } from './seeding.js';
 
 type Kwargs = { training?: boolean };
 type Shape = (number | null)[];
@@ -92,7 +93,7 @@ export class TokenPositionEmbedding extends tf.layers.Layer {
   }
 
   override build(): void {
-    this.embeddings = this.addWeight('embeddings', [this.vocabSize, this.dim], 'float32', tf.initializers.randomNormal({ mean: 0, stddev: 1 / Math.sqrt(this.dim), seed: this.seed }));
+    this.embeddings = this.addWeight('embeddings', [this.vocabSize, this.dim], 'float32', tf.initializers.randomNormal({ mean: 0, stddev: 1 / Math.sqrt(this.dim), seed: this.seed === undefined ? undefined : tfjsSeed(this.seed) }));
     this.built = true;
   }
 
@@ -140,13 +141,15 @@ export interface TransformerEncoderArgs {
 }
 
 /** Multi-head self-attention + feed-forward encoder block with padding mask. */
-export class TransformerEncoderLayer extends tf.layers.Layer {
+export class TransformerEncoderLayer extends tf.layers.Layer implements DropoutSeedable {
   static className = 'NpcforgeTransformerEncoderLayer';
   readonly dim: number;
   readonly numHeads: number;
   readonly ffDim: number;
   readonly dropout: number;
   private readonly seed: number | undefined;
+  /** Seed of the next training call's dropout masks (set per step by the training loop). */
+  private dropoutSeed: number | undefined;
   private w: Record<string, tf.LayerVariable> = {};
 
   constructor(args: TransformerEncoderArgs) {
@@ -199,6 +202,10 @@ export class TransformerEncoderLayer extends tf.layers.Layer {
     return tf.add(tf.mul(normed, this.w[`gamma${n}`]!.read()), this.w[`beta${n}`]!.read()) as tf.Tensor2D;
   }
 
+  setDropoutSeed(seed: number | undefined): void {
+    this.dropoutSeed = seed;
+  }
+
   override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Kwargs): tf.Tensor {
     return tf.tidy(() => {
       const [x, ids] = asList(inputs) as [tf.Tensor3D, tf.Tensor2D | undefined];
@@ -206,7 +213,9 @@ export class TransformerEncoderLayer extends tf.layers.Layer {
       const h = this.numHeads;
       const dh = d / h;
       const training = kwargs?.training === true && this.dropout > 0;
-      const drop = <T extends tf.Tensor>(v: T): T => (training ? (tf.dropout(v, this.dropout) as T) : v);
+      // Each mask of this call gets its own seed (seed + k); unseeded when no training loop set one.
+      let maskIndex = 0;
+      const drop = <T extends tf.Tensor>(v: T): T => (training ? (tf.dropout(v, this.dropout, undefined, this.dropoutSeed === undefined ? undefined : this.dropoutSeed + maskIndex++) as T) : v);
       const x2 = tf.reshape(x, [b * t, d]) as tf.Tensor2D;
       const heads = (m: tf.Tensor2D) => tf.transpose(tf.reshape(m, [b, t, h, dh]), [0, 2, 1, 3]);
       const q = heads(this.dense(x2, 'Wq', 'bq'));
@@ -272,7 +281,7 @@ export interface TransformerClassifierConfig {
   /** Stacked encoder blocks. */
   numLayers: number;
   dropout: number;
-  /** Seed of the weight initialisers (omitted: unseeded); dropout masks stay unseeded. */
+  /** Seed of the weight initialisers (omitted: unseeded); dropout masks are seeded per step by the training loop (networks/seeding.ts). */
   seed?: number;
 }
 

@@ -99,3 +99,29 @@ export function stratifiedSplit(labels: ArrayLike<number>, fraction: number, rng
   second.sort((a, b) => a - b);
   return { first, second };
 }
+
+/**
+ * Random oversampling for imbalanced training sets: indices of every sample, plus copies of the
+ * smaller classes' samples until each class has as many as the largest. A class of n samples that
+ * needs m more gets floor(m / n) extra copies of each sample and m mod n more drawn without
+ * replacement from `rng`, so no sample is repeated more than one time above another of its class.
+ * Returned sorted (the batches are shuffled anyway).
+ */
+export function oversampleIndices(labels: ArrayLike<number>, rng: Rng): number[] {
+  const byClass = new Map<number, number[]>();
+  for (let i = 0; i < labels.length; i++) {
+    const c = labels[i]!;
+    if (!byClass.has(c)) byClass.set(c, []);
+    byClass.get(c)!.push(i);
+  }
+  const largest = Math.max(0, ...[...byClass.values()].map((v) => v.length));
+  const out = Array.from({ length: labels.length }, (_, i) => i);
+  for (const c of [...byClass.keys()].sort((a, b) => a - b)) {
+    const idx = byClass.get(c)!;
+    const missing = largest - idx.length;
+    for (let k = 0; k < Math.floor(missing / idx.length); k++) out.push(...idx);
+    const perm = permutation(idx.length, rng);
+    for (let k = 0; k < missing % idx.length; k++) out.push(idx[perm[k]!]!);
+  }
+  return out.sort((a, b) => a - b);
+}

@@ -6,6 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { InvalidConfigError, describe, formatError } from '../errors.js';
 import { SeededRng } from '../envs/rng.js';
+import { withDropoutSeeds } from '../networks/seeding.js';
 import type { BatchSource } from './data-source.js';
 import { argmaxRows, balancedClassWeights } from './metrics.js';
 
@@ -23,7 +24,7 @@ export interface FitConfig {
   minDelta: number;
   /** Per-class loss weights: `balanced` (inverse frequency), explicit weights, or none. */
   classWeights: 'balanced' | number[] | null;
-  /** Seed of the batch shuffling. */
+  /** Seed of the batch shuffling and of the dropout masks. */
   seed: number;
 }
 
@@ -135,6 +136,8 @@ export async function fitClassifier(model: tf.LayersModel, train: BatchSource, v
   const config = resolveFitConfig(partial);
   if (train.size === 0) throw new InvalidConfigError(formatError('fitClassifier', 'a non-empty training set', '0 samples', 'check the data folder'));
   const rng = new SeededRng(config.seed);
+  // Dropout masks from their own stream: the data order does not depend on how many dropout layers the model has.
+  const dropoutRng = new SeededRng(`${config.seed}:dropout`);
   const optimizer = tf.train.adam(config.learningRate);
   const weightsArray = config.classWeights === 'balanced' ? balancedClassWeights(train.labels, numClasses) : config.classWeights;
   if (weightsArray !== null && weightsArray.length !== numClasses) {
@@ -158,11 +161,13 @@ export async function fitClassifier(model: tf.LayersModel, train: BatchSource, v
       for await (const batch of train.batches(config.batchSize, rng)) {
         const labelsT = tf.tensor1d(batch.labels, 'int32');
         let logitsOut: tf.Tensor | null = null;
-        const loss = optimizer.minimize(() => {
-          const logits = model.apply(batch.x, { training: true }) as tf.Tensor;
-          logitsOut = tf.keep(logits.clone());
-          return weightedCrossEntropy(logits, labelsT, numClasses, classWeights);
-        }, true) as tf.Scalar;
+        const loss = await withDropoutSeeds(model, dropoutRng, () =>
+          optimizer.minimize(() => {
+            const logits = model.apply(batch.x, { training: true }) as tf.Tensor;
+            logitsOut = tf.keep(logits.clone());
+            return weightedCrossEntropy(logits, labelsT, numClasses, classWeights);
+          }, true) as tf.Scalar,
+        );
         batch.x.dispose();
         labelsT.dispose();
         const logits = logitsOut as unknown as tf.Tensor;

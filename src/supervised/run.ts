@@ -8,7 +8,7 @@
  * `evaluation.json` (after evaluate).
  */
 import * as tf from '@tensorflow/tfjs';
-import { appendFile, mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import { CheckpointError, InvalidConfigError, UnsupportedVersionError, describe, formatError } from '../errors.js';
 import { SeededRng, type Rng } from '../envs/rng.js';
@@ -17,7 +17,7 @@ import { buildConvClassifier } from '../networks/conv-classifier.js';
 import { buildSequenceClassifier, buildTokenRnnClassifier } from '../networks/lstm-classifier.js';
 import { buildTransformerClassifier } from '../networks/transformer.js';
 import { initBackend } from '../networks/backend.js';
-import { ArraySource, permutation, stratifiedSplit, type BatchSource } from './data-source.js';
+import { ArraySource, oversampleIndices, permutation, stratifiedSplit, type BatchSource } from './data-source.js';
 import { fitClassifier, predictProbabilities, type EpochMetrics, type FitConfig, type FitResult } from './fit.js';
 import { MAX_MISCLASSIFIED, argmaxRows, classificationReport, pickMisclassified, type ClassificationReport, type MisclassifiedExample } from './metrics.js';
 import { MAX_RUN_FILE_BYTES, loadLayersModel, readRunFolderFile, saveLayersModel } from './model-io.js';
@@ -26,7 +26,7 @@ import { resolveFeatureConfig, type FeatureConfig } from './speech/features.js';
 import { loadSpeechFolder, wavFeatures } from './speech/loader.js';
 import { loadTextFolder } from './text/loader.js';
 import { WordTokenizer, splitWords, type TokenizerJson } from './text/tokenizer.js';
-import { TensorBoardWriter } from '../train/tensorboard.js';
+import { EVENT_FILE_PREFIX, TensorBoardWriter } from '../train/tensorboard.js';
 import { METRICS_CSV, MetricsCsv } from '../train/metrics-csv.js';
 import { RunStatusWriter } from '../train/run-status.js';
 
@@ -63,6 +63,13 @@ export interface FitTaskOptions {
   network?: Record<string, unknown>;
   /** Progress output (default stderr; null = silent). */
   progress?: NodeJS.WritableStream | null;
+  /**
+   * Oversample the training part (after the validation split) so that every class has as many
+   * samples as the largest; the other answer to imbalance besides `fit.classWeights`.
+   */
+  oversample?: boolean;
+  /** Replace the run in an `out` folder that is not empty (default: refuse, so a trained model is never lost by accident). */
+  overwrite?: boolean;
 }
 
 /** Per-task training defaults, chosen to meet the acceptance targets in docs/supervised.md. */
@@ -105,6 +112,8 @@ export interface RunJson {
   trainSamples: number;
   validationSamples: number;
   preprocessing: { image?: ImageFormat; augment?: AugmentConfig | null; speech?: SpeechPreprocessing; text?: { maxLen: number } };
+  /** Whether the training part was oversampled to balance the classes (absent in older runs: no). */
+  oversample?: boolean;
   history: EpochMetrics[];
   bestEpoch: number;
   stoppedEarly: boolean;
@@ -175,6 +184,37 @@ async function writeJsonAtomic(path: string, value: unknown): Promise<void> {
   await rename(tmp, path);
 }
 
+/** A source that can be cut (and oversampled) by sample indices; both kinds of source are. */
+interface SubsetSource extends BatchSource {
+  subset(indices: ArrayLike<number>): SubsetSource;
+}
+
+/** Entries of `dir`, or null when it does not exist. */
+async function listFolder(dir: string): Promise<string[] | null> {
+  try {
+    return await readdir(dir);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw new InvalidConfigError(formatError('npcforge fit', '--out naming a folder', `${dir}: ${(err as Error).message}`, 'pass another --out'), { cause: err });
+  }
+}
+
+/**
+ * Checks `--out` before any data is read: a folder that holds anything is refused unless
+ * `overwrite`. Overwriting removes what the new run would not replace and a reader would take for
+ * its own: the old `evaluation.json` (scores of the old model), `tokenizer.json`, TensorBoard events.
+ */
+async function prepareOutFolder(dir: string, overwrite: boolean): Promise<void> {
+  const entries = await listFolder(dir);
+  if (entries === null || entries.length === 0) return;
+  if (!overwrite) {
+    const what = entries.includes('run.json') ? 'an existing run' : `${entries.length} existing entr${entries.length === 1 ? 'y' : 'ies'}`;
+    throw new InvalidConfigError(formatError('npcforge fit', '--out naming a new or empty folder', `${dir}, which holds ${what}`, 'pass another --out, or add --force to replace it'));
+  }
+  const stale = entries.filter((e) => e === 'evaluation.json' || e === 'tokenizer.json' || e.startsWith(EVENT_FILE_PREFIX));
+  await Promise.all(stale.map((e) => rm(join(dir, e), { force: true })));
+}
+
 /** Trains a model for `task` on `<data>/train` and writes the run folder; returns its path and the history. */
 export async function fitTask(opts: FitTaskOptions): Promise<{ runDir: string; result: FitResult; run: RunJson }> {
   const task = opts.task;
@@ -185,12 +225,17 @@ export async function fitTask(opts: FitTaskOptions): Promise<{ runDir: string; r
   }
   const seed = opts.seed ?? 0;
   const valFraction = opts.validationFraction ?? 0.1;
+  if (opts.oversample === true && opts.fit?.classWeights != null) {
+    throw new InvalidConfigError(formatError('fit', 'one answer to class imbalance', 'both oversampling and class weights (together they correct twice)', 'pass either --oversample or --class-weights'));
+  }
   if (!(valFraction >= 0 && valFraction < 1)) throw new InvalidConfigError(formatError('fit', 'a validation fraction in [0, 1)', describe(valFraction), 'pass e.g. 0.1'));
   const fitConfig: Partial<FitConfig> = { ...TASK_FIT_DEFAULTS[task], seed, ...(opts.epochs !== undefined ? { epochs: opts.epochs } : {}), ...opts.fit };
   const rng = new SeededRng(seed);
   const trainDir = join(opts.data, 'train');
+  const outDir = opts.out === undefined ? null : resolve(opts.out);
+  if (outDir !== null) await prepareOutFolder(outDir, opts.overwrite === true);
   let model: tf.LayersModel;
-  let train: BatchSource;
+  let train: SubsetSource;
   let validation: BatchSource;
   let classes: string[];
   const preprocessing: RunJson['preprocessing'] = {};
@@ -253,7 +298,8 @@ export async function fitTask(opts: FitTaskOptions): Promise<{ runDir: string; r
       : buildTransformerClassifier({ seed, ...opts.network, vocabSize: tokenizer.vocabSize, maxLen, numClasses: classes.length });
   }
 
-  const runDir = resolve(opts.out ?? join('runs', `${task}__${modelKind}__s${seed}__${stamp(new Date())}`));
+  if (opts.oversample === true) train = train.subset(oversampleIndices(train.labels, rng));
+  const runDir = outDir ?? resolve(join('runs', `${task}__${modelKind}__s${seed}__${stamp(new Date())}`));
   await mkdir(runDir, { recursive: true });
   const metricsPath = join(runDir, 'metrics.jsonl');
   await writeFile(metricsPath, '');
@@ -280,6 +326,7 @@ export async function fitTask(opts: FitTaskOptions): Promise<{ runDir: string; r
     trainSamples: train.size,
     validationSamples: validation.size,
     preprocessing,
+    oversample: opts.oversample === true,
     history,
     bestEpoch,
     stoppedEarly,

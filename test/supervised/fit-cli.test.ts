@@ -1,6 +1,6 @@
 import sharp from 'sharp';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -55,6 +55,33 @@ describe('npcforge fit --json', () => {
     expect(ok.code).toBe(0);
     expect(Object.keys(JSON.parse(ok.out).probabilities).sort()).toEqual(['bright', 'dark']);
   });
+});
+
+describe('npcforge fit --out <existing run>', () => {
+  it('refuses to replace a run unless --force, which also removes the stale evaluation.json', async () => {
+    const out = join(root, 'twice');
+    const args = ['fit', 'image', '--data', join(root, 'data'), '--epochs', '1', '--batch-size', '2', '--val', '0.34', '--out', out, '--quiet'];
+    expect((await cli(args)).code).toBe(0);
+    writeFileSync(join(out, 'evaluation.json'), '{"accuracy": 1}');
+    const before = readFileSync(join(out, 'run.json'), 'utf8');
+    const refused = await cli(args);
+    expect(refused.code).toBe(2);
+    expect(refused.err).toMatch(/^npcforge: \[npcforge fit\] expected --out naming a new or empty folder, received .*twice, which holds an existing run; fix: pass another --out, or add --force to replace it\n$/);
+    // Refused before anything was written: the old run is untouched.
+    expect(readFileSync(join(out, 'run.json'), 'utf8')).toBe(before);
+    expect(existsSync(join(out, 'evaluation.json'))).toBe(true);
+    const forced = await cli([...args, '--force']);
+    expect(forced.code, forced.err).toBe(0);
+    expect(existsSync(join(out, 'evaluation.json'))).toBe(false);
+    expect(JSON.parse(readFileSync(join(out, 'run.json'), 'utf8')).createdAt).not.toBe(JSON.parse(before).createdAt);
+  }, 120_000);
+
+  it('an empty --out folder is fine without --force', async () => {
+    const out = join(root, 'empty');
+    mkdirSync(out);
+    expect((await cli(['fit', 'image', '--data', join(root, 'data'), '--epochs', '1', '--batch-size', '2', '--val', '0.34', '--out', out, '--quiet'])).code).toBe(0);
+    expect(existsSync(join(out, 'run.json'))).toBe(true);
+  }, 120_000);
 });
 
 describe('npcforge evaluate / predict on a folder that is not a good run', () => {

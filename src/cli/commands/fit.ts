@@ -44,10 +44,12 @@ export function registerFit(program: Command): void {
     .option('--patience <n>', 'early-stopping patience, epochs')
     .option('--val <fraction>', 'validation fraction of the training folder', '0.1')
     .option('--class-weights <mode>', "'balanced' to weight classes by inverse frequency")
+    .option('--oversample', 'repeat training samples of the smaller classes until every class has as many as the largest (not with --class-weights)')
     .option('--limit-per-class <n>', 'use at most n training samples per class')
     .option('--max-len <n>', 'text: tokens per sample')
-    .option('--seed <n>', 'seed (split, shuffling, initial weights are tfjs-random)', '0')
-    .option('--out <dir>', 'run folder (default runs/<task>__<model>__s<seed>__<time>)')
+    .option('--seed <n>', 'seed of the split, shuffling, augmentation, initial weights and dropout (same seed, same backend: same weights)', '0')
+    .option('--out <dir>', 'run folder (default runs/<task>__<model>__s<seed>__<time>); must be new or empty unless --force')
+    .option('--force', 'replace the run in a non-empty --out folder (its old evaluation.json is removed)')
     .option('--quiet', 'no progress output')
     .option('--json', 'print the result as one JSON object on stdout (progress and the summary line go to stderr)')
     .action(async (task: string, opts: Record<string, string | boolean | undefined>) => {
@@ -72,9 +74,11 @@ export function registerFit(program: Command): void {
         seed: num('seed', s('seed'), (n) => Number.isInteger(n) && n >= 0, 'an integer >= 0'),
         validationFraction: num('val', s('val'), (n) => n >= 0 && n < 1, 'a fraction in [0, 1)'),
         limitPerClass: num('limit-per-class', s('limitPerClass'), posInt, 'a positive integer'),
+        oversample: opts.oversample === true,
         maxLen: num('max-len', s('maxLen'), posInt, 'a positive integer'),
         fit: fit as Record<string, number | 'balanced'>,
         progress: opts.quiet ? null : process.stderr,
+        overwrite: opts.force === true,
       });
       const best = result.history[result.bestEpoch - 1];
       const summary = `trained ${run.model} on ${run.trainSamples} samples (${run.validationSamples} validation), best epoch ${result.bestEpoch}` + (best?.valAccuracy != null ? `, val_acc ${(best.valAccuracy * 100).toFixed(2)}%` : '') + `\nrun: ${runDir}\n`;
