@@ -42,7 +42,7 @@ describe('policy-gradient run configs', () => {
     const text = err.mock.calls.map((c) => String(c[0])).join('');
     err.mockRestore();
     expect(code).toBe(2);
-    expect(text).toMatch(/\[train --resume\] expected only --steps, --checkpoint and --vector-env next to --resume, received --recurrent; fix: /);
+    expect(text).toMatch(/\[train --resume\] expected only --steps, --checkpoint, --vector-env and --distributed next to --resume, received --recurrent; fix: /);
   });
 
   it('--recurrent picks the game\'s recurrent presets for ppo and dqn, and 128 LSTM units elsewhere', () => {

@@ -106,11 +106,12 @@ export function registerTrain(program: Command): void {
         let result;
         const imports = await importModules(f.import);
         if (f.resume) {
+          // Flags first: a wrong flag is reported before the run folder is read or Redis is reached.
+          const extra = (['agent', 'preset', 'seed', 'envs', 'config', 'project', 'out', 'saveReplay', 'recurrent', 'selfplay', 'selfplayAgent'] as const).filter((k) => f[k] !== undefined);
+          if (game !== undefined || extra.length) throw new InvalidConfigError(formatError('train --resume', 'only --steps, --checkpoint, --vector-env and --distributed next to --resume', [game && `game ${game}`, ...extra.map((k) => `--${k}`)].filter(Boolean).join(', '), 'drop them: a resumed run keeps its config'));
           const saved = readRunFile(f.resume).distributed?.url;
           if (f.distributed !== undefined && saved === undefined) throw new InvalidConfigError(formatError('train --resume --distributed', 'a run started with --distributed', `run ${f.resume} trained in one process`, 'drop --distributed'));
           const dist = await distributedSource(f.distributed ?? saved);
-          const extra = (['agent', 'preset', 'seed', 'envs', 'config', 'project', 'out', 'saveReplay', 'recurrent', 'selfplay', 'selfplayAgent'] as const).filter((k) => f[k] !== undefined);
-          if (game !== undefined || extra.length) throw new InvalidConfigError(formatError('train --resume', 'only --steps, --checkpoint, --vector-env and --distributed next to --resume', [game && `game ${game}`, ...extra.map((k) => `--${k}`)].filter(Boolean).join(', '), 'drop them: a resumed run keeps its config'));
           const runImports = await importRunModules(f.resume);
           // Worker envs import what this process imported for the run.
           const modules = [...imports, ...runImports].map((m) => m.url);
