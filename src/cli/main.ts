@@ -20,6 +20,7 @@ import { registerData } from './commands/data.js';
 import { registerFit } from './commands/fit.js';
 import { registerEvaluate } from './commands/evaluate.js';
 import { registerPredict } from './commands/predict.js';
+import { registerEmbeddings } from './commands/embeddings.js';
 import { registerSweep } from './commands/sweep.js';
 
 /** Errors that mean "the user asked for something invalid": exit code 2. */
@@ -150,6 +151,7 @@ export function buildProgram(): Command {
   registerFit(program);
   registerEvaluate(program);
   registerPredict(program);
+  registerEmbeddings(program);
   registerSweep(program);
   configureTree(program);
   return program;

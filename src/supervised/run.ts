@@ -16,6 +16,9 @@ import '../networks/transformer.js';
 import { buildConvClassifier } from '../networks/conv-classifier.js';
 import { buildSequenceClassifier, buildTokenRnnClassifier } from '../networks/lstm-classifier.js';
 import { buildTransformerClassifier } from '../networks/transformer.js';
+import { DEFAULT_EMBEDDING_BAG, EMBEDDING_BAG_LAYER, buildEmbeddingBagClassifier } from '../networks/embedding-bag.js';
+import { nearestWords, type Neighbour } from './text/nearest.js';
+import { readWordVectors } from './text/glove.js';
 import { initBackend } from '../networks/backend.js';
 import { ArraySource, permutation, stratifiedSplit, type BatchSource } from './data-source.js';
 import { fitClassifier, predictProbabilities, type EpochMetrics, type FitConfig, type FitResult } from './fit.js';
@@ -32,10 +35,10 @@ import { METRICS_CSV, MetricsCsv } from '../train/metrics-csv.js';
 import { RunStatusWriter } from '../train/run-status.js';
 
 export type Task = 'image' | 'speech' | 'text';
-export type ModelKind = 'cnn' | 'lstm' | 'gru' | 'transformer' | (typeof LINEAR_TEXT_MODELS)[number];
+export type ModelKind = 'cnn' | 'lstm' | 'gru' | 'transformer' | 'embedding-bag' | (typeof LINEAR_TEXT_MODELS)[number];
 
 /** The models of each task, the default first (text: the best mean held-out accuracy over seeds 0-4 on sentiment and spam, docs/supervised.md). */
-export const TASK_MODELS: Record<Task, ModelKind[]> = { image: ['cnn'], speech: ['gru', 'lstm'], text: [...LINEAR_TEXT_MODELS, 'transformer', 'lstm', 'gru'] };
+export const TASK_MODELS: Record<Task, ModelKind[]> = { image: ['cnn'], speech: ['gru', 'lstm'], text: [...LINEAR_TEXT_MODELS, 'embedding-bag', 'transformer', 'lstm', 'gru'] };
 
 /** Options of `fitTask`; everything but `task` and `data` has a per-task default. */
 export interface FitTaskOptions {
@@ -59,6 +62,8 @@ export interface FitTaskOptions {
   augment?: AugmentConfig | null;
   /** Feature settings (speech task). */
   features?: Partial<FeatureConfig>;
+  /** GloVe-format text file whose vectors initialise the word embeddings (text task, `embedding-bag`); its width sets the embedding width. */
+  embeddings?: string;
   /** Longest token sequence (text task); default: 95th percentile of training lengths, capped at 96 (spam reached 97.9% at 96; 256 was too slow here). */
   maxLen?: number;
   /** Architecture overrides passed to the model builder (e.g. `{ blockFilters: [8, 16] }` for a CNN). */
@@ -73,6 +78,12 @@ export const TASK_FIT_DEFAULTS: Record<Task, Partial<FitConfig>> = {
   speech: { epochs: 40, batchSize: 32, learningRate: 2e-3, patience: 6 },
   text: { epochs: 20, batchSize: 32, learningRate: 1e-3, patience: 3 },
 };
+
+/** Per-model overrides of TASK_FIT_DEFAULTS: the embedding bag has no hidden layer and needs a larger step (picked on the sentiment validation split). */
+export const MODEL_FIT_DEFAULTS: Partial<Record<ModelKind, Partial<FitConfig>>> = { 'embedding-bag': { learningRate: 5e-3, epochs: 30, patience: 3 } };
+
+/** Hashed bigram buckets of the embedding bag (fastText uses 2M for millions of texts; tens of thousands of texts here). */
+export const DEFAULT_BIGRAM_BUCKETS = 20_000;
 
 export const DEFAULT_AUGMENT: AugmentConfig = { maxShift: 2, horizontalFlip: false, verticalFlip: false };
 
@@ -177,6 +188,26 @@ async function writeJsonAtomic(path: string, value: unknown): Promise<void> {
   await rename(tmp, path);
 }
 
+/**
+ * The initial embedding table of an embedding bag: rows of the words found in a GloVe file, the
+ * other rows (unknown words, bigram buckets) drawn uniform(-1/dim, 1/dim) from the seed.
+ */
+async function embeddingTable(file: string, tokenizer: WordTokenizer, dim: unknown, seed: number): Promise<{ table: Float32Array; dim: number; wordsFound: number; fileVectors: number }> {
+  const read = await readWordVectors(file, tokenizer.vocab);
+  if (dim !== undefined && dim !== read.dim) throw new InvalidConfigError(formatError('fit', `an embedding width (network dim) equal to the file's ${read.dim}`, describe(dim), 'drop the dim override: the file sets it'));
+  const rows = tokenizer.vocabSize + tokenizer.config.bigramBuckets;
+  const table = new Float32Array(rows * read.dim);
+  const rng = new SeededRng(`${seed}:embeddings`);
+  for (let i = 0; i < table.length; i++) table[i] = (rng.random() * 2 - 1) / read.dim;
+  let wordsFound = 0;
+  for (let w = 0; w < tokenizer.vocabSize; w++) {
+    if (!read.found[w]) continue;
+    table.set(read.vectors.subarray(w * read.dim, (w + 1) * read.dim), w * read.dim);
+    wordsFound++;
+  }
+  return { table, dim: read.dim, wordsFound, fileVectors: read.lines };
+}
+
 /** Trains a model for `task` on `<data>/train` and writes the run folder; returns its path and the history. */
 export async function fitTask(opts: FitTaskOptions): Promise<{ runDir: string; result: FitResult; run: RunJson }> {
   const task = opts.task;
@@ -188,7 +219,8 @@ export async function fitTask(opts: FitTaskOptions): Promise<{ runDir: string; r
   const seed = opts.seed ?? 0;
   const valFraction = opts.validationFraction ?? 0.1;
   if (!(valFraction >= 0 && valFraction < 1)) throw new InvalidConfigError(formatError('fit', 'a validation fraction in [0, 1)', describe(valFraction), 'pass e.g. 0.1'));
-  const fitConfig: Partial<FitConfig> = { ...TASK_FIT_DEFAULTS[task], seed, ...(opts.epochs !== undefined ? { epochs: opts.epochs } : {}), ...opts.fit };
+  if (opts.embeddings !== undefined && modelKind !== 'embedding-bag') throw new InvalidConfigError(formatError('fit', '--embeddings with --model embedding-bag', `--model ${modelKind}`, 'add --model embedding-bag or drop --embeddings'));
+  const fitConfig: Partial<FitConfig> = { ...TASK_FIT_DEFAULTS[task], ...MODEL_FIT_DEFAULTS[modelKind], seed, ...(opts.epochs !== undefined ? { epochs: opts.epochs } : {}), ...opts.fit };
   const rng = new SeededRng(seed);
   const trainDir = join(opts.data, 'train');
   // A tfjs model, or (linear text models) a job that fits one without tfjs.
@@ -199,6 +231,8 @@ export async function fitTask(opts: FitTaskOptions): Promise<{ runDir: string; r
   let validation: BatchSource | { size: number };
   let classes: string[];
   const preprocessing: RunJson['preprocessing'] = {};
+  // What the embedding bag was built with (run.json `network`).
+  let embeddingInfo: Record<string, unknown> | null = null;
   let tokenizer: WordTokenizer | null = null;
   // The backend starts after the data folder is listed and checked (no tensors before the models):
   // a bad folder then fails fast with its one error line and nothing else.
@@ -253,15 +287,23 @@ export async function fitTask(opts: FitTaskOptions): Promise<{ runDir: string; r
       classes = set.classes;
     } else {
       const maxLen = opts.maxLen ?? Math.min(96, Math.max(8, percentile(texts.map((t) => splitWords(t).length), 0.95)));
-      const rnn = modelKind !== 'transformer';
-      tokenizer = WordTokenizer.fit(first.map((i) => texts[i]!), { maxLen, maxVocab: 20000, minCount: rnn ? 2 : 1, padding: rnn ? 'pre' : 'post', truncation: 'post' });
-      const encoded = new ArraySource(tokenizer.encodeBatch(texts), [maxLen], labels);
+      const rnn = modelKind === 'lstm' || modelKind === 'gru';
+      const bag = modelKind === 'embedding-bag';
+      const { bigramBuckets = DEFAULT_BIGRAM_BUCKETS, ...network } = (opts.network ?? {}) as { bigramBuckets?: number } & Record<string, unknown>;
+      tokenizer = WordTokenizer.fit(first.map((i) => texts[i]!), { maxLen, maxVocab: 20000, minCount: rnn ? 2 : 1, padding: rnn ? 'pre' : 'post', truncation: 'post', bigramBuckets: bag ? bigramBuckets : 0 });
+      // Read before the backend starts: a bad file is one error line.
+      const initial = bag && opts.embeddings !== undefined ? await embeddingTable(opts.embeddings, tokenizer, network.dim, seed) : null;
+      const encoded = new ArraySource(tokenizer.encodeBatch(texts), [tokenizer.sequenceLength], labels);
       train = encoded.subset(first);
       validation = encoded.subset(second);
       classes = set.classes;
       preprocessing.text = { maxLen };
       await startBackend();
-      model = rnn
+      if (bag) {
+        const dim = initial?.dim ?? (network.dim as number | undefined) ?? DEFAULT_EMBEDDING_BAG.dim;
+        model = buildEmbeddingBagClassifier({ seed, dim, vocabSize: tokenizer.vocabSize + bigramBuckets, sequenceLength: tokenizer.sequenceLength, numClasses: classes.length, initialEmbeddings: initial?.table ?? null });
+        embeddingInfo = { dim, bigramBuckets, ...(initial ? { embeddings: { file: resolve(opts.embeddings!), wordsFound: initial.wordsFound, fileVectors: initial.fileVectors } } : {}) };
+      } else model = rnn
         ? buildTokenRnnClassifier({ seed, ...opts.network, vocabSize: tokenizer.vocabSize, maxLen, numClasses: classes.length, cell: modelKind === 'gru' ? 'gru' : 'lstm' })
         : buildTransformerClassifier({ seed, ...opts.network, vocabSize: tokenizer.vocabSize, maxLen, numClasses: classes.length });
     }
@@ -291,7 +333,7 @@ export async function fitTask(opts: FitTaskOptions): Promise<{ runDir: string; r
     createdAt: new Date().toISOString(),
     // The linear models have no epochs or learning rate: only the seed (of the validation split) applies.
     fit: linearJob ? { seed } : fitConfig,
-    network: linearJob ? { ...resolveLinearTextConfig(opts.network) } : opts.network ?? {},
+    network: linearJob ? { ...resolveLinearTextConfig(opts.network) } : embeddingInfo ?? opts.network ?? {},
     trainSamples: train.size,
     validationSamples: validation.size,
     preprocessing,
@@ -396,7 +438,7 @@ export class SupervisedRun {
   async sourceFor(inputs: string[], labels: Int32Array): Promise<BatchSource> {
     const { task, preprocessing } = this.info;
     if (this.linear) throw new InvalidConfigError(formatError('SupervisedRun.sourceFor', 'a run with a tfjs model', `the linear ${this.info.model} model`, 'call predict() or evaluate(), which take texts'));
-    if (task === 'text') return new ArraySource(this.tokenizer!.encodeBatch(inputs), [preprocessing.text!.maxLen], labels);
+    if (task === 'text') return new ArraySource(this.tokenizer!.encodeBatch(inputs), [this.tokenizer!.sequenceLength], labels);
     if (task === 'image') {
       const fmt = preprocessing.image!;
       const per = fmt.height * fmt.width * fmt.channels;
@@ -500,6 +542,17 @@ export class SupervisedRun {
     const p = probs!;
     const best = argmaxRows(p, p.length)[0]!;
     return { label: this.info.classes[best]!, probabilities: Object.fromEntries(this.info.classes.map((c, i) => [c, p[i]!])) };
+  }
+
+  /** The `k` vocabulary words nearest to `word` in the run's learned word embeddings (embedding-bag runs). */
+  async nearestWords(word: string, k = 10): Promise<Neighbour[]> {
+    if (this.info.model !== 'embedding-bag' || !this.model || !this.tokenizer) {
+      throw new InvalidConfigError(formatError('embeddings nearest', 'a run of `fit text --model embedding-bag`', `a ${describe(this.info.task)} run of model ${describe(this.info.model)}`, 'fit one with --model embedding-bag'));
+    }
+    const weights = this.model.getLayer(EMBEDDING_BAG_LAYER).getWeights()[0]!;
+    const [, dim] = weights.shape as [number, number];
+    const table = (await weights.data()) as Float32Array;
+    return nearestWords(table, dim, this.tokenizer.vocab, word, k);
   }
 
   dispose(): void {

@@ -37,7 +37,7 @@ export function registerFit(program: Command): void {
     .description('train a supervised classifier on <data>/train (validation split taken from it)')
     .argument('<task>', 'image|speech|text')
     .requiredOption('--data <dir>', 'data folder with train/<class>/... (see `npcforge data`)')
-    .option('--model <kind>', 'cnn (image) | gru, lstm (speech) | transformer, lstm, gru (text)')
+    .option('--model <kind>', 'cnn (image) | gru, lstm (speech) | nb-tfidf (default), tfidf, bow, embedding-bag, transformer, lstm, gru (text)')
     .option('--epochs <n>', 'maximum epochs (early stopping on validation loss may stop sooner)')
     .option('--batch-size <n>', 'samples per step')
     .option('--lr <x>', 'Adam learning rate')
@@ -45,7 +45,8 @@ export function registerFit(program: Command): void {
     .option('--val <fraction>', 'validation fraction of the training folder', '0.1')
     .option('--class-weights <mode>', "'balanced' to weight classes by inverse frequency")
     .option('--limit-per-class <n>', 'use at most n training samples per class')
-    .option('--max-len <n>', 'text: tokens per sample')
+    .option('--max-len <n>', 'text: tokens per sample (tfjs models)')
+    .option('--embeddings <file>', 'text, --model embedding-bag: initialise word vectors from a GloVe text file (its width sets the embedding width)')
     .option('--seed <n>', 'seed (split, shuffling, initial weights are tfjs-random)', '0')
     .option('--out <dir>', 'run folder (default runs/<task>__<model>__s<seed>__<time>)')
     .option('--quiet', 'no progress output')
@@ -73,6 +74,7 @@ export function registerFit(program: Command): void {
         validationFraction: num('val', s('val'), (n) => n >= 0 && n < 1, 'a fraction in [0, 1)'),
         limitPerClass: num('limit-per-class', s('limitPerClass'), posInt, 'a positive integer'),
         maxLen: num('max-len', s('maxLen'), posInt, 'a positive integer'),
+        embeddings: s('embeddings'),
         fit: fit as Record<string, number | 'balanced'>,
         progress: opts.quiet ? null : process.stderr,
       });
