@@ -120,6 +120,8 @@ describe('fit text --model nb-tfidf | tfidf | bow', () => {
     const fit = await runCli(['fit', 'text', '--data', join(root, 'sent'), '--limit-per-class', '200', '--out', out, '--quiet', '--json']);
     expect(fit.code).toBe(0);
     expect(JSON.parse(fit.out).model).toBe('nb-tfidf');
+    const human = await runCli(['fit', 'text', '--data', join(root, 'sent'), '--limit-per-class', '200', '--model', 'bow', '--out', join(root, 'cli-bow'), '--quiet']);
+    expect(human.out).toMatch(/^trained bow on 360 samples \(40 validation\), best C (1|3|10|30|100), val_acc [\d.]+%\n/);
     const ev = await runCli(['evaluate', out, '--json']);
     expect(ev.code).toBe(0);
     expect(JSON.parse(ev.out).samples).toBe(600);

@@ -79,7 +79,10 @@ export function registerFit(program: Command): void {
         progress: opts.quiet ? null : process.stderr,
       });
       const best = result.history[result.bestEpoch - 1];
-      const summary = `trained ${run.model} on ${run.trainSamples} samples (${run.validationSamples} validation), best epoch ${result.bestEpoch}` + (best?.valAccuracy != null ? `, val_acc ${(best.valAccuracy * 100).toFixed(2)}%` : '') + `\nrun: ${runDir}\n`;
+      // The linear text models try a grid of C instead of epochs: name the C kept.
+      const cGrid = (run.network as { cGrid?: number[] }).cGrid;
+      const kept = cGrid ? `C ${cGrid[result.bestEpoch - 1] ?? (run.network as { c?: number }).c}` : `epoch ${result.bestEpoch}`;
+      const summary = `trained ${run.model} on ${run.trainSamples} samples (${run.validationSamples} validation), best ${kept}` + (best?.valAccuracy != null ? `, val_acc ${(best.valAccuracy * 100).toFixed(2)}%` : '') + `\nrun: ${runDir}\n`;
       if (!opts.json) {
         process.stdout.write(summary);
         return;
