@@ -43,6 +43,7 @@ const scripts: Record<string, { file: string; description: string }> = {
   'view-runs': { file: 'view-runs.bench.js', description: 'view server /api/runs with 500 runs x 20 episodes: cold, cached, after one change' },
   'view-episodes': { file: 'view-episodes.bench.js', description: 'view episode list (return and length of 200 CartPole episodes from header and end record): cold, cached, vs reading whole files' },
   seeds: { file: 'seeds.js', description: 'one setting over --seeds 0-4 (e.g. --game memory-maze --agent ppo --recurrent): each seed\'s final eval and wall time, worst vs best (long)' },
+  'text-models': { file: 'text-models.js', description: 'every text model (nb-tfidf ... gru) on sentiment and spam over --seeds 0-4: held-out accuracy per seed, mean, spread (long)' },
   'sigterm-resume': { file: 'sigterm-resume.js', description: 'SIGTERM `train catch` at random moments 20 times, resuming each time: every stop checkpoints, metrics have no gap (acceptance, ~2-3 min)' },
 };
 
