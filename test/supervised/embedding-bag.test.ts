@@ -115,6 +115,12 @@ describe('fit text --model embedding-bag', () => {
     expect((await runCli(['embeddings', out, 'nearest', 'great', '--k', '1', '--json'])).out).toContain('"bad"');
     await expect(tinyFit(join(root, 'g2'), { embeddings: glove, network: { dim: 8 } })).rejects.toThrow(/network dim\) equal to the file's 4, received 8/);
     await expect(fitTask({ task: 'text', data: join(root, 'tiny'), model: 'tfidf', embeddings: glove, progress: null })).rejects.toThrow(/--embeddings with --model embedding-bag/);
+    const cliWrong = await runCli(['fit', 'text', '--data', join(root, 'tiny'), '--model', 'tfidf', '--embeddings', glove]);
+    expect(cliWrong.code).toBe(2);
+    expect(cliWrong.err).toMatch(/^npcforge: \[fit\] expected --embeddings with --model embedding-bag, received --model tfidf; fix: [^\n]+\n$/);
+    const cliBad = await runCli(['fit', 'text', '--data', join(root, 'tiny'), '--model', 'embedding-bag', '--embeddings', join(root, 'no-such.txt'), '--out', join(root, 'g3')]);
+    expect(cliBad.code).toBe(2);
+    expect(cliBad.err).toMatch(/^npcforge: \[readWordVectors\] expected an existing embedding file, received ".*no-such\.txt": ENOENT; fix: check the --embeddings path\n$/);
   }, 300_000);
 
   it('`embeddings nearest` with an unknown word, another action or a non-bag run: one line, exit 2; --help documents it', async () => {
