@@ -87,6 +87,7 @@ describe('fit text --model embedding-bag', () => {
     await run.predict('so great');
     const before = tf.memory().numTensors;
     const p = await run.predict('the movie was awful');
+    await run.nearestWords('good', 3);
     expect(tf.memory().numTensors).toBe(before);
     expect(p.label).toBe('negative');
     run.dispose();

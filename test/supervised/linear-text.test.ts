@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -88,6 +88,27 @@ describe('fit text --model nb-tfidf | tfidf | bow', () => {
       const direct = run.linear!.probabilities(['not good at all']);
       expect(Object.values((await run.predict('not good at all')).probabilities)).toEqual(Array.from(direct));
     }
+  }, 300_000);
+
+  it('more than two classes: one classifier per class against the rest, probabilities normalised, saved and reloaded', async () => {
+    const words: Record<string, string[]> = { cats: ['meow', 'purr', 'whiskers'], dogs: ['bark', 'woof', 'fetch'], birds: ['tweet', 'wings', 'nest'] };
+    for (const split of ['train', 'test']) {
+      for (const [label, ws] of Object.entries(words)) {
+        await mkdir(join(root, 'three', split, label), { recursive: true });
+        for (let i = 0; i < 12; i++) await writeFile(join(root, 'three', split, label, `${i}.txt`), `my pet likes to ${ws[i % 3]} a lot ${i}`);
+      }
+    }
+    const out = join(root, 'three-run');
+    const { run: info } = await fitTask({ task: 'text', data: join(root, 'three'), model: 'tfidf', out, progress: null });
+    expect(info.classes).toEqual(['birds', 'cats', 'dogs']);
+    const run = await SupervisedRun.load(out);
+    expect(run.linear!.outputs).toBe(3);
+    expect((await readFile(join(out, 'model', 'weights.bin'))).length).toBe(3 * run.linear!.vectorizer.numFeatures * 4);
+    expect((await run.evaluate()).accuracy).toBe(1);
+    const p = await run.predict('it will woof');
+    expect(p.label).toBe('dogs');
+    expect(Object.values(p.probabilities).reduce((x, y) => x + y, 0)).toBeCloseTo(1, 6);
+    expect(p.probabilities.dogs!).toBeGreaterThan(0.5);
   }, 300_000);
 
   it('rejects class weights, unknown settings and broken model files, one line each', async () => {
