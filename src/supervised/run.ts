@@ -280,7 +280,7 @@ export async function fitTask(opts: FitTaskOptions): Promise<{ runDir: string; r
     const { first, second } = stratifiedSplit(labels, valFraction, rng);
     if (isLinearTextModel(modelKind)) {
       resolveLinearTextConfig(opts.network); // bad settings fail before the run folder exists
-      if (fitConfig.classWeights) throw new InvalidConfigError(formatError('fit', `class weights with a tfjs text model (the linear ${modelKind} has none)`, `classWeights ${describe(fitConfig.classWeights)}`, 'drop --class-weights or pick --model transformer'));
+      if (fitConfig.classWeights) throw new InvalidConfigError(formatError('fit', `no class weights for the linear ${modelKind} model (tfjs text models take them)`, `classWeights ${describe(fitConfig.classWeights)}`, 'drop --class-weights or pick --model embedding-bag'));
       linearJob = { texts, labels, first, second };
       train = { size: first.length };
       validation = { size: second.length };
