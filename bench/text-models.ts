@@ -62,8 +62,14 @@ export function summariseTextRuns(runs: string): TextModelRow[] {
   });
 }
 
+const USAGE = 'usage: node dist/bench/text-models.js [--dir .data/text] [--models nb-tfidf,tfidf,...] [--sets sentiment,spam] [--seeds 0-4] [--json result.json]\n';
+
 async function main(): Promise<void> {
   const args = parseBenchArgs(process.argv.slice(2));
+  if (args.flags.help) {
+    process.stdout.write(USAGE);
+    return;
+  }
   const dir = resolve(args.flags.dir ?? '.data/text');
   const models = (args.flags.models ?? ALL_MODELS.join(',')).split(',');
   const sets = (args.flags.sets ?? 'sentiment,spam').split(',');

@@ -1,4 +1,5 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -29,5 +30,11 @@ describe('bench text-models summary', () => {
     expect(nb.std).toBeCloseTo(0.5, 9); // sqrt((0.25 + 0 + 0.25) / 2)
     expect(nb.seconds).toEqual([11, 12, null]);
     expect(rows[1]!.std).toBe(0);
+  });
+
+  it('--help prints the usage and runs nothing', () => {
+    const out = execFileSync(process.execPath, ['dist/bench/text-models.js', '--help', '--dir', join(root, 'never')], { encoding: 'utf8' });
+    expect(out).toMatch(/^usage: node dist\/bench\/text-models\.js \[--dir/);
+    expect(existsSync(join(root, 'never'))).toBe(false);
   });
 });
