@@ -20,6 +20,7 @@ import { registerData } from './commands/data.js';
 import { registerFit } from './commands/fit.js';
 import { registerEvaluate } from './commands/evaluate.js';
 import { registerPredict } from './commands/predict.js';
+import { registerEmbeddings } from './commands/embeddings.js';
 import { registerSweep } from './commands/sweep.js';
 import { registerActor } from './commands/actor.js';
 
@@ -151,6 +152,7 @@ export function buildProgram(): Command {
   registerFit(program);
   registerEvaluate(program);
   registerPredict(program);
+  registerEmbeddings(program);
   registerSweep(program);
   registerActor(program);
   configureTree(program);

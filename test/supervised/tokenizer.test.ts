@@ -22,7 +22,7 @@ describe('WordTokenizer', () => {
   it('round-trips through JSON and rejects other formats or versions', () => {
     const back = WordTokenizer.fromJSON(JSON.parse(JSON.stringify(tok.toJSON())));
     expect(Array.from(back.encode('the dog ran'))).toEqual(Array.from(tok.encode('the dog ran')));
-    expect(() => WordTokenizer.fromJSON({ ...tok.toJSON(), version: 2 as 1 })).toThrow(UnsupportedVersionError);
+    expect(() => WordTokenizer.fromJSON({ ...tok.toJSON(), version: 3 as 1 })).toThrow(UnsupportedVersionError); // 2 = with bigram buckets (embedding bag)
     expect(() => WordTokenizer.fromJSON({ format: 'x' } as never)).toThrow(InvalidConfigError);
     expect(() => WordTokenizer.fit([], { maxLen: 0 })).toThrow(/maxLen=0/);
   });

@@ -37,7 +37,7 @@ export function registerFit(program: Command): void {
     .description('train a supervised classifier on <data>/train (validation split taken from it)')
     .argument('<task>', 'image|speech|text')
     .requiredOption('--data <dir>', 'data folder with train/<class>/... (see `npcforge data`)')
-    .option('--model <kind>', 'cnn (image) | gru, lstm (speech) | transformer, lstm, gru (text)')
+    .option('--model <kind>', 'cnn (image) | gru, lstm (speech) | nb-tfidf (default), tfidf, bow, embedding-bag, transformer, lstm, gru (text)')
     .option('--epochs <n>', 'maximum epochs (early stopping on validation loss may stop sooner)')
     .option('--batch-size <n>', 'samples per step')
     .option('--lr <x>', 'Adam learning rate')
@@ -46,7 +46,8 @@ export function registerFit(program: Command): void {
     .option('--class-weights <mode>', "'balanced' to weight classes by inverse frequency")
     .option('--oversample', 'repeat training samples of the smaller classes until every class has as many as the largest (not with --class-weights)')
     .option('--limit-per-class <n>', 'use at most n training samples per class')
-    .option('--max-len <n>', 'text: tokens per sample')
+    .option('--max-len <n>', 'text: tokens per sample (tfjs models)')
+    .option('--embeddings <file>', 'text, --model embedding-bag: initialise word vectors from a GloVe text file (its width sets the embedding width)')
     .option('--seed <n>', 'seed of the split, shuffling, augmentation, initial weights and dropout (same seed, same backend: same weights)', '0')
     .option('--out <dir>', 'run folder (default runs/<task>__<model>__s<seed>__<time>); must be new or empty unless --force')
     .option('--force', 'replace the run in a non-empty --out folder (its old evaluation.json is removed)')
@@ -76,12 +77,16 @@ export function registerFit(program: Command): void {
         limitPerClass: num('limit-per-class', s('limitPerClass'), posInt, 'a positive integer'),
         oversample: opts.oversample === true,
         maxLen: num('max-len', s('maxLen'), posInt, 'a positive integer'),
+        embeddings: s('embeddings'),
         fit: fit as Record<string, number | 'balanced'>,
         progress: opts.quiet ? null : process.stderr,
         overwrite: opts.force === true,
       });
       const best = result.history[result.bestEpoch - 1];
-      const summary = `trained ${run.model} on ${run.trainSamples} samples (${run.validationSamples} validation), best epoch ${result.bestEpoch}` + (best?.valAccuracy != null ? `, val_acc ${(best.valAccuracy * 100).toFixed(2)}%` : '') + `\nrun: ${runDir}\n`;
+      // The linear text models try a grid of C instead of epochs: name the C kept.
+      const cGrid = (run.network as { cGrid?: number[] }).cGrid;
+      const kept = cGrid ? `C ${cGrid[result.bestEpoch - 1] ?? (run.network as { c?: number }).c}` : `epoch ${result.bestEpoch}`;
+      const summary = `trained ${run.model} on ${run.trainSamples} samples (${run.validationSamples} validation), best ${kept}` + (best?.valAccuracy != null ? `, val_acc ${(best.valAccuracy * 100).toFixed(2)}%` : '') + `\nrun: ${runDir}\n`;
       if (!opts.json) {
         process.stdout.write(summary);
         return;
