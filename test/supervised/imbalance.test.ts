@@ -58,6 +58,14 @@ describe('fit --oversample', () => {
     expect(plain.oversample).toBe(false);
   }, 120_000);
 
+  it('oversamples the linear text models too (they take sample indices)', async () => {
+    const { run } = await fitTask({ task: 'text', data: join(root, 'data'), model: 'nb-tfidf', out: join(root, 'over-linear'), validationFraction: 0.34, oversample: true, progress: null });
+    expect(run.validationSamples).toBe(5);
+    expect(run.trainSamples).toBe(16);
+    const { run: plain } = await fitTask({ task: 'text', data: join(root, 'data'), model: 'nb-tfidf', out: join(root, 'plain-linear'), validationFraction: 0.34, progress: null });
+    expect(plain.trainSamples).toBe(10);
+  });
+
   it('refuses --oversample with --class-weights: one line, exit 2', async () => {
     await expect(fitTask({ task: 'text', data: join(root, 'data'), oversample: true, fit: { classWeights: 'balanced' }, progress: null })).rejects.toThrow(InvalidConfigError);
     const r = await runCli(['fit', 'text', '--data', join(root, 'data'), '--oversample', '--class-weights', 'balanced', '--out', join(root, 'both')]);
