@@ -46,7 +46,7 @@ function lines(text: string): string[] {
   return text.split('\n').filter((l) => l && !l.startsWith('npcforge: compute backend'));
 }
 
-async function until(what: string, cond: () => Promise<boolean> | boolean, timeoutMs = 60_000): Promise<void> {
+async function until(what: string, cond: () => Promise<boolean> | boolean, timeoutMs = 150_000): Promise<void> {
   const end = Date.now() + timeoutMs;
   while (!(await cond())) {
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
@@ -84,10 +84,12 @@ describe.skipIf(skipWithoutRedis)('actors and a learner over Redis Streams (real
     const url = redis.url('kill-actor');
     const keys = distKeys('kill-actor');
     const out = join(tmp, 'kill-actor');
-    const learner = start(['train', 'catch', '--agent', 'dqn', '--preset', 'classic', '--config', configPath, '--steps', '3000', '--distributed', url, '--out', out, '--no-progress', '--json']);
-    await until('the learner', async () => (await client.exists(keys.meta)) === 1);
+    // Both actors wait for the learner before it starts, so neither can miss the run on a loaded machine.
     const a = start(actorArgs(url));
     const b = start(actorArgs(url));
+    await until('both actors waiting', () => a.err().includes('waiting for a learner') && b.err().includes('waiting for a learner'));
+    const learner = start(['train', 'catch', '--agent', 'dqn', '--preset', 'classic', '--config', configPath, '--steps', '3000', '--distributed', url, '--out', out, '--no-progress', '--json']);
+    await until('the learner', async () => (await client.exists(keys.meta)) === 1);
     await until('both actors pushing', async () => (await client.hlen(keys.pushed)) === 2 && (await client.hlen(keys.acked)) === 2);
     // A batch no actor sent: the learner must drop it, acknowledge it and keep going.
     await client.xadd(keys.stream, '*', 'b', Buffer.from([0xc1, 0x00]));
@@ -118,7 +120,7 @@ describe.skipIf(skipWithoutRedis)('actors and a learner over Redis Streams (real
     expect(lines(learner.err()).find((l) => l.includes('dropped a batch'))).toMatch(/^npcforge learner: dropped a batch: \[experience\] expected a msgpack document, received bytes that do not decode in entry \d+-\d+; fix: /);
     // The stream stays bounded: acknowledged entries are trimmed.
     expect(await client.xlen(keys.stream)).toBe(waiting);
-  }, 180_000);
+  }, 300_000);
 
   it('with prioritized replay, actors send Ape-X initial priorities the learner takes', async () => {
     const url = redis.url('prioritized');
@@ -135,7 +137,7 @@ describe.skipIf(skipWithoutRedis)('actors and a learner over Redis Streams (real
     expect(r.distributed.dropped_batches).toBe(0);
     expect(r.distributed.acked_transitions).toBe(r.step);
     expect(r.step).toBeGreaterThanOrEqual(1500);
-  }, 120_000);
+  }, 240_000);
 
   it('a new learner takes over the name of a finished run of the same game, without its old data', async () => {
     const url = redis.url('kill-actor');
@@ -151,7 +153,7 @@ describe.skipIf(skipWithoutRedis)('actors and a learner over Redis Streams (real
     // Only the new actor's transitions are counted: the old run's counts and actor ids were deleted.
     expect(await client.hgetall(keys.acked)).toEqual({ a1: String(result.step) });
     expect(result.distributed.acked_by_actor).toEqual({ a1: result.step });
-  }, 120_000);
+  }, 240_000);
 
   it('a learner killed with SIGKILL resumes from its checkpoint, takes over what it read without acknowledging, and its actor reconnects', async () => {
     const url = redis.url('kill-learner');
@@ -215,7 +217,7 @@ describe.skipIf(skipWithoutRedis)('actors and a learner over Redis Streams (real
     expect(((await client.xpending(keys.stream, keys.group)) as unknown[])[0]).toBe(0);
     expect(listCheckpoints(runDir)).toContain(r.step);
     expect(JSON.parse(actor.out()).reason).toBe('done');
-  }, 180_000);
+  }, 300_000);
 
   it('a restarted Redis: learner and actor retry with backoff, say so once each, and the run finishes', async () => {
     // A server of its own: a restart without persistence loses every key of it.
@@ -245,7 +247,7 @@ describe.skipIf(skipWithoutRedis)('actors and a learner over Redis Streams (real
       own2.disconnect();
       await own.stop();
     }
-  }, 180_000);
+  }, 300_000);
 
   it('an unreachable Redis is one line and a non-zero exit, with nothing written', async () => {
     const out = join(tmp, 'unreachable');
