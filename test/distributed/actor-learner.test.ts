@@ -88,7 +88,7 @@ describe.skipIf(skipWithoutRedis)('actors and a learner over Redis Streams (real
     const a = start(actorArgs(url));
     const b = start(actorArgs(url));
     await until('both actors waiting', () => a.err().includes('waiting for a learner') && b.err().includes('waiting for a learner'));
-    const learner = start(['train', 'catch', '--agent', 'dqn', '--preset', 'classic', '--config', configPath, '--steps', '3000', '--distributed', url, '--out', out, '--no-progress', '--json']);
+    const learner = start(['train', 'catch', '--agent', 'dqn', '--preset', 'classic', '--config', configPath, '--steps', '6000', '--distributed', url, '--out', out, '--no-progress', '--json']);
     await until('the learner', async () => (await client.exists(keys.meta)) === 1);
     await until('both actors pushing', async () => (await client.hlen(keys.pushed)) === 2 && (await client.hlen(keys.acked)) === 2);
     // A batch no actor sent: the learner must drop it, acknowledge it and keep going.
