@@ -101,6 +101,8 @@ export async function runActor(o: ActorOptions): Promise<ActorResult> {
   let agent: DqnAgent | null = null;
   let vec: SyncVectorEnv | null = null;
   try {
+    // The compute backend starts before the wait, so an actor joins a learner that appears at once.
+    await initBackend();
     const first = await waitForMeta(redis, keys.meta, o);
     if (!first) return { actorId: '', pushed: 0, acked: 0, batches: 0, reason: 'stopped' };
     const meta = first;
@@ -116,7 +118,6 @@ export async function runActor(o: ActorOptions): Promise<ActorResult> {
     const actorNumber = await redis.incr(keys.actors);
     const actorId = `a${actorNumber}`;
     const seed = o.seed ?? (meta.seed + 7919 * actorNumber) % 0x7fff0000;
-    await initBackend();
     // The actor never learns: a replay memory of the minimum size keeps its memory small.
     agent = new DqnAgent({ config: { ...config, bufferSize: o.envs * 64 }, observationSpace, actionSpace, numEnvs: o.envs, seed });
     const box = observationSpace as Box;
