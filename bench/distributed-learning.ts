@@ -5,10 +5,11 @@
  * `--distributed` and `--actors` `npcforge actor` processes, on a redis-server this script starts.
  * Prints each run's evaluation returns at the same steps (frames) and their mean over the seeds.
  * Flags: --game (minatar/breakout) --steps (the game's default) --seeds 0,1,2 --actors 2 --envs 4
- * --config <json> (extra train settings for both) --out <dir> (kept; default a temp folder, removed).
+ * --config <json> (extra train settings for both) --out <dir> (kept; default a temp folder, removed)
+ * --json <file> (every run's evaluation curve, wall time and the load averages).
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -60,21 +61,28 @@ async function main(argv: string[]): Promise<void> {
   const server = await startRedis();
   const { port } = server;
   const common = ['--agent', 'dqn', '--no-progress', ...(steps ? ['--steps', steps] : []), ...(config ? ['--config', config] : [])];
-  const curves: Array<{ seed: number; single: Map<number, number>; distributed: Map<number, number> }> = [];
+  const json = flag(argv, 'json', undefined);
+  const curves: Array<{ seed: number; single: Map<number, number>; distributed: Map<number, number>; wall: { single: number; distributed: number }; load: number[] }> = [];
   try {
     for (const seed of seeds) {
       process.stderr.write(`distributed-learning: seed ${seed}: single process (load ${loadavg()[0]!.toFixed(2)})\n`);
       const single = join(out, `single-s${seed}`);
+      const load = [loadavg()[0]!];
+      const t0 = Date.now();
       if ((await run(['train', game, ...common, '--seed', String(seed), '--out', single])) !== 0) throw new Error(`single-process run of seed ${seed} failed`);
       process.stderr.write(`distributed-learning: seed ${seed}: learner + ${actors} actors (load ${loadavg()[0]!.toFixed(2)})\n`);
+      const singleWall = (Date.now() - t0) / 1000;
+      load.push(loadavg()[0]!);
       const dist = join(out, `distributed-s${seed}`);
+      const t1 = Date.now();
       const url = `redis://127.0.0.1:${port}/learn-s${seed}`;
       const learner = run(['train', game, ...common, '--seed', String(seed), '--distributed', url, '--out', dist]);
       // Actors wait for the learner's meta; they exit 0 when it is done.
       const feeders = Array.from({ length: actors }, () => run(['actor', url, '--envs', envs]));
       const [code] = await Promise.all([learner, ...feeders]);
       if (code !== 0) throw new Error(`distributed run of seed ${seed} failed`);
-      curves.push({ seed, single: evals(single), distributed: evals(dist) });
+      load.push(loadavg()[0]!);
+      curves.push({ seed, single: evals(single), distributed: evals(dist), wall: { single: singleWall, distributed: (Date.now() - t1) / 1000 }, load });
     }
   } finally {
     await server.stop();
@@ -88,6 +96,11 @@ async function main(argv: string[]): Promise<void> {
     const d = curves.map((c) => at(c.distributed, step));
     const mean = (xs: Array<number | null>): string => (xs.every((x) => x !== null) ? (xs.reduce((a, b) => a! + b!, 0)! / xs.length).toFixed(2) : '-');
     process.stdout.write(`${String(step).padStart(10)} ${curves.map((_, i) => String(s[i]?.toFixed(2) ?? '-').padStart(10) + String(d[i]?.toFixed(2) ?? '-').padStart(10)).join(' ')} ${mean(s).padStart(12)} ${mean(d).padStart(10)}\n`);
+  }
+  for (const c of curves) process.stdout.write(`seed ${c.seed}: wall ${c.wall.single.toFixed(0)} s single, ${c.wall.distributed.toFixed(0)} s distributed; load ${c.load.map((l) => l.toFixed(2)).join(' -> ')}\n`);
+  if (json) {
+    const obj = (m: Map<number, number>): Record<string, number> => Object.fromEntries([...m].map(([k, v]) => [String(k), v]));
+    writeFileSync(json, JSON.stringify({ game, actors, envs: Number(envs), steps: steps ? Number(steps) : null, runs: curves.map((c) => ({ seed: c.seed, wall_s: c.wall, load: c.load, single: obj(c.single), distributed: obj(c.distributed) })) }, null, 1));
   }
 }
 
