@@ -9,13 +9,14 @@ import type { ObsArray } from '../../envs/env.js';
 import type { Rng } from '../../envs/rng.js';
 import type { Box, Space } from '../../envs/spaces.js';
 import { buildQNetwork, copyWeights, polyakUpdate } from '../../networks/builders.js';
+import { chainBackward, chainForward, chainGrads, chainOf, chainTrainForward, type Chain } from '../../networks/chain.js';
 import { SlotOptimizer, applyGradients } from '../../networks/optimizers.js';
 import { QAgentCore, huberTensor, readQSnapshot, scaledObsTensor, writeQSnapshot, type QLearnerState } from './q-learning.js';
 import { checkFiniteUpdate } from '../divergence.js';
 import { ReplayBuffer, type ReplaySample } from '../../replay/buffer/replay-buffer.js';
 import { actEpsilon, type ActOptions, type ActResult, type Agent, type AgentSnapshot, type StepBatch, type UpdateMetrics } from '../agent.js';
 import type { DqnConfig } from './config.js';
-import { tdTargets } from './td.js';
+import { huberLossGrad, tdTargets } from './td.js';
 import type { PhaseTimer } from '../../train/phases.js';
 
 export interface DqnAgentOptions {
@@ -31,12 +32,13 @@ export interface DqnAgentOptions {
 }
 
 /**
- * Q-values of a batch in inference mode (call inside tidy). `apply` runs the same kernels as
- * `predict`, minus predict's input standardisation and batch splitting, which cost about 0.08 ms
- * of CPU per call on the MinAtar net: a quarter of the forward pass, paid twice per frame.
+ * Q-values of a batch in inference mode (call inside tidy). A plain chain of layers (the MinAtar,
+ * Nature and MLP Q-nets) runs as direct ops (`networks/chain.ts`, the same kernels and numbers);
+ * other nets go through `apply`, which runs the same kernels as `predict` minus predict's input
+ * standardisation and batch splitting (about 0.08 ms of CPU per call on the MinAtar net).
  */
-function inferQ(model: tf.LayersModel, x: tf.Tensor): tf.Tensor {
-  return model.apply(x, { training: false }) as tf.Tensor;
+function inferQ(model: tf.LayersModel, chain: Chain | null, x: tf.Tensor): tf.Tensor {
+  return chain ? chainForward(chain, x) : (model.apply(x, { training: false }) as tf.Tensor);
 }
 
 /** Row-major `[actions.length, numActions]` one-hot rows of `actions`, as floats (a fresh array: the tensor keeps it on the cpu backend). */
@@ -50,6 +52,9 @@ export class DqnAgent extends QAgentCore implements Agent {
   readonly online: tf.LayersModel;
   readonly target: tf.LayersModel;
   readonly replay: ReplayBuffer;
+  /** The nets as direct-op chains when their layers allow (see `networks/chain.ts`), else null. */
+  private readonly onlineChain: Chain | null;
+  private readonly targetChain: Chain | null;
   private readonly optimizer: SlotOptimizer;
   private readonly vars: tf.Variable[];
   private readonly targetsOut: Float32Array;
@@ -66,6 +71,8 @@ export class DqnAgent extends QAgentCore implements Agent {
     this.online = buildQNetwork(this.netSpec);
     this.target = buildQNetwork(this.netSpec);
     copyWeights(this.online, this.target);
+    this.onlineChain = chainOf(this.online);
+    this.targetChain = chainOf(this.target);
     this.vars = this.online.trainableWeights.map((w) => w.read() as tf.Variable);
     this.optimizer = new SlotOptimizer(config.optimizer, this.vars);
     this.replay = new ReplayBuffer({
@@ -97,7 +104,7 @@ export class DqnAgent extends QAgentCore implements Agent {
   /** Q-values of a batch of observations, row-major `[n, numActions]`. */
   async qValues(obs: ArrayLike<number>, n: number): Promise<Float32Array> {
     const x = this.toInput(obs, n);
-    const q = tf.tidy(() => inferQ(this.online, x));
+    const q = tf.tidy(() => inferQ(this.online, this.onlineChain, x));
     const data = (await q.data()) as Float32Array;
     x.dispose();
     q.dispose();
@@ -177,8 +184,8 @@ export class DqnAgent extends QAgentCore implements Agent {
     const B = batch.batchSize;
     const A = this.numActions;
     const nextX = this.toInput(batch.nextObs, B);
-    const qT = tf.tidy(() => inferQ(this.target, nextX));
-    const qO = c.double ? tf.tidy(() => inferQ(this.online, nextX)) : null;
+    const qT = tf.tidy(() => inferQ(this.target, this.targetChain, nextX));
+    const qO = c.double ? tf.tidy(() => inferQ(this.online, this.onlineChain, nextX)) : null;
     const nextQTarget = (await qT.data()) as Float32Array;
     const nextQOnline = qO ? ((await qO.data()) as Float32Array) : undefined;
     nextX.dispose();
@@ -188,29 +195,53 @@ export class DqnAgent extends QAgentCore implements Agent {
     tdTargets({ returns: batch.returns, discounts: batch.discounts, terminated: batch.terminated, nextQTarget, nextQOnline, numActions: A }, targets);
 
     const x = this.toInput(batch.obs, B);
-    const y = tf.tensor1d(targets.slice());
-    // Uniform replay weighs every sample 1: no weight tensor and no multiply (x * 1 is exact, so the loss and gradients are the same).
-    const w = c.prioritized ? tf.tensor1d(batch.weights.slice()) : null;
-    // Built here rather than by tf.oneHot + cast: two kernel calls fewer per update, the same 0/1 floats.
-    const onehot = tf.tensor2d(oneHotRows(batch.actions, A), [B, A]);
-    let tdAbs: tf.Tensor | null = null;
-    const [lossT, normT] = tf.tidy(() => {
-      const { value, grads } = tf.variableGrads(() => {
-        const q = this.online.apply(x, { training: true }) as tf.Tensor;
+    const chain = this.onlineChain;
+    // Uniform replay, Huber loss, a chained net on wasm: the loss and its gradient at Q on the host
+    // (`huberLossGrad`, bit for bit the tensor loss's numbers on wasm), then the chain's backward pass.
+    const hostLoss = chain !== null && c.loss === 'huber' && !c.prioritized && tf.getBackend() === 'wasm';
+    let loss: number;
+    let gradNorm: number;
+    let tdData: Float32Array | null = null;
+    if (hostLoss) {
+      let hostValue = NaN;
+      const normT = tf.tidy(() => {
+        const { y: q, tape } = chainTrainForward(chain, x);
+        // A read of B x A floats inside the update (a copy out of the wasm heap): the gradient needs them now.
+        const dq = new Float32Array(B * A);
+        hostValue = huberLossGrad({ q: q.dataSync(), actions: batch.actions, targets, numActions: A }, dq);
+        const grads = chainBackward(chain, tape, tf.tensor2d(dq, [B, A]));
+        return applyGradients(this.optimizer, this.vars, grads, c.gradClipNorm);
+      });
+      loss = hostValue;
+      gradNorm = (await normT.data())[0]!;
+      x.dispose();
+      normT.dispose();
+    } else {
+      const y = tf.tensor1d(targets.slice());
+      // Uniform replay weighs every sample 1: no weight tensor and no multiply (x * 1 is exact, so the loss and gradients are the same).
+      const w = c.prioritized ? tf.tensor1d(batch.weights.slice()) : null;
+      // Built here rather than by tf.oneHot + cast: two kernel calls fewer per update, the same 0/1 floats.
+      const onehot = tf.tensor2d(oneHotRows(batch.actions, A), [B, A]);
+      let tdAbs: tf.Tensor | null = null;
+      const lossOfQ = (q: tf.Tensor): tf.Scalar => {
         // Select Q(s, a) by one-hot multiply + sum (gather with batch dims is wrong on wasm).
         const qa = tf.sum(tf.mul(q, onehot), 1);
         const td = tf.sub(y, qa);
         tdAbs = tf.keep(tf.abs(td));
         const perSample = c.loss === 'huber' ? huberTensor(td) : tf.mul(0.5, tf.square(td));
         return tf.mean(w ? tf.mul(perSample, w) : perSample) as tf.Scalar;
-      }, this.vars);
-      const norm = applyGradients(this.optimizer, this.vars, grads, c.gradClipNorm);
-      return [value, norm];
-    });
-    const loss = (await lossT.data())[0]!;
-    const gradNorm = (await normT.data())[0]!;
-    const tdData = c.prioritized && tdAbs ? ((await (tdAbs as tf.Tensor).data()) as Float32Array) : null;
-    for (const t of [lossT, normT, x, y, w, onehot, tdAbs as tf.Tensor | null]) t?.dispose();
+      };
+      const [lossT, normT] = tf.tidy(() => {
+        // The chain's gradients skip the Layers call and the tape for the network (same numbers, see networks/chain.ts).
+        const { value, grads } = chain ? chainGrads(chain, x, lossOfQ) : tf.variableGrads(() => lossOfQ(this.online.apply(x, { training: true }) as tf.Tensor), this.vars);
+        const norm = applyGradients(this.optimizer, this.vars, grads, c.gradClipNorm);
+        return [value, norm];
+      });
+      loss = (await lossT.data())[0]!;
+      gradNorm = (await normT.data())[0]!;
+      tdData = c.prioritized && tdAbs ? ((await (tdAbs as tf.Tensor).data()) as Float32Array) : null;
+      for (const t of [lossT, normT, x, y, w, onehot, tdAbs as tf.Tensor | null]) t?.dispose();
+    }
     // Before the priorities: NaN priorities would break the sum tree.
     checkFiniteUpdate('dqn.update', { loss, gradNorm }, this.updates + 1);
     if (tdData) this.replay.updatePriorities(batch.indices, tdData);

@@ -110,3 +110,50 @@ export function segmentPriorities(input: SegmentPriorityInput, out: Float32Array
   }
   return out;
 }
+
+export interface HuberLossInput {
+  /** Online Q(s, .) of the batch, row-major `[batch, numActions]` (float32 values). */
+  q: ArrayLike<number>;
+  /** Action taken in each sample. */
+  actions: ArrayLike<number>;
+  /** TD targets, one per sample (float32 values). */
+  targets: ArrayLike<number>;
+  numActions: number;
+}
+
+const f32 = Math.fround;
+
+/**
+ * The DQN loss, mean over the batch of huber(target - Q(s, a)) (delta 1), and its gradient with
+ * respect to every Q-value (written into `dq`, `[batch, numActions]`), on the host. Why: as tensor
+ * ops (`huberTensor`, the one-hot selection, the mean) the loss and its tape cost about 20 small
+ * kernel calls per update, a tenth of a MinAtar update's CPU. Each line below is one of those
+ * ops, in float32 (a double result of one +, -, *, / on float32 values rounds to the same float32),
+ * in the order tfjs runs them, so the gradient is bit for bit what the tape gives on any backend,
+ * signed zeros included, and the loss what the `wasm` backend's mean gives (it sums in float32;
+ * `cpu` sums in doubles, a last-bit difference), checked in test/agents/dqn/huber-grad.test.ts.
+ */
+export function huberLossGrad(input: HuberLossInput, dq: Float32Array): number {
+  const { q, actions, targets, numActions: A } = input;
+  const B = targets.length;
+  // mean's gradient: 1 / B per sample (mul(dy = 1, ones) / B).
+  const g = f32(1 / B);
+  let sum = 0;
+  for (let i = 0; i < B; i++) {
+    const act = actions[i]!;
+    // Q(s, a) = sum(q * onehot, 1): the products, summed left to right from 0.
+    let qa = 0;
+    for (let a = 0; a < A; a++) qa = f32(qa + f32(q[i * A + a]! * (a === act ? 1 : 0)));
+    const td = f32(targets[i]! - qa);
+    const abs = Math.abs(td);
+    const quad = Math.min(abs, 1);
+    sum = f32(sum + f32(f32(0.5 * f32(quad * quad)) + f32(abs - quad)));
+    // Backward: 0.5 * quad^2 gives g * 0.5 * (quad * 2); (abs - quad) gives +g to abs, -g to quad.
+    const dQuad = f32(f32(f32(g * 0.5) * f32(quad * 2)) + -g);
+    const dAbs = f32(g + f32(dQuad * (abs <= 1 ? 1 : 0)));
+    // abs' = step(td, -1): 1 above 0, else -1; then qa = target - td flips the sign.
+    const dQa = -f32(dAbs * (td > 0 ? 1 : -1));
+    for (let a = 0; a < A; a++) dq[i * A + a] = dQa * (a === act ? 1 : 0);
+  }
+  return f32(sum / B);
+}

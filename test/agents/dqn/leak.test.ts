@@ -22,10 +22,15 @@ async function runSteps(agent: DqnAgent, vec: SyncVectorEnv, obs: Uint8Array, n:
 }
 
 describe('DQN tensor leaks', () => {
-  it('numTensors stays flat over 2,000 train steps, acting and save/load (rainbow-lite features on)', async () => {
-    const config = resolveDqnConfig(DQN_PRESETS['rainbow-lite']!, { network: { kind: 'mlp', hidden: [16] }, batchSize: 8, learningStarts: 16, bufferSize: 500, targetUpdateEvery: 50 });
+  // rainbow-lite's dueling head goes through the Layers model and the tape; the minatar preset's plain q head through the chain fast path (networks/chain.ts).
+  it.each([
+    { name: 'rainbow-lite features on', preset: 'rainbow-lite', chain: false },
+    { name: 'minatar preset, chain fast path', preset: 'minatar', chain: true },
+  ])('numTensors stays flat over 2,000 train steps, acting and save/load ($name)', async ({ preset, chain }) => {
+    const config = resolveDqnConfig(DQN_PRESETS[preset]!, { network: { kind: 'mlp', hidden: [16] }, batchSize: 8, learningStarts: 16, bufferSize: 500, targetUpdateEvery: 50 });
     const vec = new SyncVectorEnv(() => make('catch'), 2);
     const agent = new DqnAgent({ config, observationSpace: vec.singleObservationSpace, actionSpace: vec.singleActionSpace, numEnvs: 2, seed: 1 });
+    expect((agent as unknown as { onlineChain: unknown }).onlineChain !== null).toBe(chain);
     let obs = (await vec.reset({ seed: 1 })).obs as Uint8Array;
     obs = await runSteps(agent, vec, obs, 50);
     const before = tf.memory().numTensors;

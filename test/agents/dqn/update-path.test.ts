@@ -118,4 +118,30 @@ describe('DQN update and acting path', () => {
     }
     agent.dispose();
   });
+
+  it('the MinAtar net acts and trains through the chain fast path: no Layers call, the same weights as the Layers path', async () => {
+    const fast = minatarAgent();
+    const slow = minatarAgent();
+    // Without its chains an agent takes the Layers model and the tape (the path of nets that do not chain).
+    Object.assign(slow as unknown as Record<string, unknown>, { onlineChain: null, targetChain: null });
+    const onlineApply = vi.spyOn(fast.online, 'apply');
+    const targetApply = vi.spyOn(fast.target, 'apply');
+    const obs = randomBatch(1).obs.subarray(0, 4 * space.size);
+    for (let i = 0; i < 5; i++) {
+      const batch = randomBatch(20 + i);
+      const a = await fast.update(batch);
+      const b = await slow.update(batch);
+      expect(a).toEqual(b);
+      const qa = await fast.act(obs, { numEnvs: 4, mode: 'eval', withValues: true });
+      const qb = await slow.act(obs, { numEnvs: 4, mode: 'eval', withValues: true });
+      expect(Array.from(qa.info.values!)).toEqual(Array.from(qb.info.values!));
+    }
+    expect(onlineApply).not.toHaveBeenCalled();
+    expect(targetApply).not.toHaveBeenCalled();
+    const wa = fast.online.getWeights();
+    const wb = slow.online.getWeights();
+    for (let i = 0; i < wa.length; i++) expect(Array.from(await wa[i]!.data())).toEqual(Array.from(await wb[i]!.data()));
+    fast.dispose();
+    slow.dispose();
+  });
 });
