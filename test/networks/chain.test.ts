@@ -4,22 +4,15 @@
  * mode, for the MinAtar, Nature-shaped and MLP Q-networks; other models get no chain.
  */
 import * as tf from '@tensorflow/tfjs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { buildQNetwork } from '../../src/networks/builders.js';
 import { chainForward, chainGrads, chainOf } from '../../src/networks/chain.js';
-import { initBackend } from '../../src/networks/backend.js';
+import { restoreBackendAfterAll } from '../helpers/backend.js';
 import { huberTensor } from '../../src/agents/dqn/q-learning.js';
 import { SeededRng } from '../../src/envs/rng.js';
 import type { QNetworkSpec } from '../../src/networks/specs.js';
 
-let startBackend = '';
-beforeAll(async () => {
-  await initBackend({ quiet: true });
-  startBackend = tf.getBackend();
-});
-afterAll(async () => {
-  await tf.setBackend(startBackend);
-});
+restoreBackendAfterAll();
 
 const A = 4;
 const B = 8;

@@ -3,21 +3,14 @@
  * tfjs's tape give, bit for bit (signed zeros included), on wasm and cpu; by hand on a small case.
  */
 import * as tf from '@tensorflow/tfjs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { huberLossGrad } from '../../../src/agents/dqn/td.js';
 import { huberTensor } from '../../../src/agents/dqn/q-learning.js';
 import { oneHotRows } from '../../../src/agents/dqn/dqn-agent.js';
-import { initBackend } from '../../../src/networks/backend.js';
+import { restoreBackendAfterAll } from '../../helpers/backend.js';
 import { SeededRng } from '../../../src/envs/rng.js';
 
-let startBackend = '';
-beforeAll(async () => {
-  await initBackend({ quiet: true });
-  startBackend = tf.getBackend();
-});
-afterAll(async () => {
-  await tf.setBackend(startBackend);
-});
+restoreBackendAfterAll();
 
 /** The agent's tensor formulation: mean(huber(y - sum(q * onehot, 1))) and its gradient at q. */
 async function tensorLossGrad(q: Float32Array, actions: Int32Array, targets: Float32Array, A: number): Promise<{ loss: number; dq: Float32Array }> {
