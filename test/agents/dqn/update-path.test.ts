@@ -144,4 +144,24 @@ describe('DQN update and acting path', () => {
     fast.dispose();
     slow.dispose();
   });
+
+  it('acting runs no forward pass when every env explores, and draws the RNG in the same order as when it does', async () => {
+    const agent = minatarAgent();
+    const forward = vi.spyOn(agent, 'qValues');
+    const obs = randomBatch(1).obs.subarray(0, 4 * space.size);
+    const explore = await agent.act(obs, { numEnvs: 4, mode: 'eval', epsilon: 1, rng: new SeededRng(9) });
+    expect(forward).not.toHaveBeenCalled();
+    // Per env: one draw against epsilon, then the random action when it explores.
+    const ref = new SeededRng(9);
+    const expected = Array.from({ length: 4 }, () => (ref.random(), ref.int(0, A)));
+    expect(Array.from(explore.actions)).toEqual(expected);
+    // epsilon 0.5 mixes both branches: the same RNG stream, the forward pass once for the whole batch.
+    const mixed = new SeededRng(10);
+    await agent.act(obs, { numEnvs: 4, mode: 'eval', epsilon: 0.5, rng: mixed });
+    expect(forward).toHaveBeenCalledTimes(1);
+    const ref2 = new SeededRng(10);
+    for (let i = 0; i < 4; i++) if (ref2.random() < 0.5) ref2.int(0, A);
+    expect(mixed.random()).toBe(ref2.random());
+    agent.dispose();
+  });
 });
