@@ -214,7 +214,7 @@ export class RedisLearner implements ExperienceSource {
     const tensors = agent ? await Promise.all(agent.online.weights.map(async (w) => ({ shape: [...w.shape] as number[], data: (await (w.read() as tf.Tensor).data()) as Float32Array }))) : await this.pg!.net.getWeights();
     const blob = Buffer.from(encodeWeights(tensors));
     // PPO actors follow no schedule: the step count is only a figure for them.
-    const envSteps = agent ? agent.envSteps : this.ctxSteps();
+    const envSteps = agent ? agent.envSteps : this.acked;
     const res = await this.redis!.multi().hincrby(this.keys.weights, 'version', 1).hset(this.keys.weights, 'envSteps', String(envSteps), 'blob', blob).exec();
     const version = Number(res?.[0]?.[1]);
     this.version = version;
@@ -222,10 +222,6 @@ export class RedisLearner implements ExperienceSource {
     if (agent) this.lastUpdatesPublished = agent.updates;
   }
 
-  /** Transitions acknowledged so far by this learner (PPO's published step count). */
-  private ctxSteps(): number {
-    return this.acked;
-  }
 
   async next(): Promise<{ steps: number; episodeReturns: number[]; metrics: UpdateMetrics | null }> {
     const redis = this.redis!;
@@ -276,7 +272,7 @@ export class RedisLearner implements ExperienceSource {
         this.ctx!.warn(`npcforge learner: dropped a batch: ${err.message}`);
         continue;
       }
-      const n = batch.header.numEnvs * batch.header.steps;
+      let n = batch.header.numEnvs * batch.header.steps;
       if (this.pg) {
         // The lag is measured on arrival, against the weights the learner published last.
         const lag = this.version - batch.header.weightsVersion;
@@ -288,7 +284,7 @@ export class RedisLearner implements ExperienceSource {
           continue;
         }
         this.segments!.add(batch);
-      } else addBatch(agent!, batch);
+      } else n = addBatch(agent!, batch);
       steps += n;
       perActor.set(batch.header.actorId, (perActor.get(batch.header.actorId) ?? 0) + n);
       returns.push(...batch.header.episodeReturns);
