@@ -1,7 +1,7 @@
 /**
  * Distributed PPO over a real redis-server, as child processes of bin/npcforge.js: a learner on
  * catch with two actors finishes its budget, a killed actor loses nothing acknowledged and the
- * counts add up, a distributed run learns (V-trace over the actors' lag), and an actor of another
+ * counts add up, a segment without behaviour log-probabilities is dropped with one line, a distributed run learns (V-trace over the actors' lag), and an actor of another
  * agent or network shape, a recurrent run and a segment length other than the run's are one line each.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -11,6 +11,7 @@ import { join, resolve } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { distKeys } from '../../src/distributed/run-meta.js';
+import { encodeExperience } from '../../src/distributed/experience.js';
 import { skipWithoutRedis, startRedis, type TestRedis } from '../helpers/redis.js';
 
 const cli = resolve(__dirname, '..', '..', 'bin', 'npcforge.js');
@@ -96,6 +97,19 @@ describe.skipIf(skipWithoutRedis)('distributed PPO over Redis Streams (real redi
     await until('the acknowledged actor\'s join line', () => idOf(a) === killedId || idOf(b) === killedId, 10_000);
     const [killed, survivorChild] = idOf(a) === killedId ? [a, b] : [b, a];
     expect(a.err()).toMatch(/joined run catch__ppo__s0__\S+ \(catch, ppo\) .* with 4 envs, 128 transitions per batch/);
+    // A segment without behaviour log-probabilities (as a DQN actor would send): dropped with one line, acknowledged, not counted.
+    const meta = JSON.parse((await client.get(keys.meta))!) as { runId: string; netHash: string };
+    const noLogProbs = encodeExperience({
+      header: { game: 'catch', runId: meta.runId, netHash: meta.netHash, obsShape: [10, 5, 1], obsDtype: 'uint8', numActions: 3, weightsVersion: 1, actorId: 'a99', seq: 0, numEnvs: 1, steps: 32, episodeReturns: [] },
+      obs: new Uint8Array(33 * 50),
+      actions: new Int32Array(32),
+      rewards: new Float32Array(32),
+      terminated: new Uint8Array(32),
+      truncated: new Uint8Array(32),
+      finalObs: new Uint8Array(0),
+      priorities: null,
+    });
+    await client.xadd(keys.stream, '*', 'b', Buffer.from(noLogProbs));
     killed.proc.kill('SIGKILL');
     expect(await killed.done).toBe(null);
     const [learnerCode, survivorCode] = await Promise.all([learner.done, survivorChild.done]);
@@ -117,7 +131,9 @@ describe.skipIf(skipWithoutRedis)('distributed PPO over Redis Streams (real redi
     // Nothing lost: what actors pushed was acknowledged (into the rollout storage, or dropped as stale), or waits in the stream.
     const waiting = await notAcknowledged(client, keys);
     expect(sum(pushedHash)).toBe(sum(ackedHash) + result.distributed.stale_transitions + waiting * PER_SEGMENT);
-    expect(result.distributed.dropped_batches).toBe(0);
+    expect(result.distributed.dropped_batches).toBe(1);
+    expect(ackedHash.a99).toBeUndefined();
+    expect(lines(learner.err()).filter((l) => l.includes('dropped a batch'))).toEqual([expect.stringMatching(/^npcforge learner: dropped a batch: \[experience\] expected behaviour log-probabilities \(a ppo run: V-trace needs them\), received none in entry \d+-\d+; fix: /)]);
     // One weights version per update (8 columns a rollout, 256 transitions), plus the first publication and the last.
     expect(result.distributed.weights_version).toBeGreaterThanOrEqual(Math.floor(6000 / 256));
     expect(await client.xlen(keys.stream)).toBe(waiting);
