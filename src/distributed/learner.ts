@@ -6,7 +6,6 @@
  * the in-process loop does per env step. It publishes the online weights every `publishEvery`
  * updates and trims acknowledged entries so the stream stays bounded.
  *
- *
  * PPO (IMPALA-style): acknowledged segments wait in a `SegmentRollout` until they hold the run's
  * rollout; the agent then corrects for the actors' policy lag with V-trace and runs its PPO epochs
  * (`PolicyGradientAgent.learnOffPolicy`), and the learner publishes the new weights after every
