@@ -116,6 +116,8 @@ export class RedisLearner implements ExperienceSource {
     if (cfg.selfplay) throw new InvalidConfigError(formatError('train --distributed', 'a single-agent run', 'a self-play run', 'train self-play without --distributed'));
     if ((cfg.agent !== 'dqn' && cfg.agent !== 'ppo') || agent.recurrent) throw new InvalidConfigError(formatError('train --distributed', 'agent dqn or ppo, feed-forward (Ape-X or V-trace actors and a learner)', `agent ${cfg.agent}${agent.recurrent ? ' (recurrent)' : ''}`, 'train without --distributed, or with --agent dqn or ppo'));
     if (cfg.agent === 'ppo') return this.checkPpo(ctx);
+    const ppoOnly = (['maxPolicyLag', 'rhoBar', 'cBar'] as const).filter((k) => this.options[k] !== undefined);
+    if (ppoOnly.length) throw new InvalidConfigError(formatError('train --distributed', 'V-trace flags with agent ppo only', `${ppoOnly.map((k) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`).join(', ')} with agent ${cfg.agent}`, 'drop them (DQN learns off-policy from its replay memory)'));
     const config = cfg.agentConfig as unknown as DqnConfig;
     if (config.frameStack !== 1) throw new InvalidConfigError(formatError('train --distributed', 'frameStack 1 (actors send segments; stacks would be rebuilt across their cuts)', `frameStack ${config.frameStack}`, 'stack frames with an env wrapper instead'));
     this.agent = agent as DqnAgent;

@@ -1,7 +1,8 @@
 /**
  * Distributed PPO over a real redis-server, as child processes of bin/npcforge.js: a learner on
  * catch with two actors finishes its budget, a killed actor loses nothing acknowledged and the
- * counts add up, a segment without behaviour log-probabilities is dropped with one line, a distributed run learns (V-trace over the actors' lag), and an actor of another
+ * counts add up, a segment without behaviour log-probabilities is dropped with one line,
+ * MultiDiscrete (tank) and Box (mountain-car-continuous) segments with truncations are taken, a distributed run learns (V-trace over the actors' lag), and an actor of another
  * agent or network shape, a recurrent run and a segment length other than the run's are one line each.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -153,6 +154,28 @@ describe.skipIf(skipWithoutRedis)('distributed PPO over Redis Streams (real redi
     }, 300_000);
   }
 
+  for (const [game, space] of [
+    ['tank', 'MultiDiscrete([5, 3, 2]), 50-step cap'],
+    ['mountain-car-continuous', 'Box([-1, 1]), 999-step cap'],
+  ] as const) {
+    it(`${game} (${space}): segments of its action space and truncated episodes are all taken`, async () => {
+      const url = redis.url(`ppo-${game}`);
+      const keys = distKeys(`ppo-${game}`);
+      const learner = start(['train', game, '--agent', 'ppo', '--config', configPath, '--steps', '1500', '--distributed', url, '--out', join(tmp, game), '--no-progress', '--json']);
+      const actor = start(['actor', url, '--envs', '4', '--max-backlog', '2', '--json']);
+      const [code, actorCode] = await Promise.all([learner.done, actor.done]);
+      expect(code, learner.err()).toBe(0);
+      expect(actorCode, actor.err()).toBe(0);
+      const r = JSON.parse(learner.out()) as LearnerResult & { step: number };
+      expect(r.step).toBeGreaterThanOrEqual(1500);
+      expect(r.distributed.dropped_batches).toBe(0);
+      expect(r.distributed.acked_transitions).toBe(r.step);
+      expect(Number(await client.hget(keys.acked, 'a1'))).toBe(r.step);
+      // At least one update per rollout taken (8 envs of the game's numSteps), each publishing a version.
+      expect(r.distributed.weights_version).toBeGreaterThanOrEqual(2);
+    }, 240_000);
+  }
+
   it('an actor of another agent or network shape, a recurrent run and another segment length are one line each', async () => {
     const keys = distKeys('ppo-bad');
     const obsSpace = { type: 'Box', shape: [10, 5, 1], dtype: 'uint8', low: Array(50).fill(0), high: Array(50).fill(1) };
@@ -174,6 +197,11 @@ describe.skipIf(skipWithoutRedis)('distributed PPO over Redis Streams (real redi
     const learner = start(['train', 'catch', '--agent', 'ppo', '--recurrent', '--distributed', redis.url('ppo-lstm'), '--out', out, '--no-progress']);
     expect(await learner.done).toBe(2);
     expect(lines(learner.err())).toEqual([expect.stringMatching(/^npcforge: \[train --distributed\] expected agent dqn or ppo, feed-forward .*, received agent ppo \(recurrent\); fix: /)]);
+    expect(existsSync(out) ? readdirSync(out) : []).toEqual([]);
+    // V-trace flags on a DQN learner mean nothing there: one line too.
+    const dqn = start(['train', 'catch', '--agent', 'dqn', '--preset', 'classic', '--rho-bar', '2', '--distributed', redis.url('ppo-dqn'), '--out', out, '--no-progress']);
+    expect(await dqn.done).toBe(2);
+    expect(lines(dqn.err())).toEqual([expect.stringMatching(/^npcforge: \[train --distributed\] expected V-trace flags with agent ppo only, received --rho-bar with agent dqn; fix: /)]);
     expect(existsSync(out) ? readdirSync(out) : []).toEqual([]);
   }, 120_000);
 });
