@@ -97,7 +97,8 @@ describe.skipIf(skipWithoutRedis)('distributed PPO over Redis Streams (real redi
     const idOf = (c: Child): string | undefined => /(a\d+) joined/.exec(c.err())?.[1];
     await until('the acknowledged actor\'s join line', () => idOf(a) === killedId || idOf(b) === killedId, 10_000);
     const [killed, survivorChild] = idOf(a) === killedId ? [a, b] : [b, a];
-    expect(a.err()).toMatch(/joined run catch__ppo__s0__\S+ \(catch, ppo\) .* with 4 envs, 128 transitions per batch/);
+    // The killed actor's join line is there (waited for above); the other may still be joining on a loaded machine.
+    expect(killed.err()).toMatch(/joined run catch__ppo__s0__\S+ \(catch, ppo\) .* with 4 envs, 128 transitions per batch/);
     // A segment without behaviour log-probabilities (as a DQN actor would send): dropped with one line, acknowledged, not counted.
     const meta = JSON.parse((await client.get(keys.meta))!) as { runId: string; netHash: string };
     const noLogProbs = encodeExperience({
