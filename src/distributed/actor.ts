@@ -269,9 +269,9 @@ export async function runActor(o: ActorOptions): Promise<ActorResult> {
       const bytes = Buffer.from(encodeExperience(batch));
       // Rate limit (as Reverb's): wait while the learner has more than maxBacklog batches to take.
       let finished = false;
-      // PPO: a segment waiting here ages by every update the others' segments make; a short poll keeps its lag small.
-      const maxWait = ppo ? 50 : 1000;
-      for (let wait = 10; (await redis.xlen(keys.stream)) > o.maxBacklog; wait = Math.min(maxWait, wait * 2)) {
+      // A short poll (at most 50 ms): with a long back-off the actor that just pushed takes every slot
+      // the learner frees and the others starve; and a PPO segment waiting here ages by every update.
+      for (let wait = 10; (await redis.xlen(keys.stream)) > o.maxBacklog; wait = Math.min(50, wait * 2)) {
         if (!throttledSaid) o.say(`${who}: ${actorId}: the stream holds more than ${o.maxBacklog} batches; waiting for the learner`);
         throttledSaid = true;
         // A learner that finished leaves a backlog behind for good.

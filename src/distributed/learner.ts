@@ -54,10 +54,10 @@ export const DEFAULT_MAX_POLICY_LAG = 20;
 /** Checks the PPO learner options, every bad one at once. */
 export function checkLearnerOptions(o: Pick<LearnerOptions, 'maxPolicyLag' | 'rhoBar' | 'cBar'>): void {
   const bad: string[] = [];
-  if (o.maxPolicyLag !== undefined && !(Number.isSafeInteger(o.maxPolicyLag) && o.maxPolicyLag >= 0)) bad.push(`--max-policy-lag ${o.maxPolicyLag} (want an integer >= 0)`);
+  if (o.maxPolicyLag !== undefined && !(Number.isSafeInteger(o.maxPolicyLag) && o.maxPolicyLag >= 0)) bad.push(`--max-policy-lag ${JSON.stringify(o.maxPolicyLag)} (want an integer >= 0)`);
   const rho = o.rhoBar ?? 1;
-  if (!(rho > 0 && Number.isFinite(rho))) bad.push(`--rho-bar ${o.rhoBar} (want > 0)`);
-  if (!(Number.isFinite(o.cBar ?? 1) && (o.cBar ?? 1) > 0 && (o.cBar ?? 1) <= rho)) bad.push(`--c-bar ${o.cBar} (want in (0, rho-bar])`);
+  if (!(rho > 0 && Number.isFinite(rho))) bad.push(`--rho-bar ${JSON.stringify(o.rhoBar)} (want > 0)`);
+  if (!(Number.isFinite(o.cBar ?? 1) && (o.cBar ?? 1) > 0 && (o.cBar ?? 1) <= rho)) bad.push(`--c-bar ${JSON.stringify(o.cBar)} (want in (0, rho-bar])`);
   if (bad.length) throw new InvalidConfigError(formatError('train --distributed', 'valid V-trace options', bad.join('; '), 'fix the listed flags'));
 }
 
@@ -350,7 +350,7 @@ export class RedisLearner implements ExperienceSource {
   }
 
   async stats(): Promise<Record<string, unknown>> {
-    const ppo = this.pg ? { stale_batches: this.stale, stale_transitions: this.staleTransitions, weights_version: this.version } : {};
+    const ppo = this.pg ? { stale_batches: this.stale, stale_transitions: this.staleTransitions, weights_version: this.version, vtrace: { rho_bar: this.options.rhoBar ?? 1, c_bar: this.options.cBar ?? 1, max_policy_lag: this.options.maxPolicyLag ?? DEFAULT_MAX_POLICY_LAG } } : {};
     return { acked_transitions: this.acked, acked_by_actor: Object.fromEntries(this.ackedByActor), dropped_batches: this.dropped, reclaimed_batches: this.reclaimed, ...ppo };
   }
 }

@@ -6,7 +6,7 @@
  * agent or network shape, a recurrent run and a segment length other than the run's are one line each.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Redis } from 'ioredis';
@@ -176,6 +176,38 @@ describe.skipIf(skipWithoutRedis)('distributed PPO over Redis Streams (real redi
       expect(r.distributed.weights_version).toBeGreaterThanOrEqual(2);
     }, 240_000);
   }
+
+  it('a resumed run keeps the V-trace settings it started with, and a tampered one is one line', async () => {
+    const url = redis.url('ppo-resume');
+    const out = join(tmp, 'resume');
+    const settings = ['--rho-bar', '0.9', '--c-bar', '0.8', '--max-policy-lag', '7'];
+    const cfg = join(tmp, 'ppo-ckpt.json');
+    writeFileSync(cfg, JSON.stringify({ evalEvery: 0, evalEpisodes: 5, checkpointEvery: 256 }));
+    const first = start(['train', 'catch', '--agent', 'ppo', '--config', cfg, '--steps', '512', ...settings, '--distributed', url, '--out', out, '--no-progress', '--json']);
+    const a1 = start(actorArgs(url));
+    const [code1] = await Promise.all([first.done, a1.done]);
+    expect(code1, first.err()).toBe(0);
+    const want = { rho_bar: 0.9, c_bar: 0.8, max_policy_lag: 7 };
+    expect((JSON.parse(first.out()) as { distributed: { vtrace: unknown } }).distributed.vtrace).toEqual(want);
+    const runDir = join(out, readdirSync(out)[0]!);
+    const configFile = join(runDir, 'config.json');
+    expect(JSON.parse(readFileSync(configFile, 'utf8')).distributed).toEqual({ url: `redis://127.0.0.1:${redis.port}/ppo-resume`, rhoBar: 0.9, cBar: 0.8, maxPolicyLag: 7 });
+    // Resumed without the flags: the run's own settings.
+    const second = start(['train', '--resume', runDir, '--steps', '1024', '--no-progress', '--json']);
+    const a2 = start(actorArgs(url));
+    const [code2] = await Promise.all([second.done, a2.done]);
+    expect(code2, second.err()).toBe(0);
+    const resumed = JSON.parse(second.out()) as { step: number; distributed: { vtrace: unknown } };
+    expect(resumed.step).toBeGreaterThanOrEqual(1024);
+    expect(resumed.distributed.vtrace).toEqual(want);
+    // config.json is untrusted: a setting of the wrong type is one line before Redis is reached.
+    const file = JSON.parse(readFileSync(configFile, 'utf8'));
+    file.distributed.rhoBar = '0.9';
+    writeFileSync(configFile, JSON.stringify(file));
+    const bad = start(['train', '--resume', runDir, '--steps', '2048', '--no-progress']);
+    expect(await bad.done).not.toBe(0);
+    expect(lines(bad.err())).toEqual([expect.stringMatching(/^npcforge: \[train --distributed\] expected valid V-trace options, received --rho-bar "0\.9" \(want > 0\)/)]);
+  }, 300_000);
 
   it('an actor of another agent or network shape, a recurrent run and another segment length are one line each', async () => {
     const keys = distKeys('ppo-bad');

@@ -130,9 +130,11 @@ export function registerTrain(program: Command): void {
           // Flags first: a wrong flag is reported before the run folder is read or Redis is reached.
           const extra = (['agent', 'preset', 'seed', 'envs', 'config', 'project', 'out', 'saveReplay', 'recurrent', 'selfplay', 'selfplayAgent'] as const).filter((k) => f[k] !== undefined);
           if (game !== undefined || extra.length) throw new InvalidConfigError(formatError('train --resume', 'only --steps, --checkpoint, --vector-env and --distributed next to --resume', [game && `game ${game}`, ...extra.map((k) => `--${k}`)].filter(Boolean).join(', '), 'drop them: a resumed run keeps its config'));
-          const saved = readRunFile(f.resume).distributed?.url;
+          const savedDist = readRunFile(f.resume).distributed;
+          const saved = savedDist?.url;
           if (f.distributed !== undefined && saved === undefined) throw new InvalidConfigError(formatError('train --resume --distributed', 'a run started with --distributed', `run ${f.resume} trained in one process`, 'drop --distributed'));
-          const dist = await distributedSource(f.distributed ?? saved, f);
+          // The V-trace settings the run started with, unless given again (checked like the flags: config.json is untrusted).
+          const dist = await distributedSource(f.distributed ?? saved, { maxPolicyLag: f.maxPolicyLag ?? savedDist?.maxPolicyLag, rhoBar: f.rhoBar ?? savedDist?.rhoBar, cBar: f.cBar ?? savedDist?.cBar });
           const runImports = await importRunModules(f.resume);
           // Worker envs import what this process imported for the run.
           const modules = [...imports, ...runImports].map((m) => m.url);
@@ -150,7 +152,7 @@ export function registerTrain(program: Command): void {
           const config = wantsSelfPlay(f) ? resolveSelfPlayRunConfig(request, f) : resolveRunConfig(request);
           if (imports.length) config.imports = imports.map(({ spec, url }) => ({ spec, url }));
           const dist = await distributedSource(f.distributed, f);
-          if (dist) config.distributed = { url: dist.display };
+          if (dist) config.distributed = { url: dist.display, ...Object.fromEntries(Object.entries({ maxPolicyLag: f.maxPolicyLag, rhoBar: f.rhoBar, cBar: f.cBar }).filter(([, v]) => v !== undefined)) };
           result = await train({ ...common, config, outDir: f.out, ...(dist ? { experience: dist.source } : {}) });
         }
         if (f.json) {
