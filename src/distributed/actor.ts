@@ -189,20 +189,53 @@ export async function runActor(o: ActorOptions): Promise<ActorResult> {
       }
     };
 
+    /**
+     * What the loop checks before each batch, read in one round trip: the meta, the weights' version
+     * and the learner's step count, the stream's length. After a push it comes back with the push.
+     */
+    interface Snapshot {
+      meta: string | null;
+      version: string | null;
+      envSteps: string | null;
+      backlog: number;
+    }
+    const snapshotOf = (res: Array<[Error | null, unknown]> | null, at: number): Snapshot => {
+      const failed = res?.find(([err]) => err)?.[0];
+      if (!res || failed) throw failed ?? new Error('Redis answered no results');
+      const [version, envSteps] = res[at + 1]![1] as Array<string | null>;
+      return { meta: res[at]![1] as string | null, version: version ?? null, envSteps: envSteps ?? null, backlog: Number(res[at + 2]![1]) };
+    };
+    const peek = async (): Promise<Snapshot> => snapshotOf(await redis.pipeline().get(keys.meta).hmget(keys.weights, 'version', 'envSteps').xlen(keys.stream).exec(), 0);
+    /** Applies a snapshot: false = the learner finished. Falls back to the waiting paths when the meta or weights are missing. */
+    const apply = async (snap: Snapshot): Promise<boolean | 'stop'> => {
+      const now = parseRunMeta(snap.meta, keys.meta);
+      if (!now) {
+        if (!(await runGoesOn())) return false;
+      } else if (now.runId !== meta.runId || now.state !== 'running') return false;
+      if (snap.envSteps !== null) learnerSteps = Number(snap.envSteps);
+      if (snap.version === null || Number(snap.version) !== weightsVersion) return (await refreshWeights()) ? true : 'stop';
+      return true;
+    };
+
     let obs = (await vec.reset({ seed })).obs;
     const episodeReturns = new Float64Array(E);
     let pushed = 0;
     let batches = 0;
     let throttledSaid = false;
     let reason: ActorResult['reason'] = 'stopped';
+    let snap: Snapshot | null = null;
     for (;;) {
       if (o.shouldStop()) break;
-      if (!(await runGoesOn())) {
+      snap ??= await peek();
+      const goesOn = await apply(snap);
+      if (goesOn === 'stop') break;
+      if (!goesOn) {
         reason = 'done';
         o.say(`${who}: ${actorId}: run ${meta.runId} is done`);
         break;
       }
-      if (!(await refreshWeights())) break;
+      const backlog = snap.backlog;
+      snap = null;
       // The run's schedule at the learner's step count (advanced below by what this actor steps in the batch).
       if (agent) agent.envSteps = learnerSteps;
       const batchObs = allocObs(box.dtype, E * (T + 1) * obsSize);
@@ -271,7 +304,9 @@ export async function runActor(o: ActorOptions): Promise<ActorResult> {
       let finished = false;
       // A short poll (at most 50 ms): with a long back-off the actor that just pushed takes every slot
       // the learner frees and the others starve; and a PPO segment waiting here ages by every update.
-      for (let wait = 10; (await redis.xlen(keys.stream)) > o.maxBacklog; wait = Math.min(50, wait * 2)) {
+      // The length read before the batch was stepped (with the last push) saves a round trip; once over, it is polled.
+      let length = backlog;
+      for (let wait = 10; length > o.maxBacklog; wait = Math.min(50, wait * 2), length = await redis.xlen(keys.stream)) {
         if (!throttledSaid) o.say(`${who}: ${actorId}: the stream holds more than ${o.maxBacklog} batches; waiting for the learner`);
         throttledSaid = true;
         // A learner that finished leaves a backlog behind for good.
@@ -283,8 +318,9 @@ export async function runActor(o: ActorOptions): Promise<ActorResult> {
         o.say(`${who}: ${actorId}: run ${meta.runId} is done`);
         break;
       }
-      // The entry and this actor's pushed count change together: a kill leaves both or neither.
-      await redis.multi().xadd(keys.stream, '*', 'b', bytes).hincrby(keys.pushed, actorId, E * T).exec();
+      // The entry and this actor's pushed count change together: a kill leaves both or neither. The
+      // next batch's checks ride along in the same round trip.
+      snap = snapshotOf(await redis.multi().xadd(keys.stream, '*', 'b', bytes).hincrby(keys.pushed, actorId, E * T).get(keys.meta).hmget(keys.weights, 'version', 'envSteps').xlen(keys.stream).exec(), 2);
       pushed += E * T;
       batches++;
       if (o.maxTransitions !== undefined && pushed >= o.maxTransitions) {
