@@ -247,7 +247,7 @@ async function main(argv: string[]): Promise<void> {
     const ceil = await ceiling(port, batch, perBatch, seconds);
     rows.push({ setup: 'Redis ceiling (producer -> ack-only consumer)', rate: ceil, load: load() });
     const alone = await actorAlone({ game, envs, batchSteps, seconds });
-    rows.push({ setup: 'one actor\'s own work, no Redis (one core)', rate: alone, load: load() });
+    rows.push({ setup: 'one actor\'s own work, no Redis (this process)', rate: alone, load: load() });
     for (const n of [0, ...counts]) {
       const r = await withActors(port, n, { game, envs, batchSteps, seconds, out, config, batch: makeBatch });
       rows.push({ setup: n === 0 ? 'learner intake (producer of valid batches)' : `learner + ${n} actor${n > 1 ? 's' : ''}`, rate: r.rate, perActor: r.perActor, load: load() });
@@ -256,7 +256,7 @@ async function main(argv: string[]): Promise<void> {
     process.stdout.write(`${'setup'.padEnd(48)} ${'transitions/s'.padStart(14)} ${'of ceiling'.padStart(11)}  per actor         load after\n`);
     for (const r of rows) process.stdout.write(`${r.setup.padEnd(48)} ${Math.round(r.rate).toLocaleString('en-US').padStart(14)} ${`${((100 * r.rate) / ceil).toFixed(0)}%`.padStart(11)}  ${(r.perActor?.map((v) => Math.round(v)).join(', ') ?? '').padEnd(17)} ${r.load}\n`);
     const one = rows.find((r) => r.setup === 'learner + 1 actor');
-    if (one) process.stdout.write(`one actor delivers ${((100 * one.rate) / alone).toFixed(0)}% of what its own work yields without Redis; the ceiling takes ${Math.ceil(ceil / alone)} such actors (one core each)\n`);
+    if (one) process.stdout.write(`one actor delivers ${((100 * one.rate) / alone).toFixed(0)}% of what its own work yields without Redis; the ceiling takes ${Math.ceil(ceil / alone)} such actors\n`);
     if (jsonOut) writeFileSync(jsonOut, JSON.stringify({ game, envs, batchSteps, batchBytes: batch.byteLength, seconds, loadStart, actorAlone: alone, rows }, null, 2) + '\n');
   } finally {
     await server.stop();
