@@ -1,10 +1,12 @@
 /**
- * Does DQN fed by distributed actors learn as well per frame as the single-process run?
- * (`npm run bench -- distributed-learning`, long CPU work: hours for the default budget.)
- * For each seed: `train <game> --agent dqn --steps N --seed s` in one process, then the same with
+ * Does DQN (or PPO) fed by distributed actors learn as well per frame as the single-process run?
+ * (`npm run bench -- distributed-learning`, long CPU work: hours for the default DQN budget;
+ * `npm run bench -- distributed-learning --agent ppo --game catch` takes minutes.)
+ * For each seed: `train <game> --agent <agent> --steps N --seed s` in one process, then the same with
  * `--distributed` and `--actors` `npcforge actor` processes, on a redis-server this script starts.
  * Prints each run's evaluation returns at the same steps (frames) and their mean over the seeds.
- * Flags: --game (minatar/breakout) --steps (the game's default) --seeds 0,1,2 --actors 2 --envs 4
+ * Flags: --agent dqn|ppo (dqn) --game (minatar/breakout) --steps (the game's default) --seeds 0,1,2
+ * --actors 2 --envs 4 --max-backlog <n> (the actors' flag; default theirs)
  * --config <json> (extra train settings for both) --out <dir> (kept; default a temp folder, removed)
  * --json <file> (every run's evaluation curve, wall time and the load averages).
  */
@@ -50,7 +52,10 @@ function at(curve: Map<number, number>, step: number): number | null {
 
 async function main(argv: string[]): Promise<void> {
   if (spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).status !== 0) throw new Error('redis-server is not installed (apt-get install -y redis-server)');
+  const agent = flag(argv, 'agent', 'dqn')!;
+  if (agent !== 'dqn' && agent !== 'ppo') throw new Error(`--agent ${agent}: want dqn or ppo (the agents actors feed)`);
   const game = flag(argv, 'game', 'minatar/breakout')!;
+  const backlog = flag(argv, 'max-backlog', undefined);
   const steps = flag(argv, 'steps', undefined);
   const seeds = flag(argv, 'seeds', '0,1,2')!.split(',').map(Number);
   const actors = Number(flag(argv, 'actors', '2'));
@@ -60,7 +65,7 @@ async function main(argv: string[]): Promise<void> {
   const out = keep ?? mkdtempSync(join(tmpdir(), 'npcbench-distlearn-'));
   const server = await startRedis();
   const { port } = server;
-  const common = ['--agent', 'dqn', '--no-progress', ...(steps ? ['--steps', steps] : []), ...(config ? ['--config', config] : [])];
+  const common = ['--agent', agent, '--no-progress', ...(steps ? ['--steps', steps] : []), ...(config ? ['--config', config] : [])];
   const json = flag(argv, 'json', undefined);
   const curves: Array<{ seed: number; single: Map<number, number>; distributed: Map<number, number>; wall: { single: number; distributed: number }; load: number[] }> = [];
   try {
@@ -78,7 +83,7 @@ async function main(argv: string[]): Promise<void> {
       const url = `redis://127.0.0.1:${port}/learn-s${seed}`;
       const learner = run(['train', game, ...common, '--seed', String(seed), '--distributed', url, '--out', dist]);
       // Actors wait for the learner's meta; they exit 0 when it is done.
-      const feeders = Array.from({ length: actors }, () => run(['actor', url, '--envs', envs]));
+      const feeders = Array.from({ length: actors }, () => run(['actor', url, '--envs', envs, ...(backlog ? ['--max-backlog', backlog] : [])]));
       const [code] = await Promise.all([learner, ...feeders]);
       if (code !== 0) throw new Error(`distributed run of seed ${seed} failed`);
       load.push(loadavg()[0]!);
@@ -89,7 +94,7 @@ async function main(argv: string[]): Promise<void> {
     if (!keep) rmSync(out, { recursive: true, force: true });
   }
   const points = [...curves[0]!.single.keys()].sort((a, b) => a - b);
-  process.stdout.write(`distributed-learning: ${game}, dqn, ${actors} actors x ${envs} envs vs one process; eval return at each evaluation step (frames)\n`);
+  process.stdout.write(`distributed-learning: ${game}, ${agent}, ${actors} actors x ${envs} envs${backlog ? ` (max backlog ${backlog})` : ''} vs one process; eval return at each evaluation step (frames)\n`);
   process.stdout.write(`${'step'.padStart(10)} ${curves.map((c) => `single s${c.seed}`.padStart(10) + `dist s${c.seed}`.padStart(10)).join(' ')} ${'mean single'.padStart(12)} ${'mean dist'.padStart(10)}\n`);
   for (const step of points) {
     const s = curves.map((c) => c.single.get(step) ?? null);
@@ -100,7 +105,7 @@ async function main(argv: string[]): Promise<void> {
   for (const c of curves) process.stdout.write(`seed ${c.seed}: wall ${c.wall.single.toFixed(0)} s single, ${c.wall.distributed.toFixed(0)} s distributed; load ${c.load.map((l) => l.toFixed(2)).join(' -> ')}\n`);
   if (json) {
     const obj = (m: Map<number, number>): Record<string, number> => Object.fromEntries([...m].map(([k, v]) => [String(k), v]));
-    writeFileSync(json, JSON.stringify({ game, actors, envs: Number(envs), steps: steps ? Number(steps) : null, runs: curves.map((c) => ({ seed: c.seed, wall_s: c.wall, load: c.load, single: obj(c.single), distributed: obj(c.distributed) })) }, null, 1));
+    writeFileSync(json, JSON.stringify({ game, agent, actors, envs: Number(envs), steps: steps ? Number(steps) : null, runs: curves.map((c) => ({ seed: c.seed, wall_s: c.wall, load: c.load, single: obj(c.single), distributed: obj(c.distributed) })) }, null, 1));
   }
 }
 

@@ -5,6 +5,9 @@
  * (`train <game> --distributed`) fed by 1, 2 and 4 `npcforge actor` processes. The learner does
  * no gradient updates here (trainEvery huge), so it is not the bottleneck the issue's target
  * excludes; actors act greedily with epsilon 0.05 (a forward pass per step). Needs redis-server.
+ * Beside them, what one actor's own work (acting, stepping, building and encoding batches) yields
+ * in this process with no Redis at all: the most an actor process can deliver on one core, so
+ * that "delivered / produced" shows what the transport costs the actors.
  * Flags: --game (minatar/breakout) --seconds per measurement (10) --actors 1,2,4 --envs 4 --batch-steps 32.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -20,6 +23,11 @@ import { startRedis } from './redis-server.js';
 import { encodeExperience } from '../src/distributed/experience.js';
 import { distKeys } from '../src/distributed/run-meta.js';
 import { allocObs } from '../src/envs/spaces.js';
+import type { Env, ObsArray } from '../src/envs/env.js';
+import { SyncVectorEnv } from '../src/envs/vector/sync-vector-env.js';
+import { DqnAgent } from '../src/agents/dqn/dqn-agent.js';
+import { DQN_PRESETS, resolveDqnConfig } from '../src/agents/dqn/config.js';
+import { initBackend } from '../src/networks/backend.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const cli = join(here, '..', '..', 'bin', 'npcforge.js');
@@ -70,6 +78,60 @@ async function ceiling(port: number, batch: Buffer, perBatch: number, seconds: n
   producer.disconnect();
   consumer.disconnect();
   return rate;
+}
+
+/**
+ * One actor's work without Redis: the actor's loop (act on all envs, step them, copy into the batch
+ * arrays, encode with msgpackr) in this process, transitions/s over `seconds` after a warm-up.
+ */
+async function actorAlone(o: { game: string; envs: number; batchSteps: number; seconds: number }): Promise<number> {
+  await initBackend();
+  const E = o.envs;
+  const T = o.batchSteps;
+  const vec = new SyncVectorEnv(() => make(o.game) as Env<ObsArray, number>, E);
+  const box = vec.singleObservationSpace as Box;
+  const config = resolveDqnConfig(DQN_PRESETS.minatar!, { epsilonStart: 0.05, epsilonEnd: 0.05, bufferSize: E * 64 });
+  const agent = new DqnAgent({ config, observationSpace: box, actionSpace: vec.singleActionSpace, numEnvs: E, seed: 1 });
+  // Past learning starts, as the bench's actors are: every step runs the network (epsilon 0.05).
+  agent.envSteps = 1_000_000;
+  const n = box.size;
+  let obs = (await vec.reset({ seed: 1 })).obs;
+  const batch = async (): Promise<void> => {
+    const batchObs = allocObs(box.dtype, E * (T + 1) * n);
+    const actions = new Int32Array(E * T);
+    const rewards = new Float32Array(E * T);
+    const terminated = new Uint8Array(E * T);
+    const truncated = new Uint8Array(E * T);
+    for (let t = 0; t < T; t++) {
+      for (let e = 0; e < E; e++) batchObs.set(obs.subarray(e * n, (e + 1) * n), (e * (T + 1) + t) * n);
+      const { actions: a } = await agent.act(obs, { numEnvs: E, mode: 'train' });
+      const r = await vec.step(a);
+      for (let e = 0; e < E; e++) {
+        actions[e * T + t] = (a as Int32Array)[e]!;
+        rewards[e * T + t] = r.rewards[e]!;
+        terminated[e * T + t] = r.terminated[e]!;
+        truncated[e * T + t] = r.truncated[e]!;
+      }
+      obs = r.obs;
+    }
+    encodeExperience({
+      header: { game: o.game, runId: 'alone', netHash: 'x', obsShape: [...box.shape], obsDtype: box.dtype, numActions: agent.numActions, weightsVersion: 1, actorId: 'a1', seq: 0, numEnvs: E, steps: T, episodeReturns: [] },
+      obs: batchObs, actions, rewards, terminated, truncated, finalObs: allocObs(box.dtype, 0), priorities: null,
+    });
+  };
+  try {
+    for (let i = 0; i < 4; i++) await batch();
+    let done = 0;
+    const t0 = performance.now();
+    while (performance.now() - t0 < o.seconds * 1000) {
+      await batch();
+      done += E * T;
+    }
+    return done / ((performance.now() - t0) / 1000);
+  } finally {
+    agent.dispose();
+    await vec.close();
+  }
 }
 
 function startCli(args: string[]): ChildProcess {
@@ -184,6 +246,8 @@ async function main(argv: string[]): Promise<void> {
     const loadStart = load();
     const ceil = await ceiling(port, batch, perBatch, seconds);
     rows.push({ setup: 'Redis ceiling (producer -> ack-only consumer)', rate: ceil, load: load() });
+    const alone = await actorAlone({ game, envs, batchSteps, seconds });
+    rows.push({ setup: 'one actor\'s own work, no Redis (this process)', rate: alone, load: load() });
     for (const n of [0, ...counts]) {
       const r = await withActors(port, n, { game, envs, batchSteps, seconds, out, config, batch: makeBatch });
       rows.push({ setup: n === 0 ? 'learner intake (producer of valid batches)' : `learner + ${n} actor${n > 1 ? 's' : ''}`, rate: r.rate, perActor: r.perActor, load: load() });
@@ -191,7 +255,9 @@ async function main(argv: string[]): Promise<void> {
     process.stdout.write(`distributed: ${game}, batches of ${E} envs x ${T} steps (${batch.byteLength} bytes), ${seconds} s each; load average at start ${loadStart}\n`);
     process.stdout.write(`${'setup'.padEnd(48)} ${'transitions/s'.padStart(14)} ${'of ceiling'.padStart(11)}  per actor         load after\n`);
     for (const r of rows) process.stdout.write(`${r.setup.padEnd(48)} ${Math.round(r.rate).toLocaleString('en-US').padStart(14)} ${`${((100 * r.rate) / ceil).toFixed(0)}%`.padStart(11)}  ${(r.perActor?.map((v) => Math.round(v)).join(', ') ?? '').padEnd(17)} ${r.load}\n`);
-    if (jsonOut) writeFileSync(jsonOut, JSON.stringify({ game, envs, batchSteps, batchBytes: batch.byteLength, seconds, loadStart, rows }, null, 2) + '\n');
+    const one = rows.find((r) => r.setup === 'learner + 1 actor');
+    if (one) process.stdout.write(`one actor delivers ${((100 * one.rate) / alone).toFixed(0)}% of what its own work yields without Redis; the ceiling takes ${Math.ceil(ceil / alone)} such actors\n`);
+    if (jsonOut) writeFileSync(jsonOut, JSON.stringify({ game, envs, batchSteps, batchBytes: batch.byteLength, seconds, loadStart, actorAlone: alone, rows }, null, 2) + '\n');
   } finally {
     await server.stop();
     rmSync(out, { recursive: true, force: true });

@@ -45,7 +45,7 @@ const scripts: Record<string, { file: string; description: string }> = {
   'view-episodes': { file: 'view-episodes.bench.js', description: 'view episode list (return and length of 200 CartPole episodes from header and end record): cold, cached, vs reading whole files' },
   seeds: { file: 'seeds.js', description: 'one setting over --seeds 0-4 (e.g. --game memory-maze --agent ppo --recurrent): each seed\'s final eval and wall time, worst vs best (long)' },
   distributed: { file: 'distributed.js', description: 'transitions/s into a distributed DQN learner from 1, 2, 4 actor processes vs the Redis transport ceiling (needs redis-server; --game --seconds --actors)' },
-  'distributed-learning': { file: 'distributed-learning.js', description: 'DQN with --actors distributed actors vs one process on --game G, --seeds 0,1,2: eval return per frame (long)' },
+  'distributed-learning': { file: 'distributed-learning.js', description: 'DQN or PPO (--agent) with --actors distributed actors vs one process on --game G, --seeds 0,1,2: eval return per frame (long for dqn)' },
   'text-models': { file: 'text-models.js', description: 'every text model (nb-tfidf ... gru) on sentiment and spam over --seeds 0-4: held-out accuracy per seed, mean, spread (long)' },
   'sigterm-resume': { file: 'sigterm-resume.js', description: 'SIGTERM `train catch` at random moments 20 times, resuming each time: every stop checkpoints, metrics have no gap (acceptance, ~2-3 min)' },
 };

@@ -9,9 +9,13 @@
  * - `obs` [numEnvs, steps + 1, ...obsShape]: row t is the observation action t was taken in; row
  *   `steps` is the observation after the last step (where an episode ended at step t, row t + 1 is
  *   the first observation of the next episode).
- * - `actions` int32, `rewards` float32, `terminated` / `truncated` uint8: [numEnvs, steps].
+ * - `actions`: int32 [numEnvs, steps] (Discrete), int32 [numEnvs, steps, parts] (MultiDiscrete) or
+ *   float32 [numEnvs, steps, dims] (Box, the unclipped Gaussian sample); `rewards` float32,
+ *   `terminated` / `truncated` uint8: [numEnvs, steps].
  * - `finalObs` [ends, ...obsShape]: the last observation of each ended episode, env-major then step order.
  * - `priorities` float32 [numEnvs, steps]: Ape-X initial |TD error| per transition (prioritized replay only).
+ * - `logProbs` float32 [numEnvs, steps]: log mu(a|s) of the behaviour policy that took each action
+ *   (PPO runs only: the learner's V-trace weighs by pi/mu).
  */
 import { Packr } from 'msgpackr';
 import { EpisodeFormatError, describe, formatError } from '../errors.js';
@@ -29,10 +33,11 @@ export interface ExperienceHeader {
   game: string;
   /** The learner's run id the actor joined (its meta key's `runId`). */
   runId: string;
-  /** Hash of the Q-network's shape (`networkHash`) the actor acted with. */
+  /** Hash of the network's shape (`networkHash` / `policyNetworkHash`) the actor acted with. */
   netHash: string;
   obsShape: number[];
   obsDtype: Dtype;
+  /** Discrete actions, or the policy head width of a PPO run (sum of nvec, Box dims). */
   numActions: number;
   /** Version of the weights the actions came from. */
   weightsVersion: number;
@@ -49,13 +54,19 @@ export interface ExperienceHeader {
 export interface ExperienceBatch {
   header: ExperienceHeader;
   obs: Uint8Array | Int32Array | Float32Array;
-  actions: Int32Array;
+  /** Int32 indices (Discrete, MultiDiscrete: `parts` per transition) or float32 values (Box: `dims` per transition). */
+  actions: Int32Array | Float32Array;
   rewards: Float32Array;
   terminated: Uint8Array;
   truncated: Uint8Array;
   finalObs: Uint8Array | Int32Array | Float32Array;
   priorities: Float32Array | null;
+  /** Behaviour log-probabilities of the actions (PPO runs); absent or null otherwise. */
+  logProbs?: Float32Array | null;
 }
+
+/** The action space a batch's actions must fit (absent in `ExperienceExpect`: Discrete of `numActions`). */
+export type ExperienceActions = { kind: 'discrete'; n: number } | { kind: 'multi-discrete'; nvec: number[] } | { kind: 'box'; dims: number };
 
 /** What a batch must match to be taken: the run's meta (`run-meta.ts`). */
 export interface ExperienceExpect {
@@ -67,6 +78,22 @@ export interface ExperienceExpect {
   numActions: number;
   /** True when the run's replay is prioritized (batches then carry priorities). */
   prioritized: boolean;
+  /** The actions' space; default Discrete of `numActions` (DQN). */
+  actions?: ExperienceActions;
+  /** True when batches must carry the behaviour policy's log-probabilities (PPO). */
+  logProbs?: boolean;
+  /** The one segment length a run takes (PPO: its numSteps); any when absent. */
+  steps?: number;
+}
+
+/** Trailing dims of the actions array: none for Discrete, [parts] or [dims] otherwise. */
+function actionDims(a: ExperienceActions): number[] {
+  return a.kind === 'discrete' ? [] : a.kind === 'multi-discrete' ? [a.nvec.length] : [a.dims];
+}
+
+/** Shape of the actions of a batch of `E` envs x `T` steps (what `encodeExperience` writes for `a`). */
+export function actionShape(a: ExperienceActions, E: number, T: number): number[] {
+  return [E, T, ...actionDims(a)];
 }
 
 interface WireArray {
@@ -87,15 +114,18 @@ export function encodeExperience(b: ExperienceBatch): Uint8Array {
   const { header: h } = b;
   const E = h.numEnvs;
   const T = h.steps;
+  // Whatever is not one index per transition carries its trailing dim (parts or Box dims).
+  const width = b.actions.length / (E * T);
   const arrays: Record<string, WireArray> = {
     obs: wire(h.obsDtype, [E, T + 1, ...h.obsShape], b.obs),
-    actions: wire('int32', [E, T], b.actions),
+    actions: wire(b.actions instanceof Float32Array ? 'float32' : 'int32', width === 1 && b.actions instanceof Int32Array ? [E, T] : [E, T, width], b.actions),
     rewards: wire('float32', [E, T], b.rewards),
     terminated: wire('uint8', [E, T], b.terminated),
     truncated: wire('uint8', [E, T], b.truncated),
     finalObs: wire(h.obsDtype, [b.finalObs.length / h.obsShape.reduce((x, y) => x * y, 1), ...h.obsShape], b.finalObs),
   };
   if (b.priorities) arrays.priorities = wire('float32', [E, T], b.priorities);
+  if (b.logProbs) arrays.logProbs = wire('float32', [E, T], b.logProbs);
   return packr.pack({ format: EXPERIENCE_FORMAT, version: EXPERIENCE_VERSION, header: h, arrays });
 }
 
@@ -153,6 +183,7 @@ export function decodeExperience(raw: Uint8Array, expect: ExperienceExpect, sour
   const E = int('numEnvs', 1, MAX_BATCH_TRANSITIONS);
   const T = int('steps', 1, MAX_BATCH_TRANSITIONS);
   if (E * T > MAX_BATCH_TRANSITIONS) fail(`at most ${MAX_BATCH_TRANSITIONS} transitions`, `${E} x ${T}`);
+  if (expect.steps !== undefined && T !== expect.steps) fail(`segments of ${expect.steps} steps (the run's numSteps)`, `${T} steps`);
   int('seq', 0, Number.MAX_SAFE_INTEGER);
   int('weightsVersion', -1, Number.MAX_SAFE_INTEGER);
   if (typeof h.actorId !== 'string' || !/^[A-Za-z0-9._-]{1,64}$/.test(h.actorId)) fail('an actor id of letters, digits, ., _, -', describe(h.actorId));
@@ -171,14 +202,24 @@ export function decodeExperience(raw: Uint8Array, expect: ExperienceExpect, sour
     return typed(dtype, a.data);
   };
   const obs = take('obs', expect.obsDtype, [E, T + 1, ...expect.obsShape])!;
-  const actions = take('actions', 'int32', [E, T]) as Int32Array;
+  const space: ExperienceActions = expect.actions ?? { kind: 'discrete', n: expect.numActions };
+  const actions = take('actions', space.kind === 'box' ? 'float32' : 'int32', actionShape(space, E, T)) as Int32Array | Float32Array;
   const rewards = take('rewards', 'float32', [E, T]) as Float32Array;
   const terminated = take('terminated', 'uint8', [E, T]) as Uint8Array;
   const truncated = take('truncated', 'uint8', [E, T]) as Uint8Array;
+  if (space.kind === 'multi-discrete') {
+    const k = space.nvec.length;
+    for (let i = 0; i < actions.length; i++) {
+      const a = actions[i]!;
+      if (!(a >= 0 && a < space.nvec[i % k]!)) fail(`action part ${i % k} in [0, ${space.nvec[i % k]})`, `${a} at ${Math.floor(i / k)}`);
+    }
+  } else if (space.kind === 'box') {
+    for (let i = 0; i < actions.length; i++) if (!Number.isFinite(actions[i]!)) fail('finite Box actions', `another value at ${Math.floor(i / space.dims)}`);
+  }
   let ends = 0;
   for (let i = 0; i < E * T; i++) {
     const a = actions[i]!;
-    if (!(a >= 0 && a < expect.numActions)) fail(`actions in [0, ${expect.numActions})`, `action ${a} at ${i}`);
+    if (space.kind === 'discrete' && !(a >= 0 && a < space.n)) fail(`actions in [0, ${space.n})`, `action ${a} at ${i}`);
     if (!Number.isFinite(rewards[i]!)) fail('finite rewards', `${rewards[i]} at ${i}`);
     if (terminated[i]! > 1 || truncated[i]! > 1) fail('0/1 terminated and truncated flags', `another value at ${i}`);
     if (terminated[i] || truncated[i]) ends++;
@@ -189,6 +230,9 @@ export function decodeExperience(raw: Uint8Array, expect: ExperienceExpect, sour
   const priorities = take('priorities', 'float32', [E, T], true) as Float32Array | null;
   if (expect.prioritized && !priorities) fail('initial priorities (the run uses prioritized replay)', 'none');
   if (priorities && priorities.some((p) => !(p >= 0) || !Number.isFinite(p))) fail('finite non-negative priorities', 'another value');
+  const logProbs = take('logProbs', 'float32', [E, T], true) as Float32Array | null;
+  if (expect.logProbs && !logProbs) fail('behaviour log-probabilities (a ppo run: V-trace needs them)', 'none');
+  if (logProbs && logProbs.some((p) => !Number.isFinite(p))) fail('finite behaviour log-probabilities', 'another value');
   const header: ExperienceHeader = {
     game: h.game as string,
     runId: h.runId as string,
@@ -203,5 +247,5 @@ export function decodeExperience(raw: Uint8Array, expect: ExperienceExpect, sour
     steps: T,
     episodeReturns: returns as number[],
   };
-  return { header, obs, actions, rewards, terminated, truncated, finalObs, priorities: expect.prioritized ? priorities : null };
+  return { header, obs, actions, rewards, terminated, truncated, finalObs, priorities: expect.prioritized ? priorities : null, logProbs: expect.logProbs ? logProbs : null };
 }

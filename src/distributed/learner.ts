@@ -1,10 +1,17 @@
 /**
- * The learner of a distributed DQN run (Ape-X style): the runner's experience source
+ * The learner of a distributed DQN or PPO run: the runner's experience source
  * (`TrainOptions.experience`). It reads actors' batches from the run's Redis Stream with a consumer
  * group, checks each one (untrusted), adds it to the agent's replay memory, acknowledges it (XACK
  * and the per-actor count in one MULTI), then runs the updates the new transitions owe, exactly as
  * the in-process loop does per env step. It publishes the online weights every `publishEvery`
  * updates and trims acknowledged entries so the stream stays bounded.
+ *
+ * PPO (IMPALA-style): acknowledged segments wait in a `SegmentRollout` until they hold the run's
+ * rollout; the agent then corrects for the actors' policy lag with V-trace and runs its PPO epochs
+ * (`PolicyGradientAgent.learnOffPolicy`), and the learner publishes the new weights after every
+ * such update. A segment acted with weights more than `maxPolicyLag` versions older than the
+ * learner's is acknowledged and dropped (`stale_batches`): V-trace's truncated weights would make
+ * it nearly worthless and it would still cost an update's share.
  *
  * Restarts: entries a dead learner read but did not acknowledge are claimed (XAUTOCLAIM) and read
  * first; acknowledged entries after the last checkpoint are lost with that learner's memory (the
@@ -19,7 +26,9 @@ import type { DqnConfig } from '../agents/dqn/config.js';
 import type { UpdateMetrics } from '../agents/agent.js';
 import type { ExperienceContext, ExperienceSource } from '../train/runner.js';
 import { ExperienceError, decodeExperience, type ExperienceBatch, type ExperienceExpect } from './experience.js';
-import { checkJoin, distKeys, encodeWeights, META_FORMAT, META_VERSION, networkHash, parseRunMeta, type RunMeta } from './run-meta.js';
+import { checkJoin, distKeys, encodeWeights, META_FORMAT, META_VERSION, networkHash, parseRunMeta, policyNetworkHash, type RunMeta } from './run-meta.js';
+import { SegmentRollout } from './ppo-segments.js';
+import type { PolicyGradientAgent } from '../agents/pg/learner.js';
 import { retryingRedis } from './redis-retry.js';
 import type { RedisTarget } from './redis-url.js';
 
@@ -31,9 +40,26 @@ export interface LearnerOptions {
   readCount?: number;
   /** Milliseconds an XREADGROUP waits for new entries. */
   blockMs?: number;
+  /** PPO: segments acted with weights more than this many versions behind the learner's are dropped. */
+  maxPolicyLag?: number;
+  /** PPO: V-trace's rho_bar and c_bar (IMPALA: 1 and 1). */
+  rhoBar?: number;
+  cBar?: number;
 }
 
 export const DEFAULT_PUBLISH_EVERY = 50;
+/** PPO: the default lag bound, in weight versions (one version per update). */
+export const DEFAULT_MAX_POLICY_LAG = 20;
+
+/** Checks the PPO learner options, every bad one at once. */
+export function checkLearnerOptions(o: Pick<LearnerOptions, 'maxPolicyLag' | 'rhoBar' | 'cBar'>): void {
+  const bad: string[] = [];
+  if (o.maxPolicyLag !== undefined && !(Number.isSafeInteger(o.maxPolicyLag) && o.maxPolicyLag >= 0)) bad.push(`--max-policy-lag ${JSON.stringify(o.maxPolicyLag)} (want an integer >= 0)`);
+  const rho = o.rhoBar ?? 1;
+  if (!(rho > 0 && Number.isFinite(rho))) bad.push(`--rho-bar ${JSON.stringify(o.rhoBar)} (want > 0)`);
+  if (!(Number.isFinite(o.cBar ?? 1) && (o.cBar ?? 1) > 0 && (o.cBar ?? 1) <= rho)) bad.push(`--c-bar ${JSON.stringify(o.cBar)} (want in (0, rho-bar])`);
+  if (bad.length) throw new InvalidConfigError(formatError('train --distributed', 'valid V-trace options', bad.join('; '), 'fix the listed flags'));
+}
 
 type Entry = [Buffer, Buffer[] | null];
 
@@ -51,6 +77,12 @@ export class RedisLearner implements ExperienceSource {
   private redis: Redis | null = null;
   private ctx: ExperienceContext | null = null;
   private agent: DqnAgent | null = null;
+  /** PPO runs: the agent and the segments waiting to make a rollout. */
+  private pg: PolicyGradientAgent | null = null;
+  private segments: SegmentRollout | null = null;
+  /** The weights version last published (segments are dropped by their lag behind it). */
+  private version = 0;
+  private staleSaid = false;
   private meta: RunMeta | null = null;
   private expect: ExperienceExpect | null = null;
   private readonly consumer = `learner-${process.pid}-${Date.now()}`;
@@ -67,6 +99,9 @@ export class RedisLearner implements ExperienceSource {
   acked = 0;
   dropped = 0;
   reclaimed = 0;
+  /** PPO: segments dropped for lagging more than maxPolicyLag versions, and their transitions. */
+  stale = 0;
+  staleTransitions = 0;
 
   constructor(private readonly options: LearnerOptions) {
     this.keys = distKeys(options.target.name);
@@ -79,7 +114,10 @@ export class RedisLearner implements ExperienceSource {
     this.ctx = ctx;
     const { cfg, agent } = ctx;
     if (cfg.selfplay) throw new InvalidConfigError(formatError('train --distributed', 'a single-agent run', 'a self-play run', 'train self-play without --distributed'));
-    if (cfg.agent !== 'dqn' || agent.recurrent) throw new InvalidConfigError(formatError('train --distributed', 'agent dqn (feed-forward; Ape-X actors and a learner)', `agent ${cfg.agent}${agent.recurrent ? ' (recurrent)' : ''}`, 'train without --distributed, or with --agent dqn'));
+    if ((cfg.agent !== 'dqn' && cfg.agent !== 'ppo') || agent.recurrent) throw new InvalidConfigError(formatError('train --distributed', 'agent dqn or ppo, feed-forward (Ape-X or V-trace actors and a learner)', `agent ${cfg.agent}${agent.recurrent ? ' (recurrent)' : ''}`, 'train without --distributed, or with --agent dqn or ppo'));
+    if (cfg.agent === 'ppo') return this.checkPpo(ctx);
+    const ppoOnly = (['maxPolicyLag', 'rhoBar', 'cBar'] as const).filter((k) => this.options[k] !== undefined);
+    if (ppoOnly.length) throw new InvalidConfigError(formatError('train --distributed', 'V-trace flags with agent ppo only', `${ppoOnly.map((k) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`).join(', ')} with agent ${cfg.agent}`, 'drop them (DQN learns off-policy from its replay memory)'));
     const config = cfg.agentConfig as unknown as DqnConfig;
     if (config.frameStack !== 1) throw new InvalidConfigError(formatError('train --distributed', 'frameStack 1 (actors send segments; stacks would be rebuilt across their cuts)', `frameStack ${config.frameStack}`, 'stack frames with an env wrapper instead'));
     this.agent = agent as DqnAgent;
@@ -100,11 +138,33 @@ export class RedisLearner implements ExperienceSource {
       state: 'running',
     };
     this.expect = { game: cfg.game, runId: ctx.runId, netHash, obsShape: [...box.shape], obsDtype: box.dtype, numActions: this.agent.numActions, prioritized: config.prioritized !== null };
+    await this.connectAndCheck(ctx, netHash);
+  }
+
+  /** `check` of a PPO run: the policy's shape hash, the segment length and action space batches must have. */
+  private async checkPpo(ctx: ExperienceContext): Promise<void> {
+    const { cfg } = ctx;
+    checkLearnerOptions(this.options);
+    const pg = ctx.agent as PolicyGradientAgent;
+    if (pg.config.normObs || pg.config.normReward) throw new InvalidConfigError(formatError('train --distributed', 'a ppo config without normObs/normReward (actors and learner share weights, not statistics)', pg.config.normObs ? 'normObs true' : 'normReward true', 'set them false, or train without --distributed'));
+    this.pg = pg;
+    const box = ctx.observationSpace as Box;
+    const netHash = policyNetworkHash(pg);
+    this.segments = new SegmentRollout({ numSteps: pg.config.numSteps, numEnvs: pg.numEnvs, obsSize: pg.obsSize, actionWidth: pg.actionWidth });
+    this.meta = { format: META_FORMAT, version: META_VERSION, runId: ctx.runId, game: cfg.game, agent: cfg.agent, envOptions: cfg.run.envOptions, observationSpace: ctx.observationSpace.toJSON(), actionSpace: ctx.actionSpace.toJSON(), agentConfig: cfg.agentConfig, netHash, seed: cfg.run.seed, state: 'running' };
+    const a = pg.action;
+    this.expect = { game: cfg.game, runId: ctx.runId, netHash, obsShape: [...box.shape], obsDtype: box.dtype, numActions: pg.numActions, prioritized: false, actions: a.kind === 'discrete' ? { kind: 'discrete', n: a.n } : a.kind === 'multi-discrete' ? { kind: 'multi-discrete', nvec: [...a.nvec] } : { kind: 'box', dims: a.dims }, logProbs: true, steps: pg.config.numSteps };
+    await this.connectAndCheck(ctx, netHash);
+  }
+
+  /** Connects and refuses a name another unfinished run (or another game or shape) holds. */
+  private async connectAndCheck(ctx: ExperienceContext, netHash: string): Promise<void> {
+    const { cfg } = ctx;
     const who = 'npcforge learner';
     this.redis = retryingRedis(this.options.target, { who, say: ctx.warn, onBack: () => void (this.restoreNeeded = true) });
     const existing = parseRunMeta(await this.redis.get(this.keys.meta), this.keys.meta);
     if (existing && existing.runId !== ctx.runId) {
-      checkJoin(existing, { game: cfg.game, netHash, observationSpace: this.meta.observationSpace, actionSpace: this.meta.actionSpace }, who, this.options.target.display);
+      checkJoin(existing, { game: cfg.game, netHash, observationSpace: this.meta!.observationSpace, actionSpace: this.meta!.actionSpace }, who, this.options.target.display);
       if (existing.state === 'running') {
         throw new SpaceMismatchError(formatError(who, `no other learner on ${this.options.target.display}`, `run ${existing.runId} (not finished)`, `resume it with \`npcforge train --resume <runs>/${existing.runId}\`, or use another name after the host`));
       }
@@ -151,14 +211,18 @@ export class RedisLearner implements ExperienceSource {
 
   /** Publishes the online weights under a new version (HINCRBY keeps versions rising over learner restarts). */
   private async publish(): Promise<void> {
-    const agent = this.agent!;
-    const tensors = await Promise.all(agent.online.weights.map(async (w) => ({ shape: [...w.shape] as number[], data: (await (w.read() as tf.Tensor).data()) as Float32Array })));
+    const agent = this.agent;
+    const tensors = agent ? await Promise.all(agent.online.weights.map(async (w) => ({ shape: [...w.shape] as number[], data: (await (w.read() as tf.Tensor).data()) as Float32Array }))) : await this.pg!.net.getWeights();
     const blob = Buffer.from(encodeWeights(tensors));
-    const res = await this.redis!.multi().hincrby(this.keys.weights, 'version', 1).hset(this.keys.weights, 'envSteps', String(agent.envSteps), 'blob', blob).exec();
+    // PPO actors follow no schedule: the step count is only a figure for them.
+    const envSteps = agent ? agent.envSteps : this.acked;
+    const res = await this.redis!.multi().hincrby(this.keys.weights, 'version', 1).hset(this.keys.weights, 'envSteps', String(envSteps), 'blob', blob).exec();
     const version = Number(res?.[0]?.[1]);
+    this.version = version;
     await this.redis!.publish(this.keys.channel, String(version));
-    this.lastUpdatesPublished = agent.updates;
+    if (agent) this.lastUpdatesPublished = agent.updates;
   }
+
 
   async next(): Promise<{ steps: number; episodeReturns: number[]; metrics: UpdateMetrics | null }> {
     const redis = this.redis!;
@@ -188,7 +252,7 @@ export class RedisLearner implements ExperienceSource {
       if (this.untrimmed) await this.trim();
       return { steps: 0, episodeReturns: [], metrics: null };
     }
-    const agent = this.agent!;
+    const agent = this.agent;
     const returns: number[] = [];
     const perActor = new Map<string, number>();
     let steps = 0;
@@ -209,14 +273,26 @@ export class RedisLearner implements ExperienceSource {
         this.ctx!.warn(`npcforge learner: dropped a batch: ${err.message}`);
         continue;
       }
-      const n = addBatch(agent, batch);
+      let n = batch.header.numEnvs * batch.header.steps;
+      if (this.pg) {
+        // The lag is measured on arrival, against the weights the learner published last.
+        const lag = this.version - batch.header.weightsVersion;
+        if (lag > (this.options.maxPolicyLag ?? DEFAULT_MAX_POLICY_LAG)) {
+          this.stale++;
+          this.staleTransitions += n;
+          if (!this.staleSaid) this.ctx!.warn(`npcforge learner: dropped a segment of ${batch.header.actorId} acted with weights ${lag} versions old (more than --max-policy-lag ${this.options.maxPolicyLag ?? DEFAULT_MAX_POLICY_LAG}); further ones are counted in stale_batches`);
+          this.staleSaid = true;
+          continue;
+        }
+        this.segments!.add(batch);
+      } else n = addBatch(agent!, batch);
       steps += n;
       perActor.set(batch.header.actorId, (perActor.get(batch.header.actorId) ?? 0) + n);
       returns.push(...batch.header.episodeReturns);
     }
     // Acknowledged once the data is in the replay memory; the per-actor counts change in the same transaction.
     // The learner's step count goes along: actors follow the run's epsilon schedule at it.
-    const tx = redis.multi().xack(this.keys.stream, this.keys.group, ...entries.map(([id]) => String(id))).hset(this.keys.weights, 'envSteps', String(agent.envSteps + steps));
+    const tx = redis.multi().xack(this.keys.stream, this.keys.group, ...entries.map(([id]) => String(id))).hset(this.keys.weights, 'envSteps', String(agent ? agent.envSteps + steps : this.acked + steps));
     for (const [actor, n] of perActor) tx.hincrby(this.keys.acked, actor, n);
     await tx.exec();
     this.acked += steps;
@@ -224,9 +300,20 @@ export class RedisLearner implements ExperienceSource {
     // Every read: actors measure the backlog by the stream's length, so acknowledged entries must not linger.
     this.untrimmed++;
     await this.trim();
-    const metrics = steps ? await agent.learnCollected(steps) : null;
-    if (agent.updates - this.lastUpdatesPublished >= this.publishEvery) await this.publish();
+    if (this.pg) return { steps, episodeReturns: returns, metrics: await this.learnPpo() };
+    const metrics = steps ? await agent!.learnCollected(steps) : null;
+    if (agent!.updates - this.lastUpdatesPublished >= this.publishEvery) await this.publish();
     return { steps, episodeReturns: returns, metrics };
+  }
+
+  /** PPO: one V-trace update per rollout the waiting segments hold, new weights after each; the last update's metrics. */
+  private async learnPpo(): Promise<UpdateMetrics | null> {
+    let metrics: UpdateMetrics | null = null;
+    while (this.segments!.ready()) {
+      metrics = await this.pg!.learnOffPolicy(this.segments!.take(), { rhoBar: this.options.rhoBar ?? 1, cBar: this.options.cBar ?? 1 });
+      await this.publish();
+    }
+    return metrics;
   }
 
   /** Drops acknowledged entries: everything older than the oldest pending one (or than the last read when none is pending). */
@@ -263,7 +350,8 @@ export class RedisLearner implements ExperienceSource {
   }
 
   async stats(): Promise<Record<string, unknown>> {
-    return { acked_transitions: this.acked, acked_by_actor: Object.fromEntries(this.ackedByActor), dropped_batches: this.dropped, reclaimed_batches: this.reclaimed };
+    const ppo = this.pg ? { stale_batches: this.stale, stale_transitions: this.staleTransitions, weights_version: this.version, vtrace: { rho_bar: this.options.rhoBar ?? 1, c_bar: this.options.cBar ?? 1, max_policy_lag: this.options.maxPolicyLag ?? DEFAULT_MAX_POLICY_LAG } } : {};
+    return { acked_transitions: this.acked, acked_by_actor: Object.fromEntries(this.ackedByActor), dropped_batches: this.dropped, reclaimed_batches: this.reclaimed, ...ppo };
   }
 }
 

@@ -16,6 +16,8 @@ import { ConnectionError, SpaceMismatchError, describe, formatError } from '../e
 import type { Space } from '../envs/spaces.js';
 import type { DqnConfig } from '../agents/dqn/config.js';
 import { qNetworkShapes } from '../agents/dqn/q-learning.js';
+import type { PolicyGradientAgent } from '../agents/pg/learner.js';
+import { actionKey } from '../agents/pg/rollout.js';
 
 export const META_FORMAT = 'npcforge-distributed-run';
 export const META_VERSION = 1;
@@ -42,7 +44,7 @@ export interface RunMeta {
   observationSpace: unknown;
   actionSpace: unknown;
   agentConfig: Record<string, unknown>;
-  /** `networkHash` of the Q-network the actors must build. */
+  /** `networkHash` (dqn) or `policyNetworkHash` (ppo) of the network the actors must build. */
   netHash: string;
   seed: number;
   /** `running` while a learner trains; `done` once it finished its budget (actors then exit). */
@@ -56,6 +58,16 @@ export interface RunMeta {
 export function networkHash(config: DqnConfig, observationSpace: Space, actionSpace: Space): string {
   const { netSpec } = qNetworkShapes('distributed', config, observationSpace, actionSpace, 0);
   const { seed: _seed, ...shape } = netSpec;
+  return createHash('sha256').update(JSON.stringify(shape)).digest('hex').slice(0, 16);
+}
+
+/**
+ * Hash of what fixes a PPO policy's shape: the observation shape, the action space, the encoder
+ * settings and every weight's shape (in order), not its seed or learning settings.
+ */
+export function policyNetworkHash(agent: PolicyGradientAgent): string {
+  const c = agent.config;
+  const shape = { obsShape: agent.obsShape, actions: actionKey(agent.action), encoder: c.encoder, mlpHidden: c.mlpHidden, separateCritic: c.separateCritic, lstmUnits: c.lstmUnits, weights: agent.net.variables.map((v) => v.shape) };
   return createHash('sha256').update(JSON.stringify(shape)).digest('hex').slice(0, 16);
 }
 

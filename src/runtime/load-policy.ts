@@ -122,12 +122,32 @@ function urlReader(source: string, fetchImpl: typeof globalThis.fetch, component
   };
 }
 
+/** What `fileReader` uses of `node:fs/promises` and `node:path`: declared here so this module also type-checks without Node's types (the browser bundles). */
+interface FileStats {
+  size: number;
+  isFile(): boolean;
+  isDirectory(): boolean;
+  isFIFO(): boolean;
+  isCharacterDevice(): boolean;
+  isBlockDevice(): boolean;
+}
+interface NodeFs {
+  constants: { O_RDONLY: number; O_NONBLOCK?: number };
+  realpath(p: string): Promise<string>;
+  stat(p: string): Promise<FileStats>;
+  open(p: string, flags: number): Promise<{ stat(): Promise<FileStats>; read(buf: Uint8Array, offset: number, length: number, position: number): Promise<{ bytesRead: number }>; close(): Promise<void> }>;
+}
+interface NodePath {
+  sep: string;
+  resolve(...parts: string[]): string;
+}
+
 async function fileReader(dir: string, component: string, manifest: string): Promise<Reader> {
   // Variable specifiers keep bundlers from resolving (and shipping) Node built-ins for the browser.
   const fsSpecifier = 'node:fs/promises';
   const pathSpecifier = 'node:path';
-  const fs = (await import(/* @vite-ignore */ fsSpecifier)) as typeof import('node:fs/promises');
-  const path = (await import(/* @vite-ignore */ pathSpecifier)) as typeof import('node:path');
+  const fs = (await import(/* @vite-ignore */ fsSpecifier)) as NodeFs;
+  const path = (await import(/* @vite-ignore */ pathSpecifier)) as NodePath;
   const { constants } = fs;
   let root: string;
   try {
@@ -136,7 +156,7 @@ async function fileReader(dir: string, component: string, manifest: string): Pro
     missing(dir, manifest, err, component);
   }
   const inside = (p: string): boolean => p.startsWith(root.endsWith(path.sep) ? root : root + path.sep);
-  const kind = (st: import('node:fs').Stats): string => (st.isDirectory() ? 'a folder' : st.isFIFO() ? 'a FIFO' : st.isCharacterDevice() || st.isBlockDevice() ? 'a device' : 'not a regular file');
+  const kind = (st: FileStats): string => (st.isDirectory() ? 'a folder' : st.isFIFO() ? 'a FIFO' : st.isCharacterDevice() || st.isBlockDevice() ? 'a device' : 'not a regular file');
   /** The real path of `name`, checked to be a regular file inside the bundle folder (symlinks resolved). */
   const locate = async (name: string): Promise<{ real: string; size: number }> => {
     let real: string;

@@ -77,9 +77,10 @@ export interface ResolvedRunConfig {
   selfplay?: SelfPlaySettings;
   /**
    * A distributed learner's Redis address (`train --distributed`), without its password: actors
-   * feed the run and `train --resume` joins the same stream again.
+   * feed the run and `train --resume` joins the same stream again, with the V-trace settings
+   * (PPO) given at the start.
    */
-  distributed?: { url: string };
+  distributed?: { url: string; maxPolicyLag?: number; rhoBar?: number; cBar?: number };
 }
 
 /** A module named by `--import`: as the user gave it, and as resolved (an absolute file URL). */

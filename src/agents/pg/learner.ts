@@ -38,7 +38,7 @@ import { badCounters, blobOf, floatBlob, readSnapshot, writeSnapshot, type Snaps
 import { ActorCritic } from './actor-critic.js';
 import { boxInputScale } from '../../envs/dict-obs.js';
 import { resolvePgConfig, type PgAlgorithm, type PgConfig } from './config.js';
-import { linearSchedule, maskedMean, normalizeAdvantages, valueLoss } from './math.js';
+import { linearSchedule, maskedMean, normalizeAdvantages, valueLoss, vtrace } from './math.js';
 import { RewardScaler, RunningMeanStd, normalizeObs, type RewardScalerState, type RunningMeanStdState } from './normalize.js';
 import { actionKey, headWidth, loadRolloutBlobs, newActions, newRollout, pgActionSpec, rolloutBlobs, type PgActionSpec, type PgActions, type RecurrentState, type Rollout, type RolloutLayout, type TrainBatch } from './rollout.js';
 import { ppo } from './ppo.js';
@@ -52,6 +52,39 @@ export interface BatchContext {
   recurrent: boolean;
   /** A shuffled 0..n-1 from the agent's RNG (part of the snapshot). */
   permutation(n: number): number[];
+  /**
+   * Advantages and value targets computed outside (`learnOffPolicy`: V-trace); only PPO takes
+   * them. Absent: the algorithm computes its own from the rollout.
+   */
+  targets?: { advantages: Float32Array; returns: Float32Array };
+}
+
+/**
+ * A rollout another process's policy collected (distributed actors), for `learnOffPolicy`.
+ * Time-major like `Rollout` (row t * numEnvs + e); feed-forward policies only.
+ */
+export interface OffPolicyRollout {
+  numSteps: number;
+  numEnvs: number;
+  /** `numSteps * numEnvs * obsSize` observations the actions were taken in. */
+  obs: ObsArray;
+  /** `numEnvs * obsSize`: the observation after each env's last step (the bootstrap). */
+  lastObs: ObsArray;
+  actions: PgActions;
+  /** log mu(a_t|x_t): the behaviour policy's log-probabilities of the actions taken. */
+  behaviourLogProbs: Float32Array;
+  rewards: Float32Array;
+  terminated: Uint8Array;
+  truncated: Uint8Array;
+  /** Rows that were truncated (not terminated), and their final observations, `truncRows.length * obsSize`. */
+  truncRows: Int32Array;
+  truncObs: ObsArray;
+}
+
+/** V-trace truncation levels (IMPALA's rho_bar and c_bar). */
+export interface VtraceOptions {
+  rhoBar: number;
+  cBar: number;
 }
 
 /** Tensors of one batch the policy loss is computed from (inside the gradient closure). */
@@ -511,10 +544,10 @@ export class PolicyGradientAgent implements Agent {
    * Learns from one full rollout; `progress` in [0, 1] drives lr annealing. Returns the mean
    * losses of its gradient steps, or null when the algorithm has nothing to learn yet.
    */
-  private async update(rollout: Rollout, progress: number): Promise<UpdateMetrics | null> {
+  private async update(rollout: Rollout, progress: number, targets?: BatchContext['targets']): Promise<UpdateMetrics | null> {
     const lr = this.learningRate(progress);
     this.optimizer.setLearningRate(lr);
-    const batches = this.algorithm.batches(rollout, { config: this.config, layout: this.layout, recurrent: this.recurrent, permutation: (n) => this.permutation(n) });
+    const batches = this.algorithm.batches(rollout, { config: this.config, layout: this.layout, recurrent: this.recurrent, permutation: (n) => this.permutation(n), targets });
     if (!batches) return null;
     const sums = { loss: 0, policy_loss: 0, value_loss: 0, entropy: 0, approx_kl: 0, clip_fraction: 0, grad_norm: 0 };
     let n = 0;
@@ -589,6 +622,94 @@ export class PolicyGradientAgent implements Agent {
     const [loss, policyLoss, vLoss, entropy, approxKl, clipFraction, gradNorm] = Array.from(read) as [number, number, number, number, number, number, number];
     checkFiniteUpdate(`${cfg.algorithm}.update`, { loss, gradNorm }, this.updates + 1);
     return { loss, policy_loss: policyLoss, value_loss: vLoss, entropy, approx_kl: approxKl, clip_fraction: clipFraction, grad_norm: gradNorm };
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Distributed PPO: acting for a learner elsewhere, learning from what other processes collected
+
+  /** Refuses what the distributed path does not carry: recurrent state and normalisation statistics live in one process only. */
+  private checkDistributable(component: string): void {
+    const why = this.recurrent ? 'a recurrent policy (lstmUnits > 0)' : this.obsStats ? 'normObs' : this.rewardScaler ? 'normReward' : this.kind !== 'ppo' ? `algorithm ${this.kind}` : null;
+    if (why) throw new InvalidConfigError(formatError(component, 'a feed-forward ppo policy without normObs/normReward (actors and learner share weights only)', why, 'train it without --distributed'));
+  }
+
+  /**
+   * A distributed actor's step: samples actions from the current policy without touching the
+   * training rollout. Returns the actions as stored (Box: the unclipped sample), as the envs take
+   * them, and their log-probabilities (the behaviour policy's log mu, which the learner's V-trace needs).
+   */
+  async behaviourStep(obs: ObsArray, numEnvs: number): Promise<{ actions: PgActions; envActions: ActionBatch; logProbs: Float32Array }> {
+    this.checkDistributable('PolicyGradientAgent.behaviourStep');
+    const r = await this.policyStep(obs, numEnvs, null, new Float32Array(numEnvs).fill(1), false);
+    return { actions: r.actions, envActions: this.envActions(r.actions, false), logProbs: r.logProbs };
+  }
+
+  /** log pi(a|s) and V(s) of every row under the current policy, in chunks of at most `chunk` rows. */
+  private async logProbsAndValues(obs: ObsArray, actions: PgActions, rows: number, chunk = 4096): Promise<{ logProbs: Float32Array; values: Float32Array }> {
+    const S = this.obsSize;
+    const Wa = this.actionWidth;
+    const logProbs = new Float32Array(rows);
+    const values = new Float32Array(rows);
+    for (let from = 0; from < rows; from += chunk) {
+      const n = Math.min(chunk, rows - from);
+      const packed = tf.tidy(() => {
+        const out = this.net.step(this.net.obsTensor(obs.subarray(from * S, (from + n) * S), n), null, null);
+        const dist = this.distribution(out.logits) as { logProb(a: tf.Tensor): tf.Tensor1D };
+        const lp = dist.logProb(this.actionTensor(actions.subarray(from * Wa, (from + n) * Wa) as PgActions, n));
+        return tf.stack([lp, out.values]);
+      });
+      const flat = (await packed.data()) as Float32Array;
+      packed.dispose();
+      logProbs.set(flat.subarray(0, n), from);
+      values.set(flat.subarray(n, 2 * n), from);
+    }
+    return { logProbs, values };
+  }
+
+  /**
+   * One PPO update on a rollout other processes collected with older weights (distributed
+   * actors): V-trace (`vtrace`, with the current policy as pi and the actors' log-probs as mu)
+   * gives the value targets and advantages, then the usual epochs and minibatches run on them with
+   * the clip ratio taken against the behaviour log-probs (as APPO and Sample Factory do). Returns
+   * the update's metrics plus the mean truncated importance weight and the fraction truncated.
+   */
+  async learnOffPolicy(r: OffPolicyRollout, options: VtraceOptions): Promise<UpdateMetrics | null> {
+    this.checkDistributable('PolicyGradientAgent.learnOffPolicy');
+    const { numSteps: T, numEnvs: N } = r;
+    const rows = T * N;
+    const S = this.obsSize;
+    const bad: string[] = [];
+    if (r.obs.length !== rows * S) bad.push(`obs of ${r.obs.length} values (want ${rows * S})`);
+    if (r.lastObs.length !== N * S) bad.push(`lastObs of ${r.lastObs.length} values (want ${N * S})`);
+    if (r.actions.length !== rows * this.actionWidth) bad.push(`actions of ${r.actions.length} values (want ${rows * this.actionWidth})`);
+    if (r.truncObs.length !== r.truncRows.length * S) bad.push(`truncObs of ${r.truncObs.length} values (want ${r.truncRows.length * S})`);
+    for (const k of ['behaviourLogProbs', 'rewards', 'terminated', 'truncated'] as const) if (r[k].length !== rows) bad.push(`${k} of ${r[k].length} values (want ${rows})`);
+    if (bad.length) throw new InvalidConfigError(formatError('PolicyGradientAgent.learnOffPolicy', `a rollout of ${T} x ${N} rows`, bad.join(', '), 'pass time-major arrays of one rollout'));
+    const { logProbs, values } = await this.logProbsAndValues(r.obs, r.actions, rows);
+    const zeros = new Float32Array(Math.max(N, r.truncRows.length));
+    const lastValues = await this.values(r.lastObs, N, null, zeros.subarray(0, N));
+    const truncValues = new Float32Array(rows);
+    if (r.truncRows.length) {
+      const v = await this.values(r.truncObs, r.truncRows.length, null, zeros.subarray(0, r.truncRows.length));
+      r.truncRows.forEach((row, k) => (truncValues[row] = v[k]!));
+    }
+    const logRhos = logProbs.map((lp, i) => lp - r.behaviourLogProbs[i]!);
+    const cfg = this.config;
+    const { vs, pgAdvantages, clippedRhos } = vtrace({ numSteps: T, numEnvs: N, rewards: r.rewards, terminated: r.terminated, truncated: r.truncated, truncValues, lastValues, values, logRhos, gamma: cfg.gamma, lambda: cfg.gaeLambda, rhoBar: options.rhoBar, cBar: options.cBar });
+    // The stored log-probs are mu's: PPO's ratio pi/mu is then clipped around the behaviour policy.
+    const rollout: Rollout = { numSteps: T, numEnvs: N, obs: r.obs, actions: r.actions, logProbs: r.behaviourLogProbs, values, rewards: r.rewards, terminated: r.terminated, truncated: r.truncated, truncValues, starts: new Float32Array(rows), lastValues, initialState: null };
+    this.envSteps += rows;
+    const m = await this.update(rollout, this.annealSteps > 0 ? this.envSteps / this.annealSteps : 0, { advantages: pgAdvantages, returns: vs });
+    if (!m) return null;
+    let rhoSum = 0;
+    let truncated = 0;
+    for (let i = 0; i < rows; i++) {
+      rhoSum += clippedRhos[i]!;
+      if (logRhos[i]! > Math.log(options.rhoBar)) truncated++;
+    }
+    m.vtrace_rho_mean = rhoSum / rows;
+    m.vtrace_rho_truncated = truncated / rows;
+    return m;
   }
 
   // -------------------------------------------------------------------------------------------

@@ -107,6 +107,66 @@ export function gae(s: RolloutSignals & { values: ArrayLike<number>; lambda: num
   return { advantages, returns };
 }
 
+/** What `vtrace` needs beyond the rollout signals. */
+export interface VtraceInputs extends RolloutSignals {
+  /** V(x_t) under the learner's current value function, time-major. */
+  values: ArrayLike<number>;
+  /** log pi(a_t|x_t) - log mu(a_t|x_t): target policy (the learner's) over behaviour policy (the actor's), time-major. */
+  logRhos: ArrayLike<number>;
+  /** Trace decay lambda in [0, 1] (IMPALA's remark: c_i = lambda min(c_bar, pi/mu)); 1 = the paper's plain V-trace. */
+  lambda: number;
+  /** rho_bar: truncation of the importance weights in the TD errors and the policy-gradient advantages (IMPALA: 1). */
+  rhoBar: number;
+  /** c_bar: truncation of the trace-cutting coefficients (IMPALA: 1); c_bar <= rho_bar. */
+  cBar: number;
+}
+
+/**
+ * V-trace targets (Espeholt et al. 2018, "IMPALA", section 4.1), time-major like `gae`:
+ *
+ *   rho_t = min(rho_bar, pi/mu),  c_t = lambda min(c_bar, pi/mu)
+ *   delta_t V = rho_t (r_t + gamma V(x_{t+1}) - V(x_t))
+ *   v_s = V(x_s) + delta_s V + gamma c_s (v_{s+1} - V(x_{s+1}))
+ *   policy-gradient advantage A_s = rho_s (r_s + gamma v_{s+1} - V(x_s))
+ *
+ * Episode ends as in `gae`: after a termination the next value (and v_{s+1}) is 0, after a
+ * truncation it is V(finalObs) (`truncValues`), and the trace is cut in both cases; after the
+ * rollout's last step v_T = V(x_T) = `lastValues`. With pi = mu, v_s is GAE(lambda) + V(x_s).
+ */
+export function vtrace(s: VtraceInputs): { vs: Float32Array; pgAdvantages: Float32Array; clippedRhos: Float32Array } {
+  checkSignals('vtrace', s, { values: s.values, logRhos: s.logRhos });
+  const bad: string[] = [];
+  if (!(s.lambda >= 0 && s.lambda <= 1)) bad.push(`lambda=${describe(s.lambda)} (want [0, 1])`);
+  if (!(s.rhoBar > 0)) bad.push(`rhoBar=${describe(s.rhoBar)} (want > 0)`);
+  if (!(s.cBar > 0 && s.cBar <= s.rhoBar)) bad.push(`cBar=${describe(s.cBar)} (want (0, rhoBar])`);
+  if (bad.length) throw new InvalidConfigError(formatError('vtrace', 'lambda in [0, 1] and 0 < cBar <= rhoBar', bad.join(', '), 'pass e.g. lambda 0.95, rhoBar 1, cBar 1'));
+  const { numSteps: T, numEnvs: N, gamma, lambda } = s;
+  const vs = new Float32Array(T * N);
+  const pgAdvantages = new Float32Array(T * N);
+  const clippedRhos = new Float32Array(T * N);
+  for (let e = 0; e < N; e++) {
+    // v_{s+1} - V(x_{s+1}) of the step after the one being computed.
+    let acc = 0;
+    for (let t = T - 1; t >= 0; t--) {
+      const i = t * N + e;
+      const ratio = Math.exp(s.logRhos[i]!);
+      const rho = Math.min(s.rhoBar, ratio);
+      const c = lambda * Math.min(s.cBar, ratio);
+      const last = t === T - 1;
+      const nextV = nextValue(s, i, last ? s.lastValues[e]! : s.values[i + N]!);
+      const end = s.terminated[i] || s.truncated[i] ? 1 : 0;
+      const delta = rho * (s.rewards[i]! + gamma * nextV - s.values[i]!);
+      // The trace is cut at an episode end: nothing after it belongs to this episode.
+      acc = delta + gamma * c * (end ? 0 : acc);
+      const nextVs = end || last ? nextV : vs[i + N]!;
+      vs[i] = s.values[i]! + acc;
+      pgAdvantages[i] = rho * (s.rewards[i]! + gamma * nextVs - s.values[i]!);
+      clippedRhos[i] = rho;
+    }
+  }
+  return { vs, pgAdvantages, clippedRhos };
+}
+
 /** (a - mean) / (std + eps) over the entries where `mask` is 1 (all when no mask); others become 0. */
 export function normalizeAdvantages(adv: ArrayLike<number>, options: { eps?: number; mask?: ArrayLike<number>; out?: Float32Array } = {}): Float32Array {
   const eps = options.eps ?? 1e-8;

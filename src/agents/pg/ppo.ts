@@ -63,8 +63,9 @@ function* sequenceBatches(r: Rollout, config: PgConfig, layout: RolloutLayout, p
 export const ppo: OnPolicyAlgorithm = {
   name: 'ppo',
 
-  batches(r, { config, layout, recurrent, permutation }) {
-    const { advantages, returns } = gae({ ...r, gamma: config.gamma, lambda: config.gaeLambda });
+  batches(r, { config, layout, recurrent, permutation, targets }) {
+    // Targets from outside (V-trace of a distributed learner) replace GAE; the loss stays the same.
+    const { advantages, returns } = targets ?? gae({ ...r, gamma: config.gamma, lambda: config.gaeLambda });
     return recurrent ? sequenceBatches(r, config, layout, permutation, advantages, returns) : rowBatches(r, config, layout, permutation, advantages, returns);
   },
 

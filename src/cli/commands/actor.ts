@@ -17,7 +17,7 @@ type StopSignal = keyof typeof STOP_SIGNALS;
 
 interface ActorFlags {
   envs: number;
-  batchSteps: number;
+  batchSteps?: number;
   maxBacklog: number;
   seed?: number;
   game?: string;
@@ -30,10 +30,10 @@ interface ActorFlags {
 export function registerActor(program: Command): void {
   program
     .command('actor')
-    .description('step envs with the latest weights of a distributed learner and push their transitions to it over Redis (`train <game> --distributed <url>`)')
+    .description('step envs with the latest weights of a distributed dqn or ppo learner and push their transitions to it over Redis (`train <game> --distributed <url>`)')
     .argument('<url>', 'the learner\'s Redis address redis://host:port/<name>')
     .option('--envs <k>', 'sub-envs stepped in this process', intFlag('envs', 1), DEFAULT_ACTOR_OPTIONS.envs)
-    .option('--batch-steps <n>', 'steps per sub-env in one pushed batch', intFlag('batch-steps', 1), DEFAULT_ACTOR_OPTIONS.batchSteps)
+    .option('--batch-steps <n>', `steps per sub-env in one pushed batch (default ${DEFAULT_ACTOR_OPTIONS.batchSteps} for dqn; a ppo run's numSteps, the only length its learner takes)`, intFlag('batch-steps', 1))
     .option('--max-backlog <n>', 'wait while the stream holds more than this many batches the learner has not taken', intFlag('max-backlog', 1), DEFAULT_ACTOR_OPTIONS.maxBacklog)
     .option('--seed <n>', 'seed of this actor\'s envs and exploration (default: the run\'s seed + 7919 x the actor\'s number)', intFlag('seed', 0))
     .option('--game <id>', 'refuse to join unless the learner trains this game')
@@ -44,11 +44,13 @@ export function registerActor(program: Command): void {
       'after',
       [
         '',
-        'Actors act with the run\'s epsilon schedule at the learner\'s step count and refuse a run of another',
+        'DQN runs: actors act with the run\'s epsilon schedule at the learner\'s step count. PPO runs: actors',
+        'sample from the run\'s policy and send the log-probabilities of their actions (the learner\'s V-trace',
+        'corrects for their lag); recurrent or normObs/normReward ppo runs are refused. Actors refuse a run of another',
         'game or network shape. They wait while the learner is away (killed, resuming) or Redis is down,',
         'and exit 0 when the learner finishes. Ctrl-C (or SIGTERM) stops after the batch in hand; a killed',
         'actor loses only the batch it was stepping. "acked" = transitions the learner put in its replay',
-        'memory and acknowledged (redis: HGET npcforge:dist:<name>:acked <actorId>).',
+        'memory (ppo: rollout storage) and acknowledged (redis: HGET npcforge:dist:<name>:acked <actorId>).',
       ].join('\n'),
     )
     .action(async (url: string, f: ActorFlags) => {

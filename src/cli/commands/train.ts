@@ -5,7 +5,7 @@ import { PROJECT_FILE_NAME, RECURRENT_LSTM_UNITS, readConfigFile, readProjectFil
 import { train, type ExperienceSource } from '../../train/runner.js';
 import { readRunFile } from '../../train/run-folder.js';
 import { checkRedis, parseRedisUrl } from '../../distributed/redis-url.js';
-import { RedisLearner } from '../../distributed/learner.js';
+import { DEFAULT_MAX_POLICY_LAG, RedisLearner, checkLearnerOptions } from '../../distributed/learner.js';
 import { addSelfPlayOptions, resolveSelfPlayRunConfig, wantsSelfPlay, type SelfPlayFlags } from './selfplay-flags.js';
 import { AUTO_WORKERS_MIN_ENVS, VECTOR_ENV_MODES, type VectorEnvMode } from '../../train/train-envs.js';
 
@@ -40,18 +40,36 @@ interface TrainFlags extends SelfPlayFlags {
   recurrent?: boolean;
   json?: boolean;
   distributed?: string;
+  maxPolicyLag?: number;
+  rhoBar?: number;
+  cBar?: number;
   import: string[];
+}
+
+/** A positive number flag (V-trace's truncation levels). */
+function positiveFlag(name: string): (v: string) => number {
+  return (v: string) => {
+    const n = Number(v);
+    if (v.trim() === '' || !Number.isFinite(n) || n <= 0) throw new InvalidConfigError(formatError(`--${name}`, 'a number > 0', describe(v), `pass e.g. --${name} 1`));
+    return n;
+  };
 }
 
 /**
  * The learner's experience source of `--distributed <url>` (or of a resumed run that remembers
  * one): checks that Redis answers first, so an unreachable one is one line and nothing is written.
  */
-async function distributedSource(url: string | undefined): Promise<{ source: ExperienceSource; display: string } | null> {
-  if (url === undefined) return null;
+async function distributedSource(url: string | undefined, f: Pick<TrainFlags, 'maxPolicyLag' | 'rhoBar' | 'cBar'>): Promise<{ source: ExperienceSource; display: string } | null> {
+  const ppoFlags = { maxPolicyLag: f.maxPolicyLag, rhoBar: f.rhoBar, cBar: f.cBar };
+  if (url === undefined) {
+    const given = Object.entries({ 'max-policy-lag': f.maxPolicyLag, 'rho-bar': f.rhoBar, 'c-bar': f.cBar }).filter(([, v]) => v !== undefined).map(([k]) => `--${k}`);
+    if (given.length) throw new InvalidConfigError(formatError('train', '--distributed next to ' + given.join(', '), 'no --distributed', 'add --distributed <url>, or drop them'));
+    return null;
+  }
+  checkLearnerOptions(ppoFlags);
   const target = parseRedisUrl(url, { component: 'train --distributed' });
   await checkRedis(target, { component: 'train --distributed' });
-  return { source: new RedisLearner({ target }), display: target.display };
+  return { source: new RedisLearner({ target, ...ppoFlags }), display: target.display };
 }
 
 /** Signals that stop a training cleanly, and the exit code each gives (128 + signal number, as shells report). */
@@ -79,7 +97,10 @@ export function registerTrain(program: Command): void {
     .option('--save-replay', 'include the replay memory in checkpoints (exact resume)')
     .option('--no-progress', 'no progress bar or per-interval lines (warnings and the final line still go to stderr)')
     .option('--json', 'print the result as one JSON object on stdout (human lines stay on stderr)')
-    .option('--distributed <url>', 'learn from `npcforge actor`s: redis://host:port/<name> (dqn; the run remembers it for --resume, where the flag can give the address again, e.g. with a password)')
+    .option('--distributed <url>', 'learn from `npcforge actor`s: redis://host:port/<name> (dqn: Ape-X; ppo: V-trace; the run remembers it for --resume, where the flag can give the address again, e.g. with a password)')
+    .option('--max-policy-lag <n>', `with --distributed and ppo: drop segments acted with weights more than n versions behind the learner's (default ${DEFAULT_MAX_POLICY_LAG}; one version per update)`, intFlag('max-policy-lag', 0))
+    .option('--rho-bar <x>', 'with --distributed and ppo: V-trace truncation of the importance weights rho (default 1)', positiveFlag('rho-bar'))
+    .option('--c-bar <x>', 'with --distributed and ppo: V-trace truncation of the trace coefficients c, <= rho-bar (default 1)', positiveFlag('c-bar'))
     .option(IMPORT_FLAG, IMPORT_HELP, collectImport, []);
   addSelfPlayOptions(cmd)
     .addHelpText(
@@ -109,9 +130,11 @@ export function registerTrain(program: Command): void {
           // Flags first: a wrong flag is reported before the run folder is read or Redis is reached.
           const extra = (['agent', 'preset', 'seed', 'envs', 'config', 'project', 'out', 'saveReplay', 'recurrent', 'selfplay', 'selfplayAgent'] as const).filter((k) => f[k] !== undefined);
           if (game !== undefined || extra.length) throw new InvalidConfigError(formatError('train --resume', 'only --steps, --checkpoint, --vector-env and --distributed next to --resume', [game && `game ${game}`, ...extra.map((k) => `--${k}`)].filter(Boolean).join(', '), 'drop them: a resumed run keeps its config'));
-          const saved = readRunFile(f.resume).distributed?.url;
+          const savedDist = readRunFile(f.resume).distributed;
+          const saved = savedDist?.url;
           if (f.distributed !== undefined && saved === undefined) throw new InvalidConfigError(formatError('train --resume --distributed', 'a run started with --distributed', `run ${f.resume} trained in one process`, 'drop --distributed'));
-          const dist = await distributedSource(f.distributed ?? saved);
+          // The V-trace settings the run started with, unless given again (checked like the flags: config.json is untrusted).
+          const dist = await distributedSource(f.distributed ?? saved, { maxPolicyLag: f.maxPolicyLag ?? savedDist?.maxPolicyLag, rhoBar: f.rhoBar ?? savedDist?.rhoBar, cBar: f.cBar ?? savedDist?.cBar });
           const runImports = await importRunModules(f.resume);
           // Worker envs import what this process imported for the run.
           const modules = [...imports, ...runImports].map((m) => m.url);
@@ -128,8 +151,8 @@ export function registerTrain(program: Command): void {
           const request = { game, agent: f.agent, preset: f.preset, file, flags, recurrent: f.recurrent === true, project, note };
           const config = wantsSelfPlay(f) ? resolveSelfPlayRunConfig(request, f) : resolveRunConfig(request);
           if (imports.length) config.imports = imports.map(({ spec, url }) => ({ spec, url }));
-          const dist = await distributedSource(f.distributed);
-          if (dist) config.distributed = { url: dist.display };
+          const dist = await distributedSource(f.distributed, f);
+          if (dist) config.distributed = { url: dist.display, ...Object.fromEntries(Object.entries({ maxPolicyLag: f.maxPolicyLag, rhoBar: f.rhoBar, cBar: f.cBar }).filter(([, v]) => v !== undefined)) };
           result = await train({ ...common, config, outDir: f.out, ...(dist ? { experience: dist.source } : {}) });
         }
         if (f.json) {
