@@ -5,18 +5,17 @@
  * but not acknowledged, and its actor reconnects; bad input (an unreachable Redis, a stream of
  * another game or network shape, a malformed batch) is one line each.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listCheckpoints } from '../../src/train/run-folder.js';
 import { distKeys } from '../../src/distributed/run-meta.js';
 import { encodeExperience } from '../../src/distributed/experience.js';
 import { skipWithoutRedis, startRedis, type TestRedis } from '../helpers/redis.js';
+import { lines, notAcknowledged, start, sum, until, type Child } from '../helpers/dist-children.js';
 
-const cli = resolve(__dirname, '..', '..', 'bin', 'npcforge.js');
 const tmp = mkdtempSync(join(tmpdir(), 'npcdist-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
@@ -24,46 +23,6 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 const configPath = join(tmp, 'dqn.json');
 writeFileSync(configPath, JSON.stringify({ learningStarts: 200, batchSize: 32, bufferSize: 5000, evalEvery: 0, evalEpisodes: 3, checkpointEvery: 500, targetUpdateEvery: 100 }));
 
-interface Child {
-  proc: ChildProcess;
-  out: () => string;
-  err: () => string;
-  done: Promise<number | null>;
-}
-
-function start(args: string[]): Child {
-  const proc = spawn(process.execPath, [cli, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  proc.stdout!.on('data', (d) => (out += String(d)));
-  proc.stderr!.on('data', (d) => (err += String(d)));
-  const done = new Promise<number | null>((ok) => proc.on('close', (code) => ok(code)));
-  return { proc, out: () => out, err: () => err, done };
-}
-
-/** stderr lines without the compute-backend notice. */
-function lines(text: string): string[] {
-  return text.split('\n').filter((l) => l && !l.startsWith('npcforge: compute backend'));
-}
-
-async function until(what: string, cond: () => Promise<boolean> | boolean, timeoutMs = 150_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-/** Stream entries the learner has not acknowledged: pending ones plus those after the group's last delivered id. */
-async function notAcknowledged(client: Redis, keys: ReturnType<typeof distKeys>): Promise<number> {
-  const group = ((await client.xinfo('GROUPS', keys.stream)) as unknown[][])[0]!;
-  const lastDelivered = String(group[group.indexOf('last-delivered-id') + 1]);
-  const unread = (await client.xrange(keys.stream, `(${lastDelivered}`, '+')).length;
-  const pending = Number(((await client.xpending(keys.stream, keys.group)) as unknown[])[0]);
-  return unread + pending;
-}
-
-const sum = (h: Record<string, string>): number => Object.values(h).reduce((a, v) => a + Number(v), 0);
 /** Transitions per batch of the actors below (--envs 2 --batch-steps 16). */
 const PER_BATCH = 32;
 const actorArgs = (url: string): string[] => ['actor', url, '--envs', '2', '--batch-steps', '16', '--max-backlog', '4', '--json'];

@@ -5,17 +5,16 @@
  * MultiDiscrete (tank) and Box (mountain-car-continuous) segments with truncations are taken, a distributed run learns (V-trace over the actors' lag), and an actor of another
  * agent or network shape, a recurrent run and a segment length other than the run's are one line each.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { distKeys } from '../../src/distributed/run-meta.js';
 import { encodeExperience } from '../../src/distributed/experience.js';
 import { skipWithoutRedis, startRedis, type TestRedis } from '../helpers/redis.js';
+import { lines, notAcknowledged, start, sum, until, type Child } from '../helpers/dist-children.js';
 
-const cli = resolve(__dirname, '..', '..', 'bin', 'npcforge.js');
 const tmp = mkdtempSync(join(tmpdir(), 'npcppo-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
@@ -23,44 +22,6 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 const configPath = join(tmp, 'ppo.json');
 writeFileSync(configPath, JSON.stringify({ evalEvery: 0, evalEpisodes: 100, checkpointEvery: 0 }));
 
-interface Child {
-  proc: ChildProcess;
-  out: () => string;
-  err: () => string;
-  done: Promise<number | null>;
-}
-
-function start(args: string[]): Child {
-  const proc = spawn(process.execPath, [cli, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  proc.stdout!.on('data', (d) => (out += String(d)));
-  proc.stderr!.on('data', (d) => (err += String(d)));
-  const done = new Promise<number | null>((ok) => proc.on('close', (code) => ok(code)));
-  return { proc, out: () => out, err: () => err, done };
-}
-
-function lines(text: string): string[] {
-  return text.split('\n').filter((l) => l && !l.startsWith('npcforge: compute backend'));
-}
-
-async function until(what: string, cond: () => Promise<boolean> | boolean, timeoutMs = 150_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-async function notAcknowledged(client: Redis, keys: ReturnType<typeof distKeys>): Promise<number> {
-  const group = ((await client.xinfo('GROUPS', keys.stream)) as unknown[][])[0]!;
-  const lastDelivered = String(group[group.indexOf('last-delivered-id') + 1]);
-  const unread = (await client.xrange(keys.stream, `(${lastDelivered}`, '+')).length;
-  const pending = Number(((await client.xpending(keys.stream, keys.group)) as unknown[])[0]);
-  return unread + pending;
-}
-
-const sum = (h: Record<string, string>): number => Object.values(h).reduce((a, v) => a + Number(v), 0);
 /** Transitions per segment of the actors below: 4 envs x the catch preset's numSteps 32. */
 const PER_SEGMENT = 128;
 const actorArgs = (url: string): string[] => ['actor', url, '--envs', '4', '--max-backlog', '4', '--json'];

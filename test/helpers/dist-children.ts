@@ -1,0 +1,54 @@
+/**
+ * What the distributed tests share: `npcforge` child processes (bin/npcforge.js) with their output
+ * collected, polling until a condition holds, and the stream entries a learner has not acknowledged.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { resolve } from 'node:path';
+import type { Redis } from 'ioredis';
+import type { distKeys } from '../../src/distributed/run-meta.js';
+
+const cli = resolve(__dirname, '..', '..', 'bin', 'npcforge.js');
+
+export interface Child {
+  proc: ChildProcess;
+  out: () => string;
+  err: () => string;
+  done: Promise<number | null>;
+}
+
+/** Starts `npcforge <args>`; `done` resolves with its exit code (null when killed by a signal). */
+export function start(args: string[]): Child {
+  const proc = spawn(process.execPath, [cli, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  proc.stdout!.on('data', (d) => (out += String(d)));
+  proc.stderr!.on('data', (d) => (err += String(d)));
+  const done = new Promise<number | null>((ok) => proc.on('close', (code) => ok(code)));
+  return { proc, out: () => out, err: () => err, done };
+}
+
+/** stderr lines without the compute-backend notice. */
+export function lines(text: string): string[] {
+  return text.split('\n').filter((l) => l && !l.startsWith('npcforge: compute backend'));
+}
+
+/** Polls `cond` every 50 ms; throws naming `what` after `timeoutMs`. */
+export async function until(what: string, cond: () => Promise<boolean> | boolean, timeoutMs = 150_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!(await cond())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** Stream entries the learner has not acknowledged: pending ones plus those after the group's last delivered id. */
+export async function notAcknowledged(client: Redis, keys: ReturnType<typeof distKeys>): Promise<number> {
+  const group = ((await client.xinfo('GROUPS', keys.stream)) as unknown[][])[0]!;
+  const lastDelivered = String(group[group.indexOf('last-delivered-id') + 1]);
+  const unread = (await client.xrange(keys.stream, `(${lastDelivered}`, '+')).length;
+  const pending = Number(((await client.xpending(keys.stream, keys.group)) as unknown[])[0]);
+  return unread + pending;
+}
+
+/** The sum of a Redis hash of counts. */
+export const sum = (h: Record<string, string>): number => Object.values(h).reduce((a, v) => a + Number(v), 0);
