@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { distKeys } from '../../src/distributed/run-meta.js';
 import { encodeExperience } from '../../src/distributed/experience.js';
 import { skipWithoutRedis, startRedis, type TestRedis } from '../helpers/redis.js';
-import { lines, notAcknowledged, start, sum, until, type Child } from '../helpers/dist-children.js';
+import { lines, notAcknowledged, settle, start, sum, until, type Child } from '../helpers/dist-children.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'npcppo-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -146,7 +146,7 @@ describe.skipIf(skipWithoutRedis)('distributed PPO over Redis Streams (real redi
     writeFileSync(cfg, JSON.stringify({ evalEvery: 0, evalEpisodes: 5, checkpointEvery: 256 }));
     const first = start(['train', 'catch', '--agent', 'ppo', '--config', cfg, '--steps', '512', ...settings, '--distributed', url, '--out', out, '--no-progress', '--json']);
     const a1 = start(actorArgs(url));
-    const [code1] = await Promise.all([first.done, a1.done]);
+    const [code1] = await settle('the first run', [first, a1]);
     expect(code1, first.err()).toBe(0);
     const want = { rho_bar: 0.9, c_bar: 0.8, max_policy_lag: 7 };
     const firstResult = JSON.parse(first.out()) as { step: number; distributed: { vtrace: unknown } };
@@ -160,7 +160,7 @@ describe.skipIf(skipWithoutRedis)('distributed PPO over Redis Streams (real redi
     const resumeTo = firstResult.step + 512;
     const second = start(['train', '--resume', runDir, '--steps', String(resumeTo), '--no-progress', '--json']);
     const a2 = start(actorArgs(url));
-    const [code2] = await Promise.all([second.done, a2.done]);
+    const [code2] = await settle('the resumed run', [second, a2]);
     expect(code2, second.err()).toBe(0);
     const resumed = JSON.parse(second.out()) as { step: number; distributed: { vtrace: unknown } };
     expect(resumed.step).toBeGreaterThanOrEqual(resumeTo);

@@ -52,3 +52,23 @@ export async function notAcknowledged(client: Redis, keys: ReturnType<typeof dis
 
 /** The sum of a Redis hash of counts. */
 export const sum = (h: Record<string, string>): number => Object.values(h).reduce((a, v) => a + Number(v), 0);
+
+/**
+ * The exit codes of `children` once all have ended; after `timeoutMs`, kills them and throws with
+ * each one's last stderr lines, so a hang says who waited for what.
+ */
+export async function settle(what: string, children: Child[], timeoutMs = 240_000): Promise<Array<number | null>> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, fail) => {
+    timer = setTimeout(() => {
+      for (const c of children) c.proc.kill('SIGKILL');
+      const tails = children.map((c, i) => `#${i} (exit ${c.proc.exitCode}): ${lines(c.err()).slice(-6).join(' | ')}`);
+      fail(new Error(`timed out waiting for ${what}: ${tails.join('; ')}`));
+    }, timeoutMs);
+  });
+  try {
+    return await Promise.race([Promise.all(children.map((c) => c.done)), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
