@@ -3,8 +3,9 @@
  * initial priorities against hand-computed values, and how a learner stores a segment.
  */
 import { describe, expect, it } from 'vitest';
+import { expectRefused } from '../helpers/experience-refusal.js';
 import { Packr } from 'msgpackr';
-import { decodeExperience, encodeExperience, ExperienceError, MAX_BATCH_BYTES, type ExperienceBatch, type ExperienceExpect } from '../../src/distributed/experience.js';
+import { decodeExperience, encodeExperience, MAX_BATCH_BYTES, type ExperienceBatch, type ExperienceExpect } from '../../src/distributed/experience.js';
 import { decodeWeights, encodeWeights, networkHash, parseRunMeta, checkJoin, type RunMeta } from '../../src/distributed/run-meta.js';
 import { segmentPriorities } from '../../src/agents/dqn/td.js';
 import { ReplayBuffer } from '../../src/replay/buffer/replay-buffer.js';
@@ -71,16 +72,7 @@ describe('experience batches', () => {
   ];
   for (const [what, raw, message] of bad) {
     it(`refuse ${what} with one line naming the entry`, () => {
-      let err: unknown;
-      try {
-        decodeExperience(raw, expect1, 'entry 7-0');
-      } catch (e) {
-        err = e;
-      }
-      expect(err).toBeInstanceOf(ExperienceError);
-      expect((err as Error).message).toMatch(message);
-      expect((err as Error).message).toMatch(/^\[experience\] expected .* in entry 7-0; fix: /);
-      expect((err as Error).message).not.toContain('\n');
+      expectRefused(raw, expect1, message);
     });
   }
 

@@ -7,9 +7,10 @@
 import { spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { expectRefused } from '../helpers/experience-refusal.js';
 import { Packr } from 'msgpackr';
 import * as tf from '@tensorflow/tfjs';
-import { decodeExperience, encodeExperience, ExperienceError, type ExperienceBatch, type ExperienceExpect } from '../../src/distributed/experience.js';
+import { decodeExperience, encodeExperience, type ExperienceBatch, type ExperienceExpect } from '../../src/distributed/experience.js';
 import { SegmentRollout } from '../../src/distributed/ppo-segments.js';
 import { decodeWeights, encodeWeights, policyNetworkHash } from '../../src/distributed/run-meta.js';
 import { PolicyGradientAgent } from '../../src/agents/pg/learner.js';
@@ -84,16 +85,7 @@ describe('PPO segments on the wire', () => {
   ];
   for (const [what, raw, exp, message] of bad) {
     it(`refuse ${what} in one line`, () => {
-      let err: unknown;
-      try {
-        decodeExperience(raw, exp, 'entry 7-0');
-      } catch (e) {
-        err = e;
-      }
-      expect(err).toBeInstanceOf(ExperienceError);
-      expect((err as Error).message).toMatch(message);
-      expect((err as Error).message).toMatch(/^\[experience\] expected .* in entry 7-0; fix: /);
-      expect((err as Error).message).not.toContain('\n');
+      expectRefused(raw, exp, message);
     });
   }
 
