@@ -14,7 +14,10 @@
  * - `<!-- server: reason -->`: a bash block that serves until stopped: it is started, its printed
  *   http:// address is fetched (the page, then `api/runs`), and it is stopped;
  * - `<!-- expect: regex -->` (repeatable): the block's stdout + stderr must match (for a server,
- *   the body of `api/runs`).
+ *   the body of `api/runs`);
+ * - `<!-- redis: host:port -->`: a bash block that talks to Redis at that address: a real
+ *   redis-server is started on a free loopback port (once, for every such block) and the address
+ *   in the block is replaced by it.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -22,6 +25,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { transformSync } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { skipWithoutRedis, startRedis, type TestRedis } from './helpers/redis.js';
 
 const root = join(__dirname, '..');
 const RUNNABLE = new Set(['ts', 'js', 'bash', 'sh']);
@@ -44,9 +48,11 @@ interface Block {
   server: string | null;
   /** `<!-- expect: regex -->` markers: patterns the block's output must match. */
   expect: string[];
+  /** `<!-- redis: host:port -->`: the Redis address the block uses, replaced by the test's redis-server. */
+  redis: string | null;
 }
 
-const MARKER = /^<!--\s*(not-run|file|server|expect):\s*(.*?)\s*-->$/;
+const MARKER = /^<!--\s*(not-run|file|server|expect|redis):\s*(.*?)\s*-->$/;
 
 /** Fenced blocks of one markdown file, each with the not-run marker on the line before it (if any). */
 function parseBlocks(markdown: string, file: string): Block[] {
@@ -58,7 +64,7 @@ function parseBlocks(markdown: string, file: string): Block[] {
     const start = i;
     const body: string[] = [];
     for (i++; i < lines.length && !/^```\s*$/.test(lines[i]!); i++) body.push(lines[i]!);
-    const block: Block = { where: `${file}:${start + 1}`, lang: open[1]!, code: body.join('\n'), notRun: null, file: null, server: null, expect: [] };
+    const block: Block = { where: `${file}:${start + 1}`, lang: open[1]!, code: body.join('\n'), notRun: null, file: null, server: null, expect: [], redis: null };
     // The markers are the comment lines right above the fence (blank lines between are fine).
     for (let prev = start - 1; prev >= 0; prev--) {
       if (lines[prev]!.trim() === '') continue;
@@ -68,6 +74,7 @@ function parseBlocks(markdown: string, file: string): Block[] {
       if (kind === 'not-run') block.notRun = value;
       else if (kind === 'file') block.file = value;
       else if (kind === 'server') block.server = value;
+      else if (kind === 'redis') block.redis = value;
       else block.expect.unshift(value);
     }
     blocks.push(block);
@@ -81,6 +88,7 @@ const code = blocks.filter((b) => RUNNABLE.has(b.lang));
 
 let project = '';
 let scratch = '';
+let redis: TestRedis | undefined;
 
 function run(cmd: string, args: string[], cwd: string, timeout = BLOCK_TIMEOUT_MS): { status: number | null; stdout: string; out: string } {
   const r = spawnSync(cmd, args, {
@@ -157,10 +165,10 @@ describe('docs code blocks', () => {
     expect(got[0]!.code).toBe("import { make } from 'npcforge';");
   });
 
-  it('reads file, server and expect markers from the comment lines right above the block', () => {
-    const md = ['<!-- expect: not mine -->', 'prose', '<!-- file: game.mjs -->', '```js', 'x', '```', '<!-- server: stops when told -->', '', '<!-- expect: a+ -->', '<!-- expect: b -->', '```bash', 'serve', '```'].join('\n');
+  it('reads file, server, redis and expect markers from the comment lines right above the block', () => {
+    const md = ['<!-- expect: not mine -->', 'prose', '<!-- file: game.mjs -->', '```js', 'x', '```', '<!-- server: stops when told -->', '', '<!-- expect: a+ -->', '<!-- expect: b -->', '```bash', 'serve', '```', '<!-- redis: 127.0.0.1:6379 -->', '```bash', 'npx npcforge actor redis://127.0.0.1:6379/x', '```'].join('\n');
     const got = parseBlocks(md, 'x.md');
-    expect(got.map((b) => [b.file, b.server, b.expect, b.notRun])).toEqual([['game.mjs', null, [], null], [null, 'stops when told', ['a+', 'b'], null]]);
+    expect(got.map((b) => [b.file, b.server, b.expect, b.notRun, b.redis])).toEqual([['game.mjs', null, [], null, null], [null, 'stops when told', ['a+', 'b'], null, null], [null, null, [], null, '127.0.0.1:6379']]);
   });
 });
 
@@ -183,7 +191,8 @@ describe('docs code blocks against the packed package', () => {
     expect(install.status, install.out).toBe(0);
   }, 300_000);
 
-  afterAll(() => {
+  afterAll(async () => {
+    await redis?.stop();
     if (scratch) rmSync(scratch, { recursive: true, force: true });
   });
 
@@ -225,10 +234,16 @@ describe('docs code blocks against the packed package', () => {
       }, BLOCK_TIMEOUT_MS + 10_000);
       continue;
     }
-    it(title, () => {
+    it.skipIf(b.redis !== null && skipWithoutRedis)(title, async () => {
       let r: ReturnType<typeof run>;
       if (shell) {
-        r = run('bash', ['-e', '-o', 'pipefail', '-c', b.code], project);
+        let script = b.code;
+        if (b.redis !== null) {
+          redis ??= await startRedis();
+          expect(script, `${b.where}: the redis marker's address`).toContain(b.redis);
+          script = script.replaceAll(b.redis, `127.0.0.1:${redis.port}`);
+        }
+        r = run('bash', ['-e', '-o', 'pipefail', '-c', script], project);
       } else {
         const file = fileName(b, 'mjs');
         writeFileSync(join(project, file), toModule(b, skipped));

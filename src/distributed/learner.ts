@@ -73,6 +73,8 @@ export class RedisLearner implements ExperienceSource {
   private readonly keys: ReturnType<typeof distKeys>;
   private readonly publishEvery: number;
   private readonly readCount: number;
+  /** The most transitions one entry has carried (0: none read yet); bounds a read near the end of the budget. */
+  private entrySize = 0;
   private readonly blockMs: number;
   private redis: Redis | null = null;
   private ctx: ExperienceContext | null = null;
@@ -224,7 +226,7 @@ export class RedisLearner implements ExperienceSource {
   }
 
 
-  async next(): Promise<{ steps: number; episodeReturns: number[]; metrics: UpdateMetrics | null }> {
+  async next(remaining: number): Promise<{ steps: number; episodeReturns: number[]; metrics: UpdateMetrics | null }> {
     const redis = this.redis!;
     if (this.restoreNeeded) {
       this.restoreNeeded = false;
@@ -234,8 +236,11 @@ export class RedisLearner implements ExperienceSource {
     let reply: Array<[Buffer, Entry[]]> | null;
     try {
       const from = this.historyFrom ?? '>';
+      // No more entries than the budget needs (at the largest batch seen so far): a run asked for N
+      // steps ends within a batch of N, and what it would not need stays in the stream, unread.
+      const count = this.entrySize > 0 ? Math.max(1, Math.min(this.readCount, Math.ceil(remaining / this.entrySize))) : this.readCount;
       // Only new entries are waited for; reading this consumer's pending history answers at once.
-      const r = from === '>' ? await redis.xreadgroupBuffer('GROUP', this.keys.group, this.consumer, 'COUNT', this.readCount, 'BLOCK', this.blockMs, 'STREAMS', this.keys.stream, from) : await redis.xreadgroupBuffer('GROUP', this.keys.group, this.consumer, 'COUNT', this.readCount, 'STREAMS', this.keys.stream, from);
+      const r = from === '>' ? await redis.xreadgroupBuffer('GROUP', this.keys.group, this.consumer, 'COUNT', count, 'BLOCK', this.blockMs, 'STREAMS', this.keys.stream, from) : await redis.xreadgroupBuffer('GROUP', this.keys.group, this.consumer, 'COUNT', count, 'STREAMS', this.keys.stream, from);
       reply = r as Array<[Buffer, Entry[]]> | null;
     } catch (err) {
       if (!/NOGROUP/.test((err as Error).message)) throw err;
@@ -274,6 +279,7 @@ export class RedisLearner implements ExperienceSource {
         continue;
       }
       let n = batch.header.numEnvs * batch.header.steps;
+      this.entrySize = Math.max(this.entrySize, n);
       if (this.pg) {
         // The lag is measured on arrival, against the weights the learner published last.
         const lag = this.version - batch.header.weightsVersion;

@@ -131,10 +131,11 @@ export interface ExperienceSource {
   start(): Promise<void>;
   /**
    * Waits a short while for experience, adds it to the agent's memory and runs the updates it owes.
-   * Returns the transitions added (0 when none came), the returns of the episodes that ended in
-   * them, and the update metrics.
+   * `remaining` is what the step budget still wants (a source takes no more than it needs to reach
+   * it, in whole batches). Returns the transitions added (0 when none came), the returns of the
+   * episodes that ended in them, and the update metrics.
    */
-  next(): Promise<{ steps: number; episodeReturns: number[]; metrics: UpdateMetrics | null }>;
+  next(remaining: number): Promise<{ steps: number; episodeReturns: number[]; metrics: UpdateMetrics | null }>;
   /** At the end: `finished` = the step budget is spent (false: stopped, to be resumed). */
   close(finished: boolean): Promise<void>;
   /** Figures for the result (`TrainResult.experience`). */
@@ -598,7 +599,7 @@ async function trainLoaded({ options, now, runDir, cfg, resumeFrom, progress, wa
           interrupted = true;
           break;
         }
-        const got = await source.next();
+        const got = await source.next(run.steps - st.step);
         if (got.steps === 0) continue;
         addMetrics(got.metrics);
         for (const ret of got.episodeReturns) {
