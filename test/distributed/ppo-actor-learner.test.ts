@@ -12,6 +12,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { distKeys } from '../../src/distributed/run-meta.js';
 import { encodeExperience } from '../../src/distributed/experience.js';
+import { listCheckpoints } from '../../src/train/run-folder.js';
 import { skipWithoutRedis, startRedis, type TestRedis } from '../helpers/redis.js';
 import { lines, notAcknowledged, settle, start, sum, until, type Child } from '../helpers/dist-children.js';
 
@@ -178,6 +179,46 @@ describe.skipIf(skipWithoutRedis)('distributed PPO over Redis Streams (real redi
     const bad = start(['train', '--resume', runDir, '--steps', String(resumed.step + 512), '--no-progress']);
     expect(await bad.done).not.toBe(0);
     expect(lines(bad.err())).toEqual([expect.stringMatching(/^npcforge: \[train --distributed\] expected valid V-trace options, received --rho-bar "0\.9" \(want > 0\)/)]);
+  }, 300_000);
+
+  it('a learner killed with SIGKILL resumes from its checkpoint; its actor waits, reconnects, and the weights versions keep rising', async () => {
+    const url = redis.url('ppo-kill-learner');
+    const keys = distKeys('ppo-kill-learner');
+    const out = join(tmp, 'kill-learner');
+    const cfg = join(tmp, 'ppo-kill.json');
+    writeFileSync(cfg, JSON.stringify({ evalEvery: 0, evalEpisodes: 5, checkpointEvery: 512 }));
+    const first = start(['train', 'catch', '--agent', 'ppo', '--config', cfg, '--steps', '3072', '--distributed', url, '--out', out, '--no-progress', '--json']);
+    const actor = start(actorArgs(url));
+    let runDir = '';
+    await until('a checkpoint', () => {
+      const sub = existsSync(out) ? readdirSync(out)[0] : undefined;
+      runDir = sub ? join(out, sub) : '';
+      return runDir !== '' && listCheckpoints(runDir).length > 0;
+    });
+    first.proc.kill('SIGKILL');
+    await first.done;
+    const versionBefore = Number(await client.hget(keys.weights, 'version'));
+    const actorId = /(a\d+) joined/.exec(actor.err())![1]!;
+    const ackedBefore = Number(await client.hget(keys.acked, actorId));
+    // With no learner the actor fills the stream to its backlog bound and waits there; it does not exit.
+    await until('the actor throttled', () => actor.err().includes('waiting for the learner'));
+    expect(actor.proc.exitCode).toBe(null);
+    const resumed = start(['train', '--resume', runDir, '--no-progress', '--json']);
+    const [code, actorCode] = await settle('the resumed learner and its actor', [resumed, actor]);
+    expect(code, resumed.err()).toBe(0);
+    expect(actorCode, actor.err()).toBe(0);
+    const r = JSON.parse(resumed.out()) as LearnerResult;
+    expect(r.step).toBeGreaterThanOrEqual(3072);
+    // It continued from the checkpoint (the lines before it are kept), not from step 0.
+    const steps = readFileSync(join(runDir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as { step: number }).step);
+    expect(steps[0]).toBeLessThan(listCheckpoints(runDir)[0]!);
+    expect(steps).toEqual([...steps].sort((x, y) => x - y));
+    expect(new Set(steps).size).toBe(steps.length);
+    // Versions rise over the restart, so the lag of what the actor acted with before it stays measurable.
+    expect(r.distributed.weights_version).toBeGreaterThan(versionBefore);
+    expect(Number(await client.hget(keys.acked, actorId))).toBeGreaterThan(ackedBefore);
+    expect(r.distributed.acked_by_actor[actorId]).toBeGreaterThan(0);
+    expect(((await client.xpending(keys.stream, keys.group)) as unknown[])[0]).toBe(0);
   }, 300_000);
 
   it('an actor of another agent or network shape, a recurrent run and another segment length are one line each', async () => {
