@@ -112,9 +112,11 @@ describe.skipIf(skipWithoutRedis)('actors and a learner over Redis Streams (real
     const keys = distKeys('kill-actor');
     const old = JSON.parse((await client.get(keys.meta))!) as { runId: string; state: string };
     expect(old.state).toBe('done');
-    const learner = start(['train', 'catch', '--agent', 'dqn', '--preset', 'classic', '--config', configPath, '--steps', '600', '--distributed', url, '--out', join(tmp, 'take-over'), '--no-progress', '--json']);
-    await until('the new learner', async () => JSON.parse((await client.get(keys.meta))!).runId !== old.runId);
+    // An actor on the name of a finished run says so, and waits for the next learner there.
     const actor = start(actorArgs(url));
+    await until('the actor waiting', () => actor.err().includes('waiting for a learner'));
+    expect(lines(actor.err())).toContainEqual(expect.stringMatching(new RegExp(`^npcforge actor: waiting for a learner on redis://127\\.0\\.0\\.1:\\d+/kill-actor: its run ${old.runId} is done \\(resume it with npcforge train --resume <runs>/${old.runId} --steps <more>, or start a new run on the name\\)$`)));
+    const learner = start(['train', 'catch', '--agent', 'dqn', '--preset', 'classic', '--config', configPath, '--steps', '600', '--distributed', url, '--out', join(tmp, 'take-over'), '--no-progress', '--json']);
     const [code] = await Promise.all([learner.done, actor.done]);
     expect(code, learner.err()).toBe(0);
     const result = JSON.parse(learner.out()) as { step: number; distributed: { acked_by_actor: Record<string, number> } };
