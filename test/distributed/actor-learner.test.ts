@@ -14,7 +14,7 @@ import { listCheckpoints } from '../../src/train/run-folder.js';
 import { distKeys } from '../../src/distributed/run-meta.js';
 import { encodeExperience } from '../../src/distributed/experience.js';
 import { skipWithoutRedis, startRedis, type TestRedis } from '../helpers/redis.js';
-import { lines, notAcknowledged, start, sum, until, type Child } from '../helpers/dist-children.js';
+import { lines, notAcknowledged, start, sum, until, untilCheckpoint, type Child } from '../helpers/dist-children.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'npcdist-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -132,13 +132,8 @@ describe.skipIf(skipWithoutRedis)('actors and a learner over Redis Streams (real
     const first = start(['train', 'catch', '--agent', 'dqn', '--preset', 'classic', '--config', configPath, '--steps', '2500', '--distributed', url, '--out', out, '--no-progress', '--json']);
     await until('the learner', async () => (await client.exists(keys.meta)) === 1);
     const actor = start(actorArgs(url));
-    let runDir = '';
     // Steps grow by whole batches: the first checkpoint is at the first batch past 500.
-    await until('a checkpoint', () => {
-      const sub = existsSync(out) ? readdirSync(out)[0] : undefined;
-      runDir = sub ? join(out, sub) : '';
-      return runDir !== '' && listCheckpoints(runDir).length > 0;
-    });
+    const runDir = await untilCheckpoint(out);
     first.proc.kill('SIGKILL');
     await first.done;
     const actorId = /(a\d+) joined/.exec(actor.err())![1]!;

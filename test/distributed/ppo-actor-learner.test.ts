@@ -14,7 +14,7 @@ import { distKeys } from '../../src/distributed/run-meta.js';
 import { encodeExperience } from '../../src/distributed/experience.js';
 import { listCheckpoints } from '../../src/train/run-folder.js';
 import { skipWithoutRedis, startRedis, type TestRedis } from '../helpers/redis.js';
-import { lines, notAcknowledged, settle, start, sum, until, type Child } from '../helpers/dist-children.js';
+import { lines, notAcknowledged, settle, start, sum, until, untilCheckpoint, type Child } from '../helpers/dist-children.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'npcppo-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -189,12 +189,7 @@ describe.skipIf(skipWithoutRedis)('distributed PPO over Redis Streams (real redi
     writeFileSync(cfg, JSON.stringify({ evalEvery: 0, evalEpisodes: 5, checkpointEvery: 512 }));
     const first = start(['train', 'catch', '--agent', 'ppo', '--config', cfg, '--steps', '3072', '--distributed', url, '--out', out, '--no-progress', '--json']);
     const actor = start(actorArgs(url));
-    let runDir = '';
-    await until('a checkpoint', () => {
-      const sub = existsSync(out) ? readdirSync(out)[0] : undefined;
-      runDir = sub ? join(out, sub) : '';
-      return runDir !== '' && listCheckpoints(runDir).length > 0;
-    });
+    const runDir = await untilCheckpoint(out);
     first.proc.kill('SIGKILL');
     await first.done;
     const versionBefore = Number(await client.hget(keys.weights, 'version'));

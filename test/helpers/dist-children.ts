@@ -3,7 +3,9 @@
  * collected, polling until a condition holds, and the stream entries a learner has not acknowledged.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { resolve } from 'node:path';
+import { existsSync, readdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { listCheckpoints } from '../../src/train/run-folder.js';
 import type { Redis } from 'ioredis';
 import type { distKeys } from '../../src/distributed/run-meta.js';
 
@@ -39,6 +41,17 @@ export async function until(what: string, cond: () => Promise<boolean> | boolean
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+/** Waits until the one run under `out` has a checkpoint; returns the run folder. */
+export async function untilCheckpoint(out: string): Promise<string> {
+  let runDir = '';
+  await until('a checkpoint', () => {
+    const sub = existsSync(out) ? readdirSync(out)[0] : undefined;
+    runDir = sub ? join(out, sub) : '';
+    return runDir !== '' && listCheckpoints(runDir).length > 0;
+  });
+  return runDir;
 }
 
 /** Stream entries the learner has not acknowledged: pending ones plus those after the group's last delivered id. */
