@@ -99,9 +99,11 @@ async function waitForMeta(redis: Redis, key: string, o: ActorOptions): Promise<
     const meta = parseRunMeta(await redis.get(key), key);
     if (meta && meta.state === 'running') return meta;
     if (o.shouldStop()) return null;
-    if (!said && meta) o.say(`${who}: waiting for a learner on ${o.target.display}: its run ${meta.runId} is done (resume it with npcforge train --resume <runs>/${meta.runId} --steps <more>, or start a new run on the name)`);
-    else if (!said) o.say(`${who}: waiting for a learner on ${o.target.display} (start one with npcforge train <game> --distributed ${o.target.display})`);
-    said = true;
+    if (!said) {
+      const wait = `${who}: waiting for a learner on ${o.target.display}`;
+      o.say(meta ? `${wait}: its run ${meta.runId} is done (resume it with npcforge train --resume <runs>/${meta.runId} --steps <more>, or start a new run on the name)` : `${wait} (start one with npcforge train <game> --distributed ${o.target.display})`);
+      said = true;
+    }
     await sleep(250);
   }
 }
