@@ -154,17 +154,20 @@ describe('self-play bad input', () => {
 });
 
 describe('self-play training defaults (the multi-agent registration train block)', () => {
-  it('`train pong --selfplay` takes the block: PPO on the state vector, 16 envs, lr 5e-4; the vs-bot defaults stay DQN', () => {
+  it('`train pong --selfplay` takes the block: PPO on the state vector, 16 envs, lr 5e-4; the vs-bot game keeps its own block', () => {
     const sp = resolveSelfPlayRunConfig({ game: 'pong' }, { selfplay: true });
     expect(sp.agent).toBe('ppo');
     expect(sp.run.envOptions).toEqual({ obsType: 'state' });
     expect(sp.run.envs).toBe(16);
     expect(sp.run.steps).toBe(2_000_000);
     expect(sp.agentConfig.lr).toBe(5e-4);
-    // The single-agent registration of the same id keeps its own block.
+    expect(sp.run.evalEpisodes).toBe(50);
+    // The single-agent registration of the same id keeps its own block (PPO on the state too, its
+    // own evaluation), and its DQN variant the pixel field.
     const vsBot = resolveRunConfig({ game: 'pong' });
-    expect(vsBot.agent).toBe('dqn');
-    expect(vsBot.run.envOptions).toEqual({});
+    expect([vsBot.agent, vsBot.run.envOptions, vsBot.run.envs, vsBot.run.evalEpisodes]).toEqual(['ppo', { obsType: 'state' }, 16, 20]);
+    const dqn = resolveRunConfig({ game: 'pong', agent: 'dqn' });
+    expect([dqn.agent, dqn.preset, dqn.run.envOptions]).toEqual(['dqn', 'minatar', {}]);
     // Another agent does not inherit the block's env options or hyperparameters.
     const a2c = resolveSelfPlayRunConfig({ game: 'pong', agent: 'a2c' }, { selfplay: true });
     expect(a2c.run.envOptions).toEqual({});
