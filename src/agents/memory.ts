@@ -8,7 +8,7 @@
 import { Box, type Space } from '../envs/spaces.js';
 import { dictLayoutOf } from '../envs/dict-obs.js';
 import { autoEncoder, type AutoEncoderOptions } from '../networks/encoders.js';
-import type { EncoderSpec } from '../networks/specs.js';
+import { CNN_TORSOS, type CnnKind, type EncoderSpec } from '../networks/specs.js';
 
 /** Bytes one part of an agent will hold, and the config key that drives it. */
 export interface MemoryNeed {
@@ -61,7 +61,7 @@ export function autoEncoderOrMlp(space: Space, options: AutoEncoderOptions = {})
   return space instanceof Box ? autoEncoder(space, options) : { kind: 'mlp', hidden: [...(options.mlp?.hidden ?? [64, 64])] };
 }
 
-function layerSize(kind: 'mlp' | 'minatar-cnn' | 'nature-cnn', shape: readonly number[], hidden: readonly number[]): { params: number; features: number; activations: number } {
+function layerSize(kind: 'mlp' | CnnKind, shape: readonly number[], hidden: readonly number[]): { params: number; features: number; activations: number } {
   const size = shape.reduce((a, b) => a * b, 1);
   if (kind === 'mlp') {
     let params = 0;
@@ -75,8 +75,7 @@ function layerSize(kind: 'mlp' | 'minatar-cnn' | 'nature-cnn', shape: readonly n
     return { params, features: inputs, activations };
   }
   // Convolutions with 'valid' padding: [filters, kernel, stride] per layer, then one dense layer.
-  const layers: Array<[number, number, number]> = kind === 'minatar-cnn' ? [[16, 3, 1]] : [[32, 8, 4], [64, 4, 2], [64, 3, 1]];
-  const dense = kind === 'minatar-cnn' ? 128 : 512;
+  const { convs: layers, dense } = CNN_TORSOS[kind];
   let [h = 1, w = 1, c = 1] = shape;
   let params = 0;
   let activations = size;

@@ -18,7 +18,7 @@ import { SpaceMismatchError, formatError, describe } from '../errors.js';
 import { SeededRng } from '../envs/rng.js';
 import { Box, Dict, type Space } from '../envs/spaces.js';
 import { FlatDictBox, dictLayout, type DictLayout } from '../envs/dict-obs.js';
-import { checkEncoderSpec, encoderInputProblems, type EncoderSpec, type MlpActivation } from './specs.js';
+import { CNN_TORSOS, checkEncoderSpec, encoderInputProblems, type CnnKind, type EncoderSpec, type MlpActivation } from './specs.js';
 
 /** Hands out one initialiser seed per layer, derived from one seed: equal seeds give identical weights. */
 export class InitSeeds {
@@ -66,6 +66,31 @@ export function autoEncoder(space: Space, options: AutoEncoderOptions = {}): Enc
   return mlp;
 }
 
+/** Height and width of the last convolution's map of a CNN torso over [h, w] frames. */
+export function torsoMap(kind: CnnKind, h: number, w: number): [number, number] {
+  for (const [, k, s] of CNN_TORSOS[kind].convs) {
+    h = Math.floor((h - k) / s) + 1;
+    w = Math.floor((w - k) / s) + 1;
+  }
+  return [h, w];
+}
+
+/**
+ * A one-line hint when an agent's encoder setting (`encoder` of PPO/A2C/REINFORCE, `network` of
+ * DQN: 'auto', a kind name or a spec) gives the Nature torso frames so small that its last map is
+ * under 4x4 (frames under 60 px), where `small-cnn` keeps a spatial map; null otherwise.
+ */
+export function smallFrameHint(setting: unknown, space: Space): string | null {
+  if (!(space instanceof Box) || space.shape.length !== 3) return null;
+  const kind = setting === 'auto' ? autoEncoder(space).kind : typeof setting === 'string' ? setting : (setting as { kind?: unknown } | null)?.kind;
+  if (kind !== 'nature-cnn') return null;
+  const [h, w] = space.shape as [number, number, number];
+  const [mh, mw] = torsoMap('nature-cnn', h, w);
+  if (mh >= 4 && mw >= 4) return null;
+  const [sh, sw] = torsoMap('small-cnn', h, w);
+  return `the nature-cnn encoder leaves a ${mh}x${mw} map of ${h}x${w} frames, where small-cnn keeps ${sh}x${sw} and learned faster on pong's 40x40 field: set "encoder": "small-cnn" (ppo, a2c, reinforce) or "network": {"kind": "small-cnn"} (dqn) in --config`;
+}
+
 /** What `buildEncoder` needs besides the input and the spec. */
 export interface EncoderContext {
   /** Initialiser seeds, consumed one per layer in build order. */
@@ -103,20 +128,18 @@ export function buildEncoder(input: tf.SymbolicTensor, spec: EncoderSpec, ctx: E
   if (problems.length) throw new SpaceMismatchError(formatError('buildEncoder', 'an encoder spec that fits the observation', problems.join('; '), "use encoder 'auto' or fix the listed fields"));
   const { seeds } = ctx;
   let x = input;
-  const conv = (filters: number, kernelSize: number, strides: number): void => {
-    x = applyLayer(tf.layers.conv2d({ filters, kernelSize, strides, padding: 'valid', activation: 'relu', kernelInitializer: seeds.kernel(), biasInitializer: 'zeros' }), x);
-  };
   switch (spec.kind) {
     case 'mlp':
       return denseStack(x, spec.hidden, spec.activation ?? 'relu', seeds);
     case 'minatar-cnn':
-      conv(16, 3, 1);
-      return denseStack(x, [128], 'relu', seeds);
-    case 'nature-cnn':
-      conv(32, 8, 4);
-      conv(64, 4, 2);
-      conv(64, 3, 1);
-      return denseStack(x, [512], 'relu', seeds);
+    case 'small-cnn':
+    case 'nature-cnn': {
+      const torso = CNN_TORSOS[spec.kind];
+      for (const [filters, kernelSize, strides] of torso.convs) {
+        x = applyLayer(tf.layers.conv2d({ filters, kernelSize, strides, padding: 'valid', activation: 'relu', kernelInitializer: seeds.kernel(), biasInitializer: 'zeros' }), x);
+      }
+      return denseStack(x, [torso.dense], 'relu', seeds);
+    }
     case 'dict': {
       const n = layout!.size;
       // Key order (sorted) fixes both the seeds each key's layers get and the concatenation order.

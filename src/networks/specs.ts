@@ -11,6 +11,8 @@ export type EncoderSpec =
   | { kind: 'mlp'; hidden: number[]; activation?: MlpActivation }
   /** MinAtar DQN torso: conv 16 filters 3x3 stride 1, dense 128 (Young & Tian 2019). */
   | { kind: 'minatar-cnn' }
+  /** Small-frame torso: conv 16 4x4/2, 32 3x3/2, dense 256; keeps a spatial map where Nature's strides leave 1x1. */
+  | { kind: 'small-cnn' }
   /** Nature DQN torso: conv 32 8x8/4, 64 4x4/2, 64 3x3/1, dense 512 (Mnih et al. 2015). */
   | { kind: 'nature-cnn' }
   /**
@@ -19,6 +21,33 @@ export type EncoderSpec =
    * features are concatenated in key order, then optional dense layers `hidden` (units).
    */
   | { kind: 'dict'; keys: Record<string, EncoderSpec>; hidden?: number[]; activation?: MlpActivation };
+
+/** The fixed convolutional torsos. */
+export type CnnKind = 'minatar-cnn' | 'small-cnn' | 'nature-cnn';
+
+/** One convolution of a torso: filters, square kernel side, stride ('valid' padding, ReLU). */
+export type ConvLayer = readonly [filters: number, kernel: number, stride: number];
+
+/**
+ * The layers of each CNN torso, read by the builder (encoders.ts) and the memory estimate
+ * (agents/memory.ts): convolutions, then one dense ReLU layer of `dense` units. `minSide` is the
+ * smallest frame side the convolutions fit.
+ */
+export const CNN_TORSOS: Readonly<Record<CnnKind, { convs: readonly ConvLayer[]; dense: number; minSide: number }>> = {
+  'minatar-cnn': { convs: [[16, 3, 1]], dense: 128, minSide: 3 },
+  // Measured on pong's 40x40 field (bench/JOURNAL.md, "Pong vs the bot"): Nature's torso leaves a
+  // 1x1 map there and PPO learned nothing in 2M steps; this one leaves 9x9 and learned.
+  'small-cnn': { convs: [[16, 4, 2], [32, 3, 2]], dense: 256, minSide: 8 },
+  'nature-cnn': { convs: [[32, 8, 4], [64, 4, 2], [64, 3, 1]], dense: 512, minSide: 36 },
+};
+
+/** Encoder kinds that are one of the CNN torsos. */
+export const CNN_KINDS = Object.keys(CNN_TORSOS) as CnnKind[];
+
+/** True when `kind` names a CNN torso. */
+export function isCnnKind(kind: unknown): kind is CnnKind {
+  return typeof kind === 'string' && Object.hasOwn(CNN_TORSOS, kind);
+}
 
 /** What a spec of kind `dict` contains. */
 export type DictEncoderSpec = Extract<EncoderSpec, { kind: 'dict' }>;
@@ -59,12 +88,13 @@ function hiddenProblem(hidden: unknown, path: string): string[] {
 /** Validates an encoder spec; returns a list of problems (empty when fine). Unknown keys are named by dotted path. */
 export function checkEncoderSpec(e: unknown, path = 'encoder', nested = false): string[] {
   const spec = e as EncoderSpec;
-  const kinds = nested ? "'mlp' | 'minatar-cnn' | 'nature-cnn'" : "'mlp' | 'minatar-cnn' | 'nature-cnn' | 'dict'";
+  const single = ['mlp', ...CNN_KINDS].map((k) => `'${k}'`).join(' | ');
+  const kinds = nested ? single : `${single} | 'dict'`;
   if (!spec || typeof spec !== 'object' || Array.isArray(spec)) return [`${path} = ${describe(e)} (want {kind: ${kinds}})`];
   const unknown = (known: string[]): string[] => Object.keys(spec).filter((k) => !known.includes(k)).map((k) => `unknown key ${describe(`${path}.${k}`)} (known: ${known.join(', ')})`);
   const activation = (a: unknown): string[] => (a !== undefined && a !== 'relu' && a !== 'tanh' ? [`${path}.activation = ${describe(a)} (want 'relu' or 'tanh')`] : []);
   if (spec.kind === 'mlp') return [...unknown(['kind', 'hidden', 'activation']), ...hiddenProblem(spec.hidden, `${path}.hidden`), ...activation(spec.activation)];
-  if (spec.kind === 'minatar-cnn' || spec.kind === 'nature-cnn') return unknown(['kind']);
+  if (isCnnKind(spec.kind)) return unknown(['kind']);
   if (spec.kind === 'dict' && !nested) {
     const errs = [...unknown(['kind', 'keys', 'hidden', 'activation']), ...activation(spec.activation)];
     if (spec.hidden !== undefined) errs.push(...hiddenProblem(spec.hidden, `${path}.hidden`));
@@ -88,8 +118,8 @@ export function checkEncoderSpec(e: unknown, path = 'encoder', nested = false): 
 export function encoderInputProblems(spec: EncoderSpec, inputShape: readonly number[], keys: readonly string[] | null): string[] {
   const errs: string[] = [];
   const shape = `[${inputShape.join(', ')}]`;
-  if (spec.kind === 'minatar-cnn' || spec.kind === 'nature-cnn') {
-    const min = spec.kind === 'nature-cnn' ? 36 : 3;
+  if (isCnnKind(spec.kind)) {
+    const min = CNN_TORSOS[spec.kind].minSide;
     if (inputShape.length !== 3) errs.push(`inputShape ${shape} must be [H, W, C] for a CNN encoder`);
     else if (inputShape[0]! < min || inputShape[1]! < min) errs.push(`inputShape ${shape} too small for ${spec.kind} (want >= ${min}x${min}${spec.kind === 'nature-cnn' ? ', e.g. 84x84' : ''})`);
   }

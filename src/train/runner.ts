@@ -15,6 +15,7 @@ import type { VectorStepResult } from '../envs/vector/types.js';
 import type { Agent, UpdateMetrics } from '../agents/agent.js';
 import { getAgentFactory } from '../agents/registry.js';
 import { initBackend } from '../networks/backend.js';
+import { smallFrameHint } from '../networks/encoders.js';
 import { npcforgeVersion } from '../version.js';
 import { BEST_DIR, readCheckpoint, writeBest, writeCheckpoint, type RunnerState } from './checkpoint.js';
 import { AUTO_WORKERS_MIN_ENVS, chooseVectorEnv, measureEnvStepUs, openTrainEnvs, syncTrainEnvs, type TrainEnvs, type VectorEnvMode } from './train-envs.js';
@@ -365,6 +366,8 @@ async function trainLoaded({ options, now, runDir, cfg, resumeFrom, progress, wa
     const spaces = { observationSpace: probe.observationSpace, actionSpace: probe.actionSpace };
     probe.close();
     agent = factory.create({ config: cfg.agentConfig, ...spaces, numEnvs: K, seed: run.seed, phases });
+    const hint = options.resume ? null : smallFrameHint(cfg.agentConfig.encoder ?? cfg.agentConfig.network, spaces.observationSpace);
+    if (hint) warn(`npcforge: ${hint}`);
     // Runs written before the setting existed stepped in this process.
     const mode: VectorEnvMode = options.vectorEnv ?? run.vectorEnv ?? 'sync';
     const discrete = spaces.actionSpace instanceof Discrete;

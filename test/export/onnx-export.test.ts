@@ -217,6 +217,14 @@ describe('ONNX export: PPO', () => {
       });
     }
   }
+
+  it('small-frame CNN (pong pixels, 40x40, encoder small-cnn): probabilities within 1e-5, single and batched', async () => {
+    const dir = await exportRun('ppo-small-cnn', 'pong', 'ppo', { ...ppo, encoder: 'small-cnn' }, { steps: 64, envs: 1, envOptions: { obsType: 'pixels' } });
+    expect(JSON.parse(readFileSync(join(dir, 'policy.json'), 'utf8')).observation.shape).toEqual([40, 40, 1]);
+    const s = await playBoth(dir, 50);
+    expect(s.maxDiff).toBeLessThan(TOL);
+    expect(await batchParity(dir, randomObservations(dir, 16))).toBeLessThan(TOL);
+  });
 });
 
 describe('ONNX export: MultiDiscrete and Gaussian heads', () => {

@@ -4,6 +4,9 @@ import { InvalidConfigError } from '../../src/errors.js';
 import { buildQNetwork, layersModelFiles, SlotOptimizer, clipByGlobalNorm, type QNetworkSpec } from '../../src/networks/index.js';
 import { applyGradients } from '../../src/networks/optimizers.js';
 import { initBackend } from '../../src/networks/backend.js';
+import { CNN_TORSOS } from '../../src/networks/specs.js';
+import { encoderSize } from '../../src/agents/memory.js';
+import { Box } from '../../src/envs/spaces.js';
 
 beforeAll(async () => {
   await initBackend({ quiet: true });
@@ -31,6 +34,29 @@ describe('buildQNetwork', () => {
     const n = buildQNetwork({ ...spec, inputShape: [84, 84, 4], encoder: { kind: 'nature-cnn' } });
     expect(n.weights.map((w) => w.shape.join('x'))).toEqual(['8x8x4x32', '32', '4x4x32x64', '64', '3x3x64x64', '64', '3136x512', '512', '512x5', '5']);
     n.dispose();
+  });
+
+  it('builds the small-frame torso: a 9x9 map on a 40x40 frame, where the Nature torso leaves 1x1', () => {
+    const s = buildQNetwork({ ...spec, inputShape: [40, 40, 2], encoder: { kind: 'small-cnn' } });
+    // 40 -> (40 - 4) / 2 + 1 = 19 -> (19 - 3) / 2 + 1 = 9: 9 x 9 x 32 = 2592 features into the dense layer.
+    expect(s.weights.map((w) => w.shape.join('x'))).toEqual(['4x4x2x16', '16', '3x3x16x32', '32', '2592x256', '256', '256x5', '5']);
+    s.dispose();
+    const n = buildQNetwork({ ...spec, inputShape: [40, 40, 2], encoder: { kind: 'nature-cnn' } });
+    expect(n.weights.map((w) => w.shape.join('x'))).toContain('64x512');
+    n.dispose();
+    expect(() => buildQNetwork({ ...spec, inputShape: [7, 7, 1], encoder: { kind: 'small-cnn' } })).toThrow(/too small for small-cnn \(want >= 8x8\)/);
+    expect(() => buildQNetwork({ ...spec, inputShape: [8, 8, 1], encoder: { kind: 'small-cnn' } }).dispose()).not.toThrow();
+  });
+
+  it('the memory estimate counts the parameters each CNN torso builds (one table of layers for both)', () => {
+    for (const [kind, shape] of [['minatar-cnn', [10, 10, 4]], ['small-cnn', [40, 40, 2]], ['nature-cnn', [84, 84, 4]], ['nature-cnn', [40, 40, 1]]] as const) {
+      const m = buildQNetwork({ ...spec, inputShape: [...shape], encoder: { kind } });
+      const built = m.weights.reduce((n, w) => n + w.shape.reduce((a, b) => a * b, 1), 0);
+      const est = encoderSize({ kind }, new Box({ shape: [...shape], dtype: 'uint8', low: 0, high: 255 }), shape);
+      expect(est.features).toBe(CNN_TORSOS[kind].dense);
+      expect(est.params + est.features * 5 + 5, `${kind} on [${shape}]`).toBe(built);
+      m.dispose();
+    }
   });
 
   it('dueling head computes V + A - mean(A) with stock layers', () => {

@@ -19,6 +19,7 @@ const B = 8;
 const NETS: Array<{ name: string; spec: QNetworkSpec }> = [
   { name: 'minatar-cnn', spec: { inputShape: [10, 10, 4], numActions: A, encoder: { kind: 'minatar-cnn' }, head: { kind: 'q' }, seed: 5 } },
   { name: 'nature-cnn (three convolutions, strides 4 and 2)', spec: { inputShape: [44, 44, 2], numActions: A, encoder: { kind: 'nature-cnn' }, head: { kind: 'q' }, seed: 6 } },
+  { name: 'small-cnn (two convolutions, stride 2)', spec: { inputShape: [20, 20, 2], numActions: A, encoder: { kind: 'small-cnn' }, head: { kind: 'q' }, seed: 8 } },
   { name: 'mlp', spec: { inputShape: [7], numActions: A, encoder: { kind: 'mlp', hidden: [16, 8] }, head: { kind: 'q' }, seed: 7 } },
 ];
 

@@ -3,11 +3,33 @@ import { describe, expect, it } from 'vitest';
 import { SpaceMismatchError } from '../../src/errors.js';
 import { FlatDictBox, dictLayout } from '../../src/envs/dict-obs.js';
 import { Box, Dict, Discrete } from '../../src/envs/spaces.js';
-import { InitSeeds, autoEncoder, buildEncoder, buildEncoderModel } from '../../src/networks/encoders.js';
+import { InitSeeds, autoEncoder, buildEncoder, buildEncoderModel, smallFrameHint, torsoMap } from '../../src/networks/encoders.js';
 import { buildQNetwork } from '../../src/networks/builders.js';
 import type { EncoderSpec } from '../../src/networks/specs.js';
 
 const box = (shape: number[], dtype: 'uint8' | 'float32' = 'float32', high = 1) => new Box({ shape, dtype, low: 0, high });
+
+describe('small frames: torsoMap and the hint a run prints', () => {
+  it('maps of the Nature and small torsos: 84 -> 7, 60 -> 4, 40 -> 1 and 9', () => {
+    expect(torsoMap('nature-cnn', 84, 84)).toEqual([7, 7]);
+    expect(torsoMap('nature-cnn', 60, 59)).toEqual([4, 3]);
+    expect(torsoMap('nature-cnn', 40, 40)).toEqual([1, 1]);
+    expect(torsoMap('small-cnn', 40, 40)).toEqual([9, 9]);
+    expect(torsoMap('minatar-cnn', 10, 10)).toEqual([8, 8]);
+  });
+
+  it('hints at small-cnn when auto or an explicit nature-cnn meets frames under 60 px, and only then', () => {
+    const pong = box([40, 40, 1], 'uint8', 255);
+    for (const setting of ['auto', 'nature-cnn', { kind: 'nature-cnn' }]) expect(smallFrameHint(setting, pong)).toMatch(/^the nature-cnn encoder leaves a 1x1 map of 40x40 frames, where small-cnn keeps 9x9 .*"encoder": "small-cnn"/);
+    expect(smallFrameHint('auto', box([60, 60, 4], 'uint8', 255))).toBeNull();
+    expect(smallFrameHint('auto', box([84, 84, 4], 'uint8', 255))).toBeNull();
+    expect(smallFrameHint('small-cnn', pong)).toBeNull();
+    expect(smallFrameHint({ kind: 'mlp', hidden: [8] }, pong)).toBeNull();
+    expect(smallFrameHint('auto', box([10, 10, 4], 'uint8'))).toBeNull();
+    expect(smallFrameHint('auto', box([6]))).toBeNull();
+    expect(smallFrameHint(undefined, pong)).toBeNull();
+  });
+});
 
 describe('autoEncoder: the one rule', () => {
   it('vector -> MLP (default [64, 64] relu; the agent can pass its own hidden sizes and activation)', () => {

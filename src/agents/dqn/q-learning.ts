@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { SpaceMismatchError, formatError } from '../../errors.js';
 import { Box, Discrete, type Space } from '../../envs/spaces.js';
-import type { QNetworkSpec } from '../../networks/specs.js';
+import { isCnnKind, type QNetworkSpec } from '../../networks/specs.js';
 import { autoEncoder } from '../../networks/encoders.js';
 import { boxInputScale, dictLayoutOf } from '../../envs/dict-obs.js';
 import type { DqnConfig } from './config.js';
@@ -28,7 +28,7 @@ export function qNetworkShapes(component: string, config: DqnConfig, observation
   const obsScale = boxInputScale(observationSpace);
   const encoder = config.network === 'auto' ? autoEncoder(observationSpace) : config.network;
   const layout = dictLayoutOf(observationSpace);
-  if (layout && (encoder.kind === 'minatar-cnn' || encoder.kind === 'nature-cnn')) {
+  if (layout && isCnnKind(encoder.kind)) {
     // Presets name a CNN over the whole frame (minatar); a Dict observation arrives flat and needs its per-key encoders.
     throw new SpaceMismatchError(formatError(component, "network 'auto' (one encoder per key), an mlp or a {kind: 'dict'} spec for a Dict observation", `network ${encoder.kind}`, 'pass --config with {"network": "auto"}'));
   }

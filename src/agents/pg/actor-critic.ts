@@ -16,13 +16,13 @@ import { InvalidConfigError, SpaceMismatchError, formatError, describe } from '.
 import { Box, type Space } from '../../envs/spaces.js';
 import { dictLayoutOf } from '../../envs/dict-obs.js';
 import { InitSeeds, autoEncoder, buildEncoderModel } from '../../networks/encoders.js';
-import type { EncoderSpec } from '../../networks/specs.js';
+import { CNN_KINDS, type CnnKind, type EncoderSpec } from '../../networks/specs.js';
 import { LstmCore, type LstmState } from '../../networks/lstm.js';
 import { orthogonalizeLayers } from '../../networks/orthogonal.js';
 import type { PgInit } from './config.js';
 
 /** Which encoder turns an observation into a feature vector; 'auto' applies the one rule of `networks/encoders.ts`. */
-export type EncoderKind = 'mlp' | 'minatar-cnn' | 'nature-cnn';
+export type EncoderKind = 'mlp' | CnnKind;
 
 export interface ActorCriticSpec {
   /** Observation shape ([d] for vectors and flat Dict observations, [H, W, C] for grids and pixels). */
@@ -90,7 +90,7 @@ export class ActorCritic {
     if (!Array.isArray(spec.obsShape) || spec.obsShape.length === 0 || spec.obsShape.some((d) => !Number.isInteger(d) || d < 1)) bad.push(`obsShape=${describe(spec.obsShape)}`);
     if (!Number.isInteger(spec.numActions) || spec.numActions < 1) bad.push(`numActions=${describe(spec.numActions)}`);
     if (!Number.isInteger(spec.lstmUnits) || spec.lstmUnits < 0) bad.push(`lstmUnits=${describe(spec.lstmUnits)}`);
-    if (!['auto', 'mlp', 'minatar-cnn', 'nature-cnn'].includes(spec.encoder)) bad.push(`encoder=${describe(spec.encoder)}`);
+    if (!['auto', 'mlp', ...CNN_KINDS].includes(spec.encoder)) bad.push(`encoder=${describe(spec.encoder)}`);
     const logStdDims = spec.logStdDims ?? 0;
     if (!Number.isInteger(logStdDims) || logStdDims < 0) bad.push(`logStdDims=${describe(spec.logStdDims)}`);
     if (spec.separateCritic && spec.lstmUnits > 0) bad.push('separateCritic with lstmUnits > 0 (the LSTM core is shared)');

@@ -4,7 +4,7 @@
  */
 import { InvalidConfigError, formatError, describe } from '../../errors.js';
 import type { EncoderKind } from './actor-critic.js';
-import { MAX_LAYER_UNITS, MAX_LSTM_UNITS } from '../../networks/specs.js';
+import { CNN_KINDS, MAX_LAYER_UNITS, MAX_LSTM_UNITS } from '../../networks/specs.js';
 
 export type PgAlgorithm = 'reinforce' | 'a2c' | 'ppo';
 
@@ -133,7 +133,7 @@ export function resolvePgConfig(partial: Partial<PgConfig> & Record<string, unkn
   for (const k of ['normAdv', 'separateCritic', 'normObs', 'normReward'] as const) if (typeof c[k] !== 'boolean') problems.push(`${k}=${describe(c[k])} (boolean)`);
   if (c.separateCritic === true && typeof c.lstmUnits === 'number' && c.lstmUnits > 0) problems.push('separateCritic=true with lstmUnits > 0 (the LSTM core is shared; use one or the other)');
   if (!['orthogonal', 'glorot'].includes(c.init)) problems.push(`init=${describe(c.init)} (orthogonal or glorot)`);
-  if (!['auto', 'mlp', 'minatar-cnn', 'nature-cnn'].includes(c.encoder)) problems.push(`encoder=${describe(c.encoder)} (auto, mlp, minatar-cnn, nature-cnn)`);
+  if (!['auto', 'mlp', ...CNN_KINDS].includes(c.encoder)) problems.push(`encoder=${describe(c.encoder)} (${['auto', 'mlp', ...CNN_KINDS].join(', ')})`);
   if (!Array.isArray(c.mlpHidden) || c.mlpHidden.length === 0 || c.mlpHidden.length > 64 || c.mlpHidden.some((u) => !Number.isInteger(u) || u < 1 || u > MAX_LAYER_UNITS)) problems.push(`mlpHidden=${describe(c.mlpHidden)} (1 to 64 integers in [1, ${MAX_LAYER_UNITS}])`);
   if (problems.length) {
     throw new InvalidConfigError(formatError('pg config', 'valid policy-gradient settings', problems.join('; '), 'fix or remove the listed fields'), { problems });
