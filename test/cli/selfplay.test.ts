@@ -167,7 +167,7 @@ describe('self-play training defaults (the multi-agent registration train block)
     const vsBot = resolveRunConfig({ game: 'pong' });
     expect([vsBot.agent, vsBot.run.envOptions, vsBot.run.envs, vsBot.run.evalEpisodes]).toEqual(['ppo', { obsType: 'state' }, 16, 20]);
     const dqn = resolveRunConfig({ game: 'pong', agent: 'dqn' });
-    expect([dqn.agent, dqn.preset, dqn.run.envOptions]).toEqual(['dqn', 'minatar', {}]);
+    expect([dqn.agent, dqn.preset, dqn.run.envOptions, dqn.agentConfig.network]).toEqual(['dqn', 'minatar', {}, { kind: 'small-cnn' }]);
     // Another agent does not inherit the block's env options or hyperparameters.
     const a2c = resolveSelfPlayRunConfig({ game: 'pong', agent: 'a2c' }, { selfplay: true });
     expect(a2c.run.envOptions).toEqual({});
