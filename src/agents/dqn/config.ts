@@ -6,7 +6,7 @@ import { checkOptimizerConfig, type OptimizerConfig } from '../../networks/optim
 import type { PrioritizedConfig } from '../../replay/buffer/replay-buffer.js';
 
 export interface DqnConfig {
-  /** Encoder of the Q-network; `auto` applies the one rule of `networks/encoders.ts` (MLP [64, 64] for vectors, minatar-cnn for grids under 36x36, nature-cnn for larger frames, one encoder per key for Dict observations). */
+  /** Encoder of the Q-network; `auto` applies the one rule of `networks/encoders.ts` (MLP [64, 64] for vectors, minatar-cnn for grids under 36x36, nature-cnn for larger frames, one encoder per key for Dict observations); `{kind: 'small-cnn'}` suits frames of 8-60 px. */
   network: EncoderSpec | 'auto';
   /** Dueling head (V + A - mean A). */
   dueling: boolean;
