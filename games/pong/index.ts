@@ -20,7 +20,7 @@ register('pong', (o) => new PongEnv(o as PongOptions), {
     steps: 2_000_000,
     envs: 16,
     config: { lr: 5e-4 },
-    run: { envOptions: { obsType: 'state' }, evalEvery: 250_000, evalEpisodes: 20, checkpointEvery: 250_000 },
+    run: { envOptions: { obsType: 'state' }, evalEvery: 250_000, evalEpisodes: 20, logEvery: 10_000, checkpointEvery: 250_000 },
     agents: { dqn: { preset: 'minatar', steps: 1_000_000, config: { network: { kind: 'small-cnn' } } } },
   },
 });

@@ -14,7 +14,7 @@ register('snake', (o) => new SnakeEnv(o as SnakeOptions), {
     preset: 'minatar',
     steps: 3_000_000,
     envs: 64,
-    run: { evalEvery: 250_000, evalEpisodes: 20, checkpointEvery: 250_000 },
+    run: { evalEvery: 250_000, evalEpisodes: 20, logEvery: 25_000, checkpointEvery: 250_000 },
     agents: { dqn: { preset: 'minatar', steps: 1_000_000, config: { network: 'auto' } } },
   },
 });

@@ -51,7 +51,7 @@ describe('buildQNetwork', () => {
   it('the memory estimate counts the parameters each CNN torso builds (one table of layers for both)', () => {
     for (const [kind, shape] of [['minatar-cnn', [10, 10, 4]], ['small-cnn', [40, 40, 2]], ['nature-cnn', [84, 84, 4]], ['nature-cnn', [40, 40, 1]]] as const) {
       const m = buildQNetwork({ ...spec, inputShape: [...shape], encoder: { kind } });
-      const built = m.weights.reduce((n, w) => n + w.shape.reduce((a, b) => a * b, 1), 0);
+      const built = m.weights.reduce((n, w) => n + (w.shape as number[]).reduce((a, b) => a * b, 1), 0);
       const est = encoderSize({ kind }, new Box({ shape: [...shape], dtype: 'uint8', low: 0, high: 255 }), shape);
       expect(est.features).toBe(CNN_TORSOS[kind].dense);
       expect(est.params + est.features * 5 + 5, `${kind} on [${shape}]`).toBe(built);

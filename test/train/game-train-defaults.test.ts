@@ -55,6 +55,19 @@ describe('training defaults declared by the games', () => {
         });
       }
     }
+    // pong (bench/JOURNAL.md, "Pong vs the bot"): the default is PPO on the state vector; DQN's
+    // variant takes the small-frame torso. snake ("Snake"): the default is PPO with the minatar preset.
+    const merge = (b: Record<string, unknown>, run: Record<string, unknown>, agentConfig: Record<string, unknown>, top: Record<string, unknown> = {}) => ({ ...b, ...top, run: { ...(b.run as object), ...run }, agentConfig: { ...(b.agentConfig as object), ...agentConfig } });
+    const pongPpo = (b: Record<string, unknown>) => merge(b, { steps: 2_000_000, envs: 16, evalEvery: 250_000, evalEpisodes: 20, logEvery: 10_000, checkpointEvery: 250_000, envOptions: { obsType: 'state' } }, { lr: 5e-4, annealSteps: 2_000_000 });
+    const snakePpo = (b: Record<string, unknown>) => merge(b, { steps: 3_000_000, envs: 64, evalEvery: 250_000, evalEpisodes: 20, logEvery: 25_000, checkpointEvery: 250_000 }, { lr: 1e-3, annealLr: false, gamma: 0.999, minibatches: 8, annealSteps: 3_000_000 }, { preset: 'minatar' });
+    for (const r of ['', ' --recurrent']) {
+      const before = (key: string) => BEFORE[key] as Record<string, unknown>;
+      changed[`pong ppo${r}`] = pongPpo;
+      changed[`pong (default)${r}`] = () => pongPpo(before(`pong ppo${r}`));
+      changed[`pong dqn${r}`] = (b) => merge(b, {}, { network: { kind: 'small-cnn' } });
+      changed[`snake ppo${r}`] = snakePpo;
+      changed[`snake (default)${r}`] = () => snakePpo(before(`snake ppo${r}`));
+    }
     // Every policy-gradient config gained `init` (CleanRL's orthogonal initialisation by default).
     const withInit = (b: Record<string, unknown>): Record<string, unknown> => {
       const cfg = b.agentConfig as Record<string, unknown> | undefined;
