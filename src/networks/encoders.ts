@@ -45,9 +45,9 @@ export interface AutoEncoderOptions {
 }
 
 /** Smallest image side that gets the Nature CNN (its 8x8/4, 4x4/2, 3x3/1 convolutions need 36). */
-const NATURE_MIN_SIDE = 36;
+const NATURE_MIN_SIDE = CNN_TORSOS['nature-cnn'].minSide;
 /** Smallest grid side that gets the MinAtar CNN (its 3x3 convolution). */
-const MINATAR_MIN_SIDE = 3;
+const MINATAR_MIN_SIDE = CNN_TORSOS['minatar-cnn'].minSide;
 
 /** The one auto rule: picks the encoder of an observation space (see the top of this file). */
 export function autoEncoder(space: Space, options: AutoEncoderOptions = {}): EncoderSpec {
