@@ -12,9 +12,9 @@ register('pong', (o) => new PongEnv(o as PongOptions), {
   description: "Pong on a 40x40 pixel field vs a scripted bot (botSkill) or a second player (mode: 'two-player'); +1/-1 per point, first to 5.",
   // PPO on the game's state (ball, paddles), as pong's self-play block: an NPC reads the game's
   // state. Seeds 0-4 end at 4.6-5 in under 4 minutes here. On the pixels PPO needs the small-cnn
-  // torso (seeds 0-3 had positive evaluations by 250k-750k steps, at 1/20 of the state's frames per second);
-  // with the Nature torso it got no further than -4.7 in 2M steps (bench/JOURNAL.md, "Pong vs the
-  // bot" and "small-cnn"). DQN keeps the pixel field (`--agent dqn`, small-cnn, untuned).
+  // torso (seeds 0-3 had positive evaluations by 250k-750k steps, at 1/20 of the state's frames
+  // per second); with the Nature torso it got no further than -4.7 in 2M steps (bench/JOURNAL.md,
+  // "Pong vs the bot" and "small-cnn"). DQN keeps the pixel field (`--agent dqn`, small-cnn, untuned).
   train: {
     agent: 'ppo',
     steps: 2_000_000,

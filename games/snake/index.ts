@@ -7,7 +7,7 @@ register('snake', (o) => new SnakeEnv(o as SnakeOptions), {
   description: 'Snake on a 9x9 grid: eat fruit (+1), grow, avoid walls and yourself (-1); starving after 2*cells steps ends it.',
   // PPO with the MinAtar games' preset (64 envs, MinAtar CNN): seeds 0-2 in docs/games.md. The
   // earlier default, DQN with the MinAtar preset (`--agent dqn`, untuned), started beside it, had
-  // run 74,820 steps (evaluation -0.8) in the 3 minutes in which PPO ran 900k (evaluation 10.55 at
+  // run 74,820 steps (evaluation -0.8) in the 3 minutes in which PPO ran 925k (evaluation 10.55 at
   // 750k; bench/JOURNAL.md, "Snake").
   train: {
     agent: 'ppo',
