@@ -6,6 +6,14 @@ import { PongMultiAgentEnv, type PongMultiAgentOptions } from './pong-multi-agen
 export { PongEnv, PONG_ACTIONS, PONG_DEFAULTS, PONG_INTENSITY, mirrorPongObs, pongStateObs, resolvePongConfig, PONG_STATE_SIZE, type PongObsType, type PongAction, type PongConfig, type PongMode, type PongOptions } from './pong.js';
 export { PongMultiAgentEnv, PONG_AGENTS, PONG_MULTI_AGENT_MAX_STEPS, type PongAgent, type PongMultiAgentOptions } from './pong-multi-agent.js';
 
+/** Pong's DQN settings over the `classic` preset (see the train block below). */
+const PONG_DQN = {
+  network: 'auto',
+  bufferSize: 1_000_000,
+  targetTau: 0.005,
+  optimizer: { kind: 'adam', learningRate: 2.5e-4, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 },
+};
+
 register('pong', (o) => new PongEnv(o as PongOptions), {
   maxEpisodeSteps: 6000,
   rewardThreshold: 3,
@@ -14,14 +22,26 @@ register('pong', (o) => new PongEnv(o as PongOptions), {
   // state. Seeds 0-4 end at 4.6-5 in under 4 minutes here. On the pixels PPO needs the small-cnn
   // torso (seeds 0-3 had positive evaluations by 250k-750k steps, at 1/20 of the state's frames
   // per second); with the Nature torso it got no further than -4.7 in 2M steps (bench/JOURNAL.md,
-  // "Pong vs the bot" and "small-cnn"). DQN keeps the pixel field (`--agent dqn`, small-cnn, untuned).
+  // "Pong vs the bot" and "small-cnn"). `--agent dqn` also reads the state: the `classic` preset
+  // with a buffer of the whole run, Polyak target updates, 3-step returns and Adam 2.5e-4; with
+  // the preset's own settings the greedy evaluation swung between 5 and -3 as training went on
+  // (bench/JOURNAL.md, "Pong: DQN on the state").
   train: {
     agent: 'ppo',
     steps: 2_000_000,
     envs: 16,
     config: { lr: 5e-4 },
     run: { envOptions: { obsType: 'state' }, evalEvery: 250_000, evalEpisodes: 20, logEvery: 10_000, checkpointEvery: 250_000 },
-    agents: { dqn: { preset: 'minatar', steps: 1_000_000, config: { network: { kind: 'small-cnn' } } } },
+    agents: {
+      dqn: {
+        preset: 'classic',
+        steps: 300_000,
+        config: { ...PONG_DQN, nStep: 3 },
+        run: { envOptions: { obsType: 'state' }, evalEvery: 25_000, evalEpisodes: 20, logEvery: 5_000, checkpointEvery: 50_000 },
+        // DRQN trains 1-step targets; the rest is untuned.
+        recurrent: { config: PONG_DQN },
+      },
+    },
   },
 });
 

@@ -163,11 +163,11 @@ describe('self-play training defaults (the multi-agent registration train block)
     expect(sp.agentConfig.lr).toBe(5e-4);
     expect(sp.run.evalEpisodes).toBe(50);
     // The single-agent registration of the same id keeps its own block (PPO on the state too, its
-    // own evaluation), and its DQN variant the pixel field.
+    // own evaluation), and so does its DQN variant (the classic preset, its own evaluation).
     const vsBot = resolveRunConfig({ game: 'pong' });
     expect([vsBot.agent, vsBot.run.envOptions, vsBot.run.envs, vsBot.run.evalEpisodes]).toEqual(['ppo', { obsType: 'state' }, 16, 20]);
     const dqn = resolveRunConfig({ game: 'pong', agent: 'dqn' });
-    expect([dqn.agent, dqn.preset, dqn.run.envOptions, dqn.agentConfig.network]).toEqual(['dqn', 'minatar', {}, { kind: 'small-cnn' }]);
+    expect([dqn.agent, dqn.preset, dqn.run.envOptions, dqn.run.evalEvery, dqn.agentConfig.network]).toEqual(['dqn', 'classic', { obsType: 'state' }, 25_000, 'auto']);
     // Another agent does not inherit the block's env options or hyperparameters.
     const a2c = resolveSelfPlayRunConfig({ game: 'pong', agent: 'a2c' }, { selfplay: true });
     expect(a2c.run.envOptions).toEqual({});

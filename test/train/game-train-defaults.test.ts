@@ -11,6 +11,7 @@ import { CONFIG_FILE_MAX_BYTES, DEFAULT_RUN_SETTINGS, readProjectFile, resolveRu
 import { TRAIN_RUN_KEYS } from '../../src/envs/train-defaults.js';
 import { UNDECLARED_STEPS } from '../../src/train/game-defaults.js';
 import { InvalidConfigError } from '../../src/errors.js';
+import { DQN_PRESETS } from '../../src/agents/dqn/config.js';
 import { runCli } from '../helpers/run-cli.js';
 import { train } from '../../src/train/runner.js';
 
@@ -55,8 +56,8 @@ describe('training defaults declared by the games', () => {
         });
       }
     }
-    // pong (bench/JOURNAL.md, "Pong vs the bot"): the default is PPO on the state vector; DQN's
-    // variant takes the small-frame torso. snake ("Snake"): the default is PPO with the minatar preset.
+    // pong (bench/JOURNAL.md, "Pong vs the bot", "Pong: DQN on the state"): the default is PPO on
+    // the state vector; DQN's variant reads the state too, over the classic preset. snake ("Snake"): the default is PPO with the minatar preset.
     const merge = (b: Record<string, unknown>, run: Record<string, unknown>, agentConfig: Record<string, unknown>, top: Record<string, unknown> = {}) => ({ ...b, ...top, run: { ...(b.run as object), ...run }, agentConfig: { ...(b.agentConfig as object), ...agentConfig } });
     const pongPpo = (b: Record<string, unknown>) => merge(b, { steps: 2_000_000, envs: 16, evalEvery: 250_000, evalEpisodes: 20, logEvery: 10_000, checkpointEvery: 250_000, envOptions: { obsType: 'state' } }, { lr: 5e-4, annealSteps: 2_000_000 });
     const snakePpo = (b: Record<string, unknown>) => merge(b, { steps: 3_000_000, envs: 64, evalEvery: 250_000, evalEpisodes: 20, logEvery: 25_000, checkpointEvery: 250_000 }, { lr: 1e-3, annealLr: false, gamma: 0.999, minibatches: 8, annealSteps: 3_000_000 }, { preset: 'minatar' });
@@ -64,7 +65,18 @@ describe('training defaults declared by the games', () => {
       const before = (key: string) => BEFORE[key] as Record<string, unknown>;
       changed[`pong ppo${r}`] = pongPpo;
       changed[`pong (default)${r}`] = () => pongPpo(before(`pong ppo${r}`));
-      changed[`pong dqn${r}`] = (b) => merge(b, {}, { network: { kind: 'small-cnn' } });
+      changed[`pong dqn${r}`] = (b) => ({
+        ...merge(b, { steps: 300_000, evalEvery: 25_000, evalEpisodes: 20, logEvery: 5_000, checkpointEvery: 50_000, envOptions: { obsType: 'state' } }, {}, { preset: 'classic' }),
+        agentConfig: {
+          ...DQN_PRESETS.classic,
+          network: 'auto',
+          bufferSize: 1_000_000,
+          targetTau: 0.005,
+          nStep: r ? 1 : 3,
+          optimizer: { kind: 'adam', learningRate: 2.5e-4, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 },
+          lstmUnits: r ? 128 : 0,
+        },
+      });
       changed[`snake ppo${r}`] = snakePpo;
       changed[`snake (default)${r}`] = () => snakePpo(before(`snake ppo${r}`));
     }
