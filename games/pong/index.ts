@@ -41,6 +41,15 @@ register('pong', (o) => new PongEnv(o as PongOptions), {
         // DRQN trains 1-step targets; the rest is untuned.
         recurrent: { config: PONG_DQN },
       },
+      // A2C on the state: rollouts of 32 steps, lr 2e-3 annealed, 3M steps (bench/JOURNAL.md,
+      // "Pong: A2C on the state"); with A2C's own settings (5 steps, lr 7e-4) seeds 0 and 1 ended at
+      // 3.4 and -1.05 at 2M.
+      a2c: {
+        steps: 3_000_000,
+        envs: 16,
+        config: { numSteps: 32, lr: 2e-3, annealLr: true },
+        run: { envOptions: { obsType: 'state' }, evalEvery: 250_000, evalEpisodes: 20, logEvery: 25_000, checkpointEvery: 250_000 },
+      },
     },
   },
 });

@@ -56,8 +56,9 @@ describe('training defaults declared by the games', () => {
         });
       }
     }
-    // pong (bench/JOURNAL.md, "Pong vs the bot", "Pong: DQN on the state"): the default is PPO on
-    // the state vector; DQN's variant reads the state too, over the classic preset. snake ("Snake"): the default is PPO with the minatar preset.
+    // pong (bench/JOURNAL.md, "Pong vs the bot", "Pong: DQN on the state", "Pong: A2C on the
+    // state"): the default is PPO on the state vector; the DQN and A2C variants read the state too
+    // (DQN over the classic preset). snake ("Snake"): the default is PPO with the minatar preset.
     const merge = (b: Record<string, unknown>, run: Record<string, unknown>, agentConfig: Record<string, unknown>, top: Record<string, unknown> = {}) => ({ ...b, ...top, run: { ...(b.run as object), ...run }, agentConfig: { ...(b.agentConfig as object), ...agentConfig } });
     const pongPpo = (b: Record<string, unknown>) => merge(b, { steps: 2_000_000, envs: 16, evalEvery: 250_000, evalEpisodes: 20, logEvery: 10_000, checkpointEvery: 250_000, envOptions: { obsType: 'state' } }, { lr: 5e-4, annealSteps: 2_000_000 });
     const snakePpo = (b: Record<string, unknown>) => merge(b, { steps: 3_000_000, envs: 64, evalEvery: 250_000, evalEpisodes: 20, logEvery: 25_000, checkpointEvery: 250_000 }, { lr: 1e-3, annealLr: false, gamma: 0.999, minibatches: 8, annealSteps: 3_000_000 }, { preset: 'minatar' });
@@ -77,6 +78,7 @@ describe('training defaults declared by the games', () => {
           lstmUnits: r ? 128 : 0,
         },
       });
+      changed[`pong a2c${r}`] = (b) => merge(b, { steps: 3_000_000, envs: 16, evalEvery: 250_000, evalEpisodes: 20, logEvery: 25_000, checkpointEvery: 250_000, envOptions: { obsType: 'state' } }, { numSteps: 32, lr: 2e-3, annealLr: true, annealSteps: 3_000_000 });
       changed[`snake ppo${r}`] = snakePpo;
       changed[`snake (default)${r}`] = () => snakePpo(before(`snake ppo${r}`));
     }
